@@ -1,0 +1,82 @@
+"""Authorisation in one place: who is acting, which roles they hold, what they may see.
+
+HTML views act as the signed-in user; the API acts as the bearer token's user (set on
+`g.api_user`). Every check raises a werkzeug HTTP exception that the HTML and JSON error
+handlers each render in their own way.
+"""
+from functools import wraps
+
+from flask import abort, g, has_request_context
+from flask_login import current_user
+
+from marketplace.extensions import db, login_manager
+from marketplace.models import Consortium, Member, Role, Supplier, User
+
+
+def acting_user() -> User | None:
+    if has_request_context() and "api_user" in g:
+        return g.api_user
+    if current_user and current_user.is_authenticated:
+        return current_user._get_current_object()
+    return None
+
+
+def roles_required(*roles: Role):
+    """Signed in (else sign-in redirect or 401), holding one of `roles` (else 403); admins pass."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            user = acting_user()
+            if user is None:
+                return login_manager.unauthorized()
+            if roles and not (user.is_admin or user.has_role(*roles)):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.required_roles = roles
+        return wrapped
+
+    return decorator
+
+
+def signed_in(view):
+    return roles_required()(view)
+
+
+def admin_required(view):
+    return roles_required(Role.ADMIN)(view)
+
+
+def can_act_for_member(user: User, member: Member) -> bool:
+    return user.is_admin or member.id in user.member_ids
+
+
+def can_act_for_consortium(user: User, consortium_id: int) -> bool:
+    return user.is_admin or consortium_id in user.secretary_consortium_ids
+
+
+def can_act_for_supplier(user: User, supplier_id: int) -> bool:
+    return user.is_admin or supplier_id in user.supplier_ids
+
+
+def member_or_404(user: User, member_id: int) -> Member:
+    """Another organisation's member is answered 404, so its existence does not leak."""
+    member = db.session.get(Member, member_id)
+    if member is None or not can_act_for_member(user, member):
+        abort(404)
+    return member
+
+
+def consortium_or_404(user: User, consortium_id: int) -> Consortium:
+    consortium = db.session.get(Consortium, consortium_id)
+    if consortium is None or not can_act_for_consortium(user, consortium.id):
+        abort(404)
+    return consortium
+
+
+def supplier_or_404(user: User, supplier_id: int) -> Supplier:
+    supplier = db.session.get(Supplier, supplier_id)
+    if supplier is None or not can_act_for_supplier(user, supplier.id):
+        abort(404)
+    return supplier

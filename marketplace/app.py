@@ -1,0 +1,127 @@
+"""The application factory: the one place that wires every package together."""
+from pathlib import Path
+
+import click
+from flask import Flask, render_template, request
+from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from marketplace import admin_views, api, cli, config, demo, navigation, views
+from marketplace.errors import Conflict, DomainError
+from marketplace.extensions import csrf, db, limiter, login_manager, migrate
+from marketplace.models import User
+from marketplace.templating import register_template_helpers
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                               "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask("marketplace", root_path=str(ROOT), template_folder="templates", static_folder="static",
+                instance_path=str(ROOT / "instance"))
+    app.config.from_mapping(config.from_environment(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "marketplace.sign_in"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(_load_user)
+
+    register_template_helpers(app)
+    navigation.init_app(app)
+    _register_error_handlers(app)
+    app.after_request(_commit_unit_of_work)
+    app.after_request(_security_headers)
+
+    for blueprint in (views.bp, admin_views.bp, api.api, cli.bp):
+        app.register_blueprint(blueprint)
+    app.cli.add_command(demo_command)
+    return app
+
+
+def _load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.active else None
+
+
+def _commit_unit_of_work(response):
+    """The one commit of a request: kept on success, rolled back on any error response."""
+    if response.status_code >= 400:
+        db.session.rollback()
+        return response
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return _handle_domain(Conflict("Someone else changed this at the same moment; please try again."))
+    return response
+
+
+def _security_headers(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+HTML_MESSAGES = {
+    403: "You do not have access to this page.",
+    404: "There is nothing here, or it is not yours to see.",
+    405: "That action is not allowed here.",
+    429: "Too many attempts. Please wait a few minutes and try again.",
+}
+
+
+def _error_page(status: int, message: str):
+    return render_template("errors.html", status=status, message=message), status
+
+
+def _handle_http(error: HTTPException):
+    if error.code is None or error.code < 400:
+        return error
+    if api.is_api_request():
+        return api.http_error_response(error)
+    if error.code == 429 and request.endpoint == "marketplace.sign_in":
+        return _error_page(429, "Too many failed sign-in attempts. Please wait 15 minutes and try again.")
+    return _error_page(error.code, HTML_MESSAGES.get(error.code, error.description))
+
+
+def _handle_domain(error: DomainError):
+    if api.is_api_request():
+        return api.domain_error_response(error)
+    return _error_page(error.status_code, error.message)
+
+
+def _handle_database_unavailable(error: OperationalError):
+    db.session.rollback()
+    if api.is_api_request():
+        return api.error_response(503, "unavailable", "The database is unavailable; please retry.")
+    return _error_page(503, "The service is briefly unavailable; please try again.")
+
+
+def _register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(DomainError, _handle_domain)
+    app.register_error_handler(ValidationError, api.validation_error_response)
+    app.register_error_handler(OperationalError, _handle_database_unavailable)
+
+
+@click.command("demo")
+def demo_command():
+    """Load the demo consortia, members, suppliers and accounts (password demo-password)."""
+    demo.seed()
+    db.session.commit()
+    click.echo("Demo data is in place. Sign in as admin@, secretary@, member@ or supplier@example.org.")

@@ -1,0 +1,93 @@
+"""HTML forms for signing in, tokens, profiles and the admin pages."""
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp
+
+from marketplace.models import Role, TurnoverBand
+
+UK_POSTCODE = r"^[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}$"
+UK_VAT = r"^(GB)?\s*([0-9]{3}\s*[0-9]{4}\s*[0-9]{2}|[0-9]{3}\s*[0-9]{4}\s*[0-9]{2}\s*[0-9]{3})$"
+
+
+class SignInForm(FlaskForm):
+    email = EmailField("Email", validators=[InputRequired(), Email(), Length(max=254)])
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=200)])
+
+
+class ApiTokenForm(FlaskForm):
+    name = StringField("Token name", validators=[InputRequired(), Length(max=100)],
+                       description="What the token is for, e.g. 'finance spreadsheet'.")
+
+
+class OrganisationForm(FlaskForm):
+    """The legal and billing details every organisation has."""
+
+    legal_name = StringField("Legal name", validators=[InputRequired(), Length(max=200)])
+    address_line1 = StringField("Address line 1", validators=[InputRequired(), Length(max=200)])
+    address_line2 = StringField("Address line 2", validators=[Optional(), Length(max=200)])
+    city = StringField("Town or city", validators=[InputRequired(), Length(max=100)])
+    postcode = StringField("Postcode", validators=[InputRequired(), Regexp(UK_POSTCODE, message="Enter a UK postcode, e.g. DD1 4HN.")])
+    contact_email = EmailField("Contact email", validators=[InputRequired(), Email(), Length(max=254)])
+    phone = StringField("Phone", validators=[Optional(), Length(max=30)])
+    vat_number = StringField("VAT number", validators=[Optional(), Regexp(UK_VAT, message="Enter a UK VAT number, e.g. GB123456789.")],
+                             description="Leave empty if not VAT-registered.")
+    company_number = StringField("Company or charity number", validators=[Optional(), Length(max=10)])
+
+
+class ConsortiumForm(OrganisationForm):
+    name = StringField("Consortium name", validators=[InputRequired(), Length(max=100)])
+    code = StringField("Code", validators=[InputRequired(), Regexp(r"^[A-Za-z]{2,5}$", message="2 to 5 letters.")],
+                       description="Prefix of the consortium's order and invoice numbers, e.g. TAY.")
+
+
+class NetworkForm(FlaskForm):
+    name = StringField("Network name", validators=[InputRequired(), Length(max=100)])
+    consortium_id = SelectField("Consortium", coerce=int, validators=[InputRequired()])
+
+
+class MemberProfileForm(OrganisationForm):
+    billing_email = EmailField("Billing email", validators=[Optional(), Email(), Length(max=254)],
+                               description="Where invoices go; the contact email if empty.")
+
+
+class MemberForm(MemberProfileForm):
+    network_id = SelectField("Network", coerce=int, validators=[InputRequired()])
+    headcount = IntegerField("Headcount", validators=[InputRequired(), NumberRange(min=0, max=100_000)])
+    turnover_band = SelectField(
+        "Turnover band",
+        choices=[(band.value, band.label) for band in TurnoverBand],
+        coerce=TurnoverBand,
+        validators=[InputRequired()],
+    )
+    is_social_enterprise = BooleanField("Social enterprise", default=True)
+
+
+class SupplierForm(OrganisationForm):
+    description = TextAreaField("What the supplier offers", validators=[Optional(), Length(max=2000)])
+    is_social_enterprise = BooleanField("Social enterprise (buy social)")
+
+
+class UserForm(FlaskForm):
+    email = EmailField("Email", validators=[InputRequired(), Email(), Length(max=254)])
+    name = StringField("Name", validators=[InputRequired(), Length(max=100)])
+    password = PasswordField("Password", validators=[Optional(), Length(min=10, max=200)],
+                             description="At least 10 characters. Leave empty to keep the current password.")
+
+
+class RoleGrantForm(FlaskForm):
+    """One choice names both the role and its organisation, e.g. 'secretary:1'."""
+
+    grant = SelectField("Role", validators=[InputRequired()],
+                        description="A member's user, a consortium's secretary, a supplier's user, or admin.")
+
+    def parsed(self) -> tuple[Role, int | None]:
+        role, _, scope = self.grant.data.partition(":")
+        return Role(role), int(scope) if scope else None

@@ -1,0 +1,127 @@
+"""Fixtures: every database test runs on SQLite and again on PostgreSQL when one answers.
+
+TEST_DATABASES=sqlite (or postgresql) narrows the run; TEST_POSTGRES_URL names the
+server (a throwaway database is created on it and dropped afterwards).
+"""
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from marketplace.app import create_app
+from marketplace.extensions import db
+from tests import factories
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+BACKENDS = [name.strip() for name in os.environ.get("TEST_DATABASES", "sqlite,postgresql").split(",") if name.strip()]
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "tests-only-secret",
+    "WTF_CSRF_ENABLED": False,
+    "SESSION_COOKIE_SECURE": False,
+    "REMEMBER_COOKIE_SECURE": False,
+    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    "RATELIMIT_STORAGE_URI": "memory://",
+}
+
+
+def _postgres_admin_engine():
+    engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError:
+        engine.dispose()
+        return None
+    return engine
+
+
+def make_throwaway_database(backend: str, tmp_path_factory) -> tuple[str, callable]:
+    """A new empty database URL and a function that removes it."""
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("db") / f"{uuid.uuid4().hex}.db"
+        return f"sqlite:///{path}", lambda: None
+    admin = _postgres_admin_engine()
+    if admin is None:
+        pytest.skip(f"PostgreSQL is not reachable at {make_url(POSTGRES_URL).render_as_string()}")
+    name = f"marketplace_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False), drop
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory):
+    url, drop = make_throwaway_database(request.param, tmp_path_factory)
+    app = create_app(TEST_CONFIG | {"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    yield url
+    drop()
+
+
+@pytest.fixture
+def backend(database_url) -> str:
+    return make_url(database_url).get_backend_name()
+
+
+@pytest.fixture
+def postgresql_only(backend):
+    if backend != "postgresql":
+        pytest.skip("needs PostgreSQL's row locks and concurrent writers")
+
+
+@pytest.fixture
+def app(database_url, request):
+    config = TEST_CONFIG | {"SQLALCHEMY_DATABASE_URI": database_url}
+    marker = request.node.get_closest_marker("app_config")
+    if marker:
+        config |= marker.args[0]
+    app = create_app(config)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    tables = db.metadata.sorted_tables
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(tables):
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def world(app):
+    """Two consortia, each with a network, members and a supplier, and a user for every role."""
+    return factories.World.build()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "app_config(dict): extra configuration for the app fixture")
