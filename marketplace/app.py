@@ -7,6 +7,8 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+import catalogue.views
+import orders.views
 from marketplace import admin_views, api, cli, config, demo, navigation, views
 from marketplace.errors import Conflict, DomainError
 from marketplace.extensions import csrf, db, limiter, login_manager, migrate
@@ -47,7 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.after_request(_commit_unit_of_work)
     app.after_request(_security_headers)
 
-    for blueprint in (views.bp, admin_views.bp, api.api, cli.bp):
+    for blueprint in (views.bp, admin_views.bp, api.api, cli.bp, catalogue.views.bp, orders.views.bp):
         app.register_blueprint(blueprint)
     app.cli.add_command(demo_command)
     return app

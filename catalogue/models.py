@@ -1,0 +1,87 @@
+"""What is sold: categories, suppliers' offers and their volume price tiers."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Optional
+
+from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.extensions import UTCDateTime, db, utcnow
+from marketplace.models import Supplier, created_at, enum_column, intpk
+
+price = Annotated[Decimal, mapped_column(Numeric(12, 4))]
+
+
+class VatRate(enum.Enum):
+    STANDARD = "standard"
+    REDUCED = "reduced"
+    ZERO = "zero"
+    EXEMPT = "exempt"
+
+    @property
+    def percent(self) -> Decimal:
+        return {"standard": Decimal(20), "reduced": Decimal(5), "zero": Decimal(0), "exempt": Decimal(0)}[self.value]
+
+    @property
+    def label(self) -> str:
+        return {"standard": "Standard 20%", "reduced": "Reduced 5%", "zero": "Zero-rated 0%", "exempt": "Exempt"}[self.value]
+
+
+class Category(db.Model):
+    id: Mapped[intpk]
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    description: Mapped[Optional[str]] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class Offer(db.Model):
+    """One supplier's product or service, with its unit, pack size, VAT rate and prices."""
+
+    __table_args__ = (
+        CheckConstraint("pack_size >= 1", name="pack_size_positive"),
+        CheckConstraint("list_price > 0", name="list_price_positive"),
+        CheckConstraint("minimum_order_quantity >= 1", name="moq_positive"),
+        CheckConstraint("lead_time_days >= 0", name="lead_time_not_negative"),
+    )
+
+    id: Mapped[intpk]
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("supplier.id"), index=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[Optional[str]] = mapped_column(Text)
+    unit: Mapped[str] = mapped_column(String(30))
+    pack_size: Mapped[int] = mapped_column(default=1)
+    vat_rate: Mapped[VatRate] = mapped_column(enum_column(VatRate))
+    list_price: Mapped[price]
+    minimum_order_quantity: Mapped[int] = mapped_column(default=1)
+    lead_time_days: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[created_at]
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    supplier: Mapped[Supplier] = relationship(lazy="joined")
+    category: Mapped[Category] = relationship(lazy="joined")
+    tiers: Mapped[list["PriceTier"]] = relationship(
+        back_populates="offer", order_by="PriceTier.min_quantity", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class PriceTier(db.Model):
+    """From `min_quantity` units in total, every unit costs `unit_price`."""
+
+    __table_args__ = (
+        UniqueConstraint("offer_id", "min_quantity"),
+        CheckConstraint("min_quantity >= 1", name="min_quantity_positive"),
+        CheckConstraint("unit_price > 0", name="unit_price_positive"),
+    )
+
+    id: Mapped[intpk]
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id", ondelete="CASCADE"), index=True)
+    min_quantity: Mapped[int]
+    unit_price: Mapped[price]
+
+    offer: Mapped[Offer] = relationship(back_populates="tiers")

@@ -1,0 +1,93 @@
+"""Tier pricing: pure functions of tiers and quantities, with no database or Flask.
+
+Tiers are (minimum total quantity, unit price). Below the first tier the list price
+applies; at or above a tier's minimum, every unit costs that tier's price.
+"""
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Optional, Sequence
+
+from marketplace.money import line_pence, to_pence, vat_pence
+
+
+@dataclass(frozen=True)
+class Tier:
+    min_quantity: int
+    unit_price: Decimal
+
+
+def tier_reached(tiers: Sequence[Tier], quantity: int) -> Optional[Tier]:
+    reached = None
+    for tier in sorted(tiers, key=lambda t: t.min_quantity):
+        if tier.min_quantity <= quantity:
+            reached = tier
+    return reached
+
+
+def unit_price(tiers: Sequence[Tier], quantity: int, list_price: Decimal) -> Decimal:
+    """The unit price a pool of `quantity` units earns."""
+    reached = tier_reached(tiers, quantity)
+    return reached.unit_price if reached is not None else list_price
+
+
+def next_tier(tiers: Sequence[Tier], quantity: int) -> Optional[Tier]:
+    """The first tier not yet reached whose price is lower than the current one, if any."""
+    for tier in sorted(tiers, key=lambda t: t.min_quantity):
+        if tier.min_quantity > quantity:
+            return tier
+    return None
+
+
+def validate_tiers(list_price: Decimal, tiers: Sequence[Tier]) -> list[str]:
+    """Quantities rise, prices never rise, and the first tier is at most the list price."""
+    problems = []
+    if any(t.min_quantity < 1 for t in tiers):
+        problems.append("Tier quantities must be at least 1.")
+    if any(t.unit_price <= 0 for t in tiers):
+        problems.append("Tier prices must be more than zero.")
+    for before, after in zip(tiers, tiers[1:]):
+        if after.min_quantity <= before.min_quantity:
+            problems.append(f"Tier quantities must rise: {after.min_quantity} follows {before.min_quantity}.")
+        if after.unit_price > before.unit_price:
+            problems.append(f"Tier prices must not rise: {after.unit_price} follows {before.unit_price}.")
+    if tiers and tiers[0].unit_price > list_price:
+        problems.append(f"The first tier's price {tiers[0].unit_price} is above the list price {list_price}.")
+    return problems
+
+
+@dataclass(frozen=True)
+class Estimate:
+    unit_price: Decimal
+    goods_pence: int
+    delivery_pence: int
+    vat_pence: int
+
+    @property
+    def net_pence(self) -> int:
+        return self.goods_pence + self.delivery_pence
+
+    @property
+    def total_pence(self) -> int:
+        return self.net_pence + self.vat_pence
+
+
+def estimated_cost(quantity: int, tiers: Sequence[Tier], list_price: Decimal, vat_percent: Decimal,
+                   pool_quantity: int, delivery_charge_pence: int) -> Estimate:
+    """A member's cost for `quantity` units if the pool ends at `pool_quantity` (which includes them).
+
+    The delivery charge is shared in proportion to units; VAT applies to goods and delivery.
+    """
+    if quantity < 0 or pool_quantity < quantity:
+        raise ValueError("the pool's quantity includes the member's own")
+    price = unit_price(tiers, pool_quantity, list_price)
+    goods = line_pence(quantity, price)
+    delivery = to_pence(Fraction(delivery_charge_pence * quantity, pool_quantity) / 100) if pool_quantity else 0
+    return Estimate(price, goods, delivery, vat_pence(goods + delivery, vat_percent))
+
+
+def saving(list_price: Decimal, price: Decimal, quantity: int) -> tuple[int, Decimal]:
+    """Pounds saved in pence and as a percentage of the list price, for `quantity` units."""
+    saved = line_pence(quantity, list_price) - line_pence(quantity, price)
+    percent = ((list_price - price) / list_price * 100).quantize(Decimal("0.1")) if list_price else Decimal(0)
+    return saved, percent

@@ -1,0 +1,126 @@
+"""Bulk-buy pools, members' pledges and the history of every pledge change."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from catalogue.models import Offer, price
+from marketplace.extensions import UTCDateTime, db, utcnow
+from marketplace.models import Consortium, Member, User, created_at, enum_column, intpk
+
+
+class PoolStatus(enum.Enum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+    ORDERED = "ordered"
+    DELIVERED = "delivered"
+    INVOICED = "invoiced"
+    SETTLED = "settled"
+    CANCELLED = "cancelled"
+
+
+pool_consortium = Table(
+    "pool_consortium",
+    db.metadata,
+    Column("pool_id", Integer, ForeignKey("pool.id", ondelete="CASCADE"), primary_key=True),
+    Column("consortium_id", Integer, ForeignKey("consortium.id"), primary_key=True, index=True),
+)
+
+
+class Pool(db.Model):
+    """Demand for one offer from the members of one consortium, or of several (national)."""
+
+    __table_args__ = (
+        CheckConstraint("minimum_quantity >= 1", name="minimum_positive"),
+        CheckConstraint("capacity IS NULL OR capacity >= minimum_quantity", name="capacity_covers_minimum"),
+        CheckConstraint("delivery_charge_pence >= 0", name="delivery_charge_not_negative"),
+        CheckConstraint("status != 'cancelled' OR cancel_reason IS NOT NULL", name="cancel_has_reason"),
+    )
+
+    id: Mapped[intpk]
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id"), index=True)
+    is_national: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[PoolStatus] = mapped_column(enum_column(PoolStatus), default=PoolStatus.DRAFT, index=True)
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    minimum_quantity: Mapped[int]
+    capacity: Mapped[Optional[int]]
+    delivery_charge_pence: Mapped[int] = mapped_column(default=0)
+    note: Mapped[Optional[str]] = mapped_column(Text)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[created_at]
+    opened_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[Optional[str]] = mapped_column(String(500))
+    pledged_quantity: Mapped[int] = mapped_column(default=0)
+    pledged_flexible: Mapped[int] = mapped_column(default=0)
+    member_count: Mapped[int] = mapped_column(default=0)
+
+    offer: Mapped[Offer] = relationship(lazy="joined")
+    consortia: Mapped[list[Consortium]] = relationship(secondary=pool_consortium, lazy="selectin",
+                                                       order_by=Consortium.name)
+    created_by: Mapped[User] = relationship()
+    frozen_tiers: Mapped[list["PoolTier"]] = relationship(
+        order_by="PoolTier.min_quantity", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def consortium_ids(self) -> set[int]:
+        return {c.id for c in self.consortia}
+
+
+class PoolTier(db.Model):
+    """The offer's tiers as they were when the pool closed; later price changes leave them be."""
+
+    __table_args__ = (UniqueConstraint("pool_id", "min_quantity"),)
+
+    id: Mapped[intpk]
+    pool_id: Mapped[int] = mapped_column(ForeignKey("pool.id", ondelete="CASCADE"), index=True)
+    min_quantity: Mapped[int]
+    unit_price: Mapped[price]
+
+
+class Pledge(db.Model):
+    """One member's demand in one pool. Quantity 0 means withdrawn; the row keeps its history."""
+
+    __table_args__ = (
+        UniqueConstraint("pool_id", "member_id"),
+        CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+        CheckConstraint("flexible_extra >= 0", name="flexible_extra_not_negative"),
+    )
+
+    id: Mapped[intpk]
+    pool_id: Mapped[int] = mapped_column(ForeignKey("pool.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    quantity: Mapped[int]
+    flexible_extra: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[created_at]
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    pool: Mapped[Pool] = relationship()
+    member: Mapped[Member] = relationship()
+    changes: Mapped[list["PledgeChange"]] = relationship(order_by="PledgeChange.id", cascade="all, delete-orphan")
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.quantity == 0
+
+
+class PledgeChange(db.Model):
+    """Who changed a pledge, when, from what to what."""
+
+    id: Mapped[intpk]
+    pledge_id: Mapped[int] = mapped_column(ForeignKey("pledge.id", ondelete="CASCADE"), index=True)
+    changed_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    changed_at: Mapped[created_at]
+    old_quantity: Mapped[int]
+    new_quantity: Mapped[int]
+    old_flexible_extra: Mapped[int]
+    new_flexible_extra: Mapped[int]
+
+    changed_by: Mapped[User] = relationship(lazy="joined")
