@@ -1,6 +1,167 @@
-"""Catalogue pages: browse and search offers; suppliers keep their own."""
-from flask import Blueprint
+"""Catalogue pages: browse and search offers; suppliers keep their own offers and tiers."""
+import re
+from decimal import Decimal
 
-from catalogue import models  # noqa: F401  (registers the tables until the views use them)
+import pygal
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+from pygal.style import Style
+from wtforms.fields.choices import SelectChoice
+
+from catalogue import pricing, services
+from catalogue.forms import OfferForm, SearchForm
+from catalogue.models import Offer
+from marketplace.access import roles_required, signed_in
+from marketplace.errors import DomainError
+from marketplace.extensions import db
+from marketplace.models import Role
+from marketplace.templating import price
+from marketplace.views import form_errors
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
+
+PER_PAGE = 25
+CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+
+
+# Everyone signed in
+
+
+@bp.get("/")
+@signed_in
+def browse():
+    form = SearchForm(request.args)
+    categories = services.list_categories()
+    suppliers = services.list_suppliers()
+    form.category.choices = [SelectChoice("", "All categories")] + [SelectChoice(c.slug, c.name) for c in categories]
+    form.supplier.choices = [SelectChoice("", "All suppliers")] + [SelectChoice(str(s.id), s.name) for s in suppliers]
+    status = 200
+    if request.args and not form.validate():
+        status = 422
+    category = services.category_by_slug(form.category.data) if form.category.data else None
+    supplier_id = int(form.supplier.data) if (form.supplier.data or "").isdigit() else None
+    query = services.search_offers(
+        current_user, category=category, supplier_id=supplier_id,
+        q=form.q.data if not form.q.errors else None, buy_social=True if form.buy_social.data else None,
+    )
+    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    filters = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("catalogue/browse.html", form=form, page=page, filters=filters,
+                           best_price=services.best_price), status
+
+
+@bp.get("/offers/<int:offer_id>")
+@signed_in
+def offer(offer_id: int):
+    offer_ = services.get_offer(offer_id)
+    rows = [(tier, pricing.saving(offer_.list_price, tier.unit_price, 1)[1]) for tier in services.tiers_of(offer_)]
+    can_edit = services.can_keep(current_user, offer_)
+    return render_template("catalogue/offer.html", offer=offer_, rows=rows, can_edit=can_edit)
+
+
+@bp.get("/offers/<int:offer_id>/price-chart.svg")
+@signed_in
+def price_chart(offer_id: int):
+    offer_ = services.get_offer(offer_id)
+    response = make_response(price_chart_svg(offer_.list_price, services.tiers_of(offer_), offer_.unit))
+    response.mimetype = "image/svg+xml"
+    response.headers["Content-Security-Policy"] = CHART_CSP
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+def price_chart_svg(list_price: Decimal, tiers: list[pricing.Tier], unit: str) -> bytes:
+    """A step chart of unit price against total quantity; tier starts are labelled dots, so no colour is needed."""
+    style = Style(background="white", plot_background="white", foreground="#1d2433", foreground_strong="#1d2433",
+                  foreground_subtle="#5b6478", colors=("#1f6f5c", "#1d2433"), font_family="sans-serif",
+                  value_label_font_size=12, label_font_size=12, major_label_font_size=12, legend_font_size=13)
+    last = tiers[-1].min_quantity if tiers else 1
+    end = max(last + max(last // 4, 1), 2)
+    steps, current = [(1, float(list_price))], list_price
+    for tier in tiers:
+        steps += [(tier.min_quantity, float(current)), (tier.min_quantity, float(tier.unit_price))]
+        current = tier.unit_price
+    steps.append((end, float(current)))
+    starts = [{"value": (1, float(list_price)), "label": f"List {price(list_price)}"}]
+    starts += [{"value": (t.min_quantity, float(t.unit_price)), "label": f"From {t.min_quantity:,}: {price(t.unit_price)}"}
+               for t in tiers]
+    chart = pygal.XY(js=[], style=style, width=640, height=320, explicit_size=True, legend_at_bottom=True,
+                     print_labels=True, dots_size=5, include_x_axis=False, show_x_guides=False,
+                     title="Unit price by total quantity", x_title=f"Total quantity ({unit})",
+                     y_title="Unit price (£)", value_formatter=lambda y: f"£{y:.4f}",
+                     x_value_formatter=lambda x: f"{x:,.0f}")
+    chart.add("Unit price", steps, show_dots=False, stroke_style={"width": 3})
+    chart.add("Tier starts (labelled)", starts, stroke=False)
+    return re.sub(rb"<script\b.*?</script>", b"", chart.render(), flags=re.S)
+
+
+# A supplier's own offers
+
+
+@bp.get("/supplier/<int:supplier_id>/offers")
+@roles_required(Role.SUPPLIER)
+def supplier_offers(supplier_id: int):
+    supplier = services.supplier_for(current_user, supplier_id)
+    query = services.search_offers(current_user, supplier_id=supplier.id, include_withdrawn=True)
+    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    return render_template("catalogue/supplier_offers.html", supplier=supplier, page=page)
+
+
+def _offer_form(offer_: Offer | None = None) -> OfferForm:
+    form = OfferForm(obj=offer_)
+    form.category.choices = [SelectChoice(c.id, c.name) for c in services.list_categories()]
+    if offer_ is not None and request.method == "GET":
+        form.category.data = offer_.category_id
+    return form
+
+
+@bp.route("/supplier/<int:supplier_id>/offers/new", methods=["GET", "POST"])
+@roles_required(Role.SUPPLIER)
+def new_offer(supplier_id: int):
+    supplier = services.supplier_for(current_user, supplier_id)
+    form = _offer_form()
+    if form.validate_on_submit():
+        try:
+            created = services.create_offer(current_user, supplier.id, form.offer_data())
+        except DomainError as error:
+            form_errors(form, error)
+        else:
+            flash(f"Offer “{created.name}” added to the catalogue.", "success")
+            return redirect(url_for("catalogue.supplier_offers", supplier_id=supplier.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("catalogue/offer_form.html", form=form, supplier=supplier, offer=None), status
+
+
+@bp.route("/offers/<int:offer_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.SUPPLIER)
+def edit_offer(offer_id: int):
+    offer_ = services.offer_for_supplier(current_user, offer_id)
+    form = _offer_form(offer_)
+    if request.method == "GET":
+        form.add_blank_tier_rows()
+    if form.validate_on_submit():
+        try:
+            services.update_offer(current_user, offer_, form.offer_data())
+        except DomainError as error:
+            form_errors(form, error)
+        else:
+            flash(f"Offer “{offer_.name}” saved.", "success")
+            return redirect(url_for("catalogue.supplier_offers", supplier_id=offer_.supplier_id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("catalogue/offer_form.html", form=form, supplier=offer_.supplier, offer=offer_), status
+
+
+@bp.post("/offers/<int:offer_id>/withdraw")
+@roles_required(Role.SUPPLIER)
+def withdraw_offer(offer_id: int):
+    offer_ = services.withdraw_offer(current_user, services.offer_for_supplier(current_user, offer_id))
+    flash(f"Offer “{offer_.name}” withdrawn: members no longer see it in the catalogue.", "info")
+    return redirect(url_for("catalogue.supplier_offers", supplier_id=offer_.supplier_id))
+
+
+@bp.post("/offers/<int:offer_id>/reactivate")
+@roles_required(Role.SUPPLIER)
+def reactivate_offer(offer_id: int):
+    offer_ = services.reactivate_offer(current_user, services.offer_for_supplier(current_user, offer_id))
+    flash(f"Offer “{offer_.name}” is back in the catalogue.", "success")
+    return redirect(url_for("catalogue.supplier_offers", supplier_id=offer_.supplier_id))

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from sqlalchemy import select
 
 from marketplace import services
@@ -185,11 +184,8 @@ def set_active(section_name: str, record_id: int):
     section = _section(section_name)
     record = _record(section, record_id)
     active = request.form.get("active") == "1"
-    if section.model is User and record.id == current_user.id and not active:
-        flash("You cannot deactivate yourself.", "error")
-    else:
-        services.set_active(record, active)
-        flash(f"{section.singular.capitalize()} {'reactivated' if active else 'deactivated'}.", "success")
+    services.set_active(acting_user(), record, active)
+    flash(f"{section.singular.capitalize()} {'reactivated' if active else 'deactivated'}.", "success")
     return redirect(url_for("admin.edit_record", section_name=section.name, record_id=record.id))
 
 
@@ -207,7 +203,8 @@ def grant_role(record_id: int):
             flash("Role granted.", "success")
             return redirect(url_for("admin.edit_record", section_name="users", record_id=user.id))
     section = SECTIONS["users"]
-    return render_template("admin/edit.html", section=section, form=section.form(data=section.initial(user)),
+    user_form = section.form(formdata=None, data=section.initial(user))
+    return render_template("admin/edit.html", section=section, form=user_form,
                            record=user, grant_form=form), 422
 
 

@@ -105,16 +105,16 @@ def query_args(schema: Schema) -> dict:
     return schema.load(request.args)
 
 
-def paginated(select, schema: Schema) -> dict:
-    """A page of a select with its total; `?page=` and `?per_page=` (up to 200)."""
+def page_of(select) -> tuple[list, dict]:
+    """One page of a select's rows and the page's facts; `?page=` and `?per_page=` (up to 200)."""
     args = PageArgsSchema().load({k: v for k, v in request.args.items() if k in ("page", "per_page")})
     page = db.paginate(select, page=args["page"], per_page=args["per_page"], error_out=False)
-    return {
-        "items": schema.dump(page.items, many=True),
-        "page": page.page,
-        "per_page": page.per_page,
-        "total": page.total,
-    }
+    return list(page.items), {"page": page.page, "per_page": page.per_page, "total": page.total}
+
+
+def paginated(select, schema: Schema) -> dict:
+    items, facts = page_of(select)
+    return {"items": schema.dump(items, many=True)} | facts
 
 
 def page_schema(item_schema: type[Schema]) -> type[Schema]:

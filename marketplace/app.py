@@ -7,9 +7,15 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+import catalogue.api
+import catalogue.demo
+import catalogue.navigation
 import catalogue.views
+import orders.api
+import orders.demo
+import orders.navigation
 import orders.views
-from marketplace import admin_views, api, cli, config, demo, navigation, views
+from marketplace import admin_views, api, benchmark, cli, config, demo, navigation, views
 from marketplace.errors import Conflict, DomainError
 from marketplace.extensions import csrf, db, limiter, login_manager, migrate
 from marketplace.models import User
@@ -45,12 +51,16 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     register_template_helpers(app)
     navigation.init_app(app)
+    navigation.register(app, catalogue.navigation.cards, catalogue.navigation.links)
+    navigation.register(app, orders.navigation.cards, orders.navigation.links)
     _register_error_handlers(app)
     app.after_request(_commit_unit_of_work)
     app.after_request(_security_headers)
 
-    for blueprint in (views.bp, admin_views.bp, api.api, cli.bp, catalogue.views.bp, orders.views.bp):
+    for blueprint in (views.bp, admin_views.bp, api.api, cli.bp, catalogue.views.bp, catalogue.api.bp, orders.views.bp, orders.api.bp):
         app.register_blueprint(blueprint)
+    if app.config["BENCHMARK_BASELINE"]:
+        app.register_blueprint(benchmark.bp)
     app.cli.add_command(demo_command)
     return app
 
@@ -125,5 +135,7 @@ def _register_error_handlers(app: Flask) -> None:
 def demo_command():
     """Load the demo consortia, members, suppliers and accounts (password demo-password)."""
     demo.seed()
+    catalogue.demo.seed()
+    orders.demo.seed()
     db.session.commit()
     click.echo("Demo data is in place. Sign in as admin@, secretary@, member@ or supplier@example.org.")

@@ -3,11 +3,38 @@ import click
 from flask import Blueprint
 
 from marketplace import services
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, NotFound, ValidationFailed
 from marketplace.extensions import db
-from marketplace.models import Role
+from marketplace.models import Role, User
 
 bp = Blueprint("marketplace_cli", __name__, cli_group=None)
+
+
+ROLE_SPEC_HELP = "use admin, member:ID, secretary:CONSORTIUM_ID or supplier:ID"
+_SCOPE_NAMES = {Role.MEMBER: "member", Role.SECRETARY: "consortium", Role.SUPPLIER: "supplier"}
+
+
+def _role_spec(spec: str) -> tuple[Role, int | None]:
+    """'member:12' -> (Role.MEMBER, 12); a clear error rather than a traceback for anything else."""
+    role_name, _, scope = spec.partition(":")
+    try:
+        role = Role(role_name.strip().lower())
+    except ValueError:
+        raise click.ClickException(f"Unknown role '{spec}': {ROLE_SPEC_HELP}.") from None
+    if role is Role.ADMIN:
+        if scope:
+            raise click.ClickException(f"The admin role takes no ID: '{spec}'.")
+        return role, None
+    if not scope.strip().isdigit():
+        raise click.ClickException(f"The {role.value} role needs a numeric ID, e.g. {role.value}:1 (got '{spec}').")
+    return role, int(scope)
+
+
+def _grant(user: User, spec: str, role: Role, scope_id: int | None) -> None:
+    try:
+        services.grant_role(user, role, scope_id)
+    except ValidationFailed as error:
+        raise NotFound(f"Cannot grant '{spec}': there is no {_SCOPE_NAMES[role]} {scope_id}.") from error
 
 
 @bp.cli.command("create-user")
@@ -19,16 +46,16 @@ bp = Blueprint("marketplace_cli", __name__, cli_group=None)
               help="admin, member:ID, secretary:CONSORTIUM_ID or supplier:ID; repeatable.")
 def create_user(email: str, name: str | None, password: str, roles: tuple[str, ...]):
     """Create a user, or update an existing one's password, and grant roles."""
+    grants = [(spec, *_role_spec(spec)) for spec in roles]
     try:
         user = services.user_by_email(email)
         data = {"email": email, "name": name or (user.name if user else email.split("@")[0]), "password": password}
         user = services.save_user(data, user)
-        for spec in roles:
-            role_name, _, scope = spec.partition(":")
-            services.grant_role(user, Role(role_name), int(scope) if scope else None)
-    except (DomainError, ValueError) as error:
+        for spec, role, scope_id in grants:
+            _grant(user, spec, role, scope_id)
+    except DomainError as error:
         db.session.rollback()
-        raise click.ClickException(getattr(error, "message", str(error)))
+        raise click.ClickException(error.message) from error
     db.session.commit()
     click.echo(f"{user.email}: {', '.join(g.description for g in user.grants) or 'no roles'}")
 

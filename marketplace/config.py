@@ -41,5 +41,6 @@ def from_environment(instance_path: str) -> dict:
         "SIGN_IN_LIMIT_PER_ACCOUNT": env.get("SIGN_IN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
         "SIGN_IN_LIMIT_PER_ADDRESS": env.get("SIGN_IN_LIMIT_PER_ADDRESS", "20 per 15 minutes"),
         "PASSWORD_HASH_METHOD": "scrypt",
+        "BENCHMARK_BASELINE": env.get("BENCHMARK_BASELINE") == "1",
         "PREFERRED_URL_SCHEME": "http" if development else "https",
     }

@@ -9,12 +9,12 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
 
 from marketplace.models import Role, TurnoverBand
 
 UK_POSTCODE = r"^[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}$"
-UK_VAT = r"^(GB)?\s*([0-9]{3}\s*[0-9]{4}\s*[0-9]{2}|[0-9]{3}\s*[0-9]{4}\s*[0-9]{2}\s*[0-9]{3})$"
+UK_VAT = r"^([Gg][Bb])?\s*([0-9]{3}\s*[0-9]{4}\s*[0-9]{2}|[0-9]{3}\s*[0-9]{4}\s*[0-9]{2}\s*[0-9]{3})$"
 
 
 class SignInForm(FlaskForm):
@@ -23,17 +23,20 @@ class SignInForm(FlaskForm):
 
 
 class ApiTokenForm(FlaskForm):
-    name = StringField("Token name", validators=[InputRequired(), Length(max=100)],
+    name = StringField("Token name", validators=[DataRequired(), Length(max=100)],
                        description="What the token is for, e.g. 'finance spreadsheet'.")
 
 
 class OrganisationForm(FlaskForm):
-    """The legal and billing details every organisation has."""
+    """The legal and billing details every organisation has.
 
-    legal_name = StringField("Legal name", validators=[InputRequired(), Length(max=200)])
-    address_line1 = StringField("Address line 1", validators=[InputRequired(), Length(max=200)])
+    Names and addresses use DataRequired, so a value of only spaces counts as missing.
+    """
+
+    legal_name = StringField("Legal name", validators=[DataRequired(), Length(max=200)])
+    address_line1 = StringField("Address line 1", validators=[DataRequired(), Length(max=200)])
     address_line2 = StringField("Address line 2", validators=[Optional(), Length(max=200)])
-    city = StringField("Town or city", validators=[InputRequired(), Length(max=100)])
+    city = StringField("Town or city", validators=[DataRequired(), Length(max=100)])
     postcode = StringField("Postcode", validators=[InputRequired(), Regexp(UK_POSTCODE, message="Enter a UK postcode, e.g. DD1 4HN.")])
     contact_email = EmailField("Contact email", validators=[InputRequired(), Email(), Length(max=254)])
     phone = StringField("Phone", validators=[Optional(), Length(max=30)])
@@ -43,13 +46,13 @@ class OrganisationForm(FlaskForm):
 
 
 class ConsortiumForm(OrganisationForm):
-    name = StringField("Consortium name", validators=[InputRequired(), Length(max=100)])
+    name = StringField("Consortium name", validators=[DataRequired(), Length(max=100)])
     code = StringField("Code", validators=[InputRequired(), Regexp(r"^[A-Za-z]{2,5}$", message="2 to 5 letters.")],
                        description="Prefix of the consortium's order and invoice numbers, e.g. TAY.")
 
 
 class NetworkForm(FlaskForm):
-    name = StringField("Network name", validators=[InputRequired(), Length(max=100)])
+    name = StringField("Network name", validators=[DataRequired(), Length(max=100)])
     consortium_id = SelectField("Consortium", coerce=int, validators=[InputRequired()])
 
 
@@ -77,7 +80,7 @@ class SupplierForm(OrganisationForm):
 
 class UserForm(FlaskForm):
     email = EmailField("Email", validators=[InputRequired(), Email(), Length(max=254)])
-    name = StringField("Name", validators=[InputRequired(), Length(max=100)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=100)])
     password = PasswordField("Password", validators=[Optional(), Length(min=10, max=200)],
                              description="At least 10 characters. Leave empty to keep the current password.")
 

@@ -8,23 +8,26 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 PRICE_PLACES = Decimal("0.0001")
-PENNY = Decimal("1")
 
 
 def to_pence(pounds: Decimal | Fraction) -> int:
-    """Pounds (exact) to integer pence, half-up: £0.125 -> 13p, -£0.125 -> -13p."""
-    if isinstance(pounds, Fraction):
-        pounds = Decimal(pounds.numerator) / Decimal(pounds.denominator)
-    return int((pounds * 100).quantize(PENNY, rounding=ROUND_HALF_UP))
+    """Pounds (exact) to integer pence, half-up: £0.125 -> 13p, -£0.125 -> -13p.
+
+    Computed on exact fractions, so no Decimal context precision can round first.
+    """
+    exact = Fraction(pounds) * 100
+    whole, remainder = divmod(abs(exact.numerator), exact.denominator)
+    pence = whole + (1 if 2 * remainder >= exact.denominator else 0)
+    return -pence if exact < 0 else pence
 
 
 def line_pence(quantity: int, unit_price: Decimal) -> int:
     """Quantity x unit price, rounded once."""
-    return to_pence(Decimal(quantity) * unit_price)
+    return to_pence(quantity * Fraction(unit_price))
 
 
 def vat_pence(net_pence: int, rate_percent: Decimal) -> int:
-    return to_pence(Decimal(net_pence) * rate_percent / Decimal(10000))
+    return to_pence(net_pence * Fraction(rate_percent) / 10000)
 
 
 def quantize_price(price: Decimal) -> Decimal:

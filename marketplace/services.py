@@ -44,7 +44,7 @@ def _organisation(data: dict, organisation: Optional[Organisation] = None) -> Or
         organisation.is_social_enterprise = bool(data["is_social_enterprise"])
     organisation.postcode = organisation.postcode.upper()
     if organisation.vat_number:
-        organisation.vat_number = organisation.vat_number.replace(" ", "").upper()
+        organisation.vat_number = "".join(organisation.vat_number.split()).upper()
     db.session.add(organisation)
     return organisation
 
@@ -140,7 +140,10 @@ def register_member_as_supplier(member: Member) -> Supplier:
     return supplier
 
 
-def set_active(obj: Consortium | Network | Member | Supplier | User, active: bool) -> None:
+def set_active(actor: User, obj: Consortium | Network | Member | Supplier | User, active: bool) -> None:
+    """Deactivating hides a record without deleting its history; an admin cannot lock themselves out."""
+    if obj is actor and not active:
+        raise Conflict("You cannot deactivate yourself.")
     obj.active = active
     db.session.flush()
 
@@ -206,7 +209,7 @@ def revoke_grant(user: User, grant_id: int) -> None:
     grant = next((g for g in user.grants if g.id == grant_id), None)
     if grant is None:
         raise NotFound("No such role grant for this user.")
-    if grant.role is Role.ADMIN and _admin_count() <= 1:
+    if grant.role is Role.ADMIN and user.active and _admin_count() <= 1:
         raise Conflict("The last admin cannot lose the admin role.")
     user.grants.remove(grant)
     db.session.flush()

@@ -1,5 +1,6 @@
 """Jinja filters: money and dates are formatted here and only here."""
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Flask
@@ -16,6 +17,17 @@ def pounds(pence: int | None) -> str:
     return f"{sign}£{whole:,}.{part:02d}"
 
 
+def price(value: Decimal | None) -> str:
+    """A unit price: pennies as £1,234.50, fractions of a penny to four places, as £0.2175."""
+    if value is None:
+        return ""
+    places = 2 if value == value.quantize(Decimal("0.01")) else 4
+    text = f"{abs(value):,.{places}f}"
+    if places == 4:
+        text = text.rstrip("0")
+    return f"{'-' if value < 0 else ''}£{text}"
+
+
 def uk_datetime(value: datetime | None) -> str:
     return value.astimezone(UK).strftime("%-d %b %Y, %H:%M") if value else ""
 
@@ -26,5 +38,6 @@ def uk_date(value) -> str:
 
 def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(pounds)
+    app.add_template_filter(price)
     app.add_template_filter(uk_datetime)
     app.add_template_filter(uk_date)

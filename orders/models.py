@@ -62,12 +62,9 @@ class Pool(db.Model):
     member_count: Mapped[int] = mapped_column(default=0)
 
     offer: Mapped[Offer] = relationship(lazy="joined")
-    consortia: Mapped[list[Consortium]] = relationship(secondary=pool_consortium, lazy="selectin",
-                                                       order_by=Consortium.name)
+    consortia: Mapped[list[Consortium]] = relationship(secondary=pool_consortium, order_by=Consortium.name)
     created_by: Mapped[User] = relationship()
-    frozen_tiers: Mapped[list["PoolTier"]] = relationship(
-        order_by="PoolTier.min_quantity", cascade="all, delete-orphan", lazy="selectin"
-    )
+    frozen_tiers: Mapped[list["PoolTier"]] = relationship(order_by="PoolTier.min_quantity", cascade="all, delete-orphan")
 
     @property
     def consortium_ids(self) -> set[int]:
@@ -104,7 +101,9 @@ class Pledge(db.Model):
 
     pool: Mapped[Pool] = relationship()
     member: Mapped[Member] = relationship()
-    changes: Mapped[list["PledgeChange"]] = relationship(order_by="PledgeChange.id", cascade="all, delete-orphan")
+    changes: Mapped[list["PledgeChange"]] = relationship(
+        back_populates="pledge", order_by="PledgeChange.id", cascade="all, delete-orphan"
+    )
 
     @property
     def withdrawn(self) -> bool:
@@ -123,4 +122,5 @@ class PledgeChange(db.Model):
     old_flexible_extra: Mapped[int]
     new_flexible_extra: Mapped[int]
 
+    pledge: Mapped[Pledge] = relationship(back_populates="changes")
     changed_by: Mapped[User] = relationship(lazy="joined")

@@ -1,6 +1,172 @@
-"""Pool and pledge pages."""
-from flask import Blueprint
+"""Pool pages: the open pools, one pool with its demand and my pledge, opening and cancelling."""
+from datetime import timezone
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from orders import models  # noqa: F401
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
 
-bp = Blueprint("orders", __name__, url_prefix="/pools")
+from catalogue.models import Category, Offer
+from marketplace.access import roles_required, signed_in
+from marketplace.errors import DomainError
+from marketplace.extensions import db
+from marketplace.models import Consortium, Role
+from marketplace.money import to_pence
+from marketplace.views import form_errors
+from orders import services
+from orders.forms import CancelPoolForm, PledgeForm, PoolForm
+from orders.models import PoolStatus
+
+bp = Blueprint("orders", __name__)
+UK = ZoneInfo("Europe/London")
+
+
+@bp.get("/pools/")
+@signed_in
+def list_pools():
+    status_name = request.args.get("status", "open")
+    status = PoolStatus(status_name) if status_name in {s.value for s in PoolStatus} else None
+    category = request.args.get("category") or None
+    sort = request.args.get("sort", "deadline")
+    query = services.filter_pools(services.visible_pools(current_user), status, category, sort)
+    page = db.paginate(query, per_page=50)
+    pledged = services.pledged_pool_ids(current_user.member_ids, [p.id for p in page.items])
+    summaries = [services.summarise(pool) for pool in page.items]
+    categories = db.session.scalars(select(Category).order_by(Category.position, Category.name)).all()
+    return render_template("orders/list.html", page=page, summaries=summaries, pledged=pledged,
+                           categories=categories, status=status_name, category=category, sort=sort,
+                           statuses=[s.value for s in PoolStatus],
+                           can_create=current_user.is_admin or bool(current_user.secretary_consortium_ids))
+
+
+@bp.get("/pools/<int:pool_id>")
+@signed_in
+def pool_page(pool_id: int):
+    pool = services.pool_for(current_user, pool_id)
+    form = _pledge_form(pool)
+    return _render_pool(pool, form)
+
+
+def _pledge_form(pool, formdata=None) -> PledgeForm:
+    members = services.pledging_members(current_user, pool)
+    form = PledgeForm(formdata=formdata) if formdata is not None else PledgeForm()
+    form.member_id.choices = [(m.id, m.name) for m in members]
+    if members and form.member_id.data is None:
+        form.member_id.data = members[0].id
+    if formdata is None:
+        current = services.member_pledges(pool, members[:1]).get(members[0].id) if members else None
+        if current is not None and not current.withdrawn:
+            form.quantity.data = current.quantity
+            form.flexible_extra.data = current.flexible_extra
+    return form
+
+
+def _render_pool(pool, form, preview=None, status: int = 200):
+    members = services.pledging_members(current_user, pool)
+    pledges = services.member_pledges(pool, members)
+    estimates = {member_id: services.estimate(pool, p.quantity, p.quantity)
+                 for member_id, p in pledges.items() if p.quantity}
+    return render_template(
+        "orders/pool.html", pool=pool, summary=services.summarise(pool), form=form, members=members,
+        pledges=pledges, estimates=estimates, preview=preview, can_manage=services.can_manage(current_user, pool),
+        cancel_form=CancelPoolForm(formdata=None), pledgeable=pool.status is PoolStatus.OPEN,
+    ), status
+
+
+@bp.post("/pools/<int:pool_id>/pledge")
+@roles_required(Role.MEMBER)
+def pledge(pool_id: int):
+    """Preview shows the estimated cost first; confirm places the pledge."""
+    pool = services.pool_for(current_user, pool_id)
+    form = _pledge_form(pool, request.form)
+    if not form.validate():
+        return _render_pool(pool, form, status=422)
+    if request.form.get("action") != "confirm":
+        member = next((m for m in services.pledging_members(current_user, pool) if m.id == form.member_id.data), None)
+        if member is None:
+            abort(404)
+        current = services.member_pledges(pool, [member]).get(member.id)
+        try:
+            services.validate_quantities(form.quantity.data, form.flexible_extra.data or 0)
+        except DomainError as error:
+            form_errors(form, error)
+            return _render_pool(pool, form, status=422)
+        preview = services.estimate(pool, form.quantity.data, current.quantity if current else 0)
+        return _render_pool(pool, form, preview=preview)
+    try:
+        change = services.pledge(current_user, pool, form.quantity.data, form.flexible_extra.data or 0,
+                                 form.member_id.data)
+    except DomainError as error:
+        form_errors(form, error)
+        return _render_pool(pool, form, status=error.status_code)
+    flash(f"Your pledge of {form.quantity.data:,} {pool.offer.unit} for {change.pledge.member.name} is in.", "success")
+    return redirect(url_for("orders.pool_page", pool_id=pool.id))
+
+
+@bp.post("/pools/<int:pool_id>/pledge/withdraw")
+@roles_required(Role.MEMBER)
+def withdraw(pool_id: int):
+    pool = services.pool_for(current_user, pool_id)
+    change = services.withdraw_pledge(current_user, pool, request.form.get("member_id", type=int))
+    flash(f"The pledge for {change.pledge.member.name} is withdrawn.", "success")
+    return redirect(url_for("orders.pool_page", pool_id=pool.id))
+
+
+@bp.route("/pools/new", methods=["GET", "POST"])
+@roles_required(Role.SECRETARY)
+def create_pool():
+    form = PoolForm()
+    offers = db.session.scalars(select(Offer).where(Offer.active).order_by(Offer.name)).all()
+    form.offer_id.choices = [(o.id, f"{o.name} ({o.supplier.name}, per {o.unit})") for o in offers]
+    consortia = db.session.scalars(select(Consortium).where(Consortium.active).order_by(Consortium.name)).all()
+    form.consortium_ids.choices = [(c.id, c.name) for c in consortia
+                                   if current_user.is_admin or c.id in current_user.secretary_consortium_ids]
+    if request.method == "GET" and request.args.get("offer_id", type=int):
+        form.offer_id.data = request.args.get("offer_id", type=int)
+    if form.validate_on_submit():
+        offer = db.session.get(Offer, form.offer_id.data)
+        chosen = [c for c in consortia if c.id in set(form.consortium_ids.data)]
+        terms = services.PoolTerms(
+            deadline=form.deadline.data.replace(tzinfo=UK).astimezone(timezone.utc),
+            minimum_quantity=form.minimum_quantity.data, capacity=form.capacity.data,
+            delivery_charge_pence=to_pence(form.delivery_charge.data or Decimal(0)), note=form.note.data,
+        )
+        try:
+            pool = services.create_pool(current_user, offer, chosen, terms)
+        except DomainError as error:
+            if "delivery_charge_pence" in error.fields:
+                error.fields["delivery_charge"] = error.fields.pop("delivery_charge_pence")
+            form_errors(form, error)
+        else:
+            flash("The pool is saved as a draft. Open it when you are ready for pledges.", "success")
+            return redirect(url_for("orders.pool_page", pool_id=pool.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("orders/new.html", form=form), status
+
+
+@bp.post("/pools/<int:pool_id>/open")
+@roles_required(Role.SECRETARY)
+def open_pool(pool_id: int):
+    pool = services.open_pool(current_user, services.pool_for(current_user, pool_id))
+    flash("The pool is open: members of its consortia can pledge until the deadline.", "success")
+    return redirect(url_for("orders.pool_page", pool_id=pool.id))
+
+
+@bp.post("/pools/<int:pool_id>/cancel")
+@roles_required(Role.SECRETARY)
+def cancel_pool(pool_id: int):
+    pool = services.pool_for(current_user, pool_id)
+    form = CancelPoolForm()
+    if form.validate():
+        services.cancel_pool(current_user, pool, form.reason.data)
+        flash("The pool is cancelled; members see the reason on its page.", "success")
+        return redirect(url_for("orders.pool_page", pool_id=pool.id))
+    return render_template("orders/cancel.html", pool=pool, form=form), 422
+
+
+@bp.get("/pledges")
+@roles_required(Role.MEMBER)
+def my_pledges():
+    page = db.paginate(services.my_pledges(current_user), per_page=50)
+    return render_template("orders/pledges.html", page=page)

@@ -7,6 +7,7 @@ import os
 import uuid
 
 import pytest
+from flask import g
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -89,11 +90,18 @@ def app(database_url, request):
     if marker:
         config |= marker.args[0]
     app = create_app(config)
+    app.before_request_funcs.setdefault(None, []).insert(0, _forget_previous_requests_user)
     with app.app_context():
         yield app
         db.session.remove()
         _empty_tables()
         db.engine.dispose()
+
+
+def _forget_previous_requests_user() -> None:
+    """Tests hold one app context across requests; each request must still find its own user."""
+    g.pop("_login_user", None)
+    g.pop("api_user", None)
 
 
 def _empty_tables() -> None:

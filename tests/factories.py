@@ -101,3 +101,48 @@ class World:
     def user_for(self, role: str) -> User | None:
         return {"admin": self.admin, "secretary": self.secretary, "member": self.member_user,
                 "supplier": self.supplier_user, "no_role": self.stranger}.get(role)
+
+
+def field_error(response, name: str) -> str | None:
+    """The message a form page shows next to field `name`, or None when it shows none."""
+    match = re.search(rf'<p class="error" id="{re.escape(name)}-error">(.*?)</p>', response.get_data(as_text=True), re.S)
+    return match.group(1) if match else None
+
+
+def organisation_form(name: str, **overrides) -> dict:
+    """What a person types into an organisation form (empty strings for optional fields left blank)."""
+    data = organisation_data(name) | {"vat_number": "", "address_line2": "", "phone": "", "company_number": ""}
+    data.pop("is_social_enterprise")
+    return data | overrides
+
+
+def category(slug: str | None = None, name: str | None = None, position: int = 0):
+    """A catalogue category; tests build the ones they need (the migration seeds the real seven)."""
+    from catalogue.models import Category
+
+    n = next(_counter)
+    found = db.session.scalar(db.select(Category).where(Category.slug == slug)) if slug else None
+    if found is not None:
+        return found
+    made = Category(slug=slug or f"category-{n}", name=name or f"Category {n}", position=position)
+    db.session.add(made)
+    db.session.flush()
+    return made
+
+
+def offer(supplier_: Supplier, category_=None, *, name: str | None = None, list_price: str = "4.2000",
+          tiers: tuple = ((100, "3.8500"), (500, "3.4900")), actor: User | None = None, **fields):
+    """An active offer with tiers, made through the catalogue service as the supplier's admin."""
+    from catalogue import services as catalogue_services
+
+    actor = actor or _catalogue_admin()
+    return catalogue_services.create_offer(actor, supplier_.id, {
+        "name": name or f"Offer {next(_counter)}", "category": (category_ or category()).id, "unit": "ream",
+        "vat_rate": "standard", "list_price": list_price,
+        "tiers": [{"min_quantity": q, "unit_price": p} for q, p in tiers],
+    } | fields)
+
+
+def _catalogue_admin() -> User:
+    existing = db.session.scalar(db.select(User).where(User.email == "catalogue-builder@example.org"))
+    return existing or user("catalogue-builder@example.org", (Role.ADMIN, None), name="Catalogue Builder")

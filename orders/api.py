@@ -1,0 +1,155 @@
+"""Pools and pledges over JSON."""
+from dataclasses import dataclass
+from typing import Optional
+
+from sqlalchemy import select
+
+from catalogue.models import Offer
+from catalogue.pricing import Estimate
+from marketplace.access import acting_user, roles_required
+from marketplace.api import api_blueprint, json_body, operation, page_of, page_schema, paginated, query_args
+from marketplace.errors import ValidationFailed
+from marketplace.extensions import db
+from marketplace.models import Consortium, Role, User
+from orders import services
+from orders.models import Pledge, Pool, PoolStatus
+from orders.schemas import (
+    CancelSchema,
+    MyPledgeSchema,
+    PledgeInSchema,
+    PledgeHistorySchema,
+    PledgeOutSchema,
+    PledgeSchema,
+    PoolCreateSchema,
+    PoolQuerySchema,
+    PoolSchema,
+)
+
+bp = api_blueprint("orders_api", __name__)
+
+
+def pool_document(pool: Pool, user: User) -> dict:
+    """The pool as the API shows it, with the caller's own pledges and their estimated cost."""
+    summary = services.summarise(pool)
+    members = services.pledging_members(user, pool)
+    mine = [with_estimate(pool, pledge) for pledge in services.member_pledges(pool, members).values()]
+    return {
+        "id": pool.id, "status": pool.status.value, "offer": pool.offer, "is_national": pool.is_national,
+        "consortia": pool.consortia, "deadline": pool.deadline, "minimum_quantity": pool.minimum_quantity,
+        "capacity": pool.capacity, "delivery_charge_pence": pool.delivery_charge_pence, "note": pool.note,
+        "total_quantity": summary.total_quantity, "flexible_quantity": pool.pledged_flexible,
+        "member_count": summary.member_count, "unit_price": summary.unit_price, "list_price": summary.list_price,
+        "tier": summary.tier, "minimum_reached": summary.minimum_reached,
+        "next_tier": None if summary.next_tier is None else {
+            "min_quantity": summary.next_tier.min_quantity, "unit_price": summary.next_tier.unit_price,
+            "units_to_go": summary.units_to_next_tier},
+        "saving_pence": summary.saving_pence, "saving_percent": summary.saving_percent,
+        "cancel_reason": pool.cancel_reason, "my_pledges": mine,
+    }
+
+
+@dataclass
+class PledgeWithEstimate:
+    """A pledge as its member sees it: with what it would cost if the pool closed now."""
+
+    pledge: Pledge
+    estimate: Optional[Estimate]
+
+    def __getattr__(self, name):
+        return getattr(self.pledge, name)
+
+
+def with_estimate(pool: Pool, pledge: Pledge) -> PledgeWithEstimate:
+    return PledgeWithEstimate(pledge, services.estimate(pool, pledge.quantity, pledge.quantity) if pledge.quantity else None)
+
+
+@bp.get("/pools")
+@roles_required()
+@operation("Pools the caller can see", tags=["pools"], response=page_schema(PoolSchema), query=PoolQuerySchema)
+def list_pools():
+    user = acting_user()
+    args = query_args(PoolQuerySchema())
+    query = services.filter_pools(services.visible_pools(user),
+                                  PoolStatus(args["status"]) if "status" in args else None,
+                                  args.get("category"), args["sort"])
+    pools, facts = page_of(query)
+    return {"items": [PoolSchema().dump(pool_document(pool, user)) for pool in pools]} | facts
+
+
+@bp.get("/pools/<int:pool_id>")
+@roles_required()
+@operation("One pool: demand, tier reached, next tier, the caller's pledge", tags=["pools"], response=PoolSchema)
+def get_pool(pool_id: int):
+    user = acting_user()
+    return PoolSchema().dump(pool_document(services.pool_for(user, pool_id), user))
+
+
+@bp.post("/pools")
+@roles_required(Role.SECRETARY)
+@operation("Create a draft pool (several consortia: a national pool, admins only)", tags=["pools"],
+           body=PoolCreateSchema, response=PoolSchema, status=201, errors=(403,))
+def create_pool():
+    user = acting_user()
+    data = json_body(PoolCreateSchema())
+    offer = db.session.get(Offer, data["offer_id"])
+    if offer is None:
+        raise ValidationFailed.field("offer_id", "No such offer.")
+    consortia = list(db.session.scalars(select(Consortium).where(Consortium.id.in_(data["consortium_ids"]))))
+    if len(consortia) != len(set(data["consortium_ids"])):
+        raise ValidationFailed.field("consortium_ids", "No such consortium.")
+    terms = services.PoolTerms(deadline=data["deadline"], minimum_quantity=data["minimum_quantity"],
+                               capacity=data["capacity"], delivery_charge_pence=data["delivery_charge_pence"],
+                               note=data["note"])
+    pool = services.create_pool(user, offer, consortia, terms)
+    return PoolSchema().dump(pool_document(pool, user)), 201
+
+
+@bp.post("/pools/<int:pool_id>/open")
+@roles_required(Role.SECRETARY)
+@operation("Open a draft pool to pledges", tags=["pools"], response=PoolSchema, errors=(403, 409))
+def open_pool(pool_id: int):
+    user = acting_user()
+    pool = services.open_pool(user, services.pool_for(user, pool_id))
+    return PoolSchema().dump(pool_document(pool, user))
+
+
+@bp.post("/pools/<int:pool_id>/cancel")
+@roles_required(Role.SECRETARY)
+@operation("Cancel a draft or open pool, with the reason members will see", tags=["pools"],
+           body=CancelSchema, response=PoolSchema, errors=(403, 409))
+def cancel_pool(pool_id: int):
+    user = acting_user()
+    pool = services.pool_for(user, pool_id)
+    pool = services.cancel_pool(user, pool, json_body(CancelSchema())["reason"])
+    return PoolSchema().dump(pool_document(pool, user))
+
+
+@bp.put("/pools/<int:pool_id>/pledge")
+@roles_required(Role.MEMBER)
+@operation("Place or change my pledge while the pool is open", tags=["pledges"], body=PledgeInSchema,
+           response=MyPledgeSchema, errors=(403, 409))
+def put_pledge(pool_id: int):
+    user = acting_user()
+    pool = services.pool_for(user, pool_id)
+    data = json_body(PledgeInSchema())
+    change = services.pledge(user, pool, data["quantity"], data["flexible_extra"], data["member_id"])
+    return MyPledgeSchema().dump(with_estimate(pool, change.pledge)), 201 if change.old_quantity == 0 else 200
+
+
+@bp.delete("/pools/<int:pool_id>/pledge")
+@roles_required(Role.MEMBER)
+@operation("Withdraw my pledge while the pool is open", tags=["pledges"], query=PledgeOutSchema,
+           response=PledgeSchema, errors=(403, 409))
+def delete_pledge(pool_id: int):
+    user = acting_user()
+    pool = services.pool_for(user, pool_id)
+    args = query_args(PledgeOutSchema())
+    return PledgeSchema().dump(services.withdraw_pledge(user, pool, args["member_id"]).pledge)
+
+
+@bp.get("/pledges")
+@roles_required(Role.MEMBER)
+@operation("My members' pledges with their history", tags=["pledges"], response=page_schema(PledgeHistorySchema),
+           errors=(403,))
+def list_pledges():
+    return paginated(services.my_pledges(acting_user()), PledgeHistorySchema())

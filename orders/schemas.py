@@ -1,0 +1,133 @@
+"""JSON shapes of pools and pledges."""
+from marshmallow import Schema, fields, validate
+
+from orders.services import MAX_DELIVERY_CHARGE_PENCE, MAX_QUANTITY
+
+PRICE = {"as_string": True, "places": 4}
+
+
+class TierSchema(Schema):
+    min_quantity = fields.Integer(required=True)
+    unit_price = fields.Decimal(required=True, **PRICE)
+
+
+class NextTierSchema(TierSchema):
+    units_to_go = fields.Integer(required=True)
+
+
+class PoolOfferSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    unit = fields.String(required=True)
+    pack_size = fields.Integer(required=True)
+    vat_rate = fields.Function(lambda o: o.vat_rate.value, required=True)
+    list_price = fields.Decimal(required=True, **PRICE)
+    supplier_name = fields.Function(lambda o: o.supplier.name, required=True)
+    category = fields.Function(lambda o: o.category.slug, required=True)
+
+
+class ConsortiumRefSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
+class EstimateSchema(Schema):
+    unit_price = fields.Decimal(required=True, **PRICE)
+    goods_pence = fields.Integer(required=True)
+    delivery_pence = fields.Integer(required=True)
+    net_pence = fields.Integer(required=True)
+    vat_pence = fields.Integer(required=True)
+    total_pence = fields.Integer(required=True)
+
+
+class PledgeChangeSchema(Schema):
+    changed_at = fields.AwareDateTime(required=True)
+    changed_by = fields.Function(lambda c: c.changed_by.name, required=True)
+    old_quantity = fields.Integer(required=True)
+    new_quantity = fields.Integer(required=True)
+    old_flexible_extra = fields.Integer(required=True)
+    new_flexible_extra = fields.Integer(required=True)
+
+
+class PledgeSchema(Schema):
+    id = fields.Integer(required=True)
+    pool_id = fields.Integer(required=True)
+    member_id = fields.Integer(required=True)
+    member_name = fields.Function(lambda p: p.member.name, required=True)
+    quantity = fields.Integer(required=True)
+    flexible_extra = fields.Integer(required=True)
+    withdrawn = fields.Boolean(required=True)
+    created_at = fields.AwareDateTime(required=True)
+    updated_at = fields.AwareDateTime(required=True)
+
+
+class PledgeHistorySchema(PledgeSchema):
+    pool_status = fields.Function(lambda p: p.pool.status.value, required=True)
+    history = fields.List(fields.Nested(PledgeChangeSchema), attribute="changes", required=True)
+
+
+class MyPledgeSchema(PledgeSchema):
+    estimate = fields.Nested(EstimateSchema, allow_none=True)
+
+
+class PoolSchema(Schema):
+    """A pool with what its demand earns; fed a PoolSummary-backed view object."""
+
+    id = fields.Integer(required=True)
+    status = fields.String(required=True)
+    offer = fields.Nested(PoolOfferSchema, required=True)
+    is_national = fields.Boolean(required=True)
+    consortia = fields.List(fields.Nested(ConsortiumRefSchema), required=True)
+    deadline = fields.AwareDateTime(required=True)
+    minimum_quantity = fields.Integer(required=True)
+    capacity = fields.Integer(allow_none=True, required=True)
+    delivery_charge_pence = fields.Integer(required=True)
+    note = fields.String(allow_none=True)
+    total_quantity = fields.Integer(required=True)
+    flexible_quantity = fields.Integer(required=True)
+    member_count = fields.Integer(required=True)
+    unit_price = fields.Decimal(required=True, **PRICE)
+    list_price = fields.Decimal(required=True, **PRICE)
+    tier = fields.Nested(TierSchema, allow_none=True, required=True)
+    next_tier = fields.Nested(NextTierSchema, allow_none=True, required=True)
+    minimum_reached = fields.Boolean(required=True)
+    saving_pence = fields.Integer(required=True)
+    saving_percent = fields.Decimal(as_string=True, places=1, required=True)
+    cancel_reason = fields.String(allow_none=True)
+    my_pledges = fields.List(fields.Nested(MyPledgeSchema), required=True)
+
+
+class PoolCreateSchema(Schema):
+    offer_id = fields.Integer(required=True, strict=True)
+    consortium_ids = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(min=1, max=20))
+    deadline = fields.AwareDateTime(required=True)
+    minimum_quantity = fields.Integer(strict=True, allow_none=True, load_default=None,
+                                      validate=validate.Range(min=1, max=MAX_QUANTITY))
+    capacity = fields.Integer(strict=True, allow_none=True, load_default=None,
+                              validate=validate.Range(min=1, max=MAX_QUANTITY))
+    delivery_charge_pence = fields.Integer(strict=True, load_default=0,
+                                           validate=validate.Range(min=0, max=MAX_DELIVERY_CHARGE_PENCE))
+    note = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=2000))
+
+
+class CancelSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class PledgeInSchema(Schema):
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_QUANTITY))
+    flexible_extra = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=MAX_QUANTITY))
+    member_id = fields.Integer(strict=True, allow_none=True, load_default=None)
+
+
+class PledgeOutSchema(Schema):
+    member_id = fields.Integer(allow_none=True, load_default=None)
+
+
+class PoolQuerySchema(Schema):
+    status = fields.String(validate=validate.OneOf(
+        ["draft", "open", "closed", "ordered", "delivered", "invoiced", "settled", "cancelled"]))
+    category = fields.String(validate=validate.Length(max=40))
+    sort = fields.String(load_default="deadline", validate=validate.OneOf(["deadline", "newest"]))
+    page = fields.Integer()
+    per_page = fields.Integer()

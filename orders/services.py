@@ -1,0 +1,367 @@
+"""Pools and pledges: opening, cancelling, pledging, and what a pool's demand earns.
+
+The pledge path locks the pool row, so capacity holds and no pledge is lost when many
+members pledge at once; the pool's running totals are kept under that lock too, which
+keeps pool pages and the pledge path free of aggregate queries.
+"""
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Optional
+
+from sqlalchemy import Select, and_, exists, or_, select, update
+from sqlalchemy.orm import joinedload, selectinload
+
+from catalogue import pricing
+from catalogue.models import Category, Offer
+from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from marketplace.extensions import db, utcnow
+from marketplace.models import Consortium, Member, Network, User
+from orders.models import Pledge, PledgeChange, Pool, PoolStatus, PoolTier, pool_consortium
+
+MAX_QUANTITY = 10_000_000
+MAX_DELIVERY_CHARGE_PENCE = 100_000_000
+
+
+# Who sees what
+
+
+def user_consortium_ids(user: User) -> set[int]:
+    """Consortia whose pools the user sees: those of their members and those they run."""
+    ids = set(user.secretary_consortium_ids)
+    member_ids = user.member_ids
+    if member_ids:
+        ids |= set(db.session.scalars(
+            select(Network.consortium_id).join(Member, Member.network_id == Network.id).where(Member.id.in_(member_ids))
+        ))
+    return ids
+
+
+def visible_pools(user: User) -> Select:
+    query = select(Pool)
+    if not user.is_admin:
+        query = query.where(exists().where(
+            pool_consortium.c.pool_id == Pool.id,
+            pool_consortium.c.consortium_id.in_(user_consortium_ids(user)),
+        ))
+    return query
+
+
+def pool_for(user: User, pool_id: int) -> Pool:
+    """The pool if the user may see it; 404 for a pool outside their consortia."""
+    pool = db.session.get(Pool, pool_id)
+    if pool is None or not (user.is_admin or pool.consortium_ids & user_consortium_ids(user)):
+        raise NotFound("No such pool.")
+    return pool
+
+
+def can_manage(user: User, pool: Pool) -> bool:
+    """Admins run every pool; a secretary runs their consortium's own (not national) pools."""
+    return user.is_admin or (not pool.is_national and pool.consortium_ids <= user.secretary_consortium_ids)
+
+
+def _require_manager(user: User, pool: Pool) -> None:
+    if not can_manage(user, pool):
+        raise Forbidden("Only the consortium's secretary (or an admin, for a national pool) can do that.")
+
+
+def pledging_members(user: User, pool: Pool) -> list[Member]:
+    """The members this user may pledge for in this pool."""
+    if not user.member_ids:
+        return []
+    return list(db.session.scalars(
+        select(Member).join(Network).where(
+            Member.id.in_(user.member_ids), Member.active, Network.consortium_id.in_(pool.consortium_ids)
+        ).order_by(Member.id)
+    ))
+
+
+# Opening and cancelling
+
+
+@dataclass
+class PoolTerms:
+    deadline: datetime
+    minimum_quantity: Optional[int] = None
+    capacity: Optional[int] = None
+    delivery_charge_pence: int = 0
+    note: Optional[str] = None
+
+
+def create_pool(actor: User, offer: Offer, consortia: list[Consortium], terms: PoolTerms) -> Pool:
+    """A draft pool; one consortium for a secretary's pool, several (admin only) for a national one."""
+    if not consortia:
+        raise ValidationFailed.field("consortium_ids", "Choose at least one consortium.")
+    national = len(consortia) > 1
+    if national and not actor.is_admin:
+        raise Forbidden("Only an admin opens a national pool.")
+    if not actor.is_admin and consortia[0].id not in actor.secretary_consortium_ids:
+        raise Forbidden("You are not the secretary of that consortium.")
+    if not offer.active:
+        raise ValidationFailed.field("offer_id", "This offer has been withdrawn by its supplier.")
+    _validate_terms(terms, offer)
+    pool = Pool(
+        offer=offer, is_national=national, consortia=list(consortia), status=PoolStatus.DRAFT,
+        deadline=terms.deadline, minimum_quantity=terms.minimum_quantity or offer.minimum_order_quantity,
+        capacity=terms.capacity, delivery_charge_pence=terms.delivery_charge_pence,
+        note=(terms.note or "").strip() or None, created_by=actor,
+    )
+    db.session.add(pool)
+    db.session.flush()
+    return pool
+
+
+def _validate_terms(terms: PoolTerms, offer: Offer) -> None:
+    errors: dict[str, list[str]] = {}
+    if terms.deadline.tzinfo is None or terms.deadline <= utcnow():
+        errors["deadline"] = ["The deadline must be in the future."]
+    minimum = terms.minimum_quantity or offer.minimum_order_quantity
+    if terms.minimum_quantity is not None and not 1 <= terms.minimum_quantity <= MAX_QUANTITY:
+        errors["minimum_quantity"] = [f"Enter a whole number from 1 to {MAX_QUANTITY:,}."]
+    if terms.capacity is not None and not minimum <= terms.capacity <= MAX_QUANTITY:
+        errors["capacity"] = [f"The capacity must be at least the minimum ({minimum:,}) and at most {MAX_QUANTITY:,}."]
+    if not 0 <= terms.delivery_charge_pence <= MAX_DELIVERY_CHARGE_PENCE:
+        errors["delivery_charge_pence"] = ["The delivery charge must be zero or more, and realistic."]
+    if errors:
+        raise ValidationFailed("Some terms of the pool are not valid.", errors)
+
+
+def open_pool(actor: User, pool: Pool) -> Pool:
+    _require_manager(actor, pool)
+    if pool.status is not PoolStatus.DRAFT:
+        raise Conflict(f"Only a draft pool can be opened; this one is {pool.status.value}.")
+    if pool.deadline <= utcnow():
+        raise Conflict("The deadline has passed; cancel this draft and create a new pool.")
+    if not pool.offer.active:
+        raise Conflict("The offer has been withdrawn by its supplier.")
+    pool.status = PoolStatus.OPEN
+    pool.opened_at = utcnow()
+    db.session.flush()
+    return pool
+
+
+def cancel_pool(actor: User, pool: Pool, reason: str) -> Pool:
+    _require_manager(actor, pool)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed.field("reason", "Say why the pool is cancelled; members will see it.")
+    if len(reason) > 500:
+        raise ValidationFailed.field("reason", "Keep the reason under 500 characters.")
+    lock_pool(pool)
+    if pool.status not in (PoolStatus.DRAFT, PoolStatus.OPEN):
+        raise Conflict(f"A {pool.status.value} pool cannot be cancelled.")
+    pool.status = PoolStatus.CANCELLED
+    pool.cancel_reason = reason
+    pool.cancelled_at = utcnow()
+    db.session.flush()
+    return pool
+
+
+# Pledging
+
+
+LOCKED_COLUMNS = ["status", "deadline", "capacity", "pledged_quantity", "pledged_flexible", "member_count"]
+
+
+def lock_pool(pool: Pool) -> Pool:
+    """Takes the pool's row lock for the rest of the transaction and rereads what pledges change.
+
+    PostgreSQL: SELECT ... FOR UPDATE. SQLite has no row locks; a no-op UPDATE first makes
+    the transaction a writer, and SQLite lets one writer in at a time, so reads after it
+    are current.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(update(Pool).where(Pool.id == pool.id).values(id=Pool.id))
+    db.session.refresh(pool, attribute_names=LOCKED_COLUMNS, with_for_update=True)
+    return pool
+
+
+def _check_pledgeable(pool: Pool, now: datetime) -> None:
+    if pool.status is not PoolStatus.OPEN:
+        raise Conflict(f"This pool is {pool.status.value}; pledges are taken only while it is open.")
+    if now >= pool.deadline:
+        raise Conflict("The deadline has passed; this pool takes no more pledges.")
+
+
+def validate_quantities(quantity, flexible_extra) -> tuple[int, int]:
+    errors: dict[str, list[str]] = {}
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
+        errors["quantity"] = [f"Enter a whole number of units from 1 to {MAX_QUANTITY:,}."]
+    if flexible_extra is None:
+        flexible_extra = 0
+    if isinstance(flexible_extra, bool) or not isinstance(flexible_extra, int) or not 0 <= flexible_extra <= MAX_QUANTITY:
+        errors["flexible_extra"] = [f"Enter a whole number of units from 0 to {MAX_QUANTITY:,}."]
+    if errors:
+        raise ValidationFailed("The pledge is not valid.", errors)
+    return quantity, flexible_extra
+
+
+def pledge(actor: User, pool: Pool, quantity: int, flexible_extra: int = 0,
+           member_id: Optional[int] = None) -> PledgeChange:
+    """Places or changes a member's pledge under the pool's lock; returns the change, which is kept."""
+    quantity, flexible_extra = validate_quantities(quantity, flexible_extra)
+    now = utcnow()
+    lock_pool(pool)
+    member, existing = _pledging_member(actor, pool, member_id)
+    _check_pledgeable(pool, now)
+    old_quantity = existing.quantity if existing else 0
+    if pool.capacity is not None:
+        room = pool.capacity - (pool.pledged_quantity - old_quantity)
+        if quantity > room:
+            raise ValidationFailed.field("quantity", f"Only {room:,} units are left in this pool's capacity.")
+    if existing is None:
+        existing = Pledge(pool=pool, member=member, quantity=0, flexible_extra=0, created_at=now)
+        db.session.add(existing)
+    return _apply(pool, existing, actor, quantity, flexible_extra, now)
+
+
+def withdraw_pledge(actor: User, pool: Pool, member_id: Optional[int] = None) -> PledgeChange:
+    now = utcnow()
+    lock_pool(pool)
+    member, existing = _pledging_member(actor, pool, member_id)
+    _check_pledgeable(pool, now)
+    if existing is None or existing.withdrawn:
+        raise NotFound(f"{member.name} has no pledge in this pool.")
+    return _apply(pool, existing, actor, 0, 0, now)
+
+
+def _pledging_member(actor: User, pool: Pool, member_id: Optional[int]) -> tuple[Member, Optional[Pledge]]:
+    """The member the actor pledges for in this pool, with its pledge if it has one, in one query.
+
+    Without `member_id` the actor must act for exactly one member of the pool's consortia.
+    """
+    query = (
+        select(Member, Pledge)
+        .join(Network, Member.network_id == Network.id)
+        .join(pool_consortium, and_(pool_consortium.c.consortium_id == Network.consortium_id,
+                                    pool_consortium.c.pool_id == pool.id))
+        .outerjoin(Pledge, and_(Pledge.member_id == Member.id, Pledge.pool_id == pool.id))
+        .where(Member.active)
+        .order_by(Member.id)
+    )
+    if member_id is not None:
+        query = query.where(Member.id == member_id)
+    if not actor.is_admin or member_id is None:
+        query = query.where(Member.id.in_(actor.member_ids or {-1}))
+    rows = db.session.execute(query).all()
+    if len(rows) == 1:
+        return rows[0][0], rows[0][1]
+    if not (actor.is_admin or pool.consortium_ids & user_consortium_ids(actor)):
+        raise NotFound("No such pool.")
+    if rows:
+        raise ValidationFailed.field("member_id", "You act for several members of this pool: say which one.")
+    if member_id is not None:
+        raise ValidationFailed.field("member_id", "You cannot pledge for that member in this pool.")
+    raise ValidationFailed.field("member_id", "You act for no member of this pool's consortia.")
+
+
+def _apply(pool: Pool, pledge_: Pledge, actor: User, quantity: int, flexible_extra: int,
+           now: datetime) -> PledgeChange:
+    old_quantity, old_flexible = pledge_.quantity, pledge_.flexible_extra
+    pool.pledged_quantity += quantity - old_quantity
+    pool.pledged_flexible += flexible_extra - old_flexible
+    pool.member_count += (quantity > 0) - (old_quantity > 0)
+    pledge_.quantity, pledge_.flexible_extra, pledge_.updated_at = quantity, flexible_extra, now
+    change = PledgeChange(pledge=pledge_, changed_by=actor, changed_at=now, old_quantity=old_quantity,
+                          new_quantity=quantity, old_flexible_extra=old_flexible, new_flexible_extra=flexible_extra)
+    db.session.add(change)
+    db.session.flush()
+    return change
+
+
+# What the pool's demand earns
+
+
+def pool_tiers(pool: Pool) -> list[pricing.Tier]:
+    """The tiers the pool closed with, or the offer's current tiers while it is still open."""
+    source = pool.offer.tiers if pool.status in (PoolStatus.DRAFT, PoolStatus.OPEN) else pool.frozen_tiers
+    return [pricing.Tier(t.min_quantity, t.unit_price) for t in source]
+
+
+def freeze_tiers(pool: Pool) -> None:
+    """Copies the offer's tiers onto the pool, so later price changes never alter it."""
+    if not pool.frozen_tiers:
+        pool.frozen_tiers = [PoolTier(min_quantity=t.min_quantity, unit_price=t.unit_price) for t in pool.offer.tiers]
+
+
+@dataclass
+class PoolSummary:
+    pool: Pool
+    total_quantity: int
+    member_count: int
+    unit_price: Decimal
+    list_price: Decimal
+    tier: Optional[pricing.Tier]
+    next_tier: Optional[pricing.Tier]
+    saving_pence: int
+    saving_percent: Decimal
+    time_left: timedelta
+
+    @property
+    def units_to_next_tier(self) -> Optional[int]:
+        return self.next_tier.min_quantity - self.total_quantity if self.next_tier else None
+
+    @property
+    def minimum_reached(self) -> bool:
+        return self.total_quantity >= self.pool.minimum_quantity
+
+    @property
+    def minimum_progress_percent(self) -> int:
+        return min(100, self.total_quantity * 100 // self.pool.minimum_quantity)
+
+    @property
+    def capacity_left(self) -> Optional[int]:
+        return None if self.pool.capacity is None else self.pool.capacity - self.total_quantity
+
+
+def summarise(pool: Pool, now: Optional[datetime] = None) -> PoolSummary:
+    tiers = pool_tiers(pool)
+    total = pool.pledged_quantity
+    price = pricing.unit_price(tiers, total, pool.offer.list_price)
+    saved, percent = pricing.saving(pool.offer.list_price, price, total)
+    return PoolSummary(
+        pool=pool, total_quantity=total, member_count=pool.member_count, unit_price=price,
+        list_price=pool.offer.list_price, tier=pricing.tier_reached(tiers, total),
+        next_tier=pricing.next_tier(tiers, total), saving_pence=saved, saving_percent=percent,
+        time_left=max(pool.deadline - (now or utcnow()), timedelta(0)),
+    )
+
+
+def estimate(pool: Pool, quantity: int, current_quantity: int = 0) -> pricing.Estimate:
+    """A member's estimated cost if they pledge `quantity` instead of `current_quantity`."""
+    pool_quantity = pool.pledged_quantity - current_quantity + quantity
+    return pricing.estimated_cost(quantity, pool_tiers(pool), pool.offer.list_price, pool.offer.vat_rate.percent,
+                                  pool_quantity, pool.delivery_charge_pence)
+
+
+def member_pledges(pool: Pool, members: list[Member]) -> dict[int, Pledge]:
+    if not members:
+        return {}
+    pledges = db.session.scalars(
+        select(Pledge).where(Pledge.pool_id == pool.id, Pledge.member_id.in_([m.id for m in members]))
+    )
+    return {p.member_id: p for p in pledges}
+
+
+def pledged_pool_ids(member_ids: set[int], pool_ids: list[int]) -> set[int]:
+    if not member_ids or not pool_ids:
+        return set()
+    return set(db.session.scalars(select(Pledge.pool_id).where(
+        Pledge.member_id.in_(member_ids), Pledge.pool_id.in_(pool_ids), Pledge.quantity > 0)))
+
+
+def filter_pools(query: Select, status: Optional[PoolStatus] = None, category: Optional[str] = None,
+                 sort: str = "deadline") -> Select:
+    if status is not None:
+        query = query.where(Pool.status == status)
+    if category:
+        query = query.join(Offer, Pool.offer_id == Offer.id).join(Category, Offer.category_id == Category.id).where(
+            or_(Category.slug == category, Category.id == (int(category) if category.isdigit() else -1)))
+    order = {"deadline": (Pool.deadline, Pool.id), "newest": (Pool.created_at.desc(), Pool.id.desc())}
+    return query.options(selectinload(Pool.consortia)).order_by(*order.get(sort, order["deadline"]))
+
+
+def my_pledges(user: User) -> Select:
+    return (select(Pledge).where(Pledge.member_id.in_(user.member_ids or {-1}))
+            .options(selectinload(Pledge.changes), joinedload(Pledge.pool), joinedload(Pledge.member))
+            .order_by(Pledge.updated_at.desc(), Pledge.id.desc()))

@@ -1,0 +1,222 @@
+"""Who may open what: the expected answer of every endpoint, for each role.
+
+tests/test_access_matrix.py requests every route of `app.url_map` as each role and as a
+stranger (not signed in) and compares the answer with `RULES`. A route whose endpoint has
+no rule fails that test, so every new endpoint comes with a line here, for example:
+
+    "orders.pool_page": own("secretary", "member", others=HIDDEN),
+
+Each rule gives an outcome per role for "ours" (URL arguments naming the objects of
+consortium A, its member and its supplier: the ones the world's users act for) and for
+"theirs" (the same kind of object in consortium B). Roles are those of `ROLES`; the
+stranger expects LOGIN on pages and UNAUTHORISED on the API unless the rule says otherwise.
+
+GET is requested for every role. Other methods are requested only where the rule denies
+(FORBIDDEN, HIDDEN, LOGIN, UNAUTHORISED): a POST as a role that may do it would change data.
+
+URL arguments are filled by `ARGUMENTS` (name -> builder returning the (ours, theirs) values);
+a rule's own `args` override them for its endpoint. An argument nobody can fill fails the
+matrix with its name, so add a builder when a route introduces a new one.
+"""
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Callable, Mapping, Optional, Union
+
+from marketplace import services
+from orders import services as orders_services
+from marketplace.extensions import db, utcnow
+from marketplace.models import User
+from tests import factories
+from tests.factories import World
+
+OK = 200
+FORBIDDEN = 403  # the user lacks the role
+HIDDEN = 404  # another organisation's object: its existence does not leak
+UNAUTHORISED = 401  # the API without a valid token
+LOGIN = "login"  # a redirect to the sign-in page
+REDIRECT = "redirect"  # a redirect anywhere else
+DENIED = {FORBIDDEN, HIDDEN, UNAUTHORISED, LOGIN}
+
+Outcome = Union[int, str]
+ROLES = ("admin", "secretary", "member", "supplier", "no_role")
+STRANGER = "stranger"
+
+
+@dataclass
+class Context:
+    """What a builder may use: the world, the acting user (None for a stranger), a per-test cache."""
+
+    world: World
+    user: Optional[User]
+    cache: dict = field(default_factory=dict)
+
+    def once(self, key: str, build: Callable[[], Any]) -> Any:
+        if key not in self.cache:
+            self.cache[key] = build()
+        return self.cache[key]
+
+
+Builder = Callable[[Context], tuple[Any, Any]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    ours: Mapping[str, Outcome]
+    theirs: Optional[Mapping[str, Outcome]] = None
+    stranger: Optional[Outcome] = None
+    args: Mapping[str, Builder] = field(default_factory=dict)
+
+    def expected(self, role: str, side: str, api: bool) -> Outcome:
+        if role == STRANGER:
+            return self.stranger if self.stranger is not None else (UNAUTHORISED if api else LOGIN)
+        table = self.theirs if side == "theirs" and self.theirs is not None else self.ours
+        return table[role]
+
+
+def _each(outcome: Outcome) -> dict[str, Outcome]:
+    return {role: outcome for role in ROLES}
+
+
+def everyone(outcome: Outcome = OK, **rule) -> Rule:
+    """Every signed-in role gets `outcome`, whoever's object it is."""
+    return Rule(_each(outcome), **rule)
+
+
+def roles(*allowed: str, others: Outcome = FORBIDDEN, **rule) -> Rule:
+    """Admins and `allowed` roles may; the others get `others`."""
+    table = {role: OK if role == "admin" or role in allowed else others for role in ROLES}
+    return Rule(table, **rule)
+
+
+def own(*allowed: str, others: Outcome = FORBIDDEN, **rule) -> Rule:
+    """Like `roles`, but the allowed roles get 404 for another organisation's object."""
+    ours = {role: OK if role == "admin" or role in allowed else others for role in ROLES}
+    theirs = {role: OK if role == "admin" else HIDDEN if role in allowed else others for role in ROLES}
+    return Rule(ours, theirs, **rule)
+
+
+admin_only = roles()
+
+
+# URL argument builders: each returns (ours, theirs).
+
+
+def _token_ids(ctx: Context) -> tuple[int, int]:
+    """Ours is the acting user's own token; theirs belongs to somebody else."""
+    def build():
+        owner = ctx.user or ctx.world.member_user
+        other = ctx.world.secretary if owner is ctx.world.admin else ctx.world.admin
+        ours, _ = services.create_api_token(owner, "matrix: own")
+        theirs, _ = services.create_api_token(other, "matrix: someone else's")
+        db.session.commit()
+        return ours.id, theirs.id
+    return ctx.once("token_id", build)
+
+
+def _offer_ids(ctx: Context) -> tuple[int, int]:
+    """An offer of our supplier and one of theirs."""
+    def build():
+        w = ctx.world
+        ours = factories.offer(w.supplier, actor=w.admin, name="Matrix copier paper")
+        theirs = factories.offer(w.other_supplier, actor=w.admin, name="Matrix laptops")
+        db.session.commit()
+        return ours, theirs
+    ours, theirs = ctx.once("offers", build)
+    return ours.id, theirs.id
+
+
+def _pool_ids(ctx: Context) -> tuple[int, int]:
+    """An open pool of our consortium and an open pool of theirs."""
+
+    def build():
+        w = ctx.world
+        _offer_ids(ctx)
+        our_offer, their_offer = ctx.cache["offers"]
+        terms = orders_services.PoolTerms(deadline=utcnow() + timedelta(days=14), minimum_quantity=10)
+        pools = []
+        for offer, consortium in ((our_offer, w.consortium), (their_offer, w.other_consortium)):
+            pool = orders_services.create_pool(w.admin, offer, [consortium], terms)
+            orders_services.open_pool(w.admin, pool)
+            pools.append(pool.id)
+        db.session.commit()
+        return tuple(pools)
+    return ctx.once("pool_id", build)
+
+
+def _user_record_ids(ctx: Context) -> tuple[int, int]:
+    return ctx.world.member_user.id, ctx.world.supplier_user.id
+
+
+def _grant_ids(ctx: Context) -> tuple[int, int]:
+    return ctx.world.member_user.grants[0].id, ctx.world.supplier_user.grants[0].id
+
+
+ARGUMENTS: dict[str, Builder] = {
+    "member_id": lambda ctx: (ctx.world.member.id, ctx.world.other_member.id),
+    "consortium_id": lambda ctx: (ctx.world.consortium.id, ctx.world.other_consortium.id),
+    "network_id": lambda ctx: (ctx.world.network.id, ctx.world.other_network.id),
+    "supplier_id": lambda ctx: (ctx.world.supplier.id, ctx.world.other_supplier.id),
+    "section_name": lambda ctx: ("members", "members"),
+    "record_id": lambda ctx: (ctx.world.member.id, ctx.world.other_member.id),
+    "token_id": _token_ids,
+    "offer_id": _offer_ids,
+    "pool_id": _pool_ids,
+}
+
+_USER_GRANT_ARGS = {"record_id": _user_record_ids, "grant_id": _grant_ids}
+
+
+RULES: dict[str, Rule] = {
+    # marketplace: signing in, the dashboard, tokens, profiles
+    "marketplace.sign_in": everyone(REDIRECT, stranger=OK),
+    "marketplace.sign_out": everyone(),
+    "marketplace.dashboard": everyone(),
+    "marketplace.api_tokens": everyone(),
+    "marketplace.revoke_api_token": Rule(ours=_each(OK), theirs=_each(HIDDEN)),
+    "marketplace.member_profile": own("member", others=HIDDEN),
+    # admin pages
+    "admin.index": admin_only,
+    "admin.list_records": admin_only,
+    "admin.create_record": admin_only,
+    "admin.edit_record": admin_only,
+    "admin.set_active": admin_only,
+    "admin.register_member_as_supplier": admin_only,
+    "admin.grant_role": roles(args={"record_id": _user_record_ids}),
+    "admin.revoke_grant": roles(args=_USER_GRANT_ARGS),
+    # API base
+    "api.me": everyone(),
+    "api.openapi_json": everyone(stranger=OK),
+    # catalogue: everyone browses; a supplier keeps only its own offers
+    "catalogue.browse": everyone(),
+    "catalogue.offer": everyone(),
+    "catalogue.price_chart": everyone(),
+    "catalogue.supplier_offers": own("supplier"),
+    "catalogue.new_offer": own("supplier"),
+    "catalogue.edit_offer": own("supplier"),
+    "catalogue.withdraw_offer": own("supplier"),
+    "catalogue.reactivate_offer": own("supplier"),
+    "catalogue_api.categories": everyone(),
+    "catalogue_api.offers": everyone(),
+    "catalogue_api.offer": everyone(),
+    "catalogue_api.create_offer": roles("supplier"),
+    "catalogue_api.update_offer": own("supplier"),
+    # orders: pools are seen within their consortia; secretaries run them, members pledge
+    "orders.list_pools": everyone(),
+    "orders.pool_page": own("secretary", "member", others=HIDDEN),
+    "orders.create_pool": roles("secretary"),
+    "orders.open_pool": own("secretary"),
+    "orders.cancel_pool": own("secretary"),
+    "orders.pledge": own("member"),
+    "orders.withdraw": own("member"),
+    "orders.my_pledges": roles("member"),
+    "orders_api.list_pools": everyone(),
+    "orders_api.get_pool": own("secretary", "member", others=HIDDEN),
+    "orders_api.create_pool": roles("secretary"),
+    "orders_api.open_pool": own("secretary"),
+    "orders_api.cancel_pool": own("secretary"),
+    "orders_api.put_pledge": own("member"),
+    "orders_api.delete_pledge": own("member"),
+    "orders_api.list_pledges": roles("member"),
+}
+
+UNCHECKED = {"static"}

@@ -1,0 +1,94 @@
+"""Properties of tier pricing that every pool's price and estimate rely on."""
+from decimal import Decimal
+
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from catalogue import pricing
+from catalogue.pricing import Tier
+
+prices = st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("9999.9999"), places=4)
+quantities = st.integers(min_value=0, max_value=2_000_000)
+vat_percents = st.sampled_from([Decimal(20), Decimal(5), Decimal(0)])
+
+
+@st.composite
+def valid_offers(draw) -> tuple[Decimal, list[Tier]]:
+    """A list price and tiers whose quantities rise and whose prices never rise, starting at or below list."""
+    list_price = draw(prices)
+    steps = draw(st.lists(st.integers(min_value=1, max_value=10_000), max_size=6))
+    tiers, quantity, price = [], 0, list_price
+    for step in steps:
+        quantity += step
+        price = draw(st.decimals(min_value=Decimal("0.0001"), max_value=price, places=4))
+        tiers.append(Tier(quantity, price))
+    return list_price, tiers
+
+
+@given(valid_offers(), quantities)
+def test_unit_price_is_never_above_the_list_price(offer, quantity):
+    list_price, tiers = offer
+    assert pricing.unit_price(tiers, quantity, list_price) <= list_price
+
+
+@given(valid_offers(), quantities, st.integers(min_value=0, max_value=100_000))
+def test_unit_price_never_rises_as_quantity_grows(offer, quantity, more):
+    list_price, tiers = offer
+    assert pricing.unit_price(tiers, quantity + more, list_price) <= pricing.unit_price(tiers, quantity, list_price)
+
+
+@given(valid_offers(), quantities)
+def test_unit_price_is_the_price_of_the_highest_tier_reached(offer, quantity):
+    list_price, tiers = offer
+    reached = [t for t in tiers if t.min_quantity <= quantity]
+    expected = reached[-1].unit_price if reached else list_price
+    assert pricing.unit_price(tiers, quantity, list_price) == expected
+
+
+@given(valid_offers(), quantities)
+def test_next_tier_is_the_nearest_tier_above_the_quantity(offer, quantity):
+    _, tiers = offer
+    found = pricing.next_tier(tiers, quantity)
+    above = [t for t in tiers if t.min_quantity > quantity]
+    if not above:
+        assert found is None
+    else:
+        assert found.min_quantity > quantity
+        assert found == min(above, key=lambda t: t.min_quantity)
+
+
+@given(valid_offers(), st.integers(min_value=0, max_value=100_000), st.integers(min_value=0, max_value=100_000),
+       vat_percents, st.integers(min_value=0, max_value=10_000_000))
+def test_estimate_totals_add_up_and_goods_are_within_a_penny(offer, quantity, others, vat_percent, delivery):
+    list_price, tiers = offer
+    pool_quantity = quantity + others
+    estimate = pricing.estimated_cost(quantity, tiers, list_price, vat_percent, pool_quantity, delivery)
+    assert estimate.total_pence == estimate.goods_pence + estimate.delivery_pence + estimate.vat_pence
+    exact_goods_pence = quantity * estimate.unit_price * 100
+    assert abs(Decimal(estimate.goods_pence) - exact_goods_pence) <= Decimal("0.5")
+    assert estimate.unit_price == pricing.unit_price(tiers, pool_quantity, list_price)
+    assert 0 <= estimate.delivery_pence <= delivery
+
+
+@given(valid_offers())
+def test_validate_tiers_accepts_valid_tiers(offer):
+    list_price, tiers = offer
+    assert pricing.validate_tiers(list_price, tiers) == []
+
+
+@given(valid_offers(), st.data())
+def test_validate_tiers_rejects_a_rising_price(offer, data):
+    list_price, tiers = offer
+    assume(len(tiers) >= 2)
+    index = data.draw(st.integers(min_value=1, max_value=len(tiers) - 1))
+    raised = tiers[index - 1].unit_price + data.draw(st.decimals(min_value=Decimal("0.0001"), max_value=100, places=4))
+    tiers[index] = Tier(tiers[index].min_quantity, raised)
+    assert any("must not rise" in problem for problem in pricing.validate_tiers(list_price, tiers))
+
+
+@given(valid_offers(), st.decimals(min_value=Decimal("0.0001"), max_value=100, places=4))
+def test_validate_tiers_rejects_a_first_tier_above_the_list_price(offer, excess):
+    list_price, tiers = offer
+    assume(tiers)
+    tiers[0] = Tier(tiers[0].min_quantity, list_price + excess)
+    assert any("above the list price" in problem for problem in pricing.validate_tiers(list_price, tiers))

@@ -1,0 +1,45 @@
+"""Many members pledging at once into a nearly full pool: capacity holds, no accepted pledge is lost."""
+from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
+
+from marketplace.extensions import db
+from marketplace.models import Role
+from orders import services
+from orders.models import Pledge, Pool
+from tests import factories
+from tests.factories import api_token
+from tests.orders.conftest import make_pool
+
+PLEDGERS = 60
+
+
+def test_concurrent_pledges_never_exceed_capacity_or_lose_a_pledge(app, world, offer):
+    pool = make_pool(world.secretary, offer, [world.consortium], capacity=100)
+    early = factories.member(world.network, "Early Bird CIC")
+    services.pledge(world.admin, pool, 80, member_id=early.id)
+    headers = []
+    for n in range(PLEDGERS):
+        member = factories.member(world.network, f"Rushing Member {n}")
+        headers.append(api_token(factories.user(None, (Role.MEMBER, member.id))))
+    db.session.commit()
+    url = f"/api/v1/pools/{pool.id}/pledge"
+    barrier = Barrier(PLEDGERS)
+
+    def pledge(token_headers):
+        client = app.test_client()
+        barrier.wait(timeout=30)
+        return client.put(url, headers=token_headers, json={"quantity": 1}).status_code
+
+    with ThreadPoolExecutor(max_workers=PLEDGERS) as executor:
+        statuses = list(executor.map(pledge, headers))
+
+    assert sorted(set(statuses)) == [201, 422], statuses
+    accepted = statuses.count(201)
+    assert accepted == 20
+    db.session.expire_all()
+    stored = db.session.get(Pool, pool.id)
+    pledged = db.session.scalar(db.select(db.func.sum(Pledge.quantity)).where(Pledge.pool_id == pool.id))
+    live = db.session.scalar(db.select(db.func.count()).select_from(Pledge).where(Pledge.pool_id == pool.id,
+                                                                                  Pledge.quantity > 0))
+    assert stored.pledged_quantity == pledged == 100
+    assert stored.member_count == live == accepted + 1

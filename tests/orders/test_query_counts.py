@@ -1,0 +1,52 @@
+"""The pool page and endpoint cost the same number of queries however many members pledge."""
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from marketplace.extensions import db
+from orders import services
+from tests import factories
+from tests.factories import api_token, sign_in
+
+
+@contextmanager
+def counted_queries():
+    statements = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def _pledge_from_new_members(world, pool, how_many):
+    for _ in range(how_many):
+        services.pledge(world.admin, pool, 3, 1, member_id=factories.member(world.network).id)
+    db.session.commit()
+
+
+def _queries_for(client, url, **kwargs) -> int:
+    with counted_queries() as statements:
+        assert client.get(url, **kwargs).status_code == 200
+    return len(statements)
+
+
+def test_pool_page_and_endpoint_queries_do_not_grow_with_pledges(client, world, pool):
+    services.pledge(world.member_user, pool, 4, member_id=world.member.id)
+    _pledge_from_new_members(world, pool, 1)
+    headers = api_token(world.member_user)
+    sign_in(client, world.member_user)
+    client.get("/api/v1/me", headers=headers)  # the token's first use is noted once
+    page_few = _queries_for(client, f"/pools/{pool.id}")
+    api_few = _queries_for(client, f"/api/v1/pools/{pool.id}", headers=headers)
+    list_few = _queries_for(client, "/api/v1/pools", headers=headers)
+
+    _pledge_from_new_members(world, pool, 40)
+    assert _queries_for(client, f"/pools/{pool.id}") == page_few
+    assert _queries_for(client, f"/api/v1/pools/{pool.id}", headers=headers) == api_few
+    assert _queries_for(client, "/api/v1/pools", headers=headers) == list_few
