@@ -203,9 +203,9 @@ class RoleGrant(db.Model):
     created_at: Mapped[created_at]
 
     user: Mapped[User] = relationship(back_populates="grants")
-    member: Mapped[Optional[Member]] = relationship(lazy="joined")
-    consortium: Mapped[Optional[Consortium]] = relationship(lazy="joined")
-    supplier: Mapped[Optional[Supplier]] = relationship(lazy="joined")
+    member: Mapped[Optional[Member]] = relationship()
+    consortium: Mapped[Optional[Consortium]] = relationship()
+    supplier: Mapped[Optional[Supplier]] = relationship()
 
     @property
     def scope_id(self) -> Optional[int]:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Optional
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from marketplace.errors import Conflict, NotFound, ValidationFailed
 from marketplace.extensions import db, utcnow
@@ -248,7 +249,10 @@ def revoke_api_token(user: User, token_id: int) -> ApiToken:
 
 
 def user_for_token(plain: str) -> Optional[User]:
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(plain)))
+    token = db.session.scalars(
+        select(ApiToken).where(ApiToken.token_hash == _hash_token(plain))
+        .options(joinedload(ApiToken.user).joinedload(User.grants))
+    ).unique().first()
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
     now = utcnow()

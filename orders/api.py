@@ -4,11 +4,13 @@ from typing import Optional
 
 from sqlalchemy import select
 
+from marshmallow import ValidationError
+
 from catalogue.models import Offer
 from catalogue.pricing import Estimate
 from marketplace.access import acting_user, roles_required
 from marketplace.api import api_blueprint, json_body, operation, page_of, page_schema, paginated, query_args
-from marketplace.errors import ValidationFailed
+from marketplace.errors import DomainError, ValidationFailed
 from marketplace.extensions import db
 from marketplace.models import Consortium, Role, User
 from orders import services
@@ -124,15 +126,27 @@ def cancel_pool(pool_id: int):
     return PoolSchema().dump(pool_document(pool, user))
 
 
+def _body_unless_not_visible(user: User, pool_id: int, schema) -> dict:
+    """A pool outside the caller's consortia is 404 whatever the body.
+
+    Checked here only when the body is bad: on the good path the pledge service checks it anyway.
+    """
+    try:
+        return json_body(schema)
+    except (ValidationError, DomainError):
+        services.require_visible(user, pool_id)
+        raise
+
+
 @bp.put("/pools/<int:pool_id>/pledge")
 @roles_required(Role.MEMBER)
 @operation("Place or change my pledge while the pool is open", tags=["pledges"], body=PledgeInSchema,
            response=MyPledgeSchema, errors=(403, 409))
 def put_pledge(pool_id: int):
     user = acting_user()
-    pool = services.pool_for(user, pool_id)
-    data = json_body(PledgeInSchema())
-    change = services.pledge(user, pool, data["quantity"], data["flexible_extra"], data["member_id"])
+    data = _body_unless_not_visible(user, pool_id, PledgeInSchema())
+    change = services.pledge(user, pool_id, data["quantity"], data["flexible_extra"], data["member_id"])
+    pool = change.pledge.pool
     return MyPledgeSchema().dump(with_estimate(pool, change.pledge)), 201 if change.old_quantity == 0 else 200
 
 
@@ -142,9 +156,9 @@ def put_pledge(pool_id: int):
            response=PledgeSchema, errors=(403, 409))
 def delete_pledge(pool_id: int):
     user = acting_user()
-    pool = services.pool_for(user, pool_id)
+    services.require_visible(user, pool_id)
     args = query_args(PledgeOutSchema())
-    return PledgeSchema().dump(services.withdraw_pledge(user, pool, args["member_id"]).pledge)
+    return PledgeSchema().dump(services.withdraw_pledge(user, pool_id, args["member_id"]).pledge)
 
 
 @bp.get("/pledges")

@@ -55,6 +55,6 @@ def seed() -> None:
         services.open_pool(admin, pool)
         for member_name, quantity, flexible in pledges:
             member = members[member_name]
-            services.pledge(_acting_user(member), pool, quantity, flexible, member.id)
+            services.pledge(_acting_user(member), pool.id, quantity, flexible, member.id)
         if state == "cancelled":
             services.cancel_pool(admin, pool, CANCEL_REASON)

@@ -10,7 +10,8 @@ from decimal import Decimal
 from typing import Optional
 
 from sqlalchemy import Select, and_, exists, or_, select, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from catalogue import pricing
 from catalogue.models import Category, Offer
@@ -26,31 +27,33 @@ MAX_DELIVERY_CHARGE_PENCE = 100_000_000
 # Who sees what
 
 
-def user_consortium_ids(user: User) -> set[int]:
-    """Consortia whose pools the user sees: those of their members and those they run."""
-    ids = set(user.secretary_consortium_ids)
-    member_ids = user.member_ids
-    if member_ids:
-        ids |= set(db.session.scalars(
-            select(Network.consortium_id).join(Member, Member.network_id == Network.id).where(Member.id.in_(member_ids))
-        ))
-    return ids
+def _visible_to(user: User):
+    """SQL condition: the pool is in one of the user's consortia (admins see every pool)."""
+    if user.is_admin:
+        return Pool.id.is_not(None)
+    member_consortia = (select(Network.consortium_id).join(Member, Member.network_id == Network.id)
+                        .where(Member.id.in_(user.member_ids or {-1})))
+    return exists().where(
+        pool_consortium.c.pool_id == Pool.id,
+        or_(pool_consortium.c.consortium_id.in_(user.secretary_consortium_ids or {-1}),
+            pool_consortium.c.consortium_id.in_(member_consortia)),
+    )
 
 
 def visible_pools(user: User) -> Select:
-    query = select(Pool)
-    if not user.is_admin:
-        query = query.where(exists().where(
-            pool_consortium.c.pool_id == Pool.id,
-            pool_consortium.c.consortium_id.in_(user_consortium_ids(user)),
-        ))
-    return query
+    return select(Pool).where(_visible_to(user))
+
+
+def require_visible(user: User, pool_id: int) -> None:
+    """404 unless the pool exists in one of the user's consortia; one query, nothing loaded."""
+    if db.session.scalar(select(Pool.id).where(Pool.id == pool_id, _visible_to(user))) is None:
+        raise NotFound("No such pool.")
 
 
 def pool_for(user: User, pool_id: int) -> Pool:
     """The pool if the user may see it; 404 for a pool outside their consortia."""
-    pool = db.session.get(Pool, pool_id)
-    if pool is None or not (user.is_admin or pool.consortium_ids & user_consortium_ids(user)):
+    pool = db.session.scalar(select(Pool).where(Pool.id == pool_id, _visible_to(user)))
+    if pool is None:
         raise NotFound("No such pool.")
     return pool
 
@@ -147,7 +150,7 @@ def cancel_pool(actor: User, pool: Pool, reason: str) -> Pool:
         raise ValidationFailed.field("reason", "Say why the pool is cancelled; members will see it.")
     if len(reason) > 500:
         raise ValidationFailed.field("reason", "Keep the reason under 500 characters.")
-    lock_pool(pool)
+    lock_pool(pool.id)
     if pool.status not in (PoolStatus.DRAFT, PoolStatus.OPEN):
         raise Conflict(f"A {pool.status.value} pool cannot be cancelled.")
     pool.status = PoolStatus.CANCELLED
@@ -160,19 +163,23 @@ def cancel_pool(actor: User, pool: Pool, reason: str) -> Pool:
 # Pledging
 
 
-LOCKED_COLUMNS = ["status", "deadline", "capacity", "pledged_quantity", "pledged_flexible", "member_count"]
-
-
-def lock_pool(pool: Pool) -> Pool:
-    """Takes the pool's row lock for the rest of the transaction and rereads what pledges change.
+def lock_pool(pool_id: int) -> Pool:
+    """Takes the pool's row lock until the transaction ends and loads it with its prices.
 
     PostgreSQL: SELECT ... FOR UPDATE. SQLite has no row locks; a no-op UPDATE first makes
     the transaction a writer, and SQLite lets one writer in at a time, so reads after it
     are current.
     """
     if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(update(Pool).where(Pool.id == pool.id).values(id=Pool.id))
-    db.session.refresh(pool, attribute_names=LOCKED_COLUMNS, with_for_update=True)
+        db.session.execute(update(Pool).where(Pool.id == pool_id).values(id=Pool.id))
+    pool = db.session.scalars(
+        select(Pool).where(Pool.id == pool_id).with_for_update(of=Pool)
+        .options(joinedload(Pool.offer).options(lazyload(Offer.supplier), lazyload(Offer.category),
+                                                joinedload(Offer.tiers)))
+        .execution_options(populate_existing=True)
+    ).unique().one_or_none()
+    if pool is None:
+        raise NotFound("No such pool.")
     return pool
 
 
@@ -196,14 +203,18 @@ def validate_quantities(quantity, flexible_extra) -> tuple[int, int]:
     return quantity, flexible_extra
 
 
-def pledge(actor: User, pool: Pool, quantity: int, flexible_extra: int = 0,
+def pledge(actor: User, pool_id: int, quantity: int, flexible_extra: int = 0,
            member_id: Optional[int] = None) -> PledgeChange:
-    """Places or changes a member's pledge under the pool's lock; returns the change, which is kept."""
+    """Places or changes a member's pledge under the pool's lock; returns the change, which is kept.
+
+    Everything that does not depend on the pool's totals happens before the lock is taken.
+    """
     quantity, flexible_extra = validate_quantities(quantity, flexible_extra)
+    member = _pledging_member(actor, pool_id, member_id)
+    pool = lock_pool(pool_id)
     now = utcnow()
-    lock_pool(pool)
-    member, existing = _pledging_member(actor, pool, member_id)
     _check_pledgeable(pool, now)
+    existing = _current_pledge(pool, member)
     old_quantity = existing.quantity if existing else 0
     if pool.capacity is not None:
         room = pool.capacity - (pool.pledged_quantity - old_quantity)
@@ -215,44 +226,56 @@ def pledge(actor: User, pool: Pool, quantity: int, flexible_extra: int = 0,
     return _apply(pool, existing, actor, quantity, flexible_extra, now)
 
 
-def withdraw_pledge(actor: User, pool: Pool, member_id: Optional[int] = None) -> PledgeChange:
+def withdraw_pledge(actor: User, pool_id: int, member_id: Optional[int] = None) -> PledgeChange:
+    member = _pledging_member(actor, pool_id, member_id)
+    pool = lock_pool(pool_id)
     now = utcnow()
-    lock_pool(pool)
-    member, existing = _pledging_member(actor, pool, member_id)
     _check_pledgeable(pool, now)
+    existing = _current_pledge(pool, member)
     if existing is None or existing.withdrawn:
         raise NotFound(f"{member.name} has no pledge in this pool.")
     return _apply(pool, existing, actor, 0, 0, now)
 
 
-def _pledging_member(actor: User, pool: Pool, member_id: Optional[int]) -> tuple[Member, Optional[Pledge]]:
-    """The member the actor pledges for in this pool, with its pledge if it has one, in one query.
+def _pledging_member(actor: User, pool_id: int, member_id: Optional[int]) -> Member:
+    """The member the actor pledges for in this pool; 404 if the pool is not theirs to see.
 
     Without `member_id` the actor must act for exactly one member of the pool's consortia.
     """
     query = (
-        select(Member, Pledge)
+        select(Member)
         .join(Network, Member.network_id == Network.id)
         .join(pool_consortium, and_(pool_consortium.c.consortium_id == Network.consortium_id,
-                                    pool_consortium.c.pool_id == pool.id))
-        .outerjoin(Pledge, and_(Pledge.member_id == Member.id, Pledge.pool_id == pool.id))
+                                    pool_consortium.c.pool_id == pool_id))
         .where(Member.active)
+        .options(lazyload(Member.network))
         .order_by(Member.id)
     )
     if member_id is not None:
         query = query.where(Member.id == member_id)
     if not actor.is_admin or member_id is None:
         query = query.where(Member.id.in_(actor.member_ids or {-1}))
-    rows = db.session.execute(query).all()
-    if len(rows) == 1:
-        return rows[0][0], rows[0][1]
-    if not (actor.is_admin or pool.consortium_ids & user_consortium_ids(actor)):
-        raise NotFound("No such pool.")
-    if rows:
+    members = db.session.scalars(query).all()
+    if len(members) == 1:
+        return members[0]
+    require_visible(actor, pool_id)
+    if members:
         raise ValidationFailed.field("member_id", "You act for several members of this pool: say which one.")
     if member_id is not None:
         raise ValidationFailed.field("member_id", "You cannot pledge for that member in this pool.")
     raise ValidationFailed.field("member_id", "You act for no member of this pool's consortia.")
+
+
+def _current_pledge(pool: Pool, member: Member) -> Optional[Pledge]:
+    """Read under the pool's lock, so a member's two simultaneous requests cannot both start from it."""
+    existing = db.session.scalar(
+        select(Pledge).where(Pledge.pool_id == pool.id, Pledge.member_id == member.id)
+        .execution_options(populate_existing=True)
+    )
+    if existing is not None:
+        set_committed_value(existing, "pool", pool)
+        set_committed_value(existing, "member", member)
+    return existing
 
 
 def _apply(pool: Pool, pledge_: Pledge, actor: User, quantity: int, flexible_extra: int,

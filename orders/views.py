@@ -95,7 +95,7 @@ def pledge(pool_id: int):
         preview = services.estimate(pool, form.quantity.data, current.quantity if current else 0)
         return _render_pool(pool, form, preview=preview)
     try:
-        change = services.pledge(current_user, pool, form.quantity.data, form.flexible_extra.data or 0,
+        change = services.pledge(current_user, pool.id, form.quantity.data, form.flexible_extra.data or 0,
                                  form.member_id.data)
     except DomainError as error:
         form_errors(form, error)
@@ -108,7 +108,7 @@ def pledge(pool_id: int):
 @roles_required(Role.MEMBER)
 def withdraw(pool_id: int):
     pool = services.pool_for(current_user, pool_id)
-    change = services.withdraw_pledge(current_user, pool, request.form.get("member_id", type=int))
+    change = services.withdraw_pledge(current_user, pool.id, request.form.get("member_id", type=int))
     flash(f"The pledge for {change.pledge.member.name} is withdrawn.", "success")
     return redirect(url_for("orders.pool_page", pool_id=pool.id))
 

@@ -16,7 +16,7 @@ PLEDGERS = 60
 def test_concurrent_pledges_never_exceed_capacity_or_lose_a_pledge(app, world, offer):
     pool = make_pool(world.secretary, offer, [world.consortium], capacity=100)
     early = factories.member(world.network, "Early Bird CIC")
-    services.pledge(world.admin, pool, 80, member_id=early.id)
+    services.pledge(world.admin, pool.id, 80, member_id=early.id)
     headers = []
     for n in range(PLEDGERS):
         member = factories.member(world.network, f"Rushing Member {n}")

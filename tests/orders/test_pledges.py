@@ -14,7 +14,7 @@ from tests.orders.conftest import make_pool
 
 def test_member_previews_then_confirms_a_pledge_and_sees_the_price_move(client, world, pool):
     other = factories.member(world.network, "Taybank Community Cafe")
-    services.pledge(world.admin, pool, 45, member_id=other.id)
+    services.pledge(world.admin, pool.id, 45, member_id=other.id)
     db.session.commit()
     sign_in(client, world.member_user)
     before = client.get(f"/pools/{pool.id}").get_data(as_text=True)
@@ -77,7 +77,7 @@ def test_bad_quantities_are_refused_next_to_the_field(client, world, pool, quant
 def test_capacity_is_never_exceeded(client, world, offer):
     pool = make_pool(world.secretary, offer, [world.consortium], capacity=30)
     other = factories.member(world.network)
-    services.pledge(world.admin, pool, 25, member_id=other.id)
+    services.pledge(world.admin, pool.id, 25, member_id=other.id)
     db.session.commit()
     sign_in(client, world.member_user)
     response = client.post(f"/pools/{pool.id}/pledge", data={"member_id": world.member.id, "quantity": "6",
@@ -92,10 +92,10 @@ def test_capacity_is_never_exceeded(client, world, offer):
 
 def test_raising_your_own_pledge_counts_only_the_difference_against_capacity(world, offer):
     pool = make_pool(world.secretary, offer, [world.consortium], capacity=30)
-    services.pledge(world.member_user, pool, 20, member_id=world.member.id)
-    services.pledge(world.member_user, pool, 30, member_id=world.member.id)
+    services.pledge(world.member_user, pool.id, 20, member_id=world.member.id)
+    services.pledge(world.member_user, pool.id, 30, member_id=world.member.id)
     with pytest.raises(ValidationFailed):
-        services.pledge(world.member_user, pool, 31, member_id=world.member.id)
+        services.pledge(world.member_user, pool.id, 31, member_id=world.member.id)
 
 
 @pytest.mark.parametrize("state", ["draft", "cancelled", "past_deadline"])
@@ -107,7 +107,7 @@ def test_pools_not_open_refuse_pledges_with_409(client, world, offer, state):
         pool.deadline = utcnow() - timedelta(minutes=1)
     db.session.commit()
     with pytest.raises(Conflict):
-        services.pledge(world.member_user, pool, 5, member_id=world.member.id)
+        services.pledge(world.member_user, pool.id, 5, member_id=world.member.id)
     db.session.rollback()
     sign_in(client, world.member_user)
     response = client.post(f"/pools/{pool.id}/pledge", data={"member_id": world.member.id, "quantity": "5",
@@ -120,7 +120,7 @@ def test_pools_not_open_refuse_pledges_with_409(client, world, offer, state):
 def test_a_member_cannot_pledge_into_another_consortiums_pool(client, world, offer):
     theirs = make_pool(world.admin, offer, [world.other_consortium])
     with pytest.raises(NotFound):
-        services.pledge(world.member_user, theirs, 5, member_id=world.member.id)
+        services.pledge(world.member_user, theirs.id, 5, member_id=world.member.id)
     db.session.rollback()
     sign_in(client, world.member_user)
     assert client.post(f"/pools/{theirs.id}/pledge", data={"member_id": world.member.id, "quantity": "5",
@@ -129,15 +129,15 @@ def test_a_member_cannot_pledge_into_another_consortiums_pool(client, world, off
 
 def test_withdrawing_without_a_pledge_is_404(world, pool):
     with pytest.raises(NotFound):
-        services.withdraw_pledge(world.member_user, pool, world.member.id)
+        services.withdraw_pledge(world.member_user, pool.id, world.member.id)
 
 
 def test_running_totals_match_the_pledges(world, pool):
     members = [world.member] + [factories.member(world.network) for _ in range(4)]
     for n, member in enumerate(members):
-        services.pledge(world.admin, pool, 3 + n, n, member_id=member.id)
-    services.pledge(world.admin, pool, 40, 1, member_id=members[1].id)
-    services.withdraw_pledge(world.admin, pool, members[2].id)
+        services.pledge(world.admin, pool.id, 3 + n, n, member_id=member.id)
+    services.pledge(world.admin, pool.id, 40, 1, member_id=members[1].id)
+    services.withdraw_pledge(world.admin, pool.id, members[2].id)
     db.session.commit()
     totals = db.session.execute(db.select(db.func.sum(Pledge.quantity), db.func.sum(Pledge.flexible_extra),
                                           db.func.count().filter(Pledge.quantity > 0))).one()

@@ -114,7 +114,7 @@ def test_members_see_only_their_consortiums_pools(client, world, offer):
 def test_open_pools_page_filters_by_category_sorts_by_deadline_and_marks_my_pledges(client, world, offer):
     later = make_pool(world.secretary, offer, [world.consortium], deadline=utcnow() + timedelta(days=9))
     sooner = make_pool(world.secretary, offer, [world.consortium], deadline=utcnow() + timedelta(days=2))
-    services.pledge(world.member_user, later, 5, member_id=world.member.id)
+    services.pledge(world.member_user, later.id, 5, member_id=world.member.id)
     db.session.commit()
     sign_in(client, world.member_user)
     page = client.get("/pools/?category=stationery&sort=deadline").get_data(as_text=True)
@@ -125,7 +125,7 @@ def test_open_pools_page_filters_by_category_sorts_by_deadline_and_marks_my_pled
 
 def test_pool_page_shows_tier_next_tier_minimum_saving_and_time_left(client, world, offer):
     pool = make_pool(world.secretary, offer, [world.consortium], minimum=20)
-    services.pledge(world.member_user, pool, 12, member_id=world.member.id)
+    services.pledge(world.member_user, pool.id, 12, member_id=world.member.id)
     db.session.commit()
     sign_in(client, world.member_user)
     page = client.get(f"/pools/{pool.id}").get_data(as_text=True)

@@ -26,7 +26,7 @@ def counted_queries():
 
 def _pledge_from_new_members(world, pool, how_many):
     for _ in range(how_many):
-        services.pledge(world.admin, pool, 3, 1, member_id=factories.member(world.network).id)
+        services.pledge(world.admin, pool.id, 3, 1, member_id=factories.member(world.network).id)
     db.session.commit()
 
 
@@ -37,7 +37,7 @@ def _queries_for(client, url, **kwargs) -> int:
 
 
 def test_pool_page_and_endpoint_queries_do_not_grow_with_pledges(client, world, pool):
-    services.pledge(world.member_user, pool, 4, member_id=world.member.id)
+    services.pledge(world.member_user, pool.id, 4, member_id=world.member.id)
     _pledge_from_new_members(world, pool, 1)
     headers = api_token(world.member_user)
     sign_in(client, world.member_user)
