@@ -22,6 +22,7 @@ run: $(INSTALLED)
 	MARKETPLACE_ENV=development $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
 test: $(INSTALLED)
+	$(BIN)/ruff check --quiet .
 	$(BIN)/lint-imports
 	$(BIN)/bandit --quiet --recursive --severity-level medium marketplace catalogue orders billing
 	$(BIN)/pytest

@@ -248,3 +248,8 @@ def me():
            content={"application/json": {"schema": {"type": "object"}}})
 def openapi_json():
     return jsonify(openapi_document(current_app))
+
+
+def wants_csv() -> bool:
+    """Content negotiation for list and document endpoints that also speak CSV."""
+    return request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"

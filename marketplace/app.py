@@ -12,10 +12,14 @@ import catalogue.demo
 import catalogue.navigation
 import catalogue.views
 import orders.api
+import orders.cli
 import orders.demo
 import orders.navigation
+import orders.portal
+import orders.portal_api
+import orders.portal_navigation
 import orders.views
-from marketplace import admin_views, api, benchmark, cli, config, demo, navigation, views
+from marketplace import admin_views, api, benchmark, cli, demo, navigation, settings, views
 from marketplace.errors import Conflict, DomainError
 from marketplace.extensions import csrf, db, limiter, login_manager, migrate
 from marketplace.models import User
@@ -32,12 +36,13 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(test_config: dict | None = None) -> Flask:
+def create_app(config: dict | None = None) -> Flask:
+    """The app configured from the environment; `config` overrides it (tests, benchmarks)."""
     app = Flask("marketplace", root_path=str(ROOT), template_folder="templates", static_folder="static",
                 instance_path=str(ROOT / "instance"))
-    app.config.from_mapping(config.from_environment(app.instance_path))
-    if test_config:
-        app.config.from_mapping(test_config)
+    app.config.from_mapping(settings.from_environment(app.instance_path))
+    if config:
+        app.config.from_mapping(config)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
@@ -53,11 +58,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     navigation.init_app(app)
     navigation.register(app, catalogue.navigation.cards, catalogue.navigation.links)
     navigation.register(app, orders.navigation.cards, orders.navigation.links)
+    navigation.register(app, orders.portal_navigation.cards, orders.portal_navigation.links)
     _register_error_handlers(app)
     app.after_request(_commit_unit_of_work)
     app.after_request(_security_headers)
 
-    for blueprint in (views.bp, admin_views.bp, api.api, cli.bp, catalogue.views.bp, catalogue.api.bp, orders.views.bp, orders.api.bp):
+    for blueprint in (views.bp, admin_views.bp, api.api, cli.bp, catalogue.views.bp, catalogue.api.bp,
+                      orders.views.bp, orders.api.bp, orders.cli.bp, orders.portal.bp, orders.portal_api.bp):
         app.register_blueprint(blueprint)
     if app.config["BENCHMARK_BASELINE"]:
         app.register_blueprint(benchmark.bp)

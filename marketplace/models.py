@@ -77,6 +77,7 @@ class Consortium(db.Model):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     code: Mapped[str] = mapped_column(String(5), unique=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), unique=True)
+    send_orders_on_close: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[created_at]
 
@@ -230,3 +231,18 @@ class ApiToken(db.Model):
     revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class DocumentCounter(db.Model):
+    """The last number used in one consortium's series (purchase orders, invoices, credit notes).
+
+    Numbers come from an UPDATE ... RETURNING on this row, inside the transaction that uses
+    them, so they are sequential, never reused and without gaps.
+    """
+
+    __table_args__ = (UniqueConstraint("consortium_id", "series"),)
+
+    id: Mapped[intpk]
+    consortium_id: Mapped[int] = mapped_column(ForeignKey("consortium.id"))
+    series: Mapped[str] = mapped_column(String(10))
+    last_value: Mapped[int] = mapped_column(default=0)

@@ -10,24 +10,36 @@ from fractions import Fraction
 PRICE_PLACES = Decimal("0.0001")
 
 
-def to_pence(pounds: Decimal | Fraction) -> int:
+def round_half_up(numerator: int, denominator: int) -> int:
+    """numerator / denominator to the nearest whole number, halves away from zero; integers only.
+
+    The one rounding rule: every amount of pence below comes through here.
+    """
+    if denominator <= 0:
+        raise ValueError("denominator must be positive")
+    whole, remainder = divmod(abs(numerator), denominator)
+    rounded = whole + (1 if 2 * remainder >= denominator else 0)
+    return -rounded if numerator < 0 else rounded
+
+
+def to_pence(pounds: Decimal | Fraction | int) -> int:
     """Pounds (exact) to integer pence, half-up: £0.125 -> 13p, -£0.125 -> -13p.
 
-    Computed on exact fractions, so no Decimal context precision can round first.
+    Works on the exact ratio, so no Decimal context precision can round first.
     """
-    exact = Fraction(pounds) * 100
-    whole, remainder = divmod(abs(exact.numerator), exact.denominator)
-    pence = whole + (1 if 2 * remainder >= exact.denominator else 0)
-    return -pence if exact < 0 else pence
+    numerator, denominator = pounds.as_integer_ratio()
+    return round_half_up(numerator * 100, denominator)
 
 
 def line_pence(quantity: int, unit_price: Decimal) -> int:
     """Quantity x unit price, rounded once."""
-    return to_pence(quantity * Fraction(unit_price))
+    numerator, denominator = unit_price.as_integer_ratio()
+    return round_half_up(quantity * numerator * 100, denominator)
 
 
 def vat_pence(net_pence: int, rate_percent: Decimal) -> int:
-    return to_pence(net_pence * Fraction(rate_percent) / 10000)
+    numerator, denominator = rate_percent.as_integer_ratio()
+    return round_half_up(net_pence * numerator, denominator * 100)
 
 
 def quantize_price(price: Decimal) -> Decimal:

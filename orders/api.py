@@ -9,13 +9,23 @@ from marshmallow import ValidationError
 from catalogue.models import Offer
 from catalogue.pricing import Estimate
 from marketplace.access import acting_user, roles_required
-from marketplace.api import api_blueprint, json_body, operation, page_of, page_schema, paginated, query_args
+from marketplace.api import api_blueprint, json_body, operation, page_of, page_schema, paginated, query_args, wants_csv
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.extensions import db
 from marketplace.models import Consortium, Role, User
-from orders import services
-from orders.models import Pledge, Pool, PoolStatus
+from orders import closing, purchase_orders, services
+from orders.csv_export import csv_response
+from orders.order_documents import order_csv_rows, orders_csv_rows
+from orders.models import Pledge, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
 from orders.schemas import (
+    AllocationSchema,
+    ClosePlanSchema,
+    CloseResultSchema,
+    DeliveriesSchema,
+    OrderLineSchema,
+    OrderQuerySchema,
+    PurchaseOrderSchema,
+    PurchaseOrderSummarySchema,
     CancelSchema,
     MyPledgeSchema,
     PledgeInSchema,
@@ -167,3 +177,106 @@ def delete_pledge(pool_id: int):
            errors=(403,))
 def list_pledges():
     return paginated(services.my_pledges(acting_user()), PledgeHistorySchema())
+
+
+@bp.get("/pools/<int:pool_id>/close-preview")
+@roles_required(Role.SECRETARY)
+@operation("What closing the pool now would do: tier, packs, every member's allocation and cost, the orders",
+           tags=["closing"], response=ClosePlanSchema, errors=(403, 409))
+def close_preview(pool_id: int):
+    user = acting_user()
+    return ClosePlanSchema().dump(closing.preview_close(user, services.pool_for(user, pool_id)))
+
+
+@bp.post("/pools/<int:pool_id>/close")
+@roles_required(Role.SECRETARY)
+@operation("Close the pool and make one purchase order per consortium (or cancel it below the minimum)",
+           tags=["closing"], response=CloseResultSchema, errors=(403, 409))
+def close_pool(pool_id: int):
+    user = acting_user()
+    pool = services.pool_for(user, pool_id)
+    services.require_manager(user, pool)
+    return CloseResultSchema().dump(closing.close_pool(user, pool.id))
+
+
+def order_document(order: PurchaseOrder) -> dict:
+    """The order with its lines and each member's allocation, priced so the allocations sum to the goods line."""
+    totals = purchase_orders.allocation_totals(order)
+    lines = [{"description": f"{order.offer_name} (per {order.unit}, packs of {order.pack_size})", "units": order.units,
+              "unit_price": order.unit_price, "total_pence": order.goods_pence}]
+    if order.delivery_charge_pence:
+        lines.append({"description": "Delivery charge", "units": 1, "unit_price": None,
+                      "total_pence": order.delivery_charge_pence})
+    allocations = [
+        {"member_id": a.member_id, "member_name": a.member_name, "pledged_units": a.pledged_units,
+         "flexible_extra": a.flexible_extra, "units": a.units, "unit_price": order.unit_price,
+         "total_pence": totals[a.member_id], "delivered_units": a.delivered_units, "reason": a.reason,
+         "delivery_address": a.delivery_address, "contact_email": a.contact_email}
+        for a in order.allocations
+    ]
+    return PurchaseOrderSummarySchema().dump(order) | {
+        "lines": OrderLineSchema(many=True).dump(lines), "allocations": AllocationSchema(many=True).dump(allocations)}
+
+
+CSV_CONTENT = {"text/csv": {"schema": {"type": "string"}}}
+
+
+@bp.get("/purchase-orders")
+@roles_required(Role.SECRETARY, Role.SUPPLIER)
+@operation("Purchase orders the caller can see (Accept: text/csv for a spreadsheet)", tags=["purchase orders"],
+           query=OrderQuerySchema, errors=(403,),
+           content={"application/json": {"schema": page_schema(PurchaseOrderSummarySchema)}} | CSV_CONTENT)
+def list_purchase_orders():
+    args = query_args(OrderQuerySchema())
+    query = purchase_orders.visible_orders(acting_user())
+    if "status" in args:
+        query = query.where(PurchaseOrder.status == PurchaseOrderStatus(args["status"]))
+    if wants_csv():
+        return csv_response("purchase-orders.csv", *orders_csv_rows(db.session.scalars(query)))
+    return paginated(query, PurchaseOrderSummarySchema())
+
+
+@bp.get("/purchase-orders/<int:order_id>")
+@roles_required(Role.SECRETARY, Role.SUPPLIER)
+@operation("One purchase order: lines, allocations, delivery breakdown (Accept: text/csv for a spreadsheet)",
+           tags=["purchase orders"], errors=(403,),
+           content={"application/json": {"schema": PurchaseOrderSchema}} | CSV_CONTENT)
+def get_purchase_order(order_id: int):
+    order = purchase_orders.order_for(acting_user(), order_id)
+    if wants_csv():
+        return csv_response(f"{order.number}.csv", *order_csv_rows(order))
+    return order_document(order)
+
+
+@bp.post("/purchase-orders/<int:order_id>/send")
+@roles_required(Role.SECRETARY)
+@operation("Send a draft order to the supplier", tags=["purchase orders"], response=PurchaseOrderSchema,
+           errors=(403, 409))
+def send_purchase_order(order_id: int):
+    user = acting_user()
+    return order_document(purchase_orders.send(user, purchase_orders.order_for(user, order_id)))
+
+
+@bp.post("/purchase-orders/<int:order_id>/confirm")
+@roles_required(Role.SUPPLIER)
+@operation("Confirm a sent order (supplier)", tags=["purchase orders"], response=PurchaseOrderSchema,
+           errors=(403, 409))
+def confirm_purchase_order(order_id: int):
+    user = acting_user()
+    return order_document(purchase_orders.confirm(user, purchase_orders.order_for(user, order_id)))
+
+
+@bp.post("/purchase-orders/<int:order_id>/deliveries")
+@roles_required(Role.SECRETARY, Role.SUPPLIER)
+@operation("Record the delivery: units delivered per member; members not listed received all theirs",
+           tags=["purchase orders"], body=DeliveriesSchema, response=PurchaseOrderSchema, errors=(403, 409))
+def record_delivery(order_id: int):
+    user = acting_user()
+    order = purchase_orders.order_for(user, order_id)
+    data = json_body(DeliveriesSchema())
+    delivered = {}
+    for entry in data["deliveries"]:
+        if entry["member_id"] in delivered:
+            raise ValidationFailed.field("deliveries", f"Member {entry['member_id']} is listed twice.")
+        delivered[entry["member_id"]] = entry["units"]
+    return order_document(purchase_orders.record_delivery(user, order, delivered))

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from catalogue.models import Offer
 from marketplace.extensions import db, utcnow
 from marketplace.models import Consortium, Member, Network, Role, RoleGrant, User
-from orders import services
+from orders import closing, purchase_orders, services
 from orders.models import Pool
 
 # offer name, consortia codes, days to deadline, capacity, delivery charge (pence), state, pledges (member, qty, flexible)
@@ -28,6 +28,20 @@ POOLS = [
         ("Livingston Cycle Hub", 20, 0), ("Musselburgh Reuse Hub", 50, 0)]),
     ("Pull-up banner, printed", ["TAY"], 30, None, 1500, "draft", []),
     ("Green gas, business tariff", ["TAY"], 5, None, 0, "cancelled", [("Fair City Laundry", 12000, 0)]),
+    # closed pools, their orders at each step from draft to delivered
+    ("A4 copier paper 80gsm, box of 5 reams", ["TAY"], 1, None, 3000, "ordered:draft", [
+        ("Re-Tweed Dundee CIC", 12, 3), ("Eat Well Dundee", 40, 0), ("Perth Furniture Reuse", 23, 2),
+        ("Forfar Community Energy", 18, 0)]),
+    ("Toner cartridge, HP 26A compatible (remanufactured)", ["TAY"], 1, None, 900, "ordered:sent", [
+        ("Re-Tweed Dundee CIC", 2, 0), ("Hilltown Print Collective", 9, 0), ("Fair City Laundry", 4, 0),
+        ("Kirriemuir Care Cooperative", 8, 0)]),
+    ("C4 recycled envelopes, box of 250", ["TAY", "LOT"], 1, None, 1800, "ordered:confirmed", [
+        ("Re-Tweed Dundee CIC", 500, 250), ("Kinross Community Transport", 2000, 0), ("Eat Well Dundee", 1200, 100),
+        ("Grassmarket Enterprises", 4000, 0), ("Edinburgh Remakery", 900, 200)]),
+    ("A4 copier paper 80gsm, box of 5 reams", ["LOT"], 1, None, 2500, "ordered:delivered", [
+        ("Leith Community Crops", 25, 0), ("Gorgie City Farm Trading", 60, 5), ("Dunbar Coastal Trust", 15, 0)]),
+    ("Toner cartridge, HP 26A compatible (remanufactured)", ["TAY"], 1, None, 600, "ordered:short", [
+        ("Re-Tweed Dundee CIC", 3, 0), ("Taybank Community Cafe", 5, 0), ("Kinross Community Transport", 12, 0)]),
 ]
 CANCEL_REASON = "The supplier could not hold its tier prices past the end of the quarter; a new pool will follow."
 
@@ -58,3 +72,21 @@ def seed() -> None:
             services.pledge(_acting_user(member), pool.id, quantity, flexible, member.id)
         if state == "cancelled":
             services.cancel_pool(admin, pool, CANCEL_REASON)
+        if state.startswith("ordered:"):
+            _close_and_progress(admin, pool, state.partition(":")[2])
+
+
+def _close_and_progress(admin: User, pool: Pool, step: str) -> None:
+    """Closes the pool and takes each of its orders to `step`; "short" delivers one member less."""
+    for order in closing.close_pool(admin, pool.id).purchase_orders:
+        if step == "draft":
+            continue
+        purchase_orders.send(admin, order)
+        if step == "sent":
+            continue
+        purchase_orders.confirm(admin, order)
+        if step == "confirmed":
+            continue
+        first = order.allocations[0]
+        short = {first.member_id: first.units - 1} if step == "short" and first.units else {}
+        purchase_orders.record_delivery(admin, order, short)

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from decimal import Decimal
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, Numeric, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from catalogue.models import Offer, price
+from catalogue.models import Offer, VatRate, price
 from marketplace.extensions import UTCDateTime, db, utcnow
-from marketplace.models import Consortium, Member, User, created_at, enum_column, intpk
+from marketplace.models import Consortium, Member, Supplier, User, created_at, enum_column, intpk
 
 
 class PoolStatus(enum.Enum):
@@ -57,6 +58,7 @@ class Pool(db.Model):
     closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[Optional[str]] = mapped_column(String(500))
+    closing_unit_price: Mapped[Optional[Decimal]] = mapped_column(Numeric(12, 4))
     pledged_quantity: Mapped[int] = mapped_column(default=0)
     pledged_flexible: Mapped[int] = mapped_column(default=0)
     member_count: Mapped[int] = mapped_column(default=0)
@@ -124,3 +126,86 @@ class PledgeChange(db.Model):
 
     pledge: Mapped[Pledge] = relationship(back_populates="changes")
     changed_by: Mapped[User] = relationship(lazy="joined")
+
+
+class PurchaseOrderStatus(enum.Enum):
+    DRAFT = "draft"
+    SENT = "sent"
+    CONFIRMED = "confirmed"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+
+class PurchaseOrder(db.Model):
+    """One consortium's order to the supplier for one closed pool; what was agreed is copied in."""
+
+    __table_args__ = (
+        UniqueConstraint("pool_id", "consortium_id"),
+        CheckConstraint("packs >= 0 AND units >= 0", name="quantities_not_negative"),
+        CheckConstraint("goods_pence >= 0 AND delivery_charge_pence >= 0", name="amounts_not_negative"),
+    )
+
+    id: Mapped[intpk]
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    pool_id: Mapped[int] = mapped_column(ForeignKey("pool.id"), index=True)
+    consortium_id: Mapped[int] = mapped_column(ForeignKey("consortium.id"), index=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("supplier.id"), index=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id"), index=True)
+    status: Mapped[PurchaseOrderStatus] = mapped_column(enum_column(PurchaseOrderStatus), index=True)
+    offer_name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(30))
+    pack_size: Mapped[int]
+    vat_rate: Mapped[VatRate] = mapped_column(enum_column(VatRate))
+    unit_price: Mapped[price]
+    list_price: Mapped[price]
+    packs: Mapped[int]
+    units: Mapped[int]
+    goods_pence: Mapped[int]
+    delivery_charge_pence: Mapped[int]
+    created_at: Mapped[created_at]
+    sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[Optional[str]] = mapped_column(String(500))
+
+    pool: Mapped[Pool] = relationship()
+    consortium: Mapped[Consortium] = relationship()
+    supplier: Mapped[Supplier] = relationship()
+    allocations: Mapped[list["Allocation"]] = relationship(
+        back_populates="purchase_order", order_by="Allocation.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def total_pence(self) -> int:
+        return self.goods_pence + self.delivery_charge_pence
+
+
+class Allocation(db.Model):
+    """What one member pledged, what it was allocated and why, and what was delivered to it.
+
+    Name, address and contact are copied from the member when the order is made.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("purchase_order_id", "member_id"),
+        CheckConstraint("units >= 0", name="units_not_negative"),
+        CheckConstraint("delivered_units IS NULL OR (delivered_units >= 0 AND delivered_units <= units)",
+                        name="delivered_within_units"),
+    )
+
+    id: Mapped[intpk]
+    purchase_order_id: Mapped[int] = mapped_column(ForeignKey("purchase_order.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    pledge_id: Mapped[int] = mapped_column(ForeignKey("pledge.id"), index=True)
+    pledged_units: Mapped[int]
+    flexible_extra: Mapped[int]
+    units: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(300))
+    delivered_units: Mapped[Optional[int]]
+    member_name: Mapped[str] = mapped_column(String(200))
+    delivery_address: Mapped[str] = mapped_column(String(500))
+    contact_email: Mapped[str] = mapped_column(String(254))
+
+    purchase_order: Mapped[PurchaseOrder] = relationship(back_populates="allocations")
+    member: Mapped[Member] = relationship()

@@ -131,3 +131,115 @@ class PoolQuerySchema(Schema):
     sort = fields.String(load_default="deadline", validate=validate.OneOf(["deadline", "newest"]))
     page = fields.Integer()
     per_page = fields.Integer()
+
+
+class PlanLineSchema(Schema):
+    member_id = fields.Function(lambda line: line.row.member_id, required=True)
+    member_name = fields.Function(lambda line: line.row.member_name, required=True)
+    pledged_units = fields.Function(lambda line: line.row.quantity, required=True)
+    flexible_extra = fields.Function(lambda line: line.row.flexible_extra, required=True)
+    units = fields.Integer(required=True)
+    reason = fields.String(required=True)
+    goods_pence = fields.Integer(required=True)
+    delivery_pence = fields.Integer(required=True)
+    vat_pence = fields.Integer(required=True)
+    total_pence = fields.Integer(required=True)
+
+
+class ConsortiumPlanSchema(Schema):
+    consortium = fields.Nested(ConsortiumRefSchema, required=True)
+    packs = fields.Function(lambda c: c.packs.packs, required=True)
+    units = fields.Function(lambda c: c.packs.units, required=True)
+    goods_pence = fields.Integer(required=True)
+    delivery_charge_pence = fields.Integer(required=True)
+    total_pence = fields.Integer(required=True)
+    send_on_close = fields.Function(lambda c: c.consortium.send_orders_on_close, required=True)
+    members = fields.List(fields.Nested(PlanLineSchema), attribute="lines", required=True)
+
+
+class ClosePlanSchema(Schema):
+    pool_id = fields.Function(lambda p: p.pool.id, required=True)
+    proceeds = fields.Boolean(required=True)
+    cancel_reason = fields.String(allow_none=True, required=True)
+    total_quantity = fields.Integer(required=True)
+    unit_price = fields.Decimal(required=True, **PRICE)
+    tier = fields.Nested(TierSchema, allow_none=True, required=True)
+    packs = fields.Integer(required=True)
+    units = fields.Integer(required=True)
+    total_pence = fields.Integer(required=True)
+    consortia = fields.List(fields.Nested(ConsortiumPlanSchema), required=True)
+
+
+class CloseResultSchema(Schema):
+    pool = fields.Function(lambda r: {"id": r.pool.id, "status": r.pool.status.value}, required=True)
+    cancelled = fields.Boolean(required=True)
+    cancel_reason = fields.Function(lambda r: r.plan.cancel_reason, allow_none=True, required=True)
+    purchase_orders = fields.Function(lambda r: [{"id": o.id, "number": o.number, "status": o.status.value}
+                                                 for o in r.purchase_orders], required=True)
+
+
+class OrderLineSchema(Schema):
+    description = fields.String(required=True)
+    units = fields.Integer(required=True)
+    unit_price = fields.Decimal(allow_none=True, required=True, **PRICE)
+    total_pence = fields.Integer(required=True)
+
+
+class AllocationSchema(Schema):
+    member_id = fields.Integer(required=True)
+    member_name = fields.String(required=True)
+    pledged_units = fields.Integer(required=True)
+    flexible_extra = fields.Integer(required=True)
+    units = fields.Integer(required=True)
+    unit_price = fields.Decimal(required=True, **PRICE)
+    total_pence = fields.Integer(required=True)
+    delivered_units = fields.Integer(allow_none=True, required=True)
+    reason = fields.String(required=True)
+    delivery_address = fields.String(required=True)
+    contact_email = fields.String(required=True)
+
+
+class PurchaseOrderSummarySchema(Schema):
+    id = fields.Integer(required=True)
+    number = fields.String(required=True)
+    status = fields.Function(lambda o: o.status.value, required=True)
+    pool_id = fields.Integer(required=True)
+    consortium = fields.Nested(ConsortiumRefSchema, required=True)
+    supplier = fields.Function(lambda o: {"id": o.supplier_id, "name": o.supplier.name}, required=True)
+    offer_id = fields.Integer(required=True)
+    offer_name = fields.String(required=True)
+    unit = fields.String(required=True)
+    pack_size = fields.Integer(required=True)
+    vat_rate = fields.Function(lambda o: o.vat_rate.value, required=True)
+    packs = fields.Integer(required=True)
+    units = fields.Integer(required=True)
+    unit_price = fields.Decimal(required=True, **PRICE)
+    goods_pence = fields.Integer(required=True)
+    delivery_charge_pence = fields.Integer(required=True)
+    total_pence = fields.Integer(required=True)
+    created_at = fields.AwareDateTime(required=True)
+    sent_at = fields.AwareDateTime(allow_none=True, required=True)
+    confirmed_at = fields.AwareDateTime(allow_none=True, required=True)
+    delivered_at = fields.AwareDateTime(allow_none=True, required=True)
+    cancel_reason = fields.String(allow_none=True, required=True)
+
+
+class PurchaseOrderSchema(PurchaseOrderSummarySchema):
+    lines = fields.List(fields.Nested(OrderLineSchema), required=True)
+    allocations = fields.List(fields.Nested(AllocationSchema), required=True)
+
+
+class DeliveryInSchema(Schema):
+    member_id = fields.Integer(required=True, strict=True)
+    units = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_QUANTITY))
+
+
+class DeliveriesSchema(Schema):
+    deliveries = fields.List(fields.Nested(DeliveryInSchema), load_default=list,
+                             metadata={"description": "Members not listed received all their units."})
+
+
+class OrderQuerySchema(Schema):
+    status = fields.String(validate=validate.OneOf(["draft", "sent", "confirmed", "delivered", "cancelled"]))
+    page = fields.Integer()
+    per_page = fields.Integer()

@@ -63,7 +63,7 @@ def can_manage(user: User, pool: Pool) -> bool:
     return user.is_admin or (not pool.is_national and pool.consortium_ids <= user.secretary_consortium_ids)
 
 
-def _require_manager(user: User, pool: Pool) -> None:
+def require_manager(user: User, pool: Pool) -> None:
     if not can_manage(user, pool):
         raise Forbidden("Only the consortium's secretary (or an admin, for a national pool) can do that.")
 
@@ -130,7 +130,7 @@ def _validate_terms(terms: PoolTerms, offer: Offer) -> None:
 
 
 def open_pool(actor: User, pool: Pool) -> Pool:
-    _require_manager(actor, pool)
+    require_manager(actor, pool)
     if pool.status is not PoolStatus.DRAFT:
         raise Conflict(f"Only a draft pool can be opened; this one is {pool.status.value}.")
     if pool.deadline <= utcnow():
@@ -144,7 +144,7 @@ def open_pool(actor: User, pool: Pool) -> Pool:
 
 
 def cancel_pool(actor: User, pool: Pool, reason: str) -> Pool:
-    _require_manager(actor, pool)
+    require_manager(actor, pool)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed.field("reason", "Say why the pool is cancelled; members will see it.")

@@ -9,14 +9,16 @@ from sqlalchemy import select
 
 from catalogue.models import Category, Offer
 from marketplace.access import roles_required, signed_in
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, ValidationFailed
 from marketplace.extensions import db
 from marketplace.models import Consortium, Role
 from marketplace.money import to_pence
 from marketplace.views import form_errors
-from orders import services
-from orders.forms import CancelPoolForm, PledgeForm, PoolForm
-from orders.models import PoolStatus
+from orders import closing, purchase_orders, services
+from orders.csv_export import csv_response
+from orders.order_documents import order_csv_rows
+from orders.forms import CancelOrderForm, CancelPoolForm, DeliveryForm, PledgeForm, PoolForm
+from orders.models import PoolStatus, PurchaseOrder, PurchaseOrderStatus
 
 bp = Blueprint("orders", __name__)
 UK = ZoneInfo("Europe/London")
@@ -65,13 +67,22 @@ def _pledge_form(pool, formdata=None) -> PledgeForm:
 def _render_pool(pool, form, preview=None, status: int = 200):
     members = services.pledging_members(current_user, pool)
     pledges = services.member_pledges(pool, members)
+    allocations = closing.member_allocations(pool, {m.id for m in members})
     estimates = {member_id: services.estimate(pool, p.quantity, p.quantity)
                  for member_id, p in pledges.items() if p.quantity}
     return render_template(
         "orders/pool.html", pool=pool, summary=services.summarise(pool), form=form, members=members,
         pledges=pledges, estimates=estimates, preview=preview, can_manage=services.can_manage(current_user, pool),
         cancel_form=CancelPoolForm(formdata=None), pledgeable=pool.status is PoolStatus.OPEN,
+        allocations=allocations, orders=_pool_orders(pool),
     ), status
+
+
+def _pool_orders(pool) -> list:
+    """The pool's purchase orders this user may open (secretaries, admins, the supplier)."""
+    if pool.status in (PoolStatus.DRAFT, PoolStatus.OPEN, PoolStatus.CANCELLED):
+        return []
+    return db.session.scalars(purchase_orders.visible_orders(current_user).where(PurchaseOrder.pool_id == pool.id)).all()
 
 
 @bp.post("/pools/<int:pool_id>/pledge")
@@ -170,3 +181,113 @@ def cancel_pool(pool_id: int):
 def my_pledges():
     page = db.paginate(services.my_pledges(current_user), per_page=50)
     return render_template("orders/pledges.html", page=page)
+
+
+@bp.get("/pools/<int:pool_id>/close")
+@roles_required(Role.SECRETARY)
+def close_preview(pool_id: int):
+    """Exactly what closing will do, before the secretary confirms it."""
+    pool = services.pool_for(current_user, pool_id)
+    return render_template("orders/close_preview.html", pool=pool, plan=closing.preview_close(current_user, pool))
+
+
+@bp.post("/pools/<int:pool_id>/close")
+@roles_required(Role.SECRETARY)
+def close_pool(pool_id: int):
+    pool = services.pool_for(current_user, pool_id)
+    services.require_manager(current_user, pool)
+    result = closing.close_pool(current_user, pool.id)
+    if result.cancelled:
+        flash(f"The pool is cancelled: {result.plan.cancel_reason}", "info")
+    else:
+        numbers = ", ".join(order.number for order in result.purchase_orders)
+        flash(f"The pool is closed at {result.plan.unit_price:.4f} a unit. Purchase orders: {numbers}.", "success")
+    return redirect(url_for("orders.pool_page", pool_id=pool.id))
+
+
+@bp.get("/purchase-orders/")
+@roles_required(Role.SECRETARY, Role.SUPPLIER)
+def purchase_orders_list():
+    status = request.args.get("status") or None
+    query = purchase_orders.visible_orders(current_user)
+    if status in {s.value for s in PurchaseOrderStatus}:
+        query = query.where(PurchaseOrder.status == PurchaseOrderStatus(status))
+    page = db.paginate(query, per_page=50)
+    return render_template("orders/purchase_orders.html", page=page, status=status,
+                           statuses=[s.value for s in PurchaseOrderStatus])
+
+
+@bp.get("/purchase-orders/<int:order_id>")
+@roles_required(Role.SECRETARY, Role.SUPPLIER)
+def purchase_order(order_id: int):
+    return _render_order(purchase_orders.order_for(current_user, order_id))
+
+
+def _render_order(order, delivery_form=None, cancel_form=None, status: int = 200, delivery_errors=None):
+    return render_template(
+        "orders/purchase_order.html", order=order,
+        delivery_form=delivery_form or DeliveryForm(formdata=None), cancel_form=cancel_form or CancelOrderForm(formdata=None),
+        buyer=purchase_orders.is_buyer(current_user, order), seller=purchase_orders.is_seller(current_user, order),
+        delivered_units=purchase_orders.delivered_units(order), short=purchase_orders.is_short(order),
+        delivery_errors=delivery_errors or {},
+    ), status
+
+
+@bp.get("/purchase-orders/<int:order_id>.csv")
+@roles_required(Role.SECRETARY, Role.SUPPLIER)
+def purchase_order_csv(order_id: int):
+    order = purchase_orders.order_for(current_user, order_id)
+    return csv_response(f"{order.number}.csv", *order_csv_rows(order))
+
+
+@bp.post("/purchase-orders/<int:order_id>/send")
+@roles_required(Role.SECRETARY)
+def send_order(order_id: int):
+    order = purchase_orders.send(current_user, purchase_orders.order_for(current_user, order_id))
+    flash(f"{order.number} is sent to {order.supplier.name}.", "success")
+    return redirect(url_for("orders.purchase_order", order_id=order.id))
+
+
+@bp.post("/purchase-orders/<int:order_id>/confirm")
+@roles_required(Role.SUPPLIER)
+def confirm_order(order_id: int):
+    order = purchase_orders.confirm(current_user, purchase_orders.order_for(current_user, order_id))
+    flash(f"{order.number} is confirmed.", "success")
+    return redirect(url_for("orders.purchase_order", order_id=order.id))
+
+
+@bp.post("/purchase-orders/<int:order_id>/deliveries")
+@roles_required(Role.SECRETARY, Role.SUPPLIER)
+def record_delivery(order_id: int):
+    """Delivered units per member; a blank box means the member received everything allocated."""
+    order = purchase_orders.order_for(current_user, order_id)
+    form = DeliveryForm()
+    delivered, errors = {}, {}
+    for allocation in order.allocations:
+        raw = request.form.get(f"delivered-{allocation.member_id}", "").strip()
+        if raw.isdigit():
+            delivered[allocation.member_id] = int(raw)
+        elif raw:
+            errors[allocation.member_id] = "Enter a whole number of units."
+    if form.validate() and not errors:
+        try:
+            purchase_orders.record_delivery(current_user, order, delivered)
+        except ValidationFailed as error:
+            errors = {int(name.split(".")[1]): messages[0] for name, messages in error.fields.items()}
+        else:
+            flash(f"Delivery of {order.number} recorded.", "success")
+            return redirect(url_for("orders.purchase_order", order_id=order.id))
+    form.form_errors.append("Some delivered quantities are not valid.")
+    return _render_order(order, delivery_form=form, status=422, delivery_errors=errors)
+
+
+@bp.post("/purchase-orders/<int:order_id>/cancel")
+@roles_required(Role.SECRETARY)
+def cancel_order(order_id: int):
+    order = purchase_orders.order_for(current_user, order_id)
+    form = CancelOrderForm()
+    if not form.validate():
+        return _render_order(order, cancel_form=form, status=422)
+    purchase_orders.cancel(current_user, order, form.reason.data)
+    flash(f"{order.number} is cancelled.", "success")
+    return redirect(url_for("orders.purchase_order", order_id=order.id))

@@ -23,6 +23,7 @@ from datetime import timedelta
 from typing import Any, Callable, Mapping, Optional, Union
 
 from marketplace import services
+from orders import closing, purchase_orders
 from orders import services as orders_services
 from marketplace.extensions import db, utcnow
 from marketplace.models import User
@@ -143,6 +144,28 @@ def _pool_ids(ctx: Context) -> tuple[int, int]:
     return ctx.once("pool_id", build)
 
 
+def _order_ids(ctx: Context) -> tuple[int, int]:
+    """A sent purchase order of our consortium to our supplier, and one of theirs to their supplier."""
+
+    def build():
+        w = ctx.world
+        _offer_ids(ctx)
+        our_offer, their_offer = ctx.cache["offers"]
+        terms = orders_services.PoolTerms(deadline=utcnow() + timedelta(days=14), minimum_quantity=1)
+        orders = []
+        for offer, consortium, member in ((our_offer, w.consortium, w.member),
+                                          (their_offer, w.other_consortium, w.other_member)):
+            pool = orders_services.create_pool(w.admin, offer, [consortium], terms)
+            orders_services.open_pool(w.admin, pool)
+            orders_services.pledge(w.admin, pool.id, 10, member_id=member.id)
+            order = closing.close_pool(w.admin, pool.id).purchase_orders[0]
+            purchase_orders.send(w.admin, order)
+            orders.append(order.id)
+        db.session.commit()
+        return tuple(orders)
+    return ctx.once("order_id", build)
+
+
 def _user_record_ids(ctx: Context) -> tuple[int, int]:
     return ctx.world.member_user.id, ctx.world.supplier_user.id
 
@@ -161,6 +184,7 @@ ARGUMENTS: dict[str, Builder] = {
     "token_id": _token_ids,
     "offer_id": _offer_ids,
     "pool_id": _pool_ids,
+    "order_id": _order_ids,
 }
 
 _USER_GRANT_ARGS = {"record_id": _user_record_ids, "grant_id": _grant_ids}
@@ -217,6 +241,33 @@ RULES: dict[str, Rule] = {
     "orders_api.put_pledge": own("member"),
     "orders_api.delete_pledge": own("member"),
     "orders_api.list_pledges": roles("member"),
+    # closing and purchase orders: the consortium's secretary and the order's supplier
+    "orders.close_preview": own("secretary"),
+    "orders.close_pool": own("secretary"),
+    "orders.purchase_orders_list": roles("secretary", "supplier"),
+    "orders.purchase_order": own("secretary", "supplier"),
+    "orders.purchase_order_csv": own("secretary", "supplier"),
+    "orders.send_order": own("secretary"),
+    "orders.confirm_order": own("supplier"),
+    "orders.record_delivery": own("secretary", "supplier"),
+    "orders.cancel_order": own("secretary"),
+    "orders_api.close_preview": own("secretary"),
+    "orders_api.close_pool": own("secretary"),
+    "orders_api.list_purchase_orders": roles("secretary", "supplier"),
+    "orders_api.get_purchase_order": own("secretary", "supplier"),
+    "orders_api.send_purchase_order": own("secretary"),
+    "orders_api.confirm_purchase_order": own("supplier"),
+    "orders_api.record_delivery": own("secretary", "supplier"),
 }
 
 UNCHECKED = {"static"}
+
+# supplier portal and consortium dashboard: a supplier sees only its own demand, a secretary only their consortium
+RULES |= {
+    "portal.supplier_demand": own("supplier"),
+    "portal.supplier_demand_csv": own("supplier"),
+    "portal.pledged_units_chart": own("supplier"),
+    "portal.consortium_dashboard": own("secretary"),
+    # admins must name the supplier (422); the supplier's own is found from its grant
+    "portal_api.supplier_demand": Rule({role: FORBIDDEN for role in ROLES} | {"admin": 422, "supplier": OK}),
+}

@@ -1,3 +1,6 @@
+import pytest
+
+from marketplace import settings
 from marketplace.extensions import db
 from tests.factories import PASSWORD, sign_in
 
@@ -103,37 +106,52 @@ def test_failures_from_one_address_across_accounts_are_throttled(app, client, wo
 
 
 def test_session_cookie_is_httponly_lax_and_secure_in_production(monkeypatch, tmp_path):
-    from marketplace import config
-
     monkeypatch.delenv("MARKETPLACE_ENV", raising=False)
-    settings = config.from_environment(str(tmp_path))
-    assert settings["SESSION_COOKIE_HTTPONLY"] is True
-    assert settings["SESSION_COOKIE_SAMESITE"] == "Lax"
-    assert settings["SESSION_COOKIE_SECURE"] is True
+    config = settings.from_environment(str(tmp_path))
+    assert config["SESSION_COOKIE_HTTPONLY"] is True
+    assert config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert config["SESSION_COOKIE_SECURE"] is True
     monkeypatch.setenv("MARKETPLACE_ENV", "development")
-    assert config.from_environment(str(tmp_path))["SESSION_COOKIE_SECURE"] is False
+    assert settings.from_environment(str(tmp_path))["SESSION_COOKIE_SECURE"] is False
 
 
 def test_secret_key_is_made_once_and_kept_in_the_instance_folder(monkeypatch, tmp_path):
-    from marketplace import config
-
     monkeypatch.delenv("SECRET_KEY", raising=False)
-    first = config.from_environment(str(tmp_path))["SECRET_KEY"]
+    first = settings.from_environment(str(tmp_path))["SECRET_KEY"]
     assert len(first) == 64
-    assert config.from_environment(str(tmp_path))["SECRET_KEY"] == first
+    assert settings.from_environment(str(tmp_path))["SECRET_KEY"] == first
     monkeypatch.setenv("SECRET_KEY", "from-the-environment")
-    assert config.from_environment(str(tmp_path))["SECRET_KEY"] == "from-the-environment"
+    assert settings.from_environment(str(tmp_path))["SECRET_KEY"] == "from-the-environment"
 
 
 def test_database_url_defaults_to_sqlite_in_instance_and_accepts_postgres_urls(monkeypatch, tmp_path):
-    from marketplace import config
-
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    assert config.from_environment(str(tmp_path))["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/marketplace.db"
+    assert settings.from_environment(str(tmp_path))["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/marketplace.db"
     monkeypatch.setenv("DATABASE_URL", "postgres://u@db/prod")
-    assert config.from_environment(str(tmp_path))["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/prod"
+    assert settings.from_environment(str(tmp_path))["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/prod"
 
 
 def test_passwords_are_stored_hashed(world):
     assert PASSWORD not in world.member_user.password_hash
     assert world.member_user.check_password(PASSWORD)
+
+
+def test_failure_counts_are_shared_by_every_app_through_redis(database_url):
+    """Two processes (here two app instances) with one Redis count failures together."""
+    import redis
+    import uuid
+
+    from marketplace.app import create_app
+    from tests.conftest import TEST_CONFIG
+
+    try:
+        redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    config = TEST_CONFIG | {"SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
+                            "SIGN_IN_LIMIT_PER_ACCOUNT": "3 per 15 minutes", "SIGN_IN_LIMIT_PER_ADDRESS": "1000 per minute"}
+    first, second = create_app(config).test_client(), create_app(config).test_client()
+    attempt = {"email": f"{uuid.uuid4().hex}@example.org", "password": "guess"}
+    for client in (first, second, first):
+        assert client.post("/sign-in", data=attempt).status_code == 422
+    assert second.post("/sign-in", data=attempt).status_code == 429

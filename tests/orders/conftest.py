@@ -42,3 +42,40 @@ def offer(world):
 @pytest.fixture
 def pool(world, offer):
     return make_pool(world.secretary, offer, [world.consortium], delivery=1500)
+
+
+def make_closed_pool(actor, offer, orders, *, status=None, unit_price="20.00", created_at=None):
+    """A closed pool with its purchase orders made directly through the models (not the closing service).
+
+    `orders` lists (consortium, units, order status, [(member, units), ...]); members get a pledge
+    and an allocation each. Packs are units // pack size; goods are units x `unit_price`.
+    """
+    from marketplace.money import line_pence
+    from orders.models import Allocation, Pledge, PoolStatus, PurchaseOrder
+
+    consortia = [consortium for consortium, *_ in orders]
+    pool = make_pool(actor, offer, consortia)
+    pool.status = status or PoolStatus.ORDERED
+    pool.closed_at = utcnow()
+    pool.closing_unit_price = Decimal(unit_price)
+    for consortium, units, order_status, allocations in orders:
+        order = PurchaseOrder(
+            number=f"{consortium.code}-PO-{pool.id:04d}", pool=pool, consortium=consortium,
+            supplier_id=offer.supplier_id, offer_id=offer.id, status=order_status, offer_name=offer.name,
+            unit=offer.unit, pack_size=offer.pack_size, vat_rate=offer.vat_rate, unit_price=Decimal(unit_price),
+            list_price=offer.list_price, packs=units // offer.pack_size, units=units,
+            goods_pence=line_pence(units, Decimal(unit_price)), delivery_charge_pence=0,
+            created_at=created_at or utcnow())
+        for member, member_units in allocations:
+            pledge = Pledge(pool=pool, member=member, quantity=member_units, flexible_extra=0)
+            db.session.add(pledge)
+            db.session.flush()
+            order.allocations.append(Allocation(
+                member=member, pledge_id=pledge.id, pledged_units=member_units, flexible_extra=0, units=member_units,
+                reason="as pledged", member_name=member.name, delivery_address="1 High Street, Dundee",
+                contact_email="office@example.org"))
+        db.session.add(order)
+    pledged = [member_units for *_, allocations in orders for _, member_units in allocations]
+    pool.pledged_quantity, pool.member_count = sum(pledged), len(pledged)
+    db.session.commit()
+    return pool

@@ -4,8 +4,7 @@ from datetime import timedelta
 import pytest
 
 from marketplace.extensions import db, utcnow
-from orders import services
-from orders.models import Pledge, Pool, PoolStatus
+from orders.models import Pledge, Pool
 from tests import factories
 from tests.factories import api_token
 from tests.orders.conftest import make_pool

@@ -2,16 +2,20 @@ from marketplace import demo as people_demo
 from catalogue import demo as catalogue_demo
 from marketplace.extensions import db
 from orders import demo
-from orders.models import Pledge, Pool, PoolStatus
+from orders.models import Pledge, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
 
 
-def test_demo_pools_cover_every_state_so_far_and_seeding_twice_changes_nothing(app):
+def test_demo_pools_and_orders_cover_every_state_and_seeding_twice_changes_nothing(app):
     people_demo.seed()
     catalogue_demo.seed()
     demo.seed()
     db.session.commit()
     pools = db.session.scalars(db.select(Pool)).all()
-    assert {p.status for p in pools} == {PoolStatus.DRAFT, PoolStatus.OPEN, PoolStatus.CANCELLED}
+    assert {p.status for p in pools} == {PoolStatus.DRAFT, PoolStatus.OPEN, PoolStatus.CANCELLED, PoolStatus.CLOSED,
+                                         PoolStatus.ORDERED, PoolStatus.DELIVERED}
+    order_states = set(db.session.scalars(db.select(PurchaseOrder.status)))
+    assert order_states == {PurchaseOrderStatus.DRAFT, PurchaseOrderStatus.SENT, PurchaseOrderStatus.CONFIRMED,
+                            PurchaseOrderStatus.DELIVERED}
     assert any(p.is_national for p in pools)
     open_with_pledges = [p for p in pools if p.status is PoolStatus.OPEN and p.member_count > 0]
     assert len(open_with_pledges) >= 4

@@ -1,0 +1,270 @@
+"""The supplier's demand dashboard under load: 1,000 open pools and 1,000,000 pledges (issue 4).
+
+    .venv/bin/python -m bench.demand [--pools 1000] [--pledges 1000000] [--clients 2] [--seconds 15]
+
+Builds the data with bulk inserts (one supplier's offers, three consortia, members, pledges
+with their history and the pools' running totals to match, and closed pools with purchase
+orders), serves the app with gunicorn (2 workers) and requests, as the supplier, the JSON
+API (bearer token) and the HTML page (session cookie from a real sign-in), and, for the
+record, the CSV and the chart. Target: the dashboard under 200 ms per request (mean).
+"""
+import argparse
+import http.client
+import random
+import re
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Iterable
+
+from sqlalchemy import insert, select, text
+
+from bench.common import Request, bench_app, drive, gunicorn, postgres_reachable, throwaway_database
+from catalogue.models import Category, Offer, PriceTier, VatRate
+from marketplace import services as people
+from marketplace.extensions import db, utcnow
+from marketplace.models import Member, Organisation, Role, TurnoverBand
+from marketplace.money import line_pence
+from orders.models import Pledge, PledgeChange, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus, pool_consortium
+
+TARGET_MS = 200
+CHUNK = 10_000
+CONSORTIA = 3
+OFFERS = 10
+NATIONAL_EVERY = 50
+CLOSED_POOLS = 100
+PASSWORD = "bench-password-123"
+ORDER_STATUSES = (PurchaseOrderStatus.SENT, PurchaseOrderStatus.CONFIRMED, PurchaseOrderStatus.DELIVERED)
+
+
+def bulk(table, rows: Iterable[dict]) -> int:
+    """Core INSERTs of `rows` in chunks; returns how many."""
+    count, chunk = 0, []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == CHUNK:
+            db.session.execute(insert(table), chunk)
+            count, chunk = count + len(chunk), []
+    if chunk:
+        db.session.execute(insert(table), chunk)
+        count += len(chunk)
+    return count
+
+
+def next_id(model) -> int:
+    return (db.session.scalar(select(db.func.max(model.id))) or 0) + 1
+
+
+@dataclass
+class Seeded:
+    supplier_id: int
+    token: str
+    email: str
+    pledges: int
+    changes: int
+
+
+def seed(app, pools: int, pledges: int) -> Seeded:
+    rng = random.Random(4)
+    now = utcnow()
+    with app.app_context():
+        address = {"address_line1": "1 High Street", "city": "Dundee", "postcode": "DD1 1AA",
+                   "contact_email": "bench@example.org"}
+        consortia, networks = [], []
+        for n in range(CONSORTIA):
+            consortium = people.save_consortium(address | {"name": f"Bench {n}", "code": f"BE{n}",
+                                                           "legal_name": f"Bench consortium {n}"})
+            consortia.append(consortium)
+            networks.append(people.save_network({"name": f"Bench network {n}", "consortium_id": consortium.id}))
+        supplier = people.save_supplier(address | {"legal_name": "Bench Supplies Ltd"})
+        user = people.save_user({"email": "supplier@bench.example", "name": "Bench Supplier", "password": PASSWORD})
+        people.grant_role(user, Role.SUPPLIER, supplier.id)
+        token = people.create_api_token(user, "bench")[1]
+        category = db.session.scalar(select(Category).where(Category.slug == "stationery"))
+        offers = []
+        for n in range(OFFERS):
+            offer = Offer(supplier=supplier, category=category, name=f"Bench offer {n}", unit="box", pack_size=5,
+                          vat_rate=VatRate.STANDARD, list_price=Decimal("25"),
+                          tiers=[PriceTier(min_quantity=2_000, unit_price=Decimal("22")),
+                                 PriceTier(min_quantity=6_000, unit_price=Decimal("20")),
+                                 PriceTier(min_quantity=12_000, unit_price=Decimal("18.5"))])
+            db.session.add(offer)
+            offers.append(offer)
+        db.session.flush()
+
+        per_pool = max(pledges // pools, 1)
+        per_consortium = per_pool + 20  # a few members never pledge
+        organisation_id, member_id = next_id(Organisation), next_id(Member)
+        members = {c: list(range(member_id + c * per_consortium, member_id + (c + 1) * per_consortium))
+                   for c in range(CONSORTIA)}
+        total_members = CONSORTIA * per_consortium
+        bulk(Organisation.__table__, (
+            address | {"id": organisation_id + i, "legal_name": f"Bench member {i}", "is_social_enterprise": True,
+                       "created_at": now} for i in range(total_members)))
+        bulk(Member.__table__, (
+            {"id": member_id + i, "organisation_id": organisation_id + i,
+             "network_id": networks[i // per_consortium].id, "headcount": 5,
+             "turnover_band": TurnoverBand.UNDER_100K, "active": True, "created_at": now}
+            for i in range(total_members)))
+
+        pool_id, pledge_id, change_id = next_id(Pool), next_id(Pledge), next_id(PledgeChange)
+        batch = {"pools": [], "links": [], "pledges": [], "changes": []}
+        written = changes = 0
+
+        def flush_batch():
+            """Pools before their pledges, pledges before their history: the foreign keys hold at every step."""
+            nonlocal written, changes
+            bulk(Pool.__table__, batch["pools"])
+            bulk(pool_consortium, batch["links"])
+            written += bulk(Pledge.__table__, batch["pledges"])
+            changes += bulk(PledgeChange.__table__, batch["changes"])
+            for rows in batch.values():
+                rows.clear()
+
+        remaining = pledges
+        for n in range(pools):
+            pid = pool_id + n
+            national = n % NATIONAL_EVERY == 0
+            homes = list(range(CONSORTIA)) if national else [n % CONSORTIA]
+            candidates = [m for c in homes for m in members[c]]
+            count = min(per_pool if n < pools - 1 else remaining, len(candidates), remaining)
+            remaining -= count
+            quantity_total = flexible_total = 0
+            opened = now - timedelta(days=30)
+            for member in rng.sample(candidates, count):
+                quantity, flexible = rng.randint(1, 20), rng.choice((0, 0, 0, 1, 2))
+                changed = opened + timedelta(seconds=rng.randint(0, 30 * 86400 - 1))
+                batch["pledges"].append({"id": pledge_id, "pool_id": pid, "member_id": member, "quantity": quantity,
+                                         "flexible_extra": flexible, "created_at": changed, "updated_at": changed})
+                batch["changes"].append({"id": change_id, "pledge_id": pledge_id, "changed_by_id": user.id,
+                                         "changed_at": changed, "old_quantity": 0, "new_quantity": quantity,
+                                         "old_flexible_extra": 0, "new_flexible_extra": flexible})
+                pledge_id, change_id = pledge_id + 1, change_id + 1
+                quantity_total, flexible_total = quantity_total + quantity, flexible_total + flexible
+            batch["pools"].append({
+                "id": pid, "offer_id": offers[n % OFFERS].id, "is_national": national, "status": PoolStatus.OPEN,
+                "deadline": now + timedelta(days=1 + n % 60), "minimum_quantity": rng.randint(1_000, 12_000),
+                "capacity": None, "delivery_charge_pence": 0, "created_by_id": user.id, "created_at": opened,
+                "opened_at": opened, "pledged_quantity": quantity_total, "pledged_flexible": flexible_total,
+                "member_count": count})
+            batch["links"] += [{"pool_id": pid, "consortium_id": consortia[c].id} for c in homes]
+            if len(batch["pledges"]) >= CHUNK:
+                flush_batch()
+        flush_batch()
+        pool_rows, link_rows = [], []
+        order_rows = []
+        for n in range(CLOSED_POOLS):
+            pid = pool_id + pools + n
+            offer = offers[n % OFFERS]
+            pool_rows.append({
+                "id": pid, "offer_id": offer.id, "is_national": False, "status": PoolStatus.ORDERED,
+                "deadline": now - timedelta(days=1 + n % 200), "minimum_quantity": 100, "capacity": None,
+                "delivery_charge_pence": 0, "created_by_id": user.id, "created_at": now - timedelta(days=250),
+                "opened_at": now - timedelta(days=250), "closed_at": now - timedelta(days=1 + n % 200),
+                "closing_unit_price": Decimal("20"), "pledged_quantity": 0, "pledged_flexible": 0, "member_count": 0})
+            consortium = consortia[n % CONSORTIA]
+            link_rows.append({"pool_id": pid, "consortium_id": consortium.id})
+            units = 5 * rng.randint(100, 2_000)
+            order_rows.append({
+                "number": f"{consortium.code}-PO-BENCH-{n:04d}", "pool_id": pid, "consortium_id": consortium.id,
+                "supplier_id": supplier.id, "offer_id": offer.id,
+                "status": ORDER_STATUSES[n % 3],
+                "offer_name": offer.name, "unit": offer.unit, "pack_size": 5, "vat_rate": VatRate.STANDARD,
+                "unit_price": Decimal("20"), "list_price": offer.list_price, "packs": units // 5, "units": units,
+                "goods_pence": line_pence(units, Decimal("20")), "delivery_charge_pence": 0,
+                "created_at": now - timedelta(days=1 + n % 200)})
+        bulk(Pool.__table__, pool_rows)
+        bulk(pool_consortium, link_rows)
+        bulk(PurchaseOrder.__table__, order_rows)
+        db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            for table in ("organisation", "member", "pool", "pledge", "pledge_change"):
+                db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                        f"(SELECT max(id) FROM {table}))"))
+            db.session.commit()
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(text("VACUUM ANALYZE"))
+        else:
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
+        seeded = Seeded(supplier.id, token, user.email, written, changes)
+        db.engine.dispose()
+        return seeded
+
+
+def sign_in_cookie(host: str, port: int, email: str) -> str:
+    """Signs in through the real form (CSRF token included) and returns the session cookie."""
+    connection = http.client.HTTPConnection(host, port)
+    connection.request("GET", "/sign-in")
+    page = connection.getresponse()
+    html = page.read().decode()
+    cookie = page.getheader("Set-Cookie").split(";")[0]
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    body = f"email={email}&password={PASSWORD}&csrf_token={token}".replace("@", "%40")
+    connection.request("POST", "/sign-in", body=body, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+    answer = connection.getresponse()
+    answer.read()
+    if answer.status != 302:
+        raise RuntimeError(f"sign-in answered {answer.status}")
+    return answer.getheader("Set-Cookie").split(";")[0]
+
+
+@dataclass
+class PageRequest(Request):
+    cookie: str = ""
+
+    def encode(self, host: str, port: int) -> bytes:
+        return (f"{self.method} {self.path} HTTP/1.1\r\nHost: {host}:{port}\r\nCookie: {self.cookie}\r\n"
+                f"Connection: close\r\n\r\n").encode()
+
+
+def report(name: str, figures) -> dict:
+    mean = sum(figures.latencies) / len(figures.latencies) * 1000 if figures.latencies else float("nan")
+    met = mean < TARGET_MS
+    print(f"{name:<42}{figures.requests:>9}{mean:>10.1f}{figures.percentile(50):>10.1f}"
+          f"{figures.percentile(99):>10.1f}{figures.errors:>8}   {'met' if met else 'NOT met'}")
+    return {"endpoint": name, "requests": figures.requests, "mean_ms": mean, "met": met}
+
+
+def run(backend: str, pools: int, pledges: int, clients: int, seconds: float) -> list[dict]:
+    with throwaway_database(backend) as url:
+        app = bench_app(url)
+        started = time.monotonic()
+        seeded = seed(app, pools, pledges)
+        built = time.monotonic() - started
+        with gunicorn(url) as (host, port):
+            cookie = sign_in_cookie(host, port, seeded.email)
+            base = f"/supplier/{seeded.supplier_id}/demand"
+            cases = [
+                ("GET /api/v1/supplier/demand (JSON)", lambda i, n: Request("GET", "/api/v1/supplier/demand",
+                                                                            seeded.token)),
+                (f"GET {base} (HTML)", lambda i, n: PageRequest("GET", base, "", cookie=cookie)),
+                (f"GET {base}.csv", lambda i, n: PageRequest("GET", base + ".csv", "", cookie=cookie)),
+                (f"GET {base}/pledged-units.svg", lambda i, n: PageRequest("GET", base + "/pledged-units.svg", "",
+                                                                           cookie=cookie)),
+            ]
+            figures = [(name, drive(name, host, port, clients, seconds, make)) for name, make in cases]
+    print(f"\n{backend}: {pools:,} open pools + {CLOSED_POOLS} closed, {seeded.pledges:,} pledges, "
+          f"{seeded.changes:,} pledge changes (built in {built:.0f} s); {clients} clients, {seconds:.0f} s each, "
+          f"gunicorn 2 workers; target: mean under {TARGET_MS} ms per request")
+    print(f"{'endpoint':<42}{'requests':>9}{'mean ms':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}   target")
+    return [report(name, f) | {"backend": backend} for name, f in figures]
+
+
+def main(argv=None) -> list[dict]:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pools", type=int, default=1_000)
+    parser.add_argument("--pledges", type=int, default=1_000_000)
+    parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--backend", choices=("postgresql", "sqlite"), action="append",
+                        help="only these (default: PostgreSQL if reachable, and SQLite)")
+    args = parser.parse_args(argv)
+    backends = args.backend or (["postgresql"] if postgres_reachable() else []) + ["sqlite"]
+    return [row for backend in backends for row in run(backend, args.pools, args.pledges, args.clients, args.seconds)]
+
+
+if __name__ == "__main__":
+    main()

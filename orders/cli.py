@@ -1,0 +1,34 @@
+"""Commands for cron or a systemd timer."""
+import click
+from flask import Blueprint
+
+from marketplace.errors import Conflict
+from marketplace.extensions import db, utcnow
+from orders import closing
+
+bp = Blueprint("orders_cli", __name__, cli_group=None)
+
+
+@bp.cli.command("close-due-pools")
+def close_due_pools():
+    """Close every open pool whose deadline has passed; safe to run twice or at the same time.
+
+    Each pool closes in its own transaction under its row lock, so a second runner finds it
+    closed and passes over it.
+    """
+    closed = cancelled = skipped = 0
+    for pool_id in closing.due_pool_ids(utcnow()):
+        try:
+            result = closing.close_pool(None, pool_id)
+        except Conflict:
+            db.session.rollback()
+            skipped += 1
+            continue
+        db.session.commit()
+        if result.cancelled:
+            cancelled += 1
+            click.echo(f"Pool {pool_id} cancelled: {result.plan.cancel_reason}")
+        else:
+            closed += 1
+            click.echo(f"Pool {pool_id} closed: {', '.join(o.number for o in result.purchase_orders)}")
+    click.echo(f"{closed} closed, {cancelled} cancelled, {skipped} already closed by another run.")

@@ -1,0 +1,266 @@
+"""Closing a pool: the plan (tier, packs, every member's allocation and estimated cost), then the orders.
+
+The plan is computed the same way for the preview a secretary sees and for the close itself,
+so what the preview shows is what happens. Closing runs in the caller's one transaction under
+the pool's row lock: the pool is closed with all its purchase orders, or nothing changes.
+"""
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Optional
+
+from sqlalchemy import func, select
+
+from catalogue import pricing
+from marketplace.allocation import largest_remainder
+from marketplace.errors import Conflict
+from marketplace.extensions import db, utcnow
+from marketplace.models import Consortium, Member, Network, Organisation, User
+from marketplace.money import line_pence, vat_pence
+from marketplace.numbering import next_number
+from orders import services
+from orders.models import Allocation, Pledge, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
+from orders.packs import PackPlan, PledgedDemand, plan_packs
+
+CLOSED_STATES = {PoolStatus.CLOSED, PoolStatus.ORDERED, PoolStatus.DELIVERED, PoolStatus.INVOICED, PoolStatus.SETTLED}
+
+
+@dataclass(frozen=True)
+class PledgeRow:
+    """What closing needs of a pledge and its member, read in one query."""
+
+    pledge_id: int
+    member_id: int
+    consortium_id: int
+    quantity: int
+    flexible_extra: int
+    member_name: str
+    delivery_address: str
+    contact_email: str
+
+
+@dataclass
+class MemberLine:
+    """A member's allocation; its estimated cost is worked out only when shown (the close needs none)."""
+
+    row: PledgeRow
+    units: int
+    reason: str
+    unit_price: Decimal
+    delivery_pence: int
+    vat_percent: Decimal
+
+    @property
+    def goods_pence(self) -> int:
+        return line_pence(self.units, self.unit_price)
+
+    @property
+    def vat_pence(self) -> int:
+        return vat_pence(self.goods_pence + self.delivery_pence, self.vat_percent)
+
+    @property
+    def total_pence(self) -> int:
+        return self.goods_pence + self.delivery_pence + self.vat_pence
+
+
+@dataclass
+class ConsortiumPlan:
+    consortium: Consortium
+    packs: PackPlan
+    goods_pence: int
+    delivery_charge_pence: int
+    lines: list[MemberLine] = field(default_factory=list)
+
+    @property
+    def total_pence(self) -> int:
+        return self.goods_pence + self.delivery_charge_pence
+
+
+@dataclass
+class ClosePlan:
+    pool: Pool
+    total_quantity: int
+    proceeds: bool
+    unit_price: Decimal
+    tier: Optional[pricing.Tier]
+    cancel_reason: Optional[str] = None
+    consortia: list[ConsortiumPlan] = field(default_factory=list)
+
+    @property
+    def packs(self) -> int:
+        return sum(c.packs.packs for c in self.consortia)
+
+    @property
+    def units(self) -> int:
+        return sum(c.packs.units for c in self.consortia)
+
+    @property
+    def total_pence(self) -> int:
+        return sum(c.total_pence for c in self.consortia)
+
+
+def _pledge_rows(pool: Pool) -> list[PledgeRow]:
+    """Live pledges, earliest first (the order ties are settled in), with delivery details."""
+    billing_email = func.coalesce(Member.billing_email, Organisation.contact_email)
+    rows = db.session.execute(
+        select(Pledge.id, Pledge.member_id, Network.consortium_id, Pledge.quantity, Pledge.flexible_extra,
+               Organisation.legal_name, Organisation.address_line1, Organisation.address_line2,
+               Organisation.city, Organisation.postcode, billing_email)
+        .join(Member, Pledge.member_id == Member.id)
+        .join(Organisation, Member.organisation_id == Organisation.id)
+        .join(Network, Member.network_id == Network.id)
+        .where(Pledge.pool_id == pool.id, Pledge.quantity > 0)
+        .order_by(Pledge.created_at, Pledge.id)
+    ).all()
+    return [
+        PledgeRow(r[0], r[1], r[2], r[3], r[4], r[5], ", ".join(part for part in r[6:10] if part), r[10])
+        for r in rows
+    ]
+
+
+def plan_close(pool: Pool) -> ClosePlan:
+    """What closing the pool now would do, using the offer's tiers as they stand."""
+    rows = _pledge_rows(pool)
+    total = sum(r.quantity for r in rows)
+    tiers = services.pool_tiers(pool)
+    offer = pool.offer
+    price = pricing.unit_price(tiers, total, offer.list_price)
+    plan = ClosePlan(pool, total, total >= pool.minimum_quantity, price, pricing.tier_reached(tiers, total))
+    if not plan.proceeds:
+        plan.cancel_reason = (f"The minimum was not met: {total:,} of the {pool.minimum_quantity:,} "
+                              f"{offer.unit} needed were pledged by the deadline.")
+        return plan
+    rank = {r.pledge_id: n for n, r in enumerate(rows)}
+    by_consortium: dict[int, list[PledgeRow]] = {}
+    for row in rows:
+        by_consortium.setdefault(row.consortium_id, []).append(row)
+    packs = {
+        consortium_id: plan_packs([PledgedDemand(r.pledge_id, r.quantity, r.flexible_extra, rank[r.pledge_id])
+                                   for r in members], offer.pack_size)
+        for consortium_id, members in sorted(by_consortium.items())
+    }
+    ordering = [c for c in packs if packs[c].units > 0]
+    if not ordering:
+        plan.proceeds = False
+        plan.cancel_reason = f"The pledges did not fill a single pack of {offer.pack_size} {offer.unit}."
+        return plan
+    consortia = {c.id: c for c in pool.consortia}
+    delivery = largest_remainder(pool.delivery_charge_pence, [packs[c].units for c in ordering])
+    for consortium_id, delivery_pence in zip(ordering, delivery):
+        plan.consortia.append(_consortium_plan(consortia[consortium_id], packs[consortium_id],
+                                               by_consortium[consortium_id], rank, price, delivery_pence, offer))
+    return plan
+
+
+def _consortium_plan(consortium: Consortium, packs: PackPlan, rows: list[PledgeRow], rank: dict[int, int],
+                     price: Decimal, delivery_pence: int, offer) -> ConsortiumPlan:
+    """Each member's units and estimated cost; the delivery charge is shared by units."""
+    plan = ConsortiumPlan(consortium, packs, line_pence(packs.units, price), delivery_pence)
+    shares = largest_remainder(delivery_pence, [a.units for a in packs.allocations],
+                               [(rank[a.key],) for a in packs.allocations])
+    vat_percent = offer.vat_rate.percent
+    plan.lines = [MemberLine(row, allocation.units, allocation.reason, price, delivery_share, vat_percent)
+                  for row, allocation, delivery_share in zip(rows, packs.allocations, shares)]
+    return plan
+
+
+def preview_close(actor: User, pool: Pool) -> ClosePlan:
+    services.require_manager(actor, pool)
+    if pool.status is not PoolStatus.OPEN:
+        raise Conflict(_not_open_message(pool))
+    return plan_close(pool)
+
+
+def _not_open_message(pool: Pool) -> str:
+    if pool.status in CLOSED_STATES:
+        return f"This pool is already closed ({pool.status.value}); nothing was changed."
+    return f"Only an open pool can be closed; this one is {pool.status.value}."
+
+
+@dataclass
+class CloseResult:
+    pool: Pool
+    plan: ClosePlan
+    purchase_orders: list[PurchaseOrder]
+
+    @property
+    def cancelled(self) -> bool:
+        return not self.plan.proceeds
+
+
+def close_pool(actor: Optional[User], pool_id: int, now: Optional[datetime] = None) -> CloseResult:
+    """Closes the pool and makes its purchase orders, or cancels it when below the minimum.
+
+    `actor` None is the scheduled close at the deadline. Takes the pool's row lock first, so a
+    pledge racing the close either lands before it (and is counted) or finds the pool closed.
+    """
+    now = now or utcnow()
+    pool = services.lock_pool(pool_id)
+    if actor is not None:
+        services.require_manager(actor, pool)
+    if pool.status is not PoolStatus.OPEN:
+        raise Conflict(_not_open_message(pool))
+    plan = plan_close(pool)
+    if not plan.proceeds:
+        pool.status, pool.cancel_reason, pool.cancelled_at = PoolStatus.CANCELLED, plan.cancel_reason, now
+        db.session.flush()
+        return CloseResult(pool, plan, [])
+    services.freeze_tiers(pool)
+    pool.status, pool.closed_at, pool.closing_unit_price = PoolStatus.CLOSED, now, plan.unit_price
+    orders = [_purchase_order(pool, consortium_plan, plan.unit_price, now) for consortium_plan in plan.consortia]
+    sync_pool_status(pool, orders)
+    db.session.flush()
+    return CloseResult(pool, plan, orders)
+
+
+def _purchase_order(pool: Pool, plan: ConsortiumPlan, unit_price: Decimal, now: datetime) -> PurchaseOrder:
+    offer = pool.offer
+    send = plan.consortium.send_orders_on_close
+    order = PurchaseOrder(
+        number=next_number(plan.consortium, "PO", now.year, 4), pool=pool, consortium=plan.consortium,
+        supplier_id=offer.supplier_id, offer_id=offer.id,
+        status=PurchaseOrderStatus.SENT if send else PurchaseOrderStatus.DRAFT, sent_at=now if send else None,
+        offer_name=offer.name, unit=offer.unit, pack_size=offer.pack_size, vat_rate=offer.vat_rate,
+        unit_price=unit_price, list_price=offer.list_price, packs=plan.packs.packs, units=plan.packs.units,
+        goods_pence=plan.goods_pence, delivery_charge_pence=plan.delivery_charge_pence, created_at=now,
+    )
+    db.session.add(order)
+    db.session.flush()
+    db.session.execute(Allocation.__table__.insert(), [
+        {"purchase_order_id": order.id, "member_id": line.row.member_id, "pledge_id": line.row.pledge_id,
+         "pledged_units": line.row.quantity, "flexible_extra": line.row.flexible_extra, "units": line.units,
+         "reason": line.reason, "member_name": line.row.member_name,
+         "delivery_address": line.row.delivery_address, "contact_email": line.row.contact_email}
+        for line in plan.lines
+    ])
+    return order
+
+
+def sync_pool_status(pool: Pool, orders: list[PurchaseOrder]) -> None:
+    """A pool follows its orders: ordered once every live order is sent, delivered once every one is."""
+    live = [o for o in orders if o.status is not PurchaseOrderStatus.CANCELLED]
+    if pool.status not in (PoolStatus.CLOSED, PoolStatus.ORDERED, PoolStatus.DELIVERED) or not live:
+        return
+    if all(o.status is PurchaseOrderStatus.DELIVERED for o in live):
+        pool.status = PoolStatus.DELIVERED
+    elif all(o.status is not PurchaseOrderStatus.DRAFT for o in live):
+        pool.status = PoolStatus.ORDERED
+    else:
+        pool.status = PoolStatus.CLOSED
+
+
+def due_pool_ids(now: datetime) -> list[int]:
+    return list(db.session.scalars(
+        select(Pool.id).where(Pool.status == PoolStatus.OPEN, Pool.deadline <= now).order_by(Pool.deadline, Pool.id)
+    ))
+
+
+def member_allocations(pool: Pool, member_ids: set[int]) -> dict[int, Allocation]:
+    """The members' allocations in this pool's orders, for showing them what they got and why."""
+    if not member_ids:
+        return {}
+    allocations = db.session.scalars(
+        select(Allocation).join(PurchaseOrder).where(PurchaseOrder.pool_id == pool.id,
+                                                     Allocation.member_id.in_(member_ids))
+    )
+    return {a.member_id: a for a in allocations}

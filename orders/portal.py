@@ -1,0 +1,77 @@
+"""The supplier's demand dashboard (with its CSV and chart) and the secretary's consortium dashboard."""
+import re
+from datetime import date
+
+import pygal
+from flask import Blueprint, current_app, make_response, render_template, url_for
+from flask_login import current_user
+from pygal.style import Style
+
+from marketplace.access import consortium_or_404, roles_required, supplier_or_404
+from marketplace.extensions import utcnow
+from marketplace.models import Role
+from orders import demand
+from orders.csv_export import csv_response
+
+bp = Blueprint("portal", __name__)
+
+CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+PURCHASE_ORDER_ENDPOINT = "orders.purchase_order"
+
+
+@bp.get("/supplier/<int:supplier_id>/demand")
+@roles_required(Role.SUPPLIER)
+def supplier_demand(supplier_id: int):
+    supplier = supplier_or_404(current_user, supplier_id)
+    return render_template("portal/demand.html", demand=demand.supplier_demand(supplier))
+
+
+@bp.get("/supplier/<int:supplier_id>/demand.csv")
+@roles_required(Role.SUPPLIER)
+def supplier_demand_csv(supplier_id: int):
+    found = demand.supplier_demand(supplier_or_404(current_user, supplier_id))
+    return csv_response(demand.demand_csv_filename(found, utcnow().date()), demand.DEMAND_CSV_HEADER,
+                        demand.demand_csv_rows(found))
+
+
+@bp.get("/supplier/<int:supplier_id>/demand/pledged-units.svg")
+@roles_required(Role.SUPPLIER)
+def pledged_units_chart(supplier_id: int):
+    supplier = supplier_or_404(current_user, supplier_id)
+    response = make_response(pledged_units_svg(demand.pledged_units_by_day(supplier.id)))
+    response.mimetype = "image/svg+xml"
+    response.headers["Content-Security-Policy"] = CHART_CSP
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+def pledged_units_svg(points: list[tuple[date, int]]) -> bytes:
+    """One line of cumulative units with labelled dots: readable in black and white."""
+    style = Style(background="white", plot_background="white", foreground="#1d2433", foreground_strong="#1d2433",
+                  foreground_subtle="#5b6478", colors=("#1d2433",), font_family="sans-serif",
+                  value_label_font_size=11, label_font_size=12, major_label_font_size=12, legend_font_size=13)
+    chart = pygal.Line(js=[], style=style, width=720, height=320, explicit_size=True, legend_at_bottom=True,
+                       show_legend=True, dots_size=3, fill=False, x_label_rotation=30, show_minor_x_labels=False,
+                       x_labels_major_count=8, title="Units pledged into open pools, by day",
+                       y_title="Units pledged (running total)", value_formatter=lambda v: f"{v:,.0f}",
+                       no_data_text="No pledges yet")
+    chart.x_labels = [day.strftime("%-d %b") for day, _ in points]
+    chart.add("Units pledged", [units for _, units in points], stroke_style={"width": 3})
+    return re.sub(rb"<script\b.*?</script>", b"", chart.render(), flags=re.S)
+
+
+@bp.get("/consortium/<int:consortium_id>/dashboard")
+@roles_required(Role.SECRETARY)
+def consortium_dashboard(consortium_id: int):
+    consortium = consortium_or_404(current_user, consortium_id)
+    return render_template("portal/consortium.html", dashboard=demand.consortium_dashboard(consortium),
+                           order_url=_order_url())
+
+
+def _order_url():
+    """A function from a purchase order to its page, or None while the order pages are not served."""
+    if PURCHASE_ORDER_ENDPOINT not in current_app.view_functions:
+        return None
+    rule = next(current_app.url_map.iter_rules(PURCHASE_ORDER_ENDPOINT))
+    argument = next(iter(rule.arguments))
+    return lambda order: url_for(PURCHASE_ORDER_ENDPOINT, **{argument: order.id})

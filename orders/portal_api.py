@@ -1,0 +1,137 @@
+"""The supplier's aggregated demand over JSON, or as CSV with `Accept: text/csv`."""
+from flask import request
+from marshmallow import Schema, fields
+
+from marketplace.access import acting_user, roles_required, supplier_or_404
+from marketplace.api import api_blueprint, operation, query_args
+from marketplace.errors import ValidationFailed
+from marketplace.extensions import utcnow
+from marketplace.models import Role, Supplier, User
+from orders import demand
+from orders.csv_export import csv_response
+
+bp = api_blueprint("portal_api", __name__)
+
+PRICE = {"as_string": True, "places": 4}
+
+
+class DemandQuerySchema(Schema):
+    supplier_id = fields.Integer(metadata={
+        "description": "Required for admins and for users acting for several suppliers"})
+
+
+class DemandTierSchema(Schema):
+    min_quantity = fields.Integer(required=True)
+    unit_price = fields.Decimal(required=True, **PRICE)
+
+
+class DemandNextTierSchema(DemandTierSchema):
+    units_to_go = fields.Integer(required=True)
+    progress_percent = fields.Integer(required=True)
+
+
+class ForecastPoolSchema(Schema):
+    """An open pool's totals; who pledged is never shown to the supplier."""
+
+    pool_id = fields.Integer(required=True, attribute="id")
+    consortia = fields.List(fields.String(), required=True)
+    is_national = fields.Boolean(required=True)
+    deadline = fields.AwareDateTime(required=True)
+    opened_at = fields.AwareDateTime(required=True, allow_none=True)
+    pledged_units = fields.Integer(required=True, attribute="units")
+    flexible_units = fields.Integer(required=True)
+    members = fields.Integer(required=True)
+    unit_price = fields.Decimal(required=True, **PRICE)
+    value_pence = fields.Integer(required=True)
+    tier = fields.Nested(DemandTierSchema, required=True, allow_none=True)
+    next_tier = fields.Nested(DemandNextTierSchema, required=True, allow_none=True, attribute="next_tier_progress")
+    minimum_quantity = fields.Integer(required=True)
+    minimum_reached = fields.Boolean(required=True)
+    minimum_progress_percent = fields.Integer(required=True, attribute="minimum_percent")
+    capacity = fields.Integer(required=True, allow_none=True)
+    about_to_tip = fields.Boolean(required=True, metadata={
+        "description": "Within 10% of the next tier or of the minimum"})
+
+
+class OrderedPoolSchema(Schema):
+    pool_id = fields.Integer(required=True, attribute="id")
+    pool_status = fields.String(required=True, attribute="status.value")
+    consortia = fields.List(fields.String(), required=True)
+    units = fields.Integer(required=True)
+    packs = fields.Integer(required=True)
+    goods_pence = fields.Integer(required=True)
+    orders_by_status = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
+                                   attribute="order_statuses")
+    first_ordered_at = fields.AwareDateTime(required=True)
+
+
+class OfferDemandSchema(Schema):
+    id = fields.Integer(required=True, attribute="offer.id")
+    name = fields.String(required=True, attribute="offer.name")
+    unit = fields.String(required=True, attribute="offer.unit")
+    pack_size = fields.Integer(required=True, attribute="offer.pack_size")
+    active = fields.Boolean(required=True, attribute="offer.active")
+    list_price = fields.Decimal(required=True, attribute="offer.list_price", **PRICE)
+    tiers = fields.List(fields.Nested(DemandTierSchema), required=True, attribute="offer.tiers")
+    forecast_units = fields.Integer(required=True)
+    forecast_value_pence = fields.Integer(required=True)
+    ordered_units = fields.Integer(required=True)
+    ordered_goods_pence = fields.Integer(required=True)
+    forecast = fields.List(fields.Nested(ForecastPoolSchema), required=True)
+    orders = fields.List(fields.Nested(OrderedPoolSchema), required=True)
+
+
+class TotalsSchema(Schema):
+    key = fields.String(required=True, metadata={"description": "The consortium's id, or the month as 2026-05"})
+    label = fields.String(required=True)
+    open_pools = fields.Integer(required=True)
+    forecast_units = fields.Integer(required=True)
+    forecast_value_pence = fields.Integer(required=True)
+    orders = fields.Integer(required=True)
+    ordered_units = fields.Integer(required=True)
+    ordered_goods_pence = fields.Integer(required=True)
+
+
+class SupplierRefSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
+class DemandSchema(Schema):
+    supplier = fields.Nested(SupplierRefSchema, required=True)
+    offers = fields.List(fields.Nested(OfferDemandSchema), required=True)
+    by_consortium = fields.List(fields.Nested(TotalsSchema), required=True)
+    by_month = fields.List(fields.Nested(TotalsSchema), required=True)
+
+
+def _supplier(user: User, supplier_id: int | None) -> Supplier:
+    if supplier_id is not None:
+        return supplier_or_404(user, supplier_id)
+    if len(user.supplier_ids) == 1:
+        return supplier_or_404(user, next(iter(user.supplier_ids)))
+    message = "Say which supplier: you act for several." if user.supplier_ids else "Say which supplier."
+    raise ValidationFailed.field("supplier_id", message)
+
+
+def _wants_csv() -> bool:
+    return request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"
+
+
+@bp.get("/supplier/demand")
+@roles_required(Role.SUPPLIER)
+@operation("The supplier's demand: open pools as a forecast, closed pools as orders, totals by consortium and "
+           "month (CSV, one row per pool, with Accept: text/csv)", tags=["supplier portal"], query=DemandQuerySchema,
+           errors=(403, 404), content={
+               "application/json": {"schema": DemandSchema},
+               "text/csv": {"schema": {"type": "string", "description": "Header: " + ", ".join(
+                   demand.DEMAND_CSV_HEADER)}},
+           })
+def supplier_demand():
+    user = acting_user()
+    supplier = _supplier(user, query_args(DemandQuerySchema()).get("supplier_id"))
+    found = demand.supplier_demand(supplier)
+    if _wants_csv():
+        return csv_response(demand.demand_csv_filename(found, utcnow().date()), demand.DEMAND_CSV_HEADER,
+                            demand.demand_csv_rows(found))
+    return DemandSchema().dump({"supplier": supplier, "offers": found.offers, "by_consortium": found.by_consortium,
+                                "by_month": found.by_month})
