@@ -26,7 +26,7 @@ from marketplace import services as people
 from marketplace.extensions import db, utcnow
 from marketplace.models import Member, Organisation, Role, TurnoverBand
 from marketplace.money import line_pence
-from orders.models import Pledge, PledgeChange, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus, pool_consortium
+from orders.models import Pledge, PledgeChange, Pool, PoolPledgeDay, PoolStatus, PurchaseOrder, PurchaseOrderStatus, pool_consortium
 
 TARGET_MS = 200
 CHUNK = 10_000
@@ -109,7 +109,7 @@ def seed(app, pools: int, pledges: int) -> Seeded:
             for i in range(total_members)))
 
         pool_id, pledge_id, change_id = next_id(Pool), next_id(Pledge), next_id(PledgeChange)
-        batch = {"pools": [], "links": [], "pledges": [], "changes": []}
+        batch = {"pools": [], "links": [], "pledges": [], "changes": [], "days": []}
         written = changes = 0
 
         def flush_batch():
@@ -119,6 +119,7 @@ def seed(app, pools: int, pledges: int) -> Seeded:
             bulk(pool_consortium, batch["links"])
             written += bulk(Pledge.__table__, batch["pledges"])
             changes += bulk(PledgeChange.__table__, batch["changes"])
+            bulk(PoolPledgeDay.__table__, batch["days"])
             for rows in batch.values():
                 rows.clear()
 
@@ -132,6 +133,7 @@ def seed(app, pools: int, pledges: int) -> Seeded:
             remaining -= count
             quantity_total = flexible_total = 0
             opened = now - timedelta(days=30)
+            by_day: dict = {}
             for member in rng.sample(candidates, count):
                 quantity, flexible = rng.randint(1, 20), rng.choice((0, 0, 0, 1, 2))
                 changed = opened + timedelta(seconds=rng.randint(0, 30 * 86400 - 1))
@@ -142,6 +144,8 @@ def seed(app, pools: int, pledges: int) -> Seeded:
                                          "old_flexible_extra": 0, "new_flexible_extra": flexible})
                 pledge_id, change_id = pledge_id + 1, change_id + 1
                 quantity_total, flexible_total = quantity_total + quantity, flexible_total + flexible
+                by_day[changed.date()] = by_day.get(changed.date(), 0) + quantity
+            batch["days"] += [{"pool_id": pid, "day": day, "units_delta": units} for day, units in by_day.items()]
             batch["pools"].append({
                 "id": pid, "offer_id": offers[n % OFFERS].id, "is_national": national, "status": PoolStatus.OPEN,
                 "deadline": now + timedelta(days=1 + n % 60), "minimum_quantity": rng.randint(1_000, 12_000),

@@ -5,18 +5,13 @@ row stays locked until that transaction ends, so a rolled-back document gives it
 back and two concurrent runs queue rather than collide.
 """
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 
-from marketplace.extensions import db
+from marketplace.extensions import db, upsert
 from marketplace.models import Consortium, DocumentCounter
 
 
 def _ensure_counter(consortium_id: int, series: str) -> None:
-    dialect = db.session.get_bind().dialect.name
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert if dialect == "sqlite" else None)
-    if statement is None:
-        raise RuntimeError(f"No counter support for {dialect}")
-    db.session.execute(statement(DocumentCounter).values(consortium_id=consortium_id, series=series, last_value=0)
+    db.session.execute(upsert(DocumentCounter).values(consortium_id=consortium_id, series=series, last_value=0)
                        .on_conflict_do_nothing(index_elements=["consortium_id", "series"]))
 
 

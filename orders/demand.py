@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Optional
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, cast, exists, func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from catalogue import pricing
@@ -22,7 +22,7 @@ from marketplace.models import Consortium, Member, Network, Organisation, Suppli
 from marketplace.money import line_pence
 from orders.models import (
     Pledge,
-    PledgeChange,
+    PoolPledgeDay,
     Pool,
     PoolStatus,
     PurchaseOrder,
@@ -363,19 +363,14 @@ def _national_units(pool_ids) -> dict[int, dict[int, int]]:
 
 def pledged_units_by_day(supplier_id: int) -> list[tuple[date, int]]:
     """Cumulative units pledged into the supplier's open pools at the end of each day (UTC) with a change."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        day = func.date(PledgeChange.changed_at)
-    else:
-        day = cast(func.timezone("UTC", PledgeChange.changed_at), Date)
     rows = db.session.execute(
-        select(day.label("day"), func.sum(PledgeChange.new_quantity - PledgeChange.old_quantity))
-        .join(Pledge, Pledge.id == PledgeChange.pledge_id)
-        .where(Pledge.pool_id.in_(_supplier_pools(supplier_id, [PoolStatus.OPEN])))
-        .group_by(day).order_by(day))
+        select(PoolPledgeDay.day, func.sum(PoolPledgeDay.units_delta))
+        .where(PoolPledgeDay.pool_id.in_(_supplier_pools(supplier_id, [PoolStatus.OPEN])))
+        .group_by(PoolPledgeDay.day).order_by(PoolPledgeDay.day))
     running, points = 0, []
     for when, delta in rows:
         running += delta
-        points.append((when if isinstance(when, date) else date.fromisoformat(when), running))
+        points.append((when, running))
     return points
 
 

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, Numeric, String, Table, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Integer, Numeric, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalogue.models import Offer, VatRate, price
@@ -126,6 +126,14 @@ class PledgeChange(db.Model):
 
     pledge: Mapped[Pledge] = relationship(back_populates="changes")
     changed_by: Mapped[User] = relationship(lazy="joined")
+
+
+class PoolPledgeDay(db.Model):
+    """Net units pledged into a pool on one day (UTC): the pledged-units chart reads this, not the history."""
+
+    pool_id: Mapped[int] = mapped_column(ForeignKey("pool.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    units_delta: Mapped[int] = mapped_column(default=0)
 
 
 class PurchaseOrderStatus(enum.Enum):

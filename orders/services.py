@@ -16,9 +16,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from catalogue import pricing
 from catalogue.models import Category, Offer
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from marketplace.extensions import db, utcnow
+from marketplace.extensions import db, upsert, utcnow
 from marketplace.models import Consortium, Member, Network, User
-from orders.models import Pledge, PledgeChange, Pool, PoolStatus, PoolTier, pool_consortium
+from orders.models import Pledge, PledgeChange, Pool, PoolPledgeDay, PoolStatus, PoolTier, pool_consortium
 
 MAX_QUANTITY = 10_000_000
 MAX_DELIVERY_CHARGE_PENCE = 100_000_000
@@ -288,6 +288,11 @@ def _apply(pool: Pool, pledge_: Pledge, actor: User, quantity: int, flexible_ext
     change = PledgeChange(pledge=pledge_, changed_by=actor, changed_at=now, old_quantity=old_quantity,
                           new_quantity=quantity, old_flexible_extra=old_flexible, new_flexible_extra=flexible_extra)
     db.session.add(change)
+    if quantity != old_quantity:
+        statement = upsert(PoolPledgeDay).values(pool_id=pool.id, day=now.date(), units_delta=quantity - old_quantity)
+        db.session.execute(statement.on_conflict_do_update(
+            index_elements=["pool_id", "day"],
+            set_={"units_delta": PoolPledgeDay.units_delta + statement.excluded.units_delta}))
     db.session.flush()
     return change
 

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from marketplace.extensions import db, utcnow
 from orders import demand, services
-from orders.models import PledgeChange, Pool, PoolStatus, PurchaseOrderStatus
+from orders.models import Pool, PoolStatus, PurchaseOrderStatus
 from tests import factories
 from tests.orders.conftest import make_closed_pool, make_offer, make_pool
 
@@ -121,20 +121,22 @@ def test_supplier_demand_figures(world):
     assert by_month["2030-05"].label == "May 2030"
 
 
-def test_pledged_units_by_day_is_a_running_total_of_changes_in_open_pools(world):
+def test_pledged_units_by_day_is_a_running_total_of_changes_in_open_pools(world, monkeypatch):
     offer = make_offer(world.supplier)
     pool = make_pool(world.admin, offer, [world.consortium])
     other = make_pool(world.admin, make_offer(world.other_supplier, name="Laptops"), [world.consortium])
     second = factories.member(world.network)
-    services.pledge(world.admin, pool.id, 10, member_id=world.member.id)
-    services.pledge(world.admin, pool.id, 15, member_id=second.id)
-    services.pledge(world.admin, pool.id, 12, member_id=world.member.id)
-    services.withdraw_pledge(world.admin, pool.id, member_id=second.id)
-    services.pledge(world.admin, other.id, 500, member_id=world.member.id)
-    changes = db.session.scalars(db.select(PledgeChange).order_by(PledgeChange.id)).all()
     today = utcnow().replace(hour=12)
-    for change, days_ago in zip(changes, (3, 1, 1, 0, 0)):
-        change.changed_at = today - timedelta(days=days_ago)
+
+    def on(days_ago, pledge, *args, **kwargs):
+        monkeypatch.setattr(services, "utcnow", lambda: today - timedelta(days=days_ago))
+        pledge(world.admin, *args, **kwargs)
+
+    on(3, services.pledge, pool.id, 10, member_id=world.member.id)
+    on(1, services.pledge, pool.id, 15, member_id=second.id)
+    on(1, services.pledge, pool.id, 12, member_id=world.member.id)
+    on(0, services.withdraw_pledge, pool.id, member_id=second.id)
+    on(0, services.pledge, other.id, 500, member_id=world.member.id)
     db.session.commit()
     points = demand.pledged_units_by_day(world.supplier.id)
     assert points == [((today - timedelta(days=3)).date(), 10), ((today - timedelta(days=1)).date(), 27),
