@@ -7,6 +7,11 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+import billing.api
+import billing.demo
+import billing.navigation
+import billing.views
+import billing.webhooks
 import catalogue.api
 import catalogue.demo
 import catalogue.navigation
@@ -59,12 +64,14 @@ def create_app(config: dict | None = None) -> Flask:
     navigation.register(app, catalogue.navigation.cards, catalogue.navigation.links)
     navigation.register(app, orders.navigation.cards, orders.navigation.links)
     navigation.register(app, orders.portal_navigation.cards, orders.portal_navigation.links)
+    navigation.register(app, billing.navigation.cards, billing.navigation.links)
     _register_error_handlers(app)
     app.after_request(_commit_unit_of_work)
     app.after_request(_security_headers)
 
     for blueprint in (views.bp, admin_views.bp, api.api, cli.bp, catalogue.views.bp, catalogue.api.bp,
-                      orders.views.bp, orders.api.bp, orders.cli.bp, orders.portal.bp, orders.portal_api.bp):
+                      orders.views.bp, orders.api.bp, orders.cli.bp, orders.portal.bp, orders.portal_api.bp, billing.views.bp,
+                      billing.api.bp, billing.webhooks.bp):
         app.register_blueprint(blueprint)
     if app.config["BENCHMARK_BASELINE"]:
         app.register_blueprint(benchmark.bp)
@@ -144,5 +151,6 @@ def demo_command():
     demo.seed()
     catalogue.demo.seed()
     orders.demo.seed()
+    billing.demo.seed()
     db.session.commit()
     click.echo("Demo data is in place. Sign in as admin@, secretary@, member@ or supplier@example.org.")

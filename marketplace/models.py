@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Optional
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -78,6 +79,8 @@ class Consortium(db.Model):
     code: Mapped[str] = mapped_column(String(5), unique=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), unique=True)
     send_orders_on_close: Mapped[bool] = mapped_column(default=False)
+    handling_fee_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(0))
+    payment_terms_days: Mapped[int] = mapped_column(default=30)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[created_at]
 

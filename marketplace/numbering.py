@@ -15,18 +15,24 @@ def _ensure_counter(consortium_id: int, series: str) -> None:
                        .on_conflict_do_nothing(index_elements=["consortium_id", "series"]))
 
 
-def next_value(consortium: Consortium, series: str) -> int:
+def next_values(consortium: Consortium, series: str, count: int = 1) -> range:
+    """Reserves the next `count` numbers of the series in one statement."""
     _ensure_counter(consortium.id, series)
-    return db.session.execute(
+    last = db.session.execute(
         update(DocumentCounter)
         .where(DocumentCounter.consortium_id == consortium.id, DocumentCounter.series == series)
-        .values(last_value=DocumentCounter.last_value + 1)
+        .values(last_value=DocumentCounter.last_value + count)
         .returning(DocumentCounter.last_value)
     ).scalar_one()
+    return range(last - count + 1, last + 1)
+
+
+def format_number(consortium: Consortium, label: str, year: int, value: int, width: int) -> str:
+    """e.g. TAY-PO-2026-0007; an empty label leaves the series out: TAY-2026-000123."""
+    prefix = f"{consortium.code}-{label}-" if label else f"{consortium.code}-"
+    return f"{prefix}{year}-{value:0{width}d}"
 
 
 def next_number(consortium: Consortium, series: str, year: int, width: int, label: str | None = None) -> str:
-    """e.g. TAY-PO-2026-0007 for series "PO"; `label=""` leaves the series out: TAY-2026-000123."""
-    label = series if label is None else label
-    prefix = f"{consortium.code}-{label}-" if label else f"{consortium.code}-"
-    return f"{prefix}{year}-{next_value(consortium, series):0{width}d}"
+    value = next_values(consortium, series)[0]
+    return format_number(consortium, series if label is None else label, year, value, width)

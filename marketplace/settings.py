@@ -43,4 +43,7 @@ def from_environment(instance_path: str) -> dict:
         "PASSWORD_HASH_METHOD": "scrypt",
         "BENCHMARK_BASELINE": env.get("BENCHMARK_BASELINE") == "1",
         "PREFERRED_URL_SCHEME": "http" if development else "https",
+        "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY") or None,
+        "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET") or None,
+        "STRIPE_WEBHOOK_TOLERANCE": int(env.get("STRIPE_WEBHOOK_TOLERANCE", "300")),
     }

@@ -23,7 +23,10 @@ from datetime import timedelta
 from typing import Any, Callable, Mapping, Optional, Union
 
 from marketplace import services
+from billing import services as billing_services
+from billing.models import Invoice
 from orders import closing, purchase_orders
+from orders.models import PurchaseOrder
 from orders import services as orders_services
 from marketplace.extensions import db, utcnow
 from marketplace.models import User
@@ -166,6 +169,35 @@ def _order_ids(ctx: Context) -> tuple[int, int]:
     return ctx.once("order_id", build)
 
 
+def _invoice_ids(ctx: Context) -> tuple[int, int]:
+    """An invoice of our member from our consortium, and one of theirs."""
+
+    def build():
+        w = ctx.world
+        _order_ids(ctx)
+        invoices = []
+        for order_id, member in zip(ctx.cache["order_id"], (w.member, w.other_member)):
+            order = db.session.get(PurchaseOrder, order_id)
+            purchase_orders.record_delivery(w.admin, order)
+            invoices.append(next(i for i in billing_services.issue_invoices(w.admin, order.id)
+                                 if i.member_id == member.id))
+        db.session.commit()
+        return tuple(i.id for i in invoices)
+    return ctx.once("invoice_id", build)
+
+
+def _credit_note_ids(ctx: Context) -> tuple[int, int]:
+    def build():
+        notes = []
+        for invoice_id in _invoice_ids(ctx):
+            invoice = db.session.get(Invoice, invoice_id)
+            notes.append(billing_services.issue_credit_note(ctx.world.admin, invoice,
+                                                            billing_services.full_credit(invoice), "Matrix"))
+        db.session.commit()
+        return tuple(n.id for n in notes)
+    return ctx.once("credit_note_id", build)
+
+
 def _user_record_ids(ctx: Context) -> tuple[int, int]:
     return ctx.world.member_user.id, ctx.world.supplier_user.id
 
@@ -185,6 +217,8 @@ ARGUMENTS: dict[str, Builder] = {
     "offer_id": _offer_ids,
     "pool_id": _pool_ids,
     "order_id": _order_ids,
+    "invoice_id": _invoice_ids,
+    "credit_note_id": _credit_note_ids,
 }
 
 _USER_GRANT_ARGS = {"record_id": _user_record_ids, "grant_id": _grant_ids}
@@ -270,4 +304,35 @@ RULES |= {
     "portal.consortium_dashboard": own("secretary"),
     # admins must name the supplier (422); the supplier's own is found from its grant
     "portal_api.supplier_demand": Rule({role: FORBIDDEN for role in ROLES} | {"admin": 422, "supplier": OK}),
+}
+
+RULES |= {
+    # billing: members see their own invoices, secretaries their consortium's
+    "billing.invoices": roles("member", "secretary"),
+    "billing.invoice": own("member", "secretary"),
+    "billing.invoice_pdf_download": own("member", "secretary"),
+    "billing.invoice_ubl_download": own("member", "secretary"),
+    "billing.credit_note_pdf_download": own("member", "secretary"),
+    "billing.credit_note_ubl_download": own("member", "secretary"),
+    "billing.record_payment": own("secretary"),
+    "billing.issue_credit_note": own("secretary"),
+    "billing.checkout": own("member"),
+    "billing.statement": Rule({"admin": HIDDEN, "secretary": FORBIDDEN, "member": OK, "supplier": FORBIDDEN,
+                               "no_role": FORBIDDEN}),
+    "billing.member_export": roles("member"),
+    "billing.billing_page": own("secretary"),
+    "billing.issue_invoices": own("secretary"),
+    "billing.accountant_export": own("secretary"),
+    "billing_api.list_invoices": roles("member", "secretary"),
+    "billing_api.get_invoice": own("member", "secretary"),
+    "billing_api.get_invoice_pdf": own("member", "secretary"),
+    "billing_api.get_invoice_ubl": own("member", "secretary"),
+    "billing_api.issue_invoices": own("secretary"),
+    "billing_api.record_payment": own("secretary"),
+    "billing_api.issue_credit_note": own("secretary"),
+    "billing_api.checkout": own("member"),
+    # Stripe signs its webhook; with Stripe switched off (as in tests) it is not there at all
+    "stripe_webhooks.stripe_webhook": everyone(HIDDEN, stranger=HIDDEN),
+    "billing_api.get_statement": Rule({"admin": 422, "secretary": FORBIDDEN, "member": OK, "supplier": FORBIDDEN,
+                                       "no_role": FORBIDDEN}),
 }

@@ -1,0 +1,131 @@
+"""Invoices, credit notes, payments and statements over JSON."""
+from flask import Response, current_app, url_for
+
+from billing import payments, services, stripe_gateway
+from billing.models import Invoice, InvoiceStatus
+from billing.pdf import invoice_pdf
+from billing.schemas import (
+    CheckoutSchema,
+    CreditNoteInSchema,
+    CreditNoteSchema,
+    InvoiceQuerySchema,
+    InvoiceSchema,
+    InvoiceSummarySchema,
+    PaymentInSchema,
+    PaymentSchema,
+    StatementQuerySchema,
+    StatementSchema,
+)
+from billing.ubl import invoice_ubl
+from marketplace.access import acting_user, member_or_404, roles_required
+from marketplace.api import api_blueprint, json_body, operation, page_schema, paginated, query_args
+from marketplace.errors import NotFound, ValidationFailed
+from marketplace.models import Role
+from orders import purchase_orders
+
+bp = api_blueprint("billing_api", __name__)
+
+
+@bp.get("/invoices")
+@roles_required(Role.MEMBER, Role.SECRETARY)
+@operation("My invoices, or my consortium's", tags=["invoices"], query=InvoiceQuerySchema,
+           response=page_schema(InvoiceSummarySchema), errors=(403,))
+def list_invoices():
+    args = query_args(InvoiceQuerySchema())
+    query = services.visible_invoices(acting_user())
+    if "status" in args:
+        query = query.where(Invoice.status == InvoiceStatus(args["status"]))
+    return paginated(query, InvoiceSummarySchema())
+
+
+@bp.get("/invoices/<int:invoice_id>")
+@roles_required(Role.MEMBER, Role.SECRETARY)
+@operation("One invoice: parties, lines, VAT breakdown, totals, what is paid and due", tags=["invoices"],
+           response=InvoiceSchema, errors=(403,))
+def get_invoice(invoice_id: int):
+    return InvoiceSchema().dump(services.invoice_for(acting_user(), invoice_id))
+
+
+@bp.get("/invoices/<int:invoice_id>.pdf")
+@roles_required(Role.MEMBER, Role.SECRETARY)
+@operation("The invoice as a PDF", tags=["invoices"], errors=(403,),
+           content={"application/pdf": {"schema": {"type": "string", "format": "binary"}}})
+def get_invoice_pdf(invoice_id: int):
+    invoice = services.invoice_for(acting_user(), invoice_id)
+    return Response(invoice_pdf(invoice), mimetype="application/pdf")
+
+
+@bp.get("/invoices/<int:invoice_id>.xml")
+@roles_required(Role.MEMBER, Role.SECRETARY)
+@operation("The invoice as a Peppol BIS Billing 3.0 UBL document", tags=["invoices"], errors=(403,),
+           content={"application/xml": {"schema": {"type": "string"}}})
+def get_invoice_ubl(invoice_id: int):
+    invoice = services.invoice_for(acting_user(), invoice_id)
+    return Response(invoice_ubl(invoice), mimetype="application/xml")
+
+
+@bp.post("/purchase-orders/<int:order_id>/invoices")
+@roles_required(Role.SECRETARY)
+@operation("Invoice every member of a delivered (or confirmed) order its cost share; again issues nothing new",
+           tags=["invoices"], response=InvoiceSummarySchema(many=True), errors=(403, 409))
+def issue_invoices(order_id: int):
+    user = acting_user()
+    order = purchase_orders.order_for(user, order_id)
+    issued = services.issue_invoices(user, order.id)
+    return InvoiceSummarySchema(many=True).dump(issued), 201 if issued else 200
+
+
+@bp.post("/invoices/<int:invoice_id>/payments")
+@roles_required(Role.SECRETARY)
+@operation("Record a bank transfer received against the invoice", tags=["payments"], body=PaymentInSchema,
+           response=PaymentSchema, status=201, errors=(403,))
+def record_payment(invoice_id: int):
+    user = acting_user()
+    invoice = services.invoice_for(user, invoice_id)
+    data = json_body(PaymentInSchema())
+    return PaymentSchema().dump(payments.record_payment(user, invoice, data["amount_pence"], data["received_on"],
+                                                        data["reference"])), 201
+
+
+@bp.post("/invoices/<int:invoice_id>/credit-notes")
+@roles_required(Role.SECRETARY)
+@operation("Issue a credit note for the whole invoice or some of its lines", tags=["invoices"],
+           body=CreditNoteInSchema, response=CreditNoteSchema, status=201, errors=(403, 409))
+def issue_credit_note(invoice_id: int):
+    user = acting_user()
+    invoice = services.invoice_for(user, invoice_id)
+    data = json_body(CreditNoteInSchema())
+    items = services.full_credit(invoice) if data["lines"] is None else [
+        services.CreditItem(item["line_id"], item["quantity"]) for item in data["lines"]]
+    return CreditNoteSchema().dump(services.issue_credit_note(user, invoice, items, data["reason"])), 201
+
+
+@bp.post("/invoices/<int:invoice_id>/checkout")
+@roles_required(Role.MEMBER)
+@operation("Open a Stripe Checkout Session for what is due; returns its URL", tags=["payments"],
+           response=CheckoutSchema, errors=(403, 409))
+def checkout(invoice_id: int):
+    user = acting_user()
+    invoice = services.invoice_for(user, invoice_id)
+    if invoice.member_id not in user.member_ids:
+        raise NotFound("No such invoice.")
+    if not stripe_gateway.stripe_enabled(current_app.config):
+        raise NotFound("Card and Direct Debit payments are not switched on here; pay by bank transfer.")
+    gateway = stripe_gateway.StripeGateway(stripe_gateway.client_from_config(current_app.config))
+    back = url_for("billing.invoice", invoice_id=invoice.id, _external=True)
+    return {"url": gateway.checkout_url(invoice, back + "?paid=1", back)}
+
+
+@bp.get("/statement")
+@roles_required(Role.MEMBER)
+@operation("A member's statement: balance, due, overdue, and every entry in date order", tags=["invoices"],
+           query=StatementQuerySchema, response=StatementSchema, errors=(403,))
+def get_statement():
+    user = acting_user()
+    args = query_args(StatementQuerySchema())
+    member_id = args.get("member_id")
+    if member_id is None:
+        if len(user.member_ids) != 1:
+            raise ValidationFailed.field("member_id", "Say which member's statement.")
+        (member_id,) = user.member_ids
+    return StatementSchema().dump(services.statement(member_or_404(user, member_id)))

@@ -1,0 +1,36 @@
+"""Demo invoices: issued, part-paid, paid and credited, from the demo's delivered orders."""
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from billing import payments, services
+from billing.models import Invoice, LineKind
+from marketplace.extensions import db, utcnow
+from marketplace.models import User
+from orders.models import PurchaseOrder, PurchaseOrderStatus
+
+
+def seed() -> None:
+    """Idempotent: does nothing once any invoice exists."""
+    if db.session.scalar(select(Invoice.id).limit(1)) is not None:
+        return
+    admin = db.session.scalar(select(User).where(User.email == "admin@example.org"))
+    delivered = sorted(db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.status == PurchaseOrderStatus.DELIVERED)),
+                       key=lambda order: (order.consortium.code != "TAY", order.id))  # the demo secretary's first
+    today = utcnow().date()
+    invoices = [invoice for order in delivered
+                for invoice in services.issue_invoices(admin, order.id, today=today - timedelta(days=40))]
+    if len(invoices) < 4:
+        return
+    paid, part_paid, credited = invoices[0], invoices[1], invoices[2]
+    payments.record_payment(admin, paid, paid.total_pence, today - timedelta(days=20), f"BACS {paid.number}")
+    payments.record_payment(admin, part_paid, part_paid.total_pence // 2, today - timedelta(days=10),
+                            f"Part payment {part_paid.number}")
+    services.issue_credit_note(admin, credited, services.full_credit(credited),
+                               "Goods returned unopened; the whole invoice is credited.", today=today - timedelta(days=5))
+    short = next((i for i in invoices[3:] if any(line.kind is LineKind.GOODS and line.quantity > 1 for line in i.lines)),
+                 None)
+    if short is not None:
+        goods = next(line for line in short.lines if line.kind is LineKind.GOODS)
+        services.issue_credit_note(admin, short, [services.CreditItem(goods.id, 1)],
+                                   "Short delivery: one unit did not arrive.", today=today - timedelta(days=3))

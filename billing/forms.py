@@ -1,0 +1,22 @@
+"""Forms for bank payments and credit notes."""
+from flask_wtf import FlaskForm
+from wtforms import DateField, DecimalField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange
+from wtforms.widgets import CheckboxInput, ListWidget
+
+
+class PaymentForm(FlaskForm):
+    amount = DecimalField("Amount received (£)", places=2, validators=[InputRequired(), NumberRange(min=0.01, max=10_000_000)])
+    received_on = DateField("Received on", validators=[InputRequired()])
+    reference = StringField("Bank reference", validators=[InputRequired(), Length(max=140)],
+                            description="As it appears on the bank statement.")
+
+
+class CreditNoteForm(FlaskForm):
+    lines = SelectMultipleField("Lines to credit", coerce=int, validators=[InputRequired(message="Choose at least one line.")],
+                                widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    goods_quantity = StringField("Units of goods to credit (leave empty to credit whole lines)",
+                                 validators=[Length(max=12)],
+                                 description="For a short delivery: the units not delivered.")
+    reason = TextAreaField("Reason", validators=[InputRequired(), Length(max=500)],
+                           description="Printed on the credit note.")

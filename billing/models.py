@@ -1,0 +1,199 @@
+"""Invoices, credit notes, payments, and the Stripe records that move them.
+
+Issued documents are never edited or deleted: their lines, parties and VAT analysis are
+copied in when they are issued, and corrections are credit notes.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from catalogue.models import VatRate, price
+from marketplace.extensions import UTCDateTime, db
+from marketplace.models import Consortium, Member, User, created_at, enum_column, intpk
+from orders.models import PurchaseOrder
+
+
+class InvoiceStatus(enum.Enum):
+    ISSUED = "issued"
+    PART_PAID = "part_paid"
+    PAID = "paid"
+    CREDITED = "credited"
+
+
+class LineKind(enum.Enum):
+    GOODS = "goods"
+    DELIVERY = "delivery"
+    HANDLING_FEE = "handling_fee"
+    SOLIDARITY = "solidarity"
+    SERVICE = "service"
+
+
+class PaymentMethod(enum.Enum):
+    BANK_TRANSFER = "bank_transfer"
+    STRIPE = "stripe"
+    CREDIT_BALANCE = "credit_balance"
+
+
+class DocumentParties:
+    """Seller (the consortium) and buyer (the member) as printed when the document was issued."""
+
+    seller_name: Mapped[str] = mapped_column(String(200))
+    seller_address: Mapped[str] = mapped_column(String(500))
+    seller_vat_number: Mapped[Optional[str]] = mapped_column(String(14))
+    buyer_name: Mapped[str] = mapped_column(String(200))
+    buyer_address: Mapped[str] = mapped_column(String(500))
+    buyer_vat_number: Mapped[Optional[str]] = mapped_column(String(14))
+    buyer_email: Mapped[str] = mapped_column(String(254))
+
+
+class DocumentLine:
+    """One line: quantity x unit price net of VAT, its VAT rate and its net amount."""
+
+    position: Mapped[int]
+    kind: Mapped[LineKind] = mapped_column(enum_column(LineKind))
+    description: Mapped[str] = mapped_column(String(300))
+    quantity: Mapped[int]
+    unit_price: Mapped[price]
+    vat_rate: Mapped[VatRate] = mapped_column(enum_column(VatRate))
+    net_pence: Mapped[int]
+
+
+class VatAnalysis:
+    """VAT per rate, computed on the summed net of that rate, rounded half-up once."""
+
+    vat_rate: Mapped[VatRate] = mapped_column(enum_column(VatRate))
+    net_pence: Mapped[int]
+    vat_pence: Mapped[int]
+
+
+class Invoice(DocumentParties, db.Model):
+    __table_args__ = (
+        UniqueConstraint("purchase_order_id", "member_id"),
+        CheckConstraint("total_pence = net_pence + vat_pence", name="total_is_net_plus_vat"),
+    )
+
+    id: Mapped[intpk]
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    consortium_id: Mapped[int] = mapped_column(ForeignKey("consortium.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    purchase_order_id: Mapped[Optional[int]] = mapped_column(ForeignKey("purchase_order.id"), index=True)
+    status: Mapped[InvoiceStatus] = mapped_column(enum_column(InvoiceStatus), index=True)
+    issue_date: Mapped[date] = mapped_column(Date)
+    supply_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date, index=True)
+    reference: Mapped[str] = mapped_column(String(100))
+    net_pence: Mapped[int]
+    vat_pence: Mapped[int]
+    total_pence: Mapped[int]
+    paid_pence: Mapped[int] = mapped_column(default=0)
+    credited_pence: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[created_at]
+
+    consortium: Mapped[Consortium] = relationship()
+    member: Mapped[Member] = relationship()
+    purchase_order: Mapped[Optional[PurchaseOrder]] = relationship()
+    lines: Mapped[list["InvoiceLine"]] = relationship(order_by="InvoiceLine.position", cascade="all, delete-orphan")
+    vat_lines: Mapped[list["InvoiceVat"]] = relationship(cascade="all, delete-orphan")
+
+    @property
+    def due_pence(self) -> int:
+        return max(self.total_pence - self.credited_pence - self.paid_pence, 0)
+
+
+class InvoiceLine(DocumentLine, db.Model):
+    id: Mapped[intpk]
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id", ondelete="CASCADE"), index=True)
+
+
+class InvoiceVat(VatAnalysis, db.Model):
+    id: Mapped[intpk]
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id", ondelete="CASCADE"), index=True)
+
+
+class CreditNote(DocumentParties, db.Model):
+    """Corrects an issued invoice, in full or in part; it has its own number series."""
+
+    __table_args__ = (CheckConstraint("total_pence = net_pence + vat_pence", name="total_is_net_plus_vat"),)
+
+    id: Mapped[intpk]
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    consortium_id: Mapped[int] = mapped_column(ForeignKey("consortium.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    issue_date: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(500))
+    net_pence: Mapped[int]
+    vat_pence: Mapped[int]
+    total_pence: Mapped[int]
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[created_at]
+
+    invoice: Mapped[Invoice] = relationship()
+    lines: Mapped[list["CreditNoteLine"]] = relationship(order_by="CreditNoteLine.position",
+                                                         cascade="all, delete-orphan")
+    vat_lines: Mapped[list["CreditNoteVat"]] = relationship(cascade="all, delete-orphan")
+
+
+class CreditNoteLine(DocumentLine, db.Model):
+    id: Mapped[intpk]
+    credit_note_id: Mapped[int] = mapped_column(ForeignKey("credit_note.id", ondelete="CASCADE"), index=True)
+
+
+class CreditNoteVat(VatAnalysis, db.Model):
+    id: Mapped[intpk]
+    credit_note_id: Mapped[int] = mapped_column(ForeignKey("credit_note.id", ondelete="CASCADE"), index=True)
+
+
+class Payment(db.Model):
+    """Money in against an invoice (a refund is negative). Stripe payments carry their ids, once each."""
+
+    __table_args__ = (CheckConstraint("amount_pence != 0", name="amount_not_zero"),)
+
+    id: Mapped[intpk]
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    amount_pence: Mapped[int]
+    method: Mapped[PaymentMethod] = mapped_column(enum_column(PaymentMethod))
+    received_on: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str] = mapped_column(String(140))
+    stripe_payment_intent: Mapped[Optional[str]] = mapped_column(String(255), unique=True)
+    recorded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[created_at]
+
+    invoice: Mapped[Invoice] = relationship()
+    recorded_by: Mapped[Optional[User]] = relationship()
+
+
+class StripeEvent(db.Model):
+    """Every Stripe event handled, stored in the transaction of the change it made: a replay finds it here."""
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StripeCustomer(db.Model):
+    """A member's Stripe customer and the payment method it saved for charging invoices when issued."""
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(255), unique=True)
+    payment_method_id: Mapped[Optional[str]] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CheckoutAttempt(db.Model):
+    """One Checkout Session opened for an invoice; the attempt number makes the idempotency key."""
+
+    __table_args__ = (UniqueConstraint("invoice_id", "attempt"),)
+
+    id: Mapped[intpk]
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    attempt: Mapped[int]
+    session_id: Mapped[Optional[str]] = mapped_column(String(255), unique=True)
+    url: Mapped[Optional[str]] = mapped_column(String(1000))
+    created_at: Mapped[created_at]

@@ -1,0 +1,236 @@
+"""Money in and out against invoices: bank transfers a secretary records, and Stripe's events.
+
+An invoice's `paid_pence` is always the sum of its payments (refunds are negative payments)
+and its status follows from that sum and the credit notes, so a status is never set by hand
+and a late or repeated Stripe event cannot move an invoice backwards. Each Stripe payment
+intent is recorded once (a unique column), whichever of its events arrives first.
+"""
+import logging
+from datetime import date, datetime
+from typing import Any, Optional
+
+from sqlalchemy import case, func, select
+from stripe import StripeObject
+
+from billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod, StripeCustomer, StripeEvent
+from marketplace.access import can_act_for_consortium
+from marketplace.errors import Forbidden, ValidationFailed
+from marketplace.extensions import db, utcnow
+from marketplace.models import Member, User
+from marketplace.templating import UK, pounds
+
+log = logging.getLogger(__name__)
+
+REFERENCE_MAX = 140
+
+
+def status_for(total_pence: int, paid_pence: int, credited_pence: int) -> InvoiceStatus:
+    """Credited when credit notes cover the invoice, paid when money and credit do, part-paid on any money."""
+    if credited_pence > 0 and credited_pence >= total_pence:
+        return InvoiceStatus.CREDITED
+    if paid_pence + credited_pence >= total_pence:
+        return InvoiceStatus.PAID
+    if paid_pence > 0:
+        return InvoiceStatus.PART_PAID
+    return InvoiceStatus.ISSUED
+
+
+def apply_status(invoice: Invoice) -> None:
+    """Recompute what was paid from the payments themselves, then the status from the sums."""
+    db.session.flush()
+    invoice.paid_pence = db.session.scalar(
+        select(func.coalesce(func.sum(Payment.amount_pence), 0)).where(Payment.invoice_id == invoice.id))
+    invoice.status = status_for(invoice.total_pence, invoice.paid_pence, invoice.credited_pence)
+    db.session.flush()
+
+
+def member_credit_pence(member_id: int) -> int:
+    """Over-payments held as credit: what was paid and credited beyond each invoice's total."""
+    excess = Invoice.paid_pence + Invoice.credited_pence - Invoice.total_pence
+    return db.session.scalar(select(func.coalesce(func.sum(case((excess > 0, excess), else_=0)), 0))
+                             .where(Invoice.member_id == member_id))
+
+
+def uk_today() -> date:
+    return datetime.now(UK).date()
+
+
+# Bank transfers recorded by a secretary
+
+
+def record_payment(actor: User, invoice: Invoice, amount_pence: int, received_on: date, reference: str,
+                   method: PaymentMethod = PaymentMethod.BANK_TRANSFER) -> Payment:
+    """Money received for an invoice; more than is due is kept as the member's credit."""
+    reference = _check_entry(actor, invoice, amount_pence, received_on, reference)
+    invoice = _locked(invoice.id)
+    return _add_payment(invoice, amount_pence, method, received_on, reference, recorded_by=actor)
+
+
+def record_refund(actor: User, invoice: Invoice, amount_pence: int, received_on: date, reference: str) -> Payment:
+    """Money paid back to the member: a negative payment, never more than was paid."""
+    reference = _check_entry(actor, invoice, amount_pence, received_on, reference)
+    invoice = _locked(invoice.id)
+    apply_status(invoice)
+    if amount_pence > invoice.paid_pence:
+        raise ValidationFailed.field(
+            "amount_pence", f"Only {pounds(max(invoice.paid_pence, 0))} has been paid on invoice {invoice.number}, "
+                            "so no more than that can be refunded.")
+    return _add_payment(invoice, -amount_pence, PaymentMethod.BANK_TRANSFER, received_on, reference,
+                        recorded_by=actor)
+
+
+def _check_entry(actor: User, invoice: Invoice, amount_pence: Any, received_on: Any, reference: Any) -> str:
+    if not can_act_for_consortium(actor, invoice.consortium_id):
+        raise Forbidden("Only the consortium's secretary records payments.")
+    errors: dict[str, list[str]] = {}
+    if isinstance(amount_pence, bool) or not isinstance(amount_pence, int) or amount_pence <= 0:
+        errors["amount_pence"] = ["Enter an amount of at least 1p."]
+    if not isinstance(received_on, date):
+        errors["received_on"] = ["Enter the date the money arrived."]
+    elif received_on > uk_today():
+        errors["received_on"] = ["The date the money arrived cannot be in the future."]
+    reference = reference.strip() if isinstance(reference, str) else ""
+    if not reference:
+        errors["reference"] = ["Enter the bank reference, so the payment can be found on the statement."]
+    elif len(reference) > REFERENCE_MAX:
+        errors["reference"] = [f"Keep the reference to {REFERENCE_MAX} characters."]
+    if errors:
+        raise ValidationFailed("Check the payment details.", errors)
+    return reference
+
+
+def _locked(invoice_id: int) -> Optional[Invoice]:
+    """The invoice row locked until commit, so concurrent payments add up (PostgreSQL; SQLite has one writer)."""
+    return db.session.scalar(select(Invoice).where(Invoice.id == invoice_id).with_for_update()
+                             .execution_options(populate_existing=True))
+
+
+def _add_payment(invoice: Invoice, amount_pence: int, method: PaymentMethod, received_on: date, reference: str,
+                 recorded_by: Optional[User] = None, stripe_key: Optional[str] = None) -> Payment:
+    payment = Payment(invoice_id=invoice.id, member_id=invoice.member_id, amount_pence=amount_pence, method=method,
+                      received_on=received_on, reference=reference, stripe_payment_intent=stripe_key,
+                      recorded_by=recorded_by)
+    db.session.add(payment)
+    apply_status(invoice)
+    return payment
+
+
+# Stripe events (verified by billing.webhooks before they arrive here)
+
+
+def handle_event(event: StripeObject | dict) -> bool:
+    """Apply one Stripe event once: False when its id was already handled, so a replay changes nothing.
+
+    The event id is stored in the same transaction as the change it makes.
+    """
+    data = event.to_dict() if isinstance(event, StripeObject) else event
+    if db.session.get(StripeEvent, data["id"]) is not None:
+        return False
+    db.session.add(StripeEvent(id=data["id"], type=data["type"], received_at=utcnow()))
+    db.session.flush()
+    handler = _HANDLERS.get(data["type"])
+    if handler is not None:
+        received_on = datetime.fromtimestamp(data["created"], UK).date() if data.get("created") else uk_today()
+        handler(data["data"]["object"], received_on)
+    db.session.flush()
+    return True
+
+
+def _checkout_session_paid(session: dict, received_on: date) -> None:
+    """Completed sessions pay at once for cards; Bacs and bank transfers settle later (async_payment_*)."""
+    if session.get("mode") == "payment" and session.get("payment_status") == "paid":
+        _record_stripe_payment(_invoice_id(session), session.get("payment_intent"), session.get("amount_total"),
+                               session.get("currency"), received_on)
+
+
+def _payment_intent_succeeded(intent: dict, received_on: date) -> None:
+    _record_stripe_payment(_invoice_id(intent), intent.get("id"), intent.get("amount_received"),
+                           intent.get("currency"), received_on)
+
+
+def _payment_failed(obj: dict, received_on: date) -> None:
+    """Nothing was paid, so nothing changes: the invoice stays due and the member can pay again."""
+    log.info("Stripe payment failed for invoice %s (%s)", _invoice_id(obj), obj.get("id"))
+
+
+def _charge_refunded(charge: dict, received_on: date) -> None:
+    """`amount_refunded` is cumulative, so each refund event records only what is new, in any order."""
+    intent = charge.get("payment_intent")
+    if not intent:
+        return
+    paid = db.session.scalar(select(Payment).where(Payment.stripe_payment_intent == intent))
+    invoice_id = _invoice_id(charge)
+    if paid is None:
+        paid = _record_stripe_payment(invoice_id, intent, charge.get("amount_captured") or charge.get("amount"),
+                                      charge.get("currency"), received_on)
+    if paid is None:
+        log.warning("Stripe refund of %s matches no recorded payment", intent)
+        return
+    invoice = _locked(paid.invoice_id)
+    prefix = f"{intent}/refunded/"
+    recorded = -db.session.scalar(select(func.coalesce(func.sum(Payment.amount_pence), 0))
+                                  .where(Payment.stripe_payment_intent.startswith(prefix, autoescape=True)))
+    refunded = charge.get("amount_refunded") or 0
+    if refunded > recorded:
+        _add_payment(invoice, -(refunded - recorded), PaymentMethod.STRIPE, received_on,
+                     f"Stripe refund of {intent}", stripe_key=f"{prefix}{refunded}")
+
+
+def _setup_intent_succeeded(setup_intent: dict, received_on: date) -> None:
+    """Keep the member's newly saved payment method, to charge invoices when they are issued."""
+    customer_id, method = setup_intent.get("customer"), setup_intent.get("payment_method")
+    if not customer_id or not method:
+        return
+    customer = db.session.scalar(select(StripeCustomer).where(StripeCustomer.customer_id == customer_id))
+    if customer is None:
+        member_id = _int((setup_intent.get("metadata") or {}).get("member_id"))
+        if member_id is None or db.session.get(Member, member_id) is None:
+            log.warning("Stripe setup intent %s matches no member", setup_intent.get("id"))
+            return
+        customer = db.session.get(StripeCustomer, member_id) or StripeCustomer(member_id=member_id)
+        customer.customer_id = customer_id
+        db.session.add(customer)
+    customer.payment_method_id = method
+    customer.updated_at = utcnow()
+
+
+_HANDLERS = {
+    "checkout.session.completed": _checkout_session_paid,
+    "checkout.session.async_payment_succeeded": _checkout_session_paid,
+    "checkout.session.async_payment_failed": _payment_failed,
+    "payment_intent.succeeded": _payment_intent_succeeded,
+    "payment_intent.payment_failed": _payment_failed,
+    "charge.refunded": _charge_refunded,
+    "setup_intent.succeeded": _setup_intent_succeeded,
+}
+
+
+def record_stripe_payment(invoice: Invoice, intent: str, amount_pence: int, received_on: date) -> Optional[Payment]:
+    """A Stripe payment confirmed while we asked for it (an off-session charge); None if already recorded."""
+    return _record_stripe_payment(invoice.id, intent, amount_pence, "gbp", received_on)
+
+
+def _record_stripe_payment(invoice_id: Optional[int], intent: Optional[str], amount_pence: Optional[int],
+                           currency: Optional[str], received_on: date) -> Optional[Payment]:
+    invoice = _locked(invoice_id) if invoice_id is not None else None
+    if invoice is None or not intent or not amount_pence or amount_pence <= 0:
+        log.warning("Stripe payment %s for invoice %s not recorded: no such invoice or no amount", intent, invoice_id)
+        return None
+    if (currency or "").lower() != "gbp":
+        log.warning("Stripe payment %s is in %s, not GBP; not recorded", intent, currency)
+        return None
+    if db.session.scalar(select(Payment.id).where(Payment.stripe_payment_intent == intent)) is not None:
+        return None
+    return _add_payment(invoice, amount_pence, PaymentMethod.STRIPE, received_on, f"Stripe {intent}",
+                        stripe_key=intent)
+
+
+def _invoice_id(obj: dict) -> Optional[int]:
+    return _int((obj.get("metadata") or {}).get("invoice_id"))
+
+
+def _int(value: Any) -> Optional[int]:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

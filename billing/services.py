@@ -1,0 +1,308 @@
+"""Invoicing members their cost shares, crediting corrections, and each member's statement.
+
+Issuing is one transaction under the purchase order's row lock, and idempotent: an order
+already invoiced issues nothing new. Invoice numbers are reserved as a block from the
+consortium's counter in that same transaction, so they have no gaps and never repeat.
+"""
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Iterable, Optional
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from billing.cost_shares import CostShare, MemberUnits, cost_shares
+from billing.models import (
+    CreditNote,
+    CreditNoteLine,
+    CreditNoteVat,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    InvoiceVat,
+    LineKind,
+    Payment,
+)
+from billing.payments import apply_status
+from billing.vat import vat_analysis
+from catalogue.models import VatRate
+from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from marketplace.extensions import db, utcnow
+from marketplace.models import Consortium, Member, Organisation, User
+from marketplace.money import line_pence
+from marketplace.numbering import format_number, next_values
+from orders.models import Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
+
+INVOICE_SERIES, CREDIT_SERIES = "INV", "CN"
+INVOICE_DIGITS = 6
+BILLABLE = (PurchaseOrderStatus.DELIVERED, PurchaseOrderStatus.CONFIRMED)
+
+
+# Who sees what
+
+
+def visible_invoices(user: User) -> Select:
+    query = select(Invoice)
+    if not user.is_admin:
+        query = query.where(or_(Invoice.member_id.in_(user.member_ids or {-1}),
+                                Invoice.consortium_id.in_(user.secretary_consortium_ids or {-1})))
+    return query.order_by(Invoice.issue_date.desc(), Invoice.id.desc())
+
+
+def invoice_for(user: User, invoice_id: int) -> Invoice:
+    invoice = db.session.scalar(visible_invoices(user).where(Invoice.id == invoice_id)
+                                .options(selectinload(Invoice.lines), selectinload(Invoice.vat_lines)))
+    if invoice is None:
+        raise NotFound("No such invoice.")
+    return invoice
+
+
+def can_manage_billing(user: User, consortium_id: int) -> bool:
+    return user.is_admin or consortium_id in user.secretary_consortium_ids
+
+
+def _require_billing(user: Optional[User], consortium_id: int) -> None:
+    if user is not None and not can_manage_billing(user, consortium_id):
+        raise Forbidden("Only the consortium's secretary does its billing.")
+
+
+# Issuing invoices
+
+
+def _address(organisation: Organisation) -> str:
+    return ", ".join(organisation.address_lines)
+
+
+@dataclass(frozen=True)
+class Seller:
+    name: str
+    address: str
+    vat_number: Optional[str]
+
+    @classmethod
+    def of(cls, consortium: Consortium) -> "Seller":
+        organisation = consortium.organisation
+        return cls(organisation.legal_name, _address(organisation), organisation.vat_number)
+
+
+def _lines(order: PurchaseOrder, share: CostShare, seller: Seller) -> list[dict]:
+    """The invoice lines of one member's cost share; an unregistered consortium charges no VAT."""
+    goods_rate = order.vat_rate if seller.vat_number else VatRate.EXEMPT
+    fee_rate = VatRate.STANDARD if seller.vat_number else VatRate.EXEMPT
+    lines = [dict(kind=LineKind.GOODS, description=f"{order.offer_name} ({order.number})", quantity=share.units,
+                  unit_price=order.unit_price, vat_rate=goods_rate, net_pence=share.goods_pence)]
+    extras = [
+        (LineKind.DELIVERY, "Share of the delivery charge", share.delivery_pence, goods_rate),
+        (LineKind.HANDLING_FEE, f"{order.consortium.name} consortium handling fee", share.handling_fee_pence, fee_rate),
+        (LineKind.SOLIDARITY, "Solidarity surcharge" if share.solidarity_pence > 0 else "Solidarity discount",
+         share.solidarity_pence, goods_rate),
+    ]
+    for kind, description, pence, rate in extras:
+        if pence:
+            lines.append(dict(kind=kind, description=description, quantity=1,
+                              unit_price=Decimal(pence).scaleb(-2), vat_rate=rate, net_pence=pence))
+    return [line | {"position": n} for n, line in enumerate(lines, start=1)]
+
+
+def issue_invoices(actor: Optional[User], order_id: int, today: Optional[date] = None) -> list[Invoice]:
+    """Invoices every member of a delivered (or confirmed) order its cost share.
+
+    `actor` None is a scheduled run. Running it again for the same order issues nothing new.
+    """
+    order = db.session.scalar(select(PurchaseOrder).where(PurchaseOrder.id == order_id).with_for_update()
+                              .execution_options(populate_existing=True))
+    if order is None:
+        raise NotFound("No such purchase order.")
+    _require_billing(actor, order.consortium_id)
+    if order.status not in BILLABLE:
+        raise Conflict(f"A {order.status.value} order cannot be invoiced; wait until it is confirmed or delivered.")
+    if db.session.scalar(select(Invoice.id).where(Invoice.purchase_order_id == order.id).limit(1)) is not None:
+        return []
+    today = today or utcnow().date()
+    consortium, pool = order.consortium, db.session.get(Pool, order.pool_id)
+    delivered = order.status is PurchaseOrderStatus.DELIVERED
+    members = {m.id: m for m in db.session.scalars(
+        select(Member).where(Member.id.in_([a.member_id for a in order.allocations])))}
+    units = [MemberUnits(a.member_id, a.delivered_units if delivered else a.units, members[a.member_id].turnover_band)
+             for a in order.allocations]
+    shares = [s for s in cost_shares(units, order.unit_price, order.delivery_charge_pence,
+                                     consortium.handling_fee_percent, pool.solidarity_rate_percent) if s.net_pence]
+    if not shares:
+        return []
+    seller = Seller.of(consortium)
+    numbers = next_values(consortium, INVOICE_SERIES, len(shares))
+    supply_date = (order.delivered_at or utcnow()).date()
+    invoices = []
+    for share, number in zip(shares, numbers):
+        member = members[share.member_id]
+        lines = _lines(order, share, seller)
+        analysis = vat_analysis((line["vat_rate"], line["net_pence"]) for line in lines)
+        net, vat = sum(v.net_pence for v in analysis), sum(v.vat_pence for v in analysis)
+        invoice = Invoice(
+            number=format_number(consortium, "", today.year, number, INVOICE_DIGITS), consortium=consortium,
+            member_id=member.id, purchase_order_id=order.id, status=InvoiceStatus.ISSUED, issue_date=today,
+            supply_date=supply_date, due_date=today + timedelta(days=consortium.payment_terms_days),
+            reference=order.number, net_pence=net, vat_pence=vat, total_pence=net + vat,
+            seller_name=seller.name, seller_address=seller.address, seller_vat_number=seller.vat_number,
+            buyer_name=member.organisation.legal_name, buyer_address=_address(member.organisation),
+            buyer_vat_number=member.organisation.vat_number,
+            buyer_email=member.billing_email or member.organisation.contact_email,
+            lines=[InvoiceLine(**line) for line in lines],
+            vat_lines=[InvoiceVat(vat_rate=v.vat_rate, net_pence=v.net_pence, vat_pence=v.vat_pence) for v in analysis],
+        )
+        invoices.append(invoice)
+    db.session.add_all(invoices)
+    db.session.flush()
+    _mark_pool_invoiced(pool)
+    return invoices
+
+
+def _mark_pool_invoiced(pool: Pool) -> None:
+    """A pool is invoiced once every live order of it has invoices."""
+    uninvoiced = db.session.scalar(
+        select(func.count()).select_from(PurchaseOrder).where(
+            PurchaseOrder.pool_id == pool.id, PurchaseOrder.status != PurchaseOrderStatus.CANCELLED,
+            ~select(Invoice.id).where(Invoice.purchase_order_id == PurchaseOrder.id).exists()))
+    if uninvoiced == 0 and pool.status in (PoolStatus.DELIVERED, PoolStatus.ORDERED, PoolStatus.CLOSED):
+        pool.status = PoolStatus.INVOICED
+
+
+def billable_orders(user: User, consortium_id: int) -> list[PurchaseOrder]:
+    """Delivered or confirmed orders of the consortium that have no invoices yet."""
+    return list(db.session.scalars(
+        select(PurchaseOrder).where(
+            PurchaseOrder.consortium_id == consortium_id, PurchaseOrder.status.in_(BILLABLE),
+            ~select(Invoice.id).where(Invoice.purchase_order_id == PurchaseOrder.id).exists())
+        .order_by(PurchaseOrder.created_at)))
+
+
+# Credit notes
+
+
+@dataclass(frozen=True)
+class CreditItem:
+    """Credit `quantity` of an invoice line (all of it when None)."""
+
+    line_id: int
+    quantity: Optional[int] = None
+
+
+def issue_credit_note(actor: User, invoice: Invoice, items: Iterable[CreditItem], reason: str,
+                      today: Optional[date] = None) -> CreditNote:
+    """A full or partial credit of an issued invoice, never more than is left to credit."""
+    _require_billing(actor, invoice.consortium_id)
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 500:
+        raise ValidationFailed.field("reason", "Say why, in under 500 characters; it is printed on the credit note.")
+    lines_by_id = {line.id: line for line in invoice.lines}
+    credit_lines = []
+    for item in items:
+        line = lines_by_id.get(item.line_id)
+        if line is None:
+            raise ValidationFailed.field("lines", f"Line {item.line_id} is not on invoice {invoice.number}.")
+        quantity = line.quantity if item.quantity is None else item.quantity
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 < quantity <= line.quantity:
+            raise ValidationFailed.field("lines", f"Credit between 1 and {line.quantity} of “{line.description}”.")
+        net = line.net_pence if quantity == line.quantity else line_pence(quantity, line.unit_price)
+        credit_lines.append(dict(position=len(credit_lines) + 1, kind=line.kind, description=line.description,
+                                 quantity=quantity, unit_price=line.unit_price, vat_rate=line.vat_rate, net_pence=net))
+    if not credit_lines:
+        raise ValidationFailed.field("lines", "Choose at least one line to credit.")
+    analysis = vat_analysis((line["vat_rate"], line["net_pence"]) for line in credit_lines)
+    net, vat = sum(v.net_pence for v in analysis), sum(v.vat_pence for v in analysis)
+    invoice = db.session.scalar(select(Invoice).where(Invoice.id == invoice.id).with_for_update()
+                                .execution_options(populate_existing=True))
+    if invoice.credited_pence + net + vat > invoice.total_pence:
+        left = invoice.total_pence - invoice.credited_pence
+        raise Conflict(f"Only {left / 100:.2f} is left to credit on invoice {invoice.number}.")
+    today = today or utcnow().date()
+    consortium = invoice.consortium
+    number = next_values(consortium, CREDIT_SERIES)[0]
+    note = CreditNote(
+        number=format_number(consortium, CREDIT_SERIES, today.year, number, INVOICE_DIGITS), invoice=invoice,
+        consortium_id=invoice.consortium_id, member_id=invoice.member_id, issue_date=today, reason=reason,
+        net_pence=net, vat_pence=vat, total_pence=net + vat, created_by_id=actor.id,
+        seller_name=invoice.seller_name, seller_address=invoice.seller_address,
+        seller_vat_number=invoice.seller_vat_number, buyer_name=invoice.buyer_name,
+        buyer_address=invoice.buyer_address, buyer_vat_number=invoice.buyer_vat_number,
+        buyer_email=invoice.buyer_email,
+        lines=[CreditNoteLine(**line) for line in credit_lines],
+        vat_lines=[CreditNoteVat(vat_rate=v.vat_rate, net_pence=v.net_pence, vat_pence=v.vat_pence) for v in analysis],
+    )
+    db.session.add(note)
+    invoice.credited_pence += note.total_pence
+    db.session.flush()
+    apply_status(invoice)
+    db.session.flush()
+    return note
+
+
+def full_credit(invoice: Invoice) -> list[CreditItem]:
+    return [CreditItem(line.id) for line in invoice.lines]
+
+
+# Statements
+
+
+@dataclass(frozen=True)
+class StatementEntry:
+    on: date
+    kind: str           # invoice, credit note, payment, refund
+    number: str
+    description: str
+    amount_pence: int   # what the member owes more (+) or less (-)
+    invoice_id: int
+
+
+@dataclass
+class Statement:
+    member: Member
+    entries: list[StatementEntry]
+    today: date
+    open_invoices: list[Invoice]
+
+    @property
+    def balance_pence(self) -> int:
+        """Positive: the member owes; negative: credit held for it."""
+        return sum(e.amount_pence for e in self.entries)
+
+    @property
+    def due_pence(self) -> int:
+        return sum(i.due_pence for i in self.open_invoices)
+
+    @property
+    def overdue_pence(self) -> int:
+        return sum(i.due_pence for i in self.open_invoices if i.due_date < self.today)
+
+
+def statement(member: Member, today: Optional[date] = None) -> Statement:
+    """Invoices, credit notes and payments of one member, in date order."""
+    today = today or utcnow().date()
+    invoices = db.session.scalars(select(Invoice).where(Invoice.member_id == member.id)).all()
+    notes = db.session.scalars(select(CreditNote).where(CreditNote.member_id == member.id)).all()
+    payments = db.session.scalars(select(Payment).where(Payment.member_id == member.id)).all()
+    by_id = {i.id: i for i in invoices}
+    entries = [StatementEntry(i.issue_date, "invoice", i.number, i.reference, i.total_pence, i.id) for i in invoices]
+    entries += [StatementEntry(n.issue_date, "credit note", n.number, f"Credit for {by_id[n.invoice_id].number}",
+                               -n.total_pence, n.invoice_id) for n in notes]
+    entries += [StatementEntry(p.received_on, "payment" if p.amount_pence > 0 else "refund",
+                               by_id[p.invoice_id].number, p.reference, -p.amount_pence, p.invoice_id)
+                for p in payments]
+    order = {"invoice": 0, "credit note": 1, "payment": 2, "refund": 3}
+    entries.sort(key=lambda e: (e.on, order[e.kind], e.number))
+    open_invoices = [i for i in invoices if i.status in (InvoiceStatus.ISSUED, InvoiceStatus.PART_PAID) and i.due_pence]
+    return Statement(member, entries, today, sorted(open_invoices, key=lambda i: i.due_date))
+
+
+def overdue_invoices(consortium_id: int, today: Optional[date] = None) -> list[Invoice]:
+    today = today or utcnow().date()
+    return list(db.session.scalars(select(Invoice).where(
+        Invoice.consortium_id == consortium_id, Invoice.status.in_([InvoiceStatus.ISSUED, InvoiceStatus.PART_PAID]),
+        Invoice.due_date < today).order_by(Invoice.due_date)))
+
+
+def unpaid_invoices(consortium_id: int) -> list[Invoice]:
+    return list(db.session.scalars(select(Invoice).where(
+        Invoice.consortium_id == consortium_id, Invoice.status.in_([InvoiceStatus.ISSUED, InvoiceStatus.PART_PAID]))
+        .order_by(Invoice.due_date, Invoice.id)))

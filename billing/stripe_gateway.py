@@ -1,0 +1,157 @@
+"""Every call to Stripe goes through here, on a `StripeClient` handed in (a fake one in tests).
+
+The app stays the system of record: Stripe only collects money, and what it collected is
+recorded when its webhook says so (billing.payments.handle_event). Stripe is switched on
+by setting both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET.
+"""
+import logging
+from typing import Optional
+
+import stripe
+from sqlalchemy import func, select
+from stripe import StripeClient
+
+from billing.models import CheckoutAttempt, Invoice, StripeCustomer
+from billing.payments import record_stripe_payment, uk_today
+from marketplace.errors import Conflict, DomainError
+from marketplace.extensions import db, utcnow
+from marketplace.models import Member
+
+log = logging.getLogger(__name__)
+
+CURRENCY = "gbp"
+# Card, Bacs Direct Debit and UK bank transfer (Stripe's customer balance, funded by a GB transfer).
+PAYMENT_METHOD_TYPES = ["card", "bacs_debit", "customer_balance"]
+SAVED_METHOD_TYPES = ["card", "bacs_debit"]
+
+
+class PaymentsUnavailable(DomainError):
+    """Stripe could not be reached or refused the request; the member can retry or pay by bank transfer."""
+
+    status_code = 503
+    code = "payments_unavailable"
+
+
+def stripe_enabled(config) -> bool:
+    return bool(config.get("STRIPE_SECRET_KEY")) and bool(config.get("STRIPE_WEBHOOK_SECRET"))
+
+
+def client_from_config(config, http_client: Optional[stripe.HTTPClient] = None) -> StripeClient:
+    """A client on the configured key; STRIPE_HTTP_CLIENT (set only by tests) replaces the network."""
+    return StripeClient(config["STRIPE_SECRET_KEY"], http_client=http_client or config.get("STRIPE_HTTP_CLIENT"),
+                        max_network_retries=2)
+
+
+class StripeGateway:
+    def __init__(self, client: StripeClient):
+        self.client = client
+
+    def checkout_url(self, invoice: Invoice, success_url: str, cancel_url: str) -> str:
+        """A new Checkout Session for what is due now; its attempt number makes the idempotency key."""
+        invoice = db.session.scalar(select(Invoice).where(Invoice.id == invoice.id).with_for_update()
+                                    .execution_options(populate_existing=True))
+        due = invoice.due_pence
+        if due <= 0:
+            raise Conflict(f"Nothing is due on invoice {invoice.number}.")
+        attempt = 1 + db.session.scalar(select(func.coalesce(func.max(CheckoutAttempt.attempt), 0))
+                                        .where(CheckoutAttempt.invoice_id == invoice.id))
+        customer = self._customer(invoice.member)
+        metadata = {"invoice_id": str(invoice.id), "invoice_number": invoice.number}
+        params = {
+            "mode": "payment",
+            "customer": customer.customer_id,
+            "client_reference_id": str(invoice.id),
+            "line_items": [{"quantity": 1, "price_data": {
+                "currency": CURRENCY, "unit_amount": due,
+                "product_data": {"name": f"Invoice {invoice.number}"}}}],
+            "payment_method_types": PAYMENT_METHOD_TYPES,
+            "payment_method_options": {"customer_balance": {
+                "funding_type": "bank_transfer", "bank_transfer": {"type": "gb_bank_transfer"}}},
+            "payment_intent_data": {"metadata": metadata, "description": f"Invoice {invoice.number}"},
+            "metadata": metadata | {"attempt": str(attempt)},
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+        }
+        session = self._call(self.client.v1.checkout.sessions.create, params,
+                             f"invoice-{invoice.id}-attempt-{attempt}")
+        db.session.add(CheckoutAttempt(invoice_id=invoice.id, attempt=attempt, session_id=session.id, url=session.url))
+        db.session.flush()
+        return session.url
+
+    def setup_url(self, member: Member, success_url: str, cancel_url: str) -> str:
+        """A Checkout Session in setup mode: the member saves a card or Direct Debit for invoices to come."""
+        customer = self._customer(member)
+        params = {
+            "mode": "setup",
+            "currency": CURRENCY,
+            "customer": customer.customer_id,
+            "payment_method_types": SAVED_METHOD_TYPES,
+            "setup_intent_data": {"metadata": {"member_id": str(member.id)}},
+            "metadata": {"member_id": str(member.id)},
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+        }
+        return self._call(self.client.v1.checkout.sessions.create, params).url
+
+    def charge_saved_method(self, invoice: Invoice, pay_url: str) -> bool:
+        """Charge what is due to the member's saved method, off-session.
+
+        True when nothing is asked of the member (paid, collecting, or nothing due); False when
+        they must act (no saved method, a decline, authentication needed, Stripe unreachable),
+        and the caller sends them the pay link. Never raises for Stripe's answers, so issuing
+        an invoice never fails because of a card.
+        """
+        due = invoice.due_pence
+        if due <= 0:
+            return True
+        customer = db.session.get(StripeCustomer, invoice.member_id)
+        if customer is None or not customer.payment_method_id:
+            return False
+        params = {
+            "amount": due,
+            "currency": CURRENCY,
+            "customer": customer.customer_id,
+            "payment_method": customer.payment_method_id,
+            "payment_method_types": SAVED_METHOD_TYPES,
+            "off_session": True,
+            "confirm": True,
+            "return_url": pay_url,
+            "description": f"Invoice {invoice.number}",
+            "metadata": {"invoice_id": str(invoice.id), "invoice_number": invoice.number},
+        }
+        key = f"invoice-{invoice.id}-saved-{customer.payment_method_id}"
+        try:
+            intent = self.client.v1.payment_intents.create(params, {"idempotency_key": key})
+        except stripe.CardError as error:
+            log.info("Off-session charge for invoice %s needs the member: %s", invoice.number, error.code)
+            return False
+        except stripe.StripeError as error:
+            log.warning("Off-session charge for invoice %s failed: %s", invoice.number, error)
+            return False
+        if intent.status == "succeeded":
+            record_stripe_payment(invoice, intent.id, intent.amount_received, uk_today())
+            return True
+        return intent.status == "processing"
+
+    def _customer(self, member: Member) -> StripeCustomer:
+        """The member's Stripe customer, made the first time it pays or saves a method."""
+        customer = db.session.get(StripeCustomer, member.id)
+        if customer is not None:
+            return customer
+        params = {"name": member.name, "email": member.billing_email or member.organisation.contact_email,
+                  "metadata": {"member_id": str(member.id)}}
+        created = self._call(self.client.v1.customers.create, params, f"member-{member.id}-customer")
+        customer = StripeCustomer(member_id=member.id, customer_id=created.id, updated_at=utcnow())
+        db.session.add(customer)
+        db.session.flush()
+        return customer
+
+    @staticmethod
+    def _call(method, params: dict, idempotency_key: Optional[str] = None):
+        options = {"idempotency_key": idempotency_key} if idempotency_key else None
+        try:
+            return method(params, options)
+        except stripe.StripeError as error:
+            log.warning("Stripe refused %s: %s", method.__qualname__, error)
+            raise PaymentsUnavailable("Online payment is unavailable just now; please try again later "
+                                      "or pay by bank transfer.") from error

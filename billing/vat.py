@@ -1,0 +1,43 @@
+"""The VAT analysis of an invoice or credit note: one entry per VAT rate, as HMRC expects.
+
+VAT is worked out on the summed net of each rate and rounded half-up once, not line by
+line, so the VAT shown per rate is exactly that rate of the net shown beside it.
+Zero-rated and exempt supplies both carry no VAT but are different things on a VAT
+return, so they stay separate entries.
+"""
+from dataclasses import dataclass
+from typing import Iterable
+
+from catalogue.models import VatRate
+from marketplace.money import vat_pence
+
+
+@dataclass(frozen=True)
+class VatLine:
+    vat_rate: VatRate
+    net_pence: int
+    vat_pence: int
+
+
+def vat_analysis(lines: Iterable[tuple[VatRate, int]]) -> list[VatLine]:
+    """VAT per rate on the summed net of that rate, rounded half-up once (vat_pence); zero-rated and exempt
+    kept as separate entries (both 0 VAT); order: standard, reduced, zero, exempt; rates with no lines omitted.
+    Negative nets allowed (credit notes, discounts): halves round away from zero, so a full credit note
+    mirrors its invoice to the penny."""
+    nets: dict[VatRate, int] = {}
+    for vat_rate, net in lines:
+        if not isinstance(vat_rate, VatRate):
+            raise TypeError(f"Not a VAT rate: {vat_rate!r}.")
+        if not isinstance(net, int) or isinstance(net, bool):
+            raise TypeError(f"Net amounts are whole pence, not {net!r}.")
+        nets[vat_rate] = nets.get(vat_rate, 0) + net
+    # VatRate is declared standard, reduced, zero, exempt: the order an invoice shows.
+    return [VatLine(rate, nets[rate], vat_pence(nets[rate], rate.percent)) for rate in VatRate if rate in nets]
+
+
+def document_totals(lines: Iterable[tuple[VatRate, int]]) -> tuple[int, int, int]:
+    """(net, VAT, gross) of a document, from its VAT analysis."""
+    analysis = vat_analysis(lines)
+    net = sum(line.net_pence for line in analysis)
+    vat = sum(line.vat_pence for line in analysis)
+    return net, vat, net + vat

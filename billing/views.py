@@ -1,0 +1,209 @@
+"""Invoice, credit note, statement and billing pages."""
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from billing import payments, services, stripe_gateway
+from billing.forms import CreditNoteForm, PaymentForm
+from billing.models import CreditNote, Invoice, InvoiceStatus, LineKind, Payment
+from billing.pdf import credit_note_pdf, invoice_pdf
+from billing.ubl import credit_note_ubl, invoice_ubl
+from billing.xero import BILLS_HEADER, SALES_HEADER, bills_rows, sales_rows
+from marketplace.access import consortium_or_404, member_or_404, roles_required
+from marketplace.errors import DomainError
+from marketplace.extensions import db
+from marketplace.models import Member, Role
+from marketplace.money import to_pence
+from marketplace.views import form_errors
+from orders import purchase_orders
+from orders.csv_export import csv_response
+
+bp = Blueprint("billing", __name__)
+
+
+def _download(body: bytes, mimetype: str, filename: str) -> Response:
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/invoices/")
+@roles_required(Role.MEMBER, Role.SECRETARY)
+def invoices():
+    status = request.args.get("status") or None
+    query = services.visible_invoices(current_user)
+    if status in {s.value for s in InvoiceStatus}:
+        query = query.where(Invoice.status == InvoiceStatus(status))
+    page = db.paginate(query, per_page=50)
+    return render_template("billing/invoices.html", page=page, status=status,
+                           statuses=[s.value for s in InvoiceStatus])
+
+
+@bp.get("/invoices/<int:invoice_id>")
+@roles_required(Role.MEMBER, Role.SECRETARY)
+def invoice(invoice_id: int):
+    return _render_invoice(services.invoice_for(current_user, invoice_id))
+
+
+def _render_invoice(invoice: Invoice, payment_form=None, credit_form=None, status: int = 200):
+    manager = services.can_manage_billing(current_user, invoice.consortium_id)
+    credit_form = credit_form or _credit_form(invoice, formdata=None)
+    return render_template(
+        "billing/invoice.html", invoice=invoice, manager=manager,
+        payment_form=payment_form or PaymentForm(formdata=None), credit_form=credit_form,
+        payments=db.session.scalars(select(Payment).where(Payment.invoice_id == invoice.id).order_by(Payment.id)).all(),
+        credit_notes=db.session.scalars(select(CreditNote).where(CreditNote.invoice_id == invoice.id)
+                                        .order_by(CreditNote.id)).all(),
+        can_pay=stripe_gateway.stripe_enabled(current_app.config) and invoice.due_pence > 0
+        and invoice.member_id in current_user.member_ids,
+    ), status
+
+
+def _credit_form(invoice: Invoice, formdata=...) -> CreditNoteForm:
+    form = CreditNoteForm() if formdata is ... else CreditNoteForm(formdata=formdata)
+    form.lines.choices = [(line.id, f"{line.description}: {line.quantity} x {line.unit_price}") for line in invoice.lines]
+    return form
+
+
+@bp.get("/invoices/<int:invoice_id>.pdf")
+@roles_required(Role.MEMBER, Role.SECRETARY)
+def invoice_pdf_download(invoice_id: int):
+    invoice = services.invoice_for(current_user, invoice_id)
+    return _download(invoice_pdf(invoice), "application/pdf", f"{invoice.number}.pdf")
+
+
+@bp.get("/invoices/<int:invoice_id>.xml")
+@roles_required(Role.MEMBER, Role.SECRETARY)
+def invoice_ubl_download(invoice_id: int):
+    invoice = services.invoice_for(current_user, invoice_id)
+    return _download(invoice_ubl(invoice), "application/xml", f"{invoice.number}.xml")
+
+
+def _credit_note_for(credit_note_id: int) -> CreditNote:
+    note = db.session.get(CreditNote, credit_note_id)
+    if note is None:
+        abort(404)
+    services.invoice_for(current_user, note.invoice_id)
+    return note
+
+
+@bp.get("/credit-notes/<int:credit_note_id>.pdf")
+@roles_required(Role.MEMBER, Role.SECRETARY)
+def credit_note_pdf_download(credit_note_id: int):
+    note = _credit_note_for(credit_note_id)
+    return _download(credit_note_pdf(note), "application/pdf", f"{note.number}.pdf")
+
+
+@bp.get("/credit-notes/<int:credit_note_id>.xml")
+@roles_required(Role.MEMBER, Role.SECRETARY)
+def credit_note_ubl_download(credit_note_id: int):
+    note = _credit_note_for(credit_note_id)
+    return _download(credit_note_ubl(note), "application/xml", f"{note.number}.xml")
+
+
+@bp.post("/invoices/<int:invoice_id>/payments")
+@roles_required(Role.SECRETARY)
+def record_payment(invoice_id: int):
+    invoice = services.invoice_for(current_user, invoice_id)
+    form = PaymentForm()
+    if form.validate():
+        try:
+            payments.record_payment(current_user, invoice, to_pence(form.amount.data), form.received_on.data,
+                                    form.reference.data)
+        except DomainError as error:
+            if "amount_pence" in error.fields:
+                error.fields["amount"] = error.fields.pop("amount_pence")
+            form_errors(form, error)
+        else:
+            flash(f"Payment recorded against {invoice.number}.", "success")
+            return redirect(url_for("billing.invoice", invoice_id=invoice.id))
+    return _render_invoice(invoice, payment_form=form, status=422)
+
+
+@bp.post("/invoices/<int:invoice_id>/credit-notes")
+@roles_required(Role.SECRETARY)
+def issue_credit_note(invoice_id: int):
+    invoice = services.invoice_for(current_user, invoice_id)
+    form = _credit_form(invoice)
+    if form.validate():
+        quantity = form.goods_quantity.data.strip()
+        goods = {line.id for line in invoice.lines if line.kind is LineKind.GOODS}
+        items = [services.CreditItem(line_id, int(quantity) if quantity.isdigit() and line_id in goods else None)
+                 for line_id in form.lines.data]
+        if quantity and not quantity.isdigit():
+            form.goods_quantity.errors = ["Enter a whole number of units."]
+        else:
+            try:
+                note = services.issue_credit_note(current_user, invoice, items, form.reason.data)
+            except DomainError as error:
+                form_errors(form, error)
+            else:
+                flash(f"Credit note {note.number} issued.", "success")
+                return redirect(url_for("billing.invoice", invoice_id=invoice.id))
+    return _render_invoice(invoice, credit_form=form, status=422)
+
+
+@bp.post("/invoices/<int:invoice_id>/checkout")
+@roles_required(Role.MEMBER)
+def checkout(invoice_id: int):
+    """Opens a Stripe Checkout Session for what is due; Stripe only collects, we stay the record."""
+    invoice = services.invoice_for(current_user, invoice_id)
+    if not stripe_gateway.stripe_enabled(current_app.config) or invoice.member_id not in current_user.member_ids:
+        abort(404)
+    gateway = stripe_gateway.StripeGateway(stripe_gateway.client_from_config(current_app.config))
+    url = gateway.checkout_url(invoice, url_for("billing.invoice", invoice_id=invoice.id, _external=True, paid=1),
+                               url_for("billing.invoice", invoice_id=invoice.id, _external=True))
+    return redirect(url, code=303)
+
+
+@bp.get("/statement")
+@roles_required(Role.MEMBER)
+def statement():
+    members = db.session.scalars(select(Member).where(Member.id.in_(current_user.member_ids or {-1}))
+                                 .order_by(Member.id)).all()
+    member_id = request.args.get("member_id", type=int) or (members[0].id if members else None)
+    if member_id is None:
+        abort(404)
+    member = member_or_404(current_user, member_id)
+    return render_template("billing/statement.html", statement=services.statement(member), members=members,
+                           credit_pence=payments.member_credit_pence(member.id))
+
+
+@bp.get("/invoices/export.csv")
+@roles_required(Role.MEMBER)
+def member_export():
+    """A member's own invoices and credit notes in Xero's bills layout."""
+    invoices = db.session.scalars(select(Invoice).where(Invoice.member_id.in_(current_user.member_ids or {-1}))).all()
+    notes = db.session.scalars(select(CreditNote).where(CreditNote.member_id.in_(current_user.member_ids or {-1}))).all()
+    return csv_response("bills-for-xero.csv", BILLS_HEADER, bills_rows(invoices, notes))
+
+
+@bp.get("/billing/<int:consortium_id>")
+@roles_required(Role.SECRETARY)
+def billing_page(consortium_id: int):
+    consortium = consortium_or_404(current_user, consortium_id)
+    return render_template(
+        "billing/billing.html", consortium=consortium,
+        orders=services.billable_orders(current_user, consortium.id),
+        unpaid=services.unpaid_invoices(consortium.id), overdue=services.overdue_invoices(consortium.id),
+    )
+
+
+@bp.post("/purchase-orders/<int:order_id>/invoices")
+@roles_required(Role.SECRETARY)
+def issue_invoices(order_id: int):
+    order = purchase_orders.order_for(current_user, order_id)
+    issued = services.issue_invoices(current_user, order.id)
+    flash(f"{len(issued)} invoices issued for {order.number}." if issued
+          else f"{order.number} was already invoiced; nothing new was issued.", "success")
+    return redirect(url_for("billing.billing_page", consortium_id=order.consortium_id))
+
+
+@bp.get("/billing/<int:consortium_id>/xero.csv")
+@roles_required(Role.SECRETARY)
+def accountant_export(consortium_id: int):
+    """Every invoice and credit note of the consortium in Xero's sales-invoice import layout."""
+    consortium = consortium_or_404(current_user, consortium_id)
+    invoices = db.session.scalars(select(Invoice).where(Invoice.consortium_id == consortium.id)
+                                  .order_by(Invoice.number)).all()
+    notes = db.session.scalars(select(CreditNote).where(CreditNote.consortium_id == consortium.id)
+                               .order_by(CreditNote.number)).all()
+    return csv_response(f"{consortium.code}-sales-for-xero.csv", SALES_HEADER, sales_rows(invoices, notes))
