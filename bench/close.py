@@ -36,16 +36,17 @@ def _chunks(rows: list[dict]):
         yield rows[start:start + CHUNK]
 
 
-def seed(pledges: int) -> int:
-    """Three consortia, `pledges` members spread over them, each pledging into one open national pool."""
+def seed(pledges: int, codes: tuple[str, ...] = ("AAA", "BBB", "CCC")) -> int:
+    """Consortia (three by default), `pledges` members spread over them, each pledging into one open pool."""
     organisation = {"address_line1": "1 High Street", "city": "Dundee", "postcode": "DD1 1AA",
                     "contact_email": "bench@example.org"}
     admin = people.save_user({"email": "admin@bench.example", "name": "A", "password": "x" * 12})
     people.grant_role(admin, Role.ADMIN)
     networks = []
     consortia = []
-    for code in ("AAA", "BBB", "CCC"):
-        consortium = people.save_consortium(organisation | {"name": code, "code": code, "legal_name": code})
+    for code in codes:
+        consortium = people.save_consortium(organisation | {"name": code, "code": code, "legal_name": code,
+                                                            "vat_number": "GB284719365"})
         consortia.append(consortium)
         networks.append(people.save_network({"name": f"{code} network", "consortium_id": consortium.id}))
     supplier = people.save_supplier(organisation | {"legal_name": "Bench Supplies"})
@@ -64,7 +65,7 @@ def seed(pledges: int) -> int:
                         "created_at": utcnow()} for n in range(pledges)])
     first_member = (db.session.scalar(select(db.func.max(Member.id))) or 0) + 1
     for rows in _chunks([{"id": first_member + n, "organisation_id": first_org + n,
-                          "network_id": networks[n % 3].id, "headcount": 5,
+                          "network_id": networks[n % len(networks)].id, "headcount": 5,
                           "turnover_band": TurnoverBand.UNDER_100K, "active": True, "created_at": utcnow()}
                          for n in range(pledges)]):
         db.session.execute(insert(Member), rows)

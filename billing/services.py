@@ -29,10 +29,10 @@ from billing.vat import vat_analysis
 from catalogue.models import VatRate
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db, utcnow
-from marketplace.models import Consortium, Member, Organisation, User
+from marketplace.models import Consortium, Member, Organisation, TurnoverBand, User
 from marketplace.money import line_pence
 from marketplace.numbering import format_number, next_values
-from orders.models import Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
+from orders.models import Allocation, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
 
 INVOICE_SERIES, CREDIT_SERIES = "INV", "CN"
 INVOICE_DIGITS = 6
@@ -105,10 +105,33 @@ def _lines(order: PurchaseOrder, share: CostShare, seller: Seller) -> list[dict]
     return [line | {"position": n} for n, line in enumerate(lines, start=1)]
 
 
+@dataclass(frozen=True)
+class Buyer:
+    member_id: int
+    turnover_band: TurnoverBand
+    name: str
+    address: str
+    vat_number: Optional[str]
+    email: str
+
+
+def _buyers(order: PurchaseOrder) -> dict[int, Buyer]:
+    """The billing details of every member on the order, read in one query."""
+    rows = db.session.execute(
+        select(Member.id, Member.turnover_band, Organisation.legal_name, Organisation.address_line1,
+               Organisation.address_line2, Organisation.city, Organisation.postcode, Organisation.vat_number,
+               func.coalesce(Member.billing_email, Organisation.contact_email))
+        .join(Organisation, Member.organisation_id == Organisation.id)
+        .join(Allocation, Allocation.member_id == Member.id)
+        .where(Allocation.purchase_order_id == order.id))
+    return {r[0]: Buyer(r[0], r[1], r[2], ", ".join(part for part in r[3:7] if part), r[7], r[8]) for r in rows}
+
+
 def issue_invoices(actor: Optional[User], order_id: int, today: Optional[date] = None) -> list[Invoice]:
     """Invoices every member of a delivered (or confirmed) order its cost share.
 
     `actor` None is a scheduled run. Running it again for the same order issues nothing new.
+    Rows are written in bulk: an order can be shared by thousands of members.
     """
     order = db.session.scalar(select(PurchaseOrder).where(PurchaseOrder.id == order_id).with_for_update()
                               .execution_options(populate_existing=True))
@@ -122,9 +145,8 @@ def issue_invoices(actor: Optional[User], order_id: int, today: Optional[date] =
     today = today or utcnow().date()
     consortium, pool = order.consortium, db.session.get(Pool, order.pool_id)
     delivered = order.status is PurchaseOrderStatus.DELIVERED
-    members = {m.id: m for m in db.session.scalars(
-        select(Member).where(Member.id.in_([a.member_id for a in order.allocations])))}
-    units = [MemberUnits(a.member_id, a.delivered_units if delivered else a.units, members[a.member_id].turnover_band)
+    buyers = _buyers(order)
+    units = [MemberUnits(a.member_id, a.delivered_units if delivered else a.units, buyers[a.member_id].turnover_band)
              for a in order.allocations]
     shares = [s for s in cost_shares(units, order.unit_price, order.delivery_charge_pence,
                                      consortium.handling_fee_percent, pool.solidarity_rate_percent) if s.net_pence]
@@ -133,29 +155,35 @@ def issue_invoices(actor: Optional[User], order_id: int, today: Optional[date] =
     seller = Seller.of(consortium)
     numbers = next_values(consortium, INVOICE_SERIES, len(shares))
     supply_date = (order.delivered_at or utcnow()).date()
-    invoices = []
+    due_date = today + timedelta(days=consortium.payment_terms_days)
+    created = utcnow()
+    invoice_rows, lines_of, vat_of = [], [], []
     for share, number in zip(shares, numbers):
-        member = members[share.member_id]
+        buyer = buyers[share.member_id]
         lines = _lines(order, share, seller)
         analysis = vat_analysis((line["vat_rate"], line["net_pence"]) for line in lines)
         net, vat = sum(v.net_pence for v in analysis), sum(v.vat_pence for v in analysis)
-        invoice = Invoice(
-            number=format_number(consortium, "", today.year, number, INVOICE_DIGITS), consortium=consortium,
-            member_id=member.id, purchase_order_id=order.id, status=InvoiceStatus.ISSUED, issue_date=today,
-            supply_date=supply_date, due_date=today + timedelta(days=consortium.payment_terms_days),
-            reference=order.number, net_pence=net, vat_pence=vat, total_pence=net + vat,
+        invoice_rows.append(dict(
+            number=format_number(consortium, "", today.year, number, INVOICE_DIGITS), consortium_id=consortium.id,
+            member_id=buyer.member_id, purchase_order_id=order.id, status=InvoiceStatus.ISSUED, issue_date=today,
+            supply_date=supply_date, due_date=due_date, reference=order.number, net_pence=net, vat_pence=vat,
+            total_pence=net + vat, paid_pence=0, credited_pence=0, created_at=created,
             seller_name=seller.name, seller_address=seller.address, seller_vat_number=seller.vat_number,
-            buyer_name=member.organisation.legal_name, buyer_address=_address(member.organisation),
-            buyer_vat_number=member.organisation.vat_number,
-            buyer_email=member.billing_email or member.organisation.contact_email,
-            lines=[InvoiceLine(**line) for line in lines],
-            vat_lines=[InvoiceVat(vat_rate=v.vat_rate, net_pence=v.net_pence, vat_pence=v.vat_pence) for v in analysis],
-        )
-        invoices.append(invoice)
-    db.session.add_all(invoices)
-    db.session.flush()
+            buyer_name=buyer.name, buyer_address=buyer.address, buyer_vat_number=buyer.vat_number,
+            buyer_email=buyer.email))
+        lines_of.append(lines)
+        vat_of.append(analysis)
+    db.session.execute(Invoice.__table__.insert(), invoice_rows)
+    id_of = dict(db.session.execute(select(Invoice.number, Invoice.id).where(Invoice.purchase_order_id == order.id)).all())
+    ids = [id_of[row["number"]] for row in invoice_rows]
+    db.session.execute(InvoiceLine.__table__.insert(), [
+        line | {"invoice_id": invoice_id} for invoice_id, lines in zip(ids, lines_of) for line in lines])
+    db.session.execute(InvoiceVat.__table__.insert(), [
+        {"invoice_id": invoice_id, "vat_rate": v.vat_rate, "net_pence": v.net_pence, "vat_pence": v.vat_pence}
+        for invoice_id, analysis in zip(ids, vat_of) for v in analysis])
     _mark_pool_invoiced(pool)
-    return invoices
+    db.session.flush()
+    return list(db.session.scalars(select(Invoice).where(Invoice.purchase_order_id == order.id).order_by(Invoice.id)))
 
 
 def _mark_pool_invoiced(pool: Pool) -> None:
