@@ -66,12 +66,16 @@ def get_invoice_ubl(invoice_id: int):
 
 @bp.post("/purchase-orders/<int:order_id>/invoices")
 @roles_required(Role.SECRETARY)
-@operation("Invoice every member of a delivered (or confirmed) order its cost share; again issues nothing new",
-           tags=["invoices"], response=InvoiceSummarySchema(many=True), errors=(403, 409))
+@operation("Invoice every member of a delivered (or confirmed) order its cost share; again issues nothing new. "
+           "Invoices of members with a saved payment method are charged to it at once: `paid` when it succeeded, "
+           "still `issued` when the member must pay by link", tags=["invoices"],
+           response=InvoiceSummarySchema(many=True), errors=(403, 409))
 def issue_invoices(order_id: int):
     user = acting_user()
     order = purchase_orders.order_for(user, order_id)
     issued = services.issue_invoices(user, order.id)
+    stripe_gateway.charge_saved_methods(current_app.config, issued,
+                                        lambda i: url_for("billing.invoice", invoice_id=i.id, _external=True))
     return InvoiceSummarySchema(many=True).dump(issued), 201 if issued else 200
 
 

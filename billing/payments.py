@@ -4,6 +4,10 @@ An invoice's `paid_pence` is always the sum of its payments (refunds are negativ
 and its status follows from that sum and the credit notes, so a status is never set by hand
 and a late or repeated Stripe event cannot move an invoice backwards. Each Stripe payment
 intent is recorded once (a unique column), whichever of its events arrives first.
+
+Refunds and disputes are payments keyed off the intent: negative `<intent>/refunded/<total>`
+and `<intent>/dispute/<dispute id>` (Stripe holds the disputed money back when the dispute
+opens), and positive `<intent>/dispute/<dispute id>/won` when a won dispute returns it.
 """
 import logging
 from datetime import date, datetime
@@ -176,6 +180,49 @@ def _charge_refunded(charge: dict, received_on: date) -> None:
                      f"Stripe refund of {intent}", stripe_key=f"{prefix}{refunded}")
 
 
+def _dispute_created(dispute: dict, received_on: date) -> None:
+    """Stripe holds the disputed money back at once: a negative payment, so the invoice is due again."""
+    _hold_disputed(dispute, received_on)
+
+
+def _dispute_closed(dispute: dict, received_on: date) -> None:
+    """Won: the money comes back (a positive payment). Lost: what was held back stays gone.
+
+    Either order of `created` and `closed` gives the same record, since both make sure of the hold.
+    """
+    hold = _hold_disputed(dispute, received_on)
+    if hold is None or dispute.get("status") != "won":
+        return
+    key = f"{hold.stripe_payment_intent}/won"
+    if db.session.scalar(select(Payment.id).where(Payment.stripe_payment_intent == key)) is None:
+        _add_payment(_locked(hold.invoice_id), -hold.amount_pence, PaymentMethod.STRIPE, received_on,
+                     f"Stripe dispute {dispute.get('id')} won"[:REFERENCE_MAX], stripe_key=key)
+
+
+def _hold_disputed(dispute: dict, received_on: date) -> Optional[Payment]:
+    """The negative payment keyed `<intent>/dispute/<dispute id>`, recorded once.
+
+    Inquiries (`warning_*` statuses) hold no money back, so they record nothing.
+    """
+    intent, dispute_id, disputed = dispute.get("payment_intent"), dispute.get("id"), dispute.get("amount")
+    if str(dispute.get("status", "")).startswith("warning_"):
+        return None
+    paid = db.session.scalar(select(Payment).where(Payment.stripe_payment_intent == intent)) if intent else None
+    if paid is None or not dispute_id or not disputed or disputed <= 0:
+        log.warning("Stripe dispute %s of %s matches no recorded payment", dispute_id, intent)
+        return None
+    if (dispute.get("currency") or "").lower() != "gbp":
+        log.warning("Stripe dispute %s is in %s, not GBP; not recorded", dispute_id, dispute.get("currency"))
+        return None
+    key = f"{intent}/dispute/{dispute_id}"
+    hold = db.session.scalar(select(Payment).where(Payment.stripe_payment_intent == key))
+    if hold is None:
+        reason = f" ({dispute['reason']})" if dispute.get("reason") else ""
+        hold = _add_payment(_locked(paid.invoice_id), -disputed, PaymentMethod.STRIPE, received_on,
+                            f"Stripe dispute {dispute_id}{reason}: money held back"[:REFERENCE_MAX], stripe_key=key)
+    return hold
+
+
 def _setup_intent_succeeded(setup_intent: dict, received_on: date) -> None:
     """Keep the member's newly saved payment method, to charge invoices when they are issued."""
     customer_id, method = setup_intent.get("customer"), setup_intent.get("payment_method")
@@ -202,6 +249,8 @@ _HANDLERS = {
     "payment_intent.payment_failed": _payment_failed,
     "charge.refunded": _charge_refunded,
     "setup_intent.succeeded": _setup_intent_succeeded,
+    "charge.dispute.created": _dispute_created,
+    "charge.dispute.closed": _dispute_closed,
 }
 
 

@@ -5,7 +5,8 @@ recorded when its webhook says so (billing.payments.handle_event). Stripe is swi
 by setting both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET.
 """
 import logging
-from typing import Optional
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Optional
 
 import stripe
 from sqlalchemy import func, select
@@ -34,6 +35,11 @@ class PaymentsUnavailable(DomainError):
 
 def stripe_enabled(config) -> bool:
     return bool(config.get("STRIPE_SECRET_KEY")) and bool(config.get("STRIPE_WEBHOOK_SECRET"))
+
+
+def has_saved_method(member_id: int) -> bool:
+    customer = db.session.get(StripeCustomer, member_id)
+    return customer is not None and bool(customer.payment_method_id)
 
 
 def client_from_config(config, http_client: Optional[stripe.HTTPClient] = None) -> StripeClient:
@@ -155,3 +161,34 @@ class StripeGateway:
             log.warning("Stripe refused %s: %s", method.__qualname__, error)
             raise PaymentsUnavailable("Online payment is unavailable just now; please try again later "
                                       "or pay by bank transfer.") from error
+
+
+@dataclass
+class AutomaticCharges:
+    """What charging saved methods did for newly issued invoices."""
+
+    charged: list[Invoice] = field(default_factory=list)        # paid, or a Direct Debit now collecting
+    needs_member: list[Invoice] = field(default_factory=list)   # declined or needs authentication: pay by link
+
+
+def charge_saved_methods(config, invoices: Iterable[Invoice], pay_url_for: Callable[[Invoice], str]
+                         ) -> AutomaticCharges:
+    """Charge each newly issued invoice to its member's saved payment method, where one is saved.
+
+    Invoices of members without a saved method are left alone (they pay by bank transfer or the
+    Pay button) and cost no call to Stripe; with Stripe off nothing is charged at all.
+    """
+    result = AutomaticCharges()
+    invoices = list(invoices)
+    if not invoices or not stripe_enabled(config):
+        return result
+    saved = set(db.session.scalars(select(StripeCustomer.member_id).where(
+        StripeCustomer.member_id.in_({i.member_id for i in invoices}), StripeCustomer.payment_method_id.is_not(None))))
+    if not saved:
+        return result
+    gateway = StripeGateway(client_from_config(config))
+    for invoice in invoices:
+        if invoice.member_id in saved:
+            charged = gateway.charge_saved_method(invoice, pay_url_for(invoice))
+            (result.charged if charged else result.needs_member).append(invoice)
+    return result

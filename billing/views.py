@@ -1,4 +1,6 @@
 """Invoice, credit note, statement and billing pages."""
+from functools import wraps
+
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -164,7 +166,9 @@ def statement():
         abort(404)
     member = member_or_404(current_user, member_id)
     return render_template("billing/statement.html", statement=services.statement(member), members=members,
-                           credit_pence=payments.member_credit_pence(member.id))
+                           credit_pence=payments.member_credit_pence(member.id),
+                           can_save_method=stripe_gateway.stripe_enabled(current_app.config),
+                           saved_method=stripe_gateway.has_saved_method(member.id))
 
 
 @bp.get("/invoices/export.csv")
@@ -194,6 +198,12 @@ def issue_invoices(order_id: int):
     issued = services.issue_invoices(current_user, order.id)
     flash(f"{len(issued)} invoices issued for {order.number}." if issued
           else f"{order.number} was already invoiced; nothing new was issued.", "success")
+    charges = stripe_gateway.charge_saved_methods(current_app.config, issued, _pay_url)
+    if charges.charged:
+        flash(f"{len(charges.charged)} charged to the member's saved card or Direct Debit.", "success")
+    if charges.needs_member:
+        flash(f"{len(charges.needs_member)} could not be charged to a saved payment method; the member must pay "
+              "from the invoice page. Emailing them the pay link comes with notifications, not yet built.", "info")
     return redirect(url_for("billing.billing_page", consortium_id=order.consortium_id))
 
 
@@ -207,3 +217,34 @@ def accountant_export(consortium_id: int):
     notes = db.session.scalars(select(CreditNote).where(CreditNote.consortium_id == consortium.id)
                                .order_by(CreditNote.number)).all()
     return csv_response(f"{consortium.code}-sales-for-xero.csv", SALES_HEADER, sales_rows(invoices, notes))
+
+
+def _pay_url(invoice: Invoice) -> str:
+    return url_for("billing.invoice", invoice_id=invoice.id, _external=True)
+
+
+def _stripe_or_404(view):
+    """With Stripe off the route is not there, for anyone."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not stripe_gateway.stripe_enabled(current_app.config):
+            abort(404)
+        return view(*args, **kwargs)
+    return wrapped
+
+
+@bp.post("/members/<int:member_id>/payment-method")
+@_stripe_or_404
+@roles_required(Role.MEMBER)
+def save_payment_method(member_id: int):
+    """Opens Stripe Checkout in setup mode; the webhook keeps the method, and new invoices are charged to it.
+
+    Only the member's own users: an admin does not save a card on a member's behalf.
+    """
+    member = member_or_404(current_user, member_id)
+    if member.id not in current_user.member_ids:
+        abort(404)
+    gateway = stripe_gateway.StripeGateway(stripe_gateway.client_from_config(current_app.config))
+    url = gateway.setup_url(member, url_for("billing.statement", member_id=member.id, _external=True, saved=1),
+                            url_for("billing.statement", member_id=member.id, _external=True))
+    return redirect(url, code=303)

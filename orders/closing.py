@@ -195,7 +195,7 @@ def close_pool(actor: Optional[User], pool_id: int, now: Optional[datetime] = No
     pledge racing the close either lands before it (and is counted) or finds the pool closed.
     """
     now = now or utcnow()
-    pool = services.lock_pool(pool_id)
+    pool, _ = services.lock_pool(pool_id)
     if actor is not None:
         services.require_manager(actor, pool)
     if pool.status is not PoolStatus.OPEN:

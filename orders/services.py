@@ -163,8 +163,9 @@ def cancel_pool(actor: User, pool: Pool, reason: str) -> Pool:
 # Pledging
 
 
-def lock_pool(pool_id: int) -> Pool:
-    """Takes the pool's row lock until the transaction ends and loads it with its prices.
+def lock_pool(pool_id: int, member: Optional[Member] = None) -> tuple[Pool, Optional[Pledge]]:
+    """Takes the pool's row lock until the transaction ends and loads it with its prices,
+    and with `member`'s pledge in it when asked, read under the same lock in the same query.
 
     PostgreSQL: SELECT ... FOR UPDATE. SQLite has no row locks; a no-op UPDATE first makes
     the transaction a writer, and SQLite lets one writer in at a time, so reads after it
@@ -172,15 +173,20 @@ def lock_pool(pool_id: int) -> Pool:
     """
     if db.session.get_bind().dialect.name == "sqlite":
         db.session.execute(update(Pool).where(Pool.id == pool_id).values(id=Pool.id))
-    pool = db.session.scalars(
-        select(Pool).where(Pool.id == pool_id).with_for_update(of=Pool)
+    pledge_on = and_(Pledge.pool_id == Pool.id, Pledge.member_id == (member.id if member else None))
+    row = db.session.execute(
+        select(Pool, Pledge).outerjoin(Pledge, pledge_on).where(Pool.id == pool_id).with_for_update(of=Pool)
         .options(joinedload(Pool.offer).options(lazyload(Offer.supplier), lazyload(Offer.category),
                                                 joinedload(Offer.tiers)))
         .execution_options(populate_existing=True)
     ).unique().one_or_none()
-    if pool is None:
+    if row is None:
         raise NotFound("No such pool.")
-    return pool
+    pool, existing = row
+    if existing is not None:
+        set_committed_value(existing, "pool", pool)
+        set_committed_value(existing, "member", member)
+    return pool, existing
 
 
 def _check_pledgeable(pool: Pool, now: datetime) -> None:
@@ -211,10 +217,9 @@ def pledge(actor: User, pool_id: int, quantity: int, flexible_extra: int = 0,
     """
     quantity, flexible_extra = validate_quantities(quantity, flexible_extra)
     member = _pledging_member(actor, pool_id, member_id)
-    pool = lock_pool(pool_id)
+    pool, existing = lock_pool(pool_id, member)
     now = utcnow()
     _check_pledgeable(pool, now)
-    existing = _current_pledge(pool, member)
     old_quantity = existing.quantity if existing else 0
     if pool.capacity is not None:
         room = pool.capacity - (pool.pledged_quantity - old_quantity)
@@ -228,10 +233,9 @@ def pledge(actor: User, pool_id: int, quantity: int, flexible_extra: int = 0,
 
 def withdraw_pledge(actor: User, pool_id: int, member_id: Optional[int] = None) -> PledgeChange:
     member = _pledging_member(actor, pool_id, member_id)
-    pool = lock_pool(pool_id)
+    pool, existing = lock_pool(pool_id, member)
     now = utcnow()
     _check_pledgeable(pool, now)
-    existing = _current_pledge(pool, member)
     if existing is None or existing.withdrawn:
         raise NotFound(f"{member.name} has no pledge in this pool.")
     return _apply(pool, existing, actor, 0, 0, now)
@@ -264,18 +268,6 @@ def _pledging_member(actor: User, pool_id: int, member_id: Optional[int]) -> Mem
     if member_id is not None:
         raise ValidationFailed.field("member_id", "You cannot pledge for that member in this pool.")
     raise ValidationFailed.field("member_id", "You act for no member of this pool's consortia.")
-
-
-def _current_pledge(pool: Pool, member: Member) -> Optional[Pledge]:
-    """Read under the pool's lock, so a member's two simultaneous requests cannot both start from it."""
-    existing = db.session.scalar(
-        select(Pledge).where(Pledge.pool_id == pool.id, Pledge.member_id == member.id)
-        .execution_options(populate_existing=True)
-    )
-    if existing is not None:
-        set_committed_value(existing, "pool", pool)
-        set_committed_value(existing, "member", member)
-    return existing
 
 
 def _apply(pool: Pool, pledge_: Pledge, actor: User, quantity: int, flexible_extra: int,

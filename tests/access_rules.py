@@ -333,6 +333,8 @@ RULES |= {
     "billing_api.checkout": own("member"),
     # Stripe signs its webhook; with Stripe switched off (as in tests) it is not there at all
     "stripe_webhooks.stripe_webhook": everyone(HIDDEN, stranger=HIDDEN),
+    # saving a card or Direct Debit is Stripe's too: off in tests, so not there for anyone
+    "billing.save_payment_method": everyone(HIDDEN, stranger=HIDDEN),
     "billing_api.get_statement": Rule({"admin": 422, "secretary": FORBIDDEN, "member": OK, "supplier": FORBIDDEN,
                                        "no_role": FORBIDDEN}),
 }
