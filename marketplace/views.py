@@ -34,7 +34,11 @@ def safe_next(target: str | None) -> str | None:
 
 
 def form_errors(form, error: DomainError) -> None:
-    """Puts a service's field messages next to the form's fields, the rest at the top."""
+    """Puts a service's field messages next to the form's fields, the rest at the top.
+
+    The failed change is discarded first, so the page shown again reflects what is stored.
+    """
+    db.session.rollback()
     for name, messages in error.fields.items():
         field = getattr(form, name, None)
         if field is not None:
