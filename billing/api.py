@@ -1,7 +1,7 @@
 """Invoices, credit notes, payments and statements over JSON."""
 from flask import Response, current_app, url_for
 
-from billing import payments, services, stripe_gateway
+from billing import payments, reminders, services, stripe_gateway
 from billing.models import Invoice, InvoiceStatus
 from billing.pdf import invoice_pdf
 from billing.schemas import (
@@ -13,6 +13,7 @@ from billing.schemas import (
     InvoiceSummarySchema,
     PaymentInSchema,
     PaymentSchema,
+    ReminderSchema,
     StatementQuerySchema,
     StatementSchema,
 )
@@ -133,3 +134,13 @@ def get_statement():
             raise ValidationFailed.field("member_id", "Say which member's statement.")
         (member_id,) = user.member_ids
     return StatementSchema().dump(services.statement(member_or_404(user, member_id)))
+
+
+@bp.post("/invoices/<int:invoice_id>/reminders")
+@roles_required(Role.SECRETARY)
+@operation("Email the member a reminder of what is due on the invoice; one a day at most", tags=["invoices"],
+           response=ReminderSchema, status=201, errors=(403, 409))
+def send_reminder(invoice_id: int):
+    user = acting_user()
+    invoice = services.invoice_for(user, invoice_id)
+    return ReminderSchema().dump(reminders.send_reminder(user, invoice)), 201

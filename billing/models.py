@@ -45,10 +45,18 @@ class DocumentParties:
     seller_name: Mapped[str] = mapped_column(String(200))
     seller_address: Mapped[str] = mapped_column(String(500))
     seller_vat_number: Mapped[Optional[str]] = mapped_column(String(14))
+    seller_bank_account_name: Mapped[Optional[str]] = mapped_column(String(100))
+    seller_sort_code: Mapped[Optional[str]] = mapped_column(String(8))
+    seller_account_number: Mapped[Optional[str]] = mapped_column(String(8))
     buyer_name: Mapped[str] = mapped_column(String(200))
     buyer_address: Mapped[str] = mapped_column(String(500))
     buyer_vat_number: Mapped[Optional[str]] = mapped_column(String(14))
     buyer_email: Mapped[str] = mapped_column(String(254))
+
+    @property
+    def has_seller_bank_account(self) -> bool:
+        """Whether the consortium gave the account members pay into by bank transfer."""
+        return bool(self.seller_sort_code and self.seller_account_number)
 
 
 class DocumentLine:

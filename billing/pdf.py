@@ -14,7 +14,7 @@ from fpdf import FPDF
 
 from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, VatAnalysis
 from catalogue.models import VatRate
-from marketplace.templating import pounds, price, uk_date
+from marketplace.templating import pounds, price, sort_code, uk_date
 
 FONT = "helvetica"
 ENCODING = "windows-1252"  # the core fonts' WinAnsi encoding: £, €, curly quotes and dashes print
@@ -46,9 +46,19 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     pdf.lines_table(invoice.lines)
     pdf.vat_and_totals(invoice.vat_lines, [("Net total", invoice.net_pence), ("VAT", invoice.vat_pence),
                                            ("Total due", invoice.total_pence)], "VAT analysis")
-    pdf.note("Payment", f"Please pay {pounds(invoice.total_pence)} by bank transfer to {invoice.seller_name} "
-                        f"by {uk_date(invoice.due_date)}, quoting invoice number {invoice.number} as the reference.")
+    pdf.note("Payment", _payment_instructions(invoice))
     return pdf.finish(invoice.issue_date)
+
+
+def _payment_instructions(invoice: Invoice) -> str:
+    """The account to pay into when the consortium gave one, so members can pay without asking."""
+    total, due, quoting = pounds(invoice.total_pence), uk_date(invoice.due_date), invoice.number
+    if not invoice.has_seller_bank_account:
+        return (f"Please pay {total} by bank transfer to {invoice.seller_name} by {due}, "
+                f"quoting invoice number {quoting} as the reference.")
+    return (f"Please pay {total} by {due}. Pay by bank transfer to {invoice.seller_bank_account_name}, "
+            f"sort code {sort_code(invoice.seller_sort_code)}, account {invoice.seller_account_number}, "
+            f"quoting invoice number {quoting} as the reference.")
 
 
 def credit_note_pdf(credit_note: CreditNote) -> bytes:

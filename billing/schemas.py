@@ -130,3 +130,12 @@ class InvoiceQuerySchema(Schema):
     status = fields.String(validate=validate.OneOf(["issued", "part_paid", "paid", "credited"]))
     page = fields.Integer()
     per_page = fields.Integer()
+
+
+class ReminderSchema(Schema):
+    """A reminder as written to the outbox; the sender delivers it."""
+
+    id = fields.Integer(required=True)
+    to_email = fields.Email(required=True)
+    subject = fields.String(required=True)
+    created_at = fields.AwareDateTime(required=True)

@@ -79,11 +79,15 @@ class Seller:
     name: str
     address: str
     vat_number: Optional[str]
+    bank_account_name: Optional[str]
+    sort_code: Optional[str]
+    account_number: Optional[str]
 
     @classmethod
     def of(cls, consortium: Consortium) -> "Seller":
         organisation = consortium.organisation
-        return cls(organisation.legal_name, _address(organisation), organisation.vat_number)
+        return cls(organisation.legal_name, _address(organisation), organisation.vat_number,
+                   consortium.bank_account_name, consortium.bank_sort_code, consortium.bank_account_number)
 
 
 def _lines(order: PurchaseOrder, share: CostShare, seller: Seller) -> list[dict]:
@@ -169,6 +173,8 @@ def issue_invoices(actor: Optional[User], order_id: int, today: Optional[date] =
             supply_date=supply_date, due_date=due_date, reference=order.number, net_pence=net, vat_pence=vat,
             total_pence=net + vat, paid_pence=0, credited_pence=0, created_at=created,
             seller_name=seller.name, seller_address=seller.address, seller_vat_number=seller.vat_number,
+            seller_bank_account_name=seller.bank_account_name, seller_sort_code=seller.sort_code,
+            seller_account_number=seller.account_number,
             buyer_name=buyer.name, buyer_address=buyer.address, buyer_vat_number=buyer.vat_number,
             buyer_email=buyer.email))
         lines_of.append(lines)
@@ -252,7 +258,9 @@ def issue_credit_note(actor: User, invoice: Invoice, items: Iterable[CreditItem]
         consortium_id=invoice.consortium_id, member_id=invoice.member_id, issue_date=today, reason=reason,
         net_pence=net, vat_pence=vat, total_pence=net + vat, created_by_id=actor.id,
         seller_name=invoice.seller_name, seller_address=invoice.seller_address,
-        seller_vat_number=invoice.seller_vat_number, buyer_name=invoice.buyer_name,
+        seller_vat_number=invoice.seller_vat_number, seller_bank_account_name=invoice.seller_bank_account_name,
+        seller_sort_code=invoice.seller_sort_code, seller_account_number=invoice.seller_account_number,
+        buyer_name=invoice.buyer_name,
         buyer_address=invoice.buyer_address, buyer_vat_number=invoice.buyer_vat_number,
         buyer_email=invoice.buyer_email,
         lines=[CreditNoteLine(**line) for line in credit_lines],

@@ -85,9 +85,7 @@ def invoice_ubl(invoice: Invoice) -> bytes:
     _text(root, "cbc:BuyerReference", invoice.reference)
     _parties(root, invoice)
     _delivery(root, invoice.supply_date)
-    means = _sub(root, "cac:PaymentMeans")
-    _text(means, "cbc:PaymentMeansCode", CREDIT_TRANSFER, name="Credit transfer")
-    _text(means, "cbc:PaymentID", invoice.number)
+    _payment_means(root, invoice)
     terms = _sub(root, "cac:PaymentTerms")
     _text(terms, "cbc:Note", f"Payment by bank transfer by {uk_date(invoice.due_date)}, quoting {invoice.number}.")
     _totals(root, invoice)
@@ -214,6 +212,25 @@ def _tax_category(parent: ET.Element, tag: str, code: str, percent: Optional[Dec
     if reason and code in EXEMPTION_REASONS:
         _text(category, "cbc:TaxExemptionReason", EXEMPTION_REASONS[code])
     _text(_sub(category, "cac:TaxScheme"), "cbc:ID", "VAT")
+
+
+def _payment_means(root: ET.Element, invoice: Invoice) -> None:
+    """Credit transfer to the consortium's account, quoting the invoice number.
+
+    Peppol (BR-61) refuses a credit transfer without the payee's account, so without one the
+    payment instructions are left to the payment terms' note. A UK account is identified as
+    sort code and account number together (14 digits), its branch by the sort code.
+    """
+    if not invoice.has_seller_bank_account:
+        return
+    means = _sub(root, "cac:PaymentMeans")
+    _text(means, "cbc:PaymentMeansCode", CREDIT_TRANSFER, name="Credit transfer")
+    _text(means, "cbc:PaymentID", invoice.number)
+    account = _sub(means, "cac:PayeeFinancialAccount")
+    _text(account, "cbc:ID", invoice.seller_sort_code + invoice.seller_account_number)
+    if invoice.seller_bank_account_name:
+        _text(account, "cbc:Name", invoice.seller_bank_account_name)
+    _text(_sub(account, "cac:FinancialInstitutionBranch"), "cbc:ID", invoice.seller_sort_code)
 
 
 def _totals(root: ET.Element, document: Document) -> None:

@@ -5,7 +5,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user
 from sqlalchemy import select
 
-from billing import payments, services, stripe_gateway
+from billing import payments, reminders, services, stripe_gateway
 from billing.forms import CreditNoteForm, PaymentForm
 from billing.models import CreditNote, Invoice, InvoiceStatus, LineKind, Payment
 from billing.pdf import credit_note_pdf, invoice_pdf
@@ -248,3 +248,15 @@ def save_payment_method(member_id: int):
     url = gateway.setup_url(member, url_for("billing.statement", member_id=member.id, _external=True, saved=1),
                             url_for("billing.statement", member_id=member.id, _external=True))
     return redirect(url, code=303)
+
+
+@bp.post("/invoices/<int:invoice_id>/reminder")
+@roles_required(Role.SECRETARY)
+def send_reminder(invoice_id: int):
+    """Emails the member a reminder; back to the billing page when pressed there, else to the invoice."""
+    invoice = services.invoice_for(current_user, invoice_id)
+    message = reminders.send_reminder(current_user, invoice)
+    flash(f"Reminder for {invoice.number} sent to {message.to_email}.", "success")
+    if request.form.get("return_to") == "billing":
+        return redirect(url_for("billing.billing_page", consortium_id=invoice.consortium_id))
+    return redirect(url_for("billing.invoice", invoice_id=invoice.id))

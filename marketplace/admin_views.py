@@ -22,6 +22,7 @@ from marketplace.forms import (
     UserForm,
 )
 from marketplace.models import Consortium, Member, Network, Organisation, Role, Supplier, User
+from marketplace.templating import sort_code
 from marketplace.views import form_errors
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -76,7 +77,9 @@ SECTIONS = {
             "consortia", "Consortia", "consortium", Consortium, ConsortiumForm, services.save_consortium,
             [("Name", lambda c: c.name), ("Code", lambda c: c.code), ("Networks", lambda c: len(c.networks)),
              ("VAT number", lambda c: c.organisation.vat_number or "not registered")],
-            lambda c: _organisation_data(c.organisation) | {"name": c.name, "code": c.code},
+            lambda c: _organisation_data(c.organisation) | {
+                "name": c.name, "code": c.code, "bank_account_name": c.bank_account_name,
+                "bank_sort_code": sort_code(c.bank_sort_code), "bank_account_number": c.bank_account_number},
             Consortium.name,
         ),
         AdminSection(

@@ -24,7 +24,7 @@ import orders.portal
 import orders.portal_api
 import orders.portal_navigation
 import orders.views
-from marketplace import admin_views, api, benchmark, cli, demo, navigation, settings, views
+from marketplace import admin_views, api, benchmark, cli, demo, navigation, outbox_views, settings, views
 from marketplace.errors import Conflict, DomainError
 from marketplace.extensions import csrf, db, limiter, login_manager, migrate
 from marketplace.models import User
@@ -69,7 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.after_request(_commit_unit_of_work)
     app.after_request(_security_headers)
 
-    for blueprint in (views.bp, admin_views.bp, api.api, cli.bp, catalogue.views.bp, catalogue.api.bp,
+    for blueprint in (views.bp, admin_views.bp, outbox_views.bp, api.api, cli.bp, catalogue.views.bp, catalogue.api.bp,
                       orders.views.bp, orders.api.bp, orders.cli.bp, orders.portal.bp, orders.portal_api.bp, billing.views.bp,
                       billing.api.bp, billing.webhooks.bp):
         app.register_blueprint(blueprint)

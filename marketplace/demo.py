@@ -12,7 +12,8 @@ CONSORTIA = [
         "name": "Tayside", "code": "TAY", "legal_name": "Tayside Social Enterprise Consortium CIC",
         "address_line1": "Unit 4, Dundee Business Centre", "address_line2": "Nethergate", "city": "Dundee",
         "postcode": "DD1 4HN", "contact_email": "hello@tayside-consortium.example.org", "vat_number": "GB284719365",
-        "company_number": "SC612345",
+        "company_number": "SC612345", "bank_account_name": "Tayside Social Enterprise Consortium CIC",
+        "bank_sort_code": "83-44-91", "bank_account_number": "10234567",
         "networks": {
             "Dundee Social Enterprise Network": [
                 ("Re-Tweed Dundee CIC", 8, "100k_500k", "GB301234567"), ("Taybank Community Cafe", 14, "100k_500k", None),
@@ -39,7 +40,8 @@ CONSORTIA = [
         "name": "Lothians", "code": "LOT", "legal_name": "Lothians Social Enterprise Consortium Ltd",
         "address_line1": "Norton Park", "address_line2": "57 Albion Road", "city": "Edinburgh", "postcode": "EH7 5QY",
         "contact_email": "office@lothians-consortium.example.org", "vat_number": "GB395172846",
-        "company_number": "SC623456",
+        "company_number": "SC623456", "bank_account_name": "Lothians Social Enterprise Consortium Ltd",
+        "bank_sort_code": "80-22-60", "bank_account_number": "20481357",
         "networks": {
             "Edinburgh Social Enterprise": [
                 ("Leith Community Crops", 9, "100k_500k", None), ("Grassmarket Enterprises", 40, "over_2m", "GB311234567"),

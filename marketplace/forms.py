@@ -11,6 +11,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
 
+from marketplace.bank import bank_account
+from marketplace.errors import ValidationFailed
 from marketplace.models import Role, TurnoverBand
 
 UK_POSTCODE = r"^[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}$"
@@ -49,6 +51,22 @@ class ConsortiumForm(OrganisationForm):
     name = StringField("Consortium name", validators=[DataRequired(), Length(max=100)])
     code = StringField("Code", validators=[InputRequired(), Regexp(r"^[A-Za-z]{2,5}$", message="2 to 5 letters.")],
                        description="Prefix of the consortium's order and invoice numbers, e.g. TAY.")
+    bank_account_name = StringField("Name on the bank account",
+                                    description="Printed on invoices for members paying by bank transfer.")
+    bank_sort_code = StringField("Sort code", description="6 digits, e.g. 12-34-56.")
+    bank_account_number = StringField("Account number", description="8 digits.")
+
+    def validate(self, extra_validators=None) -> bool:
+        """Field checks, then the bank account's own rule, so every mistake shows at once."""
+        valid = super().validate(extra_validators)
+        try:
+            bank_account(self.bank_account_name.data, self.bank_sort_code.data, self.bank_account_number.data)
+        except ValidationFailed as error:
+            for name, messages in error.fields.items():
+                field = getattr(self, name)
+                field.errors = [*field.errors, *messages]
+            return False
+        return valid
 
 
 class NetworkForm(FlaskForm):

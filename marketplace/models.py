@@ -81,6 +81,9 @@ class Consortium(db.Model):
     send_orders_on_close: Mapped[bool] = mapped_column(default=False)
     handling_fee_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(0))
     payment_terms_days: Mapped[int] = mapped_column(default=30)
+    bank_account_name: Mapped[Optional[str]] = mapped_column(String(100))
+    bank_sort_code: Mapped[Optional[str]] = mapped_column(String(8))  # 6 digits, no dashes
+    bank_account_number: Mapped[Optional[str]] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[created_at]
 
@@ -249,3 +252,26 @@ class DocumentCounter(db.Model):
     consortium_id: Mapped[int] = mapped_column(ForeignKey("consortium.id"))
     series: Mapped[str] = mapped_column(String(10))
     last_value: Mapped[int] = mapped_column(default=0)
+
+
+class OutboxMessage(db.Model):
+    """An email written in the same transaction as the change it tells of; a sender delivers it later.
+
+    `dedupe_key` names the event, so one event never enqueues two messages.
+    """
+
+    id: Mapped[intpk]
+    kind: Mapped[str] = mapped_column(String(40))
+    to_email: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    consortium_id: Mapped[Optional[int]] = mapped_column(ForeignKey("consortium.id"), index=True)
+    created_at: Mapped[created_at]
+    sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    last_error: Mapped[Optional[str]] = mapped_column(Text)
+    dedupe_key: Mapped[Optional[str]] = mapped_column(String(120), unique=True)
+
+    consortium: Mapped[Optional[Consortium]] = relationship()

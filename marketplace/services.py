@@ -10,6 +10,7 @@ from typing import Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from marketplace.bank import bank_account
 from marketplace.errors import Conflict, NotFound, ValidationFailed
 from marketplace.extensions import db, utcnow
 from marketplace.models import (
@@ -61,13 +62,24 @@ def _unique(model, column, value, field: str, exclude_id: Optional[int] = None) 
 # Consortia and networks
 
 
+BANK_FIELDS = ("bank_account_name", "bank_sort_code", "bank_account_number")
+
+
 def save_consortium(data: dict, consortium: Optional[Consortium] = None) -> Consortium:
+    """Bank details, when `data` has them, go together and are stored as digits (see marketplace.bank)."""
+    account = None
+    if any(name in data for name in BANK_FIELDS):
+        account = bank_account(*(data.get(name) for name in BANK_FIELDS))
     exclude = consortium.id if consortium else None
     _unique(Consortium, Consortium.name, data["name"], "name", exclude)
     _unique(Consortium, Consortium.code, data["code"], "code", exclude)
     consortium = consortium or Consortium()
     consortium.name = data["name"].strip()
     consortium.code = data["code"].strip().upper()
+    if account is not None:
+        consortium.bank_account_name = account.name
+        consortium.bank_sort_code = account.sort_code
+        consortium.bank_account_number = account.account_number
     consortium.organisation = _organisation(data, consortium.organisation if consortium.id else None)
     db.session.add(consortium)
     db.session.flush()

@@ -36,8 +36,16 @@ def uk_date(value) -> str:
     return value.strftime("%-d %b %Y") if value else ""
 
 
+def sort_code(digits: str | None) -> str:
+    """A stored sort code as people write it: "834491" -> "83-44-91"."""
+    if not digits:
+        return ""
+    return f"{digits[:2]}-{digits[2:4]}-{digits[4:]}"
+
+
 def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(pounds)
     app.add_template_filter(price)
     app.add_template_filter(uk_datetime)
     app.add_template_filter(uk_date)
+    app.add_template_filter(sort_code)

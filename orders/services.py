@@ -210,8 +210,8 @@ def validate_quantities(quantity, flexible_extra) -> tuple[int, int]:
 
 
 def pledge(actor: User, pool_id: int, quantity: int, flexible_extra: int = 0,
-           member_id: Optional[int] = None) -> PledgeChange:
-    """Places or changes a member's pledge under the pool's lock; returns the change, which is kept.
+           member_id: Optional[int] = None) -> "PledgeMade":
+    """Places or changes a member's pledge under the pool's lock; every change is kept in its history.
 
     Everything that does not depend on the pool's totals happens before the lock is taken.
     """
@@ -231,7 +231,7 @@ def pledge(actor: User, pool_id: int, quantity: int, flexible_extra: int = 0,
     return _apply(pool, existing, actor, quantity, flexible_extra, now)
 
 
-def withdraw_pledge(actor: User, pool_id: int, member_id: Optional[int] = None) -> PledgeChange:
+def withdraw_pledge(actor: User, pool_id: int, member_id: Optional[int] = None) -> "PledgeMade":
     member = _pledging_member(actor, pool_id, member_id)
     pool, existing = lock_pool(pool_id, member)
     now = utcnow()
@@ -270,23 +270,46 @@ def _pledging_member(actor: User, pool_id: int, member_id: Optional[int]) -> Mem
     raise ValidationFailed.field("member_id", "You act for no member of this pool's consortia.")
 
 
-def _apply(pool: Pool, pledge_: Pledge, actor: User, quantity: int, flexible_extra: int,
-           now: datetime) -> PledgeChange:
+@dataclass(frozen=True)
+class PledgeMade:
+    """What one pledge change did; the change itself is kept in the pledge's history."""
+
+    pledge: Pledge
+    old_quantity: int
+    old_flexible_extra: int
+
+
+def _apply(pool: Pool, pledge_: Pledge, actor: User, quantity: int, flexible_extra: int, now: datetime) -> PledgeMade:
+    """Writes the pledge, its history and the pool's totals with plain statements.
+
+    This is the hot path of a busy pool, run under its lock: no unit-of-work bookkeeping, and
+    the loaded objects are brought up to date by hand.
+    """
     old_quantity, old_flexible = pledge_.quantity, pledge_.flexible_extra
-    pool.pledged_quantity += quantity - old_quantity
-    pool.pledged_flexible += flexible_extra - old_flexible
-    pool.member_count += (quantity > 0) - (old_quantity > 0)
-    pledge_.quantity, pledge_.flexible_extra, pledge_.updated_at = quantity, flexible_extra, now
-    change = PledgeChange(pledge=pledge_, changed_by=actor, changed_at=now, old_quantity=old_quantity,
-                          new_quantity=quantity, old_flexible_extra=old_flexible, new_flexible_extra=flexible_extra)
-    db.session.add(change)
+    if pledge_.id is None:
+        pledge_.quantity, pledge_.flexible_extra, pledge_.updated_at = quantity, flexible_extra, now
+        db.session.flush()
+    else:
+        db.session.execute(update(Pledge).where(Pledge.id == pledge_.id)
+                           .values(quantity=quantity, flexible_extra=flexible_extra, updated_at=now))
+    db.session.execute(PledgeChange.__table__.insert().values(
+        pledge_id=pledge_.id, changed_by_id=actor.id, changed_at=now, old_quantity=old_quantity,
+        new_quantity=quantity, old_flexible_extra=old_flexible, new_flexible_extra=flexible_extra))
+    totals = {"pledged_quantity": pool.pledged_quantity + quantity - old_quantity,
+              "pledged_flexible": pool.pledged_flexible + flexible_extra - old_flexible,
+              "member_count": pool.member_count + (quantity > 0) - (old_quantity > 0)}
+    db.session.execute(update(Pool).where(Pool.id == pool.id).values(**totals))
     if quantity != old_quantity:
         statement = upsert(PoolPledgeDay).values(pool_id=pool.id, day=now.date(), units_delta=quantity - old_quantity)
         db.session.execute(statement.on_conflict_do_update(
             index_elements=["pool_id", "day"],
             set_={"units_delta": PoolPledgeDay.units_delta + statement.excluded.units_delta}))
-    db.session.flush()
-    return change
+    for name, value in totals.items():
+        set_committed_value(pool, name, value)
+    for name, value in (("quantity", quantity), ("flexible_extra", flexible_extra), ("updated_at", now)):
+        set_committed_value(pledge_, name, value)
+    db.session.expire(pledge_, ["changes"])
+    return PledgeMade(pledge_, old_quantity, old_flexible)
 
 
 # What the pool's demand earns

@@ -29,7 +29,7 @@ from orders import closing, purchase_orders
 from orders.models import PurchaseOrder
 from orders import services as orders_services
 from marketplace.extensions import db, utcnow
-from marketplace.models import User
+from marketplace.models import OutboxMessage, User
 from tests import factories
 from tests.factories import World
 
@@ -337,4 +337,26 @@ RULES |= {
     "billing.save_payment_method": everyone(HIDDEN, stranger=HIDDEN),
     "billing_api.get_statement": Rule({"admin": 422, "secretary": FORBIDDEN, "member": OK, "supplier": FORBIDDEN,
                                        "no_role": FORBIDDEN}),
+}
+
+
+def _outbox_message_ids(ctx: Context) -> tuple[int, int]:
+    """Two messages in the outbox, one from each consortium: only admins read either."""
+    def build():
+        messages = [OutboxMessage(kind="matrix", to_email="accounts@example.org", subject=f"Matrix {c.name}",
+                                  body_text="Text", body_html="<p>HTML</p>", consortium_id=c.id)
+                    for c in (ctx.world.consortium, ctx.world.other_consortium)]
+        db.session.add_all(messages)
+        db.session.commit()
+        return tuple(m.id for m in messages)
+    return ctx.once("message_id", build)
+
+
+RULES |= {
+    # the outbox: every email the platform writes, read by admins only
+    "outbox.messages": admin_only,
+    "outbox.message": roles(args={"message_id": _outbox_message_ids}),
+    # reminders of what is due: the invoice's consortium's secretary
+    "billing.send_reminder": own("secretary"),
+    "billing_api.send_reminder": own("secretary"),
 }

@@ -15,7 +15,10 @@ from catalogue.models import VatRate
 from marketplace.money import line_pence, vat_pence
 
 SELLER = dict(seller_name="Tayside Social Enterprise Consortium Ltd",
-              seller_address="Unit 4, 12 Dock Street, Dundee, DD1 4HN", seller_vat_number="GB284719365")
+              seller_address="Unit 4, 12 Dock Street, Dundee, DD1 4HN", seller_vat_number="GB284719365",
+              seller_bank_account_name="Tayside SE Consortium Ltd", seller_sort_code="834491",
+              seller_account_number="10234567")
+NO_BANK_ACCOUNT = dict(seller_bank_account_name=None, seller_sort_code=None, seller_account_number=None)
 REGISTERED_BUYER = dict(buyer_name="Dundee Community Print CIC", buyer_address="3 Perth Road, Dundee, DD1 4JT",
                         buyer_vat_number="GB123456789", buyer_email="accounts@dundee-print.example.org")
 UNREGISTERED_BUYER = dict(buyer_name="Broughty Ferry Men’s Shed", buyer_address="7 Gray Street, Broughty Ferry, DD5 2BH",

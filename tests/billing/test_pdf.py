@@ -104,3 +104,19 @@ def test_a_pdf_takes_milliseconds(capsys):
     with capsys.disabled():
         print(f"\n{ms:.1f} ms per invoice PDF ({len(invoice.lines)} lines)")
     assert ms < 50
+
+
+def test_an_invoice_says_which_account_to_pay_into():
+    text = " ".join(text_of(invoice_pdf(documents.invoice())).split())
+
+    assert ("Please pay £591.33 by 1 Apr 2026. Pay by bank transfer to Tayside SE Consortium Ltd, sort code 83-44-91, "
+            "account 10234567, quoting invoice number TAY-2026-000123 as the reference.") in text
+
+
+def test_without_a_bank_account_the_invoice_asks_for_a_transfer_to_the_consortium():
+    invoice = documents.invoice(seller=documents.SELLER | documents.NO_BANK_ACCOUNT)
+    text = " ".join(text_of(invoice_pdf(invoice)).split())
+
+    assert ("Please pay £591.33 by bank transfer to Tayside Social Enterprise Consortium Ltd by 1 Apr 2026, "
+            "quoting invoice number TAY-2026-000123 as the reference.") in text
+    assert "sort code" not in text

@@ -191,3 +191,29 @@ def test_amounts_are_exact_two_place_decimals(pence):
 
     assert Decimal(text) * 100 == pence
     assert len(text.split(".")[1]) == 2
+
+
+def test_a_credit_transfer_names_the_payees_uk_account():
+    root = parse(invoice_ubl(documents.invoice()))
+    means = root.findall("cac:PaymentMeans", NS)
+
+    assert len(means) == 1
+    assert [child.tag.split("}")[1] for child in means[0]] == ["PaymentMeansCode", "PaymentID", "PayeeFinancialAccount"]
+    account = means[0].find("cac:PayeeFinancialAccount", NS)
+    assert [child.tag.split("}")[1] for child in account] == ["ID", "Name", "FinancialInstitutionBranch"]
+    assert account.findtext("cbc:ID", namespaces=NS) == "83449110234567"
+    assert account.findtext("cbc:Name", namespaces=NS) == "Tayside SE Consortium Ltd"
+    assert account.findtext("cac:FinancialInstitutionBranch/cbc:ID", namespaces=NS) == "834491"
+    following = [child.tag.split("}")[1] for child in root]
+    assert following.index("PaymentMeans") == following.index("Delivery") + 1
+    assert following.index("PaymentTerms") == following.index("PaymentMeans") + 1
+
+
+def test_without_the_payees_account_no_credit_transfer_is_claimed():
+    """Peppol BR-61: a credit transfer (code 30) must name the account; the payment terms still say how to pay."""
+    invoice = documents.invoice(seller=documents.SELLER | documents.NO_BANK_ACCOUNT)
+    root = parse(invoice_ubl(invoice))
+
+    assert root.find("cac:PaymentMeans", NS) is None
+    assert "bank transfer" in root.findtext("cac:PaymentTerms/cbc:Note", namespaces=NS)
+    assert_totals_as_stored(root, invoice, "cac:InvoiceLine")

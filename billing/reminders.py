@@ -1,0 +1,39 @@
+"""Reminding a member of what it still owes on an invoice: an email through the outbox, one a day at most."""
+from datetime import date
+from typing import Optional
+
+from flask import url_for
+
+from billing.models import Invoice
+from billing.payments import uk_today
+from billing.services import can_manage_billing
+from marketplace import outbox
+from marketplace.errors import Conflict, Forbidden
+from marketplace.models import OutboxMessage, User
+from marketplace.templating import pounds
+
+KIND = "invoice_reminder"
+
+
+def send_reminder(actor: User, invoice: Invoice, today: Optional[date] = None) -> OutboxMessage:
+    """Emails the invoice's buyer what is due, by when, and the link to the invoice.
+
+    The day (UK time) is part of the message's dedupe key, so pressing the button twice in a
+    day, or two secretaries at once, sends one reminder.
+    """
+    if not can_manage_billing(actor, invoice.consortium_id):
+        raise Forbidden("Only the consortium's secretary sends its reminders.")
+    if invoice.due_pence <= 0:
+        raise Conflict(f"Nothing is due on {invoice.number}, so there is nothing to remind of.")
+    today = today or uk_today()
+    overdue_days = max((today - invoice.due_date).days, 0)
+    consortium = invoice.consortium
+    subject = (f"{consortium.name}: invoice {invoice.number}, {pounds(invoice.due_pence)} "
+               f"{'overdue' if overdue_days else 'due'}")
+    context = {"invoice": invoice, "overdue_days": overdue_days,
+               "invoice_url": url_for("billing.invoice", invoice_id=invoice.id, _external=True)}
+    try:
+        return outbox.enqueue(KIND, invoice.buyer_email, subject, "invoice_reminder", context,
+                              consortium=consortium, dedupe_key=f"reminder:{invoice.id}:{today.isoformat()}")
+    except outbox.AlreadyQueued:
+        raise Conflict("A reminder was already sent today.") from None
