@@ -1,12 +1,14 @@
 """Forms for bank payments and credit notes."""
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, SelectMultipleField, StringField, TextAreaField
+from wtforms import DateField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from marketplace.forms import FiniteDecimalField
+
 
 class PaymentForm(FlaskForm):
-    amount = DecimalField("Amount received (£)", places=2, validators=[InputRequired(), NumberRange(min=0.01, max=10_000_000)])
+    amount = FiniteDecimalField("Amount received (£)", places=2, validators=[InputRequired(), NumberRange(min=0.01, max=10_000_000)])
     received_on = DateField("Received on", validators=[InputRequired()])
     reference = StringField("Bank reference", validators=[InputRequired(), Length(max=140)],
                             description="As it appears on the bank statement.")

@@ -128,9 +128,9 @@ def issue_credit_note(invoice_id: int):
     if form.validate():
         quantity = form.goods_quantity.data.strip()
         goods = {line.id for line in invoice.lines if line.kind is LineKind.GOODS}
-        items = [services.CreditItem(line_id, int(quantity) if quantity.isdigit() and line_id in goods else None)
+        items = [services.CreditItem(line_id, int(quantity) if _whole(quantity) and line_id in goods else None)
                  for line_id in form.lines.data]
-        if quantity and not quantity.isdigit():
+        if quantity and not _whole(quantity):
             form.goods_quantity.errors = ["Enter a whole number of units."]
         else:
             try:
@@ -217,6 +217,11 @@ def accountant_export(consortium_id: int):
     notes = db.session.scalars(select(CreditNote).where(CreditNote.consortium_id == consortium.id)
                                .order_by(CreditNote.number)).all()
     return csv_response(f"{consortium.code}-sales-for-xero.csv", SALES_HEADER, sales_rows(invoices, notes))
+
+
+def _whole(text: str) -> bool:
+    """Plain ASCII digits only: str.isdigit() also accepts '²', which int() refuses."""
+    return text.isascii() and text.isdigit()
 
 
 def _pay_url(invoice: Invoice) -> str:

@@ -41,7 +41,7 @@ def resolve_category(value: Any) -> Optional[Category]:
         return db.session.get(Category, value)
     if isinstance(value, str) and value.strip():
         value = value.strip()
-        return db.session.get(Category, int(value)) if value.isdigit() else category_by_slug(value)
+        return db.session.get(Category, int(value)) if value.isascii() and value.isdigit() else category_by_slug(value)
     return None
 
 
@@ -264,7 +264,7 @@ def _price(value: Any) -> tuple[Optional[Decimal], Optional[str]]:
 
 def _whole(value: Any, low: int, high: int) -> tuple[Optional[int], Optional[str]]:
     if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.strip().isdigit():
+        if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
             value = int(value.strip())
         else:
             return None, "Enter a whole number."

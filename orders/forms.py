@@ -1,9 +1,10 @@
 """Forms for opening pools and pledging."""
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, DecimalField, IntegerField, SelectField, SelectMultipleField, TextAreaField
+from wtforms import DateTimeLocalField, IntegerField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from marketplace.forms import FiniteDecimalField
 from orders.services import MAX_QUANTITY
 
 
@@ -19,7 +20,7 @@ class PoolForm(FlaskForm):
                                     description="Leave empty for the offer's minimum order quantity.")
     capacity = IntegerField("Capacity", validators=[Optional(), NumberRange(min=1, max=MAX_QUANTITY)],
                             description="The most units the pool takes; empty for no limit.")
-    delivery_charge = DecimalField("Delivery charge to share (£)", places=2, default=0,
+    delivery_charge = FiniteDecimalField("Delivery charge to share (£)", places=2, default=0,
                                    validators=[Optional(), NumberRange(min=0, max=1_000_000)])
     note = TextAreaField("Note to members", validators=[Optional(), Length(max=2000)])
 

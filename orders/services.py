@@ -399,7 +399,7 @@ def filter_pools(query: Select, status: Optional[PoolStatus] = None, category: O
         query = query.where(Pool.status == status)
     if category:
         query = query.join(Offer, Pool.offer_id == Offer.id).join(Category, Offer.category_id == Category.id).where(
-            or_(Category.slug == category, Category.id == (int(category) if category.isdigit() else -1)))
+            or_(Category.slug == category, Category.id == (int(category) if category.isascii() and category.isdigit() else -1)))
     order = {"deadline": (Pool.deadline, Pool.id), "newest": (Pool.created_at.desc(), Pool.id.desc())}
     return query.options(selectinload(Pool.consortia)).order_by(*order.get(sort, order["deadline"]))
 
