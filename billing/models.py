@@ -9,7 +9,7 @@ import enum
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalogue.models import VatRate, price
@@ -205,3 +205,32 @@ class CheckoutAttempt(db.Model):
     session_id: Mapped[Optional[str]] = mapped_column(String(255), unique=True)
     url: Mapped[Optional[str]] = mapped_column(String(1000))
     created_at: Mapped[created_at]
+
+
+# Issued documents never change
+
+
+class IssuedDocumentChanged(RuntimeError):
+    """A program tried to edit or delete an issued invoice or credit note; corrections are credit notes."""
+
+
+# What payments and credit notes move on an invoice; everything else is as issued.
+_SETTLED_COLUMNS = {Invoice: {"status", "paid_pence", "credited_pence"}}
+_ISSUED_DOCUMENTS = (Invoice, InvoiceLine, InvoiceVat, CreditNote, CreditNoteLine, CreditNoteVat)
+
+
+def _refuse_edits(mapper, connection, target) -> None:
+    state = inspect(target)
+    changed = {column.key for column in mapper.column_attrs if state.attrs[column.key].history.has_changes()}
+    changed -= _SETTLED_COLUMNS.get(type(target), set())
+    if changed:
+        raise IssuedDocumentChanged(f"An issued {type(target).__name__} is never edited ({', '.join(sorted(changed))}).")
+
+
+def _refuse_deletes(mapper, connection, target) -> None:
+    raise IssuedDocumentChanged(f"An issued {type(target).__name__} is never deleted; issue a credit note instead.")
+
+
+for _document in _ISSUED_DOCUMENTS:
+    event.listen(_document, "before_update", _refuse_edits)
+    event.listen(_document, "before_delete", _refuse_deletes)

@@ -40,10 +40,13 @@ POOLS = [
         ("Grassmarket Enterprises", 4000, 0), ("Edinburgh Remakery", 900, 200)]),
     ("A4 copier paper 80gsm, box of 5 reams", ["LOT"], 1, None, 2500, "ordered:delivered", [
         ("Leith Community Crops", 25, 0), ("Gorgie City Farm Trading", 60, 5), ("Dunbar Coastal Trust", 15, 0)]),
+    ("Pull-up banner, printed", ["LOT"], 1, None, 0, "ordered:cancelled", [
+        ("Canongate Youth Cafe", 2, 0), ("Musselburgh Reuse Hub", 1, 0)]),
     ("Toner cartridge, HP 26A compatible (remanufactured)", ["TAY"], 1, None, 600, "ordered:short", [
         ("Re-Tweed Dundee CIC", 3, 0), ("Taybank Community Cafe", 5, 0), ("Kinross Community Transport", 12, 0)]),
 ]
 CANCEL_REASON = "The supplier could not hold its tier prices past the end of the quarter; a new pool will follow."
+ORDER_CANCEL_REASON = "The printer's machine broke down before the job started; the order will be placed again."
 
 
 def _acting_user(member: Member) -> User:
@@ -77,12 +80,16 @@ def seed() -> None:
 
 
 def _close_and_progress(admin: User, pool: Pool, step: str) -> None:
-    """Closes the pool and takes each of its orders to `step`; "short" delivers one member less."""
+    """Closes the pool and takes each of its orders to `step`; "short" delivers one member less,
+    "cancelled" sends the order and then cancels it."""
     for order in closing.close_pool(admin, pool.id).purchase_orders:
         if step == "draft":
             continue
         purchase_orders.send(admin, order)
         if step == "sent":
+            continue
+        if step == "cancelled":
+            purchase_orders.cancel(admin, order, ORDER_CANCEL_REASON)
             continue
         purchase_orders.confirm(admin, order)
         if step == "confirmed":

@@ -14,7 +14,7 @@ from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db, utcnow
 from marketplace.models import User
 from orders.closing import sync_pool_status
-from orders.models import Pool, PurchaseOrder, PurchaseOrderStatus
+from orders.models import Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
 
 MAX_CANCEL_REASON = 500
 
@@ -106,7 +106,19 @@ def cancel(actor: User, order: PurchaseOrder, reason: str) -> PurchaseOrder:
     _move(order, {PurchaseOrderStatus.DRAFT, PurchaseOrderStatus.SENT, PurchaseOrderStatus.CONFIRMED},
           PurchaseOrderStatus.CANCELLED)
     order.cancelled_at, order.cancel_reason = utcnow(), reason
+    _cancel_pool_if_nothing_is_left(order, reason)
     return order
+
+
+def _cancel_pool_if_nothing_is_left(order: PurchaseOrder, reason: str) -> None:
+    """A closed pool whose every order is cancelled orders nothing: it is cancelled too, and its members
+    read why on its page."""
+    pool = db.session.get(Pool, order.pool_id)
+    statuses = set(db.session.scalars(select(PurchaseOrder.status).where(PurchaseOrder.pool_id == pool.id)))
+    if pool.status in (PoolStatus.CLOSED, PoolStatus.ORDERED) and statuses == {PurchaseOrderStatus.CANCELLED}:
+        pool.status, pool.cancelled_at = PoolStatus.CANCELLED, order.cancelled_at
+        pool.cancel_reason = f"The purchase order was cancelled: {reason}"[:500]
+        db.session.flush()
 
 
 def delivered_units(order: PurchaseOrder) -> Optional[int]:

@@ -14,8 +14,9 @@ def test_demo_pools_and_orders_cover_every_state_and_seeding_twice_changes_nothi
     assert {p.status for p in pools} == {PoolStatus.DRAFT, PoolStatus.OPEN, PoolStatus.CANCELLED, PoolStatus.CLOSED,
                                          PoolStatus.ORDERED, PoolStatus.DELIVERED}
     order_states = set(db.session.scalars(db.select(PurchaseOrder.status)))
-    assert order_states == {PurchaseOrderStatus.DRAFT, PurchaseOrderStatus.SENT, PurchaseOrderStatus.CONFIRMED,
-                            PurchaseOrderStatus.DELIVERED}
+    assert order_states == set(PurchaseOrderStatus)
+    cancelled = db.session.scalar(db.select(PurchaseOrder).where(PurchaseOrder.status == PurchaseOrderStatus.CANCELLED))
+    assert cancelled.cancel_reason and db.session.get(Pool, cancelled.pool_id).status is PoolStatus.CANCELLED
     assert any(p.is_national for p in pools)
     open_with_pledges = [p for p in pools if p.status is PoolStatus.OPEN and p.member_count > 0]
     assert len(open_with_pledges) >= 4
