@@ -158,7 +158,8 @@ def issue_invoices(actor: Optional[User], order_id: int, today: Optional[date] =
         return []
     seller = Seller.of(consortium)
     numbers = next_values(consortium, INVOICE_SERIES, len(shares))
-    supply_date = (order.delivered_at or utcnow()).date()
+    # The time of supply is the delivery, or the invoice's own date when it is issued first (HMRC's tax point).
+    supply_date = min(order.delivered_at.date(), today) if order.delivered_at else today
     due_date = today + timedelta(days=consortium.payment_terms_days)
     created = utcnow()
     invoice_rows, lines_of, vat_of = [], [], []
