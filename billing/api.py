@@ -92,6 +92,18 @@ def record_payment(invoice_id: int):
                                                         data["reference"])), 201
 
 
+@bp.post("/invoices/<int:invoice_id>/refunds")
+@roles_required(Role.SECRETARY)
+@operation("Record money paid back to the member by bank transfer: a negative payment, at most what was paid",
+           tags=["payments"], body=PaymentInSchema, response=PaymentSchema, status=201, errors=(403,))
+def record_refund(invoice_id: int):
+    user = acting_user()
+    invoice = services.invoice_for(user, invoice_id)
+    data = json_body(PaymentInSchema())
+    return PaymentSchema().dump(payments.record_refund(user, invoice, data["amount_pence"], data["received_on"],
+                                                       data["reference"])), 201
+
+
 @bp.post("/invoices/<int:invoice_id>/credit-notes")
 @roles_required(Role.SECRETARY)
 @operation("Issue a credit note for the whole invoice or some of its lines", tags=["invoices"],

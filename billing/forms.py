@@ -1,4 +1,4 @@
-"""Forms for bank payments and credit notes."""
+"""Forms for bank payments, refunds and credit notes."""
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange
@@ -10,6 +10,16 @@ from marketplace.forms import FiniteDecimalField
 class PaymentForm(FlaskForm):
     amount = FiniteDecimalField("Amount received (£)", places=2, validators=[InputRequired(), NumberRange(min=0.01, max=10_000_000)])
     received_on = DateField("Received on", validators=[InputRequired()])
+    reference = StringField("Bank reference", validators=[InputRequired(), Length(max=140)],
+                            description="As it appears on the bank statement.")
+
+
+class RefundForm(FlaskForm):
+    """Money paid back to the member by bank transfer, e.g. an over-payment it asked to have returned."""
+
+    amount = FiniteDecimalField("Amount refunded (£)", places=2,
+                                validators=[InputRequired(), NumberRange(min=0.01, max=10_000_000)])
+    paid_on = DateField("Paid back on", validators=[InputRequired()])
     reference = StringField("Bank reference", validators=[InputRequired(), Length(max=140)],
                             description="As it appears on the bank statement.")
 

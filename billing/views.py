@@ -6,7 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from billing import payments, reminders, services, stripe_gateway
-from billing.forms import CreditNoteForm, PaymentForm
+from billing.forms import CreditNoteForm, PaymentForm, RefundForm
 from billing.models import CreditNote, Invoice, InvoiceStatus, LineKind, Payment
 from billing.pdf import credit_note_pdf, invoice_pdf
 from billing.ubl import credit_note_ubl, invoice_ubl
@@ -45,12 +45,13 @@ def invoice(invoice_id: int):
     return _render_invoice(services.invoice_for(current_user, invoice_id))
 
 
-def _render_invoice(invoice: Invoice, payment_form=None, credit_form=None, status: int = 200):
+def _render_invoice(invoice: Invoice, payment_form=None, credit_form=None, status: int = 200, refund_form=None):
     manager = services.can_manage_billing(current_user, invoice.consortium_id)
     credit_form = credit_form or _credit_form(invoice, formdata=None)
     return render_template(
         "billing/invoice.html", invoice=invoice, manager=manager,
         payment_form=payment_form or PaymentForm(formdata=None), credit_form=credit_form,
+        refund_form=refund_form or RefundForm(formdata=None),
         payments=db.session.scalars(select(Payment).where(Payment.invoice_id == invoice.id).order_by(Payment.id)).all(),
         credit_notes=db.session.scalars(select(CreditNote).where(CreditNote.invoice_id == invoice.id)
                                         .order_by(CreditNote.id)).all(),
@@ -118,6 +119,26 @@ def record_payment(invoice_id: int):
             flash(f"Payment recorded against {invoice.number}.", "success")
             return redirect(url_for("billing.invoice", invoice_id=invoice.id))
     return _render_invoice(invoice, payment_form=form, status=422)
+
+
+@bp.post("/invoices/<int:invoice_id>/refunds")
+@roles_required(Role.SECRETARY)
+def record_refund(invoice_id: int):
+    invoice = services.invoice_for(current_user, invoice_id)
+    form = RefundForm()
+    if form.validate():
+        try:
+            payments.record_refund(current_user, invoice, to_pence(form.amount.data), form.paid_on.data,
+                                   form.reference.data)
+        except DomainError as error:
+            for name, field_name in (("amount_pence", "amount"), ("received_on", "paid_on")):
+                if name in error.fields:
+                    error.fields[field_name] = error.fields.pop(name)
+            form_errors(form, error)
+        else:
+            flash(f"Refund recorded against {invoice.number}.", "success")
+            return redirect(url_for("billing.invoice", invoice_id=invoice.id))
+    return _render_invoice(invoice, refund_form=form, status=422)
 
 
 @bp.post("/invoices/<int:invoice_id>/credit-notes")

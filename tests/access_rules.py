@@ -315,6 +315,7 @@ RULES |= {
     "billing.credit_note_pdf_download": own("member", "secretary"),
     "billing.credit_note_ubl_download": own("member", "secretary"),
     "billing.record_payment": own("secretary"),
+    "billing.record_refund": own("secretary"),
     "billing.issue_credit_note": own("secretary"),
     "billing.checkout": own("member"),
     "billing.statement": Rule({"admin": HIDDEN, "secretary": FORBIDDEN, "member": OK, "supplier": FORBIDDEN,
@@ -329,6 +330,7 @@ RULES |= {
     "billing_api.get_invoice_ubl": own("member", "secretary"),
     "billing_api.issue_invoices": own("secretary"),
     "billing_api.record_payment": own("secretary"),
+    "billing_api.record_refund": own("secretary"),
     "billing_api.issue_credit_note": own("secretary"),
     "billing_api.checkout": own("member"),
     # Stripe signs its webhook; with Stripe switched off (as in tests) it is not there at all
