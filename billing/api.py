@@ -69,14 +69,18 @@ def get_invoice_ubl(invoice_id: int):
 @roles_required(Role.SECRETARY)
 @operation("Invoice every member of a delivered (or confirmed) order its cost share; again issues nothing new. "
            "Invoices of members with a saved payment method are charged to it at once: `paid` when it succeeded, "
-           "still `issued` when the member must pay by link", tags=["invoices"],
+           "still `issued` when the member must pay by the link emailed to it", tags=["invoices"],
            response=InvoiceSummarySchema(many=True), errors=(403, 409))
 def issue_invoices(order_id: int):
     user = acting_user()
     order = purchase_orders.order_for(user, order_id)
     issued = services.issue_invoices(user, order.id)
-    stripe_gateway.charge_saved_methods(current_app.config, issued,
-                                        lambda i: url_for("billing.invoice", invoice_id=i.id, _external=True))
+    def pay_url(invoice: Invoice) -> str:
+        return url_for("billing.invoice", invoice_id=invoice.id, _external=True)
+
+    charges = stripe_gateway.charge_saved_methods(current_app.config, issued, pay_url)
+    for invoice in charges.needs_member:
+        reminders.send_pay_link(invoice, pay_url(invoice))
     return InvoiceSummarySchema(many=True).dump(issued), 201 if issued else 200
 
 

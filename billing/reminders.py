@@ -1,4 +1,4 @@
-"""Reminding a member of what it still owes on an invoice: an email through the outbox, one a day at most."""
+"""Telling a member what it owes: reminders (one a day at most) and pay links, as emails through the outbox."""
 from datetime import date
 from typing import Optional
 
@@ -13,6 +13,7 @@ from marketplace.models import OutboxMessage, User
 from marketplace.templating import pounds
 
 KIND = "invoice_reminder"
+PAY_LINK_KIND = "invoice_pay_link"
 
 
 def send_reminder(actor: User, invoice: Invoice, today: Optional[date] = None) -> OutboxMessage:
@@ -37,3 +38,15 @@ def send_reminder(actor: User, invoice: Invoice, today: Optional[date] = None) -
                               consortium=consortium, dedupe_key=f"reminder:{invoice.id}:{today.isoformat()}")
     except outbox.AlreadyQueued:
         raise Conflict("A reminder was already sent today.") from None
+
+
+def send_pay_link(invoice: Invoice, pay_url: str) -> Optional[OutboxMessage]:
+    """Emails the member the link to pay an invoice its saved card or Direct Debit could not pay
+    (declined, or its bank wants the member to confirm); one email per invoice, so None the second time."""
+    subject = f"{invoice.consortium.name}: please pay invoice {invoice.number}, {pounds(invoice.due_pence)}"
+    try:
+        return outbox.enqueue(PAY_LINK_KIND, invoice.buyer_email, subject, "invoice_pay_link",
+                              {"invoice": invoice, "pay_url": pay_url}, consortium=invoice.consortium,
+                              dedupe_key=f"pay-link:{invoice.id}")
+    except outbox.AlreadyQueued:
+        return None

@@ -222,9 +222,11 @@ def issue_invoices(order_id: int):
     charges = stripe_gateway.charge_saved_methods(current_app.config, issued, _pay_url)
     if charges.charged:
         flash(f"{len(charges.charged)} charged to the member's saved card or Direct Debit.", "success")
+    for invoice in charges.needs_member:
+        reminders.send_pay_link(invoice, _pay_url(invoice))
     if charges.needs_member:
-        flash(f"{len(charges.needs_member)} could not be charged to a saved payment method; the member must pay "
-              "from the invoice page. Emailing them the pay link comes with notifications, not yet built.", "info")
+        flash(f"{len(charges.needs_member)} could not be charged to a saved payment method; each member was "
+              "emailed a link to pay from the invoice page.", "info")
     return redirect(url_for("billing.billing_page", consortium_id=order.consortium_id))
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod, StripeCustomer
 from marketplace.extensions import db, utcnow
+from marketplace.models import OutboxMessage
 from tests.billing.fake_stripe import CONFIG, FakeStripe, event, payment_intent, sign
 from tests.billing.test_invoicing import delivered_order
 from tests.factories import api_token, sign_in
@@ -139,11 +140,14 @@ def test_a_declined_charge_leaves_the_invoice_issued_and_is_reported(client, wor
 
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "1 could not be charged to a saved payment method" in page and "notifications" in page
+    assert "1 could not be charged to a saved payment method" in page and "emailed a link to pay" in page
     assert "charged to the member" not in page
     ours = invoices_by_member(order)[world.member.id]
     assert (ours.status, payments_of(ours)) == (InvoiceStatus.ISSUED, [])
     assert len(fake.to("/v1/payment_intents")) == 1
+    [message] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "invoice_pay_link")).all()
+    assert message.to_email == ours.buyer_email and ours.number in message.subject
+    assert f"/invoices/{ours.id}" in message.body_text and f"/invoices/{ours.id}" in message.body_html
 
 
 @stripe_on
@@ -175,6 +179,22 @@ def test_the_api_issues_and_charges_and_the_statuses_show_which_were_paid(client
     assert statuses.pop(world.member.id) == ("paid", 0)
     assert [status for status, _ in statuses.values()] == ["issued", "issued"]
     assert len(fake.to("/v1/payment_intents")) == 1
+
+
+@stripe_on
+def test_a_charge_declined_over_the_api_emails_the_member_its_pay_link_once(client, world, fake):
+    order = delivered_order(world)
+    save_method(world.member)
+    fake.declines.append("card_declined")
+    headers = api_token(world.secretary)
+
+    response = client.post(f"/api/v1/purchase-orders/{order.id}/invoices", headers=headers)
+    again = client.post(f"/api/v1/purchase-orders/{order.id}/invoices", headers=headers)
+
+    assert response.status_code == 201 and again.json == []
+    ours = invoices_by_member(order)[world.member.id]
+    messages = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "invoice_pay_link")).all()
+    assert [(m.to_email, f"/invoices/{ours.id}" in m.body_text) for m in messages] == [(ours.buyer_email, True)]
 
 
 @stripe_on
