@@ -1,4 +1,6 @@
 """HTML forms for signing in, tokens, profiles and the admin pages."""
+from decimal import Decimal
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -26,7 +28,7 @@ class FiniteDecimalField(DecimalField):
 
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
-        if self.data is not None and not self.data.is_finite():
+        if valuelist and isinstance(self.data, Decimal) and not self.data.is_finite():
             self.data = None
             raise ValueError(self.gettext("Not a valid decimal value."))
 

@@ -49,6 +49,7 @@ def pool_document(pool: Pool, user: User) -> dict:
         "id": pool.id, "status": pool.status.value, "offer": pool.offer, "is_national": pool.is_national,
         "consortia": pool.consortia, "deadline": pool.deadline, "minimum_quantity": pool.minimum_quantity,
         "capacity": pool.capacity, "delivery_charge_pence": pool.delivery_charge_pence, "note": pool.note,
+        "solidarity_rate_percent": pool.solidarity_rate_percent,
         "total_quantity": summary.total_quantity, "flexible_quantity": pool.pledged_flexible,
         "member_count": summary.member_count, "unit_price": summary.unit_price, "list_price": summary.list_price,
         "tier": summary.tier, "minimum_reached": summary.minimum_reached,
@@ -111,7 +112,7 @@ def create_pool():
         raise ValidationFailed.field("consortium_ids", "No such consortium.")
     terms = services.PoolTerms(deadline=data["deadline"], minimum_quantity=data["minimum_quantity"],
                                capacity=data["capacity"], delivery_charge_pence=data["delivery_charge_pence"],
-                               note=data["note"])
+                               note=data["note"], solidarity_rate_percent=data["solidarity_rate_percent"])
     pool = services.create_pool(user, offer, consortia, terms)
     return PoolSchema().dump(pool_document(pool, user)), 201
 

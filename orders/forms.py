@@ -5,7 +5,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.forms import FiniteDecimalField
-from orders.services import MAX_QUANTITY
+from orders.services import MAX_QUANTITY, MAX_SOLIDARITY_PERCENT
 
 
 class PoolForm(FlaskForm):
@@ -23,6 +23,10 @@ class PoolForm(FlaskForm):
     delivery_charge = FiniteDecimalField("Delivery charge to share (£)", places=2, default=0,
                                    validators=[Optional(), NumberRange(min=0, max=1_000_000)])
     note = TextAreaField("Note to members", validators=[Optional(), Length(max=2000)])
+    solidarity_rate = FiniteDecimalField(
+        "Solidarity rate (%)", places=2, default=0, validators=[Optional(), NumberRange(min=0, max=MAX_SOLIDARITY_PERCENT)],
+        description="Members in the top turnover band pay this on their goods, returned as a discount to the "
+                    "lowest band; the total invoiced is unchanged. 0 for none.")
 
 
 class PledgeForm(FlaskForm):

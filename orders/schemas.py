@@ -1,7 +1,7 @@
 """JSON shapes of pools and pledges."""
 from marshmallow import Schema, fields, validate
 
-from orders.services import MAX_DELIVERY_CHARGE_PENCE, MAX_QUANTITY
+from orders.services import MAX_DELIVERY_CHARGE_PENCE, MAX_QUANTITY, MAX_SOLIDARITY_PERCENT
 
 PRICE = {"as_string": True, "places": 4}
 
@@ -83,6 +83,7 @@ class PoolSchema(Schema):
     capacity = fields.Integer(allow_none=True, required=True)
     delivery_charge_pence = fields.Integer(required=True)
     note = fields.String(allow_none=True)
+    solidarity_rate_percent = fields.Decimal(required=True, as_string=True, places=2)
     total_quantity = fields.Integer(required=True)
     flexible_quantity = fields.Integer(required=True)
     member_count = fields.Integer(required=True)
@@ -108,6 +109,9 @@ class PoolCreateSchema(Schema):
     delivery_charge_pence = fields.Integer(strict=True, load_default=0,
                                            validate=validate.Range(min=0, max=MAX_DELIVERY_CHARGE_PENCE))
     note = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=2000))
+    solidarity_rate_percent = fields.String(load_default="0", metadata={
+        "description": f"Percent of their goods the top turnover band pays, returned to the lowest band, as a decimal "
+                       f"string from 0 to {MAX_SOLIDARITY_PERCENT} with up to 2 places: \"2.50\""})
 
 
 class CancelSchema(Schema):

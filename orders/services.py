@@ -6,7 +6,7 @@ keeps pool pages and the pledge path free of aggregate queries.
 """
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Optional
 
 from sqlalchemy import Select, and_, exists, or_, select, update
@@ -22,6 +22,7 @@ from orders.models import Pledge, PledgeChange, Pool, PoolPledgeDay, PoolStatus,
 
 MAX_QUANTITY = 10_000_000
 MAX_DELIVERY_CHARGE_PENCE = 100_000_000
+MAX_SOLIDARITY_PERCENT = Decimal(25)
 
 
 # Who sees what
@@ -89,6 +90,7 @@ class PoolTerms:
     capacity: Optional[int] = None
     delivery_charge_pence: int = 0
     note: Optional[str] = None
+    solidarity_rate_percent: Decimal | str = Decimal(0)
 
 
 def create_pool(actor: User, offer: Offer, consortia: list[Consortium], terms: PoolTerms) -> Pool:
@@ -107,7 +109,8 @@ def create_pool(actor: User, offer: Offer, consortia: list[Consortium], terms: P
         offer=offer, is_national=national, consortia=list(consortia), status=PoolStatus.DRAFT,
         deadline=terms.deadline, minimum_quantity=terms.minimum_quantity or offer.minimum_order_quantity,
         capacity=terms.capacity, delivery_charge_pence=terms.delivery_charge_pence,
-        note=(terms.note or "").strip() or None, created_by=actor,
+        note=(terms.note or "").strip() or None, solidarity_rate_percent=_solidarity_rate(terms.solidarity_rate_percent),
+        created_by=actor,
     )
     db.session.add(pool)
     db.session.flush()
@@ -125,8 +128,23 @@ def _validate_terms(terms: PoolTerms, offer: Offer) -> None:
         errors["capacity"] = [f"The capacity must be at least the minimum ({minimum:,}) and at most {MAX_QUANTITY:,}."]
     if not 0 <= terms.delivery_charge_pence <= MAX_DELIVERY_CHARGE_PENCE:
         errors["delivery_charge_pence"] = ["The delivery charge must be zero or more, and realistic."]
+    if _solidarity_rate(terms.solidarity_rate_percent) is None:
+        errors["solidarity_rate_percent"] = [f"Enter a rate from 0 to {MAX_SOLIDARITY_PERCENT}%, "
+                                             "with at most two decimal places."]
     if errors:
         raise ValidationFailed("Some terms of the pool are not valid.", errors)
+
+
+def _solidarity_rate(value) -> Optional[Decimal]:
+    """The rate as a Decimal (from a Decimal or a decimal string), or None when it is not a valid one."""
+    if isinstance(value, str):
+        try:
+            value = Decimal(value.strip())
+        except InvalidOperation:
+            return None
+    if not isinstance(value, Decimal) or not value.is_finite() or not 0 <= value <= MAX_SOLIDARITY_PERCENT:
+        return None
+    return value if value == value.quantize(Decimal("0.01")) else None
 
 
 def open_pool(actor: User, pool: Pool) -> Pool:

@@ -142,12 +142,15 @@ def create_pool():
             deadline=form.deadline.data.replace(tzinfo=UK).astimezone(timezone.utc),
             minimum_quantity=form.minimum_quantity.data, capacity=form.capacity.data,
             delivery_charge_pence=to_pence(form.delivery_charge.data or Decimal(0)), note=form.note.data,
+            solidarity_rate_percent=form.solidarity_rate.data or Decimal(0),
         )
         try:
             pool = services.create_pool(current_user, offer, chosen, terms)
         except DomainError as error:
-            if "delivery_charge_pence" in error.fields:
-                error.fields["delivery_charge"] = error.fields.pop("delivery_charge_pence")
+            for name, field_name in (("delivery_charge_pence", "delivery_charge"),
+                                     ("solidarity_rate_percent", "solidarity_rate")):
+                if name in error.fields:
+                    error.fields[field_name] = error.fields.pop(name)
             form_errors(form, error)
         else:
             flash("The pool is saved as a draft. Open it when you are ready for pledges.", "success")
