@@ -79,7 +79,9 @@ SECTIONS = {
              ("VAT number", lambda c: c.organisation.vat_number or "not registered")],
             lambda c: _organisation_data(c.organisation) | {
                 "name": c.name, "code": c.code, "bank_account_name": c.bank_account_name,
-                "bank_sort_code": sort_code(c.bank_sort_code), "bank_account_number": c.bank_account_number},
+                "bank_sort_code": sort_code(c.bank_sort_code), "bank_account_number": c.bank_account_number,
+                "send_orders_on_close": c.send_orders_on_close, "handling_fee_percent": c.handling_fee_percent,
+                "payment_terms_days": c.payment_terms_days},
             Consortium.name,
         ),
         AdminSection(

@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 from marketplace.bank import bank_account
 from marketplace.errors import ValidationFailed
 from marketplace.models import Role, TurnoverBand
+from marketplace.services import MAX_HANDLING_FEE_PERCENT, MAX_PAYMENT_TERMS_DAYS
 
 UK_POSTCODE = r"^[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}$"
 UK_VAT = r"^([Gg][Bb])?\s*([0-9]{3}\s*[0-9]{4}\s*[0-9]{2}|[0-9]{3}\s*[0-9]{4}\s*[0-9]{2}\s*[0-9]{3})$"
@@ -69,6 +70,14 @@ class ConsortiumForm(OrganisationForm):
                                     description="Printed on invoices for members paying by bank transfer.")
     bank_sort_code = StringField("Sort code", description="6 digits, e.g. 12-34-56.")
     bank_account_number = StringField("Account number", description="8 digits.")
+    send_orders_on_close = BooleanField("Send purchase orders to the supplier as soon as a pool closes",
+                                        description="Otherwise they wait as drafts for the secretary to send.")
+    handling_fee_percent = FiniteDecimalField(
+        "Handling fee (% of goods)", places=2, default=0, validators=[Optional(), NumberRange(min=0, max=MAX_HANDLING_FEE_PERCENT)],
+        description="Added to members' invoices in proportion to their goods, to cover the consortium's costs.")
+    payment_terms_days = IntegerField("Payment terms (days)", default=30,
+                                      validators=[Optional(), NumberRange(min=0, max=MAX_PAYMENT_TERMS_DAYS)],
+                                      description="Invoices are due this many days after they are issued.")
 
     def validate(self, extra_validators=None) -> bool:
         """Field checks, then the bank account's own rule, so every mistake shows at once."""

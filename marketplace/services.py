@@ -5,6 +5,7 @@ Services take the acting user explicitly, change models and flush; the caller co
 import hashlib
 import secrets
 from datetime import timedelta
+from decimal import Decimal
 from typing import Optional
 
 from sqlalchemy import func, select
@@ -63,6 +64,8 @@ def _unique(model, column, value, field: str, exclude_id: Optional[int] = None) 
 
 
 BANK_FIELDS = ("bank_account_name", "bank_sort_code", "bank_account_number")
+MAX_HANDLING_FEE_PERCENT = Decimal(25)
+MAX_PAYMENT_TERMS_DAYS = 120
 
 
 def save_consortium(data: dict, consortium: Optional[Consortium] = None) -> Consortium:
@@ -76,6 +79,7 @@ def save_consortium(data: dict, consortium: Optional[Consortium] = None) -> Cons
     consortium = consortium or Consortium()
     consortium.name = data["name"].strip()
     consortium.code = data["code"].strip().upper()
+    _billing_terms(consortium, data)
     if account is not None:
         consortium.bank_account_name = account.name
         consortium.bank_sort_code = account.sort_code
@@ -84,6 +88,24 @@ def save_consortium(data: dict, consortium: Optional[Consortium] = None) -> Cons
     db.session.add(consortium)
     db.session.flush()
     return consortium
+
+
+def _billing_terms(consortium: Consortium, data: dict) -> None:
+    """Sending orders on close, the handling fee and the payment terms, where `data` has them."""
+    fee, days = data.get("handling_fee_percent"), data.get("payment_terms_days")
+    if fee is not None and not (isinstance(fee, Decimal) and fee.is_finite() and 0 <= fee <= MAX_HANDLING_FEE_PERCENT
+                                and fee == fee.quantize(Decimal("0.01"))):
+        raise ValidationFailed.field("handling_fee_percent",
+                                     f"Enter a percentage from 0 to {MAX_HANDLING_FEE_PERCENT}, up to 2 places.")
+    if days is not None and (isinstance(days, bool) or not isinstance(days, int)
+                             or not 0 <= days <= MAX_PAYMENT_TERMS_DAYS):
+        raise ValidationFailed.field("payment_terms_days", f"Enter a number of days from 0 to {MAX_PAYMENT_TERMS_DAYS}.")
+    if "send_orders_on_close" in data:
+        consortium.send_orders_on_close = bool(data["send_orders_on_close"])
+    if fee is not None:
+        consortium.handling_fee_percent = fee
+    if days is not None:
+        consortium.payment_terms_days = days
 
 
 def save_network(data: dict, network: Optional[Network] = None) -> Network:
