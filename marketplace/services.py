@@ -93,6 +93,8 @@ def save_consortium(data: dict, consortium: Optional[Consortium] = None) -> Cons
 def _billing_terms(consortium: Consortium, data: dict) -> None:
     """Sending orders on close, the handling fee and the payment terms, where `data` has them."""
     fee, days = data.get("handling_fee_percent"), data.get("payment_terms_days")
+    if isinstance(fee, int) and not isinstance(fee, bool):
+        fee = Decimal(fee)
     if fee is not None and not (isinstance(fee, Decimal) and fee.is_finite() and 0 <= fee <= MAX_HANDLING_FEE_PERCENT
                                 and fee == fee.quantize(Decimal("0.01"))):
         raise ValidationFailed.field("handling_fee_percent",
