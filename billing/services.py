@@ -32,6 +32,7 @@ from marketplace.extensions import db, utcnow
 from marketplace.models import Consortium, Member, Organisation, TurnoverBand, User
 from marketplace.money import line_pence
 from marketplace.numbering import format_number, next_values
+from marketplace.templating import pounds
 from orders.models import Allocation, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
 
 INVOICE_SERIES, CREDIT_SERIES = "INV", "CN"
@@ -250,7 +251,7 @@ def issue_credit_note(actor: User, invoice: Invoice, items: Iterable[CreditItem]
                                 .execution_options(populate_existing=True))
     if invoice.credited_pence + net + vat > invoice.total_pence:
         left = invoice.total_pence - invoice.credited_pence
-        raise Conflict(f"Only {left / 100:.2f} is left to credit on invoice {invoice.number}.")
+        raise Conflict(f"Only {pounds(left)} is left to credit on invoice {invoice.number}.")
     today = today or utcnow().date()
     consortium = invoice.consortium
     number = next_values(consortium, CREDIT_SERIES)[0]

@@ -4,6 +4,7 @@ import pytest
 from billing.models import CreditNote, Invoice, InvoiceStatus, IssuedDocumentChanged
 from billing.payments import record_payment
 from billing.services import full_credit, issue_credit_note
+from marketplace.errors import Conflict
 from marketplace.extensions import db
 
 
@@ -55,3 +56,8 @@ def test_payments_and_credit_notes_still_move_the_invoice(world, invoice):
     db.session.commit()
     db.session.refresh(invoice)
     assert (invoice.status, invoice.credited_pence) == (InvoiceStatus.CREDITED, note.total_pence)
+
+
+def test_crediting_more_than_is_left_says_what_is_left_in_pounds(world, invoice, note):
+    with pytest.raises(Conflict, match=r"Only £0\.00 is left to credit on invoice TEST-"):
+        issue_credit_note(world.secretary, invoice, full_credit(invoice), "Again")
