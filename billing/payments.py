@@ -22,6 +22,7 @@ from marketplace.errors import Forbidden, ValidationFailed
 from marketplace.extensions import db, utcnow
 from marketplace.models import Member, User
 from marketplace.templating import UK, pounds
+from orders.models import Pool, PoolStatus, PurchaseOrder
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,26 @@ def apply_status(invoice: Invoice) -> None:
     invoice.paid_pence = db.session.scalar(
         select(func.coalesce(func.sum(Payment.amount_pence), 0)).where(Payment.invoice_id == invoice.id))
     invoice.status = status_for(invoice.total_pence, invoice.paid_pence, invoice.credited_pence)
+    _settle_pool(invoice)
     db.session.flush()
+
+
+def _settle_pool(invoice: Invoice) -> None:
+    """An invoiced pool is settled once every invoice of its orders is paid or credited, and invoiced again
+    when one of them is due again (a refund, a dispute). The pool's row lock makes two payments at once on
+    two of its invoices see each other."""
+    if invoice.purchase_order_id is None:
+        return
+    pool = db.session.scalar(select(Pool).join(PurchaseOrder, PurchaseOrder.pool_id == Pool.id)
+                             .where(PurchaseOrder.id == invoice.purchase_order_id).with_for_update(of=Pool))
+    if pool is None or pool.status not in (PoolStatus.INVOICED, PoolStatus.SETTLED):
+        return
+    db.session.flush()
+    still_due = db.session.scalar(
+        select(Invoice.id).join(PurchaseOrder, Invoice.purchase_order_id == PurchaseOrder.id)
+        .where(PurchaseOrder.pool_id == pool.id, Invoice.status.in_([InvoiceStatus.ISSUED, InvoiceStatus.PART_PAID]))
+        .limit(1))
+    pool.status = PoolStatus.INVOICED if still_due is not None else PoolStatus.SETTLED
 
 
 def member_credit_pence(member_id: int) -> int:
