@@ -1,7 +1,12 @@
 """A pool is settled once every invoice of its orders is paid or credited, and invoiced again if one is due again."""
+from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
+
 from billing import services
+from billing.models import Invoice
 from billing.payments import record_payment, record_refund, uk_today
 from marketplace.extensions import db
+from marketplace.models import User
 from orders import closing, purchase_orders
 from orders import services as pools
 from orders.models import Pool, PoolStatus
@@ -51,3 +56,24 @@ def test_a_national_pool_is_settled_only_when_every_consortiums_invoices_are(wor
     assert pool_of(ours).status is PoolStatus.INVOICED
     pay(world, last)
     assert pool_of(ours).status is PoolStatus.SETTLED
+
+
+def test_the_last_two_invoices_paid_at_once_still_settle_the_pool(app, world, postgresql_only):
+    """Each payment takes the pool's row lock, so the second sees the first and settles the pool."""
+    order = delivered_order(world, quantities=(7, 5))
+    invoices = services.issue_invoices(world.secretary, order.id)
+    db.session.commit()
+    start = Barrier(2)
+    admin_id = world.admin.id
+
+    def pay_in_full(invoice_id):
+        with app.app_context():
+            admin, target = db.session.get(User, admin_id), db.session.get(Invoice, invoice_id)
+            start.wait(timeout=30)
+            record_payment(admin, target, target.total_pence, uk_today(), "BACS")
+            db.session.commit()
+            db.session.remove()
+
+    with ThreadPoolExecutor(2) as executor:
+        list(executor.map(pay_in_full, [i.id for i in invoices]))
+    assert pool_of(order).status is PoolStatus.SETTLED
