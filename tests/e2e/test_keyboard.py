@@ -18,8 +18,9 @@ def _tab_to(visit: Visit, predicate: str, what: str) -> None:
 
 def _activate(visit: Visit, key: str) -> None:
     """Enter or Space on the focused control; the page it loads is checked."""
-    with visit.page.expect_navigation():
+    with visit.page.expect_navigation() as navigation:
         visit.page.keyboard.press(key)
+    assert navigation.value.status < 400, f"{navigation.value.url} answered {navigation.value.status}"
     visit.check()
 
 
