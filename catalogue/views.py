@@ -39,7 +39,7 @@ def browse():
     if request.args and not form.validate():
         status = 422
     category = services.category_by_slug(form.category.data) if form.category.data else None
-    supplier_id = int(form.supplier.data) if (form.supplier.data or "").isdigit() else None
+    supplier_id = int(form.supplier.data) if form.supplier.data and not form.supplier.errors else None
     query = services.search_offers(
         current_user, category=category, supplier_id=supplier_id,
         q=form.q.data if not form.q.errors else None, buy_social=True if form.buy_social.data else None,
