@@ -98,7 +98,7 @@ def _wait_until_serving(server: subprocess.Popen, url: str, log: Path, seconds: 
         if server.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {server.returncode}:\n{log.read_text()}")
         try:
-            with urllib.request.urlopen(f"{url}/sign-in", timeout=2) as response:  # nosec B310: our own loopback server
+            with urllib.request.urlopen(f"{url}/sign-in", timeout=2) as response:
                 if response.status == 200:
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
@@ -151,17 +151,24 @@ class Visit:
         self.page, self.base_url, self.label = page, base_url, label
         self.step = "start"
         self.server_errors: list[str] = []
+        self.refused_by_csp: list[str] = []
         page.set_default_timeout(STEP_TIMEOUT_MS)
         page.on("response", self._note_server_error)
+        page.on("console", self._note_csp_violation)
 
     def _note_server_error(self, response) -> None:
         if response.status >= 500:
             self.server_errors.append(f"{response.status} {response.request.method} {response.url}")
 
+    def _note_csp_violation(self, message) -> None:
+        if "Content Security Policy" in message.text:
+            self.refused_by_csp.append(f"{self.page.url}: {message.text}")
+
     def check(self) -> None:
-        """The page now shown: no server error on the way here, and the accessibility basics hold."""
+        """The page now shown: no server error on the way here, nothing the CSP refused, the accessibility basics."""
         self.page.wait_for_load_state()
         assert not self.server_errors, f"server errors: {self.server_errors}"
+        assert not self.refused_by_csp, f"refused by the Content-Security-Policy: {self.refused_by_csp}"
         problems = self.page.evaluate(ACCESSIBILITY_PROBLEMS)
         assert not problems, f"accessibility problems on {self.page.url}: {problems}"
 
