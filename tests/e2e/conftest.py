@@ -77,8 +77,8 @@ def _app_environment(database_url: str, port: int) -> dict:
 def _load_demo(database_url: str) -> None:
     """`flask db upgrade` and `flask demo`, run through the app's CLI in this process to spare two app imports.
 
-    The demo's passwords are hashed with the tests' cheap method: forty scrypt hashes would take longer than
-    every journey here.
+    The demo's passwords are hashed with the tests' cheap method: its forty scrypt hashes take ten seconds
+    on a busy machine, half as long as the whole journey.
     """
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "PASSWORD_HASH_METHOD": TEST_CONFIG["PASSWORD_HASH_METHOD"],
                       "SECRET_KEY": TEST_CONFIG["SECRET_KEY"]})
@@ -145,7 +145,8 @@ def live_server(request, browser, tmp_path_factory):
 
 
 class Visit:
-    """One person's browser tab: every page it lands on must answer below 500 and pass the accessibility basics."""
+    """One person's browser tab: every page it lands on must answer below 400, with no 5xx on the way, nothing the
+    CSP refused, and the accessibility basics."""
 
     def __init__(self, page, base_url: str, label: str):
         self.page, self.base_url, self.label = page, base_url, label
