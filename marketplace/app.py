@@ -25,6 +25,7 @@ import orders.portal_api
 import orders.portal_navigation
 import orders.views
 import reports.api
+import reports.demo
 import reports.navigation
 import reports.views
 from marketplace import admin_views, api, benchmark, cli, demo, navigation, outbox_views, settings, views
@@ -155,6 +156,7 @@ def demo_command():
     demo.seed()
     catalogue.demo.seed()
     orders.demo.seed()
+    reports.demo.seed()
     billing.demo.seed()
     db.session.commit()
     click.echo("Demo data is in place. Sign in as admin@, secretary@, member@ or supplier@example.org.")

@@ -42,8 +42,9 @@ def spend_by_category_svg(rows: list[Row]) -> bytes:
                                 explicit_size=True, show_legend=False, print_values=True,
                                 title="Spend by category (invoiced, net of VAT and credit notes)",
                                 x_title="Spend (£)", value_formatter=_pounds_label, no_data_text="No invoices yet")
-    chart.x_labels = [row.label for row in rows]
-    chart.add("Spend", [row.figures.spend_pence for row in rows])
+    top_down = list(reversed(rows))  # pygal draws the first bar at the bottom; the table reads from the top
+    chart.x_labels = [row.label for row in top_down]
+    chart.add("Spend", [row.figures.spend_pence for row in top_down])
     return _svg(chart)
 
 
