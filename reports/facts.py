@@ -17,9 +17,10 @@ order -> offer (category, supplier) with the list price the order snapshotted. A
 kind of invoice (for example shared-service invoices, which have no purchase order but a
 link row naming the pool's offer, the units and a list unit price snapshot) joins every
 report by adding its own SELECT of the same columns to `fact_sources()`; use
-`list_value_pence()` and `credits()` so its rounding and credit notes agree with these.
+`list_value_pence()` and the `credited_*()` helpers (correlated on its invoice id) so its
+rounding and credit notes agree with these.
 """
-from sqlalchemy import BigInteger, ColumnElement, Integer, Select, Subquery, case, cast, extract, func, select, union_all
+from sqlalchemy import BigInteger, ColumnElement, Integer, Select, Subquery, cast, extract, func, select, union_all
 
 from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, LineKind
 from catalogue.models import Offer
@@ -28,6 +29,7 @@ from orders.models import PurchaseOrder
 
 FACT_COLUMNS = ("invoice_id", "member_id", "network_id", "consortium_id", "category_id", "supplier_id", "offer_id",
                 "buy_social", "year", "month", "units", "list_value_pence", "spend_pence", "supplier_pence")
+UNIT_KINDS = (LineKind.GOODS, LineKind.SERVICE)
 SUPPLIER_KINDS = (LineKind.GOODS, LineKind.DELIVERY, LineKind.SERVICE)
 
 
@@ -41,27 +43,37 @@ def list_value_pence(units: ColumnElement, list_unit_price: ColumnElement) -> Co
     return (hundredths + 50) // 100
 
 
-def credits() -> Subquery:
-    """Per invoice: the net credited, the units of goods or service credited, the supplier's part credited."""
-    line = CreditNoteLine
-    return (select(CreditNote.invoice_id.label("invoice_id"),
-                   func.sum(line.net_pence).label("net_pence"),
-                   func.sum(case((line.kind.in_([LineKind.GOODS, LineKind.SERVICE]), line.quantity), else_=0))
-                   .label("units"),
-                   func.sum(case((line.kind.in_(SUPPLIER_KINDS), line.net_pence), else_=0)).label("supplier_pence"))
-            .join(line, line.credit_note_id == CreditNote.id)
-            .group_by(CreditNote.invoice_id)
-            .subquery("credited"))
+def _line_sum(value: ColumnElement, *where: ColumnElement) -> ColumnElement:
+    return select(func.coalesce(func.sum(value), 0)).where(*where).scalar_subquery()
 
 
-def _invoiced_lines() -> Subquery:
-    line = InvoiceLine
-    return (select(line.invoice_id.label("invoice_id"),
-                   func.sum(case((line.kind.in_([LineKind.GOODS, LineKind.SERVICE]), line.quantity), else_=0))
-                   .label("units"),
-                   func.sum(case((line.kind.in_(SUPPLIER_KINDS), line.net_pence), else_=0)).label("supplier_pence"))
-            .group_by(line.invoice_id)
-            .subquery("invoiced"))
+def invoiced_units(invoice_id: ColumnElement) -> ColumnElement:
+    return _line_sum(InvoiceLine.quantity, InvoiceLine.invoice_id == invoice_id, InvoiceLine.kind.in_(UNIT_KINDS))
+
+
+def invoiced_supplier_pence(invoice_id: ColumnElement) -> ColumnElement:
+    return _line_sum(InvoiceLine.net_pence, InvoiceLine.invoice_id == invoice_id,
+                     InvoiceLine.kind.in_(SUPPLIER_KINDS))
+
+
+def _credited(value: ColumnElement, invoice_id: ColumnElement, kinds=None) -> ColumnElement:
+    where = [CreditNote.invoice_id == invoice_id, CreditNoteLine.credit_note_id == CreditNote.id]
+    if kinds is not None:
+        where.append(CreditNoteLine.kind.in_(kinds))
+    return _line_sum(value, *where)
+
+
+def credited_units(invoice_id: ColumnElement) -> ColumnElement:
+    """Units of goods or service credited on the invoice's credit notes."""
+    return _credited(CreditNoteLine.quantity, invoice_id, UNIT_KINDS)
+
+
+def credited_net_pence(invoice_id: ColumnElement) -> ColumnElement:
+    return _credited(CreditNoteLine.net_pence, invoice_id)
+
+
+def credited_supplier_pence(invoice_id: ColumnElement) -> ColumnElement:
+    return _credited(CreditNoteLine.net_pence, invoice_id, SUPPLIER_KINDS)
 
 
 def issue_year_month(issue_date: ColumnElement) -> tuple[ColumnElement, ColumnElement]:
@@ -70,9 +82,12 @@ def issue_year_month(issue_date: ColumnElement) -> tuple[ColumnElement, ColumnEl
 
 
 def purchase_order_facts() -> Select:
-    """Bulk-buy invoices: one row per invoice of a purchase order, priced at the order's list price snapshot."""
-    invoiced, credited = _invoiced_lines(), credits()
-    units = func.coalesce(invoiced.c.units, 0) - func.coalesce(credited.c.units, 0)
+    """Bulk-buy invoices: one row per invoice of a purchase order, priced at the order's list price snapshot.
+
+    Lines and credit notes are summed by correlated subqueries on the invoice's id, so a report
+    on one member reads only that member's lines however many invoices the platform holds.
+    """
+    units = invoiced_units(Invoice.id) - credited_units(Invoice.id)
     return (select(Invoice.id.label("invoice_id"), Invoice.member_id.label("member_id"),
                    Member.network_id.label("network_id"), Invoice.consortium_id.label("consortium_id"),
                    Offer.category_id.label("category_id"), PurchaseOrder.supplier_id.label("supplier_id"),
@@ -80,16 +95,13 @@ def purchase_order_facts() -> Select:
                    *issue_year_month(Invoice.issue_date),
                    units.label("units"),
                    list_value_pence(units, PurchaseOrder.list_price).label("list_value_pence"),
-                   (Invoice.net_pence - func.coalesce(credited.c.net_pence, 0)).label("spend_pence"),
-                   (func.coalesce(invoiced.c.supplier_pence, 0) - func.coalesce(credited.c.supplier_pence, 0))
-                   .label("supplier_pence"))
+                   (Invoice.net_pence - credited_net_pence(Invoice.id)).label("spend_pence"),
+                   (invoiced_supplier_pence(Invoice.id) - credited_supplier_pence(Invoice.id)).label("supplier_pence"))
             .join(PurchaseOrder, PurchaseOrder.id == Invoice.purchase_order_id)
             .join(Offer, Offer.id == PurchaseOrder.offer_id)
             .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
             .join(Organisation, Organisation.id == Supplier.organisation_id)
-            .join(Member, Member.id == Invoice.member_id)
-            .outerjoin(invoiced, invoiced.c.invoice_id == Invoice.id)
-            .outerjoin(credited, credited.c.invoice_id == Invoice.id))
+            .join(Member, Member.id == Invoice.member_id))
 
 
 def fact_sources() -> list[Select]:

@@ -73,6 +73,20 @@ def scope_for(user: User, kind: str, scope_id: Optional[int] = None) -> Scope:
     abort(404)
 
 
+def parent_scopes(user: User, scope: Scope) -> list[Scope]:
+    """The levels above `scope` that the user may also open, from the top: a way back up from a member's report."""
+    parents = []
+    if scope.kind == "consortium" and can_see_platform(user):
+        parents.append(scope_for(user, "platform"))
+    if scope.kind in ("network", "member") and (user.is_admin or scope.consortium_id in user.secretary_consortium_ids):
+        if user.is_admin:
+            parents.append(scope_for(user, "platform"))
+        parents.append(scope_for(user, "consortium", scope.consortium_id))
+        if scope.kind == "member":
+            parents.append(scope_for(user, "network", scope.network_id))
+    return parents
+
+
 def visible_scopes(user: User) -> list[Scope]:
     """The reports the user's roles open directly (a secretary reaches networks and members from the consortium's)."""
     scopes = [Scope("platform", None, "All consortia")] if user.is_admin else []

@@ -50,7 +50,9 @@ def _savings_views(kind: str):
         return savings.savings_report(savings.scope_for(current_user, kind, url_arguments.get(f"{kind}_id")))
 
     def page(**url_arguments):
-        return render_template("reports/savings.html", report=report(url_arguments))
+        found = report(url_arguments)
+        return render_template("reports/savings.html", report=found,
+                               parents=savings.parent_scopes(current_user, found.scope))
 
     def csv(**url_arguments):
         found = report(url_arguments)
