@@ -16,6 +16,10 @@ from reports.facts import list_value_pence
 from reports.figures import Figures, total
 
 
+def _supplier_part(lines) -> int:
+    return sum(line.net_pence for line in lines if line.kind in (LineKind.GOODS, LineKind.DELIVERY))
+
+
 def _expected_facts() -> list[dict]:
     """Each invoice worked out by hand from its lines, its credit notes and its order."""
     facts = []
@@ -24,7 +28,6 @@ def _expected_facts() -> list[dict]:
         order = invoice.purchase_order
         goods = sum(line.quantity for line in invoice.lines if line.kind is LineKind.GOODS)
         credited = sum(line.quantity for note in notes for line in note.lines if line.kind is LineKind.GOODS)
-        supplier_part = lambda lines: sum(l.net_pence for l in lines if l.kind in (LineKind.GOODS, LineKind.DELIVERY))
         units = goods - credited
         spend = invoice.net_pence - sum(note.net_pence for note in notes)
         facts.append({
@@ -33,7 +36,7 @@ def _expected_facts() -> list[dict]:
             "month": invoice.issue_date.strftime("%Y-%m"),
             "figures": Figures(1, units, line_pence(units, order.list_price), spend,
                                spend if order.supplier.buy_social else 0),
-            "supplier_pence": supplier_part(invoice.lines) - sum(supplier_part(note.lines) for note in notes),
+            "supplier_pence": _supplier_part(invoice.lines) - sum(_supplier_part(note.lines) for note in notes),
         })
     return facts
 
@@ -119,7 +122,8 @@ def test_list_value_in_sql_is_line_pence(app, units, price):
         == line_pence(units, Decimal(price))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])  # read-only
+# the app fixture is shared between examples: harmless, the test only reads
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.integers(0, 10**6), st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("9999.9999"), places=4))
 def test_list_value_in_sql_rounds_half_up_like_the_invoices(app, units, price):
     assert db.session.scalar(select(list_value_pence(literal(units), literal(price, db.Numeric(12, 4))))) \
