@@ -360,3 +360,26 @@ RULES |= {
     "billing.send_reminder": own("secretary"),
     "billing_api.send_reminder": own("secretary"),
 }
+
+
+# savings reports: a member's users see their member; a secretary their consortium, its networks and members;
+# admins everything, the platform too; a supplier's users only their own sales report
+_SECRETARY_ONLY = Rule({"admin": OK, "secretary": OK, "member": HIDDEN, "supplier": FORBIDDEN, "no_role": FORBIDDEN},
+                       {"admin": OK, "secretary": HIDDEN, "member": HIDDEN, "supplier": FORBIDDEN,
+                        "no_role": FORBIDDEN})
+_REPORT_SUFFIXES = ("", "_csv", "_month_chart", "_category_chart")
+RULES |= {f"reports.platform{suffix}": admin_only for suffix in _REPORT_SUFFIXES}
+RULES |= {f"reports.consortium{suffix}": _SECRETARY_ONLY for suffix in _REPORT_SUFFIXES}
+RULES |= {f"reports.network{suffix}": _SECRETARY_ONLY for suffix in _REPORT_SUFFIXES}
+RULES |= {f"reports.member{suffix}": own("member", "secretary") for suffix in _REPORT_SUFFIXES}
+RULES |= {
+    "reports.index": roles("member", "secretary", "supplier"),
+    "reports.supplier": own("supplier"),
+    "reports.supplier_csv": own("supplier"),
+    "reports.supplier_chart": own("supplier"),
+    # without ?scope= and ?id= the API answers 422 to those who may ask; the scope rules are tested in tests/reports
+    "reports_api.savings_report": Rule({"admin": 422, "secretary": 422, "member": 422, "supplier": FORBIDDEN,
+                                        "no_role": FORBIDDEN}),
+    # admins must name the supplier (422); the supplier's own is found from its grant
+    "reports_api.supplier_report": Rule({role: FORBIDDEN for role in ROLES} | {"admin": 422, "supplier": OK}),
+}
