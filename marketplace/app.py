@@ -6,6 +6,7 @@ from flask import Flask, render_template, request
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import billing.api
 import billing.demo
@@ -75,8 +76,17 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     if app.config["BENCHMARK_BASELINE"]:
         app.register_blueprint(benchmark.bp)
+    if app.config.get("TRUSTED_PROXIES"):
+        _trust_proxies(app, app.config["TRUSTED_PROXIES"])
     app.cli.add_command(demo_command)
     return app
+
+
+def _trust_proxies(app: Flask, count: int) -> None:
+    """Behind nginx the socket's peer is the proxy: take the client's address and scheme from the
+    last `count` X-Forwarded-For/-Proto entries, which the proxies themselves wrote, so the
+    per-address sign-in limit counts clients rather than the proxy."""
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
 
 def _load_user(user_id: str) -> User | None:
