@@ -213,3 +213,24 @@ def test_tokens_are_stored_only_as_hashes(client, runner, world):
     assert rows and not any(plain in value or plain[-20:] in value for row in rows for value in row)
     headers = {"Authorization": f"Bearer {plain}"}
     assert client.get("/api/v1/me", headers=headers).status_code == 200
+
+
+def _fail_sign_in(client, forwarded_for: str):
+    return client.post("/sign-in", data={"email": "guess@example.org", "password": "guess"},
+                       headers={"X-Forwarded-For": forwarded_for})
+
+
+@pytest.mark.app_config({"TRUSTED_PROXIES": 1})
+def test_behind_a_trusted_proxy_the_address_limit_counts_each_client(app, client, world):
+    app.config["SIGN_IN_LIMIT_PER_ADDRESS"] = "3 per 15 minutes"
+    for _ in range(3):
+        assert _fail_sign_in(client, "198.51.100.7, 203.0.113.1").status_code == 422
+    assert _fail_sign_in(client, "203.0.113.1").status_code == 429
+    assert _fail_sign_in(client, "203.0.113.2").status_code == 422, "another client behind the proxy is not locked out"
+
+
+def test_without_a_trusted_proxy_a_forged_forwarded_address_does_not_escape_the_limit(app, client, world):
+    app.config["SIGN_IN_LIMIT_PER_ADDRESS"] = "3 per 15 minutes"
+    for n in range(3):
+        assert _fail_sign_in(client, f"203.0.113.{n}").status_code == 422
+    assert _fail_sign_in(client, "203.0.113.99").status_code == 429
