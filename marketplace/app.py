@@ -49,6 +49,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(settings.from_environment(app.instance_path))
     if config:
         app.config.from_mapping(config)
+    if app.config["TRUSTED_PROXIES"]:
+        # The client's address (sign-in throttling counts per address) is the one the proxies in front saw.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
@@ -76,17 +79,8 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     if app.config["BENCHMARK_BASELINE"]:
         app.register_blueprint(benchmark.bp)
-    if app.config.get("TRUSTED_PROXIES"):
-        _trust_proxies(app, app.config["TRUSTED_PROXIES"])
     app.cli.add_command(demo_command)
     return app
-
-
-def _trust_proxies(app: Flask, count: int) -> None:
-    """Behind nginx the socket's peer is the proxy: take the client's address and scheme from the
-    last `count` X-Forwarded-For/-Proto entries, which the proxies themselves wrote, so the
-    per-address sign-in limit counts clients rather than the proxy."""
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
 
 def _load_user(user_id: str) -> User | None:
