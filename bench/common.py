@@ -14,7 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Optional
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -165,3 +165,34 @@ def print_figures(title: str, rows: list[Figures]) -> None:
     print(f"{'endpoint':<34}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
     for row in rows:
         print(f"{row.name:<34}{row.per_second:>12.1f}{row.percentile(50):>10.1f}{row.percentile(99):>10.1f}{row.errors:>8}")
+
+
+@dataclass
+class Figure:
+    """One line of `python -m bench`'s table: a measured figure against its issue's target."""
+
+    benchmark: str
+    name: str
+    target: str
+    measured: str
+    met: Optional[bool]  # None: reported for the record, no target
+
+
+def add_backend_option(parser) -> None:
+    parser.add_argument("--backend", choices=("postgresql", "sqlite"), action="append",
+                        help="only these (default: PostgreSQL if reachable, and SQLite)")
+
+
+def chosen_backends(args) -> list[str]:
+    return args.backend or (["postgresql"] if postgres_reachable() else []) + ["sqlite"]
+
+
+def print_table(figures: list[Figure]) -> None:
+    widths = [max(len(getattr(f, column)) for f in figures + [Figure("benchmark", "figure", "target", "measured", None)])
+              for column in ("benchmark", "name", "target", "measured")]
+    header = ("benchmark", "figure", "target", "measured", "met")
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths + [3])))
+    print("  ".join("-" * w for w in widths + [3]))
+    for f in figures:
+        met = "-" if f.met is None else "yes" if f.met else "NO"
+        print("  ".join(v.ljust(w) for v, w in zip((f.benchmark, f.name, f.target, f.measured), widths)) + "  " + met)
