@@ -8,13 +8,13 @@ import logging
 import re
 
 import pytest
-from werkzeug.routing import IntegerConverter
 
 from marketplace.api import PREFIX
 from marketplace.app import create_app
 from marketplace.extensions import db
 from marketplace.models import ApiToken
-from tests.factories import PASSWORD
+from tests.access_rules import Context, _offer_ids
+from tests.factories import PASSWORD, sign_in
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 NOT_CSRF_PROTECTED = {"stripe_webhooks.stripe_webhook"}  # signed by Stripe, not sent by a browser
@@ -27,8 +27,8 @@ def _form_routes(app) -> list[tuple[str, str, str]]:
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if rule.rule.startswith(PREFIX + "/") or rule.endpoint in NOT_CSRF_PROTECTED:
             continue
-        values = {name: 1 if isinstance(rule._converters[name], IntegerConverter) else "members"
-                  for name in rule.arguments}
+        values = {name: 1 if converter == "int" else "members"
+                  for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", rule.rule)}
         url = rule.build(values)[1]
         found.extend((method, url, rule.endpoint) for method in sorted(rule.methods & STATE_CHANGING))
     return found
@@ -107,8 +107,6 @@ def _assert_safe_headers(response, where: str) -> None:
 
 def test_every_page_sends_the_security_headers(app, client, world):
     """Every argument-free GET route as an admin, plus a sign-in page, an error page and the API."""
-    from tests.factories import sign_in
-
     responses = {"/sign-in (stranger)": client.get("/sign-in"), "/no-such-page": client.get("/no-such-page"),
                  "/api/v1/me (no token)": client.get("/api/v1/me")}
     sign_in(client, world.admin)
@@ -121,9 +119,6 @@ def test_every_page_sends_the_security_headers(app, client, world):
 
 
 def test_charts_allow_their_inline_styles_but_no_scripts_and_no_framing(client, world):
-    from tests.access_rules import Context, _offer_ids
-    from tests.factories import sign_in
-
     offer_id, _ = _offer_ids(Context(world, world.supplier_user))
     sign_in(client, world.supplier_user)
     for url in (f"/catalogue/offers/{offer_id}/price-chart.svg", f"/supplier/{world.supplier.id}/demand/pledged-units.svg"):
@@ -132,7 +127,7 @@ def test_charts_allow_their_inline_styles_but_no_scripts_and_no_framing(client, 
         _assert_safe_headers(response, url)
 
 
-def _production_app(monkeypatch, tmp_path, database_url):
+def _production_app(monkeypatch, database_url):
     """The app as gunicorn builds it: configuration from the environment only."""
     monkeypatch.delenv("MARKETPLACE_ENV", raising=False)
     monkeypatch.setenv("DATABASE_URL", database_url)
@@ -141,8 +136,8 @@ def _production_app(monkeypatch, tmp_path, database_url):
     return create_app()
 
 
-def test_production_cookies_are_secure_httponly_and_samesite(app, world, monkeypatch, tmp_path, database_url):
-    production = _production_app(monkeypatch, tmp_path, database_url)
+def test_production_cookies_are_secure_httponly_and_samesite(app, world, monkeypatch, database_url):
+    production = _production_app(monkeypatch, database_url)
     assert not production.testing and production.config["WTF_CSRF_ENABLED"] is not False
     client = production.test_client()
     page = client.get("/sign-in", base_url="https://marketplace.example.org")
@@ -158,8 +153,8 @@ def test_production_cookies_are_secure_httponly_and_samesite(app, world, monkeyp
     assert attributes["samesite"].strip().lower() == "samesite=lax"
 
 
-def test_production_refuses_a_form_without_a_csrf_token(app, world, monkeypatch, tmp_path, database_url):
-    client = _production_app(monkeypatch, tmp_path, database_url).test_client()
+def test_production_refuses_a_form_without_a_csrf_token(app, world, monkeypatch, database_url):
+    client = _production_app(monkeypatch, database_url).test_client()
     response = client.post("/sign-in", base_url="https://marketplace.example.org",
                            headers={"Referer": "https://marketplace.example.org/sign-in"}, data={"email": world.member_user.email, "password": PASSWORD})
     assert response.status_code == 400
@@ -181,8 +176,6 @@ def test_the_session_cookie_changes_on_sign_in(client, world):
 
 def test_passwords_and_tokens_never_reach_the_logs(client, runner, world, caplog):
     """Everything logs at DEBUG, SQL included, while passwords and tokens pass through."""
-    from tests.factories import sign_in
-
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="sqlalchemy.engine")
     secrets = {"wrong-guess-7731", "a-brand-new-password-5512", "an-admin-typed-password-9901", PASSWORD}
