@@ -4,6 +4,7 @@ The driver is asyncio over raw sockets, so one client core can keep 2 gunicorn w
 """
 import asyncio
 import contextlib
+import http.client
 import os
 import socket
 import statistics
@@ -77,21 +78,30 @@ def gunicorn(database_url: str, workers: int = 2) -> Iterator[tuple[str, int]]:
     env = os.environ | {"DATABASE_URL": database_url, "SECRET_KEY": "benchmark", "BENCHMARK_BASELINE": "1",
                         "WEB_CONCURRENCY": str(workers), "GUNICORN_BIND": f"127.0.0.1:{port}",
                         "GUNICORN_ACCESS_LOG": "", "RATELIMIT_STORAGE_URI": "memory://"}
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "wsgi:app"], cwd=ROOT, env=env,
+    # --preload: the app is imported once, before the workers fork, so no worker is still
+    # importing it when the first measured request arrives.
+    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--preload", "wsgi:app"], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
+        deadline = time.monotonic() + 60
+        while not _answers(port):
             if process.poll() is not None:
                 raise RuntimeError(process.stderr.read().decode())
+            if time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not answer within 60 s")
             time.sleep(0.1)
-        time.sleep(0.5)
         yield "127.0.0.1", port
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def _answers(port: int) -> bool:
+    with contextlib.suppress(OSError, http.client.HTTPException):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        connection.request("GET", "/api/v1/openapi.json")
+        return connection.getresponse().status == 200
+    return False
 
 
 @dataclass
