@@ -21,7 +21,7 @@ from marketplace.views import form_errors
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
 
 PER_PAGE = 25
-CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 
 
 # Everyone signed in

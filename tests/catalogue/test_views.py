@@ -93,7 +93,7 @@ def test_price_chart_is_an_svg_with_the_tier_prices_and_its_own_csp(client, worl
     svg = response.get_data(as_text=True)
     assert response.status_code == 200
     assert response.mimetype == "image/svg+xml"
-    assert response.headers["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'"
+    assert response.headers["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
     assert "<svg" in svg and "<script" not in svg
     assert "From 100: £3.85" in svg and "From 500: £3.49" in svg and "List £4.20" in svg
 
