@@ -148,10 +148,11 @@ def issue_credit_note(invoice_id: int):
     form = _credit_form(invoice)
     if form.validate():
         quantity = form.goods_quantity.data.strip()
+        whole = quantity.isascii() and quantity.isdigit()
         goods = {line.id for line in invoice.lines if line.kind is LineKind.GOODS}
-        items = [services.CreditItem(line_id, int(quantity) if _whole(quantity) and line_id in goods else None)
+        items = [services.CreditItem(line_id, int(quantity) if whole and line_id in goods else None)
                  for line_id in form.lines.data]
-        if quantity and not _whole(quantity):
+        if quantity and not whole:
             form.goods_quantity.errors = ["Enter a whole number of units."]
         else:
             try:
@@ -240,11 +241,6 @@ def accountant_export(consortium_id: int):
     notes = db.session.scalars(select(CreditNote).where(CreditNote.consortium_id == consortium.id)
                                .order_by(CreditNote.number)).all()
     return csv_response(f"{consortium.code}-sales-for-xero.csv", SALES_HEADER, sales_rows(invoices, notes))
-
-
-def _whole(text: str) -> bool:
-    """Plain ASCII digits only: str.isdigit() also accepts '²', which int() refuses."""
-    return text.isascii() and text.isdigit()
 
 
 def _pay_url(invoice: Invoice) -> str:
