@@ -24,6 +24,11 @@ import orders.portal
 import orders.portal_api
 import orders.portal_navigation
 import orders.views
+import shared_services.api
+import shared_services.cli
+import shared_services.demo
+import shared_services.navigation
+import shared_services.views
 from marketplace import admin_views, api, benchmark, cli, demo, navigation, outbox_views, settings, views
 from marketplace.errors import Conflict, DomainError
 from marketplace.extensions import csrf, db, limiter, login_manager, migrate
@@ -65,13 +70,15 @@ def create_app(config: dict | None = None) -> Flask:
     navigation.register(app, orders.navigation.cards, orders.navigation.links)
     navigation.register(app, orders.portal_navigation.cards, orders.portal_navigation.links)
     navigation.register(app, billing.navigation.cards, billing.navigation.links)
+    navigation.register(app, shared_services.navigation.cards, shared_services.navigation.links)
     _register_error_handlers(app)
     app.after_request(_commit_unit_of_work)
     app.after_request(_security_headers)
 
     for blueprint in (views.bp, admin_views.bp, outbox_views.bp, api.api, cli.bp, catalogue.views.bp, catalogue.api.bp,
                       orders.views.bp, orders.api.bp, orders.cli.bp, orders.portal.bp, orders.portal_api.bp, billing.views.bp,
-                      billing.api.bp, billing.webhooks.bp):
+                      billing.api.bp, billing.webhooks.bp, shared_services.views.bp, shared_services.api.bp,
+                      shared_services.cli.bp):
         app.register_blueprint(blueprint)
     if app.config["BENCHMARK_BASELINE"]:
         app.register_blueprint(benchmark.bp)
@@ -152,5 +159,6 @@ def demo_command():
     catalogue.demo.seed()
     orders.demo.seed()
     billing.demo.seed()
+    shared_services.demo.seed()
     db.session.commit()
     click.echo("Demo data is in place. Sign in as admin@, secretary@, member@ or supplier@example.org.")
