@@ -1,4 +1,5 @@
 """`flask --app wsgi bill-shared-services`: cron's way to start pools and bill their periods."""
+from dataclasses import dataclass
 from datetime import date
 from typing import Optional
 
@@ -24,6 +25,14 @@ def _month(ctx, param, value: Optional[str]) -> Optional[date]:
         raise click.BadParameter(str(error)) from None
 
 
+@dataclass
+class Run:
+    billed: int = 0
+    invoices: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+
 @bp.cli.command("bill-shared-services")
 @click.option("--period", "through", callback=_month, metavar="YYYY-MM",
               help="Bill every period that starts in or before this month (default: this month, UK time).")
@@ -35,15 +44,23 @@ def bill_shared_services(through: Optional[date]):
     passed over, so running twice, or two at once, bills nothing twice.
     """
     today = uk_today()
-    through = through or date(today.year, today.month, 1)
-    billed = invoices = skipped = failed = 0
+    run = bill_due(through or date(today.year, today.month, 1), today)
+    click.echo(f"{run.billed} periods billed ({run.invoices} invoices), {run.skipped} already billed, "
+               f"{run.failed} failed.")
+    if run.failed:
+        raise SystemExit(1)
+
+
+def bill_due(through: date, today: date) -> Run:
+    """The command's work, committing once per pool start and once per pool+period."""
+    run = Run()
     for pool_id in services.billable_pool_ids(through):
         try:
             started = services.start_pool(pool_id, through)
             db.session.commit()
         except Exception as error:  # noqa: BLE001 - one pool's failure must not stop the others
             db.session.rollback()
-            failed += 1
+            run.failed += 1
             click.echo(f"Shared-service pool {pool_id}: could not start: {error}", err=True)
             continue
         if started is not None and started.status is ServicePoolStatus.CANCELLED:
@@ -56,20 +73,18 @@ def bill_shared_services(through: Optional[date]):
                 db.session.commit()
             except IntegrityError:
                 db.session.rollback()
-                skipped += 1
+                run.skipped += 1
                 continue
             except Exception as error:  # noqa: BLE001 - roll this period back, report it, go on to the next pool
                 db.session.rollback()
-                failed += 1
+                run.failed += 1
                 click.echo(f"Shared-service pool {pool_id}, period {period}: nothing billed: {error}", err=True)
                 break
             if result is None:
-                skipped += 1
+                run.skipped += 1
                 continue
-            billed += 1
-            invoices += len(result.charges)
+            run.billed += 1
+            run.invoices += len(result.charges)
             click.echo(f"Shared-service pool {pool_id}, period {period}: {len(result.charges)} invoices, "
                        f"{pounds(result.cost_pence)} shared among {result.participant_count} members")
-    click.echo(f"{billed} periods billed ({invoices} invoices), {skipped} already billed, {failed} failed.")
-    if failed:
-        raise SystemExit(1)
+    return run
