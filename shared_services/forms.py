@@ -17,19 +17,23 @@ class ServicePoolForm(FlaskForm):
     cost_per_period = DecimalField("Cost per period, before VAT (£)", places=2,
                                    validators=[InputRequired(message="Enter the cost per period."),
                                                NumberRange(min=0.01, max=1_000_000)])
-    period = SelectField("Period", choices=[(p.value, p.value.capitalize()) for p in PeriodLength],
-                         validators=[InputRequired()])
+    period = SelectField("Period", validators=[InputRequired()])
     term_periods = IntegerField("Term (number of periods)", validators=[InputRequired(), NumberRange(min=1, max=MAX_TERM)])
     start_date = DateField("Start date", validators=[InputRequired(message="Enter the date the service starts.")],
                            description="The first of a month; members join until then.")
     minimum_participants = IntegerField("Minimum members", default=2,
                                         validators=[InputRequired(), NumberRange(min=1, max=MAX_PARTICIPANTS)],
                                         description="Fewer at the start and the pool is cancelled; members are told.")
-    allocation_key = SelectField("Split the cost", choices=[(k.value, k.label.capitalize()) for k in AllocationKey],
-                                 validators=[InputRequired()])
+    allocation_key = SelectField("Split the cost", validators=[InputRequired()])
     notice_periods = IntegerField("Notice to leave (periods)", default=1,
                                   validators=[InputRequired(), NumberRange(min=0, max=MAX_NOTICE)])
     note = TextAreaField("Note to members", validators=[Optional(), Length(max=2000)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Set after construction, as the other forms' choices are.
+        self.period.choices = [(p.value, p.value.capitalize()) for p in PeriodLength]
+        self.allocation_key.choices = [(k.value, k.label.capitalize()) for k in AllocationKey]
 
 
 class JoinForm(FlaskForm):

@@ -46,24 +46,29 @@ def _member_choices(pool, form) -> None:
 
 
 def _render_pool(pool, join_form=None, leave_form=None, cancel_form=None, status: int = 200):
+    """The pool page; a failed form is shown again with its errors and the join/leave choices it needs."""
     members = services.joining_members(current_user, pool)
-    join_form = join_form or JoinForm(formdata=None)
-    leave_form = leave_form or LeaveForm(formdata=None)
-    for form in (join_form, leave_form):
-        form.member_id.choices = [(m.id, m.name) for m in members]
     everyone = services.participations(pool)
     today = uk_today()
-    now = max(services.current_period(pool, today), 1)
-    projected = {s.member_id: s.pence for s in services.period_shares(pool, min(now, pool.term_periods), everyone)}
+    by_member = {p.member_id: p for p in everyone}
+    joiners = [m for m in members if pool.status is ServicePoolStatus.OPEN or by_member.get(m.id) is None
+               or by_member[m.id].withdrawn or by_member[m.id].left_after is not None]
+    mine = services.member_shares(pool, members, today)
+    join_form = join_form or JoinForm(formdata=None)
+    leave_form = leave_form or LeaveForm(formdata=None)
+    join_form.member_id.choices = [(m.id, m.name) for m in joiners]
+    leave_form.member_id.choices = [(m.member.id, m.member.name) for m in mine if m.earliest_leave is not None]
+    now = services.current_period(pool, today)
+    shown = min(max(now, 1), pool.term_periods)
+    projected = {s.member_id: s.pence for s in services.period_shares(pool, shown, everyone)}
     return render_template(
-        "shared_services/pool.html", pool=pool, participations=everyone, projected=projected,
-        projected_period=min(now, pool.term_periods), label=lambda n: services.period_label(pool, n),
-        mine=services.member_shares(pool, members, today), members=members,
+        "shared_services/pool.html", pool=pool, participations=everyone, projected=projected, projected_period=shown,
+        label=lambda n: services.period_label(pool, n), mine=mine, members=members, joiners=joiners,
         billed=db.session.scalars(services.billed_periods(pool)).all(),
         may_see_invoice=lambda charge: charge.member_id in current_user.member_ids
         or can_manage_billing(current_user, charge.invoice.consortium_id),
         can_manage=services.can_manage(current_user, pool), join_form=join_form, leave_form=leave_form,
-        cancel_form=cancel_form or CancelForm(formdata=None), now=services.current_period(pool, today),
+        cancel_form=cancel_form or CancelForm(formdata=None), now=now,
         joinable=pool.status in (ServicePoolStatus.OPEN, ServicePoolStatus.ACTIVE),
     ), status
 
