@@ -1,5 +1,5 @@
-"""Demo shared services: a PR retainer and an HR advice line running for a year, billed every month,
-and an IT support pool open for members to join.
+"""Demo shared services: a PR retainer and an HR advice line running for a year, billed every month
+and paid by bank transfer but for the last month or two, and an IT support pool open for members to join.
 
 Everything goes through the services, with the day each step happened passed in, so the
 invoices carry the dates they would have had.
@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from billing import payments
 from billing.payments import uk_today
 from catalogue.models import Offer
 from marketplace.extensions import db
@@ -74,8 +75,13 @@ def seed() -> None:
     last = services.current_period(pr, this_month)
     for period in range(1, last + 1):
         starts_on = periods.period_start(start, 1, period)
+        paid_on = starts_on + timedelta(days=16)
         for pool in pools.values():
-            services.bill_period(None, pool.id, period, today=starts_on)
+            billed = services.bill_period(None, pool.id, period, today=starts_on)
+            if paid_on < today - timedelta(days=30):
+                for charge in billed.charges:
+                    payments.record_payment(admin, charge.invoice, charge.invoice.total_pence, paid_on,
+                                            f"BACS {charge.invoice.number}")
         for key, name, action, units in EVENTS.get(period, []):
             member, during = members[name], starts_on + timedelta(days=10)
             if action == "join":

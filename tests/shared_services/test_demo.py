@@ -2,6 +2,7 @@
 from sqlalchemy import func, select
 
 from billing import demo as billing_demo
+from billing.models import Invoice, InvoiceStatus
 from catalogue import demo as catalogue_demo
 from marketplace import demo as people_demo
 from marketplace.extensions import db
@@ -28,6 +29,9 @@ def test_demo_pools_have_a_year_of_exact_billed_periods_and_seeding_twice_change
         billed = db.session.scalars(select(BilledPeriod).where(BilledPeriod.service_pool_id == pool.id)).all()
         assert len(billed) >= 12
         assert all(sum(c.share_pence for c in b.charges) == pool.cost_per_period_pence for b in billed)
+    statuses = set(db.session.scalars(select(Invoice.status).join(
+        SharedServiceCharge, SharedServiceCharge.invoice_id == Invoice.id)))
+    assert statuses == {InvoiceStatus.PAID, InvoiceStatus.ISSUED}  # paid but for the latest months
     counts = _counts()
     demo.seed()
     db.session.commit()
