@@ -3,7 +3,6 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from billing.payments import uk_today
-from billing.services import can_manage_billing
 from catalogue.models import Offer
 from marketplace.access import acting_user, roles_required
 from marketplace.api import api_blueprint, json_body, operation, page_of, page_schema, paginated, query_args
@@ -169,16 +168,17 @@ def leave(service_pool_id: int):
 
 @bp.get("/shared-services/<int:service_pool_id>/participants")
 @roles_required()
-@operation("The pool's participants, withdrawn ones included, with their history", tags=TAGS,
+@operation("The pool's participants the caller may see (its own members; a secretary, its consortium's), "
+           "withdrawn ones included", tags=TAGS,
            response=page_schema(ParticipationSchema))
 def list_participants(service_pool_id: int):
     pool = services.pool_for(acting_user(), service_pool_id)
-    return paginated(services.participants_query(pool), ParticipationSchema())
+    return paginated(services.participants_query(pool, acting_user()), ParticipationSchema())
 
 
 @bp.get("/shared-services/<int:service_pool_id>/periods")
 @roles_required()
-@operation("The pool's billed periods with each participant's share and invoice", tags=TAGS,
+@operation("The pool's billed periods: the cost, and the shares and invoices the caller may see", tags=TAGS,
            response=page_schema(BilledPeriodSchema))
 def list_periods(service_pool_id: int):
     user = acting_user()
@@ -186,13 +186,9 @@ def list_periods(service_pool_id: int):
     billed, facts = page_of(services.billed_periods(pool))
     items = []
     for b in billed:
-        charges = []
-        for c in b.charges:
-            visible = c.member_id in user.member_ids or can_manage_billing(user, c.invoice.consortium_id)
-            charges.append({"member_id": c.member_id, "member_name": c.member.name, "units": c.units, "weight": c.weight,
-                            "share_pence": c.share_pence, "list_unit_price": c.list_unit_price,
-                            "invoice_id": c.invoice_id if visible else None,
-                            "invoice_number": c.invoice.number if visible else None})
+        charges = [{"member_id": c.member_id, "member_name": c.member.name, "units": c.units, "weight": c.weight,
+                    "share_pence": c.share_pence, "list_unit_price": c.list_unit_price, "invoice_id": c.invoice_id,
+                    "invoice_number": c.invoice.number} for c in b.charges if services.sees_member(user, c.member)]
         items.append({"period": b.period, "label": services.period_label(pool, b.period), "starts_on": b.starts_on,
                       "ends_on": b.ends_on, "cost_pence": b.cost_pence, "participant_count": b.participant_count,
                       "billed_at": b.billed_at, "charges": charges})

@@ -122,9 +122,8 @@ class ChargeSchema(Schema):
     weight = fields.Integer(required=True)
     share_pence = fields.Integer(required=True)
     list_unit_price = fields.Decimal(required=True, **PRICE)
-    invoice_id = fields.Integer(allow_none=True, required=True,
-                                metadata={"description": "Null for an invoice the caller may not see."})
-    invoice_number = fields.String(allow_none=True, required=True)
+    invoice_id = fields.Integer(required=True)
+    invoice_number = fields.String(required=True)
 
 
 class BilledPeriodSchema(Schema):

@@ -278,6 +278,15 @@ def participations(pool: ServicePool) -> list[Participation]:
         .order_by(Participation.member_id)))
 
 
+def joined_pool_ids(member_ids: set[int], pool_ids: list[int]) -> set[int]:
+    """Which of these pools one of these members takes part in (in some period), in one query."""
+    if not member_ids or not pool_ids:
+        return set()
+    return set(db.session.scalars(select(Participation.service_pool_id).where(
+        Participation.service_pool_id.in_(pool_ids), Participation.member_id.in_(member_ids),
+        or_(Participation.left_after.is_(None), Participation.left_after >= Participation.joined_from))))
+
+
 def participation_of(pool: ServicePool, member_id: int) -> Optional[Participation]:
     return db.session.scalar(select(Participation).where(Participation.service_pool_id == pool.id,
                                                          Participation.member_id == member_id))
@@ -553,11 +562,25 @@ def billed_periods(pool: ServicePool) -> Select:
             .order_by(BilledPeriod.period))
 
 
-def participants_query(pool: ServicePool) -> Select:
-    return (select(Participation).where(Participation.service_pool_id == pool.id)
-            .join(Member, Participation.member_id == Member.id).join(Organisation, Member.organisation_id == Organisation.id)
-            .options(selectinload(Participation.member), selectinload(Participation.changes))
-            .order_by(Organisation.legal_name, Participation.id))
+def sees_member(user: User, member: Member) -> bool:
+    """Whose participation and share a user may read: its own members', and a secretary its consortium's.
+
+    Like pledges, one organisation's participation is not another's to read; everyone sees the totals.
+    """
+    return user.is_admin or member.id in user.member_ids or member.consortium_id in user.secretary_consortium_ids
+
+
+def participants_query(pool: ServicePool, user: User) -> Select:
+    query = (select(Participation).where(Participation.service_pool_id == pool.id)
+             .join(Member, Participation.member_id == Member.id)
+             .join(Organisation, Member.organisation_id == Organisation.id)
+             .options(selectinload(Participation.member), selectinload(Participation.changes))
+             .order_by(Organisation.legal_name, Participation.id))
+    if not user.is_admin:
+        secretary_members = select(Member.id).join(Network).where(
+            Network.consortium_id.in_(user.secretary_consortium_ids or {-1}))
+        query = query.where(or_(Member.id.in_(user.member_ids or {-1}), Member.id.in_(secretary_members)))
+    return query
 
 
 # The secretary's billing calendar

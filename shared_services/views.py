@@ -6,7 +6,6 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from billing.payments import uk_today
-from billing.services import can_manage_billing
 from catalogue.models import Offer
 from marketplace.access import consortium_or_404, roles_required, signed_in
 from marketplace.errors import DomainError
@@ -28,8 +27,7 @@ def list_pools():
     status_name = request.args.get("status", "all")
     status = ServicePoolStatus(status_name) if status_name in {s.value for s in ServicePoolStatus} else None
     page = db.paginate(services.visible_pools(current_user, status), per_page=50)
-    joined = {p.service_pool_id for pool in page.items for p in services.participations(pool)
-              if p.member_id in current_user.member_ids and not p.withdrawn}
+    joined = services.joined_pool_ids(current_user.member_ids, [pool.id for pool in page.items])
     return render_template("shared_services/list.html", page=page, status=status_name, joined=joined,
                            statuses=[s.value for s in ServicePoolStatus],
                            can_create=current_user.is_admin or bool(current_user.secretary_consortium_ids))
@@ -65,8 +63,8 @@ def _render_pool(pool, join_form=None, leave_form=None, cancel_form=None, status
         "shared_services/pool.html", pool=pool, participations=everyone, projected=projected, projected_period=shown,
         label=lambda n: services.period_label(pool, n), mine=mine, members=members, joiners=joiners,
         billed=db.session.scalars(services.billed_periods(pool)).all(),
-        may_see_invoice=lambda charge: charge.member_id in current_user.member_ids
-        or can_manage_billing(current_user, charge.invoice.consortium_id),
+        sees=lambda member: services.sees_member(current_user, member),
+        shown=[p for p in everyone if not p.withdrawn and services.sees_member(current_user, p.member)],
         can_manage=services.can_manage(current_user, pool), join_form=join_form, leave_form=leave_form,
         cancel_form=cancel_form or CancelForm(formdata=None), now=now,
         joinable=pool.status in (ServicePoolStatus.OPEN, ServicePoolStatus.ACTIVE),

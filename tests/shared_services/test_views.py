@@ -34,6 +34,7 @@ def test_a_secretary_runs_a_pool_through_two_periods_and_the_invoices_sum_to_the
     sign_in(member_client, world.member_user)
     page = member_client.get(f"/shared-services/{pool.id}").get_data(as_text=True)
     assert "£1,000.01" in page and "£500.01" in page  # headcount 10 of 20 takes half, and the odd penny
+    assert "3 members share period 1" in page and "Taybank Community Cafe" not in page  # others' shares stay theirs
 
     for month in (pool.start_date, periods.add_months(pool.start_date, 1)):
         result = runner.invoke(args=["bill-shared-services", "--period", month_text(month)])
