@@ -135,13 +135,13 @@ def cancel_pool(service_pool_id: int):
 
 @bp.put("/shared-services/<int:service_pool_id>/participation")
 @roles_required(Role.MEMBER)
-@operation("Join (or, before the start, change my units); after the start, from the next period", tags=TAGS,
-           body=JoinInSchema, response=ParticipationHistorySchema, errors=(403, 409))
+@operation("Join (201), or before the start change my units (200); after the start, join from the next period",
+           tags=TAGS, body=JoinInSchema, response=ParticipationHistorySchema, errors=(403, 409))
 def join(service_pool_id: int):
     user = acting_user()
     data = _body_unless_not_visible(user, service_pool_id, JoinInSchema())
-    participation = services.join(user, service_pool_id, data["units"], data["member_id"])
-    return ParticipationHistorySchema().dump(participation)
+    joined = services.join(user, service_pool_id, data["units"], data["member_id"])
+    return ParticipationHistorySchema().dump(joined.participation), 201 if joined.action == "join" else 200
 
 
 @bp.delete("/shared-services/<int:service_pool_id>/participation")

@@ -325,8 +325,16 @@ def _validate_units(pool: ServicePool, units) -> int:
     return units
 
 
+@dataclass(frozen=True)
+class Joined:
+    """What a join did: "join", "change" (units, before the start) or None (nothing to change)."""
+
+    participation: Participation
+    action: Optional[str]
+
+
 def join(actor: User, pool_id: int, units: Optional[int] = None, member_id: Optional[int] = None,
-         today: Optional[date] = None) -> Participation:
+         today: Optional[date] = None) -> Joined:
     """Joins (or, before the start, changes the units of) a member's participation.
 
     Before the start a member takes part from period 1; once the pool is active it joins
@@ -352,18 +360,18 @@ def join(actor: User, pool_id: int, units: Optional[int] = None, member_id: Opti
         db.session.flush()
         _record(participation, actor, "join", None)
         db.session.flush()
-        return participation
+        return Joined(participation, "join")
     old = (existing.units, existing.joined_from, existing.left_after)
     taking_part = not existing.withdrawn and (existing.left_after is None or existing.left_after >= joined_from)
     if pool.status is ServicePoolStatus.ACTIVE and taking_part:
         raise Conflict(f"{member.name} already takes part; units are fixed once the pool has started.")
     if taking_part and existing.units == units:
-        return existing
+        return Joined(existing, None)
     action = "change" if taking_part else "join"
     existing.units, existing.joined_from, existing.left_after = units, joined_from, None
     _record(existing, actor, action, old)
     db.session.flush()
-    return existing
+    return Joined(existing, action)
 
 
 def earliest_leave(pool: ServicePool, participation: Participation, today: date) -> int:

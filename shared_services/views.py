@@ -135,7 +135,7 @@ def join(service_pool_id: int):
     _member_choices(pool, form)
     if form.validate():
         try:
-            participation = services.join(current_user, pool.id, form.units.data, form.member_id.data)
+            participation = services.join(current_user, pool.id, form.units.data, form.member_id.data).participation
         except DomainError as error:
             form_errors(form, error)
             return _render_pool(services.pool_for(current_user, service_pool_id), join_form=form,

@@ -23,9 +23,12 @@ def test_create_open_join_and_list_participants(client, world, offer, members):
     for (member, user), units in zip(members, (1, 2, 3)):
         response = client.put(f"/api/v1/shared-services/{pool_id}/participation", headers=api_token(user),
                               json={"units": units})
-        assert response.status_code == 200, response.json
+        assert response.status_code == 201, response.json
         assert response.json["joined_from"] == 1 and response.json["history"][0]["action"] == "join"
 
+    changed = client.put(f"/api/v1/shared-services/{pool_id}/participation", headers=api_token(world.member_user),
+                         json={"units": 1})
+    assert changed.status_code == 200 and len(changed.json["history"]) == 1  # no change, nothing recorded
     mine = client.get(f"/api/v1/shared-services/{pool_id}", headers=api_token(world.member_user)).json["mine"]
     assert mine[0]["this_period"] == {"period": 1, "label": mine[0]["this_period"]["label"], "share_pence": 10_000}
     participants = client.get(f"/api/v1/shared-services/{pool_id}/participants?per_page=2", headers=secretary).json

@@ -39,8 +39,8 @@ def test_members_join_until_the_start_and_a_second_join_changes_their_units(worl
     with pytest.raises(ValidationFailed) as error:
         services.join(user, pool.id, None)
     assert "units" in error.value.fields
-    first = services.join(user, pool.id, 8)
-    again = services.join(user, pool.id, 12)
+    first = services.join(user, pool.id, 8).participation
+    again = services.join(user, pool.id, 12).participation
     db.session.commit()
     assert first.id == again.id and again.units == 12 and again.joined_from == 1
     assert [(c.action, c.old_units, c.new_units) for c in again.changes] == [("join", None, 8), ("change", 8, 12)]
@@ -54,7 +54,7 @@ def test_leaving_before_the_start_withdraws_and_joining_again_rejoins(world, poo
     assert withdrawn.withdrawn and not withdrawn.covers(1)
     with pytest.raises(NotFound):
         services.leave(user, pool.id)
-    rejoined = services.join(user, pool.id)
+    rejoined = services.join(user, pool.id).participation
     assert rejoined.covers(1) and [c.action for c in rejoined.changes] == ["join", "leave", "join"]
 
 
@@ -108,7 +108,7 @@ def test_after_the_start_members_join_from_the_next_period_and_leave_with_notice
     assert pool.status is ServicePoolStatus.ACTIVE
     in_period_2 = periods.period_start(pool.start_date, 1, 2) + timedelta(days=9)
 
-    late = services.join(third_user, pool.id, today=in_period_2)
+    late = services.join(third_user, pool.id, today=in_period_2).participation
     assert late.joined_from == 3
     with pytest.raises(Conflict):
         services.join(first_user, pool.id, today=in_period_2)
