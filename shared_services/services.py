@@ -6,7 +6,7 @@ period is billed once: a BilledPeriod row, unique per (pool, period), is written
 same transaction as the period's invoices.
 """
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timezone
 from decimal import Decimal
 from typing import Optional
 
@@ -21,6 +21,7 @@ from marketplace import outbox
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db, utcnow
 from marketplace.models import Consortium, Member, Network, Organisation, User
+from marketplace.templating import UK
 from shared_services import periods
 from shared_services.models import (
     AllocationKey,
@@ -96,6 +97,13 @@ def joining_members(user: User, pool: ServicePool) -> list[Member]:
     return list(db.session.scalars(select(Member).join(Network).where(
         Member.id.in_(user.member_ids), Member.active, Network.consortium_id.in_(pool.consortium_ids))
         .order_by(Member.id)))
+
+
+def _moment(today: Optional[date]) -> datetime:
+    """When a change happens: now, or midday (UK) of the day a caller says it happens (the demo's past year)."""
+    if today is None or today == uk_today():
+        return utcnow()
+    return datetime.combine(today, time(12), UK).astimezone(timezone.utc)
 
 
 # Creating, opening, cancelling
@@ -188,7 +196,7 @@ def open_pool(actor: User, pool: ServicePool, today: Optional[date] = None) -> S
     if not pool.offer.active:
         raise Conflict("The offer has been withdrawn by its supplier.")
     pool.status = ServicePoolStatus.OPEN
-    pool.opened_at = utcnow()
+    pool.opened_at = _moment(today)
     db.session.flush()
     return pool
 
@@ -209,10 +217,10 @@ def cancel_pool(actor: User, pool: ServicePool, reason: str) -> ServicePool:
     return pool
 
 
-def _cancel(pool: ServicePool, reason: str) -> None:
+def _cancel(pool: ServicePool, reason: str, today: Optional[date] = None) -> None:
     pool.status = ServicePoolStatus.CANCELLED
     pool.cancel_reason = reason
-    pool.cancelled_at = utcnow()
+    pool.cancelled_at = _moment(today)
     db.session.flush()
     for participation in participations(pool):
         if not participation.withdrawn:
@@ -309,10 +317,10 @@ def _acting_member(actor: User, pool: ServicePool, member_id: Optional[int]) -> 
     raise ValidationFailed.field("member_id", "You act for no member of this pool's consortia.")
 
 
-def _record(participation: Participation, actor: User, action: str, old: Optional[tuple]) -> None:
+def _record(participation: Participation, actor: User, action: str, old: Optional[tuple], today: date) -> None:
     old_units, old_from, old_left = old if old else (None, None, None)
     db.session.add(ParticipationChange(
-        participation=participation, action=action, changed_by_id=actor.id, changed_at=utcnow(),
+        participation=participation, action=action, changed_by_id=actor.id, changed_at=_moment(today),
         old_units=old_units, new_units=participation.units, old_joined_from=old_from,
         new_joined_from=participation.joined_from, old_left_after=old_left, new_left_after=participation.left_after))
 
@@ -358,7 +366,7 @@ def join(actor: User, pool_id: int, units: Optional[int] = None, member_id: Opti
         participation = Participation(pool=pool, member=member, units=units, joined_from=joined_from)
         db.session.add(participation)
         db.session.flush()
-        _record(participation, actor, "join", None)
+        _record(participation, actor, "join", None, today)
         db.session.flush()
         return Joined(participation, "join")
     old = (existing.units, existing.joined_from, existing.left_after)
@@ -369,7 +377,7 @@ def join(actor: User, pool_id: int, units: Optional[int] = None, member_id: Opti
         return Joined(existing, None)
     action = "change" if taking_part else "join"
     existing.units, existing.joined_from, existing.left_after = units, joined_from, None
-    _record(existing, actor, action, old)
+    _record(existing, actor, action, old, today)
     db.session.flush()
     return Joined(existing, action)
 
@@ -411,7 +419,7 @@ def leave(actor: User, pool_id: int, member_id: Optional[int] = None, after_peri
         raise Conflict(f"{member.name} already leaves after period {participation.left_after}.")
     old = (participation.units, participation.joined_from, participation.left_after)
     participation.left_after = chosen
-    _record(participation, actor, "leave", old)
+    _record(participation, actor, "leave", old, today)
     db.session.flush()
     return participation
 
@@ -492,10 +500,10 @@ def start_pool(pool_id: int, today: Optional[date] = None) -> Optional[ServicePo
     joined = sum(1 for p in participations(pool) if p.covers(1))
     if joined < pool.minimum_participants:
         _cancel(pool, f"Only {joined} member{'s' if joined != 1 else ''} joined by the start on "
-                      f"{pool.start_date:%-d %b %Y}; the pool needed {pool.minimum_participants}.")
+                      f"{pool.start_date:%-d %b %Y}; the pool needed {pool.minimum_participants}.", today)
     else:
         pool.status = ServicePoolStatus.ACTIVE
-        pool.started_at = utcnow()
+        pool.started_at = _moment(today)
         db.session.flush()
     return pool
 
@@ -558,7 +566,7 @@ def bill_period(actor: Optional[User], pool_id: int, period: int, today: Optiona
             weight=share.weight, share_pence=share.pence, list_unit_price=offer.list_price))
     if period == pool.term_periods or not shares:
         pool.status = ServicePoolStatus.ENDED
-        pool.ended_at = utcnow()
+        pool.ended_at = _moment(today)
     db.session.flush()
     return billed
 

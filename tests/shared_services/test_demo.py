@@ -25,6 +25,8 @@ def test_demo_pools_have_a_year_of_exact_billed_periods_and_seeding_twice_change
     assert retainer.status is advice.status is ServicePoolStatus.ACTIVE
     assert advice.is_national and retainer.consortia[0].code == "TAY"
     assert pools["Managed IT support"].status is ServicePoolStatus.OPEN
+    first_change = db.session.scalar(select(func.min(ParticipationChange.changed_at)))
+    assert first_change.date() < retainer.start_date  # the history reads as the year it tells of
     for pool in (retainer, advice):
         billed = db.session.scalars(select(BilledPeriod).where(BilledPeriod.service_pool_id == pool.id)).all()
         assert len(billed) >= 12
