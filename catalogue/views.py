@@ -21,7 +21,7 @@ from marketplace.views import form_errors
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
 
 PER_PAGE = 25
-CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 
 
 # Everyone signed in
@@ -39,7 +39,7 @@ def browse():
     if request.args and not form.validate():
         status = 422
     category = services.category_by_slug(form.category.data) if form.category.data else None
-    supplier_id = int(form.supplier.data) if (form.supplier.data or "").isdigit() else None
+    supplier_id = int(form.supplier.data) if form.supplier.data and not form.supplier.errors else None
     query = services.search_offers(
         current_user, category=category, supplier_id=supplier_id,
         q=form.q.data if not form.q.errors else None, buy_social=True if form.buy_social.data else None,

@@ -25,7 +25,7 @@ def _role_spec(spec: str) -> tuple[Role, int | None]:
         if scope:
             raise click.ClickException(f"The admin role takes no ID: '{spec}'.")
         return role, None
-    if not scope.strip().isdigit():
+    if not (scope.strip().isascii() and scope.strip().isdigit()):
         raise click.ClickException(f"The {role.value} role needs a numeric ID, e.g. {role.value}:1 (got '{spec}').")
     return role, int(scope)
 

@@ -15,7 +15,7 @@ from orders.csv_export import csv_response
 
 bp = Blueprint("portal", __name__)
 
-CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 PURCHASE_ORDER_ENDPOINT = "orders.purchase_order"
 
 

@@ -393,13 +393,18 @@ def pledged_pool_ids(member_ids: set[int], pool_ids: list[int]) -> set[int]:
         Pledge.member_id.in_(member_ids), Pledge.pool_id.in_(pool_ids), Pledge.quantity > 0)))
 
 
+def _id_like(text: str) -> bool:
+    """ASCII digits that fit an id: "²" passes isdigit() but not int(), and 20 digits overflow the column."""
+    return text.isascii() and text.isdigit() and len(text) <= 9
+
+
 def filter_pools(query: Select, status: Optional[PoolStatus] = None, category: Optional[str] = None,
                  sort: str = "deadline") -> Select:
     if status is not None:
         query = query.where(Pool.status == status)
     if category:
         query = query.join(Offer, Pool.offer_id == Offer.id).join(Category, Offer.category_id == Category.id).where(
-            or_(Category.slug == category, Category.id == (int(category) if category.isdigit() else -1)))
+            or_(Category.slug == category, Category.id == (int(category) if _id_like(category) else -1)))
     order = {"deadline": (Pool.deadline, Pool.id), "newest": (Pool.created_at.desc(), Pool.id.desc())}
     return query.options(selectinload(Pool.consortia)).order_by(*order.get(sort, order["deadline"]))
 

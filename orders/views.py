@@ -265,7 +265,7 @@ def record_delivery(order_id: int):
     delivered, errors = {}, {}
     for allocation in order.allocations:
         raw = request.form.get(f"delivered-{allocation.member_id}", "").strip()
-        if raw.isdigit():
+        if raw.isascii() and raw.isdigit():
             delivered[allocation.member_id] = int(raw)
         elif raw:
             errors[allocation.member_id] = "Enter a whole number of units."

@@ -64,6 +64,7 @@ def test_a_bad_role_spec_gives_a_clear_error_and_creates_nothing(runner, world):
         ("boss", "Unknown role 'boss': use admin, member:ID, secretary:CONSORTIUM_ID or supplier:ID."),
         ("member", "The member role needs a numeric ID, e.g. member:1 (got 'member')."),
         ("member:abc", "The member role needs a numeric ID, e.g. member:1 (got 'member:abc')."),
+        ("member:²", "The member role needs a numeric ID, e.g. member:1 (got 'member:²')."),
         ("admin:3", "The admin role takes no ID: 'admin:3'."),
         ("member:999999", "Cannot grant 'member:999999': there is no member 999999."),
         ("secretary:999999", "Cannot grant 'secretary:999999': there is no consortium 999999."),
