@@ -102,6 +102,7 @@ def _forget_previous_requests_user() -> None:
     """Tests hold one app context across requests; each request must still find its own user."""
     g.pop("_login_user", None)
     g.pop("api_user", None)
+    g.pop("csrf_token", None)
 
 
 def _empty_tables() -> None:
