@@ -155,3 +155,24 @@ def test_failure_counts_are_shared_by_every_app_through_redis(database_url):
     for client in (first, second, first):
         assert client.post("/sign-in", data=attempt).status_code == 422
     assert second.post("/sign-in", data=attempt).status_code == 429
+
+
+@pytest.mark.app_config({"SIGN_IN_LIMIT_PER_ADDRESS": "2 per 15 minutes"})
+def test_a_client_cannot_dodge_the_address_limit_with_a_forwarded_header(client, world):
+    for n in range(2):
+        client.post("/sign-in", data={"email": f"guess{n}@example.org", "password": "guess"},
+                    headers={"X-Forwarded-For": f"198.51.100.{n}"})
+    assert sign_in(client, world.member_user).status_code == 429
+
+
+@pytest.mark.app_config({"SIGN_IN_LIMIT_PER_ADDRESS": "2 per 15 minutes", "TRUSTED_PROXIES": 1})
+def test_behind_a_trusted_proxy_each_client_address_counts_on_its_own(client, world):
+    """One load balancer in front: its X-Forwarded-For names the client, so one client cannot lock out all."""
+    attacker = {"X-Forwarded-For": "198.51.100.7"}
+    for n in range(2):
+        client.post("/sign-in", data={"email": f"guess{n}@example.org", "password": "guess"}, headers=attacker)
+    assert client.post("/sign-in", data={"email": world.member_user.email, "password": "guess"},
+                       headers=attacker).status_code == 429
+    neighbour = client.post("/sign-in", data={"email": world.member_user.email, "password": PASSWORD},
+                            headers={"X-Forwarded-For": "203.0.113.9"})
+    assert neighbour.status_code == 302
