@@ -196,6 +196,15 @@ def _check_pledgeable(pool: Pool, now: datetime) -> None:
         raise Conflict("The deadline has passed; this pool takes no more pledges.")
 
 
+def check_pledgeable(pool: Pool) -> None:
+    """409 unless the pool takes pledges now: open, and before its deadline."""
+    _check_pledgeable(pool, utcnow())
+
+
+def is_pledgeable(pool: Pool) -> bool:
+    return pool.status is PoolStatus.OPEN and utcnow() < pool.deadline
+
+
 def validate_quantities(quantity, flexible_extra) -> tuple[int, int]:
     errors: dict[str, list[str]] = {}
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
@@ -365,7 +374,7 @@ def summarise(pool: Pool, now: Optional[datetime] = None) -> PoolSummary:
     return PoolSummary(
         pool=pool, total_quantity=total, member_count=pool.member_count, unit_price=price,
         list_price=pool.offer.list_price, tier=pricing.tier_reached(tiers, total),
-        next_tier=pricing.next_tier(tiers, total), saving_pence=saved, saving_percent=percent,
+        next_tier=pricing.next_tier(tiers, total, pool.offer.list_price), saving_pence=saved, saving_percent=percent,
         time_left=max(pool.deadline - (now or utcnow()), timedelta(0)),
     )
 
