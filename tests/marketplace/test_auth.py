@@ -124,6 +124,20 @@ def test_secret_key_is_made_once_and_kept_in_the_instance_folder(monkeypatch, tm
     assert settings.from_environment(str(tmp_path))["SECRET_KEY"] == "from-the-environment"
 
 
+def test_workers_starting_together_share_one_secret_key(monkeypatch, tmp_path):
+    """Each worker of a fresh instance sees no key yet; the first one written is kept by all."""
+    from pathlib import Path
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setattr(Path, "exists", lambda self: False)
+    keys = {settings.from_environment(str(tmp_path))["SECRET_KEY"] for _ in range(3)}
+    assert len(keys) == 1
+    key_file = tmp_path / "secret_key"
+    assert key_file.read_text() == keys.pop()
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]
+
+
 def test_database_url_defaults_to_sqlite_in_instance_and_accepts_postgres_urls(monkeypatch, tmp_path):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     assert settings.from_environment(str(tmp_path))["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/marketplace.db"
