@@ -92,6 +92,13 @@ def test_repeated_failures_for_an_account_are_throttled(client, world):
     assert other_account.status_code == 302
 
 
+def test_spelling_the_email_differently_does_not_dodge_the_account_limit(client, world):
+    for email in ["ADMIN@example.org", " admin@example.org", "Admin@Example.Org", "admin@EXAMPLE.org ",
+                  "admin@example.org"]:
+        client.post("/sign-in", data={"email": email, "password": "guess"})
+    assert sign_in(client, world.admin).status_code == 429
+
+
 def test_successful_sign_ins_do_not_count_towards_the_limit(client, world):
     for _ in range(8):
         assert sign_in(client, world.member_user).status_code == 302
