@@ -141,3 +141,18 @@ def test_create_token_refuses_a_deactivated_user_and_a_bad_name(runner, world):
         result = runner.invoke(args=["create-token", world.admin.email, "--name", name])
         assert result.exit_code == 1 and "1 to 100 characters" in result.output
     assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 0
+
+
+def test_demo_leaves_a_database_with_real_data_alone(runner):
+    from tests import factories
+
+    factories.network(factories.consortium("Fife", "FIF"))
+    factories.user("real@example.org", (Role.ADMIN, None))
+    db.session.commit()
+    counts = row_counts()
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "the demo loads only into an empty one" in result.output
+    db.session.expire_all()
+    assert row_counts() == counts
+    assert db.session.scalar(select(Consortium).where(Consortium.code == "TAY")) is None
