@@ -135,3 +135,23 @@ def test_a_draft_pool_refuses_even_a_preview(client, world, offer):
                                                               "action": "preview"})
     assert response.status_code == 409
     assert "This pool is draft; pledges are taken only while it is open." in response.get_data(as_text=True)
+
+
+def test_a_closed_pool_keeps_the_prices_it_closed_with_when_the_offer_changes(client, world, offer):
+    from catalogue import services as catalogue_services
+    from orders import closing
+
+    pool = make_pool(world.secretary, offer, [world.consortium])
+    services.pledge(world.member_user, pool.id, 12, member_id=world.member.id)
+    closing.close_pool(world.secretary, pool.id)
+    db.session.commit()
+    catalogue_services.update_offer(world.supplier_user, offer, {
+        "list_price": "40.00", "tiers": [{"min_quantity": 5, "unit_price": "30.00"}]})
+    db.session.commit()
+    sign_in(client, world.member_user)
+    page = client.get(f"/pools/{pool.id}").get_data(as_text=True)
+    assert figure(page, "Unit price now") == "£22.00"
+    assert figure(page, "List price") == "£25.00"
+    assert figure(page, "Saving against list price") == "12.0% (£36.00 on the pool's units)"
+    shown = client.get(f"/api/v1/pools/{pool.id}", headers=api_token(world.member_user)).json
+    assert (shown["unit_price"], shown["list_price"], shown["saving_pence"]) == ("22.0000", "25.0000", 3600)
