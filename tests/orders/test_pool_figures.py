@@ -3,9 +3,10 @@ import re
 from datetime import timedelta
 from decimal import Decimal
 
+from catalogue import services as catalogue_services
 from catalogue.models import Category, Offer, PriceTier, VatRate
 from marketplace.extensions import db, utcnow
-from orders import services
+from orders import closing, services
 from tests import factories
 from tests.factories import api_token, sign_in
 from tests.orders.conftest import make_offer, make_pool
@@ -138,9 +139,6 @@ def test_a_draft_pool_refuses_even_a_preview(client, world, offer):
 
 
 def test_a_closed_pool_keeps_the_prices_it_closed_with_when_the_offer_changes(client, world, offer):
-    from catalogue import services as catalogue_services
-    from orders import closing
-
     pool = make_pool(world.secretary, offer, [world.consortium])
     services.pledge(world.member_user, pool.id, 12, member_id=world.member.id)
     closing.close_pool(world.secretary, pool.id)

@@ -5,6 +5,7 @@ import pytest
 
 from catalogue import services as catalogue_services
 from marketplace.extensions import db, utcnow
+from orders import services
 from orders.models import Pool, PoolStatus
 from tests.factories import api_token, sign_in
 from tests.orders.conftest import make_pool
@@ -13,8 +14,6 @@ from tests.orders.conftest import make_pool
 def pool_in(state: str, world, offer) -> Pool:
     pool = make_pool(world.secretary, offer, [world.consortium], open_=state != "draft")
     if state == "cancelled":
-        from orders import services
-
         services.cancel_pool(world.secretary, pool, "Budget frozen")
         db.session.commit()
     return pool
