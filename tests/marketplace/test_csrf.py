@@ -6,7 +6,7 @@ import pytest
 from marketplace.api import PREFIX
 from marketplace.extensions import db
 from marketplace.models import ApiToken
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, api_token
 
 CSRF_FREE = {"stripe_webhooks.stripe_webhook"}
 
@@ -63,7 +63,5 @@ def test_a_form_posted_with_its_token_works(client, world):
 
 @pytest.mark.app_config({"WTF_CSRF_ENABLED": True})
 def test_the_api_takes_a_bearer_token_instead(client, world):
-    from tests.factories import api_token
-
     response = client.post(f"{PREFIX}/offers", headers=api_token(world.supplier_user), json={})
     assert response.status_code == 422
