@@ -87,11 +87,38 @@ def gunicorn(database_url: str, workers: int = 2) -> Iterator[tuple[str, int]]:
             if process.poll() is not None:
                 raise RuntimeError(process.stderr.read().decode())
             time.sleep(0.1)
-        time.sleep(0.5)
+        _wait_until_workers_answer("127.0.0.1", port, workers)
         yield "127.0.0.1", port
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def _wait_until_workers_answer(host: str, port: int, workers: int, timeout: float = 120) -> None:
+    """gunicorn's master accepts connections before its workers have loaded the app; measuring then
+    would charge their start-up to whichever endpoint goes first. Wait until a burst of requests
+    (enough to reach every worker) is answered quickly."""
+    deadline = time.monotonic() + timeout
+    burst = Request("GET", "/api/v1/ready-check", "")
+
+    async def answered() -> bool:
+        async def one() -> bool:
+            try:
+                reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 2)
+                writer.write(burst.encode(host, port))
+                await writer.drain()
+                response = await asyncio.wait_for(reader.read(), 2)
+                writer.close()
+                return response.startswith(b"HTTP/1.1 404")
+            except (OSError, asyncio.TimeoutError):
+                return False
+
+        return all(await asyncio.gather(*(one() for _ in range(workers * 4))))
+
+    while not asyncio.run(answered()):
+        if time.monotonic() > deadline:
+            raise RuntimeError("gunicorn's workers did not start answering")
+        time.sleep(0.2)
 
 
 @dataclass
