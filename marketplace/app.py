@@ -163,7 +163,10 @@ def _register_error_handlers(app: Flask) -> None:
 
 @click.command("demo")
 def demo_command():
-    """Load the demo consortia, members, suppliers and accounts (password demo-password)."""
+    """Load the demo consortia, members, suppliers and accounts (password demo-password) into an empty database."""
+    if not demo.may_load():
+        click.echo("The database already holds other data; the demo loads only into an empty one. Nothing changed.")
+        return
     demo.seed()
     catalogue.demo.seed()
     orders.demo.seed()

@@ -5,12 +5,25 @@ from pathlib import Path
 
 
 def _instance_secret_key(instance_path: str) -> str:
-    """A random key made once and kept in instance/, so sessions survive restarts."""
+    """A random key made once and kept in instance/, so sessions survive restarts.
+
+    Workers starting together on a fresh instance must all end up with the same key: each
+    writes a candidate to its own file (readable by the owner only) and links it into place,
+    which succeeds for one of them; the others read the winner's key.
+    """
     path = Path(instance_path) / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        candidate = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "w") as file:
+                file.write(secrets.token_hex(32))
+            os.link(candidate, path)
+        except FileExistsError:
+            pass
+        finally:
+            candidate.unlink()
     return path.read_text().strip()
 
 
