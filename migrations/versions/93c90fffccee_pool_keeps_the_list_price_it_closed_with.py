@@ -5,7 +5,7 @@ offer's list price must not alter that. Pools closed before this revision take t
 price their purchase orders recorded, or the offer's.
 
 Revision ID: 93c90fffccee
-Revises: 40f10f37d819
+Revises: fd7851ba61e1
 Create Date: 2026-12-01 08:43:55.840334
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '93c90fffccee'
-down_revision = '40f10f37d819'
+down_revision = 'fd7851ba61e1'
 branch_labels = None
 depends_on = None
 
