@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 import billing.api
+import billing.cli
 import billing.demo
 import billing.navigation
 import billing.views
@@ -24,7 +25,18 @@ import orders.portal
 import orders.portal_api
 import orders.portal_navigation
 import orders.views
-from marketplace import admin_views, api, benchmark, cli, demo, navigation, outbox_views, settings, views
+from marketplace import (
+    admin_views,
+    api,
+    benchmark,
+    cli,
+    demo,
+    navigation,
+    notification_views,
+    outbox_views,
+    settings,
+    views,
+)
 from marketplace.errors import Conflict, DomainError
 from marketplace.extensions import csrf, db, limiter, login_manager, migrate
 from marketplace.models import User
@@ -69,9 +81,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.after_request(_commit_unit_of_work)
     app.after_request(_security_headers)
 
-    for blueprint in (views.bp, admin_views.bp, outbox_views.bp, api.api, cli.bp, catalogue.views.bp, catalogue.api.bp,
-                      orders.views.bp, orders.api.bp, orders.cli.bp, orders.portal.bp, orders.portal_api.bp, billing.views.bp,
-                      billing.api.bp, billing.webhooks.bp):
+    for blueprint in (views.bp, notification_views.bp, admin_views.bp, outbox_views.bp, api.api, cli.bp,
+                      catalogue.views.bp, catalogue.api.bp, orders.views.bp, orders.api.bp, orders.cli.bp,
+                      orders.portal.bp, orders.portal_api.bp, billing.views.bp, billing.api.bp, billing.webhooks.bp,
+                      billing.cli.bp):
         app.register_blueprint(blueprint)
     if app.config["BENCHMARK_BASELINE"]:
         app.register_blueprint(benchmark.bp)

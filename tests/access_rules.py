@@ -30,6 +30,7 @@ from orders.models import PurchaseOrder
 from orders import services as orders_services
 from marketplace.extensions import db, utcnow
 from marketplace.models import OutboxMessage, User
+from marketplace.notifications import unsubscribe_token
 from tests import factories
 from tests.factories import World
 
@@ -359,4 +360,17 @@ RULES |= {
     # reminders of what is due: the invoice's consortium's secretary
     "billing.send_reminder": own("secretary"),
     "billing_api.send_reminder": own("secretary"),
+}
+
+
+def _unsubscribe_tokens(ctx: Context) -> tuple[str, str]:
+    """Signed links of two users: the link is the authority, so anyone holding one may open it."""
+    return (unsubscribe_token(ctx.world.member_user, "pool_opened"),
+            unsubscribe_token(ctx.world.supplier_user, "purchase_order_sent"))
+
+
+RULES |= {
+    # choosing emails: every signed-in user their own; an email's unsubscribe link works signed out
+    "notifications.preferences": everyone(),
+    "notifications.unsubscribe": everyone(stranger=OK, args={"token": _unsubscribe_tokens}),
 }
