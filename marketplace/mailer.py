@@ -16,7 +16,7 @@ import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, parseaddr
 from typing import Optional
 
 from flask import current_app
@@ -43,14 +43,17 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def email_message(message: OutboxMessage, sender: str) -> EmailMessage:
-    """Plain text with an HTML alternative; one-click unsubscribe headers (RFC 8058) when it has a link."""
+    """Plain text with an HTML alternative; one-click unsubscribe headers (RFC 8058) when it has a link.
+
+    The Message-ID comes from the message's row, so a message sent again after a crash keeps it.
+    """
     email = EmailMessage()
     email["From"] = sender
     email["To"] = message.to_email
     email["Subject"] = message.subject
     email["Date"] = formatdate(message.created_at.timestamp(), localtime=False)
-    domain = sender.rpartition("@")[2].strip("> ") or None
-    email["Message-ID"] = make_msgid(f"outbox.{message.id}", domain=domain)
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    email["Message-ID"] = f"<outbox.{message.id}.{int(message.created_at.timestamp())}@{domain}>"
     if message.unsubscribe_url:
         email["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
         email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
