@@ -14,6 +14,7 @@ from sqlalchemy import select
 from marketplace import mailer
 from marketplace.extensions import db, utcnow
 from marketplace.models import OutboxMessage
+from tests.factories import sign_in
 
 SMTP_CONFIG = {"SMTP_HOST": "smtp.example.org", "SMTP_PORT": 587, "SMTP_USERNAME": "mailer",
                "SMTP_PASSWORD": "secret", "SMTP_STARTTLS": True, "SMTP_SSL": False,
@@ -264,3 +265,18 @@ def test_a_real_smtp_conversation_over_loopback(app, world, loopback_server):
     assert email["To"] == "m0@example.org"
     assert email.get_body(("html",)).get_content().strip() == "<p>HTML 0</p>"
     assert email["List-Unsubscribe"] == "<https://marketplace.example.org/unsubscribe/xyz>"
+
+
+@with_smtp
+def test_admins_see_which_messages_are_retrying_or_given_up(client, world, smtp):
+    retrying, given_up = add(2)
+    given_up.attempts = 2
+    db.session.commit()
+    smtp.failures = [smtplib.SMTPRecipientsRefused({}), smtplib.SMTPRecipientsRefused({})]
+    mailer.send_pending()
+    sign_in(client, world.admin)
+    page = client.get("/admin/outbox").get_data(as_text=True)
+    assert "retrying" in page and "failed" in page
+    detail = client.get(f"/admin/outbox/{retrying.id}").get_data(as_text=True)
+    assert "not sent; next try" in detail and "SMTPRecipientsRefused" in detail
+    assert "given up" in client.get(f"/admin/outbox/{given_up.id}").get_data(as_text=True)
