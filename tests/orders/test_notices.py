@@ -10,6 +10,7 @@ from marketplace.models import OutboxMessage, Role
 from orders import closing, notices, purchase_orders
 from orders import services as pools
 from tests import factories
+from tests.factories import sign_in
 from tests.orders.conftest import make_offer, make_pool
 
 
@@ -210,3 +211,11 @@ def test_the_tier_check_on_the_pledge_path_is_a_comparison(world, pool):
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
     assert statements == []
+
+
+def test_opening_through_the_page_commits_the_messages_with_the_pool(client, world, offer):
+    pool = make_pool(world.secretary, offer, [world.consortium], open_=False)
+    sign_in(client, world.secretary)
+    assert client.post(f"/pools/{pool.id}/open").status_code == 302
+    db.session.expire_all()
+    assert recipients("pool_opened") == ["member@example.org"]
