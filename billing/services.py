@@ -190,7 +190,8 @@ def issue_invoices(actor: Optional[User], order_id: int, today: Optional[date] =
         for invoice_id, analysis in zip(ids, vat_of) for v in analysis])
     _mark_pool_invoiced(pool)
     db.session.flush()
-    invoices = list(db.session.scalars(select(Invoice).where(Invoice.purchase_order_id == order.id).order_by(Invoice.id)))
+    invoices = list(db.session.scalars(
+        select(Invoice).where(Invoice.purchase_order_id == order.id).order_by(Invoice.id)))
     notices.invoices_issued(invoices)
     return invoices
 

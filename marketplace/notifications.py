@@ -43,6 +43,7 @@ KINDS: dict[str, Kind] = {
 
 UNSUBSCRIBE_SALT = "notifications-unsubscribe"
 UNSUBSCRIBE_MAX_AGE = 400 * 24 * 3600  # a year's emails and then some
+NOT_VALID = "This unsubscribe link is not valid. Sign in and choose your emails on your profile."
 
 
 class InvalidLink(DomainError):
@@ -77,10 +78,10 @@ def read_unsubscribe_token(token: str) -> tuple[User, str]:
     except SignatureExpired:
         raise InvalidLink("This link has expired. Sign in and choose your emails on your profile.") from None
     except (BadSignature, ValueError, TypeError):
-        raise InvalidLink("This unsubscribe link is not valid. Sign in and choose your emails on your profile.") from None
+        raise InvalidLink(NOT_VALID) from None
     user = db.session.get(User, user_id) if isinstance(user_id, int) else None
     if user is None or kind not in KINDS:
-        raise InvalidLink("This unsubscribe link is not valid. Sign in and choose your emails on your profile.")
+        raise InvalidLink(NOT_VALID)
     return user, kind
 
 

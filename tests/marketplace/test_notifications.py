@@ -17,15 +17,16 @@ def outbox() -> list[OutboxMessage]:
 
 
 def tell(world, users, key="event:1") -> int:
-    return notifications.notify("pool_opened", users, "Tayside: a pool", "pool_tier_reached_test", {},
+    return notifications.notify("pool_opened", users, "Tayside: a pool", "greeting", {},
                                 world.consortium, key)
 
 
 @pytest.fixture(autouse=True)
 def simple_template(app):
     app.jinja_env.loader = ChoiceLoader([DictLoader({
-        "emails/pool_tier_reached_test.txt": '{% extends "emails/_base.txt" %}{% block body %}Hi {{ recipient.name }}{% endblock %}',
-        "emails/pool_tier_reached_test.html": '{% extends "emails/_base.html" %}{% block body %}<p>Hi {{ recipient.name }}</p>{% endblock %}',
+        "emails/greeting.txt": '{% extends "emails/_base.txt" %}{% block body %}Hi {{ recipient.name }}{% endblock %}',
+        "emails/greeting.html":
+            '{% extends "emails/_base.html" %}{% block body %}<p>Hi {{ recipient.name }}</p>{% endblock %}',
     }), app.jinja_env.loader])
 
 
@@ -69,13 +70,13 @@ def test_a_user_who_switched_the_kind_off_is_skipped(world):
     assert tell(world, [world.member_user, world.supplier_user]) == 1
     db.session.commit()
     assert [m.to_email for m in outbox()] == ["supplier@example.org"]
-    assert notifications.notify("invoice_issued", [world.member_user], "S", "pool_tier_reached_test", {},
+    assert notifications.notify("invoice_issued", [world.member_user], "S", "greeting", {},
                                 world.consortium, "other") == 1
 
 
 def test_an_unknown_kind_is_a_programming_error(world):
     with pytest.raises(ValueError):
-        notifications.notify("newsletter", [world.member_user], "S", "pool_tier_reached_test", {}, None, "k")
+        notifications.notify("newsletter", [world.member_user], "S", "greeting", {}, None, "k")
 
 
 def test_the_unsubscribe_link_works_without_signing_in(client, world):
