@@ -11,7 +11,7 @@ from threading import Barrier
 import pytest
 from sqlalchemy import select
 
-from marketplace import mailer
+from marketplace import mailer, settings
 from marketplace.extensions import db, utcnow
 from marketplace.models import OutboxMessage
 from tests.factories import sign_in
@@ -134,6 +134,30 @@ def test_a_failure_is_retried_later_with_a_growing_wait_then_sent(world, smtp):
     message = reloaded(message)
     assert message.attempts == 3 and message.sent_at is not None and message.last_error is None
     assert len(smtp.sent) == 1
+
+
+SMTP_VARIABLES = ("SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_STARTTLS", "SMTP_SSL",
+                  "MAIL_FROM", "PUBLIC_URL")
+
+
+def test_email_settings_come_from_the_environment(monkeypatch, tmp_path):
+    for name in SMTP_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    config = settings.from_environment(str(tmp_path))
+    assert (config["SMTP_HOST"], config["MAIL_FROM"], config["PUBLIC_URL"]) == (None, None, "http://127.0.0.1:5000")
+    assert (config["SMTP_PORT"], config["SMTP_STARTTLS"], config["SMTP_SSL"]) == (587, True, False)
+
+    monkeypatch.setenv("SMTP_HOST", "smtp.example.org")
+    monkeypatch.setenv("SMTP_SSL", "1")
+    monkeypatch.setenv("PUBLIC_URL", "https://marketplace.example.org/")
+    config = settings.from_environment(str(tmp_path))
+    assert (config["SMTP_PORT"], config["SMTP_STARTTLS"], config["SMTP_SSL"]) == (465, False, True)
+    assert config["PUBLIC_URL"] == "https://marketplace.example.org"
+    monkeypatch.setenv("SMTP_SSL", "0")
+    monkeypatch.setenv("SMTP_STARTTLS", "no")
+    monkeypatch.setenv("SMTP_PORT", "25")
+    config = settings.from_environment(str(tmp_path))
+    assert (config["SMTP_PORT"], config["SMTP_STARTTLS"], config["SMTP_SSL"]) == (25, False, False)
 
 
 def test_the_wait_doubles_up_to_six_hours():

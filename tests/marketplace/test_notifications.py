@@ -199,3 +199,11 @@ def test_recipients_are_the_active_users_of_each_member(world):
     assert {m: [u.email for u in us] for m, us in users.items()} == {
         world.member.id: [world.member_user.email, colleague.email]}
     assert [u.email for u in notifications.supplier_users(world.supplier.id)] == ["supplier@example.org"]
+
+
+def test_links_start_with_the_public_url_also_under_a_path(app, world):
+    app.config["PUBLIC_URL"] = "https://marketplace.example.org/tayside"
+    assert notifications.external_url("notifications.preferences") == (
+        "https://marketplace.example.org/tayside/account/notifications")
+    tell(world, [world.member_user])
+    assert outbox()[0].unsubscribe_url.startswith("https://marketplace.example.org/tayside/unsubscribe/")
