@@ -130,14 +130,21 @@ def member_users(member_ids: Iterable[int]) -> dict[int, list[User]]:
     member_ids = set(member_ids)
     if not member_ids:
         return {}
-    rows = db.session.execute(
-        select(RoleGrant.member_id, User).join(User, RoleGrant.user_id == User.id)
-        .where(RoleGrant.role == Role.MEMBER, RoleGrant.member_id.in_(member_ids), User.active)
-        .order_by(User.id))
     users: dict[int, list[User]] = {}
-    for member_id, user in rows:
-        users.setdefault(member_id, []).append(user)
+    for chunk in _chunks(sorted(member_ids)):
+        rows = db.session.execute(
+            select(RoleGrant.member_id, User).join(User, RoleGrant.user_id == User.id)
+            .where(RoleGrant.role == Role.MEMBER, RoleGrant.member_id.in_(chunk), User.active)
+            .order_by(User.id))
+        for member_id, user in rows:
+            users.setdefault(member_id, []).append(user)
     return users
+
+
+def _chunks(values: list, size: int = 5000) -> Iterable[list]:
+    """Keeps IN lists under SQLite's limit on bound parameters, for events that reach thousands."""
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
 
 
 def supplier_users(supplier_id: int) -> list[User]:
@@ -163,10 +170,11 @@ def notify(kind: str, users: Iterable[User], subject: str, template: str, contex
     users = list({user.id: user for user in users}.values())
     if not users:
         return 0
-    off = set(db.session.scalars(select(NotificationOptOut.user_id).where(
-        NotificationOptOut.kind == kind, NotificationOptOut.user_id.in_([u.id for u in users]))))
+    off = {user_id for chunk in _chunks([u.id for u in users]) for user_id in db.session.scalars(
+        select(NotificationOptOut.user_id).where(NotificationOptOut.kind == kind, NotificationOptOut.user_id.in_(chunk)))}
     keys = {user.id: f"{dedupe_key}:u{user.id}" for user in users if user.id not in off}
-    told = set(db.session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(keys.values()))))
+    told = {key for chunk in _chunks(list(keys.values())) for key in db.session.scalars(
+        select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(chunk)))}
     preferences_url = external_url("notifications.preferences")
     messages = []
     for user in users:

@@ -207,3 +207,8 @@ def test_links_start_with_the_public_url_also_under_a_path(app, world):
         "https://marketplace.example.org/tayside/account/notifications")
     tell(world, [world.member_user])
     assert outbox()[0].unsubscribe_url.startswith("https://marketplace.example.org/tayside/unsubscribe/")
+
+
+def test_long_lists_of_recipients_are_looked_up_in_chunks():
+    assert list(notifications._chunks(list(range(12)), 5)) == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9], [10, 11]]
+    assert list(notifications._chunks([], 5)) == []
