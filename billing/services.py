@@ -12,6 +12,7 @@ from typing import Iterable, Optional
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from billing import notices
 from billing.cost_shares import CostShare, MemberUnits, cost_shares
 from billing.models import (
     CreditNote,
@@ -255,7 +256,10 @@ def issue_invoices(actor: Optional[User], order_id: int, today: Optional[date] =
         for invoice_id, analysis in zip(ids, vat_of) for v in analysis])
     _mark_pool_invoiced(pool)
     db.session.flush()
-    return list(db.session.scalars(select(Invoice).where(Invoice.purchase_order_id == order.id).order_by(Invoice.id)))
+    invoices = list(db.session.scalars(
+        select(Invoice).where(Invoice.purchase_order_id == order.id).order_by(Invoice.id)))
+    notices.invoices_issued(invoices)
+    return invoices
 
 
 def _mark_pool_invoiced(pool: Pool) -> None:

@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import billing.api
+import billing.cli
 import billing.demo
 import billing.navigation
 import billing.views
@@ -34,7 +35,8 @@ import shared_services.cli
 import shared_services.demo
 import shared_services.navigation
 import shared_services.views
-from marketplace import admin_views, api, benchmark, cli, demo, navigation, outbox_views, settings, views
+from marketplace import (admin_views, api, benchmark, cli, demo, navigation, notification_views, outbox_views, settings,
+                         views)
 from marketplace.errors import Conflict, DomainError
 from marketplace.extensions import csrf, db, limiter, login_manager, migrate
 from marketplace.models import User
@@ -84,10 +86,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.after_request(_commit_unit_of_work)
     app.after_request(_security_headers)
 
-    for blueprint in (views.bp, admin_views.bp, outbox_views.bp, api.api, cli.bp, catalogue.views.bp, catalogue.api.bp,
-                      orders.views.bp, orders.api.bp, orders.cli.bp, orders.portal.bp, orders.portal_api.bp, billing.views.bp,
-                      billing.api.bp, billing.webhooks.bp, reports.views.bp, reports.api.bp,
-                      shared_services.views.bp, shared_services.api.bp, shared_services.cli.bp):
+    for blueprint in (views.bp, notification_views.bp, admin_views.bp, outbox_views.bp, api.api, cli.bp,
+                      catalogue.views.bp, catalogue.api.bp, orders.views.bp, orders.api.bp, orders.cli.bp,
+                      orders.portal.bp, orders.portal_api.bp, billing.views.bp, billing.api.bp, billing.webhooks.bp,
+                      billing.cli.bp, reports.views.bp, reports.api.bp, shared_services.views.bp,
+                      shared_services.api.bp, shared_services.cli.bp):
         app.register_blueprint(blueprint)
     if app.config["BENCHMARK_BASELINE"]:
         app.register_blueprint(benchmark.bp)

@@ -1,9 +1,11 @@
-"""Commands for deployments: users and API tokens. All are safe to run again."""
+"""Commands for deployments: users, API tokens and sending the outbox. All are safe to run again."""
+import time
+
 import click
 from email_validator import EmailNotValidError, validate_email
 from flask import Blueprint
 
-from marketplace import services
+from marketplace import mailer, services
 from marketplace.errors import DomainError, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.models import Role, User
@@ -94,3 +96,25 @@ def create_token(email: str, name: str):
     db.session.commit()
     click.echo(f"Token '{name}' for {user.email} (shown once):")
     click.echo(plain)
+
+
+@bp.cli.command("send-outbox")
+@click.option("--watch", is_flag=True, help="Keep running, sending new messages as they arrive.")
+@click.option("--interval", default=30, show_default=True, type=click.IntRange(min=1),
+              help="Seconds between passes with --watch.")
+def send_outbox(watch: bool, interval: int):
+    """Send the outbox's due messages by SMTP; safe to run on several hosts at once.
+
+    Each message is claimed and marked sent in its own transaction, so none is sent twice;
+    a failure is retried later with a growing wait, and given up after OUTBOX_MAX_ATTEMPTS.
+    """
+    while True:
+        try:
+            report = mailer.send_pending()
+        except mailer.NotConfigured as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(f"{report.sent} sent, {report.retrying} to retry, {report.failed} given up."
+                   + (" The mail server did not answer; stopped until the next run." if report.stopped_early else ""))
+        if not watch:
+            return
+        time.sleep(interval)

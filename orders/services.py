@@ -18,6 +18,7 @@ from catalogue.models import Category, Offer
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db, upsert, utcnow
 from marketplace.models import Consortium, Member, Network, User
+from orders import notices
 from orders.models import Pledge, PledgeChange, Pool, PoolPledgeDay, PoolStatus, PoolTier, pool_consortium
 
 MAX_QUANTITY = 10_000_000
@@ -140,6 +141,7 @@ def open_pool(actor: User, pool: Pool) -> Pool:
     pool.status = PoolStatus.OPEN
     pool.opened_at = utcnow()
     db.session.flush()
+    notices.pool_opened(pool)
     return pool
 
 
@@ -157,6 +159,7 @@ def cancel_pool(actor: User, pool: Pool, reason: str) -> Pool:
     pool.cancel_reason = reason
     pool.cancelled_at = utcnow()
     db.session.flush()
+    notices.pool_cancelled(pool)
     return pool
 
 
@@ -295,6 +298,7 @@ def _apply(pool: Pool, pledge_: Pledge, actor: User, quantity: int, flexible_ext
     the loaded objects are brought up to date by hand.
     """
     old_quantity, old_flexible = pledge_.quantity, pledge_.flexible_extra
+    old_total = pool.pledged_quantity
     if pledge_.id is None:
         pledge_.quantity, pledge_.flexible_extra, pledge_.updated_at = quantity, flexible_extra, now
         db.session.flush()
@@ -318,6 +322,7 @@ def _apply(pool: Pool, pledge_: Pledge, actor: User, quantity: int, flexible_ext
     for name, value in (("quantity", quantity), ("flexible_extra", flexible_extra), ("updated_at", now)):
         set_committed_value(pledge_, name, value)
     db.session.expire(pledge_, ["changes"])
+    notices.tier_reached(pool, old_total, totals["pledged_quantity"])
     return PledgeMade(pledge_, old_quantity, old_flexible)
 
 

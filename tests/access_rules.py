@@ -34,6 +34,7 @@ from orders.models import PurchaseOrder
 from orders import services as orders_services
 from marketplace.extensions import db, utcnow
 from marketplace.models import OutboxMessage, User
+from marketplace.notifications import unsubscribe_token
 from tests import factories
 from tests.factories import World
 
@@ -483,4 +484,17 @@ RULES |= {
                                         "no_role": FORBIDDEN}),
     # admins must name the supplier (422); the supplier's own is found from its grant
     "reports_api.supplier_report": Rule({role: FORBIDDEN for role in ROLES} | {"admin": 422, "supplier": OK}),
+}
+
+
+def _unsubscribe_tokens(ctx: Context) -> tuple[str, str]:
+    """Signed links of two users: the link is the authority, so anyone holding one may open it."""
+    return (unsubscribe_token(ctx.world.member_user, "pool_opened"),
+            unsubscribe_token(ctx.world.supplier_user, "purchase_order_sent"))
+
+
+RULES |= {
+    # choosing emails: every signed-in user their own; an email's unsubscribe link works signed out
+    "notifications.preferences": everyone(),
+    "notifications.unsubscribe": everyone(stranger=OK, args={"token": _unsubscribe_tokens}),
 }
