@@ -71,8 +71,11 @@ def api_blueprint(name: str, import_name: str) -> Blueprint:
 
 def operation(summary: str, *, tags: list[str], response: Any = None, body: Any = None,
               query: Any = None, status: int = 200, errors: tuple[int, ...] = (),
-              public: bool = False, content: Optional[dict] = None):
-    """Documents an endpoint for the OpenAPI document; `public` ones need no token."""
+              public: bool = False, content: Optional[dict] = None, also: tuple[int, ...] = ()):
+    """Documents an endpoint for the OpenAPI document; `public` ones need no token.
+
+    `also` lists other success statuses answered with the same body (a PUT that creates: 201).
+    """
 
     def decorator(view):
         view.openapi = {
@@ -85,6 +88,7 @@ def operation(summary: str, *, tags: list[str], response: Any = None, body: Any 
             "errors": errors,
             "public": public,
             "content": content,
+            "also": also,
         }
         if public:
             setattr(view, _PUBLIC, True)
@@ -161,16 +165,25 @@ def _flatten(messages: dict, prefix: str = "") -> dict[str, list[str]]:
 _RULE_ARG = re.compile(r"<(?:(?P<converter>[a-z]+):)?(?P<name>\w+)>")
 
 
+def _decimal_strings(converter, field, **kwargs) -> dict:
+    """Decimals the API writes as strings (unit prices, percentages) are strings in the document too."""
+    if isinstance(field, fields.Decimal) and field.as_string:
+        return {"type": "string", "format": "decimal"}
+    return {}
+
+
 def openapi_document(app: Flask) -> dict:
+    marshmallow_plugin = MarshmallowPlugin()
     spec = APISpec(
         title="Consortia Marketplace API",
         version="1.0.0",
         openapi_version="3.0.3",
-        plugins=[MarshmallowPlugin()],
+        plugins=[marshmallow_plugin],
         info={"description": "Joint purchasing for networks of social enterprises. Money is integer pence "
                              "in fields ending _pence; unit prices are decimal strings."},
         servers=[{"url": "/"}],
     )
+    marshmallow_plugin.converter.add_attribute_function(_decimal_strings)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Error", schema=ErrorSchema)
     paths: dict[str, dict] = {}
@@ -203,7 +216,7 @@ def _operation_spec(rule, meta: dict) -> dict:
         success = {"description": "OK", "content": {"application/json": {"schema": meta["response"]}}}
     else:
         success = {"description": "Done"}
-    responses = {str(status): success}
+    responses = {str(code): success for code in sorted({status, *meta["also"]})}
     error_codes = set(meta["errors"]) | ({401} if not meta["public"] else set())
     if meta["body"] is not None or meta["query"] is not None:
         error_codes |= {400, 422}

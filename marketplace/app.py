@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import billing.api
+import billing.cli
 import billing.demo
 import billing.navigation
 import billing.views
@@ -29,7 +30,13 @@ import reports.api
 import reports.demo
 import reports.navigation
 import reports.views
-from marketplace import admin_views, api, benchmark, cli, demo, navigation, outbox_views, settings, views
+import shared_services.api
+import shared_services.cli
+import shared_services.demo
+import shared_services.navigation
+import shared_services.views
+from marketplace import (admin_views, api, benchmark, cli, demo, navigation, notification_views, outbox_views, settings,
+                         views)
 from marketplace.errors import Conflict, DomainError
 from marketplace.extensions import csrf, db, limiter, login_manager, migrate
 from marketplace.models import User
@@ -73,14 +80,17 @@ def create_app(config: dict | None = None) -> Flask:
     navigation.register(app, orders.navigation.cards, orders.navigation.links)
     navigation.register(app, orders.portal_navigation.cards, orders.portal_navigation.links)
     navigation.register(app, billing.navigation.cards, billing.navigation.links)
+    navigation.register(app, shared_services.navigation.cards, shared_services.navigation.links)
     navigation.register(app, reports.navigation.cards, reports.navigation.links)
     _register_error_handlers(app)
     app.after_request(_commit_unit_of_work)
     app.after_request(_security_headers)
 
-    for blueprint in (views.bp, admin_views.bp, outbox_views.bp, api.api, cli.bp, catalogue.views.bp, catalogue.api.bp,
-                      orders.views.bp, orders.api.bp, orders.cli.bp, orders.portal.bp, orders.portal_api.bp, billing.views.bp,
-                      billing.api.bp, billing.webhooks.bp, reports.views.bp, reports.api.bp):
+    for blueprint in (views.bp, notification_views.bp, admin_views.bp, outbox_views.bp, api.api, cli.bp,
+                      catalogue.views.bp, catalogue.api.bp, orders.views.bp, orders.api.bp, orders.cli.bp,
+                      orders.portal.bp, orders.portal_api.bp, billing.views.bp, billing.api.bp, billing.webhooks.bp,
+                      billing.cli.bp, reports.views.bp, reports.api.bp, shared_services.views.bp,
+                      shared_services.api.bp, shared_services.cli.bp):
         app.register_blueprint(blueprint)
     if app.config["BENCHMARK_BASELINE"]:
         app.register_blueprint(benchmark.bp)
@@ -156,11 +166,15 @@ def _register_error_handlers(app: Flask) -> None:
 
 @click.command("demo")
 def demo_command():
-    """Load the demo consortia, members, suppliers and accounts (password demo-password)."""
+    """Load the demo consortia, members, suppliers and accounts (password demo-password) into an empty database."""
+    if not demo.may_load():
+        click.echo("The database already holds other data; the demo loads only into an empty one. Nothing changed.")
+        return
     demo.seed()
     catalogue.demo.seed()
     orders.demo.seed()
     reports.demo.seed()
     billing.demo.seed()
+    shared_services.demo.seed()
     db.session.commit()
     click.echo("Demo data is in place. Sign in as admin@, secretary@, member@ or supplier@example.org.")

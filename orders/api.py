@@ -152,7 +152,7 @@ def _body_unless_not_visible(user: User, pool_id: int, schema) -> dict:
 @bp.put("/pools/<int:pool_id>/pledge")
 @roles_required(Role.MEMBER)
 @operation("Place or change my pledge while the pool is open", tags=["pledges"], body=PledgeInSchema,
-           response=MyPledgeSchema, errors=(403, 409))
+           response=MyPledgeSchema, errors=(403, 409), also=(201,))
 def put_pledge(pool_id: int):
     user = acting_user()
     data = _body_unless_not_visible(user, pool_id, PledgeInSchema())

@@ -4,7 +4,7 @@ from flask import Blueprint
 
 from marketplace.errors import Conflict
 from marketplace.extensions import db, utcnow
-from orders import closing
+from orders import closing, notices
 
 bp = Blueprint("orders_cli", __name__, cli_group=None)
 
@@ -40,3 +40,17 @@ def close_due_pools():
     click.echo(f"{closed} closed, {cancelled} cancelled, {skipped} already closed by another run.")
     if failed:
         raise click.ClickException(f"{failed} pools failed to close; they stay open for the next run.")
+
+
+@bp.cli.command("send-deadline-reminders")
+def send_deadline_reminders():
+    """Tell members who have not pledged that a pool closes within 48 hours; safe to run often.
+
+    Each pool's reminders carry its dedupe key, so a member hears once however often it runs.
+    """
+    pools = notices.pools_closing_soon(utcnow())
+    written = 0
+    for pool in pools:
+        written += notices.deadline_soon(pool)
+        db.session.commit()
+    click.echo(f"{written} reminders written for {len(pools)} pools closing within 48 hours.")

@@ -4,27 +4,17 @@ Each chart has one series, a title, axis titles and every bar labelled with its 
 it reads the same in black and white; the page shows the same figures in a table beside it.
 Amounts are passed as integer pence and formatted as pounds only for display.
 """
-import re
-
 import pygal
-from pygal.style import Style
 
+from marketplace.charts import GREEN, chart_style, render_svg
 from marketplace.templating import pounds
 from reports.savings import Row
 
-STYLE = Style(background="white", plot_background="white", foreground="#1d2433", foreground_strong="#1d2433",
-              foreground_subtle="#5b6478", colors=("#1f6f5c",), font_family="sans-serif", value_font_size=11,
-              value_label_font_size=11, label_font_size=12, major_label_font_size=12, legend_font_size=13,
-              title_font_size=15)
+STYLE = chart_style((GREEN,), value_font_size=11, value_label_font_size=11, title_font_size=15)
 
 
 def _pounds_label(value) -> str:
     return pounds(int(round(value or 0)))
-
-
-def _svg(chart) -> bytes:
-    """The chart without pygal's script tags: the chart route's own CSP forbids scripts anyway."""
-    return re.sub(rb"<script\b.*?</script>", b"", chart.render(), flags=re.S)
 
 
 def saving_by_month_svg(rows: list[Row]) -> bytes:
@@ -34,7 +24,7 @@ def saving_by_month_svg(rows: list[Row]) -> bytes:
                       value_formatter=_pounds_label, no_data_text="No invoices yet")
     chart.x_labels = [row.label for row in rows]
     chart.add("Saving", [row.figures.saving_pence for row in rows])
-    return _svg(chart)
+    return render_svg(chart)
 
 
 def spend_by_category_svg(rows: list[Row]) -> bytes:
@@ -45,7 +35,7 @@ def spend_by_category_svg(rows: list[Row]) -> bytes:
     top_down = list(reversed(rows))  # pygal draws the first bar at the bottom; the table reads from the top
     chart.x_labels = [row.label for row in top_down]
     chart.add("Spend", [row.figures.spend_pence for row in top_down])
-    return _svg(chart)
+    return render_svg(chart)
 
 
 def supplier_value_by_month_svg(rows: list[Row]) -> bytes:
@@ -55,4 +45,4 @@ def supplier_value_by_month_svg(rows: list[Row]) -> bytes:
                       value_formatter=_pounds_label, no_data_text="No invoices yet")
     chart.x_labels = [row.label for row in rows]
     chart.add("Value", [row.figures.spend_pence for row in rows])
-    return _svg(chart)
+    return render_svg(chart)

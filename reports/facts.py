@@ -12,13 +12,13 @@ order and with those labels:
     spend_pence                                         the invoice's net (ex-VAT), less credit notes' net
     supplier_pence                                      the part of spend that pays the supplier
 
-Today the only source is bulk-buy invoices (`purchase_order_facts`): invoice -> purchase
-order -> offer (category, supplier) with the list price the order snapshotted. A second
-kind of invoice (for example shared-service invoices, which have no purchase order but a
-link row naming the pool's offer, the units and a list unit price snapshot) joins every
-report by adding its own SELECT of the same columns to `fact_sources()`; use
-`list_value_pence()` and the `credited_*()` helpers (correlated on its invoice id) so its
-rounding and credit notes agree with these.
+The sources are bulk-buy invoices (`purchase_order_facts`: invoice -> purchase order ->
+offer, with the list price the order snapshotted) and shared-service invoices
+(`shared_service_facts`: invoice -> its SharedServiceCharge -> the pool's offer, with the
+charge's units and list price snapshot). Another kind of invoice joins every report by adding
+its own SELECT of the same columns to `fact_sources()`; use `list_value_pence()` and the
+`credited_*()` helpers (correlated on its invoice id) so its rounding and credit notes agree
+with these.
 """
 from sqlalchemy import BigInteger, ColumnElement, Integer, Select, Subquery, cast, extract, func, select, union_all
 
@@ -26,6 +26,7 @@ from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, Lin
 from catalogue.models import Offer
 from marketplace.models import Member, Organisation, Supplier
 from orders.models import PurchaseOrder
+from shared_services.models import ServicePool, SharedServiceCharge
 
 FACT_COLUMNS = ("invoice_id", "member_id", "network_id", "consortium_id", "category_id", "supplier_id", "offer_id",
                 "buy_social", "year", "month", "units", "list_value_pence", "spend_pence", "supplier_pence")
@@ -104,9 +105,35 @@ def purchase_order_facts() -> Select:
             .join(Member, Member.id == Invoice.member_id))
 
 
+def shared_service_facts() -> Select:
+    """Shared-service invoices: one row per participant's invoice of a billed period.
+
+    The invoice has one service line of quantity 1 (the share); the units are the charge's
+    (pledged units, or 1 seat for the equal and headcount keys), and a credit note of that
+    line credits them all.
+    """
+    left = invoiced_units(Invoice.id) - credited_units(Invoice.id)  # 1, or 0 once credited
+    units = SharedServiceCharge.units * left
+    return (select(Invoice.id.label("invoice_id"), Invoice.member_id.label("member_id"),
+                   Member.network_id.label("network_id"), Invoice.consortium_id.label("consortium_id"),
+                   Offer.category_id.label("category_id"), Offer.supplier_id.label("supplier_id"),
+                   ServicePool.offer_id.label("offer_id"), Organisation.is_social_enterprise.label("buy_social"),
+                   *issue_year_month(Invoice.issue_date),
+                   units.label("units"),
+                   list_value_pence(units, SharedServiceCharge.list_unit_price).label("list_value_pence"),
+                   (Invoice.net_pence - credited_net_pence(Invoice.id)).label("spend_pence"),
+                   (invoiced_supplier_pence(Invoice.id) - credited_supplier_pence(Invoice.id)).label("supplier_pence"))
+            .join(SharedServiceCharge, SharedServiceCharge.invoice_id == Invoice.id)
+            .join(ServicePool, ServicePool.id == SharedServiceCharge.service_pool_id)
+            .join(Offer, Offer.id == ServicePool.offer_id)
+            .join(Supplier, Supplier.id == Offer.supplier_id)
+            .join(Organisation, Organisation.id == Supplier.organisation_id)
+            .join(Member, Member.id == Invoice.member_id))
+
+
 def fact_sources() -> list[Select]:
     """Every kind of invoice the reports count; add a source here (see the module's docstring)."""
-    return [purchase_order_facts()]
+    return [purchase_order_facts(), shared_service_facts()]
 
 
 def invoice_facts() -> Subquery:

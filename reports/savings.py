@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from typing import Optional
 
 from flask import abort
-from sqlalchemy import ColumnElement, Subquery, case, distinct, func, select
+from sqlalchemy import ColumnElement, Select, Subquery, case, distinct, func, or_, select
 
 from catalogue.models import Category, Offer
 from marketplace.extensions import db
 from marketplace.models import Consortium, Member, Network, Organisation, Supplier, User
 from orders.models import Pledge, Pool, PoolStatus
 from reports.facts import invoice_facts
+from shared_services.models import Participation, ServicePool, ServicePoolStatus
 from reports.figures import Figures, month_key, monthly, rollup, total
 
 KINDS = ("member", "network", "consortium", "platform")
@@ -166,16 +167,27 @@ def _child_rows(facts: Subquery, scope: Scope) -> list[Row]:
 
 
 def pools_joined(scope: Scope) -> int:
-    """Pools that went ahead or are open in which a member of the scope holds a pledge (not withdrawn)."""
-    query = (select(func.count(distinct(Pledge.pool_id))).join(Pool, Pool.id == Pledge.pool_id)
+    """Pools that went ahead or are open in which a member of the scope holds a pledge (not withdrawn),
+    and shared-service pools (open, active or ended) in which one takes part in some period."""
+    pools = (select(func.count(distinct(Pledge.pool_id))).join(Pool, Pool.id == Pledge.pool_id)
              .where(Pledge.quantity > 0, Pool.status.not_in([PoolStatus.DRAFT, PoolStatus.CANCELLED])))
+    shared = (select(func.count(distinct(Participation.service_pool_id)))
+              .join(ServicePool, ServicePool.id == Participation.service_pool_id)
+              .where(or_(Participation.left_after.is_(None), Participation.left_after >= Participation.joined_from),
+                     ServicePool.status.not_in([ServicePoolStatus.DRAFT, ServicePoolStatus.CANCELLED])))
+    return sum(db.session.scalar(_members_of(query, member_id, scope)) or 0
+               for query, member_id in ((pools, Pledge.member_id), (shared, Participation.member_id)))
+
+
+def _members_of(query: Select, member_id: ColumnElement, scope: Scope) -> Select:
     if scope.kind == "member":
-        query = query.where(Pledge.member_id == scope.id)
-    elif scope.kind != "platform":
-        query = query.join(Member, Member.id == Pledge.member_id)
-        query = query.where(Member.network_id == scope.id) if scope.kind == "network" else query.join(
-            Network, Network.id == Member.network_id).where(Network.consortium_id == scope.id)
-    return db.session.scalar(query) or 0
+        return query.where(member_id == scope.id)
+    if scope.kind == "platform":
+        return query
+    query = query.join(Member, Member.id == member_id)
+    if scope.kind == "network":
+        return query.where(Member.network_id == scope.id)
+    return query.join(Network, Network.id == Member.network_id).where(Network.consortium_id == scope.id)
 
 
 def savings_report(scope: Scope) -> SavingsReport:

@@ -3,10 +3,11 @@
 Each savings report has a page, a CSV and two charts; the four scopes share one set of views,
 registered per scope so that each URL names the object it reports on.
 """
-from flask import Blueprint, make_response, render_template, url_for
+from flask import Blueprint, render_template, url_for
 from flask_login import current_user
 
 from marketplace.access import roles_required, supplier_or_404
+from marketplace.charts import svg_response
 from marketplace.extensions import utcnow
 from marketplace.models import Role
 from orders.csv_export import csv_response
@@ -14,16 +15,7 @@ from reports import charts, exports, savings
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
-CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 SAVINGS_ROLES = (Role.MEMBER, Role.SECRETARY)
-
-
-def _svg_response(body: bytes):
-    response = make_response(body)
-    response.mimetype = "image/svg+xml"
-    response.headers["Content-Security-Policy"] = CHART_CSP
-    response.headers["Cache-Control"] = "private, max-age=300"
-    return response
 
 
 @bp.get("/")
@@ -60,10 +52,10 @@ def _savings_views(kind: str):
                             exports.SAVINGS_HEADER, exports.savings_rows(found))
 
     def month_chart(**url_arguments):
-        return _svg_response(charts.saving_by_month_svg(report(url_arguments).by_month))
+        return svg_response(charts.saving_by_month_svg(report(url_arguments).by_month))
 
     def category_chart(**url_arguments):
-        return _svg_response(charts.spend_by_category_svg(report(url_arguments).by_category))
+        return svg_response(charts.spend_by_category_svg(report(url_arguments).by_category))
 
     return {"page": page, "csv": csv, "month_chart": month_chart, "category_chart": category_chart}
 
@@ -101,4 +93,4 @@ def supplier_csv(supplier_id: int):
 @roles_required(Role.SUPPLIER)
 def supplier_chart(supplier_id: int):
     report = savings.supplier_report(supplier_or_404(current_user, supplier_id))
-    return _svg_response(charts.supplier_value_by_month_svg(report.by_month))
+    return svg_response(charts.supplier_value_by_month_svg(report.by_month))

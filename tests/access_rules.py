@@ -34,6 +34,7 @@ from orders.models import PurchaseOrder
 from orders import services as orders_services
 from marketplace.extensions import db, utcnow
 from marketplace.models import OutboxMessage, User
+from marketplace.notifications import unsubscribe_token
 from tests import factories
 from tests.factories import World
 
@@ -417,6 +418,54 @@ RULES |= {
 }
 
 
+def _service_pool_ids(ctx: Context) -> tuple[int, int]:
+    """An open shared-service pool of our consortium and one of theirs."""
+    def build():
+        from shared_services import services as shared_services
+        from shared_services.models import AllocationKey, PeriodLength
+
+        w = ctx.world
+        _offer_ids(ctx)
+        today = utcnow().date()
+        start = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+        terms = shared_services.PoolTerms(cost_per_period_pence=50_000, period=PeriodLength.MONTH, term_periods=12,
+                                          start_date=start, minimum_participants=2,
+                                          allocation_key=AllocationKey.EQUAL)
+        pools = []
+        for offer, consortium in zip(ctx.cache["offers"], (w.consortium, w.other_consortium)):
+            pool = shared_services.create_pool(w.admin, offer, [consortium], terms)
+            shared_services.open_pool(w.admin, pool)
+            pools.append(pool.id)
+        db.session.commit()
+        return tuple(pools)
+    return ctx.once("service_pool_id", build)
+
+
+ARGUMENTS["service_pool_id"] = _service_pool_ids
+
+RULES |= {
+    # shared-service pools: seen within their consortia; secretaries run them, members join and leave
+    "shared_services.list_pools": everyone(),
+    "shared_services.pool_page": own("secretary", "member", others=HIDDEN),
+    "shared_services.create_pool": roles("secretary"),
+    "shared_services.open_pool": own("secretary"),
+    "shared_services.cancel_pool": own("secretary"),
+    "shared_services.bill_due": own("secretary"),
+    "shared_services.join": own("member"),
+    "shared_services.leave": own("member"),
+    "shared_services.calendar": own("secretary"),
+    "shared_services_api.list_pools": everyone(),
+    "shared_services_api.get_pool": own("secretary", "member", others=HIDDEN),
+    "shared_services_api.create_pool": roles("secretary"),
+    "shared_services_api.open_pool": own("secretary"),
+    "shared_services_api.cancel_pool": own("secretary"),
+    "shared_services_api.join": own("member"),
+    "shared_services_api.delete_participation": own("member"),
+    "shared_services_api.leave": own("member"),
+    "shared_services_api.list_participants": own("secretary", "member", others=HIDDEN),
+    "shared_services_api.list_periods": own("secretary", "member", others=HIDDEN),
+}
+
 # savings reports: a member's users see their member; a secretary their consortium, its networks and members;
 # admins everything, the platform too; a supplier's users only their own sales report
 _SECRETARY_ONLY = Rule({"admin": OK, "secretary": OK, "member": HIDDEN, "supplier": FORBIDDEN, "no_role": FORBIDDEN},
@@ -437,4 +486,17 @@ RULES |= {
                                         "no_role": FORBIDDEN}),
     # admins must name the supplier (422); the supplier's own is found from its grant
     "reports_api.supplier_report": Rule({role: FORBIDDEN for role in ROLES} | {"admin": 422, "supplier": OK}),
+}
+
+
+def _unsubscribe_tokens(ctx: Context) -> tuple[str, str]:
+    """Signed links of two users: the link is the authority, so anyone holding one may open it."""
+    return (unsubscribe_token(ctx.world.member_user, "pool_opened"),
+            unsubscribe_token(ctx.world.supplier_user, "purchase_order_sent"))
+
+
+RULES |= {
+    # choosing emails: every signed-in user their own; an email's unsubscribe link works signed out
+    "notifications.preferences": everyone(),
+    "notifications.unsubscribe": everyone(stranger=OK, args={"token": _unsubscribe_tokens}),
 }

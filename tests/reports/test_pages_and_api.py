@@ -47,7 +47,7 @@ def test_the_members_page_shows_its_saving_net_of_vat_with_charts_and_tables(cli
         assert f'src="/reports/member/{world.member.id}/{chart}"' in page
         svg = client.get(f"/reports/member/{world.member.id}/{chart}")
         assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
-        assert svg.headers["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'"
+        assert svg.headers["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
         assert b"<script" not in svg.data and b"net of VAT" in svg.data
     assert "February 2026" in page and "March 2026" in page and "Stationery" in page
 
