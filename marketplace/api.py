@@ -22,6 +22,8 @@ from marketplace.services import user_for_token
 PREFIX = "/api/v1"
 MAX_PER_PAGE = 200
 _PUBLIC = "api_public"
+# Ids and counts are INTEGER columns: 32 bits on PostgreSQL. An integer the API accepts fits one.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
 
 class ErrorDetailSchema(Schema):
@@ -70,9 +72,14 @@ def api_blueprint(name: str, import_name: str) -> Blueprint:
 
 
 def operation(summary: str, *, tags: list[str], response: Any = None, body: Any = None,
-              query: Any = None, status: int = 200, errors: tuple[int, ...] = (),
+              query: Any = None, status: int | tuple[int, ...] = 200, errors: tuple[int, ...] = (),
               public: bool = False, content: Optional[dict] = None):
-    """Documents an endpoint for the OpenAPI document; `public` ones need no token."""
+    """Documents an endpoint for the OpenAPI document; `public` ones need no token.
+
+    `status` is the success status, or several (200, 201) when the answer depends on what existed.
+    401, 403 (a role is required), 404 (an id in the path) and 400/422 (a body or query) are added;
+    `errors` names the others the endpoint can answer.
+    """
 
     def decorator(view):
         view.openapi = {
@@ -98,11 +105,34 @@ def json_body(schema: Schema) -> dict:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise DomainError("The request body must be a JSON object.")
-    return schema.load(data)
+    return _bounded(schema).load(data)
 
 
 def query_args(schema: Schema) -> dict:
-    return schema.load(request.args)
+    return _bounded(schema).load(request.args)
+
+
+def _bounded(schema: Schema) -> Schema:
+    """`schema` with every integer held to INT_MIN..INT_MAX where it says no narrower range.
+
+    So an id or count too big for the database is a 422 naming the field, never a 500;
+    the OpenAPI document declares the same bounds on request integers.
+    """
+    for field in schema.fields.values():
+        _bound_field(field)
+    return schema
+
+
+def _bound_field(field: fields.Field) -> None:
+    if isinstance(field, fields.Integer):
+        ranges = [v for v in field.validators if isinstance(v, validate.Range)]
+        has_min, has_max = any(r.min is not None for r in ranges), any(r.max is not None for r in ranges)
+        if not (has_min and has_max):
+            field.validators.append(validate.Range(min=None if has_min else INT_MIN, max=None if has_max else INT_MAX))
+    elif isinstance(field, fields.List):
+        _bound_field(field.inner)
+    elif isinstance(field, fields.Nested) and isinstance(field.schema, Schema):
+        _bounded(field.schema)
 
 
 def page_of(select) -> tuple[list, dict]:
@@ -118,7 +148,8 @@ def paginated(select, schema: Schema) -> dict:
 
 
 def page_schema(item_schema: type[Schema]) -> type[Schema]:
-    return Schema.from_dict(
+    """The shape of a page of `item_schema`; operations answering one document `?page=` and `?per_page=`."""
+    page = Schema.from_dict(
         {
             "items": fields.List(fields.Nested(item_schema), required=True),
             "page": fields.Integer(required=True),
@@ -127,6 +158,8 @@ def page_schema(item_schema: type[Schema]) -> type[Schema]:
         },
         name=f"{item_schema.__name__.removesuffix('Schema')}PageSchema",
     )
+    page.is_page = True
+    return page
 
 
 def is_api_request() -> bool:
@@ -134,8 +167,13 @@ def is_api_request() -> bool:
 
 
 def http_error_response(error: HTTPException):
+    """Werkzeug's error as JSON, keeping its headers (a 405's `Allow`, a 429's `Retry-After`)."""
     code = re.sub(r"[^a-z]+", "_", (error.name or "error").lower()).strip("_")
-    return error_response(error.code or 500, code, error.description or error.name)
+    response, status = error_response(error.code or 500, code, error.description or error.name)
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response, status
 
 
 def domain_error_response(error: DomainError):
@@ -162,15 +200,17 @@ _RULE_ARG = re.compile(r"<(?:(?P<converter>[a-z]+):)?(?P<name>\w+)>")
 
 
 def openapi_document(app: Flask) -> dict:
+    plugin = MarshmallowPlugin()
     spec = APISpec(
         title="Consortia Marketplace API",
         version="1.0.0",
         openapi_version="3.0.3",
-        plugins=[MarshmallowPlugin()],
+        plugins=[plugin],
         info={"description": "Joint purchasing for networks of social enterprises. Money is integer pence "
                              "in fields ending _pence; unit prices are decimal strings."},
         servers=[{"url": "/"}],
     )
+    plugin.converter.add_attribute_function(_decimal_as_string)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Error", schema=ErrorSchema)
     paths: dict[str, dict] = {}
@@ -183,29 +223,45 @@ def openapi_document(app: Flask) -> dict:
             raise RuntimeError(f"API endpoint {rule.endpoint} has no @operation")
         path = _RULE_ARG.sub(lambda m: "{" + m.group("name") + "}", rule.rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            paths.setdefault(path, {})[method.lower()] = _operation_spec(rule, meta)
+            paths.setdefault(path, {})[method.lower()] = _operation_spec(rule, meta, getattr(view, "required_roles", ()))
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()
 
 
-def _operation_spec(rule, meta: dict) -> dict:
+def _decimal_as_string(self, field, **kwargs) -> dict:
+    """apispec calls every Decimal a number; ours are dumped as strings, "3.1500"."""
+    if isinstance(field, fields.Decimal) and field.as_string:
+        return {"type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d+)?$"}
+    return {}
+
+
+def _is_page(schema) -> bool:
+    return getattr(schema, "is_page", False)
+
+
+def _operation_spec(rule, meta: dict, required_roles: tuple) -> dict:
     parameters = []
     for match in _RULE_ARG.finditer(rule.rule):
-        kind = "integer" if match.group("converter") == "int" else "string"
-        parameters.append({"in": "path", "name": match.group("name"), "required": True, "schema": {"type": kind}})
+        kind = {"type": "integer", "minimum": 0, "maximum": INT_MAX} if match.group("converter") == "int" \
+            else {"type": "string"}
+        parameters.append({"in": "path", "name": match.group("name"), "required": True, "schema": kind})
+    contents = meta["content"] if meta["content"] is not None else (
+        {"application/json": {"schema": meta["response"]}} if meta["response"] is not None else None)
+    paged = contents is not None and any(_is_page(c.get("schema")) for c in contents.values())
     if meta["query"] is not None:
-        parameters.append({"in": "query", "schema": meta["query"]})
-    status = meta["status"]
-    if meta["content"] is not None:
-        success = {"description": "OK", "content": meta["content"]}
-    elif meta["response"] is not None:
-        success = {"description": "OK", "content": {"application/json": {"schema": meta["response"]}}}
-    else:
-        success = {"description": "Done"}
-    responses = {str(status): success}
+        query = meta["query"]
+        own = tuple(name for name in ("page", "per_page") if paged and name in query._declared_fields)
+        parameters.append({"in": "query", "schema": _bounded(query(exclude=own))})
+    if paged:
+        parameters.append({"in": "query", "schema": PageArgsSchema})
+    success = {"description": "OK", "content": contents} if contents is not None else {"description": "Done"}
+    statuses = meta["status"] if isinstance(meta["status"], tuple) else (meta["status"],)
+    responses = {str(status): success for status in statuses}
     error_codes = set(meta["errors"]) | ({401} if not meta["public"] else set())
-    if meta["body"] is not None or meta["query"] is not None:
+    if required_roles:
+        error_codes.add(403)
+    if meta["body"] is not None or meta["query"] is not None or paged:
         error_codes |= {400, 422}
     if "<" in rule.rule:
         error_codes.add(404)
@@ -219,7 +275,7 @@ def _operation_spec(rule, meta: dict) -> dict:
     if parameters:
         spec["parameters"] = parameters
     if meta["body"] is not None:
-        spec["requestBody"] = {"required": True, "content": {"application/json": {"schema": meta["body"]}}}
+        spec["requestBody"] = {"required": True, "content": {"application/json": {"schema": _bounded(meta["body"]())}}}
     spec["security"] = [] if meta["public"] else [{"bearer": []}]
     return spec
 
