@@ -29,7 +29,8 @@ INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 class ErrorDetailSchema(Schema):
     code = fields.String(required=True)
     message = fields.String(required=True)
-    fields = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    fields = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), required=True,
+                         metadata={"description": "Messages by field name; empty when no one field is at fault."})
 
 
 class ErrorSchema(Schema):
@@ -42,10 +43,8 @@ class PageArgsSchema(Schema):
 
 
 def error_response(status: int, code: str, message: str, field_errors: Optional[dict] = None):
-    body = {"error": {"code": code, "message": message}}
-    if field_errors:
-        body["error"]["fields"] = field_errors
-    return jsonify(body), status
+    """The one error shape of the API, `fields` always there so clients need not test for it."""
+    return jsonify({"error": {"code": code, "message": message, "fields": field_errors or {}}}), status
 
 
 def _authenticate():

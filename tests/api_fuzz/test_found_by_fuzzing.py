@@ -48,3 +48,12 @@ def test_the_document_declares_what_the_endpoints_answer(client):
     pool_id = paths[f"{PREFIX}/pools/{{pool_id}}"]["get"]["parameters"][0]["schema"]
     assert pool_id == {"type": "integer", "minimum": 0, "maximum": INT_MAX}
     assert schemas["PoolCreate"]["properties"]["offer_id"]["maximum"] == INT_MAX
+
+
+def test_a_payment_too_big_for_the_database_is_refused_not_a_crash(client, world):
+    from tests.billing.conftest import issued_invoice
+
+    invoice = issued_invoice(world.member)
+    body = {"amount_pence": INT_MAX + 1, "received_on": "2026-03-10", "reference": "BACS 1"}
+    response = client.post(f"{PREFIX}/invoices/{invoice.id}/payments", headers=api_token(world.secretary), json=body)
+    assert list(assert_error(response, 422, "validation_failed")["fields"]) == ["amount_pence"]

@@ -70,16 +70,19 @@ def role(request):
 
 
 def error_format(ctx, response, case):
-    """Every error body is {"error": {"code", "message", "fields"?}} and nothing else."""
+    """Every error body is {"error": {"code", "message", "fields"}} and nothing else."""
     if response.status_code < 400:
         return None
-    body = response.json()
+    try:
+        body = response.json()
+    except ValueError:
+        raise AssertionError(f"the error body is not JSON: {response.text[:200]!r}") from None
     assert isinstance(body, dict) and list(body) == ["error"], f"not the error format: {body!r}"
     error = body["error"]
-    assert set(error) <= {"code", "message", "fields"}, f"unexpected keys in {error!r}"
+    assert set(error) == {"code", "message", "fields"}, f"not code, message and fields: {error!r}"
     assert isinstance(error.get("code"), str) and error["code"], f"no code in {error!r}"
     assert isinstance(error.get("message"), str) and error["message"], f"no message in {error!r}"
-    fields = error.get("fields", {})
+    fields = error["fields"]
     assert isinstance(fields, dict) and all(
         isinstance(k, str) and isinstance(v, list) and all(isinstance(m, str) for m in v) for k, v in fields.items()
     ), f"fields are not name -> [message]: {fields!r}"
