@@ -135,8 +135,14 @@ def _bound_field(field: fields.Field) -> None:
 
 
 def page_of(select) -> tuple[list, dict]:
-    """One page of a select's rows and the page's facts; `?page=` and `?per_page=` (up to 200)."""
-    args = PageArgsSchema().load({k: v for k, v in request.args.items() if k in ("page", "per_page")})
+    """One page of a select's rows and the page's facts; `?page=` and `?per_page=` (up to 200).
+
+    An endpoint with a query schema has checked its other arguments already; one without
+    any refuses arguments it does not know, as the others do.
+    """
+    documented_query = getattr(current_app.view_functions.get(request.endpoint), "openapi", {}).get("query")
+    args = PageArgsSchema().load(request.args if documented_query is None else
+                                 {k: v for k, v in request.args.items() if k in ("page", "per_page")})
     page = db.paginate(select, page=args["page"], per_page=args["per_page"], error_out=False)
     return list(page.items), {"page": page.page, "per_page": page.per_page, "total": page.total}
 

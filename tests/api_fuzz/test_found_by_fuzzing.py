@@ -57,3 +57,10 @@ def test_a_payment_too_big_for_the_database_is_refused_not_a_crash(client, world
     body = {"amount_pence": INT_MAX + 1, "received_on": "2026-03-10", "reference": "BACS 1"}
     response = client.post(f"{PREFIX}/invoices/{invoice.id}/payments", headers=api_token(world.secretary), json=body)
     assert list(assert_error(response, 422, "validation_failed")["fields"]) == ["amount_pence"]
+
+
+def test_a_list_without_filters_refuses_query_arguments_it_does_not_know(client, world):
+    headers = api_token(world.member_user)
+    assert client.get(f"{PREFIX}/pledges?page=1&per_page=5", headers=headers).status_code == 200
+    error = assert_error(client.get(f"{PREFIX}/pledges?colour=red", headers=headers), 422, "validation_failed")
+    assert list(error["fields"]) == ["colour"]
