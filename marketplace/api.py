@@ -241,6 +241,10 @@ def _decimal_as_string(self, field, **kwargs) -> dict:
     return {}
 
 
+def _instance(schema, **options) -> Schema:
+    return schema(**options) if isinstance(schema, type) else schema
+
+
 def _is_page(schema) -> bool:
     return getattr(schema, "is_page", False)
 
@@ -255,9 +259,10 @@ def _operation_spec(rule, meta: dict, required_roles: tuple) -> dict:
         {"application/json": {"schema": meta["response"]}} if meta["response"] is not None else None)
     paged = contents is not None and any(_is_page(c.get("schema")) for c in contents.values())
     if meta["query"] is not None:
-        query = meta["query"]
-        own = tuple(name for name in ("page", "per_page") if paged and name in query._declared_fields)
-        parameters.append({"in": "query", "schema": _bounded(query(exclude=own))})
+        query = _instance(meta["query"])
+        if paged:
+            query = _instance(type(query), exclude=[name for name in ("page", "per_page") if name in query.fields])
+        parameters.append({"in": "query", "schema": _bounded(query)})
     if paged:
         parameters.append({"in": "query", "schema": PageArgsSchema})
     success = {"description": "OK", "content": contents} if contents is not None else {"description": "Done"}
@@ -280,7 +285,7 @@ def _operation_spec(rule, meta: dict, required_roles: tuple) -> dict:
     if parameters:
         spec["parameters"] = parameters
     if meta["body"] is not None:
-        spec["requestBody"] = {"required": True, "content": {"application/json": {"schema": _bounded(meta["body"]())}}}
+        spec["requestBody"] = {"required": True, "content": {"application/json": {"schema": _bounded(_instance(meta["body"]))}}}
     spec["security"] = [] if meta["public"] else [{"bearer": []}]
     return spec
 
