@@ -14,7 +14,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.exceptions import HTTPException
 
 from marketplace.access import acting_user
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, ValidationFailed
 from marketplace.extensions import csrf, db
 from marketplace.schemas import MeSchema
 from marketplace.services import user_for_token
@@ -104,11 +104,29 @@ def json_body(schema: Schema) -> dict:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise DomainError("The request body must be a JSON object.")
+    _refuse_nul(data)
     return _bounded(schema).load(data)
 
 
 def query_args(schema: Schema) -> dict:
+    _refuse_nul(dict(request.args.items(multi=True)))
     return _bounded(schema).load(request.args)
+
+
+def _refuse_nul(data: dict) -> None:
+    """A NUL character is in no name or reference, and PostgreSQL text cannot hold one: 422, not a 500."""
+    found = _nul_fields(data)
+    if found:
+        raise ValidationFailed("Some fields are not valid.",
+                               {name: ["Must not contain a NUL character."] for name in found})
+
+
+def _nul_fields(value: Any, name: str = "") -> list[str]:
+    """Where NULs are, named as validation errors name fields: "lines.0.reason"."""
+    if isinstance(value, str):
+        return [name or "_schema"] if "\x00" in value else []
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    return [found for key, item in items for found in _nul_fields(item, f"{name}.{key}" if name else str(key))]
 
 
 def _bounded(schema: Schema) -> Schema:

@@ -64,3 +64,16 @@ def test_a_list_without_filters_refuses_query_arguments_it_does_not_know(client,
     assert client.get(f"{PREFIX}/pledges?page=1&per_page=5", headers=headers).status_code == 200
     error = assert_error(client.get(f"{PREFIX}/pledges?colour=red", headers=headers), 422, "validation_failed")
     assert list(error["fields"]) == ["colour"]
+
+
+def test_a_nul_character_in_a_body_or_query_is_422_naming_the_field(client, world):
+    headers = api_token(world.secretary)
+    error = assert_error(client.get(f"{PREFIX}/offers?q=a%00b", headers=headers), 422, "validation_failed")
+    assert list(error["fields"]) == ["q"]
+    body = {"offer_id": 1, "consortium_ids": [world.consortium.id], "deadline": "2030-01-01T00:00:00Z"}
+    error = assert_error(client.post(f"{PREFIX}/pools", headers=headers, json=body | {"note": "a\u0000"}), 422)
+    assert list(error["fields"]) == ["note"]
+    body = {"offer_id": 1, "consortium_ids": [world.consortium.id], "deadline": "2030-01-01T00:00:00Z",
+            "note": ["x", "a\u0000"]}
+    error = assert_error(client.post(f"{PREFIX}/pools", headers=headers, json=body), 422)
+    assert list(error["fields"]) == ["note.1"]
