@@ -246,7 +246,8 @@ def openapi_document(app: Flask) -> dict:
             raise RuntimeError(f"API endpoint {rule.endpoint} has no @operation")
         path = _RULE_ARG.sub(lambda m: "{" + m.group("name") + "}", rule.rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            paths.setdefault(path, {})[method.lower()] = _operation_spec(rule, meta, getattr(view, "required_roles", ()))
+            roles = getattr(view, "required_roles", ())
+            paths.setdefault(path, {})[method.lower()] = _operation_spec(rule, meta, roles)
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()
@@ -303,7 +304,8 @@ def _operation_spec(rule, meta: dict, required_roles: tuple) -> dict:
     if parameters:
         spec["parameters"] = parameters
     if meta["body"] is not None:
-        spec["requestBody"] = {"required": True, "content": {"application/json": {"schema": _bounded(_instance(meta["body"]))}}}
+        body = _bounded(_instance(meta["body"]))
+        spec["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     spec["security"] = [] if meta["public"] else [{"bearer": []}]
     return spec
 

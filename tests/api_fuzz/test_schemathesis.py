@@ -3,7 +3,7 @@
 Every generated request, valid or not, must answer without a 5xx, with a status code and
 body the document declares, and with errors in the design's format. FUZZ_EXAMPLES sets the
 examples per operation: ten in CI, always the same ones (derandomized, no example
-database); `FUZZ_EXAMPLES=500` for a long local run, which adds the boundary values.
+database); a long local run sets it higher (README), which adds the boundary values.
 """
 import os
 
@@ -24,7 +24,6 @@ PHASES = [Phase.explicit, Phase.generate] if "FUZZ_EXAMPLES" in os.environ else 
 ROLES = ["admin", "secretary", "member", "supplier"]
 
 
-
 class DemoApp:
     """The WSGI app schemathesis calls (its auth probes too): the demo app of the database under test."""
 
@@ -35,7 +34,9 @@ class DemoApp:
 
 
 DEMO_APP = DemoApp()
-schema = schemathesis.openapi.from_dict(openapi_document(create_app(TEST_CONFIG | {"SQLALCHEMY_DATABASE_URI": "sqlite://"})))
+# The document depends on the routes alone, so any app makes it; collection needs it before any database exists.
+schema = schemathesis.openapi.from_dict(
+    openapi_document(create_app(TEST_CONFIG | {"SQLALCHEMY_DATABASE_URI": "sqlite://"})))
 schema.app = DEMO_APP
 # A well-formed request can still name no such offer or member: the domain's 422 is an answer, not a rejection.
 schema.config.checks.positive_data_acceptance.expected_statuses = ["2xx", "401", "403", "404", "409", "422"]
