@@ -24,5 +24,5 @@ run: $(INSTALLED)
 test: $(INSTALLED)
 	$(BIN)/ruff check --quiet .
 	$(BIN)/lint-imports
-	$(BIN)/bandit --quiet --recursive --severity-level medium marketplace catalogue orders billing
+	$(BIN)/bandit --quiet --recursive --severity-level medium marketplace catalogue orders billing shared_services reports
 	$(BIN)/pytest

@@ -4,6 +4,7 @@ The driver is asyncio over raw sockets, so one client core can keep 2 gunicorn w
 """
 import asyncio
 import contextlib
+import http.client
 import os
 import socket
 import statistics
@@ -14,7 +15,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Optional
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -77,21 +78,30 @@ def gunicorn(database_url: str, workers: int = 2) -> Iterator[tuple[str, int]]:
     env = os.environ | {"DATABASE_URL": database_url, "SECRET_KEY": "benchmark", "BENCHMARK_BASELINE": "1",
                         "WEB_CONCURRENCY": str(workers), "GUNICORN_BIND": f"127.0.0.1:{port}",
                         "GUNICORN_ACCESS_LOG": "", "RATELIMIT_STORAGE_URI": "memory://"}
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "wsgi:app"], cwd=ROOT, env=env,
+    # --preload: the app is imported once, before the workers fork, so no worker is still
+    # importing it when the first measured request arrives.
+    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--preload", "wsgi:app"], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
+        deadline = time.monotonic() + 60
+        while not _answers(port):
             if process.poll() is not None:
                 raise RuntimeError(process.stderr.read().decode())
+            if time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not answer within 60 s")
             time.sleep(0.1)
-        time.sleep(0.5)
         yield "127.0.0.1", port
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def _answers(port: int) -> bool:
+    with contextlib.suppress(OSError, http.client.HTTPException):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        connection.request("GET", "/api/v1/openapi.json")
+        return connection.getresponse().status == 200
+    return False
 
 
 @dataclass
@@ -165,3 +175,34 @@ def print_figures(title: str, rows: list[Figures]) -> None:
     print(f"{'endpoint':<34}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
     for row in rows:
         print(f"{row.name:<34}{row.per_second:>12.1f}{row.percentile(50):>10.1f}{row.percentile(99):>10.1f}{row.errors:>8}")
+
+
+@dataclass
+class Figure:
+    """One line of `python -m bench`'s table: a measured figure against its issue's target."""
+
+    benchmark: str
+    name: str
+    target: str
+    measured: str
+    met: Optional[bool]  # None: reported for the record, no target
+
+
+def add_backend_option(parser) -> None:
+    parser.add_argument("--backend", choices=("postgresql", "sqlite"), action="append",
+                        help="only these (default: PostgreSQL if reachable, and SQLite)")
+
+
+def chosen_backends(args) -> list[str]:
+    return args.backend or (["postgresql"] if postgres_reachable() else []) + ["sqlite"]
+
+
+def print_table(figures: list[Figure]) -> None:
+    widths = [max(len(getattr(f, column)) for f in figures + [Figure("benchmark", "figure", "target", "measured", None)])
+              for column in ("benchmark", "name", "target", "measured")]
+    header = ("benchmark", "figure", "target", "measured", "met")
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths + [3])))
+    print("  ".join("-" * w for w in widths + [3]))
+    for f in figures:
+        met = "-" if f.met is None else "yes" if f.met else "NO"
+        print("  ".join(v.ljust(w) for v, w in zip((f.benchmark, f.name, f.target, f.measured), widths)) + "  " + met)

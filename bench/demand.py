@@ -20,7 +20,8 @@ from typing import Iterable
 
 from sqlalchemy import insert, select, text
 
-from bench.common import Request, bench_app, drive, gunicorn, postgres_reachable, throwaway_database
+from bench.common import (Figure, Request, add_backend_option, bench_app, chosen_backends, drive, gunicorn,
+                          throwaway_database)
 from catalogue.models import Category, Offer, PriceTier, VatRate
 from marketplace import services as people
 from marketplace.extensions import db, utcnow
@@ -224,12 +225,16 @@ class PageRequest(Request):
                 f"Connection: close\r\n\r\n").encode()
 
 
-def report(name: str, figures) -> dict:
+def report(name: str, figures, targeted: bool, scale: str) -> dict:
+    """The dashboard itself (JSON and HTML) has the issue's target; the CSV and chart are for the record."""
     mean = sum(figures.latencies) / len(figures.latencies) * 1000 if figures.latencies else float("nan")
-    met = mean < TARGET_MS
+    met = mean < TARGET_MS if targeted else None
+    verdict = "-" if met is None else "met" if met else "NOT met"
     print(f"{name:<42}{figures.requests:>9}{mean:>10.1f}{figures.percentile(50):>10.1f}"
-          f"{figures.percentile(99):>10.1f}{figures.errors:>8}   {'met' if met else 'NOT met'}")
-    return {"endpoint": name, "requests": figures.requests, "mean_ms": mean, "met": met}
+          f"{figures.percentile(99):>10.1f}{figures.errors:>8}   {verdict}")
+    figure = Figure("demand", f"{name}, {scale}", f"mean < {TARGET_MS} ms" if targeted else "reported",
+                    f"{mean:.1f} ms mean, p99 {figures.percentile(99):.0f} ms, {figures.errors} errors", met)
+    return {"endpoint": name, "requests": figures.requests, "mean_ms": mean, "met": met, "figures": [figure]}
 
 
 def run(backend: str, pools: int, pledges: int, clients: int, seconds: float) -> list[dict]:
@@ -242,19 +247,21 @@ def run(backend: str, pools: int, pledges: int, clients: int, seconds: float) ->
             cookie = sign_in_cookie(host, port, seeded.email)
             base = f"/supplier/{seeded.supplier_id}/demand"
             cases = [
-                ("GET /api/v1/supplier/demand (JSON)", lambda i, n: Request("GET", "/api/v1/supplier/demand",
-                                                                            seeded.token)),
-                (f"GET {base} (HTML)", lambda i, n: PageRequest("GET", base, "", cookie=cookie)),
-                (f"GET {base}.csv", lambda i, n: PageRequest("GET", base + ".csv", "", cookie=cookie)),
-                (f"GET {base}/pledged-units.svg", lambda i, n: PageRequest("GET", base + "/pledged-units.svg", "",
-                                                                           cookie=cookie)),
+                ("GET /api/v1/supplier/demand (JSON)", True, lambda i, n: Request("GET", "/api/v1/supplier/demand",
+                                                                                  seeded.token)),
+                (f"GET {base} (HTML)", True, lambda i, n: PageRequest("GET", base, "", cookie=cookie)),
+                (f"GET {base}.csv", False, lambda i, n: PageRequest("GET", base + ".csv", "", cookie=cookie)),
+                (f"GET {base}/pledged-units.svg", False,
+                 lambda i, n: PageRequest("GET", base + "/pledged-units.svg", "", cookie=cookie)),
             ]
-            figures = [(name, drive(name, host, port, clients, seconds, make)) for name, make in cases]
+            figures = [(name, targeted, drive(name, host, port, clients, seconds, make))
+                       for name, targeted, make in cases]
     print(f"\n{backend}: {pools:,} open pools + {CLOSED_POOLS} closed, {seeded.pledges:,} pledges, "
           f"{seeded.changes:,} pledge changes (built in {built:.0f} s); {clients} clients, {seconds:.0f} s each, "
           f"gunicorn 2 workers; target: mean under {TARGET_MS} ms per request")
     print(f"{'endpoint':<42}{'requests':>9}{'mean ms':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}   target")
-    return [report(name, f) | {"backend": backend} for name, f in figures]
+    scale = f"{pools:,} pools, {seeded.pledges:,} pledges ({backend})"
+    return [report(name, f, targeted, scale) | {"backend": backend} for name, targeted, f in figures]
 
 
 def main(argv=None) -> list[dict]:
@@ -263,11 +270,10 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--pledges", type=int, default=1_000_000)
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=15)
-    parser.add_argument("--backend", choices=("postgresql", "sqlite"), action="append",
-                        help="only these (default: PostgreSQL if reachable, and SQLite)")
+    add_backend_option(parser)
     args = parser.parse_args(argv)
-    backends = args.backend or (["postgresql"] if postgres_reachable() else []) + ["sqlite"]
-    return [row for backend in backends for row in run(backend, args.pools, args.pledges, args.clients, args.seconds)]
+    return [row for backend in chosen_backends(args)
+            for row in run(backend, args.pools, args.pledges, args.clients, args.seconds)]
 
 
 if __name__ == "__main__":

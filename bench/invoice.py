@@ -12,7 +12,7 @@ import time
 from sqlalchemy import select
 
 from bench.close import seed
-from bench.common import bench_app, postgres_reachable, throwaway_database
+from bench.common import Figure, add_backend_option, bench_app, chosen_backends, throwaway_database
 from billing import services
 from billing.models import Invoice
 from billing.pdf import invoice_pdf
@@ -51,16 +51,22 @@ def run(backend: str, members: int, pdfs: int) -> dict:
     print(f"  issue_invoices + commit   {seconds * 1000:8.1f} ms for {count:,} invoices "
           f"(target under {TARGET_SECONDS:.0f} s: {'met' if met else 'NOT met'})")
     print(f"  invoice PDF               {per_pdf * 1000:8.1f} ms per PDF over {len(invoices):,} PDFs")
-    return {"backend": backend, "seconds": seconds, "per_pdf": per_pdf, "met": met}
+    figures = [
+        Figure("invoice", f"issue invoices for an order shared by {members:,} members ({backend})",
+               f"< {TARGET_SECONDS:.0f} s", f"{seconds:.3f} s for {count:,} invoices", met),
+        Figure("invoice", f"invoice PDF, over {len(invoices):,} PDFs ({backend})", "reported",
+               f"{per_pdf * 1000:.1f} ms per PDF", None),
+    ]
+    return {"backend": backend, "seconds": seconds, "per_pdf": per_pdf, "met": met, "figures": figures}
 
 
 def main(argv=None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--pdfs", type=int, default=1_000)
+    add_backend_option(parser)
     args = parser.parse_args(argv)
-    backends = (["postgresql"] if postgres_reachable() else []) + ["sqlite"]
-    return [run(backend, args.members, args.pdfs) for backend in backends]
+    return [run(backend, args.members, args.pdfs) for backend in chosen_backends(args)]
 
 
 if __name__ == "__main__":

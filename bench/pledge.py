@@ -12,7 +12,8 @@ from decimal import Decimal
 
 from sqlalchemy import text
 
-from bench.common import Request, bench_app, drive, gunicorn, postgres_reachable, print_figures, throwaway_database
+from bench.common import (Figure, Request, add_backend_option, bench_app, chosen_backends, drive, gunicorn,
+                          print_figures, throwaway_database)
 from catalogue.models import Category, Offer, PriceTier, VatRate
 from marketplace import services as people
 from marketplace.benchmark import PROBE_TABLE
@@ -73,17 +74,25 @@ def run(backend: str, clients: int, seconds: float) -> dict:
     print(f"pledge/baseline throughput {throughput:.2f} (target >= {THROUGHPUT_TARGET}): "
           f"{'met' if throughput >= THROUGHPUT_TARGET else 'NOT met'}")
     print(f"pledge/baseline p99        {p99:.2f} (target <= {P99_TARGET}): {'met' if p99 <= P99_TARGET else 'NOT met'}")
+    figures = [
+        Figure("pledge", f"pledge throughput vs baseline, {clients} clients ({backend})",
+               f">= {THROUGHPUT_TARGET:.2f}x baseline",
+               f"{throughput:.2f}x ({pledge.per_second:.0f} vs {baseline.per_second:.0f} req/s)",
+               throughput >= THROUGHPUT_TARGET),
+        Figure("pledge", f"pledge p99 vs baseline, {clients} clients ({backend})", f"<= {P99_TARGET}x baseline",
+               f"{p99:.2f}x ({pledge.percentile(99):.0f} vs {baseline.percentile(99):.0f} ms)", p99 <= P99_TARGET),
+    ]
     return {"backend": backend, "throughput_ratio": throughput, "p99_ratio": p99,
-            "met": throughput >= THROUGHPUT_TARGET and p99 <= P99_TARGET}
+            "met": throughput >= THROUGHPUT_TARGET and p99 <= P99_TARGET, "figures": figures}
 
 
 def main(argv=None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=20)
+    add_backend_option(parser)
     args = parser.parse_args(argv)
-    backends = (["postgresql"] if postgres_reachable() else []) + ["sqlite"]
-    return [run(backend, args.clients, args.seconds) for backend in backends]
+    return [run(backend, args.clients, args.seconds) for backend in chosen_backends(args)]
 
 
 if __name__ == "__main__":

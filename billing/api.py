@@ -70,7 +70,7 @@ def get_invoice_ubl(invoice_id: int):
 @operation("Invoice every member of a delivered (or confirmed) order its cost share; again issues nothing new. "
            "Invoices of members with a saved payment method are charged to it at once: `paid` when it succeeded, "
            "still `issued` when the member must pay by link", tags=["invoices"],
-           response=InvoiceSummarySchema(many=True), status=(200, 201), errors=(403, 409))
+           response=InvoiceSummarySchema(many=True), errors=(403, 409), also=(201,))
 def issue_invoices(order_id: int):
     user = acting_user()
     order = purchase_orders.order_for(user, order_id)

@@ -16,6 +16,7 @@ from typing import Any, Optional
 from sqlalchemy import case, func, select
 from stripe import StripeObject
 
+from billing import notices
 from billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod, StripeCustomer, StripeEvent
 from marketplace.access import can_act_for_consortium
 from marketplace.errors import Forbidden, ValidationFailed
@@ -116,6 +117,8 @@ def _add_payment(invoice: Invoice, amount_pence: int, method: PaymentMethod, rec
                       recorded_by=recorded_by)
     db.session.add(payment)
     apply_status(invoice)
+    if amount_pence > 0:
+        notices.payment_received(invoice, payment)
     return payment
 
 

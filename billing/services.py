@@ -12,6 +12,7 @@ from typing import Iterable, Optional
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from billing import notices
 from billing.cost_shares import CostShare, MemberUnits, cost_shares
 from billing.models import (
     CreditNote,
@@ -92,8 +93,8 @@ class Seller:
 
 def _lines(order: PurchaseOrder, share: CostShare, seller: Seller) -> list[dict]:
     """The invoice lines of one member's cost share; an unregistered consortium charges no VAT."""
-    goods_rate = order.vat_rate if seller.vat_number else VatRate.EXEMPT
-    fee_rate = VatRate.STANDARD if seller.vat_number else VatRate.EXEMPT
+    goods_rate = charged_vat_rate(seller, order.vat_rate)
+    fee_rate = charged_vat_rate(seller, VatRate.STANDARD)
     lines = [dict(kind=LineKind.GOODS, description=f"{order.offer_name} ({order.number})", quantity=share.units,
                   unit_price=order.unit_price, vat_rate=goods_rate, net_pence=share.goods_pence)]
     extras = [
@@ -129,6 +130,72 @@ def _buyers(order: PurchaseOrder) -> dict[int, Buyer]:
         .join(Allocation, Allocation.member_id == Member.id)
         .where(Allocation.purchase_order_id == order.id))
     return {r[0]: Buyer(r[0], r[1], r[2], ", ".join(part for part in r[3:7] if part), r[7], r[8]) for r in rows}
+
+
+def buyer_of(member_id: int) -> Buyer:
+    """One member's billing details, as `_buyers` reads them for an order."""
+    row = db.session.execute(
+        select(Member.id, Member.turnover_band, Organisation.legal_name, Organisation.address_line1,
+               Organisation.address_line2, Organisation.city, Organisation.postcode, Organisation.vat_number,
+               func.coalesce(Member.billing_email, Organisation.contact_email))
+        .join(Organisation, Member.organisation_id == Organisation.id).where(Member.id == member_id)).one_or_none()
+    if row is None:
+        raise NotFound("No such member.")
+    return Buyer(row[0], row[1], row[2], ", ".join(part for part in row[3:7] if part), row[7], row[8])
+
+
+def charged_vat_rate(seller: Seller, rate: VatRate) -> VatRate:
+    """The rate a line is charged at: an unregistered consortium charges no VAT."""
+    return rate if seller.vat_number else VatRate.EXEMPT
+
+
+@dataclass(frozen=True)
+class LineIn:
+    """One line of an invoice issued from given lines (not from a purchase order)."""
+
+    kind: LineKind
+    description: str
+    quantity: int
+    unit_price: Decimal
+    vat_rate: VatRate
+    net_pence: int
+
+
+def issue_invoice(actor: Optional[User], consortium: Consortium, member_id: int, lines: Iterable[LineIn],
+                  reference: str, supply_date: date, today: Optional[date] = None) -> Invoice:
+    """Issues one member an invoice from the consortium for the given lines, with no purchase order.
+
+    The same snapshot of seller and buyer, VAT analysis and number series as order invoices;
+    `actor` None is a scheduled run. The caller owns the transaction (and any idempotency).
+    """
+    _require_billing(actor, consortium.id)
+    items = [dict(position=n, kind=line.kind, description=line.description, quantity=line.quantity,
+                  unit_price=line.unit_price, vat_rate=line.vat_rate, net_pence=line.net_pence)
+             for n, line in enumerate(lines, start=1)]
+    if not items:
+        raise ValidationFailed.field("lines", "An invoice needs at least one line.")
+    if any(item["net_pence"] < 0 or item["quantity"] < 1 for item in items):
+        raise ValidationFailed.field("lines", "Invoice lines have a quantity of 1 or more and no negative amount.")
+    today = today or utcnow().date()
+    seller, buyer = Seller.of(consortium), buyer_of(member_id)
+    analysis = vat_analysis((item["vat_rate"], item["net_pence"]) for item in items)
+    net, vat = sum(v.net_pence for v in analysis), sum(v.vat_pence for v in analysis)
+    number = next_values(consortium, INVOICE_SERIES)[0]
+    invoice = Invoice(
+        number=format_number(consortium, "", today.year, number, INVOICE_DIGITS), consortium_id=consortium.id,
+        member_id=member_id, purchase_order_id=None, status=InvoiceStatus.ISSUED, issue_date=today,
+        supply_date=supply_date, due_date=today + timedelta(days=consortium.payment_terms_days), reference=reference,
+        net_pence=net, vat_pence=vat, total_pence=net + vat, paid_pence=0, credited_pence=0,
+        seller_name=seller.name, seller_address=seller.address, seller_vat_number=seller.vat_number,
+        seller_bank_account_name=seller.bank_account_name, seller_sort_code=seller.sort_code,
+        seller_account_number=seller.account_number,
+        buyer_name=buyer.name, buyer_address=buyer.address, buyer_vat_number=buyer.vat_number, buyer_email=buyer.email,
+        lines=[InvoiceLine(**item) for item in items],
+        vat_lines=[InvoiceVat(vat_rate=v.vat_rate, net_pence=v.net_pence, vat_pence=v.vat_pence) for v in analysis],
+    )
+    db.session.add(invoice)
+    db.session.flush()
+    return invoice
 
 
 def issue_invoices(actor: Optional[User], order_id: int, today: Optional[date] = None) -> list[Invoice]:
@@ -189,7 +256,10 @@ def issue_invoices(actor: Optional[User], order_id: int, today: Optional[date] =
         for invoice_id, analysis in zip(ids, vat_of) for v in analysis])
     _mark_pool_invoiced(pool)
     db.session.flush()
-    return list(db.session.scalars(select(Invoice).where(Invoice.purchase_order_id == order.id).order_by(Invoice.id)))
+    invoices = list(db.session.scalars(
+        select(Invoice).where(Invoice.purchase_order_id == order.id).order_by(Invoice.id)))
+    notices.invoices_issued(invoices)
+    return invoices
 
 
 def _mark_pool_invoiced(pool: Pool) -> None:

@@ -127,10 +127,11 @@ def issue_credit_note(invoice_id: int):
     form = _credit_form(invoice)
     if form.validate():
         quantity = form.goods_quantity.data.strip()
+        whole = quantity.isascii() and quantity.isdigit()
         goods = {line.id for line in invoice.lines if line.kind is LineKind.GOODS}
-        items = [services.CreditItem(line_id, int(quantity) if quantity.isdigit() and line_id in goods else None)
+        items = [services.CreditItem(line_id, int(quantity) if whole and line_id in goods else None)
                  for line_id in form.lines.data]
-        if quantity and not quantity.isdigit():
+        if quantity and not whole:
             form.goods_quantity.errors = ["Enter a whole number of units."]
         else:
             try:

@@ -31,10 +31,16 @@ def unit_price(tiers: Sequence[Tier], quantity: int, list_price: Decimal) -> Dec
     return reached.unit_price if reached is not None else list_price
 
 
-def next_tier(tiers: Sequence[Tier], quantity: int) -> Optional[Tier]:
-    """The first tier not yet reached whose price is lower than the current one, if any."""
+def next_tier(tiers: Sequence[Tier], quantity: int, list_price: Optional[Decimal] = None) -> Optional[Tier]:
+    """The first tier not yet reached whose price is lower than the current one, if any.
+
+    A tier at the same price as the one reached (or, given `list_price`, at the list price
+    before any tier is reached) saves nothing, so it is not worth pointing members to.
+    """
+    reached = tier_reached(tiers, quantity)
+    current = reached.unit_price if reached is not None else list_price
     for tier in sorted(tiers, key=lambda t: t.min_quantity):
-        if tier.min_quantity > quantity:
+        if tier.min_quantity > quantity and (current is None or tier.unit_price < current):
             return tier
     return None
 

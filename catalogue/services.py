@@ -41,7 +41,8 @@ def resolve_category(value: Any) -> Optional[Category]:
         return db.session.get(Category, value)
     if isinstance(value, str) and value.strip():
         value = value.strip()
-        return db.session.get(Category, int(value)) if value.isdigit() else category_by_slug(value)
+        is_id = value.isascii() and value.isdigit() and len(value) <= 9   # "²" is a digit; ids fit in 32 bits
+        return db.session.get(Category, int(value)) if is_id else category_by_slug(value)
     return None
 
 

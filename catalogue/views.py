@@ -1,17 +1,16 @@
 """Catalogue pages: browse and search offers; suppliers keep their own offers and tiers."""
-import re
 from decimal import Decimal
 
 import pygal
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from pygal.style import Style
 from wtforms.fields.choices import SelectChoice
 
 from catalogue import pricing, services
 from catalogue.forms import OfferForm, SearchForm
 from catalogue.models import Offer
 from marketplace.access import roles_required, signed_in
+from marketplace.charts import GREEN, INK, chart_style, render_svg, svg_response
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.models import Role
@@ -21,7 +20,6 @@ from marketplace.views import form_errors
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
 
 PER_PAGE = 25
-CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 
 # Everyone signed in
@@ -39,7 +37,7 @@ def browse():
     if request.args and not form.validate():
         status = 422
     category = services.category_by_slug(form.category.data) if form.category.data else None
-    supplier_id = int(form.supplier.data) if (form.supplier.data or "").isdigit() else None
+    supplier_id = int(form.supplier.data) if form.supplier.data and not form.supplier.errors else None
     query = services.search_offers(
         current_user, category=category, supplier_id=supplier_id,
         q=form.q.data if not form.q.errors else None, buy_social=True if form.buy_social.data else None,
@@ -63,18 +61,12 @@ def offer(offer_id: int):
 @signed_in
 def price_chart(offer_id: int):
     offer_ = services.get_offer(offer_id)
-    response = make_response(price_chart_svg(offer_.list_price, services.tiers_of(offer_), offer_.unit))
-    response.mimetype = "image/svg+xml"
-    response.headers["Content-Security-Policy"] = CHART_CSP
-    response.headers["Cache-Control"] = "private, max-age=300"
-    return response
+    return svg_response(price_chart_svg(offer_.list_price, services.tiers_of(offer_), offer_.unit))
 
 
 def price_chart_svg(list_price: Decimal, tiers: list[pricing.Tier], unit: str) -> bytes:
     """A step chart of unit price against total quantity; tier starts are labelled dots, so no colour is needed."""
-    style = Style(background="white", plot_background="white", foreground="#1d2433", foreground_strong="#1d2433",
-                  foreground_subtle="#5b6478", colors=("#1f6f5c", "#1d2433"), font_family="sans-serif",
-                  value_label_font_size=12, label_font_size=12, major_label_font_size=12, legend_font_size=13)
+    style = chart_style((GREEN, INK))
     last = tiers[-1].min_quantity if tiers else 1
     end = max(last + max(last // 4, 1), 2)
     steps, current = [(1, float(list_price))], list_price
@@ -92,7 +84,7 @@ def price_chart_svg(list_price: Decimal, tiers: list[pricing.Tier], unit: str) -
                      x_value_formatter=lambda x: f"{x:,.0f}")
     chart.add("Unit price", steps, show_dots=False, stroke_style={"width": 3})
     chart.add("Tier starts (labelled)", starts, stroke=False)
-    return re.sub(rb"<script\b.*?</script>", b"", chart.render(), flags=re.S)
+    return render_svg(chart)
 
 
 # A supplier's own offers

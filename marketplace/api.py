@@ -71,11 +71,11 @@ def api_blueprint(name: str, import_name: str) -> Blueprint:
 
 
 def operation(summary: str, *, tags: list[str], response: Any = None, body: Any = None,
-              query: Any = None, status: int | tuple[int, ...] = 200, errors: tuple[int, ...] = (),
-              public: bool = False, content: Optional[dict] = None):
+              query: Any = None, status: int = 200, errors: tuple[int, ...] = (),
+              public: bool = False, content: Optional[dict] = None, also: tuple[int, ...] = ()):
     """Documents an endpoint for the OpenAPI document; `public` ones need no token.
 
-    `status` is the success status, or several (200, 201) when the answer depends on what existed.
+    `also` lists other success statuses answered with the same body (a PUT that creates: 201).
     401, 403 (a role is required), 404 (an id in the path) and 400/422 (a body or query) are added;
     `errors` names the others the endpoint can answer.
     """
@@ -91,6 +91,7 @@ def operation(summary: str, *, tags: list[str], response: Any = None, body: Any 
             "errors": errors,
             "public": public,
             "content": content,
+            "also": also,
         }
         if public:
             setattr(view, _PUBLIC, True)
@@ -222,18 +223,25 @@ def _flatten(messages: dict, prefix: str = "") -> dict[str, list[str]]:
 _RULE_ARG = re.compile(r"<(?:(?P<converter>[a-z]+):)?(?P<name>\w+)>")
 
 
+def _decimal_strings(converter, field, **kwargs) -> dict:
+    """Decimals the API writes as strings (unit prices, percentages) are strings in the document too."""
+    if isinstance(field, fields.Decimal) and field.as_string:
+        return {"type": "string", "format": "decimal"}
+    return {}
+
+
 def openapi_document(app: Flask) -> dict:
-    plugin = MarshmallowPlugin()
+    marshmallow_plugin = MarshmallowPlugin()
     spec = APISpec(
         title="Consortia Marketplace API",
         version="1.0.0",
         openapi_version="3.0.3",
-        plugins=[plugin],
+        plugins=[marshmallow_plugin],
         info={"description": "Joint purchasing for networks of social enterprises. Money is integer pence "
                              "in fields ending _pence; unit prices are decimal strings."},
         servers=[{"url": "/"}],
     )
-    plugin.converter.add_attribute_function(_decimal_as_string)
+    marshmallow_plugin.converter.add_attribute_function(_decimal_strings)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Error", schema=ErrorSchema)
     paths: dict[str, dict] = {}
@@ -251,13 +259,6 @@ def openapi_document(app: Flask) -> dict:
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()
-
-
-def _decimal_as_string(self, field, **kwargs) -> dict:
-    """apispec calls every Decimal a number; ours are dumped as strings, "3.1500"."""
-    if isinstance(field, fields.Decimal) and field.as_string:
-        return {"type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d+)?$"}
-    return {}
 
 
 def _instance(schema, **options) -> Schema:
@@ -285,8 +286,7 @@ def _operation_spec(rule, meta: dict, required_roles: tuple) -> dict:
     if paged:
         parameters.append({"in": "query", "schema": PageArgsSchema})
     success = {"description": "OK", "content": contents} if contents is not None else {"description": "Done"}
-    statuses = meta["status"] if isinstance(meta["status"], tuple) else (meta["status"],)
-    responses = {str(status): success for status in statuses}
+    responses = {str(code): success for code in sorted({meta["status"], *meta["also"]})}
     error_codes = set(meta["errors"]) | ({401} if not meta["public"] else set())
     if required_roles:
         error_codes.add(403)

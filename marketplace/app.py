@@ -6,9 +6,11 @@ from flask import Flask, render_template, request
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 import billing.api
+import billing.cli
 import billing.demo
 import billing.navigation
 import billing.views
@@ -25,7 +27,17 @@ import orders.portal
 import orders.portal_api
 import orders.portal_navigation
 import orders.views
-from marketplace import admin_views, api, benchmark, cli, demo, navigation, outbox_views, settings, views
+import reports.api
+import reports.demo
+import reports.navigation
+import reports.views
+import shared_services.api
+import shared_services.cli
+import shared_services.demo
+import shared_services.navigation
+import shared_services.views
+from marketplace import (admin_views, api, benchmark, cli, demo, navigation, notification_views, outbox_views, settings,
+                         views)
 from marketplace.errors import Conflict, DomainError
 from marketplace.extensions import csrf, db, limiter, login_manager, migrate
 from marketplace.models import User
@@ -64,6 +76,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(settings.from_environment(app.instance_path))
     if config:
         app.config.from_mapping(config)
+    if app.config["TRUSTED_PROXIES"]:
+        # The client's address (sign-in throttling counts per address) is the one the proxies in front saw.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
@@ -81,13 +96,17 @@ def create_app(config: dict | None = None) -> Flask:
     navigation.register(app, orders.navigation.cards, orders.navigation.links)
     navigation.register(app, orders.portal_navigation.cards, orders.portal_navigation.links)
     navigation.register(app, billing.navigation.cards, billing.navigation.links)
+    navigation.register(app, shared_services.navigation.cards, shared_services.navigation.links)
+    navigation.register(app, reports.navigation.cards, reports.navigation.links)
     _register_error_handlers(app)
     app.after_request(_commit_unit_of_work)
     app.after_request(_security_headers)
 
-    for blueprint in (views.bp, admin_views.bp, outbox_views.bp, api.api, cli.bp, catalogue.views.bp, catalogue.api.bp,
-                      orders.views.bp, orders.api.bp, orders.cli.bp, orders.portal.bp, orders.portal_api.bp, billing.views.bp,
-                      billing.api.bp, billing.webhooks.bp):
+    for blueprint in (views.bp, notification_views.bp, admin_views.bp, outbox_views.bp, api.api, cli.bp,
+                      catalogue.views.bp, catalogue.api.bp, orders.views.bp, orders.api.bp, orders.cli.bp,
+                      orders.portal.bp, orders.portal_api.bp, billing.views.bp, billing.api.bp, billing.webhooks.bp,
+                      billing.cli.bp, reports.views.bp, reports.api.bp, shared_services.views.bp,
+                      shared_services.api.bp, shared_services.cli.bp):
         app.register_blueprint(blueprint)
     if app.config["BENCHMARK_BASELINE"]:
         app.register_blueprint(benchmark.bp)
@@ -163,10 +182,15 @@ def _register_error_handlers(app: Flask) -> None:
 
 @click.command("demo")
 def demo_command():
-    """Load the demo consortia, members, suppliers and accounts (password demo-password)."""
+    """Load the demo consortia, members, suppliers and accounts (password demo-password) into an empty database."""
+    if not demo.may_load():
+        click.echo("The database already holds other data; the demo loads only into an empty one. Nothing changed.")
+        return
     demo.seed()
     catalogue.demo.seed()
     orders.demo.seed()
+    reports.demo.seed()
     billing.demo.seed()
+    shared_services.demo.seed()
     db.session.commit()
     click.echo("Demo data is in place. Sign in as admin@, secretary@, member@ or supplier@example.org.")

@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from marketplace import services
 from marketplace.extensions import db
-from marketplace.models import Consortium, Role, TurnoverBand
+from marketplace.models import Consortium, Member, Role, Supplier, TurnoverBand, User
 
 DEMO_PASSWORD = "demo-password"
 
@@ -98,6 +98,13 @@ DEMO_SUPPLIER = "Caledonian Office Supplies Ltd"
 
 def _slug(name: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-").replace("--", "-")
+
+
+def may_load() -> bool:
+    """The demo goes only into an empty database, or tops up a demo already there; never into real data."""
+    if db.session.scalar(select(Consortium).where(Consortium.code == "TAY")) is not None:
+        return True
+    return all(db.session.scalar(select(model.id).limit(1)) is None for model in (Consortium, Member, Supplier, User))
 
 
 def seed() -> None:

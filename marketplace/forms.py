@@ -3,14 +3,18 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     IntegerField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
 
+from marketplace import notifications
 from marketplace.bank import bank_account
 from marketplace.errors import ValidationFailed
 from marketplace.models import Role, TurnoverBand
@@ -112,3 +116,20 @@ class RoleGrantForm(FlaskForm):
     def parsed(self) -> tuple[Role, int | None]:
         role, _, scope = self.grant.data.partition(":")
         return Role(role), int(scope) if scope else None
+
+
+class NotificationsForm(FlaskForm):
+    """The kinds of email a user receives; the choices are the kinds open to their roles."""
+
+    receive = SelectMultipleField("Email me when", widget=ListWidget(prefix_label=False),
+                                  option_widget=CheckboxInput(), validate_choice=True)
+    next = HiddenField()
+
+    @classmethod
+    def for_user(cls, user, **kwargs) -> "NotificationsForm":
+        """The kinds open to the user, each ticked unless switched off."""
+        kinds = notifications.kinds_for(user)
+        off = notifications.switched_off(user)
+        form = cls(receive=[kind for kind in kinds if kind not in off], prefix="email", **kwargs)
+        form.receive.choices = [(name, kind.label) for name, kind in kinds.items()]
+        return form

@@ -268,10 +268,31 @@ class OutboxMessage(db.Model):
     body_html: Mapped[str] = mapped_column(Text)
     consortium_id: Mapped[Optional[int]] = mapped_column(ForeignKey("consortium.id"), index=True)
     created_at: Mapped[created_at]
-    sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     last_error: Mapped[Optional[str]] = mapped_column(Text)
+    failed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    unsubscribe_url: Mapped[Optional[str]] = mapped_column(String(500))
     dedupe_key: Mapped[Optional[str]] = mapped_column(String(120), unique=True)
 
     consortium: Mapped[Optional[Consortium]] = relationship()
+
+    @property
+    def state(self) -> str:
+        if self.sent_at is not None:
+            return "sent"
+        if self.failed_at is not None:
+            return "failed"
+        return "retrying" if self.attempts else "not sent"
+
+
+class NotificationOptOut(db.Model):
+    """One kind of notification a user has switched off; no row means the user gets it."""
+
+    __table_args__ = (UniqueConstraint("user_id", "kind"),)
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[created_at]

@@ -47,6 +47,8 @@ def marketplace_cards(user: User) -> list[Card]:
     if user.is_admin:
         cards.append(Card("Platform admin", "Consortia, networks, members, suppliers and users.",
                           [Link("Admin pages", url_for("admin.index"))], order=40))
+    cards.append(Card("Emails", "Choose which emails the platform sends you.",
+                      [Link("Email choices", url_for("notifications.preferences"))], order=85))
     cards.append(Card("Integrations", "Use the JSON API from scripts and spreadsheets.",
                       [Link("API tokens", url_for("marketplace.api_tokens"))], order=90))
     return cards

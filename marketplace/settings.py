@@ -5,12 +5,25 @@ from pathlib import Path
 
 
 def _instance_secret_key(instance_path: str) -> str:
-    """A random key made once and kept in instance/, so sessions survive restarts."""
+    """A random key made once and kept in instance/, so sessions survive restarts.
+
+    Workers starting together on a fresh instance must all end up with the same key: each
+    writes a candidate to its own file (readable by the owner only) and links it into place,
+    which succeeds for one of them; the others read the winner's key.
+    """
     path = Path(instance_path) / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        candidate = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "w") as file:
+                file.write(secrets.token_hex(32))
+            os.link(candidate, path)
+        except FileExistsError:
+            pass
+        finally:
+            candidate.unlink()
     return path.read_text().strip()
 
 
@@ -20,6 +33,29 @@ def _normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _smtp(env) -> dict:
+    """SMTP settings; without SMTP_HOST no email leaves the platform and the log is the delivery."""
+    use_ssl = _flag(env.get("SMTP_SSL"), False)
+    return {
+        "SMTP_HOST": env.get("SMTP_HOST") or None,
+        "SMTP_PORT": int(env.get("SMTP_PORT") or (465 if use_ssl else 587)),
+        "SMTP_USERNAME": env.get("SMTP_USERNAME") or None,
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD") or None,
+        "SMTP_SSL": use_ssl,
+        "SMTP_STARTTLS": not use_ssl and _flag(env.get("SMTP_STARTTLS"), True),
+        "SMTP_TIMEOUT": int(env.get("SMTP_TIMEOUT") or 30),
+        "MAIL_FROM": env.get("MAIL_FROM") or None,
+        "OUTBOX_MAX_ATTEMPTS": int(env.get("OUTBOX_MAX_ATTEMPTS") or 8),
+        "PUBLIC_URL": (env.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
+    }
 
 
 def from_environment(instance_path: str) -> dict:
@@ -37,13 +73,15 @@ def from_environment(instance_path: str) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": not development,
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", "marketplace"),
         "RATELIMIT_HEADERS_ENABLED": False,
         "SIGN_IN_LIMIT_PER_ACCOUNT": env.get("SIGN_IN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
         "SIGN_IN_LIMIT_PER_ADDRESS": env.get("SIGN_IN_LIMIT_PER_ADDRESS", "20 per 15 minutes"),
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "PASSWORD_HASH_METHOD": "scrypt",
         "BENCHMARK_BASELINE": env.get("BENCHMARK_BASELINE") == "1",
         "PREFERRED_URL_SCHEME": "http" if development else "https",
         "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY") or None,
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET") or None,
         "STRIPE_WEBHOOK_TOLERANCE": int(env.get("STRIPE_WEBHOOK_TOLERANCE", "300")),
-    }
+    } | _smtp(env)

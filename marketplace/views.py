@@ -19,7 +19,7 @@ from marketplace import services
 from marketplace.access import member_or_404, signed_in
 from marketplace.errors import DomainError
 from marketplace.extensions import db, limiter
-from marketplace.forms import ApiTokenForm, MemberProfileForm, SignInForm
+from marketplace.forms import ApiTokenForm, MemberProfileForm, NotificationsForm, SignInForm
 from marketplace.models import ApiToken
 
 bp = Blueprint("marketplace", __name__)
@@ -129,4 +129,6 @@ def member_profile(member_id: int):
         flash("Billing details saved.", "success")
         return redirect(url_for("marketplace.member_profile", member_id=member.id))
     status = 422 if form.errors else 200
-    return render_template("marketplace/member_profile.html", form=form, member=member), status
+    notifications_form = NotificationsForm.for_user(current_user, formdata=None, next=request.path)
+    return render_template("marketplace/member_profile.html", form=form, member=member,
+                           notifications_form=notifications_form), status

@@ -150,8 +150,8 @@ def _body_unless_not_visible(user: User, pool_id: int, schema) -> dict:
 
 @bp.put("/pools/<int:pool_id>/pledge")
 @roles_required(Role.MEMBER)
-@operation("Place (201) or change (200) my pledge while the pool is open", tags=["pledges"], body=PledgeInSchema,
-           response=MyPledgeSchema, status=(200, 201), errors=(403, 409))
+@operation("Place or change my pledge while the pool is open", tags=["pledges"], body=PledgeInSchema,
+           response=MyPledgeSchema, errors=(403, 409), also=(201,))
 def put_pledge(pool_id: int):
     user = acting_user()
     data = _body_unless_not_visible(user, pool_id, PledgeInSchema())

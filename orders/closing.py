@@ -18,7 +18,7 @@ from marketplace.extensions import db, utcnow
 from marketplace.models import Consortium, Member, Network, Organisation, User
 from marketplace.money import line_pence, vat_pence
 from marketplace.numbering import next_number
-from orders import services
+from orders import notices, services
 from orders.models import Allocation, Pledge, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
 from orders.packs import PackPlan, PledgedDemand, plan_packs
 
@@ -204,12 +204,17 @@ def close_pool(actor: Optional[User], pool_id: int, now: Optional[datetime] = No
     if not plan.proceeds:
         pool.status, pool.cancel_reason, pool.cancelled_at = PoolStatus.CANCELLED, plan.cancel_reason, now
         db.session.flush()
+        notices.pool_cancelled(pool)
         return CloseResult(pool, plan, [])
     services.freeze_tiers(pool)
     pool.status, pool.closed_at, pool.closing_unit_price = PoolStatus.CLOSED, now, plan.unit_price
     orders = [_purchase_order(pool, consortium_plan, plan.unit_price, now) for consortium_plan in plan.consortia]
     sync_pool_status(pool, orders)
     db.session.flush()
+    notices.pool_closed(pool, plan)
+    for order in orders:
+        if order.status is PurchaseOrderStatus.SENT:
+            notices.order_sent(order)
     return CloseResult(pool, plan, orders)
 
 

@@ -302,7 +302,7 @@ def _forecast(supplier_id: int, offers: dict[int, Offer], names) -> list[Forecas
             minimum_quantity=row.minimum_quantity, capacity=row.capacity, units=units,
             flexible_units=row.pledged_flexible, members=row.member_count,
             unit_price=pricing.unit_price(offer_tiers, units, offers[row.offer_id].list_price),
-            tier=pricing.tier_reached(offer_tiers, units), next_tier=pricing.next_tier(offer_tiers, units),
+            tier=pricing.tier_reached(offer_tiers, units), next_tier=pricing.next_tier(offer_tiers, units, offers[row.offer_id].list_price),
         ))
     return pools
 

@@ -59,6 +59,7 @@ class Pool(db.Model):
     cancelled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[Optional[str]] = mapped_column(String(500))
     closing_unit_price: Mapped[Optional[Decimal]] = mapped_column(Numeric(12, 4))
+    closing_list_price: Mapped[Optional[Decimal]] = mapped_column(Numeric(12, 4))
     solidarity_rate_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(0))
     pledged_quantity: Mapped[int] = mapped_column(default=0)
     pledged_flexible: Mapped[int] = mapped_column(default=0)

@@ -19,6 +19,9 @@ def cards(user: User) -> list[Card]:
 
 
 def links(user: User) -> list[Link]:
+    result = []
     if user.member_ids or user.secretary_consortium_ids or user.is_admin:
-        return [Link("Pools", url_for("orders.list_pools"))]
-    return []
+        result.append(Link("Pools", url_for("orders.list_pools")))
+    if user.secretary_consortium_ids or user.supplier_ids or user.is_admin:
+        result.append(Link("Purchase orders", url_for("orders.purchase_orders_list")))
+    return result

@@ -1,13 +1,12 @@
 """The supplier's demand dashboard (with its CSV and chart) and the secretary's consortium dashboard."""
-import re
 from datetime import date
 
 import pygal
-from flask import Blueprint, current_app, make_response, render_template, url_for
+from flask import Blueprint, current_app, render_template, url_for
 from flask_login import current_user
-from pygal.style import Style
 
 from marketplace.access import consortium_or_404, roles_required, supplier_or_404
+from marketplace.charts import chart_style, render_svg, svg_response
 from marketplace.extensions import utcnow
 from marketplace.models import Role
 from orders import demand
@@ -15,7 +14,6 @@ from orders.csv_export import csv_response
 
 bp = Blueprint("portal", __name__)
 
-CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 PURCHASE_ORDER_ENDPOINT = "orders.purchase_order"
 
 
@@ -38,18 +36,12 @@ def supplier_demand_csv(supplier_id: int):
 @roles_required(Role.SUPPLIER)
 def pledged_units_chart(supplier_id: int):
     supplier = supplier_or_404(current_user, supplier_id)
-    response = make_response(pledged_units_svg(demand.pledged_units_by_day(supplier.id)))
-    response.mimetype = "image/svg+xml"
-    response.headers["Content-Security-Policy"] = CHART_CSP
-    response.headers["Cache-Control"] = "private, max-age=300"
-    return response
+    return svg_response(pledged_units_svg(demand.pledged_units_by_day(supplier.id)))
 
 
 def pledged_units_svg(points: list[tuple[date, int]]) -> bytes:
     """One line of cumulative units with labelled dots: readable in black and white."""
-    style = Style(background="white", plot_background="white", foreground="#1d2433", foreground_strong="#1d2433",
-                  foreground_subtle="#5b6478", colors=("#1d2433",), font_family="sans-serif",
-                  value_label_font_size=11, label_font_size=12, major_label_font_size=12, legend_font_size=13)
+    style = chart_style(value_label_font_size=11)
     chart = pygal.Line(js=[], style=style, width=720, height=320, explicit_size=True, legend_at_bottom=True,
                        show_legend=True, dots_size=3, fill=False, x_label_rotation=30, show_minor_x_labels=False,
                        x_labels_major_count=8, title="Units pledged into open pools, by day",
@@ -57,7 +49,7 @@ def pledged_units_svg(points: list[tuple[date, int]]) -> bytes:
                        no_data_text="No pledges yet")
     chart.x_labels = [day.strftime("%-d %b") for day, _ in points]
     chart.add("Units pledged", [units for _, units in points], stroke_style={"width": 3})
-    return re.sub(rb"<script\b.*?</script>", b"", chart.render(), flags=re.S)
+    return render_svg(chart)
 
 
 @bp.get("/consortium/<int:consortium_id>/dashboard")

@@ -13,6 +13,7 @@ from marketplace.allocation import largest_remainder
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db, utcnow
 from marketplace.models import User
+from orders import notices
 from orders.closing import sync_pool_status
 from orders.models import Pool, PurchaseOrder, PurchaseOrderStatus
 
@@ -62,6 +63,7 @@ def send(actor: User, order: PurchaseOrder) -> PurchaseOrder:
         raise Forbidden("Only the consortium's secretary sends its orders.")
     _move(order, {PurchaseOrderStatus.DRAFT}, PurchaseOrderStatus.SENT)
     order.sent_at = utcnow()
+    notices.order_sent(order)
     return order
 
 

@@ -18,6 +18,7 @@ from catalogue.models import Category, Offer
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db, upsert, utcnow
 from marketplace.models import Consortium, Member, Network, User
+from orders import notices
 from orders.models import Pledge, PledgeChange, Pool, PoolPledgeDay, PoolStatus, PoolTier, pool_consortium
 
 MAX_QUANTITY = 10_000_000
@@ -140,6 +141,7 @@ def open_pool(actor: User, pool: Pool) -> Pool:
     pool.status = PoolStatus.OPEN
     pool.opened_at = utcnow()
     db.session.flush()
+    notices.pool_opened(pool)
     return pool
 
 
@@ -157,6 +159,7 @@ def cancel_pool(actor: User, pool: Pool, reason: str) -> Pool:
     pool.cancel_reason = reason
     pool.cancelled_at = utcnow()
     db.session.flush()
+    notices.pool_cancelled(pool)
     return pool
 
 
@@ -194,6 +197,15 @@ def _check_pledgeable(pool: Pool, now: datetime) -> None:
         raise Conflict(f"This pool is {pool.status.value}; pledges are taken only while it is open.")
     if now >= pool.deadline:
         raise Conflict("The deadline has passed; this pool takes no more pledges.")
+
+
+def check_pledgeable(pool: Pool) -> None:
+    """409 unless the pool takes pledges now: open, and before its deadline."""
+    _check_pledgeable(pool, utcnow())
+
+
+def is_pledgeable(pool: Pool) -> bool:
+    return pool.status is PoolStatus.OPEN and utcnow() < pool.deadline
 
 
 def validate_quantities(quantity, flexible_extra) -> tuple[int, int]:
@@ -286,6 +298,7 @@ def _apply(pool: Pool, pledge_: Pledge, actor: User, quantity: int, flexible_ext
     the loaded objects are brought up to date by hand.
     """
     old_quantity, old_flexible = pledge_.quantity, pledge_.flexible_extra
+    old_total = pool.pledged_quantity
     if pledge_.id is None:
         pledge_.quantity, pledge_.flexible_extra, pledge_.updated_at = quantity, flexible_extra, now
         db.session.flush()
@@ -309,6 +322,7 @@ def _apply(pool: Pool, pledge_: Pledge, actor: User, quantity: int, flexible_ext
     for name, value in (("quantity", quantity), ("flexible_extra", flexible_extra), ("updated_at", now)):
         set_committed_value(pledge_, name, value)
     db.session.expire(pledge_, ["changes"])
+    notices.tier_reached(pool, old_total, totals["pledged_quantity"])
     return PledgeMade(pledge_, old_quantity, old_flexible)
 
 
@@ -321,10 +335,17 @@ def pool_tiers(pool: Pool) -> list[pricing.Tier]:
     return [pricing.Tier(t.min_quantity, t.unit_price) for t in source]
 
 
+def pool_list_price(pool: Pool) -> Decimal:
+    """The list price the pool closed with, or the offer's current one while it is still open."""
+    return pool.closing_list_price if pool.closing_list_price is not None else pool.offer.list_price
+
+
 def freeze_tiers(pool: Pool) -> None:
-    """Copies the offer's tiers onto the pool, so later price changes never alter it."""
+    """Copies the offer's tiers and list price onto the pool, so later price changes never alter it."""
     if not pool.frozen_tiers:
         pool.frozen_tiers = [PoolTier(min_quantity=t.min_quantity, unit_price=t.unit_price) for t in pool.offer.tiers]
+    if pool.closing_list_price is None:
+        pool.closing_list_price = pool.offer.list_price
 
 
 @dataclass
@@ -360,12 +381,13 @@ class PoolSummary:
 def summarise(pool: Pool, now: Optional[datetime] = None) -> PoolSummary:
     tiers = pool_tiers(pool)
     total = pool.pledged_quantity
-    price = pricing.unit_price(tiers, total, pool.offer.list_price)
-    saved, percent = pricing.saving(pool.offer.list_price, price, total)
+    list_price = pool_list_price(pool)
+    price = pricing.unit_price(tiers, total, list_price)
+    saved, percent = pricing.saving(list_price, price, total)
     return PoolSummary(
         pool=pool, total_quantity=total, member_count=pool.member_count, unit_price=price,
-        list_price=pool.offer.list_price, tier=pricing.tier_reached(tiers, total),
-        next_tier=pricing.next_tier(tiers, total), saving_pence=saved, saving_percent=percent,
+        list_price=list_price, tier=pricing.tier_reached(tiers, total),
+        next_tier=pricing.next_tier(tiers, total, list_price), saving_pence=saved, saving_percent=percent,
         time_left=max(pool.deadline - (now or utcnow()), timedelta(0)),
     )
 
@@ -373,7 +395,7 @@ def summarise(pool: Pool, now: Optional[datetime] = None) -> PoolSummary:
 def estimate(pool: Pool, quantity: int, current_quantity: int = 0) -> pricing.Estimate:
     """A member's estimated cost if they pledge `quantity` instead of `current_quantity`."""
     pool_quantity = pool.pledged_quantity - current_quantity + quantity
-    return pricing.estimated_cost(quantity, pool_tiers(pool), pool.offer.list_price, pool.offer.vat_rate.percent,
+    return pricing.estimated_cost(quantity, pool_tiers(pool), pool_list_price(pool), pool.offer.vat_rate.percent,
                                   pool_quantity, pool.delivery_charge_pence)
 
 
@@ -393,13 +415,18 @@ def pledged_pool_ids(member_ids: set[int], pool_ids: list[int]) -> set[int]:
         Pledge.member_id.in_(member_ids), Pledge.pool_id.in_(pool_ids), Pledge.quantity > 0)))
 
 
+def _id_like(text: str) -> bool:
+    """ASCII digits that fit an id: "²" passes isdigit() but not int(), and 20 digits overflow the column."""
+    return text.isascii() and text.isdigit() and len(text) <= 9
+
+
 def filter_pools(query: Select, status: Optional[PoolStatus] = None, category: Optional[str] = None,
                  sort: str = "deadline") -> Select:
     if status is not None:
         query = query.where(Pool.status == status)
     if category:
         query = query.join(Offer, Pool.offer_id == Offer.id).join(Category, Offer.category_id == Category.id).where(
-            or_(Category.slug == category, Category.id == (int(category) if category.isdigit() else -1)))
+            or_(Category.slug == category, Category.id == (int(category) if _id_like(category) else -1)))
     order = {"deadline": (Pool.deadline, Pool.id), "newest": (Pool.created_at.desc(), Pool.id.desc())}
     return query.options(selectinload(Pool.consortia)).order_by(*order.get(sort, order["deadline"]))
 

@@ -73,7 +73,7 @@ def _render_pool(pool, form, preview=None, status: int = 200):
     return render_template(
         "orders/pool.html", pool=pool, summary=services.summarise(pool), form=form, members=members,
         pledges=pledges, estimates=estimates, preview=preview, can_manage=services.can_manage(current_user, pool),
-        cancel_form=CancelPoolForm(formdata=None), pledgeable=pool.status is PoolStatus.OPEN,
+        cancel_form=CancelPoolForm(formdata=None), pledgeable=services.is_pledgeable(pool),
         allocations=allocations, orders=_pool_orders(pool),
     ), status
 
@@ -99,10 +99,11 @@ def pledge(pool_id: int):
             abort(404)
         current = services.member_pledges(pool, [member]).get(member.id)
         try:
+            services.check_pledgeable(pool)
             services.validate_quantities(form.quantity.data, form.flexible_extra.data or 0)
         except DomainError as error:
             form_errors(form, error)
-            return _render_pool(pool, form, status=422)
+            return _render_pool(pool, form, status=error.status_code)
         preview = services.estimate(pool, form.quantity.data, current.quantity if current else 0)
         return _render_pool(pool, form, preview=preview)
     try:
@@ -265,7 +266,7 @@ def record_delivery(order_id: int):
     delivered, errors = {}, {}
     for allocation in order.allocations:
         raw = request.form.get(f"delivered-{allocation.member_id}", "").strip()
-        if raw.isdigit():
+        if raw.isascii() and raw.isdigit():
             delivered[allocation.member_id] = int(raw)
         elif raw:
             errors[allocation.member_id] = "Enter a whole number of units."

@@ -7,15 +7,19 @@ no rule fails that test, so every new endpoint comes with a line here, for examp
     "orders.pool_page": own("secretary", "member", others=HIDDEN),
 
 Each rule gives an outcome per role for "ours" (URL arguments naming the objects of
-consortium A, its member and its supplier: the ones the world's users act for) and for
-"theirs" (the same kind of object in consortium B). Roles are those of `ROLES`; the
+consortium A, its member and its supplier: the ones the world's users act for), for
+"theirs" (the same kind of object in consortium B) and, where the object belongs to one
+member or one supplier, for "sibling" (the object of another member, or another supplier,
+inside consortium A: the secretary's to see, not our member's or our supplier's). Roles are those of `ROLES`; the
 stranger expects LOGIN on pages and UNAUTHORISED on the API unless the rule says otherwise.
 
 GET is requested for every role. Other methods are requested only where the rule denies
 (FORBIDDEN, HIDDEN, LOGIN, UNAUTHORISED): a POST as a role that may do it would change data.
 
 URL arguments are filled by `ARGUMENTS` (name -> builder returning the (ours, theirs) values);
-a rule's own `args` override them for its endpoint. An argument nobody can fill fails the
+a rule's own `args` override them for its endpoint. `SIBLINGS` (name -> builder returning the
+sibling's value) adds the sibling variant for the arguments that name a member's or a
+supplier's object: pledges (through their pools), purchase orders, invoices and credit notes. An argument nobody can fill fails the
 matrix with its name, so add a builder when a route introduces a new one.
 """
 from dataclasses import dataclass, field
@@ -30,6 +34,7 @@ from orders.models import PurchaseOrder
 from orders import services as orders_services
 from marketplace.extensions import db, utcnow
 from marketplace.models import OutboxMessage, User
+from marketplace.notifications import unsubscribe_token
 from tests import factories
 from tests.factories import World
 
@@ -69,11 +74,13 @@ class Rule:
     theirs: Optional[Mapping[str, Outcome]] = None
     stranger: Optional[Outcome] = None
     args: Mapping[str, Builder] = field(default_factory=dict)
+    sibling: Optional[Mapping[str, Outcome]] = None
 
     def expected(self, role: str, side: str, api: bool) -> Outcome:
         if role == STRANGER:
             return self.stranger if self.stranger is not None else (UNAUTHORISED if api else LOGIN)
-        table = self.theirs if side == "theirs" and self.theirs is not None else self.ours
+        tables = {"theirs": self.theirs, "sibling": self.sibling}
+        table = tables.get(side) if tables.get(side) is not None else self.ours
         return table[role]
 
 
@@ -92,11 +99,20 @@ def roles(*allowed: str, others: Outcome = FORBIDDEN, **rule) -> Rule:
     return Rule(table, **rule)
 
 
+CONSORTIUM_WIDE = {"admin", "secretary"}  # roles that see every member's and supplier's objects in their consortium
+
+
 def own(*allowed: str, others: Outcome = FORBIDDEN, **rule) -> Rule:
-    """Like `roles`, but the allowed roles get 404 for another organisation's object."""
+    """Like `roles`, but the allowed roles get 404 for another organisation's object.
+
+    Inside our consortium a secretary still sees another member's or supplier's object;
+    an allowed member or supplier gets 404 for it.
+    """
     ours = {role: OK if role == "admin" or role in allowed else others for role in ROLES}
     theirs = {role: OK if role == "admin" else HIDDEN if role in allowed else others for role in ROLES}
-    return Rule(ours, theirs, **rule)
+    sibling = {role: OK if role == "admin" or (role in allowed and role in CONSORTIUM_WIDE)
+               else HIDDEN if role in allowed else others for role in ROLES}
+    return Rule(ours, theirs, sibling=sibling, **rule)
 
 
 admin_only = roles()
@@ -147,55 +163,75 @@ def _pool_ids(ctx: Context) -> tuple[int, int]:
     return ctx.once("pool_id", build)
 
 
+def _sibling_member(ctx: Context):
+    """Another member in our network: our member's neighbour, whose objects our member must not see."""
+    def build():
+        made = factories.member(ctx.world.network, "Sibling Bakery CIC")
+        db.session.commit()
+        return made
+    return ctx.once("sibling_member", build)
+
+
 def _order_ids(ctx: Context) -> tuple[int, int]:
-    """A sent purchase order of our consortium to our supplier, and one of theirs to their supplier."""
+    """A sent purchase order of our consortium to our supplier (our member and the sibling member
+    pledged into it), one of theirs to their supplier, and, as the sibling, one of our consortium
+    to their supplier."""
 
     def build():
         w = ctx.world
         _offer_ids(ctx)
         our_offer, their_offer = ctx.cache["offers"]
+        sibling = _sibling_member(ctx)
         terms = orders_services.PoolTerms(deadline=utcnow() + timedelta(days=14), minimum_quantity=1)
         orders = []
-        for offer, consortium, member in ((our_offer, w.consortium, w.member),
-                                          (their_offer, w.other_consortium, w.other_member)):
+        for offer, consortium, members in ((our_offer, w.consortium, (w.member, sibling)),
+                                           (their_offer, w.other_consortium, (w.other_member,)),
+                                           (their_offer, w.consortium, (w.member,))):
             pool = orders_services.create_pool(w.admin, offer, [consortium], terms)
             orders_services.open_pool(w.admin, pool)
-            orders_services.pledge(w.admin, pool.id, 10, member_id=member.id)
+            for member in members:
+                orders_services.pledge(w.admin, pool.id, 10, member_id=member.id)
             order = closing.close_pool(w.admin, pool.id).purchase_orders[0]
             purchase_orders.send(w.admin, order)
             orders.append(order.id)
         db.session.commit()
         return tuple(orders)
-    return ctx.once("order_id", build)
+    ours, theirs, _ = ctx.once("order_id", build)
+    return ours, theirs
 
 
 def _invoice_ids(ctx: Context) -> tuple[int, int]:
-    """An invoice of our member from our consortium, and one of theirs."""
+    """An invoice of our member from our consortium, one of theirs, and the sibling member's."""
 
     def build():
         w = ctx.world
         _order_ids(ctx)
+        ours_order, theirs_order, _ = ctx.cache["order_id"]
         invoices = []
-        for order_id, member in zip(ctx.cache["order_id"], (w.member, w.other_member)):
+        for order_id, members in ((ours_order, (w.member, _sibling_member(ctx))), (theirs_order, (w.other_member,))):
             order = db.session.get(PurchaseOrder, order_id)
             purchase_orders.record_delivery(w.admin, order)
-            invoices.append(next(i for i in billing_services.issue_invoices(w.admin, order.id)
-                                 if i.member_id == member.id))
+            issued = {i.member_id: i for i in billing_services.issue_invoices(w.admin, order.id)}
+            invoices.extend(issued[member.id] for member in members)
         db.session.commit()
-        return tuple(i.id for i in invoices)
-    return ctx.once("invoice_id", build)
+        ours, sibling, theirs = (i.id for i in invoices)
+        return ours, theirs, sibling
+    ours, theirs, _ = ctx.once("invoice_id", build)
+    return ours, theirs
 
 
 def _credit_note_ids(ctx: Context) -> tuple[int, int]:
     def build():
+        _invoice_ids(ctx)
         notes = []
-        for invoice_id in _invoice_ids(ctx):
+        for invoice_id in ctx.cache["invoice_id"]:
             invoice = db.session.get(Invoice, invoice_id)
             notes.append(billing_services.issue_credit_note(ctx.world.admin, invoice,
                                                             billing_services.full_credit(invoice), "Matrix"))
         db.session.commit()
         return tuple(n.id for n in notes)
-    return ctx.once("credit_note_id", build)
+    ours, theirs, _ = ctx.once("credit_note_id", build)
+    return ours, theirs
 
 
 def _user_record_ids(ctx: Context) -> tuple[int, int]:
@@ -219,6 +255,24 @@ ARGUMENTS: dict[str, Builder] = {
     "order_id": _order_ids,
     "invoice_id": _invoice_ids,
     "credit_note_id": _credit_note_ids,
+}
+
+SiblingBuilder = Callable[[Context], Any]
+
+
+def _sibling(name: str, build: Builder) -> SiblingBuilder:
+    """The third value the builder `build` cached under `name`."""
+    def sibling(ctx: Context) -> Any:
+        build(ctx)
+        return ctx.cache[name][2]
+    return sibling
+
+
+SIBLINGS: dict[str, SiblingBuilder] = {
+    "member_id": lambda ctx: _sibling_member(ctx).id,
+    "order_id": _sibling("order_id", _order_ids),
+    "invoice_id": _sibling("invoice_id", _invoice_ids),
+    "credit_note_id": _sibling("credit_note_id", _credit_note_ids),
 }
 
 _USER_GRANT_ARGS = {"record_id": _user_record_ids, "grant_id": _grant_ids}
@@ -359,4 +413,88 @@ RULES |= {
     # reminders of what is due: the invoice's consortium's secretary
     "billing.send_reminder": own("secretary"),
     "billing_api.send_reminder": own("secretary"),
+}
+
+
+def _service_pool_ids(ctx: Context) -> tuple[int, int]:
+    """An open shared-service pool of our consortium and one of theirs."""
+    def build():
+        from shared_services import services as shared_services
+        from shared_services.models import AllocationKey, PeriodLength
+
+        w = ctx.world
+        _offer_ids(ctx)
+        today = utcnow().date()
+        start = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+        terms = shared_services.PoolTerms(cost_per_period_pence=50_000, period=PeriodLength.MONTH, term_periods=12,
+                                          start_date=start, minimum_participants=2,
+                                          allocation_key=AllocationKey.EQUAL)
+        pools = []
+        for offer, consortium in zip(ctx.cache["offers"], (w.consortium, w.other_consortium)):
+            pool = shared_services.create_pool(w.admin, offer, [consortium], terms)
+            shared_services.open_pool(w.admin, pool)
+            pools.append(pool.id)
+        db.session.commit()
+        return tuple(pools)
+    return ctx.once("service_pool_id", build)
+
+
+ARGUMENTS["service_pool_id"] = _service_pool_ids
+
+RULES |= {
+    # shared-service pools: seen within their consortia; secretaries run them, members join and leave
+    "shared_services.list_pools": everyone(),
+    "shared_services.pool_page": own("secretary", "member", others=HIDDEN),
+    "shared_services.create_pool": roles("secretary"),
+    "shared_services.open_pool": own("secretary"),
+    "shared_services.cancel_pool": own("secretary"),
+    "shared_services.bill_due": own("secretary"),
+    "shared_services.join": own("member"),
+    "shared_services.leave": own("member"),
+    "shared_services.calendar": own("secretary"),
+    "shared_services_api.list_pools": everyone(),
+    "shared_services_api.get_pool": own("secretary", "member", others=HIDDEN),
+    "shared_services_api.create_pool": roles("secretary"),
+    "shared_services_api.open_pool": own("secretary"),
+    "shared_services_api.cancel_pool": own("secretary"),
+    "shared_services_api.join": own("member"),
+    "shared_services_api.delete_participation": own("member"),
+    "shared_services_api.leave": own("member"),
+    "shared_services_api.list_participants": own("secretary", "member", others=HIDDEN),
+    "shared_services_api.list_periods": own("secretary", "member", others=HIDDEN),
+}
+
+# savings reports: a member's users see their member; a secretary their consortium, its networks and members;
+# admins everything, the platform too; a supplier's users only their own sales report
+_SECRETARY_ONLY = Rule({"admin": OK, "secretary": OK, "member": HIDDEN, "supplier": FORBIDDEN, "no_role": FORBIDDEN},
+                       {"admin": OK, "secretary": HIDDEN, "member": HIDDEN, "supplier": FORBIDDEN,
+                        "no_role": FORBIDDEN})
+_REPORT_SUFFIXES = ("", "_csv", "_month_chart", "_category_chart")
+RULES |= {f"reports.platform{suffix}": admin_only for suffix in _REPORT_SUFFIXES}
+RULES |= {f"reports.consortium{suffix}": _SECRETARY_ONLY for suffix in _REPORT_SUFFIXES}
+RULES |= {f"reports.network{suffix}": _SECRETARY_ONLY for suffix in _REPORT_SUFFIXES}
+RULES |= {f"reports.member{suffix}": own("member", "secretary") for suffix in _REPORT_SUFFIXES}
+RULES |= {
+    "reports.index": roles("member", "secretary", "supplier"),
+    "reports.supplier": own("supplier"),
+    "reports.supplier_csv": own("supplier"),
+    "reports.supplier_chart": own("supplier"),
+    # without ?scope= and ?id= the API answers 422 to those who may ask; the scope rules are tested in tests/reports
+    "reports_api.savings_report": Rule({"admin": 422, "secretary": 422, "member": 422, "supplier": FORBIDDEN,
+                                        "no_role": FORBIDDEN}),
+    # admins must name the supplier (422); the supplier's own is found from its grant
+    "reports_api.supplier_report": Rule({role: FORBIDDEN for role in ROLES} | {"admin": 422, "supplier": OK}),
+}
+
+
+def _unsubscribe_tokens(ctx: Context) -> tuple[str, str]:
+    """Signed links of two users: the link is the authority, so anyone holding one may open it."""
+    return (unsubscribe_token(ctx.world.member_user, "pool_opened"),
+            unsubscribe_token(ctx.world.supplier_user, "purchase_order_sent"))
+
+
+RULES |= {
+    # choosing emails: every signed-in user their own; an email's unsubscribe link works signed out
+    "notifications.preferences": everyone(),
+    "notifications.unsubscribe": everyone(stranger=OK, args={"token": _unsubscribe_tokens}),
 }

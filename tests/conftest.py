@@ -99,9 +99,11 @@ def app(database_url, request):
 
 
 def _forget_previous_requests_user() -> None:
-    """Tests hold one app context across requests; each request must still find its own user."""
+    """Tests hold one app context across requests; each request must still find its own user
+    and its own session's CSRF token (Flask-WTF caches it on `g`)."""
     g.pop("_login_user", None)
     g.pop("api_user", None)
+    g.pop("csrf_token", None)
 
 
 def _empty_tables() -> None:

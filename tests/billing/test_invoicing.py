@@ -198,3 +198,12 @@ def test_two_invoice_runs_at_once_issue_one_gapless_set(app, world, postgresql_o
     assert len(numbers) == 6 == len(set(numbers))
     assert sorted(int(n[-6:]) for n in numbers) == list(range(1, 7))
     assert db.session.scalar(db.select(db.func.count()).select_from(CreditNote)) == 0
+
+
+@pytest.mark.parametrize("units", ["²", "2.5"])
+def test_units_to_credit_that_are_not_a_whole_number_are_a_form_error(client, world, invoice, units):
+    sign_in(client, world.secretary)
+    response = client.post(f"/invoices/{invoice.id}/credit-notes",
+                           data={"lines": [invoice.lines[0].id], "goods_quantity": units, "reason": "Short delivery"})
+    assert response.status_code == 422 and "Enter a whole number of units." in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count()).select_from(CreditNote)) == 0

@@ -70,8 +70,9 @@ def test_offers_filtered_for_buy_social(client, world, catalogue):
 
 def test_bad_filters_are_422(client, world, catalogue):
     headers = api_token(world.member_user)
-    response = client.get("/api/v1/offers?category=nope", headers=headers)
-    assert response.status_code == 422 and "category" in response.json["error"]["fields"]
+    for category in ("nope", "²", "99999999999999999999"):
+        response = client.get("/api/v1/offers", query_string={"category": category}, headers=headers)
+        assert response.status_code == 422 and "category" in response.json["error"]["fields"]
     response = client.get("/api/v1/offers?per_page=500", headers=headers)
     assert response.status_code == 422 and "per_page" in response.json["error"]["fields"]
 
@@ -129,6 +130,8 @@ def test_creating_for_another_supplier_is_404_and_for_a_member_403(client, world
     ({"pack_size": 0}, "pack_size"),
     ({"category": "no-such-category"}, "category"),
     ({"category": 9999}, "category"),
+    ({"category": "²"}, "category"),
+    ({"category": "99999999999999999999"}, "category"),
     ({"vat_rate": "luxury"}, "vat_rate"),
     ({"name": ""}, "name"),
     ({"tiers": [{"min_quantity": 5000, "unit_price": "0.0840"}, {"min_quantity": 20000, "unit_price": "0.0900"}]},

@@ -93,7 +93,7 @@ def test_price_chart_is_an_svg_with_the_tier_prices_and_its_own_csp(client, worl
     svg = response.get_data(as_text=True)
     assert response.status_code == 200
     assert response.mimetype == "image/svg+xml"
-    assert response.headers["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'"
+    assert response.headers["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
     assert "<svg" in svg and "<script" not in svg
     assert "From 100: £3.85" in svg and "From 500: £3.49" in svg and "List £4.20" in svg
 
@@ -232,3 +232,12 @@ def test_dashboard_and_menu_link_to_the_catalogue(client, world):
     sign_in(client, world.member_user)
     page = client.get("/").get_data(as_text=True)
     assert 'href="/catalogue/"' in page and "Your offers" not in page
+
+
+def test_a_supplier_filter_that_is_not_a_supplier_is_a_form_error(client, world):
+    _catalogue(world)
+    sign_in(client, world.member_user)
+    for supplier in ("²", "99999999999999999999"):
+        response = client.get("/catalogue/", query_string={"supplier": supplier})
+        assert response.status_code == 422 and "A4 copier paper" in response.get_data(as_text=True)
+

@@ -92,6 +92,13 @@ def test_repeated_failures_for_an_account_are_throttled(client, world):
     assert other_account.status_code == 302
 
 
+def test_spelling_the_email_differently_does_not_dodge_the_account_limit(client, world):
+    for email in ["ADMIN@example.org", " admin@example.org", "Admin@Example.Org", "admin@EXAMPLE.org ",
+                  "admin@example.org"]:
+        client.post("/sign-in", data={"email": email, "password": "guess"})
+    assert sign_in(client, world.admin).status_code == 429
+
+
 def test_successful_sign_ins_do_not_count_towards_the_limit(client, world):
     for _ in range(8):
         assert sign_in(client, world.member_user).status_code == 302
@@ -122,6 +129,20 @@ def test_secret_key_is_made_once_and_kept_in_the_instance_folder(monkeypatch, tm
     assert settings.from_environment(str(tmp_path))["SECRET_KEY"] == first
     monkeypatch.setenv("SECRET_KEY", "from-the-environment")
     assert settings.from_environment(str(tmp_path))["SECRET_KEY"] == "from-the-environment"
+
+
+def test_workers_starting_together_share_one_secret_key(monkeypatch, tmp_path):
+    """Each worker of a fresh instance sees no key yet; the first one written is kept by all."""
+    from pathlib import Path
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setattr(Path, "exists", lambda self: False)
+    keys = {settings.from_environment(str(tmp_path))["SECRET_KEY"] for _ in range(3)}
+    assert len(keys) == 1
+    key_file = tmp_path / "secret_key"
+    assert key_file.read_text() == keys.pop()
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]
 
 
 def test_database_url_defaults_to_sqlite_in_instance_and_accepts_postgres_urls(monkeypatch, tmp_path):
@@ -155,3 +176,24 @@ def test_failure_counts_are_shared_by_every_app_through_redis(database_url):
     for client in (first, second, first):
         assert client.post("/sign-in", data=attempt).status_code == 422
     assert second.post("/sign-in", data=attempt).status_code == 429
+
+
+@pytest.mark.app_config({"SIGN_IN_LIMIT_PER_ADDRESS": "2 per 15 minutes"})
+def test_a_client_cannot_dodge_the_address_limit_with_a_forwarded_header(client, world):
+    for n in range(2):
+        client.post("/sign-in", data={"email": f"guess{n}@example.org", "password": "guess"},
+                    headers={"X-Forwarded-For": f"198.51.100.{n}"})
+    assert sign_in(client, world.member_user).status_code == 429
+
+
+@pytest.mark.app_config({"SIGN_IN_LIMIT_PER_ADDRESS": "2 per 15 minutes", "TRUSTED_PROXIES": 1})
+def test_behind_a_trusted_proxy_each_client_address_counts_on_its_own(client, world):
+    """One load balancer in front: its X-Forwarded-For names the client, so one client cannot lock out all."""
+    attacker = {"X-Forwarded-For": "198.51.100.7"}
+    for n in range(2):
+        client.post("/sign-in", data={"email": f"guess{n}@example.org", "password": "guess"}, headers=attacker)
+    assert client.post("/sign-in", data={"email": world.member_user.email, "password": "guess"},
+                       headers=attacker).status_code == 429
+    neighbour = client.post("/sign-in", data={"email": world.member_user.email, "password": PASSWORD},
+                            headers={"X-Forwarded-For": "203.0.113.9"})
+    assert neighbour.status_code == 302

@@ -2,7 +2,7 @@
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
-from marketplace.models import Consortium, Member, Role, Supplier, User
+from marketplace.models import ApiToken, Consortium, Member, Role, Supplier, User
 
 DEMO_DASHBOARDS = {
     "admin@example.org": "Platform admin",
@@ -64,6 +64,7 @@ def test_a_bad_role_spec_gives_a_clear_error_and_creates_nothing(runner, world):
         ("boss", "Unknown role 'boss': use admin, member:ID, secretary:CONSORTIUM_ID or supplier:ID."),
         ("member", "The member role needs a numeric ID, e.g. member:1 (got 'member')."),
         ("member:abc", "The member role needs a numeric ID, e.g. member:1 (got 'member:abc')."),
+        ("member:²", "The member role needs a numeric ID, e.g. member:1 (got 'member:²')."),
         ("admin:3", "The admin role takes no ID: 'admin:3'."),
         ("member:999999", "Cannot grant 'member:999999': there is no member 999999."),
         ("secretary:999999", "Cannot grant 'secretary:999999': there is no consortium 999999."),
@@ -116,3 +117,43 @@ def test_demo_is_a_realistic_pair_of_consortia(runner):
 
     member_user = db.session.scalar(select(User).where(User.email == "member@example.org"))
     assert [(g.role, g.member.network.consortium.name) for g in member_user.grants] == [(Role.MEMBER, "Tayside")]
+
+
+def test_create_user_refuses_what_the_admin_form_refuses(runner, world):
+    counts = row_counts()
+    for args, message in [
+        (["not-an-email", "--password", "a-long-password"], "'not-an-email' is not an email address"),
+        (["  ", "--password", "a-long-password"], "is not an email address"),
+        (["short@example.org", "--password", "x"], "The password must be 10 to 200 characters long."),
+    ]:
+        result = runner.invoke(args=["create-user", *args, "--role", "admin"])
+        assert result.exit_code == 1, args
+        assert message in result.output, args
+    db.session.expire_all()
+    assert row_counts() == counts
+
+
+def test_create_token_refuses_a_deactivated_user_and_a_bad_name(runner, world):
+    world.member_user.active = False
+    db.session.commit()
+    refused = runner.invoke(args=["create-token", world.member_user.email])
+    assert refused.exit_code == 1 and "is deactivated" in refused.output
+    for name in ["", "x" * 101]:
+        result = runner.invoke(args=["create-token", world.admin.email, "--name", name])
+        assert result.exit_code == 1 and "1 to 100 characters" in result.output
+    assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 0
+
+
+def test_demo_leaves_a_database_with_real_data_alone(runner):
+    from tests import factories
+
+    factories.network(factories.consortium("Fife", "FIF"))
+    factories.user("real@example.org", (Role.ADMIN, None))
+    db.session.commit()
+    counts = row_counts()
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "the demo loads only into an empty one" in result.output
+    db.session.expire_all()
+    assert row_counts() == counts
+    assert db.session.scalar(select(Consortium).where(Consortium.code == "TAY")) is None

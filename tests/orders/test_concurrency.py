@@ -46,12 +46,14 @@ def test_concurrent_pledges_never_exceed_capacity_or_lose_a_pledge(app, world, o
 
 
 def test_two_closes_at_once_make_one_set_of_orders(app, world, offer):
+    """Two secretaries of the consortium (and an admin) press close at the same moment."""
     from orders.models import PurchaseOrder
 
     pool = make_pool(world.secretary, offer, [world.consortium])
     services.pledge(world.member_user, pool.id, 12, member_id=world.member.id)
+    second_secretary = factories.user(None, (Role.SECRETARY, world.consortium.id))
     db.session.commit()
-    closers = [api_token(world.secretary), api_token(world.admin)] * 3
+    closers = [api_token(world.secretary), api_token(second_secretary), api_token(world.admin)] * 2
     barrier = Barrier(len(closers))
 
     def close(headers):

@@ -135,3 +135,10 @@ def test_pool_page_shows_tier_next_tier_minimum_saving_and_time_left(client, wor
     assert "£20.00 from 50: 38 more to go" in page
     assert "(60%)" in page
     assert "6 days" in page
+
+
+@pytest.mark.parametrize("category", ["²", "99999999999999999999"])
+def test_a_category_that_only_looks_like_an_id_matches_no_pools(client, world, pool, category):
+    sign_in(client, world.member_user)
+    response = client.get("/pools/", query_string={"category": category})
+    assert response.status_code == 200 and "No pools match." in response.get_data(as_text=True)

@@ -89,7 +89,7 @@ def test_pledged_units_chart_is_a_script_free_svg_with_its_own_policy(client, wo
     switch_to(client, world.supplier_user)
     response = client.get(f"/supplier/{world.supplier.id}/demand/pledged-units.svg")
     assert response.status_code == 200 and response.mimetype == "image/svg+xml"
-    assert response.headers["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'"
+    assert response.headers["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
     body = response.get_data(as_text=True)
     assert "<script" not in body and "Units pledged" in body and utcnow().strftime("%-d %b") in body
 

@@ -117,3 +117,13 @@ def test_cancelling_an_order_needs_a_reason(client, world, order):
     assert client.post(f"/purchase-orders/{order.id}/cancel", data={"reason": "Supplier closed"}).status_code == 302
     db.session.refresh(order)
     assert order.status is PurchaseOrderStatus.CANCELLED and order.cancel_reason == "Supplier closed"
+
+
+@pytest.mark.parametrize("units", ["²", "-1", "9" * 25])
+def test_delivered_units_that_are_not_a_whole_number_in_range_are_a_form_error(client, world, order, units):
+    purchase_orders.send(world.secretary, order)
+    db.session.commit()
+    sign_in(client, world.secretary)
+    response = client.post(f"/purchase-orders/{order.id}/deliveries", data={f"delivered-{world.member.id}": units})
+    assert response.status_code == 422
+    assert db.session.get(PurchaseOrder, order.id).status is PurchaseOrderStatus.SENT

@@ -1,0 +1,1 @@
+"""Savings and impact: what joint purchasing achieved, for members, networks, consortia, the platform and suppliers."""

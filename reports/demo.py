@@ -1,0 +1,120 @@
+"""A year of past trading for the demo, so the savings reports have twelve months to show.
+
+Each month from thirteen months ago to two months ago (before the billing demo's invoices, so
+invoice numbers still follow their dates), one consortium (or both, nationally) ran a pool
+through the same services as a live one: pledges, closing, sending, confirming, delivery,
+invoicing (dated in that month), and here and there a credit note. The timestamps are then
+set back to when it would have happened, so pool and order pages read as history.
+"""
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import select, update
+
+from billing import services as billing
+from billing.models import LineKind
+from catalogue.models import Offer
+from marketplace.extensions import db, utcnow
+from marketplace.models import Consortium, Member, User
+from orders import closing, purchase_orders, services
+from orders.models import Pledge, PledgeChange, Pool
+
+NOTE = "A past pool: delivered and invoiced."
+PAPER = "A4 copier paper 80gsm, box of 5 reams"
+
+# months ago (2 to 13), offer, consortia codes, delivery charge (pence), pledges (member, units), credit (member, units, reason)
+HISTORY = [
+    (13, PAPER, ["TAY"], 3000, [("Re-Tweed Dundee CIC", 40), ("Taybank Community Cafe", 60),
+                                ("Hilltown Print Collective", 120), ("Eat Well Dundee", 45)], None),
+    (12, "PR and media relations retainer", ["LOT"], 0, [("Grassmarket Enterprises", 30), ("Edinburgh Remakery", 20),
+                                                         ("Leith Community Crops", 12)], None),
+    (11, "Managed IT support", ["TAY"], 0, [("Kinross Community Transport", 25), ("Fair City Laundry", 30),
+                                            ("Kirriemuir Care Cooperative", 60)], None),
+    (10, "HR advice line", ["TAY", "LOT"], 0, [("Re-Tweed Dundee CIC", 8), ("Eat Well Dundee", 22),
+                                              ("Kirriemuir Care Cooperative", 60), ("Grassmarket Enterprises", 40),
+                                              ("Bonnyrigg Care at Home", 85)], None),
+    (9, "Bookkeeping", ["LOT"], 0, [("Canongate Youth Cafe", 40), ("Gorgie City Farm Trading", 60),
+                                    ("Livingston Cycle Hub", 30)], None),
+    (8, "Toner cartridge, HP 26A compatible (remanufactured)", ["TAY"], 900, [
+        ("Re-Tweed Dundee CIC", 4), ("Hilltown Print Collective", 12), ("Law Hill Youth Trust", 3),
+        ("Dundee Bike Works", 2)], ("Hilltown Print Collective", 1, "One cartridge leaked in transit.")),
+    (7, "A5 leaflets, design and print", ["TAY"], 0, [("Taybank Community Cafe", 3), ("Montrose Basin Tours", 2),
+                                                      ("Tay Valley Gardens", 2), ("Arbroath Harbour Crafts", 1)], None),
+    (6, "Renewable electricity, business tariff", ["LOT"], 0, [
+        ("Grassmarket Enterprises", 88000), ("Edinburgh Remakery", 24000), ("Bonnyrigg Care at Home", 71000)], None),
+    (5, "Microsoft 365 Business Standard licence", ["TAY"], 0, [
+        ("Re-Tweed Dundee CIC", 8), ("Perth Furniture Reuse", 18), ("Forfar Community Energy", 7),
+        ("Cupar Wood Recycling", 15), ("Kinross Community Transport", 25)], None),
+    (4, "Payroll bureau", ["TAY"], 0, [("Kinross Community Transport", 75), ("Crieff Heritage Skills", 27),
+                                       ("Brechin Digital Inclusion", 36), ("Fair City Laundry", 90)], None),
+    (3, PAPER, ["LOT"], 2500, [("Leith Community Crops", 25), ("Grassmarket Enterprises", 150),
+                               ("Canongate Youth Cafe", 30)], ("Grassmarket Enterprises", 5, "Five reams were damp.")),
+    (2, "Employee handbook and policy pack", ["TAY", "LOT"], 0, [
+        ("Re-Tweed Dundee CIC", 1), ("Dundee Bike Works", 1), ("Edinburgh Remakery", 1), ("Dalkeith Repair Cafe", 1),
+        ("Fair City Laundry", 1)], None),
+]
+
+
+def months_before(today: date, months: int, day: int = 12) -> date:
+    index = today.year * 12 + today.month - 1 - months
+    return date(index // 12, index % 12 + 1, day)
+
+
+def _at(day: date, hour: int = 10) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=timezone.utc)
+
+
+def seed() -> None:
+    """Idempotent: does nothing once the past pools exist. Needs the people, catalogue and admin of the demo."""
+    if db.session.scalar(select(Pool.id).where(Pool.note == NOTE).limit(1)) is not None:
+        return
+    admin = db.session.scalar(select(User).where(User.email == "admin@example.org"))
+    if admin is None:
+        return
+    consortia = {c.code: c for c in db.session.scalars(select(Consortium))}
+    members = {m.name: m for m in db.session.scalars(select(Member))}
+    today = utcnow().date()
+    for months, offer_name, codes, delivery, pledges, credit in HISTORY:
+        offer = db.session.scalar(select(Offer).where(Offer.name == offer_name))
+        if offer is None or not all(name in members for name, _ in pledges):
+            continue
+        _past_pool(admin, offer, [consortia[code] for code in codes], delivery, pledges, credit, members,
+                   months_before(today, months))
+
+
+def _past_pool(admin: User, offer: Offer, consortia: list[Consortium], delivery: int, pledges, credit, members,
+               invoiced_on: date) -> None:
+    terms = services.PoolTerms(deadline=utcnow() + timedelta(days=1), delivery_charge_pence=delivery, note=NOTE)
+    pool = services.create_pool(admin, offer, consortia, terms)
+    services.open_pool(admin, pool)
+    for name, units in pledges:
+        services.pledge(admin, pool.id, units, member_id=members[name].id)
+    orders = closing.close_pool(admin, pool.id).purchase_orders
+    for order in orders:
+        purchase_orders.send(admin, order)
+        purchase_orders.confirm(admin, order)
+        purchase_orders.record_delivery(admin, order)
+    _set_back(pool, orders, invoiced_on)
+    invoices = [invoice for order in orders for invoice in billing.issue_invoices(admin, order.id, today=invoiced_on)]
+    if credit is not None:
+        name, units, reason = credit
+        invoice = next(i for i in invoices if i.member_id == members[name].id)
+        goods = next(line for line in invoice.lines if line.kind is LineKind.GOODS)
+        billing.issue_credit_note(admin, invoice, [billing.CreditItem(goods.id, units)], reason,
+                                  today=invoiced_on + timedelta(days=9))
+
+
+def _set_back(pool: Pool, orders, invoiced_on: date) -> None:
+    """Dates the pool, its pledges and orders to the weeks before `invoiced_on`, delivery first."""
+    opened, deadline = _at(invoiced_on - timedelta(days=40)), _at(invoiced_on - timedelta(days=19), 17)
+    pool.created_at = pool.opened_at = opened
+    pool.deadline = pool.closed_at = deadline
+    pledged = _at(invoiced_on - timedelta(days=30))
+    db.session.execute(update(Pledge).where(Pledge.pool_id == pool.id).values(created_at=pledged, updated_at=pledged))
+    db.session.execute(update(PledgeChange).where(PledgeChange.pledge_id.in_(
+        select(Pledge.id).where(Pledge.pool_id == pool.id))).values(changed_at=pledged))
+    for order in orders:
+        order.created_at = deadline
+        order.sent_at = deadline + timedelta(hours=1)
+        order.confirmed_at = deadline + timedelta(days=1)
+        order.delivered_at = _at(invoiced_on - timedelta(days=6), 14)
+    db.session.flush()

@@ -1,0 +1,141 @@
+"""The one query every report reads: each invoice mapped to what it bought, from whom, and at what list value.
+
+Extension point. `invoice_facts()` is the UNION ALL of `fact_sources()`; each source is a
+SELECT yielding one row per invoice with exactly the columns of `FACT_COLUMNS`, in that
+order and with those labels:
+
+    invoice_id, member_id, network_id, consortium_id   who was invoiced, by which consortium
+    category_id, supplier_id, offer_id, buy_social      what was bought, from whom
+    year, month                                         the invoice's issue date
+    units                                               units invoiced, less units credited
+    list_value_pence                                    units x the list unit price of the time, half-up
+    spend_pence                                         the invoice's net (ex-VAT), less credit notes' net
+    supplier_pence                                      the part of spend that pays the supplier
+
+The sources are bulk-buy invoices (`purchase_order_facts`: invoice -> purchase order ->
+offer, with the list price the order snapshotted) and shared-service invoices
+(`shared_service_facts`: invoice -> its SharedServiceCharge -> the pool's offer, with the
+charge's units and list price snapshot). Another kind of invoice joins every report by adding
+its own SELECT of the same columns to `fact_sources()`; use `list_value_pence()` and the
+`credited_*()` helpers (correlated on its invoice id) so its rounding and credit notes agree
+with these.
+"""
+from sqlalchemy import BigInteger, ColumnElement, Integer, Select, Subquery, cast, extract, func, select, union_all
+
+from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, LineKind
+from catalogue.models import Offer
+from marketplace.models import Member, Organisation, Supplier
+from orders.models import PurchaseOrder
+from shared_services.models import ServicePool, SharedServiceCharge
+
+FACT_COLUMNS = ("invoice_id", "member_id", "network_id", "consortium_id", "category_id", "supplier_id", "offer_id",
+                "buy_social", "year", "month", "units", "list_value_pence", "spend_pence", "supplier_pence")
+UNIT_KINDS = (LineKind.GOODS, LineKind.SERVICE)
+SUPPLIER_KINDS = (LineKind.GOODS, LineKind.DELIVERY, LineKind.SERVICE)
+
+
+def list_value_pence(units: ColumnElement, list_unit_price: ColumnElement) -> ColumnElement:
+    """units x list price in pence, half-up, computed the same on SQLite and PostgreSQL.
+
+    Prices have at most four places, so units x price x 10,000 is a whole number (rounded to
+    it to shed SQLite's binary floats); adding 50 and dividing by 100 rounds it half-up.
+    """
+    hundredths = cast(func.round(units * list_unit_price * 10000), BigInteger)
+    return (hundredths + 50) // 100
+
+
+def _line_sum(value: ColumnElement, *where: ColumnElement) -> ColumnElement:
+    return select(func.coalesce(func.sum(value), 0)).where(*where).scalar_subquery()
+
+
+def invoiced_units(invoice_id: ColumnElement) -> ColumnElement:
+    return _line_sum(InvoiceLine.quantity, InvoiceLine.invoice_id == invoice_id, InvoiceLine.kind.in_(UNIT_KINDS))
+
+
+def invoiced_supplier_pence(invoice_id: ColumnElement) -> ColumnElement:
+    return _line_sum(InvoiceLine.net_pence, InvoiceLine.invoice_id == invoice_id,
+                     InvoiceLine.kind.in_(SUPPLIER_KINDS))
+
+
+def _credited(value: ColumnElement, invoice_id: ColumnElement, kinds=None) -> ColumnElement:
+    where = [CreditNote.invoice_id == invoice_id, CreditNoteLine.credit_note_id == CreditNote.id]
+    if kinds is not None:
+        where.append(CreditNoteLine.kind.in_(kinds))
+    return _line_sum(value, *where)
+
+
+def credited_units(invoice_id: ColumnElement) -> ColumnElement:
+    """Units of goods or service credited on the invoice's credit notes."""
+    return _credited(CreditNoteLine.quantity, invoice_id, UNIT_KINDS)
+
+
+def credited_net_pence(invoice_id: ColumnElement) -> ColumnElement:
+    return _credited(CreditNoteLine.net_pence, invoice_id)
+
+
+def credited_supplier_pence(invoice_id: ColumnElement) -> ColumnElement:
+    return _credited(CreditNoteLine.net_pence, invoice_id, SUPPLIER_KINDS)
+
+
+def issue_year_month(issue_date: ColumnElement) -> tuple[ColumnElement, ColumnElement]:
+    return (cast(extract("year", issue_date), Integer).label("year"),
+            cast(extract("month", issue_date), Integer).label("month"))
+
+
+def purchase_order_facts() -> Select:
+    """Bulk-buy invoices: one row per invoice of a purchase order, priced at the order's list price snapshot.
+
+    Lines and credit notes are summed by correlated subqueries on the invoice's id, so a report
+    on one member reads only that member's lines however many invoices the platform holds.
+    """
+    units = invoiced_units(Invoice.id) - credited_units(Invoice.id)
+    return (select(Invoice.id.label("invoice_id"), Invoice.member_id.label("member_id"),
+                   Member.network_id.label("network_id"), Invoice.consortium_id.label("consortium_id"),
+                   Offer.category_id.label("category_id"), PurchaseOrder.supplier_id.label("supplier_id"),
+                   PurchaseOrder.offer_id.label("offer_id"), Organisation.is_social_enterprise.label("buy_social"),
+                   *issue_year_month(Invoice.issue_date),
+                   units.label("units"),
+                   list_value_pence(units, PurchaseOrder.list_price).label("list_value_pence"),
+                   (Invoice.net_pence - credited_net_pence(Invoice.id)).label("spend_pence"),
+                   (invoiced_supplier_pence(Invoice.id) - credited_supplier_pence(Invoice.id)).label("supplier_pence"))
+            .join(PurchaseOrder, PurchaseOrder.id == Invoice.purchase_order_id)
+            .join(Offer, Offer.id == PurchaseOrder.offer_id)
+            .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
+            .join(Organisation, Organisation.id == Supplier.organisation_id)
+            .join(Member, Member.id == Invoice.member_id))
+
+
+def shared_service_facts() -> Select:
+    """Shared-service invoices: one row per participant's invoice of a billed period.
+
+    The invoice has one service line of quantity 1 (the share); the units are the charge's
+    (pledged units, or 1 seat for the equal and headcount keys), and a credit note of that
+    line credits them all.
+    """
+    left = invoiced_units(Invoice.id) - credited_units(Invoice.id)  # 1, or 0 once credited
+    units = SharedServiceCharge.units * left
+    return (select(Invoice.id.label("invoice_id"), Invoice.member_id.label("member_id"),
+                   Member.network_id.label("network_id"), Invoice.consortium_id.label("consortium_id"),
+                   Offer.category_id.label("category_id"), Offer.supplier_id.label("supplier_id"),
+                   ServicePool.offer_id.label("offer_id"), Organisation.is_social_enterprise.label("buy_social"),
+                   *issue_year_month(Invoice.issue_date),
+                   units.label("units"),
+                   list_value_pence(units, SharedServiceCharge.list_unit_price).label("list_value_pence"),
+                   (Invoice.net_pence - credited_net_pence(Invoice.id)).label("spend_pence"),
+                   (invoiced_supplier_pence(Invoice.id) - credited_supplier_pence(Invoice.id)).label("supplier_pence"))
+            .join(SharedServiceCharge, SharedServiceCharge.invoice_id == Invoice.id)
+            .join(ServicePool, ServicePool.id == SharedServiceCharge.service_pool_id)
+            .join(Offer, Offer.id == ServicePool.offer_id)
+            .join(Supplier, Supplier.id == Offer.supplier_id)
+            .join(Organisation, Organisation.id == Supplier.organisation_id)
+            .join(Member, Member.id == Invoice.member_id))
+
+
+def fact_sources() -> list[Select]:
+    """Every kind of invoice the reports count; add a source here (see the module's docstring)."""
+    return [purchase_order_facts(), shared_service_facts()]
+
+
+def invoice_facts() -> Subquery:
+    """One row per invoice of every source, with the columns of `FACT_COLUMNS`."""
+    return union_all(*fact_sources()).subquery("facts")

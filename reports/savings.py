@@ -1,0 +1,283 @@
+"""Savings reports for a member, a network, a consortium or the platform, and volume reports for a supplier.
+
+Every figure is a GROUP BY over `facts.invoice_facts()`, so a report costs the same handful
+of queries however many invoices it covers, and the figures add up to the invoices.
+"""
+from dataclasses import dataclass
+from typing import Optional
+
+from flask import abort
+from sqlalchemy import ColumnElement, Select, Subquery, case, distinct, func, or_, select
+
+from catalogue.models import Category, Offer
+from marketplace.extensions import db
+from marketplace.models import Consortium, Member, Network, Organisation, Supplier, User
+from orders.models import Pledge, Pool, PoolStatus
+from reports.facts import invoice_facts
+from shared_services.models import Participation, ServicePool, ServicePoolStatus
+from reports.figures import Figures, month_key, monthly, rollup, total
+
+KINDS = ("member", "network", "consortium", "platform")
+CHILD_OF = {"platform": "consortium", "consortium": "network", "network": "member"}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose figures: `kind` is one of KINDS; the platform has no id."""
+
+    kind: str
+    id: Optional[int]
+    name: str
+    consortium_id: Optional[int] = None
+    network_id: Optional[int] = None
+
+    @property
+    def child_kind(self) -> Optional[str]:
+        return CHILD_OF.get(self.kind)
+
+    @property
+    def title(self) -> str:
+        return "The whole platform" if self.kind == "platform" else f"{self.name} ({self.kind})"
+
+
+# Who sees what: a member's users their member; a secretary their consortium, its networks and members;
+# an admin everything. Another organisation's report is answered 404, as elsewhere.
+
+
+def can_see_platform(user: User) -> bool:
+    return user.is_admin
+
+
+def scope_for(user: User, kind: str, scope_id: Optional[int] = None) -> Scope:
+    """The scope, if `user` may see it: 403 for the platform to non-admins, 404 for what is not theirs."""
+    if kind == "platform":
+        if not can_see_platform(user):
+            abort(403)
+        return Scope("platform", None, "All consortia")
+    secretary_of = user.secretary_consortium_ids
+    if kind == "consortium":
+        consortium = db.session.get(Consortium, scope_id)
+        if consortium is None or not (user.is_admin or consortium.id in secretary_of):
+            abort(404)
+        return Scope("consortium", consortium.id, consortium.name, consortium_id=consortium.id)
+    if kind == "network":
+        network = db.session.get(Network, scope_id)
+        if network is None or not (user.is_admin or network.consortium_id in secretary_of):
+            abort(404)
+        return Scope("network", network.id, network.name, consortium_id=network.consortium_id, network_id=network.id)
+    if kind == "member":
+        member = db.session.get(Member, scope_id)
+        if member is None or not (user.is_admin or member.id in user.member_ids or member.consortium_id in secretary_of):
+            abort(404)
+        return Scope("member", member.id, member.name, consortium_id=member.consortium_id,
+                     network_id=member.network_id)
+    abort(404)
+
+
+def parent_scopes(user: User, scope: Scope) -> list[Scope]:
+    """The levels above `scope` that the user may also open, from the top: a way back up from a member's report."""
+    parents = []
+    if scope.kind == "consortium" and can_see_platform(user):
+        parents.append(scope_for(user, "platform"))
+    if scope.kind in ("network", "member") and (user.is_admin or scope.consortium_id in user.secretary_consortium_ids):
+        if user.is_admin:
+            parents.append(scope_for(user, "platform"))
+        parents.append(scope_for(user, "consortium", scope.consortium_id))
+        if scope.kind == "member":
+            parents.append(scope_for(user, "network", scope.network_id))
+    return parents
+
+
+def visible_scopes(user: User) -> list[Scope]:
+    """The reports the user's roles open directly (a secretary reaches networks and members from the consortium's)."""
+    scopes = [Scope("platform", None, "All consortia")] if user.is_admin else []
+    consortium_ids = None if user.is_admin else user.secretary_consortium_ids
+    if consortium_ids is None or consortium_ids:
+        query = select(Consortium).order_by(Consortium.name)
+        if consortium_ids is not None:
+            query = query.where(Consortium.id.in_(consortium_ids))
+        scopes += [Scope("consortium", c.id, c.name, consortium_id=c.id) for c in db.session.scalars(query)]
+    for grant in sorted((g for g in user.grants if g.member is not None), key=lambda g: g.member.name):
+        scopes.append(Scope("member", grant.member_id, grant.member.name, consortium_id=grant.member.consortium_id,
+                            network_id=grant.member.network_id))
+    return scopes
+
+
+def visible_suppliers(user: User) -> list[Supplier]:
+    query = select(Supplier).join(Organisation, Supplier.organisation_id == Organisation.id)
+    if not user.is_admin:
+        query = query.where(Supplier.id.in_(user.supplier_ids or {-1}))
+    return list(db.session.scalars(query.order_by(Organisation.legal_name)))
+
+
+# Savings
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a breakdown: `key` identifies it (an id or a month), `label` is what people read."""
+
+    key: str
+    label: str
+    figures: Figures
+    buy_social: Optional[bool] = None
+
+
+@dataclass
+class SavingsReport:
+    scope: Scope
+    totals: Figures
+    by_category: list[Row]
+    by_month: list[Row]
+    by_supplier: list[Row]
+    by_child: list[Row]
+    pools_joined: int
+
+
+def _sums(facts: Subquery) -> list[ColumnElement]:
+    buy_social = func.sum(case((facts.c.buy_social.is_(True), facts.c.spend_pence), else_=0))
+    return [func.count(facts.c.invoice_id), func.sum(facts.c.units), func.sum(facts.c.list_value_pence),
+            func.sum(facts.c.spend_pence), buy_social]
+
+
+def _figures(values) -> Figures:
+    invoices, units, list_value, spend, buy_social = values
+    return Figures(int(invoices or 0), int(units or 0), int(list_value or 0), int(spend or 0), int(buy_social or 0))
+
+
+def _within(facts: Subquery, scope: Scope) -> list[ColumnElement]:
+    column = {"member": facts.c.member_id, "network": facts.c.network_id, "consortium": facts.c.consortium_id}
+    return [] if scope.kind == "platform" else [column[scope.kind] == scope.id]
+
+
+def _child_rows(facts: Subquery, scope: Scope) -> list[Row]:
+    if scope.child_kind is None:
+        return []
+    if scope.child_kind == "consortium":
+        key, label, joined = Consortium.id, Consortium.name, (Consortium, Consortium.id == facts.c.consortium_id)
+    elif scope.child_kind == "network":
+        key, label, joined = Network.id, Network.name, (Network, Network.id == facts.c.network_id)
+    else:
+        key, label, joined = Member.id, Organisation.legal_name, (Member, Member.id == facts.c.member_id)
+    query = select(key, label, *_sums(facts)).select_from(facts).join(*joined)
+    if scope.child_kind == "member":
+        query = query.join(Organisation, Organisation.id == Member.organisation_id)
+    rows = db.session.execute(query.where(*_within(facts, scope)).group_by(key, label).order_by(label))
+    return [Row(str(r[0]), r[1], _figures(r[2:])) for r in rows]
+
+
+def pools_joined(scope: Scope) -> int:
+    """Pools that went ahead or are open in which a member of the scope holds a pledge (not withdrawn),
+    and shared-service pools (open, active or ended) in which one takes part in some period."""
+    pools = (select(func.count(distinct(Pledge.pool_id))).join(Pool, Pool.id == Pledge.pool_id)
+             .where(Pledge.quantity > 0, Pool.status.not_in([PoolStatus.DRAFT, PoolStatus.CANCELLED])))
+    shared = (select(func.count(distinct(Participation.service_pool_id)))
+              .join(ServicePool, ServicePool.id == Participation.service_pool_id)
+              .where(or_(Participation.left_after.is_(None), Participation.left_after >= Participation.joined_from),
+                     ServicePool.status.not_in([ServicePoolStatus.DRAFT, ServicePoolStatus.CANCELLED])))
+    return sum(db.session.scalar(_members_of(query, member_id, scope)) or 0
+               for query, member_id in ((pools, Pledge.member_id), (shared, Participation.member_id)))
+
+
+def _members_of(query: Select, member_id: ColumnElement, scope: Scope) -> Select:
+    if scope.kind == "member":
+        return query.where(member_id == scope.id)
+    if scope.kind == "platform":
+        return query
+    query = query.join(Member, Member.id == member_id)
+    if scope.kind == "network":
+        return query.where(Member.network_id == scope.id)
+    return query.join(Network, Network.id == Member.network_id).where(Network.consortium_id == scope.id)
+
+
+def savings_report(scope: Scope) -> SavingsReport:
+    """Spend, list value and saving by category, month, supplier and the scope's networks, members or consortia."""
+    facts = invoice_facts()
+    within = _within(facts, scope)
+    by_category = [Row(str(r[0]), r[1], _figures(r[3:])) for r in db.session.execute(
+        select(Category.id, Category.name, Category.position, *_sums(facts)).select_from(facts)
+        .join(Category, Category.id == facts.c.category_id).where(*within)
+        .group_by(Category.id, Category.name, Category.position).order_by(Category.position, Category.name))]
+    months = {month_key(r[0], r[1]): _figures(r[2:]) for r in db.session.execute(
+        select(facts.c.year, facts.c.month, *_sums(facts)).where(*within).group_by(facts.c.year, facts.c.month))}
+    by_month = [Row(m, month_label(m), f) for m, f in monthly(months, Figures())]
+    by_supplier = [Row(str(r[0]), r[1], _figures(r[3:]), buy_social=bool(r[2])) for r in db.session.execute(
+        select(Supplier.id, Organisation.legal_name, Organisation.is_social_enterprise, *_sums(facts))
+        .select_from(facts).join(Supplier, Supplier.id == facts.c.supplier_id)
+        .join(Organisation, Organisation.id == Supplier.organisation_id).where(*within)
+        .group_by(Supplier.id, Organisation.legal_name, Organisation.is_social_enterprise)
+        .order_by(Organisation.legal_name))]
+    return SavingsReport(scope, total(r.figures for r in by_category), by_category, by_month, by_supplier,
+                         _child_rows(facts, scope), pools_joined(scope))
+
+
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+               "November", "December")
+
+
+def month_label(key: str) -> str:
+    return f"{MONTH_NAMES[int(key[5:]) - 1]} {key[:4]}"
+
+
+# A supplier's volume and value
+
+
+@dataclass(frozen=True)
+class SupplierCell:
+    """Units and value of one offer sold in one consortium in one month."""
+
+    consortium_id: int
+    consortium: str
+    offer_id: int
+    offer: str
+    unit: str
+    month: str
+    invoices: int
+    units: int
+    value_pence: int
+
+    @property
+    def figures(self) -> Figures:
+        return Figures(self.invoices, self.units, 0, self.value_pence)
+
+
+@dataclass
+class SupplierReport:
+    supplier: Supplier
+    cells: list[SupplierCell]
+
+    @property
+    def totals(self) -> Figures:
+        return total(c.figures for c in self.cells)
+
+    @property
+    def by_consortium(self) -> list[Row]:
+        names = {c.consortium_id: c.consortium for c in self.cells}
+        sums = rollup(self.cells, lambda c: c.consortium_id, lambda c: c.figures)
+        return sorted((Row(str(k), names[k], f) for k, f in sums.items()), key=lambda r: r.label)
+
+    @property
+    def by_month(self) -> list[Row]:
+        sums = rollup(self.cells, lambda c: c.month, lambda c: c.figures)
+        return [Row(m, month_label(m), f) for m, f in monthly(sums, Figures())]
+
+    @property
+    def by_offer(self) -> list[Row]:
+        names = {c.offer_id: f"{c.offer} (per {c.unit})" for c in self.cells}
+        sums = rollup(self.cells, lambda c: c.offer_id, lambda c: c.figures)
+        return sorted((Row(str(k), names[k], f) for k, f in sums.items()), key=lambda r: r.label)
+
+
+def supplier_report(supplier: Supplier) -> SupplierReport:
+    """What members were invoiced for the supplier's goods and delivery (not the consortia's fees), net of VAT."""
+    facts = invoice_facts()
+    rows = db.session.execute(
+        select(Consortium.id, Consortium.name, Offer.id, Offer.name, Offer.unit, facts.c.year, facts.c.month,
+               func.count(facts.c.invoice_id), func.sum(facts.c.units), func.sum(facts.c.supplier_pence))
+        .select_from(facts).join(Consortium, Consortium.id == facts.c.consortium_id)
+        .join(Offer, Offer.id == facts.c.offer_id).where(facts.c.supplier_id == supplier.id)
+        .group_by(Consortium.id, Consortium.name, Offer.id, Offer.name, Offer.unit, facts.c.year, facts.c.month)
+        .order_by(facts.c.year, facts.c.month, Consortium.name, Offer.name))
+    cells = [SupplierCell(r[0], r[1], r[2], r[3], r[4], month_key(r[5], r[6]), int(r[7]), int(r[8] or 0),
+                          int(r[9] or 0)) for r in rows]
+    return SupplierReport(supplier, cells)

@@ -1,0 +1,205 @@
+"""Shared-service pools: a fixed cost per period shared by the members taking part, billed each period.
+
+Periods are numbered from 1 (the first period starts on the pool's start date, the first of
+a month). A participation covers the periods `joined_from` to `left_after` (or the end of
+the term); `left_after = joined_from - 1` is a participation withdrawn before it began.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from billing.models import Invoice
+from catalogue.models import Offer, price
+from marketplace.extensions import UTCDateTime, db
+from marketplace.models import Consortium, Member, User, created_at, enum_column, intpk
+
+
+class ServicePoolStatus(enum.Enum):
+    DRAFT = "draft"
+    OPEN = "open"
+    ACTIVE = "active"
+    ENDED = "ended"
+    CANCELLED = "cancelled"
+
+
+class PeriodLength(enum.Enum):
+    MONTH = "month"
+    QUARTER = "quarter"
+
+    @property
+    def months(self) -> int:
+        return 1 if self is PeriodLength.MONTH else 3
+
+
+class AllocationKey(enum.Enum):
+    EQUAL = "equal"
+    HEADCOUNT = "headcount"
+    UNITS = "units"
+
+    @property
+    def label(self) -> str:
+        return {"equal": "equal split", "headcount": "by headcount", "units": "by pledged units"}[self.value]
+
+    @property
+    def needs_units(self) -> bool:
+        return self is AllocationKey.UNITS
+
+
+service_pool_consortium = Table(
+    "service_pool_consortium",
+    db.metadata,
+    Column("service_pool_id", Integer, ForeignKey("service_pool.id", ondelete="CASCADE"), primary_key=True),
+    Column("consortium_id", Integer, ForeignKey("consortium.id"), primary_key=True, index=True),
+)
+
+
+class ServicePool(db.Model):
+    """A service offer's cost per period shared among the members of one consortium, or of several (national)."""
+
+    __table_args__ = (
+        CheckConstraint("cost_per_period_pence > 0", name="cost_positive"),
+        CheckConstraint("term_periods >= 1", name="term_positive"),
+        CheckConstraint("minimum_participants >= 1", name="minimum_positive"),
+        CheckConstraint("notice_periods >= 0", name="notice_not_negative"),
+        CheckConstraint("status != 'cancelled' OR cancel_reason IS NOT NULL", name="cancel_has_reason"),
+    )
+
+    id: Mapped[intpk]
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id"), index=True)
+    is_national: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[ServicePoolStatus] = mapped_column(enum_column(ServicePoolStatus), default=ServicePoolStatus.DRAFT,
+                                                      index=True)
+    cost_per_period_pence: Mapped[int]
+    period: Mapped[PeriodLength] = mapped_column(enum_column(PeriodLength))
+    term_periods: Mapped[int]
+    start_date: Mapped[date] = mapped_column(Date)
+    minimum_participants: Mapped[int]
+    allocation_key: Mapped[AllocationKey] = mapped_column(enum_column(AllocationKey))
+    notice_periods: Mapped[int] = mapped_column(default=0)
+    note: Mapped[Optional[str]] = mapped_column(Text)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[created_at]
+    opened_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    ended_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[Optional[str]] = mapped_column(String(500))
+
+    offer: Mapped[Offer] = relationship(lazy="joined")
+    consortia: Mapped[list[Consortium]] = relationship(secondary=service_pool_consortium, order_by=Consortium.name)
+    created_by: Mapped[User] = relationship()
+
+    @property
+    def consortium_ids(self) -> set[int]:
+        return {c.id for c in self.consortia}
+
+    @property
+    def scope_label(self) -> str:
+        names = ", ".join(c.name for c in self.consortia)
+        return f"national: {names}" if self.is_national else names
+
+
+class Participation(db.Model):
+    """One member taking part in one pool, from one period to another; every change is kept."""
+
+    __table_args__ = (
+        UniqueConstraint("service_pool_id", "member_id"),
+        CheckConstraint("units >= 1", name="units_positive"),
+        CheckConstraint("joined_from >= 1", name="joined_from_positive"),
+        CheckConstraint("left_after IS NULL OR left_after >= joined_from - 1", name="left_after_joining"),
+    )
+
+    id: Mapped[intpk]
+    service_pool_id: Mapped[int] = mapped_column(ForeignKey("service_pool.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    units: Mapped[int] = mapped_column(default=1)
+    joined_from: Mapped[int]
+    left_after: Mapped[Optional[int]]
+    created_at: Mapped[created_at]
+
+    pool: Mapped[ServicePool] = relationship()
+    member: Mapped[Member] = relationship()
+    changes: Mapped[list["ParticipationChange"]] = relationship(
+        back_populates="participation", order_by="ParticipationChange.id", cascade="all, delete-orphan")
+
+    def covers(self, period: int) -> bool:
+        return self.joined_from <= period and (self.left_after is None or period <= self.left_after)
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.left_after is not None and self.left_after < self.joined_from
+
+
+class ParticipationChange(db.Model):
+    """Who joined, left or changed a participation, when, from what to what."""
+
+    id: Mapped[intpk]
+    participation_id: Mapped[int] = mapped_column(ForeignKey("participation.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(10))  # join, change, leave
+    changed_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    changed_at: Mapped[created_at]
+    old_units: Mapped[Optional[int]]
+    new_units: Mapped[int]
+    old_joined_from: Mapped[Optional[int]]
+    new_joined_from: Mapped[int]
+    old_left_after: Mapped[Optional[int]]
+    new_left_after: Mapped[Optional[int]]
+
+    participation: Mapped[Participation] = relationship(back_populates="changes")
+    changed_by: Mapped[User] = relationship(lazy="joined")
+
+
+class BilledPeriod(db.Model):
+    """One period of one pool, billed once: the unique (pool, period) stops a second run billing it again."""
+
+    __table_args__ = (
+        UniqueConstraint("service_pool_id", "period"),
+        CheckConstraint("period >= 1", name="period_positive"),
+    )
+
+    id: Mapped[intpk]
+    service_pool_id: Mapped[int] = mapped_column(ForeignKey("service_pool.id"), index=True)
+    period: Mapped[int]
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    cost_pence: Mapped[int]
+    participant_count: Mapped[int]
+    billed_at: Mapped[created_at]
+
+    charges: Mapped[list["SharedServiceCharge"]] = relationship(back_populates="billed_period",
+                                                                order_by="SharedServiceCharge.member_id")
+
+
+class SharedServiceCharge(db.Model):
+    """A participant's share of one billed period and the invoice that bills it.
+
+    `list_unit_price` is the offer's list price when billed, so a report can tell what the
+    member would have paid alone: list_unit_price x units (units = 1 seat for the equal and
+    headcount keys).
+    """
+
+    __table_args__ = (
+        UniqueConstraint("billed_period_id", "member_id"),
+        CheckConstraint("units >= 1", name="units_positive"),
+        CheckConstraint("share_pence >= 0", name="share_not_negative"),
+    )
+
+    id: Mapped[intpk]
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), unique=True)
+    service_pool_id: Mapped[int] = mapped_column(ForeignKey("service_pool.id"), index=True)
+    billed_period_id: Mapped[int] = mapped_column(ForeignKey("billed_period.id"), index=True)
+    period: Mapped[int]
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    units: Mapped[int]
+    weight: Mapped[int]
+    share_pence: Mapped[int]
+    list_unit_price: Mapped[price]
+
+    billed_period: Mapped[BilledPeriod] = relationship(back_populates="charges")
+    member: Mapped[Member] = relationship()
+    invoice: Mapped[Invoice] = relationship()

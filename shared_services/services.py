@@ -1,0 +1,646 @@
+"""Shared-service pools: opening, joining and leaving, starting, cancelling, and billing each period.
+
+Every change to a pool or its participants happens under the pool's row lock, so a join,
+a leave, the start and the billing of a period see one another's effects in order. Each
+period is billed once: a BilledPeriod row, unique per (pool, period), is written in the
+same transaction as the period's invoices.
+"""
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timezone
+from decimal import Decimal
+from typing import Optional
+
+from sqlalchemy import Select, and_, exists, func, or_, select, update
+from sqlalchemy.orm import selectinload
+
+from billing import services as billing
+from billing.models import LineKind
+from billing.payments import uk_today
+from catalogue.models import Offer
+from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from marketplace.extensions import db, utcnow
+from marketplace.models import Consortium, Member, Network, Organisation, User
+from marketplace.notifications import member_users, notify
+from marketplace.templating import UK
+from shared_services import periods
+from shared_services.models import (
+    AllocationKey,
+    BilledPeriod,
+    Participation,
+    ParticipationChange,
+    PeriodLength,
+    ServicePool,
+    ServicePoolStatus,
+    SharedServiceCharge,
+    service_pool_consortium,
+)
+from shared_services.split import Participant, Share, split_cost
+
+MAX_COST_PENCE = 100_000_000
+MAX_TERM = 120
+MAX_PARTICIPANTS = 10_000
+MAX_NOTICE = 12
+MAX_UNITS = 1_000_000
+CANCELLED_KIND = "shared_service_cancelled"
+
+
+# Who sees what
+
+
+def _visible_to(user: User):
+    """SQL condition: the pool is in one of the user's consortia (admins see every pool)."""
+    if user.is_admin:
+        return ServicePool.id.is_not(None)
+    member_consortia = (select(Network.consortium_id).join(Member, Member.network_id == Network.id)
+                        .where(Member.id.in_(user.member_ids or {-1})))
+    return exists().where(
+        service_pool_consortium.c.service_pool_id == ServicePool.id,
+        or_(service_pool_consortium.c.consortium_id.in_(user.secretary_consortium_ids or {-1}),
+            service_pool_consortium.c.consortium_id.in_(member_consortia)),
+    )
+
+
+def visible_pools(user: User, status: Optional[ServicePoolStatus] = None) -> Select:
+    query = select(ServicePool).where(_visible_to(user))
+    if status is not None:
+        query = query.where(ServicePool.status == status)
+    return query.order_by(ServicePool.start_date.desc(), ServicePool.id.desc())
+
+
+def require_visible(user: User, pool_id: int) -> None:
+    if db.session.scalar(select(ServicePool.id).where(ServicePool.id == pool_id, _visible_to(user))) is None:
+        raise NotFound("No such shared-service pool.")
+
+
+def pool_for(user: User, pool_id: int) -> ServicePool:
+    """The pool if the user may see it; 404 for one outside their consortia."""
+    pool = db.session.scalar(select(ServicePool).where(ServicePool.id == pool_id, _visible_to(user)))
+    if pool is None:
+        raise NotFound("No such shared-service pool.")
+    return pool
+
+
+def can_manage(user: User, pool: ServicePool) -> bool:
+    """Admins run every pool; a secretary runs their consortium's own (not national) pools."""
+    return user.is_admin or (not pool.is_national and pool.consortium_ids <= user.secretary_consortium_ids)
+
+
+def require_manager(user: User, pool: ServicePool) -> None:
+    if not can_manage(user, pool):
+        raise Forbidden("Only the consortium's secretary (or an admin, for a national pool) can do that.")
+
+
+def joining_members(user: User, pool: ServicePool) -> list[Member]:
+    """The members this user acts for that may take part in this pool."""
+    if not user.member_ids:
+        return []
+    return list(db.session.scalars(select(Member).join(Network).where(
+        Member.id.in_(user.member_ids), Member.active, Network.consortium_id.in_(pool.consortium_ids))
+        .order_by(Member.id)))
+
+
+def _moment(today: Optional[date]) -> datetime:
+    """When a change happens: now, or midday (UK) of the day a caller says it happens (the demo's past year)."""
+    if today is None or today == uk_today():
+        return utcnow()
+    return datetime.combine(today, time(12), UK).astimezone(timezone.utc)
+
+
+# Creating, opening, cancelling
+
+
+@dataclass
+class PoolTerms:
+    cost_per_period_pence: int
+    period: PeriodLength
+    term_periods: int
+    start_date: date
+    minimum_participants: int
+    allocation_key: AllocationKey
+    notice_periods: int = 0
+    note: Optional[str] = None
+
+
+def _whole(value, low: int, high: int) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and low <= value <= high
+
+
+def _validate_terms(terms: PoolTerms, today: date) -> None:
+    errors: dict[str, list[str]] = {}
+    if not _whole(terms.cost_per_period_pence, 1, MAX_COST_PENCE):
+        errors["cost_per_period_pence"] = [f"Enter a cost per period above zero and up to £{MAX_COST_PENCE // 100:,}."]
+    if not _whole(terms.term_periods, 1, MAX_TERM):
+        errors["term_periods"] = [f"Enter a term of 1 to {MAX_TERM} periods."]
+    if not _whole(terms.minimum_participants, 1, MAX_PARTICIPANTS):
+        errors["minimum_participants"] = [f"Enter a minimum of 1 to {MAX_PARTICIPANTS:,} members."]
+    if not _whole(terms.notice_periods, 0, MAX_NOTICE):
+        errors["notice_periods"] = [f"Enter a notice of 0 to {MAX_NOTICE} periods."]
+    elif _whole(terms.term_periods, 1, MAX_TERM) and terms.notice_periods >= terms.term_periods:
+        errors["notice_periods"] = ["The notice must be shorter than the term."]
+    if not isinstance(terms.start_date, date):
+        errors["start_date"] = ["Enter the date the service starts."]
+    elif terms.start_date.day != 1:
+        errors["start_date"] = ["Periods run from the first of a month: start on the 1st."]
+    elif terms.start_date <= today:
+        errors["start_date"] = ["The start must be in the future, so members have time to join."]
+    if errors:
+        raise ValidationFailed("Some terms of the shared-service pool are not valid.", errors)
+
+
+def create_pool(actor: User, offer: Offer, consortia: list[Consortium], terms: PoolTerms,
+                today: Optional[date] = None) -> ServicePool:
+    """A draft pool; one consortium for a secretary's pool, several (admin only) for a national one."""
+    if not consortia:
+        raise ValidationFailed.field("consortium_ids", "Choose at least one consortium.")
+    national = len(consortia) > 1
+    if national and not actor.is_admin:
+        raise Forbidden("Only an admin opens a national shared-service pool.")
+    if not actor.is_admin and consortia[0].id not in actor.secretary_consortium_ids:
+        raise Forbidden("You are not the secretary of that consortium.")
+    if not offer.active:
+        raise ValidationFailed.field("offer_id", "This offer has been withdrawn by its supplier.")
+    _validate_terms(terms, today or uk_today())
+    pool = ServicePool(
+        offer=offer, is_national=national, consortia=list(consortia), status=ServicePoolStatus.DRAFT,
+        cost_per_period_pence=terms.cost_per_period_pence, period=terms.period, term_periods=terms.term_periods,
+        start_date=terms.start_date, minimum_participants=terms.minimum_participants,
+        allocation_key=terms.allocation_key, notice_periods=terms.notice_periods,
+        note=(terms.note or "").strip() or None, created_by=actor)
+    db.session.add(pool)
+    db.session.flush()
+    return pool
+
+
+def lock_pool(pool_id: int) -> ServicePool:
+    """Takes the pool's row lock until the transaction ends and reloads it.
+
+    PostgreSQL: SELECT ... FOR UPDATE. SQLite has no row locks; a no-op UPDATE first makes
+    the transaction the one writer SQLite lets in, so what it reads next is current.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(update(ServicePool).where(ServicePool.id == pool_id).values(id=ServicePool.id))
+    pool = db.session.scalar(select(ServicePool).where(ServicePool.id == pool_id).with_for_update(of=ServicePool)
+                             .execution_options(populate_existing=True))
+    if pool is None:
+        raise NotFound("No such shared-service pool.")
+    return pool
+
+
+def open_pool(actor: User, pool: ServicePool, today: Optional[date] = None) -> ServicePool:
+    require_manager(actor, pool)
+    pool = lock_pool(pool.id)
+    if pool.status is not ServicePoolStatus.DRAFT:
+        raise Conflict(f"Only a draft pool can be opened; this one is {pool.status.value}.")
+    if pool.start_date <= (today or uk_today()):
+        raise Conflict("The start date has passed; cancel this draft and create a new pool.")
+    if not pool.offer.active:
+        raise Conflict("The offer has been withdrawn by its supplier.")
+    pool.status = ServicePoolStatus.OPEN
+    pool.opened_at = _moment(today)
+    db.session.flush()
+    return pool
+
+
+def cancel_pool(actor: User, pool: ServicePool, reason: str) -> ServicePool:
+    """Cancels a draft or open pool before it starts; every member that joined is told why."""
+    require_manager(actor, pool)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed.field("reason", "Say why the pool is cancelled; members will see it.")
+    if len(reason) > 500:
+        raise ValidationFailed.field("reason", "Keep the reason under 500 characters.")
+    pool = lock_pool(pool.id)
+    if pool.status not in (ServicePoolStatus.DRAFT, ServicePoolStatus.OPEN):
+        raise Conflict(f"A{'n' if pool.status is ServicePoolStatus.ACTIVE else ''} {pool.status.value} pool "
+                       "cannot be cancelled; members leave it with notice instead.")
+    _cancel(pool, reason)
+    return pool
+
+
+def _cancel(pool: ServicePool, reason: str, today: Optional[date] = None) -> None:
+    pool.status = ServicePoolStatus.CANCELLED
+    pool.cancel_reason = reason
+    pool.cancelled_at = _moment(today)
+    db.session.flush()
+    _tell_cancelled(pool, [p.member for p in participations(pool) if not p.withdrawn])
+
+
+def _tell_cancelled(pool: ServicePool, members: list[Member]) -> None:
+    """Each member's users hear of it, in the cancelling transaction, unless they switched it off."""
+    users_of = member_users(member.id for member in members)
+    for member in members:
+        consortium = db.session.get(Consortium, member.consortium_id)
+        notify(CANCELLED_KIND, users_of.get(member.id, []), f"{consortium.name}: the shared {pool.offer.name} is cancelled",
+               "shared_service_cancelled", {"pool": pool, "member": member, "reason": pool.cancel_reason},
+               consortium=consortium, dedupe_key=f"{CANCELLED_KIND}:{pool.id}:{member.id}")
+
+
+# Periods
+
+
+def months_per_period(pool: ServicePool) -> int:
+    return pool.period.months
+
+
+def current_period(pool: ServicePool, today: date) -> int:
+    """The period `today` falls in: 0 before the start, above the term after the end."""
+    return periods.period_at(pool.start_date, months_per_period(pool), today)
+
+
+def period_label(pool: ServicePool, period: int) -> str:
+    return periods.label(pool.start_date, months_per_period(pool), period)
+
+
+def period_dates(pool: ServicePool, period: int) -> tuple[date, date]:
+    months = months_per_period(pool)
+    return periods.period_start(pool.start_date, months, period), periods.period_end(pool.start_date, months, period)
+
+
+def last_billed_period(pool_id: int) -> int:
+    return db.session.scalar(select(func.coalesce(func.max(BilledPeriod.period), 0))
+                             .where(BilledPeriod.service_pool_id == pool_id))
+
+
+def due_periods(pool: ServicePool, through: date) -> list[int]:
+    """Unbilled periods of the term that start on or before `through` (bills go out at a period's start)."""
+    billed = set(db.session.scalars(select(BilledPeriod.period).where(BilledPeriod.service_pool_id == pool.id)))
+    last = min(pool.term_periods, current_period(pool, through))
+    return [n for n in range(1, last + 1) if n not in billed]
+
+
+# Joining and leaving
+
+
+def participations(pool: ServicePool) -> list[Participation]:
+    return list(db.session.scalars(
+        select(Participation).where(Participation.service_pool_id == pool.id)
+        .options(selectinload(Participation.member), selectinload(Participation.changes))
+        .order_by(Participation.member_id)))
+
+
+def joined_pool_ids(member_ids: set[int], pool_ids: list[int]) -> set[int]:
+    """Which of these pools one of these members takes part in (in some period), in one query."""
+    if not member_ids or not pool_ids:
+        return set()
+    return set(db.session.scalars(select(Participation.service_pool_id).where(
+        Participation.service_pool_id.in_(pool_ids), Participation.member_id.in_(member_ids),
+        or_(Participation.left_after.is_(None), Participation.left_after >= Participation.joined_from))))
+
+
+def participation_of(pool: ServicePool, member_id: int) -> Optional[Participation]:
+    return db.session.scalar(select(Participation).where(Participation.service_pool_id == pool.id,
+                                                         Participation.member_id == member_id))
+
+
+def _acting_member(actor: User, pool: ServicePool, member_id: Optional[int]) -> Member:
+    """The member the actor joins or leaves for; without `member_id` the actor acts for exactly one."""
+    query = select(Member).join(Network).where(Member.active, Network.consortium_id.in_(pool.consortium_ids))
+    if member_id is not None:
+        query = query.where(Member.id == member_id)
+    if not actor.is_admin or member_id is None:
+        query = query.where(Member.id.in_(actor.member_ids or {-1}))
+    members = db.session.scalars(query.order_by(Member.id)).all()
+    if len(members) == 1:
+        return members[0]
+    if members:
+        raise ValidationFailed.field("member_id", "You act for several members of this pool: say which one.")
+    if member_id is not None:
+        raise ValidationFailed.field("member_id", "You cannot act for that member in this pool.")
+    raise ValidationFailed.field("member_id", "You act for no member of this pool's consortia.")
+
+
+def _record(participation: Participation, actor: User, action: str, old: Optional[tuple], today: date) -> None:
+    old_units, old_from, old_left = old if old else (None, None, None)
+    db.session.add(ParticipationChange(
+        participation=participation, action=action, changed_by_id=actor.id, changed_at=_moment(today),
+        old_units=old_units, new_units=participation.units, old_joined_from=old_from,
+        new_joined_from=participation.joined_from, old_left_after=old_left, new_left_after=participation.left_after))
+
+
+def _validate_units(pool: ServicePool, units) -> int:
+    if not pool.allocation_key.needs_units:
+        return 1
+    if not _whole(units, 1, MAX_UNITS):
+        raise ValidationFailed.field("units", f"Pledge a whole number of {pool.offer.unit} from 1 to {MAX_UNITS:,}.")
+    return units
+
+
+@dataclass(frozen=True)
+class Joined:
+    """What a join did: "join", "change" (units, before the start) or None (nothing to change)."""
+
+    participation: Participation
+    action: Optional[str]
+
+
+def join(actor: User, pool_id: int, units: Optional[int] = None, member_id: Optional[int] = None,
+         today: Optional[date] = None) -> Joined:
+    """Joins (or, before the start, changes the units of) a member's participation.
+
+    Before the start a member takes part from period 1; once the pool is active it joins
+    from the next period that is not billed yet.
+    """
+    pool = pool_for(actor, pool_id)
+    units = _validate_units(pool, units)
+    member = _acting_member(actor, pool, member_id)
+    pool = lock_pool(pool.id)
+    today = today or uk_today()
+    if pool.status is ServicePoolStatus.OPEN:
+        joined_from = 1
+    elif pool.status is ServicePoolStatus.ACTIVE:
+        joined_from = max(current_period(pool, today), last_billed_period(pool.id)) + 1
+        if joined_from > pool.term_periods:
+            raise Conflict("The pool's term is ending; there is no later period to join from.")
+    else:
+        raise Conflict(f"This pool is {pool.status.value}; members join only while it is open or active.")
+    existing = participation_of(pool, member.id)
+    if existing is None:
+        participation = Participation(pool=pool, member=member, units=units, joined_from=joined_from)
+        db.session.add(participation)
+        db.session.flush()
+        _record(participation, actor, "join", None, today)
+        db.session.flush()
+        return Joined(participation, "join")
+    old = (existing.units, existing.joined_from, existing.left_after)
+    taking_part = not existing.withdrawn and (existing.left_after is None or existing.left_after >= joined_from)
+    if pool.status is ServicePoolStatus.ACTIVE and taking_part:
+        raise Conflict(f"{member.name} already takes part; units are fixed once the pool has started.")
+    if taking_part and existing.units == units:
+        return Joined(existing, None)
+    action = "change" if taking_part else "join"
+    existing.units, existing.joined_from, existing.left_after = units, joined_from, None
+    _record(existing, actor, action, old, today)
+    db.session.flush()
+    return Joined(existing, action)
+
+
+def earliest_leave(pool: ServicePool, participation: Participation, today: date) -> int:
+    """The first period end a member may leave after: its notice runs from the current period,
+    and a billed period stays billed."""
+    if pool.status is ServicePoolStatus.OPEN:
+        return participation.joined_from - 1
+    earliest = max(current_period(pool, today) + pool.notice_periods, last_billed_period(pool.id))
+    return max(earliest, participation.joined_from - 1)
+
+
+def leave(actor: User, pool_id: int, member_id: Optional[int] = None, after_period: Optional[int] = None,
+          today: Optional[date] = None) -> Participation:
+    """Before the start, withdraws; afterwards, leaves at a period end no sooner than the notice allows."""
+    pool = pool_for(actor, pool_id)
+    member = _acting_member(actor, pool, member_id)
+    pool = lock_pool(pool.id)
+    today = today or uk_today()
+    if pool.status not in (ServicePoolStatus.OPEN, ServicePoolStatus.ACTIVE):
+        raise Conflict(f"This pool is {pool.status.value}; there is nothing to leave.")
+    participation = participation_of(pool, member.id)
+    if participation is None or participation.withdrawn:
+        raise NotFound(f"{member.name} does not take part in this pool.")
+    earliest = earliest_leave(pool, participation, today)
+    if pool.status is ServicePoolStatus.OPEN:
+        chosen = earliest
+    else:
+        chosen = earliest if after_period is None else after_period
+        if not _whole(chosen, earliest, pool.term_periods - 1):
+            if earliest >= pool.term_periods:
+                raise Conflict("The term ends before the notice would run out: the pool ends on its own.")
+            when = period_dates(pool, earliest)[1]
+            raise ValidationFailed.field(
+                "after_period", f"Leave after a period from {earliest} (ending {when:%-d %b %Y}) to "
+                                f"{pool.term_periods - 1}: the pool asks {pool.notice_periods} period(s) of notice.")
+    if participation.left_after is not None and participation.left_after <= chosen:
+        raise Conflict(f"{member.name} already leaves after period {participation.left_after}.")
+    old = (participation.units, participation.joined_from, participation.left_after)
+    participation.left_after = chosen
+    _record(participation, actor, "leave", old, today)
+    db.session.flush()
+    return participation
+
+
+# Shares
+
+
+def _weight(pool: ServicePool, participation: Participation) -> int:
+    if pool.allocation_key is AllocationKey.HEADCOUNT:
+        return participation.member.headcount
+    if pool.allocation_key is AllocationKey.UNITS:
+        return participation.units
+    return 1
+
+
+def period_shares(pool: ServicePool, period: int, taking_part: Optional[list[Participation]] = None) -> list[Share]:
+    """What each participant pays for `period` with the participants as they stand (a projection until billed)."""
+    taking_part = [p for p in (taking_part if taking_part is not None else participations(pool)) if p.covers(period)]
+    if not taking_part:
+        return []
+    return split_cost(pool.cost_per_period_pence, [Participant(p.member_id, _weight(pool, p)) for p in taking_part])
+
+
+@dataclass
+class MemberShares:
+    """A member's share of the current period and the next: billed amounts once billed, projections before."""
+
+    member: Member
+    participation: Optional[Participation]
+    this_period: Optional[int]
+    this_pence: Optional[int]
+    next_period: Optional[int]
+    next_pence: Optional[int]
+    earliest_leave: Optional[int] = None
+
+
+def member_shares(pool: ServicePool, members: list[Member], today: Optional[date] = None) -> list[MemberShares]:
+    today = today or uk_today()
+    everyone = participations(pool)
+    now = max(current_period(pool, today), 1)
+    billed = {(c.period, c.member_id): c.share_pence for c in db.session.scalars(
+        select(SharedServiceCharge).where(SharedServiceCharge.service_pool_id == pool.id,
+                                          SharedServiceCharge.period.in_([now, now + 1])))}
+    billed_periods = set(db.session.scalars(select(BilledPeriod.period).where(
+        BilledPeriod.service_pool_id == pool.id, BilledPeriod.period.in_([now, now + 1]))))
+
+    def share(period: int, member_id: int) -> Optional[int]:
+        if period > pool.term_periods or pool.status is ServicePoolStatus.CANCELLED:
+            return None
+        if period in billed_periods:
+            return billed.get((period, member_id))
+        return next((s.pence for s in period_shares(pool, period, everyone) if s.member_id == member_id), None)
+
+    by_member = {p.member_id: p for p in everyone}
+    result = []
+    for member in members:
+        participation = by_member.get(member.id)
+        result.append(MemberShares(
+            member, participation, now if now <= pool.term_periods else None, share(now, member.id),
+            now + 1 if now + 1 <= pool.term_periods else None, share(now + 1, member.id),
+            earliest_leave(pool, participation, today) if participation is not None and not participation.withdrawn
+            and pool.status in (ServicePoolStatus.OPEN, ServicePoolStatus.ACTIVE) else None))
+    return result
+
+
+# Starting and billing
+
+
+def start_pool(pool_id: int, today: Optional[date] = None) -> Optional[ServicePool]:
+    """At its start date an open pool becomes active, or is cancelled below its minimum (members told).
+
+    Returns the pool when it changed, None when there was nothing to do (not open, or not yet).
+    """
+    pool = lock_pool(pool_id)
+    today = today or uk_today()
+    if pool.status is not ServicePoolStatus.OPEN or pool.start_date > today:
+        return None
+    joined = sum(1 for p in participations(pool) if p.covers(1))
+    if joined < pool.minimum_participants:
+        _cancel(pool, f"Only {joined} member{'s' if joined != 1 else ''} joined by the start on "
+                      f"{pool.start_date:%-d %b %Y}; the pool needed {pool.minimum_participants}.", today)
+    else:
+        pool.status = ServicePoolStatus.ACTIVE
+        pool.started_at = _moment(today)
+        db.session.flush()
+    return pool
+
+
+def billable_pool_ids(through: date) -> list[int]:
+    """Open pools whose start has come, and active pools: the billing run looks at these."""
+    return list(db.session.scalars(select(ServicePool.id).where(or_(
+        ServicePool.status == ServicePoolStatus.ACTIVE,
+        and_(ServicePool.status == ServicePoolStatus.OPEN, ServicePool.start_date <= through)))
+        .order_by(ServicePool.id)))
+
+
+def _description(pool: ServicePool, period: int, share: Share, total_weight: int) -> str:
+    base = f"{pool.offer.name}, {period_label(pool, period)} (period {period} of {pool.term_periods})"
+    if pool.allocation_key is AllocationKey.EQUAL:
+        return f"{base}: equal share"
+    measure = "headcount" if pool.allocation_key is AllocationKey.HEADCOUNT else pool.offer.unit
+    return f"{base}: share by {measure}, {share.weight:,} of {total_weight:,}"
+
+
+def bill_period(actor: Optional[User], pool_id: int, period: int, today: Optional[date] = None) -> Optional[BilledPeriod]:
+    """Invoices every participant its share of one period, through the billing service.
+
+    Under the pool's row lock; a period already billed (by this run or another) bills nothing
+    and returns None. The caller commits: all the period's invoices, or none of them.
+    """
+    pool = lock_pool(pool_id)
+    if actor is not None:
+        require_manager(actor, pool)
+    if pool.status is not ServicePoolStatus.ACTIVE or not 1 <= period <= pool.term_periods:
+        return None
+    if db.session.scalar(select(BilledPeriod.id).where(BilledPeriod.service_pool_id == pool.id,
+                                                       BilledPeriod.period == period)) is not None:
+        return None
+    today = today or uk_today()
+    taking_part = [p for p in participations(pool) if p.covers(period)]
+    starts_on, ends_on = period_dates(pool, period)
+    shares = period_shares(pool, period, taking_part)
+    billed = BilledPeriod(service_pool_id=pool.id, period=period, starts_on=starts_on, ends_on=ends_on,
+                          cost_pence=pool.cost_per_period_pence if shares else 0, participant_count=len(shares))
+    db.session.add(billed)
+    db.session.flush()
+    by_member = {p.member_id: p for p in taking_part}
+    total_weight = sum(s.weight for s in shares)
+    offer = pool.offer
+    for share in shares:
+        if share.pence == 0:
+            continue
+        participation = by_member[share.member_id]
+        consortium = db.session.get(Consortium, participation.member.consortium_id)
+        seller = billing.Seller.of(consortium)
+        line = billing.LineIn(kind=LineKind.SERVICE, description=_description(pool, period, share, total_weight),
+                              quantity=1, unit_price=Decimal(share.pence).scaleb(-2),
+                              vat_rate=billing.charged_vat_rate(seller, offer.vat_rate), net_pence=share.pence)
+        invoice = billing.issue_invoice(None, consortium, share.member_id, [line],
+                                        f"Shared service {pool.id}, period {period}", starts_on, today)
+        db.session.add(SharedServiceCharge(
+            invoice_id=invoice.id, service_pool_id=pool.id, billed_period_id=billed.id, period=period,
+            member_id=share.member_id, units=participation.units if pool.allocation_key.needs_units else 1,
+            weight=share.weight, share_pence=share.pence, list_unit_price=offer.list_price))
+    if period == pool.term_periods or not shares:
+        pool.status = ServicePoolStatus.ENDED
+        pool.ended_at = _moment(today)
+    db.session.flush()
+    return billed
+
+
+def billed_periods(pool: ServicePool) -> Select:
+    return (select(BilledPeriod).where(BilledPeriod.service_pool_id == pool.id)
+            .options(selectinload(BilledPeriod.charges).selectinload(SharedServiceCharge.invoice),
+                     selectinload(BilledPeriod.charges).selectinload(SharedServiceCharge.member))
+            .order_by(BilledPeriod.period))
+
+
+def sees_member(user: User, member: Member) -> bool:
+    """Whose participation and share a user may read: its own members', and a secretary its consortium's.
+
+    Like pledges, one organisation's participation is not another's to read; everyone sees the totals.
+    """
+    return user.is_admin or member.id in user.member_ids or member.consortium_id in user.secretary_consortium_ids
+
+
+def participants_query(pool: ServicePool, user: User) -> Select:
+    query = (select(Participation).where(Participation.service_pool_id == pool.id)
+             .join(Member, Participation.member_id == Member.id)
+             .join(Organisation, Member.organisation_id == Organisation.id)
+             .options(selectinload(Participation.member), selectinload(Participation.changes))
+             .order_by(Organisation.legal_name, Participation.id))
+    if not user.is_admin:
+        secretary_members = select(Member.id).join(Network).where(
+            Network.consortium_id.in_(user.secretary_consortium_ids or {-1}))
+        query = query.where(or_(Member.id.in_(user.member_ids or {-1}), Member.id.in_(secretary_members)))
+    return query
+
+
+# The secretary's billing calendar
+
+
+@dataclass
+class CalendarPeriod:
+    period: int
+    label: str
+    starts_on: date
+    ends_on: date
+    state: str  # billed, due, upcoming
+    cost_pence: int
+    consortium_pence: int  # what this consortium invoices its own members (a national pool bills per consortium)
+    invoice_count: int
+
+
+@dataclass
+class CalendarPool:
+    pool: ServicePool
+    periods: list[CalendarPeriod] = field(default_factory=list)
+
+
+def calendar(consortium: Consortium, today: Optional[date] = None) -> list[CalendarPool]:
+    """Every period of the consortium's open, active and ended pools: billed, due now, or to come."""
+    today = today or uk_today()
+    pools = db.session.scalars(
+        select(ServicePool).join(service_pool_consortium)
+        .where(service_pool_consortium.c.consortium_id == consortium.id,
+               ServicePool.status.in_([ServicePoolStatus.OPEN, ServicePoolStatus.ACTIVE, ServicePoolStatus.ENDED]))
+        .order_by(ServicePool.start_date, ServicePool.id)).all()
+    result = []
+    for pool in pools:
+        billed = {b.period: b for b in db.session.scalars(billed_periods(pool))}
+        now = current_period(pool, today)
+        projected = participations(pool)
+        entry = CalendarPool(pool)
+        for period in range(1, pool.term_periods + 1):
+            starts_on, ends_on = period_dates(pool, period)
+            if period in billed:
+                ours = [c for c in billed[period].charges if c.member.consortium_id == consortium.id]
+                entry.periods.append(CalendarPeriod(period, period_label(pool, period), starts_on, ends_on, "billed",
+                                                    billed[period].cost_pence, sum(c.share_pence for c in ours),
+                                                    len(ours)))
+                continue
+            if pool.status is ServicePoolStatus.ENDED:
+                continue
+            shares = period_shares(pool, period, projected)
+            ours = {p.member_id for p in projected if p.member.consortium_id == consortium.id}
+            entry.periods.append(CalendarPeriod(
+                period, period_label(pool, period), starts_on, ends_on, "due" if period <= now else "upcoming",
+                pool.cost_per_period_pence if shares else 0, sum(s.pence for s in shares if s.member_id in ours),
+                sum(1 for s in shares if s.member_id in ours and s.pence)))
+        result.append(entry)
+    return result

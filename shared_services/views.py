@@ -1,0 +1,200 @@
+"""Shared-service pool pages: the list, one pool with my share, joining and leaving, the billing calendar."""
+from datetime import date
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from billing.payments import uk_today
+from catalogue.models import Offer
+from marketplace.access import consortium_or_404, roles_required, signed_in
+from marketplace.errors import DomainError
+from marketplace.extensions import db
+from marketplace.models import Consortium, Role
+from marketplace.money import to_pence
+from marketplace.templating import pounds
+from marketplace.views import form_errors
+from shared_services import services
+from shared_services.forms import CancelForm, JoinForm, LeaveForm, ServicePoolForm
+from shared_services.models import AllocationKey, PeriodLength, ServicePoolStatus
+
+bp = Blueprint("shared_services", __name__)
+
+
+@bp.get("/shared-services/")
+@signed_in
+def list_pools():
+    status_name = request.args.get("status", "all")
+    status = ServicePoolStatus(status_name) if status_name in {s.value for s in ServicePoolStatus} else None
+    page = db.paginate(services.visible_pools(current_user, status), per_page=50)
+    joined = services.joined_pool_ids(current_user.member_ids, [pool.id for pool in page.items])
+    return render_template("shared_services/list.html", page=page, status=status_name, joined=joined,
+                           statuses=[s.value for s in ServicePoolStatus],
+                           can_create=current_user.is_admin or bool(current_user.secretary_consortium_ids))
+
+
+@bp.get("/shared-services/<int:service_pool_id>")
+@signed_in
+def pool_page(service_pool_id: int):
+    return _render_pool(services.pool_for(current_user, service_pool_id))
+
+
+def _member_choices(pool, form) -> None:
+    form.member_id.choices = [(m.id, m.name) for m in services.joining_members(current_user, pool)]
+
+
+def _render_pool(pool, join_form=None, leave_form=None, cancel_form=None, status: int = 200):
+    """The pool page; a failed form is shown again with its errors and the join/leave choices it needs."""
+    members = services.joining_members(current_user, pool)
+    everyone = services.participations(pool)
+    today = uk_today()
+    by_member = {p.member_id: p for p in everyone}
+    joiners = [m for m in members if pool.status is ServicePoolStatus.OPEN or by_member.get(m.id) is None
+               or by_member[m.id].withdrawn or by_member[m.id].left_after is not None]
+    mine = services.member_shares(pool, members, today)
+    join_form = join_form or JoinForm(formdata=None)
+    leave_form = leave_form or LeaveForm(formdata=None)
+    join_form.member_id.choices = [(m.id, m.name) for m in joiners]
+    leave_form.member_id.choices = [(m.member.id, m.member.name) for m in mine if m.earliest_leave is not None]
+    now = services.current_period(pool, today)
+    shown = min(max(now, 1), pool.term_periods)
+    projected = {s.member_id: s.pence for s in services.period_shares(pool, shown, everyone)}
+    return render_template(
+        "shared_services/pool.html", pool=pool, participations=everyone, projected=projected, projected_period=shown,
+        label=lambda n: services.period_label(pool, n), mine=mine, members=members, joiners=joiners,
+        billed=db.session.scalars(services.billed_periods(pool)).all(),
+        sees=lambda member: services.sees_member(current_user, member),
+        shown=[p for p in everyone if not p.withdrawn and services.sees_member(current_user, p.member)],
+        can_manage=services.can_manage(current_user, pool), join_form=join_form, leave_form=leave_form,
+        cancel_form=cancel_form or CancelForm(formdata=None), now=now,
+        joinable=pool.status in (ServicePoolStatus.OPEN, ServicePoolStatus.ACTIVE),
+    ), status
+
+
+@bp.route("/shared-services/new", methods=["GET", "POST"])
+@roles_required(Role.SECRETARY)
+def create_pool():
+    form = ServicePoolForm()
+    offers = db.session.scalars(select(Offer).where(Offer.active).order_by(Offer.name)).all()
+    form.offer_id.choices = [(o.id, f"{o.name} ({o.supplier.name}, list {o.list_price:.2f} per {o.unit})")
+                             for o in offers]
+    consortia = db.session.scalars(select(Consortium).where(Consortium.active).order_by(Consortium.name)).all()
+    form.consortium_ids.choices = [(c.id, c.name) for c in consortia
+                                   if current_user.is_admin or c.id in current_user.secretary_consortium_ids]
+    if request.method == "GET" and request.args.get("offer_id", type=int):
+        form.offer_id.data = request.args.get("offer_id", type=int)
+    if form.validate_on_submit():
+        terms = services.PoolTerms(
+            cost_per_period_pence=to_pence(form.cost_per_period.data), period=PeriodLength(form.period.data),
+            term_periods=form.term_periods.data, start_date=form.start_date.data,
+            minimum_participants=form.minimum_participants.data, allocation_key=AllocationKey(form.allocation_key.data),
+            notice_periods=form.notice_periods.data, note=form.note.data)
+        try:
+            pool = services.create_pool(current_user, db.session.get(Offer, form.offer_id.data),
+                                        [c for c in consortia if c.id in set(form.consortium_ids.data)], terms)
+        except DomainError as error:
+            if "cost_per_period_pence" in error.fields:
+                error.fields["cost_per_period"] = error.fields.pop("cost_per_period_pence")
+            form_errors(form, error)
+        else:
+            flash("The shared-service pool is saved as a draft. Open it when members may join.", "success")
+            return redirect(url_for("shared_services.pool_page", service_pool_id=pool.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("shared_services/new.html", form=form), status
+
+
+@bp.post("/shared-services/<int:service_pool_id>/open")
+@roles_required(Role.SECRETARY)
+def open_pool(service_pool_id: int):
+    pool = services.open_pool(current_user, services.pool_for(current_user, service_pool_id))
+    flash(f"The pool is open: members of its consortia can join until {pool.start_date:%-d %b %Y}.", "success")
+    return redirect(url_for("shared_services.pool_page", service_pool_id=pool.id))
+
+
+@bp.post("/shared-services/<int:service_pool_id>/cancel")
+@roles_required(Role.SECRETARY)
+def cancel_pool(service_pool_id: int):
+    pool = services.pool_for(current_user, service_pool_id)
+    form = CancelForm()
+    if form.validate():
+        try:
+            services.cancel_pool(current_user, pool, form.reason.data)
+        except DomainError as error:
+            form_errors(form, error)
+        else:
+            flash("The pool is cancelled; the members who joined are told why.", "success")
+            return redirect(url_for("shared_services.pool_page", service_pool_id=pool.id))
+    return _render_pool(services.pool_for(current_user, service_pool_id), cancel_form=form, status=422)
+
+
+@bp.post("/shared-services/<int:service_pool_id>/join")
+@roles_required(Role.MEMBER)
+def join(service_pool_id: int):
+    pool = services.pool_for(current_user, service_pool_id)
+    form = JoinForm()
+    _member_choices(pool, form)
+    if form.validate():
+        try:
+            participation = services.join(current_user, pool.id, form.units.data, form.member_id.data).participation
+        except DomainError as error:
+            form_errors(form, error)
+            return _render_pool(services.pool_for(current_user, service_pool_id), join_form=form,
+                                status=error.status_code)
+        flash(f"{participation.member.name} takes part from period {participation.joined_from} "
+              f"({services.period_label(pool, participation.joined_from)}).", "success")
+        return redirect(url_for("shared_services.pool_page", service_pool_id=pool.id))
+    return _render_pool(pool, join_form=form, status=422)
+
+
+@bp.post("/shared-services/<int:service_pool_id>/leave")
+@roles_required(Role.MEMBER)
+def leave(service_pool_id: int):
+    pool = services.pool_for(current_user, service_pool_id)
+    form = LeaveForm()
+    _member_choices(pool, form)
+    if form.validate():
+        try:
+            participation = services.leave(current_user, pool.id, form.member_id.data, form.after_period.data)
+        except DomainError as error:
+            form_errors(form, error)
+            return _render_pool(services.pool_for(current_user, service_pool_id), leave_form=form,
+                                status=error.status_code)
+        if participation.withdrawn:
+            flash(f"{participation.member.name} no longer takes part.", "success")
+        else:
+            end = services.period_dates(pool, participation.left_after)[1]
+            flash(f"{participation.member.name} leaves after period {participation.left_after}, "
+                  f"ending {end:%-d %b %Y}.", "success")
+        return redirect(url_for("shared_services.pool_page", service_pool_id=pool.id))
+    return _render_pool(pool, leave_form=form, status=422)
+
+
+@bp.post("/shared-services/<int:service_pool_id>/bill")
+@roles_required(Role.SECRETARY)
+def bill_due(service_pool_id: int):
+    """The secretary's button for what the nightly command does: start the pool if due, bill due periods."""
+    pool = services.pool_for(current_user, service_pool_id)
+    services.require_manager(current_user, pool)
+    today = uk_today()
+    through = date(today.year, today.month, 1)
+    started = services.start_pool(pool.id, through)
+    if started is not None and started.status is ServicePoolStatus.CANCELLED:
+        flash(f"The pool is cancelled: {started.cancel_reason}", "info")
+        return redirect(url_for("shared_services.pool_page", service_pool_id=pool.id))
+    billed = [services.bill_period(current_user, pool.id, period, today)
+              for period in services.due_periods(pool, through)]
+    billed = [b for b in billed if b is not None]
+    if billed:
+        flash(f"Billed {len(billed)} period{'s' if len(billed) != 1 else ''}: "
+              + ", ".join(f"period {b.period} ({pounds(b.cost_pence)})" for b in billed) + ".", "success")
+    else:
+        flash("Nothing is due: every period up to this month is billed.", "info")
+    return redirect(url_for("shared_services.pool_page", service_pool_id=pool.id))
+
+
+@bp.get("/consortia/<int:consortium_id>/shared-services/calendar")
+@roles_required(Role.SECRETARY)
+def calendar(consortium_id: int):
+    consortium = consortium_or_404(current_user, consortium_id)
+    return render_template("shared_services/calendar.html", consortium=consortium,
+                           pools=services.calendar(consortium))

@@ -1,0 +1,67 @@
+"""Every form is protected by a CSRF token; only the bearer-token API and the signed webhook go without."""
+import re
+
+import pytest
+
+from marketplace.api import PREFIX
+from marketplace.extensions import db
+from marketplace.models import ApiToken
+from tests.factories import PASSWORD, api_token
+
+CSRF_FREE = {"stripe_webhooks.stripe_webhook"}
+
+
+@pytest.fixture
+def client(app):
+    """A browser on https: it sends the same-origin Referer that Flask-WTF's strict check wants."""
+    client = app.test_client()
+    client.environ_base["HTTP_REFERER"] = "https://localhost/"
+    return client
+
+
+def csrf_token(page: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def sign_in_with_token(client, email: str):
+    token = csrf_token(client.get("/sign-in").get_data(as_text=True))
+    return client.post("/sign-in", data={"email": email, "password": PASSWORD, "csrf_token": token})
+
+
+@pytest.mark.app_config({"WTF_CSRF_ENABLED": True})
+def test_signing_in_needs_the_forms_token(client, world):
+    refused = client.post("/sign-in", data={"email": world.admin.email, "password": PASSWORD})
+    assert refused.status_code == 400
+    assert client.get("/").status_code == 302
+    assert sign_in_with_token(client, world.admin.email).status_code == 302
+    assert client.get("/").status_code == 200
+
+
+@pytest.mark.app_config({"WTF_CSRF_ENABLED": True})
+def test_every_html_post_without_the_token_is_refused_and_changes_nothing(app, client, world):
+    assert sign_in_with_token(client, world.admin.email).status_code == 302
+    posts = [rule for rule in app.url_map.iter_rules()
+             if "POST" in rule.methods and not rule.rule.startswith(PREFIX) and rule.endpoint not in CSRF_FREE]
+    assert len(posts) > 20
+    for rule in posts:
+        url = re.sub(r"<(?:int:)?section_name>", "users", rule.rule)
+        url = re.sub(r"<int:[a-z_]+>", "1", url)
+        response = client.post(url, data={"name": "planted", "quantity": "5", "reason": "planted"})
+        assert response.status_code == 400, f"{rule.endpoint} {url} answered {response.status_code}"
+        assert "CSRF" in response.get_data(as_text=True), rule.endpoint
+    assert client.get("/").status_code == 200, "the admin is still signed in: sign-out needs the token too"
+
+
+@pytest.mark.app_config({"WTF_CSRF_ENABLED": True})
+def test_a_form_posted_with_its_token_works(client, world):
+    sign_in_with_token(client, world.member_user.email)
+    page = client.get("/account/tokens").get_data(as_text=True)
+    created = client.post("/account/tokens", data={"name": "sheet", "csrf_token": csrf_token(page)})
+    assert created.status_code == 201
+    assert db.session.scalar(db.select(db.func.count()).select_from(ApiToken)) == 1
+
+
+@pytest.mark.app_config({"WTF_CSRF_ENABLED": True})
+def test_the_api_takes_a_bearer_token_instead(client, world):
+    response = client.post(f"{PREFIX}/offers", headers=api_token(world.supplier_user), json={})
+    assert response.status_code == 422
