@@ -70,7 +70,7 @@ def get_invoice_ubl(invoice_id: int):
 @operation("Invoice every member of a delivered (or confirmed) order its cost share; again issues nothing new. "
            "Invoices of members with a saved payment method are charged to it at once: `paid` when it succeeded, "
            "still `issued` when the member must pay by the link emailed to it", tags=["invoices"],
-           response=InvoiceSummarySchema(many=True), errors=(403, 409))
+           response=InvoiceSummarySchema(many=True), errors=(403, 409), also=(201,))
 def issue_invoices(order_id: int):
     user = acting_user()
     order = purchase_orders.order_for(user, order_id)
@@ -140,7 +140,7 @@ def checkout(invoice_id: int):
 @bp.get("/statement")
 @roles_required(Role.MEMBER)
 @operation("A member's statement: balance, due, overdue, and every entry in date order", tags=["invoices"],
-           query=StatementQuerySchema, response=StatementSchema, errors=(403,))
+           query=StatementQuerySchema, response=StatementSchema, errors=(403, 404))
 def get_statement():
     user = acting_user()
     args = query_args(StatementQuerySchema())

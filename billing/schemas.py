@@ -85,7 +85,8 @@ class PaymentSchema(Schema):
 
 
 class PaymentInSchema(Schema):
-    amount_pence = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10_000_000_000))
+    amount_pence = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1_000_000_000),
+                                 metadata={"description": "Up to £10,000,000, as the payment form allows."})
     received_on = fields.Date(required=True)
     reference = fields.String(required=True, validate=validate.Length(min=1, max=140))
 

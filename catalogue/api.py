@@ -48,7 +48,7 @@ def offer(offer_id: int):
 
 @bp.post("/offers")
 @operation("Add an offer to one of your suppliers' catalogues", tags=["catalogue"], body=OfferCreateSchema,
-           response=OfferSchema, status=201, errors=(403,))
+           response=OfferSchema, status=201, errors=(403, 404))
 @roles_required(Role.SUPPLIER)
 def create_offer():
     user = acting_user()

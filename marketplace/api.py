@@ -14,7 +14,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.exceptions import HTTPException
 
 from marketplace.access import acting_user
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, ValidationFailed
 from marketplace.extensions import csrf, db
 from marketplace.schemas import MeSchema
 from marketplace.services import user_for_token
@@ -22,12 +22,15 @@ from marketplace.services import user_for_token
 PREFIX = "/api/v1"
 MAX_PER_PAGE = 200
 _PUBLIC = "api_public"
+# Ids and counts are INTEGER columns: 32 bits on PostgreSQL. An integer the API accepts fits one.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
 
 class ErrorDetailSchema(Schema):
     code = fields.String(required=True)
     message = fields.String(required=True)
-    fields = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    fields = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), required=True,
+                         metadata={"description": "Messages by field name; empty when no one field is at fault."})
 
 
 class ErrorSchema(Schema):
@@ -40,10 +43,8 @@ class PageArgsSchema(Schema):
 
 
 def error_response(status: int, code: str, message: str, field_errors: Optional[dict] = None):
-    body = {"error": {"code": code, "message": message}}
-    if field_errors:
-        body["error"]["fields"] = field_errors
-    return jsonify(body), status
+    """The one error shape of the API, `fields` always there so clients need not test for it."""
+    return jsonify({"error": {"code": code, "message": message, "fields": field_errors or {}}}), status
 
 
 def _authenticate():
@@ -75,6 +76,8 @@ def operation(summary: str, *, tags: list[str], response: Any = None, body: Any 
     """Documents an endpoint for the OpenAPI document; `public` ones need no token.
 
     `also` lists other success statuses answered with the same body (a PUT that creates: 201).
+    401, 403 (a role is required), 404 (an id in the path) and 400/422 (a body or query) are added;
+    `errors` names the others the endpoint can answer.
     """
 
     def decorator(view):
@@ -102,16 +105,63 @@ def json_body(schema: Schema) -> dict:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise DomainError("The request body must be a JSON object.")
-    return schema.load(data)
+    _refuse_nul(data)
+    return _bounded(schema).load(data)
 
 
 def query_args(schema: Schema) -> dict:
-    return schema.load(request.args)
+    _refuse_nul(dict(request.args.items(multi=True)))
+    return _bounded(schema).load(request.args)
+
+
+def _refuse_nul(data: dict) -> None:
+    """A NUL character is in no name or reference, and PostgreSQL text cannot hold one: 422, not a 500."""
+    found = _nul_fields(data)
+    if found:
+        raise ValidationFailed("Some fields are not valid.",
+                               {name: ["Must not contain a NUL character."] for name in found})
+
+
+def _nul_fields(value: Any, name: str = "") -> list[str]:
+    """Where NULs are, named as validation errors name fields: "lines.0.reason"."""
+    if isinstance(value, str):
+        return [name or "_schema"] if "\x00" in value else []
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    return [found for key, item in items for found in _nul_fields(item, f"{name}.{key}" if name else str(key))]
+
+
+def _bounded(schema: Schema) -> Schema:
+    """`schema` with every integer held to INT_MIN..INT_MAX where it says no narrower range.
+
+    So an id or count too big for the database is a 422 naming the field, never a 500;
+    the OpenAPI document declares the same bounds on request integers.
+    """
+    for field in schema.fields.values():
+        _bound_field(field)
+    return schema
+
+
+def _bound_field(field: fields.Field) -> None:
+    if isinstance(field, fields.Integer):
+        ranges = [v for v in field.validators if isinstance(v, validate.Range)]
+        has_min, has_max = any(r.min is not None for r in ranges), any(r.max is not None for r in ranges)
+        if not (has_min and has_max):
+            field.validators.append(validate.Range(min=None if has_min else INT_MIN, max=None if has_max else INT_MAX))
+    elif isinstance(field, fields.List):
+        _bound_field(field.inner)
+    elif isinstance(field, fields.Nested) and isinstance(field.schema, Schema):
+        _bounded(field.schema)
 
 
 def page_of(select) -> tuple[list, dict]:
-    """One page of a select's rows and the page's facts; `?page=` and `?per_page=` (up to 200)."""
-    args = PageArgsSchema().load({k: v for k, v in request.args.items() if k in ("page", "per_page")})
+    """One page of a select's rows and the page's facts; `?page=` and `?per_page=` (up to 200).
+
+    An endpoint with a query schema has checked its other arguments already; one without
+    any refuses arguments it does not know, as the others do.
+    """
+    documented_query = getattr(current_app.view_functions.get(request.endpoint), "openapi", {}).get("query")
+    args = PageArgsSchema().load(request.args if documented_query is None else
+                                 {k: v for k, v in request.args.items() if k in ("page", "per_page")})
     page = db.paginate(select, page=args["page"], per_page=args["per_page"], error_out=False)
     return list(page.items), {"page": page.page, "per_page": page.per_page, "total": page.total}
 
@@ -122,7 +172,8 @@ def paginated(select, schema: Schema) -> dict:
 
 
 def page_schema(item_schema: type[Schema]) -> type[Schema]:
-    return Schema.from_dict(
+    """The shape of a page of `item_schema`; operations answering one document `?page=` and `?per_page=`."""
+    page = Schema.from_dict(
         {
             "items": fields.List(fields.Nested(item_schema), required=True),
             "page": fields.Integer(required=True),
@@ -131,6 +182,8 @@ def page_schema(item_schema: type[Schema]) -> type[Schema]:
         },
         name=f"{item_schema.__name__.removesuffix('Schema')}PageSchema",
     )
+    page.is_page = True
+    return page
 
 
 def is_api_request() -> bool:
@@ -138,8 +191,13 @@ def is_api_request() -> bool:
 
 
 def http_error_response(error: HTTPException):
+    """Werkzeug's error as JSON, keeping its headers (a 405's `Allow`, a 429's `Retry-After`)."""
     code = re.sub(r"[^a-z]+", "_", (error.name or "error").lower()).strip("_")
-    return error_response(error.code or 500, code, error.description or error.name)
+    response, status = error_response(error.code or 500, code, error.description or error.name)
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response, status
 
 
 def domain_error_response(error: DomainError):
@@ -196,29 +254,43 @@ def openapi_document(app: Flask) -> dict:
             raise RuntimeError(f"API endpoint {rule.endpoint} has no @operation")
         path = _RULE_ARG.sub(lambda m: "{" + m.group("name") + "}", rule.rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            paths.setdefault(path, {})[method.lower()] = _operation_spec(rule, meta)
+            roles = getattr(view, "required_roles", ())
+            paths.setdefault(path, {})[method.lower()] = _operation_spec(rule, meta, roles)
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()
 
 
-def _operation_spec(rule, meta: dict) -> dict:
+def _instance(schema, **options) -> Schema:
+    return schema(**options) if isinstance(schema, type) else schema
+
+
+def _is_page(schema) -> bool:
+    return getattr(schema, "is_page", False)
+
+
+def _operation_spec(rule, meta: dict, required_roles: tuple) -> dict:
     parameters = []
     for match in _RULE_ARG.finditer(rule.rule):
-        kind = "integer" if match.group("converter") == "int" else "string"
-        parameters.append({"in": "path", "name": match.group("name"), "required": True, "schema": {"type": kind}})
+        kind = {"type": "integer", "minimum": 0, "maximum": INT_MAX} if match.group("converter") == "int" \
+            else {"type": "string"}
+        parameters.append({"in": "path", "name": match.group("name"), "required": True, "schema": kind})
+    contents = meta["content"] if meta["content"] is not None else (
+        {"application/json": {"schema": meta["response"]}} if meta["response"] is not None else None)
+    paged = contents is not None and any(_is_page(c.get("schema")) for c in contents.values())
     if meta["query"] is not None:
-        parameters.append({"in": "query", "schema": meta["query"]})
-    status = meta["status"]
-    if meta["content"] is not None:
-        success = {"description": "OK", "content": meta["content"]}
-    elif meta["response"] is not None:
-        success = {"description": "OK", "content": {"application/json": {"schema": meta["response"]}}}
-    else:
-        success = {"description": "Done"}
-    responses = {str(code): success for code in sorted({status, *meta["also"]})}
+        query = _instance(meta["query"])
+        if paged:
+            query = _instance(type(query), exclude=[name for name in ("page", "per_page") if name in query.fields])
+        parameters.append({"in": "query", "schema": _bounded(query)})
+    if paged:
+        parameters.append({"in": "query", "schema": PageArgsSchema})
+    success = {"description": "OK", "content": contents} if contents is not None else {"description": "Done"}
+    responses = {str(code): success for code in sorted({meta["status"], *meta["also"]})}
     error_codes = set(meta["errors"]) | ({401} if not meta["public"] else set())
-    if meta["body"] is not None or meta["query"] is not None:
+    if required_roles:
+        error_codes.add(403)
+    if meta["body"] is not None or meta["query"] is not None or paged:
         error_codes |= {400, 422}
     if "<" in rule.rule:
         error_codes.add(404)
@@ -232,7 +304,8 @@ def _operation_spec(rule, meta: dict) -> dict:
     if parameters:
         spec["parameters"] = parameters
     if meta["body"] is not None:
-        spec["requestBody"] = {"required": True, "content": {"application/json": {"schema": meta["body"]}}}
+        body = _bounded(_instance(meta["body"]))
+        spec["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     spec["security"] = [] if meta["public"] else [{"bearer": []}]
     return spec
 

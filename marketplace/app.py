@@ -5,8 +5,9 @@ import click
 from flask import Flask, render_template, request
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 import billing.api
 import billing.cli
@@ -53,10 +54,25 @@ SECURITY_HEADERS = {
 }
 
 
+class IdConverter(IntegerConverter):
+    """`<int:...>` up to the database's INTEGER: a bigger id in a URL is a 404, not an overflow.
+
+    Raised as NotFound rather than failing the match: a failed match of one method's rule
+    would make werkzeug answer 405 for the others.
+    """
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        if number > api.INT_MAX:
+            raise NotFound()
+        return number
+
+
 def create_app(config: dict | None = None) -> Flask:
     """The app configured from the environment; `config` overrides it (tests, benchmarks)."""
     app = Flask("marketplace", root_path=str(ROOT), template_folder="templates", static_folder="static",
                 instance_path=str(ROOT / "instance"))
+    app.url_map.converters["int"] = IdConverter
     app.config.from_mapping(settings.from_environment(app.instance_path))
     if config:
         app.config.from_mapping(config)

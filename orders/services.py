@@ -17,13 +17,18 @@ from catalogue import pricing
 from catalogue.models import Category, Offer
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db, upsert, utcnow
+from marketplace.money import line_pence
 from marketplace.models import Consortium, Member, Network, User
+from marketplace.templating import pounds
 from orders import notices
 from orders.models import Pledge, PledgeChange, Pool, PoolPledgeDay, PoolStatus, PoolTier, pool_consortium
 
 MAX_QUANTITY = 10_000_000
 MAX_DELIVERY_CHARGE_PENCE = 100_000_000
 MAX_SOLIDARITY_PERCENT = Decimal(25)
+# What one pool's goods may come to at list price: with delivery, fees and VAT on top, every
+# order and invoice total still fits the 32-bit integer pence columns.
+MAX_POOL_VALUE_PENCE = 1_500_000_000
 
 
 # Who sees what
@@ -255,6 +260,9 @@ def pledge(actor: User, pool_id: int, quantity: int, flexible_extra: int = 0,
         room = pool.capacity - (pool.pledged_quantity - old_quantity)
         if quantity > room:
             raise ValidationFailed.field("quantity", f"Only {room:,} units are left in this pool's capacity.")
+    if line_pence(pool.pledged_quantity - old_quantity + quantity, pool.offer.list_price) > MAX_POOL_VALUE_PENCE:
+        raise ValidationFailed.field("quantity", f"This would take the pool past {pounds(MAX_POOL_VALUE_PENCE)} at "
+                                                 "list price, the most one pool can order; please pledge less.")
     if existing is None:
         existing = Pledge(pool=pool, member=member, quantity=0, flexible_extra=0, created_at=now)
         db.session.add(existing)

@@ -17,10 +17,10 @@ from billing import services as billing
 from billing.models import LineKind
 from billing.payments import uk_today
 from catalogue.models import Offer
-from marketplace import outbox
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db, utcnow
 from marketplace.models import Consortium, Member, Network, Organisation, User
+from marketplace.notifications import member_users, notify
 from marketplace.templating import UK
 from shared_services import periods
 from shared_services.models import (
@@ -222,25 +222,17 @@ def _cancel(pool: ServicePool, reason: str, today: Optional[date] = None) -> Non
     pool.cancel_reason = reason
     pool.cancelled_at = _moment(today)
     db.session.flush()
-    for participation in participations(pool):
-        if not participation.withdrawn:
-            _tell_cancelled(pool, participation.member)
+    _tell_cancelled(pool, [p.member for p in participations(pool) if not p.withdrawn])
 
 
-def _tell_cancelled(pool: ServicePool, member: Member) -> None:
-    """One message per member, written to the outbox in the cancelling transaction."""
-    consortium = db.session.get(Consortium, member.consortium_id)
-    subject = f"{consortium.name}: the shared {pool.offer.name} is cancelled"
-    try:
-        outbox.enqueue(CANCELLED_KIND, _member_email(member), subject, "shared_service_cancelled",
-                       {"pool": pool, "member": member, "reason": pool.cancel_reason},
-                       consortium=consortium, dedupe_key=f"{CANCELLED_KIND}:{pool.id}:{member.id}")
-    except outbox.AlreadyQueued:
-        pass
-
-
-def _member_email(member: Member) -> str:
-    return member.billing_email or member.organisation.contact_email
+def _tell_cancelled(pool: ServicePool, members: list[Member]) -> None:
+    """Each member's users hear of it, in the cancelling transaction, unless they switched it off."""
+    users_of = member_users(member.id for member in members)
+    for member in members:
+        consortium = db.session.get(Consortium, member.consortium_id)
+        notify(CANCELLED_KIND, users_of.get(member.id, []), f"{consortium.name}: the shared {pool.offer.name} is cancelled",
+               "shared_service_cancelled", {"pool": pool, "member": member, "reason": pool.cancel_reason},
+               consortium=consortium, dedupe_key=f"{CANCELLED_KIND}:{pool.id}:{member.id}")
 
 
 # Periods

@@ -17,7 +17,8 @@ from tests.access_rules import Context, _offer_ids
 from tests.factories import PASSWORD, sign_in
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
-NOT_CSRF_PROTECTED = {"stripe_webhooks.stripe_webhook"}  # signed by Stripe, not sent by a browser
+# Signed by Stripe, not sent by a browser; an email's one-click unsubscribe carries its own signed token.
+NOT_CSRF_PROTECTED = {"stripe_webhooks.stripe_webhook", "notifications.unsubscribe"}
 CSRF_ON = pytest.mark.app_config({"WTF_CSRF_ENABLED": True})
 
 

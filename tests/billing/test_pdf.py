@@ -1,6 +1,5 @@
 """Invoice and credit-note PDFs: everything HMRC asks for is printed, in the app's money format."""
 import io
-import time
 from datetime import date
 
 from pypdf import PdfReader
@@ -91,19 +90,6 @@ def test_text_outside_the_core_fonts_is_printed_not_refused():
     text = text_of(invoice_pdf(invoice))
 
     assert "Delivery ? to ?ód?, 50 €" in text
-
-
-def test_a_pdf_takes_milliseconds(capsys):
-    invoice = documents.invoice()
-    invoice_pdf(invoice)
-    count = 100
-    started = time.perf_counter()
-    for _ in range(count):
-        invoice_pdf(invoice)
-    ms = (time.perf_counter() - started) * 1000 / count
-    with capsys.disabled():
-        print(f"\n{ms:.1f} ms per invoice PDF ({len(invoice.lines)} lines)")
-    assert ms < 50
 
 
 def test_an_invoice_says_which_account_to_pay_into():

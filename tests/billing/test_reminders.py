@@ -150,7 +150,8 @@ def test_the_api_sends_a_reminder_once_a_day(client, world, invoice):
 
     again = client.post(f"/api/v1/invoices/{invoice.id}/reminders", headers=headers)
     assert again.status_code == 409
-    assert again.get_json()["error"] == {"code": "conflict", "message": "A reminder was already sent today."}
+    assert again.get_json()["error"] == {"code": "conflict", "message": "A reminder was already sent today.",
+                                         "fields": {}}
     assert len(outbox()) == 1
 
 

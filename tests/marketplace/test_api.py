@@ -10,13 +10,14 @@ from tests.factories import api_token, sign_in
 
 
 def assert_error(response, status: int, code: str | None = None) -> dict:
-    """The design's error format: {"error": {"code", "message", "fields"?}}."""
+    """The design's error format: {"error": {"code", "message", "fields"}}."""
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == "application/json"
     body = response.get_json()
     assert list(body) == ["error"]
     assert isinstance(body["error"]["code"], str) and body["error"]["code"]
     assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert isinstance(body["error"]["fields"], dict)
     if code is not None:
         assert body["error"]["code"] == code
     return body["error"]

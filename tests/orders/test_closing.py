@@ -184,3 +184,19 @@ def test_close_preview_and_close_over_the_api(client, world, boxed_pool):
     assert closed.json["purchase_orders"][0]["number"].startswith("TAY-PO-")
     assert client.get(f"/api/v1/pools/{boxed_pool.id}/close-preview", headers=headers).status_code == 409
     assert client.post(f"/api/v1/pools/{boxed_pool.id}/close", headers=api_token(world.member_user)).status_code == 403
+
+
+def test_the_largest_pool_accepted_closes_and_a_larger_pledge_is_refused(client, world):
+    """A pool's value at list price is capped so its order and invoices fit their pence columns on PostgreSQL."""
+    offer = make_offer(world.supplier, list_price="99999.0000", tiers=(("10", "90000.0000"),))
+    pool = make_pool(world.secretary, offer, [world.consortium])
+    headers = api_token(world.member_user)
+    over = client.put(f"/api/v1/pools/{pool.id}/pledge", headers=headers, json={"quantity": 15_001})
+    assert over.status_code == 422
+    assert "the most one pool can order" in over.json["error"]["fields"]["quantity"][0]
+    largest = services.MAX_POOL_VALUE_PENCE // 9_999_900
+    assert client.put(f"/api/v1/pools/{pool.id}/pledge", headers=headers, json={"quantity": largest}).status_code == 201
+    closing.close_pool(world.secretary, pool.id)
+    db.session.commit()
+    order = db.session.scalar(db.select(PurchaseOrder).where(PurchaseOrder.pool_id == pool.id))
+    assert order.goods_pence == largest * 9_000_000

@@ -81,8 +81,7 @@ def test_below_the_minimum_at_the_start_the_pool_is_cancelled_and_each_member_to
     assert "Only 2 members joined" in started.cancel_reason
     messages = db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id)).all()
     assert [m.kind for m in messages] == ["shared_service_cancelled"] * 2
-    assert {m.to_email for m in messages} == {members[0][0].organisation.contact_email,
-                                              members[1][0].organisation.contact_email}
+    assert {m.to_email for m in messages} == {members[0][1].email, members[1][1].email}
     assert all("Tayside" in m.body_text and started.cancel_reason in m.body_text for m in messages)
     assert services.start_pool(pool.id, pool.start_date) is None
 
@@ -94,7 +93,8 @@ def test_a_secretary_cancels_an_open_pool_with_a_reason_and_members_are_told(wor
     services.cancel_pool(world.secretary, pool, "The agency could not take us on.")
     db.session.commit()
     message = db.session.scalar(db.select(OutboxMessage))
-    assert message.dedupe_key == f"shared_service_cancelled:{pool.id}:{members[0][0].id}"
+    assert message.to_email == members[0][1].email
+    assert message.dedupe_key == f"shared_service_cancelled:{pool.id}:{members[0][0].id}:u{members[0][1].id}"
     assert "The agency could not take us on." in message.body_html
     with pytest.raises(Conflict):
         services.cancel_pool(world.secretary, pool, "Again")

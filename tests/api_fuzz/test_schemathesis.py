@@ -1,0 +1,98 @@
+"""Schemathesis against the app's own OpenAPI document, once with each demo role's token.
+
+Every generated request, valid or not, must answer without a 5xx, with a status code and
+body the document declares, and with errors in the design's format. FUZZ_EXAMPLES sets the
+examples per operation: ten in CI, always the same ones (derandomized, no example
+database); a long local run sets it higher (README), which adds the boundary values.
+"""
+import os
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, settings
+
+from marketplace import services
+from marketplace.api import openapi_document
+from marketplace.app import create_app
+from marketplace.extensions import db
+from marketplace.models import User
+from tests.conftest import BACKENDS, TEST_CONFIG, make_throwaway_database
+
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
+# A long run also sends schemathesis' boundary values (explicit examples), five times the requests.
+PHASES = [Phase.explicit, Phase.generate] if "FUZZ_EXAMPLES" in os.environ else [Phase.generate]
+ROLES = ["admin", "secretary", "member", "supplier"]
+
+
+class DemoApp:
+    """The WSGI app schemathesis calls (its auth probes too): the demo app of the database under test."""
+
+    current = None
+
+    def __call__(self, environ, start_response):
+        return self.current(environ, start_response)
+
+
+DEMO_APP = DemoApp()
+# The document depends on the routes alone, so any app makes it; collection needs it before any database exists.
+schema = schemathesis.openapi.from_dict(
+    openapi_document(create_app(TEST_CONFIG | {"SQLALCHEMY_DATABASE_URI": "sqlite://"})))
+schema.app = DEMO_APP
+# A well-formed request can still name no such offer or member: the domain's 422 is an answer, not a rejection.
+schema.config.checks.positive_data_acceptance.expected_statuses = ["2xx", "401", "403", "404", "409", "422"]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def demo_app(request, tmp_path_factory):
+    """A fresh database with the demo, and an API token for each demo role."""
+    url, drop = make_throwaway_database(request.param, tmp_path_factory)
+    app = create_app(TEST_CONFIG | {"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        db.create_all()
+        result = app.test_cli_runner().invoke(args=["demo"])
+        assert result.exit_code == 0, result.output
+        app.config["FUZZ_TOKENS"] = {
+            role: services.create_api_token(db.session.scalar(db.select(User).filter_by(email=f"{role}@example.org")),
+                                            "fuzz")[1]
+            for role in ROLES}
+        db.session.commit()
+    DEMO_APP.current = app
+    yield app
+    DEMO_APP.current = None
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    drop()
+
+
+@pytest.fixture(scope="module", params=ROLES)
+def role(request):
+    return request.param
+
+
+def error_format(ctx, response, case):
+    """Every error body is {"error": {"code", "message", "fields"}} and nothing else."""
+    if response.status_code < 400:
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        raise AssertionError(f"the error body is not JSON: {response.text[:200]!r}") from None
+    assert isinstance(body, dict) and list(body) == ["error"], f"not the error format: {body!r}"
+    error = body["error"]
+    assert set(error) == {"code", "message", "fields"}, f"not code, message and fields: {error!r}"
+    assert isinstance(error.get("code"), str) and error["code"], f"no code in {error!r}"
+    assert isinstance(error.get("message"), str) and error["message"], f"no message in {error!r}"
+    fields = error["fields"]
+    assert isinstance(fields, dict) and all(
+        isinstance(k, str) and isinstance(v, list) and all(isinstance(m, str) for m in v) for k, v in fields.items()
+    ), f"fields are not name -> [message]: {fields!r}"
+    return None
+
+
+@schema.parametrize()
+@settings(max_examples=FUZZ_EXAMPLES, derandomize=True, database=None, deadline=None,
+          suppress_health_check=list(HealthCheck), phases=PHASES)
+def test_api(case, demo_app, role):
+    case.call_and_validate(headers={"Authorization": f"Bearer {demo_app.config['FUZZ_TOKENS'][role]}"},
+                           additional_checks=[error_format])
