@@ -10,8 +10,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import billing.api
 import billing.cli
+import billing.charging
 import billing.demo
 import billing.navigation
+import billing.stripe_gateway
 import billing.views
 import billing.webhooks
 import catalogue.api
@@ -84,6 +86,7 @@ def create_app(config: dict | None = None) -> Flask:
     navigation.register(app, reports.navigation.cards, reports.navigation.links)
     _register_error_handlers(app)
     app.after_request(_commit_unit_of_work)
+    app.teardown_appcontext(_charge_invoices_left_over)  # runs before Flask-SQLAlchemy's removes the session
     app.after_request(_security_headers)
 
     for blueprint in (views.bp, notification_views.bp, admin_views.bp, outbox_views.bp, api.api, cli.bp,
@@ -113,7 +116,18 @@ def _commit_unit_of_work(response):
     except IntegrityError:
         db.session.rollback()
         return _handle_domain(Conflict("Someone else changed this at the same moment; please try again."))
+    billing.stripe_gateway.charge_committed_invoices()
     return response
+
+
+def _charge_invoices_left_over(error: BaseException | None) -> None:
+    """The backstop for CLI commands: invoices one committed are charged to saved methods as it ends.
+
+    Anything left uncommitted is rolled back first, as removing the session would do anyway.
+    """
+    if error is None and billing.charging.has_committed():
+        db.session.rollback()
+        billing.stripe_gateway.charge_committed_invoices()
 
 
 def _security_headers(response):
