@@ -4,6 +4,7 @@ from sqlalchemy import func, select
 from billing.models import CreditNote, Invoice
 from marketplace.extensions import db
 from marketplace.models import Consortium
+from marketplace.money import line_pence
 from shared_services.models import SharedServiceCharge
 
 
@@ -30,13 +31,17 @@ def test_the_full_demo_numbers_every_consortiums_invoices_and_credit_notes_in_da
     assert result.exit_code == 0, result.output
     consortia = db.session.scalars(select(Consortium)).all()
     assert {c.code for c in consortia} >= {"TAY", "LOT"}
-    invoices, credit_notes, charges = _counts()
-    assert charges >= 12 and credit_notes >= 3 and invoices > charges
+    invoices, credit_notes, charged = _counts()
+    assert charged >= 12 and credit_notes >= 3 and invoices > charged
     for consortium in consortia:
         _in_date_order_without_gaps(Invoice, consortium)
         _in_date_order_without_gaps(CreditNote, consortium)
 
+    # sharing saves money: every share billed is less than the member would have paid alone at list price
+    charges = db.session.scalars(select(SharedServiceCharge)).all()
+    assert all(c.share_pence < line_pence(c.units, c.list_unit_price) for c in charges)
+
     again = runner.invoke(args=["demo"])
 
     assert again.exit_code == 0, again.output
-    assert _counts() == (invoices, credit_notes, charges)
+    assert _counts() == (invoices, credit_notes, charged)
