@@ -24,7 +24,8 @@ def charge_after_commit(invoices: Iterable[Invoice]) -> None:
 
 
 def has_committed() -> bool:
-    return bool(db.session.info.get(COMMITTED))
+    """Without making a session where there is none (a request that never touched the database)."""
+    return db.session.registry.has() and bool(db.session.info.get(COMMITTED))
 
 
 def take_committed() -> list[int]:

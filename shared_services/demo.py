@@ -26,7 +26,7 @@ HR_SEATS = [("Re-Tweed Dundee CIC", 8), ("Eat Well Dundee", 14), ("Kinross Commu
             ("Law Hill Youth Trust", 6), ("Crieff Heritage Skills", 5), ("Grassmarket Enterprises", 30),
             ("Edinburgh Remakery", 12)]
 # Brightside's retainer shared: £2,400 a month split by headcount, where each member alone would pay
-# the offer's list price of £750 a month (the largest, Kinross, pays about £612 of it).
+# the offer's list price of £750 a month; the largest share (Fair City Laundry's, once Perth leaves) is £654.55.
 PR_COST_PENCE = 240_000
 IT_SEATS = [("Re-Tweed Dundee CIC", 6), ("Dundee Bike Works", 4)]
 # period during which it happens -> (pool, member, action, units)

@@ -123,8 +123,8 @@ def test_a_pool_from_pledge_to_paid_invoice(visit):
     with member.at("sees the invoice"):
         member.click_link("Invoices")
         issued_today = member.page.locator("td:nth-child(3)", has_text=re.compile(f"^{_uk_date(utcnow().date())}$"))
-        new_invoice = member.page.locator("table tbody tr").filter(has=issued_today)
-        assert new_invoice.count() == 1, "one invoice issued today"
+        # newest first; on the 1st of a month the demo's shared services have billed the member today too
+        new_invoice = member.page.locator("table tbody tr").filter(has=issued_today).first
         invoice_number = new_invoice.get_by_role("link").inner_text()
         member.follow(new_invoice.get_by_role("link"))
         invoice_path = member.page.url.removeprefix(member.base_url)
