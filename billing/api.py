@@ -21,6 +21,7 @@ from billing.ubl import invoice_ubl
 from marketplace.access import acting_user, member_or_404, roles_required
 from marketplace.api import api_blueprint, json_body, operation, page_schema, paginated, query_args
 from marketplace.errors import NotFound, ValidationFailed
+from marketplace.extensions import db
 from marketplace.models import Role
 from orders import purchase_orders
 
@@ -75,12 +76,8 @@ def issue_invoices(order_id: int):
     user = acting_user()
     order = purchase_orders.order_for(user, order_id)
     issued = services.issue_invoices(user, order.id)
-    def pay_url(invoice: Invoice) -> str:
-        return url_for("billing.invoice", invoice_id=invoice.id, _external=True)
-
-    charges = stripe_gateway.charge_saved_methods(current_app.config, issued, pay_url)
-    for invoice in charges.needs_member:
-        reminders.send_pay_link(invoice, pay_url(invoice))
+    db.session.commit()  # the invoices are kept before any saved method is charged (billing.charging)
+    stripe_gateway.charge_committed_invoices()
     return InvoiceSummarySchema(many=True).dump(issued), 201 if issued else 200
 
 

@@ -1,10 +1,12 @@
 """Demo invoices: issued, part-paid, paid and credited, from the demo's delivered orders."""
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import Iterator
 
 from sqlalchemy import select
 
 from billing import payments, services
 from billing.models import Invoice, LineKind
+from marketplace.demo import run_in_date_order
 from marketplace.extensions import db, utcnow
 from marketplace.models import User
 from orders.models import PurchaseOrder, PurchaseOrderStatus
@@ -15,25 +17,35 @@ def seed() -> None:
 
     Orders invoiced earlier (the reports demo's year of past pools) are left as they are.
     """
+    run_in_date_order(history())
+
+
+def history() -> Iterator[date]:
+    """Each step on its day (see marketplace.demo.run_in_date_order): invoicing 40 days ago, then payments and credits."""
+    today = utcnow().date()
+    yield today - timedelta(days=40)
     admin = db.session.scalar(select(User).where(User.email == "admin@example.org"))
     uninvoiced = ~select(Invoice.id).where(Invoice.purchase_order_id == PurchaseOrder.id).exists()
     delivered = sorted(db.session.scalars(select(PurchaseOrder).where(
         PurchaseOrder.status == PurchaseOrderStatus.DELIVERED, uninvoiced)),
         key=lambda order: (order.consortium.code != "TAY", order.id))  # the demo secretary's first
-    today = utcnow().date()
     invoices = [invoice for order in delivered
                 for invoice in services.issue_invoices(admin, order.id, today=today - timedelta(days=40))]
     if len(invoices) < 4:
         return
     paid, part_paid, credited = invoices[0], invoices[1], invoices[2]
+    yield today - timedelta(days=20)
     payments.record_payment(admin, paid, paid.total_pence, today - timedelta(days=20), f"BACS {paid.number}")
+    yield today - timedelta(days=10)
     payments.record_payment(admin, part_paid, part_paid.total_pence // 2, today - timedelta(days=10),
                             f"Part payment {part_paid.number}")
+    yield today - timedelta(days=5)
     services.issue_credit_note(admin, credited, services.full_credit(credited),
                                "Goods returned unopened; the whole invoice is credited.", today=today - timedelta(days=5))
     short = next((i for i in invoices[3:] if any(line.kind is LineKind.GOODS and line.quantity > 1 for line in i.lines)),
                  None)
     if short is not None:
+        yield today - timedelta(days=3)
         goods = next(line for line in short.lines if line.kind is LineKind.GOODS)
         services.issue_credit_note(admin, short, [services.CreditItem(goods.id, 1)],
                                    "Short delivery: one unit did not arrive.", today=today - timedelta(days=3))

@@ -13,6 +13,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from billing import notices
+from billing.charging import charge_after_commit
 from billing.cost_shares import CostShare, MemberUnits, cost_shares
 from billing.models import (
     CreditNote,
@@ -196,6 +197,7 @@ def issue_invoice(actor: Optional[User], consortium: Consortium, member_id: int,
     )
     db.session.add(invoice)
     db.session.flush()
+    charge_after_commit([invoice])
     return invoice
 
 
@@ -261,6 +263,7 @@ def issue_invoices(actor: Optional[User], order_id: int, today: Optional[date] =
     invoices = list(db.session.scalars(
         select(Invoice).where(Invoice.purchase_order_id == order.id).order_by(Invoice.id)))
     notices.invoices_issued(invoices)
+    charge_after_commit(invoices)
     return invoices
 
 

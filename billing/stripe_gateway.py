@@ -9,14 +9,18 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional
 
 import stripe
+from flask import current_app
 from sqlalchemy import func, select
 from stripe import StripeClient
 
+from billing.charging import take_committed
 from billing.models import CheckoutAttempt, Invoice, StripeCustomer
 from billing.payments import record_stripe_payment, uk_today
+from billing.reminders import send_pay_link
 from marketplace.errors import Conflict, DomainError
 from marketplace.extensions import db, utcnow
 from marketplace.models import Member
+from marketplace.notifications import external_url
 
 log = logging.getLogger(__name__)
 
@@ -191,4 +195,31 @@ def charge_saved_methods(config, invoices: Iterable[Invoice], pay_url_for: Calla
         if invoice.member_id in saved:
             charged = gateway.charge_saved_method(invoice, pay_url_for(invoice))
             (result.charged if charged else result.needs_member).append(invoice)
+    return result
+
+
+def charge_committed_invoices() -> AutomaticCharges:
+    """Charge the saved methods of the invoices committed since the last call, email a pay link for
+    each charge the member must finish or that failed, then commit both.
+
+    The one way every path that issues invoices (the web and API routes, `bill-shared-services`,
+    any other command) charges them: call it right after committing the issue. A failure here is
+    logged and leaves the invoices issued; Stripe's webhook still records any charge it made.
+    """
+    ids = take_committed()
+    if not ids or not stripe_enabled(current_app.config):
+        return AutomaticCharges()
+    try:
+        invoices = db.session.scalars(select(Invoice).where(Invoice.id.in_(ids)).order_by(Invoice.id)).all()
+        def pay_url(invoice: Invoice) -> str:
+            return external_url("billing.invoice", invoice_id=invoice.id)
+
+        result = charge_saved_methods(current_app.config, invoices, pay_url)
+        for invoice in result.needs_member:
+            send_pay_link(invoice, pay_url(invoice))
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - issuing is done and committed; a charge problem must not undo or fail it
+        db.session.rollback()
+        log.exception("Charging saved payment methods for invoices %s failed", ids)
+        return AutomaticCharges()
     return result

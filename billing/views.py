@@ -220,11 +220,10 @@ def issue_invoices(order_id: int):
     issued = services.issue_invoices(current_user, order.id)
     flash(f"{len(issued)} invoices issued for {order.number}." if issued
           else f"{order.number} was already invoiced; nothing new was issued.", "success")
-    charges = stripe_gateway.charge_saved_methods(current_app.config, issued, _pay_url)
+    db.session.commit()  # the invoices are kept before any saved method is charged (billing.charging)
+    charges = stripe_gateway.charge_committed_invoices()
     if charges.charged:
         flash(f"{len(charges.charged)} charged to the member's saved card or Direct Debit.", "success")
-    for invoice in charges.needs_member:
-        reminders.send_pay_link(invoice, _pay_url(invoice))
     if charges.needs_member:
         flash(f"{len(charges.needs_member)} could not be charged to a saved payment method; each member was "
               "emailed a link to pay from the invoice page.", "info")
@@ -241,10 +240,6 @@ def accountant_export(consortium_id: int):
     notes = db.session.scalars(select(CreditNote).where(CreditNote.consortium_id == consortium.id)
                                .order_by(CreditNote.number)).all()
     return csv_response(f"{consortium.code}-sales-for-xero.csv", SALES_HEADER, sales_rows(invoices, notes))
-
-
-def _pay_url(invoice: Invoice) -> str:
-    return url_for("billing.invoice", invoice_id=invoice.id, _external=True)
 
 
 def _stripe_or_404(view):

@@ -29,9 +29,10 @@ OFFERS = [
     (BRIGHTSIDE, "marketing-pr", "A5 leaflets, design and print", "1,000 leaflets", 1, "zero", "145.00", 1, 7,
      "Double-sided A5 leaflets on 150gsm recycled silk, with an hour of design. Printed matter is zero-rated.",
      [(5, "128.00"), (20, "112.00"), (50, "98.00")]),
-    (BRIGHTSIDE, "marketing-pr", "PR and media relations retainer", "hour", 1, "standard", "65.00", 10, 5,
-     "Press releases, media lists and journalist follow-up from a social enterprise PR team, billed by the hour.",
-     [(40, "58.00"), (120, "52.00"), (300, "47.50")]),
+    (BRIGHTSIDE, "marketing-pr", "PR and media relations retainer", "month", 1, "standard", "750.00", 1, 5,
+     "A month of press releases, media lists and journalist follow-up for one organisation, from a social "
+     "enterprise PR team; a consortium can share one retainer (see shared services) for much less each.",
+     [(6, "690.00"), (12, "640.00")]),
     (BRIGHTSIDE, "marketing-pr", "Social media content package", "month", 1, "standard", "280.00", 1, 10,
      "Twelve posts a month with images, scheduled across two platforms, and a monthly report.",
      [(6, "255.00"), (18, "230.00")]),

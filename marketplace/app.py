@@ -11,8 +11,10 @@ from werkzeug.routing import IntegerConverter
 
 import billing.api
 import billing.cli
+import billing.charging
 import billing.demo
 import billing.navigation
+import billing.stripe_gateway
 import billing.views
 import billing.webhooks
 import catalogue.api
@@ -100,6 +102,7 @@ def create_app(config: dict | None = None) -> Flask:
     navigation.register(app, reports.navigation.cards, reports.navigation.links)
     _register_error_handlers(app)
     app.after_request(_commit_unit_of_work)
+    app.teardown_appcontext(_charge_invoices_left_over)  # runs before Flask-SQLAlchemy's removes the session
     app.after_request(_security_headers)
 
     for blueprint in (views.bp, notification_views.bp, admin_views.bp, outbox_views.bp, api.api, cli.bp,
@@ -129,7 +132,18 @@ def _commit_unit_of_work(response):
     except IntegrityError:
         db.session.rollback()
         return _handle_domain(Conflict("Someone else changed this at the same moment; please try again."))
+    billing.stripe_gateway.charge_committed_invoices()
     return response
+
+
+def _charge_invoices_left_over(error: BaseException | None) -> None:
+    """The backstop for CLI commands: invoices one committed are charged to saved methods as it ends.
+
+    Anything left uncommitted is rolled back first, as removing the session would do anyway.
+    """
+    if error is None and billing.charging.has_committed():
+        db.session.rollback()
+        billing.stripe_gateway.charge_committed_invoices()
 
 
 def _security_headers(response):
@@ -189,8 +203,8 @@ def demo_command():
     demo.seed()
     catalogue.demo.seed()
     orders.demo.seed()
-    reports.demo.seed()
-    billing.demo.seed()
-    shared_services.demo.seed()
+    # A year of past pools, the billing demo's invoices and the shared services' billed months, interleaved
+    # by day so each consortium's invoices and credit notes are numbered in the order of their dates.
+    demo.run_in_date_order(reports.demo.history(), billing.demo.history(), shared_services.demo.history())
     db.session.commit()
     click.echo("Demo data is in place. Sign in as admin@, secretary@, member@ or supplier@example.org.")

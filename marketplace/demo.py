@@ -1,4 +1,12 @@
-"""Demo organisations and accounts: two regional consortia of Scottish networks."""
+"""Demo organisations and accounts: two regional consortia of Scottish networks.
+
+`run_in_date_order` interleaves the packages' histories (a year of past pools, invoices, shared
+services), so each consortium's invoices and credit notes are numbered in the order of their dates.
+"""
+import heapq
+from datetime import date
+from typing import Iterator
+
 from sqlalchemy import select
 
 from marketplace import services
@@ -98,6 +106,31 @@ DEMO_SUPPLIER = "Caledonian Office Supplies Ltd"
 
 def _slug(name: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-").replace("--", "-")
+
+
+History = Iterator[date]
+
+
+def run_in_date_order(*histories: History) -> None:
+    """Takes the steps of every history in date order, as a real ledger would have seen them happen.
+
+    A history is a generator that yields the day of its next step, then takes that step when
+    resumed; it may issue documents dated only on that day (or later, before its next yield).
+    Steps on the same day run in the order the histories are given. Document numbers follow
+    this order, so interleaving the histories makes them rise with their dates.
+    """
+    waiting: list[tuple[date, int, History]] = []
+
+    def advance(position: int, history: History) -> None:
+        day = next(history, None)
+        if day is not None:
+            heapq.heappush(waiting, (day, position, history))
+
+    for position, history in enumerate(histories):
+        advance(position, history)
+    while waiting:
+        _, position, history = heapq.heappop(waiting)
+        advance(position, history)
 
 
 def may_load() -> bool:

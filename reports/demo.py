@@ -1,18 +1,21 @@
 """A year of past trading for the demo, so the savings reports have twelve months to show.
 
-Each month from thirteen months ago to two months ago (before the billing demo's invoices, so
-invoice numbers still follow their dates), one consortium (or both, nationally) ran a pool
-through the same services as a live one: pledges, closing, sending, confirming, delivery,
-invoicing (dated in that month), and here and there a credit note. The timestamps are then
-set back to when it would have happened, so pool and order pages read as history.
+Each month from thirteen months ago to two months ago, one consortium (or both, nationally) ran a
+pool through the same services as a live one: pledges, closing, sending, confirming, delivery,
+invoicing (dated in that month), and here and there a credit note nine days later. The timestamps
+are then set back to when it would have happened, so pool and order pages read as history.
+`history()` yields each step's day, so the full demo can interleave it with the others'
+(marketplace.demo.run_in_date_order) and number every invoice in date order.
 """
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Iterator
 
 from sqlalchemy import select, update
 
 from billing import services as billing
-from billing.models import LineKind
+from billing.models import Invoice, LineKind
 from catalogue.models import Offer
+from marketplace.demo import run_in_date_order
 from marketplace.extensions import db, utcnow
 from marketplace.models import Consortium, Member, User
 from orders import closing, purchase_orders, services
@@ -25,8 +28,8 @@ PAPER = "A4 copier paper 80gsm, box of 5 reams"
 HISTORY = [
     (13, PAPER, ["TAY"], 3000, [("Re-Tweed Dundee CIC", 40), ("Taybank Community Cafe", 60),
                                 ("Hilltown Print Collective", 120), ("Eat Well Dundee", 45)], None),
-    (12, "PR and media relations retainer", ["LOT"], 0, [("Grassmarket Enterprises", 30), ("Edinburgh Remakery", 20),
-                                                         ("Leith Community Crops", 12)], None),
+    (12, "PR and media relations retainer", ["LOT"], 0, [("Grassmarket Enterprises", 6), ("Edinburgh Remakery", 3),
+                                                         ("Leith Community Crops", 3)], None),
     (11, "Managed IT support", ["TAY"], 0, [("Kinross Community Transport", 25), ("Fair City Laundry", 30),
                                             ("Kirriemuir Care Cooperative", 60)], None),
     (10, "HR advice line", ["TAY", "LOT"], 0, [("Re-Tweed Dundee CIC", 8), ("Eat Well Dundee", 22),
@@ -65,6 +68,11 @@ def _at(day: date, hour: int = 10) -> datetime:
 
 def seed() -> None:
     """Idempotent: does nothing once the past pools exist. Needs the people, catalogue and admin of the demo."""
+    run_in_date_order(history())
+
+
+def history() -> Iterator[date]:
+    """The past pools, one step a day: each pool on its invoice day, its credit note on its own."""
     if db.session.scalar(select(Pool.id).where(Pool.note == NOTE).limit(1)) is not None:
         return
     admin = db.session.scalar(select(User).where(User.email == "admin@example.org"))
@@ -77,12 +85,21 @@ def seed() -> None:
         offer = db.session.scalar(select(Offer).where(Offer.name == offer_name))
         if offer is None or not all(name in members for name, _ in pledges):
             continue
-        _past_pool(admin, offer, [consortia[code] for code in codes], delivery, pledges, credit, members,
-                   months_before(today, months))
+        invoiced_on = months_before(today, months)
+        yield invoiced_on
+        invoices = _past_pool(admin, offer, [consortia[code] for code in codes], delivery, pledges, members,
+                              invoiced_on)
+        if credit is not None:
+            yield invoiced_on + timedelta(days=9)
+            name, units, reason = credit
+            invoice = next(i for i in invoices if i.member_id == members[name].id)
+            goods = next(line for line in invoice.lines if line.kind is LineKind.GOODS)
+            billing.issue_credit_note(admin, invoice, [billing.CreditItem(goods.id, units)], reason,
+                                      today=invoiced_on + timedelta(days=9))
 
 
-def _past_pool(admin: User, offer: Offer, consortia: list[Consortium], delivery: int, pledges, credit, members,
-               invoiced_on: date) -> None:
+def _past_pool(admin: User, offer: Offer, consortia: list[Consortium], delivery: int, pledges, members,
+               invoiced_on: date) -> list[Invoice]:
     terms = services.PoolTerms(deadline=utcnow() + timedelta(days=1), delivery_charge_pence=delivery, note=NOTE)
     pool = services.create_pool(admin, offer, consortia, terms)
     services.open_pool(admin, pool)
@@ -94,13 +111,7 @@ def _past_pool(admin: User, offer: Offer, consortia: list[Consortium], delivery:
         purchase_orders.confirm(admin, order)
         purchase_orders.record_delivery(admin, order)
     _set_back(pool, orders, invoiced_on)
-    invoices = [invoice for order in orders for invoice in billing.issue_invoices(admin, order.id, today=invoiced_on)]
-    if credit is not None:
-        name, units, reason = credit
-        invoice = next(i for i in invoices if i.member_id == members[name].id)
-        goods = next(line for line in invoice.lines if line.kind is LineKind.GOODS)
-        billing.issue_credit_note(admin, invoice, [billing.CreditItem(goods.id, units)], reason,
-                                  today=invoiced_on + timedelta(days=9))
+    return [invoice for order in orders for invoice in billing.issue_invoices(admin, order.id, today=invoiced_on)]
 
 
 def _set_back(pool: Pool, orders, invoiced_on: date) -> None:

@@ -108,9 +108,12 @@ def purchase_order_facts() -> Select:
 def shared_service_facts() -> Select:
     """Shared-service invoices: one row per participant's invoice of a billed period.
 
-    The invoice has one service line of quantity 1 (the share); the units are the charge's
-    (pledged units, or 1 seat for the equal and headcount keys), and a credit note of that
-    line credits them all.
+    The list value is what the member would have paid buying the same service alone for that
+    period: the offer's list price (one unit for one period, e.g. a month of a PR retainer, an
+    HR line seat-month) at billing, times the charge's units (pledged units, or 1, the member
+    itself, for the equal and headcount keys). The saving is that less the member's share.
+    The invoice has one service line of quantity 1 (the share), and a credit note of that line
+    credits all the units.
     """
     left = invoiced_units(Invoice.id) - credited_units(Invoice.id)  # 1, or 0 once credited
     units = SharedServiceCharge.units * left

@@ -7,6 +7,7 @@ import click
 from flask import Blueprint
 from sqlalchemy.exc import IntegrityError
 
+from billing import stripe_gateway
 from billing.payments import uk_today
 from marketplace.extensions import db
 from marketplace.templating import pounds
@@ -71,6 +72,7 @@ def bill_due(through: date, today: date) -> Run:
             try:
                 result = services.bill_period(None, pool_id, period, today)
                 db.session.commit()
+                stripe_gateway.charge_committed_invoices()
             except IntegrityError:
                 db.session.rollback()
                 run.skipped += 1

@@ -179,8 +179,9 @@ class SharedServiceCharge(db.Model):
     """A participant's share of one billed period and the invoice that bills it.
 
     `list_unit_price` is the offer's list price when billed, so a report can tell what the
-    member would have paid alone: list_unit_price x units (units = 1 seat for the equal and
-    headcount keys).
+    member would have paid buying the service alone for the period: list_unit_price x units
+    (units = 1, the member itself, for the equal and headcount keys). The offer is priced for
+    one unit for one period of the pool (a month's retainer, a seat-month).
     """
 
     __table_args__ = (

@@ -6,6 +6,7 @@ from marketplace.money import line_pence
 from reports import savings
 from shared_services import periods, services
 from shared_services.models import AllocationKey, SharedServiceCharge
+from tests import factories
 from tests.shared_services.conftest import make_pool, month_text
 
 
@@ -32,3 +33,31 @@ def test_billed_periods_and_a_credit_note_show_in_every_level_of_the_savings_rep
     assert consortium.totals.units == 2 * 10 - 2
     assert consortium.totals.list_value_pence == line_pence(18, offer.list_price)
     assert consortium.pools_joined == 1
+
+
+def test_a_shared_retainer_saves_each_member_the_list_price_of_buying_it_alone_less_its_share(runner, world, members):
+    """£2,000 a month shared equally by three, where each alone would pay the offer's £750 a month."""
+    retainer = factories.offer(world.supplier, name="PR agency retainer", list_price="750.00", tiers=((6, "690.00"),),
+                               unit="month")
+    db.session.commit()
+    pool = make_pool(world.secretary, retainer, [world.consortium], allocation_key=AllocationKey.EQUAL,
+                     cost_per_period_pence=200_000)
+    for _, user in members:
+        services.join(user, pool.id, None)
+    db.session.commit()
+    for month in (pool.start_date, periods.add_months(pool.start_date, 1)):
+        assert runner.invoke(args=["bill-shared-services", "--period", month_text(month)]).exit_code == 0
+
+    consortium = savings.savings_report(savings.scope_for(world.admin, "consortium", world.consortium.id))
+    # two months of three retainers bought alone: 6 x £750 = £4,500, against 2 x £2,000 invoiced
+    assert (consortium.totals.invoices, consortium.totals.units) == (6, 6)
+    assert (consortium.totals.list_value_pence, consortium.totals.spend_pence) == (450_000, 400_000)
+    assert consortium.totals.saving_pence == 50_000
+    shares = sorted(db.session.scalars(db.select(SharedServiceCharge.share_pence)
+                                       .where(SharedServiceCharge.period == 1)))
+    assert shares == [66_666, 66_667, 66_667]
+    saved = {member.id: savings.savings_report(savings.scope_for(world.admin, "member", member.id)).totals
+             for member, _ in members}
+    assert sorted((t.list_value_pence, t.spend_pence, t.saving_pence) for t in saved.values()) == sorted(
+        (150_000, 2 * share, 150_000 - 2 * share) for share in shares)
+    assert sum(t.saving_pence for t in saved.values()) == 50_000

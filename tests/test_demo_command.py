@@ -1,0 +1,47 @@
+"""The full `flask demo`: every consortium's invoices and credit notes numbered in date order, and running it twice changes nothing."""
+from sqlalchemy import func, select
+
+from billing.models import CreditNote, Invoice
+from marketplace.extensions import db
+from marketplace.models import Consortium
+from marketplace.money import line_pence
+from shared_services.models import SharedServiceCharge
+
+
+def _counts() -> tuple[int, ...]:
+    return tuple(db.session.scalar(select(func.count()).select_from(model))
+                 for model in (Invoice, CreditNote, SharedServiceCharge))
+
+
+def _in_date_order_without_gaps(model, consortium: Consortium) -> None:
+    rows = db.session.execute(select(model.number, model.issue_date).where(model.consortium_id == consortium.id)).all()
+    by_value = sorted(rows, key=lambda row: int(row.number.rsplit("-", 1)[1]))
+    assert [int(row.number.rsplit("-", 1)[1]) for row in by_value] == list(range(1, len(rows) + 1)), consortium.code
+    earlier = [(before.number, after.number) for before, after in zip(by_value, by_value[1:])
+               if after.issue_date < before.issue_date]
+    assert earlier == [], f"{consortium.code}: a later number has an earlier date"
+    assert all(row.number.split("-")[-2] == str(row.issue_date.year) for row in rows)
+
+
+def test_the_full_demo_numbers_every_consortiums_invoices_and_credit_notes_in_date_order(app):
+    runner = app.test_cli_runner()
+
+    result = runner.invoke(args=["demo"])
+
+    assert result.exit_code == 0, result.output
+    consortia = db.session.scalars(select(Consortium)).all()
+    assert {c.code for c in consortia} >= {"TAY", "LOT"}
+    invoices, credit_notes, charged = _counts()
+    assert charged >= 12 and credit_notes >= 3 and invoices > charged
+    for consortium in consortia:
+        _in_date_order_without_gaps(Invoice, consortium)
+        _in_date_order_without_gaps(CreditNote, consortium)
+
+    # sharing saves money: every share billed is less than the member would have paid alone at list price
+    charges = db.session.scalars(select(SharedServiceCharge)).all()
+    assert all(c.share_pence < line_pence(c.units, c.list_unit_price) for c in charges)
+
+    again = runner.invoke(args=["demo"])
+
+    assert again.exit_code == 0, again.output
+    assert _counts() == (invoices, credit_notes, charged)
