@@ -28,7 +28,7 @@ from billing.models import (
 from billing.payments import apply_status
 from billing.vat import vat_analysis
 from catalogue.models import VatRate
-from marketplace.bulk import insert_rows
+from marketplace.bulk import insert_rows, no_collection_pauses
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db, utcnow
 from marketplace.models import Consortium, Member, Organisation, TurnoverBand, User
@@ -200,6 +200,7 @@ def issue_invoice(actor: Optional[User], consortium: Consortium, member_id: int,
     return invoice
 
 
+@no_collection_pauses()
 def issue_invoices(actor: Optional[User], order_id: int, today: Optional[date] = None) -> "IssuedInvoices":
     """Invoices every member of a delivered (or confirmed) order its cost share.
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from catalogue import pricing
 from marketplace.allocation import largest_remainder
-from marketplace.bulk import insert_rows
+from marketplace.bulk import insert_rows, no_collection_pauses
 from marketplace.errors import Conflict
 from marketplace.extensions import db, utcnow
 from marketplace.models import Consortium, Member, Network, Organisation, User
@@ -189,6 +189,7 @@ class CloseResult:
         return not self.plan.proceeds
 
 
+@no_collection_pauses()
 def close_pool(actor: Optional[User], pool_id: int, now: Optional[datetime] = None) -> CloseResult:
     """Closes the pool and makes its purchase orders, or cancels it when below the minimum.
 
