@@ -12,15 +12,14 @@ from typing import Iterable
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from billing.models import Invoice
 from marketplace.extensions import db
 
 ISSUED = "billing.issued_invoice_ids"        # issued in the open transaction
 COMMITTED = "billing.committed_invoice_ids"  # committed, not yet offered to Stripe
 
 
-def charge_after_commit(invoices: Iterable[Invoice]) -> None:
-    db.session.info.setdefault(ISSUED, []).extend(invoice.id for invoice in invoices)
+def charge_after_commit(invoice_ids: Iterable[int]) -> None:
+    db.session.info.setdefault(ISSUED, []).extend(invoice_ids)
 
 
 def has_committed() -> bool:

@@ -19,14 +19,17 @@ def _invoice_context(invoice: Invoice) -> dict:
     return {"invoice": invoice, "invoice_url": external_url("billing.invoice", invoice_id=invoice.id)}
 
 
-def invoices_issued(invoices: list[Invoice]) -> int:
-    """Each member's users hear of their new invoice, its total and when it is due."""
-    users_of = member_users(invoice.member_id for invoice in invoices)
+def invoices_issued(issued) -> int:
+    """Each member's users hear of their new invoice, its total and when it is due.
+
+    `issued` is billing.services.IssuedInvoices: only the invoices of members with someone to tell are loaded.
+    """
+    users_of = member_users(issued.member_ids)
     return sum(
-        notify("invoice_issued", users_of.get(invoice.member_id, []),
+        notify("invoice_issued", users_of[invoice.member_id],
                f"{invoice.consortium.name}: invoice {invoice.number}, {pounds(invoice.total_pence)}",
                "invoice_issued", _invoice_context(invoice), invoice.consortium, f"invoice_issued:{invoice.id}")
-        for invoice in invoices)
+        for invoice in issued.of_members(users_of))
 
 
 def payment_received(invoice: Invoice, payment: Payment) -> int:

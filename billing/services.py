@@ -7,7 +7,7 @@ consortium's counter in that same transaction, so they have no gaps and never re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Sequence
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
@@ -29,6 +29,7 @@ from billing.models import (
 from billing.payments import apply_status
 from billing.vat import vat_analysis
 from catalogue.models import VatRate
+from marketplace.bulk import insert_rows, no_collection_pauses
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db, utcnow
 from marketplace.models import Consortium, Member, Organisation, TurnoverBand, User
@@ -40,6 +41,7 @@ from orders.models import Allocation, Pool, PoolStatus, PurchaseOrder, PurchaseO
 INVOICE_SERIES, CREDIT_SERIES = "INV", "CN"
 INVOICE_DIGITS = 6
 BILLABLE = (PurchaseOrderStatus.DELIVERED, PurchaseOrderStatus.CONFIRMED)
+LOAD_CHUNK = 5000  # ids per IN list, under SQLite's limit on bound parameters
 
 
 # Who sees what
@@ -197,11 +199,12 @@ def issue_invoice(actor: Optional[User], consortium: Consortium, member_id: int,
     )
     db.session.add(invoice)
     db.session.flush()
-    charge_after_commit([invoice])
+    charge_after_commit([invoice.id])
     return invoice
 
 
-def issue_invoices(actor: Optional[User], order_id: int, today: Optional[date] = None) -> list[Invoice]:
+@no_collection_pauses()
+def issue_invoices(actor: Optional[User], order_id: int, today: Optional[date] = None) -> "IssuedInvoices":
     """Invoices every member of a delivered (or confirmed) order its cost share.
 
     `actor` None is a scheduled run. Running it again for the same order issues nothing new.
@@ -215,17 +218,20 @@ def issue_invoices(actor: Optional[User], order_id: int, today: Optional[date] =
     if order.status not in BILLABLE:
         raise Conflict(f"A {order.status.value} order cannot be invoiced; wait until it is confirmed or delivered.")
     if db.session.scalar(select(Invoice.id).where(Invoice.purchase_order_id == order.id).limit(1)) is not None:
-        return []
+        return IssuedInvoices([], [])
     today = today or utcnow().date()
     consortium, pool = order.consortium, db.session.get(Pool, order.pool_id)
     delivered = order.status is PurchaseOrderStatus.DELIVERED
     buyers = _buyers(order)
-    units = [MemberUnits(a.member_id, a.delivered_units if delivered else a.units, buyers[a.member_id].turnover_band)
-             for a in order.allocations]
+    allocations = db.session.execute(
+        select(Allocation.member_id, Allocation.delivered_units if delivered else Allocation.units)
+        .where(Allocation.purchase_order_id == order.id).order_by(Allocation.id))
+    units = [MemberUnits(member_id, member_units, buyers[member_id].turnover_band)
+             for member_id, member_units in allocations]
     shares = [s for s in cost_shares(units, order.unit_price, order.delivery_charge_pence,
                                      consortium.handling_fee_percent, pool.solidarity_rate_percent) if s.net_pence]
     if not shares:
-        return []
+        return IssuedInvoices([], [])
     seller = Seller.of(consortium)
     numbers = next_values(consortium, INVOICE_SERIES, len(shares))
     # The time of supply is the delivery, or the invoice's own date when it is issued first (HMRC's tax point).
@@ -250,21 +256,57 @@ def issue_invoices(actor: Optional[User], order_id: int, today: Optional[date] =
             buyer_email=buyer.email))
         lines_of.append(lines)
         vat_of.append(analysis)
-    db.session.execute(Invoice.__table__.insert(), invoice_rows)
-    id_of = dict(db.session.execute(select(Invoice.number, Invoice.id).where(Invoice.purchase_order_id == order.id)).all())
-    ids = [id_of[row["number"]] for row in invoice_rows]
-    db.session.execute(InvoiceLine.__table__.insert(), [
+    db.session.flush()
+    ids = insert_rows(Invoice.__table__, invoice_rows, returning=Invoice.__table__.c.id)
+    insert_rows(InvoiceLine.__table__, [
         line | {"invoice_id": invoice_id} for invoice_id, lines in zip(ids, lines_of) for line in lines])
-    db.session.execute(InvoiceVat.__table__.insert(), [
+    insert_rows(InvoiceVat.__table__, [
         {"invoice_id": invoice_id, "vat_rate": v.vat_rate, "net_pence": v.net_pence, "vat_pence": v.vat_pence}
         for invoice_id, analysis in zip(ids, vat_of) for v in analysis])
     _mark_pool_invoiced(pool)
     db.session.flush()
-    invoices = list(db.session.scalars(
-        select(Invoice).where(Invoice.purchase_order_id == order.id).order_by(Invoice.id)))
-    notices.invoices_issued(invoices)
-    charge_after_commit(invoices)
-    return invoices
+    issued = IssuedInvoices(ids, [row["member_id"] for row in invoice_rows])
+    notices.invoices_issued(issued)
+    charge_after_commit(ids)
+    return issued
+
+
+class IssuedInvoices(Sequence[Invoice]):
+    """The invoices one run issued, in issue order, loaded from the database when first read.
+
+    An order can be shared by thousands of members: issuing their invoices writes rows in
+    bulk, and builds no objects for a caller that only counts them or tells a few members.
+    """
+
+    def __init__(self, ids: list[int], member_ids: list[int]):
+        self.ids, self.member_ids = ids, member_ids
+        self._loaded: Optional[list[Invoice]] = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, index):
+        if self._loaded is None:
+            self._loaded = self._load(self.ids)
+        return self._loaded[index]
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None
+
+    def of_members(self, member_ids: Iterable[int]) -> list[Invoice]:
+        """Only the invoices of these members, loaded without loading the others."""
+        wanted = set(member_ids)
+        return self._load([i for i, member_id in zip(self.ids, self.member_ids) if member_id in wanted])
+
+    @staticmethod
+    def _load(ids: list[int]) -> list[Invoice]:
+        by_id: dict[int, Invoice] = {}
+        for start in range(0, len(ids), LOAD_CHUNK):
+            by_id.update((invoice.id, invoice) for invoice in db.session.scalars(
+                select(Invoice).where(Invoice.id.in_(ids[start:start + LOAD_CHUNK]))))
+        return [by_id[invoice_id] for invoice_id in ids]
 
 
 def _mark_pool_invoiced(pool: Pool) -> None:

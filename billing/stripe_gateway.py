@@ -183,8 +183,10 @@ def charge_saved_methods(config, invoices: Iterable[Invoice], pay_url_for: Calla
     Pay button) and cost no call to Stripe; with Stripe off nothing is charged at all.
     """
     result = AutomaticCharges()
+    if not stripe_enabled(config):
+        return result
     invoices = list(invoices)
-    if not invoices or not stripe_enabled(config):
+    if not invoices:
         return result
     saved = set(db.session.scalars(select(StripeCustomer.member_id).where(
         StripeCustomer.member_id.in_({i.member_id for i in invoices}), StripeCustomer.payment_method_id.is_not(None))))

@@ -12,6 +12,11 @@ from catalogue.models import VatRate
 from marketplace.money import vat_pence
 
 
+# VatRate is declared standard, reduced, zero, exempt: the order an invoice shows. Worked out once,
+# as an order's invoices are analysed by the thousand.
+_RATES = tuple((rate, rate.percent) for rate in VatRate)
+
+
 @dataclass(frozen=True)
 class VatLine:
     vat_rate: VatRate
@@ -31,8 +36,7 @@ def vat_analysis(lines: Iterable[tuple[VatRate, int]]) -> list[VatLine]:
         if not isinstance(net, int) or isinstance(net, bool):
             raise TypeError(f"Net amounts are whole pence, not {net!r}.")
         nets[vat_rate] = nets.get(vat_rate, 0) + net
-    # VatRate is declared standard, reduced, zero, exempt: the order an invoice shows.
-    return [VatLine(rate, nets[rate], vat_pence(nets[rate], rate.percent)) for rate in VatRate if rate in nets]
+    return [VatLine(rate, nets[rate], vat_pence(nets[rate], percent)) for rate, percent in _RATES if rate in nets]
 
 
 def document_totals(lines: Iterable[tuple[VatRate, int]]) -> tuple[int, int, int]:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from catalogue import pricing
 from marketplace.allocation import largest_remainder
+from marketplace.bulk import insert_rows, no_collection_pauses
 from marketplace.errors import Conflict
 from marketplace.extensions import db, utcnow
 from marketplace.models import Consortium, Member, Network, Organisation, User
@@ -188,6 +189,7 @@ class CloseResult:
         return not self.plan.proceeds
 
 
+@no_collection_pauses()
 def close_pool(actor: Optional[User], pool_id: int, now: Optional[datetime] = None) -> CloseResult:
     """Closes the pool and makes its purchase orders, or cancels it when below the minimum.
 
@@ -231,7 +233,7 @@ def _purchase_order(pool: Pool, plan: ConsortiumPlan, unit_price: Decimal, now: 
     )
     db.session.add(order)
     db.session.flush()
-    db.session.execute(Allocation.__table__.insert(), [
+    insert_rows(Allocation.__table__, [
         {"purchase_order_id": order.id, "member_id": line.row.member_id, "pledge_id": line.row.pledge_id,
          "pledged_units": line.row.quantity, "flexible_extra": line.row.flexible_extra, "units": line.units,
          "reason": line.reason, "member_name": line.row.member_name,

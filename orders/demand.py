@@ -7,6 +7,7 @@ Member names and addresses never enter the supplier's figures.
 """
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Optional
@@ -78,7 +79,10 @@ class NextTierProgress:
 
 @dataclass
 class ForecastPool:
-    """One open pool's demand as its supplier sees it: totals only, never who pledged."""
+    """One open pool's demand as its supplier sees it: totals only, never who pledged.
+
+    Its figures are worked out once each: a dashboard shows a thousand pools, each figure several times.
+    """
 
     id: int
     offer_id: int
@@ -95,42 +99,42 @@ class ForecastPool:
     tier: Optional[pricing.Tier]
     next_tier: Optional[pricing.Tier]
 
-    @property
+    @cached_property
     def value_pence(self) -> int:
         return line_pence(self.units, self.unit_price)
 
-    @property
+    @cached_property
     def units_to_next_tier(self) -> Optional[int]:
         return None if self.next_tier is None else self.next_tier.min_quantity - self.units
 
-    @property
+    @cached_property
     def next_tier_percent(self) -> Optional[int]:
         return None if self.next_tier is None else progress_percent(self.units, self.next_tier.min_quantity)
 
-    @property
+    @cached_property
     def next_tier_progress(self) -> Optional["NextTierProgress"]:
         if self.next_tier is None:
             return None
         return NextTierProgress(self.next_tier.min_quantity, self.next_tier.unit_price, self.units_to_next_tier,
                                 self.next_tier_percent)
 
-    @property
+    @cached_property
     def minimum_reached(self) -> bool:
         return self.units >= self.minimum_quantity
 
-    @property
+    @cached_property
     def minimum_percent(self) -> int:
         return progress_percent(self.units, self.minimum_quantity)
 
-    @property
+    @cached_property
     def near_next_tier(self) -> bool:
         return self.next_tier is not None and within_reach(self.units, self.next_tier.min_quantity)
 
-    @property
+    @cached_property
     def near_minimum(self) -> bool:
         return within_reach(self.units, self.minimum_quantity)
 
-    @property
+    @cached_property
     def about_to_tip(self) -> bool:
         return self.near_next_tier or self.near_minimum
 

@@ -112,8 +112,9 @@ def pool_closed(pool: Pool, plan) -> int:
              for consortium_plan in plan.consortia for line in consortium_plan.lines}
     users_of = member_users(lines)
     pool_url = external_url("orders.pool_page", pool_id=pool.id)
-    for member_id, (consortium, line) in sorted(lines.items()):
-        written += notify("pool_closed", users_of.get(member_id, []),
+    for member_id in sorted(users_of):  # members no one acts for have no one to tell
+        consortium, line = lines[member_id]
+        written += notify("pool_closed", users_of[member_id],
                           f"{consortium.name}: {pool.offer.name} pool closed, {line.units:,} {pool.offer.unit} for you",
                           "pool_closed", {"pool": pool, "offer": pool.offer, "line": line, "plan": plan,
                                           "pool_url": pool_url},

@@ -9,14 +9,16 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Optional
 
-from sqlalchemy import Select, and_, exists, or_, select, update
+from sqlalchemy import Date, Integer, Select, and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from catalogue import pricing
-from catalogue.models import Category, Offer
+from catalogue.models import Category, Offer, PriceTier, VatRate
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from marketplace.extensions import db, upsert, utcnow
+from marketplace.extensions import UTCDateTime, db, utcnow
 from marketplace.money import line_pence
 from marketplace.models import Consortium, Member, Network, User
 from marketplace.templating import pounds
@@ -198,7 +200,7 @@ def lock_pool(pool_id: int, member: Optional[Member] = None) -> tuple[Pool, Opti
     are current.
     """
     if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(update(Pool).where(Pool.id == pool_id).values(id=Pool.id))
+        db.session.execute(_SQLITE_WRITER_LOCK, _values(pool_id=pool_id))
     pledge_on = and_(Pledge.pool_id == Pool.id, Pledge.member_id == (member.id if member else None))
     row = db.session.execute(
         select(Pool, Pledge).outerjoin(Pledge, pledge_on).where(Pool.id == pool_id).with_for_update(of=Pool)
@@ -215,16 +217,16 @@ def lock_pool(pool_id: int, member: Optional[Member] = None) -> tuple[Pool, Opti
     return pool, existing
 
 
-def _check_pledgeable(pool: Pool, now: datetime) -> None:
-    if pool.status is not PoolStatus.OPEN:
-        raise Conflict(f"This pool is {pool.status.value}; pledges are taken only while it is open.")
-    if now >= pool.deadline:
+def _check_pledgeable(status: PoolStatus, deadline: datetime, now: datetime) -> None:
+    if status is not PoolStatus.OPEN:
+        raise Conflict(f"This pool is {status.value}; pledges are taken only while it is open.")
+    if now >= deadline:
         raise Conflict("The deadline has passed; this pool takes no more pledges.")
 
 
 def check_pledgeable(pool: Pool) -> None:
     """409 unless the pool takes pledges now: open, and before its deadline."""
-    _check_pledgeable(pool, utcnow())
+    _check_pledgeable(pool.status, pool.deadline, utcnow())
 
 
 def is_pledgeable(pool: Pool) -> bool:
@@ -252,52 +254,49 @@ def pledge(actor: User, pool_id: int, quantity: int, flexible_extra: int = 0,
     """
     quantity, flexible_extra = validate_quantities(quantity, flexible_extra)
     member = _pledging_member(actor, pool_id, member_id)
-    pool, existing = lock_pool(pool_id, member)
-    now = utcnow()
-    _check_pledgeable(pool, now)
-    old_quantity = existing.quantity if existing else 0
-    if pool.capacity is not None:
-        room = pool.capacity - (pool.pledged_quantity - old_quantity)
-        if quantity > room:
-            raise ValidationFailed.field("quantity", f"Only {room:,} units are left in this pool's capacity.")
-    if line_pence(pool.pledged_quantity - old_quantity + quantity, pool.offer.list_price) > MAX_POOL_VALUE_PENCE:
+    locked = _lock_for_pledge(pool_id, member.id)
+    room = None if locked.capacity is None else locked.capacity - (locked.pledged_quantity - locked.old_quantity)
+    if room is not None and quantity > room:
+        raise ValidationFailed.field("quantity", f"Only {room:,} units are left in this pool's capacity.")
+    if line_pence(locked.pledged_quantity - locked.old_quantity + quantity, locked.list_price) > MAX_POOL_VALUE_PENCE:
         raise ValidationFailed.field("quantity", f"This would take the pool past {pounds(MAX_POOL_VALUE_PENCE)} at "
                                                  "list price, the most one pool can order; please pledge less.")
-    if existing is None:
-        existing = Pledge(pool=pool, member=member, quantity=0, flexible_extra=0, created_at=now)
-        db.session.add(existing)
-    return _apply(pool, existing, actor, quantity, flexible_extra, now)
+    return _write_pledge(locked, actor, member, quantity, flexible_extra)
 
 
 def withdraw_pledge(actor: User, pool_id: int, member_id: Optional[int] = None) -> "PledgeMade":
     member = _pledging_member(actor, pool_id, member_id)
-    pool, existing = lock_pool(pool_id, member)
-    now = utcnow()
-    _check_pledgeable(pool, now)
-    if existing is None or existing.withdrawn:
+    locked = _lock_for_pledge(pool_id, member.id)
+    if locked.pledge_id is None or locked.old_quantity == 0:
         raise NotFound(f"{member.name} has no pledge in this pool.")
-    return _apply(pool, existing, actor, 0, 0, now)
+    return _write_pledge(locked, actor, member, 0, 0)
+
+
+_PLEDGING_MEMBER = (
+    select(Member)
+    .join(Network, Member.network_id == Network.id)
+    .join(pool_consortium, and_(pool_consortium.c.consortium_id == Network.consortium_id,
+                                pool_consortium.c.pool_id == bindparam("pool_id")))
+    .where(Member.active, Member.id.in_(bindparam("member_ids", expanding=True)))
+    .options(lazyload(Member.network))
+    .order_by(Member.id)
+)
 
 
 def _pledging_member(actor: User, pool_id: int, member_id: Optional[int]) -> Member:
     """The member the actor pledges for in this pool; 404 if the pool is not theirs to see.
 
-    Without `member_id` the actor must act for exactly one member of the pool's consortia.
+    Without `member_id` the actor must act for exactly one member of the pool's consortia;
+    an admin may name any member. One statement built once, so only its values are bound.
     """
-    query = (
-        select(Member)
-        .join(Network, Member.network_id == Network.id)
-        .join(pool_consortium, and_(pool_consortium.c.consortium_id == Network.consortium_id,
-                                    pool_consortium.c.pool_id == pool_id))
-        .where(Member.active)
-        .options(lazyload(Member.network))
-        .order_by(Member.id)
-    )
-    if member_id is not None:
-        query = query.where(Member.id == member_id)
-    if not actor.is_admin or member_id is None:
-        query = query.where(Member.id.in_(actor.member_ids or {-1}))
-    members = db.session.scalars(query).all()
+    if member_id is None:
+        candidates = actor.member_ids
+    elif actor.is_admin or member_id in actor.member_ids:
+        candidates = {member_id}
+    else:
+        candidates = set()
+    members = db.session.scalars(_PLEDGING_MEMBER, {"pool_id": pool_id,
+                                                    "member_ids": sorted(candidates) or [-1]}).all()
     if len(members) == 1:
         return members[0]
     require_visible(actor, pool_id)
@@ -308,48 +307,224 @@ def _pledging_member(actor: User, pool_id: int, member_id: Optional[int]) -> Mem
     raise ValidationFailed.field("member_id", "You act for no member of this pool's consortia.")
 
 
-@dataclass(frozen=True)
-class PledgeMade:
-    """What one pledge change did; the change itself is kept in the pledge's history."""
+# The pledge path's statements. They are built once, from tables rather than models, and run on
+# the session's connection: SQLAlchemy reuses the compiled form of a statement whose structure
+# does not change, so a pledge only binds its values, and no ORM objects are loaded or flushed.
+# Everything between taking the pool's lock and the commit is what every other pledge waits
+# for, so that stretch is one read and (on PostgreSQL) one write.
 
-    pledge: Pledge
+_pool = Pool.__table__
+_offer = Offer.__table__
+_tier = PriceTier.__table__
+_pledge = Pledge.__table__
+_change = PledgeChange.__table__
+_day = PoolPledgeDay.__table__
+
+
+def _value(name: str, type_):
+    """A bound value; the prefix keeps its name apart from column names, which UPDATEs and INSERTs would take as
+    values for those columns."""
+    return bindparam(f"v_{name}", type_=type_)
+
+
+def _values(**values) -> dict:
+    return {f"v_{name}": value for name, value in values.items()}
+
+
+_LOCK_FOR_PLEDGE = (
+    select(_pool.c.status, _pool.c.deadline, _pool.c.capacity, _pool.c.pledged_quantity, _pool.c.pledged_flexible,
+           _pool.c.member_count, _pool.c.delivery_charge_pence,
+           func.coalesce(_pool.c.closing_list_price, _offer.c.list_price).label("list_price"), _offer.c.vat_rate,
+           _tier.c.min_quantity, _tier.c.unit_price, _pledge.c.id.label("pledge_id"), _pledge.c.quantity,
+           _pledge.c.flexible_extra, _pledge.c.created_at)
+    .select_from(_pool.join(_offer, _offer.c.id == _pool.c.offer_id)
+                 .outerjoin(_tier, _tier.c.offer_id == _offer.c.id)
+                 .outerjoin(_pledge, and_(_pledge.c.pool_id == _pool.c.id,
+                                          _pledge.c.member_id == _value("member_id", Integer))))
+    .where(_pool.c.id == _value("pool_id", Integer))
+    .order_by(_tier.c.min_quantity)
+    .with_for_update(of=_pool)
+)
+_SQLITE_WRITER_LOCK = update(_pool).where(_pool.c.id == _value("pool_id", Integer)).values(id=_pool.c.id)
+
+_CHANGE_VALUES = {"changed_by_id": _value("actor_id", Integer), "changed_at": _value("now", UTCDateTime),
+                  "old_quantity": _value("old_quantity", Integer), "new_quantity": _value("quantity", Integer),
+                  "old_flexible_extra": _value("old_flexible_extra", Integer),
+                  "new_flexible_extra": _value("flexible_extra", Integer)}
+_TOTALS = update(_pool).where(_pool.c.id == _value("pool_id", Integer)).values(
+    pledged_quantity=_value("pledged_quantity", Integer), pledged_flexible=_value("pledged_flexible", Integer),
+    member_count=_value("member_count", Integer))
+_NEW_PLEDGE = insert(_pledge).values(
+    pool_id=_value("pool_id", Integer), member_id=_value("member_id", Integer), quantity=_value("quantity", Integer),
+    flexible_extra=_value("flexible_extra", Integer), created_at=_value("now", UTCDateTime),
+    updated_at=_value("now", UTCDateTime)).returning(_pledge.c.id, _pledge.c.created_at)
+_CHANGED_PLEDGE = update(_pledge).where(_pledge.c.id == _value("pledge_id", Integer)).values(
+    quantity=_value("quantity", Integer), flexible_extra=_value("flexible_extra", Integer),
+    updated_at=_value("now", UTCDateTime))
+_CHANGE = insert(_change).values(pledge_id=_value("pledge_id", Integer), **_CHANGE_VALUES)
+
+
+def _day_upsert(dialect_insert):
+    """Adds the change's units to the pool's day; a change that leaves the units as they were adds no row."""
+    statement = dialect_insert(_day).from_select(
+        ["pool_id", "day", "units_delta"],
+        select(_value("pool_id", Integer), _value("day", Date), _value("units_delta", Integer))
+        .where(_value("units_delta", Integer) != 0))
+    return statement.on_conflict_do_update(index_elements=["pool_id", "day"],
+                                           set_={"units_delta": _day.c.units_delta + statement.excluded.units_delta})
+
+
+_SQLITE_DAY = _day_upsert(sqlite.insert)
+
+
+def _postgresql_writes():
+    """The pledge, its history, the pool's totals and its day in one statement: one round trip under the lock.
+
+    PostgreSQL runs every data-modifying WITH part exactly once, whether the main statement reads it or not.
+    """
+    new_pledge = _NEW_PLEDGE.cte("new_pledge")
+    change_of_new = insert(_change).from_select(
+        ["pledge_id", *_CHANGE_VALUES], select(new_pledge.c.id, *_CHANGE_VALUES.values())).cte("change")
+    totals, day = _TOTALS.cte("totals"), _day_upsert(postgresql.insert)
+    new = select(new_pledge.c.id, new_pledge.c.created_at).add_cte(change_of_new, totals, day.cte("day"))
+    changed = day.add_cte(_CHANGED_PLEDGE.cte("changed"), _CHANGE.cte("change"), totals)
+    return new, changed
+
+
+_POSTGRESQL_NEW, _POSTGRESQL_CHANGED = _postgresql_writes()
+
+
+@dataclass(frozen=True)
+class _Locked:
+    """The pool and the member's pledge as read under the pool's lock."""
+
+    pool_id: int
+    member_id: int
+    pledged_quantity: int
+    pledged_flexible: int
+    member_count: int
+    capacity: Optional[int]
+    delivery_charge_pence: int
+    list_price: Decimal
+    vat_rate: VatRate
+    tiers: list[pricing.Tier]
+    pledge_id: Optional[int]
     old_quantity: int
     old_flexible_extra: int
+    created_at: Optional[datetime]
+    now: datetime
 
 
-def _apply(pool: Pool, pledge_: Pledge, actor: User, quantity: int, flexible_extra: int, now: datetime) -> PledgeMade:
-    """Writes the pledge, its history and the pool's totals with plain statements.
-
-    This is the hot path of a busy pool, run under its lock: no unit-of-work bookkeeping, and
-    the loaded objects are brought up to date by hand.
+def _lock_for_pledge(pool_id: int, member_id: int) -> _Locked:
+    """Takes the pool's row lock (see lock_pool) and reads, in one query, what a pledge needs:
+    the pool's totals and terms, its current prices and the member's pledge; 409 unless it takes pledges.
     """
-    old_quantity, old_flexible = pledge_.quantity, pledge_.flexible_extra
-    old_total = pool.pledged_quantity
-    if pledge_.id is None:
-        pledge_.quantity, pledge_.flexible_extra, pledge_.updated_at = quantity, flexible_extra, now
-        db.session.flush()
+    db.session.flush()
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.execute(_SQLITE_WRITER_LOCK, _values(pool_id=pool_id))
+    rows = connection.execute(_LOCK_FOR_PLEDGE, _values(pool_id=pool_id, member_id=member_id)).all()
+    if not rows:
+        raise NotFound("No such pool.")
+    row, now = rows[0], utcnow()
+    _check_pledgeable(row.status, row.deadline, now)
+    return _Locked(
+        pool_id=pool_id, member_id=member_id, pledged_quantity=row.pledged_quantity,
+        pledged_flexible=row.pledged_flexible, member_count=row.member_count, capacity=row.capacity,
+        delivery_charge_pence=row.delivery_charge_pence, list_price=row.list_price, vat_rate=row.vat_rate,
+        tiers=[pricing.Tier(r.min_quantity, r.unit_price) for r in rows if r.min_quantity is not None],
+        pledge_id=row.pledge_id, old_quantity=row.quantity or 0, old_flexible_extra=row.flexible_extra or 0,
+        created_at=row.created_at, now=now)
+
+
+@dataclass(frozen=True)
+class PledgeState:
+    """A pledge as the pledge path left it, for the page or the API to show without loading it again."""
+
+    id: int
+    pool_id: int
+    member: Member
+    quantity: int
+    flexible_extra: int
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def member_id(self) -> int:
+        return self.member.id
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.quantity == 0
+
+
+@dataclass(frozen=True)
+class PledgeMade:
+    """What one pledge change did; the change itself is kept in the pledge's history.
+
+    `estimate` is the member's cost at the pool's new total (None for a withdrawn pledge).
+    """
+
+    pledge: PledgeState
+    old_quantity: int
+    old_flexible_extra: int
+    estimate: Optional[pricing.Estimate]
+
+
+def _write_pledge(locked: _Locked, actor: User, member: Member, quantity: int, flexible_extra: int) -> PledgeMade:
+    """Writes the pledge, its history, the pool's totals and its day, then tells of a tier reached."""
+    old_quantity, now = locked.old_quantity, locked.now
+    totals = {"pledged_quantity": locked.pledged_quantity + quantity - old_quantity,
+              "pledged_flexible": locked.pledged_flexible + flexible_extra - locked.old_flexible_extra,
+              "member_count": locked.member_count + (quantity > 0) - (old_quantity > 0)}
+    values = _values(
+        **totals, pool_id=locked.pool_id, member_id=member.id, pledge_id=locked.pledge_id, actor_id=actor.id, now=now,
+        quantity=quantity, flexible_extra=flexible_extra, old_quantity=old_quantity,
+        old_flexible_extra=locked.old_flexible_extra, day=now.date(), units_delta=quantity - old_quantity)
+    connection = db.session.connection()
+    pledge_id, created_at = locked.pledge_id, locked.created_at
+    if connection.dialect.name == "postgresql":
+        if pledge_id is None:
+            pledge_id, created_at = connection.execute(_POSTGRESQL_NEW, values).one()
+        else:
+            connection.execute(_POSTGRESQL_CHANGED, values)
     else:
-        db.session.execute(update(Pledge).where(Pledge.id == pledge_.id)
-                           .values(quantity=quantity, flexible_extra=flexible_extra, updated_at=now))
-    db.session.execute(PledgeChange.__table__.insert().values(
-        pledge_id=pledge_.id, changed_by_id=actor.id, changed_at=now, old_quantity=old_quantity,
-        new_quantity=quantity, old_flexible_extra=old_flexible, new_flexible_extra=flexible_extra))
-    totals = {"pledged_quantity": pool.pledged_quantity + quantity - old_quantity,
-              "pledged_flexible": pool.pledged_flexible + flexible_extra - old_flexible,
-              "member_count": pool.member_count + (quantity > 0) - (old_quantity > 0)}
-    db.session.execute(update(Pool).where(Pool.id == pool.id).values(**totals))
-    if quantity != old_quantity:
-        statement = upsert(PoolPledgeDay).values(pool_id=pool.id, day=now.date(), units_delta=quantity - old_quantity)
-        db.session.execute(statement.on_conflict_do_update(
-            index_elements=["pool_id", "day"],
-            set_={"units_delta": PoolPledgeDay.units_delta + statement.excluded.units_delta}))
-    for name, value in totals.items():
-        set_committed_value(pool, name, value)
-    for name, value in (("quantity", quantity), ("flexible_extra", flexible_extra), ("updated_at", now)):
-        set_committed_value(pledge_, name, value)
-    db.session.expire(pledge_, ["changes"])
-    notices.tier_reached(pool, old_total, totals["pledged_quantity"])
-    return PledgeMade(pledge_, old_quantity, old_flexible)
+        if pledge_id is None:
+            pledge_id, created_at = connection.execute(_NEW_PLEDGE, values).one()
+        else:
+            connection.execute(_CHANGED_PLEDGE, values)
+        connection.execute(_CHANGE, values | _values(pledge_id=pledge_id))
+        connection.execute(_TOTALS, values)
+        connection.execute(_SQLITE_DAY, values)
+    _refresh_loaded(locked.pool_id, pledge_id, totals, quantity, flexible_extra, now)
+    _tell_of_tier(locked, totals["pledged_quantity"])
+    estimate = None if quantity == 0 else pricing.estimated_cost(
+        quantity, locked.tiers, locked.list_price, locked.vat_rate.percent, totals["pledged_quantity"],
+        locked.delivery_charge_pence)
+    state = PledgeState(pledge_id, locked.pool_id, member, quantity, flexible_extra, created_at, now)
+    return PledgeMade(state, old_quantity, locked.old_flexible_extra, estimate)
+
+
+def _refresh_loaded(pool_id: int, pledge_id: int, totals: dict, quantity: int, flexible_extra: int,
+                    now: datetime) -> None:
+    """Brings a pool or pledge this session already holds up to date with what was just written."""
+    pool = db.session.identity_map.get(identity_key(Pool, pool_id))
+    if pool is not None:
+        for name, value in totals.items():
+            set_committed_value(pool, name, value)
+    loaded = db.session.identity_map.get(identity_key(Pledge, pledge_id))
+    if loaded is not None:
+        for name, value in (("quantity", quantity), ("flexible_extra", flexible_extra), ("updated_at", now)):
+            set_committed_value(loaded, name, value)
+        db.session.expire(loaded, ["changes"])
+
+
+def _tell_of_tier(locked: _Locked, new_total: int) -> None:
+    """The pool is loaded only when the pledge lifts it into a better tier, which is rare."""
+    old_total = locked.pledged_quantity
+    if new_total > old_total and pricing.tier_reached(locked.tiers, new_total) != pricing.tier_reached(
+            locked.tiers, old_total):
+        notices.tier_reached(db.session.get(Pool, locked.pool_id), old_total, new_total)
 
 
 # What the pool's demand earns
