@@ -8,9 +8,10 @@ from functools import wraps
 
 from flask import abort, g, has_request_context
 from flask_login import current_user
+from sqlalchemy import select
 
 from marketplace.extensions import db, login_manager
-from marketplace.models import Consortium, Member, Role, Supplier, User
+from marketplace.models import Consortium, Member, Network, Role, Supplier, User
 
 
 def acting_user() -> User | None:
@@ -80,3 +81,17 @@ def supplier_or_404(user: User, supplier_id: int) -> Supplier:
     if supplier is None or not can_act_for_supplier(user, supplier.id):
         abort(404)
     return supplier
+
+
+def can_run_pool(user: User, consortium_ids: set[int], national: bool) -> bool:
+    """Bulk-buy and shared-service pools alike: admins run every pool, a secretary their consortium's own."""
+    return user.is_admin or (not national and consortium_ids <= user.secretary_consortium_ids)
+
+
+def members_taking_part(user: User, consortium_ids: set[int]) -> list[Member]:
+    """The active members this user acts for within a pool's consortia: who may pledge or join."""
+    if not user.member_ids:
+        return []
+    return list(db.session.scalars(select(Member).join(Network).where(
+        Member.id.in_(user.member_ids), Member.active, Network.consortium_id.in_(consortium_ids))
+        .order_by(Member.id)))

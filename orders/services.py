@@ -17,6 +17,7 @@ from sqlalchemy.orm.util import identity_key
 
 from catalogue import pricing
 from catalogue.models import Category, Offer, PriceTier, VatRate
+from marketplace.access import can_run_pool, members_taking_part
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import UTCDateTime, db, utcnow
 from marketplace.money import line_pence
@@ -68,8 +69,7 @@ def pool_for(user: User, pool_id: int) -> Pool:
 
 
 def can_manage(user: User, pool: Pool) -> bool:
-    """Admins run every pool; a secretary runs their consortium's own (not national) pools."""
-    return user.is_admin or (not pool.is_national and pool.consortium_ids <= user.secretary_consortium_ids)
+    return can_run_pool(user, pool.consortium_ids, pool.is_national)
 
 
 def require_manager(user: User, pool: Pool) -> None:
@@ -79,13 +79,7 @@ def require_manager(user: User, pool: Pool) -> None:
 
 def pledging_members(user: User, pool: Pool) -> list[Member]:
     """The members this user may pledge for in this pool."""
-    if not user.member_ids:
-        return []
-    return list(db.session.scalars(
-        select(Member).join(Network).where(
-            Member.id.in_(user.member_ids), Member.active, Network.consortium_id.in_(pool.consortium_ids)
-        ).order_by(Member.id)
-    ))
+    return members_taking_part(user, pool.consortium_ids)
 
 
 # Opening and cancelling

@@ -17,6 +17,7 @@ from billing import services as billing
 from billing.models import LineKind
 from billing.payments import uk_today
 from catalogue.models import Offer
+from marketplace.access import can_run_pool, members_taking_part
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db, utcnow
 from marketplace.models import Consortium, Member, Network, Organisation, User
@@ -81,8 +82,7 @@ def pool_for(user: User, pool_id: int) -> ServicePool:
 
 
 def can_manage(user: User, pool: ServicePool) -> bool:
-    """Admins run every pool; a secretary runs their consortium's own (not national) pools."""
-    return user.is_admin or (not pool.is_national and pool.consortium_ids <= user.secretary_consortium_ids)
+    return can_run_pool(user, pool.consortium_ids, pool.is_national)
 
 
 def require_manager(user: User, pool: ServicePool) -> None:
@@ -92,11 +92,7 @@ def require_manager(user: User, pool: ServicePool) -> None:
 
 def joining_members(user: User, pool: ServicePool) -> list[Member]:
     """The members this user acts for that may take part in this pool."""
-    if not user.member_ids:
-        return []
-    return list(db.session.scalars(select(Member).join(Network).where(
-        Member.id.in_(user.member_ids), Member.active, Network.consortium_id.in_(pool.consortium_ids))
-        .order_by(Member.id)))
+    return members_taking_part(user, pool.consortium_ids)
 
 
 def _moment(today: Optional[date]) -> datetime:
