@@ -112,9 +112,7 @@ def record_payment(invoice_id: int):
             payments.record_payment(current_user, invoice, to_pence(form.amount.data), form.received_on.data,
                                     form.reference.data)
         except DomainError as error:
-            if "amount_pence" in error.fields:
-                error.fields["amount"] = error.fields.pop("amount_pence")
-            form_errors(form, error)
+            form_errors(form, error, renamed={"amount_pence": "amount"})
         else:
             flash(f"Payment recorded against {invoice.number}.", "success")
             return redirect(url_for("billing.invoice", invoice_id=invoice.id))
@@ -131,10 +129,7 @@ def record_refund(invoice_id: int):
             payments.record_refund(current_user, invoice, to_pence(form.amount.data), form.paid_on.data,
                                    form.reference.data)
         except DomainError as error:
-            for name, field_name in (("amount_pence", "amount"), ("received_on", "paid_on")):
-                if name in error.fields:
-                    error.fields[field_name] = error.fields.pop(name)
-            form_errors(form, error)
+            form_errors(form, error, renamed={"amount_pence": "amount", "received_on": "paid_on"})
         else:
             flash(f"Refund recorded against {invoice.number}.", "success")
             return redirect(url_for("billing.invoice", invoice_id=invoice.id))

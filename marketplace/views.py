@@ -1,4 +1,5 @@
 """Sign-in, the dashboard, API tokens and a member's billing profile."""
+from typing import Optional
 from urllib.parse import urlsplit
 
 from flask import (
@@ -33,14 +34,16 @@ def safe_next(target: str | None) -> str | None:
     return target if not parts.scheme and not parts.netloc else None
 
 
-def form_errors(form, error: DomainError) -> None:
+def form_errors(form, error: DomainError, renamed: Optional[dict[str, str]] = None) -> None:
     """Puts a service's field messages next to the form's fields, the rest at the top.
 
+    `renamed` maps a service's field name to the form's (`amount_pence` to `amount`, say).
     The failed change is discarded first, so the page shown again reflects what is stored.
     """
     db.session.rollback()
+    renamed = renamed or {}
     for name, messages in error.fields.items():
-        field = getattr(form, name, None)
+        field = getattr(form, renamed.get(name, name), None)
         if field is not None:
             field.errors = list(field.errors) + messages
         else:

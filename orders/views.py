@@ -148,11 +148,8 @@ def create_pool():
         try:
             pool = services.create_pool(current_user, offer, chosen, terms)
         except DomainError as error:
-            for name, field_name in (("delivery_charge_pence", "delivery_charge"),
-                                     ("solidarity_rate_percent", "solidarity_rate")):
-                if name in error.fields:
-                    error.fields[field_name] = error.fields.pop(name)
-            form_errors(form, error)
+            form_errors(form, error, renamed={"delivery_charge_pence": "delivery_charge",
+                                              "solidarity_rate_percent": "solidarity_rate"})
         else:
             flash("The pool is saved as a draft. Open it when you are ready for pledges.", "success")
             return redirect(url_for("orders.pool_page", pool_id=pool.id))

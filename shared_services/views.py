@@ -93,9 +93,7 @@ def create_pool():
             pool = services.create_pool(current_user, db.session.get(Offer, form.offer_id.data),
                                         [c for c in consortia if c.id in set(form.consortium_ids.data)], terms)
         except DomainError as error:
-            if "cost_per_period_pence" in error.fields:
-                error.fields["cost_per_period"] = error.fields.pop("cost_per_period_pence")
-            form_errors(form, error)
+            form_errors(form, error, renamed={"cost_per_period_pence": "cost_per_period"})
         else:
             flash("The shared-service pool is saved as a draft. Open it when members may join.", "success")
             return redirect(url_for("shared_services.pool_page", service_pool_id=pool.id))
