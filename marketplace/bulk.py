@@ -2,7 +2,7 @@
 
 PostgreSQL gets one INSERT ... SELECT FROM unnest(one array per column): a parameter per
 column whatever the number of rows. An executemany of a wide table is sent as batches of
-multi-row VALUES with a placeholder per value, which the driver parses in Python: seconds
+multi-row VALUES with a bound parameter per value, which the driver parses in Python: seconds
 for 10,000 invoices. SQLite, in-process and without arrays, takes an executemany.
 """
 import contextlib

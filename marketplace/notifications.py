@@ -128,7 +128,7 @@ def set_received(user: User, received: Iterable[str]) -> None:
 def member_users(member_ids: Iterable[int]) -> dict[int, list[User]]:
     """The active users who act for each member, in one query per 5,000 members.
 
-    The ids (integers) are written into the statement rather than bound one placeholder each,
+    The ids (integers) are written into the statement rather than bound one parameter each,
     which the PostgreSQL driver would parse one by one in Python.
     """
     member_ids = set(member_ids)
