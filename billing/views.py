@@ -3,6 +3,7 @@ from functools import wraps
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 from sqlalchemy import select
 
 from billing import payments, reminders, services, stripe_gateway
@@ -62,7 +63,7 @@ def _render_invoice(invoice: Invoice, payment_form=None, credit_form=None, statu
 
 def _credit_form(invoice: Invoice, formdata=...) -> CreditNoteForm:
     form = CreditNoteForm() if formdata is ... else CreditNoteForm(formdata=formdata)
-    form.lines.choices = [(line.id, f"{line.description}: {line.quantity} x {line.unit_price}") for line in invoice.lines]
+    form.lines.choices = [SelectChoice(line.id, f"{line.description}: {line.quantity} x {line.unit_price}") for line in invoice.lines]
     return form
 
 

@@ -8,6 +8,7 @@ from typing import Any, Callable, Optional
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from marketplace import services
 from marketplace.access import acting_user
@@ -44,13 +45,13 @@ def _organisation_data(organisation: Organisation) -> dict:
 
 def _consortium_choices(form) -> None:
     form.consortium_id.choices = [
-        (c.id, c.name) for c in db.session.scalars(select(Consortium).order_by(Consortium.name))
+        SelectChoice(c.id, c.name) for c in db.session.scalars(select(Consortium).order_by(Consortium.name))
     ]
 
 
 def _network_choices(form) -> None:
     form.network_id.choices = [
-        (n.id, f"{n.consortium.name}: {n.name}")
+        SelectChoice(n.id, f"{n.consortium.name}: {n.name}")
         for n in db.session.scalars(select(Network).join(Consortium).order_by(Consortium.name, Network.name))
     ]
 

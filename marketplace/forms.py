@@ -14,6 +14,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -111,7 +112,7 @@ class MemberForm(MemberProfileForm):
     headcount = IntegerField("Headcount", validators=[InputRequired(), NumberRange(min=0, max=100_000)])
     turnover_band = SelectField(
         "Turnover band",
-        choices=[(band.value, band.label) for band in TurnoverBand],
+        choices=[SelectChoice(band.value, band.label) for band in TurnoverBand],
         coerce=TurnoverBand,
         validators=[InputRequired()],
     )
@@ -154,5 +155,5 @@ class NotificationsForm(FlaskForm):
         kinds = notifications.kinds_for(user)
         off = notifications.switched_off(user)
         form = cls(receive=[kind for kind in kinds if kind not in off], prefix="email", **kwargs)
-        form.receive.choices = [(name, kind.label) for name, kind in kinds.items()]
+        form.receive.choices = [SelectChoice(name, kind.label) for name, kind in kinds.items()]
         return form

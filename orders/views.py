@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 from sqlalchemy import select
 
 from catalogue.models import Category, Offer
@@ -53,7 +54,7 @@ def pool_page(pool_id: int):
 def _pledge_form(pool, formdata=None) -> PledgeForm:
     members = services.pledging_members(current_user, pool)
     form = PledgeForm(formdata=formdata) if formdata is not None else PledgeForm()
-    form.member_id.choices = [(m.id, m.name) for m in members]
+    form.member_id.choices = [SelectChoice(m.id, m.name) for m in members]
     if members and form.member_id.data is None:
         form.member_id.data = members[0].id
     if formdata is None:
@@ -130,9 +131,9 @@ def withdraw(pool_id: int):
 def create_pool():
     form = PoolForm()
     offers = db.session.scalars(select(Offer).where(Offer.active).order_by(Offer.name)).all()
-    form.offer_id.choices = [(o.id, f"{o.name} ({o.supplier.name}, per {o.unit})") for o in offers]
+    form.offer_id.choices = [SelectChoice(o.id, f"{o.name} ({o.supplier.name}, per {o.unit})") for o in offers]
     consortia = db.session.scalars(select(Consortium).where(Consortium.active).order_by(Consortium.name)).all()
-    form.consortium_ids.choices = [(c.id, c.name) for c in consortia
+    form.consortium_ids.choices = [SelectChoice(c.id, c.name) for c in consortia
                                    if current_user.is_admin or c.id in current_user.secretary_consortium_ids]
     if request.method == "GET" and request.args.get("offer_id", type=int):
         form.offer_id.data = request.args.get("offer_id", type=int)

@@ -1,6 +1,7 @@
 """Forms for opening shared-service pools, joining and leaving them."""
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, SelectField, SelectMultipleField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -32,8 +33,8 @@ class ServicePoolForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Set after construction, as the other forms' choices are.
-        self.period.choices = [(p.value, p.value.capitalize()) for p in PeriodLength]
-        self.allocation_key.choices = [(k.value, k.label.capitalize()) for k in AllocationKey]
+        self.period.choices = [SelectChoice(p.value, p.value.capitalize()) for p in PeriodLength]
+        self.allocation_key.choices = [SelectChoice(k.value, k.label.capitalize()) for k in AllocationKey]
 
 
 class JoinForm(FlaskForm):

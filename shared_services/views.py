@@ -3,6 +3,7 @@ from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 from sqlalchemy import select
 
 from billing.payments import uk_today
@@ -40,7 +41,7 @@ def pool_page(service_pool_id: int):
 
 
 def _member_choices(pool, form) -> None:
-    form.member_id.choices = [(m.id, m.name) for m in services.joining_members(current_user, pool)]
+    form.member_id.choices = [SelectChoice(m.id, m.name) for m in services.joining_members(current_user, pool)]
 
 
 def _render_pool(pool, join_form=None, leave_form=None, cancel_form=None, status: int = 200):
@@ -54,8 +55,8 @@ def _render_pool(pool, join_form=None, leave_form=None, cancel_form=None, status
     mine = services.member_shares(pool, members, today)
     join_form = join_form or JoinForm(formdata=None)
     leave_form = leave_form or LeaveForm(formdata=None)
-    join_form.member_id.choices = [(m.id, m.name) for m in joiners]
-    leave_form.member_id.choices = [(m.member.id, m.member.name) for m in mine if m.earliest_leave is not None]
+    join_form.member_id.choices = [SelectChoice(m.id, m.name) for m in joiners]
+    leave_form.member_id.choices = [SelectChoice(m.member.id, m.member.name) for m in mine if m.earliest_leave is not None]
     now = services.current_period(pool, today)
     shown = min(max(now, 1), pool.term_periods)
     projected = {s.member_id: s.pence for s in services.period_shares(pool, shown, everyone)}
@@ -76,10 +77,10 @@ def _render_pool(pool, join_form=None, leave_form=None, cancel_form=None, status
 def create_pool():
     form = ServicePoolForm()
     offers = db.session.scalars(select(Offer).where(Offer.active).order_by(Offer.name)).all()
-    form.offer_id.choices = [(o.id, f"{o.name} ({o.supplier.name}, list {o.list_price:.2f} per {o.unit})")
+    form.offer_id.choices = [SelectChoice(o.id, f"{o.name} ({o.supplier.name}, list {o.list_price:.2f} per {o.unit})")
                              for o in offers]
     consortia = db.session.scalars(select(Consortium).where(Consortium.active).order_by(Consortium.name)).all()
-    form.consortium_ids.choices = [(c.id, c.name) for c in consortia
+    form.consortium_ids.choices = [SelectChoice(c.id, c.name) for c in consortia
                                    if current_user.is_admin or c.id in current_user.secretary_consortium_ids]
     if request.method == "GET" and request.args.get("offer_id", type=int):
         form.offer_id.data = request.args.get("offer_id", type=int)
