@@ -202,9 +202,9 @@ def demo_command():
         return
     demo.seed()
     catalogue.demo.seed()
-    orders.demo.seed()
-    # A year of past pools, the billing demo's invoices and the shared services' billed months, interleaved
-    # by day so each consortium's invoices and credit notes are numbered in the order of their dates.
-    demo.run_in_date_order(reports.demo.history(), billing.demo.history(), shared_services.demo.history())
+    # A year of past pools, today's pools, the billing demo's invoices and the shared services' billed months,
+    # interleaved by day so each consortium's orders, invoices and credit notes are numbered in date order.
+    demo.run_in_date_order(reports.demo.history(), orders.demo.history(), billing.demo.history(),
+                           shared_services.demo.history())
     db.session.commit()
     click.echo("Demo data is in place. Sign in as admin@, secretary@, member@ or supplier@example.org.")

@@ -1,9 +1,11 @@
 """Demo pools in every state so far, several open with members' pledges, so the marketplace looks alive."""
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import Iterator
 
 from sqlalchemy import select
 
 from catalogue.models import Offer
+from marketplace.demo import run_in_date_order
 from marketplace.extensions import db, utcnow
 from marketplace.models import Consortium, Member, Network, Role, RoleGrant, User
 from orders import closing, purchase_orders, services
@@ -54,10 +56,19 @@ def _acting_user(member: Member) -> User:
                                                                 RoleGrant.member_id == member.id).order_by(User.id))
 
 
+ORDERING_DAYS_AGO = 41
+"""The day the full demo takes this step: after the past pools' orders, before the billing demo invoices these."""
+
+
 def seed() -> None:
-    """Idempotent: does nothing once any pool exists."""
+    run_in_date_order(history())
+
+
+def history() -> Iterator[date]:
+    """Idempotent: does nothing once any pool exists. One step (see marketplace.demo.run_in_date_order)."""
     if db.session.scalar(select(Pool.id).limit(1)) is not None:
         return
+    yield utcnow().date() - timedelta(days=ORDERING_DAYS_AGO)
     admin = db.session.scalar(select(User).where(User.email == "admin@example.org"))
     consortia = {c.code: c for c in db.session.scalars(select(Consortium))}
     members = {m.name: m for m in db.session.scalars(select(Member).join(Network))}

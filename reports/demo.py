@@ -105,7 +105,7 @@ def _past_pool(admin: User, offer: Offer, consortia: list[Consortium], delivery:
     services.open_pool(admin, pool)
     for name, units in pledges:
         services.pledge(admin, pool.id, units, member_id=members[name].id)
-    orders = closing.close_pool(admin, pool.id).purchase_orders
+    orders = closing.close_pool(admin, pool.id, now=_closed_at(invoiced_on)).purchase_orders
     for order in orders:
         purchase_orders.send(admin, order)
         purchase_orders.confirm(admin, order)
@@ -114,9 +114,14 @@ def _past_pool(admin: User, offer: Offer, consortia: list[Consortium], delivery:
     return [invoice for order in orders for invoice in billing.issue_invoices(admin, order.id, today=invoiced_on)]
 
 
+def _closed_at(invoiced_on: date) -> datetime:
+    """The deadline a past pool closed at: its orders are numbered in that year."""
+    return _at(invoiced_on - timedelta(days=19), 17)
+
+
 def _set_back(pool: Pool, orders, invoiced_on: date) -> None:
     """Dates the pool, its pledges and orders to the weeks before `invoiced_on`, delivery first."""
-    opened, deadline = _at(invoiced_on - timedelta(days=40)), _at(invoiced_on - timedelta(days=19), 17)
+    opened, deadline = _at(invoiced_on - timedelta(days=40)), _closed_at(invoiced_on)
     pool.created_at = pool.opened_at = opened
     pool.deadline = pool.closed_at = deadline
     pledged = _at(invoiced_on - timedelta(days=30))
