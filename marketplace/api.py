@@ -21,6 +21,7 @@ from marketplace.services import user_for_token
 
 PREFIX = "/api/v1"
 MAX_PER_PAGE = 200
+MAX_PAGE = 1_000_000
 _PUBLIC = "api_public"
 # Ids and counts are INTEGER columns: 32 bits on PostgreSQL. An integer the API accepts fits one.
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
@@ -38,7 +39,7 @@ class ErrorSchema(Schema):
 
 
 class PageArgsSchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from catalogue import pricing
 from catalogue.models import Offer
+from marketplace.errors import ValidationFailed
 from marketplace.extensions import db, utcnow
 from marketplace.models import Consortium, Member, Network, Organisation, Supplier
 from marketplace.money import line_pence
@@ -85,7 +86,7 @@ class ForecastPool:
     """
 
     id: int
-    offer_id: int
+    offer: Offer
     consortia: list[str]
     is_national: bool
     deadline: datetime
@@ -144,7 +145,7 @@ class OrderedPool:
     """One closed pool's purchase orders to the supplier, summed (cancelled orders only counted)."""
 
     id: int
-    offer_id: int
+    offer: Offer
     status: PoolStatus
     consortia: list[str]
     units: int = 0
@@ -160,9 +161,27 @@ class OrderedPool:
 
 @dataclass
 class OfferDemand:
+    """One offer's pools, summed: the dashboard's line per offer, whatever page of pools is shown."""
+
     offer: Offer
     forecast: list[ForecastPool]
     orders: list[OrderedPool]
+
+    @property
+    def open_pools(self) -> int:
+        return len(self.forecast)
+
+    @property
+    def pools_about_to_tip(self) -> int:
+        return sum(1 for p in self.forecast if p.about_to_tip)
+
+    @property
+    def closed_pools(self) -> int:
+        return len(self.orders)
+
+    @property
+    def order_count(self) -> int:
+        return sum(o.order_count for o in self.orders)
 
     @property
     def forecast_units(self) -> int:
@@ -197,18 +216,42 @@ class Totals:
 
 @dataclass
 class SupplierDemand:
+    """Every offer summed, and the pools and totals of the chosen offer (or of all of them).
+
+    `forecast` runs soonest deadline first, `orders` latest first: the order they are paged in.
+    """
+
     supplier: Supplier
     offers: list[OfferDemand]
+    offer: Optional[Offer]
+    forecast: list[ForecastPool]
+    orders: list[OrderedPool]
     by_consortium: list[Totals]
     by_month: list[Totals]
 
-    @property
-    def forecast(self) -> list[ForecastPool]:
-        return [p for o in self.offers for p in o.forecast]
+    @cached_property
+    def about_to_tip(self) -> list[ForecastPool]:
+        return [p for p in self.forecast if p.about_to_tip]
 
     @property
-    def orders(self) -> list[OrderedPool]:
-        return [p for o in self.offers for p in o.orders]
+    def forecast_units(self) -> int:
+        return sum(p.units for p in self.forecast)
+
+    @property
+    def forecast_value_pence(self) -> int:
+        return sum(p.value_pence for p in self.forecast)
+
+    @property
+    def order_count(self) -> int:
+        return sum(o.order_count for o in self.orders)
+
+    @property
+    def ordered_units(self) -> int:
+        return sum(o.units for o in self.orders)
+
+    @property
+    def ordered_goods_pence(self) -> int:
+        return sum(o.goods_pence for o in self.orders)
 
 
 def _supplier_pools(supplier_id: int, statuses):
@@ -216,27 +259,33 @@ def _supplier_pools(supplier_id: int, statuses):
             .where(Offer.supplier_id == supplier_id, Pool.status.in_(statuses)))
 
 
-def supplier_demand(supplier: Supplier) -> SupplierDemand:
+def supplier_demand(supplier: Supplier, offer_id: Optional[int] = None) -> SupplierDemand:
     """The supplier's open pools as a forecast, closed pools as orders, and both summed.
 
+    With `offer_id`, the pools and the totals are that offer's; every offer is still summed.
     Six statements, whatever the number of pools, pledges or orders.
     """
-    offers = list(db.session.scalars(
+    offers = {o.id: o for o in db.session.scalars(
         select(Offer).where(Offer.supplier_id == supplier.id)
         .options(lazyload(Offer.supplier), lazyload(Offer.category), selectinload(Offer.tiers))
-        .order_by(Offer.name, Offer.id)))
+        .order_by(Offer.name, Offer.id))}
+    if offer_id is not None and offer_id not in offers:
+        raise ValidationFailed.field("offer_id", "Not one of this supplier's offers.")
     names = _pool_consortium_names(supplier.id)
-    forecast = _forecast(supplier.id, {o.id: o for o in offers}, names)
-    orders, order_rows = _orders(supplier.id, names)
+    forecast = _forecast(supplier.id, offers, names)
+    orders, order_rows = _orders(supplier.id, offers, names)
     national = _national_units(_supplier_pools(supplier.id, [PoolStatus.OPEN]).where(Pool.is_national))
 
     forecast_by_offer: dict[int, list[ForecastPool]] = defaultdict(list)
     for pool in forecast:
-        forecast_by_offer[pool.offer_id].append(pool)
+        forecast_by_offer[pool.offer.id].append(pool)
     orders_by_offer: dict[int, list[OrderedPool]] = defaultdict(list)
     for pool in orders:
-        orders_by_offer[pool.offer_id].append(pool)
-    demand = [OfferDemand(o, forecast_by_offer[o.id], orders_by_offer[o.id]) for o in offers]
+        orders_by_offer[pool.offer.id].append(pool)
+    every_offer = [OfferDemand(o, forecast_by_offer[o.id], orders_by_offer[o.id]) for o in offers.values()]
+    if offer_id is not None:
+        forecast, orders = forecast_by_offer[offer_id], orders_by_offer[offer_id]
+        order_rows = [row for row in order_rows if row.offer_id == offer_id]
 
     consortium_names = {cid: name for per_pool in names.values() for cid, name in per_pool}
     by_consortium: dict[int, Totals] = {}
@@ -270,10 +319,16 @@ def supplier_demand(supplier: Supplier) -> SupplierDemand:
                 totals.ordered_units += row.units
                 totals.ordered_goods_pence += row.goods_pence
     return SupplierDemand(
-        supplier, demand,
+        supplier, every_offer, offers.get(offer_id), forecast, orders,
         sorted(by_consortium.values(), key=lambda t: t.label),
         [by_month[key] for key in sorted(by_month)],
     )
+
+
+def offer_names(supplier_id: int) -> list[tuple[int, str]]:
+    """The supplier's offers, withdrawn ones too, for choosing one."""
+    return [(row.id, row.name) for row in db.session.execute(
+        select(Offer.id, Offer.name).where(Offer.supplier_id == supplier_id).order_by(Offer.name, Offer.id))]
 
 
 def _pool_consortium_names(supplier_id: int) -> dict[int, list[tuple[int, str]]]:
@@ -301,7 +356,7 @@ def _forecast(supplier_id: int, offers: dict[int, Offer], names) -> list[Forecas
     for row in rows:
         offer_tiers, units = tiers[row.offer_id], row.pledged_quantity
         pools.append(ForecastPool(
-            id=row.id, offer_id=row.offer_id, consortia=[name for _, name in names[row.id]],
+            id=row.id, offer=offers[row.offer_id], consortia=[name for _, name in names[row.id]],
             is_national=row.is_national, deadline=row.deadline, opened_at=row.opened_at,
             minimum_quantity=row.minimum_quantity, capacity=row.capacity, units=units,
             flexible_units=row.pledged_flexible, members=row.member_count,
@@ -325,7 +380,7 @@ class _OrderRow:
     created_at: datetime
 
 
-def _orders(supplier_id: int, names) -> tuple[list[OrderedPool], list[_OrderRow]]:
+def _orders(supplier_id: int, offers: dict[int, Offer], names) -> tuple[list[OrderedPool], list[_OrderRow]]:
     """Orders the supplier has been sent (drafts stay the consortium's), grouped per pool, consortium, status."""
     rows = [_OrderRow(*row) for row in db.session.execute(
         select(PurchaseOrder.pool_id, PurchaseOrder.offer_id, Pool.status, PurchaseOrder.consortium_id,
@@ -339,7 +394,7 @@ def _orders(supplier_id: int, names) -> tuple[list[OrderedPool], list[_OrderRow]
     )]
     pools: dict[int, OrderedPool] = {}
     for row in rows:
-        pool = pools.setdefault(row.pool_id, OrderedPool(row.pool_id, row.offer_id, row.pool_status,
+        pool = pools.setdefault(row.pool_id, OrderedPool(row.pool_id, offers[row.offer_id], row.pool_status,
                                                          [name for _, name in names[row.pool_id]]))
         pool.order_statuses[row.status.value] += row.orders
         if row.status is not PurchaseOrderStatus.CANCELLED:
@@ -484,27 +539,26 @@ def pounds_text(pence: int) -> Decimal:
 
 
 def demand_csv_rows(demand: SupplierDemand) -> list[list]:
+    """Every pool of the demand, not a page: a spreadsheet takes them all."""
     rows = []
-    for offer_demand in demand.offers:
-        offer = offer_demand.offer
-        for p in offer_demand.forecast:
-            rows.append([
-                "forecast", offer.name, offer.unit, p.id, "; ".join(p.consortia), PoolStatus.OPEN.value,
-                p.deadline, p.units, p.flexible_units, p.members, p.unit_price.quantize(Decimal("0.0001")),
-                p.tier.min_quantity if p.tier else None, p.next_tier.min_quantity if p.next_tier else None,
-                p.units_to_next_tier, p.minimum_quantity, p.minimum_reached, p.about_to_tip, None,
-                pounds_text(p.value_pence), None, None, None, None,
-            ])
-        for o in offer_demand.orders:
-            rows.append([
-                "order", offer.name, offer.unit, o.id, "; ".join(o.consortia), o.status.value, None, o.units, None,
-                None, None, None, None, None, None, None, None, o.packs, pounds_text(o.goods_pence),
-                *(o.order_statuses.get(s.value, 0) for s in (PurchaseOrderStatus.SENT, PurchaseOrderStatus.CONFIRMED,
-                                                             PurchaseOrderStatus.DELIVERED,
-                                                             PurchaseOrderStatus.CANCELLED)),
-            ])
+    for p in demand.forecast:
+        rows.append([
+            "forecast", p.offer.name, p.offer.unit, p.id, "; ".join(p.consortia), PoolStatus.OPEN.value,
+            p.deadline, p.units, p.flexible_units, p.members, p.unit_price.quantize(Decimal("0.0001")),
+            p.tier.min_quantity if p.tier else None, p.next_tier.min_quantity if p.next_tier else None,
+            p.units_to_next_tier, p.minimum_quantity, p.minimum_reached, p.about_to_tip, None,
+            pounds_text(p.value_pence), None, None, None, None,
+        ])
+    for o in demand.orders:
+        rows.append([
+            "order", o.offer.name, o.offer.unit, o.id, "; ".join(o.consortia), o.status.value, None, o.units, None,
+            None, None, None, None, None, None, None, None, o.packs, pounds_text(o.goods_pence),
+            *(o.order_statuses.get(s.value, 0) for s in (PurchaseOrderStatus.SENT, PurchaseOrderStatus.CONFIRMED,
+                                                         PurchaseOrderStatus.DELIVERED, PurchaseOrderStatus.CANCELLED)),
+        ])
     return rows
 
 
 def demand_csv_filename(demand: SupplierDemand, today: date) -> str:
-    return f"demand-supplier-{demand.supplier.id}-{today.isoformat()}.csv"
+    offer = f"-offer-{demand.offer.id}" if demand.offer else ""
+    return f"demand-supplier-{demand.supplier.id}{offer}-{today.isoformat()}.csv"

@@ -1,6 +1,6 @@
-"""Forms for opening pools and pledging."""
+"""Forms for opening pools and pledging, for purchase orders, and the supplier's demand filters."""
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, IntegerField, SelectField, SelectMultipleField, TextAreaField
+from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -50,3 +50,13 @@ class DeliveryForm(FlaskForm):
 class CancelOrderForm(FlaskForm):
     reason = TextAreaField("Reason", validators=[InputRequired(), Length(max=500)],
                            description="The supplier sees this on the order.")
+
+
+class DemandFilterForm(FlaskForm):
+    """The demand dashboard's filters, read from the query string (a GET form needs no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    offer_id = SelectField("Offer", validators=[Optional()])
+    about_to_tip = BooleanField("Only open pools about to tip")

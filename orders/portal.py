@@ -2,32 +2,57 @@
 from datetime import date
 
 import pygal
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from marketplace.access import consortium_or_404, roles_required, supplier_or_404
 from marketplace.charts import chart_style, render_svg, svg_response
 from marketplace.extensions import utcnow
 from marketplace.models import Role
+from marketplace.paging import ListPage
 from orders import demand
 from orders.csv_export import csv_response
+from orders.forms import DemandFilterForm
 
 bp = Blueprint("portal", __name__)
 
 PURCHASE_ORDER_ENDPOINT = "orders.purchase_order"
+POOLS_PER_PAGE = 50
 
 
 @bp.get("/supplier/<int:supplier_id>/demand")
 @roles_required(Role.SUPPLIER)
 def supplier_demand(supplier_id: int):
     supplier = supplier_or_404(current_user, supplier_id)
-    return render_template("portal/demand.html", demand=demand.supplier_demand(supplier))
+    form = DemandFilterForm(request.args)
+    form.offer_id.choices = [SelectChoice("", "All offers")] + [
+        SelectChoice(str(offer_id), name) for offer_id, name in demand.offer_names(supplier.id)]
+    status = 200
+    if request.args and not form.validate():
+        status = 422
+    offer_id = int(form.offer_id.data) if form.offer_id.data and not form.offer_id.errors else None
+    found = demand.supplier_demand(supplier, offer_id)
+    filters = {name: value for name, value in request.args.items() if name in form and value}
+    forecast = found.about_to_tip if form.about_to_tip.data else found.forecast
+    return render_template(
+        "portal/demand.html", demand=found, form=form, filters=filters,
+        forecast=ListPage.of(forecast, _page_number("page"), POOLS_PER_PAGE),
+        orders=ListPage.of(found.orders, _page_number("orders_page"), POOLS_PER_PAGE),
+    ), status
+
+
+def _page_number(name: str) -> int:
+    """A page asked for in the query string; a page past the end shows none, a nonsense one the first."""
+    return max(request.args.get(name, 1, type=int), 1)
 
 
 @bp.get("/supplier/<int:supplier_id>/demand.csv")
 @roles_required(Role.SUPPLIER)
 def supplier_demand_csv(supplier_id: int):
-    found = demand.supplier_demand(supplier_or_404(current_user, supplier_id))
+    supplier = supplier_or_404(current_user, supplier_id)
+    offer_id = request.args.get("offer_id", type=int)
+    found = demand.supplier_demand(supplier, offer_id)
     return csv_response(demand.demand_csv_filename(found, utcnow().date()), demand.DEMAND_CSV_HEADER,
                         demand.demand_csv_rows(found))
 

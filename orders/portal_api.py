@@ -1,12 +1,13 @@
 """The supplier's aggregated demand over JSON, or as CSV with `Accept: text/csv`."""
 from flask import request
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from marketplace.access import acting_user, roles_required, supplier_or_404
-from marketplace.api import api_blueprint, operation, query_args
+from marketplace.api import MAX_PAGE, PageArgsSchema, api_blueprint, operation, page_schema, query_args
 from marketplace.errors import ValidationFailed
 from marketplace.extensions import utcnow
 from marketplace.models import Role, Supplier, User
+from marketplace.paging import ListPage
 from orders import demand
 from orders.csv_export import csv_response
 
@@ -15,9 +16,15 @@ bp = api_blueprint("portal_api", __name__)
 PRICE = {"as_string": True, "places": 4}
 
 
-class DemandQuerySchema(Schema):
+class DemandQuerySchema(PageArgsSchema):
+    """`page` pages the forecast and `orders_page` the orders, `per_page` both; the totals cover every pool."""
+
     supplier_id = fields.Integer(metadata={
         "description": "Required for admins and for users acting for several suppliers"})
+    offer_id = fields.Integer(metadata={"description": "Only this offer's pools and totals"})
+    about_to_tip = fields.Boolean(load_default=False, metadata={
+        "description": "Only open pools within 10% of their next tier or of their minimum"})
+    orders_page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
 
 
 class DemandTierSchema(Schema):
@@ -34,6 +41,7 @@ class ForecastPoolSchema(Schema):
     """An open pool's totals; who pledged is never shown to the supplier."""
 
     pool_id = fields.Integer(required=True, attribute="id")
+    offer_id = fields.Integer(required=True, attribute="offer.id")
     consortia = fields.List(fields.String(), required=True)
     is_national = fields.Boolean(required=True)
     deadline = fields.AwareDateTime(required=True)
@@ -55,6 +63,7 @@ class ForecastPoolSchema(Schema):
 
 class OrderedPoolSchema(Schema):
     pool_id = fields.Integer(required=True, attribute="id")
+    offer_id = fields.Integer(required=True, attribute="offer.id")
     pool_status = fields.String(required=True, attribute="status.value")
     consortia = fields.List(fields.String(), required=True)
     units = fields.Integer(required=True)
@@ -73,12 +82,14 @@ class OfferDemandSchema(Schema):
     active = fields.Boolean(required=True, attribute="offer.active")
     list_price = fields.Decimal(required=True, attribute="offer.list_price", **PRICE)
     tiers = fields.List(fields.Nested(DemandTierSchema), required=True, attribute="offer.tiers")
+    open_pools = fields.Integer(required=True)
+    pools_about_to_tip = fields.Integer(required=True)
     forecast_units = fields.Integer(required=True)
     forecast_value_pence = fields.Integer(required=True)
+    closed_pools = fields.Integer(required=True)
+    orders = fields.Integer(required=True, attribute="order_count")
     ordered_units = fields.Integer(required=True)
     ordered_goods_pence = fields.Integer(required=True)
-    forecast = fields.List(fields.Nested(ForecastPoolSchema), required=True)
-    orders = fields.List(fields.Nested(OrderedPoolSchema), required=True)
 
 
 class TotalsSchema(Schema):
@@ -99,7 +110,12 @@ class SupplierRefSchema(Schema):
 
 class DemandSchema(Schema):
     supplier = fields.Nested(SupplierRefSchema, required=True)
-    offers = fields.List(fields.Nested(OfferDemandSchema), required=True)
+    offers = fields.List(fields.Nested(OfferDemandSchema), required=True, metadata={
+        "description": "Every offer of the supplier, summed, whatever the filter"})
+    forecast = fields.Nested(page_schema(ForecastPoolSchema), required=True, metadata={
+        "description": "Open pools, soonest deadline first: the page `page` of them"})
+    orders = fields.Nested(page_schema(OrderedPoolSchema), required=True, metadata={
+        "description": "Closed pools' orders, latest first: the page `orders_page` of them"})
     by_consortium = fields.List(fields.Nested(TotalsSchema), required=True)
     by_month = fields.List(fields.Nested(TotalsSchema), required=True)
 
@@ -127,11 +143,15 @@ def _wants_csv() -> bool:
                    demand.DEMAND_CSV_HEADER)}},
            })
 def supplier_demand():
-    user = acting_user()
-    supplier = _supplier(user, query_args(DemandQuerySchema()).get("supplier_id"))
-    found = demand.supplier_demand(supplier)
+    args = query_args(DemandQuerySchema())
+    supplier = _supplier(acting_user(), args.get("supplier_id"))
+    found = demand.supplier_demand(supplier, args.get("offer_id"))
     if _wants_csv():
         return csv_response(demand.demand_csv_filename(found, utcnow().date()), demand.DEMAND_CSV_HEADER,
                             demand.demand_csv_rows(found))
-    return DemandSchema().dump({"supplier": supplier, "offers": found.offers, "by_consortium": found.by_consortium,
-                                "by_month": found.by_month})
+    forecast = found.about_to_tip if args["about_to_tip"] else found.forecast
+    return DemandSchema().dump({
+        "supplier": supplier, "offers": found.offers, "by_consortium": found.by_consortium, "by_month": found.by_month,
+        "forecast": ListPage.of(forecast, args["page"], args["per_page"]),
+        "orders": ListPage.of(found.orders, args["orders_page"], args["per_page"]),
+    })

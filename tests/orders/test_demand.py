@@ -2,9 +2,11 @@
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from marketplace.errors import ValidationFailed
 from marketplace.extensions import db, utcnow
 from orders import demand, services
 from orders.models import Pool, PoolStatus, PurchaseOrderStatus
@@ -87,6 +89,7 @@ def test_supplier_demand_figures(world):
     found = demand.supplier_demand(world.supplier)
     assert [o.offer.id for o in found.offers] == [offer.id]
     item = found.offers[0]
+    assert item.forecast == found.forecast and item.orders == found.orders
     a, b = item.forecast
     assert (a.id, a.units, a.flexible_units, a.members, a.consortia) == (pools["a"].id, 45, 6, 3, ["Tayside"])
     assert (a.unit_price, a.tier.min_quantity, a.next_tier.min_quantity, a.units_to_next_tier) == (
@@ -119,6 +122,28 @@ def test_supplier_demand_figures(world):
     assert (by_month["2030-05"].open_pools, by_month["2030-05"].forecast_units) == (1, 45)
     assert (by_month["2030-06"].open_pools, by_month["2030-06"].forecast_value_pence) == (1, 110000)
     assert by_month["2030-05"].label == "May 2030"
+
+
+def test_choosing_an_offer_narrows_the_pools_and_totals_but_every_offer_is_still_summed(world):
+    offer, pools = build_demand(world)
+    second = make_offer(world.supplier, name="Envelopes")
+    db.session.commit()
+    envelopes = make_pool(world.admin, second, [world.other_consortium], deadline=datetime(2030, 7, 1, tzinfo=timezone.utc))
+    services.pledge(world.admin, envelopes.id, 12, member_id=world.other_member.id)
+    db.session.commit()
+
+    everything = demand.supplier_demand(world.supplier)
+    assert [p.id for p in everything.forecast] == [pools["a"].id, pools["b"].id, envelopes.id]  # by deadline
+    assert everything.forecast_units == 112 and len(everything.about_to_tip) == 1
+    chosen = demand.supplier_demand(world.supplier, second.id)
+    assert chosen.offer.id == second.id and [p.id for p in chosen.forecast] == [envelopes.id] and chosen.orders == []
+    assert [(t.label, t.forecast_units) for t in chosen.by_consortium] == [("Lothians", 12)]
+    assert [t.key for t in chosen.by_month] == ["2030-07"]
+    assert {o.offer.name: (o.open_pools, o.forecast_units) for o in chosen.offers} == {
+        "A4 copier paper": (2, 100), "Envelopes": (1, 12)}
+    with pytest.raises(ValidationFailed) as refused:
+        demand.supplier_demand(world.supplier, make_offer(world.other_supplier, name="Toner").id)
+    assert "offer_id" in refused.value.fields
 
 
 def test_pledged_units_by_day_is_a_running_total_of_changes_in_open_pools(world, monkeypatch):

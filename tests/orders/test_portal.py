@@ -5,11 +5,11 @@ from datetime import timedelta
 
 
 from marketplace.extensions import db, utcnow
-from orders import demand, services
+from orders import demand, portal, services
 from orders.models import PurchaseOrderStatus
 from tests import factories
 from tests.factories import api_token, sign_in
-from tests.orders.conftest import make_closed_pool, make_pool
+from tests.orders.conftest import make_closed_pool, make_offer, make_pool
 from tests.orders.test_demand import build_demand
 from tests.orders.test_query_counts import counted_queries
 
@@ -44,6 +44,48 @@ def test_supplier_sees_forecast_orders_and_totals_without_member_details(client,
     for private in (world.member.name, world.other_member.name, "1 High Street", "DD1 1AA", "office@"):
         assert private not in html
     assert f'src="/supplier/{world.supplier.id}/demand/pledged-units.svg"' in html and 'alt="' in html
+
+
+def test_demand_page_pages_the_pools_and_keeps_the_totals(client, world, monkeypatch):
+    offer, pools = build_demand(world)
+    monkeypatch.setattr(portal, "POOLS_PER_PAGE", 1)
+    switch_to(client, world.supplier_user)
+    url = f"/supplier/{world.supplier.id}/demand"
+    first = client.get(url).get_data(as_text=True)
+    assert f"Pool {pools['a'].id}" in first and f"Pool {pools['b'].id}" not in first
+    assert "2 open pools, soonest deadline first; page 1 of 2" in first
+    assert f"Pool {pools['f'].id}" in first and f"Pool {pools['d'].id}" not in first  # latest order first
+    assert f'href="{url}?orders_page=1&amp;page=2">Next' in first and f'href="{url}?page=1&amp;orders_page=2">Next' in first
+    second = client.get(f"{url}?page=2&orders_page=2").get_data(as_text=True)
+    assert f"Pool {pools['b'].id}" in second and f"Pool {pools['a'].id}" not in second
+    assert f"Pool {pools['d'].id}" in second and f"Pool {pools['f'].id}" not in second
+    for page in (first, second):
+        assert "£2,090.00" in page  # the overview sums every open pool, not the page's
+    beyond = client.get(f"{url}?page=9").get_data(as_text=True)
+    assert "No open pools on this page: there are 2." in beyond
+
+
+def test_demand_page_filters_by_offer_and_pools_about_to_tip(client, world):
+    offer, pools = build_demand(world)
+    envelopes = make_offer(world.supplier, name="Envelopes")
+    db.session.commit()
+    other = make_pool(world.admin, envelopes, [world.consortium])
+    services.pledge(world.admin, other.id, 3, member_id=world.member.id)
+    db.session.commit()
+    switch_to(client, world.supplier_user)
+    url = f"/supplier/{world.supplier.id}/demand"
+    html = client.get(f"{url}?offer_id={envelopes.id}").get_data(as_text=True)
+    assert f"Pool {other.id}" in html and f"Pool {pools['a'].id}" not in html and "No orders sent to you yet for this offer" in html
+    assert "Overview: Envelopes" in html and f'demand.csv?offer_id={envelopes.id}"' in html
+    assert ">A4 copier paper</a>" in html  # the offers table still lists every offer
+    tipping = client.get(f"{url}?about_to_tip=y").get_data(as_text=True)
+    assert f"Pool {pools['a'].id}" in tipping and f"Pool {pools['b'].id}" not in tipping
+    assert "1 open pool about to tip" in tipping
+    for bad in ("abc", str(make_offer(world.other_supplier, name="Toner").id)):
+        refused = client.get(f"{url}?offer_id={bad}")
+        assert refused.status_code == 422 and 'class="error"' in refused.get_data(as_text=True)
+    rows = read_csv(client.get(f"/supplier/{world.supplier.id}/demand.csv?offer_id={envelopes.id}"))
+    assert [row[3] for row in rows[1:]] == [str(other.id)]
 
 
 def test_another_suppliers_demand_is_hidden_and_other_roles_are_refused(client, world):
@@ -106,13 +148,17 @@ def test_api_demand_shape(client, world):
     [item] = body["offers"]
     assert (item["id"], item["list_price"], item["forecast_units"], item["forecast_value_pence"]) == (
         offer.id, "25.0000", 100, 209000)
+    assert (item["open_pools"], item["pools_about_to_tip"], item["closed_pools"], item["orders"],
+            item["ordered_units"], item["ordered_goods_pence"]) == (2, 1, 2, 3, 160, 296000)
     assert item["tiers"][0] == {"min_quantity": 10, "unit_price": "22.0000"}
-    a = item["forecast"][0]
-    assert a["pool_id"] == pools["a"].id and a["pledged_units"] == 45 and a["unit_price"] == "22.0000"
+    assert body["forecast"] | {"items": None} == {"items": None, "page": 1, "per_page": 50, "total": 2}
+    a = body["forecast"]["items"][0]
+    assert a["pool_id"] == pools["a"].id and a["offer_id"] == offer.id and a["pledged_units"] == 45 and a["unit_price"] == "22.0000"
     assert a["next_tier"] == {"min_quantity": 50, "unit_price": "20.0000", "units_to_go": 5, "progress_percent": 90}
     assert a["tier"] == {"min_quantity": 10, "unit_price": "22.0000"} and a["about_to_tip"] is True
     assert a["value_pence"] == 99000 and a["deadline"].endswith("+00:00")
-    d = next(o for o in item["orders"] if o["pool_id"] == pools["d"].id)
+    assert body["orders"]["total"] == 2
+    d = next(o for o in body["orders"]["items"] if o["pool_id"] == pools["d"].id)
     assert d == d | {"units": 160, "packs": 160, "goods_pence": 296000, "pool_status": "ordered",
                      "orders_by_status": {"sent": 1, "confirmed": 1}, "consortia": ["Lothians", "Tayside"]}
     tay = next(t for t in body["by_consortium"] if t["label"] == "Tayside")
@@ -121,6 +167,24 @@ def test_api_demand_shape(client, world):
     assert [m["key"] for m in body["by_month"]] == ["2030-04", "2030-05", "2030-06"]
     for private in (world.member.name, world.other_member.name, "High Street"):
         assert private not in response.get_data(as_text=True)
+
+
+def test_api_demand_pages_and_filters(client, world):
+    offer, pools = build_demand(world)
+    headers = api_token(world.supplier_user)
+    url = "/api/v1/supplier/demand"
+    page = client.get(f"{url}?per_page=1&page=2&orders_page=2", headers=headers).json
+    assert [p["pool_id"] for p in page["forecast"]["items"]] == [pools["b"].id]
+    assert (page["forecast"]["total"], page["forecast"]["page"], page["forecast"]["per_page"]) == (2, 2, 1)
+    assert [p["pool_id"] for p in page["orders"]["items"]] == [pools["d"].id] and page["orders"]["total"] == 2
+    assert page["offers"][0]["forecast_units"] == 100
+    tipping = client.get(f"{url}?about_to_tip=true", headers=headers).json["forecast"]
+    assert [p["pool_id"] for p in tipping["items"]] == [pools["a"].id] and tipping["total"] == 1
+    assert client.get(f"{url}?offer_id={offer.id}", headers=headers).json["forecast"]["total"] == 2
+    for bad, field in (("per_page=201", "per_page"), ("page=0", "page"), ("orders_page=0", "orders_page"),
+                       ("offer_id=999999", "offer_id"), ("about_to_tip=maybe", "about_to_tip")):
+        refused = client.get(f"{url}?{bad}", headers=headers)
+        assert refused.status_code == 422 and field in refused.json["error"]["fields"], bad
 
 
 def test_api_demand_as_csv_matches_the_pages_csv(client, world):

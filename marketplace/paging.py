@@ -1,0 +1,43 @@
+"""A page of a list already worked out in memory, shaped like Flask-SQLAlchemy's pages.
+
+Dashboards whose totals need every row anyway page the rows they show this way, so
+`_pager.html` and the API's page shape serve them as they serve database pages.
+"""
+from dataclasses import dataclass
+from math import ceil
+from typing import Generic, Sequence, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ListPage(Generic[T]):
+    items: list[T]
+    page: int
+    per_page: int
+    total: int
+
+    @classmethod
+    def of(cls, rows: Sequence[T], page: int, per_page: int) -> "ListPage[T]":
+        start = (page - 1) * per_page
+        return cls(list(rows[start:start + per_page]), page, per_page, len(rows))
+
+    @property
+    def pages(self) -> int:
+        return ceil(self.total / self.per_page) if self.total else 0
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
