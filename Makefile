@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# pytest-xdist workers: one per core; `make test TEST_WORKERS=0` runs the suite in one process.
+TEST_WORKERS ?= auto
 
 .PHONY: run test install
 
@@ -25,4 +27,4 @@ test: $(INSTALLED)
 	$(BIN)/ruff check --quiet .
 	$(BIN)/lint-imports
 	$(BIN)/bandit --quiet --recursive --severity-level medium marketplace catalogue orders billing shared_services reports
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
