@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from marketplace.app import create_app
-from marketplace.extensions import db
+from marketplace.extensions import db, limiter
 from tests import factories
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -83,19 +83,39 @@ def postgresql_only(backend):
         pytest.skip("needs PostgreSQL's row locks and concurrent writers")
 
 
+@pytest.fixture(scope="session")
+def _shared_apps() -> dict:
+    """One app per database for the tests that need no configuration of their own: making an app
+    (compiling its routes) costs more than most tests."""
+    return {}
+
+
 @pytest.fixture
-def app(database_url, request):
-    config = TEST_CONFIG | {"SQLALCHEMY_DATABASE_URI": database_url}
+def app(database_url, request, _shared_apps):
     marker = request.node.get_closest_marker("app_config")
     if marker:
-        config |= marker.args[0]
-    app = create_app(config)
-    app.before_request_funcs.setdefault(None, []).insert(0, _forget_previous_requests_user)
+        app = _new_app(TEST_CONFIG | {"SQLALCHEMY_DATABASE_URI": database_url} | marker.args[0])
+    else:
+        app = _shared_apps.get(database_url) or _shared_apps.setdefault(
+            database_url, _new_app(TEST_CONFIG | {"SQLALCHEMY_DATABASE_URI": database_url}))
+        limiter.reset()  # the sign-in counts of earlier tests
+    config, loader = dict(app.config), app.jinja_env.loader
     with app.app_context():
         yield app
         db.session.remove()
         _empty_tables()
         db.engine.dispose()
+    app.config.clear()
+    app.config.update(config)
+    if app.jinja_env.loader is not loader:
+        app.jinja_env.loader = loader
+        app.jinja_env.cache.clear()
+
+
+def _new_app(config: dict):
+    app = create_app(config)
+    app.before_request_funcs.setdefault(None, []).insert(0, _forget_previous_requests_user)
+    return app
 
 
 def _forget_previous_requests_user() -> None:

@@ -65,11 +65,6 @@ def demo_app(request, tmp_path_factory):
     drop()
 
 
-@pytest.fixture(scope="module", params=ROLES)
-def role(request):
-    return request.param
-
-
 def error_format(ctx, response, case):
     """Every error body is {"error": {"code", "message", "fields"}} and nothing else."""
     if response.status_code < 400:
@@ -91,6 +86,7 @@ def error_format(ctx, response, case):
 
 
 @schema.parametrize()
+@pytest.mark.parametrize("role", ROLES)  # per test, not a module fixture: each database's demo is built once
 @settings(max_examples=FUZZ_EXAMPLES, derandomize=True, database=None, deadline=None,
           suppress_health_check=list(HealthCheck), phases=PHASES)
 def test_api(case, demo_app, role):
