@@ -159,8 +159,35 @@ class OrderedPool:
         return sum(self.order_statuses.values())
 
 
+class PoolSums:
+    """Sums over `forecast` (open pools) and `orders` (closed pools), whatever holds them."""
+
+    forecast: list[ForecastPool]
+    orders: list[OrderedPool]
+
+    @property
+    def forecast_units(self) -> int:
+        return sum(p.units for p in self.forecast)
+
+    @property
+    def forecast_value_pence(self) -> int:
+        return sum(p.value_pence for p in self.forecast)
+
+    @property
+    def order_count(self) -> int:
+        return sum(o.order_count for o in self.orders)
+
+    @property
+    def ordered_units(self) -> int:
+        return sum(o.units for o in self.orders)
+
+    @property
+    def ordered_goods_pence(self) -> int:
+        return sum(o.goods_pence for o in self.orders)
+
+
 @dataclass
-class OfferDemand:
+class OfferDemand(PoolSums):
     """One offer's pools, summed: the dashboard's line per offer, whatever page of pools is shown."""
 
     offer: Offer
@@ -179,26 +206,6 @@ class OfferDemand:
     def closed_pools(self) -> int:
         return len(self.orders)
 
-    @property
-    def order_count(self) -> int:
-        return sum(o.order_count for o in self.orders)
-
-    @property
-    def forecast_units(self) -> int:
-        return sum(p.units for p in self.forecast)
-
-    @property
-    def forecast_value_pence(self) -> int:
-        return sum(p.value_pence for p in self.forecast)
-
-    @property
-    def ordered_units(self) -> int:
-        return sum(o.units for o in self.orders)
-
-    @property
-    def ordered_goods_pence(self) -> int:
-        return sum(o.goods_pence for o in self.orders)
-
 
 @dataclass
 class Totals:
@@ -215,7 +222,7 @@ class Totals:
 
 
 @dataclass
-class SupplierDemand:
+class SupplierDemand(PoolSums):
     """Every offer summed, and the pools and totals of the chosen offer (or of all of them).
 
     `forecast` runs soonest deadline first, `orders` latest first: the order they are paged in.
@@ -232,26 +239,6 @@ class SupplierDemand:
     @cached_property
     def about_to_tip(self) -> list[ForecastPool]:
         return [p for p in self.forecast if p.about_to_tip]
-
-    @property
-    def forecast_units(self) -> int:
-        return sum(p.units for p in self.forecast)
-
-    @property
-    def forecast_value_pence(self) -> int:
-        return sum(p.value_pence for p in self.forecast)
-
-    @property
-    def order_count(self) -> int:
-        return sum(o.order_count for o in self.orders)
-
-    @property
-    def ordered_units(self) -> int:
-        return sum(o.units for o in self.orders)
-
-    @property
-    def ordered_goods_pence(self) -> int:
-        return sum(o.goods_pence for o in self.orders)
 
 
 def _supplier_pools(supplier_id: int, statuses):
