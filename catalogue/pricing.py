@@ -17,32 +17,45 @@ class Tier:
     unit_price: Decimal
 
 
-def tier_reached(tiers: Sequence[Tier], quantity: int) -> Optional[Tier]:
+@dataclass(frozen=True)
+class Standing:
+    """Where a quantity stands on the tiers: the tier reached, its unit price, the next tier worth reaching."""
+
+    tier: Optional[Tier]
+    unit_price: Optional[Decimal]
+    next_tier: Optional[Tier]
+
+
+def standing(tiers: Sequence[Tier], quantity: int, list_price: Optional[Decimal] = None) -> Standing:
+    """One pass over the tiers, for pages that price a thousand pools at once.
+
+    Below every tier the price is `list_price`. The next tier is the first not yet reached whose
+    price is lower than the current one: a tier at the same price (or, given `list_price`, at the
+    list price before any tier is reached) saves nothing, so it is not worth pointing members to.
+    """
+    ladder = sorted(tiers, key=lambda t: t.min_quantity)
     reached = None
-    for tier in sorted(tiers, key=lambda t: t.min_quantity):
-        if tier.min_quantity <= quantity:
-            reached = tier
-    return reached
+    for tier in ladder:
+        if tier.min_quantity > quantity:
+            break
+        reached = tier
+    current = reached.unit_price if reached is not None else list_price
+    above = (t for t in ladder if t.min_quantity > quantity and (current is None or t.unit_price < current))
+    return Standing(reached, current, next(above, None))
+
+
+def tier_reached(tiers: Sequence[Tier], quantity: int) -> Optional[Tier]:
+    return standing(tiers, quantity).tier
 
 
 def unit_price(tiers: Sequence[Tier], quantity: int, list_price: Decimal) -> Decimal:
     """The unit price a pool of `quantity` units earns."""
-    reached = tier_reached(tiers, quantity)
-    return reached.unit_price if reached is not None else list_price
+    return standing(tiers, quantity, list_price).unit_price
 
 
 def next_tier(tiers: Sequence[Tier], quantity: int, list_price: Optional[Decimal] = None) -> Optional[Tier]:
-    """The first tier not yet reached whose price is lower than the current one, if any.
-
-    A tier at the same price as the one reached (or, given `list_price`, at the list price
-    before any tier is reached) saves nothing, so it is not worth pointing members to.
-    """
-    reached = tier_reached(tiers, quantity)
-    current = reached.unit_price if reached is not None else list_price
-    for tier in sorted(tiers, key=lambda t: t.min_quantity):
-        if tier.min_quantity > quantity and (current is None or tier.unit_price < current):
-            return tier
-    return None
+    """The first tier not yet reached whose price is lower than the current one, if any (see `standing`)."""
+    return standing(tiers, quantity, list_price).next_tier
 
 
 def validate_tiers(list_price: Decimal, tiers: Sequence[Tier]) -> list[str]:

@@ -7,7 +7,7 @@ Member names and addresses never enter the supplier's figures.
 """
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Optional
@@ -39,8 +39,9 @@ TIPPING_FRACTION = Decimal("0.1")
 """A pool within this fraction of its next tier or of its minimum is about to tip."""
 
 
+@lru_cache(maxsize=4096)
 def month_of(moment: datetime) -> str:
-    """The UK calendar month, as 2026-05."""
+    """The UK calendar month, as 2026-05; remembered, as a dashboard asks it of every pool's deadline."""
     return moment.astimezone(UK).strftime("%Y-%m")
 
 
@@ -341,14 +342,14 @@ def _forecast(supplier_id: int, offers: dict[int, Offer], names) -> list[Forecas
              for offer_id, offer in offers.items()}
     pools = []
     for row in rows:
-        offer_tiers, units = tiers[row.offer_id], row.pledged_quantity
+        offer, units = offers[row.offer_id], row.pledged_quantity
+        price = pricing.standing(tiers[row.offer_id], units, offer.list_price)
         pools.append(ForecastPool(
-            id=row.id, offer=offers[row.offer_id], consortia=[name for _, name in names[row.id]],
+            id=row.id, offer=offer, consortia=[name for _, name in names[row.id]],
             is_national=row.is_national, deadline=row.deadline, opened_at=row.opened_at,
             minimum_quantity=row.minimum_quantity, capacity=row.capacity, units=units,
             flexible_units=row.pledged_flexible, members=row.member_count,
-            unit_price=pricing.unit_price(offer_tiers, units, offers[row.offer_id].list_price),
-            tier=pricing.tier_reached(offer_tiers, units), next_tier=pricing.next_tier(offer_tiers, units, offers[row.offer_id].list_price),
+            unit_price=price.unit_price, tier=price.tier, next_tier=price.next_tier,
         ))
     return pools
 
