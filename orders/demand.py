@@ -83,7 +83,8 @@ class NextTierProgress:
 class ForecastPool:
     """One open pool's demand as its supplier sees it: totals only, never who pledged.
 
-    Its figures are worked out once each: a dashboard shows a thousand pools, each figure several times.
+    Its figures are worked out once, when it is made: a dashboard sums a thousand pools, and
+    shows each figure several times.
     """
 
     id: int
@@ -100,45 +101,29 @@ class ForecastPool:
     unit_price: Decimal
     tier: Optional[pricing.Tier]
     next_tier: Optional[pricing.Tier]
+    value_pence: int = field(init=False)
+    units_to_next_tier: Optional[int] = field(init=False)
+    next_tier_percent: Optional[int] = field(init=False)
+    next_tier_progress: Optional[NextTierProgress] = field(init=False)
+    minimum_reached: bool = field(init=False)
+    minimum_percent: int = field(init=False)
+    about_to_tip: bool = field(init=False)
 
-    @cached_property
-    def value_pence(self) -> int:
-        return line_pence(self.units, self.unit_price)
-
-    @cached_property
-    def units_to_next_tier(self) -> Optional[int]:
-        return None if self.next_tier is None else self.next_tier.min_quantity - self.units
-
-    @cached_property
-    def next_tier_percent(self) -> Optional[int]:
-        return None if self.next_tier is None else progress_percent(self.units, self.next_tier.min_quantity)
-
-    @cached_property
-    def next_tier_progress(self) -> Optional["NextTierProgress"]:
+    def __post_init__(self) -> None:
+        self.value_pence = line_pence(self.units, self.unit_price)
+        self.minimum_reached = self.units >= self.minimum_quantity
+        self.minimum_percent = progress_percent(self.units, self.minimum_quantity)
+        near_minimum = within_reach(self.units, self.minimum_quantity)
         if self.next_tier is None:
-            return None
-        return NextTierProgress(self.next_tier.min_quantity, self.next_tier.unit_price, self.units_to_next_tier,
-                                self.next_tier_percent)
-
-    @cached_property
-    def minimum_reached(self) -> bool:
-        return self.units >= self.minimum_quantity
-
-    @cached_property
-    def minimum_percent(self) -> int:
-        return progress_percent(self.units, self.minimum_quantity)
-
-    @cached_property
-    def near_next_tier(self) -> bool:
-        return self.next_tier is not None and within_reach(self.units, self.next_tier.min_quantity)
-
-    @cached_property
-    def near_minimum(self) -> bool:
-        return within_reach(self.units, self.minimum_quantity)
-
-    @cached_property
-    def about_to_tip(self) -> bool:
-        return self.near_next_tier or self.near_minimum
+            self.units_to_next_tier = self.next_tier_percent = self.next_tier_progress = None
+            self.about_to_tip = near_minimum
+            return
+        target = self.next_tier.min_quantity
+        self.units_to_next_tier = target - self.units
+        self.next_tier_percent = progress_percent(self.units, target)
+        self.next_tier_progress = NextTierProgress(target, self.next_tier.unit_price, self.units_to_next_tier,
+                                                   self.next_tier_percent)
+        self.about_to_tip = near_minimum or within_reach(self.units, target)
 
 
 @dataclass
