@@ -8,8 +8,9 @@ from functools import wraps
 
 from flask import abort, g, has_request_context
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 
+from marketplace.errors import Forbidden
 from marketplace.extensions import db, login_manager
 from marketplace.models import Consortium, Member, Network, Role, Supplier, User
 
@@ -83,9 +84,27 @@ def supplier_or_404(user: User, supplier_id: int) -> Supplier:
     return supplier
 
 
+def in_users_consortia(user: User, pool_id, link_pool_id, link_consortium_id):
+    """SQL condition for bulk-buy and shared-service pools alike: the pool (`pool_id`, tied to its
+    consortia by the link table's two columns) is in a consortium the user acts in; admins see every pool."""
+    if user.is_admin:
+        return pool_id.is_not(None)
+    member_consortia = (select(Network.consortium_id).join(Member, Member.network_id == Network.id)
+                        .where(Member.id.in_(user.member_ids or {-1})))
+    return exists().where(
+        link_pool_id == pool_id,
+        or_(link_consortium_id.in_(user.secretary_consortium_ids or {-1}), link_consortium_id.in_(member_consortia)),
+    )
+
+
 def can_run_pool(user: User, consortium_ids: set[int], national: bool) -> bool:
     """Bulk-buy and shared-service pools alike: admins run every pool, a secretary their consortium's own."""
     return user.is_admin or (not national and consortium_ids <= user.secretary_consortium_ids)
+
+
+def require_pool_runner(user: User, consortium_ids: set[int], national: bool) -> None:
+    if not can_run_pool(user, consortium_ids, national):
+        raise Forbidden("Only the consortium's secretary (or an admin, for a national pool) can do that.")
 
 
 def members_taking_part(user: User, consortium_ids: set[int]) -> list[Member]:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Optional
 
-from sqlalchemy import Date, Integer, Select, and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import Date, Integer, Select, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -17,7 +17,7 @@ from sqlalchemy.orm.util import identity_key
 
 from catalogue import pricing
 from catalogue.models import Category, Offer, PriceTier, VatRate
-from marketplace.access import can_run_pool, members_taking_part
+from marketplace.access import can_run_pool, in_users_consortia, members_taking_part, require_pool_runner
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import UTCDateTime, db, utcnow
 from marketplace.money import line_pence
@@ -38,16 +38,7 @@ MAX_POOL_VALUE_PENCE = 1_500_000_000
 
 
 def _visible_to(user: User):
-    """SQL condition: the pool is in one of the user's consortia (admins see every pool)."""
-    if user.is_admin:
-        return Pool.id.is_not(None)
-    member_consortia = (select(Network.consortium_id).join(Member, Member.network_id == Network.id)
-                        .where(Member.id.in_(user.member_ids or {-1})))
-    return exists().where(
-        pool_consortium.c.pool_id == Pool.id,
-        or_(pool_consortium.c.consortium_id.in_(user.secretary_consortium_ids or {-1}),
-            pool_consortium.c.consortium_id.in_(member_consortia)),
-    )
+    return in_users_consortia(user, Pool.id, pool_consortium.c.pool_id, pool_consortium.c.consortium_id)
 
 
 def visible_pools(user: User) -> Select:
@@ -73,8 +64,7 @@ def can_manage(user: User, pool: Pool) -> bool:
 
 
 def require_manager(user: User, pool: Pool) -> None:
-    if not can_manage(user, pool):
-        raise Forbidden("Only the consortium's secretary (or an admin, for a national pool) can do that.")
+    require_pool_runner(user, pool.consortium_ids, pool.is_national)
 
 
 def pledging_members(user: User, pool: Pool) -> list[Member]:

@@ -82,6 +82,24 @@ def issue_year_month(issue_date: ColumnElement) -> tuple[ColumnElement, ColumnEl
             cast(extract("month", issue_date), Integer).label("month"))
 
 
+def _invoice_facts(units, list_price, offer_id, supplier_id, *path) -> Select:
+    """The columns every report reads, for invoices reached through `path` (target, on) to their offer."""
+    query = select(Invoice.id.label("invoice_id"), Invoice.member_id.label("member_id"),
+                   Member.network_id.label("network_id"), Invoice.consortium_id.label("consortium_id"),
+                   Offer.category_id.label("category_id"), supplier_id.label("supplier_id"),
+                   offer_id.label("offer_id"), Organisation.is_social_enterprise.label("buy_social"),
+                   *issue_year_month(Invoice.issue_date),
+                   units.label("units"),
+                   list_value_pence(units, list_price).label("list_value_pence"),
+                   (Invoice.net_pence - credited_net_pence(Invoice.id)).label("spend_pence"),
+                   (invoiced_supplier_pence(Invoice.id) - credited_supplier_pence(Invoice.id)).label("supplier_pence"))
+    for target, on in path:
+        query = query.join(target, on)
+    return (query.join(Supplier, Supplier.id == supplier_id)
+            .join(Organisation, Organisation.id == Supplier.organisation_id)
+            .join(Member, Member.id == Invoice.member_id))
+
+
 def purchase_order_facts() -> Select:
     """Bulk-buy invoices: one row per invoice of a purchase order, priced at the order's list price snapshot.
 
@@ -89,20 +107,9 @@ def purchase_order_facts() -> Select:
     on one member reads only that member's lines however many invoices the platform holds.
     """
     units = invoiced_units(Invoice.id) - credited_units(Invoice.id)
-    return (select(Invoice.id.label("invoice_id"), Invoice.member_id.label("member_id"),
-                   Member.network_id.label("network_id"), Invoice.consortium_id.label("consortium_id"),
-                   Offer.category_id.label("category_id"), PurchaseOrder.supplier_id.label("supplier_id"),
-                   PurchaseOrder.offer_id.label("offer_id"), Organisation.is_social_enterprise.label("buy_social"),
-                   *issue_year_month(Invoice.issue_date),
-                   units.label("units"),
-                   list_value_pence(units, PurchaseOrder.list_price).label("list_value_pence"),
-                   (Invoice.net_pence - credited_net_pence(Invoice.id)).label("spend_pence"),
-                   (invoiced_supplier_pence(Invoice.id) - credited_supplier_pence(Invoice.id)).label("supplier_pence"))
-            .join(PurchaseOrder, PurchaseOrder.id == Invoice.purchase_order_id)
-            .join(Offer, Offer.id == PurchaseOrder.offer_id)
-            .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
-            .join(Organisation, Organisation.id == Supplier.organisation_id)
-            .join(Member, Member.id == Invoice.member_id))
+    return _invoice_facts(units, PurchaseOrder.list_price, PurchaseOrder.offer_id, PurchaseOrder.supplier_id,
+                          (PurchaseOrder, PurchaseOrder.id == Invoice.purchase_order_id),
+                          (Offer, Offer.id == PurchaseOrder.offer_id))
 
 
 def shared_service_facts() -> Select:
@@ -117,21 +124,10 @@ def shared_service_facts() -> Select:
     """
     left = invoiced_units(Invoice.id) - credited_units(Invoice.id)  # 1, or 0 once credited
     units = SharedServiceCharge.units * left
-    return (select(Invoice.id.label("invoice_id"), Invoice.member_id.label("member_id"),
-                   Member.network_id.label("network_id"), Invoice.consortium_id.label("consortium_id"),
-                   Offer.category_id.label("category_id"), Offer.supplier_id.label("supplier_id"),
-                   ServicePool.offer_id.label("offer_id"), Organisation.is_social_enterprise.label("buy_social"),
-                   *issue_year_month(Invoice.issue_date),
-                   units.label("units"),
-                   list_value_pence(units, SharedServiceCharge.list_unit_price).label("list_value_pence"),
-                   (Invoice.net_pence - credited_net_pence(Invoice.id)).label("spend_pence"),
-                   (invoiced_supplier_pence(Invoice.id) - credited_supplier_pence(Invoice.id)).label("supplier_pence"))
-            .join(SharedServiceCharge, SharedServiceCharge.invoice_id == Invoice.id)
-            .join(ServicePool, ServicePool.id == SharedServiceCharge.service_pool_id)
-            .join(Offer, Offer.id == ServicePool.offer_id)
-            .join(Supplier, Supplier.id == Offer.supplier_id)
-            .join(Organisation, Organisation.id == Supplier.organisation_id)
-            .join(Member, Member.id == Invoice.member_id))
+    return _invoice_facts(units, SharedServiceCharge.list_unit_price, ServicePool.offer_id, Offer.supplier_id,
+                          (SharedServiceCharge, SharedServiceCharge.invoice_id == Invoice.id),
+                          (ServicePool, ServicePool.id == SharedServiceCharge.service_pool_id),
+                          (Offer, Offer.id == ServicePool.offer_id))
 
 
 def fact_sources() -> list[Select]:

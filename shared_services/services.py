@@ -10,14 +10,14 @@ from datetime import date, datetime, time, timezone
 from decimal import Decimal
 from typing import Optional
 
-from sqlalchemy import Select, and_, exists, func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from billing import services as billing
 from billing.models import LineKind
 from billing.payments import uk_today
 from catalogue.models import Offer
-from marketplace.access import can_run_pool, members_taking_part
+from marketplace.access import can_run_pool, in_users_consortia, members_taking_part, require_pool_runner
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db, utcnow
 from marketplace.models import Consortium, Member, Network, Organisation, User
@@ -49,16 +49,7 @@ CANCELLED_KIND = "shared_service_cancelled"
 
 
 def _visible_to(user: User):
-    """SQL condition: the pool is in one of the user's consortia (admins see every pool)."""
-    if user.is_admin:
-        return ServicePool.id.is_not(None)
-    member_consortia = (select(Network.consortium_id).join(Member, Member.network_id == Network.id)
-                        .where(Member.id.in_(user.member_ids or {-1})))
-    return exists().where(
-        service_pool_consortium.c.service_pool_id == ServicePool.id,
-        or_(service_pool_consortium.c.consortium_id.in_(user.secretary_consortium_ids or {-1}),
-            service_pool_consortium.c.consortium_id.in_(member_consortia)),
-    )
+    return in_users_consortia(user, ServicePool.id, service_pool_consortium.c.service_pool_id, service_pool_consortium.c.consortium_id)
 
 
 def visible_pools(user: User, status: Optional[ServicePoolStatus] = None) -> Select:
@@ -86,8 +77,7 @@ def can_manage(user: User, pool: ServicePool) -> bool:
 
 
 def require_manager(user: User, pool: ServicePool) -> None:
-    if not can_manage(user, pool):
-        raise Forbidden("Only the consortium's secretary (or an admin, for a national pool) can do that.")
+    require_pool_runner(user, pool.consortium_ids, pool.is_national)
 
 
 def joining_members(user: User, pool: ServicePool) -> list[Member]:
