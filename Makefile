@@ -25,6 +25,7 @@ run: $(INSTALLED)
 
 test: $(INSTALLED)
 	$(BIN)/ruff check --quiet .
+	$(BIN)/ruff format --check --quiet .
 	$(BIN)/lint-imports
 	$(BIN)/bandit --quiet --recursive --severity-level medium marketplace catalogue orders billing shared_services reports
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile

@@ -1,4 +1,5 @@
 """gunicorn settings from the environment: `gunicorn wsgi:app` reads this file by default."""
+
 import multiprocessing
 import os
 

@@ -8,6 +8,7 @@ Each benchmark still runs alone (`python -m bench.close`, ...) and prints its ow
 see bench/README.md. A --quick run's figures are for orientation: the demand dashboard is
 measured on a tenth of the data, the others at full size for less time.
 """
+
 import argparse
 import sys
 import traceback
@@ -27,8 +28,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="shorter runs and smaller data")
     parser.add_argument("--only", choices=BENCHMARKS, action="append", help="only these benchmarks (repeatable)")
-    parser.add_argument("--backend", choices=("postgresql", "sqlite"), action="append",
-                        help="only these databases (default: PostgreSQL if reachable, and SQLite)")
+    parser.add_argument(
+        "--backend",
+        choices=("postgresql", "sqlite"),
+        action="append",
+        help="only these databases (default: PostgreSQL if reachable, and SQLite)",
+    )
     args = parser.parse_args(argv)
     backend_args = [arg for backend in args.backend or [] for arg in ("--backend", backend)]
     figures: list[Figure] = []

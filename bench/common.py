@@ -2,6 +2,7 @@
 
 The driver is asyncio over raw sockets, so one client core can keep 2 gunicorn workers busy.
 """
+
 import asyncio
 import contextlib
 import http.client
@@ -13,9 +14,9 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Optional
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -65,8 +66,13 @@ def bench_app(database_url: str):
 
     from marketplace.app import create_app
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "benchmark",
-                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "benchmark",
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
     return app
@@ -75,13 +81,24 @@ def bench_app(database_url: str):
 @contextlib.contextmanager
 def gunicorn(database_url: str, workers: int = 2) -> Iterator[tuple[str, int]]:
     port = free_port()
-    env = os.environ | {"DATABASE_URL": database_url, "SECRET_KEY": "benchmark", "BENCHMARK_BASELINE": "1",
-                        "WEB_CONCURRENCY": str(workers), "GUNICORN_BIND": f"127.0.0.1:{port}",
-                        "GUNICORN_ACCESS_LOG": "", "RATELIMIT_STORAGE_URI": "memory://"}
+    env = os.environ | {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "benchmark",
+        "BENCHMARK_BASELINE": "1",
+        "WEB_CONCURRENCY": str(workers),
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_ACCESS_LOG": "",
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
     # --preload: the app is imported once, before the workers fork, so no worker is still
     # importing it when the first measured request arrives.
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--preload", "wsgi:app"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--preload", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60
         while not _answers(port):
@@ -112,9 +129,11 @@ class Request:
     body: bytes = b""
 
     def encode(self, host: str, port: int) -> bytes:
-        head = (f"{self.method} {self.path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-                f"Authorization: Bearer {self.token}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(self.body)}\r\nConnection: close\r\n\r\n")
+        head = (
+            f"{self.method} {self.path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            f"Authorization: Bearer {self.token}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(self.body)}\r\nConnection: close\r\n\r\n"
+        )
         return head.encode() + self.body
 
 
@@ -154,8 +173,15 @@ async def _client(host, port, next_request: Callable[[int], Request], index: int
         results.append((time.monotonic() - started, status))
 
 
-def drive(name: str, host: str, port: int, clients: int, seconds: float,
-          next_request: Callable[[int, int], Request], ok=(200, 201)) -> Figures:
+def drive(
+    name: str,
+    host: str,
+    port: int,
+    clients: int,
+    seconds: float,
+    next_request: Callable[[int, int], Request],
+    ok=(200, 201),
+) -> Figures:
     """`clients` concurrent clients, each sending its next request as soon as the last is answered."""
     results: list[tuple[float, int]] = []
 
@@ -174,7 +200,9 @@ def print_figures(title: str, rows: list[Figures]) -> None:
     print(f"\n{title}")
     print(f"{'endpoint':<34}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
     for row in rows:
-        print(f"{row.name:<34}{row.per_second:>12.1f}{row.percentile(50):>10.1f}{row.percentile(99):>10.1f}{row.errors:>8}")
+        print(
+            f"{row.name:<34}{row.per_second:>12.1f}{row.percentile(50):>10.1f}{row.percentile(99):>10.1f}{row.errors:>8}"
+        )
 
 
 @dataclass
@@ -185,12 +213,16 @@ class Figure:
     name: str
     target: str
     measured: str
-    met: Optional[bool]  # None: reported for the record, no target
+    met: bool | None  # None: reported for the record, no target
 
 
 def add_backend_option(parser) -> None:
-    parser.add_argument("--backend", choices=("postgresql", "sqlite"), action="append",
-                        help="only these (default: PostgreSQL if reachable, and SQLite)")
+    parser.add_argument(
+        "--backend",
+        choices=("postgresql", "sqlite"),
+        action="append",
+        help="only these (default: PostgreSQL if reachable, and SQLite)",
+    )
 
 
 def chosen_backends(args) -> list[str]:
@@ -198,11 +230,17 @@ def chosen_backends(args) -> list[str]:
 
 
 def print_table(figures: list[Figure]) -> None:
-    widths = [max(len(getattr(f, column)) for f in figures + [Figure("benchmark", "figure", "target", "measured", None)])
-              for column in ("benchmark", "name", "target", "measured")]
+    widths = [
+        max(len(getattr(f, column)) for f in [*figures, Figure("benchmark", "figure", "target", "measured", None)])
+        for column in ("benchmark", "name", "target", "measured")
+    ]
     header = ("benchmark", "figure", "target", "measured", "met")
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths + [3])))
-    print("  ".join("-" * w for w in widths + [3]))
+    print("  ".join(h.ljust(w) for h, w in zip(header, [*widths, 3], strict=True)))
+    print("  ".join("-" * w for w in [*widths, 3]))
     for f in figures:
         met = "-" if f.met is None else "yes" if f.met else "NO"
-        print("  ".join(v.ljust(w) for v, w in zip((f.benchmark, f.name, f.target, f.measured), widths)) + "  " + met)
+        print(
+            "  ".join(v.ljust(w) for v, w in zip((f.benchmark, f.name, f.target, f.measured), widths, strict=True))
+            + "  "
+            + met
+        )

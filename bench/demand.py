@@ -8,26 +8,44 @@ orders), serves the app with gunicorn (2 workers) and requests, as the supplier,
 API (bearer token) and the HTML page (session cookie from a real sign-in), and, for the
 record, the CSV and the chart. Target: the dashboard under 200 ms per request (mean).
 """
+
 import argparse
 import http.client
 import random
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from typing import Iterable
 
 from sqlalchemy import insert, select, text
 
-from bench.common import (Figure, Request, add_backend_option, bench_app, chosen_backends, drive, gunicorn,
-                          throwaway_database)
+from bench.common import (
+    Figure,
+    Request,
+    add_backend_option,
+    bench_app,
+    chosen_backends,
+    drive,
+    gunicorn,
+    throwaway_database,
+)
 from catalogue.models import Category, Offer, PriceTier, VatRate
 from marketplace import services as people
 from marketplace.extensions import db, utcnow
 from marketplace.models import Member, Organisation, Role, TurnoverBand
 from marketplace.money import line_pence
-from orders.models import Pledge, PledgeChange, Pool, PoolPledgeDay, PoolStatus, PurchaseOrder, PurchaseOrderStatus, pool_consortium
+from orders.models import (
+    Pledge,
+    PledgeChange,
+    Pool,
+    PoolPledgeDay,
+    PoolStatus,
+    PurchaseOrder,
+    PurchaseOrderStatus,
+    pool_consortium,
+)
 
 TARGET_MS = 200
 CHUNK = 10_000
@@ -70,12 +88,17 @@ def seed(app, pools: int, pledges: int) -> Seeded:
     rng = random.Random(4)
     now = utcnow()
     with app.app_context():
-        address = {"address_line1": "1 High Street", "city": "Dundee", "postcode": "DD1 1AA",
-                   "contact_email": "bench@example.org"}
+        address = {
+            "address_line1": "1 High Street",
+            "city": "Dundee",
+            "postcode": "DD1 1AA",
+            "contact_email": "bench@example.org",
+        }
         consortia, networks = [], []
         for n in range(CONSORTIA):
-            consortium = people.save_consortium(address | {"name": f"Bench {n}", "code": f"BE{n}",
-                                                           "legal_name": f"Bench consortium {n}"})
+            consortium = people.save_consortium(
+                address | {"name": f"Bench {n}", "code": f"BE{n}", "legal_name": f"Bench consortium {n}"}
+            )
             consortia.append(consortium)
             networks.append(people.save_network({"name": f"Bench network {n}", "consortium_id": consortium.id}))
         supplier = people.save_supplier(address | {"legal_name": "Bench Supplies Ltd"})
@@ -85,11 +108,20 @@ def seed(app, pools: int, pledges: int) -> Seeded:
         category = db.session.scalar(select(Category).where(Category.slug == "stationery"))
         offers = []
         for n in range(OFFERS):
-            offer = Offer(supplier=supplier, category=category, name=f"Bench offer {n}", unit="box", pack_size=5,
-                          vat_rate=VatRate.STANDARD, list_price=Decimal("25"),
-                          tiers=[PriceTier(min_quantity=2_000, unit_price=Decimal("22")),
-                                 PriceTier(min_quantity=6_000, unit_price=Decimal("20")),
-                                 PriceTier(min_quantity=12_000, unit_price=Decimal("18.5"))])
+            offer = Offer(
+                supplier=supplier,
+                category=category,
+                name=f"Bench offer {n}",
+                unit="box",
+                pack_size=5,
+                vat_rate=VatRate.STANDARD,
+                list_price=Decimal("25"),
+                tiers=[
+                    PriceTier(min_quantity=2_000, unit_price=Decimal("22")),
+                    PriceTier(min_quantity=6_000, unit_price=Decimal("20")),
+                    PriceTier(min_quantity=12_000, unit_price=Decimal("18.5")),
+                ],
+            )
             db.session.add(offer)
             offers.append(offer)
         db.session.flush()
@@ -97,17 +129,39 @@ def seed(app, pools: int, pledges: int) -> Seeded:
         per_pool = max(pledges // pools, 1)
         per_consortium = per_pool + 20  # a few members never pledge
         organisation_id, member_id = next_id(Organisation), next_id(Member)
-        members = {c: list(range(member_id + c * per_consortium, member_id + (c + 1) * per_consortium))
-                   for c in range(CONSORTIA)}
+        members = {
+            c: list(range(member_id + c * per_consortium, member_id + (c + 1) * per_consortium))
+            for c in range(CONSORTIA)
+        }
         total_members = CONSORTIA * per_consortium
-        bulk(Organisation.__table__, (
-            address | {"id": organisation_id + i, "legal_name": f"Bench member {i}", "is_social_enterprise": True,
-                       "created_at": now} for i in range(total_members)))
-        bulk(Member.__table__, (
-            {"id": member_id + i, "organisation_id": organisation_id + i,
-             "network_id": networks[i // per_consortium].id, "headcount": 5,
-             "turnover_band": TurnoverBand.UNDER_100K, "active": True, "created_at": now}
-            for i in range(total_members)))
+        bulk(
+            Organisation.__table__,
+            (
+                address
+                | {
+                    "id": organisation_id + i,
+                    "legal_name": f"Bench member {i}",
+                    "is_social_enterprise": True,
+                    "created_at": now,
+                }
+                for i in range(total_members)
+            ),
+        )
+        bulk(
+            Member.__table__,
+            (
+                {
+                    "id": member_id + i,
+                    "organisation_id": organisation_id + i,
+                    "network_id": networks[i // per_consortium].id,
+                    "headcount": 5,
+                    "turnover_band": TurnoverBand.UNDER_100K,
+                    "active": True,
+                    "created_at": now,
+                }
+                for i in range(total_members)
+            ),
+        )
 
         pool_id, pledge_id, change_id = next_id(Pool), next_id(Pledge), next_id(PledgeChange)
         batch = {"pools": [], "links": [], "pledges": [], "changes": [], "days": []}
@@ -138,21 +192,51 @@ def seed(app, pools: int, pledges: int) -> Seeded:
             for member in rng.sample(candidates, count):
                 quantity, flexible = rng.randint(1, 20), rng.choice((0, 0, 0, 1, 2))
                 changed = opened + timedelta(seconds=rng.randint(0, 30 * 86400 - 1))
-                batch["pledges"].append({"id": pledge_id, "pool_id": pid, "member_id": member, "quantity": quantity,
-                                         "flexible_extra": flexible, "created_at": changed, "updated_at": changed})
-                batch["changes"].append({"id": change_id, "pledge_id": pledge_id, "changed_by_id": user.id,
-                                         "changed_at": changed, "old_quantity": 0, "new_quantity": quantity,
-                                         "old_flexible_extra": 0, "new_flexible_extra": flexible})
+                batch["pledges"].append(
+                    {
+                        "id": pledge_id,
+                        "pool_id": pid,
+                        "member_id": member,
+                        "quantity": quantity,
+                        "flexible_extra": flexible,
+                        "created_at": changed,
+                        "updated_at": changed,
+                    }
+                )
+                batch["changes"].append(
+                    {
+                        "id": change_id,
+                        "pledge_id": pledge_id,
+                        "changed_by_id": user.id,
+                        "changed_at": changed,
+                        "old_quantity": 0,
+                        "new_quantity": quantity,
+                        "old_flexible_extra": 0,
+                        "new_flexible_extra": flexible,
+                    }
+                )
                 pledge_id, change_id = pledge_id + 1, change_id + 1
                 quantity_total, flexible_total = quantity_total + quantity, flexible_total + flexible
                 by_day[changed.date()] = by_day.get(changed.date(), 0) + quantity
             batch["days"] += [{"pool_id": pid, "day": day, "units_delta": units} for day, units in by_day.items()]
-            batch["pools"].append({
-                "id": pid, "offer_id": offers[n % OFFERS].id, "is_national": national, "status": PoolStatus.OPEN,
-                "deadline": now + timedelta(days=1 + n % 60), "minimum_quantity": rng.randint(1_000, 12_000),
-                "capacity": None, "delivery_charge_pence": 0, "created_by_id": user.id, "created_at": opened,
-                "opened_at": opened, "pledged_quantity": quantity_total, "pledged_flexible": flexible_total,
-                "member_count": count})
+            batch["pools"].append(
+                {
+                    "id": pid,
+                    "offer_id": offers[n % OFFERS].id,
+                    "is_national": national,
+                    "status": PoolStatus.OPEN,
+                    "deadline": now + timedelta(days=1 + n % 60),
+                    "minimum_quantity": rng.randint(1_000, 12_000),
+                    "capacity": None,
+                    "delivery_charge_pence": 0,
+                    "created_by_id": user.id,
+                    "created_at": opened,
+                    "opened_at": opened,
+                    "pledged_quantity": quantity_total,
+                    "pledged_flexible": flexible_total,
+                    "member_count": count,
+                }
+            )
             batch["links"] += [{"pool_id": pid, "consortium_id": consortia[c].id} for c in homes]
             if len(batch["pledges"]) >= CHUNK:
                 flush_batch()
@@ -162,31 +246,59 @@ def seed(app, pools: int, pledges: int) -> Seeded:
         for n in range(CLOSED_POOLS):
             pid = pool_id + pools + n
             offer = offers[n % OFFERS]
-            pool_rows.append({
-                "id": pid, "offer_id": offer.id, "is_national": False, "status": PoolStatus.ORDERED,
-                "deadline": now - timedelta(days=1 + n % 200), "minimum_quantity": 100, "capacity": None,
-                "delivery_charge_pence": 0, "created_by_id": user.id, "created_at": now - timedelta(days=250),
-                "opened_at": now - timedelta(days=250), "closed_at": now - timedelta(days=1 + n % 200),
-                "closing_unit_price": Decimal("20"), "pledged_quantity": 0, "pledged_flexible": 0, "member_count": 0})
+            pool_rows.append(
+                {
+                    "id": pid,
+                    "offer_id": offer.id,
+                    "is_national": False,
+                    "status": PoolStatus.ORDERED,
+                    "deadline": now - timedelta(days=1 + n % 200),
+                    "minimum_quantity": 100,
+                    "capacity": None,
+                    "delivery_charge_pence": 0,
+                    "created_by_id": user.id,
+                    "created_at": now - timedelta(days=250),
+                    "opened_at": now - timedelta(days=250),
+                    "closed_at": now - timedelta(days=1 + n % 200),
+                    "closing_unit_price": Decimal("20"),
+                    "pledged_quantity": 0,
+                    "pledged_flexible": 0,
+                    "member_count": 0,
+                }
+            )
             consortium = consortia[n % CONSORTIA]
             link_rows.append({"pool_id": pid, "consortium_id": consortium.id})
             units = 5 * rng.randint(100, 2_000)
-            order_rows.append({
-                "number": f"{consortium.code}-PO-BENCH-{n:04d}", "pool_id": pid, "consortium_id": consortium.id,
-                "supplier_id": supplier.id, "offer_id": offer.id,
-                "status": ORDER_STATUSES[n % 3],
-                "offer_name": offer.name, "unit": offer.unit, "pack_size": 5, "vat_rate": VatRate.STANDARD,
-                "unit_price": Decimal("20"), "list_price": offer.list_price, "packs": units // 5, "units": units,
-                "goods_pence": line_pence(units, Decimal("20")), "delivery_charge_pence": 0,
-                "created_at": now - timedelta(days=1 + n % 200)})
+            order_rows.append(
+                {
+                    "number": f"{consortium.code}-PO-BENCH-{n:04d}",
+                    "pool_id": pid,
+                    "consortium_id": consortium.id,
+                    "supplier_id": supplier.id,
+                    "offer_id": offer.id,
+                    "status": ORDER_STATUSES[n % 3],
+                    "offer_name": offer.name,
+                    "unit": offer.unit,
+                    "pack_size": 5,
+                    "vat_rate": VatRate.STANDARD,
+                    "unit_price": Decimal("20"),
+                    "list_price": offer.list_price,
+                    "packs": units // 5,
+                    "units": units,
+                    "goods_pence": line_pence(units, Decimal("20")),
+                    "delivery_charge_pence": 0,
+                    "created_at": now - timedelta(days=1 + n % 200),
+                }
+            )
         bulk(Pool.__table__, pool_rows)
         bulk(pool_consortium, link_rows)
         bulk(PurchaseOrder.__table__, order_rows)
         db.session.commit()
         if db.engine.dialect.name == "postgresql":
             for table in ("organisation", "member", "pool", "pledge", "pledge_change"):
-                db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                        f"(SELECT max(id) FROM {table}))"))
+                db.session.execute(
+                    text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+                )
             db.session.commit()
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 connection.execute(text("VACUUM ANALYZE"))
@@ -207,8 +319,9 @@ def sign_in_cookie(host: str, port: int, email: str) -> str:
     cookie = page.getheader("Set-Cookie").split(";")[0]
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
     body = f"email={email}&password={PASSWORD}&csrf_token={token}".replace("@", "%40")
-    connection.request("POST", "/sign-in", body=body, headers={
-        "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+    connection.request(
+        "POST", "/sign-in", body=body, headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+    )
     answer = connection.getresponse()
     answer.read()
     if answer.status != 302:
@@ -221,8 +334,10 @@ class PageRequest(Request):
     cookie: str = ""
 
     def encode(self, host: str, port: int) -> bytes:
-        return (f"{self.method} {self.path} HTTP/1.1\r\nHost: {host}:{port}\r\nCookie: {self.cookie}\r\n"
-                f"Connection: close\r\n\r\n").encode()
+        return (
+            f"{self.method} {self.path} HTTP/1.1\r\nHost: {host}:{port}\r\nCookie: {self.cookie}\r\n"
+            f"Connection: close\r\n\r\n"
+        ).encode()
 
 
 def report(name: str, figures, targeted: bool, scale: str) -> dict:
@@ -230,10 +345,17 @@ def report(name: str, figures, targeted: bool, scale: str) -> dict:
     mean = sum(figures.latencies) / len(figures.latencies) * 1000 if figures.latencies else float("nan")
     met = mean < TARGET_MS if targeted else None
     verdict = "-" if met is None else "met" if met else "NOT met"
-    print(f"{name:<42}{figures.requests:>9}{mean:>10.1f}{figures.percentile(50):>10.1f}"
-          f"{figures.percentile(99):>10.1f}{figures.errors:>8}   {verdict}")
-    figure = Figure("demand", f"{name}, {scale}", f"mean < {TARGET_MS} ms" if targeted else "reported",
-                    f"{mean:.1f} ms mean, p99 {figures.percentile(99):.0f} ms, {figures.errors} errors", met)
+    print(
+        f"{name:<42}{figures.requests:>9}{mean:>10.1f}{figures.percentile(50):>10.1f}"
+        f"{figures.percentile(99):>10.1f}{figures.errors:>8}   {verdict}"
+    )
+    figure = Figure(
+        "demand",
+        f"{name}, {scale}",
+        f"mean < {TARGET_MS} ms" if targeted else "reported",
+        f"{mean:.1f} ms mean, p99 {figures.percentile(99):.0f} ms, {figures.errors} errors",
+        met,
+    )
     return {"endpoint": name, "requests": figures.requests, "mean_ms": mean, "met": met, "figures": [figure]}
 
 
@@ -247,18 +369,27 @@ def run(backend: str, pools: int, pledges: int, clients: int, seconds: float) ->
             cookie = sign_in_cookie(host, port, seeded.email)
             base = f"/supplier/{seeded.supplier_id}/demand"
             cases = [
-                ("GET /api/v1/supplier/demand (JSON)", True, lambda i, n: Request("GET", "/api/v1/supplier/demand",
-                                                                                  seeded.token)),
+                (
+                    "GET /api/v1/supplier/demand (JSON)",
+                    True,
+                    lambda i, n: Request("GET", "/api/v1/supplier/demand", seeded.token),
+                ),
                 (f"GET {base} (HTML)", True, lambda i, n: PageRequest("GET", base, "", cookie=cookie)),
                 (f"GET {base}.csv", False, lambda i, n: PageRequest("GET", base + ".csv", "", cookie=cookie)),
-                (f"GET {base}/pledged-units.svg", False,
-                 lambda i, n: PageRequest("GET", base + "/pledged-units.svg", "", cookie=cookie)),
+                (
+                    f"GET {base}/pledged-units.svg",
+                    False,
+                    lambda i, n: PageRequest("GET", base + "/pledged-units.svg", "", cookie=cookie),
+                ),
             ]
-            figures = [(name, targeted, drive(name, host, port, clients, seconds, make))
-                       for name, targeted, make in cases]
-    print(f"\n{backend}: {pools:,} open pools + {CLOSED_POOLS} closed, {seeded.pledges:,} pledges, "
-          f"{seeded.changes:,} pledge changes (built in {built:.0f} s); {clients} clients, {seconds:.0f} s each, "
-          f"gunicorn 2 workers; target: mean under {TARGET_MS} ms per request")
+            figures = [
+                (name, targeted, drive(name, host, port, clients, seconds, make)) for name, targeted, make in cases
+            ]
+    print(
+        f"\n{backend}: {pools:,} open pools + {CLOSED_POOLS} closed, {seeded.pledges:,} pledges, "
+        f"{seeded.changes:,} pledge changes (built in {built:.0f} s); {clients} clients, {seconds:.0f} s each, "
+        f"gunicorn 2 workers; target: mean under {TARGET_MS} ms per request"
+    )
     print(f"{'endpoint':<42}{'requests':>9}{'mean ms':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}   target")
     scale = f"{pools:,} pools, {seeded.pledges:,} pledges ({backend})"
     return [report(name, f, targeted, scale) | {"backend": backend} for name, targeted, f in figures]
@@ -272,8 +403,11 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--seconds", type=float, default=15)
     add_backend_option(parser)
     args = parser.parse_args(argv)
-    return [row for backend in chosen_backends(args)
-            for row in run(backend, args.pools, args.pledges, args.clients, args.seconds)]
+    return [
+        row
+        for backend in chosen_backends(args)
+        for row in run(backend, args.pools, args.pledges, args.clients, args.seconds)
+    ]
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ Closes and delivers a pool of `members` pledges in one consortium, then times
 `billing.services.issue_invoices` and its commit (target, issue 5: under 2 s on PostgreSQL
 and on SQLite), then renders `pdfs` of the invoices and reports the time per PDF.
 """
+
 import argparse
 import time
 
@@ -48,14 +49,26 @@ def run(backend: str, members: int, pdfs: int) -> dict:
             db.engine.dispose()
     met = seconds < TARGET_SECONDS
     print(f"\n{backend}: invoices for one order shared by {members:,} members")
-    print(f"  issue_invoices + commit   {seconds * 1000:8.1f} ms for {count:,} invoices "
-          f"(target under {TARGET_SECONDS:.0f} s: {'met' if met else 'NOT met'})")
+    print(
+        f"  issue_invoices + commit   {seconds * 1000:8.1f} ms for {count:,} invoices "
+        f"(target under {TARGET_SECONDS:.0f} s: {'met' if met else 'NOT met'})"
+    )
     print(f"  invoice PDF               {per_pdf * 1000:8.1f} ms per PDF over {len(invoices):,} PDFs")
     figures = [
-        Figure("invoice", f"issue invoices for an order shared by {members:,} members ({backend})",
-               f"< {TARGET_SECONDS:.0f} s", f"{seconds:.3f} s for {count:,} invoices", met),
-        Figure("invoice", f"invoice PDF, over {len(invoices):,} PDFs ({backend})", "reported",
-               f"{per_pdf * 1000:.1f} ms per PDF", None),
+        Figure(
+            "invoice",
+            f"issue invoices for an order shared by {members:,} members ({backend})",
+            f"< {TARGET_SECONDS:.0f} s",
+            f"{seconds:.3f} s for {count:,} invoices",
+            met,
+        ),
+        Figure(
+            "invoice",
+            f"invoice PDF, over {len(invoices):,} PDFs ({backend})",
+            "reported",
+            f"{per_pdf * 1000:.1f} ms per PDF",
+            None,
+        ),
     ]
     return {"backend": backend, "seconds": seconds, "per_pdf": per_pdf, "met": met, "figures": figures}
 

@@ -1,4 +1,5 @@
 """Invoices, credit notes, payments and statements over JSON."""
+
 from flask import Response, current_app, url_for
 
 from billing import payments, reminders, services, stripe_gateway
@@ -30,8 +31,13 @@ bp = api_blueprint("billing_api", __name__)
 
 @bp.get("/invoices")
 @roles_required(Role.MEMBER, Role.SECRETARY)
-@operation("My invoices, or my consortium's", tags=["invoices"], query=InvoiceQuerySchema,
-           response=page_schema(InvoiceSummarySchema), errors=(403,))
+@operation(
+    "My invoices, or my consortium's",
+    tags=["invoices"],
+    query=InvoiceQuerySchema,
+    response=page_schema(InvoiceSummarySchema),
+    errors=(403,),
+)
 def list_invoices():
     args = query_args(InvoiceQuerySchema())
     query = services.visible_invoices(acting_user())
@@ -42,16 +48,24 @@ def list_invoices():
 
 @bp.get("/invoices/<int:invoice_id>")
 @roles_required(Role.MEMBER, Role.SECRETARY)
-@operation("One invoice: parties, lines, VAT breakdown, totals, what is paid and due", tags=["invoices"],
-           response=InvoiceSchema, errors=(403,))
+@operation(
+    "One invoice: parties, lines, VAT breakdown, totals, what is paid and due",
+    tags=["invoices"],
+    response=InvoiceSchema,
+    errors=(403,),
+)
 def get_invoice(invoice_id: int):
     return InvoiceSchema().dump(services.invoice_for(acting_user(), invoice_id))
 
 
 @bp.get("/invoices/<int:invoice_id>.pdf")
 @roles_required(Role.MEMBER, Role.SECRETARY)
-@operation("The invoice as a PDF", tags=["invoices"], errors=(403,),
-           content={"application/pdf": {"schema": {"type": "string", "format": "binary"}}})
+@operation(
+    "The invoice as a PDF",
+    tags=["invoices"],
+    errors=(403,),
+    content={"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+)
 def get_invoice_pdf(invoice_id: int):
     invoice = services.invoice_for(acting_user(), invoice_id)
     return Response(invoice_pdf(invoice), mimetype="application/pdf")
@@ -59,8 +73,12 @@ def get_invoice_pdf(invoice_id: int):
 
 @bp.get("/invoices/<int:invoice_id>.xml")
 @roles_required(Role.MEMBER, Role.SECRETARY)
-@operation("The invoice as a Peppol BIS Billing 3.0 UBL document", tags=["invoices"], errors=(403,),
-           content={"application/xml": {"schema": {"type": "string"}}})
+@operation(
+    "The invoice as a Peppol BIS Billing 3.0 UBL document",
+    tags=["invoices"],
+    errors=(403,),
+    content={"application/xml": {"schema": {"type": "string"}}},
+)
 def get_invoice_ubl(invoice_id: int):
     invoice = services.invoice_for(acting_user(), invoice_id)
     return Response(invoice_ubl(invoice), mimetype="application/xml")
@@ -68,10 +86,15 @@ def get_invoice_ubl(invoice_id: int):
 
 @bp.post("/purchase-orders/<int:order_id>/invoices")
 @roles_required(Role.SECRETARY)
-@operation("Invoice every member of a delivered (or confirmed) order its cost share; again issues nothing new. "
-           "Invoices of members with a saved payment method are charged to it at once: `paid` when it succeeded, "
-           "still `issued` when the member must pay by the link emailed to it", tags=["invoices"],
-           response=InvoiceSummarySchema(many=True), errors=(403, 409), also=(201,))
+@operation(
+    "Invoice every member of a delivered (or confirmed) order its cost share; again issues nothing new. "
+    "Invoices of members with a saved payment method are charged to it at once: `paid` when it succeeded, "
+    "still `issued` when the member must pay by the link emailed to it",
+    tags=["invoices"],
+    response=InvoiceSummarySchema(many=True),
+    errors=(403, 409),
+    also=(201,),
+)
 def issue_invoices(order_id: int):
     user = acting_user()
     order = purchase_orders.order_for(user, order_id)
@@ -83,45 +106,72 @@ def issue_invoices(order_id: int):
 
 @bp.post("/invoices/<int:invoice_id>/payments")
 @roles_required(Role.SECRETARY)
-@operation("Record a bank transfer received against the invoice", tags=["payments"], body=PaymentInSchema,
-           response=PaymentSchema, status=201, errors=(403,))
+@operation(
+    "Record a bank transfer received against the invoice",
+    tags=["payments"],
+    body=PaymentInSchema,
+    response=PaymentSchema,
+    status=201,
+    errors=(403,),
+)
 def record_payment(invoice_id: int):
     user = acting_user()
     invoice = services.invoice_for(user, invoice_id)
     data = json_body(PaymentInSchema())
-    return PaymentSchema().dump(payments.record_payment(user, invoice, data["amount_pence"], data["received_on"],
-                                                        data["reference"])), 201
+    return PaymentSchema().dump(
+        payments.record_payment(user, invoice, data["amount_pence"], data["received_on"], data["reference"])
+    ), 201
 
 
 @bp.post("/invoices/<int:invoice_id>/refunds")
 @roles_required(Role.SECRETARY)
-@operation("Record money paid back to the member by bank transfer: a negative payment, at most what was paid",
-           tags=["payments"], body=PaymentInSchema, response=PaymentSchema, status=201, errors=(403,))
+@operation(
+    "Record money paid back to the member by bank transfer: a negative payment, at most what was paid",
+    tags=["payments"],
+    body=PaymentInSchema,
+    response=PaymentSchema,
+    status=201,
+    errors=(403,),
+)
 def record_refund(invoice_id: int):
     user = acting_user()
     invoice = services.invoice_for(user, invoice_id)
     data = json_body(PaymentInSchema())
-    return PaymentSchema().dump(payments.record_refund(user, invoice, data["amount_pence"], data["received_on"],
-                                                       data["reference"])), 201
+    return PaymentSchema().dump(
+        payments.record_refund(user, invoice, data["amount_pence"], data["received_on"], data["reference"])
+    ), 201
 
 
 @bp.post("/invoices/<int:invoice_id>/credit-notes")
 @roles_required(Role.SECRETARY)
-@operation("Issue a credit note for the whole invoice or some of its lines", tags=["invoices"],
-           body=CreditNoteInSchema, response=CreditNoteSchema, status=201, errors=(403, 409))
+@operation(
+    "Issue a credit note for the whole invoice or some of its lines",
+    tags=["invoices"],
+    body=CreditNoteInSchema,
+    response=CreditNoteSchema,
+    status=201,
+    errors=(403, 409),
+)
 def issue_credit_note(invoice_id: int):
     user = acting_user()
     invoice = services.invoice_for(user, invoice_id)
     data = json_body(CreditNoteInSchema())
-    items = services.full_credit(invoice) if data["lines"] is None else [
-        services.CreditItem(item["line_id"], item["quantity"]) for item in data["lines"]]
+    items = (
+        services.full_credit(invoice)
+        if data["lines"] is None
+        else [services.CreditItem(item["line_id"], item["quantity"]) for item in data["lines"]]
+    )
     return CreditNoteSchema().dump(services.issue_credit_note(user, invoice, items, data["reason"])), 201
 
 
 @bp.post("/invoices/<int:invoice_id>/checkout")
 @roles_required(Role.MEMBER)
-@operation("Open a Stripe Checkout Session for what is due; returns its URL", tags=["payments"],
-           response=CheckoutSchema, errors=(403, 409))
+@operation(
+    "Open a Stripe Checkout Session for what is due; returns its URL",
+    tags=["payments"],
+    response=CheckoutSchema,
+    errors=(403, 409),
+)
 def checkout(invoice_id: int):
     user = acting_user()
     invoice = services.invoice_for(user, invoice_id)
@@ -136,8 +186,13 @@ def checkout(invoice_id: int):
 
 @bp.get("/statement")
 @roles_required(Role.MEMBER)
-@operation("A member's statement: balance, due, overdue, and every entry in date order", tags=["invoices"],
-           query=StatementQuerySchema, response=StatementSchema, errors=(403, 404))
+@operation(
+    "A member's statement: balance, due, overdue, and every entry in date order",
+    tags=["invoices"],
+    query=StatementQuerySchema,
+    response=StatementSchema,
+    errors=(403, 404),
+)
 def get_statement():
     user = acting_user()
     args = query_args(StatementQuerySchema())
@@ -151,8 +206,13 @@ def get_statement():
 
 @bp.post("/invoices/<int:invoice_id>/reminders")
 @roles_required(Role.SECRETARY)
-@operation("Email the member a reminder of what is due on the invoice; one a day at most", tags=["invoices"],
-           response=ReminderSchema, status=201, errors=(403, 409))
+@operation(
+    "Email the member a reminder of what is due on the invoice; one a day at most",
+    tags=["invoices"],
+    response=ReminderSchema,
+    status=201,
+    errors=(403, 409),
+)
 def send_reminder(invoice_id: int):
     user = acting_user()
     invoice = services.invoice_for(user, invoice_id)

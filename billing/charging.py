@@ -7,14 +7,15 @@ the committed list; when it rolls back they are forgotten. Whoever commits then 
 app context's end as a backstop), so a card is never charged for an invoice that was rolled
 back and no Stripe call is made while the issuing transaction holds its locks.
 """
-from typing import Iterable
+
+from collections.abc import Iterable
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from marketplace.extensions import db
 
-ISSUED = "billing.issued_invoice_ids"        # issued in the open transaction
+ISSUED = "billing.issued_invoice_ids"  # issued in the open transaction
 COMMITTED = "billing.committed_invoice_ids"  # committed, not yet offered to Stripe
 
 

@@ -1,4 +1,5 @@
 """Commands for cron or a systemd timer."""
+
 import click
 from flask import Blueprint
 

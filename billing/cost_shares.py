@@ -10,9 +10,10 @@ band to the lowest band and never changes the total.
 Tie-breaks are deterministic everywhere: larger remainder, then larger weight, then
 lower member id.
 """
+
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Sequence
 
 from marketplace.allocation import largest_remainder
 from marketplace.models import TurnoverBand
@@ -123,7 +124,7 @@ def _goods_shares(units: list[int], ids: list[int], unit_price: Decimal) -> list
         (i for i, remainder in enumerate(remainders) if remainder),
         key=lambda i: (-remainders[i], -units[i], ids[i]),
     )
-    for i in candidates[:goods_total - sum(shares)]:
+    for i in candidates[: goods_total - sum(shares)]:
         shares[i] += 1
     return shares
 
@@ -132,20 +133,22 @@ def _solidarity(members: Sequence[MemberUnits], goods: list[int], rate_percent: 
     ids = [member.member_id for member in members]
     surcharges = [
         _percent_of(share, rate_percent) if member.turnover_band is SURCHARGED_BAND else 0
-        for member, share in zip(members, goods)
+        for member, share in zip(members, goods, strict=True)
     ]
     discount_weights = [
-        share if member.turnover_band is DISCOUNTED_BAND else 0 for member, share in zip(members, goods)
+        share if member.turnover_band is DISCOUNTED_BAND else 0 for member, share in zip(members, goods, strict=True)
     ]
     pot = min(sum(surcharges), sum(discount_weights))
     if pot < sum(surcharges):
         surcharges = _split(pot, surcharges, ids)
     discounts = _split(pot, discount_weights, ids)
-    return [surcharge - discount for surcharge, discount in zip(surcharges, discounts)]
+    return [surcharge - discount for surcharge, discount in zip(surcharges, discounts, strict=True)]
 
 
 def _split(total: int, weights: list[int], ids: list[int]) -> list[int]:
-    return largest_remainder(total, weights, [(-weight, member_id) for weight, member_id in zip(weights, ids)])
+    return largest_remainder(
+        total, weights, [(-weight, member_id) for weight, member_id in zip(weights, ids, strict=True)]
+    )
 
 
 def _percent_of(pence: int, percent: Decimal) -> int:

@@ -1,4 +1,5 @@
 """Forms for bank payments, refunds and credit notes."""
+
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange
@@ -8,27 +9,44 @@ from marketplace.forms import FiniteDecimalField
 
 
 class PaymentForm(FlaskForm):
-    amount = FiniteDecimalField("Amount received (£)", places=2, validators=[InputRequired(), NumberRange(min=0.01, max=10_000_000)])
+    amount = FiniteDecimalField(
+        "Amount received (£)", places=2, validators=[InputRequired(), NumberRange(min=0.01, max=10_000_000)]
+    )
     received_on = DateField("Received on", validators=[InputRequired()])
-    reference = StringField("Bank reference", validators=[InputRequired(), Length(max=140)],
-                            description="As it appears on the bank statement.")
+    reference = StringField(
+        "Bank reference",
+        validators=[InputRequired(), Length(max=140)],
+        description="As it appears on the bank statement.",
+    )
 
 
 class RefundForm(FlaskForm):
     """Money paid back to the member by bank transfer, e.g. an over-payment it asked to have returned."""
 
-    amount = FiniteDecimalField("Amount refunded (£)", places=2,
-                                validators=[InputRequired(), NumberRange(min=0.01, max=10_000_000)])
+    amount = FiniteDecimalField(
+        "Amount refunded (£)", places=2, validators=[InputRequired(), NumberRange(min=0.01, max=10_000_000)]
+    )
     paid_on = DateField("Paid back on", validators=[InputRequired()])
-    reference = StringField("Bank reference", validators=[InputRequired(), Length(max=140)],
-                            description="As it appears on the bank statement.")
+    reference = StringField(
+        "Bank reference",
+        validators=[InputRequired(), Length(max=140)],
+        description="As it appears on the bank statement.",
+    )
 
 
 class CreditNoteForm(FlaskForm):
-    lines = SelectMultipleField("Lines to credit", coerce=int, validators=[InputRequired(message="Choose at least one line.")],
-                                widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
-    goods_quantity = StringField("Units of goods to credit (leave empty to credit whole lines)",
-                                 validators=[Length(max=12)],
-                                 description="For a short delivery: the units not delivered.")
-    reason = TextAreaField("Reason", validators=[InputRequired(), Length(max=500)],
-                           description="Printed on the credit note.")
+    lines = SelectMultipleField(
+        "Lines to credit",
+        coerce=int,
+        validators=[InputRequired(message="Choose at least one line.")],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    goods_quantity = StringField(
+        "Units of goods to credit (leave empty to credit whole lines)",
+        validators=[Length(max=12)],
+        description="For a short delivery: the units not delivered.",
+    )
+    reason = TextAreaField(
+        "Reason", validators=[InputRequired(), Length(max=500)], description="Printed on the credit note."
+    )

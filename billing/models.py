@@ -3,11 +3,11 @@
 Issued documents are never edited or deleted: their lines, parties and VAT analysis are
 copied in when they are issued, and corrections are credit notes.
 """
+
 from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Optional
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -44,13 +44,13 @@ class DocumentParties:
 
     seller_name: Mapped[str] = mapped_column(String(200))
     seller_address: Mapped[str] = mapped_column(String(500))
-    seller_vat_number: Mapped[Optional[str]] = mapped_column(String(14))
-    seller_bank_account_name: Mapped[Optional[str]] = mapped_column(String(100))
-    seller_sort_code: Mapped[Optional[str]] = mapped_column(String(8))
-    seller_account_number: Mapped[Optional[str]] = mapped_column(String(8))
+    seller_vat_number: Mapped[str | None] = mapped_column(String(14))
+    seller_bank_account_name: Mapped[str | None] = mapped_column(String(100))
+    seller_sort_code: Mapped[str | None] = mapped_column(String(8))
+    seller_account_number: Mapped[str | None] = mapped_column(String(8))
     buyer_name: Mapped[str] = mapped_column(String(200))
     buyer_address: Mapped[str] = mapped_column(String(500))
-    buyer_vat_number: Mapped[Optional[str]] = mapped_column(String(14))
+    buyer_vat_number: Mapped[str | None] = mapped_column(String(14))
     buyer_email: Mapped[str] = mapped_column(String(254))
 
     @property
@@ -89,7 +89,7 @@ class Invoice(DocumentParties, db.Model):
     number: Mapped[str] = mapped_column(String(30), unique=True)
     consortium_id: Mapped[int] = mapped_column(ForeignKey("consortium.id"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
-    purchase_order_id: Mapped[Optional[int]] = mapped_column(ForeignKey("purchase_order.id"), index=True)
+    purchase_order_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_order.id"), index=True)
     status: Mapped[InvoiceStatus] = mapped_column(enum_column(InvoiceStatus), index=True)
     issue_date: Mapped[date] = mapped_column(Date)
     supply_date: Mapped[date] = mapped_column(Date)
@@ -104,9 +104,9 @@ class Invoice(DocumentParties, db.Model):
 
     consortium: Mapped[Consortium] = relationship()
     member: Mapped[Member] = relationship()
-    purchase_order: Mapped[Optional[PurchaseOrder]] = relationship()
-    lines: Mapped[list["InvoiceLine"]] = relationship(order_by="InvoiceLine.position", cascade="all, delete-orphan")
-    vat_lines: Mapped[list["InvoiceVat"]] = relationship(cascade="all, delete-orphan")
+    purchase_order: Mapped[PurchaseOrder | None] = relationship()
+    lines: Mapped[list[InvoiceLine]] = relationship(order_by="InvoiceLine.position", cascade="all, delete-orphan")
+    vat_lines: Mapped[list[InvoiceVat]] = relationship(cascade="all, delete-orphan")
 
     @property
     def due_pence(self) -> int:
@@ -138,13 +138,12 @@ class CreditNote(DocumentParties, db.Model):
     net_pence: Mapped[int]
     vat_pence: Mapped[int]
     total_pence: Mapped[int]
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[created_at]
 
     invoice: Mapped[Invoice] = relationship()
-    lines: Mapped[list["CreditNoteLine"]] = relationship(order_by="CreditNoteLine.position",
-                                                         cascade="all, delete-orphan")
-    vat_lines: Mapped[list["CreditNoteVat"]] = relationship(cascade="all, delete-orphan")
+    lines: Mapped[list[CreditNoteLine]] = relationship(order_by="CreditNoteLine.position", cascade="all, delete-orphan")
+    vat_lines: Mapped[list[CreditNoteVat]] = relationship(cascade="all, delete-orphan")
 
 
 class CreditNoteLine(DocumentLine, db.Model):
@@ -169,12 +168,12 @@ class Payment(db.Model):
     method: Mapped[PaymentMethod] = mapped_column(enum_column(PaymentMethod))
     received_on: Mapped[date] = mapped_column(Date)
     reference: Mapped[str] = mapped_column(String(140))
-    stripe_payment_intent: Mapped[Optional[str]] = mapped_column(String(255), unique=True)
-    recorded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    stripe_payment_intent: Mapped[str | None] = mapped_column(String(255), unique=True)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[created_at]
 
     invoice: Mapped[Invoice] = relationship()
-    recorded_by: Mapped[Optional[User]] = relationship()
+    recorded_by: Mapped[User | None] = relationship()
 
 
 class StripeEvent(db.Model):
@@ -190,7 +189,7 @@ class StripeCustomer(db.Model):
 
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(255), unique=True)
-    payment_method_id: Mapped[Optional[str]] = mapped_column(String(255))
+    payment_method_id: Mapped[str | None] = mapped_column(String(255))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -202,8 +201,8 @@ class CheckoutAttempt(db.Model):
     id: Mapped[intpk]
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
     attempt: Mapped[int]
-    session_id: Mapped[Optional[str]] = mapped_column(String(255), unique=True)
-    url: Mapped[Optional[str]] = mapped_column(String(1000))
+    session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    url: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[created_at]
 
 
@@ -224,7 +223,9 @@ def _refuse_edits(mapper, connection, target) -> None:
     changed = {column.key for column in mapper.column_attrs if state.attrs[column.key].history.has_changes()}
     changed -= _SETTLED_COLUMNS.get(type(target), set())
     if changed:
-        raise IssuedDocumentChanged(f"An issued {type(target).__name__} is never edited ({', '.join(sorted(changed))}).")
+        raise IssuedDocumentChanged(
+            f"An issued {type(target).__name__} is never edited ({', '.join(sorted(changed))})."
+        )
 
 
 def _refuse_deletes(mapper, connection, target) -> None:

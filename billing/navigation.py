@@ -1,4 +1,5 @@
 """Dashboard cards and menu links for invoices and billing."""
+
 from flask import url_for
 
 from marketplace.models import User
@@ -8,15 +9,27 @@ from marketplace.navigation import Card, Link
 def cards(user: User) -> list[Card]:
     result = []
     if user.member_ids:
-        result.append(Card("Invoices and payments", "Your cost shares, exact to the penny, and your statement.",
-                           [Link("Invoices", url_for("billing.invoices")), Link("Statement", url_for("billing.statement"))],
-                           order=12))
+        result.append(
+            Card(
+                "Invoices and payments",
+                "Your cost shares, exact to the penny, and your statement.",
+                [Link("Invoices", url_for("billing.invoices")), Link("Statement", url_for("billing.statement"))],
+                order=12,
+            )
+        )
     for grant in user.grants:
         if grant.consortium_id is not None:
-            result.append(Card(f"Billing: {grant.consortium.name}",
-                               "Invoice delivered orders, record bank payments, credit notes, exports for the accountant.",
-                               [Link("Billing", url_for("billing.billing_page", consortium_id=grant.consortium_id)),
-                                Link("Invoices", url_for("billing.invoices"))], order=22))
+            result.append(
+                Card(
+                    f"Billing: {grant.consortium.name}",
+                    "Invoice delivered orders, record bank payments, credit notes, exports for the accountant.",
+                    [
+                        Link("Billing", url_for("billing.billing_page", consortium_id=grant.consortium_id)),
+                        Link("Invoices", url_for("billing.invoices")),
+                    ],
+                    order=22,
+                )
+            )
     return result
 
 

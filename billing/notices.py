@@ -3,6 +3,7 @@
 Like orders.notices, each event names itself in its dedupe key, so a re-run issues, records
 or reminds nothing twice.
 """
+
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -26,18 +27,30 @@ def invoices_issued(issued) -> int:
     """
     users_of = member_users(issued.member_ids)
     return sum(
-        notify("invoice_issued", users_of[invoice.member_id],
-               f"{invoice.consortium.name}: invoice {invoice.number}, {pounds(invoice.total_pence)}",
-               "invoice_issued", _invoice_context(invoice), invoice.consortium, f"invoice_issued:{invoice.id}")
-        for invoice in issued.of_members(users_of))
+        notify(
+            "invoice_issued",
+            users_of[invoice.member_id],
+            f"{invoice.consortium.name}: invoice {invoice.number}, {pounds(invoice.total_pence)}",
+            "invoice_issued",
+            _invoice_context(invoice),
+            invoice.consortium,
+            f"invoice_issued:{invoice.id}",
+        )
+        for invoice in issued.of_members(users_of)
+    )
 
 
 def payment_received(invoice: Invoice, payment: Payment) -> int:
     """The member's users hear what arrived and what, if anything, is still due."""
-    return notify("payment_received", member_users([invoice.member_id]).get(invoice.member_id, []),
-                  f"{invoice.consortium.name}: {pounds(payment.amount_pence)} received for {invoice.number}",
-                  "payment_received", _invoice_context(invoice) | {"payment": payment}, invoice.consortium,
-                  f"payment:{payment.id}")
+    return notify(
+        "payment_received",
+        member_users([invoice.member_id]).get(invoice.member_id, []),
+        f"{invoice.consortium.name}: {pounds(payment.amount_pence)} received for {invoice.number}",
+        "payment_received",
+        _invoice_context(invoice) | {"payment": payment},
+        invoice.consortium,
+        f"payment:{payment.id}",
+    )
 
 
 def overdue_stage(invoice: Invoice, today: date) -> int | None:
@@ -48,9 +61,15 @@ def overdue_stage(invoice: Invoice, today: date) -> int | None:
 def overdue_invoices(today: date) -> list[Invoice]:
     """Unpaid invoices at least the first stage overdue, oldest due first."""
     first_stage = today - timedelta(days=min(OVERDUE_STAGES))
-    return [invoice for invoice in db.session.scalars(select(Invoice).where(
-        Invoice.status.in_([InvoiceStatus.ISSUED, InvoiceStatus.PART_PAID]), Invoice.due_date <= first_stage)
-        .order_by(Invoice.due_date, Invoice.id)) if invoice.due_pence > 0]
+    return [
+        invoice
+        for invoice in db.session.scalars(
+            select(Invoice)
+            .where(Invoice.status.in_([InvoiceStatus.ISSUED, InvoiceStatus.PART_PAID]), Invoice.due_date <= first_stage)
+            .order_by(Invoice.due_date, Invoice.id)
+        )
+        if invoice.due_pence > 0
+    ]
 
 
 def invoice_overdue(invoice: Invoice, today: date) -> int:
@@ -59,7 +78,12 @@ def invoice_overdue(invoice: Invoice, today: date) -> int:
     if stage is None or invoice.due_pence <= 0:
         return 0
     overdue_days = (today - invoice.due_date).days
-    return notify("invoice_overdue", member_users([invoice.member_id]).get(invoice.member_id, []),
-                  f"{invoice.consortium.name}: invoice {invoice.number} is overdue, {pounds(invoice.due_pence)} to pay",
-                  "invoice_overdue", _invoice_context(invoice) | {"overdue_days": overdue_days, "stage": stage},
-                  invoice.consortium, f"overdue:{invoice.id}:{stage}")
+    return notify(
+        "invoice_overdue",
+        member_users([invoice.member_id]).get(invoice.member_id, []),
+        f"{invoice.consortium.name}: invoice {invoice.number} is overdue, {pounds(invoice.due_pence)} to pay",
+        "invoice_overdue",
+        _invoice_context(invoice) | {"overdue_days": overdue_days, "stage": stage},
+        invoice.consortium,
+        f"overdue:{invoice.id}:{stage}",
+    )

@@ -9,9 +9,10 @@ Refunds and disputes are payments keyed off the intent: negative `<intent>/refun
 and `<intent>/dispute/<dispute id>` (Stripe holds the disputed money back when the dispute
 opens), and positive `<intent>/dispute/<dispute id>/won` when a won dispute returns it.
 """
+
 import logging
 from datetime import date, datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import case, func, select
 from stripe import StripeObject
@@ -45,7 +46,8 @@ def apply_status(invoice: Invoice) -> None:
     """Recompute what was paid from the payments themselves, then the status from the sums."""
     db.session.flush()
     invoice.paid_pence = db.session.scalar(
-        select(func.coalesce(func.sum(Payment.amount_pence), 0)).where(Payment.invoice_id == invoice.id))
+        select(func.coalesce(func.sum(Payment.amount_pence), 0)).where(Payment.invoice_id == invoice.id)
+    )
     invoice.status = status_for(invoice.total_pence, invoice.paid_pence, invoice.credited_pence)
     _settle_pool(invoice)
     db.session.flush()
@@ -57,23 +59,30 @@ def _settle_pool(invoice: Invoice) -> None:
     two of its invoices see each other."""
     if invoice.purchase_order_id is None:
         return
-    pool = db.session.scalar(select(Pool).join(PurchaseOrder, PurchaseOrder.pool_id == Pool.id)
-                             .where(PurchaseOrder.id == invoice.purchase_order_id).with_for_update(of=Pool))
+    pool = db.session.scalar(
+        select(Pool)
+        .join(PurchaseOrder, PurchaseOrder.pool_id == Pool.id)
+        .where(PurchaseOrder.id == invoice.purchase_order_id)
+        .with_for_update(of=Pool)
+    )
     if pool is None or pool.status not in (PoolStatus.INVOICED, PoolStatus.SETTLED):
         return
     db.session.flush()
     still_due = db.session.scalar(
-        select(Invoice.id).join(PurchaseOrder, Invoice.purchase_order_id == PurchaseOrder.id)
+        select(Invoice.id)
+        .join(PurchaseOrder, Invoice.purchase_order_id == PurchaseOrder.id)
         .where(PurchaseOrder.pool_id == pool.id, Invoice.status.in_([InvoiceStatus.ISSUED, InvoiceStatus.PART_PAID]))
-        .limit(1))
+        .limit(1)
+    )
     pool.status = PoolStatus.INVOICED if still_due is not None else PoolStatus.SETTLED
 
 
 def member_credit_pence(member_id: int) -> int:
     """Over-payments held as credit: what was paid and credited beyond each invoice's total."""
     excess = Invoice.paid_pence + Invoice.credited_pence - Invoice.total_pence
-    return db.session.scalar(select(func.coalesce(func.sum(case((excess > 0, excess), else_=0)), 0))
-                             .where(Invoice.member_id == member_id))
+    return db.session.scalar(
+        select(func.coalesce(func.sum(case((excess > 0, excess), else_=0)), 0)).where(Invoice.member_id == member_id)
+    )
 
 
 def uk_today() -> date:
@@ -83,8 +92,14 @@ def uk_today() -> date:
 # Bank transfers recorded by a secretary
 
 
-def record_payment(actor: User, invoice: Invoice, amount_pence: int, received_on: date, reference: str,
-                   method: PaymentMethod = PaymentMethod.BANK_TRANSFER) -> Payment:
+def record_payment(
+    actor: User,
+    invoice: Invoice,
+    amount_pence: int,
+    received_on: date,
+    reference: str,
+    method: PaymentMethod = PaymentMethod.BANK_TRANSFER,
+) -> Payment:
     """Money received for an invoice; more than is due is kept as the member's credit."""
     reference = _check_entry(actor, invoice, amount_pence, received_on, reference)
     invoice = _locked(invoice.id)
@@ -98,10 +113,11 @@ def record_refund(actor: User, invoice: Invoice, amount_pence: int, received_on:
     apply_status(invoice)
     if amount_pence > invoice.paid_pence:
         raise ValidationFailed.field(
-            "amount_pence", f"Only {pounds(max(invoice.paid_pence, 0))} has been paid on invoice {invoice.number}, "
-                            "so no more than that can be refunded.")
-    return _add_payment(invoice, -amount_pence, PaymentMethod.BANK_TRANSFER, received_on, reference,
-                        recorded_by=actor)
+            "amount_pence",
+            f"Only {pounds(max(invoice.paid_pence, 0))} has been paid on invoice {invoice.number}, "
+            "so no more than that can be refunded.",
+        )
+    return _add_payment(invoice, -amount_pence, PaymentMethod.BANK_TRANSFER, received_on, reference, recorded_by=actor)
 
 
 def _check_entry(actor: User, invoice: Invoice, amount_pence: Any, received_on: Any, reference: Any) -> str:
@@ -124,17 +140,32 @@ def _check_entry(actor: User, invoice: Invoice, amount_pence: Any, received_on: 
     return reference
 
 
-def _locked(invoice_id: int) -> Optional[Invoice]:
+def _locked(invoice_id: int) -> Invoice | None:
     """The invoice row locked until commit, so concurrent payments add up (PostgreSQL; SQLite has one writer)."""
-    return db.session.scalar(select(Invoice).where(Invoice.id == invoice_id).with_for_update()
-                             .execution_options(populate_existing=True))
+    return db.session.scalar(
+        select(Invoice).where(Invoice.id == invoice_id).with_for_update().execution_options(populate_existing=True)
+    )
 
 
-def _add_payment(invoice: Invoice, amount_pence: int, method: PaymentMethod, received_on: date, reference: str,
-                 recorded_by: Optional[User] = None, stripe_key: Optional[str] = None) -> Payment:
-    payment = Payment(invoice_id=invoice.id, member_id=invoice.member_id, amount_pence=amount_pence, method=method,
-                      received_on=received_on, reference=reference, stripe_payment_intent=stripe_key,
-                      recorded_by=recorded_by)
+def _add_payment(
+    invoice: Invoice,
+    amount_pence: int,
+    method: PaymentMethod,
+    received_on: date,
+    reference: str,
+    recorded_by: User | None = None,
+    stripe_key: str | None = None,
+) -> Payment:
+    payment = Payment(
+        invoice_id=invoice.id,
+        member_id=invoice.member_id,
+        amount_pence=amount_pence,
+        method=method,
+        received_on=received_on,
+        reference=reference,
+        stripe_payment_intent=stripe_key,
+        recorded_by=recorded_by,
+    )
     db.session.add(payment)
     apply_status(invoice)
     if amount_pence > 0:
@@ -166,13 +197,19 @@ def handle_event(event: StripeObject | dict) -> bool:
 def _checkout_session_paid(session: dict, received_on: date) -> None:
     """Completed sessions pay at once for cards; Bacs and bank transfers settle later (async_payment_*)."""
     if session.get("mode") == "payment" and session.get("payment_status") == "paid":
-        _record_stripe_payment(_invoice_id(session), session.get("payment_intent"), session.get("amount_total"),
-                               session.get("currency"), received_on)
+        _record_stripe_payment(
+            _invoice_id(session),
+            session.get("payment_intent"),
+            session.get("amount_total"),
+            session.get("currency"),
+            received_on,
+        )
 
 
 def _payment_intent_succeeded(intent: dict, received_on: date) -> None:
-    _record_stripe_payment(_invoice_id(intent), intent.get("id"), intent.get("amount_received"),
-                           intent.get("currency"), received_on)
+    _record_stripe_payment(
+        _invoice_id(intent), intent.get("id"), intent.get("amount_received"), intent.get("currency"), received_on
+    )
 
 
 def _payment_failed(obj: dict, received_on: date) -> None:
@@ -188,19 +225,33 @@ def _charge_refunded(charge: dict, received_on: date) -> None:
     paid = db.session.scalar(select(Payment).where(Payment.stripe_payment_intent == intent))
     invoice_id = _invoice_id(charge)
     if paid is None:
-        paid = _record_stripe_payment(invoice_id, intent, charge.get("amount_captured") or charge.get("amount"),
-                                      charge.get("currency"), received_on)
+        paid = _record_stripe_payment(
+            invoice_id,
+            intent,
+            charge.get("amount_captured") or charge.get("amount"),
+            charge.get("currency"),
+            received_on,
+        )
     if paid is None:
         log.warning("Stripe refund of %s matches no recorded payment", intent)
         return
     invoice = _locked(paid.invoice_id)
     prefix = f"{intent}/refunded/"
-    recorded = -db.session.scalar(select(func.coalesce(func.sum(Payment.amount_pence), 0))
-                                  .where(Payment.stripe_payment_intent.startswith(prefix, autoescape=True)))
+    recorded = -db.session.scalar(
+        select(func.coalesce(func.sum(Payment.amount_pence), 0)).where(
+            Payment.stripe_payment_intent.startswith(prefix, autoescape=True)
+        )
+    )
     refunded = charge.get("amount_refunded") or 0
     if refunded > recorded:
-        _add_payment(invoice, -(refunded - recorded), PaymentMethod.STRIPE, received_on,
-                     f"Stripe refund of {intent}", stripe_key=f"{prefix}{refunded}")
+        _add_payment(
+            invoice,
+            -(refunded - recorded),
+            PaymentMethod.STRIPE,
+            received_on,
+            f"Stripe refund of {intent}",
+            stripe_key=f"{prefix}{refunded}",
+        )
 
 
 def _dispute_created(dispute: dict, received_on: date) -> None:
@@ -218,11 +269,17 @@ def _dispute_closed(dispute: dict, received_on: date) -> None:
         return
     key = f"{hold.stripe_payment_intent}/won"
     if db.session.scalar(select(Payment.id).where(Payment.stripe_payment_intent == key)) is None:
-        _add_payment(_locked(hold.invoice_id), -hold.amount_pence, PaymentMethod.STRIPE, received_on,
-                     f"Stripe dispute {dispute.get('id')} won"[:REFERENCE_MAX], stripe_key=key)
+        _add_payment(
+            _locked(hold.invoice_id),
+            -hold.amount_pence,
+            PaymentMethod.STRIPE,
+            received_on,
+            f"Stripe dispute {dispute.get('id')} won"[:REFERENCE_MAX],
+            stripe_key=key,
+        )
 
 
-def _hold_disputed(dispute: dict, received_on: date) -> Optional[Payment]:
+def _hold_disputed(dispute: dict, received_on: date) -> Payment | None:
     """The negative payment keyed `<intent>/dispute/<dispute id>`, recorded once.
 
     Inquiries (`warning_*` statuses) hold no money back, so they record nothing.
@@ -241,8 +298,14 @@ def _hold_disputed(dispute: dict, received_on: date) -> Optional[Payment]:
     hold = db.session.scalar(select(Payment).where(Payment.stripe_payment_intent == key))
     if hold is None:
         reason = f" ({dispute['reason']})" if dispute.get("reason") else ""
-        hold = _add_payment(_locked(paid.invoice_id), -disputed, PaymentMethod.STRIPE, received_on,
-                            f"Stripe dispute {dispute_id}{reason}: money held back"[:REFERENCE_MAX], stripe_key=key)
+        hold = _add_payment(
+            _locked(paid.invoice_id),
+            -disputed,
+            PaymentMethod.STRIPE,
+            received_on,
+            f"Stripe dispute {dispute_id}{reason}: money held back"[:REFERENCE_MAX],
+            stripe_key=key,
+        )
     return hold
 
 
@@ -277,13 +340,18 @@ _HANDLERS = {
 }
 
 
-def record_stripe_payment(invoice: Invoice, intent: str, amount_pence: int, received_on: date) -> Optional[Payment]:
+def record_stripe_payment(invoice: Invoice, intent: str, amount_pence: int, received_on: date) -> Payment | None:
     """A Stripe payment confirmed while we asked for it (an off-session charge); None if already recorded."""
     return _record_stripe_payment(invoice.id, intent, amount_pence, "gbp", received_on)
 
 
-def _record_stripe_payment(invoice_id: Optional[int], intent: Optional[str], amount_pence: Optional[int],
-                           currency: Optional[str], received_on: date) -> Optional[Payment]:
+def _record_stripe_payment(
+    invoice_id: int | None,
+    intent: str | None,
+    amount_pence: int | None,
+    currency: str | None,
+    received_on: date,
+) -> Payment | None:
     invoice = _locked(invoice_id) if invoice_id is not None else None
     if invoice is None or not intent or not amount_pence or amount_pence <= 0:
         log.warning("Stripe payment %s for invoice %s not recorded: no such invoice or no amount", intent, invoice_id)
@@ -293,15 +361,14 @@ def _record_stripe_payment(invoice_id: Optional[int], intent: Optional[str], amo
         return None
     if db.session.scalar(select(Payment.id).where(Payment.stripe_payment_intent == intent)) is not None:
         return None
-    return _add_payment(invoice, amount_pence, PaymentMethod.STRIPE, received_on, f"Stripe {intent}",
-                        stripe_key=intent)
+    return _add_payment(invoice, amount_pence, PaymentMethod.STRIPE, received_on, f"Stripe {intent}", stripe_key=intent)
 
 
-def _invoice_id(obj: dict) -> Optional[int]:
+def _invoice_id(obj: dict) -> int | None:
     return _int((obj.get("metadata") or {}).get("invoice_id"))
 
 
-def _int(value: Any) -> Optional[int]:
+def _int(value: Any) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):

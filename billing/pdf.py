@@ -5,10 +5,11 @@ app's own money formatting, so the PDF agrees with the page, the UBL document an
 Core fonts only (nothing to load or embed), so a PDF takes a few milliseconds; the creation
 date is the issue date, so the same document always gives the same bytes.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
-from typing import Iterable, Sequence, Union
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, time
 
 from fpdf import FPDF
 
@@ -26,26 +27,37 @@ RULE = (200, 200, 200)
 SHADE = (238, 238, 238)
 
 RATE_SHORT = {VatRate.STANDARD: "20%", VatRate.REDUCED: "5%", VatRate.ZERO: "0% (zero)", VatRate.EXEMPT: "Exempt"}
-LINE_COLUMNS = (("Description", 82, "L"), ("Quantity", 18, "R"), ("Unit price (net)", 28, "R"),
-                ("VAT rate", 22, "R"), ("Net amount", 30, "R"))
+LINE_COLUMNS = (
+    ("Description", 82, "L"),
+    ("Quantity", 18, "R"),
+    ("Unit price (net)", 28, "R"),
+    ("VAT rate", 22, "R"),
+    ("Net amount", 30, "R"),
+)
 
-Line = Union[InvoiceLine, CreditNoteLine]
+Line = InvoiceLine | CreditNoteLine
 
 
 def invoice_pdf(invoice: Invoice) -> bytes:
     """A VAT invoice ("INVOICE" when the consortium is not registered for VAT)."""
     pdf = _Sheet(invoice.number)
     pdf.heading("VAT INVOICE" if invoice.seller_vat_number else "INVOICE", invoice)
-    pdf.parties(invoice, [
-        ("Invoice number", invoice.number),
-        ("Issue date", uk_date(invoice.issue_date)),
-        ("Time of supply (tax point)", uk_date(invoice.supply_date)),
-        ("Due date", uk_date(invoice.due_date)),
-        ("Reference", invoice.reference),
-    ])
+    pdf.parties(
+        invoice,
+        [
+            ("Invoice number", invoice.number),
+            ("Issue date", uk_date(invoice.issue_date)),
+            ("Time of supply (tax point)", uk_date(invoice.supply_date)),
+            ("Due date", uk_date(invoice.due_date)),
+            ("Reference", invoice.reference),
+        ],
+    )
     pdf.lines_table(invoice.lines)
-    pdf.vat_and_totals(invoice.vat_lines, [("Net total", invoice.net_pence), ("VAT", invoice.vat_pence),
-                                           ("Total due", invoice.total_pence)], "VAT analysis")
+    pdf.vat_and_totals(
+        invoice.vat_lines,
+        [("Net total", invoice.net_pence), ("VAT", invoice.vat_pence), ("Total due", invoice.total_pence)],
+        "VAT analysis",
+    )
     pdf.note("Payment", _payment_instructions(invoice))
     return pdf.finish(invoice.issue_date)
 
@@ -54,11 +66,15 @@ def _payment_instructions(invoice: Invoice) -> str:
     """The account to pay into when the consortium gave one, so members can pay without asking."""
     total, due, quoting = pounds(invoice.total_pence), uk_date(invoice.due_date), invoice.number
     if not invoice.has_seller_bank_account:
-        return (f"Please pay {total} by bank transfer to {invoice.seller_name} by {due}, "
-                f"quoting invoice number {quoting} as the reference.")
-    return (f"Please pay {total} by {due}. Pay by bank transfer to {invoice.seller_bank_account_name}, "
-            f"sort code {sort_code(invoice.seller_sort_code)}, account {invoice.seller_account_number}, "
-            f"quoting invoice number {quoting} as the reference.")
+        return (
+            f"Please pay {total} by bank transfer to {invoice.seller_name} by {due}, "
+            f"quoting invoice number {quoting} as the reference."
+        )
+    return (
+        f"Please pay {total} by {due}. Pay by bank transfer to {invoice.seller_bank_account_name}, "
+        f"sort code {sort_code(invoice.seller_sort_code)}, account {invoice.seller_account_number}, "
+        f"quoting invoice number {quoting} as the reference."
+    )
 
 
 def credit_note_pdf(credit_note: CreditNote) -> bytes:
@@ -66,22 +82,34 @@ def credit_note_pdf(credit_note: CreditNote) -> bytes:
     invoice = credit_note.invoice
     pdf = _Sheet(credit_note.number)
     pdf.heading("CREDIT NOTE", credit_note)
-    pdf.parties(credit_note, [
-        ("Credit note number", credit_note.number),
-        ("Issue date (tax point)", uk_date(credit_note.issue_date)),
-        ("Invoice credited", invoice.number),
-        ("Invoice date", uk_date(invoice.issue_date)),
-        ("Reference", invoice.reference),
-    ])
+    pdf.parties(
+        credit_note,
+        [
+            ("Credit note number", credit_note.number),
+            ("Issue date (tax point)", uk_date(credit_note.issue_date)),
+            ("Invoice credited", invoice.number),
+            ("Invoice date", uk_date(invoice.issue_date)),
+            ("Reference", invoice.reference),
+        ],
+    )
     pdf.paragraph(f"Credit note for invoice {invoice.number} dated {uk_date(invoice.issue_date)}", bold=True)
     pdf.paragraph(f"Reason: {credit_note.reason}")
     pdf.ln(2)
     pdf.lines_table(credit_note.lines)
-    pdf.vat_and_totals(credit_note.vat_lines, [("Net credited", credit_note.net_pence),
-                                               ("VAT credited", credit_note.vat_pence),
-                                               ("Total credited", credit_note.total_pence)], "VAT credited")
-    pdf.note("Settlement", f"This credit of {pounds(credit_note.total_pence)} is set against invoice "
-                           f"{invoice.number}. Please quote {credit_note.number} in any correspondence.")
+    pdf.vat_and_totals(
+        credit_note.vat_lines,
+        [
+            ("Net credited", credit_note.net_pence),
+            ("VAT credited", credit_note.vat_pence),
+            ("Total credited", credit_note.total_pence),
+        ],
+        "VAT credited",
+    )
+    pdf.note(
+        "Settlement",
+        f"This credit of {pounds(credit_note.total_pence)} is set against invoice "
+        f"{invoice.number}. Please quote {credit_note.number} in any correspondence.",
+    )
     return pdf.finish(credit_note.issue_date)
 
 
@@ -113,10 +141,10 @@ class _Sheet(FPDF):
         self.cell(WIDTH, 4, _text(f"{self.number}  ·  page {self.page_no()} of {{nb}}"), align="R")
 
     def finish(self, issued) -> bytes:
-        self.set_creation_date(datetime.combine(issued, time(), timezone.utc))
+        self.set_creation_date(datetime.combine(issued, time(), UTC))
         return bytes(self.output())
 
-    def heading(self, title: str, document: Union[Invoice, CreditNote]) -> None:
+    def heading(self, title: str, document: Invoice | CreditNote) -> None:
         """The seller on the left, the document's title on the right."""
         top = self.get_y()
         self.set_font(FONT, "B", 20)
@@ -128,11 +156,16 @@ class _Sheet(FPDF):
         for line in _address_lines(document.seller_address):
             self.cell(110, LINE_HEIGHT, _text(line), new_x="LMARGIN", new_y="NEXT")
         if document.seller_vat_number:
-            self.cell(110, LINE_HEIGHT, _text(f"VAT registration number: {document.seller_vat_number}"),
-                      new_x="LMARGIN", new_y="NEXT")
+            self.cell(
+                110,
+                LINE_HEIGHT,
+                _text(f"VAT registration number: {document.seller_vat_number}"),
+                new_x="LMARGIN",
+                new_y="NEXT",
+            )
         self.ln(6)
 
-    def parties(self, document: Union[Invoice, CreditNote], details: Sequence[tuple[str, str]]) -> None:
+    def parties(self, document: Invoice | CreditNote, details: Sequence[tuple[str, str]]) -> None:
         """The buyer on the left; number, dates and reference on the right."""
         top = self.get_y()
         self.set_font(FONT, "B", 8)
@@ -145,8 +178,7 @@ class _Sheet(FPDF):
         for line in _address_lines(document.buyer_address):
             self.cell(95, LINE_HEIGHT, _text(line), new_x="LMARGIN", new_y="NEXT")
         if document.buyer_vat_number:
-            self.cell(95, LINE_HEIGHT, _text(f"VAT number: {document.buyer_vat_number}"),
-                      new_x="LMARGIN", new_y="NEXT")
+            self.cell(95, LINE_HEIGHT, _text(f"VAT number: {document.buyer_vat_number}"), new_x="LMARGIN", new_y="NEXT")
         left_bottom = self.get_y()
         self.set_y(top)
         for label, value in details:
@@ -203,16 +235,14 @@ class _Sheet(FPDF):
             else:
                 self.multi_cell(description_width, LINE_HEIGHT, description)
             self.set_xy(MARGIN + description_width, top + 1)
-            figures = (f"{line.quantity:,}", price(line.unit_price), RATE_SHORT[line.vat_rate],
-                       pounds(line.net_pence))
-            for text, (_, width, align) in zip(figures, LINE_COLUMNS[1:]):
+            figures = (f"{line.quantity:,}", price(line.unit_price), RATE_SHORT[line.vat_rate], pounds(line.net_pence))
+            for text, (_, width, align) in zip(figures, LINE_COLUMNS[1:], strict=True):
                 self.cell(width, LINE_HEIGHT, text, align=align)
             self.line(MARGIN, top + height, MARGIN + WIDTH, top + height)
             self.set_xy(MARGIN, top + height)
         self.ln(5)
 
-    def vat_and_totals(self, vat_lines: Iterable[VatAnalysis], totals: Sequence[tuple[str, int]],
-                       title: str) -> None:
+    def vat_and_totals(self, vat_lines: Iterable[VatAnalysis], totals: Sequence[tuple[str, int]], title: str) -> None:
         """VAT per rate (zero-rated and exempt on their own rows) on the left, the totals on the right."""
         rows = sorted(vat_lines, key=lambda v: list(VatRate).index(v.vat_rate))
         needed = 8 + 6 * max(len(rows) + 1, len(totals))

@@ -1,4 +1,5 @@
 """JSON shapes of invoices, credit notes, payments and statements."""
+
 from marshmallow import Schema, fields, validate
 
 PRICE = {"as_string": True, "places": 4}
@@ -31,8 +32,14 @@ class PartySchema(Schema):
 
 
 def _party(prefix: str):
-    return fields.Function(lambda d: {"name": getattr(d, f"{prefix}_name"), "address": getattr(d, f"{prefix}_address"),
-                                      "vat_number": getattr(d, f"{prefix}_vat_number")}, required=True)
+    return fields.Function(
+        lambda d: {
+            "name": getattr(d, f"{prefix}_name"),
+            "address": getattr(d, f"{prefix}_address"),
+            "vat_number": getattr(d, f"{prefix}_vat_number"),
+        },
+        required=True,
+    )
 
 
 class InvoiceSummarySchema(Schema):
@@ -85,8 +92,12 @@ class PaymentSchema(Schema):
 
 
 class PaymentInSchema(Schema):
-    amount_pence = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1_000_000_000),
-                                 metadata={"description": "Up to £10,000,000, as the payment form allows."})
+    amount_pence = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1, max=1_000_000_000),
+        metadata={"description": "Up to £10,000,000, as the payment form allows."},
+    )
     received_on = fields.Date(required=True)
     reference = fields.String(required=True, validate=validate.Length(min=1, max=140))
 
@@ -98,8 +109,11 @@ class CreditItemSchema(Schema):
 
 class CreditNoteInSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    lines = fields.List(fields.Nested(CreditItemSchema), load_default=None,
-                        metadata={"description": "Lines to credit; omit to credit the whole invoice."})
+    lines = fields.List(
+        fields.Nested(CreditItemSchema),
+        load_default=None,
+        metadata={"description": "Lines to credit; omit to credit the whole invoice."},
+    )
 
 
 class CheckoutSchema(Schema):

@@ -4,10 +4,11 @@ Issuing is one transaction under the purchase order's row lock, and idempotent: 
 already invoiced issues nothing new. Invoice numbers are reserved as a block from the
 consortium's counter in that same transaction, so they have no gaps and never repeat.
 """
+
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Iterable, Optional, Sequence
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
@@ -50,14 +51,21 @@ LOAD_CHUNK = 5000  # ids per IN list, under SQLite's limit on bound parameters
 def visible_invoices(user: User) -> Select:
     query = select(Invoice)
     if not user.is_admin:
-        query = query.where(or_(Invoice.member_id.in_(user.member_ids or {-1}),
-                                Invoice.consortium_id.in_(user.secretary_consortium_ids or {-1})))
+        query = query.where(
+            or_(
+                Invoice.member_id.in_(user.member_ids or {-1}),
+                Invoice.consortium_id.in_(user.secretary_consortium_ids or {-1}),
+            )
+        )
     return query.order_by(Invoice.issue_date.desc(), Invoice.id.desc())
 
 
 def invoice_for(user: User, invoice_id: int) -> Invoice:
-    invoice = db.session.scalar(visible_invoices(user).where(Invoice.id == invoice_id)
-                                .options(selectinload(Invoice.lines), selectinload(Invoice.vat_lines)))
+    invoice = db.session.scalar(
+        visible_invoices(user)
+        .where(Invoice.id == invoice_id)
+        .options(selectinload(Invoice.lines), selectinload(Invoice.vat_lines))
+    )
     if invoice is None:
         raise NotFound("No such invoice.")
     return invoice
@@ -67,7 +75,7 @@ def can_manage_billing(user: User, consortium_id: int) -> bool:
     return user.is_admin or consortium_id in user.secretary_consortium_ids
 
 
-def _require_billing(user: Optional[User], consortium_id: int) -> None:
+def _require_billing(user: User | None, consortium_id: int) -> None:
     if user is not None and not can_manage_billing(user, consortium_id):
         raise Forbidden("Only the consortium's secretary does its billing.")
 
@@ -83,34 +91,60 @@ def _address(organisation: Organisation) -> str:
 class Seller:
     name: str
     address: str
-    vat_number: Optional[str]
-    bank_account_name: Optional[str]
-    sort_code: Optional[str]
-    account_number: Optional[str]
+    vat_number: str | None
+    bank_account_name: str | None
+    sort_code: str | None
+    account_number: str | None
 
     @classmethod
     def of(cls, consortium: Consortium) -> "Seller":
         organisation = consortium.organisation
-        return cls(organisation.legal_name, _address(organisation), organisation.vat_number,
-                   consortium.bank_account_name, consortium.bank_sort_code, consortium.bank_account_number)
+        return cls(
+            organisation.legal_name,
+            _address(organisation),
+            organisation.vat_number,
+            consortium.bank_account_name,
+            consortium.bank_sort_code,
+            consortium.bank_account_number,
+        )
 
 
 def _lines(order: PurchaseOrder, share: CostShare, seller: Seller) -> list[dict]:
     """The invoice lines of one member's cost share; an unregistered consortium charges no VAT."""
     goods_rate = charged_vat_rate(seller, order.vat_rate)
     fee_rate = charged_vat_rate(seller, VatRate.STANDARD)
-    lines = [dict(kind=LineKind.GOODS, description=f"{order.offer_name} ({order.number})", quantity=share.units,
-                  unit_price=order.unit_price, vat_rate=goods_rate, net_pence=share.goods_pence)]
+    lines = [
+        dict(
+            kind=LineKind.GOODS,
+            description=f"{order.offer_name} ({order.number})",
+            quantity=share.units,
+            unit_price=order.unit_price,
+            vat_rate=goods_rate,
+            net_pence=share.goods_pence,
+        )
+    ]
     extras = [
         (LineKind.DELIVERY, "Share of the delivery charge", share.delivery_pence, goods_rate),
         (LineKind.HANDLING_FEE, f"{order.consortium.name} consortium handling fee", share.handling_fee_pence, fee_rate),
-        (LineKind.SOLIDARITY, "Solidarity surcharge" if share.solidarity_pence > 0 else "Solidarity discount",
-         share.solidarity_pence, goods_rate),
+        (
+            LineKind.SOLIDARITY,
+            "Solidarity surcharge" if share.solidarity_pence > 0 else "Solidarity discount",
+            share.solidarity_pence,
+            goods_rate,
+        ),
     ]
     for kind, description, pence, rate in extras:
         if pence:
-            lines.append(dict(kind=kind, description=description, quantity=1,
-                              unit_price=Decimal(pence).scaleb(-2), vat_rate=rate, net_pence=pence))
+            lines.append(
+                dict(
+                    kind=kind,
+                    description=description,
+                    quantity=1,
+                    unit_price=Decimal(pence).scaleb(-2),
+                    vat_rate=rate,
+                    net_pence=pence,
+                )
+            )
     return [line | {"position": n} for n, line in enumerate(lines, start=1)]
 
 
@@ -120,29 +154,48 @@ class Buyer:
     turnover_band: TurnoverBand
     name: str
     address: str
-    vat_number: Optional[str]
+    vat_number: str | None
     email: str
 
 
 def _buyers(order: PurchaseOrder) -> dict[int, Buyer]:
     """The billing details of every member on the order, read in one query."""
     rows = db.session.execute(
-        select(Member.id, Member.turnover_band, Organisation.legal_name, Organisation.address_line1,
-               Organisation.address_line2, Organisation.city, Organisation.postcode, Organisation.vat_number,
-               func.coalesce(Member.billing_email, Organisation.contact_email))
+        select(
+            Member.id,
+            Member.turnover_band,
+            Organisation.legal_name,
+            Organisation.address_line1,
+            Organisation.address_line2,
+            Organisation.city,
+            Organisation.postcode,
+            Organisation.vat_number,
+            func.coalesce(Member.billing_email, Organisation.contact_email),
+        )
         .join(Organisation, Member.organisation_id == Organisation.id)
         .join(Allocation, Allocation.member_id == Member.id)
-        .where(Allocation.purchase_order_id == order.id))
+        .where(Allocation.purchase_order_id == order.id)
+    )
     return {r[0]: Buyer(r[0], r[1], r[2], ", ".join(part for part in r[3:7] if part), r[7], r[8]) for r in rows}
 
 
 def buyer_of(member_id: int) -> Buyer:
     """One member's billing details, as `_buyers` reads them for an order."""
     row = db.session.execute(
-        select(Member.id, Member.turnover_band, Organisation.legal_name, Organisation.address_line1,
-               Organisation.address_line2, Organisation.city, Organisation.postcode, Organisation.vat_number,
-               func.coalesce(Member.billing_email, Organisation.contact_email))
-        .join(Organisation, Member.organisation_id == Organisation.id).where(Member.id == member_id)).one_or_none()
+        select(
+            Member.id,
+            Member.turnover_band,
+            Organisation.legal_name,
+            Organisation.address_line1,
+            Organisation.address_line2,
+            Organisation.city,
+            Organisation.postcode,
+            Organisation.vat_number,
+            func.coalesce(Member.billing_email, Organisation.contact_email),
+        )
+        .join(Organisation, Member.organisation_id == Organisation.id)
+        .where(Member.id == member_id)
+    ).one_or_none()
     if row is None:
         raise NotFound("No such member.")
     return Buyer(row[0], row[1], row[2], ", ".join(part for part in row[3:7] if part), row[7], row[8])
@@ -165,17 +218,33 @@ class LineIn:
     net_pence: int
 
 
-def issue_invoice(actor: Optional[User], consortium: Consortium, member_id: int, lines: Iterable[LineIn],
-                  reference: str, supply_date: date, today: Optional[date] = None) -> Invoice:
+def issue_invoice(
+    actor: User | None,
+    consortium: Consortium,
+    member_id: int,
+    lines: Iterable[LineIn],
+    reference: str,
+    supply_date: date,
+    today: date | None = None,
+) -> Invoice:
     """Issues one member an invoice from the consortium for the given lines, with no purchase order.
 
     The same snapshot of seller and buyer, VAT analysis and number series as order invoices;
     `actor` None is a scheduled run. The caller owns the transaction (and any idempotency).
     """
     _require_billing(actor, consortium.id)
-    items = [dict(position=n, kind=line.kind, description=line.description, quantity=line.quantity,
-                  unit_price=line.unit_price, vat_rate=line.vat_rate, net_pence=line.net_pence)
-             for n, line in enumerate(lines, start=1)]
+    items = [
+        dict(
+            position=n,
+            kind=line.kind,
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            vat_rate=line.vat_rate,
+            net_pence=line.net_pence,
+        )
+        for n, line in enumerate(lines, start=1)
+    ]
     if not items:
         raise ValidationFailed.field("lines", "An invoice needs at least one line.")
     if any(item["net_pence"] < 0 or item["quantity"] < 1 for item in items):
@@ -186,14 +255,30 @@ def issue_invoice(actor: Optional[User], consortium: Consortium, member_id: int,
     net, vat = sum(v.net_pence for v in analysis), sum(v.vat_pence for v in analysis)
     number = next_values(consortium, INVOICE_SERIES)[0]
     invoice = Invoice(
-        number=format_number(consortium, "", today.year, number, INVOICE_DIGITS), consortium_id=consortium.id,
-        member_id=member_id, purchase_order_id=None, status=InvoiceStatus.ISSUED, issue_date=today,
-        supply_date=supply_date, due_date=today + timedelta(days=consortium.payment_terms_days), reference=reference,
-        net_pence=net, vat_pence=vat, total_pence=net + vat, paid_pence=0, credited_pence=0,
-        seller_name=seller.name, seller_address=seller.address, seller_vat_number=seller.vat_number,
-        seller_bank_account_name=seller.bank_account_name, seller_sort_code=seller.sort_code,
+        number=format_number(consortium, "", today.year, number, INVOICE_DIGITS),
+        consortium_id=consortium.id,
+        member_id=member_id,
+        purchase_order_id=None,
+        status=InvoiceStatus.ISSUED,
+        issue_date=today,
+        supply_date=supply_date,
+        due_date=today + timedelta(days=consortium.payment_terms_days),
+        reference=reference,
+        net_pence=net,
+        vat_pence=vat,
+        total_pence=net + vat,
+        paid_pence=0,
+        credited_pence=0,
+        seller_name=seller.name,
+        seller_address=seller.address,
+        seller_vat_number=seller.vat_number,
+        seller_bank_account_name=seller.bank_account_name,
+        seller_sort_code=seller.sort_code,
         seller_account_number=seller.account_number,
-        buyer_name=buyer.name, buyer_address=buyer.address, buyer_vat_number=buyer.vat_number, buyer_email=buyer.email,
+        buyer_name=buyer.name,
+        buyer_address=buyer.address,
+        buyer_vat_number=buyer.vat_number,
+        buyer_email=buyer.email,
         lines=[InvoiceLine(**item) for item in items],
         vat_lines=[InvoiceVat(vat_rate=v.vat_rate, net_pence=v.net_pence, vat_pence=v.vat_pence) for v in analysis],
     )
@@ -204,14 +289,18 @@ def issue_invoice(actor: Optional[User], consortium: Consortium, member_id: int,
 
 
 @no_collection_pauses()
-def issue_invoices(actor: Optional[User], order_id: int, today: Optional[date] = None) -> "IssuedInvoices":
+def issue_invoices(actor: User | None, order_id: int, today: date | None = None) -> "IssuedInvoices":
     """Invoices every member of a delivered (or confirmed) order its cost share.
 
     `actor` None is a scheduled run. Running it again for the same order issues nothing new.
     Rows are written in bulk: an order can be shared by thousands of members.
     """
-    order = db.session.scalar(select(PurchaseOrder).where(PurchaseOrder.id == order_id).with_for_update()
-                              .execution_options(populate_existing=True))
+    order = db.session.scalar(
+        select(PurchaseOrder)
+        .where(PurchaseOrder.id == order_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if order is None:
         raise NotFound("No such purchase order.")
     _require_billing(actor, order.consortium_id)
@@ -225,11 +314,23 @@ def issue_invoices(actor: Optional[User], order_id: int, today: Optional[date] =
     buyers = _buyers(order)
     allocations = db.session.execute(
         select(Allocation.member_id, Allocation.delivered_units if delivered else Allocation.units)
-        .where(Allocation.purchase_order_id == order.id).order_by(Allocation.id))
-    units = [MemberUnits(member_id, member_units, buyers[member_id].turnover_band)
-             for member_id, member_units in allocations]
-    shares = [s for s in cost_shares(units, order.unit_price, order.delivery_charge_pence,
-                                     consortium.handling_fee_percent, pool.solidarity_rate_percent) if s.net_pence]
+        .where(Allocation.purchase_order_id == order.id)
+        .order_by(Allocation.id)
+    )
+    units = [
+        MemberUnits(member_id, member_units, buyers[member_id].turnover_band) for member_id, member_units in allocations
+    ]
+    shares = [
+        s
+        for s in cost_shares(
+            units,
+            order.unit_price,
+            order.delivery_charge_pence,
+            consortium.handling_fee_percent,
+            pool.solidarity_rate_percent,
+        )
+        if s.net_pence
+    ]
     if not shares:
         return IssuedInvoices([], [])
     seller = Seller.of(consortium)
@@ -239,30 +340,56 @@ def issue_invoices(actor: Optional[User], order_id: int, today: Optional[date] =
     due_date = today + timedelta(days=consortium.payment_terms_days)
     created = utcnow()
     invoice_rows, lines_of, vat_of = [], [], []
-    for share, number in zip(shares, numbers):
+    for share, number in zip(shares, numbers, strict=True):
         buyer = buyers[share.member_id]
         lines = _lines(order, share, seller)
         analysis = vat_analysis((line["vat_rate"], line["net_pence"]) for line in lines)
         net, vat = sum(v.net_pence for v in analysis), sum(v.vat_pence for v in analysis)
-        invoice_rows.append(dict(
-            number=format_number(consortium, "", today.year, number, INVOICE_DIGITS), consortium_id=consortium.id,
-            member_id=buyer.member_id, purchase_order_id=order.id, status=InvoiceStatus.ISSUED, issue_date=today,
-            supply_date=supply_date, due_date=due_date, reference=order.number, net_pence=net, vat_pence=vat,
-            total_pence=net + vat, paid_pence=0, credited_pence=0, created_at=created,
-            seller_name=seller.name, seller_address=seller.address, seller_vat_number=seller.vat_number,
-            seller_bank_account_name=seller.bank_account_name, seller_sort_code=seller.sort_code,
-            seller_account_number=seller.account_number,
-            buyer_name=buyer.name, buyer_address=buyer.address, buyer_vat_number=buyer.vat_number,
-            buyer_email=buyer.email))
+        invoice_rows.append(
+            dict(
+                number=format_number(consortium, "", today.year, number, INVOICE_DIGITS),
+                consortium_id=consortium.id,
+                member_id=buyer.member_id,
+                purchase_order_id=order.id,
+                status=InvoiceStatus.ISSUED,
+                issue_date=today,
+                supply_date=supply_date,
+                due_date=due_date,
+                reference=order.number,
+                net_pence=net,
+                vat_pence=vat,
+                total_pence=net + vat,
+                paid_pence=0,
+                credited_pence=0,
+                created_at=created,
+                seller_name=seller.name,
+                seller_address=seller.address,
+                seller_vat_number=seller.vat_number,
+                seller_bank_account_name=seller.bank_account_name,
+                seller_sort_code=seller.sort_code,
+                seller_account_number=seller.account_number,
+                buyer_name=buyer.name,
+                buyer_address=buyer.address,
+                buyer_vat_number=buyer.vat_number,
+                buyer_email=buyer.email,
+            )
+        )
         lines_of.append(lines)
         vat_of.append(analysis)
     db.session.flush()
     ids = insert_rows(Invoice.__table__, invoice_rows, returning=Invoice.__table__.c.id)
-    insert_rows(InvoiceLine.__table__, [
-        line | {"invoice_id": invoice_id} for invoice_id, lines in zip(ids, lines_of) for line in lines])
-    insert_rows(InvoiceVat.__table__, [
-        {"invoice_id": invoice_id, "vat_rate": v.vat_rate, "net_pence": v.net_pence, "vat_pence": v.vat_pence}
-        for invoice_id, analysis in zip(ids, vat_of) for v in analysis])
+    insert_rows(
+        InvoiceLine.__table__,
+        [line | {"invoice_id": invoice_id} for invoice_id, lines in zip(ids, lines_of, strict=True) for line in lines],
+    )
+    insert_rows(
+        InvoiceVat.__table__,
+        [
+            {"invoice_id": invoice_id, "vat_rate": v.vat_rate, "net_pence": v.net_pence, "vat_pence": v.vat_pence}
+            for invoice_id, analysis in zip(ids, vat_of, strict=True)
+            for v in analysis
+        ],
+    )
     _mark_pool_invoiced(pool)
     db.session.flush()
     issued = IssuedInvoices(ids, [row["member_id"] for row in invoice_rows])
@@ -280,7 +407,7 @@ class IssuedInvoices(Sequence[Invoice]):
 
     def __init__(self, ids: list[int], member_ids: list[int]):
         self.ids, self.member_ids = ids, member_ids
-        self._loaded: Optional[list[Invoice]] = None
+        self._loaded: list[Invoice] | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -298,34 +425,49 @@ class IssuedInvoices(Sequence[Invoice]):
     def of_members(self, member_ids: Iterable[int]) -> list[Invoice]:
         """Only the invoices of these members, loaded without loading the others."""
         wanted = set(member_ids)
-        return self._load([i for i, member_id in zip(self.ids, self.member_ids) if member_id in wanted])
+        return self._load([i for i, member_id in zip(self.ids, self.member_ids, strict=True) if member_id in wanted])
 
     @staticmethod
     def _load(ids: list[int]) -> list[Invoice]:
         by_id: dict[int, Invoice] = {}
         for start in range(0, len(ids), LOAD_CHUNK):
-            by_id.update((invoice.id, invoice) for invoice in db.session.scalars(
-                select(Invoice).where(Invoice.id.in_(ids[start:start + LOAD_CHUNK]))))
+            by_id.update(
+                (invoice.id, invoice)
+                for invoice in db.session.scalars(
+                    select(Invoice).where(Invoice.id.in_(ids[start : start + LOAD_CHUNK]))
+                )
+            )
         return [by_id[invoice_id] for invoice_id in ids]
 
 
 def _mark_pool_invoiced(pool: Pool) -> None:
     """A pool is invoiced once every live order of it has invoices."""
     uninvoiced = db.session.scalar(
-        select(func.count()).select_from(PurchaseOrder).where(
-            PurchaseOrder.pool_id == pool.id, PurchaseOrder.status != PurchaseOrderStatus.CANCELLED,
-            ~select(Invoice.id).where(Invoice.purchase_order_id == PurchaseOrder.id).exists()))
+        select(func.count())
+        .select_from(PurchaseOrder)
+        .where(
+            PurchaseOrder.pool_id == pool.id,
+            PurchaseOrder.status != PurchaseOrderStatus.CANCELLED,
+            ~select(Invoice.id).where(Invoice.purchase_order_id == PurchaseOrder.id).exists(),
+        )
+    )
     if uninvoiced == 0 and pool.status in (PoolStatus.DELIVERED, PoolStatus.ORDERED, PoolStatus.CLOSED):
         pool.status = PoolStatus.INVOICED
 
 
 def billable_orders(user: User, consortium_id: int) -> list[PurchaseOrder]:
     """Delivered or confirmed orders of the consortium that have no invoices yet."""
-    return list(db.session.scalars(
-        select(PurchaseOrder).where(
-            PurchaseOrder.consortium_id == consortium_id, PurchaseOrder.status.in_(BILLABLE),
-            ~select(Invoice.id).where(Invoice.purchase_order_id == PurchaseOrder.id).exists())
-        .order_by(PurchaseOrder.created_at)))
+    return list(
+        db.session.scalars(
+            select(PurchaseOrder)
+            .where(
+                PurchaseOrder.consortium_id == consortium_id,
+                PurchaseOrder.status.in_(BILLABLE),
+                ~select(Invoice.id).where(Invoice.purchase_order_id == PurchaseOrder.id).exists(),
+            )
+            .order_by(PurchaseOrder.created_at)
+        )
+    )
 
 
 # Credit notes
@@ -336,11 +478,12 @@ class CreditItem:
     """Credit `quantity` of an invoice line (all of it when None)."""
 
     line_id: int
-    quantity: Optional[int] = None
+    quantity: int | None = None
 
 
-def issue_credit_note(actor: User, invoice: Invoice, items: Iterable[CreditItem], reason: str,
-                      today: Optional[date] = None) -> CreditNote:
+def issue_credit_note(
+    actor: User, invoice: Invoice, items: Iterable[CreditItem], reason: str, today: date | None = None
+) -> CreditNote:
     """A full or partial credit of an issued invoice, never more than is left to credit."""
     _require_billing(actor, invoice.consortium_id)
     reason = (reason or "").strip()
@@ -356,14 +499,24 @@ def issue_credit_note(actor: User, invoice: Invoice, items: Iterable[CreditItem]
         if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 < quantity <= line.quantity:
             raise ValidationFailed.field("lines", f"Credit between 1 and {line.quantity} of “{line.description}”.")
         net = line.net_pence if quantity == line.quantity else line_pence(quantity, line.unit_price)
-        credit_lines.append(dict(position=len(credit_lines) + 1, kind=line.kind, description=line.description,
-                                 quantity=quantity, unit_price=line.unit_price, vat_rate=line.vat_rate, net_pence=net))
+        credit_lines.append(
+            dict(
+                position=len(credit_lines) + 1,
+                kind=line.kind,
+                description=line.description,
+                quantity=quantity,
+                unit_price=line.unit_price,
+                vat_rate=line.vat_rate,
+                net_pence=net,
+            )
+        )
     if not credit_lines:
         raise ValidationFailed.field("lines", "Choose at least one line to credit.")
     analysis = vat_analysis((line["vat_rate"], line["net_pence"]) for line in credit_lines)
     net, vat = sum(v.net_pence for v in analysis), sum(v.vat_pence for v in analysis)
-    invoice = db.session.scalar(select(Invoice).where(Invoice.id == invoice.id).with_for_update()
-                                .execution_options(populate_existing=True))
+    invoice = db.session.scalar(
+        select(Invoice).where(Invoice.id == invoice.id).with_for_update().execution_options(populate_existing=True)
+    )
     if invoice.credited_pence + net + vat > invoice.total_pence:
         left = invoice.total_pence - invoice.credited_pence
         raise Conflict(f"Only {pounds(left)} is left to credit on invoice {invoice.number}.")
@@ -371,14 +524,25 @@ def issue_credit_note(actor: User, invoice: Invoice, items: Iterable[CreditItem]
     consortium = invoice.consortium
     number = next_values(consortium, CREDIT_SERIES)[0]
     note = CreditNote(
-        number=format_number(consortium, CREDIT_SERIES, today.year, number, INVOICE_DIGITS), invoice=invoice,
-        consortium_id=invoice.consortium_id, member_id=invoice.member_id, issue_date=today, reason=reason,
-        net_pence=net, vat_pence=vat, total_pence=net + vat, created_by_id=actor.id,
-        seller_name=invoice.seller_name, seller_address=invoice.seller_address,
-        seller_vat_number=invoice.seller_vat_number, seller_bank_account_name=invoice.seller_bank_account_name,
-        seller_sort_code=invoice.seller_sort_code, seller_account_number=invoice.seller_account_number,
+        number=format_number(consortium, CREDIT_SERIES, today.year, number, INVOICE_DIGITS),
+        invoice=invoice,
+        consortium_id=invoice.consortium_id,
+        member_id=invoice.member_id,
+        issue_date=today,
+        reason=reason,
+        net_pence=net,
+        vat_pence=vat,
+        total_pence=net + vat,
+        created_by_id=actor.id,
+        seller_name=invoice.seller_name,
+        seller_address=invoice.seller_address,
+        seller_vat_number=invoice.seller_vat_number,
+        seller_bank_account_name=invoice.seller_bank_account_name,
+        seller_sort_code=invoice.seller_sort_code,
+        seller_account_number=invoice.seller_account_number,
         buyer_name=invoice.buyer_name,
-        buyer_address=invoice.buyer_address, buyer_vat_number=invoice.buyer_vat_number,
+        buyer_address=invoice.buyer_address,
+        buyer_vat_number=invoice.buyer_vat_number,
         buyer_email=invoice.buyer_email,
         lines=[CreditNoteLine(**line) for line in credit_lines],
         vat_lines=[CreditNoteVat(vat_rate=v.vat_rate, net_pence=v.net_pence, vat_pence=v.vat_pence) for v in analysis],
@@ -401,10 +565,10 @@ def full_credit(invoice: Invoice) -> list[CreditItem]:
 @dataclass(frozen=True)
 class StatementEntry:
     on: date
-    kind: str           # invoice, credit note, payment, refund
+    kind: str  # invoice, credit note, payment, refund
     number: str
     description: str
-    amount_pence: int   # what the member owes more (+) or less (-)
+    amount_pence: int  # what the member owes more (+) or less (-)
     invoice_id: int
 
 
@@ -429,7 +593,7 @@ class Statement:
         return sum(i.due_pence for i in self.open_invoices if i.due_date < self.today)
 
 
-def statement(member: Member, today: Optional[date] = None) -> Statement:
+def statement(member: Member, today: date | None = None) -> Statement:
     """Invoices, credit notes and payments of one member, in date order."""
     today = today or utcnow().date()
     invoices = db.session.scalars(select(Invoice).where(Invoice.member_id == member.id)).all()
@@ -437,25 +601,57 @@ def statement(member: Member, today: Optional[date] = None) -> Statement:
     payments = db.session.scalars(select(Payment).where(Payment.member_id == member.id)).all()
     by_id = {i.id: i for i in invoices}
     entries = [StatementEntry(i.issue_date, "invoice", i.number, i.reference, i.total_pence, i.id) for i in invoices]
-    entries += [StatementEntry(n.issue_date, "credit note", n.number, f"Credit for {by_id[n.invoice_id].number}",
-                               -n.total_pence, n.invoice_id) for n in notes]
-    entries += [StatementEntry(p.received_on, "payment" if p.amount_pence > 0 else "refund",
-                               by_id[p.invoice_id].number, p.reference, -p.amount_pence, p.invoice_id)
-                for p in payments]
+    entries += [
+        StatementEntry(
+            n.issue_date,
+            "credit note",
+            n.number,
+            f"Credit for {by_id[n.invoice_id].number}",
+            -n.total_pence,
+            n.invoice_id,
+        )
+        for n in notes
+    ]
+    entries += [
+        StatementEntry(
+            p.received_on,
+            "payment" if p.amount_pence > 0 else "refund",
+            by_id[p.invoice_id].number,
+            p.reference,
+            -p.amount_pence,
+            p.invoice_id,
+        )
+        for p in payments
+    ]
     order = {"invoice": 0, "credit note": 1, "payment": 2, "refund": 3}
     entries.sort(key=lambda e: (e.on, order[e.kind], e.number))
     open_invoices = [i for i in invoices if i.status in (InvoiceStatus.ISSUED, InvoiceStatus.PART_PAID) and i.due_pence]
     return Statement(member, entries, today, sorted(open_invoices, key=lambda i: i.due_date))
 
 
-def overdue_invoices(consortium_id: int, today: Optional[date] = None) -> list[Invoice]:
+def overdue_invoices(consortium_id: int, today: date | None = None) -> list[Invoice]:
     today = today or utcnow().date()
-    return list(db.session.scalars(select(Invoice).where(
-        Invoice.consortium_id == consortium_id, Invoice.status.in_([InvoiceStatus.ISSUED, InvoiceStatus.PART_PAID]),
-        Invoice.due_date < today).order_by(Invoice.due_date)))
+    return list(
+        db.session.scalars(
+            select(Invoice)
+            .where(
+                Invoice.consortium_id == consortium_id,
+                Invoice.status.in_([InvoiceStatus.ISSUED, InvoiceStatus.PART_PAID]),
+                Invoice.due_date < today,
+            )
+            .order_by(Invoice.due_date)
+        )
+    )
 
 
 def unpaid_invoices(consortium_id: int) -> list[Invoice]:
-    return list(db.session.scalars(select(Invoice).where(
-        Invoice.consortium_id == consortium_id, Invoice.status.in_([InvoiceStatus.ISSUED, InvoiceStatus.PART_PAID]))
-        .order_by(Invoice.due_date, Invoice.id)))
+    return list(
+        db.session.scalars(
+            select(Invoice)
+            .where(
+                Invoice.consortium_id == consortium_id,
+                Invoice.status.in_([InvoiceStatus.ISSUED, InvoiceStatus.PART_PAID]),
+            )
+            .order_by(Invoice.due_date, Invoice.id)
+        )
+    )

@@ -4,9 +4,10 @@ The app stays the system of record: Stripe only collects money, and what it coll
 recorded when its webhook says so (billing.payments.handle_event). Stripe is switched on
 by setting both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET.
 """
+
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Optional
 
 import stripe
 from flask import current_app
@@ -46,10 +47,11 @@ def has_saved_method(member_id: int) -> bool:
     return customer is not None and bool(customer.payment_method_id)
 
 
-def client_from_config(config, http_client: Optional[stripe.HTTPClient] = None) -> StripeClient:
+def client_from_config(config, http_client: stripe.HTTPClient | None = None) -> StripeClient:
     """A client on the configured key; STRIPE_HTTP_CLIENT (set only by tests) replaces the network."""
-    return StripeClient(config["STRIPE_SECRET_KEY"], http_client=http_client or config.get("STRIPE_HTTP_CLIENT"),
-                        max_network_retries=2)
+    return StripeClient(
+        config["STRIPE_SECRET_KEY"], http_client=http_client or config.get("STRIPE_HTTP_CLIENT"), max_network_retries=2
+    )
 
 
 class StripeGateway:
@@ -58,32 +60,41 @@ class StripeGateway:
 
     def checkout_url(self, invoice: Invoice, success_url: str, cancel_url: str) -> str:
         """A new Checkout Session for what is due now; its attempt number makes the idempotency key."""
-        invoice = db.session.scalar(select(Invoice).where(Invoice.id == invoice.id).with_for_update()
-                                    .execution_options(populate_existing=True))
+        invoice = db.session.scalar(
+            select(Invoice).where(Invoice.id == invoice.id).with_for_update().execution_options(populate_existing=True)
+        )
         due = invoice.due_pence
         if due <= 0:
             raise Conflict(f"Nothing is due on invoice {invoice.number}.")
-        attempt = 1 + db.session.scalar(select(func.coalesce(func.max(CheckoutAttempt.attempt), 0))
-                                        .where(CheckoutAttempt.invoice_id == invoice.id))
+        attempt = 1 + db.session.scalar(
+            select(func.coalesce(func.max(CheckoutAttempt.attempt), 0)).where(CheckoutAttempt.invoice_id == invoice.id)
+        )
         customer = self._customer(invoice.member)
         metadata = {"invoice_id": str(invoice.id), "invoice_number": invoice.number}
         params = {
             "mode": "payment",
             "customer": customer.customer_id,
             "client_reference_id": str(invoice.id),
-            "line_items": [{"quantity": 1, "price_data": {
-                "currency": CURRENCY, "unit_amount": due,
-                "product_data": {"name": f"Invoice {invoice.number}"}}}],
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": CURRENCY,
+                        "unit_amount": due,
+                        "product_data": {"name": f"Invoice {invoice.number}"},
+                    },
+                }
+            ],
             "payment_method_types": PAYMENT_METHOD_TYPES,
-            "payment_method_options": {"customer_balance": {
-                "funding_type": "bank_transfer", "bank_transfer": {"type": "gb_bank_transfer"}}},
+            "payment_method_options": {
+                "customer_balance": {"funding_type": "bank_transfer", "bank_transfer": {"type": "gb_bank_transfer"}}
+            },
             "payment_intent_data": {"metadata": metadata, "description": f"Invoice {invoice.number}"},
             "metadata": metadata | {"attempt": str(attempt)},
             "success_url": success_url,
             "cancel_url": cancel_url,
         }
-        session = self._call(self.client.v1.checkout.sessions.create, params,
-                             f"invoice-{invoice.id}-attempt-{attempt}")
+        session = self._call(self.client.v1.checkout.sessions.create, params, f"invoice-{invoice.id}-attempt-{attempt}")
         db.session.add(CheckoutAttempt(invoice_id=invoice.id, attempt=attempt, session_id=session.id, url=session.url))
         db.session.flush()
         return session.url
@@ -148,8 +159,11 @@ class StripeGateway:
         customer = db.session.get(StripeCustomer, member.id)
         if customer is not None:
             return customer
-        params = {"name": member.name, "email": member.billing_email or member.organisation.contact_email,
-                  "metadata": {"member_id": str(member.id)}}
+        params = {
+            "name": member.name,
+            "email": member.billing_email or member.organisation.contact_email,
+            "metadata": {"member_id": str(member.id)},
+        }
         created = self._call(self.client.v1.customers.create, params, f"member-{member.id}-customer")
         customer = StripeCustomer(member_id=member.id, customer_id=created.id, updated_at=utcnow())
         db.session.add(customer)
@@ -157,26 +171,28 @@ class StripeGateway:
         return customer
 
     @staticmethod
-    def _call(method, params: dict, idempotency_key: Optional[str] = None):
+    def _call(method, params: dict, idempotency_key: str | None = None):
         options = {"idempotency_key": idempotency_key} if idempotency_key else None
         try:
             return method(params, options)
         except stripe.StripeError as error:
             log.warning("Stripe refused %s: %s", method.__qualname__, error)
-            raise PaymentsUnavailable("Online payment is unavailable just now; please try again later "
-                                      "or pay by bank transfer.") from error
+            raise PaymentsUnavailable(
+                "Online payment is unavailable just now; please try again later or pay by bank transfer."
+            ) from error
 
 
 @dataclass
 class AutomaticCharges:
     """What charging saved methods did for newly issued invoices."""
 
-    charged: list[Invoice] = field(default_factory=list)        # paid, or a Direct Debit now collecting
-    needs_member: list[Invoice] = field(default_factory=list)   # declined or needs authentication: pay by link
+    charged: list[Invoice] = field(default_factory=list)  # paid, or a Direct Debit now collecting
+    needs_member: list[Invoice] = field(default_factory=list)  # declined or needs authentication: pay by link
 
 
-def charge_saved_methods(config, invoices: Iterable[Invoice], pay_url_for: Callable[[Invoice], str]
-                         ) -> AutomaticCharges:
+def charge_saved_methods(
+    config, invoices: Iterable[Invoice], pay_url_for: Callable[[Invoice], str]
+) -> AutomaticCharges:
     """Charge each newly issued invoice to its member's saved payment method, where one is saved.
 
     Invoices of members without a saved method are left alone (they pay by bank transfer or the
@@ -188,8 +204,14 @@ def charge_saved_methods(config, invoices: Iterable[Invoice], pay_url_for: Calla
     invoices = list(invoices)
     if not invoices:
         return result
-    saved = set(db.session.scalars(select(StripeCustomer.member_id).where(
-        StripeCustomer.member_id.in_({i.member_id for i in invoices}), StripeCustomer.payment_method_id.is_not(None))))
+    saved = set(
+        db.session.scalars(
+            select(StripeCustomer.member_id).where(
+                StripeCustomer.member_id.in_({i.member_id for i in invoices}),
+                StripeCustomer.payment_method_id.is_not(None),
+            )
+        )
+    )
     if not saved:
         return result
     gateway = StripeGateway(client_from_config(config))
@@ -213,6 +235,7 @@ def charge_committed_invoices() -> AutomaticCharges:
         return AutomaticCharges()
     try:
         invoices = db.session.scalars(select(Invoice).where(Invoice.id.in_(ids)).order_by(Invoice.id)).all()
+
         def pay_url(invoice: Invoice) -> str:
             return external_url("billing.invoice", invoice_id=invoice.id)
 
@@ -220,7 +243,7 @@ def charge_committed_invoices() -> AutomaticCharges:
         for invoice in result.needs_member:
             send_pay_link(invoice, pay_url(invoice))
         db.session.commit()
-    except Exception:  # noqa: BLE001 - issuing is done and committed; a charge problem must not undo or fail it
+    except Exception:
         db.session.rollback()
         log.exception("Charging saved payment methods for invoices %s failed", ids)
         return AutomaticCharges()

@@ -8,6 +8,7 @@ Elements are written in the order the UBL 2.1 schema requires. Category codes: S
 and reduced rates), Z (zero-rated), E (exempt); a seller without a VAT number charges no VAT,
 so its lines are O ("not subject to VAT"), which EN 16931 requires to carry no VAT numbers.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,7 +16,6 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Optional, Union
 
 from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, VatAnalysis
 from catalogue.models import VatRate
@@ -41,7 +41,7 @@ ET.register_namespace("cbc", CBC)
 EXEMPTION_REASONS = {"E": "Exempt from VAT", "O": "Not subject to VAT: the seller is not registered for VAT"}
 UK_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$", re.IGNORECASE)
 
-Document = Union[Invoice, CreditNote]
+Document = Invoice | CreditNote
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,7 @@ def _parties(root: ET.Element, document: Document) -> None:
     _party(buyer, document.buyer_name, document.buyer_address, buyer_vat, email=document.buyer_email)
 
 
-def _party(party: ET.Element, name: str, address_text: str, vat_number: Optional[str], email: Optional[str]) -> None:
+def _party(party: ET.Element, name: str, address_text: str, vat_number: str | None, email: str | None) -> None:
     """EndpointID (the UK VAT number, else the e-mail address), name, address, VAT number, legal name, contact."""
     if vat_number:
         _text(party, "cbc:EndpointID", vat_number, schemeID=UK_VAT_SCHEME)
@@ -196,7 +196,7 @@ def _delivery(root: ET.Element, supply_date: date) -> None:
     _text(_sub(root, "cac:Delivery"), "cbc:ActualDeliveryDate", supply_date.isoformat())
 
 
-def _category(rate: VatRate, outside: bool) -> tuple[str, Optional[Decimal]]:
+def _category(rate: VatRate, outside: bool) -> tuple[str, Decimal | None]:
     """The UNCL5305 category code and the percentage it carries (none for O)."""
     if outside:
         return "O", None
@@ -204,7 +204,7 @@ def _category(rate: VatRate, outside: bool) -> tuple[str, Optional[Decimal]]:
     return code, rate.percent
 
 
-def _tax_category(parent: ET.Element, tag: str, code: str, percent: Optional[Decimal], reason: bool) -> None:
+def _tax_category(parent: ET.Element, tag: str, code: str, percent: Decimal | None, reason: bool) -> None:
     category = _sub(parent, tag)
     _text(category, "cbc:ID", code)
     if percent is not None:
@@ -236,7 +236,7 @@ def _payment_means(root: ET.Element, invoice: Invoice) -> None:
 def _totals(root: ET.Element, document: Document) -> None:
     """TaxTotal with one subtotal per category and rate, then the monetary totals, all as stored."""
     outside = _outside_vat(document)
-    subtotals: dict[tuple[str, Optional[Decimal]], list[int]] = {}
+    subtotals: dict[tuple[str, Decimal | None], list[int]] = {}
     for vat_line in sorted(document.vat_lines, key=_rate_order):
         sums = subtotals.setdefault(_category(vat_line.vat_rate, outside), [0, 0])
         sums[0] += vat_line.net_pence
@@ -259,9 +259,10 @@ def _rate_order(vat_line: VatAnalysis) -> int:
     return list(VatRate).index(vat_line.vat_rate)
 
 
-def _line(root: ET.Element, tag: str, quantity_tag: str, line: Union[InvoiceLine, CreditNoteLine],
-          document: Document) -> None:
-    """One line; a discount (negative unit price) is written as a negative quantity, since prices may not be negative."""
+def _line(
+    root: ET.Element, tag: str, quantity_tag: str, line: InvoiceLine | CreditNoteLine, document: Document
+) -> None:
+    """One line; a discount (negative unit price) is a negative quantity, since prices may not be negative."""
     quantity, unit_price = line.quantity, line.unit_price
     if unit_price < 0:
         quantity, unit_price = -quantity, -unit_price

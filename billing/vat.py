@@ -5,12 +5,12 @@ line, so the VAT shown per rate is exactly that rate of the net shown beside it.
 Zero-rated and exempt supplies both carry no VAT but are different things on a VAT
 return, so they stay separate entries.
 """
+
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from catalogue.models import VatRate
 from marketplace.money import vat_pence
-
 
 # VatRate is declared standard, reduced, zero, exempt: the order an invoice shows. Worked out once,
 # as an order's invoices are analysed by the thousand.

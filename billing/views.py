@@ -1,10 +1,11 @@
 """Invoice, credit note, statement and billing pages."""
+
 from functools import wraps
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from wtforms.fields.choices import SelectChoice
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from billing import payments, reminders, services, stripe_gateway
 from billing.forms import CreditNoteForm, PaymentForm, RefundForm
@@ -36,8 +37,7 @@ def invoices():
     if status in {s.value for s in InvoiceStatus}:
         query = query.where(Invoice.status == InvoiceStatus(status))
     page = db.paginate(query, per_page=50)
-    return render_template("billing/invoices.html", page=page, status=status,
-                           statuses=[s.value for s in InvoiceStatus])
+    return render_template("billing/invoices.html", page=page, status=status, statuses=[s.value for s in InvoiceStatus])
 
 
 @bp.get("/invoices/<int:invoice_id>")
@@ -50,20 +50,27 @@ def _render_invoice(invoice: Invoice, payment_form=None, credit_form=None, statu
     manager = services.can_manage_billing(current_user, invoice.consortium_id)
     credit_form = credit_form or _credit_form(invoice, formdata=None)
     return render_template(
-        "billing/invoice.html", invoice=invoice, manager=manager,
-        payment_form=payment_form or PaymentForm(formdata=None), credit_form=credit_form,
+        "billing/invoice.html",
+        invoice=invoice,
+        manager=manager,
+        payment_form=payment_form or PaymentForm(formdata=None),
+        credit_form=credit_form,
         refund_form=refund_form or RefundForm(formdata=None),
         payments=db.session.scalars(select(Payment).where(Payment.invoice_id == invoice.id).order_by(Payment.id)).all(),
-        credit_notes=db.session.scalars(select(CreditNote).where(CreditNote.invoice_id == invoice.id)
-                                        .order_by(CreditNote.id)).all(),
-        can_pay=stripe_gateway.stripe_enabled(current_app.config) and invoice.due_pence > 0
+        credit_notes=db.session.scalars(
+            select(CreditNote).where(CreditNote.invoice_id == invoice.id).order_by(CreditNote.id)
+        ).all(),
+        can_pay=stripe_gateway.stripe_enabled(current_app.config)
+        and invoice.due_pence > 0
         and invoice.member_id in current_user.member_ids,
     ), status
 
 
 def _credit_form(invoice: Invoice, formdata=...) -> CreditNoteForm:
     form = CreditNoteForm() if formdata is ... else CreditNoteForm(formdata=formdata)
-    form.lines.choices = [SelectChoice(line.id, f"{line.description}: {line.quantity} x {line.unit_price}") for line in invoice.lines]
+    form.lines.choices = [
+        SelectChoice(line.id, f"{line.description}: {line.quantity} x {line.unit_price}") for line in invoice.lines
+    ]
     return form
 
 
@@ -110,8 +117,9 @@ def record_payment(invoice_id: int):
     form = PaymentForm()
     if form.validate():
         try:
-            payments.record_payment(current_user, invoice, to_pence(form.amount.data), form.received_on.data,
-                                    form.reference.data)
+            payments.record_payment(
+                current_user, invoice, to_pence(form.amount.data), form.received_on.data, form.reference.data
+            )
         except DomainError as error:
             form_errors(form, error, renamed={"amount_pence": "amount"})
         else:
@@ -127,8 +135,9 @@ def record_refund(invoice_id: int):
     form = RefundForm()
     if form.validate():
         try:
-            payments.record_refund(current_user, invoice, to_pence(form.amount.data), form.paid_on.data,
-                                   form.reference.data)
+            payments.record_refund(
+                current_user, invoice, to_pence(form.amount.data), form.paid_on.data, form.reference.data
+            )
         except DomainError as error:
             form_errors(form, error, renamed={"amount_pence": "amount", "received_on": "paid_on"})
         else:
@@ -146,8 +155,10 @@ def issue_credit_note(invoice_id: int):
         quantity = form.goods_quantity.data.strip()
         whole = quantity.isascii() and quantity.isdigit()
         goods = {line.id for line in invoice.lines if line.kind is LineKind.GOODS}
-        items = [services.CreditItem(line_id, int(quantity) if whole and line_id in goods else None)
-                 for line_id in form.lines.data]
+        items = [
+            services.CreditItem(line_id, int(quantity) if whole and line_id in goods else None)
+            for line_id in form.lines.data
+        ]
         if quantity and not whole:
             form.goods_quantity.errors = ["Enter a whole number of units."]
         else:
@@ -169,24 +180,32 @@ def checkout(invoice_id: int):
     if not stripe_gateway.stripe_enabled(current_app.config) or invoice.member_id not in current_user.member_ids:
         abort(404)
     gateway = stripe_gateway.StripeGateway(stripe_gateway.client_from_config(current_app.config))
-    url = gateway.checkout_url(invoice, url_for("billing.invoice", invoice_id=invoice.id, _external=True, paid=1),
-                               url_for("billing.invoice", invoice_id=invoice.id, _external=True))
+    url = gateway.checkout_url(
+        invoice,
+        url_for("billing.invoice", invoice_id=invoice.id, _external=True, paid=1),
+        url_for("billing.invoice", invoice_id=invoice.id, _external=True),
+    )
     return redirect(url, code=303)
 
 
 @bp.get("/statement")
 @roles_required(Role.MEMBER)
 def statement():
-    members = db.session.scalars(select(Member).where(Member.id.in_(current_user.member_ids or {-1}))
-                                 .order_by(Member.id)).all()
+    members = db.session.scalars(
+        select(Member).where(Member.id.in_(current_user.member_ids or {-1})).order_by(Member.id)
+    ).all()
     member_id = request.args.get("member_id", type=int) or (members[0].id if members else None)
     if member_id is None:
         abort(404)
     member = member_or_404(current_user, member_id)
-    return render_template("billing/statement.html", statement=services.statement(member), members=members,
-                           credit_pence=payments.member_credit_pence(member.id),
-                           can_save_method=stripe_gateway.stripe_enabled(current_app.config),
-                           saved_method=stripe_gateway.has_saved_method(member.id))
+    return render_template(
+        "billing/statement.html",
+        statement=services.statement(member),
+        members=members,
+        credit_pence=payments.member_credit_pence(member.id),
+        can_save_method=stripe_gateway.stripe_enabled(current_app.config),
+        saved_method=stripe_gateway.has_saved_method(member.id),
+    )
 
 
 @bp.get("/invoices/export.csv")
@@ -194,7 +213,9 @@ def statement():
 def member_export():
     """A member's own invoices and credit notes in Xero's bills layout."""
     invoices = db.session.scalars(select(Invoice).where(Invoice.member_id.in_(current_user.member_ids or {-1}))).all()
-    notes = db.session.scalars(select(CreditNote).where(CreditNote.member_id.in_(current_user.member_ids or {-1}))).all()
+    notes = db.session.scalars(
+        select(CreditNote).where(CreditNote.member_id.in_(current_user.member_ids or {-1}))
+    ).all()
     return csv_response("bills-for-xero.csv", BILLS_HEADER, bills_rows(invoices, notes))
 
 
@@ -203,9 +224,11 @@ def member_export():
 def billing_page(consortium_id: int):
     consortium = consortium_or_404(current_user, consortium_id)
     return render_template(
-        "billing/billing.html", consortium=consortium,
+        "billing/billing.html",
+        consortium=consortium,
         orders=services.billable_orders(current_user, consortium.id),
-        unpaid=services.unpaid_invoices(consortium.id), overdue=services.overdue_invoices(consortium.id),
+        unpaid=services.unpaid_invoices(consortium.id),
+        overdue=services.overdue_invoices(consortium.id),
     )
 
 
@@ -214,15 +237,22 @@ def billing_page(consortium_id: int):
 def issue_invoices(order_id: int):
     order = purchase_orders.order_for(current_user, order_id)
     issued = services.issue_invoices(current_user, order.id)
-    flash(f"{len(issued)} invoices issued for {order.number}." if issued
-          else f"{order.number} was already invoiced; nothing new was issued.", "success")
+    flash(
+        f"{len(issued)} invoices issued for {order.number}."
+        if issued
+        else f"{order.number} was already invoiced; nothing new was issued.",
+        "success",
+    )
     db.session.commit()  # the invoices are kept before any saved method is charged (billing.charging)
     charges = stripe_gateway.charge_committed_invoices()
     if charges.charged:
         flash(f"{len(charges.charged)} charged to the member's saved card or Direct Debit.", "success")
     if charges.needs_member:
-        flash(f"{len(charges.needs_member)} could not be charged to a saved payment method; each member was "
-              "emailed a link to pay from the invoice page.", "info")
+        flash(
+            f"{len(charges.needs_member)} could not be charged to a saved payment method; each member was "
+            "emailed a link to pay from the invoice page.",
+            "info",
+        )
     return redirect(url_for("billing.billing_page", consortium_id=order.consortium_id))
 
 
@@ -231,20 +261,24 @@ def issue_invoices(order_id: int):
 def accountant_export(consortium_id: int):
     """Every invoice and credit note of the consortium in Xero's sales-invoice import layout."""
     consortium = consortium_or_404(current_user, consortium_id)
-    invoices = db.session.scalars(select(Invoice).where(Invoice.consortium_id == consortium.id)
-                                  .order_by(Invoice.number)).all()
-    notes = db.session.scalars(select(CreditNote).where(CreditNote.consortium_id == consortium.id)
-                               .order_by(CreditNote.number)).all()
+    invoices = db.session.scalars(
+        select(Invoice).where(Invoice.consortium_id == consortium.id).order_by(Invoice.number)
+    ).all()
+    notes = db.session.scalars(
+        select(CreditNote).where(CreditNote.consortium_id == consortium.id).order_by(CreditNote.number)
+    ).all()
     return csv_response(f"{consortium.code}-sales-for-xero.csv", SALES_HEADER, sales_rows(invoices, notes))
 
 
 def _stripe_or_404(view):
     """With Stripe off the route is not there, for anyone."""
+
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not stripe_gateway.stripe_enabled(current_app.config):
             abort(404)
         return view(*args, **kwargs)
+
     return wrapped
 
 
@@ -260,8 +294,11 @@ def save_payment_method(member_id: int):
     if member.id not in current_user.member_ids:
         abort(404)
     gateway = stripe_gateway.StripeGateway(stripe_gateway.client_from_config(current_app.config))
-    url = gateway.setup_url(member, url_for("billing.statement", member_id=member.id, _external=True, saved=1),
-                            url_for("billing.statement", member_id=member.id, _external=True))
+    url = gateway.setup_url(
+        member,
+        url_for("billing.statement", member_id=member.id, _external=True, saved=1),
+        url_for("billing.statement", member_id=member.id, _external=True),
+    )
     return redirect(url, code=303)
 
 

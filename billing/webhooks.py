@@ -4,6 +4,7 @@ Signed by Stripe rather than by a session cookie, so CSRF does not apply. Answer
 when the event's change (or its recognition as a duplicate) is committed; any other answer
 makes Stripe deliver it again later.
 """
+
 import stripe
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
@@ -24,8 +25,12 @@ def stripe_webhook():
         return error_response(404, "not_found", "Online payments are not switched on.")
     try:
         event = stripe.Webhook.construct_event(
-            request.get_data(), request.headers.get("Stripe-Signature"), config["STRIPE_WEBHOOK_SECRET"],
-            tolerance=config["STRIPE_WEBHOOK_TOLERANCE"], api_key=config["STRIPE_SECRET_KEY"])
+            request.get_data(),
+            request.headers.get("Stripe-Signature"),
+            config["STRIPE_WEBHOOK_SECRET"],
+            tolerance=config["STRIPE_WEBHOOK_TOLERANCE"],
+            api_key=config["STRIPE_SECRET_KEY"],
+        )
     except stripe.SignatureVerificationError:
         return error_response(400, "bad_signature", "The Stripe-Signature header does not match this body.")
     except ValueError:

@@ -8,12 +8,13 @@ credit note. TaxAmount carries the document's own VAT per rate shared over its l
 VAT agrees with the invoice to the penny. Numbers are Decimals and ints, never text, so the CSV
 helper's formula guard leaves the minus signs alone.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Iterable, Optional, Union
 
 from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
 from billing.ubl import plain_price, postal_address
@@ -26,22 +27,54 @@ SALES_ACCOUNT = "200"  # "Sales" in Xero's default UK chart of accounts
 PURCHASES_ACCOUNT = "300"  # "Purchases" in Xero's default UK chart of accounts
 
 SALES_HEADER = [
-    "ContactName", "EmailAddress", "POAddressLine1", "POAddressLine2", "POAddressLine3", "POAddressLine4",
-    "POCity", "PORegion", "POPostalCode", "POCountry", "InvoiceNumber", "Reference", "InvoiceDate", "DueDate",
-    "Total", "InventoryItemCode", "Description", "Quantity", "UnitAmount", "Discount", "AccountCode", "TaxType",
-    "TaxAmount", "TrackingName1", "TrackingOption1", "TrackingName2", "TrackingOption2", "Currency",
+    "ContactName",
+    "EmailAddress",
+    "POAddressLine1",
+    "POAddressLine2",
+    "POAddressLine3",
+    "POAddressLine4",
+    "POCity",
+    "PORegion",
+    "POPostalCode",
+    "POCountry",
+    "InvoiceNumber",
+    "Reference",
+    "InvoiceDate",
+    "DueDate",
+    "Total",
+    "InventoryItemCode",
+    "Description",
+    "Quantity",
+    "UnitAmount",
+    "Discount",
+    "AccountCode",
+    "TaxType",
+    "TaxAmount",
+    "TrackingName1",
+    "TrackingOption1",
+    "TrackingName2",
+    "TrackingOption2",
+    "Currency",
     "BrandingTheme",
 ]
 # Bills have no branding theme; otherwise Xero's bills template has the sales template's columns.
 BILLS_HEADER = [column for column in SALES_HEADER if column != "BrandingTheme"]
 
-SALES_TAX_TYPES = {VatRate.STANDARD: "20% (VAT on Income)", VatRate.REDUCED: "5% (VAT on Income)",
-                   VatRate.ZERO: "Zero Rated Income", VatRate.EXEMPT: "Exempt Income"}
-BILLS_TAX_TYPES = {VatRate.STANDARD: "20% (VAT on Expenses)", VatRate.REDUCED: "5% (VAT on Expenses)",
-                   VatRate.ZERO: "Zero Rated Expenses", VatRate.EXEMPT: "Exempt Expenses"}
+SALES_TAX_TYPES = {
+    VatRate.STANDARD: "20% (VAT on Income)",
+    VatRate.REDUCED: "5% (VAT on Income)",
+    VatRate.ZERO: "Zero Rated Income",
+    VatRate.EXEMPT: "Exempt Income",
+}
+BILLS_TAX_TYPES = {
+    VatRate.STANDARD: "20% (VAT on Expenses)",
+    VatRate.REDUCED: "5% (VAT on Expenses)",
+    VatRate.ZERO: "Zero Rated Expenses",
+    VatRate.EXEMPT: "Exempt Expenses",
+}
 
-Document = Union[Invoice, CreditNote]
-Line = Union[InvoiceLine, CreditNoteLine]
+Document = Invoice | CreditNote
+Line = InvoiceLine | CreditNoteLine
 
 
 @dataclass(frozen=True)
@@ -95,14 +128,12 @@ def line_tax_pence(document: Document) -> list[int]:
 def _rows(layout: _Layout, invoices: Iterable[Invoice], credit_notes: Iterable[CreditNote]) -> list[list]:
     documents: list[tuple[Document, int, str, date]] = [
         (invoice, 1, invoice.reference, invoice.due_date) for invoice in invoices
-    ] + [
-        (note, -1, f"Credit note for invoice {note.invoice.number}", note.issue_date) for note in credit_notes
-    ]
+    ] + [(note, -1, f"Credit note for invoice {note.invoice.number}", note.issue_date) for note in credit_notes]
     documents.sort(key=lambda item: (item[0].issue_date, item[0].number))
     rows = []
     for document, sign, reference, due in documents:
         contact = _contact(document, layout.contact_is_buyer)
-        for line, tax_pence in zip(document.lines, line_tax_pence(document)):
+        for line, tax_pence in zip(document.lines, line_tax_pence(document), strict=True):
             values = contact | {
                 "InvoiceNumber": document.number,
                 "Reference": reference,
@@ -120,7 +151,7 @@ def _rows(layout: _Layout, invoices: Iterable[Invoice], credit_notes: Iterable[C
     return rows
 
 
-def _contact(document: Document, buyer: bool) -> dict[str, Optional[str]]:
+def _contact(document: Document, buyer: bool) -> dict[str, str | None]:
     """The other party: the member on a sale, the consortium on a bill."""
     name = document.buyer_name if buyer else document.seller_name
     address = postal_address(document.buyer_address if buyer else document.seller_address)

@@ -1,4 +1,5 @@
 """The catalogue's JSON endpoints: categories and offers; suppliers keep their own offers."""
+
 from catalogue import services
 from catalogue.schemas import (
     CategoryListSchema,
@@ -23,8 +24,9 @@ def categories():
 
 
 @bp.get("/offers")
-@operation("Search the catalogue's offers", tags=["catalogue"], query=OfferQuerySchema,
-           response=page_schema(OfferSchema))
+@operation(
+    "Search the catalogue's offers", tags=["catalogue"], query=OfferQuerySchema, response=page_schema(OfferSchema)
+)
 @signed_in
 def offers():
     args = query_args(OfferQuerySchema())
@@ -33,9 +35,14 @@ def offers():
         category = services.resolve_category(args["category"])
         if category is None:
             raise ValidationFailed.field("category", "There is no such category.")
-    query = services.search_offers(acting_user(), category=category, supplier_id=args.get("supplier"),
-                                   q=args.get("q"), buy_social=args.get("buy_social"),
-                                   include_withdrawn=args["include_withdrawn"])
+    query = services.search_offers(
+        acting_user(),
+        category=category,
+        supplier_id=args.get("supplier"),
+        q=args.get("q"),
+        buy_social=args.get("buy_social"),
+        include_withdrawn=args["include_withdrawn"],
+    )
     return paginated(query, OfferSchema())
 
 
@@ -47,8 +54,14 @@ def offer(offer_id: int):
 
 
 @bp.post("/offers")
-@operation("Add an offer to one of your suppliers' catalogues", tags=["catalogue"], body=OfferCreateSchema,
-           response=OfferSchema, status=201, errors=(403, 404))
+@operation(
+    "Add an offer to one of your suppliers' catalogues",
+    tags=["catalogue"],
+    body=OfferCreateSchema,
+    response=OfferSchema,
+    status=201,
+    errors=(403, 404),
+)
 @roles_required(Role.SUPPLIER)
 def create_offer():
     user = acting_user()
@@ -62,8 +75,13 @@ def create_offer():
 
 
 @bp.patch("/offers/<int:offer_id>")
-@operation("Change one of your offers; tiers, when given, replace them all", tags=["catalogue"],
-           body=OfferUpdateSchema, response=OfferSchema, errors=(403,))
+@operation(
+    "Change one of your offers; tiers, when given, replace them all",
+    tags=["catalogue"],
+    body=OfferUpdateSchema,
+    response=OfferSchema,
+    errors=(403,),
+)
 @roles_required(Role.SUPPLIER)
 def update_offer(offer_id: int):
     user = acting_user()

@@ -1,4 +1,5 @@
 """HTML forms for searching the catalogue and for a supplier's offers and price tiers."""
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -26,8 +27,11 @@ class SearchForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = SearchField("Search", validators=[Optional(), Length(max=200)],
-                    description="Words in the offer's name or description, or the supplier's name.")
+    q = SearchField(
+        "Search",
+        validators=[Optional(), Length(max=200)],
+        description="Words in the offer's name or description, or the supplier's name.",
+    )
     category = SelectField("Category", validators=[Optional()])
     supplier = SelectField("Supplier", validators=[Optional()])
     buy_social = BooleanField("Only social enterprises (buy social)")
@@ -54,20 +58,39 @@ class TierForm(Form):
 
 
 class OfferForm(FlaskForm):
-    name = StringField("Name", validators=[InputRequired(), Length(max=200)],
-                       description="What members buy, e.g. 'A4 copier paper, 80gsm'.")
+    name = StringField(
+        "Name",
+        validators=[InputRequired(), Length(max=200)],
+        description="What members buy, e.g. 'A4 copier paper, 80gsm'.",
+    )
     category = SelectField("Category", coerce=int, validators=[InputRequired()])
     description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
-    unit = StringField("Unit", validators=[InputRequired(), Length(max=30)],
-                       description="What one unit is: ream, hour, kWh, seat-month...")
-    pack_size = IntegerField("Pack size", default=1, validators=[InputRequired(), NumberRange(min=1)],
-                             description="Whole units per pack; orders are rounded up to whole packs.")
-    vat_rate = SelectField("VAT rate", choices=[SelectChoice(rate.value, rate.label) for rate in VatRate], coerce=VatRate,
-                           validators=[InputRequired()])
-    list_price = DecimalField("List price per unit (£)", places=None, validators=[InputRequired()],
-                              description="Up to 4 decimal places, e.g. 0.2450 for a kWh.")
-    minimum_order_quantity = IntegerField("Minimum order quantity", default=1,
-                                          validators=[InputRequired(), NumberRange(min=1)])
+    unit = StringField(
+        "Unit",
+        validators=[InputRequired(), Length(max=30)],
+        description="What one unit is: ream, hour, kWh, seat-month...",
+    )
+    pack_size = IntegerField(
+        "Pack size",
+        default=1,
+        validators=[InputRequired(), NumberRange(min=1)],
+        description="Whole units per pack; orders are rounded up to whole packs.",
+    )
+    vat_rate = SelectField(
+        "VAT rate",
+        choices=[SelectChoice(rate.value, rate.label) for rate in VatRate],
+        coerce=VatRate,
+        validators=[InputRequired()],
+    )
+    list_price = DecimalField(
+        "List price per unit (£)",
+        places=None,
+        validators=[InputRequired()],
+        description="Up to 4 decimal places, e.g. 0.2450 for a kWh.",
+    )
+    minimum_order_quantity = IntegerField(
+        "Minimum order quantity", default=1, validators=[InputRequired(), NumberRange(min=1)]
+    )
     lead_time_days = IntegerField("Lead time (days)", default=0, validators=[InputRequired(), NumberRange(min=0)])
     tiers = FieldList(FormField(TierForm), min_entries=BLANK_TIER_ROWS)
 
@@ -78,6 +101,9 @@ class OfferForm(FlaskForm):
     def offer_data(self) -> dict:
         """The fields as the catalogue services take them; blank tier rows left out."""
         data = {name: field.data for name, field in self._fields.items() if name not in ("csrf_token", "tiers")}
-        data["tiers"] = [{"min_quantity": row.min_quantity.data, "unit_price": row.unit_price.data}
-                         for row in self.tiers if not row.form.is_blank]
+        data["tiers"] = [
+            {"min_quantity": row.min_quantity.data, "unit_price": row.unit_price.data}
+            for row in self.tiers
+            if not row.form.is_blank
+        ]
         return data

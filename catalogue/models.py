@@ -1,10 +1,11 @@
 """What is sold: categories, suppliers' offers and their volume price tiers."""
+
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Optional
+from typing import Annotated
 
 from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -27,14 +28,16 @@ class VatRate(enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"standard": "Standard 20%", "reduced": "Reduced 5%", "zero": "Zero-rated 0%", "exempt": "Exempt"}[self.value]
+        return {"standard": "Standard 20%", "reduced": "Reduced 5%", "zero": "Zero-rated 0%", "exempt": "Exempt"}[
+            self.value
+        ]
 
 
 class Category(db.Model):
     id: Mapped[intpk]
     slug: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
-    description: Mapped[Optional[str]] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
     position: Mapped[int] = mapped_column(default=0)
 
 
@@ -52,7 +55,7 @@ class Offer(db.Model):
     supplier_id: Mapped[int] = mapped_column(ForeignKey("supplier.id"), index=True)
     category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
-    description: Mapped[Optional[str]] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
     unit: Mapped[str] = mapped_column(String(30))
     pack_size: Mapped[int] = mapped_column(default=1)
     vat_rate: Mapped[VatRate] = mapped_column(enum_column(VatRate))
@@ -65,7 +68,7 @@ class Offer(db.Model):
 
     supplier: Mapped[Supplier] = relationship(lazy="joined")
     category: Mapped[Category] = relationship(lazy="joined")
-    tiers: Mapped[list["PriceTier"]] = relationship(
+    tiers: Mapped[list[PriceTier]] = relationship(
         back_populates="offer", order_by="PriceTier.min_quantity", cascade="all, delete-orphan", lazy="selectin"
     )
 

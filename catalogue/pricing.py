@@ -3,10 +3,12 @@
 Tiers are (minimum total quantity, unit price). Below the first tier the list price
 applies; at or above a tier's minimum, every unit costs that tier's price.
 """
+
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Optional, Sequence
 
 from marketplace.money import line_pence, to_pence, vat_pence
 
@@ -21,12 +23,12 @@ class Tier:
 class Standing:
     """Where a quantity stands on the tiers: the tier reached, its unit price, the next tier worth reaching."""
 
-    tier: Optional[Tier]
-    unit_price: Optional[Decimal]
-    next_tier: Optional[Tier]
+    tier: Tier | None
+    unit_price: Decimal | None
+    next_tier: Tier | None
 
 
-def standing(tiers: Sequence[Tier], quantity: int, list_price: Optional[Decimal] = None) -> Standing:
+def standing(tiers: Sequence[Tier], quantity: int, list_price: Decimal | None = None) -> Standing:
     """One pass over the tiers, for pages that price a thousand pools at once.
 
     Below every tier the price is `list_price`. The next tier is the first not yet reached whose
@@ -44,7 +46,7 @@ def standing(tiers: Sequence[Tier], quantity: int, list_price: Optional[Decimal]
     return Standing(reached, current, next(above, None))
 
 
-def tier_reached(tiers: Sequence[Tier], quantity: int) -> Optional[Tier]:
+def tier_reached(tiers: Sequence[Tier], quantity: int) -> Tier | None:
     return standing(tiers, quantity).tier
 
 
@@ -53,7 +55,7 @@ def unit_price(tiers: Sequence[Tier], quantity: int, list_price: Decimal) -> Dec
     return standing(tiers, quantity, list_price).unit_price
 
 
-def next_tier(tiers: Sequence[Tier], quantity: int, list_price: Optional[Decimal] = None) -> Optional[Tier]:
+def next_tier(tiers: Sequence[Tier], quantity: int, list_price: Decimal | None = None) -> Tier | None:
     """The first tier not yet reached whose price is lower than the current one, if any (see `standing`)."""
     return standing(tiers, quantity, list_price).next_tier
 
@@ -65,7 +67,7 @@ def validate_tiers(list_price: Decimal, tiers: Sequence[Tier]) -> list[str]:
         problems.append("Tier quantities must be at least 1.")
     if any(t.unit_price <= 0 for t in tiers):
         problems.append("Tier prices must be more than zero.")
-    for before, after in zip(tiers, tiers[1:]):
+    for before, after in itertools.pairwise(tiers):
         if after.min_quantity <= before.min_quantity:
             problems.append(f"Tier quantities must rise: {after.min_quantity} follows {before.min_quantity}.")
         if after.unit_price > before.unit_price:
@@ -91,8 +93,14 @@ class Estimate:
         return self.net_pence + self.vat_pence
 
 
-def estimated_cost(quantity: int, tiers: Sequence[Tier], list_price: Decimal, vat_percent: Decimal,
-                   pool_quantity: int, delivery_charge_pence: int) -> Estimate:
+def estimated_cost(
+    quantity: int,
+    tiers: Sequence[Tier],
+    list_price: Decimal,
+    vat_percent: Decimal,
+    pool_quantity: int,
+    delivery_charge_pence: int,
+) -> Estimate:
     """A member's cost for `quantity` units if the pool ends at `pool_quantity` (which includes them).
 
     The delivery charge is shared in proportion to units; VAT applies to goods and delivery.

@@ -3,8 +3,10 @@
 Services take the acting user explicitly, change models and flush; the caller commits.
 Every rule about an offer lives here, so the HTML forms and the JSON API agree.
 """
+
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any
 
 from sqlalchemy import Select, or_, select
 
@@ -29,11 +31,11 @@ def list_categories() -> list[Category]:
     return list(db.session.scalars(select(Category).order_by(Category.position, Category.name)))
 
 
-def category_by_slug(slug: str) -> Optional[Category]:
+def category_by_slug(slug: str) -> Category | None:
     return db.session.scalar(select(Category).where(Category.slug == slug))
 
 
-def resolve_category(value: Any) -> Optional[Category]:
+def resolve_category(value: Any) -> Category | None:
     """A category from its id (int or digits) or its slug; None when there is no such category."""
     if isinstance(value, Category):
         return value
@@ -41,15 +43,19 @@ def resolve_category(value: Any) -> Optional[Category]:
         return db.session.get(Category, value)
     if isinstance(value, str) and value.strip():
         value = value.strip()
-        is_id = value.isascii() and value.isdigit() and len(value) <= 9   # "²" is a digit; ids fit in 32 bits
+        is_id = value.isascii() and value.isdigit() and len(value) <= 9  # "²" is a digit; ids fit in 32 bits
         return db.session.get(Category, int(value)) if is_id else category_by_slug(value)
     return None
 
 
 def list_suppliers() -> list[Supplier]:
     """Active suppliers by name, for the catalogue's supplier filter."""
-    query = (select(Supplier).join(Organisation, Supplier.organisation_id == Organisation.id)
-             .where(Supplier.active.is_(True)).order_by(Organisation.legal_name))
+    query = (
+        select(Supplier)
+        .join(Organisation, Supplier.organisation_id == Organisation.id)
+        .where(Supplier.active.is_(True))
+        .order_by(Organisation.legal_name)
+    )
     return list(db.session.scalars(query))
 
 
@@ -100,19 +106,27 @@ def _contains(column, text: str):
     return column.ilike(f"%{escaped}%", escape="\\")
 
 
-def search_offers(actor: User, *, category: Optional[Category] = None, supplier_id: Optional[int] = None,
-                  q: Optional[str] = None, buy_social: Optional[bool] = None,
-                  include_withdrawn: bool = False) -> Select:
+def search_offers(
+    actor: User,
+    *,
+    category: Category | None = None,
+    supplier_id: int | None = None,
+    q: str | None = None,
+    buy_social: bool | None = None,
+    include_withdrawn: bool = False,
+) -> Select:
     """Offers matching every filter given, in category then name order.
 
     Withdrawn offers (and offers of deactivated suppliers) are left out, except on a
     supplier's own list: `include_withdrawn` counts only with a `supplier_id` the actor
     acts for. `buy_social` True keeps social enterprises' offers, False the others'.
     """
-    query = (select(Offer)
-             .join(Supplier, Offer.supplier_id == Supplier.id)
-             .join(Organisation, Supplier.organisation_id == Organisation.id)
-             .join(Category, Offer.category_id == Category.id))
+    query = (
+        select(Offer)
+        .join(Supplier, Offer.supplier_id == Supplier.id)
+        .join(Organisation, Supplier.organisation_id == Organisation.id)
+        .join(Category, Offer.category_id == Category.id)
+    )
     own_list = include_withdrawn and supplier_id is not None and can_act_for_supplier(actor, supplier_id)
     if not own_list:
         query = query.where(Offer.active.is_(True), Supplier.active.is_(True))
@@ -124,8 +138,13 @@ def search_offers(actor: User, *, category: Optional[Category] = None, supplier_
         query = query.where(Organisation.is_social_enterprise.is_(buy_social))
     text = (q or "").strip()
     if text:
-        query = query.where(or_(_contains(Offer.name, text), _contains(Offer.description, text),
-                                _contains(Organisation.legal_name, text)))
+        query = query.where(
+            or_(
+                _contains(Offer.name, text),
+                _contains(Offer.description, text),
+                _contains(Organisation.legal_name, text),
+            )
+        )
     return query.order_by(Category.position, Offer.name, Offer.id)
 
 
@@ -135,8 +154,11 @@ def search_offers(actor: User, *, category: Optional[Category] = None, supplier_
 def create_offer(actor: User, supplier_id: int, data: Mapping[str, Any]) -> Offer:
     """A new active offer for one of the actor's suppliers; `tiers` may be empty."""
     supplier = supplier_for(actor, supplier_id)
-    missing = {name: ["Required."] for name in ("name", "category", "unit", "vat_rate", "list_price")
-               if data.get(name) in (None, "")}
+    missing = {
+        name: ["Required."]
+        for name in ("name", "category", "unit", "vat_rate", "list_price")
+        if data.get(name) in (None, "")
+    }
     if missing:
         raise ValidationFailed("Some required fields are missing.", missing)
     offer = Offer(supplier=supplier, active=True, pack_size=1, minimum_order_quantity=1, lead_time_days=0)
@@ -208,8 +230,11 @@ def _apply(offer: Offer, data: Mapping[str, Any]) -> None:
             fail("list_price", problem)
         else:
             values["list_price"] = price
-    for name, low, high in (("pack_size", 1, MAX_PACK_SIZE), ("minimum_order_quantity", 1, MAX_QUANTITY),
-                            ("lead_time_days", 0, MAX_LEAD_TIME_DAYS)):
+    for name, low, high in (
+        ("pack_size", 1, MAX_PACK_SIZE),
+        ("minimum_order_quantity", 1, MAX_QUANTITY),
+        ("lead_time_days", 0, MAX_LEAD_TIME_DAYS),
+    ):
         if name in data:
             number, problem = _whole(data[name], low, high)
             if problem:
@@ -245,9 +270,9 @@ def _replace_tiers(offer: Offer, tiers: list[pricing.Tier]) -> None:
     offer.tiers.extend(PriceTier(min_quantity=t.min_quantity, unit_price=t.unit_price) for t in tiers)
 
 
-def _price(value: Any) -> tuple[Optional[Decimal], Optional[str]]:
+def _price(value: Any) -> tuple[Decimal | None, str | None]:
     if isinstance(value, (float, bool)):
-        return None, "Give the price as a decimal string, e.g. \"3.1500\"."
+        return None, 'Give the price as a decimal string, e.g. "3.1500".'
     try:
         price = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
@@ -263,7 +288,7 @@ def _price(value: Any) -> tuple[Optional[Decimal], Optional[str]]:
     return price.quantize(Decimal("0.0001")), None
 
 
-def _whole(value: Any, low: int, high: int) -> tuple[Optional[int], Optional[str]]:
+def _whole(value: Any, low: int, high: int) -> tuple[int | None, str | None]:
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
             value = int(value.strip())

@@ -1,4 +1,5 @@
 """Catalogue pages: browse and search offers; suppliers keep their own offers and tiers."""
+
 from decimal import Decimal
 
 import pygal
@@ -39,13 +40,17 @@ def browse():
     category = services.category_by_slug(form.category.data) if form.category.data else None
     supplier_id = int(form.supplier.data) if form.supplier.data and not form.supplier.errors else None
     query = services.search_offers(
-        current_user, category=category, supplier_id=supplier_id,
-        q=form.q.data if not form.q.errors else None, buy_social=True if form.buy_social.data else None,
+        current_user,
+        category=category,
+        supplier_id=supplier_id,
+        q=form.q.data if not form.q.errors else None,
+        buy_social=True if form.buy_social.data else None,
     )
     page = db.paginate(query, per_page=PER_PAGE, error_out=False)
     filters = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("catalogue/browse.html", form=form, page=page, filters=filters,
-                           best_price=services.best_price), status
+    return render_template(
+        "catalogue/browse.html", form=form, page=page, filters=filters, best_price=services.best_price
+    ), status
 
 
 @bp.get("/offers/<int:offer_id>")
@@ -75,13 +80,27 @@ def price_chart_svg(list_price: Decimal, tiers: list[pricing.Tier], unit: str) -
         current = tier.unit_price
     steps.append((end, float(current)))
     starts = [{"value": (1, float(list_price)), "label": f"List {price(list_price)}"}]
-    starts += [{"value": (t.min_quantity, float(t.unit_price)), "label": f"From {t.min_quantity:,}: {price(t.unit_price)}"}
-               for t in tiers]
-    chart = pygal.XY(js=[], style=style, width=640, height=320, explicit_size=True, legend_at_bottom=True,
-                     print_labels=True, dots_size=5, include_x_axis=False, show_x_guides=False,
-                     title="Unit price by total quantity", x_title=f"Total quantity ({unit})",
-                     y_title="Unit price (£)", value_formatter=lambda y: f"£{y:.4f}",
-                     x_value_formatter=lambda x: f"{x:,.0f}")
+    starts += [
+        {"value": (t.min_quantity, float(t.unit_price)), "label": f"From {t.min_quantity:,}: {price(t.unit_price)}"}
+        for t in tiers
+    ]
+    chart = pygal.XY(
+        js=[],
+        style=style,
+        width=640,
+        height=320,
+        explicit_size=True,
+        legend_at_bottom=True,
+        print_labels=True,
+        dots_size=5,
+        include_x_axis=False,
+        show_x_guides=False,
+        title="Unit price by total quantity",
+        x_title=f"Total quantity ({unit})",
+        y_title="Unit price (£)",
+        value_formatter=lambda y: f"£{y:.4f}",
+        x_value_formatter=lambda x: f"{x:,.0f}",
+    )
     chart.add("Unit price", steps, show_dots=False, stroke_style={"width": 3})
     chart.add("Tier starts (labelled)", starts, stroke=False)
     return render_svg(chart)

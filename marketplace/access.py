@@ -4,6 +4,7 @@ HTML views act as the signed-in user; the API acts as the bearer token's user (s
 `g.api_user`). Every check raises a werkzeug HTTP exception that the HTML and JSON error
 handlers each render in their own way.
 """
+
 from functools import wraps
 
 from flask import abort, g, has_request_context
@@ -89,8 +90,11 @@ def in_users_consortia(user: User, pool_id, link_pool_id, link_consortium_id):
     consortia by the link table's two columns) is in a consortium the user acts in; admins see every pool."""
     if user.is_admin:
         return pool_id.is_not(None)
-    member_consortia = (select(Network.consortium_id).join(Member, Member.network_id == Network.id)
-                        .where(Member.id.in_(user.member_ids or {-1})))
+    member_consortia = (
+        select(Network.consortium_id)
+        .join(Member, Member.network_id == Network.id)
+        .where(Member.id.in_(user.member_ids or {-1}))
+    )
     return exists().where(
         link_pool_id == pool_id,
         or_(link_consortium_id.in_(user.secretary_consortium_ids or {-1}), link_consortium_id.in_(member_consortia)),
@@ -111,6 +115,11 @@ def members_taking_part(user: User, consortium_ids: set[int]) -> list[Member]:
     """The active members this user acts for within a pool's consortia: who may pledge or join."""
     if not user.member_ids:
         return []
-    return list(db.session.scalars(select(Member).join(Network).where(
-        Member.id.in_(user.member_ids), Member.active, Network.consortium_id.in_(consortium_ids))
-        .order_by(Member.id)))
+    return list(
+        db.session.scalars(
+            select(Member)
+            .join(Network)
+            .where(Member.id.in_(user.member_ids), Member.active, Network.consortium_id.in_(consortium_ids))
+            .order_by(Member.id)
+        )
+    )

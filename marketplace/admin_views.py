@@ -3,8 +3,10 @@
 Each kind of record is an `AdminSection`: the same list, create, edit and deactivate
 pages serve all of them, so they behave alike.
 """
+
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -68,51 +70,105 @@ class AdminSection:
     initial: Callable[[Any], dict]
     order_by: Any
     choices: Callable[[Any], None] = field(default=lambda form: None)
-    detail_template: Optional[str] = None
+    detail_template: str | None = None
 
 
 SECTIONS = {
     section.name: section
     for section in [
         AdminSection(
-            "consortia", "Consortia", "consortium", Consortium, ConsortiumForm, services.save_consortium,
-            [("Name", lambda c: c.name), ("Code", lambda c: c.code), ("Networks", lambda c: len(c.networks)),
-             ("VAT number", lambda c: c.organisation.vat_number or "not registered")],
-            lambda c: _organisation_data(c.organisation) | {
-                "name": c.name, "code": c.code, "bank_account_name": c.bank_account_name,
-                "bank_sort_code": sort_code(c.bank_sort_code), "bank_account_number": c.bank_account_number,
-                "send_orders_on_close": c.send_orders_on_close, "handling_fee_percent": c.handling_fee_percent,
-                "payment_terms_days": c.payment_terms_days},
+            "consortia",
+            "Consortia",
+            "consortium",
+            Consortium,
+            ConsortiumForm,
+            services.save_consortium,
+            [
+                ("Name", lambda c: c.name),
+                ("Code", lambda c: c.code),
+                ("Networks", lambda c: len(c.networks)),
+                ("VAT number", lambda c: c.organisation.vat_number or "not registered"),
+            ],
+            lambda c: (
+                _organisation_data(c.organisation)
+                | {
+                    "name": c.name,
+                    "code": c.code,
+                    "bank_account_name": c.bank_account_name,
+                    "bank_sort_code": sort_code(c.bank_sort_code),
+                    "bank_account_number": c.bank_account_number,
+                    "send_orders_on_close": c.send_orders_on_close,
+                    "handling_fee_percent": c.handling_fee_percent,
+                    "payment_terms_days": c.payment_terms_days,
+                }
+            ),
             Consortium.name,
         ),
         AdminSection(
-            "networks", "Networks", "network", Network, NetworkForm, services.save_network,
+            "networks",
+            "Networks",
+            "network",
+            Network,
+            NetworkForm,
+            services.save_network,
             [("Name", lambda n: n.name), ("Consortium", lambda n: n.consortium.name)],
             lambda n: {"name": n.name, "consortium_id": n.consortium_id},
-            Network.name, _consortium_choices,
+            Network.name,
+            _consortium_choices,
         ),
         AdminSection(
-            "members", "Members", "member", Member, MemberForm, services.save_member,
-            [("Legal name", lambda m: m.name), ("Network", lambda m: m.network.name),
-             ("Consortium", lambda m: m.network.consortium.name), ("Headcount", lambda m: m.headcount),
-             ("Turnover", lambda m: m.turnover_band.label)],
-            lambda m: _organisation_data(m.organisation) | {
-                "network_id": m.network_id, "headcount": m.headcount,
-                "turnover_band": m.turnover_band, "billing_email": m.billing_email},
-            Member.id, _network_choices, "admin/member_extra.html",
+            "members",
+            "Members",
+            "member",
+            Member,
+            MemberForm,
+            services.save_member,
+            [
+                ("Legal name", lambda m: m.name),
+                ("Network", lambda m: m.network.name),
+                ("Consortium", lambda m: m.network.consortium.name),
+                ("Headcount", lambda m: m.headcount),
+                ("Turnover", lambda m: m.turnover_band.label),
+            ],
+            lambda m: (
+                _organisation_data(m.organisation)
+                | {
+                    "network_id": m.network_id,
+                    "headcount": m.headcount,
+                    "turnover_band": m.turnover_band,
+                    "billing_email": m.billing_email,
+                }
+            ),
+            Member.id,
+            _network_choices,
+            "admin/member_extra.html",
         ),
         AdminSection(
-            "suppliers", "Suppliers", "supplier", Supplier, SupplierForm, services.save_supplier,
+            "suppliers",
+            "Suppliers",
+            "supplier",
+            Supplier,
+            SupplierForm,
+            services.save_supplier,
             [("Legal name", lambda s: s.name), ("Buy social", lambda s: "yes" if s.buy_social else "no")],
             lambda s: _organisation_data(s.organisation) | {"description": s.description},
             Supplier.id,
         ),
         AdminSection(
-            "users", "Users", "user", User, UserForm, services.save_user,
-            [("Name", lambda u: u.name), ("Email", lambda u: u.email),
-             ("Roles", lambda u: ", ".join(g.description for g in u.grants) or "none")],
+            "users",
+            "Users",
+            "user",
+            User,
+            UserForm,
+            services.save_user,
+            [
+                ("Name", lambda u: u.name),
+                ("Email", lambda u: u.email),
+                ("Roles", lambda u: ", ".join(g.description for g in u.grants) or "none"),
+            ],
             lambda u: {"email": u.email, "name": u.name},
-            User.email, detail_template="admin/user_extra.html",
+            User.email,
+            detail_template="admin/user_extra.html",
         ),
     ]
 }
@@ -179,8 +235,12 @@ def _grant_form() -> RoleGrantForm:
     form.grant.choices = {
         "Platform": [(Role.ADMIN.value, "Admin")],
         "Member user of": [(f"member:{m.id}", m.name) for m in db.session.scalars(select(Member).order_by(Member.id))],
-        "Secretary of": [(f"secretary:{c.id}", c.name) for c in db.session.scalars(select(Consortium).order_by(Consortium.name))],
-        "Supplier user of": [(f"supplier:{s.id}", s.name) for s in db.session.scalars(select(Supplier).order_by(Supplier.id))],
+        "Secretary of": [
+            (f"secretary:{c.id}", c.name) for c in db.session.scalars(select(Consortium).order_by(Consortium.name))
+        ],
+        "Supplier user of": [
+            (f"supplier:{s.id}", s.name) for s in db.session.scalars(select(Supplier).order_by(Supplier.id))
+        ],
     }
     return form
 
@@ -210,8 +270,7 @@ def grant_role(record_id: int):
             return redirect(url_for("admin.edit_record", section_name="users", record_id=user.id))
     section = SECTIONS["users"]
     user_form = section.form(formdata=None, data=section.initial(user))
-    return render_template("admin/edit.html", section=section, form=user_form,
-                           record=user, grant_form=form), 422
+    return render_template("admin/edit.html", section=section, form=user_form, record=user, grant_form=form), 422
 
 
 @bp.post("/users/<int:record_id>/grants/<int:grant_id>/revoke")

@@ -6,7 +6,9 @@ the total, so nothing is lost or invented by rounding. Integer arithmetic only: 
 W = sum(weights), the exact share total * w / W is the quotient and remainder of
 divmod(total * w, W), so remainders compare exactly over one common denominator.
 """
-from typing import Any, Sequence
+
+from collections.abc import Sequence
+from typing import Any
 
 
 def largest_remainder(total: int, weights: Sequence[int], preference: Sequence[Any] | None = None) -> list[int]:

@@ -4,8 +4,9 @@ Every package builds its JSON blueprint with `api_blueprint` and documents each 
 with `@operation`; the OpenAPI document is generated from those and the marshmallow
 schemas, so an endpoint cannot exist without being documented.
 """
+
 import re
-from typing import Any, Optional
+from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -30,8 +31,12 @@ INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 class ErrorDetailSchema(Schema):
     code = fields.String(required=True)
     message = fields.String(required=True)
-    fields = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), required=True,
-                         metadata={"description": "Messages by field name; empty when no one field is at fault."})
+    fields = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        required=True,
+        metadata={"description": "Messages by field name; empty when no one field is at fault."},
+    )
 
 
 class ErrorSchema(Schema):
@@ -43,7 +48,7 @@ class PageArgsSchema(Schema):
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 
-def error_response(status: int, code: str, message: str, field_errors: Optional[dict] = None):
+def error_response(status: int, code: str, message: str, field_errors: dict | None = None):
     """The one error shape of the API, `fields` always there so clients need not test for it."""
     return jsonify({"error": {"code": code, "message": message, "fields": field_errors or {}}}), status
 
@@ -71,9 +76,19 @@ def api_blueprint(name: str, import_name: str) -> Blueprint:
     return blueprint
 
 
-def operation(summary: str, *, tags: list[str], response: Any = None, body: Any = None,
-              query: Any = None, status: int = 200, errors: tuple[int, ...] = (),
-              public: bool = False, content: Optional[dict] = None, also: tuple[int, ...] = ()):
+def operation(
+    summary: str,
+    *,
+    tags: list[str],
+    response: Any = None,
+    body: Any = None,
+    query: Any = None,
+    status: int = 200,
+    errors: tuple[int, ...] = (),
+    public: bool = False,
+    content: dict | None = None,
+    also: tuple[int, ...] = (),
+):
     """Documents an endpoint for the OpenAPI document; `public` ones need no token.
 
     `also` lists other success statuses answered with the same body (a PUT that creates: 201).
@@ -119,8 +134,9 @@ def _refuse_nul(data: dict) -> None:
     """A NUL character is in no name or reference, and PostgreSQL text cannot hold one: 422, not a 500."""
     found = _nul_fields(data)
     if found:
-        raise ValidationFailed("Some fields are not valid.",
-                               {name: ["Must not contain a NUL character."] for name in found})
+        raise ValidationFailed(
+            "Some fields are not valid.", {name: ["Must not contain a NUL character."] for name in found}
+        )
 
 
 def _nul_fields(value: Any, name: str = "") -> list[str]:
@@ -161,8 +177,11 @@ def page_of(select) -> tuple[list, dict]:
     any refuses arguments it does not know, as the others do.
     """
     documented_query = getattr(current_app.view_functions.get(request.endpoint), "openapi", {}).get("query")
-    args = PageArgsSchema().load(request.args if documented_query is None else
-                                 {k: v for k, v in request.args.items() if k in ("page", "per_page")})
+    args = PageArgsSchema().load(
+        request.args
+        if documented_query is None
+        else {k: v for k, v in request.args.items() if k in ("page", "per_page")}
+    )
     page = db.paginate(select, page=args["page"], per_page=args["per_page"], error_out=False)
     return list(page.items), {"page": page.page, "per_page": page.per_page, "total": page.total}
 
@@ -238,8 +257,10 @@ def openapi_document(app: Flask) -> dict:
         version="1.0.0",
         openapi_version="3.0.3",
         plugins=[marshmallow_plugin],
-        info={"description": "Joint purchasing for networks of social enterprises. Money is integer pence "
-                             "in fields ending _pence; unit prices are decimal strings."},
+        info={
+            "description": "Joint purchasing for networks of social enterprises. Money is integer pence "
+            "in fields ending _pence; unit prices are decimal strings."
+        },
         servers=[{"url": "/"}],
     )
     marshmallow_plugin.converter.add_attribute_function(_decimal_strings)
@@ -273,11 +294,17 @@ def _is_page(schema) -> bool:
 def _operation_spec(rule, meta: dict, required_roles: tuple) -> dict:
     parameters = []
     for match in _RULE_ARG.finditer(rule.rule):
-        kind = {"type": "integer", "minimum": 0, "maximum": INT_MAX} if match.group("converter") == "int" \
+        kind = (
+            {"type": "integer", "minimum": 0, "maximum": INT_MAX}
+            if match.group("converter") == "int"
             else {"type": "string"}
+        )
         parameters.append({"in": "path", "name": match.group("name"), "required": True, "schema": kind})
-    contents = meta["content"] if meta["content"] is not None else (
-        {"application/json": {"schema": meta["response"]}} if meta["response"] is not None else None)
+    contents = (
+        meta["content"]
+        if meta["content"] is not None
+        else ({"application/json": {"schema": meta["response"]}} if meta["response"] is not None else None)
+    )
     paged = contents is not None and any(_is_page(c.get("schema")) for c in contents.values())
     if meta["query"] is not None:
         query = _instance(meta["query"])
@@ -300,8 +327,12 @@ def _operation_spec(rule, meta: dict, required_roles: tuple) -> dict:
             "description": _ERROR_DESCRIPTIONS[code],
             "content": {"application/json": {"schema": ErrorSchema}},
         }
-    spec = {"summary": meta["summary"], "tags": meta["tags"], "responses": responses,
-            "operationId": rule.endpoint.replace(".", "_")}
+    spec = {
+        "summary": meta["summary"],
+        "tags": meta["tags"],
+        "responses": responses,
+        "operationId": rule.endpoint.replace(".", "_"),
+    }
     if parameters:
         spec["parameters"] = parameters
     if meta["body"] is not None:
@@ -331,8 +362,9 @@ def me():
 
 
 @api.get("/openapi.json")
-@operation("This OpenAPI document", tags=["meta"], public=True,
-           content={"application/json": {"schema": {"type": "object"}}})
+@operation(
+    "This OpenAPI document", tags=["meta"], public=True, content={"application/json": {"schema": {"type": "object"}}}
+)
 def openapi_json():
     return jsonify(openapi_document(current_app))
 

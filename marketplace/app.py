@@ -1,4 +1,5 @@
 """The application factory: the one place that wires every package together."""
+
 from pathlib import Path
 
 import click
@@ -10,8 +11,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 import billing.api
-import billing.cli
 import billing.charging
+import billing.cli
 import billing.demo
 import billing.navigation
 import billing.stripe_gateway
@@ -38,8 +39,18 @@ import shared_services.cli
 import shared_services.demo
 import shared_services.navigation
 import shared_services.views
-from marketplace import (admin_views, api, benchmark, cli, demo, navigation, notification_views, outbox_views, settings,
-                         views)
+from marketplace import (
+    admin_views,
+    api,
+    benchmark,
+    cli,
+    demo,
+    navigation,
+    notification_views,
+    outbox_views,
+    settings,
+    views,
+)
 from marketplace.errors import Conflict, DomainError
 from marketplace.extensions import csrf, db, limiter, login_manager, migrate
 from marketplace.models import User
@@ -49,7 +60,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                               "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
@@ -72,8 +83,13 @@ class IdConverter(IntegerConverter):
 
 def create_app(config: dict | None = None) -> Flask:
     """The app configured from the environment; `config` overrides it (tests, benchmarks)."""
-    app = Flask("marketplace", root_path=str(ROOT), template_folder="templates", static_folder="static",
-                instance_path=str(ROOT / "instance"))
+    app = Flask(
+        "marketplace",
+        root_path=str(ROOT),
+        template_folder="templates",
+        static_folder="static",
+        instance_path=str(ROOT / "instance"),
+    )
     app.url_map.converters["int"] = IdConverter
     app.config.from_mapping(settings.from_environment(app.instance_path))
     if config:
@@ -105,11 +121,30 @@ def create_app(config: dict | None = None) -> Flask:
     app.teardown_appcontext(_charge_invoices_left_over)  # runs before Flask-SQLAlchemy's removes the session
     app.after_request(_security_headers)
 
-    for blueprint in (views.bp, notification_views.bp, admin_views.bp, outbox_views.bp, api.api, cli.bp,
-                      catalogue.views.bp, catalogue.api.bp, orders.views.bp, orders.api.bp, orders.cli.bp,
-                      orders.portal.bp, orders.portal_api.bp, billing.views.bp, billing.api.bp, billing.webhooks.bp,
-                      billing.cli.bp, reports.views.bp, reports.api.bp, shared_services.views.bp,
-                      shared_services.api.bp, shared_services.cli.bp):
+    for blueprint in (
+        views.bp,
+        notification_views.bp,
+        admin_views.bp,
+        outbox_views.bp,
+        api.api,
+        cli.bp,
+        catalogue.views.bp,
+        catalogue.api.bp,
+        orders.views.bp,
+        orders.api.bp,
+        orders.cli.bp,
+        orders.portal.bp,
+        orders.portal_api.bp,
+        billing.views.bp,
+        billing.api.bp,
+        billing.webhooks.bp,
+        billing.cli.bp,
+        reports.views.bp,
+        reports.api.bp,
+        shared_services.views.bp,
+        shared_services.api.bp,
+        shared_services.cli.bp,
+    ):
         app.register_blueprint(blueprint)
     if app.config["BENCHMARK_BASELINE"]:
         app.register_blueprint(benchmark.bp)
@@ -204,7 +239,8 @@ def demo_command():
     catalogue.demo.seed()
     # A year of past pools, today's pools, the billing demo's invoices and the shared services' billed months,
     # interleaved by day so each consortium's orders, invoices and credit notes are numbered in date order.
-    demo.run_in_date_order(reports.demo.history(), orders.demo.history(), billing.demo.history(),
-                           shared_services.demo.history())
+    demo.run_in_date_order(
+        reports.demo.history(), orders.demo.history(), billing.demo.history(), shared_services.demo.history()
+    )
     db.session.commit()
     click.echo("Demo data is in place. Sign in as admin@, secretary@, member@ or supplier@example.org.")

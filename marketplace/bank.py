@@ -4,9 +4,9 @@ One rule for the admin form and the service: the three go together (a sort code 
 an account number, or numbers without the name the bank checks against, cannot be paid
 into), and they are stored as bare digits, however they were typed.
 """
+
 import re
 from dataclasses import dataclass
-from typing import Optional
 
 from marketplace.errors import ValidationFailed
 
@@ -20,12 +20,12 @@ ACCOUNT_NUMBER_MESSAGE = "Enter an 8-digit account number, e.g. 12345678."
 
 @dataclass(frozen=True)
 class BankAccount:
-    name: Optional[str]
-    sort_code: Optional[str]
-    account_number: Optional[str]
+    name: str | None
+    sort_code: str | None
+    account_number: str | None
 
 
-def bank_account(name: Optional[str], sort_code: Optional[str], account_number: Optional[str]) -> BankAccount:
+def bank_account(name: str | None, sort_code: str | None, account_number: str | None) -> BankAccount:
     """The account as stored ("123456", "12345678"), or all None when nothing was given.
 
     Raises ValidationFailed naming each field that is wrong, so a form shows them all at once.

@@ -3,6 +3,7 @@
 Registered only when BENCHMARK_BASELINE is set, so production never serves it. The
 benchmark creates the `benchmark_probe` table itself; it is not part of the schema.
 """
+
 from sqlalchemy import text
 
 from marketplace.access import acting_user, roles_required
@@ -18,6 +19,8 @@ bp = api_blueprint("benchmark_api", __name__)
 @roles_required()
 @operation("Benchmark baseline: one authenticated INSERT", tags=["benchmark"], status=201)
 def insert():
-    db.session.execute(text("INSERT INTO benchmark_probe (user_id, created_at) VALUES (:user_id, :created_at)"),
-                       {"user_id": acting_user().id, "created_at": utcnow().isoformat()})
+    db.session.execute(
+        text("INSERT INTO benchmark_probe (user_id, created_at) VALUES (:user_id, :created_at)"),
+        {"user_id": acting_user().id, "created_at": utcnow().isoformat()},
+    )
     return {"inserted": True}, 201

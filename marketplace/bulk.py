@@ -5,10 +5,11 @@ column whatever the number of rows. An executemany of a wide table is sent as ba
 multi-row VALUES with a bound parameter per value, which the driver parses in Python: seconds
 for 10,000 invoices. SQLite, in-process and without arrays, takes an executemany.
 """
+
 import contextlib
 import enum
 import gc
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 from sqlalchemy import Column, Enum, String, Table, TypeDecorator, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -16,7 +17,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from marketplace.extensions import db
 
 
-def insert_rows(table: Table, rows: list[dict], returning: Optional[Column] = None) -> list:
+def insert_rows(table: Table, rows: list[dict], returning: Column | None = None) -> list:
     """Inserts `rows` (dicts with the same keys) into `table`; with `returning`, that column's values in row order."""
     if not rows:
         return []
@@ -25,13 +26,15 @@ def insert_rows(table: Table, rows: list[dict], returning: Optional[Column] = No
         if returning is None:
             connection.execute(table.insert(), rows)
             return []
-        return list(connection.execute(table.insert().returning(returning, sort_by_parameter_order=True), rows)
-                    .scalars())
+        return list(
+            connection.execute(table.insert().returning(returning, sort_by_parameter_order=True), rows).scalars()
+        )
     names = list(rows[0])
     arrays = [_array(table.c[name], [row[name] for row in rows], connection.dialect) for name in names]
     source = func.unnest(*arrays).table_valued(*names, with_ordinality="row_number").render_derived()
-    statement = table.insert().from_select(names, select(*(source.c[name] for name in names))
-                                           .order_by(source.c.row_number))
+    statement = table.insert().from_select(
+        names, select(*(source.c[name] for name in names)).order_by(source.c.row_number)
+    )
     if returning is None:
         connection.execute(statement)
         return []

@@ -1,4 +1,5 @@
 """Server-rendered SVG charts: one house style and one way to serve them, for every package."""
+
 import re
 
 from flask import Response, make_response
@@ -14,8 +15,16 @@ GREEN = "#1f6f5c"
 def chart_style(colors: tuple[str, ...] = (INK,), **sizes) -> Style:
     """Dark ink on white, large labels: legible in print and without colour."""
     fonts = dict(value_label_font_size=12, label_font_size=12, major_label_font_size=12, legend_font_size=13) | sizes
-    return Style(background="white", plot_background="white", foreground=INK, foreground_strong=INK,
-                 foreground_subtle="#5b6478", colors=colors, font_family="sans-serif", **fonts)
+    return Style(
+        background="white",
+        plot_background="white",
+        foreground=INK,
+        foreground_strong=INK,
+        foreground_subtle="#5b6478",
+        colors=colors,
+        font_family="sans-serif",
+        **fonts,
+    )
 
 
 def svg_response(body: bytes) -> Response:

@@ -1,4 +1,5 @@
 """Commands for deployments: users, API tokens and sending the outbox. All are safe to run again."""
+
 import time
 
 import click
@@ -59,10 +60,14 @@ def _grant(user: User, spec: str, role: Role, scope_id: int | None) -> None:
 @bp.cli.command("create-user")
 @click.argument("email")
 @click.option("--name", help="Display name; defaults to the part of the email before @.")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="Prompted for when not given.")
-@click.option("--role", "roles", multiple=True, metavar="ROLE[:ID]",
-              help="admin, member:ID, secretary:CONSORTIUM_ID or supplier:ID; repeatable.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="Prompted for when not given.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    metavar="ROLE[:ID]",
+    help="admin, member:ID, secretary:CONSORTIUM_ID or supplier:ID; repeatable.",
+)
 def create_user(email: str, name: str | None, password: str, roles: tuple[str, ...]):
     """Create a user, or update an existing one's password, and grant roles."""
     email, password = _checked_email(email), _checked_password(password)
@@ -100,8 +105,9 @@ def create_token(email: str, name: str):
 
 @bp.cli.command("send-outbox")
 @click.option("--watch", is_flag=True, help="Keep running, sending new messages as they arrive.")
-@click.option("--interval", default=30, show_default=True, type=click.IntRange(min=1),
-              help="Seconds between passes with --watch.")
+@click.option(
+    "--interval", default=30, show_default=True, type=click.IntRange(min=1), help="Seconds between passes with --watch."
+)
 def send_outbox(watch: bool, interval: int):
     """Send the outbox's due messages by SMTP; safe to run on several hosts at once.
 
@@ -113,8 +119,10 @@ def send_outbox(watch: bool, interval: int):
             report = mailer.send_pending()
         except mailer.NotConfigured as error:
             raise click.ClickException(str(error)) from error
-        click.echo(f"{report.sent} sent, {report.retrying} to retry, {report.failed} given up."
-                   + (" The mail server did not answer; stopped until the next run." if report.stopped_early else ""))
+        click.echo(
+            f"{report.sent} sent, {report.retrying} to retry, {report.failed} given up."
+            + (" The mail server did not answer; stopped until the next run." if report.stopped_early else "")
+        )
         if not watch:
             return
         time.sleep(interval)

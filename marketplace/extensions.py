@@ -1,5 +1,6 @@
 """Extensions created unbound, bound to an app by create_app."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -35,18 +36,18 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given for a UTC column")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 db = SQLAlchemy(model_class=Base)

@@ -1,4 +1,5 @@
 """HTML forms for signing in, tokens, profiles and the admin pages."""
+
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
@@ -45,8 +46,11 @@ class SignInForm(FlaskForm):
 
 
 class ApiTokenForm(FlaskForm):
-    name = StringField("Token name", validators=[DataRequired(), Length(max=100)],
-                       description="What the token is for, e.g. 'finance spreadsheet'.")
+    name = StringField(
+        "Token name",
+        validators=[DataRequired(), Length(max=100)],
+        description="What the token is for, e.g. 'finance spreadsheet'.",
+    )
 
 
 class OrganisationForm(FlaskForm):
@@ -59,30 +63,48 @@ class OrganisationForm(FlaskForm):
     address_line1 = StringField("Address line 1", validators=[DataRequired(), Length(max=200)])
     address_line2 = StringField("Address line 2", validators=[Optional(), Length(max=200)])
     city = StringField("Town or city", validators=[DataRequired(), Length(max=100)])
-    postcode = StringField("Postcode", validators=[InputRequired(), Regexp(UK_POSTCODE, message="Enter a UK postcode, e.g. DD1 4HN.")])
+    postcode = StringField(
+        "Postcode", validators=[InputRequired(), Regexp(UK_POSTCODE, message="Enter a UK postcode, e.g. DD1 4HN.")]
+    )
     contact_email = EmailField("Contact email", validators=[InputRequired(), Email(), Length(max=254)])
     phone = StringField("Phone", validators=[Optional(), Length(max=30)])
-    vat_number = StringField("VAT number", validators=[Optional(), Regexp(UK_VAT, message="Enter a UK VAT number, e.g. GB123456789.")],
-                             description="Leave empty if not VAT-registered.")
+    vat_number = StringField(
+        "VAT number",
+        validators=[Optional(), Regexp(UK_VAT, message="Enter a UK VAT number, e.g. GB123456789.")],
+        description="Leave empty if not VAT-registered.",
+    )
     company_number = StringField("Company or charity number", validators=[Optional(), Length(max=10)])
 
 
 class ConsortiumForm(OrganisationForm):
     name = StringField("Consortium name", validators=[DataRequired(), Length(max=100)])
-    code = StringField("Code", validators=[InputRequired(), Regexp(r"^[A-Za-z]{2,5}$", message="2 to 5 letters.")],
-                       description="Prefix of the consortium's order and invoice numbers, e.g. TAY.")
-    bank_account_name = StringField("Name on the bank account",
-                                    description="Printed on invoices for members paying by bank transfer.")
+    code = StringField(
+        "Code",
+        validators=[InputRequired(), Regexp(r"^[A-Za-z]{2,5}$", message="2 to 5 letters.")],
+        description="Prefix of the consortium's order and invoice numbers, e.g. TAY.",
+    )
+    bank_account_name = StringField(
+        "Name on the bank account", description="Printed on invoices for members paying by bank transfer."
+    )
     bank_sort_code = StringField("Sort code", description="6 digits, e.g. 12-34-56.")
     bank_account_number = StringField("Account number", description="8 digits.")
-    send_orders_on_close = BooleanField("Send purchase orders to the supplier as soon as a pool closes",
-                                        description="Otherwise they wait as drafts for the secretary to send.")
+    send_orders_on_close = BooleanField(
+        "Send purchase orders to the supplier as soon as a pool closes",
+        description="Otherwise they wait as drafts for the secretary to send.",
+    )
     handling_fee_percent = FiniteDecimalField(
-        "Handling fee (% of goods)", places=2, default=0, validators=[Optional(), NumberRange(min=0, max=MAX_HANDLING_FEE_PERCENT)],
-        description="Added to members' invoices in proportion to their goods, to cover the consortium's costs.")
-    payment_terms_days = IntegerField("Payment terms (days)", default=30,
-                                      validators=[Optional(), NumberRange(min=0, max=MAX_PAYMENT_TERMS_DAYS)],
-                                      description="Invoices are due this many days after they are issued.")
+        "Handling fee (% of goods)",
+        places=2,
+        default=0,
+        validators=[Optional(), NumberRange(min=0, max=MAX_HANDLING_FEE_PERCENT)],
+        description="Added to members' invoices in proportion to their goods, to cover the consortium's costs.",
+    )
+    payment_terms_days = IntegerField(
+        "Payment terms (days)",
+        default=30,
+        validators=[Optional(), NumberRange(min=0, max=MAX_PAYMENT_TERMS_DAYS)],
+        description="Invoices are due this many days after they are issued.",
+    )
 
     def validate(self, extra_validators=None) -> bool:
         """Field checks, then the bank account's own rule, so every mistake shows at once."""
@@ -103,8 +125,11 @@ class NetworkForm(FlaskForm):
 
 
 class MemberProfileForm(OrganisationForm):
-    billing_email = EmailField("Billing email", validators=[Optional(), Email(), Length(max=254)],
-                               description="Where invoices go; the contact email if empty.")
+    billing_email = EmailField(
+        "Billing email",
+        validators=[Optional(), Email(), Length(max=254)],
+        description="Where invoices go; the contact email if empty.",
+    )
 
 
 class MemberForm(MemberProfileForm):
@@ -127,15 +152,21 @@ class SupplierForm(OrganisationForm):
 class UserForm(FlaskForm):
     email = EmailField("Email", validators=[InputRequired(), Email(), Length(max=254)])
     name = StringField("Name", validators=[DataRequired(), Length(max=100)])
-    password = PasswordField("Password", validators=[Optional(), Length(min=10, max=200)],
-                             description="At least 10 characters. Leave empty to keep the current password.")
+    password = PasswordField(
+        "Password",
+        validators=[Optional(), Length(min=10, max=200)],
+        description="At least 10 characters. Leave empty to keep the current password.",
+    )
 
 
 class RoleGrantForm(FlaskForm):
     """One choice names both the role and its organisation, e.g. 'secretary:1'."""
 
-    grant = SelectField("Role", validators=[InputRequired()],
-                        description="A member's user, a consortium's secretary, a supplier's user, or admin.")
+    grant = SelectField(
+        "Role",
+        validators=[InputRequired()],
+        description="A member's user, a consortium's secretary, a supplier's user, or admin.",
+    )
 
     def parsed(self) -> tuple[Role, int | None]:
         role, _, scope = self.grant.data.partition(":")
@@ -145,8 +176,9 @@ class RoleGrantForm(FlaskForm):
 class NotificationsForm(FlaskForm):
     """The kinds of email a user receives; the choices are the kinds open to their roles."""
 
-    receive = SelectMultipleField("Email me when", widget=ListWidget(prefix_label=False),
-                                  option_widget=CheckboxInput(), validate_choice=True)
+    receive = SelectMultipleField(
+        "Email me when", widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(), validate_choice=True
+    )
     next = HiddenField()
 
     @classmethod

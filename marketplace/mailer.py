@@ -10,6 +10,7 @@ The one gap no outbox closes: if the process dies after the SMTP server accepted
 before the commit, the message is sent again on the next run. Its Message-ID stays the same,
 so mail systems that deduplicate on it show it once.
 """
+
 import logging
 import smtplib
 import ssl
@@ -17,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
-from typing import Optional
 
 from flask import current_app
 from sqlalchemy import or_, select, update
@@ -67,7 +67,7 @@ class Connection:
 
     def __init__(self, config):
         self.config = config
-        self.smtp: Optional[smtplib.SMTP] = None
+        self.smtp: smtplib.SMTP | None = None
 
     def send(self, email: EmailMessage) -> None:
         if self.smtp is None:
@@ -78,8 +78,9 @@ class Connection:
         config = self.config
         context = ssl.create_default_context()
         if config["SMTP_SSL"]:
-            smtp = smtplib.SMTP_SSL(config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT"],
-                                    context=context)
+            smtp = smtplib.SMTP_SSL(
+                config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT"], context=context
+            )
         else:
             smtp = smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT"])
             if config["SMTP_STARTTLS"]:
@@ -106,29 +107,43 @@ class SendReport:
 
 
 def _due(now: datetime):
-    return (OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None),
-            or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
+    return (
+        OutboxMessage.sent_at.is_(None),
+        OutboxMessage.failed_at.is_(None),
+        or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+    )
 
 
-def claim_next(now: datetime) -> Optional[OutboxMessage]:
+def claim_next(now: datetime) -> OutboxMessage | None:
     """Claims the oldest due message for this transaction, counting the attempt; None when none is due."""
-    oldest = (select(OutboxMessage.id).where(*_due(now)).order_by(OutboxMessage.id).limit(1)
-              .with_for_update(skip_locked=True).scalar_subquery())
-    message_id = db.session.execute(update(OutboxMessage).where(OutboxMessage.id == oldest, *_due(now))
-                                    .values(attempts=OutboxMessage.attempts + 1)
-                                    .returning(OutboxMessage.id)).scalar()
+    oldest = (
+        select(OutboxMessage.id)
+        .where(*_due(now))
+        .order_by(OutboxMessage.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    message_id = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == oldest, *_due(now))
+        .values(attempts=OutboxMessage.attempts + 1)
+        .returning(OutboxMessage.id)
+    ).scalar()
     if message_id is None:
         return None
-    return db.session.scalar(select(OutboxMessage).where(OutboxMessage.id == message_id)
-                             .execution_options(populate_existing=True))
+    return db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.id == message_id).execution_options(populate_existing=True)
+    )
 
 
-def send_pending(limit: Optional[int] = None) -> SendReport:
+def send_pending(limit: int | None = None) -> SendReport:
     """Sends every due message, each in its own transaction; commits as it goes."""
     config = current_app.config
     if not config["SMTP_HOST"] or not config["MAIL_FROM"]:
-        raise NotConfigured("Email is not set up (SMTP_HOST and MAIL_FROM); the outbox page and the log "
-                            "are the delivery.")
+        raise NotConfigured(
+            "Email is not set up (SMTP_HOST and MAIL_FROM); the outbox page and the log are the delivery."
+        )
     report, connection = SendReport(), Connection(config)
     started = utcnow()
     try:
@@ -162,10 +177,21 @@ def _record_failure(message: OutboxMessage, error: Exception, max_attempts: int,
     if message.attempts >= max_attempts:
         message.failed_at, message.next_attempt_at = now, None
         report.failed += 1
-        log.error("Outbox message %s to %s given up after %s attempts: %s", message.id, message.to_email,
-                  message.attempts, message.last_error)
+        log.error(
+            "Outbox message %s to %s given up after %s attempts: %s",
+            message.id,
+            message.to_email,
+            message.attempts,
+            message.last_error,
+        )
     else:
         message.next_attempt_at = now + retry_delay(message.attempts)
         report.retrying += 1
-        log.warning("Outbox message %s to %s failed (attempt %s), retrying at %s: %s", message.id,
-                    message.to_email, message.attempts, message.next_attempt_at.isoformat(), message.last_error)
+        log.warning(
+            "Outbox message %s to %s failed (attempt %s), retrying at %s: %s",
+            message.id,
+            message.to_email,
+            message.attempts,
+            message.next_attempt_at.isoformat(),
+            message.last_error,
+        )

@@ -1,10 +1,11 @@
 """Organisations, people and what each person may do."""
+
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Optional
+from typing import Annotated
 
 from flask import current_app
 from flask_login import UserMixin
@@ -58,13 +59,13 @@ class Organisation(db.Model):
     id: Mapped[intpk]
     legal_name: Mapped[str] = mapped_column(String(200))
     address_line1: Mapped[str] = mapped_column(String(200))
-    address_line2: Mapped[Optional[str]] = mapped_column(String(200))
+    address_line2: Mapped[str | None] = mapped_column(String(200))
     city: Mapped[str] = mapped_column(String(100))
     postcode: Mapped[str] = mapped_column(String(10))
     contact_email: Mapped[str] = mapped_column(String(254))
-    phone: Mapped[Optional[str]] = mapped_column(String(30))
-    vat_number: Mapped[Optional[str]] = mapped_column(String(14))
-    company_number: Mapped[Optional[str]] = mapped_column(String(10))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    vat_number: Mapped[str | None] = mapped_column(String(14))
+    company_number: Mapped[str | None] = mapped_column(String(10))
     is_social_enterprise: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[created_at]
 
@@ -81,14 +82,14 @@ class Consortium(db.Model):
     send_orders_on_close: Mapped[bool] = mapped_column(default=False)
     handling_fee_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(0))
     payment_terms_days: Mapped[int] = mapped_column(default=30)
-    bank_account_name: Mapped[Optional[str]] = mapped_column(String(100))
-    bank_sort_code: Mapped[Optional[str]] = mapped_column(String(8))  # 6 digits, no dashes
-    bank_account_number: Mapped[Optional[str]] = mapped_column(String(8))
+    bank_account_name: Mapped[str | None] = mapped_column(String(100))
+    bank_sort_code: Mapped[str | None] = mapped_column(String(8))  # 6 digits, no dashes
+    bank_account_number: Mapped[str | None] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[created_at]
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
-    networks: Mapped[list["Network"]] = relationship(back_populates="consortium", order_by="Network.name")
+    networks: Mapped[list[Network]] = relationship(back_populates="consortium", order_by="Network.name")
 
 
 class Network(db.Model):
@@ -101,7 +102,7 @@ class Network(db.Model):
     created_at: Mapped[created_at]
 
     consortium: Mapped[Consortium] = relationship(back_populates="networks", lazy="joined")
-    members: Mapped[list["Member"]] = relationship(back_populates="network")
+    members: Mapped[list[Member]] = relationship(back_populates="network")
 
 
 class Member(db.Model):
@@ -112,7 +113,7 @@ class Member(db.Model):
     network_id: Mapped[int] = mapped_column(ForeignKey("network.id"), index=True)
     headcount: Mapped[int] = mapped_column(default=1)
     turnover_band: Mapped[TurnoverBand] = mapped_column(enum_column(TurnoverBand))
-    billing_email: Mapped[Optional[str]] = mapped_column(String(254))
+    billing_email: Mapped[str | None] = mapped_column(String(254))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[created_at]
 
@@ -131,7 +132,7 @@ class Member(db.Model):
 class Supplier(db.Model):
     id: Mapped[intpk]
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), unique=True)
-    description: Mapped[Optional[str]] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[created_at]
 
@@ -154,9 +155,7 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[created_at]
 
-    grants: Mapped[list["RoleGrant"]] = relationship(
-        back_populates="user", lazy="selectin", cascade="all, delete-orphan"
-    )
+    grants: Mapped[list[RoleGrant]] = relationship(back_populates="user", lazy="selectin", cascade="all, delete-orphan")
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
@@ -204,18 +203,18 @@ class RoleGrant(db.Model):
     id: Mapped[intpk]
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     role: Mapped[Role] = mapped_column(enum_column(Role))
-    member_id: Mapped[Optional[int]] = mapped_column(ForeignKey("member.id"), index=True)
-    consortium_id: Mapped[Optional[int]] = mapped_column(ForeignKey("consortium.id"), index=True)
-    supplier_id: Mapped[Optional[int]] = mapped_column(ForeignKey("supplier.id"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"), index=True)
+    consortium_id: Mapped[int | None] = mapped_column(ForeignKey("consortium.id"), index=True)
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("supplier.id"), index=True)
     created_at: Mapped[created_at]
 
     user: Mapped[User] = relationship(back_populates="grants")
-    member: Mapped[Optional[Member]] = relationship()
-    consortium: Mapped[Optional[Consortium]] = relationship()
-    supplier: Mapped[Optional[Supplier]] = relationship()
+    member: Mapped[Member | None] = relationship()
+    consortium: Mapped[Consortium | None] = relationship()
+    supplier: Mapped[Supplier | None] = relationship()
 
     @property
-    def scope_id(self) -> Optional[int]:
+    def scope_id(self) -> int | None:
         return self.member_id or self.consortium_id or self.supplier_id
 
     @property
@@ -233,8 +232,8 @@ class ApiToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(12))
     created_at: Mapped[created_at]
-    last_used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(lazy="joined")
 
@@ -266,17 +265,17 @@ class OutboxMessage(db.Model):
     subject: Mapped[str] = mapped_column(String(200))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
-    consortium_id: Mapped[Optional[int]] = mapped_column(ForeignKey("consortium.id"), index=True)
+    consortium_id: Mapped[int | None] = mapped_column(ForeignKey("consortium.id"), index=True)
     created_at: Mapped[created_at]
-    sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    last_error: Mapped[Optional[str]] = mapped_column(Text)
-    failed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    unsubscribe_url: Mapped[Optional[str]] = mapped_column(String(500))
-    dedupe_key: Mapped[Optional[str]] = mapped_column(String(120), unique=True)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unsubscribe_url: Mapped[str | None] = mapped_column(String(500))
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
 
-    consortium: Mapped[Optional[Consortium]] = relationship()
+    consortium: Mapped[Consortium | None] = relationship()
 
     @property
     def state(self) -> str:

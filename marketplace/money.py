@@ -4,6 +4,7 @@ Amounts are integer pence. Unit prices are Decimals with up to four decimal plac
 (utilities are priced in fractions of a penny). Every conversion of an exact amount to
 pence goes through `to_pence`, which rounds half-up to the penny.
 """
+
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 

@@ -4,6 +4,7 @@ The unsubscribe link works without signing in: the signed token is the authority
 needs no CSRF token (a forged request would have to carry a valid token, which only its
 recipient has). Mail clients' one-click unsubscribe (RFC 8058) POSTs to the same address.
 """
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 

@@ -6,8 +6,10 @@ is told through the users who act for it; a supplier through its users. `notify`
 way in: it skips users who switched the kind off, adds the unsubscribe link and writes the
 messages to the outbox in the caller's transaction.
 """
+
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable, Optional
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -104,8 +106,11 @@ def switch_off(user: User, kind: str) -> None:
     """Idempotent: switching a kind off twice (two clicks, two mail clients) leaves one row."""
     if kind not in KINDS:
         raise ValidationFailed.field("kind", "There is no such kind of email.")
-    db.session.execute(upsert(NotificationOptOut).values(user_id=user.id, kind=kind)
-                       .on_conflict_do_nothing(index_elements=["user_id", "kind"]))
+    db.session.execute(
+        upsert(NotificationOptOut)
+        .values(user_id=user.id, kind=kind)
+        .on_conflict_do_nothing(index_elements=["user_id", "kind"])
+    )
 
 
 def set_received(user: User, received: Iterable[str]) -> None:
@@ -115,8 +120,11 @@ def set_received(user: User, received: Iterable[str]) -> None:
     if unknown:
         raise ValidationFailed.field("receive", "Choose only from the kinds of email listed.")
     off = set(kinds_for(user)) - received
-    db.session.execute(delete(NotificationOptOut).where(NotificationOptOut.user_id == user.id,
-                                                        NotificationOptOut.kind.not_in(off or {""})))
+    db.session.execute(
+        delete(NotificationOptOut).where(
+            NotificationOptOut.user_id == user.id, NotificationOptOut.kind.not_in(off or {""})
+        )
+    )
     for kind in sorted(off):
         switch_off(user, kind)
     db.session.flush()
@@ -137,10 +145,15 @@ def member_users(member_ids: Iterable[int]) -> dict[int, list[User]]:
     users: dict[int, list[User]] = {}
     for chunk in _chunks(sorted(member_ids)):
         rows = db.session.execute(
-            select(RoleGrant.member_id, User).join(User, RoleGrant.user_id == User.id)
-            .where(RoleGrant.role == Role.MEMBER, User.active,
-                   RoleGrant.member_id.in_(bindparam("member_ids", chunk, expanding=True, literal_execute=True)))
-            .order_by(User.id))
+            select(RoleGrant.member_id, User)
+            .join(User, RoleGrant.user_id == User.id)
+            .where(
+                RoleGrant.role == Role.MEMBER,
+                User.active,
+                RoleGrant.member_id.in_(bindparam("member_ids", chunk, expanding=True, literal_execute=True)),
+            )
+            .order_by(User.id)
+        )
         for member_id, user in rows:
             users.setdefault(member_id, []).append(user)
     return users
@@ -149,21 +162,32 @@ def member_users(member_ids: Iterable[int]) -> dict[int, list[User]]:
 def _chunks(values: list, size: int = 5000) -> Iterable[list]:
     """Keeps IN lists under SQLite's limit on bound parameters, for events that reach thousands."""
     for start in range(0, len(values), size):
-        yield values[start:start + size]
+        yield values[start : start + size]
 
 
 def supplier_users(supplier_id: int) -> list[User]:
-    return list(db.session.scalars(
-        select(User).join(RoleGrant, RoleGrant.user_id == User.id)
-        .where(RoleGrant.role == Role.SUPPLIER, RoleGrant.supplier_id == supplier_id, User.active)
-        .order_by(User.id)))
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(RoleGrant, RoleGrant.user_id == User.id)
+            .where(RoleGrant.role == Role.SUPPLIER, RoleGrant.supplier_id == supplier_id, User.active)
+            .order_by(User.id)
+        )
+    )
 
 
 # Sending
 
 
-def notify(kind: str, users: Iterable[User], subject: str, template: str, context: dict[str, Any],
-           consortium: Optional[Consortium], dedupe_key: str) -> int:
+def notify(
+    kind: str,
+    users: Iterable[User],
+    subject: str,
+    template: str,
+    context: dict[str, Any],
+    consortium: Consortium | None,
+    dedupe_key: str,
+) -> int:
     """Writes one message per user who has not switched `kind` off; returns how many were written.
 
     Each message carries the user's own unsubscribe link. The dedupe key is made per user, so
@@ -175,21 +199,44 @@ def notify(kind: str, users: Iterable[User], subject: str, template: str, contex
     users = list({user.id: user for user in users}.values())
     if not users:
         return 0
-    off = {user_id for chunk in _chunks([u.id for u in users]) for user_id in db.session.scalars(
-        select(NotificationOptOut.user_id).where(NotificationOptOut.kind == kind, NotificationOptOut.user_id.in_(chunk)))}
+    off = {
+        user_id
+        for chunk in _chunks([u.id for u in users])
+        for user_id in db.session.scalars(
+            select(NotificationOptOut.user_id).where(
+                NotificationOptOut.kind == kind, NotificationOptOut.user_id.in_(chunk)
+            )
+        )
+    }
     keys = {user.id: f"{dedupe_key}:u{user.id}" for user in users if user.id not in off}
-    told = {key for chunk in _chunks(list(keys.values())) for key in db.session.scalars(
-        select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(chunk)))}
+    told = {
+        key
+        for chunk in _chunks(list(keys.values()))
+        for key in db.session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(chunk)))
+    }
     preferences_url = external_url("notifications.preferences")
     messages = []
     for user in users:
         if user.id not in keys or keys[user.id] in told:
             continue
         unsubscribe_url = external_url("notifications.unsubscribe", token=unsubscribe_token(user, kind))
-        messages.append(outbox.Draft(
-            kind=kind, to_email=user.email, subject=subject, template=template,
-            context=context | {"recipient": user, "unsubscribe_url": unsubscribe_url,
-                               "preferences_url": preferences_url, "kind_label": KINDS[kind].label},
-            consortium=consortium, dedupe_key=keys[user.id], unsubscribe_url=unsubscribe_url))
+        messages.append(
+            outbox.Draft(
+                kind=kind,
+                to_email=user.email,
+                subject=subject,
+                template=template,
+                context=context
+                | {
+                    "recipient": user,
+                    "unsubscribe_url": unsubscribe_url,
+                    "preferences_url": preferences_url,
+                    "kind_label": KINDS[kind].label,
+                },
+                consortium=consortium,
+                dedupe_key=keys[user.id],
+                unsubscribe_url=unsubscribe_url,
+            )
+        )
     outbox.enqueue_many(messages)
     return len(messages)

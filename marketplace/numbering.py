@@ -4,6 +4,7 @@ The counter row is incremented with UPDATE ... RETURNING in the caller's transac
 row stays locked until that transaction ends, so a rolled-back document gives its number
 back and two concurrent runs queue rather than collide.
 """
+
 from sqlalchemy import update
 
 from marketplace.extensions import db, upsert
@@ -11,8 +12,11 @@ from marketplace.models import Consortium, DocumentCounter
 
 
 def _ensure_counter(consortium_id: int, series: str) -> None:
-    db.session.execute(upsert(DocumentCounter).values(consortium_id=consortium_id, series=series, last_value=0)
-                       .on_conflict_do_nothing(index_elements=["consortium_id", "series"]))
+    db.session.execute(
+        upsert(DocumentCounter)
+        .values(consortium_id=consortium_id, series=series, last_value=0)
+        .on_conflict_do_nothing(index_elements=["consortium_id", "series"])
+    )
 
 
 def next_values(consortium: Consortium, series: str, count: int = 1) -> range:

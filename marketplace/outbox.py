@@ -4,9 +4,10 @@ A sender delivers the outbox later, outside the web request, so a rolled-back ch
 nothing and a slow mail server slows no page. Without SMTP settings (the embedded default)
 the log line written here is the delivery, and admins read the outbox on its page.
 """
+
 import logging
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from flask import render_template
 
@@ -30,25 +31,35 @@ class Draft:
     subject: str
     template: str
     context: dict[str, Any]
-    consortium: Optional[Consortium] = None
-    dedupe_key: Optional[str] = None
-    unsubscribe_url: Optional[str] = None
+    consortium: Consortium | None = None
+    dedupe_key: str | None = None
+    unsubscribe_url: str | None = None
 
     def values(self) -> dict[str, Any]:
         """The row: both bodies rendered, with `consortium` and `unsubscribe_url` given to the templates."""
         context = {"consortium": self.consortium, "unsubscribe_url": self.unsubscribe_url} | self.context
         return dict(
-            kind=self.kind, to_email=self.to_email, subject=self.subject,
+            kind=self.kind,
+            to_email=self.to_email,
+            subject=self.subject,
             body_text=render_template(f"emails/{self.template}.txt", **context),
             body_html=render_template(f"emails/{self.template}.html", **context),
             consortium_id=self.consortium.id if self.consortium is not None else None,
-            dedupe_key=self.dedupe_key, unsubscribe_url=self.unsubscribe_url,
+            dedupe_key=self.dedupe_key,
+            unsubscribe_url=self.unsubscribe_url,
         )
 
 
-def enqueue(kind: str, to_email: str, subject: str, template: str, context: dict[str, Any],
-            consortium: Optional[Consortium] = None, dedupe_key: Optional[str] = None,
-            unsubscribe_url: Optional[str] = None) -> OutboxMessage:
+def enqueue(
+    kind: str,
+    to_email: str,
+    subject: str,
+    template: str,
+    context: dict[str, Any],
+    consortium: Consortium | None = None,
+    dedupe_key: str | None = None,
+    unsubscribe_url: str | None = None,
+) -> OutboxMessage:
     """Adds a message rendered from templates/emails/<template>.txt and .html; the caller commits.
 
     The templates receive `consortium` besides `context`, so every message can name it. With a
@@ -56,9 +67,12 @@ def enqueue(kind: str, to_email: str, subject: str, template: str, context: dict
     does nothing on conflict, so two requests at once cannot both add one.
     """
     values = Draft(kind, to_email, subject, template, context, consortium, dedupe_key, unsubscribe_url).values()
-    message_id = db.session.execute(upsert(OutboxMessage).values(**values)
-                                    .on_conflict_do_nothing(index_elements=["dedupe_key"])
-                                    .returning(OutboxMessage.id)).scalar()
+    message_id = db.session.execute(
+        upsert(OutboxMessage)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxMessage.id)
+    ).scalar()
     if message_id is None:
         raise AlreadyQueued("This message is already in the outbox.")
     message = db.session.get(OutboxMessage, message_id)

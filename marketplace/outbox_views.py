@@ -1,4 +1,5 @@
 """The admin's view of the outbox: every message the platform has written, newest first."""
+
 from flask import Blueprint, render_template
 from sqlalchemy import select
 
@@ -12,8 +13,9 @@ bp.before_request(require_admin)
 
 @bp.get("")
 def messages():
-    page = db.paginate(select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()),
-                       per_page=50)
+    page = db.paginate(
+        select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()), per_page=50
+    )
     return render_template("admin/outbox.html", page=page)
 
 

@@ -3,9 +3,11 @@
 Dashboards whose totals need every row anyway page the rows they show this way, so
 `_pager.html` and the API's page shape serve them as they serve database pages.
 """
+
+from collections.abc import Sequence
 from dataclasses import dataclass
 from math import ceil
-from typing import Generic, Sequence, TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -20,7 +22,7 @@ class ListPage(Generic[T]):
     @classmethod
     def of(cls, rows: Sequence[T], page: int, per_page: int) -> "ListPage[T]":
         start = (page - 1) * per_page
-        return cls(list(rows[start:start + per_page]), page, per_page, len(rows))
+        return cls(list(rows[start : start + per_page]), page, per_page, len(rows))
 
     @property
     def pages(self) -> int:

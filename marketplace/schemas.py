@@ -1,11 +1,14 @@
 """JSON shapes of people and organisations."""
+
 from marshmallow import Schema, fields
 
 
 class RoleGrantSchema(Schema):
     role = fields.Function(lambda g: g.role.value, required=True)
     organisation_type = fields.Function(
-        lambda g: "member" if g.member_id else "consortium" if g.consortium_id else "supplier" if g.supplier_id else None,
+        lambda g: (
+            "member" if g.member_id else "consortium" if g.consortium_id else "supplier" if g.supplier_id else None
+        ),
         allow_none=True,
     )
     organisation_id = fields.Function(lambda g: g.scope_id, allow_none=True)

@@ -2,11 +2,11 @@
 
 Services take the acting user explicitly, change models and flush; the caller commits.
 """
+
 import hashlib
 import secrets
 from datetime import timedelta
 from decimal import Decimal
-from typing import Optional
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -35,7 +35,7 @@ OPTIONAL_ORGANISATION_TEXT = ("address_line2", "phone", "vat_number", "company_n
 ORGANISATION_FIELDS = REQUIRED_ORGANISATION_TEXT + OPTIONAL_ORGANISATION_TEXT + ("is_social_enterprise",)
 
 
-def _organisation(data: dict, organisation: Optional[Organisation] = None) -> Organisation:
+def _organisation(data: dict, organisation: Organisation | None = None) -> Organisation:
     organisation = organisation or Organisation()
     for field in REQUIRED_ORGANISATION_TEXT:
         if field in data:
@@ -52,7 +52,7 @@ def _organisation(data: dict, organisation: Optional[Organisation] = None) -> Or
     return organisation
 
 
-def _unique(model, column, value, field: str, exclude_id: Optional[int] = None) -> None:
+def _unique(model, column, value, field: str, exclude_id: int | None = None) -> None:
     query = select(model.id).where(func.lower(column) == value.lower())
     if exclude_id is not None:
         query = query.where(model.id != exclude_id)
@@ -68,7 +68,7 @@ MAX_HANDLING_FEE_PERCENT = Decimal(25)
 MAX_PAYMENT_TERMS_DAYS = 120
 
 
-def save_consortium(data: dict, consortium: Optional[Consortium] = None) -> Consortium:
+def save_consortium(data: dict, consortium: Consortium | None = None) -> Consortium:
     """Bank details, when `data` has them, go together and are stored as digits (see marketplace.bank)."""
     account = None
     if any(name in data for name in BANK_FIELDS):
@@ -95,13 +95,21 @@ def _billing_terms(consortium: Consortium, data: dict) -> None:
     fee, days = data.get("handling_fee_percent"), data.get("payment_terms_days")
     if isinstance(fee, int) and not isinstance(fee, bool):
         fee = Decimal(fee)
-    if fee is not None and not (isinstance(fee, Decimal) and fee.is_finite() and 0 <= fee <= MAX_HANDLING_FEE_PERCENT
-                                and fee == fee.quantize(Decimal("0.01"))):
-        raise ValidationFailed.field("handling_fee_percent",
-                                     f"Enter a percentage from 0 to {MAX_HANDLING_FEE_PERCENT}, up to 2 places.")
-    if days is not None and (isinstance(days, bool) or not isinstance(days, int)
-                             or not 0 <= days <= MAX_PAYMENT_TERMS_DAYS):
-        raise ValidationFailed.field("payment_terms_days", f"Enter a number of days from 0 to {MAX_PAYMENT_TERMS_DAYS}.")
+    if fee is not None and not (
+        isinstance(fee, Decimal)
+        and fee.is_finite()
+        and 0 <= fee <= MAX_HANDLING_FEE_PERCENT
+        and fee == fee.quantize(Decimal("0.01"))
+    ):
+        raise ValidationFailed.field(
+            "handling_fee_percent", f"Enter a percentage from 0 to {MAX_HANDLING_FEE_PERCENT}, up to 2 places."
+        )
+    if days is not None and (
+        isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_PAYMENT_TERMS_DAYS
+    ):
+        raise ValidationFailed.field(
+            "payment_terms_days", f"Enter a number of days from 0 to {MAX_PAYMENT_TERMS_DAYS}."
+        )
     if "send_orders_on_close" in data:
         consortium.send_orders_on_close = bool(data["send_orders_on_close"])
     if fee is not None:
@@ -110,7 +118,7 @@ def _billing_terms(consortium: Consortium, data: dict) -> None:
         consortium.payment_terms_days = days
 
 
-def save_network(data: dict, network: Optional[Network] = None) -> Network:
+def save_network(data: dict, network: Network | None = None) -> Network:
     consortium = db.session.get(Consortium, data["consortium_id"])
     if consortium is None:
         raise ValidationFailed.field("consortium_id", "No such consortium.")
@@ -134,7 +142,7 @@ def save_network(data: dict, network: Optional[Network] = None) -> Network:
 # Members and suppliers
 
 
-def save_member(data: dict, member: Optional[Member] = None) -> Member:
+def save_member(data: dict, member: Member | None = None) -> Member:
     network = db.session.get(Network, data["network_id"])
     if network is None:
         raise ValidationFailed.field("network_id", "No such network.")
@@ -157,7 +165,7 @@ def update_member_profile(actor: User, member: Member, data: dict) -> Member:
     return member
 
 
-def save_supplier(data: dict, supplier: Optional[Supplier] = None) -> Supplier:
+def save_supplier(data: dict, supplier: Supplier | None = None) -> Supplier:
     supplier = supplier or Supplier()
     supplier.description = (data.get("description") or "").strip() or None
     supplier.organisation = _organisation(data, supplier.organisation if supplier.id else None)
@@ -192,18 +200,18 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def user_by_email(email: str) -> Optional[User]:
+def user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def authenticate(email: str, password: str) -> Optional[User]:
+def authenticate(email: str, password: str) -> User | None:
     user = user_by_email(email)
     if user is None or not user.active or not user.check_password(password):
         return None
     return user
 
 
-def save_user(data: dict, user: Optional[User] = None) -> User:
+def save_user(data: dict, user: User | None = None) -> User:
     email = normalise_email(data["email"])
     _unique(User, User.email, email, "email", user.id if user else None)
     if user is None and not data.get("password"):
@@ -226,7 +234,7 @@ _SCOPE = {
 }
 
 
-def grant_role(user: User, role: Role, scope_id: Optional[int] = None) -> RoleGrant:
+def grant_role(user: User, role: Role, scope_id: int | None = None) -> RoleGrant:
     """Idempotent: granting a role the user already holds returns the existing grant."""
     column, model = _SCOPE[role]
     if model is not None and (scope_id is None or db.session.get(model, scope_id) is None):
@@ -284,11 +292,16 @@ def revoke_api_token(user: User, token_id: int) -> ApiToken:
     return token
 
 
-def user_for_token(plain: str) -> Optional[User]:
-    token = db.session.scalars(
-        select(ApiToken).where(ApiToken.token_hash == _hash_token(plain))
-        .options(joinedload(ApiToken.user).joinedload(User.grants))
-    ).unique().first()
+def user_for_token(plain: str) -> User | None:
+    token = (
+        db.session.scalars(
+            select(ApiToken)
+            .where(ApiToken.token_hash == _hash_token(plain))
+            .options(joinedload(ApiToken.user).joinedload(User.grants))
+        )
+        .unique()
+        .first()
+    )
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
     now = utcnow()

@@ -1,4 +1,5 @@
 """Configuration from environment variables only; nothing secret lives in the repository."""
+
 import os
 import secrets
 from pathlib import Path
@@ -31,7 +32,7 @@ def _normalise_database_url(url: str) -> str:
     """Accepts the postgres:// form hosting platforms hand out and uses psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

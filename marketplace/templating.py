@@ -1,4 +1,5 @@
 """Jinja filters: money and dates are formatted here and only here."""
+
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo

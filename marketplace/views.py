@@ -1,5 +1,5 @@
 """Sign-in, the dashboard, API tokens and a member's billing profile."""
-from typing import Optional
+
 from urllib.parse import urlsplit
 
 from flask import (
@@ -34,7 +34,7 @@ def safe_next(target: str | None) -> str | None:
     return target if not parts.scheme and not parts.netloc else None
 
 
-def form_errors(form, error: DomainError, renamed: Optional[dict[str, str]] = None) -> None:
+def form_errors(form, error: DomainError, renamed: dict[str, str] | None = None) -> None:
     """Puts a service's field messages next to the form's fields, the rest at the top.
 
     `renamed` maps a service's field name to the form's (`amount_pence` to `amount`, say).
@@ -61,10 +61,19 @@ def _sign_in_failed(response) -> bool:
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT"], key_func=_sign_in_account_key,
-               methods=["POST"], deduct_when=_sign_in_failed, scope="sign-in-account")
-@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ADDRESS"], methods=["POST"],
-               deduct_when=_sign_in_failed, scope="sign-in-address")
+@limiter.limit(
+    lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT"],
+    key_func=_sign_in_account_key,
+    methods=["POST"],
+    deduct_when=_sign_in_failed,
+    scope="sign-in-account",
+)
+@limiter.limit(
+    lambda: current_app.config["SIGN_IN_LIMIT_PER_ADDRESS"],
+    methods=["POST"],
+    deduct_when=_sign_in_failed,
+    scope="sign-in-address",
+)
 def sign_in():
     if current_user.is_authenticated:
         return redirect(url_for("marketplace.dashboard"))
@@ -133,5 +142,6 @@ def member_profile(member_id: int):
         return redirect(url_for("marketplace.member_profile", member_id=member.id))
     status = 422 if form.errors else 200
     notifications_form = NotificationsForm.for_user(current_user, formdata=None, next=request.path)
-    return render_template("marketplace/member_profile.html", form=form, member=member,
-                           notifications_form=notifications_form), status
+    return render_template(
+        "marketplace/member_profile.html", form=form, member=member, notifications_form=notifications_form
+    ), status

@@ -1,10 +1,9 @@
 """Pools and pledges over JSON."""
-from dataclasses import dataclass
-from typing import Optional
 
-from sqlalchemy import select
+from dataclasses import dataclass
 
 from marshmallow import ValidationError
+from sqlalchemy import select
 
 from catalogue.models import Offer
 from catalogue.pricing import Estimate
@@ -15,26 +14,26 @@ from marketplace.extensions import db
 from marketplace.models import Consortium, Role, User
 from orders import closing, purchase_orders, services
 from orders.csv_export import csv_response
-from orders.order_documents import order_csv_rows, orders_csv_rows
 from orders.models import Pledge, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
+from orders.order_documents import order_csv_rows, orders_csv_rows
 from orders.schemas import (
     AllocationSchema,
+    CancelSchema,
     ClosePlanSchema,
     CloseResultSchema,
     DeliveriesSchema,
+    MyPledgeSchema,
     OrderLineSchema,
     OrderQuerySchema,
-    PurchaseOrderSchema,
-    PurchaseOrderSummarySchema,
-    CancelSchema,
-    MyPledgeSchema,
-    PledgeInSchema,
     PledgeHistorySchema,
+    PledgeInSchema,
     PledgeOutSchema,
     PledgeSchema,
     PoolCreateSchema,
     PoolQuerySchema,
     PoolSchema,
+    PurchaseOrderSchema,
+    PurchaseOrderSummarySchema,
 )
 
 bp = api_blueprint("orders_api", __name__)
@@ -46,18 +45,35 @@ def pool_document(pool: Pool, user: User) -> dict:
     members = services.pledging_members(user, pool)
     mine = [with_estimate(pool, pledge) for pledge in services.member_pledges(pool, members).values()]
     return {
-        "id": pool.id, "status": pool.status.value, "offer": pool.offer, "is_national": pool.is_national,
-        "consortia": pool.consortia, "deadline": pool.deadline, "minimum_quantity": pool.minimum_quantity,
-        "capacity": pool.capacity, "delivery_charge_pence": pool.delivery_charge_pence, "note": pool.note,
+        "id": pool.id,
+        "status": pool.status.value,
+        "offer": pool.offer,
+        "is_national": pool.is_national,
+        "consortia": pool.consortia,
+        "deadline": pool.deadline,
+        "minimum_quantity": pool.minimum_quantity,
+        "capacity": pool.capacity,
+        "delivery_charge_pence": pool.delivery_charge_pence,
+        "note": pool.note,
         "solidarity_rate_percent": pool.solidarity_rate_percent,
-        "total_quantity": summary.total_quantity, "flexible_quantity": pool.pledged_flexible,
-        "member_count": summary.member_count, "unit_price": summary.unit_price, "list_price": summary.list_price,
-        "tier": summary.tier, "minimum_reached": summary.minimum_reached,
-        "next_tier": None if summary.next_tier is None else {
-            "min_quantity": summary.next_tier.min_quantity, "unit_price": summary.next_tier.unit_price,
-            "units_to_go": summary.units_to_next_tier},
-        "saving_pence": summary.saving_pence, "saving_percent": summary.saving_percent,
-        "cancel_reason": pool.cancel_reason, "my_pledges": mine,
+        "total_quantity": summary.total_quantity,
+        "flexible_quantity": pool.pledged_flexible,
+        "member_count": summary.member_count,
+        "unit_price": summary.unit_price,
+        "list_price": summary.list_price,
+        "tier": summary.tier,
+        "minimum_reached": summary.minimum_reached,
+        "next_tier": None
+        if summary.next_tier is None
+        else {
+            "min_quantity": summary.next_tier.min_quantity,
+            "unit_price": summary.next_tier.unit_price,
+            "units_to_go": summary.units_to_next_tier,
+        },
+        "saving_pence": summary.saving_pence,
+        "saving_percent": summary.saving_percent,
+        "cancel_reason": pool.cancel_reason,
+        "my_pledges": mine,
     }
 
 
@@ -66,14 +82,16 @@ class PledgeWithEstimate:
     """A pledge as its member sees it: with what it would cost if the pool closed now."""
 
     pledge: "Pledge | services.PledgeState"
-    estimate: Optional[Estimate]
+    estimate: Estimate | None
 
     def __getattr__(self, name):
         return getattr(self.pledge, name)
 
 
 def with_estimate(pool: Pool, pledge: Pledge) -> PledgeWithEstimate:
-    return PledgeWithEstimate(pledge, services.estimate(pool, pledge.quantity, pledge.quantity) if pledge.quantity else None)
+    return PledgeWithEstimate(
+        pledge, services.estimate(pool, pledge.quantity, pledge.quantity) if pledge.quantity else None
+    )
 
 
 @bp.get("/pools")
@@ -82,9 +100,12 @@ def with_estimate(pool: Pool, pledge: Pledge) -> PledgeWithEstimate:
 def list_pools():
     user = acting_user()
     args = query_args(PoolQuerySchema())
-    query = services.filter_pools(services.visible_pools(user),
-                                  PoolStatus(args["status"]) if "status" in args else None,
-                                  args.get("category"), args["sort"])
+    query = services.filter_pools(
+        services.visible_pools(user),
+        PoolStatus(args["status"]) if "status" in args else None,
+        args.get("category"),
+        args["sort"],
+    )
     pools, facts = page_of(query)
     return {"items": [PoolSchema().dump(pool_document(pool, user)) for pool in pools]} | facts
 
@@ -99,8 +120,14 @@ def get_pool(pool_id: int):
 
 @bp.post("/pools")
 @roles_required(Role.SECRETARY)
-@operation("Create a draft pool (several consortia: a national pool, admins only)", tags=["pools"],
-           body=PoolCreateSchema, response=PoolSchema, status=201, errors=(403,))
+@operation(
+    "Create a draft pool (several consortia: a national pool, admins only)",
+    tags=["pools"],
+    body=PoolCreateSchema,
+    response=PoolSchema,
+    status=201,
+    errors=(403,),
+)
 def create_pool():
     user = acting_user()
     data = json_body(PoolCreateSchema())
@@ -110,9 +137,14 @@ def create_pool():
     consortia = list(db.session.scalars(select(Consortium).where(Consortium.id.in_(data["consortium_ids"]))))
     if len(consortia) != len(set(data["consortium_ids"])):
         raise ValidationFailed.field("consortium_ids", "No such consortium.")
-    terms = services.PoolTerms(deadline=data["deadline"], minimum_quantity=data["minimum_quantity"],
-                               capacity=data["capacity"], delivery_charge_pence=data["delivery_charge_pence"],
-                               note=data["note"], solidarity_rate_percent=data["solidarity_rate_percent"])
+    terms = services.PoolTerms(
+        deadline=data["deadline"],
+        minimum_quantity=data["minimum_quantity"],
+        capacity=data["capacity"],
+        delivery_charge_pence=data["delivery_charge_pence"],
+        note=data["note"],
+        solidarity_rate_percent=data["solidarity_rate_percent"],
+    )
     pool = services.create_pool(user, offer, consortia, terms)
     return PoolSchema().dump(pool_document(pool, user)), 201
 
@@ -128,8 +160,13 @@ def open_pool(pool_id: int):
 
 @bp.post("/pools/<int:pool_id>/cancel")
 @roles_required(Role.SECRETARY)
-@operation("Cancel a draft or open pool, with the reason members will see", tags=["pools"],
-           body=CancelSchema, response=PoolSchema, errors=(403, 409))
+@operation(
+    "Cancel a draft or open pool, with the reason members will see",
+    tags=["pools"],
+    body=CancelSchema,
+    response=PoolSchema,
+    errors=(403, 409),
+)
 def cancel_pool(pool_id: int):
     user = acting_user()
     pool = services.pool_for(user, pool_id)
@@ -155,8 +192,14 @@ _PLEDGE_IN, _MY_PLEDGE = PledgeInSchema(), MyPledgeSchema()
 
 @bp.put("/pools/<int:pool_id>/pledge")
 @roles_required(Role.MEMBER)
-@operation("Place or change my pledge while the pool is open", tags=["pledges"], body=PledgeInSchema,
-           response=MyPledgeSchema, errors=(403, 409), also=(201,))
+@operation(
+    "Place or change my pledge while the pool is open",
+    tags=["pledges"],
+    body=PledgeInSchema,
+    response=MyPledgeSchema,
+    errors=(403, 409),
+    also=(201,),
+)
 def put_pledge(pool_id: int):
     user = acting_user()
     data = _body_unless_not_visible(user, pool_id, _PLEDGE_IN)
@@ -166,8 +209,13 @@ def put_pledge(pool_id: int):
 
 @bp.delete("/pools/<int:pool_id>/pledge")
 @roles_required(Role.MEMBER)
-@operation("Withdraw my pledge while the pool is open", tags=["pledges"], query=PledgeOutSchema,
-           response=PledgeSchema, errors=(403, 409))
+@operation(
+    "Withdraw my pledge while the pool is open",
+    tags=["pledges"],
+    query=PledgeOutSchema,
+    response=PledgeSchema,
+    errors=(403, 409),
+)
 def delete_pledge(pool_id: int):
     user = acting_user()
     services.require_visible(user, pool_id)
@@ -177,16 +225,21 @@ def delete_pledge(pool_id: int):
 
 @bp.get("/pledges")
 @roles_required(Role.MEMBER)
-@operation("My members' pledges with their history", tags=["pledges"], response=page_schema(PledgeHistorySchema),
-           errors=(403,))
+@operation(
+    "My members' pledges with their history", tags=["pledges"], response=page_schema(PledgeHistorySchema), errors=(403,)
+)
 def list_pledges():
     return paginated(services.my_pledges(acting_user()), PledgeHistorySchema())
 
 
 @bp.get("/pools/<int:pool_id>/close-preview")
 @roles_required(Role.SECRETARY)
-@operation("What closing the pool now would do: tier, packs, every member's allocation and cost, the orders",
-           tags=["closing"], response=ClosePlanSchema, errors=(403, 409))
+@operation(
+    "What closing the pool now would do: tier, packs, every member's allocation and cost, the orders",
+    tags=["closing"],
+    response=ClosePlanSchema,
+    errors=(403, 409),
+)
 def close_preview(pool_id: int):
     user = acting_user()
     return ClosePlanSchema().dump(closing.preview_close(user, services.pool_for(user, pool_id)))
@@ -194,8 +247,12 @@ def close_preview(pool_id: int):
 
 @bp.post("/pools/<int:pool_id>/close")
 @roles_required(Role.SECRETARY)
-@operation("Close the pool and make one purchase order per consortium (or cancel it below the minimum)",
-           tags=["closing"], response=CloseResultSchema, errors=(403, 409))
+@operation(
+    "Close the pool and make one purchase order per consortium (or cancel it below the minimum)",
+    tags=["closing"],
+    response=CloseResultSchema,
+    errors=(403, 409),
+)
 def close_pool(pool_id: int):
     user = acting_user()
     pool = services.pool_for(user, pool_id)
@@ -206,20 +263,43 @@ def close_pool(pool_id: int):
 def order_document(order: PurchaseOrder) -> dict:
     """The order with its lines and each member's allocation, priced so the allocations sum to the goods line."""
     totals = purchase_orders.allocation_totals(order)
-    lines = [{"description": f"{order.offer_name} (per {order.unit}, packs of {order.pack_size})", "units": order.units,
-              "unit_price": order.unit_price, "total_pence": order.goods_pence}]
+    lines = [
+        {
+            "description": f"{order.offer_name} (per {order.unit}, packs of {order.pack_size})",
+            "units": order.units,
+            "unit_price": order.unit_price,
+            "total_pence": order.goods_pence,
+        }
+    ]
     if order.delivery_charge_pence:
-        lines.append({"description": "Delivery charge", "units": 1, "unit_price": None,
-                      "total_pence": order.delivery_charge_pence})
+        lines.append(
+            {
+                "description": "Delivery charge",
+                "units": 1,
+                "unit_price": None,
+                "total_pence": order.delivery_charge_pence,
+            }
+        )
     allocations = [
-        {"member_id": a.member_id, "member_name": a.member_name, "pledged_units": a.pledged_units,
-         "flexible_extra": a.flexible_extra, "units": a.units, "unit_price": order.unit_price,
-         "total_pence": totals[a.member_id], "delivered_units": a.delivered_units, "reason": a.reason,
-         "delivery_address": a.delivery_address, "contact_email": a.contact_email}
+        {
+            "member_id": a.member_id,
+            "member_name": a.member_name,
+            "pledged_units": a.pledged_units,
+            "flexible_extra": a.flexible_extra,
+            "units": a.units,
+            "unit_price": order.unit_price,
+            "total_pence": totals[a.member_id],
+            "delivered_units": a.delivered_units,
+            "reason": a.reason,
+            "delivery_address": a.delivery_address,
+            "contact_email": a.contact_email,
+        }
         for a in order.allocations
     ]
     return PurchaseOrderSummarySchema().dump(order) | {
-        "lines": OrderLineSchema(many=True).dump(lines), "allocations": AllocationSchema(many=True).dump(allocations)}
+        "lines": OrderLineSchema(many=True).dump(lines),
+        "allocations": AllocationSchema(many=True).dump(allocations),
+    }
 
 
 CSV_CONTENT = {"text/csv": {"schema": {"type": "string"}}}
@@ -227,9 +307,13 @@ CSV_CONTENT = {"text/csv": {"schema": {"type": "string"}}}
 
 @bp.get("/purchase-orders")
 @roles_required(Role.SECRETARY, Role.SUPPLIER)
-@operation("Purchase orders the caller can see (Accept: text/csv for a spreadsheet)", tags=["purchase orders"],
-           query=OrderQuerySchema, errors=(403,),
-           content={"application/json": {"schema": page_schema(PurchaseOrderSummarySchema)}} | CSV_CONTENT)
+@operation(
+    "Purchase orders the caller can see (Accept: text/csv for a spreadsheet)",
+    tags=["purchase orders"],
+    query=OrderQuerySchema,
+    errors=(403,),
+    content={"application/json": {"schema": page_schema(PurchaseOrderSummarySchema)}} | CSV_CONTENT,
+)
 def list_purchase_orders():
     args = query_args(OrderQuerySchema())
     query = purchase_orders.visible_orders(acting_user())
@@ -242,9 +326,12 @@ def list_purchase_orders():
 
 @bp.get("/purchase-orders/<int:order_id>")
 @roles_required(Role.SECRETARY, Role.SUPPLIER)
-@operation("One purchase order: lines, allocations, delivery breakdown (Accept: text/csv for a spreadsheet)",
-           tags=["purchase orders"], errors=(403,),
-           content={"application/json": {"schema": PurchaseOrderSchema}} | CSV_CONTENT)
+@operation(
+    "One purchase order: lines, allocations, delivery breakdown (Accept: text/csv for a spreadsheet)",
+    tags=["purchase orders"],
+    errors=(403,),
+    content={"application/json": {"schema": PurchaseOrderSchema}} | CSV_CONTENT,
+)
 def get_purchase_order(order_id: int):
     order = purchase_orders.order_for(acting_user(), order_id)
     if wants_csv():
@@ -254,8 +341,9 @@ def get_purchase_order(order_id: int):
 
 @bp.post("/purchase-orders/<int:order_id>/send")
 @roles_required(Role.SECRETARY)
-@operation("Send a draft order to the supplier", tags=["purchase orders"], response=PurchaseOrderSchema,
-           errors=(403, 409))
+@operation(
+    "Send a draft order to the supplier", tags=["purchase orders"], response=PurchaseOrderSchema, errors=(403, 409)
+)
 def send_purchase_order(order_id: int):
     user = acting_user()
     return order_document(purchase_orders.send(user, purchase_orders.order_for(user, order_id)))
@@ -263,8 +351,7 @@ def send_purchase_order(order_id: int):
 
 @bp.post("/purchase-orders/<int:order_id>/confirm")
 @roles_required(Role.SUPPLIER)
-@operation("Confirm a sent order (supplier)", tags=["purchase orders"], response=PurchaseOrderSchema,
-           errors=(403, 409))
+@operation("Confirm a sent order (supplier)", tags=["purchase orders"], response=PurchaseOrderSchema, errors=(403, 409))
 def confirm_purchase_order(order_id: int):
     user = acting_user()
     return order_document(purchase_orders.confirm(user, purchase_orders.order_for(user, order_id)))
@@ -272,8 +359,13 @@ def confirm_purchase_order(order_id: int):
 
 @bp.post("/purchase-orders/<int:order_id>/deliveries")
 @roles_required(Role.SECRETARY, Role.SUPPLIER)
-@operation("Record the delivery: units delivered per member; members not listed received all theirs",
-           tags=["purchase orders"], body=DeliveriesSchema, response=PurchaseOrderSchema, errors=(403, 409))
+@operation(
+    "Record the delivery: units delivered per member; members not listed received all theirs",
+    tags=["purchase orders"],
+    body=DeliveriesSchema,
+    response=PurchaseOrderSchema,
+    errors=(403, 409),
+)
 def record_delivery(order_id: int):
     user = acting_user()
     order = purchase_orders.order_for(user, order_id)

@@ -4,10 +4,10 @@ The plan is computed the same way for the preview a secretary sees and for the c
 so what the preview shows is what happens. Closing runs in the caller's one transaction under
 the pool's row lock: the pool is closed with all its purchase orders, or nothing changes.
 """
+
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Optional
 
 from sqlalchemy import func, select
 
@@ -83,8 +83,8 @@ class ClosePlan:
     total_quantity: int
     proceeds: bool
     unit_price: Decimal
-    tier: Optional[pricing.Tier]
-    cancel_reason: Optional[str] = None
+    tier: pricing.Tier | None
+    cancel_reason: str | None = None
     consortia: list[ConsortiumPlan] = field(default_factory=list)
 
     @property
@@ -104,9 +104,19 @@ def _pledge_rows(pool: Pool) -> list[PledgeRow]:
     """Live pledges, earliest first (the order ties are settled in), with delivery details."""
     billing_email = func.coalesce(Member.billing_email, Organisation.contact_email)
     rows = db.session.execute(
-        select(Pledge.id, Pledge.member_id, Network.consortium_id, Pledge.quantity, Pledge.flexible_extra,
-               Organisation.legal_name, Organisation.address_line1, Organisation.address_line2,
-               Organisation.city, Organisation.postcode, billing_email)
+        select(
+            Pledge.id,
+            Pledge.member_id,
+            Network.consortium_id,
+            Pledge.quantity,
+            Pledge.flexible_extra,
+            Organisation.legal_name,
+            Organisation.address_line1,
+            Organisation.address_line2,
+            Organisation.city,
+            Organisation.postcode,
+            billing_email,
+        )
         .join(Member, Pledge.member_id == Member.id)
         .join(Organisation, Member.organisation_id == Organisation.id)
         .join(Network, Member.network_id == Network.id)
@@ -114,8 +124,7 @@ def _pledge_rows(pool: Pool) -> list[PledgeRow]:
         .order_by(Pledge.created_at, Pledge.id)
     ).all()
     return [
-        PledgeRow(r[0], r[1], r[2], r[3], r[4], r[5], ", ".join(part for part in r[6:10] if part), r[10])
-        for r in rows
+        PledgeRow(r[0], r[1], r[2], r[3], r[4], r[5], ", ".join(part for part in r[6:10] if part), r[10]) for r in rows
     ]
 
 
@@ -128,16 +137,20 @@ def plan_close(pool: Pool) -> ClosePlan:
     price = pricing.unit_price(tiers, total, offer.list_price)
     plan = ClosePlan(pool, total, total >= pool.minimum_quantity, price, pricing.tier_reached(tiers, total))
     if not plan.proceeds:
-        plan.cancel_reason = (f"The minimum was not met: {total:,} of the {pool.minimum_quantity:,} "
-                              f"{offer.unit} needed were pledged by the deadline.")
+        plan.cancel_reason = (
+            f"The minimum was not met: {total:,} of the {pool.minimum_quantity:,} "
+            f"{offer.unit} needed were pledged by the deadline."
+        )
         return plan
     rank = {r.pledge_id: n for n, r in enumerate(rows)}
     by_consortium: dict[int, list[PledgeRow]] = {}
     for row in rows:
         by_consortium.setdefault(row.consortium_id, []).append(row)
     packs = {
-        consortium_id: plan_packs([PledgedDemand(r.pledge_id, r.quantity, r.flexible_extra, rank[r.pledge_id])
-                                   for r in members], offer.pack_size)
+        consortium_id: plan_packs(
+            [PledgedDemand(r.pledge_id, r.quantity, r.flexible_extra, rank[r.pledge_id]) for r in members],
+            offer.pack_size,
+        )
         for consortium_id, members in sorted(by_consortium.items())
     }
     ordering = [c for c in packs if packs[c].units > 0]
@@ -147,21 +160,40 @@ def plan_close(pool: Pool) -> ClosePlan:
         return plan
     consortia = {c.id: c for c in pool.consortia}
     delivery = largest_remainder(pool.delivery_charge_pence, [packs[c].units for c in ordering])
-    for consortium_id, delivery_pence in zip(ordering, delivery):
-        plan.consortia.append(_consortium_plan(consortia[consortium_id], packs[consortium_id],
-                                               by_consortium[consortium_id], rank, price, delivery_pence, offer))
+    for consortium_id, delivery_pence in zip(ordering, delivery, strict=True):
+        plan.consortia.append(
+            _consortium_plan(
+                consortia[consortium_id],
+                packs[consortium_id],
+                by_consortium[consortium_id],
+                rank,
+                price,
+                delivery_pence,
+                offer,
+            )
+        )
     return plan
 
 
-def _consortium_plan(consortium: Consortium, packs: PackPlan, rows: list[PledgeRow], rank: dict[int, int],
-                     price: Decimal, delivery_pence: int, offer) -> ConsortiumPlan:
+def _consortium_plan(
+    consortium: Consortium,
+    packs: PackPlan,
+    rows: list[PledgeRow],
+    rank: dict[int, int],
+    price: Decimal,
+    delivery_pence: int,
+    offer,
+) -> ConsortiumPlan:
     """Each member's units and estimated cost; the delivery charge is shared by units."""
     plan = ConsortiumPlan(consortium, packs, line_pence(packs.units, price), delivery_pence)
-    shares = largest_remainder(delivery_pence, [a.units for a in packs.allocations],
-                               [(rank[a.key],) for a in packs.allocations])
+    shares = largest_remainder(
+        delivery_pence, [a.units for a in packs.allocations], [(rank[a.key],) for a in packs.allocations]
+    )
     vat_percent = offer.vat_rate.percent
-    plan.lines = [MemberLine(row, allocation.units, allocation.reason, price, delivery_share, vat_percent)
-                  for row, allocation, delivery_share in zip(rows, packs.allocations, shares)]
+    plan.lines = [
+        MemberLine(row, allocation.units, allocation.reason, price, delivery_share, vat_percent)
+        for row, allocation, delivery_share in zip(rows, packs.allocations, shares, strict=True)
+    ]
     return plan
 
 
@@ -190,7 +222,7 @@ class CloseResult:
 
 
 @no_collection_pauses()
-def close_pool(actor: Optional[User], pool_id: int, now: Optional[datetime] = None) -> CloseResult:
+def close_pool(actor: User | None, pool_id: int, now: datetime | None = None) -> CloseResult:
     """Closes the pool and makes its purchase orders, or cancels it when below the minimum.
 
     `actor` None is the scheduled close at the deadline. Takes the pool's row lock first, so a
@@ -224,22 +256,45 @@ def _purchase_order(pool: Pool, plan: ConsortiumPlan, unit_price: Decimal, now: 
     offer = pool.offer
     send = plan.consortium.send_orders_on_close
     order = PurchaseOrder(
-        number=next_number(plan.consortium, "PO", now.year, 4), pool=pool, consortium=plan.consortium,
-        supplier_id=offer.supplier_id, offer_id=offer.id,
-        status=PurchaseOrderStatus.SENT if send else PurchaseOrderStatus.DRAFT, sent_at=now if send else None,
-        offer_name=offer.name, unit=offer.unit, pack_size=offer.pack_size, vat_rate=offer.vat_rate,
-        unit_price=unit_price, list_price=offer.list_price, packs=plan.packs.packs, units=plan.packs.units,
-        goods_pence=plan.goods_pence, delivery_charge_pence=plan.delivery_charge_pence, created_at=now,
+        number=next_number(plan.consortium, "PO", now.year, 4),
+        pool=pool,
+        consortium=plan.consortium,
+        supplier_id=offer.supplier_id,
+        offer_id=offer.id,
+        status=PurchaseOrderStatus.SENT if send else PurchaseOrderStatus.DRAFT,
+        sent_at=now if send else None,
+        offer_name=offer.name,
+        unit=offer.unit,
+        pack_size=offer.pack_size,
+        vat_rate=offer.vat_rate,
+        unit_price=unit_price,
+        list_price=offer.list_price,
+        packs=plan.packs.packs,
+        units=plan.packs.units,
+        goods_pence=plan.goods_pence,
+        delivery_charge_pence=plan.delivery_charge_pence,
+        created_at=now,
     )
     db.session.add(order)
     db.session.flush()
-    insert_rows(Allocation.__table__, [
-        {"purchase_order_id": order.id, "member_id": line.row.member_id, "pledge_id": line.row.pledge_id,
-         "pledged_units": line.row.quantity, "flexible_extra": line.row.flexible_extra, "units": line.units,
-         "reason": line.reason, "member_name": line.row.member_name,
-         "delivery_address": line.row.delivery_address, "contact_email": line.row.contact_email}
-        for line in plan.lines
-    ])
+    insert_rows(
+        Allocation.__table__,
+        [
+            {
+                "purchase_order_id": order.id,
+                "member_id": line.row.member_id,
+                "pledge_id": line.row.pledge_id,
+                "pledged_units": line.row.quantity,
+                "flexible_extra": line.row.flexible_extra,
+                "units": line.units,
+                "reason": line.reason,
+                "member_name": line.row.member_name,
+                "delivery_address": line.row.delivery_address,
+                "contact_email": line.row.contact_email,
+            }
+            for line in plan.lines
+        ],
+    )
     return order
 
 
@@ -257,9 +312,11 @@ def sync_pool_status(pool: Pool, orders: list[PurchaseOrder]) -> None:
 
 
 def due_pool_ids(now: datetime) -> list[int]:
-    return list(db.session.scalars(
-        select(Pool.id).where(Pool.status == PoolStatus.OPEN, Pool.deadline <= now).order_by(Pool.deadline, Pool.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(Pool.id).where(Pool.status == PoolStatus.OPEN, Pool.deadline <= now).order_by(Pool.deadline, Pool.id)
+        )
+    )
 
 
 def member_allocations(pool: Pool, member_ids: set[int]) -> dict[int, Allocation]:
@@ -267,7 +324,8 @@ def member_allocations(pool: Pool, member_ids: set[int]) -> dict[int, Allocation
     if not member_ids:
         return {}
     allocations = db.session.scalars(
-        select(Allocation).join(PurchaseOrder).where(PurchaseOrder.pool_id == pool.id,
-                                                     Allocation.member_id.in_(member_ids))
+        select(Allocation)
+        .join(PurchaseOrder)
+        .where(PurchaseOrder.pool_id == pool.id, Allocation.member_id.in_(member_ids))
     )
     return {a.member_id: a for a in allocations}

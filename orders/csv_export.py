@@ -3,10 +3,12 @@
 UTF-8 with a byte-order mark, so Excel reads £ and accented names right; CRLF line
 ends; text that a spreadsheet would run as a formula is prefixed with an apostrophe.
 """
+
 import csv
 import io
+from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import quote
 
 from flask import Response

@@ -5,12 +5,12 @@ pledges: open pools read their running totals (never their pledges), orders are 
 in SQL, and only national pools' pledges are summed, to split their units per consortium.
 Member names and addresses never enter the supplier's figures.
 """
+
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Optional
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, func, select
@@ -24,8 +24,8 @@ from marketplace.models import Consortium, Member, Network, Organisation, Suppli
 from marketplace.money import line_pence
 from orders.models import (
     Pledge,
-    PoolPledgeDay,
     Pool,
+    PoolPledgeDay,
     PoolStatus,
     PurchaseOrder,
     PurchaseOrderStatus,
@@ -33,8 +33,7 @@ from orders.models import (
 )
 
 UK = ZoneInfo("Europe/London")
-CLOSED_STATUSES = (PoolStatus.CLOSED, PoolStatus.ORDERED, PoolStatus.DELIVERED, PoolStatus.INVOICED,
-                   PoolStatus.SETTLED)
+CLOSED_STATUSES = (PoolStatus.CLOSED, PoolStatus.ORDERED, PoolStatus.DELIVERED, PoolStatus.INVOICED, PoolStatus.SETTLED)
 TIPPING_FRACTION = Decimal("0.1")
 """A pool within this fraction of its next tier or of its minimum is about to tip."""
 
@@ -54,7 +53,7 @@ def progress_percent(units: int, target: int) -> int:
     return min(100, units * 100 // target) if target > 0 else 100
 
 
-def projected_total(pledged: int, opened_at: Optional[datetime], deadline: datetime, now: datetime) -> Optional[int]:
+def projected_total(pledged: int, opened_at: datetime | None, deadline: datetime, now: datetime) -> int | None:
     """The pool's total at its deadline if pledges keep coming at the pace so far (linear).
 
     None when the pace cannot be told yet (not opened, or opened just now).
@@ -92,19 +91,19 @@ class ForecastPool:
     consortia: list[str]
     is_national: bool
     deadline: datetime
-    opened_at: Optional[datetime]
+    opened_at: datetime | None
     minimum_quantity: int
-    capacity: Optional[int]
+    capacity: int | None
     units: int
     flexible_units: int
     members: int
     unit_price: Decimal
-    tier: Optional[pricing.Tier]
-    next_tier: Optional[pricing.Tier]
+    tier: pricing.Tier | None
+    next_tier: pricing.Tier | None
     value_pence: int = field(init=False)
-    units_to_next_tier: Optional[int] = field(init=False)
-    next_tier_percent: Optional[int] = field(init=False)
-    next_tier_progress: Optional[NextTierProgress] = field(init=False)
+    units_to_next_tier: int | None = field(init=False)
+    next_tier_percent: int | None = field(init=False)
+    next_tier_progress: NextTierProgress | None = field(init=False)
     minimum_reached: bool = field(init=False)
     minimum_percent: int = field(init=False)
     about_to_tip: bool = field(init=False)
@@ -121,8 +120,9 @@ class ForecastPool:
         target = self.next_tier.min_quantity
         self.units_to_next_tier = target - self.units
         self.next_tier_percent = progress_percent(self.units, target)
-        self.next_tier_progress = NextTierProgress(target, self.next_tier.unit_price, self.units_to_next_tier,
-                                                   self.next_tier_percent)
+        self.next_tier_progress = NextTierProgress(
+            target, self.next_tier.unit_price, self.units_to_next_tier, self.next_tier_percent
+        )
         self.about_to_tip = near_minimum or within_reach(self.units, target)
 
 
@@ -138,7 +138,7 @@ class OrderedPool:
     packs: int = 0
     goods_pence: int = 0
     order_statuses: Counter = field(default_factory=Counter)
-    first_ordered_at: Optional[datetime] = None
+    first_ordered_at: datetime | None = None
 
     @property
     def order_count(self) -> int:
@@ -216,7 +216,7 @@ class SupplierDemand(PoolSums):
 
     supplier: Supplier
     offers: list[OfferDemand]
-    offer: Optional[Offer]
+    offer: Offer | None
     forecast: list[ForecastPool]
     orders: list[OrderedPool]
     by_consortium: list[Totals]
@@ -228,20 +228,28 @@ class SupplierDemand(PoolSums):
 
 
 def _supplier_pools(supplier_id: int, statuses):
-    return (select(Pool.id).join(Offer, Offer.id == Pool.offer_id)
-            .where(Offer.supplier_id == supplier_id, Pool.status.in_(statuses)))
+    return (
+        select(Pool.id)
+        .join(Offer, Offer.id == Pool.offer_id)
+        .where(Offer.supplier_id == supplier_id, Pool.status.in_(statuses))
+    )
 
 
-def supplier_demand(supplier: Supplier, offer_id: Optional[int] = None) -> SupplierDemand:
+def supplier_demand(supplier: Supplier, offer_id: int | None = None) -> SupplierDemand:
     """The supplier's open pools as a forecast, closed pools as orders, and both summed.
 
     With `offer_id`, the pools and the totals are that offer's; every offer is still summed.
     Six statements, whatever the number of pools, pledges or orders.
     """
-    offers = {o.id: o for o in db.session.scalars(
-        select(Offer).where(Offer.supplier_id == supplier.id)
-        .options(lazyload(Offer.supplier), lazyload(Offer.category), selectinload(Offer.tiers))
-        .order_by(Offer.name, Offer.id))}
+    offers = {
+        o.id: o
+        for o in db.session.scalars(
+            select(Offer)
+            .where(Offer.supplier_id == supplier.id)
+            .options(lazyload(Offer.supplier), lazyload(Offer.category), selectinload(Offer.tiers))
+            .order_by(Offer.name, Offer.id)
+        )
+    }
     if offer_id is not None and offer_id not in offers:
         raise ValidationFailed.field("offer_id", "Not one of this supplier's offers.")
     names = _pool_consortium_names(supplier.id)
@@ -292,7 +300,11 @@ def supplier_demand(supplier: Supplier, offer_id: Optional[int] = None) -> Suppl
                 totals.ordered_units += row.units
                 totals.ordered_goods_pence += row.goods_pence
     return SupplierDemand(
-        supplier, every_offer, offers.get(offer_id), forecast, orders,
+        supplier,
+        every_offer,
+        offers.get(offer_id),
+        forecast,
+        orders,
         sorted(by_consortium.values(), key=lambda t: t.label),
         [by_month[key] for key in sorted(by_month)],
     )
@@ -300,8 +312,12 @@ def supplier_demand(supplier: Supplier, offer_id: Optional[int] = None) -> Suppl
 
 def offer_names(supplier_id: int) -> list[tuple[int, str]]:
     """The supplier's offers, withdrawn ones too, for choosing one."""
-    return [(row.id, row.name) for row in db.session.execute(
-        select(Offer.id, Offer.name).where(Offer.supplier_id == supplier_id).order_by(Offer.name, Offer.id))]
+    return [
+        (row.id, row.name)
+        for row in db.session.execute(
+            select(Offer.id, Offer.name).where(Offer.supplier_id == supplier_id).order_by(Offer.name, Offer.id)
+        )
+    ]
 
 
 def _pool_consortium_names(supplier_id: int) -> dict[int, list[tuple[int, str]]]:
@@ -309,7 +325,8 @@ def _pool_consortium_names(supplier_id: int) -> dict[int, list[tuple[int, str]]]
         select(pool_consortium.c.pool_id, Consortium.id, Consortium.name)
         .join(Consortium, Consortium.id == pool_consortium.c.consortium_id)
         .where(pool_consortium.c.pool_id.in_(_supplier_pools(supplier_id, (PoolStatus.OPEN, *CLOSED_STATUSES))))
-        .order_by(Consortium.name))
+        .order_by(Consortium.name)
+    )
     names: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for pool_id, consortium_id, name in rows:
         names[pool_id].append((consortium_id, name))
@@ -318,24 +335,48 @@ def _pool_consortium_names(supplier_id: int) -> dict[int, list[tuple[int, str]]]
 
 def _forecast(supplier_id: int, offers: dict[int, Offer], names) -> list[ForecastPool]:
     rows = db.session.execute(
-        select(Pool.id, Pool.offer_id, Pool.is_national, Pool.deadline, Pool.opened_at, Pool.minimum_quantity,
-               Pool.capacity, Pool.pledged_quantity, Pool.pledged_flexible, Pool.member_count)
+        select(
+            Pool.id,
+            Pool.offer_id,
+            Pool.is_national,
+            Pool.deadline,
+            Pool.opened_at,
+            Pool.minimum_quantity,
+            Pool.capacity,
+            Pool.pledged_quantity,
+            Pool.pledged_flexible,
+            Pool.member_count,
+        )
         .join(Offer, Offer.id == Pool.offer_id)
         .where(Offer.supplier_id == supplier_id, Pool.status == PoolStatus.OPEN)
-        .order_by(Pool.deadline, Pool.id))
-    tiers = {offer_id: [pricing.Tier(t.min_quantity, t.unit_price) for t in offer.tiers]
-             for offer_id, offer in offers.items()}
+        .order_by(Pool.deadline, Pool.id)
+    )
+    tiers = {
+        offer_id: [pricing.Tier(t.min_quantity, t.unit_price) for t in offer.tiers]
+        for offer_id, offer in offers.items()
+    }
     pools = []
     for row in rows:
         offer, units = offers[row.offer_id], row.pledged_quantity
         price = pricing.standing(tiers[row.offer_id], units, offer.list_price)
-        pools.append(ForecastPool(
-            id=row.id, offer=offer, consortia=[name for _, name in names[row.id]],
-            is_national=row.is_national, deadline=row.deadline, opened_at=row.opened_at,
-            minimum_quantity=row.minimum_quantity, capacity=row.capacity, units=units,
-            flexible_units=row.pledged_flexible, members=row.member_count,
-            unit_price=price.unit_price, tier=price.tier, next_tier=price.next_tier,
-        ))
+        pools.append(
+            ForecastPool(
+                id=row.id,
+                offer=offer,
+                consortia=[name for _, name in names[row.id]],
+                is_national=row.is_national,
+                deadline=row.deadline,
+                opened_at=row.opened_at,
+                minimum_quantity=row.minimum_quantity,
+                capacity=row.capacity,
+                units=units,
+                flexible_units=row.pledged_flexible,
+                members=row.member_count,
+                unit_price=price.unit_price,
+                tier=price.tier,
+                next_tier=price.next_tier,
+            )
+        )
     return pools
 
 
@@ -355,20 +396,42 @@ class _OrderRow:
 
 def _orders(supplier_id: int, offers: dict[int, Offer], names) -> tuple[list[OrderedPool], list[_OrderRow]]:
     """Orders the supplier has been sent (drafts stay the consortium's), grouped per pool, consortium, status."""
-    rows = [_OrderRow(*row) for row in db.session.execute(
-        select(PurchaseOrder.pool_id, PurchaseOrder.offer_id, Pool.status, PurchaseOrder.consortium_id,
-               PurchaseOrder.status, func.count(), func.sum(PurchaseOrder.units), func.sum(PurchaseOrder.packs),
-               func.sum(PurchaseOrder.goods_pence), func.min(PurchaseOrder.created_at))
-        .join(Pool, Pool.id == PurchaseOrder.pool_id)
-        .where(PurchaseOrder.supplier_id == supplier_id, PurchaseOrder.status != PurchaseOrderStatus.DRAFT,
-               Pool.status.in_(CLOSED_STATUSES))
-        .group_by(PurchaseOrder.pool_id, PurchaseOrder.offer_id, Pool.status, PurchaseOrder.consortium_id,
-                  PurchaseOrder.status)
-    )]
+    rows = [
+        _OrderRow(*row)
+        for row in db.session.execute(
+            select(
+                PurchaseOrder.pool_id,
+                PurchaseOrder.offer_id,
+                Pool.status,
+                PurchaseOrder.consortium_id,
+                PurchaseOrder.status,
+                func.count(),
+                func.sum(PurchaseOrder.units),
+                func.sum(PurchaseOrder.packs),
+                func.sum(PurchaseOrder.goods_pence),
+                func.min(PurchaseOrder.created_at),
+            )
+            .join(Pool, Pool.id == PurchaseOrder.pool_id)
+            .where(
+                PurchaseOrder.supplier_id == supplier_id,
+                PurchaseOrder.status != PurchaseOrderStatus.DRAFT,
+                Pool.status.in_(CLOSED_STATUSES),
+            )
+            .group_by(
+                PurchaseOrder.pool_id,
+                PurchaseOrder.offer_id,
+                Pool.status,
+                PurchaseOrder.consortium_id,
+                PurchaseOrder.status,
+            )
+        )
+    ]
     pools: dict[int, OrderedPool] = {}
     for row in rows:
-        pool = pools.setdefault(row.pool_id, OrderedPool(row.pool_id, offers[row.offer_id], row.pool_status,
-                                                         [name for _, name in names[row.pool_id]]))
+        pool = pools.setdefault(
+            row.pool_id,
+            OrderedPool(row.pool_id, offers[row.offer_id], row.pool_status, [name for _, name in names[row.pool_id]]),
+        )
         pool.order_statuses[row.status.value] += row.orders
         if row.status is not PurchaseOrderStatus.CANCELLED:
             pool.units += row.units
@@ -384,9 +447,11 @@ def _national_units(pool_ids) -> dict[int, dict[int, int]]:
     """Pledged units per consortium of each national pool in `pool_ids` (a subquery)."""
     rows = db.session.execute(
         select(Pledge.pool_id, Network.consortium_id, func.sum(Pledge.quantity))
-        .join(Member, Member.id == Pledge.member_id).join(Network, Network.id == Member.network_id)
+        .join(Member, Member.id == Pledge.member_id)
+        .join(Network, Network.id == Member.network_id)
         .where(Pledge.pool_id.in_(pool_ids), Pledge.quantity > 0)
-        .group_by(Pledge.pool_id, Network.consortium_id))
+        .group_by(Pledge.pool_id, Network.consortium_id)
+    )
     units: dict[int, dict[int, int]] = defaultdict(dict)
     for pool_id, consortium_id, total in rows:
         units[pool_id][consortium_id] = total
@@ -398,7 +463,9 @@ def pledged_units_by_day(supplier_id: int) -> list[tuple[date, int]]:
     rows = db.session.execute(
         select(PoolPledgeDay.day, func.sum(PoolPledgeDay.units_delta))
         .where(PoolPledgeDay.pool_id.in_(_supplier_pools(supplier_id, [PoolStatus.OPEN])))
-        .group_by(PoolPledgeDay.day).order_by(PoolPledgeDay.day))
+        .group_by(PoolPledgeDay.day)
+        .order_by(PoolPledgeDay.day)
+    )
     running, points = 0, []
     for when, delta in rows:
         running += delta
@@ -416,7 +483,7 @@ class ConsortiumPool:
     pool: Pool
     units: int
     unit_price: Decimal
-    projected: Optional[int]
+    projected: int | None
 
     @property
     def value_pence(self) -> int:
@@ -425,8 +492,12 @@ class ConsortiumPool:
     @property
     def will_miss_minimum(self) -> bool:
         """Open, short of the minimum, and the pace so far does not reach it by the deadline."""
-        return (self.pool.status is PoolStatus.OPEN and self.pool.pledged_quantity < self.pool.minimum_quantity
-                and self.projected is not None and self.projected < self.pool.minimum_quantity)
+        return (
+            self.pool.status is PoolStatus.OPEN
+            and self.pool.pledged_quantity < self.pool.minimum_quantity
+            and self.projected is not None
+            and self.projected < self.pool.minimum_quantity
+        )
 
 
 @dataclass
@@ -454,27 +525,39 @@ class ConsortiumDashboard:
         return [p for p in self.pools if p.will_miss_minimum]
 
 
-def consortium_dashboard(consortium: Consortium, now: Optional[datetime] = None) -> ConsortiumDashboard:
+def consortium_dashboard(consortium: Consortium, now: datetime | None = None) -> ConsortiumDashboard:
     """Pools by status, pools that will miss their minimum, orders to progress, members who never pledged."""
     now = now or utcnow()
     in_consortium = select(pool_consortium.c.pool_id).where(pool_consortium.c.consortium_id == consortium.id)
-    pools = list(db.session.scalars(
-        select(Pool).where(Pool.id.in_(in_consortium))
-        .options(selectinload(Pool.consortia), selectinload(Pool.frozen_tiers),
-                 joinedload(Pool.offer).options(lazyload(Offer.category)))
-        .order_by(Pool.deadline, Pool.id)).unique())
-    national = _national_units(
-        select(Pool.id).where(Pool.id.in_(in_consortium), Pool.is_national))
+    pools = list(
+        db.session.scalars(
+            select(Pool)
+            .where(Pool.id.in_(in_consortium))
+            .options(
+                selectinload(Pool.consortia),
+                selectinload(Pool.frozen_tiers),
+                joinedload(Pool.offer).options(lazyload(Offer.category)),
+            )
+            .order_by(Pool.deadline, Pool.id)
+        ).unique()
+    )
+    national = _national_units(select(Pool.id).where(Pool.id.in_(in_consortium), Pool.is_national))
     rows = []
     for pool in pools:
         units = national.get(pool.id, {}).get(consortium.id, 0) if pool.is_national else pool.pledged_quantity
         price = pool.closing_unit_price
         if price is None:
             source = pool.frozen_tiers or pool.offer.tiers
-            price = pricing.unit_price([pricing.Tier(t.min_quantity, t.unit_price) for t in source],
-                                       pool.pledged_quantity, pool.offer.list_price)
-        projected = (projected_total(pool.pledged_quantity, pool.opened_at, pool.deadline, now)
-                     if pool.status is PoolStatus.OPEN else None)
+            price = pricing.unit_price(
+                [pricing.Tier(t.min_quantity, t.unit_price) for t in source],
+                pool.pledged_quantity,
+                pool.offer.list_price,
+            )
+        projected = (
+            projected_total(pool.pledged_quantity, pool.opened_at, pool.deadline, now)
+            if pool.status is PoolStatus.OPEN
+            else None
+        )
         rows.append(ConsortiumPool(pool, units, price, projected))
     by_status = {status: StatusTotals(status) for status in PoolStatus}
     for row in rows:
@@ -482,27 +565,57 @@ def consortium_dashboard(consortium: Consortium, now: Optional[datetime] = None)
         totals.pools += 1
         totals.units += row.units
         totals.value_pence += row.value_pence
-    orders = list(db.session.scalars(
-        select(PurchaseOrder)
-        .where(PurchaseOrder.consortium_id == consortium.id,
-               PurchaseOrder.status.in_([PurchaseOrderStatus.SENT, PurchaseOrderStatus.CONFIRMED]))
-        .options(joinedload(PurchaseOrder.supplier))
-        .order_by(PurchaseOrder.created_at, PurchaseOrder.id)))
-    never = list(db.session.scalars(
-        select(Member).join(Network, Network.id == Member.network_id)
-        .join(Organisation, Organisation.id == Member.organisation_id)
-        .where(Network.consortium_id == consortium.id, Member.active,
-               ~exists().where(Pledge.member_id == Member.id))
-        .order_by(Organisation.legal_name, Member.id)))
+    orders = list(
+        db.session.scalars(
+            select(PurchaseOrder)
+            .where(
+                PurchaseOrder.consortium_id == consortium.id,
+                PurchaseOrder.status.in_([PurchaseOrderStatus.SENT, PurchaseOrderStatus.CONFIRMED]),
+            )
+            .options(joinedload(PurchaseOrder.supplier))
+            .order_by(PurchaseOrder.created_at, PurchaseOrder.id)
+        )
+    )
+    never = list(
+        db.session.scalars(
+            select(Member)
+            .join(Network, Network.id == Member.network_id)
+            .join(Organisation, Organisation.id == Member.organisation_id)
+            .where(
+                Network.consortium_id == consortium.id, Member.active, ~exists().where(Pledge.member_id == Member.id)
+            )
+            .order_by(Organisation.legal_name, Member.id)
+        )
+    )
     return ConsortiumDashboard(consortium, rows, [t for t in by_status.values() if t.pools], orders, never)
 
 
 # The demand as CSV: one row per pool, the same from the page and the API
 
 DEMAND_CSV_HEADER = [
-    "Section", "Offer", "Unit", "Pool", "Consortia", "Pool status", "Deadline", "Units", "Flexible units", "Members",
-    "Unit price (£)", "Tier from", "Next tier from", "Units to next tier", "Minimum", "Minimum reached",
-    "About to tip", "Packs", "Value (£)", "Orders sent", "Orders confirmed", "Orders delivered", "Orders cancelled",
+    "Section",
+    "Offer",
+    "Unit",
+    "Pool",
+    "Consortia",
+    "Pool status",
+    "Deadline",
+    "Units",
+    "Flexible units",
+    "Members",
+    "Unit price (£)",
+    "Tier from",
+    "Next tier from",
+    "Units to next tier",
+    "Minimum",
+    "Minimum reached",
+    "About to tip",
+    "Packs",
+    "Value (£)",
+    "Orders sent",
+    "Orders confirmed",
+    "Orders delivered",
+    "Orders cancelled",
 ]
 
 
@@ -515,20 +628,66 @@ def demand_csv_rows(demand: SupplierDemand) -> list[list]:
     """Every pool of the demand, not a page: a spreadsheet takes them all."""
     rows = []
     for p in demand.forecast:
-        rows.append([
-            "forecast", p.offer.name, p.offer.unit, p.id, "; ".join(p.consortia), PoolStatus.OPEN.value,
-            p.deadline, p.units, p.flexible_units, p.members, p.unit_price.quantize(Decimal("0.0001")),
-            p.tier.min_quantity if p.tier else None, p.next_tier.min_quantity if p.next_tier else None,
-            p.units_to_next_tier, p.minimum_quantity, p.minimum_reached, p.about_to_tip, None,
-            pounds_text(p.value_pence), None, None, None, None,
-        ])
+        rows.append(
+            [
+                "forecast",
+                p.offer.name,
+                p.offer.unit,
+                p.id,
+                "; ".join(p.consortia),
+                PoolStatus.OPEN.value,
+                p.deadline,
+                p.units,
+                p.flexible_units,
+                p.members,
+                p.unit_price.quantize(Decimal("0.0001")),
+                p.tier.min_quantity if p.tier else None,
+                p.next_tier.min_quantity if p.next_tier else None,
+                p.units_to_next_tier,
+                p.minimum_quantity,
+                p.minimum_reached,
+                p.about_to_tip,
+                None,
+                pounds_text(p.value_pence),
+                None,
+                None,
+                None,
+                None,
+            ]
+        )
     for o in demand.orders:
-        rows.append([
-            "order", o.offer.name, o.offer.unit, o.id, "; ".join(o.consortia), o.status.value, None, o.units, None,
-            None, None, None, None, None, None, None, None, o.packs, pounds_text(o.goods_pence),
-            *(o.order_statuses.get(s.value, 0) for s in (PurchaseOrderStatus.SENT, PurchaseOrderStatus.CONFIRMED,
-                                                         PurchaseOrderStatus.DELIVERED, PurchaseOrderStatus.CANCELLED)),
-        ])
+        rows.append(
+            [
+                "order",
+                o.offer.name,
+                o.offer.unit,
+                o.id,
+                "; ".join(o.consortia),
+                o.status.value,
+                None,
+                o.units,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                o.packs,
+                pounds_text(o.goods_pence),
+                *(
+                    o.order_statuses.get(s.value, 0)
+                    for s in (
+                        PurchaseOrderStatus.SENT,
+                        PurchaseOrderStatus.CONFIRMED,
+                        PurchaseOrderStatus.DELIVERED,
+                        PurchaseOrderStatus.CANCELLED,
+                    )
+                ),
+            ]
+        )
     return rows
 
 

@@ -1,4 +1,5 @@
 """Forms for opening pools and pledging, for purchase orders, and the supplier's demand filters."""
+
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
@@ -11,36 +12,56 @@ from orders.services import MAX_QUANTITY, MAX_SOLIDARITY_PERCENT
 class PoolForm(FlaskForm):
     offer_id = SelectField("Offer", coerce=int, validators=[InputRequired()])
     consortium_ids = SelectMultipleField(
-        "Consortia", coerce=int, validators=[InputRequired(message="Choose at least one consortium.")],
-        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+        "Consortia",
+        coerce=int,
+        validators=[InputRequired(message="Choose at least one consortium.")],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
         description="Choose several (admins only) for a national pool: their demand counts together toward the tier.",
     )
     deadline = DateTimeLocalField("Deadline (UK time)", format="%Y-%m-%dT%H:%M", validators=[InputRequired()])
-    minimum_quantity = IntegerField("Minimum total quantity to proceed", validators=[Optional(), NumberRange(min=1, max=MAX_QUANTITY)],
-                                    description="Leave empty for the offer's minimum order quantity.")
-    capacity = IntegerField("Capacity", validators=[Optional(), NumberRange(min=1, max=MAX_QUANTITY)],
-                            description="The most units the pool takes; empty for no limit.")
-    delivery_charge = FiniteDecimalField("Delivery charge to share (£)", places=2, default=0,
-                                   validators=[Optional(), NumberRange(min=0, max=1_000_000)])
+    minimum_quantity = IntegerField(
+        "Minimum total quantity to proceed",
+        validators=[Optional(), NumberRange(min=1, max=MAX_QUANTITY)],
+        description="Leave empty for the offer's minimum order quantity.",
+    )
+    capacity = IntegerField(
+        "Capacity",
+        validators=[Optional(), NumberRange(min=1, max=MAX_QUANTITY)],
+        description="The most units the pool takes; empty for no limit.",
+    )
+    delivery_charge = FiniteDecimalField(
+        "Delivery charge to share (£)", places=2, default=0, validators=[Optional(), NumberRange(min=0, max=1_000_000)]
+    )
     note = TextAreaField("Note to members", validators=[Optional(), Length(max=2000)])
     solidarity_rate = FiniteDecimalField(
-        "Solidarity rate (%)", places=2, default=0, validators=[Optional(), NumberRange(min=0, max=MAX_SOLIDARITY_PERCENT)],
+        "Solidarity rate (%)",
+        places=2,
+        default=0,
+        validators=[Optional(), NumberRange(min=0, max=MAX_SOLIDARITY_PERCENT)],
         description="Members in the top turnover band pay this on their goods, returned as a discount to the "
-                    "lowest band; the total invoiced is unchanged. 0 for none.")
+        "lowest band; the total invoiced is unchanged. 0 for none.",
+    )
 
 
 class PledgeForm(FlaskForm):
     member_id = SelectField("Pledge for", coerce=int, validators=[InputRequired()])
-    quantity = IntegerField("Quantity", validators=[InputRequired(message="Enter a whole number of units."),
-                                                    NumberRange(min=1, max=MAX_QUANTITY)])
-    flexible_extra = IntegerField("Flexible extra you would accept", default=0,
-                                  validators=[Optional(), NumberRange(min=0, max=MAX_QUANTITY)],
-                                  description="Extra units you would take so that the last pack can be filled.")
+    quantity = IntegerField(
+        "Quantity",
+        validators=[InputRequired(message="Enter a whole number of units."), NumberRange(min=1, max=MAX_QUANTITY)],
+    )
+    flexible_extra = IntegerField(
+        "Flexible extra you would accept",
+        default=0,
+        validators=[Optional(), NumberRange(min=0, max=MAX_QUANTITY)],
+        description="Extra units you would take so that the last pack can be filled.",
+    )
 
 
 class CancelPoolForm(FlaskForm):
-    reason = TextAreaField("Reason", validators=[InputRequired(), Length(max=500)],
-                           description="Members see this on the pool's page.")
+    reason = TextAreaField(
+        "Reason", validators=[InputRequired(), Length(max=500)], description="Members see this on the pool's page."
+    )
 
 
 class DeliveryForm(FlaskForm):
@@ -48,8 +69,9 @@ class DeliveryForm(FlaskForm):
 
 
 class CancelOrderForm(FlaskForm):
-    reason = TextAreaField("Reason", validators=[InputRequired(), Length(max=500)],
-                           description="The supplier sees this on the order.")
+    reason = TextAreaField(
+        "Reason", validators=[InputRequired(), Length(max=500)], description="The supplier sees this on the order."
+    )
 
 
 class DemandFilterForm(FlaskForm):

@@ -1,12 +1,23 @@
 """Bulk-buy pools, members' pledges and the history of every pledge change."""
+
 from __future__ import annotations
 
 import enum
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Optional
 
-from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Integer, Numeric, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalogue.models import Offer, VatRate, price
@@ -49,17 +60,17 @@ class Pool(db.Model):
     status: Mapped[PoolStatus] = mapped_column(enum_column(PoolStatus), default=PoolStatus.DRAFT, index=True)
     deadline: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     minimum_quantity: Mapped[int]
-    capacity: Mapped[Optional[int]]
+    capacity: Mapped[int | None]
     delivery_charge_pence: Mapped[int] = mapped_column(default=0)
-    note: Mapped[Optional[str]] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[created_at]
-    opened_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    cancelled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    cancel_reason: Mapped[Optional[str]] = mapped_column(String(500))
-    closing_unit_price: Mapped[Optional[Decimal]] = mapped_column(Numeric(12, 4))
-    closing_list_price: Mapped[Optional[Decimal]] = mapped_column(Numeric(12, 4))
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    closing_unit_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
+    closing_list_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
     solidarity_rate_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(0))
     pledged_quantity: Mapped[int] = mapped_column(default=0)
     pledged_flexible: Mapped[int] = mapped_column(default=0)
@@ -68,7 +79,7 @@ class Pool(db.Model):
     offer: Mapped[Offer] = relationship(lazy="joined")
     consortia: Mapped[list[Consortium]] = relationship(secondary=pool_consortium, order_by=Consortium.name)
     created_by: Mapped[User] = relationship()
-    frozen_tiers: Mapped[list["PoolTier"]] = relationship(order_by="PoolTier.min_quantity", cascade="all, delete-orphan")
+    frozen_tiers: Mapped[list[PoolTier]] = relationship(order_by="PoolTier.min_quantity", cascade="all, delete-orphan")
 
     @property
     def consortium_ids(self) -> set[int]:
@@ -105,7 +116,7 @@ class Pledge(db.Model):
 
     pool: Mapped[Pool] = relationship()
     member: Mapped[Member] = relationship()
-    changes: Mapped[list["PledgeChange"]] = relationship(
+    changes: Mapped[list[PledgeChange]] = relationship(
         back_populates="pledge", order_by="PledgeChange.id", cascade="all, delete-orphan"
     )
 
@@ -173,16 +184,16 @@ class PurchaseOrder(db.Model):
     goods_pence: Mapped[int]
     delivery_charge_pence: Mapped[int]
     created_at: Mapped[created_at]
-    sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    confirmed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    delivered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    cancelled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    cancel_reason: Mapped[Optional[str]] = mapped_column(String(500))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
 
     pool: Mapped[Pool] = relationship()
     consortium: Mapped[Consortium] = relationship()
     supplier: Mapped[Supplier] = relationship()
-    allocations: Mapped[list["Allocation"]] = relationship(
+    allocations: Mapped[list[Allocation]] = relationship(
         back_populates="purchase_order", order_by="Allocation.id", cascade="all, delete-orphan"
     )
 
@@ -200,8 +211,10 @@ class Allocation(db.Model):
     __table_args__ = (
         UniqueConstraint("purchase_order_id", "member_id"),
         CheckConstraint("units >= 0", name="units_not_negative"),
-        CheckConstraint("delivered_units IS NULL OR (delivered_units >= 0 AND delivered_units <= units)",
-                        name="delivered_within_units"),
+        CheckConstraint(
+            "delivered_units IS NULL OR (delivered_units >= 0 AND delivered_units <= units)",
+            name="delivered_within_units",
+        ),
     )
 
     id: Mapped[intpk]
@@ -212,7 +225,7 @@ class Allocation(db.Model):
     flexible_extra: Mapped[int]
     units: Mapped[int]
     reason: Mapped[str] = mapped_column(String(300))
-    delivered_units: Mapped[Optional[int]]
+    delivered_units: Mapped[int | None]
     member_name: Mapped[str] = mapped_column(String(200))
     delivery_address: Mapped[str] = mapped_column(String(500))
     contact_email: Mapped[str] = mapped_column(String(254))

@@ -1,4 +1,5 @@
 """What the dashboard and menu offer around pools and pledges."""
+
 from flask import url_for
 
 from marketplace.models import User
@@ -8,13 +9,26 @@ from marketplace.navigation import Card, Link
 def cards(user: User) -> list[Card]:
     result = []
     if user.member_ids:
-        result.append(Card("Buy together", "Pledge into open pools and watch the price fall as demand grows.",
-                           [Link("Open pools", url_for("orders.list_pools")), Link("My pledges", url_for("orders.my_pledges"))],
-                           order=11))
+        result.append(
+            Card(
+                "Buy together",
+                "Pledge into open pools and watch the price fall as demand grows.",
+                [Link("Open pools", url_for("orders.list_pools")), Link("My pledges", url_for("orders.my_pledges"))],
+                order=11,
+            )
+        )
     if user.secretary_consortium_ids or user.is_admin:
-        result.append(Card("Pools", "Open pools from the catalogue, follow their demand, cancel if needed.",
-                           [Link("All pools", url_for("orders.list_pools", status="all")),
-                            Link("Create a pool", url_for("orders.create_pool"))], order=21))
+        result.append(
+            Card(
+                "Pools",
+                "Open pools from the catalogue, follow their demand, cancel if needed.",
+                [
+                    Link("All pools", url_for("orders.list_pools", status="all")),
+                    Link("Create a pool", url_for("orders.create_pool")),
+                ],
+                order=21,
+            )
+        )
     return result
 
 

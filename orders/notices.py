@@ -4,8 +4,9 @@ Each function is called by the service that makes the change, inside its transac
 names the event in its dedupe key, so telling of an event again writes nothing new. Members
 hear of a pool from their own consortium, also when the pool is national.
 """
+
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Iterable, Optional
 
 from sqlalchemy import exists, select
 
@@ -19,25 +20,31 @@ from orders.models import Pledge, Pool, PoolStatus, PurchaseOrder, pool_consorti
 DEADLINE_NOTICE = timedelta(hours=48)
 
 
-def _members_by_consortium(pool: Pool, member_ids: Optional[Iterable[int]] = None,
-                           not_pledged: bool = False) -> dict[int, list[int]]:
+def _members_by_consortium(
+    pool: Pool, member_ids: Iterable[int] | None = None, not_pledged: bool = False
+) -> dict[int, list[int]]:
     """Active members of the pool's consortia (or of `member_ids`), grouped by their consortium."""
-    query = (select(Network.consortium_id, Member.id).join(Network, Member.network_id == Network.id)
-             .join(pool_consortium, pool_consortium.c.consortium_id == Network.consortium_id)
-             .where(pool_consortium.c.pool_id == pool.id, Member.active))
+    query = (
+        select(Network.consortium_id, Member.id)
+        .join(Network, Member.network_id == Network.id)
+        .join(pool_consortium, pool_consortium.c.consortium_id == Network.consortium_id)
+        .where(pool_consortium.c.pool_id == pool.id, Member.active)
+    )
     if member_ids is not None:
         query = query.where(Member.id.in_(set(member_ids) or {-1}))
     if not_pledged:
-        query = query.where(~exists().where(Pledge.pool_id == pool.id, Pledge.member_id == Member.id,
-                                            Pledge.quantity > 0))
+        query = query.where(
+            ~exists().where(Pledge.pool_id == pool.id, Pledge.member_id == Member.id, Pledge.quantity > 0)
+        )
     grouped: dict[int, list[int]] = {}
     for consortium_id, member_id in db.session.execute(query):
         grouped.setdefault(consortium_id, []).append(member_id)
     return grouped
 
 
-def _tell_members(kind: str, pool: Pool, grouped: dict[int, list[int]], subject: str, template: str,
-                  context: dict, dedupe_key: str) -> int:
+def _tell_members(
+    kind: str, pool: Pool, grouped: dict[int, list[int]], subject: str, template: str, context: dict, dedupe_key: str
+) -> int:
     consortia = {c.id: c for c in pool.consortia}
     users_of = member_users(m for members in grouped.values() for m in members)
     pool_url = external_url("orders.pool_page", pool_id=pool.id)
@@ -45,8 +52,15 @@ def _tell_members(kind: str, pool: Pool, grouped: dict[int, list[int]], subject:
     for consortium_id, member_ids in sorted(grouped.items()):
         consortium = consortia[consortium_id]
         users = [user for member_id in member_ids for user in users_of.get(member_id, [])]
-        written += notify(kind, users, f"{consortium.name}: {subject}", template,
-                          {"pool": pool, "offer": pool.offer, "pool_url": pool_url} | context, consortium, dedupe_key)
+        written += notify(
+            kind,
+            users,
+            f"{consortium.name}: {subject}",
+            template,
+            {"pool": pool, "offer": pool.offer, "pool_url": pool_url} | context,
+            consortium,
+            dedupe_key,
+        )
     return written
 
 
@@ -57,9 +71,15 @@ def _pledged_member_ids(pool: Pool) -> list[int]:
 def pool_opened(pool: Pool) -> int:
     """Every member of the pool's consortia hears that it takes pledges, and until when."""
     tiers = sorted(pool.offer.tiers, key=lambda t: t.min_quantity)
-    return _tell_members("pool_opened", pool, _members_by_consortium(pool),
-                         f"pledge for {pool.offer.name} by {uk_datetime(pool.deadline)}", "pool_opened",
-                         {"tiers": tiers}, f"pool_opened:{pool.id}")
+    return _tell_members(
+        "pool_opened",
+        pool,
+        _members_by_consortium(pool),
+        f"pledge for {pool.offer.name} by {uk_datetime(pool.deadline)}",
+        "pool_opened",
+        {"tiers": tiers},
+        f"pool_opened:{pool.id}",
+    )
 
 
 def tier_reached(pool: Pool, old_quantity: int, new_quantity: int) -> None:
@@ -76,30 +96,52 @@ def tier_reached(pool: Pool, old_quantity: int, new_quantity: int) -> None:
     if reached is None or reached == pricing.tier_reached(tiers, old_quantity):
         return
     grouped = _members_by_consortium(pool, _pledged_member_ids(pool))
-    _tell_members("pool_tier_reached", pool, grouped,
-                  f"{pool.offer.name} now costs {price(reached.unit_price)} a {pool.offer.unit}", "pool_tier_reached",
-                  {"tier": reached, "next_tier": pricing.next_tier(tiers, new_quantity), "total": new_quantity},
-                  f"pool_tier:{pool.id}:{reached.min_quantity}")
+    _tell_members(
+        "pool_tier_reached",
+        pool,
+        grouped,
+        f"{pool.offer.name} now costs {price(reached.unit_price)} a {pool.offer.unit}",
+        "pool_tier_reached",
+        {"tier": reached, "next_tier": pricing.next_tier(tiers, new_quantity), "total": new_quantity},
+        f"pool_tier:{pool.id}:{reached.min_quantity}",
+    )
 
 
 def deadline_soon(pool: Pool) -> int:
     """Members of the pool's consortia who have not pledged hear that it closes within two days."""
-    return _tell_members("pool_deadline_soon", pool, _members_by_consortium(pool, not_pledged=True),
-                         f"{pool.offer.name} closes on {uk_datetime(pool.deadline)}", "pool_deadline_soon", {},
-                         f"pool_deadline:{pool.id}")
+    return _tell_members(
+        "pool_deadline_soon",
+        pool,
+        _members_by_consortium(pool, not_pledged=True),
+        f"{pool.offer.name} closes on {uk_datetime(pool.deadline)}",
+        "pool_deadline_soon",
+        {},
+        f"pool_deadline:{pool.id}",
+    )
 
 
 def pools_closing_soon(now: datetime) -> list[Pool]:
-    return list(db.session.scalars(select(Pool).where(
-        Pool.status == PoolStatus.OPEN, Pool.deadline > now, Pool.deadline <= now + DEADLINE_NOTICE)
-        .order_by(Pool.deadline, Pool.id)))
+    return list(
+        db.session.scalars(
+            select(Pool)
+            .where(Pool.status == PoolStatus.OPEN, Pool.deadline > now, Pool.deadline <= now + DEADLINE_NOTICE)
+            .order_by(Pool.deadline, Pool.id)
+        )
+    )
 
 
 def pool_cancelled(pool: Pool) -> int:
     """The members who pledged hear that the pool will not go ahead, and why."""
     grouped = _members_by_consortium(pool, _pledged_member_ids(pool))
-    return _tell_members("pool_cancelled", pool, grouped, f"{pool.offer.name} pool cancelled", "pool_cancelled",
-                         {"reason": pool.cancel_reason}, f"pool_cancelled:{pool.id}")
+    return _tell_members(
+        "pool_cancelled",
+        pool,
+        grouped,
+        f"{pool.offer.name} pool cancelled",
+        "pool_cancelled",
+        {"reason": pool.cancel_reason},
+        f"pool_cancelled:{pool.id}",
+    )
 
 
 def pool_closed(pool: Pool, plan) -> int:
@@ -108,25 +150,40 @@ def pool_closed(pool: Pool, plan) -> int:
     `plan` is the orders.closing.ClosePlan the pool was closed with.
     """
     written = 0
-    lines = {line.row.member_id: (consortium_plan.consortium, line)
-             for consortium_plan in plan.consortia for line in consortium_plan.lines}
+    lines = {
+        line.row.member_id: (consortium_plan.consortium, line)
+        for consortium_plan in plan.consortia
+        for line in consortium_plan.lines
+    }
     users_of = member_users(lines)
     pool_url = external_url("orders.pool_page", pool_id=pool.id)
     for member_id in sorted(users_of):  # members no one acts for have no one to tell
         consortium, line = lines[member_id]
-        written += notify("pool_closed", users_of[member_id],
-                          f"{consortium.name}: {pool.offer.name} pool closed, {line.units:,} {pool.offer.unit} for you",
-                          "pool_closed", {"pool": pool, "offer": pool.offer, "line": line, "plan": plan,
-                                          "pool_url": pool_url},
-                          consortium, f"pool_closed:{pool.id}:m{member_id}")
+        written += notify(
+            "pool_closed",
+            users_of[member_id],
+            f"{consortium.name}: {pool.offer.name} pool closed, {line.units:,} {pool.offer.unit} for you",
+            "pool_closed",
+            {"pool": pool, "offer": pool.offer, "line": line, "plan": plan, "pool_url": pool_url},
+            consortium,
+            f"pool_closed:{pool.id}:m{member_id}",
+        )
     return written
 
 
 def order_sent(order: PurchaseOrder) -> int:
     """The supplier's users hear of the order they are to fill."""
     consortium = order.consortium
-    return notify("purchase_order_sent", supplier_users(order.supplier_id),
-                  f"{consortium.name}: purchase order {order.number}", "purchase_order_sent",
-                  {"order": order, "buyer": consortium.organisation,
-                   "order_url": external_url("orders.purchase_order", order_id=order.id)},
-                  consortium, f"po_sent:{order.id}")
+    return notify(
+        "purchase_order_sent",
+        supplier_users(order.supplier_id),
+        f"{consortium.name}: purchase order {order.number}",
+        "purchase_order_sent",
+        {
+            "order": order,
+            "buyer": consortium.organisation,
+            "order_url": external_url("orders.purchase_order", order_id=order.id),
+        },
+        consortium,
+        f"po_sent:{order.id}",
+    )

@@ -7,8 +7,9 @@ extras in proportion to their extras; when they hold less, every member gives up
 in proportion to their pledge. This is fair share, deliberately not first come first
 served; only exact ties favour the earliest pledge.
 """
+
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from marketplace.allocation import largest_remainder
 
@@ -67,16 +68,21 @@ def plan_packs(demands: Sequence[PledgedDemand], pack_size: int) -> PackPlan:
 
     if units >= pledged:
         added = largest_remainder(units - pledged, extras, earliest_first)
-        allocated = [quantity + more for quantity, more in zip(quantities, added)]
+        allocated = [quantity + more for quantity, more in zip(quantities, added, strict=True)]
     else:
         # Splitting the kept units by pledge is splitting the shortfall by pledge; a tie
         # for a kept unit goes to the earliest pledge, so it is the one that loses less.
         allocated = largest_remainder(units, quantities, earliest_first)
 
     allocations = [
-        MemberAllocation(key=demand.key, pledged=demand.quantity, flexible_extra=demand.flexible_extra,
-                         units=share, reason=_reason(demand.quantity, share, pack_size, packs))
-        for demand, share in zip(demands, allocated)
+        MemberAllocation(
+            key=demand.key,
+            pledged=demand.quantity,
+            flexible_extra=demand.flexible_extra,
+            units=share,
+            reason=_reason(demand.quantity, share, pack_size, packs),
+        )
+        for demand, share in zip(demands, allocated, strict=True)
     ]
     return PackPlan(pack_size=pack_size, packs=packs, units=units, allocations=allocations)
 

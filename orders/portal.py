@@ -1,4 +1,5 @@
 """The supplier's demand dashboard (with its CSV and chart) and the secretary's consortium dashboard."""
+
 from datetime import date
 
 import pygal
@@ -27,7 +28,8 @@ def supplier_demand(supplier_id: int):
     supplier = supplier_or_404(current_user, supplier_id)
     form = DemandFilterForm(request.args)
     form.offer_id.choices = [SelectChoice("", "All offers")] + [
-        SelectChoice(str(offer_id), name) for offer_id, name in demand.offer_names(supplier.id)]
+        SelectChoice(str(offer_id), name) for offer_id, name in demand.offer_names(supplier.id)
+    ]
     status = 200
     if request.args and not form.validate():
         status = 422
@@ -36,7 +38,10 @@ def supplier_demand(supplier_id: int):
     filters = {name: value for name, value in request.args.items() if name in form and value}
     forecast = found.about_to_tip if form.about_to_tip.data else found.forecast
     return render_template(
-        "portal/demand.html", demand=found, form=form, filters=filters,
+        "portal/demand.html",
+        demand=found,
+        form=form,
+        filters=filters,
         forecast=ListPage.of(forecast, _page_number("page"), POOLS_PER_PAGE),
         orders=ListPage.of(found.orders, _page_number("orders_page"), POOLS_PER_PAGE),
     ), status
@@ -53,8 +58,9 @@ def supplier_demand_csv(supplier_id: int):
     supplier = supplier_or_404(current_user, supplier_id)
     offer_id = request.args.get("offer_id", type=int)
     found = demand.supplier_demand(supplier, offer_id)
-    return csv_response(demand.demand_csv_filename(found, utcnow().date()), demand.DEMAND_CSV_HEADER,
-                        demand.demand_csv_rows(found))
+    return csv_response(
+        demand.demand_csv_filename(found, utcnow().date()), demand.DEMAND_CSV_HEADER, demand.demand_csv_rows(found)
+    )
 
 
 @bp.get("/supplier/<int:supplier_id>/demand/pledged-units.svg")
@@ -67,11 +73,24 @@ def pledged_units_chart(supplier_id: int):
 def pledged_units_svg(points: list[tuple[date, int]]) -> bytes:
     """One line of cumulative units with labelled dots: readable in black and white."""
     style = chart_style(value_label_font_size=11)
-    chart = pygal.Line(js=[], style=style, width=720, height=320, explicit_size=True, legend_at_bottom=True,
-                       show_legend=True, dots_size=3, fill=False, x_label_rotation=30, show_minor_x_labels=False,
-                       x_labels_major_count=8, title="Units pledged into open pools, by day",
-                       y_title="Units pledged (running total)", value_formatter=lambda v: f"{v:,.0f}",
-                       no_data_text="No pledges yet")
+    chart = pygal.Line(
+        js=[],
+        style=style,
+        width=720,
+        height=320,
+        explicit_size=True,
+        legend_at_bottom=True,
+        show_legend=True,
+        dots_size=3,
+        fill=False,
+        x_label_rotation=30,
+        show_minor_x_labels=False,
+        x_labels_major_count=8,
+        title="Units pledged into open pools, by day",
+        y_title="Units pledged (running total)",
+        value_formatter=lambda v: f"{v:,.0f}",
+        no_data_text="No pledges yet",
+    )
     chart.x_labels = [day.strftime("%-d %b") for day, _ in points]
     chart.add("Units pledged", [units for _, units in points], stroke_style={"width": 3})
     return render_svg(chart)
@@ -81,8 +100,9 @@ def pledged_units_svg(points: list[tuple[date, int]]) -> bytes:
 @roles_required(Role.SECRETARY)
 def consortium_dashboard(consortium_id: int):
     consortium = consortium_or_404(current_user, consortium_id)
-    return render_template("portal/consortium.html", dashboard=demand.consortium_dashboard(consortium),
-                           order_url=_order_url())
+    return render_template(
+        "portal/consortium.html", dashboard=demand.consortium_dashboard(consortium), order_url=_order_url()
+    )
 
 
 def _order_url():

@@ -1,4 +1,5 @@
 """The supplier's aggregated demand over JSON, or as CSV with `Accept: text/csv`."""
+
 from flask import request
 from marshmallow import Schema, fields, validate
 
@@ -19,11 +20,14 @@ PRICE = {"as_string": True, "places": 4}
 class DemandQuerySchema(PageArgsSchema):
     """`page` pages the forecast and `orders_page` the orders, `per_page` both; the totals cover every pool."""
 
-    supplier_id = fields.Integer(metadata={
-        "description": "Required for admins and for users acting for several suppliers"})
+    supplier_id = fields.Integer(
+        metadata={"description": "Required for admins and for users acting for several suppliers"}
+    )
     offer_id = fields.Integer(metadata={"description": "Only this offer's pools and totals"})
-    about_to_tip = fields.Boolean(load_default=False, metadata={
-        "description": "Only open pools within 10% of their next tier or of their minimum"})
+    about_to_tip = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Only open pools within 10% of their next tier or of their minimum"},
+    )
     orders_page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
 
 
@@ -57,8 +61,9 @@ class ForecastPoolSchema(Schema):
     minimum_reached = fields.Boolean(required=True)
     minimum_progress_percent = fields.Integer(required=True, attribute="minimum_percent")
     capacity = fields.Integer(required=True, allow_none=True)
-    about_to_tip = fields.Boolean(required=True, metadata={
-        "description": "Within 10% of the next tier or of the minimum"})
+    about_to_tip = fields.Boolean(
+        required=True, metadata={"description": "Within 10% of the next tier or of the minimum"}
+    )
 
 
 class OrderedPoolSchema(Schema):
@@ -69,8 +74,9 @@ class OrderedPoolSchema(Schema):
     units = fields.Integer(required=True)
     packs = fields.Integer(required=True)
     goods_pence = fields.Integer(required=True)
-    orders_by_status = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
-                                   attribute="order_statuses")
+    orders_by_status = fields.Dict(
+        keys=fields.String(), values=fields.Integer(), required=True, attribute="order_statuses"
+    )
     first_ordered_at = fields.AwareDateTime(required=True)
 
 
@@ -110,12 +116,21 @@ class SupplierRefSchema(Schema):
 
 class DemandSchema(Schema):
     supplier = fields.Nested(SupplierRefSchema, required=True)
-    offers = fields.List(fields.Nested(OfferDemandSchema), required=True, metadata={
-        "description": "Every offer of the supplier, summed, whatever the filter"})
-    forecast = fields.Nested(page_schema(ForecastPoolSchema), required=True, metadata={
-        "description": "Open pools, soonest deadline first: the page `page` of them"})
-    orders = fields.Nested(page_schema(OrderedPoolSchema), required=True, metadata={
-        "description": "Closed pools' orders, latest first: the page `orders_page` of them"})
+    offers = fields.List(
+        fields.Nested(OfferDemandSchema),
+        required=True,
+        metadata={"description": "Every offer of the supplier, summed, whatever the filter"},
+    )
+    forecast = fields.Nested(
+        page_schema(ForecastPoolSchema),
+        required=True,
+        metadata={"description": "Open pools, soonest deadline first: the page `page` of them"},
+    )
+    orders = fields.Nested(
+        page_schema(OrderedPoolSchema),
+        required=True,
+        metadata={"description": "Closed pools' orders, latest first: the page `orders_page` of them"},
+    )
     by_consortium = fields.List(fields.Nested(TotalsSchema), required=True)
     by_month = fields.List(fields.Nested(TotalsSchema), required=True)
 
@@ -135,23 +150,33 @@ def _wants_csv() -> bool:
 
 @bp.get("/supplier/demand")
 @roles_required(Role.SUPPLIER)
-@operation("The supplier's demand: open pools as a forecast, closed pools as orders, totals by consortium and "
-           "month (CSV, one row per pool, with Accept: text/csv)", tags=["supplier portal"], query=DemandQuerySchema,
-           errors=(403, 404), content={
-               "application/json": {"schema": DemandSchema},
-               "text/csv": {"schema": {"type": "string", "description": "Header: " + ", ".join(
-                   demand.DEMAND_CSV_HEADER)}},
-           })
+@operation(
+    "The supplier's demand: open pools as a forecast, closed pools as orders, totals by consortium and "
+    "month (CSV, one row per pool, with Accept: text/csv)",
+    tags=["supplier portal"],
+    query=DemandQuerySchema,
+    errors=(403, 404),
+    content={
+        "application/json": {"schema": DemandSchema},
+        "text/csv": {"schema": {"type": "string", "description": "Header: " + ", ".join(demand.DEMAND_CSV_HEADER)}},
+    },
+)
 def supplier_demand():
     args = query_args(DemandQuerySchema())
     supplier = _supplier(acting_user(), args.get("supplier_id"))
     found = demand.supplier_demand(supplier, args.get("offer_id"))
     if _wants_csv():
-        return csv_response(demand.demand_csv_filename(found, utcnow().date()), demand.DEMAND_CSV_HEADER,
-                            demand.demand_csv_rows(found))
+        return csv_response(
+            demand.demand_csv_filename(found, utcnow().date()), demand.DEMAND_CSV_HEADER, demand.demand_csv_rows(found)
+        )
     forecast = found.about_to_tip if args["about_to_tip"] else found.forecast
-    return DemandSchema().dump({
-        "supplier": supplier, "offers": found.offers, "by_consortium": found.by_consortium, "by_month": found.by_month,
-        "forecast": ListPage.of(forecast, args["page"], args["per_page"]),
-        "orders": ListPage.of(found.orders, args["orders_page"], args["per_page"]),
-    })
+    return DemandSchema().dump(
+        {
+            "supplier": supplier,
+            "offers": found.offers,
+            "by_consortium": found.by_consortium,
+            "by_month": found.by_month,
+            "forecast": ListPage.of(forecast, args["page"], args["per_page"]),
+            "orders": ListPage.of(found.orders, args["orders_page"], args["per_page"]),
+        }
+    )

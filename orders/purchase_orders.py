@@ -4,7 +4,8 @@ Secretaries see their consortium's orders, suppliers theirs from `sent` on, admi
 Members see their own allocation on the pool's page, never the whole order (it names
 other members and their addresses).
 """
-from typing import Mapping, Optional
+
+from collections.abc import Mapping
 
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import selectinload
@@ -23,11 +24,15 @@ MAX_CANCEL_REASON = 500
 def visible_orders(user: User) -> Select:
     query = select(PurchaseOrder)
     if not user.is_admin:
-        query = query.where(or_(
-            PurchaseOrder.consortium_id.in_(user.secretary_consortium_ids or {-1}),
-            and_(PurchaseOrder.supplier_id.in_(user.supplier_ids or {-1}),
-                 PurchaseOrder.status != PurchaseOrderStatus.DRAFT),
-        ))
+        query = query.where(
+            or_(
+                PurchaseOrder.consortium_id.in_(user.secretary_consortium_ids or {-1}),
+                and_(
+                    PurchaseOrder.supplier_id.in_(user.supplier_ids or {-1}),
+                    PurchaseOrder.status != PurchaseOrderStatus.DRAFT,
+                ),
+            )
+        )
     return query.order_by(PurchaseOrder.created_at.desc(), PurchaseOrder.id.desc())
 
 
@@ -75,7 +80,7 @@ def confirm(actor: User, order: PurchaseOrder) -> PurchaseOrder:
     return order
 
 
-def record_delivery(actor: User, order: PurchaseOrder, delivered: Optional[Mapping[int, int]] = None) -> PurchaseOrder:
+def record_delivery(actor: User, order: PurchaseOrder, delivered: Mapping[int, int] | None = None) -> PurchaseOrder:
     """Units delivered per member (member id -> units); members not named received all their units."""
     if not (is_buyer(actor, order) or is_seller(actor, order)):
         raise Forbidden("Only the consortium's secretary or the supplier records a delivery.")
@@ -105,8 +110,11 @@ def cancel(actor: User, order: PurchaseOrder, reason: str) -> PurchaseOrder:
     reason = (reason or "").strip()
     if not reason or len(reason) > MAX_CANCEL_REASON:
         raise ValidationFailed.field("reason", "Say why, in under 500 characters; the supplier sees it.")
-    _move(order, {PurchaseOrderStatus.DRAFT, PurchaseOrderStatus.SENT, PurchaseOrderStatus.CONFIRMED},
-          PurchaseOrderStatus.CANCELLED)
+    _move(
+        order,
+        {PurchaseOrderStatus.DRAFT, PurchaseOrderStatus.SENT, PurchaseOrderStatus.CONFIRMED},
+        PurchaseOrderStatus.CANCELLED,
+    )
     order.cancelled_at, order.cancel_reason = utcnow(), reason
     _cancel_pool_if_nothing_is_left(order, reason)
     return order
@@ -123,7 +131,7 @@ def _cancel_pool_if_nothing_is_left(order: PurchaseOrder, reason: str) -> None:
         db.session.flush()
 
 
-def delivered_units(order: PurchaseOrder) -> Optional[int]:
+def delivered_units(order: PurchaseOrder) -> int | None:
     if order.status is not PurchaseOrderStatus.DELIVERED:
         return None
     return sum(a.delivered_units or 0 for a in order.allocations)
@@ -139,6 +147,7 @@ def allocation_totals(order: PurchaseOrder) -> dict[int, int]:
     allocations = order.allocations
     if not any(a.units for a in allocations):
         return {a.member_id: 0 for a in allocations}
-    shares = largest_remainder(order.goods_pence, [a.units for a in allocations],
-                               [(-a.units, a.member_id) for a in allocations])
-    return {a.member_id: share for a, share in zip(allocations, shares)}
+    shares = largest_remainder(
+        order.goods_pence, [a.units for a in allocations], [(-a.units, a.member_id) for a in allocations]
+    )
+    return {a.member_id: share for a, share in zip(allocations, shares, strict=True)}

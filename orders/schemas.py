@@ -1,4 +1,5 @@
 """JSON shapes of pools and pledges."""
+
 from marshmallow import Schema, fields, validate
 
 from orders.services import MAX_DELIVERY_CHARGE_PENCE, MAX_QUANTITY, MAX_SOLIDARITY_PERCENT
@@ -102,16 +103,23 @@ class PoolCreateSchema(Schema):
     offer_id = fields.Integer(required=True, strict=True)
     consortium_ids = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(min=1, max=20))
     deadline = fields.AwareDateTime(required=True)
-    minimum_quantity = fields.Integer(strict=True, allow_none=True, load_default=None,
-                                      validate=validate.Range(min=1, max=MAX_QUANTITY))
-    capacity = fields.Integer(strict=True, allow_none=True, load_default=None,
-                              validate=validate.Range(min=1, max=MAX_QUANTITY))
-    delivery_charge_pence = fields.Integer(strict=True, load_default=0,
-                                           validate=validate.Range(min=0, max=MAX_DELIVERY_CHARGE_PENCE))
+    minimum_quantity = fields.Integer(
+        strict=True, allow_none=True, load_default=None, validate=validate.Range(min=1, max=MAX_QUANTITY)
+    )
+    capacity = fields.Integer(
+        strict=True, allow_none=True, load_default=None, validate=validate.Range(min=1, max=MAX_QUANTITY)
+    )
+    delivery_charge_pence = fields.Integer(
+        strict=True, load_default=0, validate=validate.Range(min=0, max=MAX_DELIVERY_CHARGE_PENCE)
+    )
     note = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=2000))
-    solidarity_rate_percent = fields.String(load_default="0", metadata={
-        "description": f"Percent of their goods the top turnover band pays, returned to the lowest band, as a decimal "
-                       f"string from 0 to {MAX_SOLIDARITY_PERCENT} with up to 2 places: \"2.50\""})
+    solidarity_rate_percent = fields.String(
+        load_default="0",
+        metadata={
+            "description": "Percent of their goods the top turnover band pays, returned to the lowest band, "
+            f'as a decimal string from 0 to {MAX_SOLIDARITY_PERCENT} with up to 2 places: "2.50"'
+        },
+    )
 
 
 class CancelSchema(Schema):
@@ -129,8 +137,9 @@ class PledgeOutSchema(Schema):
 
 
 class PoolQuerySchema(Schema):
-    status = fields.String(validate=validate.OneOf(
-        ["draft", "open", "closed", "ordered", "delivered", "invoiced", "settled", "cancelled"]))
+    status = fields.String(
+        validate=validate.OneOf(["draft", "open", "closed", "ordered", "delivered", "invoiced", "settled", "cancelled"])
+    )
     category = fields.String(validate=validate.Length(max=40))
     sort = fields.String(load_default="deadline", validate=validate.OneOf(["deadline", "newest"]))
     page = fields.Integer()
@@ -178,8 +187,9 @@ class CloseResultSchema(Schema):
     pool = fields.Function(lambda r: {"id": r.pool.id, "status": r.pool.status.value}, required=True)
     cancelled = fields.Boolean(required=True)
     cancel_reason = fields.Function(lambda r: r.plan.cancel_reason, allow_none=True, required=True)
-    purchase_orders = fields.Function(lambda r: [{"id": o.id, "number": o.number, "status": o.status.value}
-                                                 for o in r.purchase_orders], required=True)
+    purchase_orders = fields.Function(
+        lambda r: [{"id": o.id, "number": o.number, "status": o.status.value} for o in r.purchase_orders], required=True
+    )
 
 
 class OrderLineSchema(Schema):
@@ -239,8 +249,11 @@ class DeliveryInSchema(Schema):
 
 
 class DeliveriesSchema(Schema):
-    deliveries = fields.List(fields.Nested(DeliveryInSchema), load_default=list,
-                             metadata={"description": "Members not listed received all their units."})
+    deliveries = fields.List(
+        fields.Nested(DeliveryInSchema),
+        load_default=list,
+        metadata={"description": "Members not listed received all their units."},
+    )
 
 
 class OrderQuerySchema(Schema):

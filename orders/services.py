@@ -4,10 +4,10 @@ The pledge path locks the pool row, so capacity holds and no pledge is lost when
 members pledge at once; the pool's running totals are kept under that lock too, which
 keeps pool pages and the pledge path free of aggregate queries.
 """
+
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Optional
 
 from sqlalchemy import Date, Integer, Select, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -20,8 +20,8 @@ from catalogue.models import Category, Offer, PriceTier, VatRate
 from marketplace.access import can_run_pool, in_users_consortia, members_taking_part, require_pool_runner
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import UTCDateTime, db, utcnow
-from marketplace.money import line_pence
 from marketplace.models import Consortium, Member, Network, User
+from marketplace.money import line_pence
 from marketplace.templating import pounds
 from orders import notices
 from orders.models import Pledge, PledgeChange, Pool, PoolPledgeDay, PoolStatus, PoolTier, pool_consortium
@@ -78,10 +78,10 @@ def pledging_members(user: User, pool: Pool) -> list[Member]:
 @dataclass
 class PoolTerms:
     deadline: datetime
-    minimum_quantity: Optional[int] = None
-    capacity: Optional[int] = None
+    minimum_quantity: int | None = None
+    capacity: int | None = None
     delivery_charge_pence: int = 0
-    note: Optional[str] = None
+    note: str | None = None
     solidarity_rate_percent: Decimal | str = Decimal(0)
 
 
@@ -98,10 +98,16 @@ def create_pool(actor: User, offer: Offer, consortia: list[Consortium], terms: P
         raise ValidationFailed.field("offer_id", "This offer has been withdrawn by its supplier.")
     _validate_terms(terms, offer)
     pool = Pool(
-        offer=offer, is_national=national, consortia=list(consortia), status=PoolStatus.DRAFT,
-        deadline=terms.deadline, minimum_quantity=terms.minimum_quantity or offer.minimum_order_quantity,
-        capacity=terms.capacity, delivery_charge_pence=terms.delivery_charge_pence,
-        note=(terms.note or "").strip() or None, solidarity_rate_percent=_solidarity_rate(terms.solidarity_rate_percent),
+        offer=offer,
+        is_national=national,
+        consortia=list(consortia),
+        status=PoolStatus.DRAFT,
+        deadline=terms.deadline,
+        minimum_quantity=terms.minimum_quantity or offer.minimum_order_quantity,
+        capacity=terms.capacity,
+        delivery_charge_pence=terms.delivery_charge_pence,
+        note=(terms.note or "").strip() or None,
+        solidarity_rate_percent=_solidarity_rate(terms.solidarity_rate_percent),
         created_by=actor,
     )
     db.session.add(pool)
@@ -121,13 +127,14 @@ def _validate_terms(terms: PoolTerms, offer: Offer) -> None:
     if not 0 <= terms.delivery_charge_pence <= MAX_DELIVERY_CHARGE_PENCE:
         errors["delivery_charge_pence"] = ["The delivery charge must be zero or more, and realistic."]
     if _solidarity_rate(terms.solidarity_rate_percent) is None:
-        errors["solidarity_rate_percent"] = [f"Enter a rate from 0 to {MAX_SOLIDARITY_PERCENT}%, "
-                                             "with at most two decimal places."]
+        errors["solidarity_rate_percent"] = [
+            f"Enter a rate from 0 to {MAX_SOLIDARITY_PERCENT}%, with at most two decimal places."
+        ]
     if errors:
         raise ValidationFailed("Some terms of the pool are not valid.", errors)
 
 
-def _solidarity_rate(value) -> Optional[Decimal]:
+def _solidarity_rate(value) -> Decimal | None:
     """The rate as a Decimal (from a Decimal or a decimal string), or None when it is not a valid one."""
     if isinstance(value, str):
         try:
@@ -175,7 +182,7 @@ def cancel_pool(actor: User, pool: Pool, reason: str) -> Pool:
 # Pledging
 
 
-def lock_pool(pool_id: int, member: Optional[Member] = None) -> tuple[Pool, Optional[Pledge]]:
+def lock_pool(pool_id: int, member: Member | None = None) -> tuple[Pool, Pledge | None]:
     """Takes the pool's row lock until the transaction ends and loads it with its prices,
     and with `member`'s pledge in it when asked, read under the same lock in the same query.
 
@@ -186,12 +193,22 @@ def lock_pool(pool_id: int, member: Optional[Member] = None) -> tuple[Pool, Opti
     if db.session.get_bind().dialect.name == "sqlite":
         db.session.execute(_SQLITE_WRITER_LOCK, _values(pool_id=pool_id))
     pledge_on = and_(Pledge.pool_id == Pool.id, Pledge.member_id == (member.id if member else None))
-    row = db.session.execute(
-        select(Pool, Pledge).outerjoin(Pledge, pledge_on).where(Pool.id == pool_id).with_for_update(of=Pool)
-        .options(joinedload(Pool.offer).options(lazyload(Offer.supplier), lazyload(Offer.category),
-                                                joinedload(Offer.tiers)))
-        .execution_options(populate_existing=True)
-    ).unique().one_or_none()
+    row = (
+        db.session.execute(
+            select(Pool, Pledge)
+            .outerjoin(Pledge, pledge_on)
+            .where(Pool.id == pool_id)
+            .with_for_update(of=Pool)
+            .options(
+                joinedload(Pool.offer).options(
+                    lazyload(Offer.supplier), lazyload(Offer.category), joinedload(Offer.tiers)
+                )
+            )
+            .execution_options(populate_existing=True)
+        )
+        .unique()
+        .one_or_none()
+    )
     if row is None:
         raise NotFound("No such pool.")
     pool, existing = row
@@ -223,15 +240,20 @@ def validate_quantities(quantity, flexible_extra) -> tuple[int, int]:
         errors["quantity"] = [f"Enter a whole number of units from 1 to {MAX_QUANTITY:,}."]
     if flexible_extra is None:
         flexible_extra = 0
-    if isinstance(flexible_extra, bool) or not isinstance(flexible_extra, int) or not 0 <= flexible_extra <= MAX_QUANTITY:
+    if (
+        isinstance(flexible_extra, bool)
+        or not isinstance(flexible_extra, int)
+        or not 0 <= flexible_extra <= MAX_QUANTITY
+    ):
         errors["flexible_extra"] = [f"Enter a whole number of units from 0 to {MAX_QUANTITY:,}."]
     if errors:
         raise ValidationFailed("The pledge is not valid.", errors)
     return quantity, flexible_extra
 
 
-def pledge(actor: User, pool_id: int, quantity: int, flexible_extra: int = 0,
-           member_id: Optional[int] = None) -> "PledgeMade":
+def pledge(
+    actor: User, pool_id: int, quantity: int, flexible_extra: int = 0, member_id: int | None = None
+) -> "PledgeMade":
     """Places or changes a member's pledge under the pool's lock; every change is kept in its history.
 
     Everything that does not depend on the pool's totals happens before the lock is taken.
@@ -243,12 +265,15 @@ def pledge(actor: User, pool_id: int, quantity: int, flexible_extra: int = 0,
     if room is not None and quantity > room:
         raise ValidationFailed.field("quantity", f"Only {room:,} units are left in this pool's capacity.")
     if line_pence(locked.pledged_quantity - locked.old_quantity + quantity, locked.list_price) > MAX_POOL_VALUE_PENCE:
-        raise ValidationFailed.field("quantity", f"This would take the pool past {pounds(MAX_POOL_VALUE_PENCE)} at "
-                                                 "list price, the most one pool can order; please pledge less.")
+        raise ValidationFailed.field(
+            "quantity",
+            f"This would take the pool past {pounds(MAX_POOL_VALUE_PENCE)} at "
+            "list price, the most one pool can order; please pledge less.",
+        )
     return _write_pledge(locked, actor, member, quantity, flexible_extra)
 
 
-def withdraw_pledge(actor: User, pool_id: int, member_id: Optional[int] = None) -> "PledgeMade":
+def withdraw_pledge(actor: User, pool_id: int, member_id: int | None = None) -> "PledgeMade":
     member = _pledging_member(actor, pool_id, member_id)
     locked = _lock_for_pledge(pool_id, member.id)
     if locked.pledge_id is None or locked.old_quantity == 0:
@@ -259,15 +284,19 @@ def withdraw_pledge(actor: User, pool_id: int, member_id: Optional[int] = None) 
 _PLEDGING_MEMBER = (
     select(Member)
     .join(Network, Member.network_id == Network.id)
-    .join(pool_consortium, and_(pool_consortium.c.consortium_id == Network.consortium_id,
-                                pool_consortium.c.pool_id == bindparam("pool_id")))
+    .join(
+        pool_consortium,
+        and_(
+            pool_consortium.c.consortium_id == Network.consortium_id, pool_consortium.c.pool_id == bindparam("pool_id")
+        ),
+    )
     .where(Member.active, Member.id.in_(bindparam("member_ids", expanding=True)))
     .options(lazyload(Member.network))
     .order_by(Member.id)
 )
 
 
-def _pledging_member(actor: User, pool_id: int, member_id: Optional[int]) -> Member:
+def _pledging_member(actor: User, pool_id: int, member_id: int | None) -> Member:
     """The member the actor pledges for in this pool; 404 if the pool is not theirs to see.
 
     Without `member_id` the actor must act for exactly one member of the pool's consortia;
@@ -279,8 +308,7 @@ def _pledging_member(actor: User, pool_id: int, member_id: Optional[int]) -> Mem
         candidates = {member_id}
     else:
         candidates = set()
-    members = db.session.scalars(_PLEDGING_MEMBER, {"pool_id": pool_id,
-                                                    "member_ids": sorted(candidates) or [-1]}).all()
+    members = db.session.scalars(_PLEDGING_MEMBER, {"pool_id": pool_id, "member_ids": sorted(candidates) or [-1]}).all()
     if len(members) == 1:
         return members[0]
     require_visible(actor, pool_id)
@@ -316,35 +344,72 @@ def _values(**values) -> dict:
 
 
 _LOCK_FOR_PLEDGE = (
-    select(_pool.c.status, _pool.c.deadline, _pool.c.capacity, _pool.c.pledged_quantity, _pool.c.pledged_flexible,
-           _pool.c.member_count, _pool.c.delivery_charge_pence,
-           func.coalesce(_pool.c.closing_list_price, _offer.c.list_price).label("list_price"), _offer.c.vat_rate,
-           _tier.c.min_quantity, _tier.c.unit_price, _pledge.c.id.label("pledge_id"), _pledge.c.quantity,
-           _pledge.c.flexible_extra, _pledge.c.created_at)
-    .select_from(_pool.join(_offer, _offer.c.id == _pool.c.offer_id)
-                 .outerjoin(_tier, _tier.c.offer_id == _offer.c.id)
-                 .outerjoin(_pledge, and_(_pledge.c.pool_id == _pool.c.id,
-                                          _pledge.c.member_id == _value("member_id", Integer))))
+    select(
+        _pool.c.status,
+        _pool.c.deadline,
+        _pool.c.capacity,
+        _pool.c.pledged_quantity,
+        _pool.c.pledged_flexible,
+        _pool.c.member_count,
+        _pool.c.delivery_charge_pence,
+        func.coalesce(_pool.c.closing_list_price, _offer.c.list_price).label("list_price"),
+        _offer.c.vat_rate,
+        _tier.c.min_quantity,
+        _tier.c.unit_price,
+        _pledge.c.id.label("pledge_id"),
+        _pledge.c.quantity,
+        _pledge.c.flexible_extra,
+        _pledge.c.created_at,
+    )
+    .select_from(
+        _pool.join(_offer, _offer.c.id == _pool.c.offer_id)
+        .outerjoin(_tier, _tier.c.offer_id == _offer.c.id)
+        .outerjoin(_pledge, and_(_pledge.c.pool_id == _pool.c.id, _pledge.c.member_id == _value("member_id", Integer)))
+    )
     .where(_pool.c.id == _value("pool_id", Integer))
     .order_by(_tier.c.min_quantity)
     .with_for_update(of=_pool)
 )
 _SQLITE_WRITER_LOCK = update(_pool).where(_pool.c.id == _value("pool_id", Integer)).values(id=_pool.c.id)
 
-_CHANGE_VALUES = {"changed_by_id": _value("actor_id", Integer), "changed_at": _value("now", UTCDateTime),
-                  "old_quantity": _value("old_quantity", Integer), "new_quantity": _value("quantity", Integer),
-                  "old_flexible_extra": _value("old_flexible_extra", Integer),
-                  "new_flexible_extra": _value("flexible_extra", Integer)}
-_TOTALS = update(_pool).where(_pool.c.id == _value("pool_id", Integer)).values(
-    pledged_quantity=_value("pledged_quantity", Integer), pledged_flexible=_value("pledged_flexible", Integer),
-    member_count=_value("member_count", Integer))
-_NEW_PLEDGE = insert(_pledge).values(
-    pool_id=_value("pool_id", Integer), member_id=_value("member_id", Integer), quantity=_value("quantity", Integer),
-    flexible_extra=_value("flexible_extra", Integer), created_at=_value("now", UTCDateTime),
-    updated_at=_value("now", UTCDateTime)).returning(_pledge.c.id, _pledge.c.created_at)
-_CHANGED_PLEDGE = update(_pledge).where(_pledge.c.id == _value("pledge_id", Integer)).values(
-    quantity=_value("quantity", Integer), flexible_extra=_value("flexible_extra", Integer),
-    updated_at=_value("now", UTCDateTime))
+_CHANGE_VALUES = {
+    "changed_by_id": _value("actor_id", Integer),
+    "changed_at": _value("now", UTCDateTime),
+    "old_quantity": _value("old_quantity", Integer),
+    "new_quantity": _value("quantity", Integer),
+    "old_flexible_extra": _value("old_flexible_extra", Integer),
+    "new_flexible_extra": _value("flexible_extra", Integer),
+}
+_TOTALS = (
+    update(_pool)
+    .where(_pool.c.id == _value("pool_id", Integer))
+    .values(
+        pledged_quantity=_value("pledged_quantity", Integer),
+        pledged_flexible=_value("pledged_flexible", Integer),
+        member_count=_value("member_count", Integer),
+    )
+)
+_NEW_PLEDGE = (
+    insert(_pledge)
+    .values(
+        pool_id=_value("pool_id", Integer),
+        member_id=_value("member_id", Integer),
+        quantity=_value("quantity", Integer),
+        flexible_extra=_value("flexible_extra", Integer),
+        created_at=_value("now", UTCDateTime),
+        updated_at=_value("now", UTCDateTime),
+    )
+    .returning(_pledge.c.id, _pledge.c.created_at)
+)
+_CHANGED_PLEDGE = (
+    update(_pledge)
+    .where(_pledge.c.id == _value("pledge_id", Integer))
+    .values(
+        quantity=_value("quantity", Integer),
+        flexible_extra=_value("flexible_extra", Integer),
+        updated_at=_value("now", UTCDateTime),
+    )
+)
 _CHANGE = insert(_change).values(pledge_id=_value("pledge_id", Integer), **_CHANGE_VALUES)
 
 
@@ -352,10 +417,13 @@ def _day_upsert(dialect_insert):
     """Adds the change's units to the pool's day; a change that leaves the units as they were adds no row."""
     statement = dialect_insert(_day).from_select(
         ["pool_id", "day", "units_delta"],
-        select(_value("pool_id", Integer), _value("day", Date), _value("units_delta", Integer))
-        .where(_value("units_delta", Integer) != 0))
-    return statement.on_conflict_do_update(index_elements=["pool_id", "day"],
-                                           set_={"units_delta": _day.c.units_delta + statement.excluded.units_delta})
+        select(_value("pool_id", Integer), _value("day", Date), _value("units_delta", Integer)).where(
+            _value("units_delta", Integer) != 0
+        ),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["pool_id", "day"], set_={"units_delta": _day.c.units_delta + statement.excluded.units_delta}
+    )
 
 
 _SQLITE_DAY = _day_upsert(sqlite.insert)
@@ -367,8 +435,11 @@ def _postgresql_writes():
     PostgreSQL runs every data-modifying WITH part exactly once, whether the main statement reads it or not.
     """
     new_pledge = _NEW_PLEDGE.cte("new_pledge")
-    change_of_new = insert(_change).from_select(
-        ["pledge_id", *_CHANGE_VALUES], select(new_pledge.c.id, *_CHANGE_VALUES.values())).cte("change")
+    change_of_new = (
+        insert(_change)
+        .from_select(["pledge_id", *_CHANGE_VALUES], select(new_pledge.c.id, *_CHANGE_VALUES.values()))
+        .cte("change")
+    )
     totals, day = _TOTALS.cte("totals"), _day_upsert(postgresql.insert)
     new = select(new_pledge.c.id, new_pledge.c.created_at).add_cte(change_of_new, totals, day.cte("day"))
     changed = day.add_cte(_CHANGED_PLEDGE.cte("changed"), _CHANGE.cte("change"), totals)
@@ -387,15 +458,15 @@ class _Locked:
     pledged_quantity: int
     pledged_flexible: int
     member_count: int
-    capacity: Optional[int]
+    capacity: int | None
     delivery_charge_pence: int
     list_price: Decimal
     vat_rate: VatRate
     tiers: list[pricing.Tier]
-    pledge_id: Optional[int]
+    pledge_id: int | None
     old_quantity: int
     old_flexible_extra: int
-    created_at: Optional[datetime]
+    created_at: datetime | None
     now: datetime
 
 
@@ -413,12 +484,22 @@ def _lock_for_pledge(pool_id: int, member_id: int) -> _Locked:
     row, now = rows[0], utcnow()
     _check_pledgeable(row.status, row.deadline, now)
     return _Locked(
-        pool_id=pool_id, member_id=member_id, pledged_quantity=row.pledged_quantity,
-        pledged_flexible=row.pledged_flexible, member_count=row.member_count, capacity=row.capacity,
-        delivery_charge_pence=row.delivery_charge_pence, list_price=row.list_price, vat_rate=row.vat_rate,
+        pool_id=pool_id,
+        member_id=member_id,
+        pledged_quantity=row.pledged_quantity,
+        pledged_flexible=row.pledged_flexible,
+        member_count=row.member_count,
+        capacity=row.capacity,
+        delivery_charge_pence=row.delivery_charge_pence,
+        list_price=row.list_price,
+        vat_rate=row.vat_rate,
         tiers=[pricing.Tier(r.min_quantity, r.unit_price) for r in rows if r.min_quantity is not None],
-        pledge_id=row.pledge_id, old_quantity=row.quantity or 0, old_flexible_extra=row.flexible_extra or 0,
-        created_at=row.created_at, now=now)
+        pledge_id=row.pledge_id,
+        old_quantity=row.quantity or 0,
+        old_flexible_extra=row.flexible_extra or 0,
+        created_at=row.created_at,
+        now=now,
+    )
 
 
 @dataclass(frozen=True)
@@ -452,19 +533,31 @@ class PledgeMade:
     pledge: PledgeState
     old_quantity: int
     old_flexible_extra: int
-    estimate: Optional[pricing.Estimate]
+    estimate: pricing.Estimate | None
 
 
 def _write_pledge(locked: _Locked, actor: User, member: Member, quantity: int, flexible_extra: int) -> PledgeMade:
     """Writes the pledge, its history, the pool's totals and its day, then tells of a tier reached."""
     old_quantity, now = locked.old_quantity, locked.now
-    totals = {"pledged_quantity": locked.pledged_quantity + quantity - old_quantity,
-              "pledged_flexible": locked.pledged_flexible + flexible_extra - locked.old_flexible_extra,
-              "member_count": locked.member_count + (quantity > 0) - (old_quantity > 0)}
+    totals = {
+        "pledged_quantity": locked.pledged_quantity + quantity - old_quantity,
+        "pledged_flexible": locked.pledged_flexible + flexible_extra - locked.old_flexible_extra,
+        "member_count": locked.member_count + (quantity > 0) - (old_quantity > 0),
+    }
     values = _values(
-        **totals, pool_id=locked.pool_id, member_id=member.id, pledge_id=locked.pledge_id, actor_id=actor.id, now=now,
-        quantity=quantity, flexible_extra=flexible_extra, old_quantity=old_quantity,
-        old_flexible_extra=locked.old_flexible_extra, day=now.date(), units_delta=quantity - old_quantity)
+        **totals,
+        pool_id=locked.pool_id,
+        member_id=member.id,
+        pledge_id=locked.pledge_id,
+        actor_id=actor.id,
+        now=now,
+        quantity=quantity,
+        flexible_extra=flexible_extra,
+        old_quantity=old_quantity,
+        old_flexible_extra=locked.old_flexible_extra,
+        day=now.date(),
+        units_delta=quantity - old_quantity,
+    )
     connection = db.session.connection()
     pledge_id, created_at = locked.pledge_id, locked.created_at
     if connection.dialect.name == "postgresql":
@@ -482,15 +575,25 @@ def _write_pledge(locked: _Locked, actor: User, member: Member, quantity: int, f
         connection.execute(_SQLITE_DAY, values)
     _refresh_loaded(locked.pool_id, pledge_id, totals, quantity, flexible_extra, now)
     _tell_of_tier(locked, totals["pledged_quantity"])
-    estimate = None if quantity == 0 else pricing.estimated_cost(
-        quantity, locked.tiers, locked.list_price, locked.vat_rate.percent, totals["pledged_quantity"],
-        locked.delivery_charge_pence)
+    estimate = (
+        None
+        if quantity == 0
+        else pricing.estimated_cost(
+            quantity,
+            locked.tiers,
+            locked.list_price,
+            locked.vat_rate.percent,
+            totals["pledged_quantity"],
+            locked.delivery_charge_pence,
+        )
+    )
     state = PledgeState(pledge_id, locked.pool_id, member, quantity, flexible_extra, created_at, now)
     return PledgeMade(state, old_quantity, locked.old_flexible_extra, estimate)
 
 
-def _refresh_loaded(pool_id: int, pledge_id: int, totals: dict, quantity: int, flexible_extra: int,
-                    now: datetime) -> None:
+def _refresh_loaded(
+    pool_id: int, pledge_id: int, totals: dict, quantity: int, flexible_extra: int, now: datetime
+) -> None:
     """Brings a pool or pledge this session already holds up to date with what was just written."""
     pool = db.session.identity_map.get(identity_key(Pool, pool_id))
     if pool is not None:
@@ -507,7 +610,8 @@ def _tell_of_tier(locked: _Locked, new_total: int) -> None:
     """The pool is loaded only when the pledge lifts it into a better tier, which is rare."""
     old_total = locked.pledged_quantity
     if new_total > old_total and pricing.tier_reached(locked.tiers, new_total) != pricing.tier_reached(
-            locked.tiers, old_total):
+        locked.tiers, old_total
+    ):
         notices.tier_reached(db.session.get(Pool, locked.pool_id), old_total, new_total)
 
 
@@ -540,14 +644,14 @@ class PoolSummary:
     member_count: int
     unit_price: Decimal
     list_price: Decimal
-    tier: Optional[pricing.Tier]
-    next_tier: Optional[pricing.Tier]
+    tier: pricing.Tier | None
+    next_tier: pricing.Tier | None
     saving_pence: int
     saving_percent: Decimal
     time_left: timedelta
 
     @property
-    def units_to_next_tier(self) -> Optional[int]:
+    def units_to_next_tier(self) -> int | None:
         return self.next_tier.min_quantity - self.total_quantity if self.next_tier else None
 
     @property
@@ -559,20 +663,26 @@ class PoolSummary:
         return min(100, self.total_quantity * 100 // self.pool.minimum_quantity)
 
     @property
-    def capacity_left(self) -> Optional[int]:
+    def capacity_left(self) -> int | None:
         return None if self.pool.capacity is None else self.pool.capacity - self.total_quantity
 
 
-def summarise(pool: Pool, now: Optional[datetime] = None) -> PoolSummary:
+def summarise(pool: Pool, now: datetime | None = None) -> PoolSummary:
     tiers = pool_tiers(pool)
     total = pool.pledged_quantity
     list_price = pool_list_price(pool)
     price = pricing.unit_price(tiers, total, list_price)
     saved, percent = pricing.saving(list_price, price, total)
     return PoolSummary(
-        pool=pool, total_quantity=total, member_count=pool.member_count, unit_price=price,
-        list_price=list_price, tier=pricing.tier_reached(tiers, total),
-        next_tier=pricing.next_tier(tiers, total, list_price), saving_pence=saved, saving_percent=percent,
+        pool=pool,
+        total_quantity=total,
+        member_count=pool.member_count,
+        unit_price=price,
+        list_price=list_price,
+        tier=pricing.tier_reached(tiers, total),
+        next_tier=pricing.next_tier(tiers, total, list_price),
+        saving_pence=saved,
+        saving_percent=percent,
         time_left=max(pool.deadline - (now or utcnow()), timedelta(0)),
     )
 
@@ -580,8 +690,14 @@ def summarise(pool: Pool, now: Optional[datetime] = None) -> PoolSummary:
 def estimate(pool: Pool, quantity: int, current_quantity: int = 0) -> pricing.Estimate:
     """A member's estimated cost if they pledge `quantity` instead of `current_quantity`."""
     pool_quantity = pool.pledged_quantity - current_quantity + quantity
-    return pricing.estimated_cost(quantity, pool_tiers(pool), pool_list_price(pool), pool.offer.vat_rate.percent,
-                                  pool_quantity, pool.delivery_charge_pence)
+    return pricing.estimated_cost(
+        quantity,
+        pool_tiers(pool),
+        pool_list_price(pool),
+        pool.offer.vat_rate.percent,
+        pool_quantity,
+        pool.delivery_charge_pence,
+    )
 
 
 def member_pledges(pool: Pool, members: list[Member]) -> dict[int, Pledge]:
@@ -596,8 +712,13 @@ def member_pledges(pool: Pool, members: list[Member]) -> dict[int, Pledge]:
 def pledged_pool_ids(member_ids: set[int], pool_ids: list[int]) -> set[int]:
     if not member_ids or not pool_ids:
         return set()
-    return set(db.session.scalars(select(Pledge.pool_id).where(
-        Pledge.member_id.in_(member_ids), Pledge.pool_id.in_(pool_ids), Pledge.quantity > 0)))
+    return set(
+        db.session.scalars(
+            select(Pledge.pool_id).where(
+                Pledge.member_id.in_(member_ids), Pledge.pool_id.in_(pool_ids), Pledge.quantity > 0
+            )
+        )
+    )
 
 
 def _id_like(text: str) -> bool:
@@ -605,18 +726,25 @@ def _id_like(text: str) -> bool:
     return text.isascii() and text.isdigit() and len(text) <= 9
 
 
-def filter_pools(query: Select, status: Optional[PoolStatus] = None, category: Optional[str] = None,
-                 sort: str = "deadline") -> Select:
+def filter_pools(
+    query: Select, status: PoolStatus | None = None, category: str | None = None, sort: str = "deadline"
+) -> Select:
     if status is not None:
         query = query.where(Pool.status == status)
     if category:
-        query = query.join(Offer, Pool.offer_id == Offer.id).join(Category, Offer.category_id == Category.id).where(
-            or_(Category.slug == category, Category.id == (int(category) if _id_like(category) else -1)))
+        query = (
+            query.join(Offer, Pool.offer_id == Offer.id)
+            .join(Category, Offer.category_id == Category.id)
+            .where(or_(Category.slug == category, Category.id == (int(category) if _id_like(category) else -1)))
+        )
     order = {"deadline": (Pool.deadline, Pool.id), "newest": (Pool.created_at.desc(), Pool.id.desc())}
     return query.options(selectinload(Pool.consortia)).order_by(*order.get(sort, order["deadline"]))
 
 
 def my_pledges(user: User) -> Select:
-    return (select(Pledge).where(Pledge.member_id.in_(user.member_ids or {-1}))
-            .options(selectinload(Pledge.changes), joinedload(Pledge.pool), joinedload(Pledge.member))
-            .order_by(Pledge.updated_at.desc(), Pledge.id.desc()))
+    return (
+        select(Pledge)
+        .where(Pledge.member_id.in_(user.member_ids or {-1}))
+        .options(selectinload(Pledge.changes), joinedload(Pledge.pool), joinedload(Pledge.member))
+        .order_by(Pledge.updated_at.desc(), Pledge.id.desc())
+    )

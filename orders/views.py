@@ -1,12 +1,13 @@
 """Pool pages: the open pools, one pool with its demand and my pledge, opening and cancelling."""
-from datetime import timezone
+
+from datetime import UTC
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from wtforms.fields.choices import SelectChoice
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from catalogue.models import Category, Offer
 from marketplace.access import roles_required, signed_in
@@ -17,9 +18,9 @@ from marketplace.money import to_pence
 from marketplace.views import form_errors
 from orders import closing, purchase_orders, services
 from orders.csv_export import csv_response
-from orders.order_documents import order_csv_rows
 from orders.forms import CancelOrderForm, CancelPoolForm, DeliveryForm, PledgeForm, PoolForm
 from orders.models import PoolStatus, PurchaseOrder, PurchaseOrderStatus
+from orders.order_documents import order_csv_rows
 
 bp = Blueprint("orders", __name__)
 UK = ZoneInfo("Europe/London")
@@ -37,10 +38,18 @@ def list_pools():
     pledged = services.pledged_pool_ids(current_user.member_ids, [p.id for p in page.items])
     summaries = [services.summarise(pool) for pool in page.items]
     categories = db.session.scalars(select(Category).order_by(Category.position, Category.name)).all()
-    return render_template("orders/list.html", page=page, summaries=summaries, pledged=pledged,
-                           categories=categories, status=status_name, category=category, sort=sort,
-                           statuses=[s.value for s in PoolStatus],
-                           can_create=current_user.is_admin or bool(current_user.secretary_consortium_ids))
+    return render_template(
+        "orders/list.html",
+        page=page,
+        summaries=summaries,
+        pledged=pledged,
+        categories=categories,
+        status=status_name,
+        category=category,
+        sort=sort,
+        statuses=[s.value for s in PoolStatus],
+        can_create=current_user.is_admin or bool(current_user.secretary_consortium_ids),
+    )
 
 
 @bp.get("/pools/<int:pool_id>")
@@ -69,13 +78,23 @@ def _render_pool(pool, form, preview=None, status: int = 200):
     members = services.pledging_members(current_user, pool)
     pledges = services.member_pledges(pool, members)
     allocations = closing.member_allocations(pool, {m.id for m in members})
-    estimates = {member_id: services.estimate(pool, p.quantity, p.quantity)
-                 for member_id, p in pledges.items() if p.quantity}
+    estimates = {
+        member_id: services.estimate(pool, p.quantity, p.quantity) for member_id, p in pledges.items() if p.quantity
+    }
     return render_template(
-        "orders/pool.html", pool=pool, summary=services.summarise(pool), form=form, members=members,
-        pledges=pledges, estimates=estimates, preview=preview, can_manage=services.can_manage(current_user, pool),
-        cancel_form=CancelPoolForm(formdata=None), pledgeable=services.is_pledgeable(pool),
-        allocations=allocations, orders=_pool_orders(pool),
+        "orders/pool.html",
+        pool=pool,
+        summary=services.summarise(pool),
+        form=form,
+        members=members,
+        pledges=pledges,
+        estimates=estimates,
+        preview=preview,
+        can_manage=services.can_manage(current_user, pool),
+        cancel_form=CancelPoolForm(formdata=None),
+        pledgeable=services.is_pledgeable(pool),
+        allocations=allocations,
+        orders=_pool_orders(pool),
     ), status
 
 
@@ -83,7 +102,9 @@ def _pool_orders(pool) -> list:
     """The pool's purchase orders this user may open (secretaries, admins, the supplier)."""
     if pool.status in (PoolStatus.DRAFT, PoolStatus.OPEN, PoolStatus.CANCELLED):
         return []
-    return db.session.scalars(purchase_orders.visible_orders(current_user).where(PurchaseOrder.pool_id == pool.id)).all()
+    return db.session.scalars(
+        purchase_orders.visible_orders(current_user).where(PurchaseOrder.pool_id == pool.id)
+    ).all()
 
 
 @bp.post("/pools/<int:pool_id>/pledge")
@@ -108,8 +129,9 @@ def pledge(pool_id: int):
         preview = services.estimate(pool, form.quantity.data, current.quantity if current else 0)
         return _render_pool(pool, form, preview=preview)
     try:
-        change = services.pledge(current_user, pool.id, form.quantity.data, form.flexible_extra.data or 0,
-                                 form.member_id.data)
+        change = services.pledge(
+            current_user, pool.id, form.quantity.data, form.flexible_extra.data or 0, form.member_id.data
+        )
     except DomainError as error:
         form_errors(form, error)
         return _render_pool(pool, form, status=error.status_code)
@@ -133,24 +155,32 @@ def create_pool():
     offers = db.session.scalars(select(Offer).where(Offer.active).order_by(Offer.name)).all()
     form.offer_id.choices = [SelectChoice(o.id, f"{o.name} ({o.supplier.name}, per {o.unit})") for o in offers]
     consortia = db.session.scalars(select(Consortium).where(Consortium.active).order_by(Consortium.name)).all()
-    form.consortium_ids.choices = [SelectChoice(c.id, c.name) for c in consortia
-                                   if current_user.is_admin or c.id in current_user.secretary_consortium_ids]
+    form.consortium_ids.choices = [
+        SelectChoice(c.id, c.name)
+        for c in consortia
+        if current_user.is_admin or c.id in current_user.secretary_consortium_ids
+    ]
     if request.method == "GET" and request.args.get("offer_id", type=int):
         form.offer_id.data = request.args.get("offer_id", type=int)
     if form.validate_on_submit():
         offer = db.session.get(Offer, form.offer_id.data)
         chosen = [c for c in consortia if c.id in set(form.consortium_ids.data)]
         terms = services.PoolTerms(
-            deadline=form.deadline.data.replace(tzinfo=UK).astimezone(timezone.utc),
-            minimum_quantity=form.minimum_quantity.data, capacity=form.capacity.data,
-            delivery_charge_pence=to_pence(form.delivery_charge.data or Decimal(0)), note=form.note.data,
+            deadline=form.deadline.data.replace(tzinfo=UK).astimezone(UTC),
+            minimum_quantity=form.minimum_quantity.data,
+            capacity=form.capacity.data,
+            delivery_charge_pence=to_pence(form.delivery_charge.data or Decimal(0)),
+            note=form.note.data,
             solidarity_rate_percent=form.solidarity_rate.data or Decimal(0),
         )
         try:
             pool = services.create_pool(current_user, offer, chosen, terms)
         except DomainError as error:
-            form_errors(form, error, renamed={"delivery_charge_pence": "delivery_charge",
-                                              "solidarity_rate_percent": "solidarity_rate"})
+            form_errors(
+                form,
+                error,
+                renamed={"delivery_charge_pence": "delivery_charge", "solidarity_rate_percent": "solidarity_rate"},
+            )
         else:
             flash("The pool is saved as a draft. Open it when you are ready for pledges.", "success")
             return redirect(url_for("orders.pool_page", pool_id=pool.id))
@@ -215,8 +245,9 @@ def purchase_orders_list():
     if status in {s.value for s in PurchaseOrderStatus}:
         query = query.where(PurchaseOrder.status == PurchaseOrderStatus(status))
     page = db.paginate(query, per_page=50)
-    return render_template("orders/purchase_orders.html", page=page, status=status,
-                           statuses=[s.value for s in PurchaseOrderStatus])
+    return render_template(
+        "orders/purchase_orders.html", page=page, status=status, statuses=[s.value for s in PurchaseOrderStatus]
+    )
 
 
 @bp.get("/purchase-orders/<int:order_id>")
@@ -227,10 +258,14 @@ def purchase_order(order_id: int):
 
 def _render_order(order, delivery_form=None, cancel_form=None, status: int = 200, delivery_errors=None):
     return render_template(
-        "orders/purchase_order.html", order=order,
-        delivery_form=delivery_form or DeliveryForm(formdata=None), cancel_form=cancel_form or CancelOrderForm(formdata=None),
-        buyer=purchase_orders.is_buyer(current_user, order), seller=purchase_orders.is_seller(current_user, order),
-        delivered_units=purchase_orders.delivered_units(order), short=purchase_orders.is_short(order),
+        "orders/purchase_order.html",
+        order=order,
+        delivery_form=delivery_form or DeliveryForm(formdata=None),
+        cancel_form=cancel_form or CancelOrderForm(formdata=None),
+        buyer=purchase_orders.is_buyer(current_user, order),
+        seller=purchase_orders.is_seller(current_user, order),
+        delivered_units=purchase_orders.delivered_units(order),
+        short=purchase_orders.is_short(order),
         delivery_errors=delivery_errors or {},
     ), status
 

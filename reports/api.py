@@ -1,4 +1,5 @@
 """The reports over JSON (or CSV with `Accept: text/csv`), with the same figures as the pages."""
+
 from marketplace.access import acting_user, roles_required, supplier_or_404
 from marketplace.api import api_blueprint, operation, query_args, wants_csv
 from marketplace.errors import ValidationFailed
@@ -12,22 +13,31 @@ bp = api_blueprint("reports_api", __name__)
 
 
 def _csv_content(schema, header: list[str]) -> dict:
-    return {"application/json": {"schema": schema},
-            "text/csv": {"schema": {"type": "string", "description": "Header: " + ", ".join(header)}}}
+    return {
+        "application/json": {"schema": schema},
+        "text/csv": {"schema": {"type": "string", "description": "Header: " + ", ".join(header)}},
+    }
 
 
 @bp.get("/reports/savings")
 @roles_required(Role.MEMBER, Role.SECRETARY)
-@operation("Spend, saving against list price, pools joined and buy-social share for a member, network, consortium "
-           "or the platform, by category, month, supplier and the next level down; amounts net of VAT",
-           tags=["reports"], query=SavingsQuerySchema, errors=(403, 404),
-           content=_csv_content(SavingsReportSchema, exports.SAVINGS_HEADER))
+@operation(
+    "Spend, saving against list price, pools joined and buy-social share for a member, network, consortium "
+    "or the platform, by category, month, supplier and the next level down; amounts net of VAT",
+    tags=["reports"],
+    query=SavingsQuerySchema,
+    errors=(403, 404),
+    content=_csv_content(SavingsReportSchema, exports.SAVINGS_HEADER),
+)
 def savings_report():
     args = query_args(SavingsQuerySchema())
     report = savings.savings_report(savings.scope_for(acting_user(), args["scope"], args.get("id")))
     if wants_csv():
-        return csv_response(exports.filename(report.scope.name, f"savings-{utcnow().date().isoformat()}"),
-                            exports.SAVINGS_HEADER, exports.savings_rows(report))
+        return csv_response(
+            exports.filename(report.scope.name, f"savings-{utcnow().date().isoformat()}"),
+            exports.SAVINGS_HEADER,
+            exports.savings_rows(report),
+        )
     return SavingsReportSchema().dump(report)
 
 
@@ -42,13 +52,20 @@ def _supplier(user: User, supplier_id: int | None) -> Supplier:
 
 @bp.get("/reports/supplier")
 @roles_required(Role.SUPPLIER)
-@operation("A supplier's units and value invoiced, by consortium, month and offer; value net of VAT",
-           tags=["reports"], query=SupplierReportQuerySchema, errors=(403, 404),
-           content=_csv_content(SupplierReportSchema, exports.SUPPLIER_HEADER))
+@operation(
+    "A supplier's units and value invoiced, by consortium, month and offer; value net of VAT",
+    tags=["reports"],
+    query=SupplierReportQuerySchema,
+    errors=(403, 404),
+    content=_csv_content(SupplierReportSchema, exports.SUPPLIER_HEADER),
+)
 def supplier_report():
     supplier = _supplier(acting_user(), query_args(SupplierReportQuerySchema()).get("id"))
     report = savings.supplier_report(supplier)
     if wants_csv():
-        return csv_response(exports.filename(supplier.name, f"sales-{utcnow().date().isoformat()}"),
-                            exports.SUPPLIER_HEADER, exports.supplier_rows(report))
+        return csv_response(
+            exports.filename(supplier.name, f"sales-{utcnow().date().isoformat()}"),
+            exports.SUPPLIER_HEADER,
+            exports.supplier_rows(report),
+        )
     return SupplierReportSchema().dump(report)

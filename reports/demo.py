@@ -7,8 +7,9 @@ are then set back to when it would have happened, so pool and order pages read a
 `history()` yields each step's day, so the full demo can interleave it with the others'
 (marketplace.demo.run_in_date_order) and number every invoice in date order.
 """
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterator
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select, update
 
@@ -24,36 +25,143 @@ from orders.models import Pledge, PledgeChange, Pool
 NOTE = "A past pool: delivered and invoiced."
 PAPER = "A4 copier paper 80gsm, box of 5 reams"
 
-# months ago (2 to 13), offer, consortia codes, delivery charge (pence), pledges (member, units), credit (member, units, reason)
+# months ago (2 to 13), offer, consortia codes, delivery charge (pence), pledges (member, units),
+# credit (member, units, reason)
 HISTORY = [
-    (13, PAPER, ["TAY"], 3000, [("Re-Tweed Dundee CIC", 40), ("Taybank Community Cafe", 60),
-                                ("Hilltown Print Collective", 120), ("Eat Well Dundee", 45)], None),
-    (12, "PR and media relations retainer", ["LOT"], 0, [("Grassmarket Enterprises", 6), ("Edinburgh Remakery", 3),
-                                                         ("Leith Community Crops", 3)], None),
-    (11, "Managed IT support", ["TAY"], 0, [("Kinross Community Transport", 25), ("Fair City Laundry", 30),
-                                            ("Kirriemuir Care Cooperative", 60)], None),
-    (10, "HR advice line", ["TAY", "LOT"], 0, [("Re-Tweed Dundee CIC", 8), ("Eat Well Dundee", 22),
-                                              ("Kirriemuir Care Cooperative", 60), ("Grassmarket Enterprises", 40),
-                                              ("Bonnyrigg Care at Home", 85)], None),
-    (9, "Bookkeeping", ["LOT"], 0, [("Canongate Youth Cafe", 40), ("Gorgie City Farm Trading", 60),
-                                    ("Livingston Cycle Hub", 30)], None),
-    (8, "Toner cartridge, HP 26A compatible (remanufactured)", ["TAY"], 900, [
-        ("Re-Tweed Dundee CIC", 4), ("Hilltown Print Collective", 12), ("Law Hill Youth Trust", 3),
-        ("Dundee Bike Works", 2)], ("Hilltown Print Collective", 1, "One cartridge leaked in transit.")),
-    (7, "A5 leaflets, design and print", ["TAY"], 0, [("Taybank Community Cafe", 3), ("Montrose Basin Tours", 2),
-                                                      ("Tay Valley Gardens", 2), ("Arbroath Harbour Crafts", 1)], None),
-    (6, "Renewable electricity, business tariff", ["LOT"], 0, [
-        ("Grassmarket Enterprises", 88000), ("Edinburgh Remakery", 24000), ("Bonnyrigg Care at Home", 71000)], None),
-    (5, "Microsoft 365 Business Standard licence", ["TAY"], 0, [
-        ("Re-Tweed Dundee CIC", 8), ("Perth Furniture Reuse", 18), ("Forfar Community Energy", 7),
-        ("Cupar Wood Recycling", 15), ("Kinross Community Transport", 25)], None),
-    (4, "Payroll bureau", ["TAY"], 0, [("Kinross Community Transport", 75), ("Crieff Heritage Skills", 27),
-                                       ("Brechin Digital Inclusion", 36), ("Fair City Laundry", 90)], None),
-    (3, PAPER, ["LOT"], 2500, [("Leith Community Crops", 25), ("Grassmarket Enterprises", 150),
-                               ("Canongate Youth Cafe", 30)], ("Grassmarket Enterprises", 5, "Five reams were damp.")),
-    (2, "Employee handbook and policy pack", ["TAY", "LOT"], 0, [
-        ("Re-Tweed Dundee CIC", 1), ("Dundee Bike Works", 1), ("Edinburgh Remakery", 1), ("Dalkeith Repair Cafe", 1),
-        ("Fair City Laundry", 1)], None),
+    (
+        13,
+        PAPER,
+        ["TAY"],
+        3000,
+        [
+            ("Re-Tweed Dundee CIC", 40),
+            ("Taybank Community Cafe", 60),
+            ("Hilltown Print Collective", 120),
+            ("Eat Well Dundee", 45),
+        ],
+        None,
+    ),
+    (
+        12,
+        "PR and media relations retainer",
+        ["LOT"],
+        0,
+        [("Grassmarket Enterprises", 6), ("Edinburgh Remakery", 3), ("Leith Community Crops", 3)],
+        None,
+    ),
+    (
+        11,
+        "Managed IT support",
+        ["TAY"],
+        0,
+        [("Kinross Community Transport", 25), ("Fair City Laundry", 30), ("Kirriemuir Care Cooperative", 60)],
+        None,
+    ),
+    (
+        10,
+        "HR advice line",
+        ["TAY", "LOT"],
+        0,
+        [
+            ("Re-Tweed Dundee CIC", 8),
+            ("Eat Well Dundee", 22),
+            ("Kirriemuir Care Cooperative", 60),
+            ("Grassmarket Enterprises", 40),
+            ("Bonnyrigg Care at Home", 85),
+        ],
+        None,
+    ),
+    (
+        9,
+        "Bookkeeping",
+        ["LOT"],
+        0,
+        [("Canongate Youth Cafe", 40), ("Gorgie City Farm Trading", 60), ("Livingston Cycle Hub", 30)],
+        None,
+    ),
+    (
+        8,
+        "Toner cartridge, HP 26A compatible (remanufactured)",
+        ["TAY"],
+        900,
+        [
+            ("Re-Tweed Dundee CIC", 4),
+            ("Hilltown Print Collective", 12),
+            ("Law Hill Youth Trust", 3),
+            ("Dundee Bike Works", 2),
+        ],
+        ("Hilltown Print Collective", 1, "One cartridge leaked in transit."),
+    ),
+    (
+        7,
+        "A5 leaflets, design and print",
+        ["TAY"],
+        0,
+        [
+            ("Taybank Community Cafe", 3),
+            ("Montrose Basin Tours", 2),
+            ("Tay Valley Gardens", 2),
+            ("Arbroath Harbour Crafts", 1),
+        ],
+        None,
+    ),
+    (
+        6,
+        "Renewable electricity, business tariff",
+        ["LOT"],
+        0,
+        [("Grassmarket Enterprises", 88000), ("Edinburgh Remakery", 24000), ("Bonnyrigg Care at Home", 71000)],
+        None,
+    ),
+    (
+        5,
+        "Microsoft 365 Business Standard licence",
+        ["TAY"],
+        0,
+        [
+            ("Re-Tweed Dundee CIC", 8),
+            ("Perth Furniture Reuse", 18),
+            ("Forfar Community Energy", 7),
+            ("Cupar Wood Recycling", 15),
+            ("Kinross Community Transport", 25),
+        ],
+        None,
+    ),
+    (
+        4,
+        "Payroll bureau",
+        ["TAY"],
+        0,
+        [
+            ("Kinross Community Transport", 75),
+            ("Crieff Heritage Skills", 27),
+            ("Brechin Digital Inclusion", 36),
+            ("Fair City Laundry", 90),
+        ],
+        None,
+    ),
+    (
+        3,
+        PAPER,
+        ["LOT"],
+        2500,
+        [("Leith Community Crops", 25), ("Grassmarket Enterprises", 150), ("Canongate Youth Cafe", 30)],
+        ("Grassmarket Enterprises", 5, "Five reams were damp."),
+    ),
+    (
+        2,
+        "Employee handbook and policy pack",
+        ["TAY", "LOT"],
+        0,
+        [
+            ("Re-Tweed Dundee CIC", 1),
+            ("Dundee Bike Works", 1),
+            ("Edinburgh Remakery", 1),
+            ("Dalkeith Repair Cafe", 1),
+            ("Fair City Laundry", 1),
+        ],
+        None,
+    ),
 ]
 
 
@@ -63,7 +171,7 @@ def months_before(today: date, months: int, day: int = 12) -> date:
 
 
 def _at(day: date, hour: int = 10) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=timezone.utc)
+    return datetime.combine(day, time(hour), tzinfo=UTC)
 
 
 def seed() -> None:
@@ -87,19 +195,22 @@ def history() -> Iterator[date]:
             continue
         invoiced_on = months_before(today, months)
         yield invoiced_on
-        invoices = _past_pool(admin, offer, [consortia[code] for code in codes], delivery, pledges, members,
-                              invoiced_on)
+        invoices = _past_pool(
+            admin, offer, [consortia[code] for code in codes], delivery, pledges, members, invoiced_on
+        )
         if credit is not None:
             yield invoiced_on + timedelta(days=9)
             name, units, reason = credit
             invoice = next(i for i in invoices if i.member_id == members[name].id)
             goods = next(line for line in invoice.lines if line.kind is LineKind.GOODS)
-            billing.issue_credit_note(admin, invoice, [billing.CreditItem(goods.id, units)], reason,
-                                      today=invoiced_on + timedelta(days=9))
+            billing.issue_credit_note(
+                admin, invoice, [billing.CreditItem(goods.id, units)], reason, today=invoiced_on + timedelta(days=9)
+            )
 
 
-def _past_pool(admin: User, offer: Offer, consortia: list[Consortium], delivery: int, pledges, members,
-               invoiced_on: date) -> list[Invoice]:
+def _past_pool(
+    admin: User, offer: Offer, consortia: list[Consortium], delivery: int, pledges, members, invoiced_on: date
+) -> list[Invoice]:
     terms = services.PoolTerms(deadline=utcnow() + timedelta(days=1), delivery_charge_pence=delivery, note=NOTE)
     pool = services.create_pool(admin, offer, consortia, terms)
     services.open_pool(admin, pool)
@@ -126,8 +237,11 @@ def _set_back(pool: Pool, orders, invoiced_on: date) -> None:
     pool.deadline = pool.closed_at = deadline
     pledged = _at(invoiced_on - timedelta(days=30))
     db.session.execute(update(Pledge).where(Pledge.pool_id == pool.id).values(created_at=pledged, updated_at=pledged))
-    db.session.execute(update(PledgeChange).where(PledgeChange.pledge_id.in_(
-        select(Pledge.id).where(Pledge.pool_id == pool.id))).values(changed_at=pledged))
+    db.session.execute(
+        update(PledgeChange)
+        .where(PledgeChange.pledge_id.in_(select(Pledge.id).where(Pledge.pool_id == pool.id)))
+        .values(changed_at=pledged)
+    )
     for order in orders:
         order.created_at = deadline
         order.sent_at = deadline + timedelta(hours=1)

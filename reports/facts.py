@@ -20,6 +20,7 @@ its own SELECT of the same columns to `fact_sources()`; use `list_value_pence()`
 `credited_*()` helpers (correlated on its invoice id) so its rounding and credit notes agree
 with these.
 """
+
 from sqlalchemy import BigInteger, ColumnElement, Integer, Select, Subquery, cast, extract, func, select, union_all
 
 from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, LineKind
@@ -28,8 +29,22 @@ from marketplace.models import Member, Organisation, Supplier
 from orders.models import PurchaseOrder
 from shared_services.models import ServicePool, SharedServiceCharge
 
-FACT_COLUMNS = ("invoice_id", "member_id", "network_id", "consortium_id", "category_id", "supplier_id", "offer_id",
-                "buy_social", "year", "month", "units", "list_value_pence", "spend_pence", "supplier_pence")
+FACT_COLUMNS = (
+    "invoice_id",
+    "member_id",
+    "network_id",
+    "consortium_id",
+    "category_id",
+    "supplier_id",
+    "offer_id",
+    "buy_social",
+    "year",
+    "month",
+    "units",
+    "list_value_pence",
+    "spend_pence",
+    "supplier_pence",
+)
 UNIT_KINDS = (LineKind.GOODS, LineKind.SERVICE)
 SUPPLIER_KINDS = (LineKind.GOODS, LineKind.DELIVERY, LineKind.SERVICE)
 
@@ -53,8 +68,7 @@ def invoiced_units(invoice_id: ColumnElement) -> ColumnElement:
 
 
 def invoiced_supplier_pence(invoice_id: ColumnElement) -> ColumnElement:
-    return _line_sum(InvoiceLine.net_pence, InvoiceLine.invoice_id == invoice_id,
-                     InvoiceLine.kind.in_(SUPPLIER_KINDS))
+    return _line_sum(InvoiceLine.net_pence, InvoiceLine.invoice_id == invoice_id, InvoiceLine.kind.in_(SUPPLIER_KINDS))
 
 
 def _credited(value: ColumnElement, invoice_id: ColumnElement, kinds=None) -> ColumnElement:
@@ -78,26 +92,36 @@ def credited_supplier_pence(invoice_id: ColumnElement) -> ColumnElement:
 
 
 def issue_year_month(issue_date: ColumnElement) -> tuple[ColumnElement, ColumnElement]:
-    return (cast(extract("year", issue_date), Integer).label("year"),
-            cast(extract("month", issue_date), Integer).label("month"))
+    return (
+        cast(extract("year", issue_date), Integer).label("year"),
+        cast(extract("month", issue_date), Integer).label("month"),
+    )
 
 
 def _invoice_facts(units, list_price, offer_id, supplier_id, *path) -> Select:
     """The columns every report reads, for invoices reached through `path` (target, on) to their offer."""
-    query = select(Invoice.id.label("invoice_id"), Invoice.member_id.label("member_id"),
-                   Member.network_id.label("network_id"), Invoice.consortium_id.label("consortium_id"),
-                   Offer.category_id.label("category_id"), supplier_id.label("supplier_id"),
-                   offer_id.label("offer_id"), Organisation.is_social_enterprise.label("buy_social"),
-                   *issue_year_month(Invoice.issue_date),
-                   units.label("units"),
-                   list_value_pence(units, list_price).label("list_value_pence"),
-                   (Invoice.net_pence - credited_net_pence(Invoice.id)).label("spend_pence"),
-                   (invoiced_supplier_pence(Invoice.id) - credited_supplier_pence(Invoice.id)).label("supplier_pence"))
+    query = select(
+        Invoice.id.label("invoice_id"),
+        Invoice.member_id.label("member_id"),
+        Member.network_id.label("network_id"),
+        Invoice.consortium_id.label("consortium_id"),
+        Offer.category_id.label("category_id"),
+        supplier_id.label("supplier_id"),
+        offer_id.label("offer_id"),
+        Organisation.is_social_enterprise.label("buy_social"),
+        *issue_year_month(Invoice.issue_date),
+        units.label("units"),
+        list_value_pence(units, list_price).label("list_value_pence"),
+        (Invoice.net_pence - credited_net_pence(Invoice.id)).label("spend_pence"),
+        (invoiced_supplier_pence(Invoice.id) - credited_supplier_pence(Invoice.id)).label("supplier_pence"),
+    )
     for target, on in path:
         query = query.join(target, on)
-    return (query.join(Supplier, Supplier.id == supplier_id)
-            .join(Organisation, Organisation.id == Supplier.organisation_id)
-            .join(Member, Member.id == Invoice.member_id))
+    return (
+        query.join(Supplier, Supplier.id == supplier_id)
+        .join(Organisation, Organisation.id == Supplier.organisation_id)
+        .join(Member, Member.id == Invoice.member_id)
+    )
 
 
 def purchase_order_facts() -> Select:
@@ -107,9 +131,14 @@ def purchase_order_facts() -> Select:
     on one member reads only that member's lines however many invoices the platform holds.
     """
     units = invoiced_units(Invoice.id) - credited_units(Invoice.id)
-    return _invoice_facts(units, PurchaseOrder.list_price, PurchaseOrder.offer_id, PurchaseOrder.supplier_id,
-                          (PurchaseOrder, PurchaseOrder.id == Invoice.purchase_order_id),
-                          (Offer, Offer.id == PurchaseOrder.offer_id))
+    return _invoice_facts(
+        units,
+        PurchaseOrder.list_price,
+        PurchaseOrder.offer_id,
+        PurchaseOrder.supplier_id,
+        (PurchaseOrder, PurchaseOrder.id == Invoice.purchase_order_id),
+        (Offer, Offer.id == PurchaseOrder.offer_id),
+    )
 
 
 def shared_service_facts() -> Select:
@@ -124,10 +153,15 @@ def shared_service_facts() -> Select:
     """
     left = invoiced_units(Invoice.id) - credited_units(Invoice.id)  # 1, or 0 once credited
     units = SharedServiceCharge.units * left
-    return _invoice_facts(units, SharedServiceCharge.list_unit_price, ServicePool.offer_id, Offer.supplier_id,
-                          (SharedServiceCharge, SharedServiceCharge.invoice_id == Invoice.id),
-                          (ServicePool, ServicePool.id == SharedServiceCharge.service_pool_id),
-                          (Offer, Offer.id == ServicePool.offer_id))
+    return _invoice_facts(
+        units,
+        SharedServiceCharge.list_unit_price,
+        ServicePool.offer_id,
+        Offer.supplier_id,
+        (SharedServiceCharge, SharedServiceCharge.invoice_id == Invoice.id),
+        (ServicePool, ServicePool.id == SharedServiceCharge.service_pool_id),
+        (Offer, Offer.id == ServicePool.offer_id),
+    )
 
 
 def fact_sources() -> list[Select]:

@@ -3,20 +3,22 @@
 Money stays in integer pence; percentages are Decimals to one place, rounded half-up by
 `marketplace.money.round_half_up` like every other figure.
 """
+
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Callable, Hashable, Iterable, Optional, TypeVar
+from typing import TypeVar
 
 from marketplace.money import round_half_up
 
 PERCENT_PLACES = 1
 
 
-def percent(part: int, whole: int, places: int = PERCENT_PLACES) -> Optional[Decimal]:
+def percent(part: int, whole: int, places: int = PERCENT_PLACES) -> Decimal | None:
     """`part` as a percentage of `whole`, half-up to `places`; None when there is no whole to share."""
     if whole <= 0:
         return None
-    return Decimal(round_half_up(part * 100 * 10 ** places, whole)).scaleb(-places)
+    return Decimal(round_half_up(part * 100 * 10**places, whole)).scaleb(-places)
 
 
 @dataclass(frozen=True)
@@ -30,9 +32,13 @@ class Figures:
     buy_social_pence: int = 0
 
     def __add__(self, other: "Figures") -> "Figures":
-        return Figures(self.invoices + other.invoices, self.units + other.units,
-                       self.list_value_pence + other.list_value_pence, self.spend_pence + other.spend_pence,
-                       self.buy_social_pence + other.buy_social_pence)
+        return Figures(
+            self.invoices + other.invoices,
+            self.units + other.units,
+            self.list_value_pence + other.list_value_pence,
+            self.spend_pence + other.spend_pence,
+            self.buy_social_pence + other.buy_social_pence,
+        )
 
     @property
     def saving_pence(self) -> int:
@@ -40,11 +46,11 @@ class Figures:
         return self.list_value_pence - self.spend_pence
 
     @property
-    def saving_percent(self) -> Optional[Decimal]:
+    def saving_percent(self) -> Decimal | None:
         return percent(self.saving_pence, self.list_value_pence)
 
     @property
-    def buy_social_percent(self) -> Optional[Decimal]:
+    def buy_social_percent(self) -> Decimal | None:
         """The share of spend that went to social-enterprise ("buy social") suppliers."""
         return percent(self.buy_social_pence, self.spend_pence)
 

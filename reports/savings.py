@@ -3,8 +3,8 @@
 Every figure is a GROUP BY over `facts.invoice_facts()`, so a report costs the same handful
 of queries however many invoices it covers, and the figures add up to the invoices.
 """
+
 from dataclasses import dataclass
-from typing import Optional
 
 from flask import abort
 from sqlalchemy import ColumnElement, Select, Subquery, case, distinct, func, or_, select
@@ -14,8 +14,8 @@ from marketplace.extensions import db
 from marketplace.models import Consortium, Member, Network, Organisation, Supplier, User
 from orders.models import Pledge, Pool, PoolStatus
 from reports.facts import invoice_facts
-from shared_services.models import Participation, ServicePool, ServicePoolStatus
 from reports.figures import Figures, month_key, monthly, rollup, total
+from shared_services.models import Participation, ServicePool, ServicePoolStatus
 
 KINDS = ("member", "network", "consortium", "platform")
 CHILD_OF = {"platform": "consortium", "consortium": "network", "network": "member"}
@@ -26,13 +26,13 @@ class Scope:
     """Whose figures: `kind` is one of KINDS; the platform has no id."""
 
     kind: str
-    id: Optional[int]
+    id: int | None
     name: str
-    consortium_id: Optional[int] = None
-    network_id: Optional[int] = None
+    consortium_id: int | None = None
+    network_id: int | None = None
 
     @property
-    def child_kind(self) -> Optional[str]:
+    def child_kind(self) -> str | None:
         return CHILD_OF.get(self.kind)
 
     @property
@@ -48,7 +48,7 @@ def can_see_platform(user: User) -> bool:
     return user.is_admin
 
 
-def scope_for(user: User, kind: str, scope_id: Optional[int] = None) -> Scope:
+def scope_for(user: User, kind: str, scope_id: int | None = None) -> Scope:
     """The scope, if `user` may see it: 403 for the platform to non-admins, 404 for what is not theirs."""
     if kind == "platform":
         if not can_see_platform(user):
@@ -67,10 +67,11 @@ def scope_for(user: User, kind: str, scope_id: Optional[int] = None) -> Scope:
         return Scope("network", network.id, network.name, consortium_id=network.consortium_id, network_id=network.id)
     if kind == "member":
         member = db.session.get(Member, scope_id)
-        if member is None or not (user.is_admin or member.id in user.member_ids or member.consortium_id in secretary_of):
+        if member is None or not (
+            user.is_admin or member.id in user.member_ids or member.consortium_id in secretary_of
+        ):
             abort(404)
-        return Scope("member", member.id, member.name, consortium_id=member.consortium_id,
-                     network_id=member.network_id)
+        return Scope("member", member.id, member.name, consortium_id=member.consortium_id, network_id=member.network_id)
     abort(404)
 
 
@@ -98,8 +99,15 @@ def visible_scopes(user: User) -> list[Scope]:
             query = query.where(Consortium.id.in_(consortium_ids))
         scopes += [Scope("consortium", c.id, c.name, consortium_id=c.id) for c in db.session.scalars(query)]
     for grant in sorted((g for g in user.grants if g.member is not None), key=lambda g: g.member.name):
-        scopes.append(Scope("member", grant.member_id, grant.member.name, consortium_id=grant.member.consortium_id,
-                            network_id=grant.member.network_id))
+        scopes.append(
+            Scope(
+                "member",
+                grant.member_id,
+                grant.member.name,
+                consortium_id=grant.member.consortium_id,
+                network_id=grant.member.network_id,
+            )
+        )
     return scopes
 
 
@@ -120,7 +128,7 @@ class Row:
     key: str
     label: str
     figures: Figures
-    buy_social: Optional[bool] = None
+    buy_social: bool | None = None
 
 
 @dataclass
@@ -136,8 +144,13 @@ class SavingsReport:
 
 def _sums(facts: Subquery) -> list[ColumnElement]:
     buy_social = func.sum(case((facts.c.buy_social.is_(True), facts.c.spend_pence), else_=0))
-    return [func.count(facts.c.invoice_id), func.sum(facts.c.units), func.sum(facts.c.list_value_pence),
-            func.sum(facts.c.spend_pence), buy_social]
+    return [
+        func.count(facts.c.invoice_id),
+        func.sum(facts.c.units),
+        func.sum(facts.c.list_value_pence),
+        func.sum(facts.c.spend_pence),
+        buy_social,
+    ]
 
 
 def _figures(values) -> Figures:
@@ -169,14 +182,23 @@ def _child_rows(facts: Subquery, scope: Scope) -> list[Row]:
 def pools_joined(scope: Scope) -> int:
     """Pools that went ahead or are open in which a member of the scope holds a pledge (not withdrawn),
     and shared-service pools (open, active or ended) in which one takes part in some period."""
-    pools = (select(func.count(distinct(Pledge.pool_id))).join(Pool, Pool.id == Pledge.pool_id)
-             .where(Pledge.quantity > 0, Pool.status.not_in([PoolStatus.DRAFT, PoolStatus.CANCELLED])))
-    shared = (select(func.count(distinct(Participation.service_pool_id)))
-              .join(ServicePool, ServicePool.id == Participation.service_pool_id)
-              .where(or_(Participation.left_after.is_(None), Participation.left_after >= Participation.joined_from),
-                     ServicePool.status.not_in([ServicePoolStatus.DRAFT, ServicePoolStatus.CANCELLED])))
-    return sum(db.session.scalar(_members_of(query, member_id, scope)) or 0
-               for query, member_id in ((pools, Pledge.member_id), (shared, Participation.member_id)))
+    pools = (
+        select(func.count(distinct(Pledge.pool_id)))
+        .join(Pool, Pool.id == Pledge.pool_id)
+        .where(Pledge.quantity > 0, Pool.status.not_in([PoolStatus.DRAFT, PoolStatus.CANCELLED]))
+    )
+    shared = (
+        select(func.count(distinct(Participation.service_pool_id)))
+        .join(ServicePool, ServicePool.id == Participation.service_pool_id)
+        .where(
+            or_(Participation.left_after.is_(None), Participation.left_after >= Participation.joined_from),
+            ServicePool.status.not_in([ServicePoolStatus.DRAFT, ServicePoolStatus.CANCELLED]),
+        )
+    )
+    return sum(
+        db.session.scalar(_members_of(query, member_id, scope)) or 0
+        for query, member_id in ((pools, Pledge.member_id), (shared, Participation.member_id))
+    )
 
 
 def _members_of(query: Select, member_id: ColumnElement, scope: Scope) -> Select:
@@ -194,25 +216,61 @@ def savings_report(scope: Scope) -> SavingsReport:
     """Spend, list value and saving by category, month, supplier and the scope's networks, members or consortia."""
     facts = invoice_facts()
     within = _within(facts, scope)
-    by_category = [Row(str(r[0]), r[1], _figures(r[3:])) for r in db.session.execute(
-        select(Category.id, Category.name, Category.position, *_sums(facts)).select_from(facts)
-        .join(Category, Category.id == facts.c.category_id).where(*within)
-        .group_by(Category.id, Category.name, Category.position).order_by(Category.position, Category.name))]
-    months = {month_key(r[0], r[1]): _figures(r[2:]) for r in db.session.execute(
-        select(facts.c.year, facts.c.month, *_sums(facts)).where(*within).group_by(facts.c.year, facts.c.month))}
+    by_category = [
+        Row(str(r[0]), r[1], _figures(r[3:]))
+        for r in db.session.execute(
+            select(Category.id, Category.name, Category.position, *_sums(facts))
+            .select_from(facts)
+            .join(Category, Category.id == facts.c.category_id)
+            .where(*within)
+            .group_by(Category.id, Category.name, Category.position)
+            .order_by(Category.position, Category.name)
+        )
+    ]
+    months = {
+        month_key(r[0], r[1]): _figures(r[2:])
+        for r in db.session.execute(
+            select(facts.c.year, facts.c.month, *_sums(facts)).where(*within).group_by(facts.c.year, facts.c.month)
+        )
+    }
     by_month = [Row(m, month_label(m), f) for m, f in monthly(months, Figures())]
-    by_supplier = [Row(str(r[0]), r[1], _figures(r[3:]), buy_social=bool(r[2])) for r in db.session.execute(
-        select(Supplier.id, Organisation.legal_name, Organisation.is_social_enterprise, *_sums(facts))
-        .select_from(facts).join(Supplier, Supplier.id == facts.c.supplier_id)
-        .join(Organisation, Organisation.id == Supplier.organisation_id).where(*within)
-        .group_by(Supplier.id, Organisation.legal_name, Organisation.is_social_enterprise)
-        .order_by(Organisation.legal_name))]
-    return SavingsReport(scope, total(r.figures for r in by_category), by_category, by_month, by_supplier,
-                         _child_rows(facts, scope), pools_joined(scope))
+    by_supplier = [
+        Row(str(r[0]), r[1], _figures(r[3:]), buy_social=bool(r[2]))
+        for r in db.session.execute(
+            select(Supplier.id, Organisation.legal_name, Organisation.is_social_enterprise, *_sums(facts))
+            .select_from(facts)
+            .join(Supplier, Supplier.id == facts.c.supplier_id)
+            .join(Organisation, Organisation.id == Supplier.organisation_id)
+            .where(*within)
+            .group_by(Supplier.id, Organisation.legal_name, Organisation.is_social_enterprise)
+            .order_by(Organisation.legal_name)
+        )
+    ]
+    return SavingsReport(
+        scope,
+        total(r.figures for r in by_category),
+        by_category,
+        by_month,
+        by_supplier,
+        _child_rows(facts, scope),
+        pools_joined(scope),
+    )
 
 
-MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-               "November", "December")
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def month_label(key: str) -> str:
@@ -272,12 +330,27 @@ def supplier_report(supplier: Supplier) -> SupplierReport:
     """What members were invoiced for the supplier's goods and delivery (not the consortia's fees), net of VAT."""
     facts = invoice_facts()
     rows = db.session.execute(
-        select(Consortium.id, Consortium.name, Offer.id, Offer.name, Offer.unit, facts.c.year, facts.c.month,
-               func.count(facts.c.invoice_id), func.sum(facts.c.units), func.sum(facts.c.supplier_pence))
-        .select_from(facts).join(Consortium, Consortium.id == facts.c.consortium_id)
-        .join(Offer, Offer.id == facts.c.offer_id).where(facts.c.supplier_id == supplier.id)
+        select(
+            Consortium.id,
+            Consortium.name,
+            Offer.id,
+            Offer.name,
+            Offer.unit,
+            facts.c.year,
+            facts.c.month,
+            func.count(facts.c.invoice_id),
+            func.sum(facts.c.units),
+            func.sum(facts.c.supplier_pence),
+        )
+        .select_from(facts)
+        .join(Consortium, Consortium.id == facts.c.consortium_id)
+        .join(Offer, Offer.id == facts.c.offer_id)
+        .where(facts.c.supplier_id == supplier.id)
         .group_by(Consortium.id, Consortium.name, Offer.id, Offer.name, Offer.unit, facts.c.year, facts.c.month)
-        .order_by(facts.c.year, facts.c.month, Consortium.name, Offer.name))
-    cells = [SupplierCell(r[0], r[1], r[2], r[3], r[4], month_key(r[5], r[6]), int(r[7]), int(r[8] or 0),
-                          int(r[9] or 0)) for r in rows]
+        .order_by(facts.c.year, facts.c.month, Consortium.name, Offer.name)
+    )
+    cells = [
+        SupplierCell(r[0], r[1], r[2], r[3], r[4], month_key(r[5], r[6]), int(r[7]), int(r[8] or 0), int(r[9] or 0))
+        for r in rows
+    ]
     return SupplierReport(supplier, cells)

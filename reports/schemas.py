@@ -1,4 +1,5 @@
 """The reports over JSON: money as integer pence (net of VAT), percentages as one-place decimal strings."""
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from reports.savings import KINDS
@@ -7,10 +8,15 @@ PERCENT = {"as_string": True, "places": 1, "allow_none": True}
 
 
 class SavingsQuerySchema(Schema):
-    scope = fields.String(required=True, validate=validate.OneOf(KINDS),
-                          metadata={"description": "member, network, consortium or platform"})
-    id = fields.Integer(validate=validate.Range(min=1),
-                        metadata={"description": "The member's, network's or consortium's id; none for the platform"})
+    scope = fields.String(
+        required=True,
+        validate=validate.OneOf(KINDS),
+        metadata={"description": "member, network, consortium or platform"},
+    )
+    id = fields.Integer(
+        validate=validate.Range(min=1),
+        metadata={"description": "The member's, network's or consortium's id; none for the platform"},
+    )
 
     @validates_schema
     def id_matches_scope(self, data, **kwargs):
@@ -21,28 +27,36 @@ class SavingsQuerySchema(Schema):
 
 
 class SupplierReportQuerySchema(Schema):
-    id = fields.Integer(validate=validate.Range(min=1), metadata={
-        "description": "The supplier's id; required for admins and for users acting for several suppliers"})
+    id = fields.Integer(
+        validate=validate.Range(min=1),
+        metadata={"description": "The supplier's id; required for admins and for users acting for several suppliers"},
+    )
 
 
 class SavingsFiguresSchema(Schema):
     invoices = fields.Integer(required=True)
     units = fields.Integer(required=True, metadata={"description": "Units invoiced less units credited"})
-    list_value_pence = fields.Integer(required=True, metadata={
-        "description": "The units at the offer's list price when ordered, net of VAT"})
-    spend_pence = fields.Integer(required=True, metadata={
-        "description": "Invoiced net of VAT, less credit notes' net"})
+    list_value_pence = fields.Integer(
+        required=True, metadata={"description": "The units at the offer's list price when ordered, net of VAT"}
+    )
+    spend_pence = fields.Integer(required=True, metadata={"description": "Invoiced net of VAT, less credit notes' net"})
     saving_pence = fields.Integer(required=True, metadata={"description": "list_value_pence - spend_pence"})
-    saving_percent = fields.Decimal(required=True, metadata={"description": "Of list value; null without one"},
-                                    **PERCENT)
+    saving_percent = fields.Decimal(
+        required=True, metadata={"description": "Of list value; null without one"}, **PERCENT
+    )
     buy_social_pence = fields.Integer(required=True, metadata={"description": "Spend with social-enterprise suppliers"})
-    buy_social_percent = fields.Decimal(required=True, metadata={"description": "Of spend; null without spend"},
-                                        **PERCENT)
+    buy_social_percent = fields.Decimal(
+        required=True, metadata={"description": "Of spend; null without spend"}, **PERCENT
+    )
 
 
 class SavingsRowSchema(Schema):
-    key = fields.String(required=True, metadata={"description": "The id of the category, supplier, consortium, "
-                                                                "network or member, or the month as 2026-05"})
+    key = fields.String(
+        required=True,
+        metadata={
+            "description": "The id of the category, supplier, consortium, network or member, or the month as 2026-05"
+        },
+    )
     label = fields.String(required=True)
     buy_social = fields.Boolean(allow_none=True, metadata={"description": "Suppliers only: a social enterprise"})
     figures = fields.Nested(SavingsFiguresSchema, required=True)
@@ -60,8 +74,11 @@ class SavingsReportSchema(Schema):
     totals = fields.Nested(SavingsFiguresSchema, required=True)
     pools_joined = fields.Integer(required=True)
     by_category = fields.List(fields.Nested(SavingsRowSchema), required=True)
-    by_month = fields.List(fields.Nested(SavingsRowSchema), required=True, metadata={
-        "description": "Every month from the first invoice to the last, quiet months included"})
+    by_month = fields.List(
+        fields.Nested(SavingsRowSchema),
+        required=True,
+        metadata={"description": "Every month from the first invoice to the last, quiet months included"},
+    )
     by_supplier = fields.List(fields.Nested(SavingsRowSchema), required=True)
     by_child = fields.List(fields.Nested(SavingsRowSchema), required=True)
 
@@ -69,8 +86,11 @@ class SavingsReportSchema(Schema):
 class SalesVolumeSchema(Schema):
     invoices = fields.Integer(required=True)
     units = fields.Integer(required=True)
-    value_pence = fields.Integer(required=True, attribute="spend_pence", metadata={
-        "description": "Invoiced for the supplier's goods and delivery, net of VAT and credit notes"})
+    value_pence = fields.Integer(
+        required=True,
+        attribute="spend_pence",
+        metadata={"description": "Invoiced for the supplier's goods and delivery, net of VAT and credit notes"},
+    )
 
 
 class SalesRowSchema(Schema):
@@ -102,5 +122,6 @@ class SupplierReportSchema(Schema):
     by_consortium = fields.List(fields.Nested(SalesRowSchema), required=True)
     by_month = fields.List(fields.Nested(SalesRowSchema), required=True)
     by_offer = fields.List(fields.Nested(SalesRowSchema), required=True)
-    cells = fields.List(fields.Nested(SalesCellSchema), required=True, metadata={
-        "description": "One per consortium, offer and month"})
+    cells = fields.List(
+        fields.Nested(SalesCellSchema), required=True, metadata={"description": "One per consortium, offer and month"}
+    )

@@ -3,6 +3,7 @@
 Each savings report has a page, a CSV and two charts; the four scopes share one set of views,
 registered per scope so that each URL names the object it reports on.
 """
+
 from flask import Blueprint, render_template, url_for
 from flask_login import current_user
 
@@ -21,8 +22,11 @@ SAVINGS_ROLES = (Role.MEMBER, Role.SECRETARY)
 @bp.get("/")
 @roles_required(Role.MEMBER, Role.SECRETARY, Role.SUPPLIER)
 def index():
-    return render_template("reports/index.html", scopes=savings.visible_scopes(current_user),
-                           suppliers=savings.visible_suppliers(current_user))
+    return render_template(
+        "reports/index.html",
+        scopes=savings.visible_scopes(current_user),
+        suppliers=savings.visible_suppliers(current_user),
+    )
 
 
 ENDPOINT_SUFFIXES = {"page": "", "csv": "_csv", "month_chart": "_month_chart", "category_chart": "_category_chart"}
@@ -43,13 +47,17 @@ def _savings_views(kind: str):
 
     def page(**url_arguments):
         found = report(url_arguments)
-        return render_template("reports/savings.html", report=found,
-                               parents=savings.parent_scopes(current_user, found.scope))
+        return render_template(
+            "reports/savings.html", report=found, parents=savings.parent_scopes(current_user, found.scope)
+        )
 
     def csv(**url_arguments):
         found = report(url_arguments)
-        return csv_response(exports.filename(found.scope.name, f"savings-{utcnow().date().isoformat()}"),
-                            exports.SAVINGS_HEADER, exports.savings_rows(found))
+        return csv_response(
+            exports.filename(found.scope.name, f"savings-{utcnow().date().isoformat()}"),
+            exports.SAVINGS_HEADER,
+            exports.savings_rows(found),
+        )
 
     def month_chart(**url_arguments):
         return svg_response(charts.saving_by_month_svg(report(url_arguments).by_month))
@@ -62,11 +70,16 @@ def _savings_views(kind: str):
 
 def _register(kind: str, *roles: Role) -> None:
     path = "/platform" if kind == "platform" else f"/{kind}/<int:{kind}_id>"
-    paths = {"page": "", "csv": ".csv", "month_chart": "/saving-by-month.svg",
-             "category_chart": "/spend-by-category.svg"}
+    paths = {
+        "page": "",
+        "csv": ".csv",
+        "month_chart": "/saving-by-month.svg",
+        "category_chart": "/spend-by-category.svg",
+    }
     for view_name, view in _savings_views(kind).items():
-        bp.add_url_rule(path + paths[view_name], kind + ENDPOINT_SUFFIXES[view_name], roles_required(*roles)(view),
-                        methods=["GET"])
+        bp.add_url_rule(
+            path + paths[view_name], kind + ENDPOINT_SUFFIXES[view_name], roles_required(*roles)(view), methods=["GET"]
+        )
 
 
 _register("platform", Role.ADMIN)
@@ -85,8 +98,11 @@ def supplier(supplier_id: int):
 @roles_required(Role.SUPPLIER)
 def supplier_csv(supplier_id: int):
     report = savings.supplier_report(supplier_or_404(current_user, supplier_id))
-    return csv_response(exports.filename(report.supplier.name, f"sales-{utcnow().date().isoformat()}"),
-                        exports.SUPPLIER_HEADER, exports.supplier_rows(report))
+    return csv_response(
+        exports.filename(report.supplier.name, f"sales-{utcnow().date().isoformat()}"),
+        exports.SUPPLIER_HEADER,
+        exports.supplier_rows(report),
+    )
 
 
 @bp.get("/supplier/<int:supplier_id>/value-by-month.svg")

@@ -1,4 +1,5 @@
 """Shared-service pools over JSON: create, open, cancel, join, leave, participants, billed periods."""
+
 from marshmallow import ValidationError
 from sqlalchemy import select
 
@@ -37,20 +38,37 @@ def pool_document(pool: ServicePool, user: User) -> dict:
     for shares in services.member_shares(pool, services.joining_members(user, pool), today):
         p = shares.participation
         taking_part = p is not None and not p.withdrawn
-        mine.append({
-            "member_id": shares.member.id, "member_name": shares.member.name, "taking_part": taking_part,
-            "units": p.units if taking_part else None, "joined_from": p.joined_from if taking_part else None,
-            "left_after": p.left_after if taking_part else None, "earliest_leave_after": shares.earliest_leave,
-            "this_period": _share(pool, shares.this_period, shares.this_pence),
-            "next_period": _share(pool, shares.next_period, shares.next_pence)})
+        mine.append(
+            {
+                "member_id": shares.member.id,
+                "member_name": shares.member.name,
+                "taking_part": taking_part,
+                "units": p.units if taking_part else None,
+                "joined_from": p.joined_from if taking_part else None,
+                "left_after": p.left_after if taking_part else None,
+                "earliest_leave_after": shares.earliest_leave,
+                "this_period": _share(pool, shares.this_period, shares.this_pence),
+                "next_period": _share(pool, shares.next_period, shares.next_pence),
+            }
+        )
     return {
-        "id": pool.id, "status": pool.status.value, "offer": pool.offer, "is_national": pool.is_national,
-        "consortia": pool.consortia, "cost_per_period_pence": pool.cost_per_period_pence, "period": pool.period.value,
-        "term_periods": pool.term_periods, "start_date": pool.start_date,
-        "minimum_participants": pool.minimum_participants, "allocation_key": pool.allocation_key.value,
-        "notice_periods": pool.notice_periods, "note": pool.note, "cancel_reason": pool.cancel_reason,
+        "id": pool.id,
+        "status": pool.status.value,
+        "offer": pool.offer,
+        "is_national": pool.is_national,
+        "consortia": pool.consortia,
+        "cost_per_period_pence": pool.cost_per_period_pence,
+        "period": pool.period.value,
+        "term_periods": pool.term_periods,
+        "start_date": pool.start_date,
+        "minimum_participants": pool.minimum_participants,
+        "allocation_key": pool.allocation_key.value,
+        "notice_periods": pool.notice_periods,
+        "note": pool.note,
+        "cancel_reason": pool.cancel_reason,
         "current_period": now,
-        "participant_count": sum(1 for p in everyone if p.covers(max(now, 1))), "mine": mine,
+        "participant_count": sum(1 for p in everyone if p.covers(max(now, 1))),
+        "mine": mine,
     }
 
 
@@ -73,8 +91,12 @@ def _body_unless_not_visible(user: User, pool_id: int, schema) -> dict:
 
 @bp.get("/shared-services")
 @roles_required()
-@operation("Shared-service pools the caller can see", tags=TAGS, response=page_schema(ServicePoolSchema),
-           query=ServicePoolQuerySchema)
+@operation(
+    "Shared-service pools the caller can see",
+    tags=TAGS,
+    response=page_schema(ServicePoolSchema),
+    query=ServicePoolQuerySchema,
+)
 def list_pools():
     user = acting_user()
     args = query_args(ServicePoolQuerySchema())
@@ -85,8 +107,11 @@ def list_pools():
 
 @bp.get("/shared-services/<int:service_pool_id>")
 @roles_required()
-@operation("One shared-service pool: terms, participants count, the caller's share this period and next",
-           tags=TAGS, response=ServicePoolSchema)
+@operation(
+    "One shared-service pool: terms, participants count, the caller's share this period and next",
+    tags=TAGS,
+    response=ServicePoolSchema,
+)
 def get_pool(service_pool_id: int):
     user = acting_user()
     return _dump(services.pool_for(user, service_pool_id), user)
@@ -94,8 +119,14 @@ def get_pool(service_pool_id: int):
 
 @bp.post("/shared-services")
 @roles_required(Role.SECRETARY)
-@operation("Create a draft shared-service pool (several consortia: national, admins only)", tags=TAGS,
-           body=ServicePoolCreateSchema, response=ServicePoolSchema, status=201, errors=(403,))
+@operation(
+    "Create a draft shared-service pool (several consortia: national, admins only)",
+    tags=TAGS,
+    body=ServicePoolCreateSchema,
+    response=ServicePoolSchema,
+    status=201,
+    errors=(403,),
+)
 def create_pool():
     user = acting_user()
     data = json_body(ServicePoolCreateSchema())
@@ -106,17 +137,23 @@ def create_pool():
     if len(consortia) != len(set(data["consortium_ids"])):
         raise ValidationFailed.field("consortium_ids", "No such consortium.")
     terms = services.PoolTerms(
-        cost_per_period_pence=data["cost_per_period_pence"], period=PeriodLength(data["period"]),
-        term_periods=data["term_periods"], start_date=data["start_date"],
-        minimum_participants=data["minimum_participants"], allocation_key=AllocationKey(data["allocation_key"]),
-        notice_periods=data["notice_periods"], note=data["note"])
+        cost_per_period_pence=data["cost_per_period_pence"],
+        period=PeriodLength(data["period"]),
+        term_periods=data["term_periods"],
+        start_date=data["start_date"],
+        minimum_participants=data["minimum_participants"],
+        allocation_key=AllocationKey(data["allocation_key"]),
+        notice_periods=data["notice_periods"],
+        note=data["note"],
+    )
     return _dump(services.create_pool(user, offer, consortia, terms), user), 201
 
 
 @bp.post("/shared-services/<int:service_pool_id>/open")
 @roles_required(Role.SECRETARY)
-@operation("Open a draft pool: members may join until its start", tags=TAGS, response=ServicePoolSchema,
-           errors=(403, 409))
+@operation(
+    "Open a draft pool: members may join until its start", tags=TAGS, response=ServicePoolSchema, errors=(403, 409)
+)
 def open_pool(service_pool_id: int):
     user = acting_user()
     return _dump(services.open_pool(user, services.pool_for(user, service_pool_id)), user)
@@ -124,8 +161,13 @@ def open_pool(service_pool_id: int):
 
 @bp.post("/shared-services/<int:service_pool_id>/cancel")
 @roles_required(Role.SECRETARY)
-@operation("Cancel a draft or open pool with the reason the members who joined are told", tags=TAGS,
-           body=ServicePoolCancelSchema, response=ServicePoolSchema, errors=(403, 409))
+@operation(
+    "Cancel a draft or open pool with the reason the members who joined are told",
+    tags=TAGS,
+    body=ServicePoolCancelSchema,
+    response=ServicePoolSchema,
+    errors=(403, 409),
+)
 def cancel_pool(service_pool_id: int):
     user = acting_user()
     data = _body_unless_not_visible(user, service_pool_id, ServicePoolCancelSchema())
@@ -135,8 +177,13 @@ def cancel_pool(service_pool_id: int):
 
 @bp.put("/shared-services/<int:service_pool_id>/participation")
 @roles_required(Role.MEMBER)
-@operation("Join (201), or before the start change my units (200); after the start, join from the next period",
-           tags=TAGS, body=JoinInSchema, response=ParticipationHistorySchema, errors=(403, 409))
+@operation(
+    "Join (201), or before the start change my units (200); after the start, join from the next period",
+    tags=TAGS,
+    body=JoinInSchema,
+    response=ParticipationHistorySchema,
+    errors=(403, 409),
+)
 def join(service_pool_id: int):
     user = acting_user()
     data = _body_unless_not_visible(user, service_pool_id, JoinInSchema())
@@ -146,8 +193,13 @@ def join(service_pool_id: int):
 
 @bp.delete("/shared-services/<int:service_pool_id>/participation")
 @roles_required(Role.MEMBER)
-@operation("Leave at the earliest period end the notice allows (before the start: withdraw)", tags=TAGS,
-           query=LeaveQuerySchema, response=ParticipationHistorySchema, errors=(403, 409))
+@operation(
+    "Leave at the earliest period end the notice allows (before the start: withdraw)",
+    tags=TAGS,
+    query=LeaveQuerySchema,
+    response=ParticipationHistorySchema,
+    errors=(403, 409),
+)
 def delete_participation(service_pool_id: int):
     user = acting_user()
     services.require_visible(user, service_pool_id)
@@ -157,8 +209,13 @@ def delete_participation(service_pool_id: int):
 
 @bp.post("/shared-services/<int:service_pool_id>/participation/leave")
 @roles_required(Role.MEMBER)
-@operation("Leave after a chosen period, no sooner than the notice allows", tags=TAGS, body=LeaveInSchema,
-           response=ParticipationHistorySchema, errors=(403, 409))
+@operation(
+    "Leave after a chosen period, no sooner than the notice allows",
+    tags=TAGS,
+    body=LeaveInSchema,
+    response=ParticipationHistorySchema,
+    errors=(403, 409),
+)
 def leave(service_pool_id: int):
     user = acting_user()
     data = _body_unless_not_visible(user, service_pool_id, LeaveInSchema())
@@ -168,9 +225,12 @@ def leave(service_pool_id: int):
 
 @bp.get("/shared-services/<int:service_pool_id>/participants")
 @roles_required()
-@operation("The pool's participants the caller may see (its own members; a secretary, its consortium's), "
-           "withdrawn ones included", tags=TAGS,
-           response=page_schema(ParticipationSchema))
+@operation(
+    "The pool's participants the caller may see (its own members; a secretary, its consortium's), "
+    "withdrawn ones included",
+    tags=TAGS,
+    response=page_schema(ParticipationSchema),
+)
 def list_participants(service_pool_id: int):
     pool = services.pool_for(acting_user(), service_pool_id)
     return paginated(services.participants_query(pool, acting_user()), ParticipationSchema())
@@ -178,18 +238,41 @@ def list_participants(service_pool_id: int):
 
 @bp.get("/shared-services/<int:service_pool_id>/periods")
 @roles_required()
-@operation("The pool's billed periods: the cost, and the shares and invoices the caller may see", tags=TAGS,
-           response=page_schema(BilledPeriodSchema))
+@operation(
+    "The pool's billed periods: the cost, and the shares and invoices the caller may see",
+    tags=TAGS,
+    response=page_schema(BilledPeriodSchema),
+)
 def list_periods(service_pool_id: int):
     user = acting_user()
     pool = services.pool_for(user, service_pool_id)
     billed, facts = page_of(services.billed_periods(pool))
     items = []
     for b in billed:
-        charges = [{"member_id": c.member_id, "member_name": c.member.name, "units": c.units, "weight": c.weight,
-                    "share_pence": c.share_pence, "list_unit_price": c.list_unit_price, "invoice_id": c.invoice_id,
-                    "invoice_number": c.invoice.number} for c in b.charges if services.sees_member(user, c.member)]
-        items.append({"period": b.period, "label": services.period_label(pool, b.period), "starts_on": b.starts_on,
-                      "ends_on": b.ends_on, "cost_pence": b.cost_pence, "participant_count": b.participant_count,
-                      "billed_at": b.billed_at, "charges": charges})
+        charges = [
+            {
+                "member_id": c.member_id,
+                "member_name": c.member.name,
+                "units": c.units,
+                "weight": c.weight,
+                "share_pence": c.share_pence,
+                "list_unit_price": c.list_unit_price,
+                "invoice_id": c.invoice_id,
+                "invoice_number": c.invoice.number,
+            }
+            for c in b.charges
+            if services.sees_member(user, c.member)
+        ]
+        items.append(
+            {
+                "period": b.period,
+                "label": services.period_label(pool, b.period),
+                "starts_on": b.starts_on,
+                "ends_on": b.ends_on,
+                "cost_pence": b.cost_pence,
+                "participant_count": b.participant_count,
+                "billed_at": b.billed_at,
+                "charges": charges,
+            }
+        )
     return {"items": BilledPeriodSchema(many=True).dump(items)} | facts

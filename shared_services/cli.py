@@ -1,7 +1,7 @@
 """`flask --app wsgi bill-shared-services`: cron's way to start pools and bill their periods."""
+
 from dataclasses import dataclass
 from datetime import date
-from typing import Optional
 
 import click
 from flask import Blueprint
@@ -17,7 +17,7 @@ from shared_services.models import ServicePool, ServicePoolStatus
 bp = Blueprint("shared_services_cli", __name__, cli_group=None)
 
 
-def _month(ctx, param, value: Optional[str]) -> Optional[date]:
+def _month(ctx, param, value: str | None) -> date | None:
     if value is None:
         return None
     try:
@@ -35,9 +35,14 @@ class Run:
 
 
 @bp.cli.command("bill-shared-services")
-@click.option("--period", "through", callback=_month, metavar="YYYY-MM",
-              help="Bill every period that starts in or before this month (default: this month, UK time).")
-def bill_shared_services(through: Optional[date]):
+@click.option(
+    "--period",
+    "through",
+    callback=_month,
+    metavar="YYYY-MM",
+    help="Bill every period that starts in or before this month (default: this month, UK time).",
+)
+def bill_shared_services(through: date | None):
     """Start the pools whose start has come (or cancel them below their minimum) and bill every period due.
 
     Each pool's start and each pool+period is its own transaction under the pool's row lock:
@@ -46,8 +51,9 @@ def bill_shared_services(through: Optional[date]):
     """
     today = uk_today()
     run = bill_due(through or date(today.year, today.month, 1), today)
-    click.echo(f"{run.billed} periods billed ({run.invoices} invoices), {run.skipped} already billed, "
-               f"{run.failed} failed.")
+    click.echo(
+        f"{run.billed} periods billed ({run.invoices} invoices), {run.skipped} already billed, {run.failed} failed."
+    )
     if run.failed:
         raise SystemExit(1)
 
@@ -59,7 +65,7 @@ def bill_due(through: date, today: date) -> Run:
         try:
             started = services.start_pool(pool_id, through)
             db.session.commit()
-        except Exception as error:  # noqa: BLE001 - one pool's failure must not stop the others
+        except Exception as error:
             db.session.rollback()
             run.failed += 1
             click.echo(f"Shared-service pool {pool_id}: could not start: {error}", err=True)
@@ -77,7 +83,7 @@ def bill_due(through: date, today: date) -> Run:
                 db.session.rollback()
                 run.skipped += 1
                 continue
-            except Exception as error:  # noqa: BLE001 - roll this period back, report it, go on to the next pool
+            except Exception as error:
                 db.session.rollback()
                 run.failed += 1
                 click.echo(f"Shared-service pool {pool_id}, period {period}: nothing billed: {error}", err=True)
@@ -87,6 +93,8 @@ def bill_due(through: date, today: date) -> Run:
                 continue
             run.billed += 1
             run.invoices += len(result.charges)
-            click.echo(f"Shared-service pool {pool_id}, period {period}: {len(result.charges)} invoices, "
-                       f"{pounds(result.cost_pence)} shared among {result.participant_count} members")
+            click.echo(
+                f"Shared-service pool {pool_id}, period {period}: {len(result.charges)} invoices, "
+                f"{pounds(result.cost_pence)} shared among {result.participant_count} members"
+            )
     return run

@@ -6,8 +6,9 @@ invoices carry the dates they would have had; `history()` yields each step's day
 demo interleaves it with the other histories (marketplace.demo.run_in_date_order) and every
 consortium's invoices are numbered in date order.
 """
+
+from collections.abc import Iterator
 from datetime import date, timedelta
-from typing import Iterator
 
 from sqlalchemy import select
 
@@ -20,11 +21,23 @@ from marketplace.models import Consortium, Member, Role, RoleGrant, User
 from shared_services import periods, services
 from shared_services.models import AllocationKey, PeriodLength, ServicePool
 
-PR_MEMBERS = ["Re-Tweed Dundee CIC", "Taybank Community Cafe", "Hilltown Print Collective", "Eat Well Dundee",
-              "Perth Furniture Reuse", "Kinross Community Transport"]
-HR_SEATS = [("Re-Tweed Dundee CIC", 8), ("Eat Well Dundee", 14), ("Kinross Community Transport", 22),
-            ("Law Hill Youth Trust", 6), ("Crieff Heritage Skills", 5), ("Grassmarket Enterprises", 30),
-            ("Edinburgh Remakery", 12)]
+PR_MEMBERS = [
+    "Re-Tweed Dundee CIC",
+    "Taybank Community Cafe",
+    "Hilltown Print Collective",
+    "Eat Well Dundee",
+    "Perth Furniture Reuse",
+    "Kinross Community Transport",
+]
+HR_SEATS = [
+    ("Re-Tweed Dundee CIC", 8),
+    ("Eat Well Dundee", 14),
+    ("Kinross Community Transport", 22),
+    ("Law Hill Youth Trust", 6),
+    ("Crieff Heritage Skills", 5),
+    ("Grassmarket Enterprises", 30),
+    ("Edinburgh Remakery", 12),
+]
 # Brightside's retainer shared: £2,400 a month split by headcount, where each member alone would pay
 # the offer's list price of £750 a month; the largest share (Fair City Laundry's, once Perth leaves) is £654.55.
 PR_COST_PENCE = 240_000
@@ -39,8 +52,12 @@ EVENTS = {
 
 
 def _user_of(member: Member) -> User:
-    return db.session.scalar(select(User).join(RoleGrant).where(RoleGrant.role == Role.MEMBER,
-                                                                RoleGrant.member_id == member.id).order_by(User.id))
+    return db.session.scalar(
+        select(User)
+        .join(RoleGrant)
+        .where(RoleGrant.role == Role.MEMBER, RoleGrant.member_id == member.id)
+        .order_by(User.id)
+    )
 
 
 def seed() -> None:
@@ -65,16 +82,39 @@ def history() -> Iterator[date]:
     before = start - timedelta(days=20)
 
     yield before
-    pr = services.create_pool(secretary, offers["PR and media relations retainer"], [consortia["TAY"]], services.PoolTerms(
-        cost_per_period_pence=PR_COST_PENCE, period=PeriodLength.MONTH, term_periods=24, start_date=start,
-        minimum_participants=4, allocation_key=AllocationKey.HEADCOUNT, notice_periods=1,
-        note="Brightside's PR team on a retainer: press releases, media lists and a monthly campaign, "
-             "called on by any member taking part."), today=before)
-    hr = services.create_pool(admin, offers["HR advice line"], [consortia["TAY"], consortia["LOT"]], services.PoolTerms(
-        cost_per_period_pence=42_000, period=PeriodLength.MONTH, term_periods=24, start_date=start,
-        minimum_participants=5, allocation_key=AllocationKey.UNITS, notice_periods=2,
-        note="Unlimited calls to People First's HR advisers; pledge the seats (employees) you want covered."),
-        today=before)
+    pr = services.create_pool(
+        secretary,
+        offers["PR and media relations retainer"],
+        [consortia["TAY"]],
+        services.PoolTerms(
+            cost_per_period_pence=PR_COST_PENCE,
+            period=PeriodLength.MONTH,
+            term_periods=24,
+            start_date=start,
+            minimum_participants=4,
+            allocation_key=AllocationKey.HEADCOUNT,
+            notice_periods=1,
+            note="Brightside's PR team on a retainer: press releases, media lists and a monthly campaign, "
+            "called on by any member taking part.",
+        ),
+        today=before,
+    )
+    hr = services.create_pool(
+        admin,
+        offers["HR advice line"],
+        [consortia["TAY"], consortia["LOT"]],
+        services.PoolTerms(
+            cost_per_period_pence=42_000,
+            period=PeriodLength.MONTH,
+            term_periods=24,
+            start_date=start,
+            minimum_participants=5,
+            allocation_key=AllocationKey.UNITS,
+            notice_periods=2,
+            note="Unlimited calls to People First's HR advisers; pledge the seats (employees) you want covered.",
+        ),
+        today=before,
+    )
     pools = {"pr": pr, "hr": hr}
     services.open_pool(secretary, pr, today=before)
     services.open_pool(admin, hr, today=before)
@@ -104,16 +144,28 @@ def history() -> Iterator[date]:
         if paid_on < today - timedelta(days=30):
             yield paid_on
             for charge in (charge for period_billed in billed for charge in period_billed.charges):
-                payments.record_payment(admin, charge.invoice, charge.invoice.total_pence, paid_on,
-                                        f"BACS {charge.invoice.number}")
+                payments.record_payment(
+                    admin, charge.invoice, charge.invoice.total_pence, paid_on, f"BACS {charge.invoice.number}"
+                )
 
     yield today
-    it = services.create_pool(secretary, offers["Managed IT support"], [consortia["TAY"]], services.PoolTerms(
-        cost_per_period_pence=28_000, period=PeriodLength.MONTH, term_periods=24,
-        start_date=periods.add_months(this_month, 1), minimum_participants=3, allocation_key=AllocationKey.UNITS,
-        notice_periods=1, note="Forth IT's helpdesk, patching and backups, shared by the seats each member pledges: "
-             "£28 a seat-month at ten seats against £32 bought alone, and less as more join."),
-        today=today)
+    it = services.create_pool(
+        secretary,
+        offers["Managed IT support"],
+        [consortia["TAY"]],
+        services.PoolTerms(
+            cost_per_period_pence=28_000,
+            period=PeriodLength.MONTH,
+            term_periods=24,
+            start_date=periods.add_months(this_month, 1),
+            minimum_participants=3,
+            allocation_key=AllocationKey.UNITS,
+            notice_periods=1,
+            note="Forth IT's helpdesk, patching and backups, shared by the seats each member pledges: "
+            "£28 a seat-month at ten seats against £32 bought alone, and less as more join.",
+        ),
+        today=today,
+    )
     services.open_pool(secretary, it, today=today)
     for name, seats in IT_SEATS:
         services.join(_user_of(members[name]), it.id, seats, members[name].id, today=today)

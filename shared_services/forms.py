@@ -1,4 +1,5 @@
 """Forms for opening shared-service pools, joining and leaving them."""
+
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -12,22 +13,37 @@ from shared_services.services import MAX_NOTICE, MAX_PARTICIPANTS, MAX_TERM, MAX
 class ServicePoolForm(FlaskForm):
     offer_id = SelectField("Service offer", coerce=int, validators=[InputRequired()])
     consortium_ids = SelectMultipleField(
-        "Consortia", coerce=int, validators=[InputRequired(message="Choose at least one consortium.")],
-        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
-        description="Choose several (admins only) for a national pool; each consortium invoices its own members.")
-    cost_per_period = DecimalField("Cost per period, before VAT (£)", places=2,
-                                   validators=[InputRequired(message="Enter the cost per period."),
-                                               NumberRange(min=0.01, max=1_000_000)])
+        "Consortia",
+        coerce=int,
+        validators=[InputRequired(message="Choose at least one consortium.")],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        description="Choose several (admins only) for a national pool; each consortium invoices its own members.",
+    )
+    cost_per_period = DecimalField(
+        "Cost per period, before VAT (£)",
+        places=2,
+        validators=[InputRequired(message="Enter the cost per period."), NumberRange(min=0.01, max=1_000_000)],
+    )
     period = SelectField("Period", validators=[InputRequired()])
-    term_periods = IntegerField("Term (number of periods)", validators=[InputRequired(), NumberRange(min=1, max=MAX_TERM)])
-    start_date = DateField("Start date", validators=[InputRequired(message="Enter the date the service starts.")],
-                           description="The first of a month; members join until then.")
-    minimum_participants = IntegerField("Minimum members", default=2,
-                                        validators=[InputRequired(), NumberRange(min=1, max=MAX_PARTICIPANTS)],
-                                        description="Fewer at the start and the pool is cancelled; members are told.")
+    term_periods = IntegerField(
+        "Term (number of periods)", validators=[InputRequired(), NumberRange(min=1, max=MAX_TERM)]
+    )
+    start_date = DateField(
+        "Start date",
+        validators=[InputRequired(message="Enter the date the service starts.")],
+        description="The first of a month; members join until then.",
+    )
+    minimum_participants = IntegerField(
+        "Minimum members",
+        default=2,
+        validators=[InputRequired(), NumberRange(min=1, max=MAX_PARTICIPANTS)],
+        description="Fewer at the start and the pool is cancelled; members are told.",
+    )
     allocation_key = SelectField("Split the cost", validators=[InputRequired()])
-    notice_periods = IntegerField("Notice to leave (periods)", default=1,
-                                  validators=[InputRequired(), NumberRange(min=0, max=MAX_NOTICE)])
+    notice_periods = IntegerField(
+        "Notice to leave (periods)", default=1, validators=[InputRequired(), NumberRange(min=0, max=MAX_NOTICE)]
+    )
     note = TextAreaField("Note to members", validators=[Optional(), Length(max=2000)])
 
     def __init__(self, *args, **kwargs):
@@ -44,10 +60,16 @@ class JoinForm(FlaskForm):
 
 class LeaveForm(FlaskForm):
     member_id = SelectField("Leave for", coerce=int, validators=[InputRequired()])
-    after_period = IntegerField("Leave after period", validators=[Optional(), NumberRange(min=0, max=MAX_TERM)],
-                                description="Empty for the earliest the notice allows.")
+    after_period = IntegerField(
+        "Leave after period",
+        validators=[Optional(), NumberRange(min=0, max=MAX_TERM)],
+        description="Empty for the earliest the notice allows.",
+    )
 
 
 class CancelForm(FlaskForm):
-    reason = TextAreaField("Reason", validators=[InputRequired(), Length(max=500)],
-                           description="Members who joined are told by email and see it on the pool's page.")
+    reason = TextAreaField(
+        "Reason",
+        validators=[InputRequired(), Length(max=500)],
+        description="Members who joined are told by email and see it on the pool's page.",
+    )

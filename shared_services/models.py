@@ -4,11 +4,11 @@ Periods are numbered from 1 (the first period starts on the pool's start date, t
 a month). A participation covers the periods `joined_from` to `left_after` (or the end of
 the term); `left_after = joined_from - 1` is a participation withdrawn before it began.
 """
+
 from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Optional
 
 from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -72,8 +72,9 @@ class ServicePool(db.Model):
     id: Mapped[intpk]
     offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id"), index=True)
     is_national: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[ServicePoolStatus] = mapped_column(enum_column(ServicePoolStatus), default=ServicePoolStatus.DRAFT,
-                                                      index=True)
+    status: Mapped[ServicePoolStatus] = mapped_column(
+        enum_column(ServicePoolStatus), default=ServicePoolStatus.DRAFT, index=True
+    )
     cost_per_period_pence: Mapped[int]
     period: Mapped[PeriodLength] = mapped_column(enum_column(PeriodLength))
     term_periods: Mapped[int]
@@ -81,14 +82,14 @@ class ServicePool(db.Model):
     minimum_participants: Mapped[int]
     allocation_key: Mapped[AllocationKey] = mapped_column(enum_column(AllocationKey))
     notice_periods: Mapped[int] = mapped_column(default=0)
-    note: Mapped[Optional[str]] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[created_at]
-    opened_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    ended_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    cancelled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    cancel_reason: Mapped[Optional[str]] = mapped_column(String(500))
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
 
     offer: Mapped[Offer] = relationship(lazy="joined")
     consortia: Mapped[list[Consortium]] = relationship(secondary=service_pool_consortium, order_by=Consortium.name)
@@ -119,13 +120,14 @@ class Participation(db.Model):
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
     units: Mapped[int] = mapped_column(default=1)
     joined_from: Mapped[int]
-    left_after: Mapped[Optional[int]]
+    left_after: Mapped[int | None]
     created_at: Mapped[created_at]
 
     pool: Mapped[ServicePool] = relationship()
     member: Mapped[Member] = relationship()
-    changes: Mapped[list["ParticipationChange"]] = relationship(
-        back_populates="participation", order_by="ParticipationChange.id", cascade="all, delete-orphan")
+    changes: Mapped[list[ParticipationChange]] = relationship(
+        back_populates="participation", order_by="ParticipationChange.id", cascade="all, delete-orphan"
+    )
 
     def covers(self, period: int) -> bool:
         return self.joined_from <= period and (self.left_after is None or period <= self.left_after)
@@ -143,12 +145,12 @@ class ParticipationChange(db.Model):
     action: Mapped[str] = mapped_column(String(10))  # join, change, leave
     changed_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     changed_at: Mapped[created_at]
-    old_units: Mapped[Optional[int]]
+    old_units: Mapped[int | None]
     new_units: Mapped[int]
-    old_joined_from: Mapped[Optional[int]]
+    old_joined_from: Mapped[int | None]
     new_joined_from: Mapped[int]
-    old_left_after: Mapped[Optional[int]]
-    new_left_after: Mapped[Optional[int]]
+    old_left_after: Mapped[int | None]
+    new_left_after: Mapped[int | None]
 
     participation: Mapped[Participation] = relationship(back_populates="changes")
     changed_by: Mapped[User] = relationship(lazy="joined")
@@ -171,8 +173,9 @@ class BilledPeriod(db.Model):
     participant_count: Mapped[int]
     billed_at: Mapped[created_at]
 
-    charges: Mapped[list["SharedServiceCharge"]] = relationship(back_populates="billed_period",
-                                                                order_by="SharedServiceCharge.member_id")
+    charges: Mapped[list[SharedServiceCharge]] = relationship(
+        back_populates="billed_period", order_by="SharedServiceCharge.member_id"
+    )
 
 
 class SharedServiceCharge(db.Model):

@@ -3,6 +3,7 @@
 Period 1 starts on the pool's start date (always the first of a month); period n starts
 (n - 1) months or quarters later and ends the day before period n + 1 starts.
 """
+
 from datetime import date, timedelta
 
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -31,7 +32,7 @@ def period_at(start: date, months_per_period: int, day: date) -> int:
 
 
 def label(start: date, months_per_period: int, period: int) -> str:
-    """"Mar 2026" for a month, "Mar–May 2026" (or "Dec 2026–Feb 2027") for a quarter."""
+    """ "Mar 2026" for a month, "Mar–May 2026" (or "Dec 2026–Feb 2027") for a quarter."""
     first = period_start(start, months_per_period, period)
     if months_per_period == 1:
         return f"{MONTH_NAMES[first.month - 1]} {first.year}"
@@ -42,7 +43,7 @@ def label(start: date, months_per_period: int, period: int) -> str:
 
 
 def parse_month(text: str) -> date:
-    """"2026-03" -> 1 March 2026; ValueError for anything else."""
+    """ "2026-03" -> 1 March 2026; ValueError for anything else."""
     year, sep, month = text.partition("-")
     if not sep or len(year) != 4 or len(month) != 2 or not year.isdigit() or not month.isdigit():
         raise ValueError(f"{text!r} is not a month written YYYY-MM.")

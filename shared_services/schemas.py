@@ -1,4 +1,5 @@
 """JSON shapes of shared-service pools, participants and billed periods."""
+
 from marshmallow import Schema, fields, validate
 
 from orders.schemas import ConsortiumRefSchema, PoolOfferSchema
@@ -11,8 +12,11 @@ PRICE = {"as_string": True, "places": 4}
 class MemberShareSchema(Schema):
     period = fields.Integer(allow_none=True, required=True)
     label = fields.String(allow_none=True, required=True)
-    share_pence = fields.Integer(allow_none=True, required=True,
-                                 metadata={"description": "Billed once the period is billed, a projection before."})
+    share_pence = fields.Integer(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Billed once the period is billed, a projection before."},
+    )
 
 
 class MyParticipationSchema(Schema):
@@ -50,11 +54,15 @@ class ServicePoolSchema(Schema):
 class ServicePoolCreateSchema(Schema):
     offer_id = fields.Integer(required=True, strict=True)
     consortium_ids = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(min=1, max=20))
-    cost_per_period_pence = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_COST_PENCE))
+    cost_per_period_pence = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=MAX_COST_PENCE)
+    )
     period = fields.String(required=True, validate=validate.OneOf([p.value for p in PeriodLength]))
     term_periods = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_TERM))
     start_date = fields.Date(required=True, metadata={"description": "The first of a month, in the future."})
-    minimum_participants = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_PARTICIPANTS))
+    minimum_participants = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=MAX_PARTICIPANTS)
+    )
     allocation_key = fields.String(required=True, validate=validate.OneOf([k.value for k in AllocationKey]))
     notice_periods = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=MAX_NOTICE))
     note = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=2000))
@@ -71,17 +79,25 @@ class ServicePoolQuerySchema(Schema):
 
 
 class JoinInSchema(Schema):
-    units = fields.Integer(strict=True, allow_none=True, load_default=None, validate=validate.Range(min=1, max=MAX_UNITS),
-                           metadata={"description": "Required when the pool splits by pledged units."})
+    units = fields.Integer(
+        strict=True,
+        allow_none=True,
+        load_default=None,
+        validate=validate.Range(min=1, max=MAX_UNITS),
+        metadata={"description": "Required when the pool splits by pledged units."},
+    )
     member_id = fields.Integer(strict=True, allow_none=True, load_default=None)
 
 
 class LeaveInSchema(Schema):
     member_id = fields.Integer(strict=True, allow_none=True, load_default=None)
-    after_period = fields.Integer(strict=True, allow_none=True, load_default=None,
-                                  validate=validate.Range(min=0, max=MAX_TERM),
-                                  metadata={"description": "The last period to take part in; default the earliest "
-                                                           "the notice allows."})
+    after_period = fields.Integer(
+        strict=True,
+        allow_none=True,
+        load_default=None,
+        validate=validate.Range(min=0, max=MAX_TERM),
+        metadata={"description": "The last period to take part in; default the earliest the notice allows."},
+    )
 
 
 class LeaveQuerySchema(Schema):

@@ -5,10 +5,10 @@ a leave, the start and the billing of a period see one another's effects in orde
 period is billed once: a BilledPeriod row, unique per (pool, period), is written in the
 same transaction as the period's invoices.
 """
+
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import Optional
 
 from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
@@ -49,10 +49,12 @@ CANCELLED_KIND = "shared_service_cancelled"
 
 
 def _visible_to(user: User):
-    return in_users_consortia(user, ServicePool.id, service_pool_consortium.c.service_pool_id, service_pool_consortium.c.consortium_id)
+    return in_users_consortia(
+        user, ServicePool.id, service_pool_consortium.c.service_pool_id, service_pool_consortium.c.consortium_id
+    )
 
 
-def visible_pools(user: User, status: Optional[ServicePoolStatus] = None) -> Select:
+def visible_pools(user: User, status: ServicePoolStatus | None = None) -> Select:
     query = select(ServicePool).where(_visible_to(user))
     if status is not None:
         query = query.where(ServicePool.status == status)
@@ -85,11 +87,11 @@ def joining_members(user: User, pool: ServicePool) -> list[Member]:
     return members_taking_part(user, pool.consortium_ids)
 
 
-def _moment(today: Optional[date]) -> datetime:
+def _moment(today: date | None) -> datetime:
     """When a change happens: now, or midday (UK) of the day a caller says it happens (the demo's past year)."""
     if today is None or today == uk_today():
         return utcnow()
-    return datetime.combine(today, time(12), UK).astimezone(timezone.utc)
+    return datetime.combine(today, time(12), UK).astimezone(UTC)
 
 
 # Creating, opening, cancelling
@@ -104,7 +106,7 @@ class PoolTerms:
     minimum_participants: int
     allocation_key: AllocationKey
     notice_periods: int = 0
-    note: Optional[str] = None
+    note: str | None = None
 
 
 def _whole(value, low: int, high: int) -> bool:
@@ -133,8 +135,9 @@ def _validate_terms(terms: PoolTerms, today: date) -> None:
         raise ValidationFailed("Some terms of the shared-service pool are not valid.", errors)
 
 
-def create_pool(actor: User, offer: Offer, consortia: list[Consortium], terms: PoolTerms,
-                today: Optional[date] = None) -> ServicePool:
+def create_pool(
+    actor: User, offer: Offer, consortia: list[Consortium], terms: PoolTerms, today: date | None = None
+) -> ServicePool:
     """A draft pool; one consortium for a secretary's pool, several (admin only) for a national one."""
     if not consortia:
         raise ValidationFailed.field("consortium_ids", "Choose at least one consortium.")
@@ -147,11 +150,20 @@ def create_pool(actor: User, offer: Offer, consortia: list[Consortium], terms: P
         raise ValidationFailed.field("offer_id", "This offer has been withdrawn by its supplier.")
     _validate_terms(terms, today or uk_today())
     pool = ServicePool(
-        offer=offer, is_national=national, consortia=list(consortia), status=ServicePoolStatus.DRAFT,
-        cost_per_period_pence=terms.cost_per_period_pence, period=terms.period, term_periods=terms.term_periods,
-        start_date=terms.start_date, minimum_participants=terms.minimum_participants,
-        allocation_key=terms.allocation_key, notice_periods=terms.notice_periods,
-        note=(terms.note or "").strip() or None, created_by=actor)
+        offer=offer,
+        is_national=national,
+        consortia=list(consortia),
+        status=ServicePoolStatus.DRAFT,
+        cost_per_period_pence=terms.cost_per_period_pence,
+        period=terms.period,
+        term_periods=terms.term_periods,
+        start_date=terms.start_date,
+        minimum_participants=terms.minimum_participants,
+        allocation_key=terms.allocation_key,
+        notice_periods=terms.notice_periods,
+        note=(terms.note or "").strip() or None,
+        created_by=actor,
+    )
     db.session.add(pool)
     db.session.flush()
     return pool
@@ -165,14 +177,18 @@ def lock_pool(pool_id: int) -> ServicePool:
     """
     if db.session.get_bind().dialect.name == "sqlite":
         db.session.execute(update(ServicePool).where(ServicePool.id == pool_id).values(id=ServicePool.id))
-    pool = db.session.scalar(select(ServicePool).where(ServicePool.id == pool_id).with_for_update(of=ServicePool)
-                             .execution_options(populate_existing=True))
+    pool = db.session.scalar(
+        select(ServicePool)
+        .where(ServicePool.id == pool_id)
+        .with_for_update(of=ServicePool)
+        .execution_options(populate_existing=True)
+    )
     if pool is None:
         raise NotFound("No such shared-service pool.")
     return pool
 
 
-def open_pool(actor: User, pool: ServicePool, today: Optional[date] = None) -> ServicePool:
+def open_pool(actor: User, pool: ServicePool, today: date | None = None) -> ServicePool:
     require_manager(actor, pool)
     pool = lock_pool(pool.id)
     if pool.status is not ServicePoolStatus.DRAFT:
@@ -197,13 +213,15 @@ def cancel_pool(actor: User, pool: ServicePool, reason: str) -> ServicePool:
         raise ValidationFailed.field("reason", "Keep the reason under 500 characters.")
     pool = lock_pool(pool.id)
     if pool.status not in (ServicePoolStatus.DRAFT, ServicePoolStatus.OPEN):
-        raise Conflict(f"A{'n' if pool.status is ServicePoolStatus.ACTIVE else ''} {pool.status.value} pool "
-                       "cannot be cancelled; members leave it with notice instead.")
+        raise Conflict(
+            f"A{'n' if pool.status is ServicePoolStatus.ACTIVE else ''} {pool.status.value} pool "
+            "cannot be cancelled; members leave it with notice instead."
+        )
     _cancel(pool, reason)
     return pool
 
 
-def _cancel(pool: ServicePool, reason: str, today: Optional[date] = None) -> None:
+def _cancel(pool: ServicePool, reason: str, today: date | None = None) -> None:
     pool.status = ServicePoolStatus.CANCELLED
     pool.cancel_reason = reason
     pool.cancelled_at = _moment(today)
@@ -216,9 +234,15 @@ def _tell_cancelled(pool: ServicePool, members: list[Member]) -> None:
     users_of = member_users(member.id for member in members)
     for member in members:
         consortium = db.session.get(Consortium, member.consortium_id)
-        notify(CANCELLED_KIND, users_of.get(member.id, []), f"{consortium.name}: the shared {pool.offer.name} is cancelled",
-               "shared_service_cancelled", {"pool": pool, "member": member, "reason": pool.cancel_reason},
-               consortium=consortium, dedupe_key=f"{CANCELLED_KIND}:{pool.id}:{member.id}")
+        notify(
+            CANCELLED_KIND,
+            users_of.get(member.id, []),
+            f"{consortium.name}: the shared {pool.offer.name} is cancelled",
+            "shared_service_cancelled",
+            {"pool": pool, "member": member, "reason": pool.cancel_reason},
+            consortium=consortium,
+            dedupe_key=f"{CANCELLED_KIND}:{pool.id}:{member.id}",
+        )
 
 
 # Periods
@@ -243,8 +267,9 @@ def period_dates(pool: ServicePool, period: int) -> tuple[date, date]:
 
 
 def last_billed_period(pool_id: int) -> int:
-    return db.session.scalar(select(func.coalesce(func.max(BilledPeriod.period), 0))
-                             .where(BilledPeriod.service_pool_id == pool_id))
+    return db.session.scalar(
+        select(func.coalesce(func.max(BilledPeriod.period), 0)).where(BilledPeriod.service_pool_id == pool_id)
+    )
 
 
 def due_periods(pool: ServicePool, through: date) -> list[int]:
@@ -258,27 +283,38 @@ def due_periods(pool: ServicePool, through: date) -> list[int]:
 
 
 def participations(pool: ServicePool) -> list[Participation]:
-    return list(db.session.scalars(
-        select(Participation).where(Participation.service_pool_id == pool.id)
-        .options(selectinload(Participation.member), selectinload(Participation.changes))
-        .order_by(Participation.member_id)))
+    return list(
+        db.session.scalars(
+            select(Participation)
+            .where(Participation.service_pool_id == pool.id)
+            .options(selectinload(Participation.member), selectinload(Participation.changes))
+            .order_by(Participation.member_id)
+        )
+    )
 
 
 def joined_pool_ids(member_ids: set[int], pool_ids: list[int]) -> set[int]:
     """Which of these pools one of these members takes part in (in some period), in one query."""
     if not member_ids or not pool_ids:
         return set()
-    return set(db.session.scalars(select(Participation.service_pool_id).where(
-        Participation.service_pool_id.in_(pool_ids), Participation.member_id.in_(member_ids),
-        or_(Participation.left_after.is_(None), Participation.left_after >= Participation.joined_from))))
+    return set(
+        db.session.scalars(
+            select(Participation.service_pool_id).where(
+                Participation.service_pool_id.in_(pool_ids),
+                Participation.member_id.in_(member_ids),
+                or_(Participation.left_after.is_(None), Participation.left_after >= Participation.joined_from),
+            )
+        )
+    )
 
 
-def participation_of(pool: ServicePool, member_id: int) -> Optional[Participation]:
-    return db.session.scalar(select(Participation).where(Participation.service_pool_id == pool.id,
-                                                         Participation.member_id == member_id))
+def participation_of(pool: ServicePool, member_id: int) -> Participation | None:
+    return db.session.scalar(
+        select(Participation).where(Participation.service_pool_id == pool.id, Participation.member_id == member_id)
+    )
 
 
-def _acting_member(actor: User, pool: ServicePool, member_id: Optional[int]) -> Member:
+def _acting_member(actor: User, pool: ServicePool, member_id: int | None) -> Member:
     """The member the actor joins or leaves for; without `member_id` the actor acts for exactly one."""
     query = select(Member).join(Network).where(Member.active, Network.consortium_id.in_(pool.consortium_ids))
     if member_id is not None:
@@ -295,12 +331,22 @@ def _acting_member(actor: User, pool: ServicePool, member_id: Optional[int]) -> 
     raise ValidationFailed.field("member_id", "You act for no member of this pool's consortia.")
 
 
-def _record(participation: Participation, actor: User, action: str, old: Optional[tuple], today: date) -> None:
+def _record(participation: Participation, actor: User, action: str, old: tuple | None, today: date) -> None:
     old_units, old_from, old_left = old if old else (None, None, None)
-    db.session.add(ParticipationChange(
-        participation=participation, action=action, changed_by_id=actor.id, changed_at=_moment(today),
-        old_units=old_units, new_units=participation.units, old_joined_from=old_from,
-        new_joined_from=participation.joined_from, old_left_after=old_left, new_left_after=participation.left_after))
+    db.session.add(
+        ParticipationChange(
+            participation=participation,
+            action=action,
+            changed_by_id=actor.id,
+            changed_at=_moment(today),
+            old_units=old_units,
+            new_units=participation.units,
+            old_joined_from=old_from,
+            new_joined_from=participation.joined_from,
+            old_left_after=old_left,
+            new_left_after=participation.left_after,
+        )
+    )
 
 
 def _validate_units(pool: ServicePool, units) -> int:
@@ -316,11 +362,16 @@ class Joined:
     """What a join did: "join", "change" (units, before the start) or None (nothing to change)."""
 
     participation: Participation
-    action: Optional[str]
+    action: str | None
 
 
-def join(actor: User, pool_id: int, units: Optional[int] = None, member_id: Optional[int] = None,
-         today: Optional[date] = None) -> Joined:
+def join(
+    actor: User,
+    pool_id: int,
+    units: int | None = None,
+    member_id: int | None = None,
+    today: date | None = None,
+) -> Joined:
     """Joins (or, before the start, changes the units of) a member's participation.
 
     Before the start a member takes part from period 1; once the pool is active it joins
@@ -369,8 +420,13 @@ def earliest_leave(pool: ServicePool, participation: Participation, today: date)
     return max(earliest, participation.joined_from - 1)
 
 
-def leave(actor: User, pool_id: int, member_id: Optional[int] = None, after_period: Optional[int] = None,
-          today: Optional[date] = None) -> Participation:
+def leave(
+    actor: User,
+    pool_id: int,
+    member_id: int | None = None,
+    after_period: int | None = None,
+    today: date | None = None,
+) -> Participation:
     """Before the start, withdraws; afterwards, leaves at a period end no sooner than the notice allows."""
     pool = pool_for(actor, pool_id)
     member = _acting_member(actor, pool, member_id)
@@ -391,8 +447,10 @@ def leave(actor: User, pool_id: int, member_id: Optional[int] = None, after_peri
                 raise Conflict("The term ends before the notice would run out: the pool ends on its own.")
             when = period_dates(pool, earliest)[1]
             raise ValidationFailed.field(
-                "after_period", f"Leave after a period from {earliest} (ending {when:%-d %b %Y}) to "
-                                f"{pool.term_periods - 1}: the pool asks {pool.notice_periods} period(s) of notice.")
+                "after_period",
+                f"Leave after a period from {earliest} (ending {when:%-d %b %Y}) to "
+                f"{pool.term_periods - 1}: the pool asks {pool.notice_periods} period(s) of notice.",
+            )
     if participation.left_after is not None and participation.left_after <= chosen:
         raise Conflict(f"{member.name} already leaves after period {participation.left_after}.")
     old = (participation.units, participation.joined_from, participation.left_after)
@@ -413,7 +471,7 @@ def _weight(pool: ServicePool, participation: Participation) -> int:
     return 1
 
 
-def period_shares(pool: ServicePool, period: int, taking_part: Optional[list[Participation]] = None) -> list[Share]:
+def period_shares(pool: ServicePool, period: int, taking_part: list[Participation] | None = None) -> list[Share]:
     """What each participant pays for `period` with the participants as they stand (a projection until billed)."""
     taking_part = [p for p in (taking_part if taking_part is not None else participations(pool)) if p.covers(period)]
     if not taking_part:
@@ -426,25 +484,35 @@ class MemberShares:
     """A member's share of the current period and the next: billed amounts once billed, projections before."""
 
     member: Member
-    participation: Optional[Participation]
-    this_period: Optional[int]
-    this_pence: Optional[int]
-    next_period: Optional[int]
-    next_pence: Optional[int]
-    earliest_leave: Optional[int] = None
+    participation: Participation | None
+    this_period: int | None
+    this_pence: int | None
+    next_period: int | None
+    next_pence: int | None
+    earliest_leave: int | None = None
 
 
-def member_shares(pool: ServicePool, members: list[Member], today: Optional[date] = None) -> list[MemberShares]:
+def member_shares(pool: ServicePool, members: list[Member], today: date | None = None) -> list[MemberShares]:
     today = today or uk_today()
     everyone = participations(pool)
     now = max(current_period(pool, today), 1)
-    billed = {(c.period, c.member_id): c.share_pence for c in db.session.scalars(
-        select(SharedServiceCharge).where(SharedServiceCharge.service_pool_id == pool.id,
-                                          SharedServiceCharge.period.in_([now, now + 1])))}
-    billed_periods = set(db.session.scalars(select(BilledPeriod.period).where(
-        BilledPeriod.service_pool_id == pool.id, BilledPeriod.period.in_([now, now + 1]))))
+    billed = {
+        (c.period, c.member_id): c.share_pence
+        for c in db.session.scalars(
+            select(SharedServiceCharge).where(
+                SharedServiceCharge.service_pool_id == pool.id, SharedServiceCharge.period.in_([now, now + 1])
+            )
+        )
+    }
+    billed_periods = set(
+        db.session.scalars(
+            select(BilledPeriod.period).where(
+                BilledPeriod.service_pool_id == pool.id, BilledPeriod.period.in_([now, now + 1])
+            )
+        )
+    )
 
-    def share(period: int, member_id: int) -> Optional[int]:
+    def share(period: int, member_id: int) -> int | None:
         if period > pool.term_periods or pool.status is ServicePoolStatus.CANCELLED:
             return None
         if period in billed_periods:
@@ -455,18 +523,28 @@ def member_shares(pool: ServicePool, members: list[Member], today: Optional[date
     result = []
     for member in members:
         participation = by_member.get(member.id)
-        result.append(MemberShares(
-            member, participation, now if now <= pool.term_periods else None, share(now, member.id),
-            now + 1 if now + 1 <= pool.term_periods else None, share(now + 1, member.id),
-            earliest_leave(pool, participation, today) if participation is not None and not participation.withdrawn
-            and pool.status in (ServicePoolStatus.OPEN, ServicePoolStatus.ACTIVE) else None))
+        result.append(
+            MemberShares(
+                member,
+                participation,
+                now if now <= pool.term_periods else None,
+                share(now, member.id),
+                now + 1 if now + 1 <= pool.term_periods else None,
+                share(now + 1, member.id),
+                earliest_leave(pool, participation, today)
+                if participation is not None
+                and not participation.withdrawn
+                and pool.status in (ServicePoolStatus.OPEN, ServicePoolStatus.ACTIVE)
+                else None,
+            )
+        )
     return result
 
 
 # Starting and billing
 
 
-def start_pool(pool_id: int, today: Optional[date] = None) -> Optional[ServicePool]:
+def start_pool(pool_id: int, today: date | None = None) -> ServicePool | None:
     """At its start date an open pool becomes active, or is cancelled below its minimum (members told).
 
     Returns the pool when it changed, None when there was nothing to do (not open, or not yet).
@@ -477,8 +555,12 @@ def start_pool(pool_id: int, today: Optional[date] = None) -> Optional[ServicePo
         return None
     joined = sum(1 for p in participations(pool) if p.covers(1))
     if joined < pool.minimum_participants:
-        _cancel(pool, f"Only {joined} member{'s' if joined != 1 else ''} joined by the start on "
-                      f"{pool.start_date:%-d %b %Y}; the pool needed {pool.minimum_participants}.", today)
+        _cancel(
+            pool,
+            f"Only {joined} member{'s' if joined != 1 else ''} joined by the start on "
+            f"{pool.start_date:%-d %b %Y}; the pool needed {pool.minimum_participants}.",
+            today,
+        )
     else:
         pool.status = ServicePoolStatus.ACTIVE
         pool.started_at = _moment(today)
@@ -488,10 +570,18 @@ def start_pool(pool_id: int, today: Optional[date] = None) -> Optional[ServicePo
 
 def billable_pool_ids(through: date) -> list[int]:
     """Open pools whose start has come, and active pools: the billing run looks at these."""
-    return list(db.session.scalars(select(ServicePool.id).where(or_(
-        ServicePool.status == ServicePoolStatus.ACTIVE,
-        and_(ServicePool.status == ServicePoolStatus.OPEN, ServicePool.start_date <= through)))
-        .order_by(ServicePool.id)))
+    return list(
+        db.session.scalars(
+            select(ServicePool.id)
+            .where(
+                or_(
+                    ServicePool.status == ServicePoolStatus.ACTIVE,
+                    and_(ServicePool.status == ServicePoolStatus.OPEN, ServicePool.start_date <= through),
+                )
+            )
+            .order_by(ServicePool.id)
+        )
+    )
 
 
 def _description(pool: ServicePool, period: int, share: Share, total_weight: int) -> str:
@@ -502,7 +592,7 @@ def _description(pool: ServicePool, period: int, share: Share, total_weight: int
     return f"{base}: share by {measure}, {share.weight:,} of {total_weight:,}"
 
 
-def bill_period(actor: Optional[User], pool_id: int, period: int, today: Optional[date] = None) -> Optional[BilledPeriod]:
+def bill_period(actor: User | None, pool_id: int, period: int, today: date | None = None) -> BilledPeriod | None:
     """Invoices every participant its share of one period, through the billing service.
 
     Under the pool's row lock; a period already billed (by this run or another) bills nothing
@@ -513,15 +603,25 @@ def bill_period(actor: Optional[User], pool_id: int, period: int, today: Optiona
         require_manager(actor, pool)
     if pool.status is not ServicePoolStatus.ACTIVE or not 1 <= period <= pool.term_periods:
         return None
-    if db.session.scalar(select(BilledPeriod.id).where(BilledPeriod.service_pool_id == pool.id,
-                                                       BilledPeriod.period == period)) is not None:
+    if (
+        db.session.scalar(
+            select(BilledPeriod.id).where(BilledPeriod.service_pool_id == pool.id, BilledPeriod.period == period)
+        )
+        is not None
+    ):
         return None
     today = today or uk_today()
     taking_part = [p for p in participations(pool) if p.covers(period)]
     starts_on, ends_on = period_dates(pool, period)
     shares = period_shares(pool, period, taking_part)
-    billed = BilledPeriod(service_pool_id=pool.id, period=period, starts_on=starts_on, ends_on=ends_on,
-                          cost_pence=pool.cost_per_period_pence if shares else 0, participant_count=len(shares))
+    billed = BilledPeriod(
+        service_pool_id=pool.id,
+        period=period,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        cost_pence=pool.cost_per_period_pence if shares else 0,
+        participant_count=len(shares),
+    )
     db.session.add(billed)
     db.session.flush()
     by_member = {p.member_id: p for p in taking_part}
@@ -533,15 +633,30 @@ def bill_period(actor: Optional[User], pool_id: int, period: int, today: Optiona
         participation = by_member[share.member_id]
         consortium = db.session.get(Consortium, participation.member.consortium_id)
         seller = billing.Seller.of(consortium)
-        line = billing.LineIn(kind=LineKind.SERVICE, description=_description(pool, period, share, total_weight),
-                              quantity=1, unit_price=Decimal(share.pence).scaleb(-2),
-                              vat_rate=billing.charged_vat_rate(seller, offer.vat_rate), net_pence=share.pence)
-        invoice = billing.issue_invoice(None, consortium, share.member_id, [line],
-                                        f"Shared service {pool.id}, period {period}", starts_on, today)
-        db.session.add(SharedServiceCharge(
-            invoice_id=invoice.id, service_pool_id=pool.id, billed_period_id=billed.id, period=period,
-            member_id=share.member_id, units=participation.units if pool.allocation_key.needs_units else 1,
-            weight=share.weight, share_pence=share.pence, list_unit_price=offer.list_price))
+        line = billing.LineIn(
+            kind=LineKind.SERVICE,
+            description=_description(pool, period, share, total_weight),
+            quantity=1,
+            unit_price=Decimal(share.pence).scaleb(-2),
+            vat_rate=billing.charged_vat_rate(seller, offer.vat_rate),
+            net_pence=share.pence,
+        )
+        invoice = billing.issue_invoice(
+            None, consortium, share.member_id, [line], f"Shared service {pool.id}, period {period}", starts_on, today
+        )
+        db.session.add(
+            SharedServiceCharge(
+                invoice_id=invoice.id,
+                service_pool_id=pool.id,
+                billed_period_id=billed.id,
+                period=period,
+                member_id=share.member_id,
+                units=participation.units if pool.allocation_key.needs_units else 1,
+                weight=share.weight,
+                share_pence=share.pence,
+                list_unit_price=offer.list_price,
+            )
+        )
     if period == pool.term_periods or not shares:
         pool.status = ServicePoolStatus.ENDED
         pool.ended_at = _moment(today)
@@ -550,10 +665,15 @@ def bill_period(actor: Optional[User], pool_id: int, period: int, today: Optiona
 
 
 def billed_periods(pool: ServicePool) -> Select:
-    return (select(BilledPeriod).where(BilledPeriod.service_pool_id == pool.id)
-            .options(selectinload(BilledPeriod.charges).selectinload(SharedServiceCharge.invoice),
-                     selectinload(BilledPeriod.charges).selectinload(SharedServiceCharge.member))
-            .order_by(BilledPeriod.period))
+    return (
+        select(BilledPeriod)
+        .where(BilledPeriod.service_pool_id == pool.id)
+        .options(
+            selectinload(BilledPeriod.charges).selectinload(SharedServiceCharge.invoice),
+            selectinload(BilledPeriod.charges).selectinload(SharedServiceCharge.member),
+        )
+        .order_by(BilledPeriod.period)
+    )
 
 
 def sees_member(user: User, member: Member) -> bool:
@@ -565,14 +685,18 @@ def sees_member(user: User, member: Member) -> bool:
 
 
 def participants_query(pool: ServicePool, user: User) -> Select:
-    query = (select(Participation).where(Participation.service_pool_id == pool.id)
-             .join(Member, Participation.member_id == Member.id)
-             .join(Organisation, Member.organisation_id == Organisation.id)
-             .options(selectinload(Participation.member), selectinload(Participation.changes))
-             .order_by(Organisation.legal_name, Participation.id))
+    query = (
+        select(Participation)
+        .where(Participation.service_pool_id == pool.id)
+        .join(Member, Participation.member_id == Member.id)
+        .join(Organisation, Member.organisation_id == Organisation.id)
+        .options(selectinload(Participation.member), selectinload(Participation.changes))
+        .order_by(Organisation.legal_name, Participation.id)
+    )
     if not user.is_admin:
-        secretary_members = select(Member.id).join(Network).where(
-            Network.consortium_id.in_(user.secretary_consortium_ids or {-1}))
+        secretary_members = (
+            select(Member.id).join(Network).where(Network.consortium_id.in_(user.secretary_consortium_ids or {-1}))
+        )
         query = query.where(or_(Member.id.in_(user.member_ids or {-1}), Member.id.in_(secretary_members)))
     return query
 
@@ -598,14 +722,18 @@ class CalendarPool:
     periods: list[CalendarPeriod] = field(default_factory=list)
 
 
-def calendar(consortium: Consortium, today: Optional[date] = None) -> list[CalendarPool]:
+def calendar(consortium: Consortium, today: date | None = None) -> list[CalendarPool]:
     """Every period of the consortium's open, active and ended pools: billed, due now, or to come."""
     today = today or uk_today()
     pools = db.session.scalars(
-        select(ServicePool).join(service_pool_consortium)
-        .where(service_pool_consortium.c.consortium_id == consortium.id,
-               ServicePool.status.in_([ServicePoolStatus.OPEN, ServicePoolStatus.ACTIVE, ServicePoolStatus.ENDED]))
-        .order_by(ServicePool.start_date, ServicePool.id)).all()
+        select(ServicePool)
+        .join(service_pool_consortium)
+        .where(
+            service_pool_consortium.c.consortium_id == consortium.id,
+            ServicePool.status.in_([ServicePoolStatus.OPEN, ServicePoolStatus.ACTIVE, ServicePoolStatus.ENDED]),
+        )
+        .order_by(ServicePool.start_date, ServicePool.id)
+    ).all()
     result = []
     for pool in pools:
         billed = {b.period: b for b in db.session.scalars(billed_periods(pool))}
@@ -616,17 +744,34 @@ def calendar(consortium: Consortium, today: Optional[date] = None) -> list[Calen
             starts_on, ends_on = period_dates(pool, period)
             if period in billed:
                 ours = [c for c in billed[period].charges if c.member.consortium_id == consortium.id]
-                entry.periods.append(CalendarPeriod(period, period_label(pool, period), starts_on, ends_on, "billed",
-                                                    billed[period].cost_pence, sum(c.share_pence for c in ours),
-                                                    len(ours)))
+                entry.periods.append(
+                    CalendarPeriod(
+                        period,
+                        period_label(pool, period),
+                        starts_on,
+                        ends_on,
+                        "billed",
+                        billed[period].cost_pence,
+                        sum(c.share_pence for c in ours),
+                        len(ours),
+                    )
+                )
                 continue
             if pool.status is ServicePoolStatus.ENDED:
                 continue
             shares = period_shares(pool, period, projected)
             ours = {p.member_id for p in projected if p.member.consortium_id == consortium.id}
-            entry.periods.append(CalendarPeriod(
-                period, period_label(pool, period), starts_on, ends_on, "due" if period <= now else "upcoming",
-                pool.cost_per_period_pence if shares else 0, sum(s.pence for s in shares if s.member_id in ours),
-                sum(1 for s in shares if s.member_id in ours and s.pence)))
+            entry.periods.append(
+                CalendarPeriod(
+                    period,
+                    period_label(pool, period),
+                    starts_on,
+                    ends_on,
+                    "due" if period <= now else "upcoming",
+                    pool.cost_per_period_pence if shares else 0,
+                    sum(s.pence for s in shares if s.member_id in ours),
+                    sum(1 for s in shares if s.member_id in ours and s.pence),
+                )
+            )
         result.append(entry)
     return result

@@ -4,8 +4,9 @@ The shares come from the largest-remainder method (marketplace.allocation), so t
 exactly to the cost and each is its exact share rounded down or up, within a penny.
 Ties go to the larger weight, then the lower member id, so the split is the same on every run.
 """
+
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from marketplace.allocation import largest_remainder
 
@@ -45,5 +46,5 @@ def split_cost(cost_pence: int, participants: Sequence[Participant]) -> list[Sha
         raise ValueError("Weights are whole numbers of 0 or more.")
     if not any(weights):
         weights = [1] * len(weights)
-    pence = largest_remainder(cost_pence, weights, [(-w, member_id) for w, member_id in zip(weights, ids)])
-    return [Share(p.member_id, w, share) for p, w, share in zip(participants, weights, pence)]
+    pence = largest_remainder(cost_pence, weights, [(-w, member_id) for w, member_id in zip(weights, ids, strict=True)])
+    return [Share(p.member_id, w, share) for p, w, share in zip(participants, weights, pence, strict=True)]

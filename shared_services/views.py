@@ -1,10 +1,11 @@
 """Shared-service pool pages: the list, one pool with my share, joining and leaving, the billing calendar."""
+
 from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from wtforms.fields.choices import SelectChoice
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from billing.payments import uk_today
 from catalogue.models import Offer
@@ -29,9 +30,14 @@ def list_pools():
     status = ServicePoolStatus(status_name) if status_name in {s.value for s in ServicePoolStatus} else None
     page = db.paginate(services.visible_pools(current_user, status), per_page=50)
     joined = services.joined_pool_ids(current_user.member_ids, [pool.id for pool in page.items])
-    return render_template("shared_services/list.html", page=page, status=status_name, joined=joined,
-                           statuses=[s.value for s in ServicePoolStatus],
-                           can_create=current_user.is_admin or bool(current_user.secretary_consortium_ids))
+    return render_template(
+        "shared_services/list.html",
+        page=page,
+        status=status_name,
+        joined=joined,
+        statuses=[s.value for s in ServicePoolStatus],
+        can_create=current_user.is_admin or bool(current_user.secretary_consortium_ids),
+    )
 
 
 @bp.get("/shared-services/<int:service_pool_id>")
@@ -50,24 +56,42 @@ def _render_pool(pool, join_form=None, leave_form=None, cancel_form=None, status
     everyone = services.participations(pool)
     today = uk_today()
     by_member = {p.member_id: p for p in everyone}
-    joiners = [m for m in members if pool.status is ServicePoolStatus.OPEN or by_member.get(m.id) is None
-               or by_member[m.id].withdrawn or by_member[m.id].left_after is not None]
+    joiners = [
+        m
+        for m in members
+        if pool.status is ServicePoolStatus.OPEN
+        or by_member.get(m.id) is None
+        or by_member[m.id].withdrawn
+        or by_member[m.id].left_after is not None
+    ]
     mine = services.member_shares(pool, members, today)
     join_form = join_form or JoinForm(formdata=None)
     leave_form = leave_form or LeaveForm(formdata=None)
     join_form.member_id.choices = [SelectChoice(m.id, m.name) for m in joiners]
-    leave_form.member_id.choices = [SelectChoice(m.member.id, m.member.name) for m in mine if m.earliest_leave is not None]
+    leave_form.member_id.choices = [
+        SelectChoice(m.member.id, m.member.name) for m in mine if m.earliest_leave is not None
+    ]
     now = services.current_period(pool, today)
     shown = min(max(now, 1), pool.term_periods)
     projected = {s.member_id: s.pence for s in services.period_shares(pool, shown, everyone)}
     return render_template(
-        "shared_services/pool.html", pool=pool, participations=everyone, projected=projected, projected_period=shown,
-        label=lambda n: services.period_label(pool, n), mine=mine, members=members, joiners=joiners,
+        "shared_services/pool.html",
+        pool=pool,
+        participations=everyone,
+        projected=projected,
+        projected_period=shown,
+        label=lambda n: services.period_label(pool, n),
+        mine=mine,
+        members=members,
+        joiners=joiners,
         billed=db.session.scalars(services.billed_periods(pool)).all(),
         sees=lambda member: services.sees_member(current_user, member),
         shown=[p for p in everyone if not p.withdrawn and services.sees_member(current_user, p.member)],
-        can_manage=services.can_manage(current_user, pool), join_form=join_form, leave_form=leave_form,
-        cancel_form=cancel_form or CancelForm(formdata=None), now=now,
+        can_manage=services.can_manage(current_user, pool),
+        join_form=join_form,
+        leave_form=leave_form,
+        cancel_form=cancel_form or CancelForm(formdata=None),
+        now=now,
         joinable=pool.status in (ServicePoolStatus.OPEN, ServicePoolStatus.ACTIVE),
     ), status
 
@@ -77,22 +101,35 @@ def _render_pool(pool, join_form=None, leave_form=None, cancel_form=None, status
 def create_pool():
     form = ServicePoolForm()
     offers = db.session.scalars(select(Offer).where(Offer.active).order_by(Offer.name)).all()
-    form.offer_id.choices = [SelectChoice(o.id, f"{o.name} ({o.supplier.name}, list {o.list_price:.2f} per {o.unit})")
-                             for o in offers]
+    form.offer_id.choices = [
+        SelectChoice(o.id, f"{o.name} ({o.supplier.name}, list {o.list_price:.2f} per {o.unit})") for o in offers
+    ]
     consortia = db.session.scalars(select(Consortium).where(Consortium.active).order_by(Consortium.name)).all()
-    form.consortium_ids.choices = [SelectChoice(c.id, c.name) for c in consortia
-                                   if current_user.is_admin or c.id in current_user.secretary_consortium_ids]
+    form.consortium_ids.choices = [
+        SelectChoice(c.id, c.name)
+        for c in consortia
+        if current_user.is_admin or c.id in current_user.secretary_consortium_ids
+    ]
     if request.method == "GET" and request.args.get("offer_id", type=int):
         form.offer_id.data = request.args.get("offer_id", type=int)
     if form.validate_on_submit():
         terms = services.PoolTerms(
-            cost_per_period_pence=to_pence(form.cost_per_period.data), period=PeriodLength(form.period.data),
-            term_periods=form.term_periods.data, start_date=form.start_date.data,
-            minimum_participants=form.minimum_participants.data, allocation_key=AllocationKey(form.allocation_key.data),
-            notice_periods=form.notice_periods.data, note=form.note.data)
+            cost_per_period_pence=to_pence(form.cost_per_period.data),
+            period=PeriodLength(form.period.data),
+            term_periods=form.term_periods.data,
+            start_date=form.start_date.data,
+            minimum_participants=form.minimum_participants.data,
+            allocation_key=AllocationKey(form.allocation_key.data),
+            notice_periods=form.notice_periods.data,
+            note=form.note.data,
+        )
         try:
-            pool = services.create_pool(current_user, db.session.get(Offer, form.offer_id.data),
-                                        [c for c in consortia if c.id in set(form.consortium_ids.data)], terms)
+            pool = services.create_pool(
+                current_user,
+                db.session.get(Offer, form.offer_id.data),
+                [c for c in consortia if c.id in set(form.consortium_ids.data)],
+                terms,
+            )
         except DomainError as error:
             form_errors(form, error, renamed={"cost_per_period_pence": "cost_per_period"})
         else:
@@ -137,10 +174,14 @@ def join(service_pool_id: int):
             participation = services.join(current_user, pool.id, form.units.data, form.member_id.data).participation
         except DomainError as error:
             form_errors(form, error)
-            return _render_pool(services.pool_for(current_user, service_pool_id), join_form=form,
-                                status=error.status_code)
-        flash(f"{participation.member.name} takes part from period {participation.joined_from} "
-              f"({services.period_label(pool, participation.joined_from)}).", "success")
+            return _render_pool(
+                services.pool_for(current_user, service_pool_id), join_form=form, status=error.status_code
+            )
+        flash(
+            f"{participation.member.name} takes part from period {participation.joined_from} "
+            f"({services.period_label(pool, participation.joined_from)}).",
+            "success",
+        )
         return redirect(url_for("shared_services.pool_page", service_pool_id=pool.id))
     return _render_pool(pool, join_form=form, status=422)
 
@@ -156,14 +197,17 @@ def leave(service_pool_id: int):
             participation = services.leave(current_user, pool.id, form.member_id.data, form.after_period.data)
         except DomainError as error:
             form_errors(form, error)
-            return _render_pool(services.pool_for(current_user, service_pool_id), leave_form=form,
-                                status=error.status_code)
+            return _render_pool(
+                services.pool_for(current_user, service_pool_id), leave_form=form, status=error.status_code
+            )
         if participation.withdrawn:
             flash(f"{participation.member.name} no longer takes part.", "success")
         else:
             end = services.period_dates(pool, participation.left_after)[1]
-            flash(f"{participation.member.name} leaves after period {participation.left_after}, "
-                  f"ending {end:%-d %b %Y}.", "success")
+            flash(
+                f"{participation.member.name} leaves after period {participation.left_after}, ending {end:%-d %b %Y}.",
+                "success",
+            )
         return redirect(url_for("shared_services.pool_page", service_pool_id=pool.id))
     return _render_pool(pool, leave_form=form, status=422)
 
@@ -180,12 +224,17 @@ def bill_due(service_pool_id: int):
     if started is not None and started.status is ServicePoolStatus.CANCELLED:
         flash(f"The pool is cancelled: {started.cancel_reason}", "info")
         return redirect(url_for("shared_services.pool_page", service_pool_id=pool.id))
-    billed = [services.bill_period(current_user, pool.id, period, today)
-              for period in services.due_periods(pool, through)]
+    billed = [
+        services.bill_period(current_user, pool.id, period, today) for period in services.due_periods(pool, through)
+    ]
     billed = [b for b in billed if b is not None]
     if billed:
-        flash(f"Billed {len(billed)} period{'s' if len(billed) != 1 else ''}: "
-              + ", ".join(f"period {b.period} ({pounds(b.cost_pence)})" for b in billed) + ".", "success")
+        flash(
+            f"Billed {len(billed)} period{'s' if len(billed) != 1 else ''}: "
+            + ", ".join(f"period {b.period} ({pounds(b.cost_pence)})" for b in billed)
+            + ".",
+            "success",
+        )
     else:
         flash("Nothing is due: every period up to this month is billed.", "info")
     return redirect(url_for("shared_services.pool_page", service_pool_id=pool.id))
@@ -195,5 +244,4 @@ def bill_due(service_pool_id: int):
 @roles_required(Role.SECRETARY)
 def calendar(consortium_id: int):
     consortium = consortium_or_404(current_user, consortium_id)
-    return render_template("shared_services/calendar.html", consortium=consortium,
-                           pools=services.calendar(consortium))
+    return render_template("shared_services/calendar.html", consortium=consortium, pools=services.calendar(consortium))

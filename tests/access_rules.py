@@ -22,19 +22,21 @@ sibling's value) adds the sibling variant for the arguments that name a member's
 supplier's object: pledges (through their pools), purchase orders, invoices and credit notes. An argument nobody can fill fails the
 matrix with its name, so add a builder when a route introduces a new one.
 """
+
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Callable, Mapping, Optional, Union
+from typing import Any
 
-from marketplace import services
 from billing import services as billing_services
 from billing.models import Invoice
-from orders import closing, purchase_orders
-from orders.models import PurchaseOrder
-from orders import services as orders_services
+from marketplace import services
 from marketplace.extensions import db, utcnow
 from marketplace.models import OutboxMessage, User
 from marketplace.notifications import unsubscribe_token
+from orders import closing, purchase_orders
+from orders import services as orders_services
+from orders.models import PurchaseOrder
 from tests import factories
 from tests.factories import World
 
@@ -46,7 +48,7 @@ LOGIN = "login"  # a redirect to the sign-in page
 REDIRECT = "redirect"  # a redirect anywhere else
 DENIED = {FORBIDDEN, HIDDEN, UNAUTHORISED, LOGIN}
 
-Outcome = Union[int, str]
+Outcome = int | str
 ROLES = ("admin", "secretary", "member", "supplier", "no_role")
 STRANGER = "stranger"
 
@@ -56,7 +58,7 @@ class Context:
     """What a builder may use: the world, the acting user (None for a stranger), a per-test cache."""
 
     world: World
-    user: Optional[User]
+    user: User | None
     cache: dict = field(default_factory=dict)
 
     def once(self, key: str, build: Callable[[], Any]) -> Any:
@@ -71,10 +73,10 @@ Builder = Callable[[Context], tuple[Any, Any]]
 @dataclass(frozen=True)
 class Rule:
     ours: Mapping[str, Outcome]
-    theirs: Optional[Mapping[str, Outcome]] = None
-    stranger: Optional[Outcome] = None
+    theirs: Mapping[str, Outcome] | None = None
+    stranger: Outcome | None = None
     args: Mapping[str, Builder] = field(default_factory=dict)
-    sibling: Optional[Mapping[str, Outcome]] = None
+    sibling: Mapping[str, Outcome] | None = None
 
     def expected(self, role: str, side: str, api: bool) -> Outcome:
         if role == STRANGER:
@@ -110,8 +112,14 @@ def own(*allowed: str, others: Outcome = FORBIDDEN, **rule) -> Rule:
     """
     ours = {role: OK if role == "admin" or role in allowed else others for role in ROLES}
     theirs = {role: OK if role == "admin" else HIDDEN if role in allowed else others for role in ROLES}
-    sibling = {role: OK if role == "admin" or (role in allowed and role in CONSORTIUM_WIDE)
-               else HIDDEN if role in allowed else others for role in ROLES}
+    sibling = {
+        role: OK
+        if role == "admin" or (role in allowed and role in CONSORTIUM_WIDE)
+        else HIDDEN
+        if role in allowed
+        else others
+        for role in ROLES
+    }
     return Rule(ours, theirs, sibling=sibling, **rule)
 
 
@@ -123,6 +131,7 @@ admin_only = roles()
 
 def _token_ids(ctx: Context) -> tuple[int, int]:
     """Ours is the acting user's own token; theirs belongs to somebody else."""
+
     def build():
         owner = ctx.user or ctx.world.member_user
         other = ctx.world.secretary if owner is ctx.world.admin else ctx.world.admin
@@ -130,17 +139,20 @@ def _token_ids(ctx: Context) -> tuple[int, int]:
         theirs, _ = services.create_api_token(other, "matrix: someone else's")
         db.session.commit()
         return ours.id, theirs.id
+
     return ctx.once("token_id", build)
 
 
 def _offer_ids(ctx: Context) -> tuple[int, int]:
     """An offer of our supplier and one of theirs."""
+
     def build():
         w = ctx.world
         ours = factories.offer(w.supplier, actor=w.admin, name="Matrix copier paper")
         theirs = factories.offer(w.other_supplier, actor=w.admin, name="Matrix laptops")
         db.session.commit()
         return ours, theirs
+
     ours, theirs = ctx.once("offers", build)
     return ours.id, theirs.id
 
@@ -160,15 +172,18 @@ def _pool_ids(ctx: Context) -> tuple[int, int]:
             pools.append(pool.id)
         db.session.commit()
         return tuple(pools)
+
     return ctx.once("pool_id", build)
 
 
 def _sibling_member(ctx: Context):
     """Another member in our network: our member's neighbour, whose objects our member must not see."""
+
     def build():
         made = factories.member(ctx.world.network, "Sibling Bakery CIC")
         db.session.commit()
         return made
+
     return ctx.once("sibling_member", build)
 
 
@@ -184,9 +199,11 @@ def _order_ids(ctx: Context) -> tuple[int, int]:
         sibling = _sibling_member(ctx)
         terms = orders_services.PoolTerms(deadline=utcnow() + timedelta(days=14), minimum_quantity=1)
         orders = []
-        for offer, consortium, members in ((our_offer, w.consortium, (w.member, sibling)),
-                                           (their_offer, w.other_consortium, (w.other_member,)),
-                                           (their_offer, w.consortium, (w.member,))):
+        for offer, consortium, members in (
+            (our_offer, w.consortium, (w.member, sibling)),
+            (their_offer, w.other_consortium, (w.other_member,)),
+            (their_offer, w.consortium, (w.member,)),
+        ):
             pool = orders_services.create_pool(w.admin, offer, [consortium], terms)
             orders_services.open_pool(w.admin, pool)
             for member in members:
@@ -196,6 +213,7 @@ def _order_ids(ctx: Context) -> tuple[int, int]:
             orders.append(order.id)
         db.session.commit()
         return tuple(orders)
+
     ours, theirs, _ = ctx.once("order_id", build)
     return ours, theirs
 
@@ -216,6 +234,7 @@ def _invoice_ids(ctx: Context) -> tuple[int, int]:
         db.session.commit()
         ours, sibling, theirs = (i.id for i in invoices)
         return ours, theirs, sibling
+
     ours, theirs, _ = ctx.once("invoice_id", build)
     return ours, theirs
 
@@ -226,10 +245,14 @@ def _credit_note_ids(ctx: Context) -> tuple[int, int]:
         notes = []
         for invoice_id in ctx.cache["invoice_id"]:
             invoice = db.session.get(Invoice, invoice_id)
-            notes.append(billing_services.issue_credit_note(ctx.world.admin, invoice,
-                                                            billing_services.full_credit(invoice), "Matrix"))
+            notes.append(
+                billing_services.issue_credit_note(
+                    ctx.world.admin, invoice, billing_services.full_credit(invoice), "Matrix"
+                )
+            )
         db.session.commit()
         return tuple(n.id for n in notes)
+
     ours, theirs, _ = ctx.once("credit_note_id", build)
     return ours, theirs
 
@@ -262,9 +285,11 @@ SiblingBuilder = Callable[[Context], Any]
 
 def _sibling(name: str, build: Builder) -> SiblingBuilder:
     """The third value the builder `build` cached under `name`."""
+
     def sibling(ctx: Context) -> Any:
         build(ctx)
         return ctx.cache[name][2]
+
     return sibling
 
 
@@ -372,8 +397,9 @@ RULES |= {
     "billing.record_refund": own("secretary"),
     "billing.issue_credit_note": own("secretary"),
     "billing.checkout": own("member"),
-    "billing.statement": Rule({"admin": HIDDEN, "secretary": FORBIDDEN, "member": OK, "supplier": FORBIDDEN,
-                               "no_role": FORBIDDEN}),
+    "billing.statement": Rule(
+        {"admin": HIDDEN, "secretary": FORBIDDEN, "member": OK, "supplier": FORBIDDEN, "no_role": FORBIDDEN}
+    ),
     "billing.member_export": roles("member"),
     "billing.billing_page": own("secretary"),
     "billing.issue_invoices": own("secretary"),
@@ -391,20 +417,31 @@ RULES |= {
     "stripe_webhooks.stripe_webhook": everyone(HIDDEN, stranger=HIDDEN),
     # saving a card or Direct Debit is Stripe's too: off in tests, so not there for anyone
     "billing.save_payment_method": everyone(HIDDEN, stranger=HIDDEN),
-    "billing_api.get_statement": Rule({"admin": 422, "secretary": FORBIDDEN, "member": OK, "supplier": FORBIDDEN,
-                                       "no_role": FORBIDDEN}),
+    "billing_api.get_statement": Rule(
+        {"admin": 422, "secretary": FORBIDDEN, "member": OK, "supplier": FORBIDDEN, "no_role": FORBIDDEN}
+    ),
 }
 
 
 def _outbox_message_ids(ctx: Context) -> tuple[int, int]:
     """Two messages in the outbox, one from each consortium: only admins read either."""
+
     def build():
-        messages = [OutboxMessage(kind="matrix", to_email="accounts@example.org", subject=f"Matrix {c.name}",
-                                  body_text="Text", body_html="<p>HTML</p>", consortium_id=c.id)
-                    for c in (ctx.world.consortium, ctx.world.other_consortium)]
+        messages = [
+            OutboxMessage(
+                kind="matrix",
+                to_email="accounts@example.org",
+                subject=f"Matrix {c.name}",
+                body_text="Text",
+                body_html="<p>HTML</p>",
+                consortium_id=c.id,
+            )
+            for c in (ctx.world.consortium, ctx.world.other_consortium)
+        ]
         db.session.add_all(messages)
         db.session.commit()
         return tuple(m.id for m in messages)
+
     return ctx.once("message_id", build)
 
 
@@ -420,6 +457,7 @@ RULES |= {
 
 def _service_pool_ids(ctx: Context) -> tuple[int, int]:
     """An open shared-service pool of our consortium and one of theirs."""
+
     def build():
         from shared_services import services as shared_services
         from shared_services.models import AllocationKey, PeriodLength
@@ -428,16 +466,22 @@ def _service_pool_ids(ctx: Context) -> tuple[int, int]:
         _offer_ids(ctx)
         today = utcnow().date()
         start = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
-        terms = shared_services.PoolTerms(cost_per_period_pence=50_000, period=PeriodLength.MONTH, term_periods=12,
-                                          start_date=start, minimum_participants=2,
-                                          allocation_key=AllocationKey.EQUAL)
+        terms = shared_services.PoolTerms(
+            cost_per_period_pence=50_000,
+            period=PeriodLength.MONTH,
+            term_periods=12,
+            start_date=start,
+            minimum_participants=2,
+            allocation_key=AllocationKey.EQUAL,
+        )
         pools = []
-        for offer, consortium in zip(ctx.cache["offers"], (w.consortium, w.other_consortium)):
+        for offer, consortium in zip(ctx.cache["offers"], (w.consortium, w.other_consortium), strict=True):
             pool = shared_services.create_pool(w.admin, offer, [consortium], terms)
             shared_services.open_pool(w.admin, pool)
             pools.append(pool.id)
         db.session.commit()
         return tuple(pools)
+
     return ctx.once("service_pool_id", build)
 
 
@@ -468,9 +512,10 @@ RULES |= {
 
 # savings reports: a member's users see their member; a secretary their consortium, its networks and members;
 # admins everything, the platform too; a supplier's users only their own sales report
-_SECRETARY_ONLY = Rule({"admin": OK, "secretary": OK, "member": HIDDEN, "supplier": FORBIDDEN, "no_role": FORBIDDEN},
-                       {"admin": OK, "secretary": HIDDEN, "member": HIDDEN, "supplier": FORBIDDEN,
-                        "no_role": FORBIDDEN})
+_SECRETARY_ONLY = Rule(
+    {"admin": OK, "secretary": OK, "member": HIDDEN, "supplier": FORBIDDEN, "no_role": FORBIDDEN},
+    {"admin": OK, "secretary": HIDDEN, "member": HIDDEN, "supplier": FORBIDDEN, "no_role": FORBIDDEN},
+)
 _REPORT_SUFFIXES = ("", "_csv", "_month_chart", "_category_chart")
 RULES |= {f"reports.platform{suffix}": admin_only for suffix in _REPORT_SUFFIXES}
 RULES |= {f"reports.consortium{suffix}": _SECRETARY_ONLY for suffix in _REPORT_SUFFIXES}
@@ -482,8 +527,9 @@ RULES |= {
     "reports.supplier_csv": own("supplier"),
     "reports.supplier_chart": own("supplier"),
     # without ?scope= and ?id= the API answers 422 to those who may ask; the scope rules are tested in tests/reports
-    "reports_api.savings_report": Rule({"admin": 422, "secretary": 422, "member": 422, "supplier": FORBIDDEN,
-                                        "no_role": FORBIDDEN}),
+    "reports_api.savings_report": Rule(
+        {"admin": 422, "secretary": 422, "member": 422, "supplier": FORBIDDEN, "no_role": FORBIDDEN}
+    ),
     # admins must name the supplier (422); the supplier's own is found from its grant
     "reports_api.supplier_report": Rule({role: FORBIDDEN for role in ROLES} | {"admin": 422, "supplier": OK}),
 }
@@ -491,8 +537,10 @@ RULES |= {
 
 def _unsubscribe_tokens(ctx: Context) -> tuple[str, str]:
     """Signed links of two users: the link is the authority, so anyone holding one may open it."""
-    return (unsubscribe_token(ctx.world.member_user, "pool_opened"),
-            unsubscribe_token(ctx.world.supplier_user, "purchase_order_sent"))
+    return (
+        unsubscribe_token(ctx.world.member_user, "pool_opened"),
+        unsubscribe_token(ctx.world.supplier_user, "purchase_order_sent"),
+    )
 
 
 RULES |= {

@@ -3,6 +3,7 @@
 TEST_DATABASES=sqlite (or postgresql) narrows the run; TEST_POSTGRES_URL names the
 server (a throwaway database is created on it and dropped afterwards).
 """
+
 import os
 import uuid
 
@@ -97,7 +98,8 @@ def app(database_url, request, _shared_apps):
         app = _new_app(TEST_CONFIG | {"SQLALCHEMY_DATABASE_URI": database_url} | marker.args[0])
     else:
         app = _shared_apps.get(database_url) or _shared_apps.setdefault(
-            database_url, _new_app(TEST_CONFIG | {"SQLALCHEMY_DATABASE_URI": database_url}))
+            database_url, _new_app(TEST_CONFIG | {"SQLALCHEMY_DATABASE_URI": database_url})
+        )
         limiter.reset()  # the sign-in counts of earlier tests
     config, loader = dict(app.config), app.jinja_env.loader
     with app.app_context():
@@ -132,8 +134,9 @@ def _empty_tables() -> None:
     with db.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("; ".join(f'DELETE FROM "{t.name}"' for t in reversed(tables))))
-            used = connection.scalars(text("SELECT format('%I.%I', schemaname, sequencename) FROM pg_sequences "
-                                           "WHERE last_value IS NOT NULL")).all()
+            used = connection.scalars(
+                text("SELECT format('%I.%I', schemaname, sequencename) FROM pg_sequences WHERE last_value IS NOT NULL")
+            ).all()
             if used:
                 connection.execute(text("SELECT " + ", ".join(f"setval('{name}', 1, false)" for name in used)))
         else:

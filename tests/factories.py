@@ -1,4 +1,5 @@
 """Builders for test data, through the same services the app uses."""
+
 import itertools
 import re
 from dataclasses import dataclass
@@ -14,8 +15,13 @@ _counter = itertools.count(1)
 def organisation_data(name: str, **overrides) -> dict:
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     return {
-        "legal_name": name, "address_line1": "1 High Street", "city": "Dundee", "postcode": "DD1 1AA",
-        "contact_email": f"office@{slug}.example.org", "vat_number": None, "is_social_enterprise": True,
+        "legal_name": name,
+        "address_line1": "1 High Street",
+        "city": "Dundee",
+        "postcode": "DD1 1AA",
+        "contact_email": f"office@{slug}.example.org",
+        "vat_number": None,
+        "is_social_enterprise": True,
     } | overrides
 
 
@@ -29,11 +35,18 @@ def network(consortium_: Consortium, name: str | None = None) -> Network:
     return services.save_network({"name": name or f"Network {next(_counter)}", "consortium_id": consortium_.id})
 
 
-def member(network_: Network, name: str | None = None, headcount: int = 10,
-           turnover_band: TurnoverBand = TurnoverBand.FROM_100K_TO_500K, **overrides) -> Member:
+def member(
+    network_: Network,
+    name: str | None = None,
+    headcount: int = 10,
+    turnover_band: TurnoverBand = TurnoverBand.FROM_100K_TO_500K,
+    **overrides,
+) -> Member:
     name = name or f"Member {next(_counter)}"
-    return services.save_member(organisation_data(name, **overrides) | {
-        "network_id": network_.id, "headcount": headcount, "turnover_band": turnover_band})
+    return services.save_member(
+        organisation_data(name, **overrides)
+        | {"network_id": network_.id, "headcount": headcount, "turnover_band": turnover_band}
+    )
 
 
 def supplier(name: str | None = None, **overrides) -> Supplier:
@@ -41,8 +54,9 @@ def supplier(name: str | None = None, **overrides) -> Supplier:
 
 
 def user(email: str | None = None, *grants: tuple[Role, int | None], name: str = "Test User") -> User:
-    user_ = services.save_user({"email": email or f"user{next(_counter)}@example.org", "name": name,
-                                "password": PASSWORD})
+    user_ = services.save_user(
+        {"email": email or f"user{next(_counter)}@example.org", "name": name, "password": PASSWORD}
+    )
     for role, scope_id in grants:
         services.grant_role(user_, role, scope_id)
     return user_
@@ -87,8 +101,14 @@ class World:
         our_supplier = supplier("Caledonian Office Supplies Ltd")
         their_supplier = supplier("Forth IT Support Ltd")
         world = cls(
-            consortium=ours, other_consortium=theirs, network=our_network, other_network=their_network,
-            member=our_member, other_member=their_member, supplier=our_supplier, other_supplier=their_supplier,
+            consortium=ours,
+            other_consortium=theirs,
+            network=our_network,
+            other_network=their_network,
+            member=our_member,
+            other_member=their_member,
+            supplier=our_supplier,
+            other_supplier=their_supplier,
             admin=user("admin@example.org", (Role.ADMIN, None), name="Ada Admin"),
             secretary=user("secretary@example.org", (Role.SECRETARY, ours.id), name="Sam Secretary"),
             member_user=user("member@example.org", (Role.MEMBER, our_member.id), name="Morag Member"),
@@ -99,13 +119,20 @@ class World:
         return world
 
     def user_for(self, role: str) -> User | None:
-        return {"admin": self.admin, "secretary": self.secretary, "member": self.member_user,
-                "supplier": self.supplier_user, "no_role": self.stranger}.get(role)
+        return {
+            "admin": self.admin,
+            "secretary": self.secretary,
+            "member": self.member_user,
+            "supplier": self.supplier_user,
+            "no_role": self.stranger,
+        }.get(role)
 
 
 def field_error(response, name: str) -> str | None:
     """The message a form page shows next to field `name`, or None when it shows none."""
-    match = re.search(rf'<p class="error" id="{re.escape(name)}-error">(.*?)</p>', response.get_data(as_text=True), re.S)
+    match = re.search(
+        rf'<p class="error" id="{re.escape(name)}-error">(.*?)</p>', response.get_data(as_text=True), re.S
+    )
     return match.group(1) if match else None
 
 
@@ -130,17 +157,33 @@ def category(slug: str | None = None, name: str | None = None, position: int = 0
     return made
 
 
-def offer(supplier_: Supplier, category_=None, *, name: str | None = None, list_price: str = "4.2000",
-          tiers: tuple = ((100, "3.8500"), (500, "3.4900")), actor: User | None = None, **fields):
+def offer(
+    supplier_: Supplier,
+    category_=None,
+    *,
+    name: str | None = None,
+    list_price: str = "4.2000",
+    tiers: tuple = ((100, "3.8500"), (500, "3.4900")),
+    actor: User | None = None,
+    **fields,
+):
     """An active offer with tiers, made through the catalogue service as the supplier's admin."""
     from catalogue import services as catalogue_services
 
     actor = actor or _catalogue_admin()
-    return catalogue_services.create_offer(actor, supplier_.id, {
-        "name": name or f"Offer {next(_counter)}", "category": (category_ or category()).id, "unit": "ream",
-        "vat_rate": "standard", "list_price": list_price,
-        "tiers": [{"min_quantity": q, "unit_price": p} for q, p in tiers],
-    } | fields)
+    return catalogue_services.create_offer(
+        actor,
+        supplier_.id,
+        {
+            "name": name or f"Offer {next(_counter)}",
+            "category": (category_ or category()).id,
+            "unit": "ream",
+            "vat_rate": "standard",
+            "list_price": list_price,
+            "tiers": [{"min_quantity": q, "unit_price": p} for q, p in tiers],
+        }
+        | fields,
+    )
 
 
 def _catalogue_admin() -> User:

@@ -2,14 +2,14 @@
 
 The expectations live in tests/access_rules.py, keyed by endpoint.
 """
+
 from urllib.parse import urlsplit
 
 import pytest
 
 from marketplace.api import PREFIX
 from marketplace.app import create_app
-from tests.access_rules import (ARGUMENTS, DENIED, LOGIN, REDIRECT, ROLES, RULES, SIBLINGS, STRANGER, UNCHECKED,
-                                Context)
+from tests.access_rules import ARGUMENTS, DENIED, LOGIN, REDIRECT, ROLES, RULES, SIBLINGS, STRANGER, UNCHECKED, Context
 from tests.conftest import TEST_CONFIG
 from tests.factories import api_token, sign_in
 
@@ -55,7 +55,8 @@ def urls(rule, ctx: Context) -> list[tuple[str, str]]:
         if build is None:
             raise UnfillableArgument(
                 f"cannot fill URL argument '{name}' of {rule.endpoint} ({rule.rule}): add a builder for it to "
-                f"ARGUMENTS in tests/access_rules.py, or args= to its rule")
+                f"ARGUMENTS in tests/access_rules.py, or args= to its rule"
+            )
         values["ours"][name], values["theirs"][name] = build(ctx)
         if name not in builders and name in SIBLINGS:
             siblings[name] = SIBLINGS[name](ctx)
@@ -74,7 +75,7 @@ def outcome(response):
     return response.status_code
 
 
-@pytest.mark.parametrize("role", ROLES + (STRANGER,))
+@pytest.mark.parametrize("role", (*ROLES, STRANGER))
 def test_access_matrix(app, client, world, role):
     user = world.user_for(role)
     token_headers = {}
@@ -99,8 +100,12 @@ def test_access_matrix(app, client, world, role):
             for method in sorted(rule.methods - SKIPPED_METHODS):
                 if method != "GET" and expected not in DENIED:
                     continue
-                response = client.open(url, method=method, headers=token_headers if api else {},
-                                       json={} if api and method != "GET" else None)
+                response = client.open(
+                    url,
+                    method=method,
+                    headers=token_headers if api else {},
+                    json={} if api and method != "GET" else None,
+                )
                 checked += 1
                 sides.add(side)
                 actual = outcome(response)

@@ -1,4 +1,7 @@
 """The full `flask demo`: every consortium's orders, invoices and credit notes numbered in date order, and running it twice changes nothing."""
+
+import itertools
+
 from sqlalchemy import func, select
 
 from billing.models import CreditNote, Invoice
@@ -10,17 +13,22 @@ from shared_services.models import SharedServiceCharge
 
 
 def _counts() -> tuple[int, ...]:
-    return tuple(db.session.scalar(select(func.count()).select_from(model))
-                 for model in (Invoice, CreditNote, SharedServiceCharge))
+    return tuple(
+        db.session.scalar(select(func.count()).select_from(model))
+        for model in (Invoice, CreditNote, SharedServiceCharge)
+    )
 
 
 def _in_date_order_without_gaps(model, dated, consortium: Consortium) -> None:
-    rows = db.session.execute(select(model.number, dated.label("dated")).where(model.consortium_id == consortium.id)).all()
+    rows = db.session.execute(
+        select(model.number, dated.label("dated")).where(model.consortium_id == consortium.id)
+    ).all()
     assert rows, (model.__name__, consortium.code)
     by_value = sorted(rows, key=lambda row: int(row.number.rsplit("-", 1)[1]))
     assert [int(row.number.rsplit("-", 1)[1]) for row in by_value] == list(range(1, len(rows) + 1)), consortium.code
-    earlier = [(before.number, after.number) for before, after in zip(by_value, by_value[1:])
-               if after.dated < before.dated]
+    earlier = [
+        (before.number, after.number) for before, after in itertools.pairwise(by_value) if after.dated < before.dated
+    ]
     assert earlier == [], f"{consortium.code}: a later number has an earlier date"
     assert all(row.number.split("-")[-2] == str(row.dated.year) for row in rows)
 

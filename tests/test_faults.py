@@ -5,6 +5,7 @@ replaced without a restart.
 Failures are injected after some rows are already flushed (a purchase order and its
 allocations; invoices with their lines and VAT), so a missing rollback would show.
 """
+
 from datetime import timedelta
 
 import pytest
@@ -70,7 +71,8 @@ def _nothing_closed(pool_id: int, counters_before: dict) -> None:
 
 
 def test_a_scheduled_close_failing_half_way_leaves_the_pool_open_and_the_next_run_closes_it(
-        app, runner, world, monkeypatch):
+    app, runner, world, monkeypatch
+):
     offer = make_offer(world.supplier)
     soon = utcnow() + timedelta(hours=1)
     failing = _national_pool(world, offer, deadline=soon)
@@ -98,7 +100,9 @@ def test_a_scheduled_close_failing_half_way_leaves_the_pool_open_and_the_next_ru
     assert again.exit_code == 0, again.output
     db.session.expire_all()
     assert db.session.get(Pool, failing.id).status is not PoolStatus.OPEN
-    numbers = sorted(o.number for o in db.session.scalars(db.select(PurchaseOrder).where(PurchaseOrder.pool_id == failing.id)))
+    numbers = sorted(
+        o.number for o in db.session.scalars(db.select(PurchaseOrder).where(PurchaseOrder.pool_id == failing.id))
+    )
     year = utcnow().year
     assert numbers == [f"LOT-PO-{year}-0001", f"TAY-PO-{year}-0002"], "no number was lost to the failed run"
 
@@ -124,7 +128,7 @@ def _delivered_order(world):
     offer = make_offer(world.supplier, tiers=(("10", "2.1575"),), list_price="2.50")
     pool = make_pool(world.secretary, offer, [world.consortium], delivery=999)
     members = [world.member] + [factories.member(world.network) for _ in range(3)]
-    for member, quantity in zip(members, (7, 5, 9, 4)):
+    for member, quantity in zip(members, (7, 5, 9, 4), strict=True):
         pools.pledge(world.admin, pool.id, quantity, member_id=member.id)
     order = closing.close_pool(world.secretary, pool.id).purchase_orders[0]
     purchase_orders.send(world.secretary, order)
@@ -146,7 +150,9 @@ def _invoiced_once(order_id: int) -> None:
     assert sorted(int(i.number[-6:]) for i in invoices) == [1, 2, 3, 4]
     assert sum(i.total_pence for i in invoices) == sum(
         db.session.scalar(db.select(db.func.sum(InvoiceLine.net_pence)).where(InvoiceLine.invoice_id == i.id))
-        + i.vat_pence for i in invoices)
+        + i.vat_pence
+        for i in invoices
+    )
 
 
 @SERVER_ERRORS_AS_PAGES
@@ -195,9 +201,13 @@ def test_the_app_survives_its_database_connections_being_killed(app, client, wor
 
     killer = create_engine(db.engine.url.set(database=POSTGRES_URL.rsplit("/", 1)[-1]), isolation_level="AUTOCOMMIT")
     with killer.connect() as connection:
-        killed = connection.execute(text(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = :database AND pid <> pg_backend_pid()"), {"database": database}).scalar_one()
+        killed = connection.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = :database AND pid <> pg_backend_pid()"
+            ),
+            {"database": database},
+        ).scalar_one()
     killer.dispose()
     assert killed >= 1, "the app held no connection to kill: the test would prove nothing"
 

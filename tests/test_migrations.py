@@ -1,4 +1,5 @@
 """The migrations build exactly the schema the models describe, on every backend."""
+
 import flask_migrate
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -10,8 +11,15 @@ from marketplace.app import create_app
 from marketplace.extensions import db
 from tests.conftest import BACKENDS, TEST_CONFIG, make_throwaway_database
 
-CATEGORY_SLUGS = {"marketing-pr", "stationery", "professional-fees", "utilities", "hr-services", "it-services",
-                  "accountancy"}
+CATEGORY_SLUGS = {
+    "marketing-pr",
+    "stationery",
+    "professional-fees",
+    "utilities",
+    "hr-services",
+    "it-services",
+    "accountancy",
+}
 
 
 @pytest.fixture(params=BACKENDS)
@@ -28,8 +36,7 @@ def empty_app(request, tmp_path_factory):
 
 def schema_differences() -> list:
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True,
-                                                               "compare_server_default": False})
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "compare_server_default": False})
         return compare_metadata(context, db.metadata)
 
 

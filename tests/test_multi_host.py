@@ -5,6 +5,7 @@ migrated with `flask db upgrade` as a release would be, and count sign-in failur
 Redis at 127.0.0.1:6379 under a key prefix of their own. Skipped when PostgreSQL or Redis
 does not answer.
 """
+
 import http.cookiejar
 import json
 import os
@@ -41,7 +42,9 @@ def _redis_answers() -> bool:
     if cli is None:
         return False
     try:
-        reply = subprocess.run([cli, "-h", "127.0.0.1", "-p", "6379", "ping"], capture_output=True, text=True, timeout=3)
+        reply = subprocess.run(
+            [cli, "-h", "127.0.0.1", "-p", "6379", "ping"], capture_output=True, text=True, timeout=3
+        )
     except subprocess.TimeoutExpired:
         return False
     return reply.stdout.strip() == "PONG"
@@ -62,8 +65,9 @@ class Browser:
 
     def __init__(self, base: str):
         self.base = base
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
-                                                  self._NoRedirect)
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), self._NoRedirect
+        )
 
     def request(self, method: str, path: str, *, form=None, body=None, headers=None) -> tuple[int, str]:
         data = urllib.parse.urlencode(form).encode() if form is not None else body
@@ -78,15 +82,25 @@ class Browser:
         status, page = self.request("GET", "/sign-in")
         assert status == 200, page
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-        status, _ = self.request("POST", "/sign-in", form={"email": email, "password": password, "csrf_token": token},
-                                 headers={"X-Forwarded-For": address})
+        status, _ = self.request(
+            "POST",
+            "/sign-in",
+            form={"email": email, "password": password, "csrf_token": token},
+            headers={"X-Forwarded-For": address},
+        )
         return status
 
 
 def _start(port: int, environment: dict) -> subprocess.Popen:
     env = os.environ | environment | {"GUNICORN_BIND": f"127.0.0.1:{port}"}
-    return subprocess.Popen([str(BIN / "gunicorn"), "wsgi:app"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [str(BIN / "gunicorn"), "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _wait_until_serving(process: subprocess.Popen, port: int) -> None:
@@ -111,8 +125,13 @@ def _seed(url: str) -> dict:
         pool = make_pool(world.secretary, make_offer(world.supplier), [world.consortium])
         _, token = services.create_api_token(world.member_user, "multi-host")
         db.session.commit()
-        seeded = {"pool_id": pool.id, "token": token, "member": world.member_user.email,
-                  "secretary": world.secretary.email, "member_id": world.member.id}
+        seeded = {
+            "pool_id": pool.id,
+            "token": token,
+            "member": world.member_user.email,
+            "secretary": world.secretary.email,
+            "member_id": world.member.id,
+        }
         db.engine.dispose()
     return seeded
 
@@ -126,21 +145,32 @@ def hosts(tmp_path_factory):
     url, drop = make_throwaway_database("postgresql", tmp_path_factory)
     prefix = f"multi-host-test-{uuid.uuid4().hex[:8]}"
     environment = {
-        "DATABASE_URL": url, "SECRET_KEY": "one-secret-for-every-host", "MARKETPLACE_ENV": "development",
-        "RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": prefix, "TRUSTED_PROXIES": "1",
+        "DATABASE_URL": url,
+        "SECRET_KEY": "one-secret-for-every-host",
+        "MARKETPLACE_ENV": "development",
+        "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "RATELIMIT_KEY_PREFIX": prefix,
+        "TRUSTED_PROXIES": "1",
         "SIGN_IN_LIMIT_PER_ACCOUNT": f"{ACCOUNT_LIMIT} per 15 minutes",
         "SIGN_IN_LIMIT_PER_ADDRESS": f"{ADDRESS_LIMIT} per 15 minutes",
-        "WEB_CONCURRENCY": "1", "GUNICORN_ACCESS_LOG": "",
+        "WEB_CONCURRENCY": "1",
+        "GUNICORN_ACCESS_LOG": "",
     }
     processes = []
     try:
-        migrated = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
-                                  env=os.environ | environment, capture_output=True, text=True, timeout=120)
+        migrated = subprocess.run(
+            [str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
+            cwd=ROOT,
+            env=os.environ | environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert migrated.returncode == 0, migrated.stderr
         ports = [_free_port(), _free_port()]
         processes = [_start(port, environment) for port in ports]
         seeded = _seed(url)  # while the hosts boot
-        for process, port in zip(processes, ports):
+        for process, port in zip(processes, ports, strict=True):
             _wait_until_serving(process, port)
         yield [f"http://127.0.0.1:{port}" for port in ports], seeded
     finally:

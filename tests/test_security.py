@@ -4,6 +4,7 @@ what sign-in leaves behind (a new session, nothing in the logs), where tokens ar
 The route lists are taken from the app's URL map, so a new form route is checked without
 anyone remembering to add it here.
 """
+
 import logging
 import re
 
@@ -28,8 +29,10 @@ def _form_routes(app) -> list[tuple[str, str, str]]:
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if rule.rule.startswith(PREFIX + "/") or rule.endpoint in NOT_CSRF_PROTECTED:
             continue
-        values = {name: 1 if converter == "int" else "members"
-                  for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", rule.rule)}
+        values = {
+            name: 1 if converter == "int" else "members"
+            for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", rule.rule)
+        }
         url = rule.build(values)[1]
         found.extend((method, url, rule.endpoint) for method in sorted(rule.methods & STATE_CHANGING))
     return found
@@ -63,8 +66,10 @@ def test_every_form_route_refuses_a_request_without_a_valid_token(app, client, w
             data = {"csrf_token": token} if token else {}
             response = client.open(url, method=method, data=data)
             if response.status_code != 400 or message not in response.get_data(as_text=True):
-                failures.append(f"{method} {url} [{endpoint}] with token {token!r}: {response.status_code} "
-                                f"{re.findall('<p>(.*?)</p>', response.get_data(as_text=True))[:1]}")
+                failures.append(
+                    f"{method} {url} [{endpoint}] with token {token!r}: {response.status_code} "
+                    f"{re.findall('<p>(.*?)</p>', response.get_data(as_text=True))[:1]}"
+                )
     assert not failures, "\n".join(failures)
     assert client.get("/").status_code == 200, "the refused requests must not have signed the admin out"
 
@@ -85,8 +90,9 @@ def test_a_token_from_another_session_is_refused(app, client, world):
 def test_a_valid_token_posted_from_another_site_is_refused(client, world):
     _sign_in_with_token(client, world.admin)
     token = _csrf_token(client.get("/account/tokens").get_data(as_text=True))
-    response = client.post("/account/tokens", data={"name": "planted", "csrf_token": token},
-                           headers={"Referer": "https://evil.example/"})
+    response = client.post(
+        "/account/tokens", data={"name": "planted", "csrf_token": token}, headers={"Referer": "https://evil.example/"}
+    )
     assert response.status_code == 400
     assert "The referrer does not match the host." in response.get_data(as_text=True)
     assert db.session.scalar(db.select(db.func.count()).select_from(ApiToken)) == 0
@@ -103,13 +109,18 @@ def _assert_safe_headers(response, where: str) -> None:
     assert scripts is not None and "'unsafe-inline'" not in scripts and "'unsafe-eval'" not in scripts, where
     assert csp.get("frame-ancestors") == ["'none'"], where
     assert response.headers["X-Content-Type-Options"] == "nosniff", where
-    assert response.headers["Referrer-Policy"] in {"same-origin", "no-referrer", "strict-origin-when-cross-origin"}, where
+    assert response.headers["Referrer-Policy"] in {"same-origin", "no-referrer", "strict-origin-when-cross-origin"}, (
+        where
+    )
 
 
 def test_every_page_sends_the_security_headers(app, client, world):
     """Every argument-free GET route as an admin, plus a sign-in page, an error page and the API."""
-    responses = {"/sign-in (stranger)": client.get("/sign-in"), "/no-such-page": client.get("/no-such-page"),
-                 "/api/v1/me (no token)": client.get("/api/v1/me")}
+    responses = {
+        "/sign-in (stranger)": client.get("/sign-in"),
+        "/no-such-page": client.get("/no-such-page"),
+        "/api/v1/me (no token)": client.get("/api/v1/me"),
+    }
     sign_in(client, world.admin)
     for rule in app.url_map.iter_rules():
         if "GET" in rule.methods and not rule.arguments:
@@ -122,7 +133,10 @@ def test_every_page_sends_the_security_headers(app, client, world):
 def test_charts_allow_their_inline_styles_but_no_scripts_and_no_framing(client, world):
     offer_id, _ = _offer_ids(Context(world, world.supplier_user))
     sign_in(client, world.supplier_user)
-    for url in (f"/catalogue/offers/{offer_id}/price-chart.svg", f"/supplier/{world.supplier.id}/demand/pledged-units.svg"):
+    for url in (
+        f"/catalogue/offers/{offer_id}/price-chart.svg",
+        f"/supplier/{world.supplier.id}/demand/pledged-units.svg",
+    ):
         response = client.get(url)
         assert response.status_code == 200, url
         _assert_safe_headers(response, url)
@@ -143,9 +157,12 @@ def test_production_cookies_are_secure_httponly_and_samesite(app, world, monkeyp
     client = production.test_client()
     page = client.get("/sign-in", base_url="https://marketplace.example.org")
     token = _csrf_token(page.get_data(as_text=True))
-    response = client.post("/sign-in", base_url="https://marketplace.example.org",
-                           headers={"Referer": "https://marketplace.example.org/sign-in"}, data={
-        "email": world.member_user.email, "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/sign-in",
+        base_url="https://marketplace.example.org",
+        headers={"Referer": "https://marketplace.example.org/sign-in"},
+        data={"email": world.member_user.email, "password": PASSWORD, "csrf_token": token},
+    )
     assert response.status_code == 302
     cookies = response.headers.getlist("Set-Cookie")
     session_cookie = next(c for c in cookies if c.startswith("session="))
@@ -156,8 +173,12 @@ def test_production_cookies_are_secure_httponly_and_samesite(app, world, monkeyp
 
 def test_production_refuses_a_form_without_a_csrf_token(app, world, monkeypatch, database_url):
     client = _production_app(monkeypatch, database_url).test_client()
-    response = client.post("/sign-in", base_url="https://marketplace.example.org",
-                           headers={"Referer": "https://marketplace.example.org/sign-in"}, data={"email": world.member_user.email, "password": PASSWORD})
+    response = client.post(
+        "/sign-in",
+        base_url="https://marketplace.example.org",
+        headers={"Referer": "https://marketplace.example.org/sign-in"},
+        data={"email": world.member_user.email, "password": PASSWORD},
+    )
     assert response.status_code == 400
 
 
@@ -188,8 +209,10 @@ def test_passwords_and_tokens_never_reach_the_logs(client, runner, world, caplog
     secrets.add(token_output.output.strip().splitlines()[-1])
     client.post("/sign-out")
     sign_in(client, world.admin)
-    created = client.post("/admin/users/new", data={"email": "typed@example.org", "name": "Typed",
-                                                    "password": "an-admin-typed-password-9901"})
+    created = client.post(
+        "/admin/users/new",
+        data={"email": "typed@example.org", "name": "Typed", "password": "an-admin-typed-password-9901"},
+    )
     assert created.status_code == 302
     page = client.post("/account/tokens", data={"name": "logged?"}).get_data(as_text=True)
     secrets.add(re.search(r"<code[^>]*>([^<]+)</code>", page).group(1).strip())
@@ -210,8 +233,9 @@ def test_tokens_are_stored_only_as_hashes(client, runner, world):
 
 
 def _fail_sign_in(client, forwarded_for: str):
-    return client.post("/sign-in", data={"email": "guess@example.org", "password": "guess"},
-                       headers={"X-Forwarded-For": forwarded_for})
+    return client.post(
+        "/sign-in", data={"email": "guess@example.org", "password": "guess"}, headers={"X-Forwarded-For": forwarded_for}
+    )
 
 
 @pytest.mark.app_config({"TRUSTED_PROXIES": 1})

@@ -1,4 +1,5 @@
 """What the fuzzer found, pinned as plain tests so they hold however few examples it runs."""
+
 from openapi_spec_validator import validate
 
 from marketplace.api import INT_MAX, PREFIX
@@ -22,8 +23,11 @@ def test_an_integer_too_big_for_the_database_in_a_body_or_query_is_422_naming_it
     body = {"offer_id": 1, "consortium_ids": [world.consortium.id, 2**40], "deadline": "2030-01-01T00:00:00Z"}
     error = assert_error(client.post(f"{PREFIX}/pools", headers=headers, json=body), 422, "validation_failed")
     assert list(error["fields"]) == ["consortium_ids.1"]
-    error = assert_error(client.get(f"{PREFIX}/statement?member_id={10**22}", headers=api_token(world.member_user)),
-                         422, "validation_failed")
+    error = assert_error(
+        client.get(f"{PREFIX}/statement?member_id={10**22}", headers=api_token(world.member_user)),
+        422,
+        "validation_failed",
+    )
     assert list(error["fields"]) == ["member_id"]
 
 
@@ -73,7 +77,11 @@ def test_a_nul_character_in_a_body_or_query_is_422_naming_the_field(client, worl
     body = {"offer_id": 1, "consortium_ids": [world.consortium.id], "deadline": "2030-01-01T00:00:00Z"}
     error = assert_error(client.post(f"{PREFIX}/pools", headers=headers, json=body | {"note": "a\u0000"}), 422)
     assert list(error["fields"]) == ["note"]
-    body = {"offer_id": 1, "consortium_ids": [world.consortium.id], "deadline": "2030-01-01T00:00:00Z",
-            "note": ["x", "a\u0000"]}
+    body = {
+        "offer_id": 1,
+        "consortium_ids": [world.consortium.id],
+        "deadline": "2030-01-01T00:00:00Z",
+        "note": ["x", "a\u0000"],
+    }
     error = assert_error(client.post(f"{PREFIX}/pools", headers=headers, json=body), 422)
     assert list(error["fields"]) == ["note.1"]

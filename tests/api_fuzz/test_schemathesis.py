@@ -5,6 +5,7 @@ body the document declares, and with errors in the design's format. FUZZ_EXAMPLE
 examples per operation: ten in CI, always the same ones (derandomized, no example
 database); a long local run sets it higher (README), which adds the boundary values.
 """
+
 import os
 
 import pytest
@@ -36,7 +37,8 @@ class DemoApp:
 DEMO_APP = DemoApp()
 # The document depends on the routes alone, so any app makes it; collection needs it before any database exists.
 schema = schemathesis.openapi.from_dict(
-    openapi_document(create_app(TEST_CONFIG | {"SQLALCHEMY_DATABASE_URI": "sqlite://"})))
+    openapi_document(create_app(TEST_CONFIG | {"SQLALCHEMY_DATABASE_URI": "sqlite://"}))
+)
 schema.app = DEMO_APP
 # A well-formed request can still name no such offer or member: the domain's 422 is an answer, not a rejection.
 schema.config.checks.positive_data_acceptance.expected_statuses = ["2xx", "401", "403", "404", "409", "422"]
@@ -52,9 +54,11 @@ def demo_app(request, tmp_path_factory):
         result = app.test_cli_runner().invoke(args=["demo"])
         assert result.exit_code == 0, result.output
         app.config["FUZZ_TOKENS"] = {
-            role: services.create_api_token(db.session.scalar(db.select(User).filter_by(email=f"{role}@example.org")),
-                                            "fuzz")[1]
-            for role in ROLES}
+            role: services.create_api_token(
+                db.session.scalar(db.select(User).filter_by(email=f"{role}@example.org")), "fuzz"
+            )[1]
+            for role in ROLES
+        }
         db.session.commit()
     DEMO_APP.current = app
     yield app
@@ -87,8 +91,15 @@ def error_format(ctx, response, case):
 
 @schema.parametrize()
 @pytest.mark.parametrize("role", ROLES)  # per test, not a module fixture: each database's demo is built once
-@settings(max_examples=FUZZ_EXAMPLES, derandomize=True, database=None, deadline=None,
-          suppress_health_check=list(HealthCheck), phases=PHASES)
+@settings(
+    max_examples=FUZZ_EXAMPLES,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    phases=PHASES,
+)
 def test_api(case, demo_app, role):
-    case.call_and_validate(headers={"Authorization": f"Bearer {demo_app.config['FUZZ_TOKENS'][role]}"},
-                           additional_checks=[error_format])
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {demo_app.config['FUZZ_TOKENS'][role]}"}, additional_checks=[error_format]
+    )

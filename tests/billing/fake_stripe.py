@@ -4,11 +4,12 @@
 canned JSON shaped like Stripe's, replaying the first answer for a repeated Idempotency-Key
 as Stripe does. `sign(payload, secret)` makes a Stripe-Signature header the way Stripe does.
 """
+
 import itertools
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import stripe
@@ -72,24 +73,56 @@ class FakeStripe(stripe.HTTPClient):
         n = next(self._ids)
         p = request.params
         if request.path == "/v1/customers":
-            return _ok({"id": f"cus_test_{n}", "object": "customer", "email": p.get("email"),
-                        "metadata": _sub(p, "metadata")})
+            return _ok(
+                {"id": f"cus_test_{n}", "object": "customer", "email": p.get("email"), "metadata": _sub(p, "metadata")}
+            )
         if request.path == "/v1/checkout/sessions":
-            return _ok({"id": f"cs_test_{n}", "object": "checkout.session", "mode": p.get("mode"),
-                        "url": f"https://checkout.stripe.com/c/pay/cs_test_{n}", "customer": p.get("customer"),
-                        "metadata": _sub(p, "metadata"), "payment_status": "unpaid", "status": "open"})
+            return _ok(
+                {
+                    "id": f"cs_test_{n}",
+                    "object": "checkout.session",
+                    "mode": p.get("mode"),
+                    "url": f"https://checkout.stripe.com/c/pay/cs_test_{n}",
+                    "customer": p.get("customer"),
+                    "metadata": _sub(p, "metadata"),
+                    "payment_status": "unpaid",
+                    "status": "open",
+                }
+            )
         if request.path == "/v1/setup_intents":
-            return _ok({"id": f"seti_test_{n}", "object": "setup_intent", "status": "requires_payment_method",
-                        "customer": p.get("customer"), "client_secret": f"seti_test_{n}_secret"})
+            return _ok(
+                {
+                    "id": f"seti_test_{n}",
+                    "object": "setup_intent",
+                    "status": "requires_payment_method",
+                    "customer": p.get("customer"),
+                    "client_secret": f"seti_test_{n}_secret",
+                }
+            )
         if request.path == "/v1/payment_intents":
-            intent = {"id": f"pi_test_{n}", "object": "payment_intent", "amount": int(p["amount"]),
-                      "currency": p["currency"], "customer": p.get("customer"), "metadata": _sub(p, "metadata"),
-                      "payment_method": p.get("payment_method")}
+            intent = {
+                "id": f"pi_test_{n}",
+                "object": "payment_intent",
+                "amount": int(p["amount"]),
+                "currency": p["currency"],
+                "customer": p.get("customer"),
+                "metadata": _sub(p, "metadata"),
+                "payment_method": p.get("payment_method"),
+            }
             if self.declines:
                 code = self.declines.pop(0)
                 intent |= {"status": "requires_payment_method", "amount_received": 0}
-                return _reply(402, {"error": {"type": "card_error", "code": code, "message": f"Fake {code}.",
-                                              "payment_intent": intent}})
+                return _reply(
+                    402,
+                    {
+                        "error": {
+                            "type": "card_error",
+                            "code": code,
+                            "message": f"Fake {code}.",
+                            "payment_intent": intent,
+                        }
+                    },
+                )
             received = intent["amount"] if self.payment_intent_status == "succeeded" else 0
             return _ok(intent | {"status": self.payment_intent_status, "amount_received": received})
         return _reply(404, {"error": {"type": "invalid_request_error", "message": f"No fake for {request.path}"}})
@@ -98,7 +131,7 @@ class FakeStripe(stripe.HTTPClient):
 def _sub(params: dict[str, str], name: str) -> dict[str, str]:
     """`metadata[invoice_id]=3` form fields back into {"invoice_id": "3"}."""
     prefix = f"{name}["
-    return {k[len(prefix):-1]: v for k, v in params.items() if k.startswith(prefix) and k.count("[") == 1}
+    return {k[len(prefix) : -1]: v for k, v in params.items() if k.startswith(prefix) and k.count("[") == 1}
 
 
 def _ok(body: dict) -> tuple[str, int, dict]:
@@ -115,30 +148,58 @@ def _reply(status: int, body: dict) -> tuple[str, int, dict]:
 _event_ids = itertools.count(1)
 
 
-def event(type_: str, obj: dict, event_id: Optional[str] = None, created: Optional[int] = None) -> dict:
-    return {"id": event_id or f"evt_test_{next(_event_ids)}", "object": "event", "type": type_,
-            "api_version": stripe.api_version, "created": created or int(time.time()), "livemode": False,
-            "data": {"object": obj}}
+def event(type_: str, obj: dict, event_id: str | None = None, created: int | None = None) -> dict:
+    return {
+        "id": event_id or f"evt_test_{next(_event_ids)}",
+        "object": "event",
+        "type": type_,
+        "api_version": stripe.api_version,
+        "created": created or int(time.time()),
+        "livemode": False,
+        "data": {"object": obj},
+    }
 
 
 def checkout_session(invoice_id: int, amount: int, intent: str, payment_status: str = "paid", **extra: Any) -> dict:
-    return {"id": f"cs_test_{intent}", "object": "checkout.session", "mode": "payment", "amount_total": amount,
-            "currency": "gbp", "payment_intent": intent, "payment_status": payment_status,
-            "metadata": {"invoice_id": str(invoice_id)}} | extra
+    return {
+        "id": f"cs_test_{intent}",
+        "object": "checkout.session",
+        "mode": "payment",
+        "amount_total": amount,
+        "currency": "gbp",
+        "payment_intent": intent,
+        "payment_status": payment_status,
+        "metadata": {"invoice_id": str(invoice_id)},
+    } | extra
 
 
 def payment_intent(invoice_id: int, amount: int, intent: str, status: str = "succeeded") -> dict:
-    return {"id": intent, "object": "payment_intent", "amount": amount,
-            "amount_received": amount if status == "succeeded" else 0, "currency": "gbp", "status": status,
-            "metadata": {"invoice_id": str(invoice_id)}}
+    return {
+        "id": intent,
+        "object": "payment_intent",
+        "amount": amount,
+        "amount_received": amount if status == "succeeded" else 0,
+        "currency": "gbp",
+        "status": status,
+        "metadata": {"invoice_id": str(invoice_id)},
+    }
 
 
 def charge(invoice_id: int, amount: int, intent: str, refunded: int) -> dict:
-    return {"id": f"ch_{intent}", "object": "charge", "amount": amount, "amount_captured": amount,
-            "amount_refunded": refunded, "currency": "gbp", "payment_intent": intent, "status": "succeeded",
-            "refunded": refunded == amount, "metadata": {"invoice_id": str(invoice_id)}}
+    return {
+        "id": f"ch_{intent}",
+        "object": "charge",
+        "amount": amount,
+        "amount_captured": amount,
+        "amount_refunded": refunded,
+        "currency": "gbp",
+        "payment_intent": intent,
+        "status": "succeeded",
+        "refunded": refunded == amount,
+        "metadata": {"invoice_id": str(invoice_id)},
+    }
 
 
-def sign(payload: str, secret: str = WEBHOOK_SECRET, timestamp: Optional[int] = None) -> str:
+def sign(payload: str, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
     """The Stripe-Signature header: t=<unix time>,v1=HMAC-SHA256(secret, "<t>.<payload>")."""
     return stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp)

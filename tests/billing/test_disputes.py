@@ -3,6 +3,7 @@
 A dispute is a negative payment keyed `<intent>/dispute/<dispute id>` when it opens; a won
 dispute adds a positive payment keyed `.../won`; a lost one leaves the money gone.
 """
+
 import json
 
 import pytest
@@ -15,16 +16,31 @@ from tests.billing.fake_stripe import CONFIG, event, payment_intent, sign
 pytestmark = pytest.mark.app_config(CONFIG)
 
 
-def dispute(amount: int = 12_000, status: str = "needs_response", intent: str = "pi_1", dispute_id: str = "dp_1",
-            currency: str = "gbp") -> dict:
-    return {"id": dispute_id, "object": "dispute", "amount": amount, "currency": currency, "charge": f"ch_{intent}",
-            "payment_intent": intent, "status": status, "reason": "fraudulent", "metadata": {}}
+def dispute(
+    amount: int = 12_000,
+    status: str = "needs_response",
+    intent: str = "pi_1",
+    dispute_id: str = "dp_1",
+    currency: str = "gbp",
+) -> dict:
+    return {
+        "id": dispute_id,
+        "object": "dispute",
+        "amount": amount,
+        "currency": currency,
+        "charge": f"ch_{intent}",
+        "payment_intent": intent,
+        "status": status,
+        "reason": "fraudulent",
+        "metadata": {},
+    }
 
 
 def post_event(client, body: dict):
     payload = json.dumps(body)
-    response = client.post("/stripe/webhook", data=payload, content_type="application/json",
-                           headers={"Stripe-Signature": sign(payload)})
+    response = client.post(
+        "/stripe/webhook", data=payload, content_type="application/json", headers={"Stripe-Signature": sign(payload)}
+    )
     assert response.status_code == 200
     return response
 
@@ -35,8 +51,10 @@ def paid_by_stripe(client, invoice: Invoice, amount: int = 12_000) -> None:
 
 def ledger(invoice: Invoice) -> list[tuple[str, int]]:
     db.session.expire_all()
-    return [(p.stripe_payment_intent, p.amount_pence) for p in db.session.scalars(
-        select(Payment).where(Payment.invoice_id == invoice.id).order_by(Payment.id))]
+    return [
+        (p.stripe_payment_intent, p.amount_pence)
+        for p in db.session.scalars(select(Payment).where(Payment.invoice_id == invoice.id).order_by(Payment.id))
+    ]
 
 
 def reloaded(invoice: Invoice) -> Invoice:
@@ -84,8 +102,11 @@ def test_created_and_closed_in_either_order_record_the_same(client, invoice, clo
     for e in reversed(events) if closed_first else events:
         post_event(client, e)
 
-    assert sorted(ledger(invoice)) == [("pi_1", 12_000), ("pi_1/dispute/dp_1", -12_000),
-                                       ("pi_1/dispute/dp_1/won", 12_000)]
+    assert sorted(ledger(invoice)) == [
+        ("pi_1", 12_000),
+        ("pi_1/dispute/dp_1", -12_000),
+        ("pi_1/dispute/dp_1/won", 12_000),
+    ]
     assert reloaded(invoice).status is InvoiceStatus.PAID
 
 
@@ -119,8 +140,11 @@ def test_an_inquiry_holds_nothing_back(client, invoice):
     assert reloaded(invoice).status is InvoiceStatus.PAID
 
 
-@pytest.mark.parametrize("body", [dispute(intent="pi_unknown"), dispute(currency="eur"), dispute(amount=0)],
-                         ids=["unknown payment", "not GBP", "no amount"])
+@pytest.mark.parametrize(
+    "body",
+    [dispute(intent="pi_unknown"), dispute(currency="eur"), dispute(amount=0)],
+    ids=["unknown payment", "not GBP", "no amount"],
+)
 def test_a_dispute_that_matches_nothing_is_acknowledged_and_records_nothing(client, invoice, body):
     paid_by_stripe(client, invoice)
 

@@ -1,4 +1,5 @@
 """What a secretary types into the payment and credit-note forms: odd input is a form error, never a 500."""
+
 import pytest
 from sqlalchemy import func, select
 
@@ -14,8 +15,9 @@ def count(model) -> int:
 @pytest.mark.parametrize("amount", ["sNaN", "NaN", "Infinity", "-Infinity", "1e999999", "abc", "0", "-5"])
 def test_an_amount_that_is_no_sum_of_money_is_shown_next_to_the_field(client, world, invoice, amount):
     sign_in(client, world.secretary)
-    response = client.post(f"/invoices/{invoice.id}/payments",
-                           data={"amount": amount, "received_on": "2026-03-10", "reference": "BACS 1"})
+    response = client.post(
+        f"/invoices/{invoice.id}/payments", data={"amount": amount, "received_on": "2026-03-10", "reference": "BACS 1"}
+    )
     assert response.status_code == 422
     assert field_error(response, "amount")
     assert count(Payment) == 0
@@ -24,8 +26,14 @@ def test_an_amount_that_is_no_sum_of_money_is_shown_next_to_the_field(client, wo
 @pytest.mark.parametrize("quantity", ["²", "１２", "1.5", "-1", "three"])
 def test_units_to_credit_must_be_plain_digits(client, world, invoice, quantity):
     sign_in(client, world.secretary)
-    response = client.post(f"/invoices/{invoice.id}/credit-notes", data={
-        "lines": [str(line.id) for line in invoice.lines], "goods_quantity": quantity, "reason": "Short delivery"})
+    response = client.post(
+        f"/invoices/{invoice.id}/credit-notes",
+        data={
+            "lines": [str(line.id) for line in invoice.lines],
+            "goods_quantity": quantity,
+            "reason": "Short delivery",
+        },
+    )
     assert response.status_code == 422
     assert "Enter a whole number of units." in response.get_data(as_text=True)
     assert count(CreditNote) == 0

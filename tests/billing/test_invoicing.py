@@ -1,4 +1,5 @@
 """Invoicing members their cost shares: totals to the penny, numbering, credit notes, statements."""
+
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from threading import Barrier
@@ -18,15 +19,16 @@ from tests.factories import api_token, sign_in
 from tests.orders.conftest import make_offer, make_pool
 
 
-def delivered_order(world, *, price="2.1575", quantities=(7, 5, 9), delivery=999, short=None, fee=None,
-                    vat_number="GB284719365"):
+def delivered_order(
+    world, *, price="2.1575", quantities=(7, 5, 9), delivery=999, short=None, fee=None, vat_number="GB284719365"
+):
     world.consortium.organisation.vat_number = vat_number
     if fee is not None:
         world.consortium.handling_fee_percent = Decimal(fee)
     offer = make_offer(world.supplier, tiers=(("10", price),), list_price="2.50")
     pool = make_pool(world.secretary, offer, [world.consortium], delivery=delivery)
     members = [world.member] + [factories.member(world.network) for _ in quantities[1:]]
-    for member, quantity in zip(members, quantities):
+    for member, quantity in zip(members, quantities, strict=True):
         pools.pledge(world.admin, pool.id, quantity, member_id=member.id)
     order = closing.close_pool(world.secretary, pool.id).purchase_orders[0]
     purchase_orders.send(world.secretary, order)
@@ -54,7 +56,8 @@ def test_vat_is_per_rate_on_the_summed_net(world):
     order = delivered_order(world, quantities=(7,), delivery=333)
     invoice = services.issue_invoices(world.secretary, order.id)[0]
     assert [(v.vat_rate.value, v.net_pence, v.vat_pence) for v in invoice.vat_lines] == [
-        ("standard", invoice.net_pence, (invoice.net_pence * 20 + 50) // 100)]
+        ("standard", invoice.net_pence, (invoice.net_pence * 20 + 50) // 100)
+    ]
 
 
 def test_a_consortium_not_registered_for_vat_charges_none(world):
@@ -92,7 +95,7 @@ def test_credit_note_for_a_short_delivery_and_a_full_credit(world):
     note = services.issue_credit_note(world.secretary, invoice, [services.CreditItem(goods.id, 2)], "2 boxes missing")
     db.session.commit()
     assert note.number == f"TAY-CN-{utcnow().year}-000001"
-    assert note.net_pence == 432 and note.vat_pence == 86   # 2 x £2.1575 = £4.315 -> £4.32; VAT 20%
+    assert note.net_pence == 432 and note.vat_pence == 86  # 2 x £2.1575 = £4.315 -> £4.32; VAT 20%
     assert invoice.credited_pence == note.total_pence and invoice.status is InvoiceStatus.ISSUED
     with pytest.raises(Conflict):
         services.issue_credit_note(world.secretary, invoice, services.full_credit(invoice), "too much")
@@ -107,12 +110,19 @@ def test_member_sees_invoice_page_pays_by_bank_and_statement_agrees(client, worl
     invoice = next(i for i in services.issue_invoices(world.secretary, order.id) if i.member_id == world.member.id)
     db.session.commit()
     sign_in(client, world.secretary)
-    bad = client.post(f"/invoices/{invoice.id}/payments", data={"amount": "-5", "received_on": "2026-11-01",
-                                                                 "reference": "x"})
+    bad = client.post(
+        f"/invoices/{invoice.id}/payments", data={"amount": "-5", "received_on": "2026-11-01", "reference": "x"}
+    )
     assert bad.status_code == 422
     half = invoice.total_pence // 2
-    ok = client.post(f"/invoices/{invoice.id}/payments", data={
-        "amount": f"{half // 100}.{half % 100:02d}", "received_on": utcnow().date().isoformat(), "reference": "BACS 1"})
+    ok = client.post(
+        f"/invoices/{invoice.id}/payments",
+        data={
+            "amount": f"{half // 100}.{half % 100:02d}",
+            "received_on": utcnow().date().isoformat(),
+            "reference": "BACS 1",
+        },
+    )
     assert ok.status_code == 302
     db.session.refresh(invoice)
     assert invoice.status is InvoiceStatus.PART_PAID and invoice.paid_pence == half
@@ -144,15 +154,18 @@ def test_invoice_over_the_api_and_its_documents(client, world):
     assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
     xml = client.get(f"/api/v1/invoices/{invoice_id}.xml", headers=headers)
     assert xml.mimetype == "application/xml" and body["number"].encode() in xml.data
-    paid = client.post(f"/api/v1/invoices/{invoice_id}/payments", headers=headers,
-                       json={"amount_pence": body["total_pence"], "received_on": utcnow().date().isoformat(),
-                             "reference": "BACS"})
+    paid = client.post(
+        f"/api/v1/invoices/{invoice_id}/payments",
+        headers=headers,
+        json={"amount_pence": body["total_pence"], "received_on": utcnow().date().isoformat(), "reference": "BACS"},
+    )
     assert paid.status_code == 201
     assert client.get(f"/api/v1/invoices/{invoice_id}", headers=headers).json["status"] == "paid"
     credit = client.post(f"/api/v1/invoices/{issued.json[1]['id']}/credit-notes", headers=headers, json={"reason": ""})
     assert credit.status_code == 422 and "reason" in credit.json["error"]["fields"]
-    full = client.post(f"/api/v1/invoices/{issued.json[1]['id']}/credit-notes", headers=headers,
-                       json={"reason": "Returned"})
+    full = client.post(
+        f"/api/v1/invoices/{issued.json[1]['id']}/credit-notes", headers=headers, json={"reason": "Returned"}
+    )
     assert full.status_code == 201 and full.json["total_pence"] == issued.json[1]["total_pence"]
 
 
@@ -162,8 +175,14 @@ def test_who_sees_an_invoice(client, world):
     other = next(i for i in db.session.scalars(db.select(Invoice)) if i.member_id != world.member.id)
     lothians = factories.user(None, (factories.Role.SECRETARY, world.other_consortium.id))
     db.session.commit()
-    expected = [(world.member_user, invoice, 200), (world.member_user, other, 404), (world.secretary, other, 200),
-                (lothians, invoice, 404), (world.supplier_user, invoice, 403), (world.admin, invoice, 200)]
+    expected = [
+        (world.member_user, invoice, 200),
+        (world.member_user, other, 404),
+        (world.secretary, other, 200),
+        (lothians, invoice, 404),
+        (world.supplier_user, invoice, 403),
+        (world.admin, invoice, 200),
+    ]
     for user, target, status in expected:
         assert client.get(f"/api/v1/invoices/{target.id}", headers=api_token(user)).status_code == status
 
@@ -203,7 +222,9 @@ def test_two_invoice_runs_at_once_issue_one_gapless_set(app, world, postgresql_o
 @pytest.mark.parametrize("units", ["²", "2.5"])
 def test_units_to_credit_that_are_not_a_whole_number_are_a_form_error(client, world, invoice, units):
     sign_in(client, world.secretary)
-    response = client.post(f"/invoices/{invoice.id}/credit-notes",
-                           data={"lines": [invoice.lines[0].id], "goods_quantity": units, "reason": "Short delivery"})
+    response = client.post(
+        f"/invoices/{invoice.id}/credit-notes",
+        data={"lines": [invoice.lines[0].id], "goods_quantity": units, "reason": "Short delivery"},
+    )
     assert response.status_code == 422 and "Enter a whole number of units." in response.get_data(as_text=True)
     assert db.session.scalar(db.select(db.func.count()).select_from(CreditNote)) == 0

@@ -1,4 +1,5 @@
 """Issued invoices and credit notes never change and are never deleted; only payments and credits move them."""
+
 import pytest
 
 from billing.models import CreditNote, Invoice, InvoiceStatus, IssuedDocumentChanged
@@ -15,15 +16,18 @@ def note(world, invoice):
     return note
 
 
-@pytest.mark.parametrize("change", [
-    lambda invoice: setattr(invoice, "net_pence", invoice.net_pence + 1),
-    lambda invoice: setattr(invoice, "number", "TAY-2026-999999"),
-    lambda invoice: setattr(invoice, "due_date", invoice.due_date.replace(year=2099)),
-    lambda invoice: setattr(invoice, "buyer_name", "Someone Else Ltd"),
-    lambda invoice: setattr(invoice.lines[0], "description", "Something else"),
-    lambda invoice: setattr(invoice.lines[0], "net_pence", 1),
-    lambda invoice: setattr(invoice.vat_lines[0], "vat_pence", 0),
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda invoice: setattr(invoice, "net_pence", invoice.net_pence + 1),
+        lambda invoice: setattr(invoice, "number", "TAY-2026-999999"),
+        lambda invoice: setattr(invoice, "due_date", invoice.due_date.replace(year=2099)),
+        lambda invoice: setattr(invoice, "buyer_name", "Someone Else Ltd"),
+        lambda invoice: setattr(invoice.lines[0], "description", "Something else"),
+        lambda invoice: setattr(invoice.lines[0], "net_pence", 1),
+        lambda invoice: setattr(invoice.vat_lines[0], "vat_pence", 0),
+    ],
+)
 def test_an_issued_invoice_cannot_be_edited(invoice, change):
     change(invoice)
     with pytest.raises(IssuedDocumentChanged):

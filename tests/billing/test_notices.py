@@ -1,4 +1,5 @@
 """What members are told about invoices: issued, paid (bank or Stripe), and overdue at 7 and 14 days."""
+
 from datetime import date, timedelta
 
 import pytest

@@ -1,5 +1,6 @@
 """A member pays one invoice by bank transfer and one through Stripe (the fake), on the pages and over the API;
 the invoice list is the caller's own, filtered and paginated."""
+
 import json
 
 import pytest
@@ -23,16 +24,22 @@ def fake(app) -> FakeStripe:
 
 def webhook(client, body: dict):
     payload = json.dumps(body)
-    return client.post("/stripe/webhook", data=payload, content_type="application/json",
-                       headers={"Stripe-Signature": sign(payload)})
+    return client.post(
+        "/stripe/webhook", data=payload, content_type="application/json", headers={"Stripe-Signature": sign(payload)}
+    )
 
 
 @stripe_on
 def test_one_invoice_by_bank_transfer_and_one_through_stripe_checkout(client, world, fake):
     by_bank, by_card = issued_invoice(world.member), issued_invoice(world.member, net_pence=5_000, vat_pence=1_000)
     sign_in(client, world.secretary)
-    assert client.post(f"/invoices/{by_bank.id}/payments", data={
-        "amount": "120.00", "received_on": uk_today().isoformat(), "reference": "BACS TAY 1"}).status_code == 302
+    assert (
+        client.post(
+            f"/invoices/{by_bank.id}/payments",
+            data={"amount": "120.00", "received_on": uk_today().isoformat(), "reference": "BACS TAY 1"},
+        ).status_code
+        == 302
+    )
     client.post("/sign-out")
 
     sign_in(client, world.member_user)
@@ -45,15 +52,24 @@ def test_one_invoice_by_bank_transfer_and_one_through_stripe_checkout(client, wo
     assert session_call.params["metadata[invoice_id]"] == str(by_card.id)
     assert session_call.params["line_items[0][price_data][unit_amount]"] == "6000"
 
-    assert webhook(client, event("checkout.session.completed",
-                                 checkout_session(by_card.id, 6_000, "pi_test_card"))).status_code == 200
+    assert (
+        webhook(
+            client, event("checkout.session.completed", checkout_session(by_card.id, 6_000, "pi_test_card"))
+        ).status_code
+        == 200
+    )
     db.session.expire_all()
-    assert {i.status for i in (db.session.get(type(by_bank), by_bank.id), db.session.get(type(by_card), by_card.id))} \
-        == {InvoiceStatus.PAID}
+    assert {
+        i.status for i in (db.session.get(type(by_bank), by_bank.id), db.session.get(type(by_card), by_card.id))
+    } == {InvoiceStatus.PAID}
     statement = client.get("/api/v1/statement", headers=api_token(world.member_user)).json
     assert statement["balance_pence"] == 0
     assert [(e["kind"], e["amount_pence"]) for e in statement["entries"]] == [
-        ("invoice", 12_000), ("invoice", 6_000), ("payment", -12_000), ("payment", -6_000)]
+        ("invoice", 12_000),
+        ("invoice", 6_000),
+        ("payment", -12_000),
+        ("payment", -6_000),
+    ]
 
 
 @stripe_on
@@ -63,8 +79,9 @@ def test_checkout_over_the_api_returns_stripes_url_to_the_member_only(client, wo
     response = client.post(f"/api/v1/invoices/{ours.id}/checkout", headers=api_token(world.member_user))
     assert response.status_code == 200 and response.json["url"].startswith("https://checkout.stripe.com/")
     assert response.json["url"] == fake.answered("/v1/checkout/sessions")[0]["url"]
-    assert client.post(f"/api/v1/invoices/{theirs.id}/checkout",
-                       headers=api_token(world.member_user)).status_code == 404
+    assert (
+        client.post(f"/api/v1/invoices/{theirs.id}/checkout", headers=api_token(world.member_user)).status_code == 404
+    )
     assert client.post(f"/api/v1/invoices/{ours.id}/checkout", headers=api_token(world.secretary)).status_code == 403
 
 

@@ -1,4 +1,5 @@
 """Bank transfers a secretary records: part, full and over-payments, refunds, and who may record them."""
+
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from threading import Barrier
@@ -37,7 +38,10 @@ def test_a_part_payment_leaves_the_rest_due(world, invoice):
 
     assert (invoice.status, invoice.paid_pence, invoice.due_pence) == (InvoiceStatus.PART_PAID, 5_000, 7_000)
     assert (payment.method, payment.member_id, payment.recorded_by_id) == (
-        PaymentMethod.BANK_TRANSFER, world.member.id, world.secretary.id)
+        PaymentMethod.BANK_TRANSFER,
+        world.member.id,
+        world.secretary.id,
+    )
     assert member_credit_pence(world.member.id) == 0
 
 
@@ -106,17 +110,20 @@ def test_paid_is_recomputed_from_the_payments_themselves(world, invoice):
     assert (invoice.paid_pence, invoice.status) == (4_000, InvoiceStatus.PART_PAID)
 
 
-@pytest.mark.parametrize("amount, received_on, reference, field", [
-    (0, RECEIVED, "ref", "amount_pence"),
-    (-100, RECEIVED, "ref", "amount_pence"),
-    (True, RECEIVED, "ref", "amount_pence"),
-    ("100", RECEIVED, "ref", "amount_pence"),
-    (100, None, "ref", "received_on"),
-    (100, "tomorrow", "ref", "received_on"),
-    (100, RECEIVED, "   ", "reference"),
-    (100, RECEIVED, None, "reference"),
-    (100, RECEIVED, "x" * 141, "reference"),
-])
+@pytest.mark.parametrize(
+    "amount, received_on, reference, field",
+    [
+        (0, RECEIVED, "ref", "amount_pence"),
+        (-100, RECEIVED, "ref", "amount_pence"),
+        (True, RECEIVED, "ref", "amount_pence"),
+        ("100", RECEIVED, "ref", "amount_pence"),
+        (100, None, "ref", "received_on"),
+        (100, "tomorrow", "ref", "received_on"),
+        (100, RECEIVED, "   ", "reference"),
+        (100, RECEIVED, None, "reference"),
+        (100, RECEIVED, "x" * 141, "reference"),
+    ],
+)
 def test_bad_payment_details_are_refused_by_field(world, invoice, amount, received_on, reference, field):
     with pytest.raises(ValidationFailed) as caught:
         record_payment(world.secretary, invoice, amount, received_on, reference)

@@ -1,4 +1,5 @@
 """Invoice and credit-note PDFs: everything HMRC asks for is printed, in the app's money format."""
+
 import io
 from datetime import date
 
@@ -19,10 +20,20 @@ def test_a_vat_invoice_prints_what_hmrc_requires():
     text = text_of(invoice_pdf(invoice))
 
     assert "VAT INVOICE" in text
-    for expected in ("TAY-2026-000123", "2 Mar 2026", "Time of supply (tax point) 27 Feb 2026", "1 Apr 2026",
-                     "TAY-PO-2026-000007", "Tayside Social Enterprise Consortium Ltd", "12 Dock Street", "DD1 4HN",
-                     "VAT registration number: GB284719365", "Dundee Community Print CIC", "3 Perth Road",
-                     "VAT number: GB123456789"):
+    for expected in (
+        "TAY-2026-000123",
+        "2 Mar 2026",
+        "Time of supply (tax point) 27 Feb 2026",
+        "1 Apr 2026",
+        "TAY-PO-2026-000007",
+        "Tayside Social Enterprise Consortium Ltd",
+        "12 Dock Street",
+        "DD1 4HN",
+        "VAT registration number: GB284719365",
+        "Dundee Community Print CIC",
+        "3 Perth Road",
+        "VAT number: GB123456789",
+    ):
         assert expected in text
     for line in invoice.lines:
         assert f"{line.description} {line.quantity:,} {price(line.unit_price)}" in text
@@ -95,14 +106,18 @@ def test_text_outside_the_core_fonts_is_printed_not_refused():
 def test_an_invoice_says_which_account_to_pay_into():
     text = " ".join(text_of(invoice_pdf(documents.invoice())).split())
 
-    assert ("Please pay £591.33 by 1 Apr 2026. Pay by bank transfer to Tayside SE Consortium Ltd, sort code 83-44-91, "
-            "account 10234567, quoting invoice number TAY-2026-000123 as the reference.") in text
+    assert (
+        "Please pay £591.33 by 1 Apr 2026. Pay by bank transfer to Tayside SE Consortium Ltd, sort code 83-44-91, "
+        "account 10234567, quoting invoice number TAY-2026-000123 as the reference."
+    ) in text
 
 
 def test_without_a_bank_account_the_invoice_asks_for_a_transfer_to_the_consortium():
     invoice = documents.invoice(seller=documents.SELLER | documents.NO_BANK_ACCOUNT)
     text = " ".join(text_of(invoice_pdf(invoice)).split())
 
-    assert ("Please pay £591.33 by bank transfer to Tayside Social Enterprise Consortium Ltd by 1 Apr 2026, "
-            "quoting invoice number TAY-2026-000123 as the reference.") in text
+    assert (
+        "Please pay £591.33 by bank transfer to Tayside Social Enterprise Consortium Ltd by 1 Apr 2026, "
+        "quoting invoice number TAY-2026-000123 as the reference."
+    ) in text
     assert "sort code" not in text

@@ -1,4 +1,5 @@
 """Reminders of what is due: one email a day in the outbox, to the invoice's buyer, from its consortium."""
+
 from datetime import date
 
 import pytest
@@ -50,7 +51,7 @@ def test_a_reminder_asks_for_what_is_still_due_after_a_part_payment(app, world, 
 
 def test_one_reminder_a_day(app, world, invoice):
     remind(app, world.secretary, invoice, date(2026, 4, 11))
-    with pytest.raises(Conflict, match="A reminder was already sent today."):
+    with pytest.raises(Conflict, match=r"A reminder was already sent today\."):
         remind(app, world.admin, invoice, date(2026, 4, 11))
     remind(app, world.secretary, invoice, date(2026, 4, 12))
     assert len(outbox()) == 2
@@ -92,7 +93,7 @@ def test_the_secretary_sends_a_reminder_from_the_invoice_page(client, world, inv
 def test_the_billing_page_reminds_from_each_overdue_row(client, world, invoice):
     sign_in(client, world.secretary)
     page = client.get(f"/billing/{world.consortium.id}").get_data(as_text=True)
-    overdue = page[page.index('id="overdue"'):page.index('id="unpaid"')]
+    overdue = page[page.index('id="overdue"') : page.index('id="unpaid"')]
     assert f'action="/invoices/{invoice.id}/reminder"' in overdue
 
     response = client.post(f"/invoices/{invoice.id}/reminder", data={"return_to": "billing"})
@@ -150,8 +151,11 @@ def test_the_api_sends_a_reminder_once_a_day(client, world, invoice):
 
     again = client.post(f"/api/v1/invoices/{invoice.id}/reminders", headers=headers)
     assert again.status_code == 409
-    assert again.get_json()["error"] == {"code": "conflict", "message": "A reminder was already sent today.",
-                                         "fields": {}}
+    assert again.get_json()["error"] == {
+        "code": "conflict",
+        "message": "A reminder was already sent today.",
+        "fields": {},
+    }
     assert len(outbox()) == 1
 
 

@@ -1,4 +1,5 @@
 """Saved payment methods: a member saves a card or Direct Debit, and invoices are charged to it when issued."""
+
 import json
 
 import pytest
@@ -24,8 +25,9 @@ def fake(app) -> FakeStripe:
 
 
 def save_method(member, method="pm_card_visa") -> StripeCustomer:
-    customer = StripeCustomer(member_id=member.id, customer_id=f"cus_saved_{member.id}", payment_method_id=method,
-                              updated_at=utcnow())
+    customer = StripeCustomer(
+        member_id=member.id, customer_id=f"cus_saved_{member.id}", payment_method_id=method, updated_at=utcnow()
+    )
     db.session.add(customer)
     db.session.commit()
     return customer
@@ -33,8 +35,9 @@ def save_method(member, method="pm_card_visa") -> StripeCustomer:
 
 def post_event(client, body: dict):
     payload = json.dumps(body)
-    return client.post("/stripe/webhook", data=payload, content_type="application/json",
-                       headers={"Stripe-Signature": sign(payload)})
+    return client.post(
+        "/stripe/webhook", data=payload, content_type="application/json", headers={"Stripe-Signature": sign(payload)}
+    )
 
 
 def invoices_by_member(order) -> dict[int, Invoice]:
@@ -43,8 +46,10 @@ def invoices_by_member(order) -> dict[int, Invoice]:
 
 
 def payments_of(invoice: Invoice) -> list[tuple[PaymentMethod, int]]:
-    return [(p.method, p.amount_pence) for p in db.session.scalars(
-        select(Payment).where(Payment.invoice_id == invoice.id).order_by(Payment.id))]
+    return [
+        (p.method, p.amount_pence)
+        for p in db.session.scalars(select(Payment).where(Payment.invoice_id == invoice.id).order_by(Payment.id))
+    ]
 
 
 # Saving a method
@@ -69,8 +74,12 @@ def test_saving_a_method_opens_stripe_checkout_in_setup_mode(client, world, fake
 
 @stripe_on
 def test_only_the_members_own_users_may_save_its_method(app, world, fake):
-    cases = [(world.member_user, world.other_member, 404), (world.admin, world.member, 404),
-             (world.secretary, world.member, 403), (world.supplier_user, world.member, 403)]
+    cases = [
+        (world.member_user, world.other_member, 404),
+        (world.admin, world.member, 404),
+        (world.secretary, world.member, 403),
+        (world.supplier_user, world.member, 403),
+    ]
     for user, member, status in cases:
         client = app.test_client()
         sign_in(client, user)
@@ -94,8 +103,14 @@ def test_the_webhook_keeps_the_saved_method_and_the_statement_says_so(client, wo
     assert SAVE_BUTTON in page and SAVED_NOTE not in page
     client.post(f"/members/{world.member.id}/payment-method")
     customer_id = db.session.get(StripeCustomer, world.member.id).customer_id
-    setup_intent = {"id": "seti_1", "object": "setup_intent", "status": "succeeded", "customer": customer_id,
-                    "payment_method": "pm_bacs_1", "metadata": {"member_id": str(world.member.id)}}
+    setup_intent = {
+        "id": "seti_1",
+        "object": "setup_intent",
+        "status": "succeeded",
+        "customer": customer_id,
+        "payment_method": "pm_bacs_1",
+        "metadata": {"member_id": str(world.member.id)},
+    }
 
     assert post_event(client, event("setup_intent.succeeded", setup_intent)).status_code == 200
 

@@ -1,4 +1,5 @@
 """A pool is settled once every invoice of its orders is paid or credited, and invoiced again if one is due again."""
+
 from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 

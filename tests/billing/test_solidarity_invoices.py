@@ -1,4 +1,5 @@
 """A pool's solidarity rate, from the secretary's form to the invoices: its own line, total unchanged."""
+
 from datetime import timedelta
 from decimal import Decimal
 
@@ -15,8 +16,13 @@ from tests.orders.conftest import make_offer
 
 
 def pool_form(offer, consortium, rate):
-    return {"offer_id": offer.id, "consortium_ids": [consortium.id], "deadline": "2099-01-01T12:00",
-            "delivery_charge": "9.00", "solidarity_rate": rate}
+    return {
+        "offer_id": offer.id,
+        "consortium_ids": [consortium.id],
+        "deadline": "2099-01-01T12:00",
+        "delivery_charge": "9.00",
+        "solidarity_rate": rate,
+    }
 
 
 def test_the_secretary_sets_a_solidarity_rate_and_members_see_it(client, world):
@@ -51,13 +57,16 @@ def test_the_api_takes_and_shows_the_solidarity_rate(client, world):
 def test_invoices_carry_the_surcharge_and_the_discount_as_their_own_lines(client, world):
     world.consortium.organisation.vat_number = "GB284719365"
     offer = make_offer(world.supplier, tiers=(("1", "10.00"),), list_price="12.00")
-    terms = pools.PoolTerms(deadline=utcnow() + timedelta(days=3), delivery_charge_pence=900,
-                            solidarity_rate_percent=Decimal(5))
+    terms = pools.PoolTerms(
+        deadline=utcnow() + timedelta(days=3), delivery_charge_pence=900, solidarity_rate_percent=Decimal(5)
+    )
     pool = pools.create_pool(world.secretary, offer, [world.consortium], terms)
     pools.open_pool(world.secretary, pool)
     bands = {"top": TurnoverBand.OVER_2M, "middle": TurnoverBand.FROM_100K_TO_500K, "lowest": TurnoverBand.UNDER_100K}
-    members = {name: factories.member(world.network, f"{name.title()} Band CIC", turnover_band=band)
-               for name, band in bands.items()}
+    members = {
+        name: factories.member(world.network, f"{name.title()} Band CIC", turnover_band=band)
+        for name, band in bands.items()
+    }
     for member in members.values():
         pools.pledge(world.admin, pool.id, 10, member_id=member.id)
     order = closing.close_pool(world.secretary, pool.id).purchase_orders[0]
@@ -67,8 +76,11 @@ def test_invoices_carry_the_surcharge_and_the_discount_as_their_own_lines(client
     db.session.commit()
 
     def solidarity(name):
-        return [(line.description, line.net_pence) for line in invoices[members[name].id].lines
-                if line.kind is LineKind.SOLIDARITY]
+        return [
+            (line.description, line.net_pence)
+            for line in invoices[members[name].id].lines
+            if line.kind is LineKind.SOLIDARITY
+        ]
 
     assert solidarity("top") == [("Solidarity surcharge", 500)]
     assert solidarity("lowest") == [("Solidarity discount", -500)]

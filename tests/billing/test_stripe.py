@@ -1,4 +1,5 @@
 """The Stripe path: Checkout, saved methods and the webhook, with the real library over a fake HTTP client."""
+
 import hashlib
 import hmac
 import json
@@ -39,8 +40,12 @@ def gateway(fake) -> StripeGateway:
 
 def post_event(client, body: dict | str, header: str | None = None):
     payload = body if isinstance(body, str) else json.dumps(body)
-    return client.post("/stripe/webhook", data=payload, content_type="application/json",
-                       headers={"Stripe-Signature": header or sign(payload)})
+    return client.post(
+        "/stripe/webhook",
+        data=payload,
+        content_type="application/json",
+        headers={"Stripe-Signature": header or sign(payload)},
+    )
 
 
 def payments_of(invoice: Invoice) -> list[Payment]:
@@ -53,8 +58,9 @@ def reloaded(invoice: Invoice) -> Invoice:
 
 
 def save_method(member, method="pm_card_visa") -> StripeCustomer:
-    customer = StripeCustomer(member_id=member.id, customer_id=f"cus_saved_{member.id}", payment_method_id=method,
-                              updated_at=utcnow())
+    customer = StripeCustomer(
+        member_id=member.id, customer_id=f"cus_saved_{member.id}", payment_method_id=method, updated_at=utcnow()
+    )
     db.session.add(customer)
     db.session.commit()
     return customer
@@ -98,7 +104,9 @@ def test_each_pay_click_is_a_new_attempt_and_the_customer_is_made_once(world, in
 
     assert first != second
     assert [c.headers["Idempotency-Key"] for c in fake.to("/v1/checkout/sessions")] == [
-        f"invoice-{invoice.id}-attempt-1", f"invoice-{invoice.id}-attempt-2"]
+        f"invoice-{invoice.id}-attempt-1",
+        f"invoice-{invoice.id}-attempt-2",
+    ]
     assert len(fake.to("/v1/customers")) == 1
     attempts = db.session.scalars(select(CheckoutAttempt).order_by(CheckoutAttempt.attempt)).all()
     assert [(a.attempt, a.url) for a in attempts] == [(1, first), (2, second)]
@@ -188,7 +196,9 @@ def test_an_off_session_charge_and_its_webhook_count_the_money_once(client, worl
     [intent] = [body["id"] for body in fake.answered("/v1/payment_intents")]
 
     assert post_event(client, event("payment_intent.succeeded", payment_intent(invoice.id, 12_000, intent))).json == {
-        "received": True, "duplicate": False}
+        "received": True,
+        "duplicate": False,
+    }
     assert [p.amount_pence for p in payments_of(invoice)] == [12_000]
 
 
@@ -204,7 +214,10 @@ def test_a_completed_checkout_marks_the_invoice_paid(client, invoice):
     assert (invoice.status, invoice.paid_pence) == (InvoiceStatus.PAID, 12_000)
     [payment] = payments_of(invoice)
     assert (payment.method, payment.stripe_payment_intent, payment.member_id) == (
-        PaymentMethod.STRIPE, "pi_1", invoice.member_id)
+        PaymentMethod.STRIPE,
+        "pi_1",
+        invoice.member_id,
+    )
 
 
 @stripe_on
@@ -250,8 +263,10 @@ def test_a_failed_bank_debit_leaves_the_invoice_unpaid(client, invoice):
     session = checkout_session(invoice.id, 12_000, "pi_1", payment_status="unpaid")
     post_event(client, event("checkout.session.completed", session))
     post_event(client, event("checkout.session.async_payment_failed", session))
-    post_event(client, event("payment_intent.payment_failed", payment_intent(invoice.id, 12_000, "pi_1",
-                                                                             "requires_payment_method")))
+    post_event(
+        client,
+        event("payment_intent.payment_failed", payment_intent(invoice.id, 12_000, "pi_1", "requires_payment_method")),
+    )
 
     invoice = reloaded(invoice)
     assert (invoice.status, invoice.due_pence, payments_of(invoice)) == (InvoiceStatus.ISSUED, 12_000, [])
@@ -264,8 +279,10 @@ def test_a_bank_debit_that_settles_later_pays_and_a_late_failure_does_not_undo_i
     assert reloaded(invoice).status is InvoiceStatus.ISSUED
 
     post_event(client, event("checkout.session.async_payment_succeeded", unpaid | {"payment_status": "paid"}))
-    post_event(client, event("payment_intent.payment_failed", payment_intent(invoice.id, 12_000, "pi_1",
-                                                                             "requires_payment_method")))
+    post_event(
+        client,
+        event("payment_intent.payment_failed", payment_intent(invoice.id, 12_000, "pi_1", "requires_payment_method")),
+    )
 
     assert reloaded(invoice).status is InvoiceStatus.PAID
 
@@ -302,8 +319,14 @@ def test_a_saved_payment_method_is_kept_for_the_member(client, world, fake):
     gateway.setup_url(world.member, SUCCESS, CANCEL)
     db.session.commit()
     customer_id = db.session.get(StripeCustomer, world.member.id).customer_id
-    setup_intent = {"id": "seti_1", "object": "setup_intent", "status": "succeeded", "customer": customer_id,
-                    "payment_method": "pm_bacs_1", "metadata": {"member_id": str(world.member.id)}}
+    setup_intent = {
+        "id": "seti_1",
+        "object": "setup_intent",
+        "status": "succeeded",
+        "customer": customer_id,
+        "payment_method": "pm_bacs_1",
+        "metadata": {"member_id": str(world.member.id)},
+    }
 
     assert post_event(client, event("setup_intent.succeeded", setup_intent)).status_code == 200
 
@@ -316,8 +339,9 @@ def test_a_bad_signature_is_refused_with_400_and_changes_nothing(client, invoice
     body = json.dumps(event("checkout.session.completed", checkout_session(invoice.id, 12_000, "pi_1")))
 
     for header in (sign(body, secret="whsec_someone_else"), sign(body.replace("12000", "1")), "nonsense", ""):
-        response = client.post("/stripe/webhook", data=body, content_type="application/json",
-                               headers={"Stripe-Signature": header})
+        response = client.post(
+            "/stripe/webhook", data=body, content_type="application/json", headers={"Stripe-Signature": header}
+        )
         assert response.status_code == 400
         assert response.json["error"]["code"] == "bad_signature"
     assert payments_of(invoice) == []
@@ -352,8 +376,9 @@ def test_the_webhook_is_not_there_when_stripe_is_off(client, invoice):
 @stripe_on
 def test_the_webhook_needs_no_csrf_token(app, invoice):
     app.config["WTF_CSRF_ENABLED"] = True
-    response = post_event(app.test_client(), event("checkout.session.completed",
-                                                   checkout_session(invoice.id, 12_000, "pi_1")))
+    response = post_event(
+        app.test_client(), event("checkout.session.completed", checkout_session(invoice.id, 12_000, "pi_1"))
+    )
     assert response.status_code == 200
 
 

@@ -1,10 +1,11 @@
 """The time of supply on an invoice: the delivery date, or the invoice's own date when it comes first."""
+
 from datetime import timedelta
 
 from billing import services
+from marketplace.extensions import db
 from orders import closing, purchase_orders
 from orders import services as pools
-from marketplace.extensions import db
 from tests.billing.test_invoicing import delivered_order
 from tests.orders.conftest import make_offer, make_pool
 

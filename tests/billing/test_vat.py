@@ -1,4 +1,5 @@
 """VAT analysis: VAT per rate on the summed net, half-up once; zero-rated and exempt apart."""
+
 import math
 from fractions import Fraction
 
@@ -12,7 +13,7 @@ from marketplace.money import vat_pence
 
 STANDARD, REDUCED, ZERO, EXEMPT = VatRate.STANDARD, VatRate.REDUCED, VatRate.ZERO, VatRate.EXEMPT
 
-lines = st.lists(st.tuples(st.sampled_from(VatRate), st.integers(-10**7, 10**7)), max_size=20)
+lines = st.lists(st.tuples(st.sampled_from(VatRate), st.integers(-(10**7), 10**7)), max_size=20)
 
 
 def half_up(exact: Fraction) -> int:
@@ -40,8 +41,9 @@ def test_each_rate_carries_its_summed_net_and_that_net_times_the_rate_rounded_on
 @settings(max_examples=200)
 def test_a_credit_note_mirrors_its_invoice_and_line_order_does_not_matter(lines, data):
     negated = [(rate, -amount) for rate, amount in lines]
-    assert vat_analysis(negated) == [VatLine(line.vat_rate, -line.net_pence, -line.vat_pence)
-                                     for line in vat_analysis(lines)]
+    assert vat_analysis(negated) == [
+        VatLine(line.vat_rate, -line.net_pence, -line.vat_pence) for line in vat_analysis(lines)
+    ]
     assert vat_analysis(data.draw(st.permutations(lines))) == vat_analysis(lines)
 
 
@@ -63,10 +65,17 @@ def test_rounding_per_rate_differs_from_rounding_per_line():
 
 def test_zero_rated_and_exempt_are_separate_entries_in_invoice_order():
     analysis = vat_analysis([(EXEMPT, 700), (ZERO, 300), (REDUCED, 1000), (STANDARD, 1003), (ZERO, 200)])
-    assert analysis == [VatLine(STANDARD, 1003, 201), VatLine(REDUCED, 1000, 50), VatLine(ZERO, 500, 0),
-                        VatLine(EXEMPT, 700, 0)]
+    assert analysis == [
+        VatLine(STANDARD, 1003, 201),
+        VatLine(REDUCED, 1000, 50),
+        VatLine(ZERO, 500, 0),
+        VatLine(EXEMPT, 700, 0),
+    ]
     assert document_totals([(EXEMPT, 700), (ZERO, 300), (REDUCED, 1000), (STANDARD, 1003), (ZERO, 200)]) == (
-        3203, 251, 3454)
+        3203,
+        251,
+        3454,
+    )
 
 
 def test_rates_without_lines_are_left_out_and_no_lines_total_nothing():
@@ -77,8 +86,10 @@ def test_rates_without_lines_are_left_out_and_no_lines_total_nothing():
 
 def test_negative_nets_round_half_away_from_zero():
     """A discount or credit note: -£10.03 at 20% is -200.6p: -201p; a reduced-rate -10p is -0.5p: -1p."""
-    assert vat_analysis([(STANDARD, -1003), (REDUCED, -10)]) == [VatLine(STANDARD, -1003, -201),
-                                                                 VatLine(REDUCED, -10, -1)]
+    assert vat_analysis([(STANDARD, -1003), (REDUCED, -10)]) == [
+        VatLine(STANDARD, -1003, -201),
+        VatLine(REDUCED, -10, -1),
+    ]
     assert document_totals([(STANDARD, 1500), (STANDARD, -497)]) == (1003, 201, 1204)
 
 

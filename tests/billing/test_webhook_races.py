@@ -1,6 +1,7 @@
 """Webhooks delivered at the same moment: Stripe retries and sends one payment's events in any
 order, sometimes to two hosts at once. A delivery that loses the race is answered 409, so
 Stripe delivers it again later; each ends with the money counted exactly once."""
+
 import json
 from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
@@ -17,8 +18,9 @@ stripe_on = pytest.mark.app_config(CONFIG)
 
 def _deliver(client, body: dict) -> int:
     payload = json.dumps(body)
-    return client.post("/stripe/webhook", data=payload, content_type="application/json",
-                       headers={"Stripe-Signature": sign(payload)}).status_code
+    return client.post(
+        "/stripe/webhook", data=payload, content_type="application/json", headers={"Stripe-Signature": sign(payload)}
+    ).status_code
 
 
 def _deliver_at_once_then_retry(app, events: list[dict]) -> list[int]:
@@ -33,7 +35,9 @@ def _deliver_at_once_then_retry(app, events: list[dict]) -> list[int]:
     with ThreadPoolExecutor(max_workers=len(events)) as executor:
         statuses = list(executor.map(deliver, events))
     assert set(statuses) <= {200, 409} and 200 in statuses, statuses
-    retried = [_deliver(app.test_client(), body) for body, status in zip(events, statuses) if status != 200]
+    retried = [
+        _deliver(app.test_client(), body) for body, status in zip(events, statuses, strict=True) if status != 200
+    ]
     assert retried == [200] * len(retried)
     return statuses
 

@@ -1,4 +1,5 @@
 """Xero CSV exports: the sales-invoice and bills templates, one row per line, agreeing with the invoices."""
+
 import csv
 import io
 from collections import defaultdict
@@ -14,9 +15,28 @@ from catalogue.models import VatRate
 from orders.csv_export import csv_text
 from tests.billing import documents
 
-REQUIRED = ["ContactName", "EmailAddress", "POAddressLine1", "POAddressLine2", "POAddressLine3", "POAddressLine4",
-            "POCity", "PORegion", "POPostalCode", "POCountry", "InvoiceNumber", "Reference", "InvoiceDate", "DueDate",
-            "Description", "Quantity", "UnitAmount", "AccountCode", "TaxType", "Currency"]
+REQUIRED = [
+    "ContactName",
+    "EmailAddress",
+    "POAddressLine1",
+    "POAddressLine2",
+    "POAddressLine3",
+    "POAddressLine4",
+    "POCity",
+    "PORegion",
+    "POPostalCode",
+    "POCountry",
+    "InvoiceNumber",
+    "Reference",
+    "InvoiceDate",
+    "DueDate",
+    "Description",
+    "Quantity",
+    "UnitAmount",
+    "AccountCode",
+    "TaxType",
+    "Currency",
+]
 
 
 def exported(header, rows) -> list[dict]:
@@ -24,7 +44,7 @@ def exported(header, rows) -> list[dict]:
     text = csv_text(header, rows).lstrip("\ufeff")
     reader = csv.reader(io.StringIO(text))
     assert next(reader) == header
-    return [dict(zip(header, row)) for row in reader]
+    return [dict(zip(header, row, strict=True)) for row in reader]
 
 
 def sample():
@@ -35,10 +55,34 @@ def sample():
 
 def test_the_sales_header_is_xeros_sales_invoice_template():
     assert SALES_HEADER == [
-        "ContactName", "EmailAddress", "POAddressLine1", "POAddressLine2", "POAddressLine3", "POAddressLine4",
-        "POCity", "PORegion", "POPostalCode", "POCountry", "InvoiceNumber", "Reference", "InvoiceDate", "DueDate",
-        "Total", "InventoryItemCode", "Description", "Quantity", "UnitAmount", "Discount", "AccountCode", "TaxType",
-        "TaxAmount", "TrackingName1", "TrackingOption1", "TrackingName2", "TrackingOption2", "Currency",
+        "ContactName",
+        "EmailAddress",
+        "POAddressLine1",
+        "POAddressLine2",
+        "POAddressLine3",
+        "POAddressLine4",
+        "POCity",
+        "PORegion",
+        "POPostalCode",
+        "POCountry",
+        "InvoiceNumber",
+        "Reference",
+        "InvoiceDate",
+        "DueDate",
+        "Total",
+        "InventoryItemCode",
+        "Description",
+        "Quantity",
+        "UnitAmount",
+        "Discount",
+        "AccountCode",
+        "TaxType",
+        "TaxAmount",
+        "TrackingName1",
+        "TrackingOption1",
+        "TrackingName2",
+        "TrackingOption2",
+        "Currency",
         "BrandingTheme",
     ]
     assert all(column in BILLS_HEADER for column in REQUIRED)
@@ -53,8 +97,12 @@ def test_sales_rows_are_one_per_line_with_the_member_as_contact():
     first = rows[0]
     assert first["ContactName"] == "Dundee Community Print CIC"
     assert first["EmailAddress"] == "accounts@dundee-print.example.org"
-    assert (first["POAddressLine1"], first["POCity"], first["POPostalCode"], first["POCountry"]) == \
-        ("3 Perth Road", "Dundee", "DD1 4JT", "United Kingdom")
+    assert (first["POAddressLine1"], first["POCity"], first["POPostalCode"], first["POCountry"]) == (
+        "3 Perth Road",
+        "Dundee",
+        "DD1 4JT",
+        "United Kingdom",
+    )
     assert (first["InvoiceNumber"], first["Reference"]) == ("TAY-2026-000123", "TAY-PO-2026-000007")
     assert (first["InvoiceDate"], first["DueDate"]) == ("02/03/2026", "01/04/2026")
     assert (first["Quantity"], first["UnitAmount"]) == ("37", "3.1575")
@@ -65,14 +113,18 @@ def test_sales_rows_are_one_per_line_with_the_member_as_contact():
     assert by_description["Children’s picture books (TAY-PO-2026-000009)"]["TaxType"] == "Zero Rated Income"
     assert by_description["Payroll bureau, March"]["TaxType"] == "Exempt Income"
     assert by_description["Solidarity discount"]["UnitAmount"] == "-1.23"
-    assert {row["ContactName"] for row in rows if row["InvoiceNumber"] == "TAY-2026-000124"} == \
-        {"Broughty Ferry Men’s Shed"}
+    assert {row["ContactName"] for row in rows if row["InvoiceNumber"] == "TAY-2026-000124"} == {
+        "Broughty Ferry Men’s Shed"
+    }
 
 
 def test_credit_notes_have_negative_quantities_and_name_the_invoice():
     invoice, other, note = sample()
-    rows = [row for row in exported(SALES_HEADER, sales_rows([invoice, other], [note]))
-            if row["InvoiceNumber"] == "TAY-CN-2026-000004"]
+    rows = [
+        row
+        for row in exported(SALES_HEADER, sales_rows([invoice, other], [note]))
+        if row["InvoiceNumber"] == "TAY-CN-2026-000004"
+    ]
 
     assert [row["Quantity"] for row in rows] == ["-10", "-1"]
     assert all(row["Reference"] == "Credit note for invoice TAY-2026-000123" for row in rows)
@@ -108,11 +160,19 @@ def test_a_members_bills_name_the_consortium_as_supplier():
     rows = exported(BILLS_HEADER, bills_rows([invoice], [note]))
 
     assert {row["ContactName"] for row in rows} == {"Tayside Social Enterprise Consortium Ltd"}
-    assert (rows[0]["POAddressLine1"], rows[0]["POAddressLine2"], rows[0]["POCity"], rows[0]["POPostalCode"]) == \
-        ("Unit 4", "12 Dock Street", "Dundee", "DD1 4HN")
+    assert (rows[0]["POAddressLine1"], rows[0]["POAddressLine2"], rows[0]["POCity"], rows[0]["POPostalCode"]) == (
+        "Unit 4",
+        "12 Dock Street",
+        "Dundee",
+        "DD1 4HN",
+    )
     assert {row["AccountCode"] for row in rows} == {"300"}
-    assert {row["TaxType"] for row in rows} == {"20% (VAT on Expenses)", "5% (VAT on Expenses)",
-                                                 "Zero Rated Expenses", "Exempt Expenses"}
+    assert {row["TaxType"] for row in rows} == {
+        "20% (VAT on Expenses)",
+        "5% (VAT on Expenses)",
+        "Zero Rated Expenses",
+        "Exempt Expenses",
+    }
     assert [row["Quantity"] for row in rows if row["InvoiceNumber"] == note.number] == ["-10", "-1"]
 
 
@@ -130,12 +190,15 @@ lines = st.lists(st.tuples(st.integers(1, 5000), prices, st.sampled_from(list(Va
 
 @given(lines)
 def test_the_vat_per_rate_is_shared_over_its_lines_exactly(specs):
-    invoice = documents.invoice(specs=[(LineKind.GOODS, "x", quantity, str(price), rate)
-                                       for quantity, price, rate in specs])
+    invoice = documents.invoice(
+        specs=[(LineKind.GOODS, "x", quantity, str(price), rate) for quantity, price, rate in specs]
+    )
     shares = line_tax_pence(invoice)
 
     for vat in invoice.vat_lines:
-        mine = [(line, share) for line, share in zip(invoice.lines, shares) if line.vat_rate is vat.vat_rate]
+        mine = [
+            (line, share) for line, share in zip(invoice.lines, shares, strict=True) if line.vat_rate is vat.vat_rate
+        ]
         assert sum(share for _, share in mine) == vat.vat_pence
         for line, share in mine:
             exact = Fraction(line.net_pence * vat.vat_pence, vat.net_pence) if vat.net_pence else 0

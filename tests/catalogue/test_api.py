@@ -1,4 +1,5 @@
 """The catalogue's JSON endpoints, as scripts and spreadsheets use them."""
+
 from decimal import Decimal
 
 import pytest
@@ -14,19 +15,37 @@ from tests.factories import api_token
 def catalogue(world):
     paper = factories.category("stationery", "Stationery", position=1)
     utilities = factories.category("utilities", "Utilities", position=3)
-    copier = factories.offer(world.supplier, paper, name="A4 copier paper", pack_size=5,
-                             list_price="4.20", tiers=((100, "3.85"), (500, "3.49")))
-    electricity = factories.offer(world.other_supplier, utilities, name="Renewable electricity", unit="kWh",
-                                  vat_rate="reduced", list_price="0.2450",
-                                  tiers=((100000, "0.2310"), (500000, "0.2190")))
+    copier = factories.offer(
+        world.supplier,
+        paper,
+        name="A4 copier paper",
+        pack_size=5,
+        list_price="4.20",
+        tiers=((100, "3.85"), (500, "3.49")),
+    )
+    electricity = factories.offer(
+        world.other_supplier,
+        utilities,
+        name="Renewable electricity",
+        unit="kWh",
+        vat_rate="reduced",
+        list_price="0.2450",
+        tiers=((100000, "0.2310"), (500000, "0.2190")),
+    )
     db.session.commit()
     return {"paper": paper, "utilities": utilities, "copier": copier, "electricity": electricity}
 
 
 def body(category="stationery", **overrides) -> dict:
     return {
-        "name": "C4 recycled envelopes", "category": category, "unit": "envelope", "pack_size": 250,
-        "vat_rate": "standard", "list_price": "0.0960", "minimum_order_quantity": 250, "lead_time_days": 2,
+        "name": "C4 recycled envelopes",
+        "category": category,
+        "unit": "envelope",
+        "pack_size": 250,
+        "vat_rate": "standard",
+        "list_price": "0.0960",
+        "minimum_order_quantity": 250,
+        "lead_time_days": 2,
         "tiers": [{"min_quantity": 5000, "unit_price": "0.0840"}, {"min_quantity": 20000, "unit_price": "0.0715"}],
     } | overrides
 
@@ -83,10 +102,15 @@ def test_one_offer_with_tiers_as_decimal_strings(client, world, catalogue):
     data = response.json
     assert response.status_code == 200
     assert data["list_price"] == "0.2450" and data["vat_rate"] == "reduced" and data["unit"] == "kWh"
-    assert data["tiers"] == [{"min_quantity": 100000, "unit_price": "0.2310"},
-                             {"min_quantity": 500000, "unit_price": "0.2190"}]
-    assert data["supplier"] == {"id": world.other_supplier.id, "name": "Forth IT Support Ltd",
-                                "buy_social": world.other_supplier.buy_social}
+    assert data["tiers"] == [
+        {"min_quantity": 100000, "unit_price": "0.2310"},
+        {"min_quantity": 500000, "unit_price": "0.2190"},
+    ]
+    assert data["supplier"] == {
+        "id": world.other_supplier.id,
+        "name": "Forth IT Support Ltd",
+        "buy_social": world.other_supplier.buy_social,
+    }
     assert data["category"]["slug"] == "utilities"
     assert client.get("/api/v1/offers/999", headers=api_token(world.member_user)).status_code == 404
 
@@ -97,8 +121,10 @@ def test_supplier_creates_an_offer_for_its_only_supplier(client, world, catalogu
     assert response.json["list_price"] == "0.0960" and response.json["best_price"] == "0.0715"
     assert response.json["supplier"]["id"] == world.supplier.id
     offer = db.session.get(Offer, response.json["id"])
-    assert [(t.min_quantity, t.unit_price) for t in offer.tiers] == [(5000, Decimal("0.0840")),
-                                                                      (20000, Decimal("0.0715"))]
+    assert [(t.min_quantity, t.unit_price) for t in offer.tiers] == [
+        (5000, Decimal("0.0840")),
+        (20000, Decimal("0.0715")),
+    ]
 
 
 def test_a_user_of_several_suppliers_must_name_one(client, world, catalogue):
@@ -111,35 +137,47 @@ def test_a_user_of_several_suppliers_must_name_one(client, world, catalogue):
 
 
 def test_creating_for_another_supplier_is_404_and_for_a_member_403(client, world, catalogue):
-    response = client.post("/api/v1/offers", json=body(supplier_id=world.other_supplier.id),
-                           headers=api_token(world.supplier_user))
+    response = client.post(
+        "/api/v1/offers", json=body(supplier_id=world.other_supplier.id), headers=api_token(world.supplier_user)
+    )
     assert response.status_code == 404
-    response = client.post("/api/v1/offers", json=body(supplier_id=world.supplier.id),
-                           headers=api_token(world.member_user))
+    response = client.post(
+        "/api/v1/offers", json=body(supplier_id=world.supplier.id), headers=api_token(world.member_user)
+    )
     assert response.status_code == 403
     assert db.session.scalar(db.select(db.func.count(Offer.id))) == 2
 
 
-@pytest.mark.parametrize("overrides, field", [
-    ({"list_price": "0"}, "list_price"),
-    ({"list_price": "-4.20"}, "list_price"),
-    ({"list_price": "0.09601"}, "list_price"),
-    ({"list_price": 0.096}, "list_price"),
-    ({"pack_size": 2.5}, "pack_size"),
-    ({"pack_size": "250"}, "pack_size"),
-    ({"pack_size": 0}, "pack_size"),
-    ({"category": "no-such-category"}, "category"),
-    ({"category": 9999}, "category"),
-    ({"category": "²"}, "category"),
-    ({"category": "99999999999999999999"}, "category"),
-    ({"vat_rate": "luxury"}, "vat_rate"),
-    ({"name": ""}, "name"),
-    ({"tiers": [{"min_quantity": 5000, "unit_price": "0.0840"}, {"min_quantity": 20000, "unit_price": "0.0900"}]},
-     "tiers"),
-    ({"tiers": [{"min_quantity": 5000, "unit_price": "0.1000"}]}, "tiers"),
-    ({"tiers": [{"min_quantity": 5000, "unit_price": "-0.08"}]}, "tiers"),
-    ({"tiers": [{"min_quantity": 5000.5, "unit_price": "0.08"}]}, "tiers.0.min_quantity"),
-])
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"list_price": "0"}, "list_price"),
+        ({"list_price": "-4.20"}, "list_price"),
+        ({"list_price": "0.09601"}, "list_price"),
+        ({"list_price": 0.096}, "list_price"),
+        ({"pack_size": 2.5}, "pack_size"),
+        ({"pack_size": "250"}, "pack_size"),
+        ({"pack_size": 0}, "pack_size"),
+        ({"category": "no-such-category"}, "category"),
+        ({"category": 9999}, "category"),
+        ({"category": "²"}, "category"),
+        ({"category": "99999999999999999999"}, "category"),
+        ({"vat_rate": "luxury"}, "vat_rate"),
+        ({"name": ""}, "name"),
+        (
+            {
+                "tiers": [
+                    {"min_quantity": 5000, "unit_price": "0.0840"},
+                    {"min_quantity": 20000, "unit_price": "0.0900"},
+                ]
+            },
+            "tiers",
+        ),
+        ({"tiers": [{"min_quantity": 5000, "unit_price": "0.1000"}]}, "tiers"),
+        ({"tiers": [{"min_quantity": 5000, "unit_price": "-0.08"}]}, "tiers"),
+        ({"tiers": [{"min_quantity": 5000.5, "unit_price": "0.08"}]}, "tiers.0.min_quantity"),
+    ],
+)
 def test_bad_offers_are_422_naming_the_field(client, world, catalogue, overrides, field):
     response = client.post("/api/v1/offers", json=body(**overrides), headers=api_token(world.supplier_user))
     assert response.status_code == 422, response.json
@@ -158,8 +196,11 @@ def test_missing_fields_and_a_non_json_body(client, world, catalogue):
 def test_patch_changes_fields_and_replaces_tiers(client, world, catalogue):
     offer = catalogue["copier"]
     headers = api_token(world.supplier_user)
-    response = client.patch(f"/api/v1/offers/{offer.id}", headers=headers, json={
-        "lead_time_days": 3, "tiers": [{"min_quantity": 200, "unit_price": "3.70"}]})
+    response = client.patch(
+        f"/api/v1/offers/{offer.id}",
+        headers=headers,
+        json={"lead_time_days": 3, "tiers": [{"min_quantity": 200, "unit_price": "3.70"}]},
+    )
     assert response.status_code == 200, response.json
     assert response.json["lead_time_days"] == 3 and response.json["name"] == "A4 copier paper"
     assert response.json["tiers"] == [{"min_quantity": 200, "unit_price": "3.7000"}]

@@ -1,4 +1,5 @@
 """The demo catalogue: every category stocked, and loading it twice changes nothing."""
+
 from sqlalchemy import func, select
 
 from catalogue import demo as catalogue_demo
@@ -24,8 +25,15 @@ def test_seed_is_idempotent_and_stocks_every_category(app):
     for offer in offers:
         per_category[offer.category.slug] += 1
         assert offer.tiers, offer.name
-    assert set(per_category) == {"marketing-pr", "stationery", "professional-fees", "utilities", "hr-services",
-                                 "it-services", "accountancy"}
+    assert set(per_category) == {
+        "marketing-pr",
+        "stationery",
+        "professional-fees",
+        "utilities",
+        "hr-services",
+        "it-services",
+        "accountancy",
+    }
     assert min(per_category.values()) >= 2
     assert len({offer.supplier_id for offer in offers}) >= 6
     assert sum(offer.pack_size > 1 for offer in offers) >= 2

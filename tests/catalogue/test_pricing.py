@@ -1,4 +1,5 @@
 """Properties of tier pricing that every pool's price and estimate rely on."""
+
 from decimal import Decimal
 from fractions import Fraction
 
@@ -71,15 +72,24 @@ def test_next_tier_without_the_list_price_is_the_nearest_tier_above_the_one_reac
 
 
 def test_a_tier_at_the_same_price_is_not_a_next_tier():
-    tiers = [Tier(10, Decimal("25.00")), Tier(50, Decimal("22.00")), Tier(100, Decimal("22.00")),
-             Tier(200, Decimal("18.50"))]
+    tiers = [
+        Tier(10, Decimal("25.00")),
+        Tier(50, Decimal("22.00")),
+        Tier(100, Decimal("22.00")),
+        Tier(200, Decimal("18.50")),
+    ]
     assert pricing.next_tier(tiers, 0, Decimal("25.00")) == Tier(50, Decimal("22.00"))
     assert pricing.next_tier(tiers, 60, Decimal("25.00")) == Tier(200, Decimal("18.50"))
     assert pricing.next_tier(tiers, 200, Decimal("25.00")) is None
 
 
-@given(valid_offers(), st.integers(min_value=0, max_value=100_000), st.integers(min_value=0, max_value=100_000),
-       vat_percents, st.integers(min_value=0, max_value=10_000_000))
+@given(
+    valid_offers(),
+    st.integers(min_value=0, max_value=100_000),
+    st.integers(min_value=0, max_value=100_000),
+    vat_percents,
+    st.integers(min_value=0, max_value=10_000_000),
+)
 def test_estimate_totals_add_up_and_goods_are_within_a_penny(offer, quantity, others, vat_percent, delivery):
     list_price, tiers = offer
     pool_quantity = quantity + others
@@ -115,10 +125,16 @@ def test_validate_tiers_rejects_a_first_tier_above_the_list_price(offer, excess)
     assert any("above the list price" in problem for problem in pricing.validate_tiers(list_price, tiers))
 
 
-@given(valid_offers(), st.integers(min_value=1, max_value=100_000), st.integers(min_value=0, max_value=100_000),
-       vat_percents, st.integers(min_value=0, max_value=10_000_000))
-def test_estimate_shares_delivery_by_units_and_adds_vat_on_goods_and_delivery(offer, quantity, others, vat_percent,
-                                                                            delivery):
+@given(
+    valid_offers(),
+    st.integers(min_value=1, max_value=100_000),
+    st.integers(min_value=0, max_value=100_000),
+    vat_percents,
+    st.integers(min_value=0, max_value=10_000_000),
+)
+def test_estimate_shares_delivery_by_units_and_adds_vat_on_goods_and_delivery(
+    offer, quantity, others, vat_percent, delivery
+):
     list_price, tiers = offer
     pool_quantity = quantity + others
     estimate = pricing.estimated_cost(quantity, tiers, list_price, vat_percent, pool_quantity, delivery)
@@ -132,8 +148,13 @@ def test_estimate_shares_delivery_by_units_and_adds_vat_on_goods_and_delivery(of
         assert estimate.delivery_pence == delivery
 
 
-@given(valid_offers(), st.integers(min_value=1, max_value=100_000), st.integers(min_value=0, max_value=100_000),
-       st.integers(min_value=1, max_value=100_000), st.integers(min_value=0, max_value=10_000_000))
+@given(
+    valid_offers(),
+    st.integers(min_value=1, max_value=100_000),
+    st.integers(min_value=0, max_value=100_000),
+    st.integers(min_value=1, max_value=100_000),
+    st.integers(min_value=0, max_value=10_000_000),
+)
 def test_more_demand_in_the_pool_never_raises_a_members_estimate(offer, quantity, others, more, delivery):
     list_price, tiers = offer
     now = pricing.estimated_cost(quantity, tiers, list_price, Decimal(20), quantity + others, delivery)
@@ -155,5 +176,10 @@ def test_estimate_worked_example():
     """10 boxes of a pool of 55 at the 50-box tier of £20.00, £15.00 delivery, VAT 20%."""
     tiers = [Tier(10, Decimal("22.00")), Tier(50, Decimal("20.00")), Tier(200, Decimal("18.50"))]
     estimate = pricing.estimated_cost(10, tiers, Decimal("25.00"), Decimal(20), 55, 1500)
-    assert (estimate.unit_price, estimate.goods_pence, estimate.delivery_pence, estimate.vat_pence,
-            estimate.total_pence) == (Decimal("20.00"), 20000, 273, 4055, 24328)
+    assert (
+        estimate.unit_price,
+        estimate.goods_pence,
+        estimate.delivery_pence,
+        estimate.vat_pence,
+        estimate.total_pence,
+    ) == (Decimal("20.00"), 20000, 273, 4055, 24328)

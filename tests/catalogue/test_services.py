@@ -1,4 +1,5 @@
 """The catalogue's rules, as the HTML pages and the API both meet them."""
+
 from decimal import Decimal
 
 import pytest
@@ -12,8 +13,14 @@ from tests import factories
 
 def offer_data(category, **overrides) -> dict:
     return {
-        "name": "A4 copier paper 80gsm", "category": category.slug, "unit": "ream", "pack_size": 5,
-        "vat_rate": "standard", "list_price": "4.2000", "minimum_order_quantity": 5, "lead_time_days": 1,
+        "name": "A4 copier paper 80gsm",
+        "category": category.slug,
+        "unit": "ream",
+        "pack_size": 5,
+        "vat_rate": "standard",
+        "list_price": "4.2000",
+        "minimum_order_quantity": 5,
+        "lead_time_days": 1,
         "description": "Box of five reams.",
         "tiers": [{"min_quantity": 500, "unit_price": "3.49"}, {"min_quantity": 100, "unit_price": "3.85"}],
     } | overrides
@@ -41,24 +48,33 @@ def test_an_admin_may_keep_any_suppliers_offers(world):
     assert offer.supplier_id == world.other_supplier.id
 
 
-@pytest.mark.parametrize("overrides, field", [
-    ({"list_price": "0"}, "list_price"),
-    ({"list_price": "-1.00"}, "list_price"),
-    ({"list_price": "1.23456"}, "list_price"),
-    ({"list_price": "cheap"}, "list_price"),
-    ({"list_price": 4.2}, "list_price"),
-    ({"pack_size": 0}, "pack_size"),
-    ({"pack_size": "two"}, "pack_size"),
-    ({"vat_rate": "luxury"}, "vat_rate"),
-    ({"category": "no-such-category"}, "category"),
-    ({"name": "  "}, "name"),
-    ({"lead_time_days": -1}, "lead_time_days"),
-    ({"tiers": [{"min_quantity": 100, "unit_price": "3.00"}, {"min_quantity": 200, "unit_price": "3.50"}]}, "tiers"),
-    ({"tiers": [{"min_quantity": 100, "unit_price": "4.50"}]}, "tiers"),
-    ({"tiers": [{"min_quantity": 100, "unit_price": "3.00"}, {"min_quantity": 100, "unit_price": "2.00"}]}, "tiers"),
-    ({"tiers": [{"min_quantity": 0, "unit_price": "3.00"}]}, "tiers"),
-    ({"tiers": [{"min_quantity": 10, "unit_price": "0.00001"}]}, "tiers"),
-])
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"list_price": "0"}, "list_price"),
+        ({"list_price": "-1.00"}, "list_price"),
+        ({"list_price": "1.23456"}, "list_price"),
+        ({"list_price": "cheap"}, "list_price"),
+        ({"list_price": 4.2}, "list_price"),
+        ({"pack_size": 0}, "pack_size"),
+        ({"pack_size": "two"}, "pack_size"),
+        ({"vat_rate": "luxury"}, "vat_rate"),
+        ({"category": "no-such-category"}, "category"),
+        ({"name": "  "}, "name"),
+        ({"lead_time_days": -1}, "lead_time_days"),
+        (
+            {"tiers": [{"min_quantity": 100, "unit_price": "3.00"}, {"min_quantity": 200, "unit_price": "3.50"}]},
+            "tiers",
+        ),
+        ({"tiers": [{"min_quantity": 100, "unit_price": "4.50"}]}, "tiers"),
+        (
+            {"tiers": [{"min_quantity": 100, "unit_price": "3.00"}, {"min_quantity": 100, "unit_price": "2.00"}]},
+            "tiers",
+        ),
+        ({"tiers": [{"min_quantity": 0, "unit_price": "3.00"}]}, "tiers"),
+        ({"tiers": [{"min_quantity": 10, "unit_price": "0.00001"}]}, "tiers"),
+    ],
+)
 def test_bad_input_is_refused_naming_the_field(world, overrides, field):
     category = factories.category()
     with pytest.raises(ValidationFailed) as raised:
@@ -69,10 +85,14 @@ def test_bad_input_is_refused_naming_the_field(world, overrides, field):
 
 def test_update_replaces_all_tiers_and_keeps_unchanged_fields(world):
     offer = factories.offer(world.supplier, tiers=((100, "3.85"), (500, "3.49")))
-    services.update_offer(world.supplier_user, offer, {
-        "name": "Recycled copier paper",
-        "tiers": [{"min_quantity": 100, "unit_price": "3.90"}, {"min_quantity": 1000, "unit_price": "3.10"}],
-    })
+    services.update_offer(
+        world.supplier_user,
+        offer,
+        {
+            "name": "Recycled copier paper",
+            "tiers": [{"min_quantity": 100, "unit_price": "3.90"}, {"min_quantity": 1000, "unit_price": "3.10"}],
+        },
+    )
     db.session.expire_all()
     offer = db.session.get(Offer, offer.id)
     assert offer.name == "Recycled copier paper" and offer.unit == "ream"

@@ -1,4 +1,5 @@
 """The catalogue's pages: browsing for everyone signed in, offers for their suppliers."""
+
 from decimal import Decimal
 
 from catalogue import services
@@ -12,10 +13,22 @@ from tests.factories import sign_in
 def _catalogue(world):
     paper = factories.category("stationery", "Stationery", position=1)
     utilities = factories.category("utilities", "Utilities", position=3)
-    copier = factories.offer(world.supplier, paper, name="A4 copier paper", pack_size=5,
-                             list_price="4.20", tiers=((100, "3.85"), (500, "3.49")))
-    electricity = factories.offer(world.other_supplier, utilities, name="Renewable electricity", unit="kWh",
-                                  list_price="0.2450", tiers=((100000, "0.2310"), (500000, "0.2190")))
+    copier = factories.offer(
+        world.supplier,
+        paper,
+        name="A4 copier paper",
+        pack_size=5,
+        list_price="4.20",
+        tiers=((100, "3.85"), (500, "3.49")),
+    )
+    electricity = factories.offer(
+        world.other_supplier,
+        utilities,
+        name="Renewable electricity",
+        unit="kWh",
+        list_price="0.2450",
+        tiers=((100000, "0.2310"), (500000, "0.2190")),
+    )
     db.session.commit()
     return paper, utilities, copier, electricity
 
@@ -78,9 +91,12 @@ def test_offer_page_shows_details_tiers_and_the_chart(client, world):
     page = client.get(f"/catalogue/offers/{electricity.id}").get_data(as_text=True)
     assert "<h1>Renewable electricity</h1>" in page
     assert "Standard 20%" in page
-    assert f'<td class="num">100,000</td><td class="num">{price(Decimal("0.2310"))}</td><td class="num">5.7%</td>' in page
-    assert f'<td class="num">500,000</td><td class="num">{price(Decimal("0.2190"))}</td><td class="num">10.6%</td>' \
-        in page
+    assert (
+        f'<td class="num">100,000</td><td class="num">{price(Decimal("0.2310"))}</td><td class="num">5.7%</td>' in page
+    )
+    assert (
+        f'<td class="num">500,000</td><td class="num">{price(Decimal("0.2190"))}</td><td class="num">10.6%</td>' in page
+    )
     assert f'<img src="/catalogue/offers/{electricity.id}/price-chart.svg"' in page
     assert 'alt="Chart of unit price against total quantity' in page
     assert "Edit this offer" not in page
@@ -93,7 +109,10 @@ def test_price_chart_is_an_svg_with_the_tier_prices_and_its_own_csp(client, worl
     svg = response.get_data(as_text=True)
     assert response.status_code == 200
     assert response.mimetype == "image/svg+xml"
-    assert response.headers["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+    assert (
+        response.headers["Content-Security-Policy"]
+        == "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+    )
     assert "<svg" in svg and "<script" not in svg
     assert "From 100: £3.85" in svg and "From 500: £3.49" in svg and "List £4.20" in svg
 
@@ -115,14 +134,24 @@ def test_withdrawn_offer_leaves_the_catalogue_but_its_page_says_so(client, world
 
 # A supplier's own offers
 
+
 def _form(category, **overrides) -> dict:
     return {
-        "name": "C4 recycled envelopes", "category": str(category.id), "description": "Box of 250.",
-        "unit": "envelope", "pack_size": "250", "vat_rate": "standard", "list_price": "0.0960",
-        "minimum_order_quantity": "250", "lead_time_days": "2",
-        "tiers-0-min_quantity": "5000", "tiers-0-unit_price": "0.0840",
-        "tiers-1-min_quantity": "", "tiers-1-unit_price": "",
-        "tiers-2-min_quantity": "20000", "tiers-2-unit_price": "0.0715",
+        "name": "C4 recycled envelopes",
+        "category": str(category.id),
+        "description": "Box of 250.",
+        "unit": "envelope",
+        "pack_size": "250",
+        "vat_rate": "standard",
+        "list_price": "0.0960",
+        "minimum_order_quantity": "250",
+        "lead_time_days": "2",
+        "tiers-0-min_quantity": "5000",
+        "tiers-0-unit_price": "0.0840",
+        "tiers-1-min_quantity": "",
+        "tiers-1-unit_price": "",
+        "tiers-2-min_quantity": "20000",
+        "tiers-2-unit_price": "0.0715",
     } | overrides
 
 
@@ -136,8 +165,10 @@ def test_supplier_creates_an_offer_with_tiers_blank_rows_ignored(client, world):
     assert response.status_code == 302
     offer = db.session.scalar(db.select(Offer).where(Offer.name == "C4 recycled envelopes"))
     assert offer.supplier_id == world.supplier.id and offer.pack_size == 250
-    assert [(t.min_quantity, t.unit_price) for t in offer.tiers] == [(5000, Decimal("0.0840")),
-                                                                      (20000, Decimal("0.0715"))]
+    assert [(t.min_quantity, t.unit_price) for t in offer.tiers] == [
+        (5000, Decimal("0.0840")),
+        (20000, Decimal("0.0715")),
+    ]
     listing = client.get(response.location).get_data(as_text=True)
     assert "C4 recycled envelopes" in listing and "In the catalogue" in listing
 
@@ -146,8 +177,9 @@ def test_rising_tier_prices_are_refused_next_to_the_tiers(client, world):
     paper = factories.category("stationery", "Stationery")
     db.session.commit()
     sign_in(client, world.supplier_user)
-    response = client.post(f"/catalogue/supplier/{world.supplier.id}/offers/new",
-                           data=_form(paper, **{"tiers-2-unit_price": "0.0900"}))
+    response = client.post(
+        f"/catalogue/supplier/{world.supplier.id}/offers/new", data=_form(paper, **{"tiers-2-unit_price": "0.0900"})
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert 'id="tiers-error"' in page and "Tier prices must not rise" in page
@@ -158,13 +190,16 @@ def test_field_errors_show_next_to_their_fields(client, world):
     paper = factories.category("stationery", "Stationery")
     db.session.commit()
     sign_in(client, world.supplier_user)
-    response = client.post(f"/catalogue/supplier/{world.supplier.id}/offers/new",
-                           data=_form(paper, list_price="0.12345", **{"tiers-1-min_quantity": "9000"}))
+    response = client.post(
+        f"/catalogue/supplier/{world.supplier.id}/offers/new",
+        data=_form(paper, list_price="0.12345", **{"tiers-1-min_quantity": "9000"}),
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert 'id="tiers-1-unit_price-error"' in page and "Give both a quantity and a unit price" in page
-    response = client.post(f"/catalogue/supplier/{world.supplier.id}/offers/new",
-                           data=_form(paper, list_price="0.12345"))
+    response = client.post(
+        f"/catalogue/supplier/{world.supplier.id}/offers/new", data=_form(paper, list_price="0.12345")
+    )
     assert response.status_code == 422
     assert '<p class="error" id="list_price-error">At most 4 decimal places.</p>' in response.get_data(as_text=True)
 
@@ -240,4 +275,3 @@ def test_a_supplier_filter_that_is_not_a_supplier_is_a_form_error(client, world)
     for supplier in ("²", "99999999999999999999"):
         response = client.get("/catalogue/", query_string={"supplier": supplier})
         assert response.status_code == 422 and "A4 copier paper" in response.get_data(as_text=True)
-

@@ -3,6 +3,7 @@
 Without Chromium at /usr/bin/chromium (`.ci/run` installs it with apt) or without the playwright
 package every test here is skipped, and the skip reason says which.
 """
+
 import os
 import re
 import secrets
@@ -29,12 +30,20 @@ except ImportError:  # the dev extra installs it; a bare install skips these tes
     sync_playwright = None
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 # On top of gunicorn.conf.py: import the app once before forking (twice as fast to start on a busy machine), and
 # no control socket, which newer gunicorns put at one path in $HOME for every instance.
-GUNICORN_ARGS = ["--preload"] + (["--no-control-socket"] if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS)
-                                 else [])
+GUNICORN_ARGS = ["--preload"] + (
+    ["--no-control-socket"] if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS) else []
+)
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 DEMO_PASSWORD = "demo-password"
@@ -68,9 +77,16 @@ def _free_port() -> int:
 
 def _app_environment(database_url: str, port: int) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STRIPE_", "FLASK_", "GUNICORN_"))}
-    env.update(DATABASE_URL=database_url, SECRET_KEY=secrets.token_hex(16), MARKETPLACE_ENV="development",
-               RATELIMIT_STORAGE_URI="memory://", GUNICORN_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="2",
-               GUNICORN_THREADS="1", GUNICORN_ACCESS_LOG="")
+    env.update(
+        DATABASE_URL=database_url,
+        SECRET_KEY=secrets.token_hex(16),
+        MARKETPLACE_ENV="development",
+        RATELIMIT_STORAGE_URI="memory://",
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY="2",
+        GUNICORN_THREADS="1",
+        GUNICORN_ACCESS_LOG="",
+    )
     return env
 
 
@@ -80,8 +96,13 @@ def _load_demo(database_url: str) -> None:
     The demo's passwords are hashed with the tests' cheap method: its forty scrypt hashes take ten seconds
     on a busy machine, half as long as the whole journey.
     """
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "PASSWORD_HASH_METHOD": TEST_CONFIG["PASSWORD_HASH_METHOD"],
-                      "SECRET_KEY": TEST_CONFIG["SECRET_KEY"]})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "PASSWORD_HASH_METHOD": TEST_CONFIG["PASSWORD_HASH_METHOD"],
+            "SECRET_KEY": TEST_CONFIG["SECRET_KEY"],
+        }
+    )
     runner = app.test_cli_runner()
     with app.app_context():
         for args in (["db", "upgrade"], ["demo"]):
@@ -111,8 +132,9 @@ def browser():
     if sync_playwright is None:
         pytest.skip("the playwright package is not installed (pip install -e '.[dev]'): real-browser tests skipped")
     if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (.ci/run installs it with apt-get install chromium): "
-                    "real-browser tests skipped")
+        pytest.skip(
+            f"no Chromium at {CHROMIUM} (.ci/run installs it with apt-get install chromium): real-browser tests skipped"
+        )
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
@@ -128,8 +150,13 @@ def live_server(request, browser, tmp_path_factory):
     _load_demo(database_url)
     log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
     with log.open("w") as output:
-        server = subprocess.Popen([sys.executable, "-m", "gunicorn", *GUNICORN_ARGS, "wsgi:app"], cwd=ROOT, env=env,
-                                  stdout=output, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", *GUNICORN_ARGS, "wsgi:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(server, url, log)
@@ -263,4 +290,6 @@ def pytest_runtest_makereport(item, call):
             Path(f"{stem}.html").write_text(visit.page.content())
         except PlaywrightError as error:
             Path(f"{stem}.txt").write_text(f"could not save the page: {error}")
-        report.sections.append(("test-artifacts", f"{visit.label} at '{visit.step}': {stem}.png, {stem}.html ({visit.page.url})"))
+        report.sections.append(
+            ("test-artifacts", f"{visit.label} at '{visit.step}': {stem}.png, {stem}.html ({visit.page.url})")
+        )

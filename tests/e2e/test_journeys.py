@@ -3,6 +3,7 @@
 The demo's Tayside copier-paper pool has 405 reams pledged (tier from 100 at £3.85); the demo member's
 pledge takes it past 500 to £3.49, and it closes above its minimum into one purchase order.
 """
+
 import re
 from datetime import date
 
@@ -29,15 +30,17 @@ def _pledge(member: Visit, quantity: int) -> dict[str, str]:
     """Fills the pledge form, asks for the estimate, confirms; returns the estimate shown."""
     member.page.get_by_label("Quantity").fill(str(quantity))
     member.press("See estimated cost")
-    estimate = {name: member.cell(name, within=".estimate table")
-                for name in ("Unit price the pool would reach", "Goods", "Share of delivery", "VAT", "Total")}
+    estimate = {
+        name: member.cell(name, within=".estimate table")
+        for name in ("Unit price the pool would reach", "Goods", "Share of delivery", "VAT", "Total")
+    }
     member.press("Confirm pledge")
     assert f"Your pledge of {quantity:,} ream for Re-Tweed Dundee CIC is in." in member.flash()
     return estimate
 
 
 def _pence(pounds: str) -> int:
-    """"£1,234.56" or "-£1.20" as integer pence."""
+    """ "£1,234.56" or "-£1.20" as integer pence."""
     digits = pounds.replace("£", "").replace(",", "")
     sign = -1 if digits.startswith("-") else 1
     whole, _, part = digits.lstrip("-").partition(".")
@@ -68,8 +71,13 @@ def test_a_pool_from_pledge_to_paid_invoice(visit):
         assert member.page.get_by_label("Quantity").input_value() == "100"
         estimate = _pledge(member, 120)
         # 120 of 525 reams at £3.49; a 120/525 share of the £45.00 delivery charge; VAT at 20% on both
-        assert estimate == {"Unit price the pool would reach": "£3.49", "Goods": "£418.80", "Share of delivery": "£10.29",
-                            "VAT": "£85.82", "Total": "£514.91"}
+        assert estimate == {
+            "Unit price the pool would reach": "£3.49",
+            "Goods": "£418.80",
+            "Share of delivery": "£10.29",
+            "VAT": "£85.82",
+            "Total": "£514.91",
+        }
         mine = member.page.get_by_text("Re-Tweed Dundee CIC: 120 ream")
         assert "estimated cost £514.91 with VAT" in mine.inner_text()
         history = member.page.get_by_role("table", name="History of Re-Tweed Dundee CIC's pledge")

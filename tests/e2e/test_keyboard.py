@@ -1,4 +1,5 @@
 """Signing in and pledging with the keyboard alone: Tab to each control, type, Enter or Space to act."""
+
 from tests.e2e.conftest import Visit
 
 OFFER = "A5 leaflets, design and print"
@@ -54,8 +55,11 @@ def test_a_member_pledges_with_the_keyboard_only(visit):
     with member.at("asks for the estimate"):
         _type_into(member, "quantity", "4")
         _type_into(member, "flexible_extra", "1")
-        _tab_to(member, "el => el.matches('button') && el.textContent.trim() === 'See estimated cost'",
-                "the estimate button")
+        _tab_to(
+            member,
+            "el => el.matches('button') && el.textContent.trim() === 'See estimated cost'",
+            "the estimate button",
+        )
         _activate(member, "Enter")
         estimate = member.page.locator(".estimate")
         assert "Estimated cost of 4 1,000 leaflets" in estimate.inner_text()
@@ -64,7 +68,9 @@ def test_a_member_pledges_with_the_keyboard_only(visit):
         assert member.cell("Total", within=".estimate table") == "£512.00"
 
     with member.at("confirms"):
-        _tab_to(member, "el => el.matches('button') && el.textContent.trim() === 'Confirm pledge'", "the confirm button")
+        _tab_to(
+            member, "el => el.matches('button') && el.textContent.trim() === 'Confirm pledge'", "the confirm button"
+        )
         _activate(member, "Space")
         assert "Your pledge of 4 1,000 leaflets for Dundee Bike Works is in." in member.flash()
         assert "Dundee Bike Works: 4 1,000 leaflets plus up to 1 flexible" in member.page.locator("main").inner_text()

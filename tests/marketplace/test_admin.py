@@ -1,4 +1,5 @@
 """The admin's pages: organisations, users and roles managed through the forms."""
+
 import pytest
 from sqlalchemy import func, select
 
@@ -23,14 +24,25 @@ def reload(obj):
 
 
 def consortium_form(**overrides) -> dict:
-    return organisation_form("Fife Social Enterprise Consortium", city="Kirkcaldy", postcode="KY1 1XX") | {
-        "name": "Fife", "code": "fif", "vat_number": "GB 123 4567 89"} | overrides
+    return (
+        organisation_form("Fife Social Enterprise Consortium", city="Kirkcaldy", postcode="KY1 1XX")
+        | {"name": "Fife", "code": "fif", "vat_number": "GB 123 4567 89"}
+        | overrides
+    )
 
 
 def member_form(network: int, **overrides) -> dict:
-    return organisation_form("Dundee Bike Works") | {
-        "network_id": network, "headcount": "6", "turnover_band": "under_100k",
-        "billing_email": "accounts@bikeworks.example.org", "is_social_enterprise": "y"} | overrides
+    return (
+        organisation_form("Dundee Bike Works")
+        | {
+            "network_id": network,
+            "headcount": "6",
+            "turnover_band": "under_100k",
+            "billing_email": "accounts@bikeworks.example.org",
+            "is_social_enterprise": "y",
+        }
+        | overrides
+    )
 
 
 def test_admin_creates_a_consortium(admin_client):
@@ -83,23 +95,27 @@ def test_editing_with_another_consortiums_code_saves_nothing(admin_client, world
 
 
 def test_admin_creates_and_renames_a_network(admin_client, world):
-    response = admin_client.post("/admin/networks/new", data={"name": "Angus Network",
-                                                               "consortium_id": world.consortium.id})
+    response = admin_client.post(
+        "/admin/networks/new", data={"name": "Angus Network", "consortium_id": world.consortium.id}
+    )
     assert response.status_code == 302
     network = db.session.scalar(select(Network).where(Network.name == "Angus Network"))
     assert network.consortium_id == world.consortium.id
-    admin_client.post(f"/admin/networks/{network.id}", data={"name": "Angus SE Network",
-                                                              "consortium_id": world.consortium.id})
+    admin_client.post(
+        f"/admin/networks/{network.id}", data={"name": "Angus SE Network", "consortium_id": world.consortium.id}
+    )
     assert reload(network).name == "Angus SE Network"
 
 
 def test_a_consortium_cannot_have_two_networks_of_one_name(admin_client, world):
-    response = admin_client.post("/admin/networks/new", data={"name": "dundee network",
-                                                               "consortium_id": world.consortium.id})
+    response = admin_client.post(
+        "/admin/networks/new", data={"name": "dundee network", "consortium_id": world.consortium.id}
+    )
     assert response.status_code == 422
     assert field_error(response, "name") == "This consortium already has a network of that name."
-    same_name_elsewhere = admin_client.post("/admin/networks/new", data={
-        "name": "Dundee Network", "consortium_id": world.other_consortium.id})
+    same_name_elsewhere = admin_client.post(
+        "/admin/networks/new", data={"name": "Dundee Network", "consortium_id": world.other_consortium.id}
+    )
     assert same_name_elsewhere.status_code == 302
 
 
@@ -111,12 +127,17 @@ def test_admin_creates_and_edits_a_member(admin_client, world):
     assert member.billing_email == "accounts@bikeworks.example.org"
     assert member.organisation.is_social_enterprise
 
-    edit = admin_client.post(f"/admin/members/{member.id}", data=member_form(
-        world.other_network.id, headcount="9", turnover_band="100k_500k", vat_number="GB987654321"))
+    edit = admin_client.post(
+        f"/admin/members/{member.id}",
+        data=member_form(world.other_network.id, headcount="9", turnover_band="100k_500k", vat_number="GB987654321"),
+    )
     assert edit.status_code == 302
     member = reload(member)
     assert (member.network_id, member.headcount, member.turnover_band) == (
-        world.other_network.id, 9, TurnoverBand.FROM_100K_TO_500K)
+        world.other_network.id,
+        9,
+        TurnoverBand.FROM_100K_TO_500K,
+    )
     assert member.organisation.vat_number == "GB987654321"
 
 
@@ -140,15 +161,19 @@ def test_bad_member_input_is_refused(admin_client, world):
 
 def test_admin_creates_and_edits_a_supplier(admin_client):
     data = organisation_form("Brightside Print & Design CIC") | {
-        "description": "Design and print.", "is_social_enterprise": "y"}
+        "description": "Design and print.",
+        "is_social_enterprise": "y",
+    }
     assert admin_client.post("/admin/suppliers/new", data=data).status_code == 302
     supplier = db.session.scalar(select(Supplier).order_by(Supplier.id.desc()))
     assert supplier.name == "Brightside Print & Design CIC"
     assert supplier.buy_social
     assert supplier.description == "Design and print."
 
-    edit = admin_client.post(f"/admin/suppliers/{supplier.id}", data=data | {
-        "description": "Design, print and social media.", "is_social_enterprise": ""})
+    edit = admin_client.post(
+        f"/admin/suppliers/{supplier.id}",
+        data=data | {"description": "Design, print and social media.", "is_social_enterprise": ""},
+    )
     assert edit.status_code == 302
     supplier = reload(supplier)
     assert supplier.description == "Design, print and social media."
@@ -161,15 +186,20 @@ def test_admin_creates_a_user_who_can_then_sign_in(admin_client, app):
     user = db.session.scalar(select(User).where(User.email == "new.person@example.org"))
     assert user.check_password("a-long-password")
     fresh = app.test_client()
-    assert fresh.post("/sign-in", data={"email": "new.person@example.org",
-                                         "password": "a-long-password"}).status_code == 302
+    assert (
+        fresh.post("/sign-in", data={"email": "new.person@example.org", "password": "a-long-password"}).status_code
+        == 302
+    )
 
 
 BAD_USER_INPUT = [
     ({"email": "member@example.org", "name": "Again", "password": "a-long-password"}, "email", "Already in use."),
     ({"email": "x@example.org", "name": "X", "password": ""}, "password", "A new user needs a password."),
-    ({"email": "x@example.org", "name": "X", "password": "short"}, "password",
-     "Field must be between 10 and 200 characters long."),
+    (
+        {"email": "x@example.org", "name": "X", "password": "short"},
+        "password",
+        "Field must be between 10 and 200 characters long.",
+    ),
     ({"email": "x@example.org", "name": "", "password": "a-long-password"}, "name", "This field is required."),
 ]
 
@@ -184,8 +214,9 @@ def test_bad_user_input_is_refused(admin_client):
 
 
 def test_editing_a_user_without_a_password_keeps_the_old_one(admin_client, world):
-    response = admin_client.post(f"/admin/users/{world.member_user.id}",
-                                 data={"email": "morag@example.org", "name": "Morag M", "password": ""})
+    response = admin_client.post(
+        f"/admin/users/{world.member_user.id}", data={"email": "morag@example.org", "name": "Morag M", "password": ""}
+    )
     assert response.status_code == 302
     user = reload(world.member_user)
     assert (user.email, user.name) == ("morag@example.org", "Morag M")
@@ -193,8 +224,13 @@ def test_editing_a_user_without_a_password_keeps_the_old_one(admin_client, world
 
 
 def test_admin_deactivates_and_reactivates_each_kind_of_record(admin_client, world):
-    for section, record in [("consortia", world.consortium), ("networks", world.network), ("members", world.member),
-                            ("suppliers", world.supplier), ("users", world.member_user)]:
+    for section, record in [
+        ("consortia", world.consortium),
+        ("networks", world.network),
+        ("members", world.member),
+        ("suppliers", world.supplier),
+        ("users", world.member_user),
+    ]:
         response = admin_client.post(f"/admin/{section}/{record.id}/active", data={"active": "0"})
         assert response.status_code == 302
         assert reload(record).active is False, section
@@ -280,9 +316,13 @@ def test_unknown_section_or_record_is_404(admin_client):
 
 
 def test_admin_lists_show_each_kind_of_record(admin_client, world):
-    for section, text in [("consortia", "Lothians"), ("networks", "Edinburgh Network"),
-                          ("members", "Leith Community Crops"), ("suppliers", "Forth IT Support Ltd"),
-                          ("users", "nobody@example.org")]:
+    for section, text in [
+        ("consortia", "Lothians"),
+        ("networks", "Edinburgh Network"),
+        ("members", "Leith Community Crops"),
+        ("suppliers", "Forth IT Support Ltd"),
+        ("users", "nobody@example.org"),
+    ]:
         response = admin_client.get(f"/admin/{section}")
         assert response.status_code == 200
         assert text in response.get_data(as_text=True)

@@ -1,4 +1,5 @@
 """Largest-remainder allocation, checked against exact fractions and a plain reference."""
+
 import math
 import random
 from fractions import Fraction
@@ -22,7 +23,7 @@ def reference(total, weights, preference):
     exact = exact_shares(total, weights)
     shares = [math.floor(share) for share in exact]
     order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - shares[i]), preference[i], i))
-    for index in order[:total - sum(shares)]:
+    for index in order[: total - sum(shares)]:
         shares[index] += 1
     return shares
 
@@ -30,7 +31,7 @@ def reference(total, weights, preference):
 def assert_fair(total, weights, shares):
     assert sum(shares) == total
     assert len(shares) == len(weights)
-    for share, exact, weight in zip(shares, exact_shares(total, weights), weights):
+    for share, exact, weight in zip(shares, exact_shares(total, weights), weights, strict=True):
         assert share >= 0
         assert abs(share - exact) < 1
         assert math.floor(exact) <= share <= math.floor(exact) + 1
@@ -60,14 +61,13 @@ def test_a_single_penny_goes_to_the_largest_weight_then_the_first(weights):
 @settings(max_examples=800)
 def test_leftover_units_follow_remainders_then_the_preference_key(total, weights, data):
     member_ids = data.draw(st.permutations(range(len(weights))))
-    preference = [(-weight, member_id) for weight, member_id in zip(weights, member_ids)]
+    preference = [(-weight, member_id) for weight, member_id in zip(weights, member_ids, strict=True)]
     assert largest_remainder(total, weights, preference) == reference(total, weights, preference)
     default = [(-weight, index) for index, weight in enumerate(weights)]
     assert largest_remainder(total, weights) == reference(total, weights, default)
 
 
-@given(total=st.integers(0, 10**6), weights=st.lists(st.integers(1, 5), min_size=1, max_size=20),
-       data=st.data())
+@given(total=st.integers(0, 10**6), weights=st.lists(st.integers(1, 5), min_size=1, max_size=20), data=st.data())
 @settings(max_examples=500)
 def test_rank_preference_gives_tied_units_to_the_lowest_rank(total, weights, data):
     """Small weights make equal remainders common, so ties are really exercised."""
@@ -119,13 +119,16 @@ def test_the_preference_key_decides_only_between_equal_remainders():
     assert largest_remainder(4, [2, 1], preference=[1, 0]) == [3, 1]
 
 
-@pytest.mark.parametrize("total, weights, preference", [
-    (1, [0, 0], None),
-    (1, [], None),
-    (-1, [1, 2], None),
-    (5, [1, -1, 3], None),
-    (5, [1, 2], [0]),
-])
+@pytest.mark.parametrize(
+    "total, weights, preference",
+    [
+        (1, [0, 0], None),
+        (1, [], None),
+        (-1, [1, 2], None),
+        (5, [1, -1, 3], None),
+        (5, [1, 2], [0]),
+    ],
+)
 def test_impossible_or_negative_input_is_refused(total, weights, preference):
     with pytest.raises(ValueError):
         largest_remainder(total, weights, preference)
@@ -137,8 +140,12 @@ def test_anything_but_whole_numbers_is_refused(total, weights):
         largest_remainder(total, weights)
 
 
-@given(seed=st.integers(0, 2**32), total=st.integers(0, 10**13), members=st.integers(9_000, 10_000),
-       zero_share=st.sampled_from([0.0, 0.1, 0.9]))
+@given(
+    seed=st.integers(0, 2**32),
+    total=st.integers(0, 10**13),
+    members=st.integers(9_000, 10_000),
+    zero_share=st.sampled_from([0.0, 0.1, 0.9]),
+)
 @settings(max_examples=15, deadline=None)
 @example(seed=1, total=1, members=10_000, zero_share=0.5)
 def test_ten_thousand_members_still_sum_exactly(seed, total, members, zero_share):
@@ -148,6 +155,6 @@ def test_ten_thousand_members_still_sum_exactly(seed, total, members, zero_share
     shares = largest_remainder(total, weights)
     assert sum(shares) == total
     weight_sum = sum(weights)
-    for share, weight in zip(shares, weights):
+    for share, weight in zip(shares, weights, strict=True):
         floor, remainder = divmod(total * weight, weight_sum)
         assert share == floor or (remainder and share == floor + 1)

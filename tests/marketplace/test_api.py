@@ -1,4 +1,5 @@
 """The API base: bearer tokens, the error format, /me and the OpenAPI document."""
+
 import re
 
 from openapi_spec_validator import validate
@@ -31,12 +32,30 @@ def assert_unauthorised(response) -> None:
 def test_me_lists_each_roles_user_and_organisations(client, world):
     expected = {
         "admin": [{"role": "admin", "organisation_type": None, "organisation_id": None, "organisation_name": None}],
-        "secretary": [{"role": "secretary", "organisation_type": "consortium",
-                       "organisation_id": world.consortium.id, "organisation_name": "Tayside"}],
-        "member": [{"role": "member", "organisation_type": "member", "organisation_id": world.member.id,
-                    "organisation_name": "Re-Tweed Dundee CIC"}],
-        "supplier": [{"role": "supplier", "organisation_type": "supplier", "organisation_id": world.supplier.id,
-                      "organisation_name": "Caledonian Office Supplies Ltd"}],
+        "secretary": [
+            {
+                "role": "secretary",
+                "organisation_type": "consortium",
+                "organisation_id": world.consortium.id,
+                "organisation_name": "Tayside",
+            }
+        ],
+        "member": [
+            {
+                "role": "member",
+                "organisation_type": "member",
+                "organisation_id": world.member.id,
+                "organisation_name": "Re-Tweed Dundee CIC",
+            }
+        ],
+        "supplier": [
+            {
+                "role": "supplier",
+                "organisation_type": "supplier",
+                "organisation_id": world.supplier.id,
+                "organisation_name": "Caledonian Office Supplies Ltd",
+            }
+        ],
         "no_role": [],
     }
     for role, roles in expected.items():
@@ -49,8 +68,16 @@ def test_me_lists_each_roles_user_and_organisations(client, world):
 def test_no_token_or_a_malformed_header_is_401(client, world):
     valid = api_token(world.member_user)["Authorization"].split()[1]
     assert_unauthorised(client.get(f"{PREFIX}/me"))
-    for header in ["Bearer", "Bearer ", f"Basic {valid}", f"Token {valid}", f"Bearer{valid}", "Bearer cm_not-a-token",
-                   f"Bearer {valid}x", valid]:
+    for header in [
+        "Bearer",
+        "Bearer ",
+        f"Basic {valid}",
+        f"Token {valid}",
+        f"Bearer{valid}",
+        "Bearer cm_not-a-token",
+        f"Bearer {valid}x",
+        valid,
+    ]:
         assert_unauthorised(client.get(f"{PREFIX}/me", headers={"Authorization": header}))
     assert client.get(f"{PREFIX}/me", headers={"Authorization": f"bearer {valid}"}).status_code == 200
 
@@ -115,4 +142,3 @@ def test_protected_operations_declare_the_bearer_scheme_and_401(client):
     assert me["security"] == [{"bearer": []}]
     assert "401" in me["responses"]
     assert document["paths"][f"{PREFIX}/openapi.json"]["get"]["security"] == []
-

@@ -51,10 +51,16 @@ def test_deactivated_user_cannot_sign_in_and_loses_their_session(client, world):
 
 
 def test_next_redirects_only_within_the_site(client, world):
-    for target, expected in [("/account/tokens", "/account/tokens"), ("https://evil.example/", "/"),
-                             ("//evil.example/", "/"), ("/\\evil.example", "/"), ("javascript:alert(1)", "/")]:
-        response = client.post("/sign-in", query_string={"next": target},
-                               data={"email": world.admin.email, "password": PASSWORD})
+    for target, expected in [
+        ("/account/tokens", "/account/tokens"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+    ]:
+        response = client.post(
+            "/sign-in", query_string={"next": target}, data={"email": world.admin.email, "password": PASSWORD}
+        )
         assert response.location == expected, target
         client.post("/sign-out")
 
@@ -93,8 +99,13 @@ def test_repeated_failures_for_an_account_are_throttled(client, world):
 
 
 def test_spelling_the_email_differently_does_not_dodge_the_account_limit(client, world):
-    for email in ["ADMIN@example.org", " admin@example.org", "Admin@Example.Org", "admin@EXAMPLE.org ",
-                  "admin@example.org"]:
+    for email in [
+        "ADMIN@example.org",
+        " admin@example.org",
+        "Admin@Example.Org",
+        "admin@EXAMPLE.org ",
+        "admin@example.org",
+    ]:
         client.post("/sign-in", data={"email": email, "password": "guess"})
     assert sign_in(client, world.admin).status_code == 429
 
@@ -159,8 +170,9 @@ def test_passwords_are_stored_hashed(world):
 
 def test_failure_counts_are_shared_by_every_app_through_redis(database_url):
     """Two processes (here two app instances) with one Redis count failures together."""
-    import redis
     import uuid
+
+    import redis
 
     from marketplace.app import create_app
     from tests.conftest import TEST_CONFIG
@@ -169,8 +181,12 @@ def test_failure_counts_are_shared_by_every_app_through_redis(database_url):
         redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1).ping()
     except redis.RedisError:
         pytest.skip("no Redis at 127.0.0.1:6379")
-    config = TEST_CONFIG | {"SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
-                            "SIGN_IN_LIMIT_PER_ACCOUNT": "3 per 15 minutes", "SIGN_IN_LIMIT_PER_ADDRESS": "1000 per minute"}
+    config = TEST_CONFIG | {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
+        "SIGN_IN_LIMIT_PER_ACCOUNT": "3 per 15 minutes",
+        "SIGN_IN_LIMIT_PER_ADDRESS": "1000 per minute",
+    }
     first, second = create_app(config).test_client(), create_app(config).test_client()
     attempt = {"email": f"{uuid.uuid4().hex}@example.org", "password": "guess"}
     for client in (first, second, first):
@@ -181,8 +197,11 @@ def test_failure_counts_are_shared_by_every_app_through_redis(database_url):
 @pytest.mark.app_config({"SIGN_IN_LIMIT_PER_ADDRESS": "2 per 15 minutes"})
 def test_a_client_cannot_dodge_the_address_limit_with_a_forwarded_header(client, world):
     for n in range(2):
-        client.post("/sign-in", data={"email": f"guess{n}@example.org", "password": "guess"},
-                    headers={"X-Forwarded-For": f"198.51.100.{n}"})
+        client.post(
+            "/sign-in",
+            data={"email": f"guess{n}@example.org", "password": "guess"},
+            headers={"X-Forwarded-For": f"198.51.100.{n}"},
+        )
     assert sign_in(client, world.member_user).status_code == 429
 
 
@@ -192,8 +211,15 @@ def test_behind_a_trusted_proxy_each_client_address_counts_on_its_own(client, wo
     attacker = {"X-Forwarded-For": "198.51.100.7"}
     for n in range(2):
         client.post("/sign-in", data={"email": f"guess{n}@example.org", "password": "guess"}, headers=attacker)
-    assert client.post("/sign-in", data={"email": world.member_user.email, "password": "guess"},
-                       headers=attacker).status_code == 429
-    neighbour = client.post("/sign-in", data={"email": world.member_user.email, "password": PASSWORD},
-                            headers={"X-Forwarded-For": "203.0.113.9"})
+    assert (
+        client.post(
+            "/sign-in", data={"email": world.member_user.email, "password": "guess"}, headers=attacker
+        ).status_code
+        == 429
+    )
+    neighbour = client.post(
+        "/sign-in",
+        data={"email": world.member_user.email, "password": PASSWORD},
+        headers={"X-Forwarded-For": "203.0.113.9"},
+    )
     assert neighbour.status_code == 302

@@ -1,4 +1,5 @@
 """The consortium's bank account, given by the admin: checked, stored as digits, shown as people write it."""
+
 import re
 
 import pytest
@@ -29,9 +30,17 @@ def reload(consortium: Consortium) -> Consortium:
 
 
 def tayside_form(**overrides) -> dict:
-    return organisation_form("Tayside Social Enterprise Consortium CIC") | {
-        "name": "Tayside", "code": "TAY", "bank_account_name": "Tayside Social Enterprise Consortium CIC",
-        "bank_sort_code": "83-44-91", "bank_account_number": "10234567"} | overrides
+    return (
+        organisation_form("Tayside Social Enterprise Consortium CIC")
+        | {
+            "name": "Tayside",
+            "code": "TAY",
+            "bank_account_name": "Tayside Social Enterprise Consortium CIC",
+            "bank_sort_code": "83-44-91",
+            "bank_account_number": "10234567",
+        }
+        | overrides
+    )
 
 
 def account_of(consortium: Consortium) -> tuple:
@@ -52,8 +61,12 @@ def test_admin_gives_the_consortiums_bank_account(admin_client, world, typed):
 
 def test_a_new_consortium_can_be_given_its_account_when_created(admin_client):
     data = organisation_form("Fife Social Enterprise Consortium", city="Kirkcaldy", postcode="KY1 1XX") | {
-        "name": "Fife", "code": "FIF", "bank_account_name": "Fife SE Consortium", "bank_sort_code": "80 22 60",
-        "bank_account_number": "20481357"}
+        "name": "Fife",
+        "code": "FIF",
+        "bank_account_name": "Fife SE Consortium",
+        "bank_sort_code": "80 22 60",
+        "bank_account_number": "20481357",
+    }
     assert admin_client.post("/admin/consortia/new", data=data).status_code == 302
 
     fife = db.session.scalar(select(Consortium).where(Consortium.code == "FIF"))
@@ -87,8 +100,9 @@ def test_bad_bank_details_are_refused_next_to_the_field(admin_client, world):
 
 
 def test_a_name_alone_is_not_an_account(admin_client, world):
-    response = admin_client.post(f"/admin/consortia/{world.consortium.id}", data=tayside_form(
-        bank_sort_code="", bank_account_number=""))
+    response = admin_client.post(
+        f"/admin/consortia/{world.consortium.id}", data=tayside_form(bank_sort_code="", bank_account_number="")
+    )
 
     assert response.status_code == 422
     assert field_error(response, "bank_sort_code") == SORT_CODE_MESSAGE
@@ -98,8 +112,10 @@ def test_a_name_alone_is_not_an_account(admin_client, world):
 
 
 def test_bank_mistakes_show_together_with_the_other_fields_mistakes(admin_client, world):
-    response = admin_client.post(f"/admin/consortia/{world.consortium.id}", data=tayside_form(
-        postcode="12345", bank_account_name="", bank_account_number="123"))
+    response = admin_client.post(
+        f"/admin/consortia/{world.consortium.id}",
+        data=tayside_form(postcode="12345", bank_account_name="", bank_account_number="123"),
+    )
 
     assert response.status_code == 422
     assert field_error(response, "postcode") == "Enter a UK postcode, e.g. DD1 4HN."
@@ -110,8 +126,10 @@ def test_bank_mistakes_show_together_with_the_other_fields_mistakes(admin_client
 
 def test_emptying_all_three_removes_the_account(admin_client, world):
     admin_client.post(f"/admin/consortia/{world.consortium.id}", data=tayside_form())
-    response = admin_client.post(f"/admin/consortia/{world.consortium.id}", data=tayside_form(
-        bank_account_name="", bank_sort_code="", bank_account_number=""))
+    response = admin_client.post(
+        f"/admin/consortia/{world.consortium.id}",
+        data=tayside_form(bank_account_name="", bank_sort_code="", bank_account_number=""),
+    )
 
     assert response.status_code == 302
     assert account_of(world.consortium) == (None, None, None)
@@ -121,8 +139,10 @@ def test_the_service_checks_the_account_whoever_calls_it(world):
     data = organisation_form("Tayside Social Enterprise Consortium CIC") | {"name": "Tayside", "code": "TAY"}
     with pytest.raises(ValidationFailed) as refused:
         services.save_consortium(data | {"bank_sort_code": "83-44-91"}, world.consortium)
-    assert refused.value.fields == {"bank_account_name": [NAME_MESSAGE],
-                                    "bank_account_number": [ACCOUNT_NUMBER_MESSAGE]}
+    assert refused.value.fields == {
+        "bank_account_name": [NAME_MESSAGE],
+        "bank_account_number": [ACCOUNT_NUMBER_MESSAGE],
+    }
     db.session.rollback()
 
     services.save_consortium(tayside_form(bank_sort_code="83 44 91"), world.consortium)
@@ -137,14 +157,19 @@ def test_the_demo_consortia_have_bank_accounts(runner):
     runner.invoke(args=["demo"])
     runner.invoke(args=["demo"])
 
-    accounts = {c.code: (c.bank_account_name, c.bank_sort_code, c.bank_account_number)
-                for c in db.session.scalars(select(Consortium))}
+    accounts = {
+        c.code: (c.bank_account_name, c.bank_sort_code, c.bank_account_number)
+        for c in db.session.scalars(select(Consortium))
+    }
     assert accounts["TAY"] == ("Tayside Social Enterprise Consortium CIC", "834491", "10234567")
     assert all(len(sort) == 6 and len(number) == 8 for _, sort, number in accounts.values())
 
 
-@given(st.text(alphabet="0123456789", min_size=6, max_size=6), st.sampled_from(["", "-", " "]),
-       st.text(alphabet="0123456789", min_size=8, max_size=8))
+@given(
+    st.text(alphabet="0123456789", min_size=6, max_size=6),
+    st.sampled_from(["", "-", " "]),
+    st.text(alphabet="0123456789", min_size=8, max_size=8),
+)
 def test_a_sort_code_however_written_is_stored_as_its_digits(digits, separator, number):
     typed = separator.join((digits[:2], digits[2:4], digits[4:]))
 

@@ -1,4 +1,5 @@
 """Commands for deployments: users, tokens and the demo, all safe to run again."""
+
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
@@ -13,8 +14,9 @@ DEMO_DASHBOARDS = {
 
 
 def row_counts() -> dict[str, int]:
-    return {table.name: db.session.scalar(select(func.count()).select_from(table))
-            for table in db.metadata.sorted_tables}
+    return {
+        table.name: db.session.scalar(select(func.count()).select_from(table)) for table in db.metadata.sorted_tables
+    }
 
 
 def test_create_token_prints_a_working_token_as_its_last_line(runner, client, world):
@@ -33,15 +35,23 @@ def test_create_token_for_an_unknown_email_fails_clearly(runner, world):
 
 
 def test_create_user_creates_then_updates_without_duplicating(runner, world):
-    args = ["create-user", "Finance@Example.org", "--password", "first-password",
-            "--role", "admin", "--role", f"member:{world.member.id}"]
+    args = [
+        "create-user",
+        "Finance@Example.org",
+        "--password",
+        "first-password",
+        "--role",
+        "admin",
+        "--role",
+        f"member:{world.member.id}",
+    ]
     first = runner.invoke(args=args)
     assert first.exit_code == 0, first.output
     user = db.session.scalar(select(User).where(User.email == "finance@example.org"))
     assert sorted((g.role.value, g.scope_id) for g in user.grants) == [("admin", None), ("member", world.member.id)]
     counts = row_counts()
 
-    second = runner.invoke(args=args[:3] + ["second-password"] + args[4:])
+    second = runner.invoke(args=[*args[:3], "second-password", *args[4:]])
     assert second.exit_code == 0, second.output
     db.session.expire_all()
     assert row_counts() == counts
@@ -51,8 +61,18 @@ def test_create_user_creates_then_updates_without_duplicating(runner, world):
 
 
 def test_create_user_grants_secretary_and_supplier_roles(runner, world):
-    result = runner.invoke(args=["create-user", "two-hats@example.org", "--password", "a-long-password",
-                                 "--role", f"secretary:{world.consortium.id}", "--role", f"supplier:{world.supplier.id}"])
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "two-hats@example.org",
+            "--password",
+            "a-long-password",
+            "--role",
+            f"secretary:{world.consortium.id}",
+            "--role",
+            f"supplier:{world.supplier.id}",
+        ]
+    )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(User).where(User.email == "two-hats@example.org"))
     assert user.secretary_consortium_ids == {world.consortium.id}
@@ -69,8 +89,7 @@ def test_a_bad_role_spec_gives_a_clear_error_and_creates_nothing(runner, world):
         ("member:999999", "Cannot grant 'member:999999': there is no member 999999."),
         ("secretary:999999", "Cannot grant 'secretary:999999': there is no consortium 999999."),
     ]:
-        result = runner.invoke(args=["create-user", "new@example.org", "--password", "a-long-password",
-                                     "--role", spec])
+        result = runner.invoke(args=["create-user", "new@example.org", "--password", "a-long-password", "--role", spec])
         assert result.exit_code == 1, spec
         assert message in result.output, spec
         assert "Traceback" not in result.output
@@ -104,8 +123,14 @@ def test_demo_is_a_realistic_pair_of_consortia(runner):
 
     members = db.session.scalars(select(Member)).all()
     assert 35 <= len(members) <= 45
-    assert all(m.organisation.legal_name and m.organisation.contact_email and m.organisation.address_line1
-               and m.headcount > 0 and m.turnover_band for m in members)
+    assert all(
+        m.organisation.legal_name
+        and m.organisation.contact_email
+        and m.organisation.address_line1
+        and m.headcount > 0
+        and m.turnover_band
+        for m in members
+    )
     vat_registered = [m for m in members if m.organisation.vat_number]
     assert 0 < len(vat_registered) < len(members)
 

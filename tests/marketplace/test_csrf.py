@@ -1,4 +1,5 @@
 """Signing in and forms with their CSRF token; the API takes a bearer token instead (every route: tests/test_security.py)."""
+
 import re
 
 import pytest
@@ -7,6 +8,7 @@ from marketplace.api import PREFIX
 from marketplace.extensions import db
 from marketplace.models import ApiToken
 from tests.factories import PASSWORD, api_token
+
 
 @pytest.fixture
 def client(app):

@@ -1,4 +1,5 @@
 """`run_in_date_order`: the demo's histories take their steps interleaved by day, whatever order they come in."""
+
 from datetime import date
 
 from hypothesis import given

@@ -1,4 +1,5 @@
 """The sender: multipart email by SMTP, retries with back-off, and every message delivered once."""
+
 import smtplib
 import socketserver
 import threading
@@ -16,9 +17,16 @@ from marketplace.extensions import db, utcnow
 from marketplace.models import OutboxMessage
 from tests.factories import sign_in
 
-SMTP_CONFIG = {"SMTP_HOST": "smtp.example.org", "SMTP_PORT": 587, "SMTP_USERNAME": "mailer",
-               "SMTP_PASSWORD": "secret", "SMTP_STARTTLS": True, "SMTP_SSL": False,
-               "MAIL_FROM": "Consortia Marketplace <noreply@marketplace.example.org>", "OUTBOX_MAX_ATTEMPTS": 3}
+SMTP_CONFIG = {
+    "SMTP_HOST": "smtp.example.org",
+    "SMTP_PORT": 587,
+    "SMTP_USERNAME": "mailer",
+    "SMTP_PASSWORD": "secret",
+    "SMTP_STARTTLS": True,
+    "SMTP_SSL": False,
+    "MAIL_FROM": "Consortia Marketplace <noreply@marketplace.example.org>",
+    "OUTBOX_MAX_ATTEMPTS": 3,
+}
 with_smtp = pytest.mark.app_config(SMTP_CONFIG)
 
 
@@ -65,16 +73,26 @@ def smtp(monkeypatch):
 
 
 def add(n: int = 1, **fields) -> list[OutboxMessage]:
-    messages = [OutboxMessage(kind="pool_opened", to_email=f"m{i}@example.org", subject=f"Message {i}",
-                              body_text=f"Plain {i}", body_html=f"<p>HTML {i}</p>", **fields) for i in range(n)]
+    messages = [
+        OutboxMessage(
+            kind="pool_opened",
+            to_email=f"m{i}@example.org",
+            subject=f"Message {i}",
+            body_text=f"Plain {i}",
+            body_html=f"<p>HTML {i}</p>",
+            **fields,
+        )
+        for i in range(n)
+    ]
     db.session.add_all(messages)
     db.session.commit()
     return messages
 
 
 def reloaded(message: OutboxMessage) -> OutboxMessage:
-    return db.session.scalar(select(OutboxMessage).where(OutboxMessage.id == message.id)
-                             .execution_options(populate_existing=True))
+    return db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.id == message.id).execution_options(populate_existing=True)
+    )
 
 
 @with_smtp
@@ -136,8 +154,16 @@ def test_a_failure_is_retried_later_with_a_growing_wait_then_sent(world, smtp):
     assert len(smtp.sent) == 1
 
 
-SMTP_VARIABLES = ("SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_STARTTLS", "SMTP_SSL",
-                  "MAIL_FROM", "PUBLIC_URL")
+SMTP_VARIABLES = (
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "SMTP_USERNAME",
+    "SMTP_PASSWORD",
+    "SMTP_STARTTLS",
+    "SMTP_SSL",
+    "MAIL_FROM",
+    "PUBLIC_URL",
+)
 
 
 def test_email_settings_come_from_the_environment(monkeypatch, tmp_path):
@@ -179,7 +205,7 @@ def test_after_the_last_attempt_the_message_is_given_up_as_failed(world, smtp):
 
 @with_smtp
 def test_one_refused_recipient_does_not_hold_up_the_others(world, smtp):
-    first, second = add(2)
+    _first, _second = add(2)
     smtp.failures = [smtplib.SMTPRecipientsRefused({"m0@example.org": (550, b"no such user")})]
     report = mailer.send_pending()
     assert (report.sent, report.retrying, report.stopped_early) == (1, 1, False)
@@ -236,8 +262,10 @@ def test_two_senders_at_once_send_each_message_once(app, world, smtp, postgresql
         counts = list(pool.map(sender, [1, 2]))
     assert sum(counts) == 20 and all(counts), counts
     assert sorted(e["To"] for e in smtp.sent) == sorted(f"m{i}@example.org" for i in range(20))
-    assert all(m.sent_at is not None and m.attempts == 1 for m in db.session.scalars(
-        select(OutboxMessage).execution_options(populate_existing=True)))
+    assert all(
+        m.sent_at is not None and m.attempts == 1
+        for m in db.session.scalars(select(OutboxMessage).execution_options(populate_existing=True))
+    )
 
 
 class LoopbackSMTP(socketserver.StreamRequestHandler):
@@ -280,8 +308,15 @@ def loopback_server():
 
 
 def test_a_real_smtp_conversation_over_loopback(app, world, loopback_server):
-    app.config.update(SMTP_CONFIG | {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": loopback_server.server_address[1],
-                                     "SMTP_STARTTLS": False, "SMTP_USERNAME": None})
+    app.config.update(
+        SMTP_CONFIG
+        | {
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": loopback_server.server_address[1],
+            "SMTP_STARTTLS": False,
+            "SMTP_USERNAME": None,
+        }
+    )
     add(unsubscribe_url="https://marketplace.example.org/unsubscribe/xyz")
     assert mailer.send_pending().sent == 1
     [raw] = LoopbackSMTP.received

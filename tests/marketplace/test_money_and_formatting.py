@@ -1,4 +1,5 @@
 """Money rounding and the pounds filter, checked against integer-arithmetic references."""
+
 import re
 from decimal import Decimal
 from fractions import Fraction
@@ -24,7 +25,7 @@ def decimal_pounds(units: int, places: int) -> Decimal:
     return Decimal(f"{units}e-{places}")
 
 
-@given(units=st.integers(-10**15, 10**15), places=st.integers(0, 12))
+@given(units=st.integers(-(10**15), 10**15), places=st.integers(0, 12))
 @example(units=125, places=3)
 @example(units=-125, places=3)
 @example(units=5, places=3)
@@ -33,7 +34,7 @@ def test_to_pence_rounds_decimals_half_up(units, places):
     assert to_pence(decimal_pounds(units, places)) == half_up(units * 100, 10**places)
 
 
-@given(numerator=st.integers(-10**12, 10**12), denominator=st.integers(1, 10**6))
+@given(numerator=st.integers(-(10**12), 10**12), denominator=st.integers(1, 10**6))
 def test_to_pence_rounds_fractions_half_up(numerator, denominator):
     assert to_pence(Fraction(numerator, denominator)) == half_up(numerator * 100, denominator)
 
@@ -57,7 +58,7 @@ def test_line_pence_rounds_once_not_per_unit(quantity, price_units):
     assert line_pence(quantity, unit_price) == to_pence(quantity * unit_price)
 
 
-@given(net_pence=st.integers(-10**12, 10**12), rate_hundredths=st.integers(0, 10000))
+@given(net_pence=st.integers(-(10**12), 10**12), rate_hundredths=st.integers(0, 10000))
 @example(net_pence=1, rate_hundredths=5000)
 @example(net_pence=-3, rate_hundredths=5000)
 def test_vat_pence_is_the_rate_of_the_net_rounded_half_up(net_pence, rate_hundredths):
@@ -80,7 +81,7 @@ def parse_pounds(text: str) -> int:
     return -pence if sign else pence
 
 
-@given(st.integers(-10**15, 10**15))
+@given(st.integers(-(10**15), 10**15))
 @example(0)
 @example(-1)
 @example(100_000)

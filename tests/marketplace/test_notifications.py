@@ -1,4 +1,5 @@
 """Notifications: one message per user who wants the kind, each with a signed unsubscribe link that works signed out."""
+
 import re
 
 import pytest
@@ -17,17 +18,22 @@ def outbox() -> list[OutboxMessage]:
 
 
 def tell(world, users, key="event:1") -> int:
-    return notifications.notify("pool_opened", users, "Tayside: a pool", "greeting", {},
-                                world.consortium, key)
+    return notifications.notify("pool_opened", users, "Tayside: a pool", "greeting", {}, world.consortium, key)
 
 
 @pytest.fixture(autouse=True)
 def simple_template(app):
-    app.jinja_env.loader = ChoiceLoader([DictLoader({
-        "emails/greeting.txt": '{% extends "emails/_base.txt" %}{% block body %}Hi {{ recipient.name }}{% endblock %}',
-        "emails/greeting.html":
-            '{% extends "emails/_base.html" %}{% block body %}<p>Hi {{ recipient.name }}</p>{% endblock %}',
-    }), app.jinja_env.loader])
+    app.jinja_env.loader = ChoiceLoader(
+        [
+            DictLoader(
+                {
+                    "emails/greeting.txt": '{% extends "emails/_base.txt" %}{% block body %}Hi {{ recipient.name }}{% endblock %}',
+                    "emails/greeting.html": '{% extends "emails/_base.html" %}{% block body %}<p>Hi {{ recipient.name }}</p>{% endblock %}',
+                }
+            ),
+            app.jinja_env.loader,
+        ]
+    )
 
 
 def opt_outs(user) -> set[str]:
@@ -70,8 +76,9 @@ def test_a_user_who_switched_the_kind_off_is_skipped(world):
     assert tell(world, [world.member_user, world.supplier_user]) == 1
     db.session.commit()
     assert [m.to_email for m in outbox()] == ["supplier@example.org"]
-    assert notifications.notify("invoice_issued", [world.member_user], "S", "greeting", {},
-                                world.consortium, "other") == 1
+    assert (
+        notifications.notify("invoice_issued", [world.member_user], "S", "greeting", {}, world.consortium, "other") == 1
+    )
 
 
 def test_an_unknown_kind_is_a_programming_error(world):
@@ -113,8 +120,7 @@ def test_the_unsubscribe_post_needs_no_csrf_token_but_the_profile_form_does(clie
     assert client.post(f"/unsubscribe/{token}").status_code == 200
     sign_in_page = client.get("/sign-in").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', sign_in_page).group(1)
-    client.post("/sign-in", data={"email": world.member_user.email, "password": factories.PASSWORD,
-                                  "csrf_token": csrf})
+    client.post("/sign-in", data={"email": world.member_user.email, "password": factories.PASSWORD, "csrf_token": csrf})
     assert client.post("/account/notifications", data={}).status_code == 400
     assert opt_outs(world.member_user) == {"pool_closed"}
 
@@ -155,8 +161,9 @@ def test_a_member_user_switches_kinds_off_and_on_on_their_profile(client, world)
     assert "A consortium sends us a purchase order" not in page
 
     keep = ["pool_opened", "invoice_issued", "invoice_overdue"]
-    response = client.post("/account/notifications", data={"email-receive": keep,
-                                                            "email-next": f"/members/{world.member.id}/profile"})
+    response = client.post(
+        "/account/notifications", data={"email-receive": keep, "email-next": f"/members/{world.member.id}/profile"}
+    )
     assert response.status_code == 302 and response.location == f"/members/{world.member.id}/profile"
     assert opt_outs(world.member_user) == member_kinds - set(keep)
 
@@ -197,14 +204,16 @@ def test_recipients_are_the_active_users_of_each_member(world):
     db.session.flush()
     users = notifications.member_users([world.member.id, world.other_member.id])
     assert {m: [u.email for u in us] for m, us in users.items()} == {
-        world.member.id: [world.member_user.email, colleague.email]}
+        world.member.id: [world.member_user.email, colleague.email]
+    }
     assert [u.email for u in notifications.supplier_users(world.supplier.id)] == ["supplier@example.org"]
 
 
 def test_links_start_with_the_public_url_also_under_a_path(app, world):
     app.config["PUBLIC_URL"] = "https://marketplace.example.org/tayside"
     assert notifications.external_url("notifications.preferences") == (
-        "https://marketplace.example.org/tayside/account/notifications")
+        "https://marketplace.example.org/tayside/account/notifications"
+    )
     tell(world, [world.member_user])
     assert outbox()[0].unsubscribe_url.startswith("https://marketplace.example.org/tayside/unsubscribe/")
 

@@ -1,4 +1,5 @@
 """The outbox: messages rendered from templates in the caller's transaction, once per event, read by admins."""
+
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -29,8 +30,9 @@ def count() -> int:
 
 
 def note(world, name="Morag & <Co>", **kwargs) -> OutboxMessage:
-    return outbox.enqueue("note", "accounts@example.org", "A note", "note", {"name": name},
-                          consortium=world.consortium, **kwargs)
+    return outbox.enqueue(
+        "note", "accounts@example.org", "A note", "note", {"name": name}, consortium=world.consortium, **kwargs
+    )
 
 
 def test_enqueue_renders_text_and_html_with_the_consortiums_name(world):
@@ -39,7 +41,11 @@ def test_enqueue_renders_text_and_html_with_the_consortiums_name(world):
     assert message.body_text == "Hello Morag & <Co>, from Tayside."
     assert message.body_html == "<p>Hello Morag &amp; &lt;Co&gt;, from Tayside.</p>"
     assert (message.kind, message.to_email, message.subject, message.consortium_id) == (
-        "note", "accounts@example.org", "A note", world.consortium.id)
+        "note",
+        "accounts@example.org",
+        "A note",
+        world.consortium.id,
+    )
     assert (message.sent_at, message.attempts, message.next_attempt_at) == (None, 0, None)
     assert message.created_at is not None
 
@@ -110,9 +116,17 @@ def test_admins_read_the_outbox_newest_first(client, world, messages):
 
 
 def test_the_outbox_is_paginated(client, world):
-    db.session.add_all(OutboxMessage(kind="note", to_email=f"m{n}@example.org", subject=f"Message {n}",
-                                     body_text="", body_html="", created_at=utcnow() + timedelta(seconds=n))
-                       for n in range(51))
+    db.session.add_all(
+        OutboxMessage(
+            kind="note",
+            to_email=f"m{n}@example.org",
+            subject=f"Message {n}",
+            body_text="",
+            body_html="",
+            created_at=utcnow() + timedelta(seconds=n),
+        )
+        for n in range(51)
+    )
     db.session.commit()
     sign_in(client, world.admin)
     first = client.get("/admin/outbox").get_data(as_text=True)

@@ -1,13 +1,22 @@
 """A member's billing profile: its own users keep it up to date, nobody else sees it."""
+
 from marketplace.extensions import db
 from marketplace.models import Member
 from tests.factories import field_error, organisation_form, sign_in
 
 
 def profile_form(**overrides) -> dict:
-    return organisation_form("Re-Tweed Dundee CIC Ltd", address_line1="2 Mill Lane", city="Dundee",
-                             postcode="dd2 5ab", vat_number="gb 301 2345 67") | {
-        "billing_email": "accounts@retweed.example.org"} | overrides
+    return (
+        organisation_form(
+            "Re-Tweed Dundee CIC Ltd",
+            address_line1="2 Mill Lane",
+            city="Dundee",
+            postcode="dd2 5ab",
+            vat_number="gb 301 2345 67",
+        )
+        | {"billing_email": "accounts@retweed.example.org"}
+        | overrides
+    )
 
 
 def reload(member: Member) -> Member:
@@ -34,16 +43,19 @@ def test_a_members_user_edits_the_billing_details(client, world):
 
 def test_the_profile_leaves_network_and_size_to_the_admin(client, world):
     sign_in(client, world.member_user)
-    client.post(f"/members/{world.member.id}/profile",
-                data=profile_form(network_id=world.other_network.id, headcount="999"))
+    client.post(
+        f"/members/{world.member.id}/profile", data=profile_form(network_id=world.other_network.id, headcount="999")
+    )
     member = reload(world.member)
     assert (member.network_id, member.headcount) == (world.network.id, 10)
 
 
 def test_bad_input_is_refused_with_field_errors_and_nothing_saved(client, world):
     sign_in(client, world.member_user)
-    response = client.post(f"/members/{world.member.id}/profile", data=profile_form(
-        legal_name="", postcode="nowhere", vat_number="123", billing_email="accounts"))
+    response = client.post(
+        f"/members/{world.member.id}/profile",
+        data=profile_form(legal_name="", postcode="nowhere", vat_number="123", billing_email="accounts"),
+    )
     assert response.status_code == 422
     assert field_error(response, "legal_name") == "This field is required."
     assert field_error(response, "postcode") == "Enter a UK postcode, e.g. DD1 4HN."
@@ -74,8 +86,9 @@ def test_secretaries_and_suppliers_do_not_edit_member_profiles(client, world):
 
 def test_an_admin_edits_any_members_profile(client, world):
     sign_in(client, world.admin)
-    response = client.post(f"/members/{world.other_member.id}/profile",
-                           data=profile_form(legal_name="Leith Community Crops SCIO"))
+    response = client.post(
+        f"/members/{world.other_member.id}/profile", data=profile_form(legal_name="Leith Community Crops SCIO")
+    )
     assert response.status_code == 302
     assert reload(world.other_member).organisation.legal_name == "Leith Community Crops SCIO"
 

@@ -1,4 +1,5 @@
 """API tokens page: a token is shown once, only its hash is kept, and revoking it ends it."""
+
 import hashlib
 import re
 
@@ -19,8 +20,12 @@ def create_token(client, name: str = "finance spreadsheet") -> tuple[str, object
 def everything_stored() -> str:
     """Every value of every row in the database, as one string."""
     with db.engine.connect() as connection:
-        return "\n".join(str(value) for table in db.metadata.sorted_tables
-                         for row in connection.execute(table.select()) for value in row)
+        return "\n".join(
+            str(value)
+            for table in db.metadata.sorted_tables
+            for row in connection.execute(table.select())
+            for value in row
+        )
 
 
 def test_a_new_token_is_shown_once_and_only_its_hash_is_stored(client, world):

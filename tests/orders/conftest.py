@@ -8,23 +8,43 @@ from marketplace.extensions import db, utcnow
 from orders import services
 
 
-def make_offer(supplier, *, name="A4 copier paper", unit="box", pack_size=1, list_price="25.00",
-               tiers=(("10", "22.00"), ("50", "20.00"), ("200", "18.50")), vat=VatRate.STANDARD, moq=1) -> Offer:
+def make_offer(
+    supplier,
+    *,
+    name="A4 copier paper",
+    unit="box",
+    pack_size=1,
+    list_price="25.00",
+    tiers=(("10", "22.00"), ("50", "20.00"), ("200", "18.50")),
+    vat=VatRate.STANDARD,
+    moq=1,
+) -> Offer:
     category = db.session.scalar(db.select(Category).where(Category.slug == "stationery"))
     if category is None:
         category = Category(slug="stationery", name="Stationery")
-    offer = Offer(supplier=supplier, category=category, name=name, unit=unit, pack_size=pack_size,
-                  vat_rate=vat, list_price=Decimal(list_price), minimum_order_quantity=moq,
-                  tiers=[PriceTier(min_quantity=int(q), unit_price=Decimal(p)) for q, p in tiers])
+    offer = Offer(
+        supplier=supplier,
+        category=category,
+        name=name,
+        unit=unit,
+        pack_size=pack_size,
+        vat_rate=vat,
+        list_price=Decimal(list_price),
+        minimum_order_quantity=moq,
+        tiers=[PriceTier(min_quantity=int(q), unit_price=Decimal(p)) for q, p in tiers],
+    )
     db.session.add(offer)
     db.session.flush()
     return offer
 
 
-def make_pool(actor, offer, consortia, *, open_=True, minimum=None, capacity=None, delivery=0,
-              deadline=None):
-    terms = services.PoolTerms(deadline=deadline or utcnow() + timedelta(days=7), minimum_quantity=minimum,
-                               capacity=capacity, delivery_charge_pence=delivery)
+def make_pool(actor, offer, consortia, *, open_=True, minimum=None, capacity=None, delivery=0, deadline=None):
+    terms = services.PoolTerms(
+        deadline=deadline or utcnow() + timedelta(days=7),
+        minimum_quantity=minimum,
+        capacity=capacity,
+        delivery_charge_pence=delivery,
+    )
     pool = services.create_pool(actor, offer, list(consortia), terms)
     if open_:
         services.open_pool(actor, pool)
@@ -60,20 +80,41 @@ def make_closed_pool(actor, offer, orders, *, status=None, unit_price="20.00", c
     pool.closing_unit_price = Decimal(unit_price)
     for consortium, units, order_status, allocations in orders:
         order = PurchaseOrder(
-            number=f"{consortium.code}-PO-{pool.id:04d}", pool=pool, consortium=consortium,
-            supplier_id=offer.supplier_id, offer_id=offer.id, status=order_status, offer_name=offer.name,
-            unit=offer.unit, pack_size=offer.pack_size, vat_rate=offer.vat_rate, unit_price=Decimal(unit_price),
-            list_price=offer.list_price, packs=units // offer.pack_size, units=units,
-            goods_pence=line_pence(units, Decimal(unit_price)), delivery_charge_pence=0,
-            created_at=created_at or utcnow())
+            number=f"{consortium.code}-PO-{pool.id:04d}",
+            pool=pool,
+            consortium=consortium,
+            supplier_id=offer.supplier_id,
+            offer_id=offer.id,
+            status=order_status,
+            offer_name=offer.name,
+            unit=offer.unit,
+            pack_size=offer.pack_size,
+            vat_rate=offer.vat_rate,
+            unit_price=Decimal(unit_price),
+            list_price=offer.list_price,
+            packs=units // offer.pack_size,
+            units=units,
+            goods_pence=line_pence(units, Decimal(unit_price)),
+            delivery_charge_pence=0,
+            created_at=created_at or utcnow(),
+        )
         for member, member_units in allocations:
             pledge = Pledge(pool=pool, member=member, quantity=member_units, flexible_extra=0)
             db.session.add(pledge)
             db.session.flush()
-            order.allocations.append(Allocation(
-                member=member, pledge_id=pledge.id, pledged_units=member_units, flexible_extra=0, units=member_units,
-                reason="as pledged", member_name=member.name, delivery_address="1 High Street, Dundee",
-                contact_email="office@example.org"))
+            order.allocations.append(
+                Allocation(
+                    member=member,
+                    pledge_id=pledge.id,
+                    pledged_units=member_units,
+                    flexible_extra=0,
+                    units=member_units,
+                    reason="as pledged",
+                    member_name=member.name,
+                    delivery_address="1 High Street, Dundee",
+                    contact_email="office@example.org",
+                )
+            )
         db.session.add(order)
     pledged = [member_units for *_, allocations in orders for _, member_units in allocations]
     pool.pledged_quantity, pool.member_count = sum(pledged), len(pledged)

@@ -1,5 +1,6 @@
 """Closing rules the unit examples leave open: national pools over many inputs, the close as one
 transaction, the scheduled close run by two hosts at once, and pools that follow their orders."""
+
 import os
 import subprocess
 import sys
@@ -36,8 +37,10 @@ def count(model) -> int:
 @pytest.fixture
 def pledgers(world):
     """Six members in each consortium, made once for every example."""
-    made = {world.consortium.id: [factories.member(world.network) for _ in range(6)],
-            world.other_consortium.id: [factories.member(world.other_network) for _ in range(6)]}
+    made = {
+        world.consortium.id: [factories.member(world.network) for _ in range(6)],
+        world.other_consortium.id: [factories.member(world.other_network) for _ in range(6)],
+    }
     db.session.commit()
     return made
 
@@ -45,17 +48,18 @@ def pledgers(world):
 claims = st.lists(st.tuples(st.integers(1, 40), st.integers(0, 12)), max_size=6)
 
 
-@given(ours=claims, theirs=claims, pack_size=st.integers(1, 12), delivery=st.integers(0, 5000),
-       minimum=st.integers(1, 80))
+@given(
+    ours=claims, theirs=claims, pack_size=st.integers(1, 12), delivery=st.integers(0, 5000), minimum=st.integers(1, 80)
+)
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_a_national_pool_prices_on_its_national_total_and_orders_whole_packs_per_consortium(
-        world, pledgers, ours, theirs, pack_size, delivery, minimum):
+    world, pledgers, ours, theirs, pack_size, delivery, minimum
+):
     offer = make_offer(world.supplier, pack_size=pack_size, tiers=TIERS)
-    pool = make_pool(world.admin, offer, [world.consortium, world.other_consortium], minimum=minimum,
-                     delivery=delivery)
+    pool = make_pool(world.admin, offer, [world.consortium, world.other_consortium], minimum=minimum, delivery=delivery)
     by_consortium = {world.consortium.id: ours, world.other_consortium.id: theirs}
     for consortium_id, pledges in by_consortium.items():
-        for member, (quantity, extra) in zip(pledgers[consortium_id], pledges):
+        for member, (quantity, extra) in zip(pledgers[consortium_id], pledges, strict=False):
             services.pledge(world.admin, pool.id, quantity, extra, member_id=member.id)
     db.session.commit()
     national = sum(q for pledges in by_consortium.values() for q, _ in pledges)
@@ -65,8 +69,10 @@ def test_a_national_pool_prices_on_its_national_total_and_orders_whole_packs_per
 
     tiers = [pricing.Tier(int(q), Decimal(p)) for q, p in TIERS]
     assert result.plan.unit_price == pricing.unit_price(tiers, national, offer.list_price)
-    expected_units = {c: packs_for(sum(q for q, _ in pledges), sum(e for _, e in pledges), pack_size) * pack_size
-                      for c, pledges in by_consortium.items()}
+    expected_units = {
+        c: packs_for(sum(q for q, _ in pledges), sum(e for _, e in pledges), pack_size) * pack_size
+        for c, pledges in by_consortium.items()
+    }
     if national < minimum or not any(expected_units.values()):
         assert result.cancelled and result.pool.status is PoolStatus.CANCELLED and not result.purchase_orders
         return
@@ -129,14 +135,16 @@ def test_two_close_due_pools_runs_at_once_close_each_pool_once(app, world, datab
         due.append(pool)
     short = make_pool(world.secretary, offer, [world.consortium], minimum=50)
     services.pledge(world.member_user, short.id, 3, member_id=world.member.id)
-    for pool in due + [short]:
+    for pool in [*due, short]:
         pool.deadline = utcnow() - timedelta(minutes=1)
     db.session.commit()
 
     env = os.environ | {"DATABASE_URL": database_url, "SECRET_KEY": "tests-only"}
     command = [str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "close-due-pools"]
-    runs = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            for _ in range(2)]
+    runs = [
+        subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for _ in range(2)
+    ]
     outputs = [run.communicate(timeout=120)[0] for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outputs
 

@@ -1,4 +1,5 @@
 """Closing pools: the preview, the close itself, national pools, cancelling below the minimum."""
+
 from datetime import timedelta
 from decimal import Decimal
 
@@ -54,7 +55,12 @@ def test_close_makes_one_order_with_allocations_summing_to_whole_packs(client, w
     order = db.session.scalar(db.select(PurchaseOrder))
     assert order.number == f"TAY-PO-{utcnow().year}-0001"
     assert (order.status, order.packs, order.units, order.goods_pence, order.delivery_charge_pence) == (
-        PurchaseOrderStatus.DRAFT, 4, 20, 44000, 1000)
+        PurchaseOrderStatus.DRAFT,
+        4,
+        20,
+        44000,
+        1000,
+    )
     units = sorted((a.pledged_units, a.flexible_extra, a.units) for a in order.allocations)
     assert sum(u for *_, u in units) == 20
     assert all(pledged <= got <= pledged + extra for pledged, extra, got in units)
@@ -77,8 +83,11 @@ def test_a_member_sees_what_it_pledged_what_it_got_and_why(client, world, boxed_
 def test_prices_changed_after_closing_do_not_alter_the_pool(world, boxed_pool):
     closing.close_pool(world.secretary, boxed_pool.id)
     db.session.commit()
-    catalogue_services.update_offer(world.supplier_user, boxed_pool.offer, {
-        "list_price": "40.00", "tiers": [{"min_quantity": 10, "unit_price": "30.00"}]})
+    catalogue_services.update_offer(
+        world.supplier_user,
+        boxed_pool.offer,
+        {"list_price": "40.00", "tiers": [{"min_quantity": 10, "unit_price": "30.00"}]},
+    )
     db.session.commit()
     summary = services.summarise(db.session.get(Pool, boxed_pool.id))
     assert summary.unit_price == Decimal("22.0000")
@@ -110,8 +119,9 @@ def test_closing_a_closed_pool_changes_nothing_and_says_so(client, world, boxed_
     response = client.post(f"/api/v1/pools/{boxed_pool.id}/close", headers=api_token(world.secretary))
     assert response.status_code == 409 and "already closed" in response.json["error"]["message"]
     assert db.session.scalar(db.select(db.func.count()).select_from(PurchaseOrder)) == 1
-    late = client.put(f"/api/v1/pools/{boxed_pool.id}/pledge", headers=api_token(world.member_user),
-                      json={"quantity": 3})
+    late = client.put(
+        f"/api/v1/pools/{boxed_pool.id}/pledge", headers=api_token(world.member_user), json={"quantity": 3}
+    )
     assert late.status_code == 409
 
 

@@ -1,4 +1,5 @@
 """Many members pledging at once into a nearly full pool: capacity holds, no accepted pledge is lost."""
+
 from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 
@@ -39,8 +40,9 @@ def test_concurrent_pledges_never_exceed_capacity_or_lose_a_pledge(app, world, o
     db.session.expire_all()
     stored = db.session.get(Pool, pool.id)
     pledged = db.session.scalar(db.select(db.func.sum(Pledge.quantity)).where(Pledge.pool_id == pool.id))
-    live = db.session.scalar(db.select(db.func.count()).select_from(Pledge).where(Pledge.pool_id == pool.id,
-                                                                                  Pledge.quantity > 0))
+    live = db.session.scalar(
+        db.select(db.func.count()).select_from(Pledge).where(Pledge.pool_id == pool.id, Pledge.quantity > 0)
+    )
     assert stored.pledged_quantity == pledged == 100
     assert stored.member_count == live == accepted + 1
 
@@ -90,7 +92,7 @@ def test_pledges_racing_a_close_are_counted_or_refused(app, world, offer):
         return "pledge", client.put(pledge_url, headers=headers, json={"quantity": 2}).status_code
 
     with ThreadPoolExecutor(max_workers=len(pledgers) + 1) as executor:
-        results = list(executor.map(act, pledgers + [closer]))
+        results = list(executor.map(act, [*pledgers, closer]))
     assert ("close", 200) in results
     accepted = sum(1 for kind, status in results if kind == "pledge" and status == 201)
     refused = sum(1 for kind, status in results if kind == "pledge" and status == 409)

@@ -1,5 +1,6 @@
 """The aggregation behind the supplier's demand dashboard and the secretary's consortium dashboard."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,7 +14,7 @@ from orders.models import Pool, PoolStatus, PurchaseOrderStatus
 from tests import factories
 from tests.orders.conftest import make_closed_pool, make_offer, make_pool
 
-START = datetime(2026, 3, 1, 9, tzinfo=timezone.utc)
+START = datetime(2026, 3, 1, 9, tzinfo=UTC)
 
 
 # Pure parts
@@ -60,9 +61,9 @@ def build_demand(world):
     db.session.commit()
     ours, theirs = world.consortium, world.other_consortium
     members = [factories.member(world.network) for _ in range(3)]
-    deadline = datetime(2030, 5, 20, 12, tzinfo=timezone.utc)
+    deadline = datetime(2030, 5, 20, 12, tzinfo=UTC)
     pool_a = make_pool(world.admin, offer, [ours], deadline=deadline)
-    for member, units in zip(members, (20, 15, 10)):
+    for member, units in zip(members, (20, 15, 10), strict=True):
         services.pledge(world.admin, pool_a.id, units, 2, member_id=member.id)
     pool_b = make_pool(world.admin, offer, [ours, theirs], minimum=100, deadline=deadline + timedelta(days=30))
     services.pledge(world.admin, pool_b.id, 30, member_id=world.member.id)
@@ -71,14 +72,19 @@ def build_demand(world):
     services.withdraw_pledge(world.admin, pool_b.id, member_id=members[0].id)
     pool_c = make_pool(world.admin, other, [ours], deadline=deadline)
     services.pledge(world.admin, pool_c.id, 99, member_id=world.member.id)
-    ordered = datetime(2030, 4, 3, 10, tzinfo=timezone.utc)
-    pool_d = make_closed_pool(world.admin, offer, [
-        (ours, 100, PurchaseOrderStatus.SENT, [(world.member, 100)]),
-        (theirs, 60, PurchaseOrderStatus.CONFIRMED, [(world.other_member, 60)]),
-    ], unit_price="18.50", created_at=ordered)
+    ordered = datetime(2030, 4, 3, 10, tzinfo=UTC)
+    pool_d = make_closed_pool(
+        world.admin,
+        offer,
+        [
+            (ours, 100, PurchaseOrderStatus.SENT, [(world.member, 100)]),
+            (theirs, 60, PurchaseOrderStatus.CONFIRMED, [(world.other_member, 60)]),
+        ],
+        unit_price="18.50",
+        created_at=ordered,
+    )
     third = factories.consortium("Fife", "FIF")
-    pool_f = make_closed_pool(world.admin, offer, [(third, 40, PurchaseOrderStatus.CANCELLED, [])],
-                              created_at=ordered)
+    pool_f = make_closed_pool(world.admin, offer, [(third, 40, PurchaseOrderStatus.CANCELLED, [])], created_at=ordered)
     pool_e = make_closed_pool(world.admin, offer, [(ours, 70, PurchaseOrderStatus.DRAFT, [])], created_at=ordered)
     db.session.commit()
     return offer, {"a": pool_a, "b": pool_b, "c": pool_c, "d": pool_d, "e": pool_e, "f": pool_f}
@@ -93,7 +99,11 @@ def test_supplier_demand_figures(world):
     a, b = item.forecast
     assert (a.id, a.units, a.flexible_units, a.members, a.consortia) == (pools["a"].id, 45, 6, 3, ["Tayside"])
     assert (a.unit_price, a.tier.min_quantity, a.next_tier.min_quantity, a.units_to_next_tier) == (
-        Decimal("22.00"), 10, 50, 5)
+        Decimal("22.00"),
+        10,
+        50,
+        5,
+    )
     assert (a.value_pence, a.next_tier_percent, a.minimum_reached, a.about_to_tip) == (99000, 90, True, True)
     assert (b.id, b.units, b.members, b.is_national) == (pools["b"].id, 55, 2, True)
     assert b.consortia == ["Lothians", "Tayside"]
@@ -125,10 +135,10 @@ def test_supplier_demand_figures(world):
 
 
 def test_choosing_an_offer_narrows_the_pools_and_totals_but_every_offer_is_still_summed(world):
-    offer, pools = build_demand(world)
+    _offer, pools = build_demand(world)
     second = make_offer(world.supplier, name="Envelopes")
     db.session.commit()
-    envelopes = make_pool(world.admin, second, [world.other_consortium], deadline=datetime(2030, 7, 1, tzinfo=timezone.utc))
+    envelopes = make_pool(world.admin, second, [world.other_consortium], deadline=datetime(2030, 7, 1, tzinfo=UTC))
     services.pledge(world.admin, envelopes.id, 12, member_id=world.other_member.id)
     db.session.commit()
 
@@ -140,7 +150,9 @@ def test_choosing_an_offer_narrows_the_pools_and_totals_but_every_offer_is_still
     assert [(t.label, t.forecast_units) for t in chosen.by_consortium] == [("Lothians", 12)]
     assert [t.key for t in chosen.by_month] == ["2030-07"]
     assert {o.offer.name: (o.open_pools, o.forecast_units) for o in chosen.offers} == {
-        "A4 copier paper": (2, 100), "Envelopes": (1, 12)}
+        "A4 copier paper": (2, 100),
+        "Envelopes": (1, 12),
+    }
     with pytest.raises(ValidationFailed) as refused:
         demand.supplier_demand(world.supplier, make_offer(world.other_supplier, name="Toner").id)
     assert "offer_id" in refused.value.fields
@@ -164,8 +176,11 @@ def test_pledged_units_by_day_is_a_running_total_of_changes_in_open_pools(world,
     on(0, services.pledge, other.id, 500, member_id=world.member.id)
     db.session.commit()
     points = demand.pledged_units_by_day(world.supplier.id)
-    assert points == [((today - timedelta(days=3)).date(), 10), ((today - timedelta(days=1)).date(), 27),
-                      (today.date(), 12)]
+    assert points == [
+        ((today - timedelta(days=3)).date(), 10),
+        ((today - timedelta(days=1)).date(), 27),
+        (today.date(), 12),
+    ]
     assert points[-1][1] == db.session.get(Pool, pool.id).pledged_quantity
 
 
@@ -178,8 +193,9 @@ def test_consortium_dashboard_projection_orders_and_members_who_never_pledged(wo
     now = utcnow()
     slow = make_pool(world.admin, offer, [world.consortium], minimum=100, deadline=now + timedelta(days=2))
     brisk = make_pool(world.admin, offer, [world.consortium], minimum=100, deadline=now + timedelta(days=2))
-    national = make_pool(world.admin, offer, [world.consortium, world.other_consortium], minimum=10,
-                         deadline=now + timedelta(days=2))
+    national = make_pool(
+        world.admin, offer, [world.consortium, world.other_consortium], minimum=10, deadline=now + timedelta(days=2)
+    )
     factories.member(world.network, "Quiet Bakery CIC")
     withdrawn = factories.member(world.network, "Withdrawn Woodwork Ltd")
     services.pledge(world.admin, slow.id, 30, member_id=world.member.id)
@@ -190,9 +206,14 @@ def test_consortium_dashboard_projection_orders_and_members_who_never_pledged(wo
     services.withdraw_pledge(world.admin, slow.id, member_id=withdrawn.id)
     for pool in (slow, brisk, national):
         pool.opened_at = now - timedelta(days=2)
-    closed = make_closed_pool(world.admin, offer, [
-        (world.consortium, 100, PurchaseOrderStatus.SENT, []),
-    ], unit_price="18.50")
+    closed = make_closed_pool(
+        world.admin,
+        offer,
+        [
+            (world.consortium, 100, PurchaseOrderStatus.SENT, []),
+        ],
+        unit_price="18.50",
+    )
     make_closed_pool(world.admin, offer, [(world.consortium, 10, PurchaseOrderStatus.DELIVERED, [])])
     make_closed_pool(world.admin, offer, [(world.other_consortium, 10, PurchaseOrderStatus.CONFIRMED, [])])
     db.session.commit()

@@ -1,5 +1,5 @@
-from marketplace import demo as people_demo
 from catalogue import demo as catalogue_demo
+from marketplace import demo as people_demo
 from marketplace.extensions import db
 from orders import demo
 from orders.models import Pledge, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
@@ -11,8 +11,14 @@ def test_demo_pools_and_orders_cover_every_state_and_seeding_twice_changes_nothi
     demo.seed()
     db.session.commit()
     pools = db.session.scalars(db.select(Pool)).all()
-    assert {p.status for p in pools} == {PoolStatus.DRAFT, PoolStatus.OPEN, PoolStatus.CANCELLED, PoolStatus.CLOSED,
-                                         PoolStatus.ORDERED, PoolStatus.DELIVERED}
+    assert {p.status for p in pools} == {
+        PoolStatus.DRAFT,
+        PoolStatus.OPEN,
+        PoolStatus.CANCELLED,
+        PoolStatus.CLOSED,
+        PoolStatus.ORDERED,
+        PoolStatus.DELIVERED,
+    }
     order_states = set(db.session.scalars(db.select(PurchaseOrder.status)))
     assert order_states == set(PurchaseOrderStatus)
     cancelled = db.session.scalar(db.select(PurchaseOrder).where(PurchaseOrder.status == PurchaseOrderStatus.CANCELLED))
@@ -23,5 +29,7 @@ def test_demo_pools_and_orders_cover_every_state_and_seeding_twice_changes_nothi
     counts = (len(pools), db.session.scalar(db.select(db.func.count()).select_from(Pledge)))
     demo.seed()
     db.session.commit()
-    assert (db.session.scalar(db.select(db.func.count()).select_from(Pool)),
-            db.session.scalar(db.select(db.func.count()).select_from(Pledge))) == counts
+    assert (
+        db.session.scalar(db.select(db.func.count()).select_from(Pool)),
+        db.session.scalar(db.select(db.func.count()).select_from(Pledge)),
+    ) == counts

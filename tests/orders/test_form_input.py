@@ -1,4 +1,5 @@
 """Odd input in the order and pool forms: an error next to the field, never a 500."""
+
 import pytest
 
 from marketplace.extensions import db
@@ -21,8 +22,7 @@ def sent_order(world, offer):
 @pytest.mark.parametrize("units", ["²", "١٢", "１２", "1.5", "-1", "twelve"])
 def test_delivered_units_must_be_plain_digits(client, world, sent_order, units):
     sign_in(client, world.supplier_user)
-    response = client.post(f"/purchase-orders/{sent_order.id}/deliveries",
-                           data={f"delivered-{world.member.id}": units})
+    response = client.post(f"/purchase-orders/{sent_order.id}/deliveries", data={f"delivered-{world.member.id}": units})
     assert response.status_code == 422
     assert field_error(response, f"delivered-{world.member.id}") == "Enter a whole number of units."
     assert sent_order.status is PurchaseOrderStatus.SENT
@@ -31,9 +31,15 @@ def test_delivered_units_must_be_plain_digits(client, world, sent_order, units):
 @pytest.mark.parametrize("charge", ["sNaN", "NaN", "Infinity", "1e999999"])
 def test_a_delivery_charge_that_is_no_amount_is_a_form_error(client, world, offer, charge):
     sign_in(client, world.secretary)
-    response = client.post("/pools/new", data={
-        "offer_id": offer.id, "consortium_ids": [world.consortium.id], "deadline": "2099-01-01T12:00",
-        "delivery_charge": charge})
+    response = client.post(
+        "/pools/new",
+        data={
+            "offer_id": offer.id,
+            "consortium_ids": [world.consortium.id],
+            "deadline": "2099-01-01T12:00",
+            "delivery_charge": charge,
+        },
+    )
     assert response.status_code == 422
     assert field_error(response, "delivery_charge")
 

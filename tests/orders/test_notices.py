@@ -1,4 +1,5 @@
 """What members and suppliers are told about pools and orders: each event leaves its messages in the outbox."""
+
 from datetime import timedelta
 
 import pytest
@@ -79,7 +80,7 @@ def test_opening_tells_nobody_who_switched_it_off_and_a_rolled_back_open_tells_n
 
 
 def test_reaching_a_tier_tells_those_who_pledged_once_per_tier(world, pool, colleague, their_user):
-    user, member = colleague
+    user, _member = colleague
     quiet = factories.member(world.network, "Not Pledging Ltd")
     factories.user("quiet@example.org", (Role.MEMBER, quiet.id))
     db.session.commit()
@@ -102,14 +103,19 @@ def test_reaching_a_tier_tells_those_who_pledged_once_per_tier(world, pool, coll
     pools.pledge(world.member_user, pool.id, 45)
     db.session.commit()
     assert [m.subject for m in outbox("pool_tier_reached")][2:] == [
-        "Tayside: A4 copier paper now costs £20.00 a box"] * 2
+        "Tayside: A4 copier paper now costs £20.00 a box"
+    ] * 2
 
 
 def test_a_deadline_reminder_goes_to_members_who_have_not_pledged(world, offer, colleague, runner):
-    user, member = colleague
+    _user, _member = colleague
     soon = make_pool(world.secretary, offer, [world.consortium], deadline=utcnow() + timedelta(hours=30))
-    later = make_pool(world.secretary, make_offer(world.supplier, name="Toner"), [world.consortium],
-                      deadline=utcnow() + timedelta(days=5))
+    later = make_pool(
+        world.secretary,
+        make_offer(world.supplier, name="Toner"),
+        [world.consortium],
+        deadline=utcnow() + timedelta(days=5),
+    )
     pools.pledge(world.member_user, soon.id, 5)
     pools.pledge(world.member_user, later.id, 5)
     db.session.commit()
@@ -127,9 +133,13 @@ def test_a_deadline_reminder_goes_to_members_who_have_not_pledged(world, offer, 
 
 
 def test_closing_tells_each_pledging_member_its_allocation(world, offer, colleague):
-    user, member = colleague
-    pool = make_pool(world.secretary, make_offer(world.supplier, pack_size=5, tiers=(("10", "20.00"),)),
-                     [world.consortium], minimum=10)
+    user, _member = colleague
+    pool = make_pool(
+        world.secretary,
+        make_offer(world.supplier, pack_size=5, tiers=(("10", "20.00"),)),
+        [world.consortium],
+        minimum=10,
+    )
     pools.pledge(world.member_user, pool.id, 7)
     pools.pledge(user, pool.id, 6, flexible_extra=2)
     closing.close_pool(world.secretary, pool.id)

@@ -1,4 +1,5 @@
 """Pack rounding at closing: whole packs, fair shares of the difference, reasons a member reads."""
+
 from fractions import Fraction
 
 import pytest
@@ -13,8 +14,10 @@ def pledged_demands(draw, max_size=25):
     """Pledges with distinct ids and ranks; the list is not in rank order."""
     claims = draw(st.lists(st.tuples(st.integers(1, 40), st.integers(0, 15)), max_size=max_size))
     ranks = draw(st.permutations(range(len(claims))))
-    return [PledgedDemand(key=1000 + index, quantity=quantity, flexible_extra=extra, rank=rank)
-            for index, ((quantity, extra), rank) in enumerate(zip(claims, ranks))]
+    return [
+        PledgedDemand(key=1000 + index, quantity=quantity, flexible_extra=extra, rank=rank)
+        for index, ((quantity, extra), rank) in enumerate(zip(claims, ranks, strict=True))
+    ]
 
 
 pack_sizes = st.integers(1, 30)
@@ -77,8 +80,9 @@ def test_allocations_fill_whole_packs_within_each_pledge_and_its_extras(demands,
     assert plan.packs == packs_for(pledged, flexible, pack_size)
     assert plan.units == plan.packs * pack_size
     assert sum(a.units for a in plan.allocations) == plan.units
-    assert [(a.key, a.pledged, a.flexible_extra) for a in plan.allocations] == \
-        [(d.key, d.quantity, d.flexible_extra) for d in demands]
+    assert [(a.key, a.pledged, a.flexible_extra) for a in plan.allocations] == [
+        (d.key, d.quantity, d.flexible_extra) for d in demands
+    ]
     for allocation in plan.allocations:
         assert 0 <= allocation.units <= allocation.pledged + allocation.flexible_extra
         if plan.units >= pledged:
@@ -114,12 +118,27 @@ def test_leftover_units_without_enough_extras_are_taken_from_every_pledge():
     # Pack of 5; pledged 3 + 4 = 7, extras 2: 2 left over + 2 extras < 5, so one pack.
     # The 5 kept units by 3:4 are 2.14 and 2.86: floors 2 and 2, the spare unit to the larger remainder.
     plan = plan_packs([demand(1, 3, extra=2), demand(2, 4)], 5)
-    assert plan == PackPlan(pack_size=5, packs=1, units=5, allocations=[
-        MemberAllocation(key=1, pledged=3, flexible_extra=2, units=2,
-                         reason="1 unit less: the last pack of 5 could not be filled."),
-        MemberAllocation(key=2, pledged=4, flexible_extra=0, units=3,
-                         reason="1 unit less: the last pack of 5 could not be filled."),
-    ])
+    assert plan == PackPlan(
+        pack_size=5,
+        packs=1,
+        units=5,
+        allocations=[
+            MemberAllocation(
+                key=1,
+                pledged=3,
+                flexible_extra=2,
+                units=2,
+                reason="1 unit less: the last pack of 5 could not be filled.",
+            ),
+            MemberAllocation(
+                key=2,
+                pledged=4,
+                flexible_extra=0,
+                units=3,
+                reason="1 unit less: the last pack of 5 could not be filled.",
+            ),
+        ],
+    )
 
 
 def test_flexible_extras_complete_the_last_pack():
@@ -196,14 +215,17 @@ def test_no_pledges_no_packs():
     assert plan_packs([], 6) == PackPlan(pack_size=6, packs=0, units=0, allocations=[])
 
 
-@pytest.mark.parametrize("demands, pack_size", [
-    ([demand(1, 3)], 0),
-    ([], -2),
-    ([demand(1, 0)], 5),
-    ([demand(1, -3)], 5),
-    ([demand(1, 3, extra=-1)], 5),
-    ([demand(1, 3), demand(1, 4)], 5),
-])
+@pytest.mark.parametrize(
+    "demands, pack_size",
+    [
+        ([demand(1, 3)], 0),
+        ([], -2),
+        ([demand(1, 0)], 5),
+        ([demand(1, -3)], 5),
+        ([demand(1, 3, extra=-1)], 5),
+        ([demand(1, 3), demand(1, 4)], 5),
+    ],
+)
 def test_impossible_demands_are_refused(demands, pack_size):
     with pytest.raises(ValueError):
         plan_packs(demands, pack_size)

@@ -1,4 +1,5 @@
 """Pledging, editing and withdrawing, in the browser and through the services."""
+
 from datetime import timedelta
 
 import pytest
@@ -20,19 +21,23 @@ def test_member_previews_then_confirms_a_pledge_and_sees_the_price_move(client, 
     before = client.get(f"/pools/{pool.id}").get_data(as_text=True)
     assert "£22.00" in before and "5 more to go" in before
 
-    preview = client.post(f"/pools/{pool.id}/pledge", data={"member_id": world.member.id, "quantity": "10",
-                                                            "flexible_extra": "2", "action": "preview"})
+    preview = client.post(
+        f"/pools/{pool.id}/pledge",
+        data={"member_id": world.member.id, "quantity": "10", "flexible_extra": "2", "action": "preview"},
+    )
     text = preview.get_data(as_text=True)
     assert preview.status_code == 200
     assert "Estimated cost of 10 box" in text
-    assert "£200.00" in text          # 10 x £20.00: this pledge takes the pool to the 50 tier
-    assert "£2.73" in text            # delivery £15.00 x 10/55, half-up
-    assert "£40.55" in text           # VAT 20% of £202.73
+    assert "£200.00" in text  # 10 x £20.00: this pledge takes the pool to the 50 tier
+    assert "£2.73" in text  # delivery £15.00 x 10/55, half-up
+    assert "£40.55" in text  # VAT 20% of £202.73
     assert "£243.28" in text
     assert db.session.scalar(db.select(Pledge).where(Pledge.member_id == world.member.id)) is None
 
-    confirm = client.post(f"/pools/{pool.id}/pledge", data={"member_id": world.member.id, "quantity": "10",
-                                                            "flexible_extra": "2", "action": "confirm"})
+    confirm = client.post(
+        f"/pools/{pool.id}/pledge",
+        data={"member_id": world.member.id, "quantity": "10", "flexible_extra": "2", "action": "confirm"},
+    )
     assert confirm.status_code == 302
     after = client.get(f"/pools/{pool.id}").get_data(as_text=True)
     assert "Your pledge of 10 box" in after
@@ -44,8 +49,9 @@ def test_member_previews_then_confirms_a_pledge_and_sees_the_price_move(client, 
 def test_editing_and_withdrawing_keeps_every_change(client, world, pool):
     sign_in(client, world.member_user)
     for quantity in ("10", "25"):
-        client.post(f"/pools/{pool.id}/pledge", data={"member_id": world.member.id, "quantity": quantity,
-                                                      "action": "confirm"})
+        client.post(
+            f"/pools/{pool.id}/pledge", data={"member_id": world.member.id, "quantity": quantity, "action": "confirm"}
+        )
     assert client.post(f"/pools/{pool.id}/pledge/withdraw", data={"member_id": world.member.id}).status_code == 302
     changes = db.session.scalars(db.select(PledgeChange).order_by(PledgeChange.id)).all()
     assert [(c.old_quantity, c.new_quantity) for c in changes] == [(0, 10), (10, 25), (25, 0)]
@@ -58,17 +64,21 @@ def test_editing_and_withdrawing_keeps_every_change(client, world, pool):
     assert "withdrawn" in pledges_page and "A4 copier paper" in pledges_page
 
 
-@pytest.mark.parametrize("quantity, message", [
-    ("0", "Number must be between 1 and 10000000."),
-    ("-4", "Number must be between 1 and 10000000."),
-    ("2.5", "Not a valid integer value."),
-    ("99999999999", "Number must be between 1 and 10000000."),
-    ("", "Enter a whole number of units."),
-])
+@pytest.mark.parametrize(
+    "quantity, message",
+    [
+        ("0", "Number must be between 1 and 10000000."),
+        ("-4", "Number must be between 1 and 10000000."),
+        ("2.5", "Not a valid integer value."),
+        ("99999999999", "Number must be between 1 and 10000000."),
+        ("", "Enter a whole number of units."),
+    ],
+)
 def test_bad_quantities_are_refused_next_to_the_field(client, world, pool, quantity, message):
     sign_in(client, world.member_user)
-    response = client.post(f"/pools/{pool.id}/pledge", data={"member_id": world.member.id, "quantity": quantity,
-                                                              "action": "confirm"})
+    response = client.post(
+        f"/pools/{pool.id}/pledge", data={"member_id": world.member.id, "quantity": quantity, "action": "confirm"}
+    )
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert db.session.scalar(db.select(db.func.count()).select_from(Pledge)) == 0
@@ -80,12 +90,17 @@ def test_capacity_is_never_exceeded(client, world, offer):
     services.pledge(world.admin, pool.id, 25, member_id=other.id)
     db.session.commit()
     sign_in(client, world.member_user)
-    response = client.post(f"/pools/{pool.id}/pledge", data={"member_id": world.member.id, "quantity": "6",
-                                                              "action": "confirm"})
+    response = client.post(
+        f"/pools/{pool.id}/pledge", data={"member_id": world.member.id, "quantity": "6", "action": "confirm"}
+    )
     assert response.status_code == 422
     assert "Only 5 units are left" in response.get_data(as_text=True)
-    assert client.post(f"/pools/{pool.id}/pledge", data={"member_id": world.member.id, "quantity": "5",
-                                                         "action": "confirm"}).status_code == 302
+    assert (
+        client.post(
+            f"/pools/{pool.id}/pledge", data={"member_id": world.member.id, "quantity": "5", "action": "confirm"}
+        ).status_code
+        == 302
+    )
     db.session.refresh(pool)
     assert pool.pledged_quantity == 30
 
@@ -110,11 +125,13 @@ def test_pools_not_open_refuse_pledges_with_409(client, world, offer, state):
         services.pledge(world.member_user, pool.id, 5, member_id=world.member.id)
     db.session.rollback()
     sign_in(client, world.member_user)
-    response = client.post(f"/pools/{pool.id}/pledge", data={"member_id": world.member.id, "quantity": "5",
-                                                              "action": "confirm"})
+    response = client.post(
+        f"/pools/{pool.id}/pledge", data={"member_id": world.member.id, "quantity": "5", "action": "confirm"}
+    )
     assert response.status_code == 409
-    assert "pledges are taken only while it is open" in response.get_data(as_text=True) or \
-        "deadline has passed" in response.get_data(as_text=True)
+    assert "pledges are taken only while it is open" in response.get_data(
+        as_text=True
+    ) or "deadline has passed" in response.get_data(as_text=True)
 
 
 def test_a_member_cannot_pledge_into_another_consortiums_pool(client, world, offer):
@@ -123,8 +140,12 @@ def test_a_member_cannot_pledge_into_another_consortiums_pool(client, world, off
         services.pledge(world.member_user, theirs.id, 5, member_id=world.member.id)
     db.session.rollback()
     sign_in(client, world.member_user)
-    assert client.post(f"/pools/{theirs.id}/pledge", data={"member_id": world.member.id, "quantity": "5",
-                                                           "action": "confirm"}).status_code == 404
+    assert (
+        client.post(
+            f"/pools/{theirs.id}/pledge", data={"member_id": world.member.id, "quantity": "5", "action": "confirm"}
+        ).status_code
+        == 404
+    )
 
 
 def test_withdrawing_without_a_pledge_is_404(world, pool):
@@ -139,7 +160,12 @@ def test_running_totals_match_the_pledges(world, pool):
     services.pledge(world.admin, pool.id, 40, 1, member_id=members[1].id)
     services.withdraw_pledge(world.admin, pool.id, members[2].id)
     db.session.commit()
-    totals = db.session.execute(db.select(db.func.sum(Pledge.quantity), db.func.sum(Pledge.flexible_extra),
-                                          db.func.count().filter(Pledge.quantity > 0))).one()
+    totals = db.session.execute(
+        db.select(
+            db.func.sum(Pledge.quantity),
+            db.func.sum(Pledge.flexible_extra),
+            db.func.count().filter(Pledge.quantity > 0),
+        )
+    ).one()
     pool = db.session.get(Pool, pool.id)
     assert (pool.pledged_quantity, pool.pledged_flexible, pool.member_count) == tuple(totals)

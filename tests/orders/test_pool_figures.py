@@ -1,4 +1,5 @@
 """What a member reads on the pool page and the open pools page, figure by figure."""
+
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -21,15 +22,26 @@ def figure(page: str, heading: str) -> str:
 
 def pool_rows(page: str) -> list[tuple[int, bool]]:
     """(pool id, marked as pledged) for each row of the pools table, in order."""
-    body = page[page.index("<tbody>"):page.index("</tbody>")]
-    return [(int(pool_id), "<strong>Pledged</strong>" in row)
-            for row in body.split("<tr>")[1:] for pool_id in re.findall(r'href="/pools/(\d+)"', row)]
+    body = page[page.index("<tbody>") : page.index("</tbody>")]
+    return [
+        (int(pool_id), "<strong>Pledged</strong>" in row)
+        for row in body.split("<tr>")[1:]
+        for pool_id in re.findall(r'href="/pools/(\d+)"', row)
+    ]
 
 
 def utilities_offer(supplier) -> Offer:
-    offer = Offer(supplier=supplier, category=Category(slug="utilities", name="Utilities"), name="Green electricity",
-                  unit="kWh", pack_size=1, vat_rate=VatRate.REDUCED, list_price=Decimal("0.2900"),
-                  minimum_order_quantity=1, tiers=[PriceTier(min_quantity=10_000, unit_price=Decimal("0.2500"))])
+    offer = Offer(
+        supplier=supplier,
+        category=Category(slug="utilities", name="Utilities"),
+        name="Green electricity",
+        unit="kWh",
+        pack_size=1,
+        vat_rate=VatRate.REDUCED,
+        list_price=Decimal("0.2900"),
+        minimum_order_quantity=1,
+        tiers=[PriceTier(min_quantity=10_000, unit_price=Decimal("0.2500"))],
+    )
     db.session.add(offer)
     db.session.commit()
     return offer
@@ -55,8 +67,10 @@ def test_the_pool_page_shows_every_figure_and_my_pledge_with_its_estimated_cost(
     assert figure(page, "Delivery charge to share") == "£15.00"
     assert re.search(r"\(6 days 23 hours left\)|\(6 days 22 hours left\)", figure(page, "Deadline"))
     # 12 x £22.00 = £264.00; delivery £15.00 x 12/18 = £10.00; VAT 20% of £274.00 = £54.80.
-    assert ("Re-Tweed Dundee CIC: 12 box plus up to 2 flexible; estimated cost £328.80 with VAT "
-            "(£264.00 goods, £10.00 delivery, £54.80 VAT)") in " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    assert (
+        "Re-Tweed Dundee CIC: 12 box plus up to 2 flexible; estimated cost £328.80 with VAT "
+        "(£264.00 goods, £10.00 delivery, £54.80 VAT)"
+    ) in " ".join(re.sub(r"<[^>]+>", " ", page).split())
 
 
 def test_reaching_the_minimum_and_the_last_tier_is_said_plainly(client, world, offer):
@@ -77,8 +91,9 @@ def test_a_tier_at_the_same_price_is_not_offered_as_the_next_tier(client, world)
     services.pledge(world.member_user, pool.id, 12, member_id=world.member.id)
     db.session.commit()
     sign_in(client, world.member_user)
-    assert figure(client.get(f"/pools/{pool.id}").get_data(as_text=True), "Next tier") == \
-        "£18.50 from 200: 188 more to go"
+    assert (
+        figure(client.get(f"/pools/{pool.id}").get_data(as_text=True), "Next tier") == "£18.50 from 200: 188 more to go"
+    )
     shown = client.get(f"/api/v1/pools/{pool.id}", headers=api_token(world.member_user)).json
     assert shown["next_tier"] == {"min_quantity": 200, "unit_price": "18.5000", "units_to_go": 188}
 
@@ -88,8 +103,9 @@ def test_open_pools_page_filters_by_category_sorts_by_deadline_and_marks_only_li
     paper_later = make_pool(world.secretary, offer, [world.consortium], deadline=now + timedelta(days=9))
     paper_sooner = make_pool(world.secretary, offer, [world.consortium], deadline=now + timedelta(days=2))
     paper_withdrawn = make_pool(world.secretary, offer, [world.consortium], deadline=now + timedelta(days=5))
-    power = make_pool(world.secretary, utilities_offer(world.supplier), [world.consortium],
-                      deadline=now + timedelta(days=1))
+    power = make_pool(
+        world.secretary, utilities_offer(world.supplier), [world.consortium], deadline=now + timedelta(days=1)
+    )
     draft = make_pool(world.secretary, offer, [world.consortium], open_=False, deadline=now + timedelta(days=3))
     theirs = make_pool(world.admin, offer, [world.other_consortium], deadline=now + timedelta(days=4))
     services.pledge(world.member_user, paper_later.id, 5, member_id=world.member.id)
@@ -99,8 +115,12 @@ def test_open_pools_page_filters_by_category_sorts_by_deadline_and_marks_only_li
     sign_in(client, world.member_user)
 
     everything = pool_rows(client.get("/pools/").get_data(as_text=True))
-    assert everything == [(power.id, False), (paper_sooner.id, False), (paper_withdrawn.id, False),
-                          (paper_later.id, True)]
+    assert everything == [
+        (power.id, False),
+        (paper_sooner.id, False),
+        (paper_withdrawn.id, False),
+        (paper_later.id, True),
+    ]
     assert draft.id not in dict(everything) and theirs.id not in dict(everything)
     stationery = pool_rows(client.get("/pools/?category=stationery&sort=deadline").get_data(as_text=True))
     assert stationery == [(paper_sooner.id, False), (paper_withdrawn.id, False), (paper_later.id, True)]
@@ -119,8 +139,9 @@ def test_after_the_deadline_the_page_takes_no_pledge_and_a_posted_one_is_a_form_
     assert "This pool is not taking pledges." in page
     assert "See estimated cost" not in page and "Withdraw pledge" not in page
     for action in ("preview", "confirm"):
-        response = client.post(f"/pools/{pool.id}/pledge", data={"member_id": world.member.id, "quantity": "8",
-                                                                  "action": action})
+        response = client.post(
+            f"/pools/{pool.id}/pledge", data={"member_id": world.member.id, "quantity": "8", "action": action}
+        )
         text = response.get_data(as_text=True)
         assert response.status_code == 409, action
         assert "The deadline has passed; this pool takes no more pledges." in text
@@ -132,8 +153,9 @@ def test_after_the_deadline_the_page_takes_no_pledge_and_a_posted_one_is_a_form_
 def test_a_draft_pool_refuses_even_a_preview(client, world, offer):
     draft = make_pool(world.secretary, offer, [world.consortium], open_=False)
     sign_in(client, world.member_user)
-    response = client.post(f"/pools/{draft.id}/pledge", data={"member_id": world.member.id, "quantity": "8",
-                                                              "action": "preview"})
+    response = client.post(
+        f"/pools/{draft.id}/pledge", data={"member_id": world.member.id, "quantity": "8", "action": "preview"}
+    )
     assert response.status_code == 409
     assert "This pool is draft; pledges are taken only while it is open." in response.get_data(as_text=True)
 
@@ -143,8 +165,9 @@ def test_a_closed_pool_keeps_the_prices_it_closed_with_when_the_offer_changes(cl
     services.pledge(world.member_user, pool.id, 12, member_id=world.member.id)
     closing.close_pool(world.secretary, pool.id)
     db.session.commit()
-    catalogue_services.update_offer(world.supplier_user, offer, {
-        "list_price": "40.00", "tiers": [{"min_quantity": 5, "unit_price": "30.00"}]})
+    catalogue_services.update_offer(
+        world.supplier_user, offer, {"list_price": "40.00", "tiers": [{"min_quantity": 5, "unit_price": "30.00"}]}
+    )
     db.session.commit()
     sign_in(client, world.member_user)
     page = client.get(f"/pools/{pool.id}").get_data(as_text=True)

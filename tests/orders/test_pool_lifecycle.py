@@ -1,4 +1,5 @@
 """A pool's lifecycle before closing: draft -> open, draft|open -> cancelled, and nothing else."""
+
 from datetime import timedelta
 
 import pytest
@@ -19,18 +20,24 @@ def pool_in(state: str, world, offer) -> Pool:
     return pool
 
 
-@pytest.mark.parametrize("state, action, status, after", [
-    ("draft", "open", 200, "open"),
-    ("draft", "cancel", 200, "cancelled"),
-    ("open", "cancel", 200, "cancelled"),
-    ("open", "open", 409, "open"),
-    ("cancelled", "open", 409, "cancelled"),
-    ("cancelled", "cancel", 409, "cancelled"),
-])
+@pytest.mark.parametrize(
+    "state, action, status, after",
+    [
+        ("draft", "open", 200, "open"),
+        ("draft", "cancel", 200, "cancelled"),
+        ("open", "cancel", 200, "cancelled"),
+        ("open", "open", 409, "open"),
+        ("cancelled", "open", 409, "cancelled"),
+        ("cancelled", "cancel", 409, "cancelled"),
+    ],
+)
 def test_only_the_lifecycles_steps_are_allowed(client, world, offer, state, action, status, after):
     pool = pool_in(state, world, offer)
-    response = client.post(f"/api/v1/pools/{pool.id}/{action}", headers=api_token(world.secretary),
-                           json={"reason": "Supplier out of stock"})
+    response = client.post(
+        f"/api/v1/pools/{pool.id}/{action}",
+        headers=api_token(world.secretary),
+        json={"reason": "Supplier out of stock"},
+    )
     assert response.status_code == status, response.json
     db.session.expire_all()
     stored = db.session.get(Pool, pool.id)
@@ -59,9 +66,15 @@ def test_a_pool_needs_an_active_offer(client, world, offer):
     catalogue_services.withdraw_offer(world.supplier_user, offer)
     db.session.commit()
     headers = api_token(world.secretary)
-    created = client.post("/api/v1/pools", headers=headers, json={
-        "offer_id": offer.id, "consortium_ids": [world.consortium.id],
-        "deadline": (utcnow() + timedelta(days=5)).isoformat()})
+    created = client.post(
+        "/api/v1/pools",
+        headers=headers,
+        json={
+            "offer_id": offer.id,
+            "consortium_ids": [world.consortium.id],
+            "deadline": (utcnow() + timedelta(days=5)).isoformat(),
+        },
+    )
     assert created.status_code == 422
     assert created.json["error"]["fields"] == {"offer_id": ["This offer has been withdrawn by its supplier."]}
     opened = client.post(f"/api/v1/pools/{draft.id}/open", headers=headers)

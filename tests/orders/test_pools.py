@@ -1,4 +1,5 @@
 """Opening, cancelling and seeing pools, as secretaries, admins and members."""
+
 from datetime import timedelta
 
 import pytest
@@ -15,9 +16,18 @@ def test_secretary_creates_a_draft_pool_from_the_form_and_opens_it(client, world
     sign_in(client, world.secretary)
     form = client.get("/pools/new").get_data(as_text=True)
     assert "A4 copier paper" in form and "Lothians" not in form
-    response = client.post("/pools/new", data={
-        "offer_id": offer.id, "consortium_ids": [world.consortium.id], "deadline": "2099-03-01T17:00",
-        "minimum_quantity": "20", "capacity": "500", "delivery_charge": "45.50", "note": "Recycled paper"})
+    response = client.post(
+        "/pools/new",
+        data={
+            "offer_id": offer.id,
+            "consortium_ids": [world.consortium.id],
+            "deadline": "2099-03-01T17:00",
+            "minimum_quantity": "20",
+            "capacity": "500",
+            "delivery_charge": "45.50",
+            "note": "Recycled paper",
+        },
+    )
     assert response.status_code == 302
     pool = db.session.scalar(db.select(Pool))
     assert pool.status is PoolStatus.DRAFT
@@ -32,9 +42,17 @@ def test_secretary_creates_a_draft_pool_from_the_form_and_opens_it(client, world
 
 def test_pool_form_errors_are_shown_next_to_fields(client, world, offer):
     sign_in(client, world.secretary)
-    response = client.post("/pools/new", data={
-        "offer_id": offer.id, "consortium_ids": [world.consortium.id], "deadline": "2001-01-01T10:00",
-        "minimum_quantity": "50", "capacity": "10", "delivery_charge": "-3"})
+    response = client.post(
+        "/pools/new",
+        data={
+            "offer_id": offer.id,
+            "consortium_ids": [world.consortium.id],
+            "deadline": "2001-01-01T10:00",
+            "minimum_quantity": "50",
+            "capacity": "10",
+            "delivery_charge": "-3",
+        },
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Number must be between 0 and 1000000." in page
@@ -42,8 +60,9 @@ def test_pool_form_errors_are_shown_next_to_fields(client, world, offer):
 
 
 def test_pool_terms_are_validated_by_the_service(world, offer):
-    terms = services.PoolTerms(deadline=utcnow() - timedelta(hours=1), minimum_quantity=50, capacity=10,
-                               delivery_charge_pence=-1)
+    terms = services.PoolTerms(
+        deadline=utcnow() - timedelta(hours=1), minimum_quantity=50, capacity=10, delivery_charge_pence=-1
+    )
     with pytest.raises(ValidationFailed) as raised:
         services.create_pool(world.secretary, offer, [world.consortium], terms)
     assert set(raised.value.fields) == {"deadline", "capacity", "delivery_charge_pence"}
@@ -65,9 +84,14 @@ def test_a_secretary_cannot_open_pools_for_another_consortium_or_national_ones(w
 
 def test_admin_opens_a_national_pool_that_members_of_both_consortia_see(client, world, offer):
     sign_in(client, world.admin)
-    response = client.post("/pools/new", data={
-        "offer_id": offer.id, "consortium_ids": [world.consortium.id, world.other_consortium.id],
-        "deadline": "2099-03-01T17:00"})
+    response = client.post(
+        "/pools/new",
+        data={
+            "offer_id": offer.id,
+            "consortium_ids": [world.consortium.id, world.other_consortium.id],
+            "deadline": "2099-03-01T17:00",
+        },
+    )
     assert response.status_code == 302
     pool = db.session.scalar(db.select(Pool))
     assert pool.is_national and pool.consortium_ids == {world.consortium.id, world.other_consortium.id}
@@ -108,7 +132,7 @@ def test_members_see_only_their_consortiums_pools(client, world, offer):
     assert client.get(f"/pools/{ours.id}").status_code == 200
     assert client.get(f"/pools/{theirs.id}").status_code == 404
     listing = client.get("/pools/").get_data(as_text=True)
-    assert f"/pools/{ours.id}\"" in listing and f"/pools/{theirs.id}\"" not in listing
+    assert f'/pools/{ours.id}"' in listing and f'/pools/{theirs.id}"' not in listing
 
 
 def test_open_pools_page_filters_by_category_sorts_by_deadline_and_marks_my_pledges(client, world, offer):
@@ -118,7 +142,7 @@ def test_open_pools_page_filters_by_category_sorts_by_deadline_and_marks_my_pled
     db.session.commit()
     sign_in(client, world.member_user)
     page = client.get("/pools/?category=stationery&sort=deadline").get_data(as_text=True)
-    assert page.index(f"/pools/{sooner.id}\"") < page.index(f"/pools/{later.id}\"")
+    assert page.index(f'/pools/{sooner.id}"') < page.index(f'/pools/{later.id}"')
     assert page.count("<strong>Pledged</strong>") == 1
     assert "No pools match." in client.get("/pools/?category=utilities").get_data(as_text=True)
 

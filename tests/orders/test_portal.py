@@ -1,8 +1,8 @@
 """The supplier's demand dashboard, its CSV, chart and API, and the secretary's consortium dashboard."""
+
 import csv
 import io
 from datetime import timedelta
-
 
 from marketplace.extensions import db, utcnow
 from orders import demand, portal, services
@@ -29,7 +29,7 @@ def read_csv(response) -> list[list[str]]:
 
 
 def test_supplier_sees_forecast_orders_and_totals_without_member_details(client, world):
-    offer, pools = build_demand(world)
+    _offer, pools = build_demand(world)
     switch_to(client, world.supplier_user)
     page = client.get(f"/supplier/{world.supplier.id}/demand")
     assert page.status_code == 200
@@ -47,7 +47,7 @@ def test_supplier_sees_forecast_orders_and_totals_without_member_details(client,
 
 
 def test_demand_page_pages_the_pools_and_keeps_the_totals(client, world, monkeypatch):
-    offer, pools = build_demand(world)
+    _offer, pools = build_demand(world)
     monkeypatch.setattr(portal, "POOLS_PER_PAGE", 1)
     switch_to(client, world.supplier_user)
     url = f"/supplier/{world.supplier.id}/demand"
@@ -55,7 +55,10 @@ def test_demand_page_pages_the_pools_and_keeps_the_totals(client, world, monkeyp
     assert f"Pool {pools['a'].id}" in first and f"Pool {pools['b'].id}" not in first
     assert "2 open pools, soonest deadline first; page 1 of 2" in first
     assert f"Pool {pools['f'].id}" in first and f"Pool {pools['d'].id}" not in first  # latest order first
-    assert f'href="{url}?orders_page=1&amp;page=2">Next' in first and f'href="{url}?page=1&amp;orders_page=2">Next' in first
+    assert (
+        f'href="{url}?orders_page=1&amp;page=2">Next' in first
+        and f'href="{url}?page=1&amp;orders_page=2">Next' in first
+    )
     second = client.get(f"{url}?page=2&orders_page=2").get_data(as_text=True)
     assert f"Pool {pools['b'].id}" in second and f"Pool {pools['a'].id}" not in second
     assert f"Pool {pools['d'].id}" in second and f"Pool {pools['f'].id}" not in second
@@ -66,7 +69,7 @@ def test_demand_page_pages_the_pools_and_keeps_the_totals(client, world, monkeyp
 
 
 def test_demand_page_filters_by_offer_and_pools_about_to_tip(client, world):
-    offer, pools = build_demand(world)
+    _offer, pools = build_demand(world)
     envelopes = make_offer(world.supplier, name="Envelopes")
     db.session.commit()
     other = make_pool(world.admin, envelopes, [world.consortium])
@@ -75,7 +78,11 @@ def test_demand_page_filters_by_offer_and_pools_about_to_tip(client, world):
     switch_to(client, world.supplier_user)
     url = f"/supplier/{world.supplier.id}/demand"
     html = client.get(f"{url}?offer_id={envelopes.id}").get_data(as_text=True)
-    assert f"Pool {other.id}" in html and f"Pool {pools['a'].id}" not in html and "No orders sent to you yet for this offer" in html
+    assert (
+        f"Pool {other.id}" in html
+        and f"Pool {pools['a'].id}" not in html
+        and "No orders sent to you yet for this offer" in html
+    )
     assert "Overview: Envelopes" in html and f'demand.csv?offer_id={envelopes.id}"' in html
     assert ">A4 copier paper</a>" in html  # the offers table still lists every offer
     tipping = client.get(f"{url}?about_to_tip=y").get_data(as_text=True)
@@ -107,19 +114,36 @@ def test_demand_csv_has_one_row_per_pool_with_the_pages_figures(client, world):
     offer, pools = build_demand(world)
     switch_to(client, world.supplier_user)
     response = client.get(f"/supplier/{world.supplier.id}/demand.csv")
-    assert response.headers["Content-Disposition"].startswith("attachment; filename=\"demand-supplier-")
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="demand-supplier-')
     header, *rows = read_csv(response)
     assert header == demand.DEMAND_CSV_HEADER
-    table = {(row[0], int(row[3])): dict(zip(header, row)) for row in rows}
-    assert set(table) == {("forecast", pools["a"].id), ("forecast", pools["b"].id), ("order", pools["d"].id),
-                          ("order", pools["f"].id)}
+    table = {(row[0], int(row[3])): dict(zip(header, row, strict=True)) for row in rows}
+    assert set(table) == {
+        ("forecast", pools["a"].id),
+        ("forecast", pools["b"].id),
+        ("order", pools["d"].id),
+        ("order", pools["f"].id),
+    }
     a = table["forecast", pools["a"].id]
-    assert (a["Offer"], a["Units"], a["Members"], a["Unit price (£)"], a["Next tier from"], a["Units to next tier"],
-            a["About to tip"], a["Value (£)"]) == (offer.name, "45", "3", "22.0000", "50", "5", "yes", "990.00")
+    assert (
+        a["Offer"],
+        a["Units"],
+        a["Members"],
+        a["Unit price (£)"],
+        a["Next tier from"],
+        a["Units to next tier"],
+        a["About to tip"],
+        a["Value (£)"],
+    ) == (offer.name, "45", "3", "22.0000", "50", "5", "yes", "990.00")
     assert table["forecast", pools["b"].id]["Consortia"] == "Lothians; Tayside"
     d = table["order", pools["d"].id]
     assert (d["Units"], d["Packs"], d["Value (£)"], d["Orders sent"], d["Orders confirmed"]) == (
-        "160", "160", "2960.00", "1", "1")
+        "160",
+        "160",
+        "2960.00",
+        "1",
+        "1",
+    )
 
 
 # The chart
@@ -131,7 +155,10 @@ def test_pledged_units_chart_is_a_script_free_svg_with_its_own_policy(client, wo
     switch_to(client, world.supplier_user)
     response = client.get(f"/supplier/{world.supplier.id}/demand/pledged-units.svg")
     assert response.status_code == 200 and response.mimetype == "image/svg+xml"
-    assert response.headers["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+    assert (
+        response.headers["Content-Security-Policy"]
+        == "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+    )
     body = response.get_data(as_text=True)
     assert "<script" not in body and "Units pledged" in body and utcnow().strftime("%-d %b") in body
 
@@ -147,23 +174,52 @@ def test_api_demand_shape(client, world):
     assert body["supplier"] == {"id": world.supplier.id, "name": world.supplier.name}
     [item] = body["offers"]
     assert (item["id"], item["list_price"], item["forecast_units"], item["forecast_value_pence"]) == (
-        offer.id, "25.0000", 100, 209000)
-    assert (item["open_pools"], item["pools_about_to_tip"], item["closed_pools"], item["orders"],
-            item["ordered_units"], item["ordered_goods_pence"]) == (2, 1, 2, 3, 160, 296000)
+        offer.id,
+        "25.0000",
+        100,
+        209000,
+    )
+    assert (
+        item["open_pools"],
+        item["pools_about_to_tip"],
+        item["closed_pools"],
+        item["orders"],
+        item["ordered_units"],
+        item["ordered_goods_pence"],
+    ) == (2, 1, 2, 3, 160, 296000)
     assert item["tiers"][0] == {"min_quantity": 10, "unit_price": "22.0000"}
     assert body["forecast"] | {"items": None} == {"items": None, "page": 1, "per_page": 50, "total": 2}
     a = body["forecast"]["items"][0]
-    assert a["pool_id"] == pools["a"].id and a["offer_id"] == offer.id and a["pledged_units"] == 45 and a["unit_price"] == "22.0000"
+    assert (
+        a["pool_id"] == pools["a"].id
+        and a["offer_id"] == offer.id
+        and a["pledged_units"] == 45
+        and a["unit_price"] == "22.0000"
+    )
     assert a["next_tier"] == {"min_quantity": 50, "unit_price": "20.0000", "units_to_go": 5, "progress_percent": 90}
     assert a["tier"] == {"min_quantity": 10, "unit_price": "22.0000"} and a["about_to_tip"] is True
     assert a["value_pence"] == 99000 and a["deadline"].endswith("+00:00")
     assert body["orders"]["total"] == 2
     d = next(o for o in body["orders"]["items"] if o["pool_id"] == pools["d"].id)
-    assert d == d | {"units": 160, "packs": 160, "goods_pence": 296000, "pool_status": "ordered",
-                     "orders_by_status": {"sent": 1, "confirmed": 1}, "consortia": ["Lothians", "Tayside"]}
+    assert d == d | {
+        "units": 160,
+        "packs": 160,
+        "goods_pence": 296000,
+        "pool_status": "ordered",
+        "orders_by_status": {"sent": 1, "confirmed": 1},
+        "consortia": ["Lothians", "Tayside"],
+    }
     tay = next(t for t in body["by_consortium"] if t["label"] == "Tayside")
-    assert tay == {"key": str(world.consortium.id), "label": "Tayside", "open_pools": 2, "forecast_units": 75,
-                   "forecast_value_pence": 159000, "orders": 1, "ordered_units": 100, "ordered_goods_pence": 185000}
+    assert tay == {
+        "key": str(world.consortium.id),
+        "label": "Tayside",
+        "open_pools": 2,
+        "forecast_units": 75,
+        "forecast_value_pence": 159000,
+        "orders": 1,
+        "ordered_units": 100,
+        "ordered_goods_pence": 185000,
+    }
     assert [m["key"] for m in body["by_month"]] == ["2030-04", "2030-05", "2030-06"]
     for private in (world.member.name, world.other_member.name, "High Street"):
         assert private not in response.get_data(as_text=True)
@@ -181,8 +237,13 @@ def test_api_demand_pages_and_filters(client, world):
     tipping = client.get(f"{url}?about_to_tip=true", headers=headers).json["forecast"]
     assert [p["pool_id"] for p in tipping["items"]] == [pools["a"].id] and tipping["total"] == 1
     assert client.get(f"{url}?offer_id={offer.id}", headers=headers).json["forecast"]["total"] == 2
-    for bad, field in (("per_page=201", "per_page"), ("page=0", "page"), ("orders_page=0", "orders_page"),
-                       ("offer_id=999999", "offer_id"), ("about_to_tip=maybe", "about_to_tip")):
+    for bad, field in (
+        ("per_page=201", "per_page"),
+        ("page=0", "page"),
+        ("orders_page=0", "orders_page"),
+        ("offer_id=999999", "offer_id"),
+        ("about_to_tip=maybe", "about_to_tip"),
+    ):
         refused = client.get(f"{url}?{bad}", headers=headers)
         assert refused.status_code == 422 and field in refused.json["error"]["fields"], bad
 
@@ -207,10 +268,15 @@ def test_api_demand_who_may_ask_for_which_supplier(client, world):
     admin = api_token(world.admin)
     missing = client.get(url, headers=admin)
     assert missing.status_code == 422 and "supplier_id" in missing.json["error"]["fields"]
-    assert client.get(f"{url}?supplier_id={world.other_supplier.id}", headers=admin).json["supplier"]["id"] == \
-        world.other_supplier.id
-    two = factories.user("two@example.org", (factories.Role.SUPPLIER, world.supplier.id),
-                         (factories.Role.SUPPLIER, world.other_supplier.id))
+    assert (
+        client.get(f"{url}?supplier_id={world.other_supplier.id}", headers=admin).json["supplier"]["id"]
+        == world.other_supplier.id
+    )
+    two = factories.user(
+        "two@example.org",
+        (factories.Role.SUPPLIER, world.supplier.id),
+        (factories.Role.SUPPLIER, world.other_supplier.id),
+    )
     db.session.commit()
     assert client.get(url, headers=api_token(two)).status_code == 422
     assert client.get(f"{url}?supplier_id={world.other_supplier.id}", headers=api_token(two)).status_code == 200
@@ -279,8 +345,14 @@ def _grow(world, offer):
     national = make_pool(world.admin, offer, [world.consortium, world.other_consortium])
     services.pledge(world.admin, national.id, 9, member_id=factories.member(world.other_network).id)
     for _ in range(2):
-        make_closed_pool(world.admin, offer, [(world.consortium, 30, PurchaseOrderStatus.SENT, []),
-                                              (world.other_consortium, 20, PurchaseOrderStatus.CONFIRMED, [])])
+        make_closed_pool(
+            world.admin,
+            offer,
+            [
+                (world.consortium, 30, PurchaseOrderStatus.SENT, []),
+                (world.other_consortium, 20, PurchaseOrderStatus.CONFIRMED, []),
+            ],
+        )
     db.session.commit()
 
 
@@ -288,8 +360,11 @@ def test_portal_query_counts_do_not_grow_with_pools_pledges_or_orders(client, wo
     offer, _ = build_demand(world)
     supplier_headers = api_token(world.supplier_user)
     client.get("/api/v1/me", headers=supplier_headers)  # the token's first use is noted once
-    urls = [f"/supplier/{world.supplier.id}/demand", f"/supplier/{world.supplier.id}/demand.csv",
-            f"/supplier/{world.supplier.id}/demand/pledged-units.svg"]
+    urls = [
+        f"/supplier/{world.supplier.id}/demand",
+        f"/supplier/{world.supplier.id}/demand.csv",
+        f"/supplier/{world.supplier.id}/demand/pledged-units.svg",
+    ]
     switch_to(client, world.supplier_user)
     few = [_count(client, url) for url in urls] + [_count(client, "/api/v1/supplier/demand", headers=supplier_headers)]
     switch_to(client, world.secretary)

@@ -1,4 +1,5 @@
 """Purchase orders after closing: sending, confirming, delivering, and who sees what."""
+
 import csv
 import io
 
@@ -27,12 +28,12 @@ def order(world):
 
 def test_secretary_sends_supplier_confirms_and_records_a_short_delivery(client, world, order):
     sign_in(client, world.supplier_user)
-    assert client.get(f"/purchase-orders/{order.id}").status_code == 404   # drafts stay with the consortium
+    assert client.get(f"/purchase-orders/{order.id}").status_code == 404  # drafts stay with the consortium
     client.post("/sign-out")
 
     sign_in(client, world.secretary)
     page = client.get(f"/purchase-orders/{order.id}").get_data(as_text=True)
-    assert order.number in page and "Re-Tweed Dundee CIC" in page and "£45.31" in page   # 21 x £2.1575
+    assert order.number in page and "Re-Tweed Dundee CIC" in page and "£45.31" in page  # 21 x £2.1575
     assert client.post(f"/purchase-orders/{order.id}/send").status_code == 302
     assert db.session.get(Pool, order.pool_id).status is PoolStatus.ORDERED
     client.post("/sign-out")
@@ -67,16 +68,26 @@ def test_who_sees_a_purchase_order(client, world, order):
     other_supplier_user = factories.user(None, (factories.Role.SUPPLIER, world.other_supplier.id))
     lothians_secretary = factories.user(None, (factories.Role.SECRETARY, world.other_consortium.id))
     db.session.commit()
-    for user, status in [(world.admin, 200), (world.secretary, 200), (world.supplier_user, 200),
-                         (other_supplier_user, 404), (lothians_secretary, 404), (world.member_user, 403)]:
+    for user, status in [
+        (world.admin, 200),
+        (world.secretary, 200),
+        (world.supplier_user, 200),
+        (other_supplier_user, 404),
+        (lothians_secretary, 404),
+        (world.member_user, 403),
+    ]:
         assert client.get(f"/api/v1/purchase-orders/{order.id}", headers=api_token(user)).status_code == status
 
 
 def test_order_over_the_api_has_allocations_that_sum_to_the_goods_line(client, world, order):
     document = client.get(f"/api/v1/purchase-orders/{order.id}", headers=api_token(world.secretary)).json
     assert document["units"] == 21 and document["unit_price"] == "2.1575"
-    assert document["lines"][0] == {"description": "A4 copier paper (per box, packs of 1)", "units": 21,
-                                    "unit_price": "2.1575", "total_pence": 4531}
+    assert document["lines"][0] == {
+        "description": "A4 copier paper (per box, packs of 1)",
+        "units": 21,
+        "unit_price": "2.1575",
+        "total_pence": 4531,
+    }
     assert document["lines"][1]["total_pence"] == 999
     assert sum(a["total_pence"] for a in document["allocations"]) == 4531
     assert all(abs(a["total_pence"] - a["units"] * 215.75) <= 1 for a in document["allocations"])
@@ -87,12 +98,20 @@ def test_order_over_the_api_has_allocations_that_sum_to_the_goods_line(client, w
 def test_deliveries_over_the_api_validate_each_member(client, world, order):
     headers = api_token(world.secretary)
     client.post(f"/api/v1/purchase-orders/{order.id}/send", headers=headers)
-    bad = client.post(f"/api/v1/purchase-orders/{order.id}/deliveries", headers=headers,
-                      json={"deliveries": [{"member_id": world.member.id, "units": 8}, {"member_id": 99999, "units": 1}]})
+    bad = client.post(
+        f"/api/v1/purchase-orders/{order.id}/deliveries",
+        headers=headers,
+        json={"deliveries": [{"member_id": world.member.id, "units": 8}, {"member_id": 99999, "units": 1}]},
+    )
     assert bad.status_code == 422 and set(bad.json["error"]["fields"]) == {
-        f"deliveries.{world.member.id}", "deliveries.99999"}
-    ok = client.post(f"/api/v1/purchase-orders/{order.id}/deliveries", headers=api_token(world.supplier_user),
-                     json={"deliveries": [{"member_id": world.member.id, "units": 6}]})
+        f"deliveries.{world.member.id}",
+        "deliveries.99999",
+    }
+    ok = client.post(
+        f"/api/v1/purchase-orders/{order.id}/deliveries",
+        headers=api_token(world.supplier_user),
+        json={"deliveries": [{"member_id": world.member.id, "units": 6}]},
+    )
     assert ok.status_code == 200 and ok.json["status"] == "delivered"
     assert sorted(a["delivered_units"] for a in ok.json["allocations"]) == [5, 6, 9]
 
@@ -105,9 +124,11 @@ def test_order_csv_opens_in_a_spreadsheet(client, world, order):
     assert rows[0][:4] == ["Order", "Consortium", "Supplier", "Offer"]
     members = [r for r in rows[1:] if r[7] not in ("Total", "")]
     assert sum(int(r[8]) for r in members) == 21
-    totals = [r for r in rows if r[7] == "Total"][0]
+    totals = next(r for r in rows if r[7] == "Total")
     assert totals[11] == "45.31"
-    api_csv = client.get(f"/api/v1/purchase-orders/{order.id}", headers=api_token(world.secretary) | {"Accept": "text/csv"})
+    api_csv = client.get(
+        f"/api/v1/purchase-orders/{order.id}", headers=api_token(world.secretary) | {"Accept": "text/csv"}
+    )
     assert api_csv.mimetype == "text/csv" and order.number in api_csv.get_data(as_text=True)
 
 

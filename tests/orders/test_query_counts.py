@@ -1,4 +1,5 @@
 """The pool page and endpoint cost the same number of queries however many members pledge."""
+
 from contextlib import contextmanager
 
 from sqlalchemy import event

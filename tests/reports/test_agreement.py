@@ -1,4 +1,5 @@
 """The savings and sales reports agree with the invoices and credit notes to the penny, at every level."""
+
 from collections import defaultdict
 from decimal import Decimal
 
@@ -30,14 +31,20 @@ def _expected_facts() -> list[dict]:
         credited = sum(line.quantity for note in notes for line in note.lines if line.kind is LineKind.GOODS)
         units = goods - credited
         spend = invoice.net_pence - sum(note.net_pence for note in notes)
-        facts.append({
-            "member": invoice.member_id, "network": invoice.member.network_id, "consortium": invoice.consortium_id,
-            "category": str(order.pool.offer.category_id), "supplier": order.supplier_id,
-            "month": invoice.issue_date.strftime("%Y-%m"),
-            "figures": Figures(1, units, line_pence(units, order.list_price), spend,
-                               spend if order.supplier.buy_social else 0),
-            "supplier_pence": _supplier_part(invoice.lines) - sum(_supplier_part(note.lines) for note in notes),
-        })
+        facts.append(
+            {
+                "member": invoice.member_id,
+                "network": invoice.member.network_id,
+                "consortium": invoice.consortium_id,
+                "category": str(order.pool.offer.category_id),
+                "supplier": order.supplier_id,
+                "month": invoice.issue_date.strftime("%Y-%m"),
+                "figures": Figures(
+                    1, units, line_pence(units, order.list_price), spend, spend if order.supplier.buy_social else 0
+                ),
+                "supplier_pence": _supplier_part(invoice.lines) - sum(_supplier_part(note.lines) for note in notes),
+            }
+        )
     return facts
 
 
@@ -108,23 +115,37 @@ def test_the_supplier_report_agrees_with_the_invoices(trading):
     assert report.totals.units == sum(f["figures"].units for f in facts)
     assert [r.label for r in report.by_consortium] == ["Tayside"]
     assert sum(r.figures.spend_pence for r in report.by_month) == report.totals.spend_pence
-    assert {r.label: r.figures.units for r in report.by_offer} == {"Copier paper (per ream)": 125,
-                                                                   "Envelopes (per envelope)": 5334}
+    assert {r.label: r.figures.units for r in report.by_offer} == {
+        "Copier paper (per ream)": 125,
+        "Envelopes (per envelope)": 5334,
+    }
     commercial = savings.supplier_report(trading.commercial)
     assert [r.label for r in commercial.by_consortium] == ["Lothians", "Tayside"]
     assert next(r for r in commercial.by_consortium if r.label == "Lothians").figures.spend_pence == 0
 
 
-@pytest.mark.parametrize("units, price", [(0, "4.2000"), (1, "0.0001"), (3, "0.0050"), (7, "0.2175"),
-                                          (5334, "0.0960"), (123_457, "0.2450"), (99_999_999, "9999.9999")])
+@pytest.mark.parametrize(
+    "units, price",
+    [
+        (0, "4.2000"),
+        (1, "0.0001"),
+        (3, "0.0050"),
+        (7, "0.2175"),
+        (5334, "0.0960"),
+        (123_457, "0.2450"),
+        (99_999_999, "9999.9999"),
+    ],
+)
 def test_list_value_in_sql_is_line_pence(app, units, price):
-    assert db.session.scalar(select(list_value_pence(literal(units), literal(Decimal(price), db.Numeric(12, 4))))) \
-        == line_pence(units, Decimal(price))
+    assert db.session.scalar(
+        select(list_value_pence(literal(units), literal(Decimal(price), db.Numeric(12, 4))))
+    ) == line_pence(units, Decimal(price))
 
 
 # the app fixture is shared between examples: harmless, the test only reads
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.integers(0, 10**6), st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("9999.9999"), places=4))
 def test_list_value_in_sql_rounds_half_up_like_the_invoices(app, units, price):
-    assert db.session.scalar(select(list_value_pence(literal(units), literal(price, db.Numeric(12, 4))))) \
-        == line_pence(units, price)
+    assert db.session.scalar(select(list_value_pence(literal(units), literal(price, db.Numeric(12, 4))))) == line_pence(
+        units, price
+    )

@@ -1,4 +1,5 @@
 """The demo has a year of invoiced trading, so every report shows twelve months."""
+
 from sqlalchemy import func, select
 
 from billing import demo as billing_demo
@@ -21,8 +22,10 @@ def _seed_all() -> None:
 
 
 def _counts() -> tuple[int, int]:
-    return (db.session.scalar(select(func.count()).select_from(Invoice)),
-            db.session.scalar(select(func.count()).select_from(CreditNote)))
+    return (
+        db.session.scalar(select(func.count()).select_from(Invoice)),
+        db.session.scalar(select(func.count()).select_from(CreditNote)),
+    )
 
 
 def test_the_demo_has_a_year_of_invoices_numbered_in_date_order_and_seeding_twice_changes_nothing(app):
@@ -37,8 +40,9 @@ def test_the_demo_has_a_year_of_invoices_numbered_in_date_order_and_seeding_twic
     for consortium in db.session.scalars(select(Consortium)):
         report = savings.savings_report(savings.scope_for(admin, "consortium", consortium.id))
         assert sum(1 for row in report.by_month if row.figures.invoices) >= 6, consortium.name
-        numbered = db.session.execute(select(Invoice.number, Invoice.issue_date)
-                                      .where(Invoice.consortium_id == consortium.id)).all()
+        numbered = db.session.execute(
+            select(Invoice.number, Invoice.issue_date).where(Invoice.consortium_id == consortium.id)
+        ).all()
         by_number = sorted(numbered, key=lambda row: row.number[-6:])
         assert [row.issue_date for row in by_number] == sorted(row.issue_date for row in numbered)
     counts = _counts()

@@ -1,4 +1,5 @@
 """The report pages, CSVs, charts and API as each role sees them, and what they cost in queries."""
+
 import csv
 import io
 import re
@@ -47,7 +48,10 @@ def test_the_members_page_shows_its_saving_net_of_vat_with_charts_and_tables(cli
         assert f'src="/reports/member/{world.member.id}/{chart}"' in page
         svg = client.get(f"/reports/member/{world.member.id}/{chart}")
         assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
-        assert svg.headers["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+        assert (
+            svg.headers["Content-Security-Policy"]
+            == "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+        )
         assert b"<script" not in svg.data and b"net of VAT" in svg.data
     assert "February 2026" in page and "March 2026" in page and "Stationery" in page
 
@@ -60,8 +64,10 @@ def test_a_secretary_reads_the_consortium_then_its_networks_and_members(client, 
     network = _text(client.get(f"/reports/network/{world.network.id}"))
     assert f'href="/reports/member/{world.member.id}">Re-Tweed Dundee CIC</a>' in network
     member_page = _text(client.get(f"/reports/member/{trading.neighbour.id}"))
-    assert (f'› <a href="/reports/consortium/{world.consortium.id}">Tayside (consortium)</a> › '
-            f'<a href="/reports/network/{world.network.id}">Dundee Network (network)</a>') in member_page
+    assert (
+        f'› <a href="/reports/consortium/{world.consortium.id}">Tayside (consortium)</a> › '
+        f'<a href="/reports/network/{world.network.id}">Dundee Network (network)</a>'
+    ) in member_page
     assert client.get(f"/reports/member/{world.other_member.id}").status_code == 404
     assert client.get(f"/reports/network/{world.other_network.id}").status_code == 404
     assert client.get(f"/reports/consortium/{world.other_consortium.id}").status_code == 404
@@ -106,13 +112,16 @@ def test_the_csv_has_every_table_and_the_api_speaks_it_too(client, trading):
     assert header == exports.SAVINGS_HEADER
     sections = {row[0] for row in rows}
     assert sections == {"total", "category", "month", "supplier", "network"}
-    report = client.get(f"{API}/savings?scope=consortium&id={world.consortium.id}",
-                        headers=api_token(world.secretary)).get_json()
-    total = dict(zip(header, rows[0]))
+    report = client.get(
+        f"{API}/savings?scope=consortium&id={world.consortium.id}", headers=api_token(world.secretary)
+    ).get_json()
+    total = dict(zip(header, rows[0], strict=True))
     assert total["Spend (£, ex VAT)"] == f"{report['totals']['spend_pence'] / 100:.2f}"
     assert total["Saving (%)"] == report["totals"]["saving_percent"]
-    api_csv = client.get(f"{API}/savings?scope=consortium&id={world.consortium.id}",
-                         headers=api_token(world.secretary) | {"Accept": "text/csv"})
+    api_csv = client.get(
+        f"{API}/savings?scope=consortium&id={world.consortium.id}",
+        headers=api_token(world.secretary) | {"Accept": "text/csv"},
+    )
     assert read_csv(api_csv) == [header, *rows]
     switch_to(client, world.supplier_user)
     header, *rows = read_csv(client.get(f"/reports/supplier/{world.supplier.id}.csv"))
@@ -127,8 +136,14 @@ def test_the_api_answers_in_pence_and_names_bad_fields(client, trading):
     assert body["scope"] == {"kind": "platform", "id": None, "name": "All consortia", "child_kind": "consortium"}
     assert [row["label"] for row in body["by_child"]] == ["Lothians", "Tayside"]
     assert [row["key"] for row in body["by_month"]] == ["2026-02", "2026-03", "2026-04"]
-    for query, field in (("", "scope"), ("scope=county&id=1", "scope"), ("scope=member", "id"),
-                         ("scope=member&id=x", "id"), ("scope=member&id=0", "id"), ("scope=platform&id=3", "id")):
+    for query, field in (
+        ("", "scope"),
+        ("scope=county&id=1", "scope"),
+        ("scope=member", "id"),
+        ("scope=member&id=x", "id"),
+        ("scope=member&id=0", "id"),
+        ("scope=platform&id=3", "id"),
+    ):
         response = client.get(f"{API}/savings?{query}", headers=admin)
         assert response.status_code == 422, query
         assert field in response.get_json()["error"]["fields"], query
@@ -166,12 +181,20 @@ def _queries_for(client, url, headers=None) -> int:
 def test_report_queries_do_not_grow_with_the_number_of_invoices(client, world):
     build_trading(world, extra_members=1)
     switch_to(client, world.admin)
-    urls = ["/reports/platform", f"/reports/consortium/{world.consortium.id}", f"/reports/network/{world.network.id}",
-            f"/reports/member/{world.member.id}", f"/reports/supplier/{world.supplier.id}"]
+    urls = [
+        "/reports/platform",
+        f"/reports/consortium/{world.consortium.id}",
+        f"/reports/network/{world.network.id}",
+        f"/reports/member/{world.member.id}",
+        f"/reports/supplier/{world.supplier.id}",
+    ]
     token = api_token(world.admin)
     client.get("/api/v1/me", headers=token)  # the token's first use is noted once
-    api_urls = [f"{API}/savings?scope=platform", f"{API}/savings?scope=member&id={world.member.id}",
-                f"{API}/supplier?id={world.supplier.id}"]
+    api_urls = [
+        f"{API}/savings?scope=platform",
+        f"{API}/savings?scope=member&id={world.member.id}",
+        f"{API}/supplier?id={world.supplier.id}",
+    ]
     few = [_queries_for(client, url) for url in urls] + [_queries_for(client, url, token) for url in api_urls]
     invoices_before = db.session.scalar(db.select(db.func.count()).select_from(Invoice))
     paper = db.session.scalar(db.select(Offer).where(Offer.name == "Copier paper"))

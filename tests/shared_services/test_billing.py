@@ -1,4 +1,5 @@
 """`bill-shared-services`: each period billed once, exactly the cost, through the billing service."""
+
 from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 
@@ -11,14 +12,18 @@ from tests.shared_services.conftest import make_pool, month_text
 
 
 def _invoices(pool_id: int, period: int) -> list[Invoice]:
-    return list(db.session.scalars(
-        db.select(Invoice).join(SharedServiceCharge, SharedServiceCharge.invoice_id == Invoice.id)
-        .where(SharedServiceCharge.service_pool_id == pool_id, SharedServiceCharge.period == period)
-        .order_by(Invoice.member_id)))
+    return list(
+        db.session.scalars(
+            db.select(Invoice)
+            .join(SharedServiceCharge, SharedServiceCharge.invoice_id == Invoice.id)
+            .where(SharedServiceCharge.service_pool_id == pool_id, SharedServiceCharge.period == period)
+            .order_by(Invoice.member_id)
+        )
+    )
 
 
 def _joined(pool, members, units=None):
-    for (member, user), n in zip(members, units or [None] * len(members)):
+    for (_member, user), n in zip(members, units or [None] * len(members), strict=True):
         services.join(user, pool.id, n)
     db.session.commit()
 
@@ -62,8 +67,9 @@ def test_running_twice_bills_nothing_twice(runner, world, offer, members):
 
 
 def test_pledged_units_split_the_cost_and_are_kept_for_the_savings_report(runner, world, offer, members):
-    pool = make_pool(world.secretary, offer, [world.consortium], allocation_key=AllocationKey.UNITS,
-                     cost_per_period_pence=30_000)
+    pool = make_pool(
+        world.secretary, offer, [world.consortium], allocation_key=AllocationKey.UNITS, cost_per_period_pence=30_000
+    )
     _joined(pool, members, [1, 2, 3])
     assert runner.invoke(args=["bill-shared-services", "--period", month_text(pool.start_date)]).exit_code == 0
     charges = db.session.scalars(db.select(SharedServiceCharge).order_by(SharedServiceCharge.member_id)).all()
@@ -72,7 +78,8 @@ def test_pledged_units_split_the_cost_and_are_kept_for_the_savings_report(runner
 
 
 def test_a_failure_half_way_leaves_nothing_billed_for_that_period_and_a_rerun_completes_it(
-        runner, world, offer, members, monkeypatch):
+    runner, world, offer, members, monkeypatch
+):
     pool = make_pool(world.secretary, offer, [world.consortium])
     _joined(pool, members)
     real_issue = billing_services.issue_invoice
@@ -106,8 +113,9 @@ def test_the_last_period_ends_the_pool_and_a_pool_below_its_minimum_is_cancelled
     _joined(ending, members)
     services.join(members[0][1], short.id)
     db.session.commit()
-    result = runner.invoke(args=["bill-shared-services", "--period",
-                                 month_text(periods.add_months(ending.start_date, 5))])
+    result = runner.invoke(
+        args=["bill-shared-services", "--period", month_text(periods.add_months(ending.start_date, 5))]
+    )
     assert result.exit_code == 0, result.output
     assert f"Shared-service pool {short.id} cancelled: Only 1 member joined" in result.output
     db.session.expire_all()

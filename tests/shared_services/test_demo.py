@@ -1,4 +1,5 @@
 """The demo's shared services: a year of billed periods, exact every month, and seeding twice changes nothing."""
+
 from sqlalchemy import func, select
 
 from billing import demo as billing_demo
@@ -8,12 +9,20 @@ from marketplace import demo as people_demo
 from marketplace.extensions import db
 from orders import demo as orders_demo
 from shared_services import demo
-from shared_services.models import BilledPeriod, ParticipationChange, ServicePool, ServicePoolStatus, SharedServiceCharge
+from shared_services.models import (
+    BilledPeriod,
+    ParticipationChange,
+    ServicePool,
+    ServicePoolStatus,
+    SharedServiceCharge,
+)
 
 
 def _counts():
-    return tuple(db.session.scalar(select(func.count()).select_from(model))
-                 for model in (ServicePool, BilledPeriod, SharedServiceCharge, ParticipationChange))
+    return tuple(
+        db.session.scalar(select(func.count()).select_from(model))
+        for model in (ServicePool, BilledPeriod, SharedServiceCharge, ParticipationChange)
+    )
 
 
 def test_demo_pools_have_a_year_of_exact_billed_periods_and_seeding_twice_changes_nothing(app):
@@ -31,8 +40,11 @@ def test_demo_pools_have_a_year_of_exact_billed_periods_and_seeding_twice_change
         billed = db.session.scalars(select(BilledPeriod).where(BilledPeriod.service_pool_id == pool.id)).all()
         assert len(billed) >= 12
         assert all(sum(c.share_pence for c in b.charges) == pool.cost_per_period_pence for b in billed)
-    statuses = set(db.session.scalars(select(Invoice.status).join(
-        SharedServiceCharge, SharedServiceCharge.invoice_id == Invoice.id)))
+    statuses = set(
+        db.session.scalars(
+            select(Invoice.status).join(SharedServiceCharge, SharedServiceCharge.invoice_id == Invoice.id)
+        )
+    )
     assert statuses == {InvoiceStatus.PAID, InvoiceStatus.ISSUED}  # paid but for the latest months
     counts = _counts()
     demo.seed()

@@ -1,4 +1,5 @@
 """`bill-shared-services` charges a member's saved payment method, as issuing from the web does."""
+
 import pytest
 
 from billing.models import InvoiceStatus, PaymentMethod
@@ -42,7 +43,9 @@ def test_the_billing_run_charges_saved_methods_once_the_invoices_are_committed(r
 
 
 @stripe_on
-def test_a_period_rolled_back_after_issuing_charges_nothing_until_it_is_billed_again(runner, world, offer, members, fake, monkeypatch):
+def test_a_period_rolled_back_after_issuing_charges_nothing_until_it_is_billed_again(
+    runner, world, offer, members, fake, monkeypatch
+):
     pool = make_pool(world.secretary, offer, [world.consortium])
     _joined(pool, members)
     save_method(world.member)

@@ -1,4 +1,5 @@
 """Opening, joining, leaving with notice, starting (or cancelling below the minimum) and their history."""
+
 from datetime import timedelta
 
 import pytest
@@ -13,14 +14,29 @@ from tests.shared_services.conftest import make_pool, next_month, terms
 
 def test_terms_are_checked_field_by_field(world, offer):
     with pytest.raises(ValidationFailed) as error:
-        services.create_pool(world.secretary, offer, [world.consortium],
-                             terms(cost_per_period_pence=0, term_periods=0, start_date=next_month() + timedelta(days=3),
-                                   notice_periods=-1, minimum_participants=0))
-    assert set(error.value.fields) == {"cost_per_period_pence", "term_periods", "start_date", "notice_periods",
-                                       "minimum_participants"}
+        services.create_pool(
+            world.secretary,
+            offer,
+            [world.consortium],
+            terms(
+                cost_per_period_pence=0,
+                term_periods=0,
+                start_date=next_month() + timedelta(days=3),
+                notice_periods=-1,
+                minimum_participants=0,
+            ),
+        )
+    assert set(error.value.fields) == {
+        "cost_per_period_pence",
+        "term_periods",
+        "start_date",
+        "notice_periods",
+        "minimum_participants",
+    }
     with pytest.raises(ValidationFailed) as error:
-        services.create_pool(world.secretary, offer, [world.consortium],
-                             terms(start_date=periods.add_months(next_month(), -1)))
+        services.create_pool(
+            world.secretary, offer, [world.consortium], terms(start_date=periods.add_months(next_month(), -1))
+        )
     assert "future" in error.value.fields["start_date"][0]
 
 
@@ -35,7 +51,7 @@ def test_only_admins_open_national_pools_and_secretaries_their_own(world, offer)
 
 def test_members_join_until_the_start_and_a_second_join_changes_their_units(world, offer, members):
     pool = make_pool(world.secretary, offer, [world.consortium], allocation_key=AllocationKey.UNITS)
-    (member, user), *_ = members
+    (_member, user), *_ = members
     with pytest.raises(ValidationFailed) as error:
         services.join(user, pool.id, None)
     assert "units" in error.value.fields
@@ -48,7 +64,7 @@ def test_members_join_until_the_start_and_a_second_join_changes_their_units(worl
 
 
 def test_leaving_before_the_start_withdraws_and_joining_again_rejoins(world, pool, members):
-    (member, user), *_ = members
+    (_member, user), *_ = members
     services.join(user, pool.id)
     withdrawn = services.leave(user, pool.id)
     assert withdrawn.withdrawn and not withdrawn.covers(1)
@@ -62,8 +78,9 @@ def test_a_draft_takes_no_members_and_other_consortia_do_not_see_the_pool(world,
     draft = make_pool(world.secretary, offer, [world.consortium], open_=False)
     with pytest.raises(Conflict):
         services.join(members[0][1], draft.id)
-    from tests import factories
     from marketplace.models import Role
+    from tests import factories
+
     theirs = factories.user(None, (Role.MEMBER, world.other_member.id))
     with pytest.raises(NotFound):
         services.join(theirs, draft.id)

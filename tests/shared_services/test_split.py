@@ -1,4 +1,5 @@
 """The pure split of a period's cost: exact to the penny, never negative, deterministic."""
+
 from fractions import Fraction
 
 import pytest
@@ -9,7 +10,8 @@ from shared_services import periods
 from shared_services.split import Participant, split_cost
 
 participants = st.lists(st.integers(min_value=0, max_value=5_000), min_size=1, max_size=40).map(
-    lambda weights: [Participant(member_id, weight) for member_id, weight in enumerate(weights, start=1)])
+    lambda weights: [Participant(member_id, weight) for member_id, weight in enumerate(weights, start=1)]
+)
 costs = st.integers(min_value=0, max_value=100_000_000)
 
 

@@ -1,4 +1,5 @@
 """Shared-service pages: a secretary runs a pool through two periods in the browser and the command."""
+
 from datetime import timedelta
 
 from billing.models import Invoice
@@ -10,13 +11,23 @@ from tests.shared_services.conftest import make_pool, month_text, next_month
 
 
 def _form(offer, consortium, **overrides) -> dict:
-    return {"offer_id": offer.id, "consortium_ids": [consortium.id], "cost_per_period": "1000.01", "period": "month",
-            "term_periods": "12", "start_date": next_month().isoformat(), "minimum_participants": "2",
-            "allocation_key": "headcount", "notice_periods": "1", "note": "Our PR agency on a retainer."} | overrides
+    return {
+        "offer_id": offer.id,
+        "consortium_ids": [consortium.id],
+        "cost_per_period": "1000.01",
+        "period": "month",
+        "term_periods": "12",
+        "start_date": next_month().isoformat(),
+        "minimum_participants": "2",
+        "allocation_key": "headcount",
+        "notice_periods": "1",
+        "note": "Our PR agency on a retainer.",
+    } | overrides
 
 
 def test_a_secretary_runs_a_pool_through_two_periods_and_the_invoices_sum_to_the_cost(
-        app, world, offer, members, runner):
+    app, world, offer, members, runner
+):
     secretary = app.test_client()
     sign_in(secretary, world.secretary)
     response = secretary.post("/shared-services/new", data=_form(offer, world.consortium))
@@ -41,8 +52,9 @@ def test_a_secretary_runs_a_pool_through_two_periods_and_the_invoices_sum_to_the
         assert result.exit_code == 0, result.output
 
     for period in (1, 2):
-        nets = db.session.scalars(db.select(Invoice.net_pence).where(
-            Invoice.reference == f"Shared service {pool.id}, period {period}")).all()
+        nets = db.session.scalars(
+            db.select(Invoice.net_pence).where(Invoice.reference == f"Shared service {pool.id}, period {period}")
+        ).all()
         assert len(nets) == 3 and sum(nets) == 100_001
 
     page = secretary.get(f"/shared-services/{pool.id}").get_data(as_text=True)
@@ -57,8 +69,9 @@ def test_a_secretary_runs_a_pool_through_two_periods_and_the_invoices_sum_to_the
 def test_the_create_form_shows_errors_next_to_the_fields(client, world, offer):
     sign_in(client, world.secretary)
     start = (next_month() + timedelta(days=4)).isoformat()
-    response = client.post("/shared-services/new", data=_form(offer, world.consortium, start_date=start,
-                                                              term_periods="0"))
+    response = client.post(
+        "/shared-services/new", data=_form(offer, world.consortium, start_date=start, term_periods="0")
+    )
     assert response.status_code == 422
     assert field_error(response, "term_periods")
     response = client.post("/shared-services/new", data=_form(offer, world.consortium, start_date=start))
@@ -86,14 +99,14 @@ def test_leaving_too_soon_after_the_start_is_refused_next_to_the_field(client, w
     services.bill_period(None, pool.id, 1, pool.start_date)
     db.session.commit()
     sign_in(client, world.member_user)
-    response = client.post(f"/shared-services/{pool.id}/leave", data={"member_id": world.member.id,
-                                                                       "after_period": "0"})
+    response = client.post(
+        f"/shared-services/{pool.id}/leave", data={"member_id": world.member.id, "after_period": "0"}
+    )
     assert response.status_code == 422
     assert "notice" in field_error(response, "after_period")
     response = client.post(f"/shared-services/{pool.id}/leave", data={"member_id": world.member.id})
     assert response.status_code == 302
-    assert db.session.scalar(db.select(Participation.left_after).where(
-        Participation.member_id == world.member.id)) >= 1
+    assert db.session.scalar(db.select(Participation.left_after).where(Participation.member_id == world.member.id)) >= 1
 
 
 def test_cancelling_needs_a_reason_and_shows_it_to_members(app, client, world, pool):
@@ -113,7 +126,7 @@ def test_members_see_their_consortium_pools_only_and_the_dashboard_links_them(ap
     client = app.test_client()
     sign_in(client, world.member_user)
     listing = client.get("/shared-services/").get_data(as_text=True)
-    assert f"/shared-services/{pool.id}\"" in listing and f"/shared-services/{theirs.id}\"" not in listing
+    assert f'/shared-services/{pool.id}"' in listing and f'/shared-services/{theirs.id}"' not in listing
     assert client.get(f"/shared-services/{theirs.id}").status_code == 404
     assert "/shared-services/" in client.get("/").get_data(as_text=True)
     secretary = app.test_client()
