@@ -17,11 +17,12 @@ from sqlalchemy import insert, select, text
 
 from bench.common import Figure, add_backend_option, bench_app, chosen_backends, throwaway_database
 from catalogue.models import Category, Offer, PriceTier, VatRate
-from marketplace import services as people
-from marketplace.extensions import db, utcnow
-from marketplace.models import Member, Network, Organisation, Role, TurnoverBand
+from kernel.clock import utcnow
+from kernel.extensions import db
 from orders import closing, services
 from orders.models import Allocation, Pledge, Pool, PoolTier, PurchaseOrder
+from organisations import services as people
+from organisations.models import Member, Network, Organisation, Role, TurnoverBand
 
 TARGET_SECONDS = 1.0
 TARGET_RATIO = 5.0

@@ -64,7 +64,7 @@ def bench_app(database_url: str):
     """The app on a migrated database, as production would run it."""
     from flask_migrate import upgrade
 
-    from marketplace.app import create_app
+    from app.factory import create_app
 
     app = create_app(
         {

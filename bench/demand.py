@@ -32,10 +32,9 @@ from bench.common import (
     throwaway_database,
 )
 from catalogue.models import Category, Offer, PriceTier, VatRate
-from marketplace import services as people
-from marketplace.extensions import db, utcnow
-from marketplace.models import Member, Organisation, Role, TurnoverBand
-from marketplace.money import line_pence
+from kernel.clock import utcnow
+from kernel.extensions import db
+from kernel.money import line_pence
 from orders.models import (
     Pledge,
     PledgeChange,
@@ -46,6 +45,8 @@ from orders.models import (
     PurchaseOrderStatus,
     pool_consortium,
 )
+from organisations import services as people
+from organisations.models import Member, Organisation, Role, TurnoverBand
 
 TARGET_MS = 200
 CHUNK = 10_000

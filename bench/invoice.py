@@ -17,9 +17,9 @@ from bench.common import Figure, add_backend_option, bench_app, chosen_backends,
 from billing import services
 from billing.models import Invoice
 from billing.pdf import invoice_pdf
-from marketplace.extensions import db
-from marketplace.models import User
+from kernel.extensions import db
 from orders import closing, purchase_orders
+from organisations.models import User
 
 TARGET_SECONDS = 2.0
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy import text
 
+from app.benchmark import PROBE_TABLE
 from bench.common import (
     Figure,
     Request,
@@ -25,11 +26,11 @@ from bench.common import (
     throwaway_database,
 )
 from catalogue.models import Category, Offer, PriceTier, VatRate
-from marketplace import services as people
-from marketplace.benchmark import PROBE_TABLE
-from marketplace.extensions import db, utcnow
-from marketplace.models import Role, TurnoverBand
+from kernel.clock import utcnow
+from kernel.extensions import db
 from orders import services
+from organisations import services as people
+from organisations.models import Role, TurnoverBand
 
 THROUGHPUT_TARGET = 0.5
 P99_TARGET = 2.5

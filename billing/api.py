@@ -19,12 +19,12 @@ from billing.schemas import (
     StatementSchema,
 )
 from billing.ubl import invoice_ubl
-from marketplace.access import acting_user, member_or_404, roles_required
-from marketplace.api import api_blueprint, json_body, operation, page_schema, paginated, query_args
-from marketplace.errors import NotFound, ValidationFailed
-from marketplace.extensions import db
-from marketplace.models import Role
+from kernel.api import api_blueprint, json_body, operation, page_schema, paginated, query_args
+from kernel.errors import NotFound, ValidationFailed
+from kernel.extensions import db
 from orders import purchase_orders
+from organisations.access import acting_user, member_or_404, roles_required
+from organisations.models import Role
 
 bp = api_blueprint("billing_api", __name__)
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from marketplace.extensions import db
+from kernel.extensions import db
 
 ISSUED = "billing.issued_invoice_ids"  # issued in the open transaction
 COMMITTED = "billing.committed_invoice_ids"  # committed, not yet offered to Stripe

@@ -4,8 +4,8 @@ import click
 from flask import Blueprint
 
 from billing import notices
-from billing.payments import uk_today
-from marketplace.extensions import db
+from kernel.clock import uk_today
+from kernel.extensions import db
 
 bp = Blueprint("billing_cli", __name__, cli_group=None)
 

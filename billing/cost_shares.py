@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from marketplace.allocation import largest_remainder
-from marketplace.models import TurnoverBand
-from marketplace.money import line_pence, round_half_up
+from kernel.allocation import largest_remainder
+from kernel.money import line_pence, round_half_up
+from organisations.models import TurnoverBand
 
 SURCHARGED_BAND = TurnoverBand.OVER_2M
 DISCOUNTED_BAND = TurnoverBand.UNDER_100K

@@ -7,10 +7,11 @@ from sqlalchemy import select
 
 from billing import payments, services
 from billing.models import Invoice, LineKind
-from marketplace.demo import run_in_date_order
-from marketplace.extensions import db, utcnow
-from marketplace.models import User
+from kernel.clock import utcnow
+from kernel.demo import run_in_date_order
+from kernel.extensions import db
 from orders.models import PurchaseOrder, PurchaseOrderStatus
+from organisations.models import User
 
 
 def seed() -> None:
@@ -22,7 +23,7 @@ def seed() -> None:
 
 
 def history() -> Iterator[date]:
-    """Each step on its day (see marketplace.demo.run_in_date_order).
+    """Each step on its day (see kernel.demo.run_in_date_order).
 
     Invoicing 40 days ago, then payments and credits.
     """

@@ -5,7 +5,7 @@ from wtforms import DateField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from marketplace.forms import FiniteDecimalField
+from organisations.forms import FiniteDecimalField
 
 
 class PaymentForm(FlaskForm):

@@ -13,9 +13,9 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalogue.models import VatRate, price
-from marketplace.extensions import UTCDateTime, db
-from marketplace.models import Consortium, Member, User, created_at, enum_column, intpk
+from kernel.extensions import UTCDateTime, created_at, db, enum_column, intpk
 from orders.models import PurchaseOrder
+from organisations.models import Consortium, Member, User
 
 
 class InvoiceStatus(enum.Enum):

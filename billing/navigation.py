@@ -2,8 +2,8 @@
 
 from flask import url_for
 
-from marketplace.models import User
-from marketplace.navigation import Card, Link
+from kernel.navigation import Card, Link
+from organisations.models import User
 
 
 def cards(user: User) -> list[Card]:

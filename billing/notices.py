@@ -9,9 +9,9 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from billing.models import Invoice, InvoiceStatus, Payment
-from marketplace.extensions import db
-from marketplace.notifications import external_url, member_users, notify
-from marketplace.templating import pounds
+from kernel.extensions import db
+from kernel.formatting import pounds
+from organisations.notifications import external_url, member_users, notify
 
 OVERDUE_STAGES = (14, 7)  # days overdue, latest first: a late run sends only the latest stage due
 

@@ -19,12 +19,13 @@ from stripe import StripeObject
 
 from billing import notices
 from billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod, StripeCustomer, StripeEvent
-from marketplace.access import can_act_for_consortium
-from marketplace.errors import Forbidden, ValidationFailed
-from marketplace.extensions import db, utcnow
-from marketplace.models import Member, User
-from marketplace.templating import UK, pounds
+from kernel.clock import UK, uk_today, utcnow
+from kernel.errors import Forbidden, ValidationFailed
+from kernel.extensions import db
+from kernel.formatting import pounds
 from orders.models import Pool, PoolStatus, PurchaseOrder
+from organisations.access import can_act_for_consortium
+from organisations.models import Member, User
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +84,6 @@ def member_credit_pence(member_id: int) -> int:
     return db.session.scalar(
         select(func.coalesce(func.sum(case((excess > 0, excess), else_=0)), 0)).where(Invoice.member_id == member_id)
     )
-
-
-def uk_today() -> date:
-    return datetime.now(UK).date()
 
 
 # Bank transfers recorded by a secretary

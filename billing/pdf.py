@@ -15,7 +15,7 @@ from fpdf import FPDF
 
 from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, VatAnalysis
 from catalogue.models import VatRate
-from marketplace.templating import pounds, price, sort_code, uk_date
+from kernel.formatting import pounds, price, sort_code, uk_date
 
 FONT = "helvetica"
 ENCODING = "windows-1252"  # the core fonts' WinAnsi encoding: £, €, curly quotes and dashes print

@@ -5,12 +5,12 @@ from datetime import date
 from flask import url_for
 
 from billing.models import Invoice
-from billing.payments import uk_today
 from billing.services import can_manage_billing
-from marketplace import outbox
-from marketplace.errors import Conflict, Forbidden
-from marketplace.models import OutboxMessage, User
-from marketplace.templating import pounds
+from kernel.clock import uk_today
+from kernel.errors import Conflict, Forbidden
+from kernel.formatting import pounds
+from organisations import outbox
+from organisations.models import OutboxMessage, User
 
 KIND = "invoice_reminder"
 PAY_LINK_KIND = "invoice_pay_link"

@@ -30,14 +30,15 @@ from billing.models import (
 from billing.payments import apply_status
 from billing.vat import vat_analysis
 from catalogue.models import VatRate
-from marketplace.bulk import insert_rows, no_collection_pauses
-from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from marketplace.extensions import db, utcnow
-from marketplace.models import Consortium, Member, Organisation, TurnoverBand, User
-from marketplace.money import line_pence
-from marketplace.numbering import format_number, next_values
-from marketplace.templating import pounds
+from kernel.bulk import insert_rows, no_collection_pauses
+from kernel.clock import utcnow
+from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kernel.extensions import db
+from kernel.formatting import pounds
+from kernel.money import line_pence
+from kernel.numbering import format_number, next_values
 from orders.models import Allocation, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
+from organisations.models import Consortium, Member, Organisation, TurnoverBand, User
 
 INVOICE_SERIES, CREDIT_SERIES = "INV", "CN"
 INVOICE_DIGITS = 6

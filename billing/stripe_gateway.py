@@ -16,12 +16,13 @@ from stripe import StripeClient
 
 from billing.charging import take_committed
 from billing.models import CheckoutAttempt, Invoice, StripeCustomer
-from billing.payments import record_stripe_payment, uk_today
+from billing.payments import record_stripe_payment
 from billing.reminders import send_pay_link
-from marketplace.errors import Conflict, DomainError
-from marketplace.extensions import db, utcnow
-from marketplace.models import Member
-from marketplace.notifications import external_url
+from kernel.clock import uk_today, utcnow
+from kernel.errors import Conflict, DomainError
+from kernel.extensions import db
+from organisations.models import Member
+from organisations.notifications import external_url
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from decimal import Decimal
 
 from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, VatAnalysis
 from catalogue.models import VatRate
-from marketplace.money import quantize_price
-from marketplace.templating import uk_date
+from kernel.formatting import uk_date
+from kernel.money import quantize_price
 
 CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 PROFILE_ID = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"

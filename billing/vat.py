@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from catalogue.models import VatRate
-from marketplace.money import vat_pence
+from kernel.money import vat_pence
 
 # VatRate is declared standard, reduced, zero, exempt: the order an invoice shows. Worked out once,
 # as an order's invoices are analysed by the thousand.

@@ -13,14 +13,14 @@ from billing.models import CreditNote, Invoice, InvoiceStatus, LineKind, Payment
 from billing.pdf import credit_note_pdf, invoice_pdf
 from billing.ubl import credit_note_ubl, invoice_ubl
 from billing.xero import BILLS_HEADER, SALES_HEADER, bills_rows, sales_rows
-from marketplace.access import consortium_or_404, member_or_404, roles_required
-from marketplace.errors import DomainError
-from marketplace.extensions import db
-from marketplace.models import Member, Role
-from marketplace.money import to_pence
-from marketplace.views import form_errors
+from kernel.csv_export import csv_response
+from kernel.errors import DomainError
+from kernel.extensions import db
+from kernel.money import to_pence
+from kernel.web import form_errors
 from orders import purchase_orders
-from orders.csv_export import csv_response
+from organisations.access import consortium_or_404, member_or_404, roles_required
+from organisations.models import Member, Role
 
 bp = Blueprint("billing", __name__)
 

@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 
 from billing.payments import handle_event
 from billing.stripe_gateway import stripe_enabled
-from marketplace.api import error_response
-from marketplace.extensions import csrf, db
+from kernel.api import error_response
+from kernel.extensions import csrf, db
 
 bp = Blueprint("stripe_webhooks", __name__)
 csrf.exempt(bp)

@@ -19,7 +19,7 @@ from decimal import Decimal
 from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
 from billing.ubl import plain_price, postal_address
 from catalogue.models import VatRate
-from marketplace.money import round_half_up
+from kernel.money import round_half_up
 
 CURRENCY = "GBP"
 COUNTRY = "United Kingdom"

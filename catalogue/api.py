@@ -8,10 +8,10 @@ from catalogue.schemas import (
     OfferSchema,
     OfferUpdateSchema,
 )
-from marketplace.access import acting_user, roles_required, signed_in
-from marketplace.api import api_blueprint, json_body, operation, page_schema, paginated, query_args
-from marketplace.errors import ValidationFailed
-from marketplace.models import Role
+from kernel.api import api_blueprint, json_body, operation, page_schema, paginated, query_args
+from kernel.errors import ValidationFailed
+from organisations.access import acting_user, roles_required, signed_in
+from organisations.models import Role
 
 bp = api_blueprint("catalogue_api", __name__)
 

@@ -4,8 +4,8 @@ from sqlalchemy import select
 
 from catalogue import services
 from catalogue.models import Category, Offer
-from marketplace.extensions import db
-from marketplace.models import Organisation, Role, RoleGrant, Supplier
+from kernel.extensions import db
+from organisations.models import Organisation, Role, RoleGrant, Supplier
 
 CATEGORIES = [
     ("marketing-pr", "Marketing & PR", "Design, print, campaigns, PR agencies and social media."),

@@ -10,8 +10,9 @@ from typing import Annotated
 from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.extensions import UTCDateTime, db, utcnow
-from marketplace.models import Supplier, created_at, enum_column, intpk
+from kernel.clock import utcnow
+from kernel.extensions import UTCDateTime, created_at, db, enum_column, intpk
+from organisations.models import Supplier
 
 price = Annotated[Decimal, mapped_column(Numeric(12, 4))]
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from marketplace.money import line_pence, to_pence, vat_pence
+from kernel.money import line_pence, to_pence, vat_pence
 
 
 @dataclass(frozen=True)

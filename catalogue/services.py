@@ -12,10 +12,10 @@ from sqlalchemy import Select, or_, select
 
 from catalogue import pricing
 from catalogue.models import Category, Offer, PriceTier, VatRate
-from marketplace.access import can_act_for_supplier
-from marketplace.errors import NotFound, ValidationFailed
-from marketplace.extensions import db
-from marketplace.models import Organisation, Supplier, User
+from kernel.errors import NotFound, ValidationFailed
+from kernel.extensions import db
+from organisations.access import can_act_for_supplier
+from organisations.models import Organisation, Supplier, User
 
 MAX_PRICE = Decimal("99999999.9999")  # what Numeric(12, 4) holds
 MAX_PACK_SIZE = 100_000

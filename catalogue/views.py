@@ -10,13 +10,13 @@ from wtforms.fields.choices import SelectChoice
 from catalogue import pricing, services
 from catalogue.forms import OfferForm, SearchForm
 from catalogue.models import Offer
-from marketplace.access import roles_required, signed_in
-from marketplace.charts import GREEN, INK, chart_style, render_svg, svg_response
-from marketplace.errors import DomainError
-from marketplace.extensions import db
-from marketplace.models import Role
-from marketplace.templating import price
-from marketplace.views import form_errors
+from kernel.charts import GREEN, INK, chart_style, render_svg, svg_response
+from kernel.errors import DomainError
+from kernel.extensions import db
+from kernel.formatting import price
+from kernel.web import form_errors
+from organisations.access import roles_required, signed_in
+from organisations.models import Role
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
 

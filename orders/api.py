@@ -7,13 +7,11 @@ from sqlalchemy import select
 
 from catalogue.models import Offer
 from catalogue.pricing import Estimate
-from marketplace.access import acting_user, roles_required
-from marketplace.api import api_blueprint, json_body, operation, page_of, page_schema, paginated, query_args, wants_csv
-from marketplace.errors import DomainError, ValidationFailed
-from marketplace.extensions import db
-from marketplace.models import Consortium, Role, User
+from kernel.api import api_blueprint, json_body, operation, page_of, page_schema, paginated, query_args, wants_csv
+from kernel.csv_export import csv_response
+from kernel.errors import DomainError, ValidationFailed
+from kernel.extensions import db
 from orders import closing, purchase_orders, services
-from orders.csv_export import csv_response
 from orders.models import Pledge, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
 from orders.order_documents import order_csv_rows, orders_csv_rows
 from orders.schemas import (
@@ -35,6 +33,8 @@ from orders.schemas import (
     PurchaseOrderSchema,
     PurchaseOrderSummarySchema,
 )
+from organisations.access import acting_user, roles_required
+from organisations.models import Consortium, Role, User
 
 bp = api_blueprint("orders_api", __name__)
 

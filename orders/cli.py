@@ -3,8 +3,9 @@
 import click
 from flask import Blueprint
 
-from marketplace.errors import Conflict
-from marketplace.extensions import db, utcnow
+from kernel.clock import utcnow
+from kernel.errors import Conflict
+from kernel.extensions import db
 from orders import closing, notices
 
 bp = Blueprint("orders_cli", __name__, cli_group=None)

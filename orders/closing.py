@@ -12,16 +12,17 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from catalogue import pricing
-from marketplace.allocation import largest_remainder
-from marketplace.bulk import insert_rows, no_collection_pauses
-from marketplace.errors import Conflict
-from marketplace.extensions import db, utcnow
-from marketplace.models import Consortium, Member, Network, Organisation, User
-from marketplace.money import line_pence, vat_pence
-from marketplace.numbering import next_number
+from kernel.allocation import largest_remainder
+from kernel.bulk import insert_rows, no_collection_pauses
+from kernel.clock import utcnow
+from kernel.errors import Conflict
+from kernel.extensions import db
+from kernel.money import line_pence, vat_pence
+from kernel.numbering import next_number
 from orders import notices, services
 from orders.models import Allocation, Pledge, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
 from orders.packs import PackPlan, PledgedDemand, plan_packs
+from organisations.models import Consortium, Member, Network, Organisation, User
 
 CLOSED_STATES = {PoolStatus.CLOSED, PoolStatus.ORDERED, PoolStatus.DELIVERED, PoolStatus.INVOICED, PoolStatus.SETTLED}
 

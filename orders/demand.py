@@ -11,17 +11,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cached_property, lru_cache
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from catalogue import pricing
 from catalogue.models import Offer
-from marketplace.errors import ValidationFailed
-from marketplace.extensions import db, utcnow
-from marketplace.models import Consortium, Member, Network, Organisation, Supplier
-from marketplace.money import line_pence
+from kernel.clock import UK, utcnow
+from kernel.errors import ValidationFailed
+from kernel.extensions import db
+from kernel.money import line_pence
 from orders.models import (
     Pledge,
     Pool,
@@ -31,8 +30,8 @@ from orders.models import (
     PurchaseOrderStatus,
     pool_consortium,
 )
+from organisations.models import Consortium, Member, Network, Organisation, Supplier
 
-UK = ZoneInfo("Europe/London")
 CLOSED_STATUSES = (PoolStatus.CLOSED, PoolStatus.ORDERED, PoolStatus.DELIVERED, PoolStatus.INVOICED, PoolStatus.SETTLED)
 TIPPING_FRACTION = Decimal("0.1")
 """A pool within this fraction of its next tier or of its minimum is about to tip."""

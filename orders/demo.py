@@ -6,11 +6,12 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from catalogue.models import Offer
-from marketplace.demo import run_in_date_order
-from marketplace.extensions import db, utcnow
-from marketplace.models import Consortium, Member, Network, Role, RoleGrant, User
+from kernel.clock import utcnow
+from kernel.demo import run_in_date_order
+from kernel.extensions import db
 from orders import closing, purchase_orders, services
 from orders.models import Pool
+from organisations.models import Consortium, Member, Network, Role, RoleGrant, User
 
 # offer name, consortia codes, days to deadline, capacity, delivery charge (pence), state,
 # pledges (member, qty, flexible)
@@ -184,7 +185,7 @@ def seed() -> None:
 
 
 def history() -> Iterator[date]:
-    """Idempotent: does nothing once any pool exists. One step (see marketplace.demo.run_in_date_order)."""
+    """Idempotent: does nothing once any pool exists. One step (see kernel.demo.run_in_date_order)."""
     if db.session.scalar(select(Pool.id).limit(1)) is not None:
         return
     yield utcnow().date() - timedelta(days=ORDERING_DAYS_AGO)

@@ -5,8 +5,8 @@ from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField,
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from marketplace.forms import FiniteDecimalField
 from orders.services import MAX_QUANTITY, MAX_SOLIDARITY_PERCENT
+from organisations.forms import FiniteDecimalField
 
 
 class PoolForm(FlaskForm):

@@ -21,8 +21,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalogue.models import Offer, VatRate, price
-from marketplace.extensions import UTCDateTime, db, utcnow
-from marketplace.models import Consortium, Member, Supplier, User, created_at, enum_column, intpk
+from kernel.clock import utcnow
+from kernel.extensions import UTCDateTime, created_at, db, enum_column, intpk
+from organisations.models import Consortium, Member, Supplier, User
 
 
 class PoolStatus(enum.Enum):

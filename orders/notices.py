@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, select
 
 from catalogue import pricing
-from marketplace.extensions import db
-from marketplace.models import Member, Network
-from marketplace.notifications import external_url, member_users, notify, supplier_users
-from marketplace.templating import price, uk_datetime
+from kernel.extensions import db
+from kernel.formatting import price, uk_datetime
 from orders.models import Pledge, Pool, PoolStatus, PurchaseOrder, pool_consortium
+from organisations.models import Member, Network
+from organisations.notifications import external_url, member_users, notify, supplier_users
 
 DEADLINE_NOTICE = timedelta(hours=48)
 

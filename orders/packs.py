@@ -11,7 +11,7 @@ served; only exact ties favour the earliest pledge.
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from marketplace.allocation import largest_remainder
+from kernel.allocation import largest_remainder
 
 
 @dataclass(frozen=True)

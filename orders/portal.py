@@ -7,14 +7,14 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from marketplace.access import consortium_or_404, roles_required, supplier_or_404
-from marketplace.charts import chart_style, render_svg, svg_response
-from marketplace.extensions import utcnow
-from marketplace.models import Role
-from marketplace.paging import ListPage
+from kernel.charts import chart_style, render_svg, svg_response
+from kernel.clock import utcnow
+from kernel.csv_export import csv_response
+from kernel.paging import ListPage
 from orders import demand
-from orders.csv_export import csv_response
 from orders.forms import DemandFilterForm
+from organisations.access import consortium_or_404, roles_required, supplier_or_404
+from organisations.models import Role
 
 bp = Blueprint("portal", __name__)
 

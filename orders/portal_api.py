@@ -3,14 +3,14 @@
 from flask import request
 from marshmallow import Schema, fields, validate
 
-from marketplace.access import acting_user, roles_required, supplier_or_404
-from marketplace.api import MAX_PAGE, PageArgsSchema, api_blueprint, operation, page_schema, query_args
-from marketplace.errors import ValidationFailed
-from marketplace.extensions import utcnow
-from marketplace.models import Role, Supplier, User
-from marketplace.paging import ListPage
+from kernel.api import MAX_PAGE, PageArgsSchema, api_blueprint, operation, page_schema, query_args
+from kernel.clock import utcnow
+from kernel.csv_export import csv_response
+from kernel.errors import ValidationFailed
+from kernel.paging import ListPage
 from orders import demand
-from orders.csv_export import csv_response
+from organisations.access import acting_user, roles_required, supplier_or_404
+from organisations.models import Role, Supplier, User
 
 bp = api_blueprint("portal_api", __name__)
 

@@ -10,13 +10,14 @@ from collections.abc import Mapping
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import selectinload
 
-from marketplace.allocation import largest_remainder
-from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from marketplace.extensions import db, utcnow
-from marketplace.models import User
+from kernel.allocation import largest_remainder
+from kernel.clock import utcnow
+from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kernel.extensions import db
 from orders import notices
 from orders.closing import sync_pool_status
 from orders.models import Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
+from organisations.models import User
 
 MAX_CANCEL_REASON = 500
 

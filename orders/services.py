@@ -17,14 +17,15 @@ from sqlalchemy.orm.util import identity_key
 
 from catalogue import pricing
 from catalogue.models import Category, Offer, PriceTier, VatRate
-from marketplace.access import can_run_pool, in_users_consortia, members_taking_part, require_pool_runner
-from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from marketplace.extensions import UTCDateTime, db, utcnow
-from marketplace.models import Consortium, Member, Network, User
-from marketplace.money import line_pence
-from marketplace.templating import pounds
+from kernel.clock import utcnow
+from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kernel.extensions import UTCDateTime, db
+from kernel.formatting import pounds
+from kernel.money import line_pence
 from orders import notices
 from orders.models import Pledge, PledgeChange, Pool, PoolPledgeDay, PoolStatus, PoolTier, pool_consortium
+from organisations.access import can_run_pool, in_users_consortia, members_taking_part, require_pool_runner
+from organisations.models import Consortium, Member, Network, User
 
 MAX_QUANTITY = 10_000_000
 MAX_DELIVERY_CHARGE_PENCE = 100_000_000

@@ -2,7 +2,6 @@
 
 from datetime import UTC
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -10,20 +9,20 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from catalogue.models import Category, Offer
-from marketplace.access import roles_required, signed_in
-from marketplace.errors import DomainError, ValidationFailed
-from marketplace.extensions import db
-from marketplace.models import Consortium, Role
-from marketplace.money import to_pence
-from marketplace.views import form_errors
+from kernel.clock import UK
+from kernel.csv_export import csv_response
+from kernel.errors import DomainError, ValidationFailed
+from kernel.extensions import db
+from kernel.money import to_pence
+from kernel.web import form_errors
 from orders import closing, purchase_orders, services
-from orders.csv_export import csv_response
 from orders.forms import CancelOrderForm, CancelPoolForm, DeliveryForm, PledgeForm, PoolForm
 from orders.models import PoolStatus, PurchaseOrder, PurchaseOrderStatus
 from orders.order_documents import order_csv_rows
+from organisations.access import roles_required, signed_in
+from organisations.models import Consortium, Role
 
 bp = Blueprint("orders", __name__)
-UK = ZoneInfo("Europe/London")
 
 
 @bp.get("/pools/")

@@ -1,11 +1,11 @@
 """The reports over JSON (or CSV with `Accept: text/csv`), with the same figures as the pages."""
 
-from marketplace.access import acting_user, roles_required, supplier_or_404
-from marketplace.api import api_blueprint, operation, query_args, wants_csv
-from marketplace.errors import ValidationFailed
-from marketplace.extensions import utcnow
-from marketplace.models import Role, Supplier, User
-from orders.csv_export import csv_response
+from kernel.api import api_blueprint, operation, query_args, wants_csv
+from kernel.clock import utcnow
+from kernel.csv_export import csv_response
+from kernel.errors import ValidationFailed
+from organisations.access import acting_user, roles_required, supplier_or_404
+from organisations.models import Role, Supplier, User
 from reports import exports, savings
 from reports.schemas import SavingsQuerySchema, SavingsReportSchema, SupplierReportQuerySchema, SupplierReportSchema
 

@@ -7,8 +7,8 @@ Amounts are passed as integer pence and formatted as pounds only for display.
 
 import pygal
 
-from marketplace.charts import GREEN, chart_style, render_svg
-from marketplace.templating import pounds
+from kernel.charts import GREEN, chart_style, render_svg
+from kernel.formatting import pounds
 from reports.savings import Row
 
 STYLE = chart_style((GREEN,), value_font_size=11, value_label_font_size=11, title_font_size=15)

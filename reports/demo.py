@@ -5,7 +5,7 @@ pool through the same services as a live one: pledges, closing, sending, confirm
 invoicing (dated in that month), and here and there a credit note nine days later. The timestamps
 are then set back to when it would have happened, so pool and order pages read as history.
 `history()` yields each step's day, so the full demo can interleave it with the others'
-(marketplace.demo.run_in_date_order) and number every invoice in date order.
+(kernel.demo.run_in_date_order) and number every invoice in date order.
 """
 
 from collections.abc import Iterator
@@ -16,11 +16,12 @@ from sqlalchemy import select, update
 from billing import services as billing
 from billing.models import Invoice, LineKind
 from catalogue.models import Offer
-from marketplace.demo import run_in_date_order
-from marketplace.extensions import db, utcnow
-from marketplace.models import Consortium, Member, User
+from kernel.clock import utcnow
+from kernel.demo import run_in_date_order
+from kernel.extensions import db
 from orders import closing, purchase_orders, services
 from orders.models import Pledge, PledgeChange, Pool
+from organisations.models import Consortium, Member, User
 
 NOTE = "A past pool: delivered and invoiced."
 PAPER = "A4 copier paper 80gsm, box of 5 reams"

@@ -25,8 +25,8 @@ from sqlalchemy import BigInteger, ColumnElement, Integer, Select, Subquery, cas
 
 from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, LineKind
 from catalogue.models import Offer
-from marketplace.models import Member, Organisation, Supplier
 from orders.models import PurchaseOrder
+from organisations.models import Member, Organisation, Supplier
 from shared_services.models import ServicePool, SharedServiceCharge
 
 FACT_COLUMNS = (

@@ -1,7 +1,7 @@
 """Pure arithmetic of the reports: savings, shares of spend and monthly series, without Flask or a database.
 
 Money stays in integer pence; percentages are Decimals to one place, rounded half-up by
-`marketplace.money.round_half_up` like every other figure.
+`kernel.money.round_half_up` like every other figure.
 """
 
 from collections.abc import Callable, Hashable, Iterable
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
 
-from marketplace.money import round_half_up
+from kernel.money import round_half_up
 
 PERCENT_PLACES = 1
 

@@ -10,9 +10,9 @@ from flask import abort
 from sqlalchemy import ColumnElement, Select, Subquery, case, distinct, func, or_, select
 
 from catalogue.models import Category, Offer
-from marketplace.extensions import db
-from marketplace.models import Consortium, Member, Network, Organisation, Supplier, User
+from kernel.extensions import db
 from orders.models import Pledge, Pool, PoolStatus
+from organisations.models import Consortium, Member, Network, Organisation, Supplier, User
 from reports.facts import invoice_facts
 from reports.figures import Figures, month_key, monthly, rollup, total
 from shared_services.models import Participation, ServicePool, ServicePoolStatus

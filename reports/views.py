@@ -7,11 +7,11 @@ registered per scope so that each URL names the object it reports on.
 from flask import Blueprint, render_template, url_for
 from flask_login import current_user
 
-from marketplace.access import roles_required, supplier_or_404
-from marketplace.charts import svg_response
-from marketplace.extensions import utcnow
-from marketplace.models import Role
-from orders.csv_export import csv_response
+from kernel.charts import svg_response
+from kernel.clock import utcnow
+from kernel.csv_export import csv_response
+from organisations.access import roles_required, supplier_or_404
+from organisations.models import Role
 from reports import charts, exports, savings
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")

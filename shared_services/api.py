@@ -3,13 +3,13 @@
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from billing.payments import uk_today
 from catalogue.models import Offer
-from marketplace.access import acting_user, roles_required
-from marketplace.api import api_blueprint, json_body, operation, page_of, page_schema, paginated, query_args
-from marketplace.errors import DomainError, ValidationFailed
-from marketplace.extensions import db
-from marketplace.models import Consortium, Role, User
+from kernel.api import api_blueprint, json_body, operation, page_of, page_schema, paginated, query_args
+from kernel.clock import uk_today
+from kernel.errors import DomainError, ValidationFailed
+from kernel.extensions import db
+from organisations.access import acting_user, roles_required
+from organisations.models import Consortium, Role, User
 from shared_services import services
 from shared_services.models import AllocationKey, PeriodLength, ServicePool, ServicePoolStatus
 from shared_services.schemas import (

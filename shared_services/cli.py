@@ -8,9 +8,9 @@ from flask import Blueprint
 from sqlalchemy.exc import IntegrityError
 
 from billing import stripe_gateway
-from billing.payments import uk_today
-from marketplace.extensions import db
-from marketplace.templating import pounds
+from kernel.clock import uk_today
+from kernel.extensions import db
+from kernel.formatting import pounds
 from shared_services import periods, services
 from shared_services.models import ServicePool, ServicePoolStatus
 

@@ -3,7 +3,7 @@ and paid by bank transfer but for the last month or two, and an IT support pool 
 
 Everything goes through the services, with the day each step happened passed in, so the
 invoices carry the dates they would have had; `history()` yields each step's day, so the full
-demo interleaves it with the other histories (marketplace.demo.run_in_date_order) and every
+demo interleaves it with the other histories (kernel.demo.run_in_date_order) and every
 consortium's invoices are numbered in date order.
 """
 
@@ -13,11 +13,11 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from billing import payments
-from billing.payments import uk_today
 from catalogue.models import Offer
-from marketplace.demo import run_in_date_order
-from marketplace.extensions import db
-from marketplace.models import Consortium, Member, Role, RoleGrant, User
+from kernel.clock import uk_today
+from kernel.demo import run_in_date_order
+from kernel.extensions import db
+from organisations.models import Consortium, Member, Role, RoleGrant, User
 from shared_services import periods, services
 from shared_services.models import AllocationKey, PeriodLength, ServicePool
 

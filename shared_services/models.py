@@ -15,8 +15,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from billing.models import Invoice
 from catalogue.models import Offer, price
-from marketplace.extensions import UTCDateTime, db
-from marketplace.models import Consortium, Member, User, created_at, enum_column, intpk
+from kernel.extensions import UTCDateTime, created_at, db, enum_column, intpk
+from organisations.models import Consortium, Member, User
 
 
 class ServicePoolStatus(enum.Enum):

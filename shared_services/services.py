@@ -15,14 +15,13 @@ from sqlalchemy.orm import selectinload
 
 from billing import services as billing
 from billing.models import LineKind
-from billing.payments import uk_today
 from catalogue.models import Offer
-from marketplace.access import can_run_pool, in_users_consortia, members_taking_part, require_pool_runner
-from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from marketplace.extensions import db, utcnow
-from marketplace.models import Consortium, Member, Network, Organisation, User
-from marketplace.notifications import member_users, notify
-from marketplace.templating import UK
+from kernel.clock import UK, uk_today, utcnow
+from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kernel.extensions import db
+from organisations.access import can_run_pool, in_users_consortia, members_taking_part, require_pool_runner
+from organisations.models import Consortium, Member, Network, Organisation, User
+from organisations.notifications import member_users, notify
 from shared_services import periods
 from shared_services.models import (
     AllocationKey,

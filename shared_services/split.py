@@ -1,6 +1,6 @@
 """Splitting one period's cost among a pool's participants: pure integer pence, no database.
 
-The shares come from the largest-remainder method (marketplace.allocation), so they sum
+The shares come from the largest-remainder method (kernel.allocation), so they sum
 exactly to the cost and each is its exact share rounded down or up, within a penny.
 Ties go to the larger weight, then the lower member id, so the split is the same on every run.
 """
@@ -8,7 +8,7 @@ Ties go to the larger weight, then the lower member id, so the split is the same
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from marketplace.allocation import largest_remainder
+from kernel.allocation import largest_remainder
 
 
 @dataclass(frozen=True)

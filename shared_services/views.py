@@ -7,15 +7,15 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from billing.payments import uk_today
 from catalogue.models import Offer
-from marketplace.access import consortium_or_404, roles_required, signed_in
-from marketplace.errors import DomainError
-from marketplace.extensions import db
-from marketplace.models import Consortium, Role
-from marketplace.money import to_pence
-from marketplace.templating import pounds
-from marketplace.views import form_errors
+from kernel.clock import uk_today
+from kernel.errors import DomainError
+from kernel.extensions import db
+from kernel.formatting import pounds
+from kernel.money import to_pence
+from kernel.web import form_errors
+from organisations.access import consortium_or_404, roles_required, signed_in
+from organisations.models import Consortium, Role
 from shared_services import services
 from shared_services.forms import CancelForm, JoinForm, LeaveForm, ServicePoolForm
 from shared_services.models import AllocationKey, PeriodLength, ServicePoolStatus

@@ -30,13 +30,14 @@ from typing import Any
 
 from billing import services as billing_services
 from billing.models import Invoice
-from marketplace import services
-from marketplace.extensions import db, utcnow
-from marketplace.models import OutboxMessage, User
-from marketplace.notifications import unsubscribe_token
+from kernel.clock import utcnow
+from kernel.extensions import db
 from orders import closing, purchase_orders
 from orders import services as orders_services
 from orders.models import PurchaseOrder
+from organisations import services
+from organisations.models import OutboxMessage, User
+from organisations.notifications import unsubscribe_token
 from tests import factories
 from tests.factories import World
 
@@ -321,7 +322,7 @@ RULES: dict[str, Rule] = {
     "admin.grant_role": roles(args={"record_id": _user_record_ids}),
     "admin.revoke_grant": roles(args=_USER_GRANT_ARGS),
     # API base
-    "api.me": everyone(),
+    "people_api.me": everyone(),
     "api.openapi_json": everyone(stranger=OK),
     # catalogue: everyone browses; a supplier keeps only its own offers
     "catalogue.browse": everyone(),

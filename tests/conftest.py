@@ -13,8 +13,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from marketplace.app import create_app
-from marketplace.extensions import db, limiter
+from app.factory import create_app
+from kernel.extensions import db, limiter
 from tests import factories
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

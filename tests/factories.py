@@ -4,9 +4,9 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from marketplace import services
-from marketplace.extensions import db
-from marketplace.models import Consortium, Member, Network, Role, Supplier, TurnoverBand, User
+from kernel.extensions import db
+from organisations import services
+from organisations.models import Consortium, Member, Network, Role, Supplier, TurnoverBand, User
 
 PASSWORD = "correct-horse-battery"
 _counter = itertools.count(1)

@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from marketplace.api import PREFIX
-from marketplace.app import create_app
+from app.factory import create_app
+from kernel.api import PREFIX
 from tests.access_rules import ARGUMENTS, DENIED, LOGIN, REDIRECT, ROLES, RULES, SIBLINGS, STRANGER, UNCHECKED, Context
 from tests.conftest import TEST_CONFIG
 from tests.factories import api_token, sign_in

@@ -5,10 +5,10 @@ import itertools
 from sqlalchemy import func, select
 
 from billing.models import CreditNote, Invoice
-from marketplace.extensions import db
-from marketplace.models import Consortium
-from marketplace.money import line_pence
+from kernel.extensions import db
+from kernel.money import line_pence
 from orders.models import PurchaseOrder
+from organisations.models import Consortium
 from shared_services.models import SharedServiceCharge
 
 

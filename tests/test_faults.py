@@ -13,8 +13,9 @@ from sqlalchemy import create_engine, text
 
 from billing import services as billing_services
 from billing.models import Invoice, InvoiceLine, InvoiceVat
-from marketplace.extensions import db, utcnow
-from marketplace.models import DocumentCounter
+from kernel.clock import utcnow
+from kernel.extensions import db
+from kernel.numbering import DocumentCounter
 from orders import closing, purchase_orders
 from orders import services as pools
 from orders.models import Allocation, Pledge, Pool, PoolStatus, PurchaseOrder

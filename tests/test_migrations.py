@@ -6,9 +6,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
 
+from app.factory import create_app
 from catalogue.models import Category
-from marketplace.app import create_app
-from marketplace.extensions import db
+from kernel.extensions import db
 from tests.conftest import BACKENDS, TEST_CONFIG, make_throwaway_database
 
 CATEGORY_SLUGS = {

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from marketplace import services
-from marketplace.app import create_app
-from marketplace.extensions import db
+from app.factory import create_app
+from kernel.extensions import db
+from organisations import services
 from tests import factories
 from tests.conftest import BACKENDS, TEST_CONFIG, make_throwaway_database
 from tests.orders.conftest import make_offer, make_pool

@@ -10,10 +10,10 @@ import re
 
 import pytest
 
-from marketplace.api import PREFIX
-from marketplace.app import create_app
-from marketplace.extensions import db
-from marketplace.models import ApiToken
+from app.factory import create_app
+from kernel.api import PREFIX
+from kernel.extensions import db
+from organisations.models import ApiToken
 from tests.access_rules import Context, _offer_ids
 from tests.factories import PASSWORD, sign_in
 

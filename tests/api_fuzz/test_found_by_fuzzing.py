@@ -2,9 +2,9 @@
 
 from openapi_spec_validator import validate
 
-from marketplace.api import INT_MAX, PREFIX
+from kernel.api import INT_MAX, PREFIX
 from tests.factories import api_token, sign_in
-from tests.marketplace.test_api import assert_error
+from tests.organisations.test_api import assert_error
 
 
 def test_an_id_too_big_for_the_database_is_404_for_every_method(client, world):

@@ -12,11 +12,11 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 
-from marketplace import services
-from marketplace.api import openapi_document
-from marketplace.app import create_app
-from marketplace.extensions import db
-from marketplace.models import User
+from app.factory import create_app
+from kernel.api import openapi_document
+from kernel.extensions import db
+from organisations import services
+from organisations.models import User
 from tests.conftest import BACKENDS, TEST_CONFIG, make_throwaway_database
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))

@@ -8,8 +8,8 @@ import pytest
 
 from billing.models import Invoice, InvoiceLine, InvoiceStatus, InvoiceVat, LineKind
 from catalogue.models import VatRate
-from marketplace.extensions import db
-from marketplace.models import Member
+from kernel.extensions import db
+from organisations.models import Member
 
 _numbers = itertools.count(1)
 

@@ -20,7 +20,7 @@ from billing.models import (
     LineKind,
 )
 from catalogue.models import VatRate
-from marketplace.money import line_pence, vat_pence
+from kernel.money import line_pence, vat_pence
 
 SELLER = dict(
     seller_name="Tayside Social Enterprise Consortium Ltd",

@@ -15,8 +15,9 @@ from pypdf import PdfReader
 
 from billing import payments, services
 from billing.models import CreditNote, Invoice, LineKind
-from marketplace.extensions import db, utcnow
-from marketplace.money import round_half_up
+from kernel.clock import utcnow
+from kernel.extensions import db
+from kernel.money import round_half_up
 from tests.billing.test_invoicing import delivered_order
 from tests.factories import api_token, sign_in
 

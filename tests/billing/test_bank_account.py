@@ -1,7 +1,7 @@
 """The consortium's bank account is copied onto each invoice and credit note when issued, and shown to members."""
 
 from billing import services
-from marketplace.extensions import db
+from kernel.extensions import db
 from tests.billing.test_invoicing import delivered_order
 from tests.factories import sign_in
 

@@ -7,11 +7,11 @@ import pytest
 
 from billing import services
 from billing.models import LineKind
-from marketplace.extensions import db
-from marketplace.models import Consortium
+from kernel.extensions import db
 from orders import closing, purchase_orders
 from orders import services as pools
 from orders.models import PoolStatus, PurchaseOrderStatus
+from organisations.models import Consortium
 from tests.factories import field_error, organisation_form, sign_in
 from tests.orders.conftest import make_offer, make_pool
 

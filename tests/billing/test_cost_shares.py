@@ -16,8 +16,8 @@ from billing.cost_shares import (
     goods_total_pence,
     handling_fee_total_pence,
 )
-from marketplace.allocation import largest_remainder
-from marketplace.models import TurnoverBand
+from kernel.allocation import largest_remainder
+from organisations.models import TurnoverBand
 
 TOP = TurnoverBand.OVER_2M
 LOWEST = TurnoverBand.UNDER_100K
@@ -44,7 +44,7 @@ def exact_percent(pence, percent):
 
 
 def half_up(exact: Fraction) -> int:
-    """Half-up rounding written out independently of marketplace.money."""
+    """Half-up rounding written out independently of kernel.money."""
     return int(math.copysign(math.floor(abs(exact) + Fraction(1, 2)), exact))
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod
-from marketplace.extensions import db
+from kernel.extensions import db
 from tests.billing.fake_stripe import CONFIG, event, payment_intent, sign
 
 pytestmark = pytest.mark.app_config(CONFIG)

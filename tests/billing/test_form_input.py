@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from billing.models import CreditNote, Payment
-from marketplace.extensions import db
+from kernel.extensions import db
 from tests.factories import field_error, sign_in
 
 

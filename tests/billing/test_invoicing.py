@@ -8,12 +8,13 @@ import pytest
 
 from billing import services
 from billing.models import CreditNote, Invoice, InvoiceStatus, LineKind
-from marketplace.errors import Conflict
-from marketplace.extensions import db, utcnow
-from marketplace.models import User
+from kernel.clock import utcnow
+from kernel.errors import Conflict
+from kernel.extensions import db
 from orders import closing, purchase_orders
 from orders import services as pools
 from orders.models import Pool, PoolStatus
+from organisations.models import User
 from tests import factories
 from tests.factories import api_token, sign_in
 from tests.orders.conftest import make_offer, make_pool

@@ -5,8 +5,8 @@ import pytest
 from billing.models import CreditNote, Invoice, InvoiceStatus, IssuedDocumentChanged
 from billing.payments import record_payment
 from billing.services import full_credit, issue_credit_note
-from marketplace.errors import Conflict
-from marketplace.extensions import db
+from kernel.errors import Conflict
+from kernel.extensions import db
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from billing import notices, payments, services
 from billing.payments import record_payment, record_refund
-from marketplace import notifications
-from marketplace.extensions import db
-from marketplace.models import OutboxMessage, Role
+from kernel.extensions import db
+from organisations import notifications
+from organisations.models import OutboxMessage, Role
 from tests import factories
 from tests.billing.conftest import issued_invoice
 from tests.billing.fake_stripe import checkout_session, event

@@ -6,8 +6,9 @@ import json
 import pytest
 
 from billing.models import InvoiceStatus
-from billing.payments import record_payment, uk_today
-from marketplace.extensions import db
+from billing.payments import record_payment
+from kernel.clock import uk_today
+from kernel.extensions import db
 from tests import factories
 from tests.billing.conftest import issued_invoice
 from tests.billing.fake_stripe import CONFIG, FakeStripe, checkout_session, event, sign

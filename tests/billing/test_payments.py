@@ -10,17 +10,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod
-from billing.payments import (
-    apply_status,
-    member_credit_pence,
-    record_payment,
-    record_refund,
-    status_for,
-    uk_today,
-)
-from marketplace.errors import Forbidden, ValidationFailed
-from marketplace.extensions import db
-from marketplace.models import Role, User
+from billing.payments import apply_status, member_credit_pence, record_payment, record_refund, status_for
+from kernel.clock import uk_today
+from kernel.errors import Forbidden, ValidationFailed
+from kernel.extensions import db
+from organisations.models import Role, User
 from tests import factories
 from tests.billing.conftest import issued_invoice
 

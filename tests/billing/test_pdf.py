@@ -6,7 +6,7 @@ from datetime import date
 from pypdf import PdfReader
 
 from billing.pdf import credit_note_pdf, invoice_pdf
-from marketplace.templating import pounds, price, uk_date
+from kernel.formatting import pounds, price, uk_date
 from tests.billing import documents
 
 

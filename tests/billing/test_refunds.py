@@ -3,8 +3,9 @@
 from sqlalchemy import select
 
 from billing.models import InvoiceStatus, Payment
-from billing.payments import member_credit_pence, record_payment, uk_today
-from marketplace.extensions import db
+from billing.payments import member_credit_pence, record_payment
+from kernel.clock import uk_today
+from kernel.extensions import db
 from tests.factories import api_token, field_error, sign_in
 
 

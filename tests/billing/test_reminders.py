@@ -8,9 +8,9 @@ from sqlalchemy import select
 from billing import services
 from billing.payments import record_payment
 from billing.reminders import send_reminder
-from marketplace.errors import Conflict, Forbidden
-from marketplace.extensions import db
-from marketplace.models import OutboxMessage, Role
+from kernel.errors import Conflict, Forbidden
+from kernel.extensions import db
+from organisations.models import OutboxMessage, Role
 from tests import factories
 from tests.billing.test_invoicing import delivered_order
 from tests.factories import api_token, sign_in

@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod, StripeCustomer
-from marketplace.extensions import db, utcnow
-from marketplace.models import OutboxMessage
+from kernel.clock import utcnow
+from kernel.extensions import db
+from organisations.models import OutboxMessage
 from tests.billing.fake_stripe import CONFIG, FakeStripe, event, payment_intent, sign
 from tests.billing.test_invoicing import delivered_order
 from tests.factories import api_token, sign_in

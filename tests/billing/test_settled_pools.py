@@ -5,12 +5,13 @@ from threading import Barrier
 
 from billing import services
 from billing.models import Invoice
-from billing.payments import record_payment, record_refund, uk_today
-from marketplace.extensions import db
-from marketplace.models import User
+from billing.payments import record_payment, record_refund
+from kernel.clock import uk_today
+from kernel.extensions import db
 from orders import closing, purchase_orders
 from orders import services as pools
 from orders.models import Pool, PoolStatus
+from organisations.models import User
 from tests import factories
 from tests.billing.test_invoicing import delivered_order
 from tests.orders.conftest import make_offer, make_pool

@@ -5,11 +5,12 @@ from decimal import Decimal
 
 from billing import services
 from billing.models import LineKind
-from marketplace.extensions import db, utcnow
-from marketplace.models import TurnoverBand
+from kernel.clock import utcnow
+from kernel.extensions import db
 from orders import closing, purchase_orders
 from orders import services as pools
 from orders.models import Pool
+from organisations.models import TurnoverBand
 from tests import factories
 from tests.factories import api_token, field_error, sign_in
 from tests.orders.conftest import make_offer

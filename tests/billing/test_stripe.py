@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from billing.models import CheckoutAttempt, Invoice, InvoiceStatus, Payment, PaymentMethod, StripeCustomer, StripeEvent
 from billing.payments import record_payment
 from billing.stripe_gateway import PaymentsUnavailable, StripeGateway, client_from_config, stripe_enabled
-from marketplace.errors import Conflict
-from marketplace.extensions import db, utcnow
+from kernel.clock import utcnow
+from kernel.errors import Conflict
+from kernel.extensions import db
 from tests.billing.fake_stripe import (
     CONFIG,
     WEBHOOK_SECRET,

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from billing import services
-from marketplace.extensions import db
+from kernel.extensions import db
 from orders import closing, purchase_orders
 from orders import services as pools
 from tests.billing.test_invoicing import delivered_order

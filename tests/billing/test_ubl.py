@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from billing.models import CreditNote, Invoice
 from billing.ubl import CUSTOMIZATION_ID, PROFILE_ID, amount, credit_note_ubl, invoice_ubl, postal_address
-from marketplace.extensions import db
+from kernel.extensions import db
 from tests.billing import documents
 
 NS = {

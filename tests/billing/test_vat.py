@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from billing.vat import VatLine, document_totals, vat_analysis
 from catalogue.models import VatRate
-from marketplace.money import vat_pence
+from kernel.money import vat_pence
 
 STANDARD, REDUCED, ZERO, EXEMPT = VatRate.STANDARD, VatRate.REDUCED, VatRate.ZERO, VatRate.EXEMPT
 
@@ -17,7 +17,7 @@ lines = st.lists(st.tuples(st.sampled_from(VatRate), st.integers(-(10**7), 10**7
 
 
 def half_up(exact: Fraction) -> int:
-    """Half-up rounding (halves away from zero) written out independently of marketplace.money."""
+    """Half-up rounding (halves away from zero) written out independently of kernel.money."""
     return int(math.copysign(math.floor(abs(exact) + Fraction(1, 2)), exact))
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from billing.models import Invoice, InvoiceStatus, Payment, StripeEvent
-from marketplace.extensions import db
+from kernel.extensions import db
 from tests.billing.fake_stripe import CONFIG, checkout_session, event, payment_intent, sign
 
 stripe_on = pytest.mark.app_config(CONFIG)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from billing.models import LineKind
 from billing.xero import BILLS_HEADER, SALES_HEADER, bills_rows, line_tax_pence, sales_rows
 from catalogue.models import VatRate
-from orders.csv_export import csv_text
+from kernel.csv_export import csv_text
 from tests.billing import documents
 
 REQUIRED = [

@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 
 from catalogue.models import Offer
-from marketplace.extensions import db
-from marketplace.models import Role
+from kernel.extensions import db
+from organisations.models import Role
 from tests import factories
 from tests.factories import api_token
 

@@ -5,8 +5,8 @@ from sqlalchemy import func, select
 from catalogue import demo as catalogue_demo
 from catalogue import services
 from catalogue.models import Category, Offer, PriceTier
-from marketplace import demo
-from marketplace.extensions import db
+from kernel.extensions import db
+from organisations import demo
 
 
 def test_seed_is_idempotent_and_stocks_every_category(app):

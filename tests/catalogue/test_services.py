@@ -6,8 +6,8 @@ import pytest
 
 from catalogue import pricing, services
 from catalogue.models import Offer, PriceTier, VatRate
-from marketplace.errors import NotFound, ValidationFailed
-from marketplace.extensions import db
+from kernel.errors import NotFound, ValidationFailed
+from kernel.extensions import db
 from tests import factories
 
 

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 from catalogue import services
 from catalogue.models import Offer
-from marketplace.extensions import db
-from marketplace.templating import price
+from kernel.extensions import db
+from kernel.formatting import price
 from tests import factories
 from tests.factories import sign_in
 

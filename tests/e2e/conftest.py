@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from gunicorn.config import KNOWN_SETTINGS
 
-from marketplace.app import create_app
-from marketplace.extensions import db
+from app.factory import create_app
+from kernel.extensions import db
 from tests.conftest import BACKENDS, TEST_CONFIG, make_throwaway_database
 
 try:

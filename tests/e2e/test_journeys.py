@@ -9,7 +9,7 @@ from datetime import date
 
 from pypdf import PdfReader
 
-from marketplace.extensions import utcnow
+from kernel.clock import utcnow
 from tests.e2e.conftest import Visit
 
 OFFER = "A4 copier paper 80gsm, box of 5 reams"

@@ -4,7 +4,8 @@ from decimal import Decimal
 import pytest
 
 from catalogue.models import Category, Offer, PriceTier, VatRate
-from marketplace.extensions import db, utcnow
+from kernel.clock import utcnow
+from kernel.extensions import db
 from orders import services
 
 
@@ -70,7 +71,7 @@ def make_closed_pool(actor, offer, orders, *, status=None, unit_price="20.00", c
     `orders` lists (consortium, units, order status, [(member, units), ...]); members get a pledge
     and an allocation each. Packs are units // pack size; goods are units x `unit_price`.
     """
-    from marketplace.money import line_pence
+    from kernel.money import line_pence
     from orders.models import Allocation, Pledge, PoolStatus, PurchaseOrder
 
     consortia = [consortium for consortium, *_ in orders]

@@ -4,7 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from marketplace.extensions import db, utcnow
+from kernel.clock import utcnow
+from kernel.extensions import db
 from orders.models import Pledge, Pool
 from tests import factories
 from tests.factories import api_token
@@ -170,8 +171,8 @@ def test_pool_list_is_scoped_filtered_and_paginated(client, world, offer):
 
 
 def test_member_acting_for_two_members_must_say_which(client, world, pool):
-    from marketplace import services as people
-    from marketplace.models import Role
+    from organisations import services as people
+    from organisations.models import Role
 
     second = factories.member(world.network, "Dundee Bike Works")
     people.grant_role(world.member_user, Role.MEMBER, second.id)

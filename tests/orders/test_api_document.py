@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 from openapi_schema_validator import OAS30Validator
 
-from marketplace.extensions import db, utcnow
+from kernel.clock import utcnow
+from kernel.extensions import db
 from tests import factories
 from tests.factories import api_token
 from tests.orders.conftest import make_pool

@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from catalogue import pricing
-from marketplace.extensions import db, utcnow
-from marketplace.models import DocumentCounter
+from kernel.clock import utcnow
+from kernel.extensions import db
+from kernel.numbering import DocumentCounter
 from orders import closing, purchase_orders, services
 from orders.models import Allocation, Pledge, Pool, PoolStatus, PurchaseOrder
 from orders.packs import packs_for

@@ -6,8 +6,9 @@ from decimal import Decimal
 import pytest
 
 from catalogue import services as catalogue_services
-from marketplace.errors import Conflict, Forbidden
-from marketplace.extensions import db, utcnow
+from kernel.clock import utcnow
+from kernel.errors import Conflict, Forbidden
+from kernel.extensions import db
 from orders import closing, services
 from orders.models import Allocation, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
 from tests import factories

@@ -3,10 +3,10 @@
 from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 
-from marketplace.extensions import db
-from marketplace.models import Role
+from kernel.extensions import db
 from orders import services
 from orders.models import Pledge, Pool
+from organisations.models import Role
 from tests import factories
 from tests.factories import api_token
 from tests.orders.conftest import make_pool

@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from marketplace.errors import ValidationFailed
-from marketplace.extensions import db, utcnow
+from kernel.clock import utcnow
+from kernel.errors import ValidationFailed
+from kernel.extensions import db
 from orders import demand, services
 from orders.models import Pool, PoolStatus, PurchaseOrderStatus
 from tests import factories

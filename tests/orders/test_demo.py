@@ -1,8 +1,8 @@
 from catalogue import demo as catalogue_demo
-from marketplace import demo as people_demo
-from marketplace.extensions import db
+from kernel.extensions import db
 from orders import demo
 from orders.models import Pledge, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
+from organisations import demo as people_demo
 
 
 def test_demo_pools_and_orders_cover_every_state_and_seeding_twice_changes_nothing(app):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from marketplace.extensions import db
+from kernel.extensions import db
 from orders import closing, purchase_orders, services
 from orders.models import PurchaseOrderStatus
 from tests.factories import field_error, sign_in

@@ -5,11 +5,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select
 
-from marketplace import notifications
-from marketplace.extensions import db, utcnow
-from marketplace.models import OutboxMessage, Role
+from kernel.clock import utcnow
+from kernel.extensions import db
 from orders import closing, notices, purchase_orders
 from orders import services as pools
+from organisations import notifications
+from organisations.models import OutboxMessage, Role
 from tests import factories
 from tests.factories import sign_in
 from tests.orders.conftest import make_offer, make_pool

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from marketplace.extensions import db
+from kernel.extensions import db
 from orders import closing, purchase_orders, services
 from orders.order_documents import HEADER, ORDERS_HEADER
 from tests import factories

@@ -4,8 +4,9 @@ from datetime import timedelta
 
 import pytest
 
-from marketplace.errors import Conflict, NotFound, ValidationFailed
-from marketplace.extensions import db, utcnow
+from kernel.clock import utcnow
+from kernel.errors import Conflict, NotFound, ValidationFailed
+from kernel.extensions import db
 from orders import services
 from orders.models import Pledge, PledgeChange, Pool
 from tests import factories

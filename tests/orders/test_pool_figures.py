@@ -6,7 +6,8 @@ from decimal import Decimal
 
 from catalogue import services as catalogue_services
 from catalogue.models import Category, Offer, PriceTier, VatRate
-from marketplace.extensions import db, utcnow
+from kernel.clock import utcnow
+from kernel.extensions import db
 from orders import closing, services
 from tests import factories
 from tests.factories import api_token, sign_in

@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 
 from catalogue import services as catalogue_services
-from marketplace.extensions import db, utcnow
+from kernel.clock import utcnow
+from kernel.extensions import db
 from orders import services
 from orders.models import Pool, PoolStatus
 from tests.factories import api_token, sign_in

@@ -4,8 +4,9 @@ from datetime import timedelta
 
 import pytest
 
-from marketplace.errors import Conflict, Forbidden, ValidationFailed
-from marketplace.extensions import db, utcnow
+from kernel.clock import utcnow
+from kernel.errors import Conflict, Forbidden, ValidationFailed
+from kernel.extensions import db
 from orders import services
 from orders.models import Pool, PoolStatus
 from tests.factories import sign_in

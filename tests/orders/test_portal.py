@@ -4,7 +4,8 @@ import csv
 import io
 from datetime import timedelta
 
-from marketplace.extensions import db, utcnow
+from kernel.clock import utcnow
+from kernel.extensions import db
 from orders import demand, portal, services
 from orders.models import PurchaseOrderStatus
 from tests import factories

@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from marketplace.extensions import db
+from kernel.extensions import db
 from orders import closing, purchase_orders, services
 from orders.models import Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
 from tests import factories

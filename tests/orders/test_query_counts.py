@@ -4,7 +4,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
-from marketplace.extensions import db
+from kernel.extensions import db
 from orders import services
 from tests import factories
 from tests.factories import api_token, sign_in

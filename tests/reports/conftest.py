@@ -8,10 +8,11 @@ import pytest
 
 from billing import services as billing
 from billing.models import Invoice, LineKind
-from marketplace.extensions import db, utcnow
-from marketplace.models import Member, Supplier
+from kernel.clock import utcnow
+from kernel.extensions import db
 from orders import closing, purchase_orders
 from orders import services as orders
+from organisations.models import Member, Supplier
 from tests import factories
 
 

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from sqlalchemy import literal, select
 
 from billing.models import CreditNote, Invoice, LineKind
-from marketplace.extensions import db
-from marketplace.models import Consortium, Member, Network
-from marketplace.money import line_pence
+from kernel.extensions import db
+from kernel.money import line_pence
+from organisations.models import Consortium, Member, Network
 from reports import savings
 from reports.facts import list_value_pence
 from reports.figures import Figures, total

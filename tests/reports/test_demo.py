@@ -5,10 +5,10 @@ from sqlalchemy import func, select
 from billing import demo as billing_demo
 from billing.models import CreditNote, Invoice
 from catalogue import demo as catalogue_demo
-from marketplace import demo as people_demo
-from marketplace.extensions import db
-from marketplace.models import Consortium, User
+from kernel.extensions import db
 from orders import demo as orders_demo
+from organisations import demo as people_demo
+from organisations.models import Consortium, User
 from reports import demo, savings
 
 

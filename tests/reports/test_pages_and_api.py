@@ -7,8 +7,8 @@ from datetime import date
 
 from billing.models import CreditNote, Invoice
 from catalogue.models import Offer
-from marketplace.extensions import db
-from marketplace.templating import pounds
+from kernel.extensions import db
+from kernel.formatting import pounds
 from reports import exports
 from tests import factories
 from tests.factories import api_token, sign_in

@@ -4,9 +4,9 @@ from datetime import date
 
 import pytest
 
-from billing.payments import uk_today
-from marketplace.extensions import db
-from marketplace.models import Role
+from kernel.clock import uk_today
+from kernel.extensions import db
+from organisations.models import Role
 from shared_services import periods, services
 from shared_services.models import AllocationKey, PeriodLength
 from tests import factories

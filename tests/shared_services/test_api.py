@@ -1,6 +1,6 @@
 """Shared-service pools over JSON: the same rules as the pages, in the design's error format."""
 
-from marketplace.extensions import db
+from kernel.extensions import db
 from shared_services import services
 from tests.factories import api_token
 from tests.shared_services.conftest import make_pool, month_text, next_month

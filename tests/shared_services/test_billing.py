@@ -5,7 +5,7 @@ from threading import Barrier
 
 from billing import services as billing_services
 from billing.models import Invoice, LineKind
-from marketplace.extensions import db
+from kernel.extensions import db
 from shared_services import cli, periods, services
 from shared_services.models import AllocationKey, BilledPeriod, ServicePool, ServicePoolStatus, SharedServiceCharge
 from tests.shared_services.conftest import make_pool, month_text

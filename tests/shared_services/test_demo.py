@@ -5,9 +5,9 @@ from sqlalchemy import func, select
 from billing import demo as billing_demo
 from billing.models import Invoice, InvoiceStatus
 from catalogue import demo as catalogue_demo
-from marketplace import demo as people_demo
-from marketplace.extensions import db
+from kernel.extensions import db
 from orders import demo as orders_demo
+from organisations import demo as people_demo
 from shared_services import demo
 from shared_services.models import (
     BilledPeriod,

@@ -2,8 +2,8 @@
 
 from billing import services as billing_services
 from billing.models import Invoice
-from marketplace.extensions import db
-from marketplace.money import line_pence
+from kernel.extensions import db
+from kernel.money import line_pence
 from reports import savings
 from shared_services import periods, services
 from shared_services.models import AllocationKey, SharedServiceCharge

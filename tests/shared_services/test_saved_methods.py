@@ -3,7 +3,7 @@
 import pytest
 
 from billing.models import InvoiceStatus, PaymentMethod
-from marketplace.extensions import db
+from kernel.extensions import db
 from shared_services import services
 from tests.billing.fake_stripe import CONFIG, FakeStripe
 from tests.billing.test_saved_methods import payments_of, save_method

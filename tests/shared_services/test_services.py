@@ -4,9 +4,9 @@ from datetime import timedelta
 
 import pytest
 
-from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from marketplace.extensions import db
-from marketplace.models import OutboxMessage
+from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kernel.extensions import db
+from organisations.models import OutboxMessage
 from shared_services import periods, services
 from shared_services.models import AllocationKey, ServicePoolStatus
 from tests.shared_services.conftest import make_pool, next_month, terms
@@ -78,7 +78,7 @@ def test_a_draft_takes_no_members_and_other_consortia_do_not_see_the_pool(world,
     draft = make_pool(world.secretary, offer, [world.consortium], open_=False)
     with pytest.raises(Conflict):
         services.join(members[0][1], draft.id)
-    from marketplace.models import Role
+    from organisations.models import Role
     from tests import factories
 
     theirs = factories.user(None, (Role.MEMBER, world.other_member.id))

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from billing.models import Invoice
-from marketplace.extensions import db
+from kernel.extensions import db
 from shared_services import periods, services
 from shared_services.models import AllocationKey, Participation, ServicePool, ServicePoolStatus
 from tests.factories import field_error, sign_in

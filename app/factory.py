@@ -1,0 +1,244 @@
+"""The application factory: the one place that wires every package together."""
+
+from pathlib import Path
+
+import click
+from flask import Flask, render_template, request
+from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
+
+import billing.api
+import billing.charging
+import billing.cli
+import billing.demo
+import billing.navigation
+import billing.stripe_gateway
+import billing.views
+import billing.webhooks
+import catalogue.api
+import catalogue.demo
+import catalogue.navigation
+import catalogue.views
+import orders.api
+import orders.cli
+import orders.demo
+import orders.navigation
+import orders.portal
+import orders.portal_api
+import orders.portal_navigation
+import orders.views
+import organisations.api
+import organisations.navigation
+import reports.api
+import reports.demo
+import reports.navigation
+import reports.views
+import shared_services.api
+import shared_services.cli
+import shared_services.demo
+import shared_services.navigation
+import shared_services.views
+from app import benchmark, settings
+from kernel import api, navigation
+from kernel.demo import run_in_date_order
+from kernel.errors import Conflict, DomainError
+from kernel.extensions import csrf, db, limiter, login_manager, migrate
+from kernel.formatting import register_template_helpers
+from organisations import admin_views, cli, demo, notification_views, outbox_views, views
+from organisations.models import User
+from organisations.services import user_for_token
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` up to the database's INTEGER: a bigger id in a URL is a 404, not an overflow.
+
+    Raised as NotFound rather than failing the match: a failed match of one method's rule
+    would make werkzeug answer 405 for the others.
+    """
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        if number > api.INT_MAX:
+            raise NotFound()
+        return number
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """The app configured from the environment; `config` overrides it (tests, benchmarks)."""
+    app = Flask(
+        "marketplace",
+        root_path=str(ROOT),
+        template_folder="templates",
+        static_folder="static",
+        instance_path=str(ROOT / "instance"),
+    )
+    app.url_map.converters["int"] = IdConverter
+    app.config.from_mapping(settings.from_environment(app.instance_path))
+    if config:
+        app.config.from_mapping(config)
+    if app.config["TRUSTED_PROXIES"]:
+        # The client's address (sign-in throttling counts per address) is the one the proxies in front saw.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "marketplace.sign_in"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(_load_user)
+
+    register_template_helpers(app)
+    api.init_app(app, user_for_token)
+    navigation.init_app(app)
+    organisations.navigation.init_app(app)
+    navigation.register(app, catalogue.navigation.cards, catalogue.navigation.links)
+    navigation.register(app, orders.navigation.cards, orders.navigation.links)
+    navigation.register(app, orders.portal_navigation.cards, orders.portal_navigation.links)
+    navigation.register(app, billing.navigation.cards, billing.navigation.links)
+    navigation.register(app, shared_services.navigation.cards, shared_services.navigation.links)
+    navigation.register(app, reports.navigation.cards, reports.navigation.links)
+    _register_error_handlers(app)
+    app.after_request(_commit_unit_of_work)
+    app.teardown_appcontext(_charge_invoices_left_over)  # runs before Flask-SQLAlchemy's removes the session
+    app.after_request(_security_headers)
+
+    for blueprint in (
+        views.bp,
+        notification_views.bp,
+        admin_views.bp,
+        outbox_views.bp,
+        api.bp,
+        organisations.api.bp,
+        cli.bp,
+        catalogue.views.bp,
+        catalogue.api.bp,
+        orders.views.bp,
+        orders.api.bp,
+        orders.cli.bp,
+        orders.portal.bp,
+        orders.portal_api.bp,
+        billing.views.bp,
+        billing.api.bp,
+        billing.webhooks.bp,
+        billing.cli.bp,
+        reports.views.bp,
+        reports.api.bp,
+        shared_services.views.bp,
+        shared_services.api.bp,
+        shared_services.cli.bp,
+    ):
+        app.register_blueprint(blueprint)
+    if app.config["BENCHMARK_BASELINE"]:
+        app.register_blueprint(benchmark.bp)
+    app.cli.add_command(demo_command)
+    return app
+
+
+def _load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.active else None
+
+
+def _commit_unit_of_work(response):
+    """The one commit of a request: kept on success, rolled back on any error response."""
+    if response.status_code >= 400:
+        db.session.rollback()
+        return response
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return _handle_domain(Conflict("Someone else changed this at the same moment; please try again."))
+    billing.stripe_gateway.charge_committed_invoices()
+    return response
+
+
+def _charge_invoices_left_over(error: BaseException | None) -> None:
+    """The backstop for CLI commands: invoices one committed are charged to saved methods as it ends.
+
+    Anything left uncommitted is rolled back first, as removing the session would do anyway.
+    """
+    if error is None and billing.charging.has_committed():
+        db.session.rollback()
+        billing.stripe_gateway.charge_committed_invoices()
+
+
+def _security_headers(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+HTML_MESSAGES = {
+    403: "You do not have access to this page.",
+    404: "There is nothing here, or it is not yours to see.",
+    405: "That action is not allowed here.",
+    429: "Too many attempts. Please wait a few minutes and try again.",
+}
+
+
+def _error_page(status: int, message: str):
+    return render_template("errors.html", status=status, message=message), status
+
+
+def _handle_http(error: HTTPException):
+    if error.code is None or error.code < 400:
+        return error
+    if api.is_api_request():
+        return api.http_error_response(error)
+    if error.code == 429 and request.endpoint == "marketplace.sign_in":
+        return _error_page(429, "Too many failed sign-in attempts. Please wait 15 minutes and try again.")
+    return _error_page(error.code, HTML_MESSAGES.get(error.code, error.description))
+
+
+def _handle_domain(error: DomainError):
+    if api.is_api_request():
+        return api.domain_error_response(error)
+    return _error_page(error.status_code, error.message)
+
+
+def _handle_database_unavailable(error: OperationalError):
+    db.session.rollback()
+    if api.is_api_request():
+        return api.error_response(503, "unavailable", "The database is unavailable; please retry.")
+    return _error_page(503, "The service is briefly unavailable; please try again.")
+
+
+def _register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(DomainError, _handle_domain)
+    app.register_error_handler(ValidationError, api.validation_error_response)
+    app.register_error_handler(OperationalError, _handle_database_unavailable)
+
+
+@click.command("demo")
+def demo_command():
+    """Load the demo consortia, members, suppliers and accounts (password demo-password) into an empty database."""
+    if not demo.may_load():
+        click.echo("The database already holds other data; the demo loads only into an empty one. Nothing changed.")
+        return
+    demo.seed()
+    catalogue.demo.seed()
+    # A year of past pools, today's pools, the billing demo's invoices and the shared services' billed months,
+    # interleaved by day so each consortium's orders, invoices and credit notes are numbered in date order.
+    run_in_date_order(
+        reports.demo.history(), orders.demo.history(), billing.demo.history(), shared_services.demo.history()
+    )
+    db.session.commit()
+    click.echo("Demo data is in place. Sign in as admin@, secretary@, member@ or supplier@example.org.")

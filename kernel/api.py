@@ -1,0 +1,372 @@
+"""The JSON API's foundations: bearer tokens, the error format, pagination, OpenAPI.
+
+Every package builds its JSON blueprint with `api_blueprint` and documents each endpoint
+with `@operation`; the OpenAPI document is generated from those and the marshmallow
+schemas, so an endpoint cannot exist without being documented.
+"""
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Blueprint, Flask, current_app, g, jsonify, request
+from marshmallow import Schema, ValidationError, fields, validate
+from werkzeug.exceptions import HTTPException
+
+from kernel.errors import DomainError, ValidationFailed
+from kernel.extensions import csrf, db
+
+PREFIX = "/api/v1"
+MAX_PER_PAGE = 200
+MAX_PAGE = 1_000_000
+_PUBLIC = "api_public"
+# Ids and counts are INTEGER columns: 32 bits on PostgreSQL. An integer the API accepts fits one.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+
+
+class ErrorDetailSchema(Schema):
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    fields = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        required=True,
+        metadata={"description": "Messages by field name; empty when no one field is at fault."},
+    )
+
+
+class ErrorSchema(Schema):
+    error = fields.Nested(ErrorDetailSchema, required=True)
+
+
+class PageArgsSchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+
+
+def error_response(status: int, code: str, message: str, field_errors: dict | None = None):
+    """The one error shape of the API, `fields` always there so clients need not test for it."""
+    return jsonify({"error": {"code": code, "message": message, "fields": field_errors or {}}}), status
+
+
+def _authenticate():
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, _PUBLIC, False):
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    load_user = current_app.extensions["api_token_loader"]
+    user = load_user(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+    if user is None:
+        response, status = error_response(401, "unauthorized", "A valid bearer token is required.")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+        return response, status
+    g.api_user = user
+    return None
+
+
+def init_app(app: Flask, load_user: Callable[[str], Any]) -> None:
+    """`load_user(token)` answers the user a bearer token stands for, or None: the app wires in who people are."""
+    app.extensions["api_token_loader"] = load_user
+
+
+def api_blueprint(name: str, import_name: str) -> Blueprint:
+    """A JSON blueprint under /api/v1: bearer tokens instead of cookies, so no CSRF."""
+    blueprint = Blueprint(name, import_name, url_prefix=PREFIX)
+    blueprint.before_request(_authenticate)
+    csrf.exempt(blueprint)
+    return blueprint
+
+
+def operation(
+    summary: str,
+    *,
+    tags: list[str],
+    response: Any = None,
+    body: Any = None,
+    query: Any = None,
+    status: int = 200,
+    errors: tuple[int, ...] = (),
+    public: bool = False,
+    content: dict | None = None,
+    also: tuple[int, ...] = (),
+):
+    """Documents an endpoint for the OpenAPI document; `public` ones need no token.
+
+    `also` lists other success statuses answered with the same body (a PUT that creates: 201).
+    401, 403 (a role is required), 404 (an id in the path) and 400/422 (a body or query) are added;
+    `errors` names the others the endpoint can answer.
+    """
+
+    def decorator(view):
+        view.openapi = {
+            "summary": summary,
+            "tags": tags,
+            "response": response,
+            "body": body,
+            "query": query,
+            "status": status,
+            "errors": errors,
+            "public": public,
+            "content": content,
+            "also": also,
+        }
+        if public:
+            setattr(view, _PUBLIC, True)
+        return view
+
+    return decorator
+
+
+def json_body(schema: Schema) -> dict:
+    """The request's JSON object loaded by `schema`: 400 if not JSON, 422 naming bad fields."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise DomainError("The request body must be a JSON object.")
+    _refuse_nul(data)
+    return _bounded(schema).load(data)
+
+
+def query_args(schema: Schema) -> dict:
+    _refuse_nul(dict(request.args.items(multi=True)))
+    return _bounded(schema).load(request.args)
+
+
+def _refuse_nul(data: dict) -> None:
+    """A NUL character is in no name or reference, and PostgreSQL text cannot hold one: 422, not a 500."""
+    found = _nul_fields(data)
+    if found:
+        raise ValidationFailed(
+            "Some fields are not valid.", {name: ["Must not contain a NUL character."] for name in found}
+        )
+
+
+def _nul_fields(value: Any, name: str = "") -> list[str]:
+    """Where NULs are, named as validation errors name fields: "lines.0.reason"."""
+    if isinstance(value, str):
+        return [name or "_schema"] if "\x00" in value else []
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    return [found for key, item in items for found in _nul_fields(item, f"{name}.{key}" if name else str(key))]
+
+
+def _bounded(schema: Schema) -> Schema:
+    """`schema` with every integer held to INT_MIN..INT_MAX where it says no narrower range.
+
+    So an id or count too big for the database is a 422 naming the field, never a 500;
+    the OpenAPI document declares the same bounds on request integers.
+    """
+    for field in schema.fields.values():
+        _bound_field(field)
+    return schema
+
+
+def _bound_field(field: fields.Field) -> None:
+    if isinstance(field, fields.Integer):
+        ranges = [v for v in field.validators if isinstance(v, validate.Range)]
+        has_min, has_max = any(r.min is not None for r in ranges), any(r.max is not None for r in ranges)
+        if not (has_min and has_max):
+            field.validators.append(validate.Range(min=None if has_min else INT_MIN, max=None if has_max else INT_MAX))
+    elif isinstance(field, fields.List):
+        _bound_field(field.inner)
+    elif isinstance(field, fields.Nested) and isinstance(field.schema, Schema):
+        _bounded(field.schema)
+
+
+def page_of(select) -> tuple[list, dict]:
+    """One page of a select's rows and the page's facts; `?page=` and `?per_page=` (up to 200).
+
+    An endpoint with a query schema has checked its other arguments already; one without
+    any refuses arguments it does not know, as the others do.
+    """
+    documented_query = getattr(current_app.view_functions.get(request.endpoint), "openapi", {}).get("query")
+    args = PageArgsSchema().load(
+        request.args
+        if documented_query is None
+        else {k: v for k, v in request.args.items() if k in ("page", "per_page")}
+    )
+    page = db.paginate(select, page=args["page"], per_page=args["per_page"], error_out=False)
+    return list(page.items), {"page": page.page, "per_page": page.per_page, "total": page.total}
+
+
+def paginated(select, schema: Schema) -> dict:
+    items, facts = page_of(select)
+    return {"items": schema.dump(items, many=True)} | facts
+
+
+def page_schema(item_schema: type[Schema]) -> type[Schema]:
+    """The shape of a page of `item_schema`; operations answering one document `?page=` and `?per_page=`."""
+    page = Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item_schema), required=True),
+            "page": fields.Integer(required=True),
+            "per_page": fields.Integer(required=True),
+            "total": fields.Integer(required=True),
+        },
+        name=f"{item_schema.__name__.removesuffix('Schema')}PageSchema",
+    )
+    page.is_page = True
+    return page
+
+
+def is_api_request() -> bool:
+    return request.path == PREFIX or request.path.startswith(PREFIX + "/")
+
+
+def http_error_response(error: HTTPException):
+    """Werkzeug's error as JSON, keeping its headers (a 405's `Allow`, a 429's `Retry-After`)."""
+    code = re.sub(r"[^a-z]+", "_", (error.name or "error").lower()).strip("_")
+    response, status = error_response(error.code or 500, code, error.description or error.name)
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response, status
+
+
+def domain_error_response(error: DomainError):
+    return error_response(error.status_code, error.code, error.message, error.fields)
+
+
+def validation_error_response(error: ValidationError):
+    messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
+    return error_response(422, "validation_failed", "Some fields are not valid.", _flatten(messages))
+
+
+def _flatten(messages: dict, prefix: str = "") -> dict[str, list[str]]:
+    flat: dict[str, list[str]] = {}
+    for key, value in messages.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = [str(v) for v in (value if isinstance(value, list) else [value])]
+    return flat
+
+
+_RULE_ARG = re.compile(r"<(?:(?P<converter>[a-z]+):)?(?P<name>\w+)>")
+
+
+def _decimal_strings(converter, field, **kwargs) -> dict:
+    """Decimals the API writes as strings (unit prices, percentages) are strings in the document too."""
+    if isinstance(field, fields.Decimal) and field.as_string:
+        return {"type": "string", "format": "decimal"}
+    return {}
+
+
+def openapi_document(app: Flask) -> dict:
+    marshmallow_plugin = MarshmallowPlugin()
+    spec = APISpec(
+        title="Consortia Marketplace API",
+        version="1.0.0",
+        openapi_version="3.0.3",
+        plugins=[marshmallow_plugin],
+        info={
+            "description": "Joint purchasing for networks of social enterprises. Money is integer pence "
+            "in fields ending _pence; unit prices are decimal strings."
+        },
+        servers=[{"url": "/"}],
+    )
+    marshmallow_plugin.converter.add_attribute_function(_decimal_strings)
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    spec.components.schema("Error", schema=ErrorSchema)
+    paths: dict[str, dict] = {}
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if not rule.rule.startswith(PREFIX + "/"):
+            continue
+        view = app.view_functions[rule.endpoint]
+        meta = getattr(view, "openapi", None)
+        if meta is None:
+            raise RuntimeError(f"API endpoint {rule.endpoint} has no @operation")
+        path = _RULE_ARG.sub(lambda m: "{" + m.group("name") + "}", rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            roles = getattr(view, "required_roles", ())
+            paths.setdefault(path, {})[method.lower()] = _operation_spec(rule, meta, roles)
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
+
+
+def _instance(schema, **options) -> Schema:
+    return schema(**options) if isinstance(schema, type) else schema
+
+
+def _is_page(schema) -> bool:
+    return getattr(schema, "is_page", False)
+
+
+def _operation_spec(rule, meta: dict, required_roles: tuple) -> dict:
+    parameters = []
+    for match in _RULE_ARG.finditer(rule.rule):
+        kind = (
+            {"type": "integer", "minimum": 0, "maximum": INT_MAX}
+            if match.group("converter") == "int"
+            else {"type": "string"}
+        )
+        parameters.append({"in": "path", "name": match.group("name"), "required": True, "schema": kind})
+    contents = (
+        meta["content"]
+        if meta["content"] is not None
+        else ({"application/json": {"schema": meta["response"]}} if meta["response"] is not None else None)
+    )
+    paged = contents is not None and any(_is_page(c.get("schema")) for c in contents.values())
+    if meta["query"] is not None:
+        query = _instance(meta["query"])
+        if paged:
+            query = _instance(type(query), exclude=[name for name in ("page", "per_page") if name in query.fields])
+        parameters.append({"in": "query", "schema": _bounded(query)})
+    if paged:
+        parameters.append({"in": "query", "schema": PageArgsSchema})
+    success = {"description": "OK", "content": contents} if contents is not None else {"description": "Done"}
+    responses = {str(code): success for code in sorted({meta["status"], *meta["also"]})}
+    error_codes = set(meta["errors"]) | ({401} if not meta["public"] else set())
+    if required_roles:
+        error_codes.add(403)
+    if meta["body"] is not None or meta["query"] is not None or paged:
+        error_codes |= {400, 422}
+    if "<" in rule.rule:
+        error_codes.add(404)
+    for code in sorted(error_codes):
+        responses[str(code)] = {
+            "description": _ERROR_DESCRIPTIONS[code],
+            "content": {"application/json": {"schema": ErrorSchema}},
+        }
+    spec = {
+        "summary": meta["summary"],
+        "tags": meta["tags"],
+        "responses": responses,
+        "operationId": rule.endpoint.replace(".", "_"),
+    }
+    if parameters:
+        spec["parameters"] = parameters
+    if meta["body"] is not None:
+        body = _bounded(_instance(meta["body"]))
+        spec["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    spec["security"] = [] if meta["public"] else [{"bearer": []}]
+    return spec
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "The request is malformed",
+    401: "No valid bearer token",
+    403: "The token's user lacks the role",
+    404: "Not found, or not visible to the caller",
+    409: "The object's state does not allow this",
+    422: "Some fields are not valid",
+}
+
+
+bp = api_blueprint("api", __name__)
+
+
+@bp.get("/openapi.json")
+@operation(
+    "This OpenAPI document", tags=["meta"], public=True, content={"application/json": {"schema": {"type": "object"}}}
+)
+def openapi_json():
+    return jsonify(openapi_document(current_app))
+
+
+def wants_csv() -> bool:
+    """Content negotiation for list and document endpoints that also speak CSV."""
+    return request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"

@@ -1,0 +1,51 @@
+"""Jinja filters: money and dates are formatted here and only here."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from flask import Flask
+
+from kernel.clock import UK
+
+
+def pounds(pence: int | None) -> str:
+    """£1,234.56 from integer pence; negative amounts as -£12.30."""
+    if pence is None:
+        return ""
+    sign = "-" if pence < 0 else ""
+    whole, part = divmod(abs(int(pence)), 100)
+    return f"{sign}£{whole:,}.{part:02d}"
+
+
+def price(value: Decimal | None) -> str:
+    """A unit price: pennies as £1,234.50, fractions of a penny to four places, as £0.2175."""
+    if value is None:
+        return ""
+    places = 2 if value == value.quantize(Decimal("0.01")) else 4
+    text = f"{abs(value):,.{places}f}"
+    if places == 4:
+        text = text.rstrip("0")
+    return f"{'-' if value < 0 else ''}£{text}"
+
+
+def uk_datetime(value: datetime | None) -> str:
+    return value.astimezone(UK).strftime("%-d %b %Y, %H:%M") if value else ""
+
+
+def uk_date(value) -> str:
+    return value.strftime("%-d %b %Y") if value else ""
+
+
+def sort_code(digits: str | None) -> str:
+    """A stored sort code as people write it: "834491" -> "83-44-91"."""
+    if not digits:
+        return ""
+    return f"{digits[:2]}-{digits[2:4]}-{digits[4:]}"
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.add_template_filter(pounds)
+    app.add_template_filter(price)
+    app.add_template_filter(uk_datetime)
+    app.add_template_filter(uk_date)
+    app.add_template_filter(sort_code)

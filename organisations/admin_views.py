@@ -1,0 +1,282 @@
+"""The admin's pages: consortia, networks, members, suppliers, users and their roles.
+
+Each kind of record is an `AdminSection`: the same list, create, edit and deactivate
+pages serve all of them, so they behave alike.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from kernel.errors import DomainError
+from kernel.extensions import db, login_manager
+from kernel.formatting import sort_code
+from kernel.web import form_errors
+from organisations import services
+from organisations.access import acting_user
+from organisations.forms import ConsortiumForm, MemberForm, NetworkForm, RoleGrantForm, SupplierForm, UserForm
+from organisations.models import Consortium, Member, Network, Organisation, Role, Supplier, User
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+def require_admin():
+    user = acting_user()
+    if user is None:
+        return login_manager.unauthorized()
+    if not user.is_admin:
+        abort(403)
+    return None
+
+
+def _organisation_data(organisation: Organisation) -> dict:
+    return {name: getattr(organisation, name) for name in services.ORGANISATION_FIELDS}
+
+
+def _consortium_choices(form) -> None:
+    form.consortium_id.choices = [
+        SelectChoice(c.id, c.name) for c in db.session.scalars(select(Consortium).order_by(Consortium.name))
+    ]
+
+
+def _network_choices(form) -> None:
+    form.network_id.choices = [
+        SelectChoice(n.id, f"{n.consortium.name}: {n.name}")
+        for n in db.session.scalars(select(Network).join(Consortium).order_by(Consortium.name, Network.name))
+    ]
+
+
+@dataclass
+class AdminSection:
+    name: str
+    title: str
+    singular: str
+    model: type
+    form: type
+    save: Callable[[dict, Any], Any]
+    columns: list[tuple[str, Callable[[Any], Any]]]
+    initial: Callable[[Any], dict]
+    order_by: Any
+    choices: Callable[[Any], None] = field(default=lambda form: None)
+    detail_template: str | None = None
+
+
+SECTIONS = {
+    section.name: section
+    for section in [
+        AdminSection(
+            "consortia",
+            "Consortia",
+            "consortium",
+            Consortium,
+            ConsortiumForm,
+            services.save_consortium,
+            [
+                ("Name", lambda c: c.name),
+                ("Code", lambda c: c.code),
+                ("Networks", lambda c: len(c.networks)),
+                ("VAT number", lambda c: c.organisation.vat_number or "not registered"),
+            ],
+            lambda c: (
+                _organisation_data(c.organisation)
+                | {
+                    "name": c.name,
+                    "code": c.code,
+                    "bank_account_name": c.bank_account_name,
+                    "bank_sort_code": sort_code(c.bank_sort_code),
+                    "bank_account_number": c.bank_account_number,
+                    "send_orders_on_close": c.send_orders_on_close,
+                    "handling_fee_percent": c.handling_fee_percent,
+                    "payment_terms_days": c.payment_terms_days,
+                }
+            ),
+            Consortium.name,
+        ),
+        AdminSection(
+            "networks",
+            "Networks",
+            "network",
+            Network,
+            NetworkForm,
+            services.save_network,
+            [("Name", lambda n: n.name), ("Consortium", lambda n: n.consortium.name)],
+            lambda n: {"name": n.name, "consortium_id": n.consortium_id},
+            Network.name,
+            _consortium_choices,
+        ),
+        AdminSection(
+            "members",
+            "Members",
+            "member",
+            Member,
+            MemberForm,
+            services.save_member,
+            [
+                ("Legal name", lambda m: m.name),
+                ("Network", lambda m: m.network.name),
+                ("Consortium", lambda m: m.network.consortium.name),
+                ("Headcount", lambda m: m.headcount),
+                ("Turnover", lambda m: m.turnover_band.label),
+            ],
+            lambda m: (
+                _organisation_data(m.organisation)
+                | {
+                    "network_id": m.network_id,
+                    "headcount": m.headcount,
+                    "turnover_band": m.turnover_band,
+                    "billing_email": m.billing_email,
+                }
+            ),
+            Member.id,
+            _network_choices,
+            "admin/member_extra.html",
+        ),
+        AdminSection(
+            "suppliers",
+            "Suppliers",
+            "supplier",
+            Supplier,
+            SupplierForm,
+            services.save_supplier,
+            [("Legal name", lambda s: s.name), ("Buy social", lambda s: "yes" if s.buy_social else "no")],
+            lambda s: _organisation_data(s.organisation) | {"description": s.description},
+            Supplier.id,
+        ),
+        AdminSection(
+            "users",
+            "Users",
+            "user",
+            User,
+            UserForm,
+            services.save_user,
+            [
+                ("Name", lambda u: u.name),
+                ("Email", lambda u: u.email),
+                ("Roles", lambda u: ", ".join(g.description for g in u.grants) or "none"),
+            ],
+            lambda u: {"email": u.email, "name": u.name},
+            User.email,
+            detail_template="admin/user_extra.html",
+        ),
+    ]
+}
+
+
+def _section(name: str) -> AdminSection:
+    section = SECTIONS.get(name)
+    if section is None:
+        abort(404)
+    return section
+
+
+def _record(section: AdminSection, record_id: int):
+    return db.get_or_404(section.model, record_id)
+
+
+@bp.get("/")
+def index():
+    return render_template("admin/index.html", sections=SECTIONS.values())
+
+
+@bp.get("/<section_name>")
+def list_records(section_name: str):
+    section = _section(section_name)
+    page = db.paginate(select(section.model).order_by(section.order_by), per_page=50)
+    return render_template("admin/list.html", section=section, page=page)
+
+
+@bp.route("/<section_name>/new", methods=["GET", "POST"])
+def create_record(section_name: str):
+    return _edit(_section(section_name), None)
+
+
+@bp.route("/<section_name>/<int:record_id>", methods=["GET", "POST"])
+def edit_record(section_name: str, record_id: int):
+    section = _section(section_name)
+    return _edit(section, _record(section, record_id))
+
+
+def _edit(section: AdminSection, record):
+    form = section.form(data=section.initial(record) if record is not None else None)
+    section.choices(form)
+    if form.validate_on_submit():
+        try:
+            record = section.save(form.data, record)
+        except DomainError as error:
+            form_errors(form, error)
+        else:
+            flash(f"{section.singular.capitalize()} saved.", "success")
+            return redirect(url_for("admin.edit_record", section_name=section.name, record_id=record.id))
+    status = 422 if form.errors or form.form_errors else 200
+    extra = _extra_context(section, record)
+    return render_template("admin/edit.html", section=section, form=form, record=record, **extra), status
+
+
+def _extra_context(section: AdminSection, record) -> dict:
+    if section.name != "users" or record is None:
+        return {}
+    return {"grant_form": _grant_form()}
+
+
+def _grant_form() -> RoleGrantForm:
+    form = RoleGrantForm()
+    form.grant.choices = {
+        "Platform": [(Role.ADMIN.value, "Admin")],
+        "Member user of": [(f"member:{m.id}", m.name) for m in db.session.scalars(select(Member).order_by(Member.id))],
+        "Secretary of": [
+            (f"secretary:{c.id}", c.name) for c in db.session.scalars(select(Consortium).order_by(Consortium.name))
+        ],
+        "Supplier user of": [
+            (f"supplier:{s.id}", s.name) for s in db.session.scalars(select(Supplier).order_by(Supplier.id))
+        ],
+    }
+    return form
+
+
+@bp.post("/<section_name>/<int:record_id>/active")
+def set_active(section_name: str, record_id: int):
+    section = _section(section_name)
+    record = _record(section, record_id)
+    active = request.form.get("active") == "1"
+    services.set_active(acting_user(), record, active)
+    flash(f"{section.singular.capitalize()} {'reactivated' if active else 'deactivated'}.", "success")
+    return redirect(url_for("admin.edit_record", section_name=section.name, record_id=record.id))
+
+
+@bp.post("/users/<int:record_id>/grants")
+def grant_role(record_id: int):
+    user = db.get_or_404(User, record_id)
+    form = _grant_form()
+    if form.validate_on_submit():
+        role, scope_id = form.parsed()
+        try:
+            services.grant_role(user, role, scope_id)
+        except DomainError as error:
+            form_errors(form, error)
+        else:
+            flash("Role granted.", "success")
+            return redirect(url_for("admin.edit_record", section_name="users", record_id=user.id))
+    section = SECTIONS["users"]
+    user_form = section.form(formdata=None, data=section.initial(user))
+    return render_template("admin/edit.html", section=section, form=user_form, record=user, grant_form=form), 422
+
+
+@bp.post("/users/<int:record_id>/grants/<int:grant_id>/revoke")
+def revoke_grant(record_id: int, grant_id: int):
+    user = db.get_or_404(User, record_id)
+    services.revoke_grant(user, grant_id)
+    flash("Role removed.", "success")
+    return redirect(url_for("admin.edit_record", section_name="users", record_id=user.id))
+
+
+@bp.post("/members/<int:record_id>/supplier")
+def register_member_as_supplier(record_id: int):
+    member = db.get_or_404(Member, record_id)
+    supplier = services.register_member_as_supplier(member)
+    flash(f"{member.name} can now sell to its peers as a supplier.", "success")
+    return redirect(url_for("admin.edit_record", section_name="suppliers", record_id=supplier.id))

@@ -1,0 +1,191 @@
+"""HTML forms for signing in, tokens, profiles and the admin pages."""
+
+from decimal import Decimal
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from kernel.errors import ValidationFailed
+from organisations import notifications
+from organisations.bank import bank_account
+from organisations.models import Role, TurnoverBand
+from organisations.services import MAX_HANDLING_FEE_PERCENT, MAX_PAYMENT_TERMS_DAYS
+
+UK_POSTCODE = r"^[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}$"
+UK_VAT = r"^([Gg][Bb])?\s*([0-9]{3}\s*[0-9]{4}\s*[0-9]{2}|[0-9]{3}\s*[0-9]{4}\s*[0-9]{2}\s*[0-9]{3})$"
+
+
+class FiniteDecimalField(DecimalField):
+    """A decimal field that refuses NaN and Infinity: Decimal() parses them, no amount can be one,
+    and NumberRange cannot even compare a signalling NaN."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if valuelist and isinstance(self.data, Decimal) and not self.data.is_finite():
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value."))
+
+
+class SignInForm(FlaskForm):
+    email = EmailField("Email", validators=[InputRequired(), Email(), Length(max=254)])
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=200)])
+
+
+class ApiTokenForm(FlaskForm):
+    name = StringField(
+        "Token name",
+        validators=[DataRequired(), Length(max=100)],
+        description="What the token is for, e.g. 'finance spreadsheet'.",
+    )
+
+
+class OrganisationForm(FlaskForm):
+    """The legal and billing details every organisation has.
+
+    Names and addresses use DataRequired, so a value of only spaces counts as missing.
+    """
+
+    legal_name = StringField("Legal name", validators=[DataRequired(), Length(max=200)])
+    address_line1 = StringField("Address line 1", validators=[DataRequired(), Length(max=200)])
+    address_line2 = StringField("Address line 2", validators=[Optional(), Length(max=200)])
+    city = StringField("Town or city", validators=[DataRequired(), Length(max=100)])
+    postcode = StringField(
+        "Postcode", validators=[InputRequired(), Regexp(UK_POSTCODE, message="Enter a UK postcode, e.g. DD1 4HN.")]
+    )
+    contact_email = EmailField("Contact email", validators=[InputRequired(), Email(), Length(max=254)])
+    phone = StringField("Phone", validators=[Optional(), Length(max=30)])
+    vat_number = StringField(
+        "VAT number",
+        validators=[Optional(), Regexp(UK_VAT, message="Enter a UK VAT number, e.g. GB123456789.")],
+        description="Leave empty if not VAT-registered.",
+    )
+    company_number = StringField("Company or charity number", validators=[Optional(), Length(max=10)])
+
+
+class ConsortiumForm(OrganisationForm):
+    name = StringField("Consortium name", validators=[DataRequired(), Length(max=100)])
+    code = StringField(
+        "Code",
+        validators=[InputRequired(), Regexp(r"^[A-Za-z]{2,5}$", message="2 to 5 letters.")],
+        description="Prefix of the consortium's order and invoice numbers, e.g. TAY.",
+    )
+    bank_account_name = StringField(
+        "Name on the bank account", description="Printed on invoices for members paying by bank transfer."
+    )
+    bank_sort_code = StringField("Sort code", description="6 digits, e.g. 12-34-56.")
+    bank_account_number = StringField("Account number", description="8 digits.")
+    send_orders_on_close = BooleanField(
+        "Send purchase orders to the supplier as soon as a pool closes",
+        description="Otherwise they wait as drafts for the secretary to send.",
+    )
+    handling_fee_percent = FiniteDecimalField(
+        "Handling fee (% of goods)",
+        places=2,
+        default=0,
+        validators=[Optional(), NumberRange(min=0, max=MAX_HANDLING_FEE_PERCENT)],
+        description="Added to members' invoices in proportion to their goods, to cover the consortium's costs.",
+    )
+    payment_terms_days = IntegerField(
+        "Payment terms (days)",
+        default=30,
+        validators=[Optional(), NumberRange(min=0, max=MAX_PAYMENT_TERMS_DAYS)],
+        description="Invoices are due this many days after they are issued.",
+    )
+
+    def validate(self, extra_validators=None) -> bool:
+        """Field checks, then the bank account's own rule, so every mistake shows at once."""
+        valid = super().validate(extra_validators)
+        try:
+            bank_account(self.bank_account_name.data, self.bank_sort_code.data, self.bank_account_number.data)
+        except ValidationFailed as error:
+            for name, messages in error.fields.items():
+                field = getattr(self, name)
+                field.errors = [*field.errors, *messages]
+            return False
+        return valid
+
+
+class NetworkForm(FlaskForm):
+    name = StringField("Network name", validators=[DataRequired(), Length(max=100)])
+    consortium_id = SelectField("Consortium", coerce=int, validators=[InputRequired()])
+
+
+class MemberProfileForm(OrganisationForm):
+    billing_email = EmailField(
+        "Billing email",
+        validators=[Optional(), Email(), Length(max=254)],
+        description="Where invoices go; the contact email if empty.",
+    )
+
+
+class MemberForm(MemberProfileForm):
+    network_id = SelectField("Network", coerce=int, validators=[InputRequired()])
+    headcount = IntegerField("Headcount", validators=[InputRequired(), NumberRange(min=0, max=100_000)])
+    turnover_band = SelectField(
+        "Turnover band",
+        choices=[SelectChoice(band.value, band.label) for band in TurnoverBand],
+        coerce=TurnoverBand,
+        validators=[InputRequired()],
+    )
+    is_social_enterprise = BooleanField("Social enterprise", default=True)
+
+
+class SupplierForm(OrganisationForm):
+    description = TextAreaField("What the supplier offers", validators=[Optional(), Length(max=2000)])
+    is_social_enterprise = BooleanField("Social enterprise (buy social)")
+
+
+class UserForm(FlaskForm):
+    email = EmailField("Email", validators=[InputRequired(), Email(), Length(max=254)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=100)])
+    password = PasswordField(
+        "Password",
+        validators=[Optional(), Length(min=10, max=200)],
+        description="At least 10 characters. Leave empty to keep the current password.",
+    )
+
+
+class RoleGrantForm(FlaskForm):
+    """One choice names both the role and its organisation, e.g. 'secretary:1'."""
+
+    grant = SelectField(
+        "Role",
+        validators=[InputRequired()],
+        description="A member's user, a consortium's secretary, a supplier's user, or admin.",
+    )
+
+    def parsed(self) -> tuple[Role, int | None]:
+        role, _, scope = self.grant.data.partition(":")
+        return Role(role), int(scope) if scope else None
+
+
+class NotificationsForm(FlaskForm):
+    """The kinds of email a user receives; the choices are the kinds open to their roles."""
+
+    receive = SelectMultipleField(
+        "Email me when", widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(), validate_choice=True
+    )
+    next = HiddenField()
+
+    @classmethod
+    def for_user(cls, user, **kwargs) -> "NotificationsForm":
+        """The kinds open to the user, each ticked unless switched off."""
+        kinds = notifications.kinds_for(user)
+        off = notifications.switched_off(user)
+        form = cls(receive=[kind for kind in kinds if kind not in off], prefix="email", **kwargs)
+        form.receive.choices = [SelectChoice(name, kind.label) for name, kind in kinds.items()]
+        return form

@@ -1,0 +1,267 @@
+"""Organisations, people and what each person may do."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+from flask import current_app
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from kernel.extensions import UTCDateTime, created_at, db, enum_column, intpk
+
+
+class Role(enum.Enum):
+    ADMIN = "admin"
+    SECRETARY = "secretary"
+    MEMBER = "member"
+    SUPPLIER = "supplier"
+
+
+class TurnoverBand(enum.Enum):
+    UNDER_100K = "under_100k"
+    FROM_100K_TO_500K = "100k_500k"
+    FROM_500K_TO_2M = "500k_2m"
+    OVER_2M = "over_2m"
+
+    @property
+    def label(self) -> str:
+        return {
+            "under_100k": "Under £100k",
+            "100k_500k": "£100k to £500k",
+            "500k_2m": "£500k to £2m",
+            "over_2m": "Over £2m",
+        }[self.value]
+
+
+class Organisation(db.Model):
+    """A legal entity: a consortium, a member, a supplier, or a member that also sells."""
+
+    id: Mapped[intpk]
+    legal_name: Mapped[str] = mapped_column(String(200))
+    address_line1: Mapped[str] = mapped_column(String(200))
+    address_line2: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(100))
+    postcode: Mapped[str] = mapped_column(String(10))
+    contact_email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    vat_number: Mapped[str | None] = mapped_column(String(14))
+    company_number: Mapped[str | None] = mapped_column(String(10))
+    is_social_enterprise: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[created_at]
+
+    @property
+    def address_lines(self) -> list[str]:
+        return [line for line in (self.address_line1, self.address_line2, self.city, self.postcode) if line]
+
+
+class Consortium(db.Model):
+    id: Mapped[intpk]
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    code: Mapped[str] = mapped_column(String(5), unique=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), unique=True)
+    send_orders_on_close: Mapped[bool] = mapped_column(default=False)
+    handling_fee_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(0))
+    payment_terms_days: Mapped[int] = mapped_column(default=30)
+    bank_account_name: Mapped[str | None] = mapped_column(String(100))
+    bank_sort_code: Mapped[str | None] = mapped_column(String(8))  # 6 digits, no dashes
+    bank_account_number: Mapped[str | None] = mapped_column(String(8))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[created_at]
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+    networks: Mapped[list[Network]] = relationship(back_populates="consortium", order_by="Network.name")
+
+
+class Network(db.Model):
+    __table_args__ = (UniqueConstraint("consortium_id", "name"),)
+
+    id: Mapped[intpk]
+    name: Mapped[str] = mapped_column(String(100))
+    consortium_id: Mapped[int] = mapped_column(ForeignKey("consortium.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[created_at]
+
+    consortium: Mapped[Consortium] = relationship(back_populates="networks", lazy="joined")
+    members: Mapped[list[Member]] = relationship(back_populates="network")
+
+
+class Member(db.Model):
+    __table_args__ = (CheckConstraint("headcount >= 0", name="headcount_not_negative"),)
+
+    id: Mapped[intpk]
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), unique=True)
+    network_id: Mapped[int] = mapped_column(ForeignKey("network.id"), index=True)
+    headcount: Mapped[int] = mapped_column(default=1)
+    turnover_band: Mapped[TurnoverBand] = mapped_column(enum_column(TurnoverBand))
+    billing_email: Mapped[str | None] = mapped_column(String(254))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[created_at]
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+    network: Mapped[Network] = relationship(back_populates="members", lazy="joined")
+
+    @property
+    def name(self) -> str:
+        return self.organisation.legal_name
+
+    @property
+    def consortium_id(self) -> int:
+        return self.network.consortium_id
+
+
+class Supplier(db.Model):
+    id: Mapped[intpk]
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[created_at]
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+    @property
+    def name(self) -> str:
+        return self.organisation.legal_name
+
+    @property
+    def buy_social(self) -> bool:
+        return self.organisation.is_social_enterprise
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[intpk]
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[created_at]
+
+    grants: Mapped[list[RoleGrant]] = relationship(back_populates="user", lazy="selectin", cascade="all, delete-orphan")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return any(g.role is Role.ADMIN for g in self.grants)
+
+    def has_role(self, *roles: Role) -> bool:
+        return any(g.role in roles for g in self.grants)
+
+    @property
+    def member_ids(self) -> set[int]:
+        return {g.member_id for g in self.grants if g.role is Role.MEMBER}
+
+    @property
+    def secretary_consortium_ids(self) -> set[int]:
+        return {g.consortium_id for g in self.grants if g.role is Role.SECRETARY}
+
+    @property
+    def supplier_ids(self) -> set[int]:
+        return {g.supplier_id for g in self.grants if g.role is Role.SUPPLIER}
+
+
+class RoleGrant(db.Model):
+    """One role for one user, scoped to the organisation the role is about."""
+
+    __table_args__ = (
+        CheckConstraint(
+            "(role = 'admin' AND member_id IS NULL AND consortium_id IS NULL AND supplier_id IS NULL)"
+            " OR (role = 'member' AND member_id IS NOT NULL AND consortium_id IS NULL AND supplier_id IS NULL)"
+            " OR (role = 'secretary' AND consortium_id IS NOT NULL AND member_id IS NULL AND supplier_id IS NULL)"
+            " OR (role = 'supplier' AND supplier_id IS NOT NULL AND member_id IS NULL AND consortium_id IS NULL)",
+            name="scope_matches_role",
+        ),
+    )
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(enum_column(Role))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"), index=True)
+    consortium_id: Mapped[int | None] = mapped_column(ForeignKey("consortium.id"), index=True)
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("supplier.id"), index=True)
+    created_at: Mapped[created_at]
+
+    user: Mapped[User] = relationship(back_populates="grants")
+    member: Mapped[Member | None] = relationship()
+    consortium: Mapped[Consortium | None] = relationship()
+    supplier: Mapped[Supplier | None] = relationship()
+
+    @property
+    def scope_id(self) -> int | None:
+        return self.member_id or self.consortium_id or self.supplier_id
+
+    @property
+    def description(self) -> str:
+        scope = self.member or self.consortium or self.supplier
+        return f"{self.role.value} of {scope.name}" if scope else self.role.value
+
+
+class ApiToken(db.Model):
+    """A bearer token; only its SHA-256 is kept, the token itself is shown once."""
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[created_at]
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class OutboxMessage(db.Model):
+    """An email written in the same transaction as the change it tells of; a sender delivers it later.
+
+    `dedupe_key` names the event, so one event never enqueues two messages.
+    """
+
+    id: Mapped[intpk]
+    kind: Mapped[str] = mapped_column(String(40))
+    to_email: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    consortium_id: Mapped[int | None] = mapped_column(ForeignKey("consortium.id"), index=True)
+    created_at: Mapped[created_at]
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unsubscribe_url: Mapped[str | None] = mapped_column(String(500))
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+
+    consortium: Mapped[Consortium | None] = relationship()
+
+    @property
+    def state(self) -> str:
+        if self.sent_at is not None:
+            return "sent"
+        if self.failed_at is not None:
+            return "failed"
+        return "retrying" if self.attempts else "not sent"
+
+
+class NotificationOptOut(db.Model):
+    """One kind of notification a user has switched off; no row means the user gets it."""
+
+    __table_args__ = (UniqueConstraint("user_id", "kind"),)
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[created_at]

@@ -1,0 +1,70 @@
+"""The dashboard cards and menu links of organisations, people and the admin."""
+
+from flask import Flask, url_for
+
+from kernel.navigation import Card, Link, register
+from organisations.models import User
+
+
+def marketplace_cards(user: User) -> list[Card]:
+    cards = []
+    for grant in user.grants:
+        if grant.member is not None:
+            cards.append(
+                Card(
+                    f"{grant.member.name}",
+                    f"You act for this member of the {grant.member.network.name}.",
+                    [Link("Billing details", url_for("marketplace.member_profile", member_id=grant.member_id))],
+                    order=10,
+                )
+            )
+        elif grant.consortium is not None:
+            cards.append(
+                Card(
+                    f"Secretary of {grant.consortium.name}",
+                    "You run this consortium's pools, orders and invoices.",
+                    order=20,
+                )
+            )
+        elif grant.supplier is not None:
+            cards.append(
+                Card(
+                    f"Supplier: {grant.supplier.name}",
+                    "You keep this supplier's catalogue and see the demand for it.",
+                    order=30,
+                )
+            )
+    if user.is_admin:
+        cards.append(
+            Card(
+                "Platform admin",
+                "Consortia, networks, members, suppliers and users.",
+                [Link("Admin pages", url_for("admin.index"))],
+                order=40,
+            )
+        )
+    cards.append(
+        Card(
+            "Emails",
+            "Choose which emails the platform sends you.",
+            [Link("Email choices", url_for("notifications.preferences"))],
+            order=85,
+        )
+    )
+    cards.append(
+        Card(
+            "Integrations",
+            "Use the JSON API from scripts and spreadsheets.",
+            [Link("API tokens", url_for("marketplace.api_tokens"))],
+            order=90,
+        )
+    )
+    return cards
+
+
+def admin_links(user: User) -> list[Link]:
+    return [Link("Admin", url_for("admin.index"))] if user.is_admin else []
+
+
+def init_app(app: Flask) -> None:
+    register(app, marketplace_cards, admin_links)

@@ -1,0 +1,242 @@
+"""Notifications: who is told of an event, in which kinds, and how they switch a kind off.
+
+Every notification goes to users, never to a bare address, so each one can switch each kind
+off (on their profile, or with the signed link in the email, without signing in). A member
+is told through the users who act for it; a supplier through its users. `notify` is the one
+way in: it skips users who switched the kind off, adds the unsubscribe link and writes the
+messages to the outbox in the caller's transaction.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import bindparam, delete, select
+
+from kernel.errors import DomainError, ValidationFailed
+from kernel.extensions import db, upsert
+from organisations import outbox
+from organisations.models import Consortium, NotificationOptOut, OutboxMessage, Role, RoleGrant, User
+
+MEMBERS, SUPPLIERS = "member", "supplier"
+
+
+@dataclass(frozen=True)
+class Kind:
+    label: str
+    audience: str
+
+
+KINDS: dict[str, Kind] = {
+    "pool_opened": Kind("A pool opens in our consortium", MEMBERS),
+    "pool_tier_reached": Kind("A pool we pledged to reaches a better price tier", MEMBERS),
+    "pool_deadline_soon": Kind("Two days before a pool's deadline, when we have not pledged", MEMBERS),
+    "pool_closed": Kind("A pool we pledged to closes, with our allocation", MEMBERS),
+    "pool_cancelled": Kind("A pool we pledged to is cancelled, with the reason", MEMBERS),
+    "shared_service_cancelled": Kind("A shared service we joined is cancelled", MEMBERS),
+    "invoice_issued": Kind("An invoice is issued to us", MEMBERS),
+    "payment_received": Kind("A payment of ours is received", MEMBERS),
+    "invoice_overdue": Kind("An invoice of ours is 7 and 14 days overdue", MEMBERS),
+    "purchase_order_sent": Kind("A consortium sends us a purchase order", SUPPLIERS),
+}
+
+UNSUBSCRIBE_SALT = "notifications-unsubscribe"
+UNSUBSCRIBE_MAX_AGE = 400 * 24 * 3600  # a year's emails and then some
+NOT_VALID = "This unsubscribe link is not valid. Sign in and choose your emails on your profile."
+
+
+class InvalidLink(DomainError):
+    """An unsubscribe link that was altered, made with another key, or is too old."""
+
+    status_code = 400
+    code = "invalid_link"
+
+
+# Links in emails
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """An absolute link under PUBLIC_URL, built the same way in a request, a CLI job or a test."""
+    base = urlsplit(current_app.config["PUBLIC_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT)
+
+
+def unsubscribe_token(user: User, kind: str) -> str:
+    return _serializer().dumps([user.id, kind])
+
+
+def read_unsubscribe_token(token: str) -> tuple[User, str]:
+    """The user and kind a link names; InvalidLink for anything not signed by us, or too old."""
+    try:
+        user_id, kind = _serializer().loads(token, max_age=UNSUBSCRIBE_MAX_AGE)
+    except SignatureExpired:
+        raise InvalidLink("This link has expired. Sign in and choose your emails on your profile.") from None
+    except (BadSignature, ValueError, TypeError):
+        raise InvalidLink(NOT_VALID) from None
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or kind not in KINDS:
+        raise InvalidLink(NOT_VALID)
+    return user, kind
+
+
+# Preferences
+
+
+def kinds_for(user: User) -> dict[str, Kind]:
+    """The kinds this user can receive, from the roles they hold (admins see every kind)."""
+    audiences = ({MEMBERS} if user.member_ids else set()) | ({SUPPLIERS} if user.supplier_ids else set())
+    if user.is_admin:
+        audiences = {MEMBERS, SUPPLIERS}
+    return {name: kind for name, kind in KINDS.items() if kind.audience in audiences}
+
+
+def switched_off(user: User) -> set[str]:
+    return set(db.session.scalars(select(NotificationOptOut.kind).where(NotificationOptOut.user_id == user.id)))
+
+
+def switch_off(user: User, kind: str) -> None:
+    """Idempotent: switching a kind off twice (two clicks, two mail clients) leaves one row."""
+    if kind not in KINDS:
+        raise ValidationFailed.field("kind", "There is no such kind of email.")
+    db.session.execute(
+        upsert(NotificationOptOut)
+        .values(user_id=user.id, kind=kind)
+        .on_conflict_do_nothing(index_elements=["user_id", "kind"])
+    )
+
+
+def set_received(user: User, received: Iterable[str]) -> None:
+    """The user receives exactly the `received` kinds of those open to them; the others are off."""
+    received = set(received)
+    unknown = received - KINDS.keys()
+    if unknown:
+        raise ValidationFailed.field("receive", "Choose only from the kinds of email listed.")
+    off = set(kinds_for(user)) - received
+    db.session.execute(
+        delete(NotificationOptOut).where(
+            NotificationOptOut.user_id == user.id, NotificationOptOut.kind.not_in(off or {""})
+        )
+    )
+    for kind in sorted(off):
+        switch_off(user, kind)
+    db.session.flush()
+
+
+# Recipients
+
+
+def member_users(member_ids: Iterable[int]) -> dict[int, list[User]]:
+    """The active users who act for each member, in one query per 5,000 members.
+
+    The ids (integers) are written into the statement rather than bound one parameter each,
+    which the PostgreSQL driver would parse one by one in Python.
+    """
+    member_ids = set(member_ids)
+    if not member_ids:
+        return {}
+    users: dict[int, list[User]] = {}
+    for chunk in _chunks(sorted(member_ids)):
+        rows = db.session.execute(
+            select(RoleGrant.member_id, User)
+            .join(User, RoleGrant.user_id == User.id)
+            .where(
+                RoleGrant.role == Role.MEMBER,
+                User.active,
+                RoleGrant.member_id.in_(bindparam("member_ids", chunk, expanding=True, literal_execute=True)),
+            )
+            .order_by(User.id)
+        )
+        for member_id, user in rows:
+            users.setdefault(member_id, []).append(user)
+    return users
+
+
+def _chunks(values: list, size: int = 5000) -> Iterable[list]:
+    """Keeps IN lists under SQLite's limit on bound parameters, for events that reach thousands."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def supplier_users(supplier_id: int) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(RoleGrant, RoleGrant.user_id == User.id)
+            .where(RoleGrant.role == Role.SUPPLIER, RoleGrant.supplier_id == supplier_id, User.active)
+            .order_by(User.id)
+        )
+    )
+
+
+# Sending
+
+
+def notify(
+    kind: str,
+    users: Iterable[User],
+    subject: str,
+    template: str,
+    context: dict[str, Any],
+    consortium: Consortium | None,
+    dedupe_key: str,
+) -> int:
+    """Writes one message per user who has not switched `kind` off; returns how many were written.
+
+    Each message carries the user's own unsubscribe link. The dedupe key is made per user, so
+    telling of one event again (a re-run job, a retried request) writes nothing new; keys
+    already in the outbox are looked up first, so nothing is rendered for them either.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"Unknown notification kind {kind!r}")
+    users = list({user.id: user for user in users}.values())
+    if not users:
+        return 0
+    off = {
+        user_id
+        for chunk in _chunks([u.id for u in users])
+        for user_id in db.session.scalars(
+            select(NotificationOptOut.user_id).where(
+                NotificationOptOut.kind == kind, NotificationOptOut.user_id.in_(chunk)
+            )
+        )
+    }
+    keys = {user.id: f"{dedupe_key}:u{user.id}" for user in users if user.id not in off}
+    told = {
+        key
+        for chunk in _chunks(list(keys.values()))
+        for key in db.session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(chunk)))
+    }
+    preferences_url = external_url("notifications.preferences")
+    messages = []
+    for user in users:
+        if user.id not in keys or keys[user.id] in told:
+            continue
+        unsubscribe_url = external_url("notifications.unsubscribe", token=unsubscribe_token(user, kind))
+        messages.append(
+            outbox.Draft(
+                kind=kind,
+                to_email=user.email,
+                subject=subject,
+                template=template,
+                context=context
+                | {
+                    "recipient": user,
+                    "unsubscribe_url": unsubscribe_url,
+                    "preferences_url": preferences_url,
+                    "kind_label": KINDS[kind].label,
+                },
+                consortium=consortium,
+                dedupe_key=keys[user.id],
+                unsubscribe_url=unsubscribe_url,
+            )
+        )
+    outbox.enqueue_many(messages)
+    return len(messages)
