@@ -1,0 +1,1 @@
+"""Bulk-buy pools: pledges, closing at the tier the whole pool reached, purchase orders, suppliers' demand."""

@@ -26,7 +26,7 @@ def preferences():
         flash("Your email choices are saved.", "success")
         return redirect(safe_next(form.next.data) or url_for("notifications.preferences"))
     status = 422 if form.errors else 200
-    return render_template("marketplace/notifications.html", notifications_form=form), status
+    return render_template("organisations/notifications.html", notifications_form=form), status
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
@@ -37,5 +37,5 @@ def unsubscribe(token: str):
     label = notifications.KINDS[kind].label
     if request.method == "POST":
         notifications.switch_off(user, kind)
-        return render_template("marketplace/unsubscribed.html", user=user, label=label)
-    return render_template("marketplace/unsubscribe.html", user=user, label=label, token=token)
+        return render_template("organisations/unsubscribed.html", user=user, label=label)
+    return render_template("organisations/unsubscribe.html", user=user, label=label, token=token)

@@ -60,7 +60,7 @@ def sign_in():
         g.sign_in_failed = True
         form.form_errors.append("Email or password is not right.")
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("marketplace/sign_in.html", form=form), status
+    return render_template("organisations/sign_in.html", form=form), status
 
 
 @bp.post("/sign-out")
@@ -74,7 +74,7 @@ def sign_out():
 @bp.get("/")
 @signed_in
 def dashboard():
-    return render_template("marketplace/dashboard.html", user=current_user)
+    return render_template("organisations/dashboard.html", user=current_user)
 
 
 @bp.route("/account/tokens", methods=["GET", "POST"])
@@ -92,7 +92,7 @@ def api_tokens():
     tokens = db.session.scalars(
         select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.created_at.desc())
     ).all()
-    return render_template("marketplace/api_tokens.html", form=form, tokens=tokens, new_token=new_token), status
+    return render_template("organisations/api_tokens.html", form=form, tokens=tokens, new_token=new_token), status
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")
@@ -115,5 +115,5 @@ def member_profile(member_id: int):
     status = 422 if form.errors else 200
     notifications_form = NotificationsForm.for_user(current_user, formdata=None, next=request.path)
     return render_template(
-        "marketplace/member_profile.html", form=form, member=member, notifications_form=notifications_form
+        "organisations/member_profile.html", form=form, member=member, notifications_form=notifications_form
     ), status
