@@ -138,15 +138,15 @@ class User(UserMixin, Model):
 
     @property
     def member_ids(self) -> set[int]:
-        return {g.member_id for g in self.grants if g.role is Role.MEMBER}
+        return {g.member_id for g in self.grants if g.role is Role.MEMBER and g.member_id is not None}
 
     @property
     def secretary_consortium_ids(self) -> set[int]:
-        return {g.consortium_id for g in self.grants if g.role is Role.SECRETARY}
+        return {g.consortium_id for g in self.grants if g.role is Role.SECRETARY and g.consortium_id is not None}
 
     @property
     def supplier_ids(self) -> set[int]:
-        return {g.supplier_id for g in self.grants if g.role is Role.SUPPLIER}
+        return {g.supplier_id for g in self.grants if g.role is Role.SUPPLIER and g.supplier_id is not None}
 
 
 class RoleGrant(Model):
