@@ -27,5 +27,6 @@ test: $(INSTALLED)
 	$(BIN)/ruff check --quiet .
 	$(BIN)/ruff format --check --quiet .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/bandit --quiet --recursive --severity-level medium kernel organisations catalogue orders billing shared_services reports app
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile

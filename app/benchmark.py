@@ -9,7 +9,7 @@ from sqlalchemy import text
 from kernel.api import api_blueprint, operation
 from kernel.clock import utcnow
 from kernel.extensions import db
-from organisations.access import acting_user, roles_required
+from organisations.access import require_actor, roles_required
 
 PROBE_TABLE = "CREATE TABLE IF NOT EXISTS benchmark_probe (user_id INTEGER NOT NULL, created_at VARCHAR(40) NOT NULL)"
 
@@ -22,6 +22,6 @@ bp = api_blueprint("benchmark_api", __name__)
 def insert():
     db.session.execute(
         text("INSERT INTO benchmark_probe (user_id, created_at) VALUES (:user_id, :created_at)"),
-        {"user_id": acting_user().id, "created_at": utcnow().isoformat()},
+        {"user_id": require_actor().id, "created_at": utcnow().isoformat()},
     )
     return {"inserted": True}, 201

@@ -204,7 +204,7 @@ def _handle_http(error: HTTPException):
         return api.http_error_response(error)
     if error.code == 429 and request.endpoint == "marketplace.sign_in":
         return _error_page(429, "Too many failed sign-in attempts. Please wait 15 minutes and try again.")
-    return _error_page(error.code, HTML_MESSAGES.get(error.code, error.description))
+    return _error_page(error.code, HTML_MESSAGES.get(error.code, error.description or error.name))
 
 
 def _handle_domain(error: DomainError):

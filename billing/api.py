@@ -23,7 +23,7 @@ from kernel.api import api_blueprint, json_body, operation, page_schema, paginat
 from kernel.errors import NotFound, ValidationFailed
 from kernel.extensions import db
 from orders import purchase_orders
-from organisations.access import acting_user, member_or_404, roles_required
+from organisations.access import member_or_404, require_actor, roles_required
 from organisations.models import Role
 
 bp = api_blueprint("billing_api", __name__)
@@ -40,7 +40,7 @@ bp = api_blueprint("billing_api", __name__)
 )
 def list_invoices():
     args = query_args(InvoiceQuerySchema())
-    query = services.visible_invoices(acting_user())
+    query = services.visible_invoices(require_actor())
     if "status" in args:
         query = query.where(Invoice.status == InvoiceStatus(args["status"]))
     return paginated(query, InvoiceSummarySchema())
@@ -55,7 +55,7 @@ def list_invoices():
     errors=(403,),
 )
 def get_invoice(invoice_id: int):
-    return InvoiceSchema().dump(services.invoice_for(acting_user(), invoice_id))
+    return InvoiceSchema().dump(services.invoice_for(require_actor(), invoice_id))
 
 
 @bp.get("/invoices/<int:invoice_id>.pdf")
@@ -67,7 +67,7 @@ def get_invoice(invoice_id: int):
     content={"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
 )
 def get_invoice_pdf(invoice_id: int):
-    invoice = services.invoice_for(acting_user(), invoice_id)
+    invoice = services.invoice_for(require_actor(), invoice_id)
     return Response(invoice_pdf(invoice), mimetype="application/pdf")
 
 
@@ -80,7 +80,7 @@ def get_invoice_pdf(invoice_id: int):
     content={"application/xml": {"schema": {"type": "string"}}},
 )
 def get_invoice_ubl(invoice_id: int):
-    invoice = services.invoice_for(acting_user(), invoice_id)
+    invoice = services.invoice_for(require_actor(), invoice_id)
     return Response(invoice_ubl(invoice), mimetype="application/xml")
 
 
@@ -96,7 +96,7 @@ def get_invoice_ubl(invoice_id: int):
     also=(201,),
 )
 def issue_invoices(order_id: int):
-    user = acting_user()
+    user = require_actor()
     order = purchase_orders.order_for(user, order_id)
     issued = services.issue_invoices(user, order.id)
     db.session.commit()  # the invoices are kept before any saved method is charged (billing.charging)
@@ -115,7 +115,7 @@ def issue_invoices(order_id: int):
     errors=(403,),
 )
 def record_payment(invoice_id: int):
-    user = acting_user()
+    user = require_actor()
     invoice = services.invoice_for(user, invoice_id)
     data = json_body(PaymentInSchema())
     return PaymentSchema().dump(
@@ -134,7 +134,7 @@ def record_payment(invoice_id: int):
     errors=(403,),
 )
 def record_refund(invoice_id: int):
-    user = acting_user()
+    user = require_actor()
     invoice = services.invoice_for(user, invoice_id)
     data = json_body(PaymentInSchema())
     return PaymentSchema().dump(
@@ -153,7 +153,7 @@ def record_refund(invoice_id: int):
     errors=(403, 409),
 )
 def issue_credit_note(invoice_id: int):
-    user = acting_user()
+    user = require_actor()
     invoice = services.invoice_for(user, invoice_id)
     data = json_body(CreditNoteInSchema())
     items = (
@@ -173,7 +173,7 @@ def issue_credit_note(invoice_id: int):
     errors=(403, 409),
 )
 def checkout(invoice_id: int):
-    user = acting_user()
+    user = require_actor()
     invoice = services.invoice_for(user, invoice_id)
     if invoice.member_id not in user.member_ids:
         raise NotFound("No such invoice.")
@@ -194,7 +194,7 @@ def checkout(invoice_id: int):
     errors=(403, 404),
 )
 def get_statement():
-    user = acting_user()
+    user = require_actor()
     args = query_args(StatementQuerySchema())
     member_id = args.get("member_id")
     if member_id is None:
@@ -214,6 +214,6 @@ def get_statement():
     errors=(403, 409),
 )
 def send_reminder(invoice_id: int):
-    user = acting_user()
+    user = require_actor()
     invoice = services.invoice_for(user, invoice_id)
     return ReminderSchema().dump(reminders.send_reminder(user, invoice)), 201

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from kernel.allocation import largest_remainder
 from kernel.money import line_pence, round_half_up
-from organisations.models import TurnoverBand
+from organisations.enums import TurnoverBand
 
 SURCHARGED_BAND = TurnoverBand.OVER_2M
 DISCOUNTED_BAND = TurnoverBand.UNDER_100K

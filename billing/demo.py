@@ -29,7 +29,7 @@ def history() -> Iterator[date]:
     """
     today = utcnow().date()
     yield today - timedelta(days=40)
-    admin = db.session.scalar(select(User).where(User.email == "admin@example.org"))
+    admin = db.session.execute(select(User).where(User.email == "admin@example.org")).scalar_one()
     uninvoiced = ~select(Invoice.id).where(Invoice.purchase_order_id == PurchaseOrder.id).exists()
     delivered = sorted(
         db.session.scalars(

@@ -13,7 +13,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalogue.models import VatRate, price
-from kernel.extensions import UTCDateTime, created_at, db, enum_column, intpk
+from kernel.extensions import Model, UTCDateTime, created_at, enum_column, intpk
 from orders.models import PurchaseOrder
 from organisations.models import Consortium, Member, User
 
@@ -79,7 +79,7 @@ class VatAnalysis:
     vat_pence: Mapped[int]
 
 
-class Invoice(DocumentParties, db.Model):
+class Invoice(DocumentParties, Model):
     __table_args__ = (
         UniqueConstraint("purchase_order_id", "member_id"),
         CheckConstraint("total_pence = net_pence + vat_pence", name="total_is_net_plus_vat"),
@@ -113,17 +113,17 @@ class Invoice(DocumentParties, db.Model):
         return max(self.total_pence - self.credited_pence - self.paid_pence, 0)
 
 
-class InvoiceLine(DocumentLine, db.Model):
+class InvoiceLine(DocumentLine, Model):
     id: Mapped[intpk]
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id", ondelete="CASCADE"), index=True)
 
 
-class InvoiceVat(VatAnalysis, db.Model):
+class InvoiceVat(VatAnalysis, Model):
     id: Mapped[intpk]
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id", ondelete="CASCADE"), index=True)
 
 
-class CreditNote(DocumentParties, db.Model):
+class CreditNote(DocumentParties, Model):
     """Corrects an issued invoice, in full or in part; it has its own number series."""
 
     __table_args__ = (CheckConstraint("total_pence = net_pence + vat_pence", name="total_is_net_plus_vat"),)
@@ -146,17 +146,17 @@ class CreditNote(DocumentParties, db.Model):
     vat_lines: Mapped[list[CreditNoteVat]] = relationship(cascade="all, delete-orphan")
 
 
-class CreditNoteLine(DocumentLine, db.Model):
+class CreditNoteLine(DocumentLine, Model):
     id: Mapped[intpk]
     credit_note_id: Mapped[int] = mapped_column(ForeignKey("credit_note.id", ondelete="CASCADE"), index=True)
 
 
-class CreditNoteVat(VatAnalysis, db.Model):
+class CreditNoteVat(VatAnalysis, Model):
     id: Mapped[intpk]
     credit_note_id: Mapped[int] = mapped_column(ForeignKey("credit_note.id", ondelete="CASCADE"), index=True)
 
 
-class Payment(db.Model):
+class Payment(Model):
     """Money in against an invoice (a refund is negative). Stripe payments carry their ids, once each."""
 
     __table_args__ = (CheckConstraint("amount_pence != 0", name="amount_not_zero"),)
@@ -176,7 +176,7 @@ class Payment(db.Model):
     recorded_by: Mapped[User | None] = relationship()
 
 
-class StripeEvent(db.Model):
+class StripeEvent(Model):
     """Every Stripe event handled, stored in the transaction of the change it made: a replay finds it here."""
 
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
@@ -184,7 +184,7 @@ class StripeEvent(db.Model):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class StripeCustomer(db.Model):
+class StripeCustomer(Model):
     """A member's Stripe customer and the payment method it saved for charging invoices when issued."""
 
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), primary_key=True)
@@ -193,7 +193,7 @@ class StripeCustomer(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class CheckoutAttempt(db.Model):
+class CheckoutAttempt(Model):
     """One Checkout Session opened for an invoice; the attempt number makes the idempotency key."""
 
     __table_args__ = (UniqueConstraint("invoice_id", "attempt"),)

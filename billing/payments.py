@@ -46,9 +46,9 @@ def status_for(total_pence: int, paid_pence: int, credited_pence: int) -> Invoic
 def apply_status(invoice: Invoice) -> None:
     """Recompute what was paid from the payments themselves, then the status from the sums."""
     db.session.flush()
-    invoice.paid_pence = db.session.scalar(
+    invoice.paid_pence = db.session.execute(
         select(func.coalesce(func.sum(Payment.amount_pence), 0)).where(Payment.invoice_id == invoice.id)
-    )
+    ).scalar_one()
     invoice.status = status_for(invoice.total_pence, invoice.paid_pence, invoice.credited_pence)
     _settle_pool(invoice)
     db.session.flush()
@@ -81,8 +81,15 @@ def _settle_pool(invoice: Invoice) -> None:
 def member_credit_pence(member_id: int) -> int:
     """Over-payments held as credit: what was paid and credited beyond each invoice's total."""
     excess = Invoice.paid_pence + Invoice.credited_pence - Invoice.total_pence
-    return db.session.scalar(
+    return db.session.execute(
         select(func.coalesce(func.sum(case((excess > 0, excess), else_=0)), 0)).where(Invoice.member_id == member_id)
+    ).scalar_one()
+
+
+def _locked_if_any(invoice_id: int) -> Invoice | None:
+    """The invoice row locked until commit, or None when there is no such invoice (a webhook's metadata)."""
+    return db.session.scalar(
+        select(Invoice).where(Invoice.id == invoice_id).with_for_update().execution_options(populate_existing=True)
     )
 
 
@@ -137,11 +144,11 @@ def _check_entry(actor: User, invoice: Invoice, amount_pence: Any, received_on: 
     return reference
 
 
-def _locked(invoice_id: int) -> Invoice | None:
+def _locked(invoice_id: int) -> Invoice:
     """The invoice row locked until commit, so concurrent payments add up (PostgreSQL; SQLite has one writer)."""
-    return db.session.scalar(
+    return db.session.execute(
         select(Invoice).where(Invoice.id == invoice_id).with_for_update().execution_options(populate_existing=True)
-    )
+    ).scalar_one()
 
 
 def _add_payment(
@@ -234,11 +241,11 @@ def _charge_refunded(charge: dict, received_on: date) -> None:
         return
     invoice = _locked(paid.invoice_id)
     prefix = f"{intent}/refunded/"
-    recorded = -db.session.scalar(
+    recorded = -db.session.execute(
         select(func.coalesce(func.sum(Payment.amount_pence), 0)).where(
             Payment.stripe_payment_intent.startswith(prefix, autoescape=True)
         )
-    )
+    ).scalar_one()
     refunded = charge.get("amount_refunded") or 0
     if refunded > recorded:
         _add_payment(
@@ -349,7 +356,7 @@ def _record_stripe_payment(
     currency: str | None,
     received_on: date,
 ) -> Payment | None:
-    invoice = _locked(invoice_id) if invoice_id is not None else None
+    invoice = _locked_if_any(invoice_id) if invoice_id is not None else None
     if invoice is None or not intent or not amount_pence or amount_pence <= 0:
         log.warning("Stripe payment %s for invoice %s not recorded: no such invoice or no amount", intent, invoice_id)
         return None

@@ -195,7 +195,10 @@ class _Sheet(FPDF):
         """How many rows `text` takes in a column; measuring first skips the slow line breaker for one-liners."""
         if self.get_string_width(text) <= width - 2 * self.c_margin:
             return 1
-        return len(self.multi_cell(width, LINE_HEIGHT, text, dry_run=True, output="LINES"))
+        lines = self.multi_cell(width, LINE_HEIGHT, text, dry_run=True, output="LINES")
+        if not isinstance(lines, list):
+            raise TypeError(f"fpdf answered {type(lines).__name__} for output=LINES")
+        return len(lines)
 
     def block(self, width: float, height: float, text: str) -> None:
         """Text that usually fits one row, wrapped when it does not; the next block starts below it."""

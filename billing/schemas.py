@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-PRICE = {"as_string": True, "places": 4}
+from kernel.api import PRICE
 
 
 class DocumentLineSchema(Schema):

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
@@ -234,7 +235,7 @@ def issue_invoice(
     `actor` None is a scheduled run. The caller owns the transaction (and any idempotency).
     """
     _require_billing(actor, consortium.id)
-    items = [
+    items: list[dict[str, Any]] = [
         dict(
             position=n,
             kind=line.kind,
@@ -421,8 +422,6 @@ class IssuedInvoices(Sequence[Invoice]):
     def __eq__(self, other) -> bool:
         return isinstance(other, Sequence) and list(self) == list(other)
 
-    __hash__ = None
-
     def of_members(self, member_ids: Iterable[int]) -> list[Invoice]:
         """Only the invoices of these members, loaded without loading the others."""
         wanted = set(member_ids)
@@ -443,7 +442,7 @@ class IssuedInvoices(Sequence[Invoice]):
 
 def _mark_pool_invoiced(pool: Pool) -> None:
     """A pool is invoiced once every live order of it has invoices."""
-    uninvoiced = db.session.scalar(
+    uninvoiced = db.session.execute(
         select(func.count())
         .select_from(PurchaseOrder)
         .where(
@@ -451,7 +450,7 @@ def _mark_pool_invoiced(pool: Pool) -> None:
             PurchaseOrder.status != PurchaseOrderStatus.CANCELLED,
             ~select(Invoice.id).where(Invoice.purchase_order_id == PurchaseOrder.id).exists(),
         )
-    )
+    ).scalar_one()
     if uninvoiced == 0 and pool.status in (PoolStatus.DELIVERED, PoolStatus.ORDERED, PoolStatus.CLOSED):
         pool.status = PoolStatus.INVOICED
 
@@ -491,7 +490,7 @@ def issue_credit_note(
     if not reason or len(reason) > 500:
         raise ValidationFailed.field("reason", "Say why, in under 500 characters; it is printed on the credit note.")
     lines_by_id = {line.id: line for line in invoice.lines}
-    credit_lines = []
+    credit_lines: list[dict[str, Any]] = []
     for item in items:
         line = lines_by_id.get(item.line_id)
         if line is None:
@@ -515,9 +514,9 @@ def issue_credit_note(
         raise ValidationFailed.field("lines", "Choose at least one line to credit.")
     analysis = vat_analysis((line["vat_rate"], line["net_pence"]) for line in credit_lines)
     net, vat = sum(v.net_pence for v in analysis), sum(v.vat_pence for v in analysis)
-    invoice = db.session.scalar(
+    invoice = db.session.execute(
         select(Invoice).where(Invoice.id == invoice.id).with_for_update().execution_options(populate_existing=True)
-    )
+    ).scalar_one()
     if invoice.credited_pence + net + vat > invoice.total_pence:
         left = invoice.total_pence - invoice.credited_pence
         raise Conflict(f"Only {pounds(left)} is left to credit on invoice {invoice.number}.")

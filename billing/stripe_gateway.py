@@ -8,11 +8,14 @@ by setting both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET.
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import stripe
 from flask import current_app
 from sqlalchemy import func, select
-from stripe import StripeClient
+from stripe import RequestOptions, StripeClient
+from stripe.params import CustomerCreateParams, PaymentIntentCreateParams
+from stripe.params.checkout import SessionCreateParams
 
 from billing.charging import take_committed
 from billing.models import CheckoutAttempt, Invoice, StripeCustomer
@@ -25,6 +28,9 @@ from organisations.models import Member
 from organisations.notifications import external_url
 
 log = logging.getLogger(__name__)
+
+Params = TypeVar("Params")
+Answer = TypeVar("Answer")
 
 CURRENCY = "gbp"
 # Card, Bacs Direct Debit and UK bank transfer (Stripe's customer balance, funded by a GB transfer).
@@ -61,18 +67,23 @@ class StripeGateway:
 
     def checkout_url(self, invoice: Invoice, success_url: str, cancel_url: str) -> str:
         """A new Checkout Session for what is due now; its attempt number makes the idempotency key."""
-        invoice = db.session.scalar(
+        invoice = db.session.execute(
             select(Invoice).where(Invoice.id == invoice.id).with_for_update().execution_options(populate_existing=True)
-        )
+        ).scalar_one()
         due = invoice.due_pence
         if due <= 0:
             raise Conflict(f"Nothing is due on invoice {invoice.number}.")
-        attempt = 1 + db.session.scalar(
-            select(func.coalesce(func.max(CheckoutAttempt.attempt), 0)).where(CheckoutAttempt.invoice_id == invoice.id)
+        attempt = (
+            1
+            + db.session.execute(
+                select(func.coalesce(func.max(CheckoutAttempt.attempt), 0)).where(
+                    CheckoutAttempt.invoice_id == invoice.id
+                )
+            ).scalar_one()
         )
         customer = self._customer(invoice.member)
         metadata = {"invoice_id": str(invoice.id), "invoice_number": invoice.number}
-        params = {
+        params: SessionCreateParams = {
             "mode": "payment",
             "customer": customer.customer_id,
             "client_reference_id": str(invoice.id),
@@ -86,7 +97,7 @@ class StripeGateway:
                     },
                 }
             ],
-            "payment_method_types": PAYMENT_METHOD_TYPES,
+            "allowed_payment_method_types": PAYMENT_METHOD_TYPES,
             "payment_method_options": {
                 "customer_balance": {"funding_type": "bank_transfer", "bank_transfer": {"type": "gb_bank_transfer"}}
             },
@@ -96,24 +107,25 @@ class StripeGateway:
             "cancel_url": cancel_url,
         }
         session = self._call(self.client.v1.checkout.sessions.create, params, f"invoice-{invoice.id}-attempt-{attempt}")
-        db.session.add(CheckoutAttempt(invoice_id=invoice.id, attempt=attempt, session_id=session.id, url=session.url))
+        url = _page_url(session)
+        db.session.add(CheckoutAttempt(invoice_id=invoice.id, attempt=attempt, session_id=session.id, url=url))
         db.session.flush()
-        return session.url
+        return url
 
     def setup_url(self, member: Member, success_url: str, cancel_url: str) -> str:
         """A Checkout Session in setup mode: the member saves a card or Direct Debit for invoices to come."""
         customer = self._customer(member)
-        params = {
+        params: SessionCreateParams = {
             "mode": "setup",
             "currency": CURRENCY,
             "customer": customer.customer_id,
-            "payment_method_types": SAVED_METHOD_TYPES,
+            "allowed_payment_method_types": SAVED_METHOD_TYPES,
             "setup_intent_data": {"metadata": {"member_id": str(member.id)}},
             "metadata": {"member_id": str(member.id)},
             "success_url": success_url,
             "cancel_url": cancel_url,
         }
-        return self._call(self.client.v1.checkout.sessions.create, params).url
+        return _page_url(self._call(self.client.v1.checkout.sessions.create, params))
 
     def charge_saved_method(self, invoice: Invoice, pay_url: str) -> bool:
         """Charge what is due to the member's saved method, off-session.
@@ -129,12 +141,12 @@ class StripeGateway:
         customer = db.session.get(StripeCustomer, invoice.member_id)
         if customer is None or not customer.payment_method_id:
             return False
-        params = {
+        params: PaymentIntentCreateParams = {
             "amount": due,
             "currency": CURRENCY,
             "customer": customer.customer_id,
             "payment_method": customer.payment_method_id,
-            "payment_method_types": SAVED_METHOD_TYPES,
+            "allowed_payment_method_types": SAVED_METHOD_TYPES,
             "off_session": True,
             "confirm": True,
             "return_url": pay_url,
@@ -160,7 +172,7 @@ class StripeGateway:
         customer = db.session.get(StripeCustomer, member.id)
         if customer is not None:
             return customer
-        params = {
+        params: CustomerCreateParams = {
             "name": member.name,
             "email": member.billing_email or member.organisation.contact_email,
             "metadata": {"member_id": str(member.id)},
@@ -172,8 +184,10 @@ class StripeGateway:
         return customer
 
     @staticmethod
-    def _call(method, params: dict, idempotency_key: str | None = None):
-        options = {"idempotency_key": idempotency_key} if idempotency_key else None
+    def _call(
+        method: Callable[[Params, RequestOptions | None], Answer], params: Params, idempotency_key: str | None = None
+    ) -> Answer:
+        options: RequestOptions | None = {"idempotency_key": idempotency_key} if idempotency_key else None
         try:
             return method(params, options)
         except stripe.StripeError as error:
@@ -181,6 +195,16 @@ class StripeGateway:
             raise PaymentsUnavailable(
                 "Online payment is unavailable just now; please try again later or pay by bank transfer."
             ) from error
+
+
+def _page_url(session: stripe.checkout.Session) -> str:
+    """A hosted Checkout Session's page; Stripe leaves the URL out only for embedded ones, which we never make."""
+    if session.url is None:
+        log.warning("Stripe answered Checkout Session %s without a page URL", session.id)
+        raise PaymentsUnavailable(
+            "Online payment is unavailable just now; please try again later or pay by bank transfer."
+        )
+    return session.url
 
 
 @dataclass

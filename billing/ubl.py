@@ -221,16 +221,17 @@ def _payment_means(root: ET.Element, invoice: Invoice) -> None:
     payment instructions are left to the payment terms' note. A UK account is identified as
     sort code and account number together (14 digits), its branch by the sort code.
     """
-    if not invoice.has_seller_bank_account:
+    sort_code, account_number = invoice.seller_sort_code, invoice.seller_account_number
+    if not invoice.has_seller_bank_account or sort_code is None or account_number is None:
         return
     means = _sub(root, "cac:PaymentMeans")
     _text(means, "cbc:PaymentMeansCode", CREDIT_TRANSFER, name="Credit transfer")
     _text(means, "cbc:PaymentID", invoice.number)
     account = _sub(means, "cac:PayeeFinancialAccount")
-    _text(account, "cbc:ID", invoice.seller_sort_code + invoice.seller_account_number)
+    _text(account, "cbc:ID", sort_code + account_number)
     if invoice.seller_bank_account_name:
         _text(account, "cbc:Name", invoice.seller_bank_account_name)
-    _text(_sub(account, "cac:FinancialInstitutionBranch"), "cbc:ID", invoice.seller_sort_code)
+    _text(_sub(account, "cac:FinancialInstitutionBranch"), "cbc:ID", sort_code)
 
 
 def _totals(root: ET.Element, document: Document) -> None:

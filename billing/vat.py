@@ -9,7 +9,7 @@ return, so they stay separate entries.
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from catalogue.models import VatRate
+from catalogue.enums import VatRate
 from kernel.money import vat_pence
 
 # VatRate is declared standard, reduced, zero, exempt: the order an invoice shows. Worked out once,

@@ -3,7 +3,6 @@
 from functools import wraps
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
@@ -19,7 +18,7 @@ from kernel.extensions import db
 from kernel.money import to_pence
 from kernel.web import form_errors
 from orders import purchase_orders
-from organisations.access import consortium_or_404, member_or_404, roles_required
+from organisations.access import consortium_or_404, member_or_404, require_actor, roles_required
 from organisations.models import Member, Role
 
 bp = Blueprint("billing", __name__)
@@ -32,8 +31,9 @@ def _download(body: bytes, mimetype: str, filename: str) -> Response:
 @bp.get("/invoices/")
 @roles_required(Role.MEMBER, Role.SECRETARY)
 def invoices():
+    actor = require_actor()
     status = request.args.get("status") or None
-    query = services.visible_invoices(current_user)
+    query = services.visible_invoices(actor)
     if status in {s.value for s in InvoiceStatus}:
         query = query.where(Invoice.status == InvoiceStatus(status))
     page = db.paginate(query, per_page=50)
@@ -43,11 +43,13 @@ def invoices():
 @bp.get("/invoices/<int:invoice_id>")
 @roles_required(Role.MEMBER, Role.SECRETARY)
 def invoice(invoice_id: int):
-    return _render_invoice(services.invoice_for(current_user, invoice_id))
+    actor = require_actor()
+    return _render_invoice(services.invoice_for(actor, invoice_id))
 
 
 def _render_invoice(invoice: Invoice, payment_form=None, credit_form=None, status: int = 200, refund_form=None):
-    manager = services.can_manage_billing(current_user, invoice.consortium_id)
+    actor = require_actor()
+    manager = services.can_manage_billing(actor, invoice.consortium_id)
     credit_form = credit_form or _credit_form(invoice, formdata=None)
     return render_template(
         "billing/invoice.html",
@@ -62,7 +64,7 @@ def _render_invoice(invoice: Invoice, payment_form=None, credit_form=None, statu
         ).all(),
         can_pay=stripe_gateway.stripe_enabled(current_app.config)
         and invoice.due_pence > 0
-        and invoice.member_id in current_user.member_ids,
+        and invoice.member_id in actor.member_ids,
     ), status
 
 
@@ -77,22 +79,25 @@ def _credit_form(invoice: Invoice, formdata=...) -> CreditNoteForm:
 @bp.get("/invoices/<int:invoice_id>.pdf")
 @roles_required(Role.MEMBER, Role.SECRETARY)
 def invoice_pdf_download(invoice_id: int):
-    invoice = services.invoice_for(current_user, invoice_id)
+    actor = require_actor()
+    invoice = services.invoice_for(actor, invoice_id)
     return _download(invoice_pdf(invoice), "application/pdf", f"{invoice.number}.pdf")
 
 
 @bp.get("/invoices/<int:invoice_id>.xml")
 @roles_required(Role.MEMBER, Role.SECRETARY)
 def invoice_ubl_download(invoice_id: int):
-    invoice = services.invoice_for(current_user, invoice_id)
+    actor = require_actor()
+    invoice = services.invoice_for(actor, invoice_id)
     return _download(invoice_ubl(invoice), "application/xml", f"{invoice.number}.xml")
 
 
 def _credit_note_for(credit_note_id: int) -> CreditNote:
+    actor = require_actor()
     note = db.session.get(CreditNote, credit_note_id)
     if note is None:
         abort(404)
-    services.invoice_for(current_user, note.invoice_id)
+    services.invoice_for(actor, note.invoice_id)
     return note
 
 
@@ -113,12 +118,13 @@ def credit_note_ubl_download(credit_note_id: int):
 @bp.post("/invoices/<int:invoice_id>/payments")
 @roles_required(Role.SECRETARY)
 def record_payment(invoice_id: int):
-    invoice = services.invoice_for(current_user, invoice_id)
+    actor = require_actor()
+    invoice = services.invoice_for(actor, invoice_id)
     form = PaymentForm()
     if form.validate():
         try:
             payments.record_payment(
-                current_user, invoice, to_pence(form.amount.data), form.received_on.data, form.reference.data
+                actor, invoice, to_pence(form.amount.data), form.received_on.data, form.reference.data
             )
         except DomainError as error:
             form_errors(form, error, renamed={"amount_pence": "amount"})
@@ -131,13 +137,12 @@ def record_payment(invoice_id: int):
 @bp.post("/invoices/<int:invoice_id>/refunds")
 @roles_required(Role.SECRETARY)
 def record_refund(invoice_id: int):
-    invoice = services.invoice_for(current_user, invoice_id)
+    actor = require_actor()
+    invoice = services.invoice_for(actor, invoice_id)
     form = RefundForm()
     if form.validate():
         try:
-            payments.record_refund(
-                current_user, invoice, to_pence(form.amount.data), form.paid_on.data, form.reference.data
-            )
+            payments.record_refund(actor, invoice, to_pence(form.amount.data), form.paid_on.data, form.reference.data)
         except DomainError as error:
             form_errors(form, error, renamed={"amount_pence": "amount", "received_on": "paid_on"})
         else:
@@ -149,7 +154,8 @@ def record_refund(invoice_id: int):
 @bp.post("/invoices/<int:invoice_id>/credit-notes")
 @roles_required(Role.SECRETARY)
 def issue_credit_note(invoice_id: int):
-    invoice = services.invoice_for(current_user, invoice_id)
+    actor = require_actor()
+    invoice = services.invoice_for(actor, invoice_id)
     form = _credit_form(invoice)
     if form.validate():
         quantity = form.goods_quantity.data.strip()
@@ -163,7 +169,7 @@ def issue_credit_note(invoice_id: int):
             form.goods_quantity.errors = ["Enter a whole number of units."]
         else:
             try:
-                note = services.issue_credit_note(current_user, invoice, items, form.reason.data)
+                note = services.issue_credit_note(actor, invoice, items, form.reason.data)
             except DomainError as error:
                 form_errors(form, error)
             else:
@@ -176,8 +182,9 @@ def issue_credit_note(invoice_id: int):
 @roles_required(Role.MEMBER)
 def checkout(invoice_id: int):
     """Opens a Stripe Checkout Session for what is due; Stripe only collects, we stay the record."""
-    invoice = services.invoice_for(current_user, invoice_id)
-    if not stripe_gateway.stripe_enabled(current_app.config) or invoice.member_id not in current_user.member_ids:
+    actor = require_actor()
+    invoice = services.invoice_for(actor, invoice_id)
+    if not stripe_gateway.stripe_enabled(current_app.config) or invoice.member_id not in actor.member_ids:
         abort(404)
     gateway = stripe_gateway.StripeGateway(stripe_gateway.client_from_config(current_app.config))
     url = gateway.checkout_url(
@@ -191,13 +198,14 @@ def checkout(invoice_id: int):
 @bp.get("/statement")
 @roles_required(Role.MEMBER)
 def statement():
+    actor = require_actor()
     members = db.session.scalars(
-        select(Member).where(Member.id.in_(current_user.member_ids or {-1})).order_by(Member.id)
+        select(Member).where(Member.id.in_(actor.member_ids or {-1})).order_by(Member.id)
     ).all()
     member_id = request.args.get("member_id", type=int) or (members[0].id if members else None)
     if member_id is None:
         abort(404)
-    member = member_or_404(current_user, member_id)
+    member = member_or_404(actor, member_id)
     return render_template(
         "billing/statement.html",
         statement=services.statement(member),
@@ -212,21 +220,21 @@ def statement():
 @roles_required(Role.MEMBER)
 def member_export():
     """A member's own invoices and credit notes in Xero's bills layout."""
-    invoices = db.session.scalars(select(Invoice).where(Invoice.member_id.in_(current_user.member_ids or {-1}))).all()
-    notes = db.session.scalars(
-        select(CreditNote).where(CreditNote.member_id.in_(current_user.member_ids or {-1}))
-    ).all()
+    actor = require_actor()
+    invoices = db.session.scalars(select(Invoice).where(Invoice.member_id.in_(actor.member_ids or {-1}))).all()
+    notes = db.session.scalars(select(CreditNote).where(CreditNote.member_id.in_(actor.member_ids or {-1}))).all()
     return csv_response("bills-for-xero.csv", BILLS_HEADER, bills_rows(invoices, notes))
 
 
 @bp.get("/billing/<int:consortium_id>")
 @roles_required(Role.SECRETARY)
 def billing_page(consortium_id: int):
-    consortium = consortium_or_404(current_user, consortium_id)
+    actor = require_actor()
+    consortium = consortium_or_404(actor, consortium_id)
     return render_template(
         "billing/billing.html",
         consortium=consortium,
-        orders=services.billable_orders(current_user, consortium.id),
+        orders=services.billable_orders(actor, consortium.id),
         unpaid=services.unpaid_invoices(consortium.id),
         overdue=services.overdue_invoices(consortium.id),
     )
@@ -235,8 +243,9 @@ def billing_page(consortium_id: int):
 @bp.post("/purchase-orders/<int:order_id>/invoices")
 @roles_required(Role.SECRETARY)
 def issue_invoices(order_id: int):
-    order = purchase_orders.order_for(current_user, order_id)
-    issued = services.issue_invoices(current_user, order.id)
+    actor = require_actor()
+    order = purchase_orders.order_for(actor, order_id)
+    issued = services.issue_invoices(actor, order.id)
     flash(
         f"{len(issued)} invoices issued for {order.number}."
         if issued
@@ -260,7 +269,8 @@ def issue_invoices(order_id: int):
 @roles_required(Role.SECRETARY)
 def accountant_export(consortium_id: int):
     """Every invoice and credit note of the consortium in Xero's sales-invoice import layout."""
-    consortium = consortium_or_404(current_user, consortium_id)
+    actor = require_actor()
+    consortium = consortium_or_404(actor, consortium_id)
     invoices = db.session.scalars(
         select(Invoice).where(Invoice.consortium_id == consortium.id).order_by(Invoice.number)
     ).all()
@@ -290,8 +300,9 @@ def save_payment_method(member_id: int):
 
     Only the member's own users: an admin does not save a card on a member's behalf.
     """
-    member = member_or_404(current_user, member_id)
-    if member.id not in current_user.member_ids:
+    actor = require_actor()
+    member = member_or_404(actor, member_id)
+    if member.id not in actor.member_ids:
         abort(404)
     gateway = stripe_gateway.StripeGateway(stripe_gateway.client_from_config(current_app.config))
     url = gateway.setup_url(
@@ -306,8 +317,9 @@ def save_payment_method(member_id: int):
 @roles_required(Role.SECRETARY)
 def send_reminder(invoice_id: int):
     """Emails the member a reminder; back to the billing page when pressed there, else to the invoice."""
-    invoice = services.invoice_for(current_user, invoice_id)
-    message = reminders.send_reminder(current_user, invoice)
+    actor = require_actor()
+    invoice = services.invoice_for(actor, invoice_id)
+    message = reminders.send_reminder(actor, invoice)
     flash(f"Reminder for {invoice.number} sent to {message.to_email}.", "success")
     if request.form.get("return_to") == "billing":
         return redirect(url_for("billing.billing_page", consortium_id=invoice.consortium_id))

@@ -10,7 +10,7 @@ from catalogue.schemas import (
 )
 from kernel.api import api_blueprint, json_body, operation, page_schema, paginated, query_args
 from kernel.errors import ValidationFailed
-from organisations.access import acting_user, roles_required, signed_in
+from organisations.access import require_actor, roles_required, signed_in
 from organisations.models import Role
 
 bp = api_blueprint("catalogue_api", __name__)
@@ -36,7 +36,7 @@ def offers():
         if category is None:
             raise ValidationFailed.field("category", "There is no such category.")
     query = services.search_offers(
-        acting_user(),
+        require_actor(),
         category=category,
         supplier_id=args.get("supplier"),
         q=args.get("q"),
@@ -64,7 +64,7 @@ def offer(offer_id: int):
 )
 @roles_required(Role.SUPPLIER)
 def create_offer():
-    user = acting_user()
+    user = require_actor()
     data = json_body(OfferCreateSchema())
     supplier_id = data.pop("supplier_id", None)
     if supplier_id is None:
@@ -84,7 +84,7 @@ def create_offer():
 )
 @roles_required(Role.SUPPLIER)
 def update_offer(offer_id: int):
-    user = acting_user()
+    user = require_actor()
     offer_ = services.offer_for_supplier(user, offer_id)
     data = json_body(OfferUpdateSchema())
     return OfferSchema().dump(services.update_offer(user, offer_, data))

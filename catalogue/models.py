@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
@@ -10,31 +9,15 @@ from typing import Annotated
 from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from catalogue.enums import VatRate
 from kernel.clock import utcnow
-from kernel.extensions import UTCDateTime, created_at, db, enum_column, intpk
+from kernel.extensions import Model, UTCDateTime, created_at, enum_column, intpk
 from organisations.models import Supplier
 
 price = Annotated[Decimal, mapped_column(Numeric(12, 4))]
 
 
-class VatRate(enum.Enum):
-    STANDARD = "standard"
-    REDUCED = "reduced"
-    ZERO = "zero"
-    EXEMPT = "exempt"
-
-    @property
-    def percent(self) -> Decimal:
-        return {"standard": Decimal(20), "reduced": Decimal(5), "zero": Decimal(0), "exempt": Decimal(0)}[self.value]
-
-    @property
-    def label(self) -> str:
-        return {"standard": "Standard 20%", "reduced": "Reduced 5%", "zero": "Zero-rated 0%", "exempt": "Exempt"}[
-            self.value
-        ]
-
-
-class Category(db.Model):
+class Category(Model):
     id: Mapped[intpk]
     slug: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
@@ -42,7 +25,7 @@ class Category(db.Model):
     position: Mapped[int] = mapped_column(default=0)
 
 
-class Offer(db.Model):
+class Offer(Model):
     """One supplier's product or service, with its unit, pack size, VAT rate and prices."""
 
     __table_args__ = (
@@ -74,7 +57,7 @@ class Offer(db.Model):
     )
 
 
-class PriceTier(db.Model):
+class PriceTier(Model):
     """From `min_quantity` units in total, every unit costs `unit_price`."""
 
     __table_args__ = (

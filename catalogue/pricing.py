@@ -52,7 +52,8 @@ def tier_reached(tiers: Sequence[Tier], quantity: int) -> Tier | None:
 
 def unit_price(tiers: Sequence[Tier], quantity: int, list_price: Decimal) -> Decimal:
     """The unit price a pool of `quantity` units earns."""
-    return standing(tiers, quantity, list_price).unit_price
+    reached = standing(tiers, quantity).tier
+    return list_price if reached is None else reached.unit_price
 
 
 def next_tier(tiers: Sequence[Tier], quantity: int, list_price: Decimal | None = None) -> Tier | None:

@@ -4,8 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from catalogue import services
 from catalogue.models import VatRate
-
-PRICE_STRING = {"as_string": True, "places": 4}
+from kernel.api import PRICE
 
 
 class CategorySchema(Schema):
@@ -27,7 +26,7 @@ class OfferSupplierSchema(Schema):
 
 class OfferTierSchema(Schema):
     min_quantity = fields.Integer(required=True)
-    unit_price = fields.Decimal(required=True, **PRICE_STRING)
+    unit_price = fields.Decimal(required=True, **PRICE)
 
 
 class OfferSchema(Schema):
@@ -40,7 +39,7 @@ class OfferSchema(Schema):
     pack_size = fields.Integer(required=True)
     vat_rate = fields.Enum(VatRate, by_value=True, required=True)
     vat_percent = fields.Function(lambda offer: str(offer.vat_rate.percent), required=True)
-    list_price = fields.Decimal(required=True, **PRICE_STRING)
+    list_price = fields.Decimal(required=True, **PRICE)
     best_price = fields.Function(
         lambda offer: f"{services.best_price(offer):.4f}",
         required=True,

@@ -4,7 +4,6 @@ from decimal import Decimal
 
 import pygal
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from catalogue import pricing, services
@@ -15,7 +14,7 @@ from kernel.errors import DomainError
 from kernel.extensions import db
 from kernel.formatting import price
 from kernel.web import form_errors
-from organisations.access import roles_required, signed_in
+from organisations.access import require_actor, roles_required, signed_in
 from organisations.models import Role
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
@@ -29,6 +28,7 @@ PER_PAGE = 25
 @bp.get("/")
 @signed_in
 def browse():
+    actor = require_actor()
     form = SearchForm(request.args)
     categories = services.list_categories()
     suppliers = services.list_suppliers()
@@ -40,7 +40,7 @@ def browse():
     category = services.category_by_slug(form.category.data) if form.category.data else None
     supplier_id = int(form.supplier.data) if form.supplier.data and not form.supplier.errors else None
     query = services.search_offers(
-        current_user,
+        actor,
         category=category,
         supplier_id=supplier_id,
         q=form.q.data if not form.q.errors else None,
@@ -56,9 +56,10 @@ def browse():
 @bp.get("/offers/<int:offer_id>")
 @signed_in
 def offer(offer_id: int):
+    actor = require_actor()
     offer_ = services.get_offer(offer_id)
     rows = [(tier, pricing.saving(offer_.list_price, tier.unit_price, 1)[1]) for tier in services.tiers_of(offer_)]
-    can_edit = services.can_keep(current_user, offer_)
+    can_edit = services.can_keep(actor, offer_)
     return render_template("catalogue/offer.html", offer=offer_, rows=rows, can_edit=can_edit)
 
 
@@ -112,8 +113,9 @@ def price_chart_svg(list_price: Decimal, tiers: list[pricing.Tier], unit: str) -
 @bp.get("/supplier/<int:supplier_id>/offers")
 @roles_required(Role.SUPPLIER)
 def supplier_offers(supplier_id: int):
-    supplier = services.supplier_for(current_user, supplier_id)
-    query = services.search_offers(current_user, supplier_id=supplier.id, include_withdrawn=True)
+    actor = require_actor()
+    supplier = services.supplier_for(actor, supplier_id)
+    query = services.search_offers(actor, supplier_id=supplier.id, include_withdrawn=True)
     page = db.paginate(query, per_page=PER_PAGE, error_out=False)
     return render_template("catalogue/supplier_offers.html", supplier=supplier, page=page)
 
@@ -129,11 +131,12 @@ def _offer_form(offer_: Offer | None = None) -> OfferForm:
 @bp.route("/supplier/<int:supplier_id>/offers/new", methods=["GET", "POST"])
 @roles_required(Role.SUPPLIER)
 def new_offer(supplier_id: int):
-    supplier = services.supplier_for(current_user, supplier_id)
+    actor = require_actor()
+    supplier = services.supplier_for(actor, supplier_id)
     form = _offer_form()
     if form.validate_on_submit():
         try:
-            created = services.create_offer(current_user, supplier.id, form.offer_data())
+            created = services.create_offer(actor, supplier.id, form.offer_data())
         except DomainError as error:
             form_errors(form, error)
         else:
@@ -146,13 +149,14 @@ def new_offer(supplier_id: int):
 @bp.route("/offers/<int:offer_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.SUPPLIER)
 def edit_offer(offer_id: int):
-    offer_ = services.offer_for_supplier(current_user, offer_id)
+    actor = require_actor()
+    offer_ = services.offer_for_supplier(actor, offer_id)
     form = _offer_form(offer_)
     if request.method == "GET":
         form.add_blank_tier_rows()
     if form.validate_on_submit():
         try:
-            services.update_offer(current_user, offer_, form.offer_data())
+            services.update_offer(actor, offer_, form.offer_data())
         except DomainError as error:
             form_errors(form, error)
         else:
@@ -165,7 +169,8 @@ def edit_offer(offer_id: int):
 @bp.post("/offers/<int:offer_id>/withdraw")
 @roles_required(Role.SUPPLIER)
 def withdraw_offer(offer_id: int):
-    offer_ = services.withdraw_offer(current_user, services.offer_for_supplier(current_user, offer_id))
+    actor = require_actor()
+    offer_ = services.withdraw_offer(actor, services.offer_for_supplier(actor, offer_id))
     flash(f"Offer “{offer_.name}” withdrawn: members no longer see it in the catalogue.", "info")
     return redirect(url_for("catalogue.supplier_offers", supplier_id=offer_.supplier_id))
 
@@ -173,6 +178,7 @@ def withdraw_offer(offer_id: int):
 @bp.post("/offers/<int:offer_id>/reactivate")
 @roles_required(Role.SUPPLIER)
 def reactivate_offer(offer_id: int):
-    offer_ = services.reactivate_offer(current_user, services.offer_for_supplier(current_user, offer_id))
+    actor = require_actor()
+    offer_ = services.reactivate_offer(actor, services.offer_for_supplier(actor, offer_id))
     flash(f"Offer “{offer_.name}” is back in the catalogue.", "success")
     return redirect(url_for("catalogue.supplier_offers", supplier_id=offer_.supplier_id))

@@ -7,7 +7,7 @@ schemas, so an endpoint cannot exist without being documented.
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -26,10 +26,22 @@ _PUBLIC = "api_public"
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
 
+class DecimalFormat(TypedDict):
+    as_string: bool
+    places: int
+
+
+# Prices travel as exact decimal strings to four places, what a Numeric(12, 4) column holds:
+# `fields.Decimal(required=True, **PRICE)`.
+PRICE: DecimalFormat = {"as_string": True, "places": 4}
+
+
 class ErrorDetailSchema(Schema):
     code = fields.String(required=True)
     message = fields.String(required=True)
-    fields = fields.Dict(
+    # Named `fields` in the JSON; not as an attribute, where marshmallow keeps a schema's own fields.
+    field_errors = fields.Dict(
+        data_key="fields",
         keys=fields.String(),
         values=fields.List(fields.String()),
         required=True,
@@ -52,7 +64,7 @@ def error_response(status: int, code: str, message: str, field_errors: dict | No
 
 
 def _authenticate():
-    view = current_app.view_functions.get(request.endpoint)
+    view = _view()
     if getattr(view, _PUBLIC, False):
         return None
     header = request.headers.get("Authorization", "")
@@ -180,7 +192,7 @@ def page_of(select) -> tuple[list, dict]:
     An endpoint with a query schema has checked its other arguments already; one without
     any refuses arguments it does not know, as the others do.
     """
-    documented_query = getattr(current_app.view_functions.get(request.endpoint), "openapi", {}).get("query")
+    documented_query = getattr(_view(), "openapi", {}).get("query")
     args = PageArgsSchema().load(
         request.args
         if documented_query is None
@@ -195,9 +207,18 @@ def paginated(select, schema: Schema) -> dict:
     return {"items": schema.dump(items, many=True)} | facts
 
 
+def _view() -> Callable[..., Any] | None:
+    """The view the request is routed to; None when no route matched."""
+    return current_app.view_functions.get(request.endpoint) if request.endpoint else None
+
+
+class _PageSchema(Schema):
+    is_page = True
+
+
 def page_schema(item_schema: type[Schema]) -> type[Schema]:
     """The shape of a page of `item_schema`; operations answering one document `?page=` and `?per_page=`."""
-    page = Schema.from_dict(
+    return _PageSchema.from_dict(
         {
             "items": fields.List(fields.Nested(item_schema), required=True),
             "page": fields.Integer(required=True),
@@ -206,8 +227,6 @@ def page_schema(item_schema: type[Schema]) -> type[Schema]:
         },
         name=f"{item_schema.__name__.removesuffix('Schema')}PageSchema",
     )
-    page.is_page = True
-    return page
 
 
 def is_api_request() -> bool:
@@ -267,6 +286,8 @@ def openapi_document(app: Flask) -> dict:
         },
         servers=[{"url": "/"}],
     )
+    if marshmallow_plugin.converter is None:  # APISpec sets it up when given the plugin
+        raise RuntimeError("The marshmallow plugin has no converter")
     marshmallow_plugin.converter.add_attribute_function(_decimal_strings)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Error", schema=ErrorSchema)
@@ -279,7 +300,7 @@ def openapi_document(app: Flask) -> dict:
         if meta is None:
             raise RuntimeError(f"API endpoint {rule.endpoint} has no @operation")
         path = _RULE_ARG.sub(lambda m: "{" + m.group("name") + "}", rule.rule)
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             roles = getattr(view, "required_roles", ())
             paths.setdefault(path, {})[method.lower()] = _operation_spec(rule, meta, roles)
     for path, operations in paths.items():

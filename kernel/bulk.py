@@ -10,9 +10,11 @@ import contextlib
 import enum
 import gc
 from collections.abc import Iterator
+from typing import Any
 
 from sqlalchemy import Column, Enum, String, Table, TypeDecorator, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.types import TypeEngine
 
 from kernel.extensions import db
 
@@ -62,10 +64,10 @@ def no_collection_pauses() -> Iterator[None]:
 
 def _array(column: Column, values: list, dialect):
     """The column's values as one array parameter, converted as the column's type would convert each one."""
-    type_ = column.type
+    type_: TypeEngine[Any] = column.type
     if isinstance(type_, TypeDecorator):
         values = [type_.process_bind_param(value, dialect) for value in values]
-        type_ = type_.impl
+        type_ = type_.impl_instance
     if isinstance(type_, Enum):
         values = [value.value if isinstance(value, enum.Enum) else value for value in values]
         type_ = String()

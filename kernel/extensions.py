@@ -2,7 +2,7 @@
 
 import enum
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -51,6 +51,15 @@ class UTCDateTime(TypeDecorator):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The models' base class. At run time it is db.Model, which Flask-SQLAlchemy builds from Base's own body
+# (the same registry and metadata) plus its table naming (a model's snake_case class name) and bind mixins.
+# Type checkers cannot take a base class from an instance's attribute (python/mypy#8603), so they check the
+# models as what they are to SQLAlchemy: subclasses of the typed declarative Base.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -10,7 +10,7 @@ from typing import Protocol
 from sqlalchemy import ForeignKey, String, UniqueConstraint, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kernel.extensions import db, intpk, upsert
+from kernel.extensions import Model, db, intpk, upsert
 
 
 class Issuer(Protocol):
@@ -51,7 +51,7 @@ def next_number(consortium: Issuer, series: str, year: int, width: int, label: s
     return format_number(consortium, series if label is None else label, year, value, width)
 
 
-class DocumentCounter(db.Model):
+class DocumentCounter(Model):
     """The last number used in one consortium's series (purchase orders, invoices, credit notes).
 
     Numbers come from an UPDATE ... RETURNING on this row, inside the transaction that uses

@@ -4,7 +4,6 @@ from datetime import date
 
 import pygal
 from flask import Blueprint, current_app, render_template, request, url_for
-from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from kernel.charts import chart_style, render_svg, svg_response
@@ -13,7 +12,7 @@ from kernel.csv_export import csv_response
 from kernel.paging import ListPage
 from orders import demand
 from orders.forms import DemandFilterForm
-from organisations.access import consortium_or_404, roles_required, supplier_or_404
+from organisations.access import consortium_or_404, require_actor, roles_required, supplier_or_404
 from organisations.models import Role
 
 bp = Blueprint("portal", __name__)
@@ -25,7 +24,8 @@ POOLS_PER_PAGE = 50
 @bp.get("/supplier/<int:supplier_id>/demand")
 @roles_required(Role.SUPPLIER)
 def supplier_demand(supplier_id: int):
-    supplier = supplier_or_404(current_user, supplier_id)
+    actor = require_actor()
+    supplier = supplier_or_404(actor, supplier_id)
     form = DemandFilterForm(request.args)
     form.offer_id.choices = [SelectChoice("", "All offers")] + [
         SelectChoice(str(offer_id), name) for offer_id, name in demand.offer_names(supplier.id)
@@ -55,7 +55,8 @@ def _page_number(name: str) -> int:
 @bp.get("/supplier/<int:supplier_id>/demand.csv")
 @roles_required(Role.SUPPLIER)
 def supplier_demand_csv(supplier_id: int):
-    supplier = supplier_or_404(current_user, supplier_id)
+    actor = require_actor()
+    supplier = supplier_or_404(actor, supplier_id)
     offer_id = request.args.get("offer_id", type=int)
     found = demand.supplier_demand(supplier, offer_id)
     return csv_response(
@@ -66,7 +67,8 @@ def supplier_demand_csv(supplier_id: int):
 @bp.get("/supplier/<int:supplier_id>/demand/pledged-units.svg")
 @roles_required(Role.SUPPLIER)
 def pledged_units_chart(supplier_id: int):
-    supplier = supplier_or_404(current_user, supplier_id)
+    actor = require_actor()
+    supplier = supplier_or_404(actor, supplier_id)
     return svg_response(pledged_units_svg(demand.pledged_units_by_day(supplier.id)))
 
 
@@ -99,7 +101,8 @@ def pledged_units_svg(points: list[tuple[date, int]]) -> bytes:
 @bp.get("/consortium/<int:consortium_id>/dashboard")
 @roles_required(Role.SECRETARY)
 def consortium_dashboard(consortium_id: int):
-    consortium = consortium_or_404(current_user, consortium_id)
+    actor = require_actor()
+    consortium = consortium_or_404(actor, consortium_id)
     return render_template(
         "portal/consortium.html", dashboard=demand.consortium_dashboard(consortium), order_url=_order_url()
     )

@@ -3,18 +3,16 @@
 from flask import request
 from marshmallow import Schema, fields, validate
 
-from kernel.api import MAX_PAGE, PageArgsSchema, api_blueprint, operation, page_schema, query_args
+from kernel.api import MAX_PAGE, PRICE, PageArgsSchema, api_blueprint, operation, page_schema, query_args
 from kernel.clock import utcnow
 from kernel.csv_export import csv_response
 from kernel.errors import ValidationFailed
 from kernel.paging import ListPage
 from orders import demand
-from organisations.access import acting_user, roles_required, supplier_or_404
+from organisations.access import require_actor, roles_required, supplier_or_404
 from organisations.models import Role, Supplier, User
 
 bp = api_blueprint("portal_api", __name__)
-
-PRICE = {"as_string": True, "places": 4}
 
 
 class DemandQuerySchema(PageArgsSchema):
@@ -163,7 +161,7 @@ def _wants_csv() -> bool:
 )
 def supplier_demand():
     args = query_args(DemandQuerySchema())
-    supplier = _supplier(acting_user(), args.get("supplier_id"))
+    supplier = _supplier(require_actor(), args.get("supplier_id"))
     found = demand.supplier_demand(supplier, args.get("offer_id"))
     if _wants_csv():
         return csv_response(

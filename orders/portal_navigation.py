@@ -42,11 +42,11 @@ def cards(user: User) -> list[Card]:
 
 
 def links(user: User) -> list[Link]:
-    suppliers = [g for g in user.grants if g.supplier is not None]
+    suppliers = [g.supplier for g in user.grants if g.supplier is not None]
     return [
         Link(
-            "Demand" if len(suppliers) == 1 else f"Demand: {g.supplier.name}",
-            url_for("portal.supplier_demand", supplier_id=g.supplier_id),
+            "Demand" if len(suppliers) == 1 else f"Demand: {supplier.name}",
+            url_for("portal.supplier_demand", supplier_id=supplier.id),
         )
-        for g in suppliers
+        for supplier in suppliers
     ]

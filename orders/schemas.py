@@ -2,9 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
+from kernel.api import PRICE
 from orders.services import MAX_DELIVERY_CHARGE_PENCE, MAX_QUANTITY, MAX_SOLIDARITY_PERCENT
-
-PRICE = {"as_string": True, "places": 4}
 
 
 class TierSchema(Schema):

@@ -5,7 +5,9 @@ HTML views act as the signed-in user; the API acts as the bearer token's user (s
 handlers each render in their own way.
 """
 
+from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from flask import abort, g, has_request_context
 from flask_login import current_user
@@ -17,19 +19,34 @@ from organisations.models import Consortium, Member, Network, Role, Supplier, Us
 
 
 def acting_user() -> User | None:
+    """The API token's user, else the signed-in user, else None."""
     if has_request_context() and "api_user" in g:
-        return g.api_user
+        user: User = g.api_user
+        return user
     if current_user and current_user.is_authenticated:
-        return current_user._get_current_object()
+        signed_in_user: User = current_user._get_current_object()
+        return signed_in_user
     return None
 
 
-def roles_required(*roles: Role):
+def require_actor() -> User:
+    """The acting user, for views and API endpoints that only run for one (@signed_in, @roles_required, a
+    bearer token); with no one signed in, the answer roles_required gives: the sign-in redirect (or a 401)."""
+    user = acting_user()
+    if user is None:
+        abort(login_manager.unauthorized())
+    return user
+
+
+View = Callable[..., Any]
+
+
+def roles_required(*roles: Role) -> Callable[[View], View]:
     """Signed in (else sign-in redirect or 401), holding one of `roles` (else 403); admins pass."""
 
-    def decorator(view):
+    def decorator(view: View) -> View:
         @wraps(view)
-        def wrapped(*args, **kwargs):
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
             user = acting_user()
             if user is None:
                 return login_manager.unauthorized()
@@ -37,17 +54,18 @@ def roles_required(*roles: Role):
                 abort(403)
             return view(*args, **kwargs)
 
-        wrapped.required_roles = roles
+        # Read back (getattr) by the OpenAPI document and the access matrix.
+        vars(wrapped)["required_roles"] = roles
         return wrapped
 
     return decorator
 
 
-def signed_in(view):
+def signed_in(view: View) -> View:
     return roles_required()(view)
 
 
-def admin_required(view):
+def admin_required(view: View) -> View:
     return roles_required(Role.ADMIN)(view)
 
 

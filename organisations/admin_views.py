@@ -17,7 +17,7 @@ from kernel.extensions import db, login_manager
 from kernel.formatting import sort_code
 from kernel.web import form_errors
 from organisations import services
-from organisations.access import acting_user
+from organisations.access import acting_user, require_actor
 from organisations.forms import ConsortiumForm, MemberForm, NetworkForm, RoleGrantForm, SupplierForm, UserForm
 from organisations.models import Consortium, Member, Network, Organisation, Role, Supplier, User
 
@@ -243,7 +243,7 @@ def set_active(section_name: str, record_id: int):
     section = _section(section_name)
     record = _record(section, record_id)
     active = request.form.get("active") == "1"
-    services.set_active(acting_user(), record, active)
+    services.set_active(require_actor(), record, active)
     flash(f"{section.singular.capitalize()} {'reactivated' if active else 'deactivated'}.", "success")
     return redirect(url_for("admin.edit_record", section_name=section.name, record_id=record.id))
 

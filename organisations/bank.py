@@ -43,6 +43,6 @@ def bank_account(name: str | None, sort_code: str | None, account_number: str | 
         errors["bank_sort_code"] = [SORT_CODE_MESSAGE]
     if not ACCOUNT_NUMBER.match(account_number):
         errors["bank_account_number"] = [ACCOUNT_NUMBER_MESSAGE]
-    if errors:
+    if errors or sort_match is None:
         raise ValidationFailed("Check the bank details.", errors)
     return BankAccount(name, "".join(sort_match.group(1, 3, 4)), account_number)

@@ -78,6 +78,7 @@ class Connection:
     def _open(self) -> smtplib.SMTP:
         config = self.config
         context = ssl.create_default_context()
+        smtp: smtplib.SMTP
         if config["SMTP_SSL"]:
             smtp = smtplib.SMTP_SSL(
                 config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT"], context=context

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from decimal import Decimal
 
@@ -12,33 +11,11 @@ from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from kernel.extensions import UTCDateTime, created_at, db, enum_column, intpk
+from kernel.extensions import Model, UTCDateTime, created_at, enum_column, intpk
+from organisations.enums import Role, TurnoverBand
 
 
-class Role(enum.Enum):
-    ADMIN = "admin"
-    SECRETARY = "secretary"
-    MEMBER = "member"
-    SUPPLIER = "supplier"
-
-
-class TurnoverBand(enum.Enum):
-    UNDER_100K = "under_100k"
-    FROM_100K_TO_500K = "100k_500k"
-    FROM_500K_TO_2M = "500k_2m"
-    OVER_2M = "over_2m"
-
-    @property
-    def label(self) -> str:
-        return {
-            "under_100k": "Under £100k",
-            "100k_500k": "£100k to £500k",
-            "500k_2m": "£500k to £2m",
-            "over_2m": "Over £2m",
-        }[self.value]
-
-
-class Organisation(db.Model):
+class Organisation(Model):
     """A legal entity: a consortium, a member, a supplier, or a member that also sells."""
 
     id: Mapped[intpk]
@@ -59,7 +36,7 @@ class Organisation(db.Model):
         return [line for line in (self.address_line1, self.address_line2, self.city, self.postcode) if line]
 
 
-class Consortium(db.Model):
+class Consortium(Model):
     id: Mapped[intpk]
     name: Mapped[str] = mapped_column(String(100), unique=True)
     code: Mapped[str] = mapped_column(String(5), unique=True)
@@ -77,7 +54,7 @@ class Consortium(db.Model):
     networks: Mapped[list[Network]] = relationship(back_populates="consortium", order_by="Network.name")
 
 
-class Network(db.Model):
+class Network(Model):
     __table_args__ = (UniqueConstraint("consortium_id", "name"),)
 
     id: Mapped[intpk]
@@ -90,7 +67,7 @@ class Network(db.Model):
     members: Mapped[list[Member]] = relationship(back_populates="network")
 
 
-class Member(db.Model):
+class Member(Model):
     __table_args__ = (CheckConstraint("headcount >= 0", name="headcount_not_negative"),)
 
     id: Mapped[intpk]
@@ -114,7 +91,7 @@ class Member(db.Model):
         return self.network.consortium_id
 
 
-class Supplier(db.Model):
+class Supplier(Model):
     id: Mapped[intpk]
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), unique=True)
     description: Mapped[str | None] = mapped_column(Text)
@@ -132,7 +109,7 @@ class Supplier(db.Model):
         return self.organisation.is_social_enterprise
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     id: Mapped[intpk]
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -161,18 +138,18 @@ class User(UserMixin, db.Model):
 
     @property
     def member_ids(self) -> set[int]:
-        return {g.member_id for g in self.grants if g.role is Role.MEMBER}
+        return {g.member_id for g in self.grants if g.role is Role.MEMBER and g.member_id is not None}
 
     @property
     def secretary_consortium_ids(self) -> set[int]:
-        return {g.consortium_id for g in self.grants if g.role is Role.SECRETARY}
+        return {g.consortium_id for g in self.grants if g.role is Role.SECRETARY and g.consortium_id is not None}
 
     @property
     def supplier_ids(self) -> set[int]:
-        return {g.supplier_id for g in self.grants if g.role is Role.SUPPLIER}
+        return {g.supplier_id for g in self.grants if g.role is Role.SUPPLIER and g.supplier_id is not None}
 
 
-class RoleGrant(db.Model):
+class RoleGrant(Model):
     """One role for one user, scoped to the organisation the role is about."""
 
     __table_args__ = (
@@ -208,7 +185,7 @@ class RoleGrant(db.Model):
         return f"{self.role.value} of {scope.name}" if scope else self.role.value
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token; only its SHA-256 is kept, the token itself is shown once."""
 
     id: Mapped[intpk]
@@ -223,7 +200,7 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship(lazy="joined")
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """An email written in the same transaction as the change it tells of; a sender delivers it later.
 
     `dedupe_key` names the event, so one event never enqueues two messages.
@@ -256,7 +233,7 @@ class OutboxMessage(db.Model):
         return "retrying" if self.attempts else "not sent"
 
 
-class NotificationOptOut(db.Model):
+class NotificationOptOut(Model):
     """One kind of notification a user has switched off; no row means the user gets it."""
 
     __table_args__ = (UniqueConstraint("user_id", "kind"),)

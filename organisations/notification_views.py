@@ -6,12 +6,11 @@ recipient has). Mail clients' one-click unsubscribe (RFC 8058) POSTs to the same
 """
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 
 from kernel.extensions import csrf
 from kernel.web import safe_next
 from organisations import notifications
-from organisations.access import signed_in
+from organisations.access import require_actor, signed_in
 from organisations.forms import NotificationsForm
 
 bp = Blueprint("notifications", __name__)
@@ -20,9 +19,10 @@ bp = Blueprint("notifications", __name__)
 @bp.route("/account/notifications", methods=["GET", "POST"])
 @signed_in
 def preferences():
-    form = NotificationsForm.for_user(current_user)
+    actor = require_actor()
+    form = NotificationsForm.for_user(actor)
     if form.validate_on_submit():
-        notifications.set_received(current_user, form.receive.data)
+        notifications.set_received(actor, form.receive.data)
         flash("Your email choices are saved.", "success")
         return redirect(safe_next(form.next.data) or url_for("notifications.preferences"))
     status = 422 if form.errors else 200

@@ -76,7 +76,7 @@ def enqueue(
     ).scalar()
     if message_id is None:
         raise AlreadyQueued("This message is already in the outbox.")
-    message = db.session.get(OutboxMessage, message_id)
+    message = db.session.get_one(OutboxMessage, message_id)
     log.info("Outbox message %s (%s) to %s: %s\n%s", message.id, kind, to_email, subject, message.body_text)
     return message
 

@@ -252,9 +252,9 @@ def revoke_grant(user: User, grant_id: int) -> None:
 
 
 def _admin_count() -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count()).select_from(RoleGrant).join(User).where(RoleGrant.role == Role.ADMIN, User.active)
-    )
+    ).scalar_one()
 
 
 # API tokens

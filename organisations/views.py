@@ -17,7 +17,7 @@ from sqlalchemy import select
 from kernel.extensions import db, limiter
 from kernel.web import safe_next
 from organisations import services
-from organisations.access import member_or_404, signed_in
+from organisations.access import member_or_404, require_actor, signed_in
 from organisations.forms import ApiTokenForm, MemberProfileForm, NotificationsForm, SignInForm
 from organisations.models import ApiToken
 
@@ -74,23 +74,25 @@ def sign_out():
 @bp.get("/")
 @signed_in
 def dashboard():
-    return render_template("organisations/dashboard.html", user=current_user)
+    actor = require_actor()
+    return render_template("organisations/dashboard.html", user=actor)
 
 
 @bp.route("/account/tokens", methods=["GET", "POST"])
 @signed_in
 def api_tokens():
+    actor = require_actor()
     form = ApiTokenForm()
     new_token = None
     status = 200
     if form.validate_on_submit():
-        _, new_token = services.create_api_token(current_user, form.name.data)
+        _, new_token = services.create_api_token(actor, form.name.data)
         form = ApiTokenForm(formdata=None)
         status = 201
     elif form.errors:
         status = 422
     tokens = db.session.scalars(
-        select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.created_at.desc())
+        select(ApiToken).where(ApiToken.user_id == actor.id).order_by(ApiToken.created_at.desc())
     ).all()
     return render_template("organisations/api_tokens.html", form=form, tokens=tokens, new_token=new_token), status
 
@@ -98,7 +100,8 @@ def api_tokens():
 @bp.post("/account/tokens/<int:token_id>/revoke")
 @signed_in
 def revoke_api_token(token_id: int):
-    token = services.revoke_api_token(current_user, token_id)
+    actor = require_actor()
+    token = services.revoke_api_token(actor, token_id)
     flash(f"Token “{token.name}” revoked.", "info")
     return redirect(url_for("marketplace.api_tokens"))
 
@@ -106,14 +109,15 @@ def revoke_api_token(token_id: int):
 @bp.route("/members/<int:member_id>/profile", methods=["GET", "POST"])
 @signed_in
 def member_profile(member_id: int):
-    member = member_or_404(current_user, member_id)
+    actor = require_actor()
+    member = member_or_404(actor, member_id)
     form = MemberProfileForm(obj=member.organisation, billing_email=member.billing_email)
     if form.validate_on_submit():
-        services.update_member_profile(current_user, member, form.data)
+        services.update_member_profile(actor, member, form.data)
         flash("Billing details saved.", "success")
         return redirect(url_for("marketplace.member_profile", member_id=member.id))
     status = 422 if form.errors else 200
-    notifications_form = NotificationsForm.for_user(current_user, formdata=None, next=request.path)
+    notifications_form = NotificationsForm.for_user(actor, formdata=None, next=request.path)
     return render_template(
         "organisations/member_profile.html", form=form, member=member, notifications_form=notifications_form
     ), status

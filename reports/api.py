@@ -4,7 +4,7 @@ from kernel.api import api_blueprint, operation, query_args, wants_csv
 from kernel.clock import utcnow
 from kernel.csv_export import csv_response
 from kernel.errors import ValidationFailed
-from organisations.access import acting_user, roles_required, supplier_or_404
+from organisations.access import require_actor, roles_required, supplier_or_404
 from organisations.models import Role, Supplier, User
 from reports import exports, savings
 from reports.schemas import SavingsQuerySchema, SavingsReportSchema, SupplierReportQuerySchema, SupplierReportSchema
@@ -31,7 +31,7 @@ def _csv_content(schema, header: list[str]) -> dict:
 )
 def savings_report():
     args = query_args(SavingsQuerySchema())
-    report = savings.savings_report(savings.scope_for(acting_user(), args["scope"], args.get("id")))
+    report = savings.savings_report(savings.scope_for(require_actor(), args["scope"], args.get("id")))
     if wants_csv():
         return csv_response(
             exports.filename(report.scope.name, f"savings-{utcnow().date().isoformat()}"),
@@ -60,7 +60,7 @@ def _supplier(user: User, supplier_id: int | None) -> Supplier:
     content=_csv_content(SupplierReportSchema, exports.SUPPLIER_HEADER),
 )
 def supplier_report():
-    supplier = _supplier(acting_user(), query_args(SupplierReportQuerySchema()).get("id"))
+    supplier = _supplier(require_actor(), query_args(SupplierReportQuerySchema()).get("id"))
     report = savings.supplier_report(supplier)
     if wants_csv():
         return csv_response(

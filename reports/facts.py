@@ -21,7 +21,21 @@ its own SELECT of the same columns to `fact_sources()`; use `list_value_pence()`
 with these.
 """
 
-from sqlalchemy import BigInteger, ColumnElement, Integer, Select, Subquery, cast, extract, func, select, union_all
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Select,
+    SQLColumnExpression,
+    Subquery,
+    cast,
+    extract,
+    func,
+    select,
+    union_all,
+)
 
 from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, LineKind
 from catalogue.models import Offer
@@ -49,7 +63,7 @@ UNIT_KINDS = (LineKind.GOODS, LineKind.SERVICE)
 SUPPLIER_KINDS = (LineKind.GOODS, LineKind.DELIVERY, LineKind.SERVICE)
 
 
-def list_value_pence(units: ColumnElement, list_unit_price: ColumnElement) -> ColumnElement:
+def list_value_pence(units: SQLColumnExpression[Any], list_unit_price: SQLColumnExpression[Any]) -> ColumnElement:
     """units x list price in pence, half-up, computed the same on SQLite and PostgreSQL.
 
     Prices have at most four places, so units x price x 10,000 is a whole number (rounded to
@@ -59,39 +73,39 @@ def list_value_pence(units: ColumnElement, list_unit_price: ColumnElement) -> Co
     return (hundredths + 50) // 100
 
 
-def _line_sum(value: ColumnElement, *where: ColumnElement) -> ColumnElement:
+def _line_sum(value: SQLColumnExpression[Any], *where: SQLColumnExpression[Any]) -> ColumnElement:
     return select(func.coalesce(func.sum(value), 0)).where(*where).scalar_subquery()
 
 
-def invoiced_units(invoice_id: ColumnElement) -> ColumnElement:
+def invoiced_units(invoice_id: SQLColumnExpression[Any]) -> ColumnElement:
     return _line_sum(InvoiceLine.quantity, InvoiceLine.invoice_id == invoice_id, InvoiceLine.kind.in_(UNIT_KINDS))
 
 
-def invoiced_supplier_pence(invoice_id: ColumnElement) -> ColumnElement:
+def invoiced_supplier_pence(invoice_id: SQLColumnExpression[Any]) -> ColumnElement:
     return _line_sum(InvoiceLine.net_pence, InvoiceLine.invoice_id == invoice_id, InvoiceLine.kind.in_(SUPPLIER_KINDS))
 
 
-def _credited(value: ColumnElement, invoice_id: ColumnElement, kinds=None) -> ColumnElement:
+def _credited(value: SQLColumnExpression[Any], invoice_id: SQLColumnExpression[Any], kinds=None) -> ColumnElement:
     where = [CreditNote.invoice_id == invoice_id, CreditNoteLine.credit_note_id == CreditNote.id]
     if kinds is not None:
         where.append(CreditNoteLine.kind.in_(kinds))
     return _line_sum(value, *where)
 
 
-def credited_units(invoice_id: ColumnElement) -> ColumnElement:
+def credited_units(invoice_id: SQLColumnExpression[Any]) -> ColumnElement:
     """Units of goods or service credited on the invoice's credit notes."""
     return _credited(CreditNoteLine.quantity, invoice_id, UNIT_KINDS)
 
 
-def credited_net_pence(invoice_id: ColumnElement) -> ColumnElement:
+def credited_net_pence(invoice_id: SQLColumnExpression[Any]) -> ColumnElement:
     return _credited(CreditNoteLine.net_pence, invoice_id)
 
 
-def credited_supplier_pence(invoice_id: ColumnElement) -> ColumnElement:
+def credited_supplier_pence(invoice_id: SQLColumnExpression[Any]) -> ColumnElement:
     return _credited(CreditNoteLine.net_pence, invoice_id, SUPPLIER_KINDS)
 
 
-def issue_year_month(issue_date: ColumnElement) -> tuple[ColumnElement, ColumnElement]:
+def issue_year_month(issue_date: SQLColumnExpression[Any]) -> tuple[ColumnElement, ColumnElement]:
     return (
         cast(extract("year", issue_date), Integer).label("year"),
         cast(extract("month", issue_date), Integer).label("month"),

@@ -5,12 +5,13 @@ of queries however many invoices it covers, and the figures add up to the invoic
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import abort
-from sqlalchemy import ColumnElement, Select, Subquery, case, distinct, func, or_, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, Subquery, case, distinct, func, or_, select
 
 from catalogue.models import Category, Offer
-from kernel.extensions import db
+from kernel.extensions import Model, db
 from orders.models import Pledge, Pool, PoolStatus
 from organisations.models import Consortium, Member, Network, Organisation, Supplier, User
 from reports.facts import invoice_facts
@@ -98,14 +99,14 @@ def visible_scopes(user: User) -> list[Scope]:
         if consortium_ids is not None:
             query = query.where(Consortium.id.in_(consortium_ids))
         scopes += [Scope("consortium", c.id, c.name, consortium_id=c.id) for c in db.session.scalars(query)]
-    for grant in sorted((g for g in user.grants if g.member is not None), key=lambda g: g.member.name):
+    for member in sorted((g.member for g in user.grants if g.member is not None), key=lambda m: m.name):
         scopes.append(
             Scope(
                 "member",
-                grant.member_id,
-                grant.member.name,
-                consortium_id=grant.member.consortium_id,
-                network_id=grant.member.network_id,
+                member.id,
+                member.name,
+                consortium_id=member.consortium_id,
+                network_id=member.network_id,
             )
         )
     return scopes
@@ -166,6 +167,9 @@ def _within(facts: Subquery, scope: Scope) -> list[ColumnElement]:
 def _child_rows(facts: Subquery, scope: Scope) -> list[Row]:
     if scope.child_kind is None:
         return []
+    key: SQLColumnExpression[int]
+    label: SQLColumnExpression[str]
+    joined: tuple[type[Model], ColumnElement[bool]]
     if scope.child_kind == "consortium":
         key, label, joined = Consortium.id, Consortium.name, (Consortium, Consortium.id == facts.c.consortium_id)
     elif scope.child_kind == "network":
@@ -201,7 +205,7 @@ def pools_joined(scope: Scope) -> int:
     )
 
 
-def _members_of(query: Select, member_id: ColumnElement, scope: Scope) -> Select:
+def _members_of(query: Select, member_id: SQLColumnExpression[Any], scope: Scope) -> Select:
     if scope.kind == "member":
         return query.where(member_id == scope.id)
     if scope.kind == "platform":

@@ -2,9 +2,11 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from kernel.api import DecimalFormat
 from reports.savings import KINDS
 
-PERCENT = {"as_string": True, "places": 1, "allow_none": True}
+# One-place decimal strings; null where there is nothing to take a percentage of.
+PERCENT: DecimalFormat = {"as_string": True, "places": 1}
 
 
 class SavingsQuerySchema(Schema):
@@ -42,11 +44,11 @@ class SavingsFiguresSchema(Schema):
     spend_pence = fields.Integer(required=True, metadata={"description": "Invoiced net of VAT, less credit notes' net"})
     saving_pence = fields.Integer(required=True, metadata={"description": "list_value_pence - spend_pence"})
     saving_percent = fields.Decimal(
-        required=True, metadata={"description": "Of list value; null without one"}, **PERCENT
+        required=True, allow_none=True, metadata={"description": "Of list value; null without one"}, **PERCENT
     )
     buy_social_pence = fields.Integer(required=True, metadata={"description": "Spend with social-enterprise suppliers"})
     buy_social_percent = fields.Decimal(
-        required=True, metadata={"description": "Of spend; null without spend"}, **PERCENT
+        required=True, allow_none=True, metadata={"description": "Of spend; null without spend"}, **PERCENT
     )
 
 

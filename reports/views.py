@@ -5,12 +5,11 @@ registered per scope so that each URL names the object it reports on.
 """
 
 from flask import Blueprint, render_template, url_for
-from flask_login import current_user
 
 from kernel.charts import svg_response
 from kernel.clock import utcnow
 from kernel.csv_export import csv_response
-from organisations.access import roles_required, supplier_or_404
+from organisations.access import require_actor, roles_required, supplier_or_404
 from organisations.models import Role
 from reports import charts, exports, savings
 
@@ -22,10 +21,11 @@ SAVINGS_ROLES = (Role.MEMBER, Role.SECRETARY)
 @bp.get("/")
 @roles_required(Role.MEMBER, Role.SECRETARY, Role.SUPPLIER)
 def index():
+    actor = require_actor()
     return render_template(
         "reports/index.html",
-        scopes=savings.visible_scopes(current_user),
-        suppliers=savings.visible_suppliers(current_user),
+        scopes=savings.visible_scopes(actor),
+        suppliers=savings.visible_suppliers(actor),
     )
 
 
@@ -43,12 +43,12 @@ def _savings_views(kind: str):
     """The page, CSV and charts of one scope; the URL names the member, network or consortium."""
 
     def report(url_arguments: dict) -> savings.SavingsReport:
-        return savings.savings_report(savings.scope_for(current_user, kind, url_arguments.get(f"{kind}_id")))
+        return savings.savings_report(savings.scope_for(require_actor(), kind, url_arguments.get(f"{kind}_id")))
 
     def page(**url_arguments):
         found = report(url_arguments)
         return render_template(
-            "reports/savings.html", report=found, parents=savings.parent_scopes(current_user, found.scope)
+            "reports/savings.html", report=found, parents=savings.parent_scopes(require_actor(), found.scope)
         )
 
     def csv(**url_arguments):
@@ -90,14 +90,16 @@ for _kind in ("consortium", "network", "member"):
 @bp.get("/supplier/<int:supplier_id>")
 @roles_required(Role.SUPPLIER)
 def supplier(supplier_id: int):
-    report = savings.supplier_report(supplier_or_404(current_user, supplier_id))
+    actor = require_actor()
+    report = savings.supplier_report(supplier_or_404(actor, supplier_id))
     return render_template("reports/supplier.html", report=report)
 
 
 @bp.get("/supplier/<int:supplier_id>.csv")
 @roles_required(Role.SUPPLIER)
 def supplier_csv(supplier_id: int):
-    report = savings.supplier_report(supplier_or_404(current_user, supplier_id))
+    actor = require_actor()
+    report = savings.supplier_report(supplier_or_404(actor, supplier_id))
     return csv_response(
         exports.filename(report.supplier.name, f"sales-{utcnow().date().isoformat()}"),
         exports.SUPPLIER_HEADER,
@@ -108,5 +110,6 @@ def supplier_csv(supplier_id: int):
 @bp.get("/supplier/<int:supplier_id>/value-by-month.svg")
 @roles_required(Role.SUPPLIER)
 def supplier_chart(supplier_id: int):
-    report = savings.supplier_report(supplier_or_404(current_user, supplier_id))
+    actor = require_actor()
+    report = savings.supplier_report(supplier_or_404(actor, supplier_id))
     return svg_response(charts.supplier_value_by_month_svg(report.by_month))

@@ -31,7 +31,7 @@ def cards(user: User) -> list[Card]:
             )
         )
     for grant in user.grants:
-        if grant.consortium_id is not None:
+        if grant.consortium is not None:
             result.append(
                 Card(
                     f"Shared services: {grant.consortium.name}",

@@ -2,11 +2,10 @@
 
 from marshmallow import Schema, fields, validate
 
+from kernel.api import PRICE
 from orders.schemas import ConsortiumRefSchema, PoolOfferSchema
 from shared_services.models import AllocationKey, PeriodLength, ServicePoolStatus
 from shared_services.services import MAX_COST_PENCE, MAX_NOTICE, MAX_PARTICIPANTS, MAX_TERM, MAX_UNITS
-
-PRICE = {"as_string": True, "places": 4}
 
 
 class MemberShareSchema(Schema):

@@ -13,6 +13,21 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import stripe
+from stripe import RequestOptions
+from stripe.params import CustomerCreateParams, PaymentIntentCreateParams, SetupIntentCreateParams
+from stripe.params.checkout import SessionCreateParams
+
+# What each endpoint accepts, from the installed library's own parameter types; Stripe refuses any other
+# parameter with a 400, and so does the fake. (The TypedDicts extend RequestOptions, which travel as headers.)
+ACCEPTED = {
+    path: (set(params.__annotations__) - set(RequestOptions.__annotations__), params.__required_keys__)
+    for path, params in {
+        "/v1/customers": CustomerCreateParams,
+        "/v1/checkout/sessions": SessionCreateParams,
+        "/v1/setup_intents": SetupIntentCreateParams,
+        "/v1/payment_intents": PaymentIntentCreateParams,
+    }.items()
+}
 
 SECRET_KEY = "sk_test_fake"
 WEBHOOK_SECRET = "whsec_test_fake"
@@ -72,6 +87,9 @@ class FakeStripe(stripe.HTTPClient):
     def _answer(self, request: Request) -> tuple[str, int, dict]:
         n = next(self._ids)
         p = request.params
+        refused = _refused(request)
+        if refused is not None:
+            return _reply(400, {"error": {"type": "invalid_request_error", "message": refused}})
         if request.path == "/v1/customers":
             return _ok(
                 {"id": f"cus_test_{n}", "object": "customer", "email": p.get("email"), "metadata": _sub(p, "metadata")}
@@ -126,6 +144,19 @@ class FakeStripe(stripe.HTTPClient):
             received = intent["amount"] if self.payment_intent_status == "succeeded" else 0
             return _ok(intent | {"status": self.payment_intent_status, "amount_received": received})
         return _reply(404, {"error": {"type": "invalid_request_error", "message": f"No fake for {request.path}"}})
+
+
+def _refused(request: Request) -> str | None:
+    """Stripe's answer to a parameter the endpoint does not declare, or a required one left out."""
+    if request.method != "POST" or request.path not in ACCEPTED:
+        return None
+    accepted, required = ACCEPTED[request.path]
+    sent = {name.split("[", 1)[0] for name in request.params}
+    if unknown := sorted(sent - accepted):
+        return f"Received unknown parameter: {unknown[0]}"
+    if missing := sorted(required - sent):
+        return f"Missing required param: {missing[0]}."
+    return None
 
 
 def _sub(params: dict[str, str], name: str) -> dict[str, str]:

@@ -91,7 +91,11 @@ def test_checkout_asks_stripe_for_what_is_due_with_the_invoice_and_an_attempt_ke
     assert params["payment_intent_data[metadata][invoice_id]"] == str(invoice.id)
     assert params["line_items[0][price_data][unit_amount]"] == "10000"
     assert params["line_items[0][price_data][currency]"] == "gbp"
-    assert [params[f"payment_method_types[{i}]"] for i in range(3)] == ["card", "bacs_debit", "customer_balance"]
+    assert [params[f"allowed_payment_method_types[{i}]"] for i in range(3)] == [
+        "card",
+        "bacs_debit",
+        "customer_balance",
+    ]
     assert params["payment_method_options[customer_balance][bank_transfer][type]"] == "gb_bank_transfer"
     assert params["customer"] == db.session.get(StripeCustomer, world.member.id).customer_id
     assert session_call.headers["Idempotency-Key"] == f"invoice-{invoice.id}-attempt-1"
