@@ -41,7 +41,7 @@ import shared_services.cli
 import shared_services.demo
 import shared_services.navigation
 import shared_services.views
-from app import benchmark, settings
+from app import benchmark, logs, settings
 from kernel import api, navigation
 from kernel.demo import run_in_date_order
 from kernel.errors import Conflict, DomainError
@@ -89,6 +89,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(settings.from_environment(app.instance_path))
     if config:
         app.config.from_mapping(config)
+    logs.configure(logs.level_of(app.config["LOG_LEVEL"]))
     if app.config["TRUSTED_PROXIES"]:
         # The client's address (sign-in throttling counts per address) is the one the proxies in front saw.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])

@@ -4,6 +4,8 @@ import os
 import secrets
 from pathlib import Path
 
+from app import logs
+
 
 def _instance_secret_key(instance_path: str) -> str:
     """A random key made once and kept in instance/, so sessions survive restarts.
@@ -81,6 +83,7 @@ def from_environment(instance_path: str) -> dict:
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "PASSWORD_HASH_METHOD": "scrypt",
         "BENCHMARK_BASELINE": env.get("BENCHMARK_BASELINE") == "1",
+        "LOG_LEVEL": logs.level_of(env.get("LOG_LEVEL")),
         "PREFERRED_URL_SCHEME": "http" if development else "https",
         "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY") or None,
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET") or None,

@@ -32,7 +32,7 @@ from bench.common import (
     throwaway_database,
 )
 from catalogue.models import Category, Offer, PriceTier, VatRate
-from kernel.clock import utcnow
+from kernel.clock import uk_date, utcnow
 from kernel.extensions import db
 from kernel.money import line_pence
 from orders.models import (
@@ -218,7 +218,7 @@ def seed(app, pools: int, pledges: int) -> Seeded:
                 )
                 pledge_id, change_id = pledge_id + 1, change_id + 1
                 quantity_total, flexible_total = quantity_total + quantity, flexible_total + flexible
-                by_day[changed.date()] = by_day.get(changed.date(), 0) + quantity
+                by_day[uk_date(changed)] = by_day.get(uk_date(changed), 0) + quantity
             batch["days"] += [{"pool_id": pid, "day": day, "units_delta": units} for day, units in by_day.items()]
             batch["pools"].append(
                 {

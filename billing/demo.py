@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from billing import payments, services
 from billing.models import Invoice, LineKind
-from kernel.clock import utcnow
+from kernel.clock import uk_today
 from kernel.demo import run_in_date_order
 from kernel.extensions import db
 from orders.models import PurchaseOrder, PurchaseOrderStatus
@@ -27,7 +27,7 @@ def history() -> Iterator[date]:
 
     Invoicing 40 days ago, then payments and credits.
     """
-    today = utcnow().date()
+    today = uk_today()
     yield today - timedelta(days=40)
     admin = db.session.execute(select(User).where(User.email == "admin@example.org")).scalar_one()
     uninvoiced = ~select(Invoice.id).where(Invoice.purchase_order_id == PurchaseOrder.id).exists()

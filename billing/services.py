@@ -32,7 +32,7 @@ from billing.payments import apply_status
 from billing.vat import vat_analysis
 from catalogue.models import VatRate
 from kernel.bulk import insert_rows, no_collection_pauses
-from kernel.clock import utcnow
+from kernel.clock import uk_date, uk_today, utcnow
 from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kernel.extensions import db
 from kernel.formatting import pounds
@@ -251,7 +251,7 @@ def issue_invoice(
         raise ValidationFailed.field("lines", "An invoice needs at least one line.")
     if any(item["net_pence"] < 0 or item["quantity"] < 1 for item in items):
         raise ValidationFailed.field("lines", "Invoice lines have a quantity of 1 or more and no negative amount.")
-    today = today or utcnow().date()
+    today = today or uk_today()
     seller, buyer = Seller.of(consortium), buyer_of(member_id)
     analysis = vat_analysis((item["vat_rate"], item["net_pence"]) for item in items)
     net, vat = sum(v.net_pence for v in analysis), sum(v.vat_pence for v in analysis)
@@ -310,7 +310,7 @@ def issue_invoices(actor: User | None, order_id: int, today: date | None = None)
         raise Conflict(f"A {order.status.value} order cannot be invoiced; wait until it is confirmed or delivered.")
     if db.session.scalar(select(Invoice.id).where(Invoice.purchase_order_id == order.id).limit(1)) is not None:
         return IssuedInvoices([], [])
-    today = today or utcnow().date()
+    today = today or uk_today()
     consortium, pool = order.consortium, db.session.get(Pool, order.pool_id)
     delivered = order.status is PurchaseOrderStatus.DELIVERED
     buyers = _buyers(order)
@@ -338,7 +338,7 @@ def issue_invoices(actor: User | None, order_id: int, today: date | None = None)
     seller = Seller.of(consortium)
     numbers = next_values(consortium, INVOICE_SERIES, len(shares))
     # The time of supply is the delivery, or the invoice's own date when it is issued first (HMRC's tax point).
-    supply_date = min(order.delivered_at.date(), today) if order.delivered_at else today
+    supply_date = min(uk_date(order.delivered_at), today) if order.delivered_at else today
     due_date = today + timedelta(days=consortium.payment_terms_days)
     created = utcnow()
     invoice_rows, lines_of, vat_of = [], [], []
@@ -520,7 +520,7 @@ def issue_credit_note(
     if invoice.credited_pence + net + vat > invoice.total_pence:
         left = invoice.total_pence - invoice.credited_pence
         raise Conflict(f"Only {pounds(left)} is left to credit on invoice {invoice.number}.")
-    today = today or utcnow().date()
+    today = today or uk_today()
     consortium = invoice.consortium
     number = next_values(consortium, CREDIT_SERIES)[0]
     note = CreditNote(
@@ -595,7 +595,7 @@ class Statement:
 
 def statement(member: Member, today: date | None = None) -> Statement:
     """Invoices, credit notes and payments of one member, in date order."""
-    today = today or utcnow().date()
+    today = today or uk_today()
     invoices = db.session.scalars(select(Invoice).where(Invoice.member_id == member.id)).all()
     notes = db.session.scalars(select(CreditNote).where(CreditNote.member_id == member.id)).all()
     payments = db.session.scalars(select(Payment).where(Payment.member_id == member.id)).all()
@@ -630,7 +630,7 @@ def statement(member: Member, today: date | None = None) -> Statement:
 
 
 def overdue_invoices(consortium_id: int, today: date | None = None) -> list[Invoice]:
-    today = today or utcnow().date()
+    today = today or uk_today()
     return list(
         db.session.scalars(
             select(Invoice)

@@ -1,18 +1,40 @@
 """The clock: instants are UTC; the business date is the UK date (Europe/London).
 
 Documents are dated by the UK calendar, so an invoice issued at 00:30 in a British summer
-carries that day's date, not the UTC day before.
+carries that day's date, not the UTC day before. Every business date comes from here:
+`uk_today()` for now, `uk_date(instant)` for a stored instant; never `instant.date()`,
+`date.today()` or `datetime.now()`.
+
+`_now` is the one source of the time: tests freeze it with `monkeypatch.setattr(clock, "_now", ...)`
+(see `tests.clocks.frozen_clock`), and every caller of `utcnow()` and `uk_today()` then sees it.
 """
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 UK = ZoneInfo("Europe/London")
 
 
-def utcnow() -> datetime:
+def _system_now() -> datetime:
     return datetime.now(UTC)
 
 
+_now: Callable[[], datetime] = _system_now
+
+
+def utcnow() -> datetime:
+    """Now, as an aware UTC datetime."""
+    return _now().astimezone(UTC)
+
+
+def uk_date(instant: datetime) -> date:
+    """The UK calendar date of an instant (naive instants are taken as UTC, as the database stores them)."""
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    return instant.astimezone(UK).date()
+
+
 def uk_today() -> date:
-    return datetime.now(UK).date()
+    """Today's business date: the UK date now."""
+    return uk_date(utcnow())

@@ -1,11 +1,12 @@
 """Jinja filters: money and dates are formatted here and only here."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from flask import Flask
 
 from kernel.clock import UK
+from kernel.clock import uk_date as date_in_uk
 
 
 def pounds(pence: int | None) -> str:
@@ -32,7 +33,10 @@ def uk_datetime(value: datetime | None) -> str:
     return value.astimezone(UK).strftime("%-d %b %Y, %H:%M") if value else ""
 
 
-def uk_date(value) -> str:
+def uk_date(value: date | datetime | None) -> str:
+    """A date as people write it; an instant shows its UK date, not the UTC one."""
+    if isinstance(value, datetime):
+        value = date_in_uk(value)
     return value.strftime("%-d %b %Y") if value else ""
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from catalogue import pricing
 from kernel.allocation import largest_remainder
 from kernel.bulk import insert_rows, no_collection_pauses
-from kernel.clock import utcnow
+from kernel.clock import uk_date, utcnow
 from kernel.errors import Conflict
 from kernel.extensions import db
 from kernel.money import line_pence, vat_pence
@@ -257,7 +257,7 @@ def _purchase_order(pool: Pool, plan: ConsortiumPlan, unit_price: Decimal, now: 
     offer = pool.offer
     send = plan.consortium.send_orders_on_close
     order = PurchaseOrder(
-        number=next_number(plan.consortium, "PO", now.year, 4),
+        number=next_number(plan.consortium, "PO", uk_date(now).year, 4),
         pool=pool,
         consortium=plan.consortium,
         supplier_id=offer.supplier_id,

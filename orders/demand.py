@@ -458,7 +458,7 @@ def _national_units(pool_ids) -> dict[int, dict[int, int]]:
 
 
 def pledged_units_by_day(supplier_id: int) -> list[tuple[date, int]]:
-    """Cumulative units pledged into the supplier's open pools at the end of each day (UTC) with a change."""
+    """Cumulative units pledged into the supplier's open pools at the end of each day (UK) with a change."""
     rows = db.session.execute(
         select(PoolPledgeDay.day, func.sum(PoolPledgeDay.units_delta))
         .where(PoolPledgeDay.pool_id.in_(_supplier_pools(supplier_id, [PoolStatus.OPEN])))

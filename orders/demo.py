@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from catalogue.models import Offer
-from kernel.clock import utcnow
+from kernel.clock import uk_today, utcnow
 from kernel.demo import run_in_date_order
 from kernel.extensions import db
 from orders import closing, purchase_orders, services
@@ -188,7 +188,7 @@ def history() -> Iterator[date]:
     """Idempotent: does nothing once any pool exists. One step (see kernel.demo.run_in_date_order)."""
     if db.session.scalar(select(Pool.id).limit(1)) is not None:
         return
-    yield utcnow().date() - timedelta(days=ORDERING_DAYS_AGO)
+    yield uk_today() - timedelta(days=ORDERING_DAYS_AGO)
     admin = db.session.scalar(select(User).where(User.email == "admin@example.org"))
     consortia = {c.code: c for c in db.session.scalars(select(Consortium))}
     members = {m.name: m for m in db.session.scalars(select(Member).join(Network))}

@@ -143,7 +143,7 @@ class PledgeChange(db.Model):
 
 
 class PoolPledgeDay(db.Model):
-    """Net units pledged into a pool on one day (UTC): the pledged-units chart reads this, not the history."""
+    """Net units pledged into a pool on one day (the UK date): the pledged-units chart reads this, not the history."""
 
     pool_id: Mapped[int] = mapped_column(ForeignKey("pool.id", ondelete="CASCADE"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)

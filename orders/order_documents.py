@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from kernel.clock import uk_date
 from orders.models import PurchaseOrder
 from orders.purchase_orders import allocation_totals
 
@@ -123,7 +124,7 @@ def orders_csv_rows(orders) -> tuple[list[str], list[list]]:
             _pounds(o.goods_pence),
             _pounds(o.delivery_charge_pence),
             _pounds(o.total_pence),
-            o.created_at.date().isoformat(),
+            uk_date(o.created_at).isoformat(),
         ]
         for o in orders
     ]

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
 from kernel.charts import chart_style, render_svg, svg_response
-from kernel.clock import utcnow
+from kernel.clock import uk_today
 from kernel.csv_export import csv_response
 from kernel.paging import ListPage
 from orders import demand
@@ -60,7 +60,7 @@ def supplier_demand_csv(supplier_id: int):
     offer_id = request.args.get("offer_id", type=int)
     found = demand.supplier_demand(supplier, offer_id)
     return csv_response(
-        demand.demand_csv_filename(found, utcnow().date()), demand.DEMAND_CSV_HEADER, demand.demand_csv_rows(found)
+        demand.demand_csv_filename(found, uk_today()), demand.DEMAND_CSV_HEADER, demand.demand_csv_rows(found)
     )
 
 

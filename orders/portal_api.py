@@ -4,7 +4,7 @@ from flask import request
 from marshmallow import Schema, fields, validate
 
 from kernel.api import MAX_PAGE, PRICE, PageArgsSchema, api_blueprint, operation, page_schema, query_args
-from kernel.clock import utcnow
+from kernel.clock import uk_today
 from kernel.csv_export import csv_response
 from kernel.errors import ValidationFailed
 from kernel.paging import ListPage
@@ -165,7 +165,7 @@ def supplier_demand():
     found = demand.supplier_demand(supplier, args.get("offer_id"))
     if _wants_csv():
         return csv_response(
-            demand.demand_csv_filename(found, utcnow().date()), demand.DEMAND_CSV_HEADER, demand.demand_csv_rows(found)
+            demand.demand_csv_filename(found, uk_today()), demand.DEMAND_CSV_HEADER, demand.demand_csv_rows(found)
         )
     forecast = found.about_to_tip if args["about_to_tip"] else found.forecast
     return DemandSchema().dump(

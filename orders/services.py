@@ -17,7 +17,7 @@ from sqlalchemy.orm.util import identity_key
 
 from catalogue import pricing
 from catalogue.models import Category, Offer, PriceTier, VatRate
-from kernel.clock import utcnow
+from kernel.clock import uk_date, utcnow
 from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kernel.extensions import UTCDateTime, db
 from kernel.formatting import pounds
@@ -556,7 +556,7 @@ def _write_pledge(locked: _Locked, actor: User, member: Member, quantity: int, f
         flexible_extra=flexible_extra,
         old_quantity=old_quantity,
         old_flexible_extra=locked.old_flexible_extra,
-        day=now.date(),
+        day=uk_date(now),
         units_delta=quantity - old_quantity,
     )
     connection = db.session.connection()

@@ -1,7 +1,7 @@
 """The reports over JSON (or CSV with `Accept: text/csv`), with the same figures as the pages."""
 
 from kernel.api import api_blueprint, operation, query_args, wants_csv
-from kernel.clock import utcnow
+from kernel.clock import uk_today
 from kernel.csv_export import csv_response
 from kernel.errors import ValidationFailed
 from organisations.access import require_actor, roles_required, supplier_or_404
@@ -34,7 +34,7 @@ def savings_report():
     report = savings.savings_report(savings.scope_for(require_actor(), args["scope"], args.get("id")))
     if wants_csv():
         return csv_response(
-            exports.filename(report.scope.name, f"savings-{utcnow().date().isoformat()}"),
+            exports.filename(report.scope.name, f"savings-{uk_today().isoformat()}"),
             exports.SAVINGS_HEADER,
             exports.savings_rows(report),
         )
@@ -64,7 +64,7 @@ def supplier_report():
     report = savings.supplier_report(supplier)
     if wants_csv():
         return csv_response(
-            exports.filename(supplier.name, f"sales-{utcnow().date().isoformat()}"),
+            exports.filename(supplier.name, f"sales-{uk_today().isoformat()}"),
             exports.SUPPLIER_HEADER,
             exports.supplier_rows(report),
         )

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from billing import services as billing
 from billing.models import Invoice, LineKind
 from catalogue.models import Offer
-from kernel.clock import utcnow
+from kernel.clock import uk_today, utcnow
 from kernel.demo import run_in_date_order
 from kernel.extensions import db
 from orders import closing, purchase_orders, services
@@ -189,7 +189,7 @@ def history() -> Iterator[date]:
         return
     consortia = {c.code: c for c in db.session.scalars(select(Consortium))}
     members = {m.name: m for m in db.session.scalars(select(Member))}
-    today = utcnow().date()
+    today = uk_today()
     for months, offer_name, codes, delivery, pledges, credit in HISTORY:
         offer = db.session.scalar(select(Offer).where(Offer.name == offer_name))
         if offer is None or not all(name in members for name, _ in pledges):

@@ -7,7 +7,7 @@ registered per scope so that each URL names the object it reports on.
 from flask import Blueprint, render_template, url_for
 
 from kernel.charts import svg_response
-from kernel.clock import utcnow
+from kernel.clock import uk_today
 from kernel.csv_export import csv_response
 from organisations.access import require_actor, roles_required, supplier_or_404
 from organisations.models import Role
@@ -54,7 +54,7 @@ def _savings_views(kind: str):
     def csv(**url_arguments):
         found = report(url_arguments)
         return csv_response(
-            exports.filename(found.scope.name, f"savings-{utcnow().date().isoformat()}"),
+            exports.filename(found.scope.name, f"savings-{uk_today().isoformat()}"),
             exports.SAVINGS_HEADER,
             exports.savings_rows(found),
         )
@@ -101,7 +101,7 @@ def supplier_csv(supplier_id: int):
     actor = require_actor()
     report = savings.supplier_report(supplier_or_404(actor, supplier_id))
     return csv_response(
-        exports.filename(report.supplier.name, f"sales-{utcnow().date().isoformat()}"),
+        exports.filename(report.supplier.name, f"sales-{uk_today().isoformat()}"),
         exports.SUPPLIER_HEADER,
         exports.supplier_rows(report),
     )

@@ -6,6 +6,7 @@ server (a throwaway database is created on it and dropped afterwards).
 
 import os
 import uuid
+from datetime import datetime
 
 import pytest
 from flask import g
@@ -14,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from app.factory import create_app
+from kernel import clock
 from kernel.extensions import db, limiter
 from tests import factories
 
@@ -162,3 +164,21 @@ def world(app):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "app_config(dict): extra configuration for the app fixture")
+
+
+class FrozenClock:
+    """Stands still at one instant: every `utcnow()` and `uk_today()` of the app reads it (see kernel.clock)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self._monkeypatch = monkeypatch
+
+    def set(self, instant: datetime) -> None:
+        if instant.tzinfo is None:
+            raise ValueError("freeze the clock at an aware instant")
+        self._monkeypatch.setattr(clock, "_now", lambda: instant)
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
+    """`frozen_clock.set(datetime(2026, 7, 1, 23, 30, tzinfo=UTC))`; the real clock is back after the test."""
+    return FrozenClock(monkeypatch)

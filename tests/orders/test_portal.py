@@ -4,7 +4,7 @@ import csv
 import io
 from datetime import timedelta
 
-from kernel.clock import utcnow
+from kernel.clock import uk_today, utcnow
 from kernel.extensions import db
 from orders import demand, portal, services
 from orders.models import PurchaseOrderStatus
@@ -161,7 +161,7 @@ def test_pledged_units_chart_is_a_script_free_svg_with_its_own_policy(client, wo
         == "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
     )
     body = response.get_data(as_text=True)
-    assert "<script" not in body and "Units pledged" in body and utcnow().strftime("%-d %b") in body
+    assert "<script" not in body and "Units pledged" in body and uk_today().strftime("%-d %b") in body
 
 
 # The API
