@@ -179,7 +179,7 @@ def cancel_pool(actor: User, pool: Pool, reason: str) -> Pool:
     return pool
 
 
-# Pledging
+# Pledging: the pool's lock and the checks the pages share with the pledge path
 
 
 def lock_pool(pool_id: int, member: Member | None = None) -> tuple[Pool, Pledge | None]:
@@ -235,6 +235,7 @@ def is_pledgeable(pool: Pool) -> bool:
 
 
 def validate_quantities(quantity: Any, flexible_extra: Any) -> tuple[int, int]:
+    """The pledge's units as whole numbers in range (a missing flexible extra is none); 422 with each field's error."""
     errors: dict[str, list[str]] = {}
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
         errors["quantity"] = [f"Enter a whole number of units from 1 to {MAX_QUANTITY:,}."]
@@ -249,6 +250,10 @@ def validate_quantities(quantity: Any, flexible_extra: Any) -> tuple[int, int]:
     if errors:
         raise ValidationFailed("The pledge is not valid.", errors)
     return quantity, flexible_extra
+
+
+# Making, changing and withdrawing a pledge. The database steps are in orders.pledging, which
+# says why they are shaped as they are: every pledge into a pool waits for the pool's lock.
 
 
 def pledge(
