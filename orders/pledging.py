@@ -15,7 +15,7 @@ how many pledges a pool takes a second. That stretch is one read and, on Postgre
   they are four statements against a local file.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -294,7 +294,7 @@ def lock_and_read(pool_id: int, member_id: int) -> LockedPool:
     return _locked_pool(pool_id, member_id, rows)
 
 
-def _locked_pool(pool_id: int, member_id: int, rows: list[Row[Any]]) -> LockedPool:
+def _locked_pool(pool_id: int, member_id: int, rows: Sequence[Row[*tuple[Any, ...]]]) -> LockedPool:
     """The read's rows repeat the pool and the pledge once per price tier; an offer without tiers gives one row."""
     row = rows[0]
     return LockedPool(
