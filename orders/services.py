@@ -8,24 +8,23 @@ keeps pool pages and the pledge path free of aggregate queries.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from sqlalchemy import Date, Integer, Select, and_, bindparam, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 
 from catalogue import pricing
-from catalogue.models import Category, Offer, PriceTier, VatRate
-from kernel.clock import uk_date, utcnow
+from catalogue.models import Category, Offer
+from kernel.clock import utcnow
 from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from kernel.extensions import UTCDateTime, db
+from kernel.extensions import db
 from kernel.formatting import pounds
 from kernel.money import line_pence
-from orders import notices
-from orders.models import Pledge, PledgeChange, Pool, PoolPledgeDay, PoolStatus, PoolTier, pool_consortium
+from orders import notices, pledging
+from orders.models import Pledge, Pool, PoolStatus, PoolTier, pool_consortium
 from organisations.access import can_run_pool, in_users_consortia, members_taking_part, require_pool_runner
-from organisations.models import Consortium, Member, Network, User
+from organisations.models import Consortium, Member, User
 
 MAX_QUANTITY = 10_000_000
 MAX_DELIVERY_CHARGE_PENCE = 100_000_000
@@ -180,7 +179,7 @@ def cancel_pool(actor: User, pool: Pool, reason: str) -> Pool:
     return pool
 
 
-# Pledging
+# Pledging: the pool's lock and the checks the pages share with the pledge path
 
 
 def lock_pool(pool_id: int, member: Member | None = None) -> tuple[Pool, Pledge | None]:
@@ -192,7 +191,7 @@ def lock_pool(pool_id: int, member: Member | None = None) -> tuple[Pool, Pledge 
     are current.
     """
     if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(_SQLITE_WRITER_LOCK, _values(pool_id=pool_id))
+        pledging.take_sqlite_writer_lock(db.session.connection(), pool_id)
     pledge_on = and_(Pledge.pool_id == Pool.id, Pledge.member_id == (member.id if member else None))
     row = (
         db.session.execute(
@@ -235,7 +234,8 @@ def is_pledgeable(pool: Pool) -> bool:
     return pool.status is PoolStatus.OPEN and utcnow() < pool.deadline
 
 
-def validate_quantities(quantity, flexible_extra) -> tuple[int, int]:
+def validate_quantities(quantity: Any, flexible_extra: Any) -> tuple[int, int]:
+    """The pledge's units as whole numbers in range (a missing flexible extra is none); 422 with each field's error."""
     errors: dict[str, list[str]] = {}
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
         errors["quantity"] = [f"Enter a whole number of units from 1 to {MAX_QUANTITY:,}."]
@@ -252,255 +252,32 @@ def validate_quantities(quantity, flexible_extra) -> tuple[int, int]:
     return quantity, flexible_extra
 
 
+# Making, changing and withdrawing a pledge. The database steps are in orders.pledging, which
+# says why they are shaped as they are: every pledge into a pool waits for the pool's lock.
+
+
 def pledge(
     actor: User, pool_id: int, quantity: int, flexible_extra: int = 0, member_id: int | None = None
 ) -> "PledgeMade":
-    """Places or changes a member's pledge under the pool's lock; every change is kept in its history.
+    """The member pledges `quantity` units into the pool and accepts `flexible_extra` more to fill
+    packs: a first pledge, or a change to the one they have, which shows only under the pool's lock.
 
-    Everything that does not depend on the pool's totals happens before the lock is taken.
+    What needs no lock is checked before it is taken, so a refused pledge never holds up the others.
     """
-    quantity, flexible_extra = validate_quantities(quantity, flexible_extra)
+    new = pledging.Units(*validate_quantities(quantity, flexible_extra))
     member = _pledging_member(actor, pool_id, member_id)
-    locked = _lock_for_pledge(pool_id, member.id)
-    room = None if locked.capacity is None else locked.capacity - (locked.pledged_quantity - locked.old_quantity)
-    if room is not None and quantity > room:
-        raise ValidationFailed.field("quantity", f"Only {room:,} units are left in this pool's capacity.")
-    if line_pence(locked.pledged_quantity - locked.old_quantity + quantity, locked.list_price) > MAX_POOL_VALUE_PENCE:
-        raise ValidationFailed.field(
-            "quantity",
-            f"This would take the pool past {pounds(MAX_POOL_VALUE_PENCE)} at "
-            "list price, the most one pool can order; please pledge less.",
-        )
-    return _write_pledge(locked, actor, member, quantity, flexible_extra)
+    locked, now = _lock_open_pool(pool_id, member.id)
+    _check_room(locked, new.quantity)
+    return _record_change(actor, member, locked, new, now)
 
 
 def withdraw_pledge(actor: User, pool_id: int, member_id: int | None = None) -> "PledgeMade":
+    """The member takes their pledge down to nothing; the pledge row stays, and with it its history."""
     member = _pledging_member(actor, pool_id, member_id)
-    locked = _lock_for_pledge(pool_id, member.id)
-    if locked.pledge_id is None or locked.old_quantity == 0:
+    locked, now = _lock_open_pool(pool_id, member.id)
+    if locked.current.quantity == 0:
         raise NotFound(f"{member.name} has no pledge in this pool.")
-    return _write_pledge(locked, actor, member, 0, 0)
-
-
-_PLEDGING_MEMBER = (
-    select(Member)
-    .join(Network, Member.network_id == Network.id)
-    .join(
-        pool_consortium,
-        and_(
-            pool_consortium.c.consortium_id == Network.consortium_id, pool_consortium.c.pool_id == bindparam("pool_id")
-        ),
-    )
-    .where(Member.active, Member.id.in_(bindparam("member_ids", expanding=True)))
-    .options(lazyload(Member.network))
-    .order_by(Member.id)
-)
-
-
-def _pledging_member(actor: User, pool_id: int, member_id: int | None) -> Member:
-    """The member the actor pledges for in this pool; 404 if the pool is not theirs to see.
-
-    Without `member_id` the actor must act for exactly one member of the pool's consortia;
-    an admin may name any member. One statement built once, so only its values are bound.
-    """
-    if member_id is None:
-        candidates = actor.member_ids
-    elif actor.is_admin or member_id in actor.member_ids:
-        candidates = {member_id}
-    else:
-        candidates = set()
-    members = db.session.scalars(_PLEDGING_MEMBER, {"pool_id": pool_id, "member_ids": sorted(candidates) or [-1]}).all()
-    if len(members) == 1:
-        return members[0]
-    require_visible(actor, pool_id)
-    if members:
-        raise ValidationFailed.field("member_id", "You act for several members of this pool: say which one.")
-    if member_id is not None:
-        raise ValidationFailed.field("member_id", "You cannot pledge for that member in this pool.")
-    raise ValidationFailed.field("member_id", "You act for no member of this pool's consortia.")
-
-
-# The pledge path's statements. They are built once, from tables rather than models, and run on
-# the session's connection: SQLAlchemy reuses the compiled form of a statement whose structure
-# does not change, so a pledge only binds its values, and no ORM objects are loaded or flushed.
-# Everything between taking the pool's lock and the commit is what every other pledge waits
-# for, so that stretch is one read and (on PostgreSQL) one write.
-
-_pool = Pool.__table__
-_offer = Offer.__table__
-_tier = PriceTier.__table__
-_pledge = Pledge.__table__
-_change = PledgeChange.__table__
-_day = PoolPledgeDay.__table__
-
-
-def _value(name: str, type_):
-    """A bound value; the prefix keeps its name apart from column names, which UPDATEs and INSERTs would take as
-    values for those columns."""
-    return bindparam(f"v_{name}", type_=type_)
-
-
-def _values(**values) -> dict:
-    return {f"v_{name}": value for name, value in values.items()}
-
-
-_LOCK_FOR_PLEDGE = (
-    select(
-        _pool.c.status,
-        _pool.c.deadline,
-        _pool.c.capacity,
-        _pool.c.pledged_quantity,
-        _pool.c.pledged_flexible,
-        _pool.c.member_count,
-        _pool.c.delivery_charge_pence,
-        func.coalesce(_pool.c.closing_list_price, _offer.c.list_price).label("list_price"),
-        _offer.c.vat_rate,
-        _tier.c.min_quantity,
-        _tier.c.unit_price,
-        _pledge.c.id.label("pledge_id"),
-        _pledge.c.quantity,
-        _pledge.c.flexible_extra,
-        _pledge.c.created_at,
-    )
-    .select_from(
-        _pool.join(_offer, _offer.c.id == _pool.c.offer_id)
-        .outerjoin(_tier, _tier.c.offer_id == _offer.c.id)
-        .outerjoin(_pledge, and_(_pledge.c.pool_id == _pool.c.id, _pledge.c.member_id == _value("member_id", Integer)))
-    )
-    .where(_pool.c.id == _value("pool_id", Integer))
-    .order_by(_tier.c.min_quantity)
-    .with_for_update(of=_pool)
-)
-_SQLITE_WRITER_LOCK = update(_pool).where(_pool.c.id == _value("pool_id", Integer)).values(id=_pool.c.id)
-
-_CHANGE_VALUES = {
-    "changed_by_id": _value("actor_id", Integer),
-    "changed_at": _value("now", UTCDateTime),
-    "old_quantity": _value("old_quantity", Integer),
-    "new_quantity": _value("quantity", Integer),
-    "old_flexible_extra": _value("old_flexible_extra", Integer),
-    "new_flexible_extra": _value("flexible_extra", Integer),
-}
-_TOTALS = (
-    update(_pool)
-    .where(_pool.c.id == _value("pool_id", Integer))
-    .values(
-        pledged_quantity=_value("pledged_quantity", Integer),
-        pledged_flexible=_value("pledged_flexible", Integer),
-        member_count=_value("member_count", Integer),
-    )
-)
-_NEW_PLEDGE = (
-    insert(_pledge)
-    .values(
-        pool_id=_value("pool_id", Integer),
-        member_id=_value("member_id", Integer),
-        quantity=_value("quantity", Integer),
-        flexible_extra=_value("flexible_extra", Integer),
-        created_at=_value("now", UTCDateTime),
-        updated_at=_value("now", UTCDateTime),
-    )
-    .returning(_pledge.c.id, _pledge.c.created_at)
-)
-_CHANGED_PLEDGE = (
-    update(_pledge)
-    .where(_pledge.c.id == _value("pledge_id", Integer))
-    .values(
-        quantity=_value("quantity", Integer),
-        flexible_extra=_value("flexible_extra", Integer),
-        updated_at=_value("now", UTCDateTime),
-    )
-)
-_CHANGE = insert(_change).values(pledge_id=_value("pledge_id", Integer), **_CHANGE_VALUES)
-
-
-def _day_upsert(dialect_insert):
-    """Adds the change's units to the pool's day; a change that leaves the units as they were adds no row."""
-    statement = dialect_insert(_day).from_select(
-        ["pool_id", "day", "units_delta"],
-        select(_value("pool_id", Integer), _value("day", Date), _value("units_delta", Integer)).where(
-            _value("units_delta", Integer) != 0
-        ),
-    )
-    return statement.on_conflict_do_update(
-        index_elements=["pool_id", "day"], set_={"units_delta": _day.c.units_delta + statement.excluded.units_delta}
-    )
-
-
-_SQLITE_DAY = _day_upsert(sqlite.insert)
-
-
-def _postgresql_writes():
-    """The pledge, its history, the pool's totals and its day in one statement: one round trip under the lock.
-
-    PostgreSQL runs every data-modifying WITH part exactly once, whether the main statement reads it or not.
-    """
-    new_pledge = _NEW_PLEDGE.cte("new_pledge")
-    change_of_new = (
-        insert(_change)
-        .from_select(["pledge_id", *_CHANGE_VALUES], select(new_pledge.c.id, *_CHANGE_VALUES.values()))
-        .cte("change")
-    )
-    totals, day = _TOTALS.cte("totals"), _day_upsert(postgresql.insert)
-    new = select(new_pledge.c.id, new_pledge.c.created_at).add_cte(change_of_new, totals, day.cte("day"))
-    changed = day.add_cte(_CHANGED_PLEDGE.cte("changed"), _CHANGE.cte("change"), totals)
-    return new, changed
-
-
-_POSTGRESQL_NEW, _POSTGRESQL_CHANGED = _postgresql_writes()
-
-
-@dataclass(frozen=True)
-class _Locked:
-    """The pool and the member's pledge as read under the pool's lock."""
-
-    pool_id: int
-    member_id: int
-    pledged_quantity: int
-    pledged_flexible: int
-    member_count: int
-    capacity: int | None
-    delivery_charge_pence: int
-    list_price: Decimal
-    vat_rate: VatRate
-    tiers: list[pricing.Tier]
-    pledge_id: int | None
-    old_quantity: int
-    old_flexible_extra: int
-    created_at: datetime | None
-    now: datetime
-
-
-def _lock_for_pledge(pool_id: int, member_id: int) -> _Locked:
-    """Takes the pool's row lock (see lock_pool) and reads, in one query, what a pledge needs:
-    the pool's totals and terms, its current prices and the member's pledge; 409 unless it takes pledges.
-    """
-    db.session.flush()
-    connection = db.session.connection()
-    if connection.dialect.name == "sqlite":
-        connection.execute(_SQLITE_WRITER_LOCK, _values(pool_id=pool_id))
-    rows = connection.execute(_LOCK_FOR_PLEDGE, _values(pool_id=pool_id, member_id=member_id)).all()
-    if not rows:
-        raise NotFound("No such pool.")
-    row, now = rows[0], utcnow()
-    _check_pledgeable(row.status, row.deadline, now)
-    return _Locked(
-        pool_id=pool_id,
-        member_id=member_id,
-        pledged_quantity=row.pledged_quantity,
-        pledged_flexible=row.pledged_flexible,
-        member_count=row.member_count,
-        capacity=row.capacity,
-        delivery_charge_pence=row.delivery_charge_pence,
-        list_price=row.list_price,
-        vat_rate=row.vat_rate,
-        tiers=[pricing.Tier(r.min_quantity, r.unit_price) for r in rows if r.min_quantity is not None],
-        pledge_id=row.pledge_id,
-        old_quantity=row.quantity or 0,
-        old_flexible_extra=row.flexible_extra or 0,
-        created_at=row.created_at,
-        now=now,
-    )
+    return _record_change(actor, member, locked, pledging.NO_UNITS, now)
 
 
 @dataclass(frozen=True)
@@ -537,83 +314,99 @@ class PledgeMade:
     estimate: pricing.Estimate | None
 
 
-def _write_pledge(locked: _Locked, actor: User, member: Member, quantity: int, flexible_extra: int) -> PledgeMade:
-    """Writes the pledge, its history, the pool's totals and its day, then tells of a tier reached."""
-    old_quantity, now = locked.old_quantity, locked.now
-    totals = {
-        "pledged_quantity": locked.pledged_quantity + quantity - old_quantity,
-        "pledged_flexible": locked.pledged_flexible + flexible_extra - locked.old_flexible_extra,
-        "member_count": locked.member_count + (quantity > 0) - (old_quantity > 0),
-    }
-    values = _values(
-        **totals,
-        pool_id=locked.pool_id,
-        member_id=member.id,
-        pledge_id=locked.pledge_id,
-        actor_id=actor.id,
-        now=now,
-        quantity=quantity,
-        flexible_extra=flexible_extra,
-        old_quantity=old_quantity,
-        old_flexible_extra=locked.old_flexible_extra,
-        day=uk_date(now),
-        units_delta=quantity - old_quantity,
-    )
-    connection = db.session.connection()
-    pledge_id, created_at = locked.pledge_id, locked.created_at
-    if connection.dialect.name == "postgresql":
-        if pledge_id is None:
-            pledge_id, created_at = connection.execute(_POSTGRESQL_NEW, values).one()
-        else:
-            connection.execute(_POSTGRESQL_CHANGED, values)
+# The pledge's steps, in the order they run
+
+
+def _pledging_member(actor: User, pool_id: int, member_id: int | None) -> Member:
+    """The member the actor pledges for in this pool; 404 if the pool is not theirs to see.
+
+    Without `member_id` the actor must act for exactly one member of the pool's consortia;
+    an admin may name any member. A pledge that may go ahead costs one query; the reasons
+    for refusing one are worked out only when it is refused.
+    """
+    if member_id is None:
+        candidates = actor.member_ids
+    elif actor.is_admin or member_id in actor.member_ids:
+        candidates = {member_id}
     else:
-        if pledge_id is None:
-            pledge_id, created_at = connection.execute(_NEW_PLEDGE, values).one()
-        else:
-            connection.execute(_CHANGED_PLEDGE, values)
-        connection.execute(_CHANGE, values | _values(pledge_id=pledge_id))
-        connection.execute(_TOTALS, values)
-        connection.execute(_SQLITE_DAY, values)
-    _refresh_loaded(locked.pool_id, pledge_id, totals, quantity, flexible_extra, now)
-    _tell_of_tier(locked, totals["pledged_quantity"])
-    estimate = (
-        None
-        if quantity == 0
-        else pricing.estimated_cost(
-            quantity,
-            locked.tiers,
-            locked.list_price,
-            locked.vat_rate.percent,
-            totals["pledged_quantity"],
-            locked.delivery_charge_pence,
+        candidates = set()
+    members = pledging.members_in_pool(pool_id, sorted(candidates))
+    if len(members) == 1:
+        return members[0]
+    require_visible(actor, pool_id)
+    if members:
+        raise ValidationFailed.field("member_id", "You act for several members of this pool: say which one.")
+    if member_id is not None:
+        raise ValidationFailed.field("member_id", "You cannot pledge for that member in this pool.")
+    raise ValidationFailed.field("member_id", "You act for no member of this pool's consortia.")
+
+
+def _lock_open_pool(pool_id: int, member_id: int) -> tuple[pledging.LockedPool, datetime]:
+    """Locks the pool and reads it with the member's pledge; 409 unless it takes pledges now.
+    Returns what was read and the time of the change.
+
+    The lock makes concurrent pledges take turns, so capacity holds and the pool's running
+    totals stay exact, and it orders each pledge against a close. The clock is read once the
+    lock is held, so a pledge that waited for it past the deadline is refused.
+    """
+    locked = pledging.lock_and_read(pool_id, member_id)
+    now = utcnow()
+    _check_pledgeable(locked.status, locked.deadline, now)
+    return locked, now
+
+
+def _check_room(locked: pledging.LockedPool, quantity: int) -> None:
+    """422 if the pledge would take the pool past its capacity or past what one pool may order.
+    The member's own units so far are theirs to reuse: raising a pledge needs room for the rise."""
+    others = locked.pledged_by_others
+    if locked.capacity is not None and quantity > locked.capacity - others:
+        raise ValidationFailed.field(
+            "quantity", f"Only {locked.capacity - others:,} units are left in this pool's capacity."
         )
-    )
-    state = PledgeState(pledge_id, locked.pool_id, member, quantity, flexible_extra, created_at, now)
-    return PledgeMade(state, old_quantity, locked.old_flexible_extra, estimate)
+    if line_pence(others + quantity, locked.list_price) > MAX_POOL_VALUE_PENCE:
+        raise ValidationFailed.field(
+            "quantity",
+            f"This would take the pool past {pounds(MAX_POOL_VALUE_PENCE)} at "
+            "list price, the most one pool can order; please pledge less.",
+        )
 
 
-def _refresh_loaded(
-    pool_id: int, pledge_id: int, totals: dict, quantity: int, flexible_extra: int, now: datetime
-) -> None:
-    """Brings a pool or pledge this session already holds up to date with what was just written."""
-    pool = db.session.identity_map.get(identity_key(Pool, pool_id))
-    if pool is not None:
-        for name, value in totals.items():
-            set_committed_value(pool, name, value)
-    loaded = db.session.identity_map.get(identity_key(Pledge, pledge_id))
-    if loaded is not None:
-        for name, value in (("quantity", quantity), ("flexible_extra", flexible_extra), ("updated_at", now)):
-            set_committed_value(loaded, name, value)
-        db.session.expire(loaded, ["changes"])
+def _record_change(
+    actor: User, member: Member, locked: pledging.LockedPool, new: pledging.Units, now: datetime
+) -> PledgeMade:
+    """Writes the change under the lock (the pledge, its history row, the pool's new totals and
+    its day), queues the tier notice, and says what it did, estimate included, without reading
+    anything back."""
+    totals = locked.totals.after(locked.current, new)
+    pledge_id, created_at = pledging.write_change(locked, new, totals, actor.id, now)
+    pledging.update_loaded_copies(locked.pool_id, pledge_id, totals, new, now)
+    _queue_tier_notice(locked, totals.pledged_quantity)
+    state = PledgeState(pledge_id, locked.pool_id, member, new.quantity, new.flexible_extra, created_at, now)
+    old = locked.current
+    return PledgeMade(state, old.quantity, old.flexible_extra, _estimate(locked, new.quantity, totals.pledged_quantity))
 
 
-def _tell_of_tier(locked: _Locked, new_total: int) -> None:
-    """The pool is loaded only when the pledge lifts it into a better tier, which is rare."""
-    old_total = locked.pledged_quantity
+def _queue_tier_notice(locked: pledging.LockedPool, new_total: int) -> None:
+    """Tells the pool's pledgers when this pledge lifts it into a better tier.
+
+    Decided from the tiers read under the lock, so the usual pledge costs a comparison and no
+    query; the pool is loaded only when a tier is crossed, which is rare. The notice is written
+    to the outbox in this transaction, so members hear only of a pledge that commits.
+    """
+    old_total = locked.totals.pledged_quantity
     if new_total > old_total and pricing.tier_reached(locked.tiers, new_total) != pricing.tier_reached(
         locked.tiers, old_total
     ):
-        notices.tier_reached(db.session.get(Pool, locked.pool_id), old_total, new_total)
+        notices.tier_reached(db.session.get_one(Pool, locked.pool_id), old_total, new_total)
+
+
+def _estimate(locked: pledging.LockedPool, quantity: int, pool_total: int) -> pricing.Estimate | None:
+    """The member's cost at the pool's new total, from the prices read under the lock; none once withdrawn."""
+    if quantity == 0:
+        return None
+    return pricing.estimated_cost(
+        quantity, locked.tiers, locked.list_price, locked.vat_rate.percent, pool_total, locked.delivery_charge_pence
+    )
 
 
 # What the pool's demand earns

@@ -170,3 +170,16 @@ def test_running_totals_match_the_pledges(world, pool):
     ).one()
     pool = db.session.get(Pool, pool.id)
     assert (pool.pledged_quantity, pool.pledged_flexible, pool.member_count) == tuple(totals)
+
+
+def test_a_pool_and_pledge_already_loaded_show_a_new_change_without_a_refresh(world, pool):
+    """The pledge path writes with plain SQL, so it brings the session's own copies up to date."""
+    services.pledge(world.member_user, pool.id, 10, 2, member_id=world.member.id)
+    loaded = db.session.scalar(db.select(Pledge).where(Pledge.pool_id == pool.id))
+    assert (pool.pledged_quantity, loaded.quantity, len(loaded.changes)) == (10, 10, 1)
+
+    services.pledge(world.member_user, pool.id, 12, 0, member_id=world.member.id)
+
+    assert (pool.pledged_quantity, pool.pledged_flexible, pool.member_count) == (12, 0, 1)
+    assert (loaded.quantity, loaded.flexible_extra) == (12, 0)
+    assert [(c.old_quantity, c.new_quantity) for c in loaded.changes] == [(0, 10), (10, 12)]

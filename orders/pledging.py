@@ -1,0 +1,380 @@
+"""How the pledge path talks to the database: the pool's lock, the read under it, the writes.
+
+`orders.services.pledge` and `withdraw_pledge` tell the story of a pledge; this module does
+their database steps, and does them fast. Every pledge into a pool takes the pool's row lock
+(that is how capacity holds and the pool's running totals stay exact), so each pledge waits
+for the one before it to commit, and what happens between taking the lock and the commit sets
+how many pledges a pool takes a second. That stretch is one read and, on PostgreSQL, one write:
+
+- The statements are built once, here, from tables rather than models. SQLAlchemy caches the
+  compiled form of a statement by its structure, so a pledge only binds its values; and run
+  on the session's connection, they load no ORM objects and leave the unit of work nothing
+  to flush.
+- On PostgreSQL the pledge, its history row, the pool's totals and the pool's day go in one
+  statement of data-modifying CTEs, one round trip. SQLite has no writable CTEs, so there
+  they are four statements against a local file.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Date,
+    Integer,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
+from sqlalchemy.types import TypeEngine
+
+from catalogue import pricing
+from catalogue.models import Offer, PriceTier, VatRate
+from kernel.clock import uk_date
+from kernel.errors import NotFound
+from kernel.extensions import UTCDateTime, db
+from orders.models import Pledge, PledgeChange, Pool, PoolPledgeDay, PoolStatus, pool_consortium
+from organisations.models import Member, Network
+
+
+@dataclass(frozen=True, slots=True)
+class Units:
+    """A member's pledge in units: what they commit to, and the flexible extra they accept to fill packs."""
+
+    quantity: int
+    flexible_extra: int
+
+
+NO_UNITS = Units(0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class ExistingPledge:
+    """A member's pledge as it stood before this change; a withdrawn one stays, with no units."""
+
+    id: int
+    created_at: datetime
+    units: Units
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """The pool's running totals. Kept under its lock, so no page and no pledge sums pledges."""
+
+    pledged_quantity: int
+    pledged_flexible: int
+    member_count: int
+
+    def after(self, old: Units, new: Units) -> "Totals":
+        """The totals once one member's pledge goes from `old` to `new`; a member counts while pledging any units."""
+        return Totals(
+            pledged_quantity=self.pledged_quantity + new.quantity - old.quantity,
+            pledged_flexible=self.pledged_flexible + new.flexible_extra - old.flexible_extra,
+            member_count=self.member_count + (new.quantity > 0) - (old.quantity > 0),
+        )
+
+
+@dataclass(frozen=True)
+class LockedPool:
+    """The pool and one member's pledge in it, as read under the pool's lock.
+
+    Everything a pledge decides on: whether the pool takes pledges, its capacity and totals,
+    its current prices (for the estimate and the tier notice) and the member's pledge so far
+    (None when they never pledged).
+    """
+
+    pool_id: int
+    member_id: int
+    status: PoolStatus
+    deadline: datetime
+    capacity: int | None
+    delivery_charge_pence: int
+    list_price: Decimal
+    vat_rate: VatRate
+    tiers: list[pricing.Tier]
+    totals: Totals
+    pledge: ExistingPledge | None
+
+    @property
+    def current(self) -> Units:
+        """The member's units before this change: none if they never pledged or withdrew."""
+        return NO_UNITS if self.pledge is None else self.pledge.units
+
+    @property
+    def pledged_by_others(self) -> int:
+        return self.totals.pledged_quantity - self.current.quantity
+
+
+# The statements, built once. Bound values are named `v_...`: an INSERT or UPDATE would take a
+# value named like one of its columns as the value for that column.
+
+
+def _value(name: str, type_: type[TypeEngine[Any]]) -> BindParameter[Any]:
+    return bindparam(f"v_{name}", type_=type_)
+
+
+def _values(**values: object) -> dict[str, object]:
+    return {f"v_{name}": value for name, value in values.items()}
+
+
+_pool = Pool.__table__
+_offer = Offer.__table__
+_tier = PriceTier.__table__
+_pledge = Pledge.__table__
+_change = PledgeChange.__table__
+_day = PoolPledgeDay.__table__
+
+# Who may pledge for whom: active members among the candidates whose network is in one of the
+# pool's consortia. A model query, as the pledge comes back with its Member.
+_MEMBERS_IN_POOL: Select[tuple[Member]] = (
+    select(Member)
+    .join(Network, Member.network_id == Network.id)
+    .join(
+        pool_consortium,
+        and_(
+            pool_consortium.c.consortium_id == Network.consortium_id, pool_consortium.c.pool_id == bindparam("pool_id")
+        ),
+    )
+    .where(Member.active, Member.id.in_(bindparam("member_ids", expanding=True)))
+    .options(lazyload(Member.network))
+    .order_by(Member.id)
+)
+
+# SQLite has no row locks: a no-op UPDATE of the pool makes the transaction the database's one
+# writer, and SQLite lets one writer in at a time, so every read after it is current.
+_SQLITE_WRITER_LOCK = update(_pool).where(_pool.c.id == _value("pool_id", Integer)).values(id=_pool.c.id)
+
+# The pool's terms, totals and current prices, with the member's pledge: one row per price tier.
+_LOCKED_READ = (
+    select(
+        _pool.c.status,
+        _pool.c.deadline,
+        _pool.c.capacity,
+        _pool.c.pledged_quantity,
+        _pool.c.pledged_flexible,
+        _pool.c.member_count,
+        _pool.c.delivery_charge_pence,
+        func.coalesce(_pool.c.closing_list_price, _offer.c.list_price).label("list_price"),
+        _offer.c.vat_rate,
+        _tier.c.min_quantity,
+        _tier.c.unit_price,
+        _pledge.c.id.label("pledge_id"),
+        _pledge.c.quantity,
+        _pledge.c.flexible_extra,
+        _pledge.c.created_at,
+    )
+    .select_from(
+        _pool.join(_offer, _offer.c.id == _pool.c.offer_id)
+        .outerjoin(_tier, _tier.c.offer_id == _offer.c.id)
+        .outerjoin(_pledge, and_(_pledge.c.pool_id == _pool.c.id, _pledge.c.member_id == _value("member_id", Integer)))
+    )
+    .where(_pool.c.id == _value("pool_id", Integer))
+    .order_by(_tier.c.min_quantity)
+    .with_for_update(of=_pool)
+)
+
+_INSERT_PLEDGE = (
+    insert(_pledge)
+    .values(
+        pool_id=_value("pool_id", Integer),
+        member_id=_value("member_id", Integer),
+        quantity=_value("quantity", Integer),
+        flexible_extra=_value("flexible_extra", Integer),
+        created_at=_value("now", UTCDateTime),
+        updated_at=_value("now", UTCDateTime),
+    )
+    .returning(_pledge.c.id, _pledge.c.created_at)
+)
+_UPDATE_PLEDGE = (
+    update(_pledge)
+    .where(_pledge.c.id == _value("pledge_id", Integer))
+    .values(
+        quantity=_value("quantity", Integer),
+        flexible_extra=_value("flexible_extra", Integer),
+        updated_at=_value("now", UTCDateTime),
+    )
+)
+_CHANGE_VALUES = {
+    "changed_by_id": _value("actor_id", Integer),
+    "changed_at": _value("now", UTCDateTime),
+    "old_quantity": _value("old_quantity", Integer),
+    "new_quantity": _value("quantity", Integer),
+    "old_flexible_extra": _value("old_flexible_extra", Integer),
+    "new_flexible_extra": _value("flexible_extra", Integer),
+}
+_INSERT_CHANGE = insert(_change).values(pledge_id=_value("pledge_id", Integer), **_CHANGE_VALUES)
+_UPDATE_TOTALS = (
+    update(_pool)
+    .where(_pool.c.id == _value("pool_id", Integer))
+    .values(
+        pledged_quantity=_value("pledged_quantity", Integer),
+        pledged_flexible=_value("pledged_flexible", Integer),
+        member_count=_value("member_count", Integer),
+    )
+)
+
+
+def _add_to_day(dialect_insert: Callable[[Any], Any]) -> Any:
+    """Adds the change's units to the pool's day (for the demand chart); a change that leaves the
+    units as they were adds no row."""
+    statement = dialect_insert(_day).from_select(
+        ["pool_id", "day", "units_delta"],
+        select(_value("pool_id", Integer), _value("day", Date), _value("units_delta", Integer)).where(
+            _value("units_delta", Integer) != 0
+        ),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["pool_id", "day"], set_={"units_delta": _day.c.units_delta + statement.excluded.units_delta}
+    )
+
+
+_SQLITE_ADD_TO_DAY = _add_to_day(sqlite.insert)
+
+
+def _postgresql_writes() -> tuple[Any, Any]:
+    """All four writes as one statement, for a new pledge and for a changed one.
+
+    PostgreSQL runs every data-modifying WITH part exactly once, whether the main statement
+    reads it or not. A new pledge's history row reads the pledge's id from its CTE.
+    """
+    new_pledge = _INSERT_PLEDGE.cte("new_pledge")
+    change_of_new = (
+        insert(_change)
+        .from_select(["pledge_id", *_CHANGE_VALUES], select(new_pledge.c.id, *_CHANGE_VALUES.values()))
+        .cte("change")
+    )
+    totals, day = _UPDATE_TOTALS.cte("totals"), _add_to_day(postgresql.insert)
+    new = select(new_pledge.c.id, new_pledge.c.created_at).add_cte(change_of_new, totals, day.cte("day"))
+    changed = day.add_cte(_UPDATE_PLEDGE.cte("changed"), _INSERT_CHANGE.cte("change"), totals)
+    return new, changed
+
+
+_POSTGRESQL_WRITE_NEW, _POSTGRESQL_WRITE_CHANGED = _postgresql_writes()
+
+
+# The steps
+
+
+def members_in_pool(pool_id: int, candidate_ids: list[int]) -> list[Member]:
+    """Those of the candidates who are active members of one of the pool's consortia, by id."""
+    return list(db.session.scalars(_MEMBERS_IN_POOL, {"pool_id": pool_id, "member_ids": candidate_ids or [-1]}))
+
+
+def take_sqlite_writer_lock(connection: Connection, pool_id: int) -> None:
+    """On SQLite, what stands for the pool's row lock (see _SQLITE_WRITER_LOCK); PostgreSQL locks with FOR UPDATE."""
+    connection.execute(_SQLITE_WRITER_LOCK, _values(pool_id=pool_id))
+
+
+def lock_and_read(pool_id: int, member_id: int) -> LockedPool:
+    """Takes the pool's row lock until the transaction ends, and reads under it, in one query,
+    what a pledge decides on; 404 for no such pool.
+
+    The session is flushed first: these statements bypass its autoflush, and a change it still
+    holds (a pool's deadline moved in this transaction) must be in the database before the read.
+    """
+    db.session.flush()
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        take_sqlite_writer_lock(connection, pool_id)
+    rows = connection.execute(_LOCKED_READ, _values(pool_id=pool_id, member_id=member_id)).all()
+    if not rows:
+        raise NotFound("No such pool.")
+    return _locked_pool(pool_id, member_id, rows)
+
+
+def _locked_pool(pool_id: int, member_id: int, rows: Sequence[Row[*tuple[Any, ...]]]) -> LockedPool:
+    """The read's rows repeat the pool and the pledge once per price tier; an offer without tiers gives one row."""
+    row = rows[0]
+    return LockedPool(
+        pool_id=pool_id,
+        member_id=member_id,
+        status=row.status,
+        deadline=row.deadline,
+        capacity=row.capacity,
+        delivery_charge_pence=row.delivery_charge_pence,
+        list_price=row.list_price,
+        vat_rate=row.vat_rate,
+        tiers=[pricing.Tier(r.min_quantity, r.unit_price) for r in rows if r.min_quantity is not None],
+        totals=Totals(row.pledged_quantity, row.pledged_flexible, row.member_count),
+        pledge=None
+        if row.pledge_id is None
+        else ExistingPledge(row.pledge_id, row.created_at, Units(row.quantity, row.flexible_extra)),
+    )
+
+
+def write_change(locked: LockedPool, new: Units, totals: Totals, actor_id: int, now: datetime) -> tuple[int, datetime]:
+    """Writes the member's pledge (a new row or the changed one), its history row, the pool's new
+    totals and the units on the pool's day; returns the pledge's id and when it was first made."""
+    values = _values(
+        pool_id=locked.pool_id,
+        member_id=locked.member_id,
+        pledge_id=None if locked.pledge is None else locked.pledge.id,
+        actor_id=actor_id,
+        now=now,
+        quantity=new.quantity,
+        flexible_extra=new.flexible_extra,
+        old_quantity=locked.current.quantity,
+        old_flexible_extra=locked.current.flexible_extra,
+        pledged_quantity=totals.pledged_quantity,
+        pledged_flexible=totals.pledged_flexible,
+        member_count=totals.member_count,
+        day=uk_date(now),
+        units_delta=new.quantity - locked.current.quantity,
+    )
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        return _write_in_one_statement(connection, locked.pledge, values)
+    return _write_one_by_one(connection, locked.pledge, values)
+
+
+def _write_in_one_statement(
+    connection: Connection, existing: ExistingPledge | None, values: dict[str, object]
+) -> tuple[int, datetime]:
+    if existing is None:
+        pledge_id, created_at = connection.execute(_POSTGRESQL_WRITE_NEW, values).one()
+        return pledge_id, created_at
+    connection.execute(_POSTGRESQL_WRITE_CHANGED, values)
+    return existing.id, existing.created_at
+
+
+def _write_one_by_one(
+    connection: Connection, existing: ExistingPledge | None, values: dict[str, object]
+) -> tuple[int, datetime]:
+    if existing is None:
+        pledge_id, created_at = connection.execute(_INSERT_PLEDGE, values).one()
+    else:
+        pledge_id, created_at = existing.id, existing.created_at
+        connection.execute(_UPDATE_PLEDGE, values)
+    connection.execute(_INSERT_CHANGE, values | _values(pledge_id=pledge_id))
+    connection.execute(_UPDATE_TOTALS, values)
+    connection.execute(_SQLITE_ADD_TO_DAY, values)
+    return pledge_id, created_at
+
+
+def update_loaded_copies(pool_id: int, pledge_id: int, totals: Totals, new: Units, now: datetime) -> None:
+    """Brings a pool or pledge this session already holds up to date with what was just written,
+    which the session cannot see, as it went past the ORM. Nothing is loaded."""
+    pool = db.session.identity_map.get(identity_key(Pool, pool_id))
+    if pool is not None:
+        set_committed_value(pool, "pledged_quantity", totals.pledged_quantity)
+        set_committed_value(pool, "pledged_flexible", totals.pledged_flexible)
+        set_committed_value(pool, "member_count", totals.member_count)
+    pledge = db.session.identity_map.get(identity_key(Pledge, pledge_id))
+    if pledge is not None:
+        set_committed_value(pledge, "quantity", new.quantity)
+        set_committed_value(pledge, "flexible_extra", new.flexible_extra)
+        set_committed_value(pledge, "updated_at", now)
+        db.session.expire(pledge, ["changes"])
