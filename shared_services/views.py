@@ -220,7 +220,7 @@ def bill_due(service_pool_id: int):
     services.require_manager(current_user, pool)
     today = uk_today()
     through = date(today.year, today.month, 1)
-    started = services.start_pool(pool.id, through)
+    started = services.start_pool(pool.id, through, current_user)
     if started is not None and started.status is ServicePoolStatus.CANCELLED:
         flash(f"The pool is cancelled: {started.cancel_reason}", "info")
         return redirect(url_for("shared_services.pool_page", service_pool_id=pool.id))
