@@ -65,14 +65,14 @@ class PoolPages(Generic[P]):
         return self.page(pool)
 
     def cancel_view(self, pool_id: int) -> ResponseReturnValue:
-        """A missing reason shows the form again (422); a refused move, its message at its status (409, 403)."""
+        """A reason that will not do shows the form again (422); a refused move is the error page's 409 or 403."""
         pool = self.find(current_user, pool_id)
         form = CancelPoolForm()
         if not form.validate():
             return self.cancel_failed(pool, form, 422)
         try:
             self.cancel(current_user, pool, form.reason.data)
-        except DomainError as error:
+        except ValidationFailed as error:
             form_errors(form, error)
             return self.cancel_failed(self.find(current_user, pool_id), form, error.status_code)
         flash(self.cancelled, "success")
