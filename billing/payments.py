@@ -23,7 +23,8 @@ from kernel.clock import UK, uk_today, utcnow
 from kernel.errors import Forbidden, ValidationFailed
 from kernel.extensions import db
 from kernel.formatting import pounds
-from orders.models import Pool, PoolStatus, PurchaseOrder
+from kernel.lifecycle import Who
+from orders.models import POOL_LIFECYCLE, Pool, PoolStatus, PurchaseOrder
 from organisations.access import can_act_for_consortium
 from organisations.models import Member, User
 
@@ -43,18 +44,20 @@ def status_for(total_pence: int, paid_pence: int, credited_pence: int) -> Invoic
     return InvoiceStatus.ISSUED
 
 
-def apply_status(invoice: Invoice) -> None:
-    """Recompute what was paid from the payments themselves, then the status from the sums."""
+def apply_status(invoice: Invoice, actor: User | None = None) -> None:
+    """Recompute what was paid from the payments themselves, then the status from the sums.
+
+    `actor` is who recorded the change (None: a webhook or a job), recorded if it settles the pool."""
     db.session.flush()
     invoice.paid_pence = db.session.execute(
         select(func.coalesce(func.sum(Payment.amount_pence), 0)).where(Payment.invoice_id == invoice.id)
     ).scalar_one()
     invoice.status = status_for(invoice.total_pence, invoice.paid_pence, invoice.credited_pence)
-    _settle_pool(invoice)
+    _settle_pool(invoice, actor)
     db.session.flush()
 
 
-def _settle_pool(invoice: Invoice) -> None:
+def _settle_pool(invoice: Invoice, actor: User | None) -> None:
     """An invoiced pool is settled once every invoice of its orders is paid or credited, and invoiced again
     when one of them is due again (a refund, a dispute). The pool's row lock makes two payments at once on
     two of its invoices see each other."""
@@ -75,7 +78,9 @@ def _settle_pool(invoice: Invoice) -> None:
         .where(PurchaseOrder.pool_id == pool.id, Invoice.status.in_([InvoiceStatus.ISSUED, InvoiceStatus.PART_PAID]))
         .limit(1)
     )
-    pool.status = PoolStatus.INVOICED if still_due is not None else PoolStatus.SETTLED
+    follows = PoolStatus.INVOICED if still_due is not None else PoolStatus.SETTLED
+    if follows is not pool.status:
+        POOL_LIFECYCLE.move(pool, follows, actor, by=Who.SYSTEM)
 
 
 def member_credit_pence(member_id: int) -> int:
@@ -171,7 +176,7 @@ def _add_payment(
         recorded_by=recorded_by,
     )
     db.session.add(payment)
-    apply_status(invoice)
+    apply_status(invoice, recorded_by)
     if amount_pence > 0:
         notices.payment_received(invoice, payment)
     return payment

@@ -36,9 +36,10 @@ from kernel.clock import uk_date, uk_today, utcnow
 from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kernel.extensions import db
 from kernel.formatting import pounds
+from kernel.lifecycle import Who
 from kernel.money import line_pence
 from kernel.numbering import format_number, next_values
-from orders.models import Allocation, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
+from orders.models import POOL_LIFECYCLE, Allocation, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
 from organisations.models import Consortium, Member, Organisation, TurnoverBand, User
 
 INVOICE_SERIES, CREDIT_SERIES = "INV", "CN"
@@ -392,7 +393,7 @@ def issue_invoices(actor: User | None, order_id: int, today: date | None = None)
             for v in analysis
         ],
     )
-    _mark_pool_invoiced(pool)
+    _mark_pool_invoiced(pool, actor)
     db.session.flush()
     issued = IssuedInvoices(ids, [row["member_id"] for row in invoice_rows])
     notices.invoices_issued(issued)
@@ -440,7 +441,7 @@ class IssuedInvoices(Sequence[Invoice]):
         return [by_id[invoice_id] for invoice_id in ids]
 
 
-def _mark_pool_invoiced(pool: Pool) -> None:
+def _mark_pool_invoiced(pool: Pool, actor: User | None) -> None:
     """A pool is invoiced once every live order of it has invoices."""
     uninvoiced = db.session.execute(
         select(func.count())
@@ -451,8 +452,8 @@ def _mark_pool_invoiced(pool: Pool) -> None:
             ~select(Invoice.id).where(Invoice.purchase_order_id == PurchaseOrder.id).exists(),
         )
     ).scalar_one()
-    if uninvoiced == 0 and pool.status in (PoolStatus.DELIVERED, PoolStatus.ORDERED, PoolStatus.CLOSED):
-        pool.status = PoolStatus.INVOICED
+    if uninvoiced == 0 and pool.status in (PoolStatus.CLOSED, PoolStatus.ORDERED, PoolStatus.DELIVERED):
+        POOL_LIFECYCLE.move(pool, PoolStatus.INVOICED, actor, by=Who.SYSTEM)
 
 
 def billable_orders(user: User, consortium_id: int) -> list[PurchaseOrder]:
@@ -550,7 +551,7 @@ def issue_credit_note(
     db.session.add(note)
     invoice.credited_pence += note.total_pence
     db.session.flush()
-    apply_status(invoice)
+    apply_status(invoice, actor)
     db.session.flush()
     return note
 

@@ -2,21 +2,17 @@
 
 from dataclasses import dataclass
 
-from marshmallow import ValidationError
-from sqlalchemy import select
-
-from catalogue.models import Offer
+from catalogue.pool_web import CancelSchema, offer_and_consortia
 from catalogue.pricing import Estimate
 from kernel.api import api_blueprint, json_body, operation, page_of, page_schema, paginated, query_args, wants_csv
 from kernel.csv_export import csv_response
-from kernel.errors import DomainError, ValidationFailed
+from kernel.errors import ValidationFailed
 from kernel.extensions import db
 from orders import closing, purchase_orders, services
 from orders.models import Pledge, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
 from orders.order_documents import order_csv_rows, orders_csv_rows
 from orders.schemas import (
     AllocationSchema,
-    CancelSchema,
     ClosePlanSchema,
     CloseResultSchema,
     DeliveriesSchema,
@@ -33,8 +29,9 @@ from orders.schemas import (
     PurchaseOrderSchema,
     PurchaseOrderSummarySchema,
 )
+from orders.views import PAGES
 from organisations.access import acting_user, roles_required
-from organisations.models import Consortium, Role, User
+from organisations.models import Role, User
 
 bp = api_blueprint("orders_api", __name__)
 
@@ -131,12 +128,7 @@ def get_pool(pool_id: int):
 def create_pool():
     user = acting_user()
     data = json_body(PoolCreateSchema())
-    offer = db.session.get(Offer, data["offer_id"])
-    if offer is None:
-        raise ValidationFailed.field("offer_id", "No such offer.")
-    consortia = list(db.session.scalars(select(Consortium).where(Consortium.id.in_(data["consortium_ids"]))))
-    if len(consortia) != len(set(data["consortium_ids"])):
-        raise ValidationFailed.field("consortium_ids", "No such consortium.")
+    offer, consortia = offer_and_consortia(data["offer_id"], data["consortium_ids"])
     terms = services.PoolTerms(
         deadline=data["deadline"],
         minimum_quantity=data["minimum_quantity"],
@@ -154,8 +146,7 @@ def create_pool():
 @operation("Open a draft pool to pledges", tags=["pools"], response=PoolSchema, errors=(403, 409))
 def open_pool(pool_id: int):
     user = acting_user()
-    pool = services.open_pool(user, services.pool_for(user, pool_id))
-    return PoolSchema().dump(pool_document(pool, user))
+    return PoolSchema().dump(pool_document(PAGES.open_api(user, pool_id), user))
 
 
 @bp.post("/pools/<int:pool_id>/cancel")
@@ -169,21 +160,13 @@ def open_pool(pool_id: int):
 )
 def cancel_pool(pool_id: int):
     user = acting_user()
-    pool = services.pool_for(user, pool_id)
-    pool = services.cancel_pool(user, pool, json_body(CancelSchema())["reason"])
-    return PoolSchema().dump(pool_document(pool, user))
+    return PoolSchema().dump(pool_document(PAGES.cancel_api(user, pool_id), user))
 
 
 def _body_unless_not_visible(user: User, pool_id: int, schema) -> dict:
-    """A pool outside the caller's consortia is 404 whatever the body.
-
-    Checked here only when the body is bad: on the good path the pledge service checks it anyway.
-    """
-    try:
-        return json_body(schema)
-    except (ValidationError, DomainError):
-        services.require_visible(user, pool_id)
-        raise
+    """A pool outside the caller's consortia is 404 whatever the body (checked only when the body is bad:
+    on the good path the pledge service checks it anyway)."""
+    return PAGES.body(user, pool_id, schema)
 
 
 # Built once: the pledge path is the busiest endpoint, and a schema's construction copies its fields.

@@ -15,16 +15,14 @@ from catalogue import pricing
 from kernel.allocation import largest_remainder
 from kernel.bulk import insert_rows, no_collection_pauses
 from kernel.clock import uk_date, utcnow
-from kernel.errors import Conflict
 from kernel.extensions import db
+from kernel.lifecycle import Who
 from kernel.money import line_pence, vat_pence
 from kernel.numbering import next_number
 from orders import notices, services
-from orders.models import Allocation, Pledge, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
+from orders.models import POOL_LIFECYCLE, Allocation, Pledge, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
 from orders.packs import PackPlan, PledgedDemand, plan_packs
 from organisations.models import Consortium, Member, Network, Organisation, User
-
-CLOSED_STATES = {PoolStatus.CLOSED, PoolStatus.ORDERED, PoolStatus.DELIVERED, PoolStatus.INVOICED, PoolStatus.SETTLED}
 
 
 @dataclass(frozen=True)
@@ -200,15 +198,8 @@ def _consortium_plan(
 
 def preview_close(actor: User, pool: Pool) -> ClosePlan:
     services.require_manager(actor, pool)
-    if pool.status is not PoolStatus.OPEN:
-        raise Conflict(_not_open_message(pool))
+    POOL_LIFECYCLE.check(pool, PoolStatus.CLOSED)
     return plan_close(pool)
-
-
-def _not_open_message(pool: Pool) -> str:
-    if pool.status in CLOSED_STATES:
-        return f"This pool is already closed ({pool.status.value}); nothing was changed."
-    return f"Only an open pool can be closed; this one is {pool.status.value}."
 
 
 @dataclass
@@ -233,18 +224,17 @@ def close_pool(actor: User | None, pool_id: int, now: datetime | None = None) ->
     pool, _ = services.lock_pool(pool_id)
     if actor is not None:
         services.require_manager(actor, pool)
-    if pool.status is not PoolStatus.OPEN:
-        raise Conflict(_not_open_message(pool))
+    POOL_LIFECYCLE.check(pool, PoolStatus.CLOSED)
     plan = plan_close(pool)
     if not plan.proceeds:
-        pool.status, pool.cancel_reason, pool.cancelled_at = PoolStatus.CANCELLED, plan.cancel_reason, now
-        db.session.flush()
+        POOL_LIFECYCLE.move(pool, PoolStatus.CANCELLED, actor, plan.cancel_reason, now)
         notices.pool_cancelled(pool)
         return CloseResult(pool, plan, [])
     services.freeze_tiers(pool)
-    pool.status, pool.closed_at, pool.closing_unit_price = PoolStatus.CLOSED, now, plan.unit_price
+    POOL_LIFECYCLE.move(pool, PoolStatus.CLOSED, actor, at=now)
+    pool.closing_unit_price = plan.unit_price
     orders = [_purchase_order(pool, consortium_plan, plan.unit_price, now) for consortium_plan in plan.consortia]
-    sync_pool_status(pool, orders)
+    sync_pool_status(pool, orders, actor, now)
     db.session.flush()
     notices.pool_closed(pool, plan)
     for order in orders:
@@ -299,17 +289,22 @@ def _purchase_order(pool: Pool, plan: ConsortiumPlan, unit_price: Decimal, now: 
     return order
 
 
-def sync_pool_status(pool: Pool, orders: list[PurchaseOrder]) -> None:
-    """A pool follows its orders: ordered once every live order is sent, delivered once every one is."""
+def sync_pool_status(pool: Pool, orders: list[PurchaseOrder], actor: User | None, at: datetime | None = None) -> None:
+    """A pool follows its orders: ordered once every live order is sent, delivered once every one is.
+
+    `actor` is who changed the orders (None: a job); it is recorded as having moved the pool.
+    """
     live = [o for o in orders if o.status is not PurchaseOrderStatus.CANCELLED]
     if pool.status not in (PoolStatus.CLOSED, PoolStatus.ORDERED, PoolStatus.DELIVERED) or not live:
         return
     if all(o.status is PurchaseOrderStatus.DELIVERED for o in live):
-        pool.status = PoolStatus.DELIVERED
+        follows = PoolStatus.DELIVERED
     elif all(o.status is not PurchaseOrderStatus.DRAFT for o in live):
-        pool.status = PoolStatus.ORDERED
+        follows = PoolStatus.ORDERED
     else:
-        pool.status = PoolStatus.CLOSED
+        follows = PoolStatus.CLOSED
+    if follows is not pool.status:
+        POOL_LIFECYCLE.move(pool, follows, actor, at=at, by=Who.SYSTEM)
 
 
 def due_pool_ids(now: datetime) -> list[int]:

@@ -58,12 +58,6 @@ class PledgeForm(FlaskForm):
     )
 
 
-class CancelPoolForm(FlaskForm):
-    reason = TextAreaField(
-        "Reason", validators=[InputRequired(), Length(max=500)], description="Members see this on the pool's page."
-    )
-
-
 class DeliveryForm(FlaskForm):
     """Only the CSRF token: delivered units are one box per member, named delivered-<member id>."""
 

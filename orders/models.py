@@ -8,21 +8,19 @@ from decimal import Decimal
 
 from sqlalchemy import (
     CheckConstraint,
-    Column,
     Date,
     ForeignKey,
-    Integer,
     Numeric,
     String,
-    Table,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from catalogue.models import Offer, VatRate, price
+from catalogue.models import VatRate, price
+from catalogue.pools import PoolColumns, PoolKind, can_run, consortium_link
 from kernel.clock import utcnow
 from kernel.extensions import UTCDateTime, created_at, db, enum_column, intpk
+from kernel.lifecycle import Lifecycle, Who, move
 from organisations.models import Consortium, Member, Supplier, User
 
 
@@ -37,17 +35,13 @@ class PoolStatus(enum.Enum):
     CANCELLED = "cancelled"
 
 
-pool_consortium = Table(
-    "pool_consortium",
-    db.metadata,
-    Column("pool_id", Integer, ForeignKey("pool.id", ondelete="CASCADE"), primary_key=True),
-    Column("consortium_id", Integer, ForeignKey("consortium.id"), primary_key=True, index=True),
-)
+pool_consortium = consortium_link("pool")
 
 
-class Pool(db.Model):
+class Pool(PoolColumns, db.Model):
     """Demand for one offer from the members of one consortium, or of several (national)."""
 
+    consortium_table = pool_consortium
     __table_args__ = (
         CheckConstraint("minimum_quantity >= 1", name="minimum_positive"),
         CheckConstraint("capacity IS NULL OR capacity >= minimum_quantity", name="capacity_covers_minimum"),
@@ -55,21 +49,12 @@ class Pool(db.Model):
         CheckConstraint("status != 'cancelled' OR cancel_reason IS NOT NULL", name="cancel_has_reason"),
     )
 
-    id: Mapped[intpk]
-    offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id"), index=True)
-    is_national: Mapped[bool] = mapped_column(default=False)
     status: Mapped[PoolStatus] = mapped_column(enum_column(PoolStatus), default=PoolStatus.DRAFT, index=True)
     deadline: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     minimum_quantity: Mapped[int]
     capacity: Mapped[int | None]
     delivery_charge_pence: Mapped[int] = mapped_column(default=0)
-    note: Mapped[str | None] = mapped_column(Text)
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[created_at]
-    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    cancel_reason: Mapped[str | None] = mapped_column(String(500))
     closing_unit_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
     closing_list_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
     solidarity_rate_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(0))
@@ -77,14 +62,7 @@ class Pool(db.Model):
     pledged_flexible: Mapped[int] = mapped_column(default=0)
     member_count: Mapped[int] = mapped_column(default=0)
 
-    offer: Mapped[Offer] = relationship(lazy="joined")
-    consortia: Mapped[list[Consortium]] = relationship(secondary=pool_consortium, order_by=Consortium.name)
-    created_by: Mapped[User] = relationship()
     frozen_tiers: Mapped[list[PoolTier]] = relationship(order_by="PoolTier.min_quantity", cascade="all, delete-orphan")
-
-    @property
-    def consortium_ids(self) -> set[int]:
-        return {c.id for c in self.consortia}
 
 
 class PoolTier(db.Model):
@@ -233,3 +211,31 @@ class Allocation(db.Model):
 
     purchase_order: Mapped[PurchaseOrder] = relationship(back_populates="allocations")
     member: Mapped[Member] = relationship()
+
+
+POOL_LIFECYCLE: Lifecycle[PoolStatus] = Lifecycle(
+    "pool",
+    "pool",
+    [
+        move(PoolStatus.DRAFT, PoolStatus.OPEN, "opened", Who.RUNNER),
+        move(PoolStatus.DRAFT, PoolStatus.CANCELLED, "cancelled", Who.RUNNER, needs_reason=True),
+        # Below its minimum at the deadline, closing cancels the pool instead.
+        move(PoolStatus.OPEN, PoolStatus.CANCELLED, "cancelled", Who.RUNNER, Who.SYSTEM, needs_reason=True),
+        move(PoolStatus.OPEN, PoolStatus.CLOSED, "closed", Who.RUNNER, Who.SYSTEM, hint="Nothing was changed."),
+        # A closed pool follows its purchase orders (closing.sync_pool_status), then its invoices (billing).
+        move(PoolStatus.CLOSED, PoolStatus.ORDERED, "ordered", Who.SYSTEM),
+        move((PoolStatus.CLOSED, PoolStatus.ORDERED), PoolStatus.DELIVERED, "delivered", Who.SYSTEM),
+        move(
+            (PoolStatus.CLOSED, PoolStatus.ORDERED, PoolStatus.DELIVERED), PoolStatus.INVOICED, "invoiced", Who.SYSTEM
+        ),
+        # Cancelling every purchase order of a closed pool cancels the pool (purchase_orders.cancel).
+        move((PoolStatus.CLOSED, PoolStatus.ORDERED), PoolStatus.CANCELLED, "cancelled", Who.SYSTEM, needs_reason=True),
+        move(PoolStatus.INVOICED, PoolStatus.SETTLED, "settled", Who.SYSTEM),
+        # A refund or a dispute makes one of a settled pool's invoices due again.
+        move(PoolStatus.SETTLED, PoolStatus.INVOICED, "invoiced", Who.SYSTEM),
+    ],
+    runs=can_run,
+    stamps={PoolStatus.OPEN: "opened_at", PoolStatus.CLOSED: "closed_at", PoolStatus.CANCELLED: "cancelled_at"},
+    reasons={PoolStatus.CANCELLED: "cancel_reason"},
+)
+POOLS: PoolKind[Pool] = PoolKind(Pool, POOL_LIFECYCLE, "pool", PoolStatus.OPEN, PoolStatus.CANCELLED)

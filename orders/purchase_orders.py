@@ -14,9 +14,10 @@ from kernel.allocation import largest_remainder
 from kernel.clock import utcnow
 from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kernel.extensions import db
+from kernel.lifecycle import Who
 from orders import notices
 from orders.closing import sync_pool_status
-from orders.models import Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
+from orders.models import POOL_LIFECYCLE, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
 from organisations.models import User
 
 MAX_CANCEL_REASON = 500
@@ -55,19 +56,19 @@ def is_seller(user: User, order: PurchaseOrder) -> bool:
     return user.is_admin or order.supplier_id in user.supplier_ids
 
 
-def _move(order: PurchaseOrder, allowed: set[PurchaseOrderStatus], to: PurchaseOrderStatus) -> None:
+def _move(actor: User, order: PurchaseOrder, allowed: set[PurchaseOrderStatus], to: PurchaseOrderStatus) -> None:
     if order.status not in allowed:
         raise Conflict(f"A {order.status.value} order cannot be marked {to.value}.")
     order.status = to
     pool_orders = db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.pool_id == order.pool_id)).all()
-    sync_pool_status(db.session.get(Pool, order.pool_id), pool_orders)
+    sync_pool_status(db.session.get(Pool, order.pool_id), pool_orders, actor)
     db.session.flush()
 
 
 def send(actor: User, order: PurchaseOrder) -> PurchaseOrder:
     if not is_buyer(actor, order):
         raise Forbidden("Only the consortium's secretary sends its orders.")
-    _move(order, {PurchaseOrderStatus.DRAFT}, PurchaseOrderStatus.SENT)
+    _move(actor, order, {PurchaseOrderStatus.DRAFT}, PurchaseOrderStatus.SENT)
     order.sent_at = utcnow()
     notices.order_sent(order)
     return order
@@ -76,7 +77,7 @@ def send(actor: User, order: PurchaseOrder) -> PurchaseOrder:
 def confirm(actor: User, order: PurchaseOrder) -> PurchaseOrder:
     if not is_seller(actor, order):
         raise Forbidden("Only the supplier confirms an order.")
-    _move(order, {PurchaseOrderStatus.SENT}, PurchaseOrderStatus.CONFIRMED)
+    _move(actor, order, {PurchaseOrderStatus.SENT}, PurchaseOrderStatus.CONFIRMED)
     order.confirmed_at = utcnow()
     return order
 
@@ -100,7 +101,7 @@ def record_delivery(actor: User, order: PurchaseOrder, delivered: Mapping[int, i
         raise ValidationFailed("Some delivered quantities are not valid.", errors)
     for allocation in order.allocations:
         allocation.delivered_units = delivered.get(allocation.member_id, allocation.units)
-    _move(order, {PurchaseOrderStatus.SENT, PurchaseOrderStatus.CONFIRMED}, PurchaseOrderStatus.DELIVERED)
+    _move(actor, order, {PurchaseOrderStatus.SENT, PurchaseOrderStatus.CONFIRMED}, PurchaseOrderStatus.DELIVERED)
     order.delivered_at = utcnow()
     return order
 
@@ -112,24 +113,24 @@ def cancel(actor: User, order: PurchaseOrder, reason: str) -> PurchaseOrder:
     if not reason or len(reason) > MAX_CANCEL_REASON:
         raise ValidationFailed.field("reason", "Say why, in under 500 characters; the supplier sees it.")
     _move(
+        actor,
         order,
         {PurchaseOrderStatus.DRAFT, PurchaseOrderStatus.SENT, PurchaseOrderStatus.CONFIRMED},
         PurchaseOrderStatus.CANCELLED,
     )
     order.cancelled_at, order.cancel_reason = utcnow(), reason
-    _cancel_pool_if_nothing_is_left(order, reason)
+    _cancel_pool_if_nothing_is_left(actor, order, reason)
     return order
 
 
-def _cancel_pool_if_nothing_is_left(order: PurchaseOrder, reason: str) -> None:
+def _cancel_pool_if_nothing_is_left(actor: User, order: PurchaseOrder, reason: str) -> None:
     """A closed pool whose every order is cancelled orders nothing: it is cancelled too, and its members
     read why on its page."""
     pool = db.session.get(Pool, order.pool_id)
     statuses = set(db.session.scalars(select(PurchaseOrder.status).where(PurchaseOrder.pool_id == pool.id)))
     if pool.status in (PoolStatus.CLOSED, PoolStatus.ORDERED) and statuses == {PurchaseOrderStatus.CANCELLED}:
-        pool.status, pool.cancelled_at = PoolStatus.CANCELLED, order.cancelled_at
-        pool.cancel_reason = f"The purchase order was cancelled: {reason}"[:500]
-        db.session.flush()
+        why = f"The purchase order was cancelled: {reason}"[:500]
+        POOL_LIFECYCLE.move(pool, PoolStatus.CANCELLED, actor, why, order.cancelled_at, Who.SYSTEM)
 
 
 def delivered_units(order: PurchaseOrder) -> int | None:

@@ -121,10 +121,6 @@ class PoolCreateSchema(Schema):
     )
 
 
-class CancelSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
-
-
 class PledgeInSchema(Schema):
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_QUANTITY))
     flexible_extra = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=MAX_QUANTITY))

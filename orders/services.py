@@ -16,14 +16,14 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from catalogue import pricing
 from catalogue.models import Category, Offer
+from catalogue.pools import can_run, members_for, require_runner, take_writer_lock
 from kernel.clock import utcnow
-from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kernel.errors import Conflict, NotFound, ValidationFailed
 from kernel.extensions import db
 from kernel.formatting import pounds
 from kernel.money import line_pence
 from orders import notices, pledging
-from orders.models import Pledge, Pool, PoolStatus, PoolTier, pool_consortium
-from organisations.access import can_run_pool, in_users_consortia, members_taking_part, require_pool_runner
+from orders.models import POOLS, Pledge, Pool, PoolStatus, PoolTier
 from organisations.models import Consortium, Member, User
 
 MAX_QUANTITY = 10_000_000
@@ -34,42 +34,22 @@ MAX_SOLIDARITY_PERCENT = Decimal(25)
 MAX_POOL_VALUE_PENCE = 1_500_000_000
 
 
-# Who sees what
-
-
-def _visible_to(user: User):
-    return in_users_consortia(user, Pool.id, pool_consortium.c.pool_id, pool_consortium.c.consortium_id)
+# Who sees what: the rules every kind of pool shares (catalogue.pools)
 
 
 def visible_pools(user: User) -> Select:
-    return select(Pool).where(_visible_to(user))
+    return POOLS.visible(user)
 
 
-def require_visible(user: User, pool_id: int) -> None:
-    """404 unless the pool exists in one of the user's consortia; one query, nothing loaded."""
-    if db.session.scalar(select(Pool.id).where(Pool.id == pool_id, _visible_to(user))) is None:
-        raise NotFound("No such pool.")
-
-
-def pool_for(user: User, pool_id: int) -> Pool:
-    """The pool if the user may see it; 404 for a pool outside their consortia."""
-    pool = db.session.scalar(select(Pool).where(Pool.id == pool_id, _visible_to(user)))
-    if pool is None:
-        raise NotFound("No such pool.")
-    return pool
-
-
-def can_manage(user: User, pool: Pool) -> bool:
-    return can_run_pool(user, pool.consortium_ids, pool.is_national)
-
-
-def require_manager(user: User, pool: Pool) -> None:
-    require_pool_runner(user, pool.consortium_ids, pool.is_national)
+require_visible = POOLS.require_visible
+pool_for = POOLS.pool_for
+can_manage = can_run
+require_manager = require_runner
 
 
 def pledging_members(user: User, pool: Pool) -> list[Member]:
     """The members this user may pledge for in this pool."""
-    return members_taking_part(user, pool.consortium_ids)
+    return members_for(user, pool)
 
 
 # Opening and cancelling
@@ -87,15 +67,7 @@ class PoolTerms:
 
 def create_pool(actor: User, offer: Offer, consortia: list[Consortium], terms: PoolTerms) -> Pool:
     """A draft pool; one consortium for a secretary's pool, several (admin only) for a national one."""
-    if not consortia:
-        raise ValidationFailed.field("consortium_ids", "Choose at least one consortium.")
-    national = len(consortia) > 1
-    if national and not actor.is_admin:
-        raise Forbidden("Only an admin opens a national pool.")
-    if not actor.is_admin and consortia[0].id not in actor.secretary_consortium_ids:
-        raise Forbidden("You are not the secretary of that consortium.")
-    if not offer.active:
-        raise ValidationFailed.field("offer_id", "This offer has been withdrawn by its supplier.")
+    national = POOLS.check_new(actor, offer, consortia)
     _validate_terms(terms, offer)
     pool = Pool(
         offer=offer,
@@ -147,34 +119,14 @@ def _solidarity_rate(value) -> Decimal | None:
 
 
 def open_pool(actor: User, pool: Pool) -> Pool:
-    require_manager(actor, pool)
-    if pool.status is not PoolStatus.DRAFT:
-        raise Conflict(f"Only a draft pool can be opened; this one is {pool.status.value}.")
-    if pool.deadline <= utcnow():
-        raise Conflict("The deadline has passed; cancel this draft and create a new pool.")
-    if not pool.offer.active:
-        raise Conflict("The offer has been withdrawn by its supplier.")
-    pool.status = PoolStatus.OPEN
-    pool.opened_at = utcnow()
-    db.session.flush()
+    late = "The deadline has passed; cancel this draft and create a new pool." if pool.deadline <= utcnow() else None
+    pool = POOLS.open(actor, pool, late)
     notices.pool_opened(pool)
     return pool
 
 
 def cancel_pool(actor: User, pool: Pool, reason: str) -> Pool:
-    require_manager(actor, pool)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed.field("reason", "Say why the pool is cancelled; members will see it.")
-    if len(reason) > 500:
-        raise ValidationFailed.field("reason", "Keep the reason under 500 characters.")
-    lock_pool(pool.id)
-    if pool.status not in (PoolStatus.DRAFT, PoolStatus.OPEN):
-        raise Conflict(f"A {pool.status.value} pool cannot be cancelled.")
-    pool.status = PoolStatus.CANCELLED
-    pool.cancel_reason = reason
-    pool.cancelled_at = utcnow()
-    db.session.flush()
+    pool = POOLS.cancel(actor, pool, reason)
     notices.pool_cancelled(pool)
     return pool
 
@@ -186,12 +138,9 @@ def lock_pool(pool_id: int, member: Member | None = None) -> tuple[Pool, Pledge 
     """Takes the pool's row lock until the transaction ends and loads it with its prices,
     and with `member`'s pledge in it when asked, read under the same lock in the same query.
 
-    PostgreSQL: SELECT ... FOR UPDATE. SQLite has no row locks; a no-op UPDATE first makes
-    the transaction a writer, and SQLite lets one writer in at a time, so reads after it
-    are current.
+    PostgreSQL: SELECT ... FOR UPDATE; SQLite: `take_writer_lock` first.
     """
-    if db.session.get_bind().dialect.name == "sqlite":
-        pledging.take_sqlite_writer_lock(db.session.connection(), pool_id)
+    take_writer_lock(Pool.__table__, pool_id)
     pledge_on = and_(Pledge.pool_id == Pool.id, Pledge.member_id == (member.id if member else None))
     row = (
         db.session.execute(

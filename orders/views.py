@@ -9,6 +9,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from catalogue.models import Category, Offer
+from catalogue.pool_web import CancelPoolForm, PoolPages, may_create_pools
 from kernel.clock import UK
 from kernel.csv_export import csv_response
 from kernel.errors import DomainError, ValidationFailed
@@ -16,7 +17,7 @@ from kernel.extensions import db
 from kernel.money import to_pence
 from kernel.web import form_errors
 from orders import closing, purchase_orders, services
-from orders.forms import CancelOrderForm, CancelPoolForm, DeliveryForm, PledgeForm, PoolForm
+from orders.forms import CancelOrderForm, DeliveryForm, PledgeForm, PoolForm
 from orders.models import PoolStatus, PurchaseOrder, PurchaseOrderStatus
 from orders.order_documents import order_csv_rows
 from organisations.access import roles_required, signed_in
@@ -47,7 +48,7 @@ def list_pools():
         category=category,
         sort=sort,
         statuses=[s.value for s in PoolStatus],
-        can_create=current_user.is_admin or bool(current_user.secretary_consortium_ids),
+        can_create=may_create_pools(current_user),
     )
 
 
@@ -187,24 +188,29 @@ def create_pool():
     return render_template("orders/new.html", form=form), status
 
 
+PAGES = PoolPages(
+    endpoint="orders.pool_page",
+    id_arg="pool_id",
+    find=services.pool_for,
+    require_visible=services.require_visible,
+    open=services.open_pool,
+    cancel=services.cancel_pool,
+    opened=lambda pool: "The pool is open: members of its consortia can pledge until the deadline.",
+    cancelled="The pool is cancelled; members see the reason on its page.",
+    cancel_failed=lambda pool, form, status: (render_template("orders/cancel.html", pool=pool, form=form), status),
+)
+
+
 @bp.post("/pools/<int:pool_id>/open")
 @roles_required(Role.SECRETARY)
 def open_pool(pool_id: int):
-    pool = services.open_pool(current_user, services.pool_for(current_user, pool_id))
-    flash("The pool is open: members of its consortia can pledge until the deadline.", "success")
-    return redirect(url_for("orders.pool_page", pool_id=pool.id))
+    return PAGES.open_view(pool_id)
 
 
 @bp.post("/pools/<int:pool_id>/cancel")
 @roles_required(Role.SECRETARY)
 def cancel_pool(pool_id: int):
-    pool = services.pool_for(current_user, pool_id)
-    form = CancelPoolForm()
-    if form.validate():
-        services.cancel_pool(current_user, pool, form.reason.data)
-        flash("The pool is cancelled; members see the reason on its page.", "success")
-        return redirect(url_for("orders.pool_page", pool_id=pool.id))
-    return render_template("orders/cancel.html", pool=pool, form=form), 422
+    return PAGES.cancel_view(pool_id)
 
 
 @bp.get("/pledges")

@@ -1,15 +1,10 @@
 """Shared-service pools over JSON: create, open, cancel, join, leave, participants, billed periods."""
 
-from marshmallow import ValidationError
-from sqlalchemy import select
-
-from catalogue.models import Offer
+from catalogue.pool_web import CancelSchema, offer_and_consortia
 from kernel.api import api_blueprint, json_body, operation, page_of, page_schema, paginated, query_args
 from kernel.clock import uk_today
-from kernel.errors import DomainError, ValidationFailed
-from kernel.extensions import db
 from organisations.access import acting_user, roles_required
-from organisations.models import Consortium, Role, User
+from organisations.models import Role, User
 from shared_services import services
 from shared_services.models import AllocationKey, PeriodLength, ServicePool, ServicePoolStatus
 from shared_services.schemas import (
@@ -19,11 +14,11 @@ from shared_services.schemas import (
     LeaveQuerySchema,
     ParticipationHistorySchema,
     ParticipationSchema,
-    ServicePoolCancelSchema,
     ServicePoolCreateSchema,
     ServicePoolQuerySchema,
     ServicePoolSchema,
 )
+from shared_services.views import PAGES
 
 bp = api_blueprint("shared_services_api", __name__)
 TAGS = ["shared services"]
@@ -80,15 +75,6 @@ def _dump(pool: ServicePool, user: User) -> dict:
     return ServicePoolSchema().dump(pool_document(pool, user))
 
 
-def _body_unless_not_visible(user: User, pool_id: int, schema) -> dict:
-    """A pool outside the caller's consortia is 404 whatever the body."""
-    try:
-        return json_body(schema)
-    except (ValidationError, DomainError):
-        services.require_visible(user, pool_id)
-        raise
-
-
 @bp.get("/shared-services")
 @roles_required()
 @operation(
@@ -130,12 +116,7 @@ def get_pool(service_pool_id: int):
 def create_pool():
     user = acting_user()
     data = json_body(ServicePoolCreateSchema())
-    offer = db.session.get(Offer, data["offer_id"])
-    if offer is None:
-        raise ValidationFailed.field("offer_id", "No such offer.")
-    consortia = list(db.session.scalars(select(Consortium).where(Consortium.id.in_(data["consortium_ids"]))))
-    if len(consortia) != len(set(data["consortium_ids"])):
-        raise ValidationFailed.field("consortium_ids", "No such consortium.")
+    offer, consortia = offer_and_consortia(data["offer_id"], data["consortium_ids"])
     terms = services.PoolTerms(
         cost_per_period_pence=data["cost_per_period_pence"],
         period=PeriodLength(data["period"]),
@@ -156,7 +137,7 @@ def create_pool():
 )
 def open_pool(service_pool_id: int):
     user = acting_user()
-    return _dump(services.open_pool(user, services.pool_for(user, service_pool_id)), user)
+    return _dump(PAGES.open_api(user, service_pool_id), user)
 
 
 @bp.post("/shared-services/<int:service_pool_id>/cancel")
@@ -164,15 +145,13 @@ def open_pool(service_pool_id: int):
 @operation(
     "Cancel a draft or open pool with the reason the members who joined are told",
     tags=TAGS,
-    body=ServicePoolCancelSchema,
+    body=CancelSchema,
     response=ServicePoolSchema,
     errors=(403, 409),
 )
 def cancel_pool(service_pool_id: int):
     user = acting_user()
-    data = _body_unless_not_visible(user, service_pool_id, ServicePoolCancelSchema())
-    pool = services.cancel_pool(user, services.pool_for(user, service_pool_id), data["reason"])
-    return _dump(pool, user)
+    return _dump(PAGES.cancel_api(user, service_pool_id), user)
 
 
 @bp.put("/shared-services/<int:service_pool_id>/participation")
@@ -186,7 +165,7 @@ def cancel_pool(service_pool_id: int):
 )
 def join(service_pool_id: int):
     user = acting_user()
-    data = _body_unless_not_visible(user, service_pool_id, JoinInSchema())
+    data = PAGES.body(user, service_pool_id, JoinInSchema())
     joined = services.join(user, service_pool_id, data["units"], data["member_id"])
     return ParticipationHistorySchema().dump(joined.participation), 201 if joined.action == "join" else 200
 
@@ -218,7 +197,7 @@ def delete_participation(service_pool_id: int):
 )
 def leave(service_pool_id: int):
     user = acting_user()
-    data = _body_unless_not_visible(user, service_pool_id, LeaveInSchema())
+    data = PAGES.body(user, service_pool_id, LeaveInSchema())
     participation = services.leave(user, service_pool_id, data["member_id"], data["after_period"])
     return ParticipationHistorySchema().dump(participation)
 

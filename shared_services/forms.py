@@ -65,11 +65,3 @@ class LeaveForm(FlaskForm):
         validators=[Optional(), NumberRange(min=0, max=MAX_TERM)],
         description="Empty for the earliest the notice allows.",
     )
-
-
-class CancelForm(FlaskForm):
-    reason = TextAreaField(
-        "Reason",
-        validators=[InputRequired(), Length(max=500)],
-        description="Members who joined are told by email and see it on the pool's page.",
-    )

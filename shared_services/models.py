@@ -10,13 +10,15 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from billing.models import Invoice
-from catalogue.models import Offer, price
+from catalogue.models import price
+from catalogue.pools import PoolColumns, PoolKind, can_run, consortium_link
 from kernel.extensions import UTCDateTime, created_at, db, enum_column, intpk
-from organisations.models import Consortium, Member, User
+from kernel.lifecycle import Lifecycle, Who, move
+from organisations.models import Member, User
 
 
 class ServicePoolStatus(enum.Enum):
@@ -50,17 +52,13 @@ class AllocationKey(enum.Enum):
         return self is AllocationKey.UNITS
 
 
-service_pool_consortium = Table(
-    "service_pool_consortium",
-    db.metadata,
-    Column("service_pool_id", Integer, ForeignKey("service_pool.id", ondelete="CASCADE"), primary_key=True),
-    Column("consortium_id", Integer, ForeignKey("consortium.id"), primary_key=True, index=True),
-)
+service_pool_consortium = consortium_link("service_pool")
 
 
-class ServicePool(db.Model):
+class ServicePool(PoolColumns, db.Model):
     """A service offer's cost per period shared among the members of one consortium, or of several (national)."""
 
+    consortium_table = service_pool_consortium
     __table_args__ = (
         CheckConstraint("cost_per_period_pence > 0", name="cost_positive"),
         CheckConstraint("term_periods >= 1", name="term_positive"),
@@ -69,9 +67,6 @@ class ServicePool(db.Model):
         CheckConstraint("status != 'cancelled' OR cancel_reason IS NOT NULL", name="cancel_has_reason"),
     )
 
-    id: Mapped[intpk]
-    offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id"), index=True)
-    is_national: Mapped[bool] = mapped_column(default=False)
     status: Mapped[ServicePoolStatus] = mapped_column(
         enum_column(ServicePoolStatus), default=ServicePoolStatus.DRAFT, index=True
     )
@@ -82,22 +77,8 @@ class ServicePool(db.Model):
     minimum_participants: Mapped[int]
     allocation_key: Mapped[AllocationKey] = mapped_column(enum_column(AllocationKey))
     notice_periods: Mapped[int] = mapped_column(default=0)
-    note: Mapped[str | None] = mapped_column(Text)
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[created_at]
-    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    cancel_reason: Mapped[str | None] = mapped_column(String(500))
-
-    offer: Mapped[Offer] = relationship(lazy="joined")
-    consortia: Mapped[list[Consortium]] = relationship(secondary=service_pool_consortium, order_by=Consortium.name)
-    created_by: Mapped[User] = relationship()
-
-    @property
-    def consortium_ids(self) -> set[int]:
-        return {c.id for c in self.consortia}
 
     @property
     def scope_label(self) -> str:
@@ -207,3 +188,37 @@ class SharedServiceCharge(db.Model):
     billed_period: Mapped[BilledPeriod] = relationship(back_populates="charges")
     member: Mapped[Member] = relationship()
     invoice: Mapped[Invoice] = relationship()
+
+
+SERVICE_POOL_LIFECYCLE: Lifecycle[ServicePoolStatus] = Lifecycle(
+    "service_pool",
+    "shared-service pool",
+    [
+        move(ServicePoolStatus.DRAFT, ServicePoolStatus.OPEN, "opened", Who.RUNNER),
+        move(
+            ServicePoolStatus.DRAFT,
+            ServicePoolStatus.CANCELLED,
+            "cancelled",
+            Who.RUNNER,
+            needs_reason=True,
+            hint="Members leave a started pool with notice instead.",
+        ),
+        # At its start date an open pool starts, or is cancelled below its minimum (start_pool).
+        move(
+            ServicePoolStatus.OPEN, ServicePoolStatus.CANCELLED, "cancelled", Who.RUNNER, Who.SYSTEM, needs_reason=True
+        ),
+        move(ServicePoolStatus.OPEN, ServicePoolStatus.ACTIVE, "started", Who.SYSTEM),
+        move(ServicePoolStatus.ACTIVE, ServicePoolStatus.ENDED, "ended", Who.SYSTEM),
+    ],
+    runs=can_run,
+    stamps={
+        ServicePoolStatus.OPEN: "opened_at",
+        ServicePoolStatus.ACTIVE: "started_at",
+        ServicePoolStatus.ENDED: "ended_at",
+        ServicePoolStatus.CANCELLED: "cancelled_at",
+    },
+    reasons={ServicePoolStatus.CANCELLED: "cancel_reason"},
+)
+SERVICE_POOLS: PoolKind[ServicePool] = PoolKind(
+    ServicePool, SERVICE_POOL_LIFECYCLE, "shared-service pool", ServicePoolStatus.OPEN, ServicePoolStatus.CANCELLED
+)

@@ -67,10 +67,6 @@ class ServicePoolCreateSchema(Schema):
     note = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=2000))
 
 
-class ServicePoolCancelSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
-
-
 class ServicePoolQuerySchema(Schema):
     status = fields.String(validate=validate.OneOf([s.value for s in ServicePoolStatus]))
     page = fields.Integer()

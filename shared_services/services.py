@@ -10,20 +10,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from billing import services as billing
 from billing.models import LineKind
 from catalogue.models import Offer
+from catalogue.pools import acting_member, can_run, members_for, require_runner
 from kernel.clock import UK, uk_today, utcnow
-from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kernel.errors import Conflict, NotFound, ValidationFailed
 from kernel.extensions import db
-from organisations.access import can_run_pool, in_users_consortia, members_taking_part, require_pool_runner
+from kernel.lifecycle import Who
 from organisations.models import Consortium, Member, Network, Organisation, User
 from organisations.notifications import member_users, notify
 from shared_services import periods
 from shared_services.models import (
+    SERVICE_POOL_LIFECYCLE,
+    SERVICE_POOLS,
     AllocationKey,
     BilledPeriod,
     Participation,
@@ -44,46 +47,26 @@ MAX_UNITS = 1_000_000
 CANCELLED_KIND = "shared_service_cancelled"
 
 
-# Who sees what
-
-
-def _visible_to(user: User):
-    return in_users_consortia(
-        user, ServicePool.id, service_pool_consortium.c.service_pool_id, service_pool_consortium.c.consortium_id
-    )
+# Who sees what: the rules every kind of pool shares (catalogue.pools)
 
 
 def visible_pools(user: User, status: ServicePoolStatus | None = None) -> Select:
-    query = select(ServicePool).where(_visible_to(user))
+    query = SERVICE_POOLS.visible(user)
     if status is not None:
         query = query.where(ServicePool.status == status)
     return query.order_by(ServicePool.start_date.desc(), ServicePool.id.desc())
 
 
-def require_visible(user: User, pool_id: int) -> None:
-    if db.session.scalar(select(ServicePool.id).where(ServicePool.id == pool_id, _visible_to(user))) is None:
-        raise NotFound("No such shared-service pool.")
-
-
-def pool_for(user: User, pool_id: int) -> ServicePool:
-    """The pool if the user may see it; 404 for one outside their consortia."""
-    pool = db.session.scalar(select(ServicePool).where(ServicePool.id == pool_id, _visible_to(user)))
-    if pool is None:
-        raise NotFound("No such shared-service pool.")
-    return pool
-
-
-def can_manage(user: User, pool: ServicePool) -> bool:
-    return can_run_pool(user, pool.consortium_ids, pool.is_national)
-
-
-def require_manager(user: User, pool: ServicePool) -> None:
-    require_pool_runner(user, pool.consortium_ids, pool.is_national)
+require_visible = SERVICE_POOLS.require_visible
+pool_for = SERVICE_POOLS.pool_for
+can_manage = can_run
+require_manager = require_runner
+lock_pool = SERVICE_POOLS.lock
 
 
 def joining_members(user: User, pool: ServicePool) -> list[Member]:
     """The members this user acts for that may take part in this pool."""
-    return members_taking_part(user, pool.consortium_ids)
+    return members_for(user, pool)
 
 
 def _moment(today: date | None) -> datetime:
@@ -138,15 +121,7 @@ def create_pool(
     actor: User, offer: Offer, consortia: list[Consortium], terms: PoolTerms, today: date | None = None
 ) -> ServicePool:
     """A draft pool; one consortium for a secretary's pool, several (admin only) for a national one."""
-    if not consortia:
-        raise ValidationFailed.field("consortium_ids", "Choose at least one consortium.")
-    national = len(consortia) > 1
-    if national and not actor.is_admin:
-        raise Forbidden("Only an admin opens a national shared-service pool.")
-    if not actor.is_admin and consortia[0].id not in actor.secretary_consortium_ids:
-        raise Forbidden("You are not the secretary of that consortium.")
-    if not offer.active:
-        raise ValidationFailed.field("offer_id", "This offer has been withdrawn by its supplier.")
+    national = SERVICE_POOLS.check_new(actor, offer, consortia)
     _validate_terms(terms, today or uk_today())
     pool = ServicePool(
         offer=offer,
@@ -168,68 +143,27 @@ def create_pool(
     return pool
 
 
-def lock_pool(pool_id: int) -> ServicePool:
-    """Takes the pool's row lock until the transaction ends and reloads it.
-
-    PostgreSQL: SELECT ... FOR UPDATE. SQLite has no row locks; a no-op UPDATE first makes
-    the transaction the one writer SQLite lets in, so what it reads next is current.
-    """
-    if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(update(ServicePool).where(ServicePool.id == pool_id).values(id=ServicePool.id))
-    pool = db.session.scalar(
-        select(ServicePool)
-        .where(ServicePool.id == pool_id)
-        .with_for_update(of=ServicePool)
-        .execution_options(populate_existing=True)
-    )
-    if pool is None:
-        raise NotFound("No such shared-service pool.")
-    return pool
-
-
 def open_pool(actor: User, pool: ServicePool, today: date | None = None) -> ServicePool:
-    require_manager(actor, pool)
-    pool = lock_pool(pool.id)
-    if pool.status is not ServicePoolStatus.DRAFT:
-        raise Conflict(f"Only a draft pool can be opened; this one is {pool.status.value}.")
-    if pool.start_date <= (today or uk_today()):
-        raise Conflict("The start date has passed; cancel this draft and create a new pool.")
-    if not pool.offer.active:
-        raise Conflict("The offer has been withdrawn by its supplier.")
-    pool.status = ServicePoolStatus.OPEN
-    pool.opened_at = _moment(today)
-    db.session.flush()
-    return pool
+    late = pool.start_date <= (today or uk_today())
+    return SERVICE_POOLS.open(
+        actor,
+        pool,
+        "The start date has passed; cancel this draft and create a new pool." if late else None,
+        _moment(today),
+    )
 
 
 def cancel_pool(actor: User, pool: ServicePool, reason: str) -> ServicePool:
     """Cancels a draft or open pool before it starts; every member that joined is told why."""
-    require_manager(actor, pool)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed.field("reason", "Say why the pool is cancelled; members will see it.")
-    if len(reason) > 500:
-        raise ValidationFailed.field("reason", "Keep the reason under 500 characters.")
-    pool = lock_pool(pool.id)
-    if pool.status not in (ServicePoolStatus.DRAFT, ServicePoolStatus.OPEN):
-        raise Conflict(
-            f"A{'n' if pool.status is ServicePoolStatus.ACTIVE else ''} {pool.status.value} pool "
-            "cannot be cancelled; members leave it with notice instead."
-        )
-    _cancel(pool, reason)
+    pool = SERVICE_POOLS.cancel(actor, pool, reason)
+    _tell_cancelled(pool)
     return pool
 
 
-def _cancel(pool: ServicePool, reason: str, today: date | None = None) -> None:
-    pool.status = ServicePoolStatus.CANCELLED
-    pool.cancel_reason = reason
-    pool.cancelled_at = _moment(today)
-    db.session.flush()
-    _tell_cancelled(pool, [p.member for p in participations(pool) if not p.withdrawn])
-
-
-def _tell_cancelled(pool: ServicePool, members: list[Member]) -> None:
-    """Each member's users hear of it, in the cancelling transaction, unless they switched it off."""
+def _tell_cancelled(pool: ServicePool) -> None:
+    """Each member that joined hears of it through its users, in the cancelling transaction, unless they switched
+    it off."""
+    members = [p.member for p in participations(pool) if not p.withdrawn]
     users_of = member_users(member.id for member in members)
     for member in members:
         consortium = db.session.get(Consortium, member.consortium_id)
@@ -313,23 +247,6 @@ def participation_of(pool: ServicePool, member_id: int) -> Participation | None:
     )
 
 
-def _acting_member(actor: User, pool: ServicePool, member_id: int | None) -> Member:
-    """The member the actor joins or leaves for; without `member_id` the actor acts for exactly one."""
-    query = select(Member).join(Network).where(Member.active, Network.consortium_id.in_(pool.consortium_ids))
-    if member_id is not None:
-        query = query.where(Member.id == member_id)
-    if not actor.is_admin or member_id is None:
-        query = query.where(Member.id.in_(actor.member_ids or {-1}))
-    members = db.session.scalars(query.order_by(Member.id)).all()
-    if len(members) == 1:
-        return members[0]
-    if members:
-        raise ValidationFailed.field("member_id", "You act for several members of this pool: say which one.")
-    if member_id is not None:
-        raise ValidationFailed.field("member_id", "You cannot act for that member in this pool.")
-    raise ValidationFailed.field("member_id", "You act for no member of this pool's consortia.")
-
-
 def _record(participation: Participation, actor: User, action: str, old: tuple | None, today: date) -> None:
     old_units, old_from, old_left = old if old else (None, None, None)
     db.session.add(
@@ -378,7 +295,7 @@ def join(
     """
     pool = pool_for(actor, pool_id)
     units = _validate_units(pool, units)
-    member = _acting_member(actor, pool, member_id)
+    member = acting_member(actor, pool, member_id)
     pool = lock_pool(pool.id)
     today = today or uk_today()
     if pool.status is ServicePoolStatus.OPEN:
@@ -428,7 +345,7 @@ def leave(
 ) -> Participation:
     """Before the start, withdraws; afterwards, leaves at a period end no sooner than the notice allows."""
     pool = pool_for(actor, pool_id)
-    member = _acting_member(actor, pool, member_id)
+    member = acting_member(actor, pool, member_id)
     pool = lock_pool(pool.id)
     today = today or uk_today()
     if pool.status not in (ServicePoolStatus.OPEN, ServicePoolStatus.ACTIVE):
@@ -543,10 +460,11 @@ def member_shares(pool: ServicePool, members: list[Member], today: date | None =
 # Starting and billing
 
 
-def start_pool(pool_id: int, today: date | None = None) -> ServicePool | None:
+def start_pool(pool_id: int, today: date | None = None, actor: User | None = None) -> ServicePool | None:
     """At its start date an open pool becomes active, or is cancelled below its minimum (members told).
 
     Returns the pool when it changed, None when there was nothing to do (not open, or not yet).
+    `actor` is the secretary who pressed the button, None for the nightly run.
     """
     pool = lock_pool(pool_id)
     today = today or uk_today()
@@ -554,16 +472,14 @@ def start_pool(pool_id: int, today: date | None = None) -> ServicePool | None:
         return None
     joined = sum(1 for p in participations(pool) if p.covers(1))
     if joined < pool.minimum_participants:
-        _cancel(
-            pool,
+        reason = (
             f"Only {joined} member{'s' if joined != 1 else ''} joined by the start on "
-            f"{pool.start_date:%-d %b %Y}; the pool needed {pool.minimum_participants}.",
-            today,
+            f"{pool.start_date:%-d %b %Y}; the pool needed {pool.minimum_participants}."
         )
+        SERVICE_POOL_LIFECYCLE.move(pool, ServicePoolStatus.CANCELLED, actor, reason, _moment(today), Who.SYSTEM)
+        _tell_cancelled(pool)
     else:
-        pool.status = ServicePoolStatus.ACTIVE
-        pool.started_at = _moment(today)
-        db.session.flush()
+        SERVICE_POOL_LIFECYCLE.move(pool, ServicePoolStatus.ACTIVE, actor, at=_moment(today), by=Who.SYSTEM)
     return pool
 
 
@@ -657,8 +573,7 @@ def bill_period(actor: User | None, pool_id: int, period: int, today: date | Non
             )
         )
     if period == pool.term_periods or not shares:
-        pool.status = ServicePoolStatus.ENDED
-        pool.ended_at = _moment(today)
+        SERVICE_POOL_LIFECYCLE.move(pool, ServicePoolStatus.ENDED, actor, at=_moment(today), by=Who.SYSTEM)
     db.session.flush()
     return billed
 

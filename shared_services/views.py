@@ -8,6 +8,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from catalogue.models import Offer
+from catalogue.pool_web import CancelPoolForm, PoolPages, may_create_pools
 from kernel.clock import uk_today
 from kernel.errors import DomainError
 from kernel.extensions import db
@@ -17,7 +18,7 @@ from kernel.web import form_errors
 from organisations.access import consortium_or_404, roles_required, signed_in
 from organisations.models import Consortium, Role
 from shared_services import services
-from shared_services.forms import CancelForm, JoinForm, LeaveForm, ServicePoolForm
+from shared_services.forms import JoinForm, LeaveForm, ServicePoolForm
 from shared_services.models import AllocationKey, PeriodLength, ServicePoolStatus
 
 bp = Blueprint("shared_services", __name__)
@@ -36,7 +37,7 @@ def list_pools():
         status=status_name,
         joined=joined,
         statuses=[s.value for s in ServicePoolStatus],
-        can_create=current_user.is_admin or bool(current_user.secretary_consortium_ids),
+        can_create=may_create_pools(current_user),
     )
 
 
@@ -90,7 +91,7 @@ def _render_pool(pool, join_form=None, leave_form=None, cancel_form=None, status
         can_manage=services.can_manage(current_user, pool),
         join_form=join_form,
         leave_form=leave_form,
-        cancel_form=cancel_form or CancelForm(formdata=None),
+        cancel_form=cancel_form or CancelPoolForm(formdata=None),
         now=now,
         joinable=pool.status in (ServicePoolStatus.OPEN, ServicePoolStatus.ACTIVE),
     ), status
@@ -139,28 +140,29 @@ def create_pool():
     return render_template("shared_services/new.html", form=form), status
 
 
+PAGES = PoolPages(
+    endpoint="shared_services.pool_page",
+    id_arg="service_pool_id",
+    find=services.pool_for,
+    require_visible=services.require_visible,
+    open=services.open_pool,
+    cancel=services.cancel_pool,
+    opened=lambda pool: f"The pool is open: members of its consortia can join until {pool.start_date:%-d %b %Y}.",
+    cancelled="The pool is cancelled; the members who joined are told why.",
+    cancel_failed=lambda pool, form, status: _render_pool(pool, cancel_form=form, status=status),
+)
+
+
 @bp.post("/shared-services/<int:service_pool_id>/open")
 @roles_required(Role.SECRETARY)
 def open_pool(service_pool_id: int):
-    pool = services.open_pool(current_user, services.pool_for(current_user, service_pool_id))
-    flash(f"The pool is open: members of its consortia can join until {pool.start_date:%-d %b %Y}.", "success")
-    return redirect(url_for("shared_services.pool_page", service_pool_id=pool.id))
+    return PAGES.open_view(service_pool_id)
 
 
 @bp.post("/shared-services/<int:service_pool_id>/cancel")
 @roles_required(Role.SECRETARY)
 def cancel_pool(service_pool_id: int):
-    pool = services.pool_for(current_user, service_pool_id)
-    form = CancelForm()
-    if form.validate():
-        try:
-            services.cancel_pool(current_user, pool, form.reason.data)
-        except DomainError as error:
-            form_errors(form, error)
-        else:
-            flash("The pool is cancelled; the members who joined are told why.", "success")
-            return redirect(url_for("shared_services.pool_page", service_pool_id=pool.id))
-    return _render_pool(services.pool_for(current_user, service_pool_id), cancel_form=form, status=422)
+    return PAGES.cancel_view(service_pool_id)
 
 
 @bp.post("/shared-services/<int:service_pool_id>/join")
@@ -220,7 +222,7 @@ def bill_due(service_pool_id: int):
     services.require_manager(current_user, pool)
     today = uk_today()
     through = date(today.year, today.month, 1)
-    started = services.start_pool(pool.id, through)
+    started = services.start_pool(pool.id, through, current_user)
     if started is not None and started.status is ServicePoolStatus.CANCELLED:
         flash(f"The pool is cancelled: {started.cancel_reason}", "info")
         return redirect(url_for("shared_services.pool_page", service_pool_id=pool.id))

@@ -114,11 +114,14 @@ def test_below_the_minimum_the_pool_is_cancelled_and_nothing_is_ordered(client, 
 def test_closing_a_closed_pool_changes_nothing_and_says_so(client, world, boxed_pool):
     closing.close_pool(world.secretary, boxed_pool.id)
     db.session.commit()
-    with pytest.raises(Conflict, match="already closed"):
+    with pytest.raises(Conflict, match=r"this one is closed\. Nothing was changed"):
         closing.close_pool(world.secretary, boxed_pool.id)
     db.session.rollback()
     response = client.post(f"/api/v1/pools/{boxed_pool.id}/close", headers=api_token(world.secretary))
-    assert response.status_code == 409 and "already closed" in response.json["error"]["message"]
+    assert (
+        response.status_code == 409
+        and "Only an open pool can be closed; this one is" in response.json["error"]["message"]
+    )
     assert db.session.scalar(db.select(db.func.count()).select_from(PurchaseOrder)) == 1
     late = client.put(
         f"/api/v1/pools/{boxed_pool.id}/pledge", headers=api_token(world.member_user), json={"quantity": 3}

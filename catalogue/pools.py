@@ -1,0 +1,200 @@
+"""What every kind of pool shares: demand for one offer, in one consortium or several (national).
+
+Bulk-buy pools (orders) and shared-service pools (shared_services), and the pool-like things
+to come, hold the same columns, follow the same rules for who sees and who runs them, are
+created, opened and cancelled the same way, and lock their row the same way. It lives here,
+the lowest layer that knows offers, organisations and lifecycles, so each kind only says
+what is its own: its model, its link table to consortia, its lifecycle.
+"""
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar, Generic, TypeVar
+
+from sqlalchemy import Column, ColumnElement, ForeignKey, Integer, Select, String, Table, Text, select, update
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+
+from catalogue.models import Offer
+from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kernel.extensions import UTCDateTime, created_at, db
+from kernel.lifecycle import REASON_MAX, Lifecycle, StatusChange
+from organisations.access import can_run_pool, in_users_consortia, members_taking_part, require_pool_runner
+from organisations.models import Consortium, Member, Network, User
+
+
+def consortium_link(pool_table: str) -> Table:
+    """The table tying a kind of pool to its consortia: (<pool_table>_id, consortium_id)."""
+    return Table(
+        f"{pool_table}_consortium",
+        db.metadata,
+        Column(f"{pool_table}_id", Integer, ForeignKey(f"{pool_table}.id", ondelete="CASCADE"), primary_key=True),
+        Column("consortium_id", Integer, ForeignKey("consortium.id"), primary_key=True, index=True),
+    )
+
+
+class PoolColumns:
+    """The columns and relationships every kind of pool has; `consortium_table` is its link table."""
+
+    consortium_table: ClassVar[Table]
+    __tablename__: ClassVar[str]
+
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-3)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id"), index=True, sort_order=-2)
+    is_national: Mapped[bool] = mapped_column(default=False, sort_order=-1)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[created_at]
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(String(REASON_MAX))
+
+    @declared_attr
+    def offer(cls) -> Mapped[Offer]:
+        return relationship(Offer, lazy="joined")
+
+    @declared_attr
+    def consortia(cls) -> Mapped[list[Consortium]]:
+        return relationship(Consortium, secondary=cls.consortium_table, order_by=Consortium.name)
+
+    @declared_attr
+    def created_by(cls) -> Mapped[User]:
+        return relationship(User)
+
+    @property
+    def consortium_ids(self) -> set[int]:
+        return {c.id for c in self.consortia}
+
+
+P = TypeVar("P", bound=PoolColumns)
+
+
+@dataclass(frozen=True)
+class PoolKind(Generic[P]):
+    """One kind of pool: its model, its lifecycle, its name in messages, and the states the shared moves reach."""
+
+    model: type[P]
+    lifecycle: Lifecycle[Any]
+    label: str
+    opened: enum.Enum
+    cancelled: enum.Enum
+
+    def _visible_to(self, user: User) -> ColumnElement[bool]:
+        link = self.model.consortium_table
+        pool_id = link.c[f"{self.model.__tablename__}_id"]
+        return in_users_consortia(user, self.model.id, pool_id, link.c.consortium_id)
+
+    def visible(self, user: User) -> Select[tuple[P]]:
+        return select(self.model).where(self._visible_to(user))
+
+    def require_visible(self, user: User, pool_id: int) -> None:
+        """404 unless the pool exists in one of the user's consortia; one query, nothing loaded."""
+        if db.session.scalar(select(self.model.id).where(self.model.id == pool_id, self._visible_to(user))) is None:
+            raise NotFound(f"No such {self.label}.")
+
+    def pool_for(self, user: User, pool_id: int) -> P:
+        """The pool if the user may see it; 404 for a pool outside their consortia."""
+        pool = db.session.scalar(select(self.model).where(self.model.id == pool_id, self._visible_to(user)))
+        if pool is None:
+            raise NotFound(f"No such {self.label}.")
+        return pool
+
+    def lock(self, pool_id: int) -> P:
+        """Takes the pool's row lock until the transaction ends and reloads it (see `take_writer_lock`)."""
+        take_writer_lock(db.metadata.tables[self.model.__tablename__], pool_id)
+        pool = db.session.scalar(
+            select(self.model)
+            .where(self.model.id == pool_id)
+            .with_for_update(of=self.model)
+            .execution_options(populate_existing=True)
+        )
+        if pool is None:
+            raise NotFound(f"No such {self.label}.")
+        return pool
+
+    def history(self, pool: P) -> list[StatusChange]:
+        return self.lifecycle.history(pool.id)
+
+    def check_new(self, actor: User, offer: Offer, consortia: Sequence[Consortium]) -> bool:
+        """The checks every new pool passes; True for a national pool (several consortia)."""
+        if not consortia:
+            raise ValidationFailed.field("consortium_ids", "Choose at least one consortium.")
+        national = len(consortia) > 1
+        if national and not actor.is_admin:
+            raise Forbidden(f"Only an admin opens a national {self.label}.")
+        if not actor.is_admin and consortia[0].id not in actor.secretary_consortium_ids:
+            raise Forbidden("You are not the secretary of that consortium.")
+        if not offer.active:
+            raise ValidationFailed.field("offer_id", "This offer has been withdrawn by its supplier.")
+        return national
+
+    def open(self, actor: User, pool: P, too_late: str | None, at: datetime | None = None) -> P:
+        """Opens a draft; `too_late` is the caller's reason it can no longer open (a passed deadline), if any."""
+        require_runner(actor, pool)
+        pool = self.lock(pool.id)
+        self.lifecycle.check(pool, self.opened)
+        if too_late:
+            raise Conflict(too_late)
+        if not pool.offer.active:
+            raise Conflict("The offer has been withdrawn by its supplier.")
+        self.lifecycle.move(pool, self.opened, actor, at=at)
+        return pool
+
+    def cancel(self, actor: User, pool: P, reason: str | None, at: datetime | None = None) -> P:
+        """Cancels the pool with the reason members will see; the caller tells them."""
+        require_runner(actor, pool)
+        reason = cancel_reason(reason)
+        pool = self.lock(pool.id)
+        self.lifecycle.move(pool, self.cancelled, actor, reason, at)
+        return pool
+
+
+def take_writer_lock(table: Table, row_id: int) -> None:
+    """SQLite's stand-in for a row lock, taken before SELECT ... FOR UPDATE (which SQLite ignores).
+
+    SQLite has no row locks; a no-op UPDATE makes the transaction the one writer SQLite lets
+    in, so what it reads next is current. PostgreSQL needs nothing here.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(update(table).where(table.c.id == row_id).values(id=table.c.id))
+
+
+def can_run(user: User, pool: PoolColumns) -> bool:
+    return can_run_pool(user, pool.consortium_ids, pool.is_national)
+
+
+def require_runner(user: User, pool: PoolColumns) -> None:
+    require_pool_runner(user, pool.consortium_ids, pool.is_national)
+
+
+def members_for(user: User, pool: PoolColumns) -> list[Member]:
+    """The members this user acts for that may take part in the pool (pledge, join)."""
+    return members_taking_part(user, pool.consortium_ids)
+
+
+def cancel_reason(reason: str | None) -> str:
+    """The reason members will see, checked before anything is locked."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed.field("reason", "Say why the pool is cancelled; members will see it.")
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed.field("reason", "Keep the reason under 500 characters.")
+    return reason
+
+
+def acting_member(actor: User, pool: PoolColumns, member_id: int | None) -> Member:
+    """The member the actor acts for in the pool; without `member_id` the actor must act for exactly one."""
+    query = select(Member).join(Network).where(Member.active, Network.consortium_id.in_(pool.consortium_ids))
+    if member_id is not None:
+        query = query.where(Member.id == member_id)
+    if not actor.is_admin or member_id is None:
+        query = query.where(Member.id.in_(actor.member_ids or {-1}))
+    members = db.session.scalars(query.order_by(Member.id)).all()
+    if len(members) == 1:
+        return members[0]
+    if members:
+        raise ValidationFailed.field("member_id", "You act for several members of this pool: say which one.")
+    if member_id is not None:
+        raise ValidationFailed.field("member_id", "You cannot act for that member in this pool.")
+    raise ValidationFailed.field("member_id", "You act for no member of this pool's consortia.")
