@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 
-from catalogue.pool_web import CancelSchema, offer_and_consortia
 from catalogue.pricing import Estimate
 from kernel.api import api_blueprint, json_body, operation, page_of, page_schema, paginated, query_args, wants_csv
 from kernel.csv_export import csv_response
@@ -29,9 +28,10 @@ from orders.schemas import (
     PurchaseOrderSchema,
     PurchaseOrderSummarySchema,
 )
-from orders.views import PAGES
-from organisations.access import acting_user, roles_required
+from orders.views import CREATION, PAGES
+from organisations.access import acting_user, require_actor, roles_required
 from organisations.models import Role, User
+from pools.web import CancelSchema
 
 bp = api_blueprint("orders_api", __name__)
 
@@ -126,18 +126,8 @@ def get_pool(pool_id: int):
     errors=(403,),
 )
 def create_pool():
-    user = acting_user()
-    data = json_body(PoolCreateSchema())
-    offer, consortia = offer_and_consortia(data["offer_id"], data["consortium_ids"])
-    terms = services.PoolTerms(
-        deadline=data["deadline"],
-        minimum_quantity=data["minimum_quantity"],
-        capacity=data["capacity"],
-        delivery_charge_pence=data["delivery_charge_pence"],
-        note=data["note"],
-        solidarity_rate_percent=data["solidarity_rate_percent"],
-    )
-    pool = services.create_pool(user, offer, consortia, terms)
+    user = require_actor()
+    pool = CREATION.api(user, PoolCreateSchema(), lambda data: services.PoolTerms(**data))
     return PoolSchema().dump(pool_document(pool, user)), 201
 
 

@@ -1,23 +1,17 @@
 """Forms for opening pools and pledging, for purchase orders, and the supplier's demand filters."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, SelectMultipleField, TextAreaField
+from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from orders.services import MAX_QUANTITY, MAX_SOLIDARITY_PERCENT
 from organisations.forms import FiniteDecimalField
+from pools.web import offer_and_consortia_fields
 
 
 class PoolForm(FlaskForm):
-    offer_id = SelectField("Offer", coerce=int, validators=[InputRequired()])
-    consortium_ids = SelectMultipleField(
-        "Consortia",
-        coerce=int,
-        validators=[InputRequired(message="Choose at least one consortium.")],
-        widget=ListWidget(prefix_label=False),
-        option_widget=CheckboxInput(),
-        description="Choose several (admins only) for a national pool: their demand counts together toward the tier.",
+    offer_id, consortium_ids = offer_and_consortia_fields(
+        "Offer", "Choose several (admins only) for a national pool: their demand counts together toward the tier."
     )
     deadline = DateTimeLocalField("Deadline (UK time)", format="%Y-%m-%dT%H:%M", validators=[InputRequired()])
     minimum_quantity = IntegerField(

@@ -17,11 +17,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalogue.models import VatRate, price
-from catalogue.pools import PoolColumns, PoolKind, can_run, consortium_link
 from kernel.clock import utcnow
 from kernel.extensions import UTCDateTime, created_at, db, enum_column, intpk
 from kernel.lifecycle import Lifecycle, Who, move
 from organisations.models import Consortium, Member, Supplier, User
+from pools.services import PoolColumns, PoolKind, can_run, consortium_link
 
 
 class PoolStatus(enum.Enum):

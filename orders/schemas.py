@@ -4,6 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from kernel.api import PRICE
 from orders.services import MAX_DELIVERY_CHARGE_PENCE, MAX_QUANTITY, MAX_SOLIDARITY_PERCENT
+from pools.web import NewPoolSchema
 
 
 class TierSchema(Schema):
@@ -98,9 +99,7 @@ class PoolSchema(Schema):
     my_pledges = fields.List(fields.Nested(MyPledgeSchema), required=True)
 
 
-class PoolCreateSchema(Schema):
-    offer_id = fields.Integer(required=True, strict=True)
-    consortium_ids = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(min=1, max=20))
+class PoolCreateSchema(NewPoolSchema):
     deadline = fields.AwareDateTime(required=True)
     minimum_quantity = fields.Integer(
         strict=True, allow_none=True, load_default=None, validate=validate.Range(min=1, max=MAX_QUANTITY)

@@ -16,7 +16,6 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from catalogue import pricing
 from catalogue.models import Category, Offer
-from catalogue.pools import can_run, members_for, require_runner, take_writer_lock
 from kernel.clock import utcnow
 from kernel.errors import Conflict, NotFound, ValidationFailed
 from kernel.extensions import db
@@ -25,6 +24,7 @@ from kernel.money import line_pence
 from orders import notices, pledging
 from orders.models import POOLS, Pledge, Pool, PoolStatus, PoolTier
 from organisations.models import Consortium, Member, User
+from pools.services import can_run, members_for, require_runner, take_writer_lock
 
 MAX_QUANTITY = 10_000_000
 MAX_DELIVERY_CHARGE_PENCE = 100_000_000
@@ -34,7 +34,7 @@ MAX_SOLIDARITY_PERCENT = Decimal(25)
 MAX_POOL_VALUE_PENCE = 1_500_000_000
 
 
-# Who sees what: the rules every kind of pool shares (catalogue.pools)
+# Who sees what: the rules every kind of pool shares (pools.services)
 
 
 def visible_pools(user: User) -> Select:

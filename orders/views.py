@@ -8,8 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from catalogue.models import Category, Offer
-from catalogue.pool_web import CancelPoolForm, PoolPages, may_create_pools
+from catalogue.models import Category
 from kernel.clock import UK
 from kernel.csv_export import csv_response
 from kernel.errors import DomainError, ValidationFailed
@@ -21,7 +20,8 @@ from orders.forms import CancelOrderForm, DeliveryForm, PledgeForm, PoolForm
 from orders.models import PoolStatus, PurchaseOrder, PurchaseOrderStatus
 from orders.order_documents import order_csv_rows
 from organisations.access import roles_required, signed_in
-from organisations.models import Consortium, Role
+from organisations.models import Role
+from pools.web import CancelPoolForm, PoolCreation, PoolPages, may_create_pools
 
 bp = Blueprint("orders", __name__)
 
@@ -151,41 +151,18 @@ def withdraw(pool_id: int):
 @bp.route("/pools/new", methods=["GET", "POST"])
 @roles_required(Role.SECRETARY)
 def create_pool():
-    form = PoolForm()
-    offers = db.session.scalars(select(Offer).where(Offer.active).order_by(Offer.name)).all()
-    form.offer_id.choices = [SelectChoice(o.id, f"{o.name} ({o.supplier.name}, per {o.unit})") for o in offers]
-    consortia = db.session.scalars(select(Consortium).where(Consortium.active).order_by(Consortium.name)).all()
-    form.consortium_ids.choices = [
-        SelectChoice(c.id, c.name)
-        for c in consortia
-        if current_user.is_admin or c.id in current_user.secretary_consortium_ids
-    ]
-    if request.method == "GET" and request.args.get("offer_id", type=int):
-        form.offer_id.data = request.args.get("offer_id", type=int)
-    if form.validate_on_submit():
-        offer = db.session.get(Offer, form.offer_id.data)
-        chosen = [c for c in consortia if c.id in set(form.consortium_ids.data)]
-        terms = services.PoolTerms(
-            deadline=form.deadline.data.replace(tzinfo=UK).astimezone(UTC),
-            minimum_quantity=form.minimum_quantity.data,
-            capacity=form.capacity.data,
-            delivery_charge_pence=to_pence(form.delivery_charge.data or Decimal(0)),
-            note=form.note.data,
-            solidarity_rate_percent=form.solidarity_rate.data or Decimal(0),
-        )
-        try:
-            pool = services.create_pool(current_user, offer, chosen, terms)
-        except DomainError as error:
-            form_errors(
-                form,
-                error,
-                renamed={"delivery_charge_pence": "delivery_charge", "solidarity_rate_percent": "solidarity_rate"},
-            )
-        else:
-            flash("The pool is saved as a draft. Open it when you are ready for pledges.", "success")
-            return redirect(url_for("orders.pool_page", pool_id=pool.id))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("orders/new.html", form=form), status
+    return CREATION.view()
+
+
+def _terms(form: PoolForm) -> services.PoolTerms:
+    return services.PoolTerms(
+        deadline=form.deadline.data.replace(tzinfo=UK).astimezone(UTC),
+        minimum_quantity=form.minimum_quantity.data,
+        capacity=form.capacity.data,
+        delivery_charge_pence=to_pence(form.delivery_charge.data or Decimal(0)),
+        note=form.note.data,
+        solidarity_rate_percent=form.solidarity_rate.data or Decimal(0),
+    )
 
 
 PAGES = PoolPages(
@@ -198,6 +175,16 @@ PAGES = PoolPages(
     opened=lambda pool: "The pool is open: members of its consortia can pledge until the deadline.",
     cancelled="The pool is cancelled; members see the reason on its page.",
     cancel_failed=lambda pool, form, status: (render_template("orders/cancel.html", pool=pool, form=form), status),
+)
+CREATION = PoolCreation(
+    pages=PAGES,
+    form=PoolForm,
+    template="orders/new.html",
+    offer_choice=lambda o: f"{o.name} ({o.supplier.name}, per {o.unit})",
+    terms_from_form=_terms,
+    create=services.create_pool,
+    saved="The pool is saved as a draft. Open it when you are ready for pledges.",
+    renamed={"delivery_charge_pence": "delivery_charge", "solidarity_rate_percent": "solidarity_rate"},
 )
 
 

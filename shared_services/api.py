@@ -1,10 +1,12 @@
 """Shared-service pools over JSON: create, open, cancel, join, leave, participants, billed periods."""
 
-from catalogue.pool_web import CancelSchema, offer_and_consortia
-from kernel.api import api_blueprint, json_body, operation, page_of, page_schema, paginated, query_args
+from typing import Any
+
+from kernel.api import api_blueprint, operation, page_of, page_schema, paginated, query_args
 from kernel.clock import uk_today
-from organisations.access import acting_user, roles_required
+from organisations.access import acting_user, require_actor, roles_required
 from organisations.models import Role, User
+from pools.web import CancelSchema
 from shared_services import services
 from shared_services.models import AllocationKey, PeriodLength, ServicePool, ServicePoolStatus
 from shared_services.schemas import (
@@ -18,7 +20,7 @@ from shared_services.schemas import (
     ServicePoolQuerySchema,
     ServicePoolSchema,
 )
-from shared_services.views import PAGES
+from shared_services.views import CREATION, PAGES
 
 bp = api_blueprint("shared_services_api", __name__)
 TAGS = ["shared services"]
@@ -114,20 +116,15 @@ def get_pool(service_pool_id: int):
     errors=(403,),
 )
 def create_pool():
-    user = acting_user()
-    data = json_body(ServicePoolCreateSchema())
-    offer, consortia = offer_and_consortia(data["offer_id"], data["consortium_ids"])
-    terms = services.PoolTerms(
-        cost_per_period_pence=data["cost_per_period_pence"],
-        period=PeriodLength(data["period"]),
-        term_periods=data["term_periods"],
-        start_date=data["start_date"],
-        minimum_participants=data["minimum_participants"],
-        allocation_key=AllocationKey(data["allocation_key"]),
-        notice_periods=data["notice_periods"],
-        note=data["note"],
+    user = require_actor()
+    pool = CREATION.api(user, ServicePoolCreateSchema(), _terms)
+    return _dump(pool, user), 201
+
+
+def _terms(data: dict[str, Any]) -> services.PoolTerms:
+    return services.PoolTerms(
+        **data | {"period": PeriodLength(data["period"]), "allocation_key": AllocationKey(data["allocation_key"])}
     )
-    return _dump(services.create_pool(user, offer, consortia, terms), user), 201
 
 
 @bp.post("/shared-services/<int:service_pool_id>/open")

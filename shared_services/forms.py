@@ -1,24 +1,18 @@
 """Forms for opening shared-service pools, joining and leaving them."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, IntegerField, SelectField, SelectMultipleField, TextAreaField
+from wtforms import DateField, DecimalField, IntegerField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
+from pools.web import offer_and_consortia_fields
 from shared_services.models import AllocationKey, PeriodLength
 from shared_services.services import MAX_NOTICE, MAX_PARTICIPANTS, MAX_TERM, MAX_UNITS
 
 
 class ServicePoolForm(FlaskForm):
-    offer_id = SelectField("Service offer", coerce=int, validators=[InputRequired()])
-    consortium_ids = SelectMultipleField(
-        "Consortia",
-        coerce=int,
-        validators=[InputRequired(message="Choose at least one consortium.")],
-        widget=ListWidget(prefix_label=False),
-        option_widget=CheckboxInput(),
-        description="Choose several (admins only) for a national pool; each consortium invoices its own members.",
+    offer_id, consortium_ids = offer_and_consortia_fields(
+        "Service offer", "Choose several (admins only) for a national pool; each consortium invoices its own members."
     )
     cost_per_period = DecimalField(
         "Cost per period, before VAT (£)",

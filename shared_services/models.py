@@ -15,10 +15,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from billing.models import Invoice
 from catalogue.models import price
-from catalogue.pools import PoolColumns, PoolKind, can_run, consortium_link
 from kernel.extensions import UTCDateTime, created_at, db, enum_column, intpk
 from kernel.lifecycle import Lifecycle, Who, move
 from organisations.models import Member, User
+from pools.services import PoolColumns, PoolKind, can_run, consortium_link
 
 
 class ServicePoolStatus(enum.Enum):

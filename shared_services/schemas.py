@@ -4,6 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from kernel.api import PRICE
 from orders.schemas import ConsortiumRefSchema, PoolOfferSchema
+from pools.web import NewPoolSchema
 from shared_services.models import AllocationKey, PeriodLength, ServicePoolStatus
 from shared_services.services import MAX_COST_PENCE, MAX_NOTICE, MAX_PARTICIPANTS, MAX_TERM, MAX_UNITS
 
@@ -50,9 +51,7 @@ class ServicePoolSchema(Schema):
     mine = fields.List(fields.Nested(MyParticipationSchema), required=True)
 
 
-class ServicePoolCreateSchema(Schema):
-    offer_id = fields.Integer(required=True, strict=True)
-    consortium_ids = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(min=1, max=20))
+class ServicePoolCreateSchema(NewPoolSchema):
     cost_per_period_pence = fields.Integer(
         required=True, strict=True, validate=validate.Range(min=1, max=MAX_COST_PENCE)
     )

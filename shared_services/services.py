@@ -16,13 +16,13 @@ from sqlalchemy.orm import selectinload
 from billing import services as billing
 from billing.models import LineKind
 from catalogue.models import Offer
-from catalogue.pools import acting_member, can_run, members_for, require_runner
 from kernel.clock import UK, uk_today, utcnow
 from kernel.errors import Conflict, NotFound, ValidationFailed
 from kernel.extensions import db
 from kernel.lifecycle import Who
 from organisations.models import Consortium, Member, Network, Organisation, User
 from organisations.notifications import member_users, notify
+from pools.services import acting_member, can_run, members_for, require_runner
 from shared_services import periods
 from shared_services.models import (
     SERVICE_POOL_LIFECYCLE,
@@ -47,7 +47,7 @@ MAX_UNITS = 1_000_000
 CANCELLED_KIND = "shared_service_cancelled"
 
 
-# Who sees what: the rules every kind of pool shares (catalogue.pools)
+# Who sees what: the rules every kind of pool shares (pools.services)
 
 
 def visible_pools(user: User, status: ServicePoolStatus | None = None) -> Select:

@@ -4,11 +4,8 @@ from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from catalogue.models import Offer
-from catalogue.pool_web import CancelPoolForm, PoolPages, may_create_pools
 from kernel.clock import uk_today
 from kernel.errors import DomainError
 from kernel.extensions import db
@@ -16,7 +13,8 @@ from kernel.formatting import pounds
 from kernel.money import to_pence
 from kernel.web import form_errors
 from organisations.access import consortium_or_404, roles_required, signed_in
-from organisations.models import Consortium, Role
+from organisations.models import Role
+from pools.web import CancelPoolForm, PoolCreation, PoolPages, may_create_pools
 from shared_services import services
 from shared_services.forms import JoinForm, LeaveForm, ServicePoolForm
 from shared_services.models import AllocationKey, PeriodLength, ServicePoolStatus
@@ -100,44 +98,20 @@ def _render_pool(pool, join_form=None, leave_form=None, cancel_form=None, status
 @bp.route("/shared-services/new", methods=["GET", "POST"])
 @roles_required(Role.SECRETARY)
 def create_pool():
-    form = ServicePoolForm()
-    offers = db.session.scalars(select(Offer).where(Offer.active).order_by(Offer.name)).all()
-    form.offer_id.choices = [
-        SelectChoice(o.id, f"{o.name} ({o.supplier.name}, list {o.list_price:.2f} per {o.unit})") for o in offers
-    ]
-    consortia = db.session.scalars(select(Consortium).where(Consortium.active).order_by(Consortium.name)).all()
-    form.consortium_ids.choices = [
-        SelectChoice(c.id, c.name)
-        for c in consortia
-        if current_user.is_admin or c.id in current_user.secretary_consortium_ids
-    ]
-    if request.method == "GET" and request.args.get("offer_id", type=int):
-        form.offer_id.data = request.args.get("offer_id", type=int)
-    if form.validate_on_submit():
-        terms = services.PoolTerms(
-            cost_per_period_pence=to_pence(form.cost_per_period.data),
-            period=PeriodLength(form.period.data),
-            term_periods=form.term_periods.data,
-            start_date=form.start_date.data,
-            minimum_participants=form.minimum_participants.data,
-            allocation_key=AllocationKey(form.allocation_key.data),
-            notice_periods=form.notice_periods.data,
-            note=form.note.data,
-        )
-        try:
-            pool = services.create_pool(
-                current_user,
-                db.session.get(Offer, form.offer_id.data),
-                [c for c in consortia if c.id in set(form.consortium_ids.data)],
-                terms,
-            )
-        except DomainError as error:
-            form_errors(form, error, renamed={"cost_per_period_pence": "cost_per_period"})
-        else:
-            flash("The shared-service pool is saved as a draft. Open it when members may join.", "success")
-            return redirect(url_for("shared_services.pool_page", service_pool_id=pool.id))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("shared_services/new.html", form=form), status
+    return CREATION.view()
+
+
+def _terms(form: ServicePoolForm) -> services.PoolTerms:
+    return services.PoolTerms(
+        cost_per_period_pence=to_pence(form.cost_per_period.data),
+        period=PeriodLength(form.period.data),
+        term_periods=form.term_periods.data,
+        start_date=form.start_date.data,
+        minimum_participants=form.minimum_participants.data,
+        allocation_key=AllocationKey(form.allocation_key.data),
+        notice_periods=form.notice_periods.data,
+        note=form.note.data,
+    )
 
 
 PAGES = PoolPages(
@@ -150,6 +124,16 @@ PAGES = PoolPages(
     opened=lambda pool: f"The pool is open: members of its consortia can join until {pool.start_date:%-d %b %Y}.",
     cancelled="The pool is cancelled; the members who joined are told why.",
     cancel_failed=lambda pool, form, status: _render_pool(pool, cancel_form=form, status=status),
+)
+CREATION = PoolCreation(
+    pages=PAGES,
+    form=ServicePoolForm,
+    template="shared_services/new.html",
+    offer_choice=lambda o: f"{o.name} ({o.supplier.name}, list {o.list_price:.2f} per {o.unit})",
+    terms_from_form=_terms,
+    create=services.create_pool,
+    saved="The shared-service pool is saved as a draft. Open it when members may join.",
+    renamed={"cost_per_period_pence": "cost_per_period"},
 )
 
 

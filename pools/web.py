@@ -6,28 +6,31 @@ move comes back as the lifecycle's 409 on both surfaces.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from flask import flash, redirect, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
-from wtforms import TextAreaField
+from wtforms import SelectField, SelectMultipleField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from catalogue.models import Offer
-from catalogue.pools import PoolColumns
 from kernel.api import json_body
 from kernel.errors import DomainError, ValidationFailed
 from kernel.extensions import db
 from kernel.lifecycle import REASON_MAX
 from kernel.web import form_errors
 from organisations.models import Consortium, User
+from pools.services import PoolColumns
 
 P = TypeVar("P", bound=PoolColumns)
+T = TypeVar("T")
 
 
 class CancelPoolForm(FlaskForm):
@@ -36,6 +39,13 @@ class CancelPoolForm(FlaskForm):
         validators=[InputRequired(), Length(max=REASON_MAX)],
         description="Members see this on the pool's page; those who joined or pledged are told.",
     )
+
+
+class NewPoolSchema(Schema):
+    """What every kind of pool is created with; each kind's schema adds its terms."""
+
+    offer_id = fields.Integer(required=True, strict=True)
+    consortium_ids = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(min=1, max=20))
 
 
 class CancelSchema(Schema):
@@ -92,6 +102,66 @@ class PoolPages(Generic[P]):
     def cancel_api(self, user: User, pool_id: int) -> P:
         reason = self.body(user, pool_id, CancelSchema())["reason"]
         return self.cancel(user, self.find(user, pool_id), reason)
+
+
+def offer_and_consortia_fields(offer_label: str, consortia_description: str) -> tuple[SelectField, SelectMultipleField]:
+    """The two fields every kind of pool is created with; each kind's form names them in its own words."""
+    return (
+        SelectField(offer_label, coerce=int, validators=[InputRequired()]),
+        SelectMultipleField(
+            "Consortia",
+            coerce=int,
+            validators=[InputRequired(message="Choose at least one consortium.")],
+            widget=ListWidget(prefix_label=False),
+            option_widget=CheckboxInput(),
+            description=consortia_description,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class PoolCreation(Generic[P, T]):
+    """One kind of pool's create page and endpoint: its form, template, terms and service; the rest is shared."""
+
+    pages: PoolPages[P]
+    form: type[FlaskForm]
+    template: str
+    offer_choice: Callable[[Offer], str]
+    terms_from_form: Callable[[Any], T]
+    create: Callable[[User, Offer, list[Consortium], T], P]
+    saved: str
+    renamed: dict[str, str] = field(default_factory=dict)
+
+    def view(self) -> ResponseReturnValue:
+        form = self.form()
+        self._choose_from(form, current_user)
+        if form.validate_on_submit():
+            try:
+                offer, consortia = offer_and_consortia(form.offer_id.data, form.consortium_ids.data)
+                pool = self.create(current_user, offer, consortia, self.terms_from_form(form))
+            except DomainError as error:
+                form_errors(form, error, renamed=self.renamed)
+            else:
+                flash(self.saved, "success")
+                return self.pages.page(pool)
+        status = 422 if form.errors or form.form_errors else 200
+        return render_template(self.template, form=form), status
+
+    def _choose_from(self, form: Any, user: User) -> None:
+        """Active offers, and the active consortia the user runs pools for; a catalogue link preselects its offer."""
+        offers = db.session.scalars(select(Offer).where(Offer.active).order_by(Offer.name))
+        form.offer_id.choices = [SelectChoice(o.id, self.offer_choice(o)) for o in offers]
+        consortia = list(db.session.scalars(select(Consortium).where(Consortium.active).order_by(Consortium.name)))
+        form.consortium_ids.choices = [
+            SelectChoice(c.id, c.name) for c in consortia if user.is_admin or c.id in user.secretary_consortium_ids
+        ]
+        if request.method == "GET" and request.args.get("offer_id", type=int):
+            form.offer_id.data = request.args.get("offer_id", type=int)
+
+    def api(self, user: User, schema: Schema, terms_from_body: Callable[[dict[str, Any]], T]) -> P:
+        data = json_body(schema)
+        offer, consortia = offer_and_consortia(data.pop("offer_id"), data.pop("consortium_ids"))
+        return self.create(user, offer, consortia, terms_from_body(data))
 
 
 def may_create_pools(user: User) -> bool:
