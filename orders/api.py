@@ -31,7 +31,7 @@ from orders.schemas import (
 from orders.views import CREATION, PAGES
 from organisations.access import acting_user, require_actor, roles_required
 from organisations.models import Role, User
-from pools.web import CancelSchema
+from pools.schemas import CancelSchema
 
 bp = api_blueprint("orders_api", __name__)
 
@@ -190,9 +190,8 @@ def put_pledge(pool_id: int):
     errors=(403, 409),
 )
 def delete_pledge(pool_id: int):
-    user = acting_user()
-    services.require_visible(user, pool_id)
-    args = query_args(PledgeOutSchema())
+    user = require_actor()
+    args = PAGES.query(user, pool_id, PledgeOutSchema())
     return PledgeSchema().dump(services.withdraw_pledge(user, pool_id, args["member_id"]).pledge)
 
 

@@ -6,7 +6,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from orders.services import MAX_QUANTITY, MAX_SOLIDARITY_PERCENT
 from organisations.forms import FiniteDecimalField
-from pools.web import offer_and_consortia_fields
+from pools.forms import offer_and_consortia_fields
 
 
 class PoolForm(FlaskForm):

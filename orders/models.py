@@ -21,7 +21,8 @@ from kernel.clock import utcnow
 from kernel.extensions import UTCDateTime, created_at, db, enum_column, intpk
 from kernel.lifecycle import Lifecycle, Who, move
 from organisations.models import Consortium, Member, Supplier, User
-from pools.services import PoolColumns, PoolKind, can_run, consortium_link
+from pools.models import PoolColumns, consortium_link, pool_checks
+from pools.services import PoolKind, can_run
 
 
 class PoolStatus(enum.Enum):
@@ -42,11 +43,10 @@ class Pool(PoolColumns, db.Model):
     """Demand for one offer from the members of one consortium, or of several (national)."""
 
     consortium_table = pool_consortium
-    __table_args__ = (
-        CheckConstraint("minimum_quantity >= 1", name="minimum_positive"),
-        CheckConstraint("capacity IS NULL OR capacity >= minimum_quantity", name="capacity_covers_minimum"),
-        CheckConstraint("delivery_charge_pence >= 0", name="delivery_charge_not_negative"),
-        CheckConstraint("status != 'cancelled' OR cancel_reason IS NOT NULL", name="cancel_has_reason"),
+    __table_args__ = pool_checks(
+        minimum_positive="minimum_quantity >= 1",
+        capacity_covers_minimum="capacity IS NULL OR capacity >= minimum_quantity",
+        delivery_charge_not_negative="delivery_charge_pence >= 0",
     )
 
     status: Mapped[PoolStatus] = mapped_column(enum_column(PoolStatus), default=PoolStatus.DRAFT, index=True)
@@ -238,4 +238,6 @@ POOL_LIFECYCLE: Lifecycle[PoolStatus] = Lifecycle(
     stamps={PoolStatus.OPEN: "opened_at", PoolStatus.CLOSED: "closed_at", PoolStatus.CANCELLED: "cancelled_at"},
     reasons={PoolStatus.CANCELLED: "cancel_reason"},
 )
-POOLS: PoolKind[Pool] = PoolKind(Pool, POOL_LIFECYCLE, "pool", PoolStatus.OPEN, PoolStatus.CANCELLED)
+POOLS: PoolKind[Pool] = PoolKind(
+    Pool, POOL_LIFECYCLE, "pool", drafted=PoolStatus.DRAFT, opened=PoolStatus.OPEN, cancelled=PoolStatus.CANCELLED
+)

@@ -4,7 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from kernel.api import PRICE
 from orders.services import MAX_DELIVERY_CHARGE_PENCE, MAX_QUANTITY, MAX_SOLIDARITY_PERCENT
-from pools.web import NewPoolSchema
+from pools.schemas import ConsortiumRefSchema, NewPoolSchema, PoolHeadSchema
 
 
 class TierSchema(Schema):
@@ -14,22 +14,6 @@ class TierSchema(Schema):
 
 class NextTierSchema(TierSchema):
     units_to_go = fields.Integer(required=True)
-
-
-class PoolOfferSchema(Schema):
-    id = fields.Integer(required=True)
-    name = fields.String(required=True)
-    unit = fields.String(required=True)
-    pack_size = fields.Integer(required=True)
-    vat_rate = fields.Function(lambda o: o.vat_rate.value, required=True)
-    list_price = fields.Decimal(required=True, **PRICE)
-    supplier_name = fields.Function(lambda o: o.supplier.name, required=True)
-    category = fields.Function(lambda o: o.category.slug, required=True)
-
-
-class ConsortiumRefSchema(Schema):
-    id = fields.Integer(required=True)
-    name = fields.String(required=True)
 
 
 class EstimateSchema(Schema):
@@ -71,14 +55,9 @@ class MyPledgeSchema(PledgeSchema):
     estimate = fields.Nested(EstimateSchema, allow_none=True)
 
 
-class PoolSchema(Schema):
+class PoolSchema(PoolHeadSchema):
     """A pool with what its demand earns; fed a PoolSummary-backed view object."""
 
-    id = fields.Integer(required=True)
-    status = fields.String(required=True)
-    offer = fields.Nested(PoolOfferSchema, required=True)
-    is_national = fields.Boolean(required=True)
-    consortia = fields.List(fields.Nested(ConsortiumRefSchema), required=True)
     deadline = fields.AwareDateTime(required=True)
     minimum_quantity = fields.Integer(required=True)
     capacity = fields.Integer(allow_none=True, required=True)

@@ -67,24 +67,18 @@ class PoolTerms:
 
 def create_pool(actor: User, offer: Offer, consortia: list[Consortium], terms: PoolTerms) -> Pool:
     """A draft pool; one consortium for a secretary's pool, several (admin only) for a national one."""
-    national = POOLS.check_new(actor, offer, consortia)
-    _validate_terms(terms, offer)
-    pool = Pool(
-        offer=offer,
-        is_national=national,
-        consortia=list(consortia),
-        status=PoolStatus.DRAFT,
+    return POOLS.draft(
+        actor,
+        offer,
+        consortia,
+        terms.note,
+        lambda: _validate_terms(terms, offer),
         deadline=terms.deadline,
         minimum_quantity=terms.minimum_quantity or offer.minimum_order_quantity,
         capacity=terms.capacity,
         delivery_charge_pence=terms.delivery_charge_pence,
-        note=(terms.note or "").strip() or None,
         solidarity_rate_percent=_solidarity_rate(terms.solidarity_rate_percent),
-        created_by=actor,
     )
-    db.session.add(pool)
-    db.session.flush()
-    return pool
 
 
 def _validate_terms(terms: PoolTerms, offer: Offer) -> None:

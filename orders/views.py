@@ -21,7 +21,8 @@ from orders.models import PoolStatus, PurchaseOrder, PurchaseOrderStatus
 from orders.order_documents import order_csv_rows
 from organisations.access import roles_required, signed_in
 from organisations.models import Role
-from pools.web import CancelPoolForm, PoolCreation, PoolPages, may_create_pools
+from pools.forms import CancelPoolForm
+from pools.web import PoolCreation, PoolPages, may_create_pools
 
 bp = Blueprint("orders", __name__)
 
@@ -188,16 +189,7 @@ CREATION = PoolCreation(
 )
 
 
-@bp.post("/pools/<int:pool_id>/open")
-@roles_required(Role.SECRETARY)
-def open_pool(pool_id: int):
-    return PAGES.open_view(pool_id)
-
-
-@bp.post("/pools/<int:pool_id>/cancel")
-@roles_required(Role.SECRETARY)
-def cancel_pool(pool_id: int):
-    return PAGES.cancel_view(pool_id)
+PAGES.add_moves(bp, "/pools/<int:pool_id>")
 
 
 @bp.get("/pledges")

@@ -8,64 +8,26 @@ what is its own: its model, its link table to consortia, its lifecycle.
 """
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Column, ColumnElement, ForeignKey, Integer, Select, String, Table, Text, select, update
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    select,
+    update,
+)
 
 from catalogue.models import Offer
 from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from kernel.extensions import UTCDateTime, created_at, db
+from kernel.extensions import db
 from kernel.lifecycle import REASON_MAX, Lifecycle, StatusChange
 from organisations.access import can_run_pool, in_users_consortia, members_taking_part, require_pool_runner
 from organisations.models import Consortium, Member, Network, User
-
-
-def consortium_link(pool_table: str) -> Table:
-    """The table tying a kind of pool to its consortia: (<pool_table>_id, consortium_id)."""
-    return Table(
-        f"{pool_table}_consortium",
-        db.metadata,
-        Column(f"{pool_table}_id", Integer, ForeignKey(f"{pool_table}.id", ondelete="CASCADE"), primary_key=True),
-        Column("consortium_id", Integer, ForeignKey("consortium.id"), primary_key=True, index=True),
-    )
-
-
-class PoolColumns:
-    """The columns and relationships every kind of pool has; `consortium_table` is its link table."""
-
-    consortium_table: ClassVar[Table]
-    __tablename__: ClassVar[str]
-
-    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-3)
-    offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id"), index=True, sort_order=-2)
-    is_national: Mapped[bool] = mapped_column(default=False, sort_order=-1)
-    note: Mapped[str | None] = mapped_column(Text)
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[created_at]
-    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    cancel_reason: Mapped[str | None] = mapped_column(String(REASON_MAX))
-
-    @declared_attr
-    def offer(cls) -> Mapped[Offer]:
-        return relationship(Offer, lazy="joined")
-
-    @declared_attr
-    def consortia(cls) -> Mapped[list[Consortium]]:
-        return relationship(Consortium, secondary=cls.consortium_table, order_by=Consortium.name)
-
-    @declared_attr
-    def created_by(cls) -> Mapped[User]:
-        return relationship(User)
-
-    @property
-    def consortium_ids(self) -> set[int]:
-        return {c.id for c in self.consortia}
-
+from pools.models import PoolColumns
 
 P = TypeVar("P", bound=PoolColumns)
 
@@ -77,6 +39,7 @@ class PoolKind(Generic[P]):
     model: type[P]
     lifecycle: Lifecycle[Any]
     label: str
+    drafted: enum.Enum
     opened: enum.Enum
     cancelled: enum.Enum
 
@@ -115,6 +78,31 @@ class PoolKind(Generic[P]):
 
     def history(self, pool: P) -> list[StatusChange]:
         return self.lifecycle.history(pool.id)
+
+    def draft(
+        self,
+        actor: User,
+        offer: Offer,
+        consortia: Sequence[Consortium],
+        note: str | None,
+        check_terms: Callable[[], None],
+        **terms: Any,
+    ) -> P:
+        """A new draft pool with the kind's own `terms`: the checks every new pool passes first, then the kind's."""
+        national = self.check_new(actor, offer, consortia)
+        check_terms()
+        pool = self.model(
+            offer=offer,
+            is_national=national,
+            consortia=list(consortia),
+            status=self.drafted,
+            note=(note or "").strip() or None,
+            created_by=actor,
+            **terms,
+        )
+        db.session.add(pool)
+        db.session.flush()
+        return pool
 
     def check_new(self, actor: User, offer: Offer, consortia: Sequence[Consortium]) -> bool:
         """The checks every new pool passes; True for a national pool (several consortia)."""

@@ -9,47 +9,27 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError
 from sqlalchemy import select
-from wtforms import SelectField, SelectMultipleField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from catalogue.models import Offer
-from kernel.api import json_body
+from kernel.api import json_body, query_args
 from kernel.errors import DomainError, ValidationFailed
 from kernel.extensions import db
-from kernel.lifecycle import REASON_MAX
 from kernel.web import form_errors
-from organisations.models import Consortium, User
-from pools.services import PoolColumns
+from organisations.access import roles_required
+from organisations.models import Consortium, Role, User
+from pools.forms import CancelPoolForm
+from pools.models import PoolColumns
+from pools.schemas import CancelSchema
 
 P = TypeVar("P", bound=PoolColumns)
 T = TypeVar("T")
-
-
-class CancelPoolForm(FlaskForm):
-    reason = TextAreaField(
-        "Reason",
-        validators=[InputRequired(), Length(max=REASON_MAX)],
-        description="Members see this on the pool's page; those who joined or pledged are told.",
-    )
-
-
-class NewPoolSchema(Schema):
-    """What every kind of pool is created with; each kind's schema adds its terms."""
-
-    offer_id = fields.Integer(required=True, strict=True)
-    consortium_ids = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(min=1, max=20))
-
-
-class CancelSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=REASON_MAX))
 
 
 @dataclass(frozen=True)
@@ -68,6 +48,19 @@ class PoolPages(Generic[P]):
 
     def page(self, pool: P) -> ResponseReturnValue:
         return redirect(url_for(self.endpoint, **{self.id_arg: pool.id}))
+
+    def add_moves(self, blueprint: Blueprint, pool_rule: str) -> None:
+        """The secretary's open and cancel buttons post to `<pool_rule>/open` and `<pool_rule>/cancel`."""
+
+        def open_pool(**ids: int) -> ResponseReturnValue:
+            return self.open_view(ids[self.id_arg])
+
+        def cancel_pool(**ids: int) -> ResponseReturnValue:
+            return self.cancel_view(ids[self.id_arg])
+
+        for view in (open_pool, cancel_pool):
+            move = view.__name__.removesuffix("_pool")
+            blueprint.add_url_rule(f"{pool_rule}/{move}", view_func=roles_required(Role.SECRETARY)(view), methods=["POST"])
 
     def open_view(self, pool_id: int) -> ResponseReturnValue:
         pool = self.open(current_user, self.find(current_user, pool_id))
@@ -96,27 +89,17 @@ class PoolPages(Generic[P]):
             self.require_visible(user, pool_id)
             raise
 
+    def query(self, user: User, pool_id: int, schema: Schema) -> dict[str, Any]:
+        """The request's query arguments, once the pool is known to be visible to the caller."""
+        self.require_visible(user, pool_id)
+        return query_args(schema)
+
     def open_api(self, user: User, pool_id: int) -> P:
         return self.open(user, self.find(user, pool_id))
 
     def cancel_api(self, user: User, pool_id: int) -> P:
         reason = self.body(user, pool_id, CancelSchema())["reason"]
         return self.cancel(user, self.find(user, pool_id), reason)
-
-
-def offer_and_consortia_fields(offer_label: str, consortia_description: str) -> tuple[SelectField, SelectMultipleField]:
-    """The two fields every kind of pool is created with; each kind's form names them in its own words."""
-    return (
-        SelectField(offer_label, coerce=int, validators=[InputRequired()]),
-        SelectMultipleField(
-            "Consortia",
-            coerce=int,
-            validators=[InputRequired(message="Choose at least one consortium.")],
-            widget=ListWidget(prefix_label=False),
-            option_widget=CheckboxInput(),
-            description=consortia_description,
-        ),
-    )
 
 
 @dataclass(frozen=True)

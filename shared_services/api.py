@@ -6,7 +6,7 @@ from kernel.api import api_blueprint, operation, page_of, page_schema, paginated
 from kernel.clock import uk_today
 from organisations.access import acting_user, require_actor, roles_required
 from organisations.models import Role, User
-from pools.web import CancelSchema
+from pools.schemas import CancelSchema
 from shared_services import services
 from shared_services.models import AllocationKey, PeriodLength, ServicePool, ServicePoolStatus
 from shared_services.schemas import (
@@ -177,9 +177,8 @@ def join(service_pool_id: int):
     errors=(403, 409),
 )
 def delete_participation(service_pool_id: int):
-    user = acting_user()
-    services.require_visible(user, service_pool_id)
-    args = query_args(LeaveQuerySchema())
+    user = require_actor()
+    args = PAGES.query(user, service_pool_id, LeaveQuerySchema())
     return ParticipationHistorySchema().dump(services.leave(user, service_pool_id, args.get("member_id")))
 
 

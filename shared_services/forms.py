@@ -5,7 +5,7 @@ from wtforms import DateField, DecimalField, IntegerField, SelectField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from pools.web import offer_and_consortia_fields
+from pools.forms import offer_and_consortia_fields
 from shared_services.models import AllocationKey, PeriodLength
 from shared_services.services import MAX_NOTICE, MAX_PARTICIPANTS, MAX_TERM, MAX_UNITS
 

@@ -18,7 +18,8 @@ from catalogue.models import price
 from kernel.extensions import UTCDateTime, created_at, db, enum_column, intpk
 from kernel.lifecycle import Lifecycle, Who, move
 from organisations.models import Member, User
-from pools.services import PoolColumns, PoolKind, can_run, consortium_link
+from pools.models import PoolColumns, consortium_link, pool_checks
+from pools.services import PoolKind, can_run
 
 
 class ServicePoolStatus(enum.Enum):
@@ -59,12 +60,11 @@ class ServicePool(PoolColumns, db.Model):
     """A service offer's cost per period shared among the members of one consortium, or of several (national)."""
 
     consortium_table = service_pool_consortium
-    __table_args__ = (
-        CheckConstraint("cost_per_period_pence > 0", name="cost_positive"),
-        CheckConstraint("term_periods >= 1", name="term_positive"),
-        CheckConstraint("minimum_participants >= 1", name="minimum_positive"),
-        CheckConstraint("notice_periods >= 0", name="notice_not_negative"),
-        CheckConstraint("status != 'cancelled' OR cancel_reason IS NOT NULL", name="cancel_has_reason"),
+    __table_args__ = pool_checks(
+        cost_positive="cost_per_period_pence > 0",
+        term_positive="term_periods >= 1",
+        minimum_positive="minimum_participants >= 1",
+        notice_not_negative="notice_periods >= 0",
     )
 
     status: Mapped[ServicePoolStatus] = mapped_column(
@@ -220,5 +220,10 @@ SERVICE_POOL_LIFECYCLE: Lifecycle[ServicePoolStatus] = Lifecycle(
     reasons={ServicePoolStatus.CANCELLED: "cancel_reason"},
 )
 SERVICE_POOLS: PoolKind[ServicePool] = PoolKind(
-    ServicePool, SERVICE_POOL_LIFECYCLE, "shared-service pool", ServicePoolStatus.OPEN, ServicePoolStatus.CANCELLED
+    ServicePool,
+    SERVICE_POOL_LIFECYCLE,
+    "shared-service pool",
+    drafted=ServicePoolStatus.DRAFT,
+    opened=ServicePoolStatus.OPEN,
+    cancelled=ServicePoolStatus.CANCELLED,
 )

@@ -3,8 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from kernel.api import PRICE
-from orders.schemas import ConsortiumRefSchema, PoolOfferSchema
-from pools.web import NewPoolSchema
+from pools.schemas import NewPoolSchema, PoolHeadSchema
 from shared_services.models import AllocationKey, PeriodLength, ServicePoolStatus
 from shared_services.services import MAX_COST_PENCE, MAX_NOTICE, MAX_PARTICIPANTS, MAX_TERM, MAX_UNITS
 
@@ -31,12 +30,7 @@ class MyParticipationSchema(Schema):
     next_period = fields.Nested(MemberShareSchema, required=True)
 
 
-class ServicePoolSchema(Schema):
-    id = fields.Integer(required=True)
-    status = fields.String(required=True)
-    offer = fields.Nested(PoolOfferSchema, required=True)
-    is_national = fields.Boolean(required=True)
-    consortia = fields.List(fields.Nested(ConsortiumRefSchema), required=True)
+class ServicePoolSchema(PoolHeadSchema):
     cost_per_period_pence = fields.Integer(required=True)
     period = fields.String(required=True)
     term_periods = fields.Integer(required=True)

@@ -121,13 +121,12 @@ def create_pool(
     actor: User, offer: Offer, consortia: list[Consortium], terms: PoolTerms, today: date | None = None
 ) -> ServicePool:
     """A draft pool; one consortium for a secretary's pool, several (admin only) for a national one."""
-    national = SERVICE_POOLS.check_new(actor, offer, consortia)
-    _validate_terms(terms, today or uk_today())
-    pool = ServicePool(
-        offer=offer,
-        is_national=national,
-        consortia=list(consortia),
-        status=ServicePoolStatus.DRAFT,
+    return SERVICE_POOLS.draft(
+        actor,
+        offer,
+        consortia,
+        terms.note,
+        lambda: _validate_terms(terms, today or uk_today()),
         cost_per_period_pence=terms.cost_per_period_pence,
         period=terms.period,
         term_periods=terms.term_periods,
@@ -135,12 +134,7 @@ def create_pool(
         minimum_participants=terms.minimum_participants,
         allocation_key=terms.allocation_key,
         notice_periods=terms.notice_periods,
-        note=(terms.note or "").strip() or None,
-        created_by=actor,
     )
-    db.session.add(pool)
-    db.session.flush()
-    return pool
 
 
 def open_pool(actor: User, pool: ServicePool, today: date | None = None) -> ServicePool:

@@ -14,7 +14,8 @@ from kernel.money import to_pence
 from kernel.web import form_errors
 from organisations.access import consortium_or_404, roles_required, signed_in
 from organisations.models import Role
-from pools.web import CancelPoolForm, PoolCreation, PoolPages, may_create_pools
+from pools.forms import CancelPoolForm
+from pools.web import PoolCreation, PoolPages, may_create_pools
 from shared_services import services
 from shared_services.forms import JoinForm, LeaveForm, ServicePoolForm
 from shared_services.models import AllocationKey, PeriodLength, ServicePoolStatus
@@ -137,16 +138,7 @@ CREATION = PoolCreation(
 )
 
 
-@bp.post("/shared-services/<int:service_pool_id>/open")
-@roles_required(Role.SECRETARY)
-def open_pool(service_pool_id: int):
-    return PAGES.open_view(service_pool_id)
-
-
-@bp.post("/shared-services/<int:service_pool_id>/cancel")
-@roles_required(Role.SECRETARY)
-def cancel_pool(service_pool_id: int):
-    return PAGES.cancel_view(service_pool_id)
+PAGES.add_moves(bp, "/shared-services/<int:service_pool_id>")
 
 
 @bp.post("/shared-services/<int:service_pool_id>/join")
