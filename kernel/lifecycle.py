@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.clock import utcnow
 from kernel.errors import Conflict, Forbidden, ValidationFailed
-from kernel.extensions import UTCDateTime, db, intpk
+from kernel.extensions import Model, UTCDateTime, db, intpk
 
 S = TypeVar("S", bound=enum.Enum)
 REASON_MAX = 500
@@ -45,7 +45,7 @@ class Subject(Protocol):
     status: Any
 
 
-class StatusChange(db.Model):
+class StatusChange(Model):
     """One move of one subject: from which state to which, who made it (None: the application), when, why."""
 
     __tablename__ = "status_change"

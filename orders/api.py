@@ -29,7 +29,7 @@ from orders.schemas import (
     PurchaseOrderSummarySchema,
 )
 from orders.views import CREATION, PAGES
-from organisations.access import acting_user, require_actor, roles_required
+from organisations.access import require_actor, roles_required
 from organisations.models import Role, User
 from pools.schemas import CancelSchema
 
@@ -95,7 +95,7 @@ def with_estimate(pool: Pool, pledge: Pledge) -> PledgeWithEstimate:
 @roles_required()
 @operation("Pools the caller can see", tags=["pools"], response=page_schema(PoolSchema), query=PoolQuerySchema)
 def list_pools():
-    user = acting_user()
+    user = require_actor()
     args = query_args(PoolQuerySchema())
     query = services.filter_pools(
         services.visible_pools(user),
@@ -111,7 +111,7 @@ def list_pools():
 @roles_required()
 @operation("One pool: demand, tier reached, next tier, the caller's pledge", tags=["pools"], response=PoolSchema)
 def get_pool(pool_id: int):
-    user = acting_user()
+    user = require_actor()
     return PoolSchema().dump(pool_document(services.pool_for(user, pool_id), user))
 
 
@@ -135,7 +135,7 @@ def create_pool():
 @roles_required(Role.SECRETARY)
 @operation("Open a draft pool to pledges", tags=["pools"], response=PoolSchema, errors=(403, 409))
 def open_pool(pool_id: int):
-    user = acting_user()
+    user = require_actor()
     return PoolSchema().dump(pool_document(PAGES.open_api(user, pool_id), user))
 
 
@@ -149,7 +149,7 @@ def open_pool(pool_id: int):
     errors=(403, 409),
 )
 def cancel_pool(pool_id: int):
-    user = acting_user()
+    user = require_actor()
     return PoolSchema().dump(pool_document(PAGES.cancel_api(user, pool_id), user))
 
 
@@ -174,7 +174,7 @@ _PLEDGE_IN, _MY_PLEDGE = PledgeInSchema(), MyPledgeSchema()
     also=(201,),
 )
 def put_pledge(pool_id: int):
-    user = acting_user()
+    user = require_actor()
     data = _body_unless_not_visible(user, pool_id, _PLEDGE_IN)
     change = services.pledge(user, pool_id, data["quantity"], data["flexible_extra"], data["member_id"])
     return _MY_PLEDGE.dump(PledgeWithEstimate(change.pledge, change.estimate)), 201 if change.old_quantity == 0 else 200
@@ -201,7 +201,7 @@ def delete_pledge(pool_id: int):
     "My members' pledges with their history", tags=["pledges"], response=page_schema(PledgeHistorySchema), errors=(403,)
 )
 def list_pledges():
-    return paginated(services.my_pledges(acting_user()), PledgeHistorySchema())
+    return paginated(services.my_pledges(require_actor()), PledgeHistorySchema())
 
 
 @bp.get("/pools/<int:pool_id>/close-preview")
@@ -213,7 +213,7 @@ def list_pledges():
     errors=(403, 409),
 )
 def close_preview(pool_id: int):
-    user = acting_user()
+    user = require_actor()
     return ClosePlanSchema().dump(closing.preview_close(user, services.pool_for(user, pool_id)))
 
 
@@ -226,7 +226,7 @@ def close_preview(pool_id: int):
     errors=(403, 409),
 )
 def close_pool(pool_id: int):
-    user = acting_user()
+    user = require_actor()
     pool = services.pool_for(user, pool_id)
     services.require_manager(user, pool)
     return CloseResultSchema().dump(closing.close_pool(user, pool.id))
@@ -288,7 +288,7 @@ CSV_CONTENT = {"text/csv": {"schema": {"type": "string"}}}
 )
 def list_purchase_orders():
     args = query_args(OrderQuerySchema())
-    query = purchase_orders.visible_orders(acting_user())
+    query = purchase_orders.visible_orders(require_actor())
     if "status" in args:
         query = query.where(PurchaseOrder.status == PurchaseOrderStatus(args["status"]))
     if wants_csv():
@@ -305,7 +305,7 @@ def list_purchase_orders():
     content={"application/json": {"schema": PurchaseOrderSchema}} | CSV_CONTENT,
 )
 def get_purchase_order(order_id: int):
-    order = purchase_orders.order_for(acting_user(), order_id)
+    order = purchase_orders.order_for(require_actor(), order_id)
     if wants_csv():
         return csv_response(f"{order.number}.csv", *order_csv_rows(order))
     return order_document(order)
@@ -317,7 +317,7 @@ def get_purchase_order(order_id: int):
     "Send a draft order to the supplier", tags=["purchase orders"], response=PurchaseOrderSchema, errors=(403, 409)
 )
 def send_purchase_order(order_id: int):
-    user = acting_user()
+    user = require_actor()
     return order_document(purchase_orders.send(user, purchase_orders.order_for(user, order_id)))
 
 
@@ -325,7 +325,7 @@ def send_purchase_order(order_id: int):
 @roles_required(Role.SUPPLIER)
 @operation("Confirm a sent order (supplier)", tags=["purchase orders"], response=PurchaseOrderSchema, errors=(403, 409))
 def confirm_purchase_order(order_id: int):
-    user = acting_user()
+    user = require_actor()
     return order_document(purchase_orders.confirm(user, purchase_orders.order_for(user, order_id)))
 
 
@@ -339,7 +339,7 @@ def confirm_purchase_order(order_id: int):
     errors=(403, 409),
 )
 def record_delivery(order_id: int):
-    user = acting_user()
+    user = require_actor()
     order = purchase_orders.order_for(user, order_id)
     data = json_body(DeliveriesSchema())
     delivered = {}

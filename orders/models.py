@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalogue.models import VatRate, price
 from kernel.clock import utcnow
-from kernel.extensions import UTCDateTime, created_at, db, enum_column, intpk
+from kernel.extensions import Model, UTCDateTime, created_at, enum_column, intpk
 from kernel.lifecycle import Lifecycle, Who, move
 from organisations.models import Consortium, Member, Supplier, User
 from pools.models import PoolColumns, consortium_link, pool_checks
@@ -39,7 +39,7 @@ class PoolStatus(enum.Enum):
 pool_consortium = consortium_link("pool")
 
 
-class Pool(PoolColumns, db.Model):
+class Pool(PoolColumns, Model):
     """Demand for one offer from the members of one consortium, or of several (national)."""
 
     consortium_table = pool_consortium
@@ -65,7 +65,7 @@ class Pool(PoolColumns, db.Model):
     frozen_tiers: Mapped[list[PoolTier]] = relationship(order_by="PoolTier.min_quantity", cascade="all, delete-orphan")
 
 
-class PoolTier(db.Model):
+class PoolTier(Model):
     """The offer's tiers as they were when the pool closed; later price changes leave them be."""
 
     __table_args__ = (UniqueConstraint("pool_id", "min_quantity"),)
@@ -76,7 +76,7 @@ class PoolTier(db.Model):
     unit_price: Mapped[price]
 
 
-class Pledge(db.Model):
+class Pledge(Model):
     """One member's demand in one pool. Quantity 0 means withdrawn; the row keeps its history."""
 
     __table_args__ = (
@@ -104,7 +104,7 @@ class Pledge(db.Model):
         return self.quantity == 0
 
 
-class PledgeChange(db.Model):
+class PledgeChange(Model):
     """Who changed a pledge, when, from what to what."""
 
     id: Mapped[intpk]
@@ -120,7 +120,7 @@ class PledgeChange(db.Model):
     changed_by: Mapped[User] = relationship(lazy="joined")
 
 
-class PoolPledgeDay(db.Model):
+class PoolPledgeDay(Model):
     """Net units pledged into a pool on one day (the UK date): the pledged-units chart reads this, not the history."""
 
     pool_id: Mapped[int] = mapped_column(ForeignKey("pool.id", ondelete="CASCADE"), primary_key=True)
@@ -136,7 +136,7 @@ class PurchaseOrderStatus(enum.Enum):
     CANCELLED = "cancelled"
 
 
-class PurchaseOrder(db.Model):
+class PurchaseOrder(Model):
     """One consortium's order to the supplier for one closed pool; what was agreed is copied in."""
 
     __table_args__ = (
@@ -181,7 +181,7 @@ class PurchaseOrder(db.Model):
         return self.goods_pence + self.delivery_charge_pence
 
 
-class Allocation(db.Model):
+class Allocation(Model):
     """What one member pledged, what it was allocated and why, and what was delivered to it.
 
     Name, address and contact are copied from the member when the order is made.

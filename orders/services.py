@@ -134,7 +134,7 @@ def lock_pool(pool_id: int, member: Member | None = None) -> tuple[Pool, Pledge 
 
     PostgreSQL: SELECT ... FOR UPDATE; SQLite: `take_writer_lock` first.
     """
-    take_writer_lock(Pool.__table__, pool_id)
+    take_writer_lock(POOLS.table, pool_id)
     pledge_on = and_(Pledge.pool_id == Pool.id, Pledge.member_id == (member.id if member else None))
     row = (
         db.session.execute(

@@ -1,5 +1,6 @@
 """Pool pages: the open pools, one pool with its demand and my pledge, opening and cancelling."""
 
+from collections.abc import Sequence
 from datetime import UTC
 from decimal import Decimal
 
@@ -17,7 +18,7 @@ from kernel.money import to_pence
 from kernel.web import form_errors
 from orders import closing, purchase_orders, services
 from orders.forms import CancelOrderForm, DeliveryForm, PledgeForm, PoolForm
-from orders.models import PoolStatus, PurchaseOrder, PurchaseOrderStatus
+from orders.models import Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
 from orders.order_documents import order_csv_rows
 from organisations.access import roles_required, signed_in
 from organisations.models import Role
@@ -99,7 +100,7 @@ def _render_pool(pool, form, preview=None, status: int = 200):
     ), status
 
 
-def _pool_orders(pool) -> list:
+def _pool_orders(pool: Pool) -> Sequence[PurchaseOrder]:
     """The pool's purchase orders this user may open (secretaries, admins, the supplier)."""
     if pool.status in (PoolStatus.DRAFT, PoolStatus.OPEN, PoolStatus.CANCELLED):
         return []

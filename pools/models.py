@@ -1,7 +1,7 @@
 """The columns, link table and checks every kind of pool has; each kind's model adds its own."""
 
 from datetime import datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
@@ -33,6 +33,12 @@ class PoolColumns:
 
     consortium_table: ClassVar[Table]
     __tablename__: ClassVar[str]
+
+    if TYPE_CHECKING:
+        # Each kind's model maps its own status enum; the declarative base gives every model a keyword __init__.
+        status: Any
+
+        def __init__(self, **columns: Any) -> None: ...
 
     id: Mapped[int] = mapped_column(primary_key=True, sort_order=-3)
     offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id"), index=True, sort_order=-2)

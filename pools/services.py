@@ -43,12 +43,16 @@ class PoolKind(Generic[P]):
     opened: enum.Enum
     cancelled: enum.Enum
 
+    @property
+    def table(self) -> Table:
+        return db.metadata.tables[self.model.__tablename__]
+
     def _visible_to(self, user: User) -> ColumnElement[bool]:
         link = self.model.consortium_table
         pool_id = link.c[f"{self.model.__tablename__}_id"]
         return in_users_consortia(user, self.model.id, pool_id, link.c.consortium_id)
 
-    def visible(self, user: User) -> Select[tuple[P]]:
+    def visible(self, user: User) -> Select[P]:
         return select(self.model).where(self._visible_to(user))
 
     def require_visible(self, user: User, pool_id: int) -> None:
@@ -65,7 +69,7 @@ class PoolKind(Generic[P]):
 
     def lock(self, pool_id: int) -> P:
         """Takes the pool's row lock until the transaction ends and reloads it (see `take_writer_lock`)."""
-        take_writer_lock(db.metadata.tables[self.model.__tablename__], pool_id)
+        take_writer_lock(self.table, pool_id)
         pool = db.session.scalar(
             select(self.model)
             .where(self.model.id == pool_id)

@@ -47,7 +47,8 @@ class PoolPages(Generic[P]):
     cancel_failed: Callable[[P, CancelPoolForm, int], ResponseReturnValue]
 
     def page(self, pool: P) -> ResponseReturnValue:
-        return redirect(url_for(self.endpoint, **{self.id_arg: pool.id}))
+        ids: dict[str, Any] = {self.id_arg: pool.id}
+        return redirect(url_for(self.endpoint, **ids))
 
     def add_moves(self, blueprint: Blueprint, pool_rule: str) -> None:
         """The secretary's open and cancel buttons post to `<pool_rule>/open` and `<pool_rule>/cancel`."""
@@ -60,7 +61,9 @@ class PoolPages(Generic[P]):
 
         for view in (open_pool, cancel_pool):
             move = view.__name__.removesuffix("_pool")
-            blueprint.add_url_rule(f"{pool_rule}/{move}", view_func=roles_required(Role.SECRETARY)(view), methods=["POST"])
+            blueprint.add_url_rule(
+                f"{pool_rule}/{move}", view_func=roles_required(Role.SECRETARY)(view), methods=["POST"]
+            )
 
     def open_view(self, pool_id: int) -> ResponseReturnValue:
         pool = self.open(current_user, self.find(current_user, pool_id))
@@ -138,8 +141,9 @@ class PoolCreation(Generic[P, T]):
         form.consortium_ids.choices = [
             SelectChoice(c.id, c.name) for c in consortia if user.is_admin or c.id in user.secretary_consortium_ids
         ]
-        if request.method == "GET" and request.args.get("offer_id", type=int):
-            form.offer_id.data = request.args.get("offer_id", type=int)
+        offer_id = request.args.get("offer_id", type=int)
+        if request.method == "GET" and offer_id:
+            form.offer_id.data = offer_id
 
     def api(self, user: User, schema: Schema, terms_from_body: Callable[[dict[str, Any]], T]) -> P:
         data = json_body(schema)

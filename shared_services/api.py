@@ -4,7 +4,7 @@ from typing import Any
 
 from kernel.api import api_blueprint, operation, page_of, page_schema, paginated, query_args
 from kernel.clock import uk_today
-from organisations.access import acting_user, require_actor, roles_required
+from organisations.access import require_actor, roles_required
 from organisations.models import Role, User
 from pools.schemas import CancelSchema
 from shared_services import services
@@ -35,14 +35,15 @@ def pool_document(pool: ServicePool, user: User) -> dict:
     for shares in services.member_shares(pool, services.joining_members(user, pool), today):
         p = shares.participation
         taking_part = p is not None and not p.withdrawn
+        kept = p if taking_part else None
         mine.append(
             {
                 "member_id": shares.member.id,
                 "member_name": shares.member.name,
                 "taking_part": taking_part,
-                "units": p.units if taking_part else None,
-                "joined_from": p.joined_from if taking_part else None,
-                "left_after": p.left_after if taking_part else None,
+                "units": kept.units if kept else None,
+                "joined_from": kept.joined_from if kept else None,
+                "left_after": kept.left_after if kept else None,
                 "earliest_leave_after": shares.earliest_leave,
                 "this_period": _share(pool, shares.this_period, shares.this_pence),
                 "next_period": _share(pool, shares.next_period, shares.next_pence),
@@ -86,7 +87,7 @@ def _dump(pool: ServicePool, user: User) -> dict:
     query=ServicePoolQuerySchema,
 )
 def list_pools():
-    user = acting_user()
+    user = require_actor()
     args = query_args(ServicePoolQuerySchema())
     query = services.visible_pools(user, ServicePoolStatus(args["status"]) if "status" in args else None)
     pools, facts = page_of(query)
@@ -101,7 +102,7 @@ def list_pools():
     response=ServicePoolSchema,
 )
 def get_pool(service_pool_id: int):
-    user = acting_user()
+    user = require_actor()
     return _dump(services.pool_for(user, service_pool_id), user)
 
 
@@ -133,7 +134,7 @@ def _terms(data: dict[str, Any]) -> services.PoolTerms:
     "Open a draft pool: members may join until its start", tags=TAGS, response=ServicePoolSchema, errors=(403, 409)
 )
 def open_pool(service_pool_id: int):
-    user = acting_user()
+    user = require_actor()
     return _dump(PAGES.open_api(user, service_pool_id), user)
 
 
@@ -147,7 +148,7 @@ def open_pool(service_pool_id: int):
     errors=(403, 409),
 )
 def cancel_pool(service_pool_id: int):
-    user = acting_user()
+    user = require_actor()
     return _dump(PAGES.cancel_api(user, service_pool_id), user)
 
 
@@ -161,7 +162,7 @@ def cancel_pool(service_pool_id: int):
     errors=(403, 409),
 )
 def join(service_pool_id: int):
-    user = acting_user()
+    user = require_actor()
     data = PAGES.body(user, service_pool_id, JoinInSchema())
     joined = services.join(user, service_pool_id, data["units"], data["member_id"])
     return ParticipationHistorySchema().dump(joined.participation), 201 if joined.action == "join" else 200
@@ -192,7 +193,7 @@ def delete_participation(service_pool_id: int):
     errors=(403, 409),
 )
 def leave(service_pool_id: int):
-    user = acting_user()
+    user = require_actor()
     data = PAGES.body(user, service_pool_id, LeaveInSchema())
     participation = services.leave(user, service_pool_id, data["member_id"], data["after_period"])
     return ParticipationHistorySchema().dump(participation)
@@ -207,8 +208,8 @@ def leave(service_pool_id: int):
     response=page_schema(ParticipationSchema),
 )
 def list_participants(service_pool_id: int):
-    pool = services.pool_for(acting_user(), service_pool_id)
-    return paginated(services.participants_query(pool, acting_user()), ParticipationSchema())
+    pool = services.pool_for(require_actor(), service_pool_id)
+    return paginated(services.participants_query(pool, require_actor()), ParticipationSchema())
 
 
 @bp.get("/shared-services/<int:service_pool_id>/periods")
@@ -219,7 +220,7 @@ def list_participants(service_pool_id: int):
     response=page_schema(BilledPeriodSchema),
 )
 def list_periods(service_pool_id: int):
-    user = acting_user()
+    user = require_actor()
     pool = services.pool_for(user, service_pool_id)
     billed, facts = page_of(services.billed_periods(pool))
     items = []

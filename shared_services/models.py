@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from billing.models import Invoice
 from catalogue.models import price
-from kernel.extensions import UTCDateTime, created_at, db, enum_column, intpk
+from kernel.extensions import Model, UTCDateTime, created_at, enum_column, intpk
 from kernel.lifecycle import Lifecycle, Who, move
 from organisations.models import Member, User
 from pools.models import PoolColumns, consortium_link, pool_checks
@@ -56,7 +56,7 @@ class AllocationKey(enum.Enum):
 service_pool_consortium = consortium_link("service_pool")
 
 
-class ServicePool(PoolColumns, db.Model):
+class ServicePool(PoolColumns, Model):
     """A service offer's cost per period shared among the members of one consortium, or of several (national)."""
 
     consortium_table = service_pool_consortium
@@ -86,7 +86,7 @@ class ServicePool(PoolColumns, db.Model):
         return f"national: {names}" if self.is_national else names
 
 
-class Participation(db.Model):
+class Participation(Model):
     """One member taking part in one pool, from one period to another; every change is kept."""
 
     __table_args__ = (
@@ -118,7 +118,7 @@ class Participation(db.Model):
         return self.left_after is not None and self.left_after < self.joined_from
 
 
-class ParticipationChange(db.Model):
+class ParticipationChange(Model):
     """Who joined, left or changed a participation, when, from what to what."""
 
     id: Mapped[intpk]
@@ -137,7 +137,7 @@ class ParticipationChange(db.Model):
     changed_by: Mapped[User] = relationship(lazy="joined")
 
 
-class BilledPeriod(db.Model):
+class BilledPeriod(Model):
     """One period of one pool, billed once: the unique (pool, period) stops a second run billing it again."""
 
     __table_args__ = (
@@ -159,7 +159,7 @@ class BilledPeriod(db.Model):
     )
 
 
-class SharedServiceCharge(db.Model):
+class SharedServiceCharge(Model):
     """A participant's share of one billed period and the invoice that bills it.
 
     `list_unit_price` is the offer's list price when billed, so a report can tell what the

@@ -160,7 +160,7 @@ def _tell_cancelled(pool: ServicePool) -> None:
     members = [p.member for p in participations(pool) if not p.withdrawn]
     users_of = member_users(member.id for member in members)
     for member in members:
-        consortium = db.session.get(Consortium, member.consortium_id)
+        consortium = db.session.get_one(Consortium, member.consortium_id)
         notify(
             CANCELLED_KIND,
             users_of.get(member.id, []),
@@ -194,9 +194,9 @@ def period_dates(pool: ServicePool, period: int) -> tuple[date, date]:
 
 
 def last_billed_period(pool_id: int) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(func.coalesce(func.max(BilledPeriod.period), 0)).where(BilledPeriod.service_pool_id == pool_id)
-    )
+    ).scalar_one()
 
 
 def due_periods(pool: ServicePool, through: date) -> list[int]:
@@ -540,7 +540,7 @@ def bill_period(actor: User | None, pool_id: int, period: int, today: date | Non
         if share.pence == 0:
             continue
         participation = by_member[share.member_id]
-        consortium = db.session.get(Consortium, participation.member.consortium_id)
+        consortium = db.session.get_one(Consortium, participation.member.consortium_id)
         seller = billing.Seller.of(consortium)
         line = billing.LineIn(
             kind=LineKind.SERVICE,
@@ -668,7 +668,7 @@ def calendar(consortium: Consortium, today: date | None = None) -> list[Calendar
             if pool.status is ServicePoolStatus.ENDED:
                 continue
             shares = period_shares(pool, period, projected)
-            ours = {p.member_id for p in projected if p.member.consortium_id == consortium.id}
+            our_members = {p.member_id for p in projected if p.member.consortium_id == consortium.id}
             entry.periods.append(
                 CalendarPeriod(
                     period,
@@ -677,8 +677,8 @@ def calendar(consortium: Consortium, today: date | None = None) -> list[Calendar
                     ends_on,
                     "due" if period <= now else "upcoming",
                     pool.cost_per_period_pence if shares else 0,
-                    sum(s.pence for s in shares if s.member_id in ours),
-                    sum(1 for s in shares if s.member_id in ours and s.pence),
+                    sum(s.pence for s in shares if s.member_id in our_members),
+                    sum(1 for s in shares if s.member_id in our_members and s.pence),
                 )
             )
         result.append(entry)

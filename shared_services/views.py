@@ -180,7 +180,7 @@ def leave(service_pool_id: int):
             )
         if participation.withdrawn:
             flash(f"{participation.member.name} no longer takes part.", "success")
-        else:
+        elif participation.left_after is not None:
             end = services.period_dates(pool, participation.left_after)[1]
             flash(
                 f"{participation.member.name} leaves after period {participation.left_after}, ending {end:%-d %b %Y}.",
@@ -203,9 +203,10 @@ def bill_due(service_pool_id: int):
         flash(f"The pool is cancelled: {started.cancel_reason}", "info")
         return redirect(url_for("shared_services.pool_page", service_pool_id=pool.id))
     billed = [
-        services.bill_period(current_user, pool.id, period, today) for period in services.due_periods(pool, through)
+        b
+        for period in services.due_periods(pool, through)
+        if (b := services.bill_period(current_user, pool.id, period, today)) is not None
     ]
-    billed = [b for b in billed if b is not None]
     if billed:
         flash(
             f"Billed {len(billed)} period{'s' if len(billed) != 1 else ''}: "
