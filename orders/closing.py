@@ -5,6 +5,7 @@ so what the preview shows is what happens. Closing runs in the caller's one tran
 the pool's row lock: the pool is closed with all its purchase orders, or nothing changes.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -299,7 +300,7 @@ def _purchase_order(pool: Pool, plan: ConsortiumPlan, unit_price: Decimal, now: 
     return order
 
 
-def sync_pool_status(pool: Pool, orders: list[PurchaseOrder]) -> None:
+def sync_pool_status(pool: Pool, orders: Sequence[PurchaseOrder]) -> None:
     """A pool follows its orders: ordered once every live order is sent, delivered once every one is."""
     live = [o for o in orders if o.status is not PurchaseOrderStatus.CANCELLED]
     if pool.status not in (PoolStatus.CLOSED, PoolStatus.ORDERED, PoolStatus.DELIVERED) or not live:

@@ -60,7 +60,7 @@ def _move(order: PurchaseOrder, allowed: set[PurchaseOrderStatus], to: PurchaseO
         raise Conflict(f"A {order.status.value} order cannot be marked {to.value}.")
     order.status = to
     pool_orders = db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.pool_id == order.pool_id)).all()
-    sync_pool_status(db.session.get(Pool, order.pool_id), pool_orders)
+    sync_pool_status(db.session.get_one(Pool, order.pool_id), pool_orders)
     db.session.flush()
 
 
@@ -124,7 +124,7 @@ def cancel(actor: User, order: PurchaseOrder, reason: str) -> PurchaseOrder:
 def _cancel_pool_if_nothing_is_left(order: PurchaseOrder, reason: str) -> None:
     """A closed pool whose every order is cancelled orders nothing: it is cancelled too, and its members
     read why on its page."""
-    pool = db.session.get(Pool, order.pool_id)
+    pool = db.session.get_one(Pool, order.pool_id)
     statuses = set(db.session.scalars(select(PurchaseOrder.status).where(PurchaseOrder.pool_id == pool.id)))
     if pool.status in (PoolStatus.CLOSED, PoolStatus.ORDERED) and statuses == {PurchaseOrderStatus.CANCELLED}:
         pool.status, pool.cancelled_at = PoolStatus.CANCELLED, order.cancelled_at
