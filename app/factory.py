@@ -92,7 +92,8 @@ def create_app(config: dict | None = None) -> Flask:
     logs.configure(logs.level_of(app.config["LOG_LEVEL"]))
     if app.config["TRUSTED_PROXIES"]:
         # The client's address (sign-in throttling counts per address) is the one the proxies in front saw.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])
+        # Wrapping wsgi_app is how Flask documents adding WSGI middleware; mypy sees it as replacing a method.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])  # type: ignore[method-assign]
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)

@@ -9,10 +9,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from billing import notices
 from billing.charging import charge_after_commit
@@ -29,7 +29,7 @@ from billing.models import (
     Payment,
 )
 from billing.payments import apply_status
-from billing.vat import vat_analysis
+from billing.vat import VatLine, vat_analysis
 from catalogue.models import VatRate
 from kernel.bulk import insert_rows, no_collection_pauses
 from kernel.clock import uk_date, uk_today, utcnow
@@ -312,11 +312,17 @@ def issue_invoices(actor: User | None, order_id: int, today: date | None = None)
     if db.session.scalar(select(Invoice.id).where(Invoice.purchase_order_id == order.id).limit(1)) is not None:
         return IssuedInvoices([], [])
     today = today or uk_today()
-    consortium, pool = order.consortium, db.session.get(Pool, order.pool_id)
-    delivered = order.status is PurchaseOrderStatus.DELIVERED
+    consortium, pool = order.consortium, db.session.get_one(Pool, order.pool_id)
+    # A delivered order's allocations all have their delivered units: record_delivery writes every one as the
+    # order moves to delivered (the column is NULL only before a delivery).
+    units_column = (
+        cast("InstrumentedAttribute[int]", Allocation.delivered_units)
+        if order.status is PurchaseOrderStatus.DELIVERED
+        else Allocation.units
+    )
     buyers = _buyers(order)
     allocations = db.session.execute(
-        select(Allocation.member_id, Allocation.delivered_units if delivered else Allocation.units)
+        select(Allocation.member_id, units_column)
         .where(Allocation.purchase_order_id == order.id)
         .order_by(Allocation.id)
     )
@@ -342,7 +348,9 @@ def issue_invoices(actor: User | None, order_id: int, today: date | None = None)
     supply_date = min(uk_date(order.delivered_at), today) if order.delivered_at else today
     due_date = today + timedelta(days=consortium.payment_terms_days)
     created = utcnow()
-    invoice_rows, lines_of, vat_of = [], [], []
+    invoice_rows: list[dict[str, Any]] = []
+    lines_of: list[list[dict]] = []
+    vat_of: list[list[VatLine]] = []
     for share, number in zip(shares, numbers, strict=True):
         buyer = buyers[share.member_id]
         lines = _lines(order, share, seller)

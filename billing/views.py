@@ -1,6 +1,8 @@
 """Invoice, credit note, statement and billing pages."""
 
+from decimal import Decimal
 from functools import wraps
+from typing import cast
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -122,10 +124,10 @@ def record_payment(invoice_id: int):
     invoice = services.invoice_for(actor, invoice_id)
     form = PaymentForm()
     if form.validate():
+        # A validated amount is a Decimal: it is required, and a value that is not one fails validation.
+        amount = cast(Decimal, form.amount.data)
         try:
-            payments.record_payment(
-                actor, invoice, to_pence(form.amount.data), form.received_on.data, form.reference.data
-            )
+            payments.record_payment(actor, invoice, to_pence(amount), form.received_on.data, form.reference.data)
         except DomainError as error:
             form_errors(form, error, renamed={"amount_pence": "amount"})
         else:
@@ -141,8 +143,9 @@ def record_refund(invoice_id: int):
     invoice = services.invoice_for(actor, invoice_id)
     form = RefundForm()
     if form.validate():
+        amount = cast(Decimal, form.amount.data)  # a Decimal once validated, as in record_payment
         try:
-            payments.record_refund(actor, invoice, to_pence(form.amount.data), form.paid_on.data, form.reference.data)
+            payments.record_refund(actor, invoice, to_pence(amount), form.paid_on.data, form.reference.data)
         except DomainError as error:
             form_errors(form, error, renamed={"amount_pence": "amount", "received_on": "paid_on"})
         else:

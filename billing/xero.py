@@ -11,7 +11,7 @@ helper's formula guard leaves the minus signs alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -133,7 +133,8 @@ def _rows(layout: _Layout, invoices: Iterable[Invoice], credit_notes: Iterable[C
     rows = []
     for document, sign, reference, due in documents:
         contact = _contact(document, layout.contact_is_buyer)
-        for line, tax_pence in zip(document.lines, line_tax_pence(document), strict=True):
+        lines: Sequence[Line] = document.lines
+        for line, tax_pence in zip(lines, line_tax_pence(document), strict=True):
             values = contact | {
                 "InvoiceNumber": document.number,
                 "Reference": reference,
@@ -151,7 +152,7 @@ def _rows(layout: _Layout, invoices: Iterable[Invoice], credit_notes: Iterable[C
     return rows
 
 
-def _contact(document: Document, buyer: bool) -> dict[str, str | None]:
+def _contact(document: Document, buyer: bool) -> dict[str, str]:
     """The other party: the member on a sale, the consortium on a bill."""
     name = document.buyer_name if buyer else document.seller_name
     address = postal_address(document.buyer_address if buyer else document.seller_address)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import Generic, TypeVar, overload
 
 from kernel.money import line_pence, to_pence, vat_pence
 
@@ -19,16 +20,26 @@ class Tier:
     unit_price: Decimal
 
 
+_UnitPrice = TypeVar("_UnitPrice", bound=Decimal | None, covariant=True)
+
+
 @dataclass(frozen=True)
-class Standing:
-    """Where a quantity stands on the tiers: the tier reached, its unit price, the next tier worth reaching."""
+class Standing(Generic[_UnitPrice]):
+    """Where a quantity stands on the tiers: the tier reached, its unit price, the next tier worth reaching.
+
+    The unit price is None only below every tier when no list price was given.
+    """
 
     tier: Tier | None
-    unit_price: Decimal | None
+    unit_price: _UnitPrice
     next_tier: Tier | None
 
 
-def standing(tiers: Sequence[Tier], quantity: int, list_price: Decimal | None = None) -> Standing:
+@overload
+def standing(tiers: Sequence[Tier], quantity: int, list_price: Decimal) -> Standing[Decimal]: ...
+@overload
+def standing(tiers: Sequence[Tier], quantity: int, list_price: None = None) -> Standing[Decimal | None]: ...
+def standing(tiers: Sequence[Tier], quantity: int, list_price: Decimal | None = None) -> Standing[Decimal | None]:
     """One pass over the tiers, for pages that price a thousand pools at once.
 
     Below every tier the price is `list_price`. The next tier is the first not yet reached whose

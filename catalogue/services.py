@@ -314,6 +314,6 @@ def _tiers(rows: Iterable[Any]) -> tuple[list[pricing.Tier], list[str]]:
             problems.append(f"Tier {number} quantity: {quantity_problem}")
         if price_problem:
             problems.append(f"Tier {number} unit price: {price_problem}")
-        if not quantity_problem and not price_problem:
+        if quantity is not None and price is not None:  # both are None exactly when they have a problem
             tiers.append(pricing.Tier(quantity, price))
     return sorted(tiers, key=lambda t: t.min_quantity), problems

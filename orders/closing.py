@@ -5,6 +5,7 @@ so what the preview shows is what happens. Closing runs in the caller's one tran
 the pool's row lock: the pool is closed with all its purchase orders, or nothing changes.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -289,7 +290,9 @@ def _purchase_order(pool: Pool, plan: ConsortiumPlan, unit_price: Decimal, now: 
     return order
 
 
-def sync_pool_status(pool: Pool, orders: list[PurchaseOrder], actor: User | None, at: datetime | None = None) -> None:
+def sync_pool_status(
+    pool: Pool, orders: Sequence[PurchaseOrder], actor: User | None, at: datetime | None = None
+) -> None:
     """A pool follows its orders: ordered once every live order is sent, delivered once every one is.
 
     `actor` is who changed the orders (None: a job); it is recorded as having moved the pool.

@@ -257,11 +257,11 @@ def supplier_demand(supplier: Supplier, offer_id: int | None = None) -> Supplier
     national = _national_units(_supplier_pools(supplier.id, [PoolStatus.OPEN]).where(Pool.is_national))
 
     forecast_by_offer: dict[int, list[ForecastPool]] = defaultdict(list)
-    for pool in forecast:
-        forecast_by_offer[pool.offer.id].append(pool)
+    for forecast_pool in forecast:
+        forecast_by_offer[forecast_pool.offer.id].append(forecast_pool)
     orders_by_offer: dict[int, list[OrderedPool]] = defaultdict(list)
-    for pool in orders:
-        orders_by_offer[pool.offer.id].append(pool)
+    for ordered_pool in orders:
+        orders_by_offer[ordered_pool.offer.id].append(ordered_pool)
     every_offer = [OfferDemand(o, forecast_by_offer[o.id], orders_by_offer[o.id]) for o in offers.values()]
     if offer_id is not None:
         forecast, orders = forecast_by_offer[offer_id], orders_by_offer[offer_id]
@@ -301,7 +301,7 @@ def supplier_demand(supplier: Supplier, offer_id: int | None = None) -> Supplier
     return SupplierDemand(
         supplier,
         every_offer,
-        offers.get(offer_id),
+        None if offer_id is None else offers[offer_id],
         forecast,
         orders,
         sorted(by_consortium.values(), key=lambda t: t.label),
@@ -395,8 +395,9 @@ class _OrderRow:
 
 def _orders(supplier_id: int, offers: dict[int, Offer], names) -> tuple[list[OrderedPool], list[_OrderRow]]:
     """Orders the supplier has been sent (drafts stay the consortium's), grouped per pool, consortium, status."""
+    # SQLAlchemy types a select of ten columns as ten and any number more, so the row is cut to its ten.
     rows = [
-        _OrderRow(*row)
+        _OrderRow(*row[:10])
         for row in db.session.execute(
             select(
                 PurchaseOrder.pool_id,

@@ -168,12 +168,14 @@ ORDER_CANCEL_REASON = "The printer's machine broke down before the job started; 
 
 
 def _acting_user(member: Member) -> User:
-    return db.session.scalar(
+    """The member's first manager: every demo member has one (organisations.demo)."""
+    return db.session.execute(
         select(User)
         .join(RoleGrant)
         .where(RoleGrant.role == Role.MEMBER, RoleGrant.member_id == member.id)
         .order_by(User.id)
-    )
+        .limit(1)
+    ).scalar_one()
 
 
 ORDERING_DAYS_AGO = 41
@@ -189,11 +191,11 @@ def history() -> Iterator[date]:
     if db.session.scalar(select(Pool.id).limit(1)) is not None:
         return
     yield uk_today() - timedelta(days=ORDERING_DAYS_AGO)
-    admin = db.session.scalar(select(User).where(User.email == "admin@example.org"))
+    admin = db.session.execute(select(User).where(User.email == "admin@example.org")).scalar_one()
     consortia = {c.code: c for c in db.session.scalars(select(Consortium))}
     members = {m.name: m for m in db.session.scalars(select(Member).join(Network))}
     for offer_name, codes, days, capacity, delivery, state, pledges in POOLS:
-        offer = db.session.scalar(select(Offer).where(Offer.name == offer_name))
+        offer = db.session.execute(select(Offer).where(Offer.name == offer_name).limit(1)).scalar_one()
         terms = services.PoolTerms(
             deadline=utcnow() + timedelta(days=days, hours=3),
             capacity=capacity,

@@ -139,7 +139,7 @@ _day = PoolPledgeDay.__table__
 
 # Who may pledge for whom: active members among the candidates whose network is in one of the
 # pool's consortia. A model query, as the pledge comes back with its Member.
-_MEMBERS_IN_POOL: Select[tuple[Member]] = (
+_MEMBERS_IN_POOL: Select[Member] = (
     select(Member)
     .join(Network, Member.network_id == Network.id)
     .join(

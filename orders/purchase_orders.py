@@ -61,7 +61,7 @@ def _move(actor: User, order: PurchaseOrder, allowed: set[PurchaseOrderStatus], 
         raise Conflict(f"A {order.status.value} order cannot be marked {to.value}.")
     order.status = to
     pool_orders = db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.pool_id == order.pool_id)).all()
-    sync_pool_status(db.session.get(Pool, order.pool_id), pool_orders, actor)
+    sync_pool_status(db.session.get_one(Pool, order.pool_id), pool_orders, actor)
     db.session.flush()
 
 
@@ -126,7 +126,7 @@ def cancel(actor: User, order: PurchaseOrder, reason: str) -> PurchaseOrder:
 def _cancel_pool_if_nothing_is_left(actor: User, order: PurchaseOrder, reason: str) -> None:
     """A closed pool whose every order is cancelled orders nothing: it is cancelled too, and its members
     read why on its page."""
-    pool = db.session.get(Pool, order.pool_id)
+    pool = db.session.get_one(Pool, order.pool_id)
     statuses = set(db.session.scalars(select(PurchaseOrder.status).where(PurchaseOrder.pool_id == pool.id)))
     if pool.status in (PoolStatus.CLOSED, PoolStatus.ORDERED) and statuses == {PurchaseOrderStatus.CANCELLED}:
         why = f"The purchase order was cancelled: {reason}"[:500]

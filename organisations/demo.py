@@ -4,6 +4,8 @@
 services), so each consortium's invoices and credit notes are numbered in the order of their dates.
 """
 
+from typing import TypedDict
+
 from sqlalchemy import select
 
 from kernel.extensions import db
@@ -12,7 +14,30 @@ from organisations.models import Consortium, Member, Role, Supplier, TurnoverBan
 
 DEMO_PASSWORD = "demo-password"
 
-CONSORTIA = [
+MemberSpec = tuple[str, int, str, str | None]
+"""A member: its legal name, headcount, turnover band (a TurnoverBand value) and VAT number."""
+
+
+class ConsortiumSpec(TypedDict):
+    """A consortium's fields for services.save_consortium, and its networks' members by network name."""
+
+    name: str
+    code: str
+    legal_name: str
+    address_line1: str
+    address_line2: str
+    city: str
+    postcode: str
+    contact_email: str
+    vat_number: str
+    company_number: str
+    bank_account_name: str
+    bank_sort_code: str
+    bank_account_number: str
+    networks: dict[str, list[MemberSpec]]
+
+
+CONSORTIA: list[ConsortiumSpec] = [
     {
         "name": "Tayside",
         "code": "TAY",

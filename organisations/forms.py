@@ -33,6 +33,8 @@ class FiniteDecimalField(DecimalField):
     """A decimal field that refuses NaN and Infinity: Decimal() parses them, no amount can be one,
     and NumberRange cannot even compare a signalling NaN."""
 
+    data: Decimal | None
+
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
         if valuelist and isinstance(self.data, Decimal) and not self.data.is_finite():

@@ -9,12 +9,13 @@ messages to the outbox in the caller's transaction.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import bindparam, delete, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from kernel.errors import DomainError, ValidationFailed
 from kernel.extensions import db, upsert
@@ -143,9 +144,11 @@ def member_users(member_ids: Iterable[int]) -> dict[int, list[User]]:
     if not member_ids:
         return {}
     users: dict[int, list[User]] = {}
+    # A member's grants name it: the IN below leaves no grant without a member_id.
+    granted_member_id = cast("InstrumentedAttribute[int]", RoleGrant.member_id)
     for chunk in _chunks(sorted(member_ids)):
         rows = db.session.execute(
-            select(RoleGrant.member_id, User)
+            select(granted_member_id, User)
             .join(User, RoleGrant.user_id == User.id)
             .where(
                 RoleGrant.role == Role.MEMBER,

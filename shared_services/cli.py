@@ -73,7 +73,7 @@ def bill_due(through: date, today: date) -> Run:
         if started is not None and started.status is ServicePoolStatus.CANCELLED:
             click.echo(f"Shared-service pool {pool_id} cancelled: {started.cancel_reason}")
             continue
-        pool = db.session.get(ServicePool, pool_id)
+        pool = db.session.get_one(ServicePool, pool_id)
         for period in services.due_periods(pool, through):
             try:
                 result = services.bill_period(None, pool_id, period, today)

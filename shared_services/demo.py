@@ -43,7 +43,7 @@ HR_SEATS = [
 PR_COST_PENCE = 240_000
 IT_SEATS = [("Re-Tweed Dundee CIC", 6), ("Dundee Bike Works", 4)]
 # period during which it happens -> (pool, member, action, units)
-EVENTS = {
+EVENTS: dict[int, list[tuple[str, str, str, int | None]]] = {
     3: [("pr", "Fair City Laundry", "join", None)],
     5: [("hr", "Bonnyrigg Care at Home", "join", 18)],
     7: [("pr", "Perth Furniture Reuse", "leave", None)],
@@ -52,12 +52,14 @@ EVENTS = {
 
 
 def _user_of(member: Member) -> User:
-    return db.session.scalar(
+    """The member's first manager: every demo member has one (organisations.demo)."""
+    return db.session.execute(
         select(User)
         .join(RoleGrant)
         .where(RoleGrant.role == Role.MEMBER, RoleGrant.member_id == member.id)
         .order_by(User.id)
-    )
+        .limit(1)
+    ).scalar_one()
 
 
 def seed() -> None:
@@ -143,7 +145,11 @@ def history() -> Iterator[date]:
                 services.leave(_user_of(member), pools[key].id, member.id, today=during)
         if paid_on < today - timedelta(days=30):
             yield paid_on
-            for charge in (charge for period_billed in billed for charge in period_billed.charges):
+            # bill_period bills nothing (None) for a period billed already.
+            charges = (
+                charge for period_billed in billed if period_billed is not None for charge in period_billed.charges
+            )
+            for charge in charges:
                 payments.record_payment(
                     admin, charge.invoice, charge.invoice.total_pence, paid_on, f"BACS {charge.invoice.number}"
                 )
