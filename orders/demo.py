@@ -11,7 +11,8 @@ from kernel.demo import run_in_date_order
 from kernel.extensions import db
 from orders import closing, purchase_orders, services
 from orders.models import Pool
-from organisations.models import Consortium, Member, Network, Role, RoleGrant, User
+from organisations.demo import manager_of
+from organisations.models import Consortium, Member, Network, User
 
 # offer name, consortia codes, days to deadline, capacity, delivery charge (pence), state,
 # pledges (member, qty, flexible)
@@ -167,17 +168,6 @@ CANCEL_REASON = "The supplier could not hold its tier prices past the end of the
 ORDER_CANCEL_REASON = "The printer's machine broke down before the job started; the order will be placed again."
 
 
-def _acting_user(member: Member) -> User:
-    """The member's first manager: every demo member has one (organisations.demo)."""
-    return db.session.execute(
-        select(User)
-        .join(RoleGrant)
-        .where(RoleGrant.role == Role.MEMBER, RoleGrant.member_id == member.id)
-        .order_by(User.id)
-        .limit(1)
-    ).scalar_one()
-
-
 ORDERING_DAYS_AGO = 41
 """The day the full demo takes this step: after the past pools' orders, before the billing demo invoices these."""
 
@@ -208,7 +198,7 @@ def history() -> Iterator[date]:
         services.open_pool(admin, pool)
         for member_name, quantity, flexible in pledges:
             member = members[member_name]
-            services.pledge(_acting_user(member), pool.id, quantity, flexible, member.id)
+            services.pledge(manager_of(member), pool.id, quantity, flexible, member.id)
         if state == "cancelled":
             services.cancel_pool(admin, pool, CANCEL_REASON)
         if state.startswith("ordered:"):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from kernel.extensions import db
 from organisations import services
-from organisations.models import Consortium, Member, Role, Supplier, TurnoverBand, User
+from organisations.models import Consortium, Member, Role, RoleGrant, Supplier, TurnoverBand, User
 
 DEMO_PASSWORD = "demo-password"
 
@@ -270,3 +270,14 @@ def seed() -> None:
             {"email": f"manager@{_slug(name)}.example.org", "name": f"{name} manager", "password": DEMO_PASSWORD}
         )
         services.grant_role(user, Role.MEMBER, member.id)
+
+
+def manager_of(member: Member) -> User:
+    """The member's first manager, who pledges and joins for it in the other demos; every demo member has one."""
+    return db.session.execute(
+        select(User)
+        .join(RoleGrant)
+        .where(RoleGrant.role == Role.MEMBER, RoleGrant.member_id == member.id)
+        .order_by(User.id)
+        .limit(1)
+    ).scalar_one()

@@ -17,7 +17,8 @@ from catalogue.models import Offer
 from kernel.clock import uk_today
 from kernel.demo import run_in_date_order
 from kernel.extensions import db
-from organisations.models import Consortium, Member, Role, RoleGrant, User
+from organisations.demo import manager_of
+from organisations.models import Consortium, Member, User
 from shared_services import periods, services
 from shared_services.models import AllocationKey, PeriodLength, ServicePool
 
@@ -49,17 +50,6 @@ EVENTS: dict[int, list[tuple[str, str, str, int | None]]] = {
     7: [("pr", "Perth Furniture Reuse", "leave", None)],
     9: [("hr", "Crieff Heritage Skills", "leave", None)],
 }
-
-
-def _user_of(member: Member) -> User:
-    """The member's first manager: every demo member has one (organisations.demo)."""
-    return db.session.execute(
-        select(User)
-        .join(RoleGrant)
-        .where(RoleGrant.role == Role.MEMBER, RoleGrant.member_id == member.id)
-        .order_by(User.id)
-        .limit(1)
-    ).scalar_one()
 
 
 def seed() -> None:
@@ -121,9 +111,9 @@ def history() -> Iterator[date]:
     services.open_pool(secretary, pr, today=before)
     services.open_pool(admin, hr, today=before)
     for name in PR_MEMBERS:
-        services.join(_user_of(members[name]), pr.id, None, members[name].id, today=before)
+        services.join(manager_of(members[name]), pr.id, None, members[name].id, today=before)
     for name, seats in HR_SEATS:
-        services.join(_user_of(members[name]), hr.id, seats, members[name].id, today=before)
+        services.join(manager_of(members[name]), hr.id, seats, members[name].id, today=before)
     yield start
     for pool in pools.values():
         services.start_pool(pool.id, today=start)
@@ -140,9 +130,9 @@ def history() -> Iterator[date]:
         for key, name, action, units in EVENTS.get(period, []):
             member = members[name]
             if action == "join":
-                services.join(_user_of(member), pools[key].id, units, member.id, today=during)
+                services.join(manager_of(member), pools[key].id, units, member.id, today=during)
             else:
-                services.leave(_user_of(member), pools[key].id, member.id, today=during)
+                services.leave(manager_of(member), pools[key].id, member.id, today=during)
         if paid_on < today - timedelta(days=30):
             yield paid_on
             # bill_period bills nothing (None) for a period billed already.
@@ -174,4 +164,4 @@ def history() -> Iterator[date]:
     )
     services.open_pool(secretary, it, today=today)
     for name, seats in IT_SEATS:
-        services.join(_user_of(members[name]), it.id, seats, members[name].id, today=today)
+        services.join(manager_of(members[name]), it.id, seats, members[name].id, today=today)
