@@ -91,26 +91,29 @@ def gunicorn(database_url: str, workers: int = 2) -> Iterator[tuple[str, int]]:
         "RATELIMIT_STORAGE_URI": "memory://",
     }
     # --preload: the app is imported once, before the workers fork, so no worker is still
-    # importing it when the first measured request arrives.
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--preload", "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not _answers(port):
-            if process.poll() is not None:
-                raise RuntimeError(process.stderr.read().decode())
-            if time.monotonic() > deadline:
-                raise RuntimeError("gunicorn did not answer within 60 s")
-            time.sleep(0.1)
-        yield "127.0.0.1", port
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    # importing it when the first measured request arrives. Its log (the outbox's INFO lines
+    # among them) goes to a file: a pipe nobody reads fills up and stalls the workers.
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--preload", "wsgi:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while not _answers(port):
+                if process.poll() is not None:
+                    log.seek(0)
+                    raise RuntimeError(log.read().decode())
+                if time.monotonic() > deadline:
+                    raise RuntimeError("gunicorn did not answer within 60 s")
+                time.sleep(0.1)
+            yield "127.0.0.1", port
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 def _answers(port: int) -> bool:

@@ -31,7 +31,7 @@ from orders.schemas import (
 from orders.views import CREATION, PAGES
 from organisations.access import require_actor, roles_required
 from organisations.models import Role, User
-from pools.schemas import CancelSchema
+from pools.web import PoolEndpoints
 
 bp = api_blueprint("orders_api", __name__)
 
@@ -115,42 +115,18 @@ def get_pool(pool_id: int):
     return PoolSchema().dump(pool_document(services.pool_for(user, pool_id), user))
 
 
-@bp.post("/pools")
-@roles_required(Role.SECRETARY)
-@operation(
-    "Create a draft pool (several consortia: a national pool, admins only)",
+PoolEndpoints(
+    CREATION,
+    "/pools",
     tags=["pools"],
-    body=PoolCreateSchema,
+    create_schema=PoolCreateSchema,
+    terms_from_body=lambda data: services.PoolTerms(**data),
     response=PoolSchema,
-    status=201,
-    errors=(403,),
-)
-def create_pool():
-    user = require_actor()
-    pool = CREATION.api(user, PoolCreateSchema(), lambda data: services.PoolTerms(**data))
-    return PoolSchema().dump(pool_document(pool, user)), 201
-
-
-@bp.post("/pools/<int:pool_id>/open")
-@roles_required(Role.SECRETARY)
-@operation("Open a draft pool to pledges", tags=["pools"], response=PoolSchema, errors=(403, 409))
-def open_pool(pool_id: int):
-    user = require_actor()
-    return PoolSchema().dump(pool_document(PAGES.open_api(user, pool_id), user))
-
-
-@bp.post("/pools/<int:pool_id>/cancel")
-@roles_required(Role.SECRETARY)
-@operation(
-    "Cancel a draft or open pool, with the reason members will see",
-    tags=["pools"],
-    body=CancelSchema,
-    response=PoolSchema,
-    errors=(403, 409),
-)
-def cancel_pool(pool_id: int):
-    user = require_actor()
-    return PoolSchema().dump(pool_document(PAGES.cancel_api(user, pool_id), user))
+    dump=lambda pool, user: PoolSchema().dump(pool_document(pool, user)),
+    created="Create a draft pool (several consortia: a national pool, admins only)",
+    opened="Open a draft pool to pledges",
+    cancelled="Cancel a draft or open pool, with the reason members will see",
+).register(bp, "/pools/<int:pool_id>")
 
 
 def _body_unless_not_visible(user: User, pool_id: int, schema) -> dict:

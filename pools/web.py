@@ -18,11 +18,11 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from catalogue.models import Offer
-from kernel.api import json_body, query_args
+from kernel.api import json_body, operation, query_args
 from kernel.errors import DomainError, ValidationFailed
 from kernel.extensions import db
 from kernel.web import form_errors
-from organisations.access import roles_required
+from organisations.access import require_actor, roles_required
 from organisations.models import Consortium, Role, User
 from pools.forms import CancelPoolForm
 from pools.models import PoolColumns
@@ -149,6 +149,56 @@ class PoolCreation(Generic[P, T]):
         data = json_body(schema)
         offer, consortia = offer_and_consortia(data.pop("offer_id"), data.pop("consortium_ids"))
         return self.create(user, offer, consortia, terms_from_body(data))
+
+
+@dataclass(frozen=True)
+class PoolEndpoints(Generic[P, T]):
+    """One kind of pool's create, open and cancel endpoints under /api/v1, in the kind's words and shapes."""
+
+    creation: PoolCreation[P, T]
+    collection: str
+    tags: list[str]
+    create_schema: type[Schema]
+    terms_from_body: Callable[[dict[str, Any]], T]
+    response: type[Schema]
+    dump: Callable[[P, User], dict[str, Any]]
+    created: str
+    opened: str
+    cancelled: str
+
+    def register(self, blueprint: Blueprint, pool_rule: str) -> None:
+        pages = self.creation.pages
+
+        def create_pool() -> ResponseReturnValue:
+            user = require_actor()
+            return self.dump(self.creation.api(user, self.create_schema(), self.terms_from_body), user), 201
+
+        def open_pool(**ids: int) -> ResponseReturnValue:
+            user = require_actor()
+            return self.dump(pages.open_api(user, ids[pages.id_arg]), user)
+
+        def cancel_pool(**ids: int) -> ResponseReturnValue:
+            user = require_actor()
+            return self.dump(pages.cancel_api(user, ids[pages.id_arg]), user)
+
+        secretary = roles_required(Role.SECRETARY)
+        documented = {
+            create_pool: operation(
+                self.created,
+                tags=self.tags,
+                body=self.create_schema,
+                response=self.response,
+                status=201,
+                errors=(403,),
+            ),
+            open_pool: operation(self.opened, tags=self.tags, response=self.response, errors=(403, 409)),
+            cancel_pool: operation(
+                self.cancelled, tags=self.tags, body=CancelSchema, response=self.response, errors=(403, 409)
+            ),
+        }
+        rules = {create_pool: self.collection, open_pool: f"{pool_rule}/open", cancel_pool: f"{pool_rule}/cancel"}
+        for view, document in documented.items():
+            blueprint.add_url_rule(rules[view], view_func=secretary(document(view)), methods=["POST"])
 
 
 def may_create_pools(user: User) -> bool:

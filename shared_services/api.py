@@ -6,7 +6,7 @@ from kernel.api import api_blueprint, operation, page_of, page_schema, paginated
 from kernel.clock import uk_today
 from organisations.access import require_actor, roles_required
 from organisations.models import Role, User
-from pools.schemas import CancelSchema
+from pools.web import PoolEndpoints
 from shared_services import services
 from shared_services.models import AllocationKey, PeriodLength, ServicePool, ServicePoolStatus
 from shared_services.schemas import (
@@ -106,50 +106,24 @@ def get_pool(service_pool_id: int):
     return _dump(services.pool_for(user, service_pool_id), user)
 
 
-@bp.post("/shared-services")
-@roles_required(Role.SECRETARY)
-@operation(
-    "Create a draft shared-service pool (several consortia: national, admins only)",
-    tags=TAGS,
-    body=ServicePoolCreateSchema,
-    response=ServicePoolSchema,
-    status=201,
-    errors=(403,),
-)
-def create_pool():
-    user = require_actor()
-    pool = CREATION.api(user, ServicePoolCreateSchema(), _terms)
-    return _dump(pool, user), 201
-
-
 def _terms(data: dict[str, Any]) -> services.PoolTerms:
     return services.PoolTerms(
         **data | {"period": PeriodLength(data["period"]), "allocation_key": AllocationKey(data["allocation_key"])}
     )
 
 
-@bp.post("/shared-services/<int:service_pool_id>/open")
-@roles_required(Role.SECRETARY)
-@operation(
-    "Open a draft pool: members may join until its start", tags=TAGS, response=ServicePoolSchema, errors=(403, 409)
-)
-def open_pool(service_pool_id: int):
-    user = require_actor()
-    return _dump(PAGES.open_api(user, service_pool_id), user)
-
-
-@bp.post("/shared-services/<int:service_pool_id>/cancel")
-@roles_required(Role.SECRETARY)
-@operation(
-    "Cancel a draft or open pool with the reason the members who joined are told",
+PoolEndpoints(
+    CREATION,
+    "/shared-services",
     tags=TAGS,
-    body=CancelSchema,
+    create_schema=ServicePoolCreateSchema,
+    terms_from_body=_terms,
     response=ServicePoolSchema,
-    errors=(403, 409),
-)
-def cancel_pool(service_pool_id: int):
-    user = require_actor()
-    return _dump(PAGES.cancel_api(user, service_pool_id), user)
+    dump=_dump,
+    created="Create a draft shared-service pool (several consortia: national, admins only)",
+    opened="Open a draft pool: members may join until its start",
+    cancelled="Cancel a draft or open pool with the reason the members who joined are told",
+).register(bp, "/shared-services/<int:service_pool_id>")
 
 
 @bp.put("/shared-services/<int:service_pool_id>/participation")
