@@ -23,7 +23,7 @@ from orders.order_documents import order_csv_rows
 from organisations.access import roles_required, signed_in
 from organisations.models import Role
 from pools.forms import CancelPoolForm
-from pools.web import PoolCreation, PoolPages, may_create_pools
+from pools.web import PoolCreation, PoolPages, may_create_pools, status_filter
 
 bp = Blueprint("orders", __name__)
 
@@ -31,8 +31,7 @@ bp = Blueprint("orders", __name__)
 @bp.get("/pools/")
 @signed_in
 def list_pools():
-    status_name = request.args.get("status", "open")
-    status = PoolStatus(status_name) if status_name in {s.value for s in PoolStatus} else None
+    status_name, status = status_filter(PoolStatus, "open")
     category = request.args.get("category") or None
     sort = request.args.get("sort", "deadline")
     query = services.filter_pools(services.visible_pools(current_user), status, category, sort)

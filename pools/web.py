@@ -5,6 +5,7 @@ and runs its services; these handlers do the rest the same way for every kind. A
 move comes back as the lifecycle's 409 on both surfaces.
 """
 
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -199,6 +200,15 @@ class PoolEndpoints(Generic[P, T]):
         rules = {create_pool: self.collection, open_pool: f"{pool_rule}/open", cancel_pool: f"{pool_rule}/cancel"}
         for view, document in documented.items():
             blueprint.add_url_rule(rules[view], view_func=secretary(document(view)), methods=["POST"])
+
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def status_filter(states: type[E], default: str) -> tuple[str, E | None]:
+    """The list page's `?status=` as asked (for the page's tabs) and as a state; any other word lists every state."""
+    asked = request.args.get("status", default)
+    return asked, next((state for state in states if state.value == asked), None)
 
 
 def may_create_pools(user: User) -> bool:

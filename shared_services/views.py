@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -15,7 +15,7 @@ from kernel.web import form_errors
 from organisations.access import consortium_or_404, roles_required, signed_in
 from organisations.models import Role
 from pools.forms import CancelPoolForm
-from pools.web import PoolCreation, PoolPages, may_create_pools
+from pools.web import PoolCreation, PoolPages, may_create_pools, status_filter
 from shared_services import services
 from shared_services.forms import JoinForm, LeaveForm, ServicePoolForm
 from shared_services.models import AllocationKey, PeriodLength, ServicePoolStatus
@@ -26,8 +26,7 @@ bp = Blueprint("shared_services", __name__)
 @bp.get("/shared-services/")
 @signed_in
 def list_pools():
-    status_name = request.args.get("status", "all")
-    status = ServicePoolStatus(status_name) if status_name in {s.value for s in ServicePoolStatus} else None
+    status_name, status = status_filter(ServicePoolStatus, "all")
     page = db.paginate(services.visible_pools(current_user, status), per_page=50)
     joined = services.joined_pool_ids(current_user.member_ids, [pool.id for pool in page.items])
     return render_template(
