@@ -149,6 +149,8 @@ class CreditNote(DocumentParties, Model):
 class CreditNoteLine(DocumentLine, Model):
     id: Mapped[intpk]
     credit_note_id: Mapped[int] = mapped_column(ForeignKey("credit_note.id", ondelete="CASCADE"), index=True)
+    # The invoice line it credits, so no line is credited beyond what it invoiced.
+    invoice_line_id: Mapped[int | None] = mapped_column(ForeignKey("invoice_line.id"), index=True)
 
 
 class CreditNoteVat(VatAnalysis, Model):

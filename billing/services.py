@@ -29,7 +29,7 @@ from billing.models import (
     Payment,
 )
 from billing.payments import apply_status
-from billing.vat import VatLine, vat_analysis
+from billing.vat import VatLine, rest_of_vat, vat_analysis
 from catalogue.models import VatRate
 from kernel.bulk import insert_rows, no_collection_pauses
 from kernel.clock import uk_date, uk_today, utcnow
@@ -498,16 +498,34 @@ def issue_credit_note(
     reason = (reason or "").strip()
     if not reason or len(reason) > 500:
         raise ValidationFailed.field("reason", "Say why, in under 500 characters; it is printed on the credit note.")
+    # Locked first: what earlier credit notes took is read under the lock, so two at once cannot both take it.
+    invoice = db.session.execute(
+        select(Invoice).where(Invoice.id == invoice.id).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one()
     lines_by_id = {line.id: line for line in invoice.lines}
+    credited = _credited_by_line(invoice.id)
+    if all(credited.get(line.id, (0, 0))[0] >= line.quantity for line in invoice.lines):
+        left = invoice.total_pence - invoice.credited_pence
+        raise Conflict(f"Only {pounds(left)} is left to credit on invoice {invoice.number}.")
     credit_lines: list[dict[str, Any]] = []
     for item in items:
         line = lines_by_id.get(item.line_id)
         if line is None:
             raise ValidationFailed.field("lines", f"Line {item.line_id} is not on invoice {invoice.number}.")
-        quantity = line.quantity if item.quantity is None else item.quantity
-        if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 < quantity <= line.quantity:
-            raise ValidationFailed.field("lines", f"Credit between 1 and {line.quantity} of “{line.description}”.")
-        net = line.net_pence if quantity == line.quantity else line_pence(quantity, line.unit_price)
+        taken_quantity, taken_pence = credited.get(line.id, (0, 0))
+        left = line.quantity - taken_quantity
+        if left <= 0:
+            raise ValidationFailed.field("lines", f"“{line.description}” is already credited in full.")
+        quantity = left if item.quantity is None else item.quantity
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 < quantity <= left:
+            already = f" ({taken_quantity} already credited)" if taken_quantity else ""
+            raise ValidationFailed.field(
+                "lines",
+                f"Credit between 1 and {left} of “{line.description}”: {left} of {line.quantity} left{already}.",
+            )
+        # The last of a line credits exactly what is left of its net, so a line credited in parts sums to it.
+        net = line.net_pence - taken_pence if quantity == left else line_pence(quantity, line.unit_price)
+        credited[line.id] = (taken_quantity + quantity, taken_pence + net)
         credit_lines.append(
             dict(
                 position=len(credit_lines) + 1,
@@ -517,15 +535,16 @@ def issue_credit_note(
                 unit_price=line.unit_price,
                 vat_rate=line.vat_rate,
                 net_pence=net,
+                invoice_line_id=line.id,
             )
         )
     if not credit_lines:
         raise ValidationFailed.field("lines", "Choose at least one line to credit.")
     analysis = vat_analysis((line["vat_rate"], line["net_pence"]) for line in credit_lines)
+    if all(credited.get(line.id, (0, 0))[0] == line.quantity for line in invoice.lines):
+        invoiced = [VatLine(v.vat_rate, v.net_pence, v.vat_pence) for v in invoice.vat_lines]
+        analysis = rest_of_vat(invoiced, _credited_vat(invoice.id), analysis)
     net, vat = sum(v.net_pence for v in analysis), sum(v.vat_pence for v in analysis)
-    invoice = db.session.execute(
-        select(Invoice).where(Invoice.id == invoice.id).with_for_update().execution_options(populate_existing=True)
-    ).scalar_one()
     if invoice.credited_pence + net + vat > invoice.total_pence:
         left = invoice.total_pence - invoice.credited_pence
         raise Conflict(f"Only {pounds(left)} is left to credit on invoice {invoice.number}.")
@@ -564,8 +583,32 @@ def issue_credit_note(
     return note
 
 
+def _credited_by_line(invoice_id: int) -> dict[int, tuple[int, int]]:
+    """What earlier credit notes of the invoice took from each of its lines: (quantity, net pence)."""
+    rows = db.session.execute(
+        select(CreditNoteLine.invoice_line_id, func.sum(CreditNoteLine.quantity), func.sum(CreditNoteLine.net_pence))
+        .join(CreditNote, CreditNote.id == CreditNoteLine.credit_note_id)
+        .where(CreditNote.invoice_id == invoice_id, CreditNoteLine.invoice_line_id.is_not(None))
+        .group_by(CreditNoteLine.invoice_line_id)
+    )
+    return {line_id: (int(quantity), int(pence)) for line_id, quantity, pence in rows if line_id is not None}
+
+
+def _credited_vat(invoice_id: int) -> list[VatLine]:
+    """The VAT per rate that earlier credit notes of the invoice took."""
+    rows = db.session.execute(
+        select(CreditNoteVat.vat_rate, func.sum(CreditNoteVat.net_pence), func.sum(CreditNoteVat.vat_pence))
+        .join(CreditNote, CreditNote.id == CreditNoteVat.credit_note_id)
+        .where(CreditNote.invoice_id == invoice_id)
+        .group_by(CreditNoteVat.vat_rate)
+    )
+    return [VatLine(rate, int(net), int(vat)) for rate, net, vat in rows]
+
+
 def full_credit(invoice: Invoice) -> list[CreditItem]:
-    return [CreditItem(line.id) for line in invoice.lines]
+    """What is left of every line that earlier credit notes have not taken in full."""
+    credited = _credited_by_line(invoice.id)
+    return [CreditItem(line.id) for line in invoice.lines if credited.get(line.id, (0, 0))[0] < line.quantity]
 
 
 # Statements

@@ -39,6 +39,20 @@ def vat_analysis(lines: Iterable[tuple[VatRate, int]]) -> list[VatLine]:
     return [VatLine(rate, nets[rate], vat_pence(nets[rate], percent)) for rate, percent in _RATES if rate in nets]
 
 
+def rest_of_vat(
+    invoiced: Iterable[VatLine], credited_before: Iterable[VatLine], last: Iterable[VatLine]
+) -> list[VatLine]:
+    """The VAT of the credit note that takes the last of an invoice: per rate, what the invoice charged less
+    what earlier credit notes took, so the notes together mirror the invoice to the penny whatever their
+    rounding. The net per rate is the last note's own, already exact by line."""
+    left: dict[VatRate, int] = {}
+    for line in invoiced:
+        left[line.vat_rate] = left.get(line.vat_rate, 0) + line.vat_pence
+    for line in credited_before:
+        left[line.vat_rate] = left.get(line.vat_rate, 0) - line.vat_pence
+    return [VatLine(line.vat_rate, line.net_pence, left.get(line.vat_rate, 0)) for line in last]
+
+
 def document_totals(lines: Iterable[tuple[VatRate, int]]) -> tuple[int, int, int]:
     """(net, VAT, gross) of a document, from its VAT analysis."""
     analysis = vat_analysis(lines)

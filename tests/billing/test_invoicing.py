@@ -98,8 +98,11 @@ def test_credit_note_for_a_short_delivery_and_a_full_credit(world):
     assert note.number == f"TAY-CN-{utcnow().year}-000001"
     assert note.net_pence == 432 and note.vat_pence == 86  # 2 x £2.1575 = £4.315 -> £4.32; VAT 20%
     assert invoice.credited_pence == note.total_pence and invoice.status is InvoiceStatus.ISSUED
-    with pytest.raises(Conflict):
-        services.issue_credit_note(world.secretary, invoice, services.full_credit(invoice), "too much")
+    rest = services.issue_credit_note(world.secretary, invoice, services.full_credit(invoice), "Cancelled")
+    assert [line.quantity for line in rest.lines if line.kind is LineKind.GOODS] == [goods.quantity - 2]
+    assert invoice.credited_pence == invoice.total_pence and invoice.status is InvoiceStatus.CREDITED
+    with pytest.raises(Conflict, match=r"Only £0\.00 is left to credit"):
+        services.issue_credit_note(world.secretary, invoice, [services.CreditItem(goods.id, 1)], "too much")
     db.session.rollback()
     other = next(i for i in db.session.scalars(db.select(Invoice)) if i.member_id != world.member.id)
     services.issue_credit_note(world.secretary, other, services.full_credit(other), "Cancelled")
