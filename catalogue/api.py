@@ -2,7 +2,7 @@
 
 from catalogue import services
 from catalogue.schemas import (
-    CategoryListSchema,
+    CategorySchema,
     OfferCreateSchema,
     OfferQuerySchema,
     OfferSchema,
@@ -17,10 +17,10 @@ bp = api_blueprint("catalogue_api", __name__)
 
 
 @bp.get("/categories")
-@operation("The catalogue's categories", tags=["catalogue"], response=CategoryListSchema)
+@operation("The catalogue's categories, in order", tags=["catalogue"], response=page_schema(CategorySchema))
 @signed_in
 def categories():
-    return CategoryListSchema().dump({"items": services.list_categories()})
+    return paginated(services.categories_in_order(), CategorySchema())
 
 
 @bp.get("/offers")

@@ -14,10 +14,6 @@ class CategorySchema(Schema):
     description = fields.String(allow_none=True)
 
 
-class CategoryListSchema(Schema):
-    items = fields.List(fields.Nested(CategorySchema), required=True)
-
-
 class OfferSupplierSchema(Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)

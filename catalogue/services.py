@@ -27,8 +27,12 @@ TEXT_LIMITS = {"name": 200, "unit": 30, "description": 5000}
 # Categories
 
 
+def categories_in_order() -> Select[Category]:
+    return select(Category).order_by(Category.position, Category.name, Category.id)
+
+
 def list_categories() -> list[Category]:
-    return list(db.session.scalars(select(Category).order_by(Category.position, Category.name)))
+    return list(db.session.scalars(categories_in_order()))
 
 
 def category_by_slug(slug: str) -> Category | None:

@@ -54,6 +54,16 @@ def test_categories(client, world, catalogue):
     response = client.get("/api/v1/categories", headers=api_token(world.member_user))
     assert response.status_code == 200
     assert [c["slug"] for c in response.json["items"]] == ["stationery", "utilities"]
+    assert (response.json["page"], response.json["per_page"], response.json["total"]) == (1, 50, 2)
+
+
+def test_categories_are_paged_like_every_other_list(client, world, catalogue):
+    headers = api_token(world.member_user)
+    second = client.get("/api/v1/categories?page=2&per_page=1", headers=headers)
+    assert second.status_code == 200
+    assert [c["slug"] for c in second.json["items"]] == ["utilities"] and second.json["total"] == 2
+    too_many = client.get("/api/v1/categories?per_page=201", headers=headers)
+    assert too_many.status_code == 422 and "per_page" in too_many.json["error"]["fields"]
 
 
 def test_the_api_needs_a_token(client, world, catalogue):
