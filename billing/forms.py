@@ -5,13 +5,11 @@ from wtforms import DateField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from organisations.forms import FiniteDecimalField
+from organisations.forms import MoneyField
 
 
 class PaymentForm(FlaskForm):
-    amount = FiniteDecimalField(
-        "Amount received (£)", places=2, validators=[InputRequired(), NumberRange(min=0.01, max=10_000_000)]
-    )
+    amount = MoneyField("Amount received (£)", validators=[InputRequired(), NumberRange(min=0.01, max=10_000_000)])
     received_on = DateField("Received on", validators=[InputRequired()])
     reference = StringField(
         "Bank reference",
@@ -23,9 +21,7 @@ class PaymentForm(FlaskForm):
 class RefundForm(FlaskForm):
     """Money paid back to the member by bank transfer, e.g. an over-payment it asked to have returned."""
 
-    amount = FiniteDecimalField(
-        "Amount refunded (£)", places=2, validators=[InputRequired(), NumberRange(min=0.01, max=10_000_000)]
-    )
+    amount = MoneyField("Amount refunded (£)", validators=[InputRequired(), NumberRange(min=0.01, max=10_000_000)])
     paid_on = DateField("Paid back on", validators=[InputRequired()])
     reference = StringField(
         "Bank reference",

@@ -5,7 +5,7 @@ from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField,
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from orders.services import MAX_QUANTITY, MAX_SOLIDARITY_PERCENT
-from organisations.forms import FiniteDecimalField
+from organisations.forms import FiniteDecimalField, MoneyField
 from pools.forms import offer_and_consortia_fields
 
 
@@ -24,8 +24,8 @@ class PoolForm(FlaskForm):
         validators=[Optional(), NumberRange(min=1, max=MAX_QUANTITY)],
         description="The most units the pool takes; empty for no limit.",
     )
-    delivery_charge = FiniteDecimalField(
-        "Delivery charge to share (£)", places=2, default=0, validators=[Optional(), NumberRange(min=0, max=1_000_000)]
+    delivery_charge = MoneyField(
+        "Delivery charge to share (£)", default=0, validators=[Optional(), NumberRange(min=0, max=1_000_000)]
     )
     note = TextAreaField("Note to members", validators=[Optional(), Length(max=2000)])
     solidarity_rate = FiniteDecimalField(

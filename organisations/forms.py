@@ -1,6 +1,8 @@
 """HTML forms for signing in, tokens, profiles and the admin pages."""
 
+import re
 from decimal import Decimal
+from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -40,6 +42,34 @@ class FiniteDecimalField(DecimalField):
         if valuelist and isinstance(self.data, Decimal) and not self.data.is_finite():
             self.data = None
             raise ValueError(self.gettext("Not a valid decimal value."))
+
+
+class MoneyField(FiniteDecimalField):
+    """An amount in pounds, taken exactly as typed or refused: never rounded to the penny behind the user's back.
+
+    At most two decimal places; commas only as thousands separators (1,234.56); a leading £ is allowed.
+    The range (no negatives, a sane ceiling) is the caller's NumberRange.
+    """
+
+    _GROUPED = re.compile(r"\d{1,3}(,\d{3})+(\.\d*)?")
+
+    def __init__(self, label: str, **kwargs: Any) -> None:
+        super().__init__(label, places=2, **kwargs)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        typed = str(valuelist[0]).strip().removeprefix("£").strip()
+        if "," in typed:
+            if not self._GROUPED.fullmatch(typed):
+                self.data = None
+                raise ValueError("Write thousands as 1,234.56, or leave the commas out.")
+            typed = typed.replace(",", "")
+        super().process_formdata([typed])
+        exponent = self.data.as_tuple().exponent if isinstance(self.data, Decimal) else 0
+        if isinstance(exponent, int) and exponent < -2:
+            self.data = None
+            raise ValueError("Enter pounds and pence: at most two decimal places.")
 
 
 class SignInForm(FlaskForm):

@@ -1,10 +1,11 @@
 """Forms for opening shared-service pools, joining and leaving them."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, IntegerField, SelectField, TextAreaField
+from wtforms import DateField, IntegerField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from organisations.forms import MoneyField
 from pools.forms import offer_and_consortia_fields
 from shared_services.models import AllocationKey, PeriodLength
 from shared_services.services import MAX_NOTICE, MAX_PARTICIPANTS, MAX_TERM, MAX_UNITS
@@ -14,9 +15,8 @@ class ServicePoolForm(FlaskForm):
     offer_id, consortium_ids = offer_and_consortia_fields(
         "Service offer", "Choose several (admins only) for a national pool; each consortium invoices its own members."
     )
-    cost_per_period = DecimalField(
+    cost_per_period = MoneyField(
         "Cost per period, before VAT (£)",
-        places=2,
         validators=[InputRequired(message="Enter the cost per period."), NumberRange(min=0.01, max=1_000_000)],
     )
     period = SelectField("Period", validators=[InputRequired()])

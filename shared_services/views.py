@@ -1,6 +1,7 @@
 """Shared-service pool pages: the list, one pool with my share, joining and leaving, the billing calendar."""
 
 from datetime import date
+from decimal import Decimal
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -103,7 +104,7 @@ def create_pool():
 
 def _terms(form: ServicePoolForm) -> services.PoolTerms:
     return services.PoolTerms(
-        cost_per_period_pence=to_pence(form.cost_per_period.data),
+        cost_per_period_pence=to_pence(form.cost_per_period.data or Decimal(0)),
         period=PeriodLength(form.period.data),
         term_periods=form.term_periods.data,
         start_date=form.start_date.data,

@@ -4,7 +4,7 @@ import pytest
 
 from kernel.extensions import db
 from orders import closing, purchase_orders, services
-from orders.models import PurchaseOrderStatus
+from orders.models import Pool, PurchaseOrderStatus
 from tests.factories import field_error, sign_in
 from tests.orders.conftest import make_pool
 
@@ -28,7 +28,7 @@ def test_delivered_units_must_be_plain_digits(client, world, sent_order, units):
     assert sent_order.status is PurchaseOrderStatus.SENT
 
 
-@pytest.mark.parametrize("charge", ["sNaN", "NaN", "Infinity", "1e999999"])
+@pytest.mark.parametrize("charge", ["sNaN", "NaN", "Infinity", "1e999999", "12.345", "-5", "1,0,0"])
 def test_a_delivery_charge_that_is_no_amount_is_a_form_error(client, world, offer, charge):
     sign_in(client, world.secretary)
     response = client.post(
@@ -42,6 +42,7 @@ def test_a_delivery_charge_that_is_no_amount_is_a_form_error(client, world, offe
     )
     assert response.status_code == 422
     assert field_error(response, "delivery_charge")
+    assert db.session.scalar(db.select(db.func.count()).select_from(Pool)) == 0
 
 
 def test_a_category_filter_in_other_digits_finds_nothing_rather_than_failing(client, world):
