@@ -1,14 +1,14 @@
 """Forms for bank payments, refunds and credit notes."""
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from kernel.web import Form
 from organisations.forms import MoneyField
 
 
-class PaymentForm(FlaskForm):
+class PaymentForm(Form):
     amount = MoneyField("Amount received (£)", validators=[InputRequired(), NumberRange(min=0.01, max=10_000_000)])
     received_on = DateField("Received on", validators=[InputRequired()])
     reference = StringField(
@@ -18,7 +18,7 @@ class PaymentForm(FlaskForm):
     )
 
 
-class RefundForm(FlaskForm):
+class RefundForm(Form):
     """Money paid back to the member by bank transfer, e.g. an over-payment it asked to have returned."""
 
     amount = MoneyField("Amount refunded (£)", validators=[InputRequired(), NumberRange(min=0.01, max=10_000_000)])
@@ -30,7 +30,7 @@ class RefundForm(FlaskForm):
     )
 
 
-class CreditNoteForm(FlaskForm):
+class CreditNoteForm(Form):
     lines = SelectMultipleField(
         "Lines to credit",
         coerce=int,

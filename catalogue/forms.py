@@ -1,11 +1,10 @@
 """HTML forms for searching the catalogue and for a supplier's offers and price tiers."""
 
-from flask_wtf import FlaskForm
+import wtforms
 from wtforms import (
     BooleanField,
     DecimalField,
     FieldList,
-    Form,
     FormField,
     IntegerField,
     SearchField,
@@ -17,11 +16,12 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from catalogue.models import VatRate
+from kernel.web import Form
 
 BLANK_TIER_ROWS = 3
 
 
-class SearchForm(FlaskForm):
+class SearchForm(Form):
     """The browse page's filters, read from the query string (a GET form needs no CSRF token)."""
 
     class Meta:
@@ -37,7 +37,7 @@ class SearchForm(FlaskForm):
     buy_social = BooleanField("Only social enterprises (buy social)")
 
 
-class TierForm(Form):
+class TierForm(wtforms.Form):
     """One price tier row; a row left wholly blank is ignored."""
 
     min_quantity = IntegerField("From quantity", validators=[Optional(), NumberRange(min=1)])
@@ -57,7 +57,7 @@ class TierForm(Form):
         return valid
 
 
-class OfferForm(FlaskForm):
+class OfferForm(Form):
     name = StringField(
         "Name",
         validators=[InputRequired(), Length(max=200)],

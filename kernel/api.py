@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from kernel.errors import DomainError, ValidationFailed
 from kernel.extensions import csrf, db
+from kernel.text import CONTROL_MESSAGE, has_control_characters
 
 PREFIX = "/api/v1"
 MAX_PER_PAGE = 200
@@ -137,30 +138,29 @@ def json_body(schema: Schema) -> dict:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise DomainError("The request body must be a JSON object.")
-    _refuse_nul(data)
+    _refuse_control_characters(data)
     return _bounded(schema).load(data)
 
 
 def query_args(schema: Schema) -> dict:
-    _refuse_nul(dict(request.args.items(multi=True)))
+    _refuse_control_characters(dict(request.args.items(multi=True)))
     return _bounded(schema).load(request.args)
 
 
-def _refuse_nul(data: dict) -> None:
-    """A NUL character is in no name or reference, and PostgreSQL text cannot hold one: 422, not a 500."""
-    found = _nul_fields(data)
+def _refuse_control_characters(data: dict) -> None:
+    """A control character is in no name or reference, would make a UBL document malformed, and (NUL)
+    cannot be held by PostgreSQL text: 422 naming the field, not a broken document or a 500."""
+    found = _control_fields(data)
     if found:
-        raise ValidationFailed(
-            "Some fields are not valid.", {name: ["Must not contain a NUL character."] for name in found}
-        )
+        raise ValidationFailed("Some fields are not valid.", {name: [CONTROL_MESSAGE] for name in found})
 
 
-def _nul_fields(value: Any, name: str = "") -> list[str]:
-    """Where NULs are, named as validation errors name fields: "lines.0.reason"."""
+def _control_fields(value: Any, name: str = "") -> list[str]:
+    """Where control characters are, named as validation errors name fields: "lines.0.reason"."""
     if isinstance(value, str):
-        return [name or "_schema"] if "\x00" in value else []
+        return [name or "_schema"] if has_control_characters(value) else []
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    return [found for key, item in items for found in _nul_fields(item, f"{name}.{key}" if name else str(key))]
+    return [found for key, item in items for found in _control_fields(item, f"{name}.{key}" if name else str(key))]
 
 
 def _bounded(schema: Schema) -> Schema:

@@ -1,9 +1,15 @@
-"""Helpers every package's HTML views share: safe redirects and a service's errors on a form."""
+"""What every package's HTML views share: the form base, safe redirects and a service's errors on a form."""
 
+from typing import Any
 from urllib.parse import urlsplit
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import StopValidation
 
 from kernel.errors import DomainError
 from kernel.extensions import db
+from kernel.text import CONTROL_MESSAGE, has_control_characters
 
 
 def safe_next(target: str | None) -> str | None:
@@ -30,3 +36,20 @@ def form_errors(form, error: DomainError, renamed: dict[str, str] | None = None)
             form.form_errors.extend(messages)
     if not error.fields:
         form.form_errors.append(error.message)
+
+
+class Form(FlaskForm):
+    """Every form of the site: besides its own validators, no text field takes a control character."""
+
+    def validate(self, extra_validators: dict[str, list[Any]] | None = None) -> bool:
+        extra = dict(extra_validators or {})
+        for name, field in self._fields.items():
+            if isinstance(field, StringField) and not isinstance(field, PasswordField):
+                extra[name] = [*extra.get(name, []), printable]
+        return bool(super().validate(extra_validators=extra))
+
+
+def printable(form: Any, field: Any) -> None:
+    """A WTForms validator: names, addresses and descriptions carry no control characters."""
+    if isinstance(field.data, str) and has_control_characters(field.data):
+        raise StopValidation(CONTROL_MESSAGE)

@@ -1,15 +1,15 @@
 """Forms for opening pools and pledging, for purchase orders, and the supplier's demand filters."""
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from kernel.web import Form
 from orders.services import MAX_QUANTITY, MAX_SOLIDARITY_PERCENT
 from organisations.forms import FiniteDecimalField, MoneyField
 from pools.forms import offer_and_consortia_fields
 
 
-class PoolForm(FlaskForm):
+class PoolForm(Form):
     offer_id, consortium_ids = offer_and_consortia_fields(
         "Offer", "Choose several (admins only) for a national pool: their demand counts together toward the tier."
     )
@@ -38,7 +38,7 @@ class PoolForm(FlaskForm):
     )
 
 
-class PledgeForm(FlaskForm):
+class PledgeForm(Form):
     member_id = SelectField("Pledge for", coerce=int, validators=[InputRequired()])
     quantity = IntegerField(
         "Quantity",
@@ -52,17 +52,17 @@ class PledgeForm(FlaskForm):
     )
 
 
-class DeliveryForm(FlaskForm):
+class DeliveryForm(Form):
     """Only the CSRF token: delivered units are one box per member, named delivered-<member id>."""
 
 
-class CancelOrderForm(FlaskForm):
+class CancelOrderForm(Form):
     reason = TextAreaField(
         "Reason", validators=[InputRequired(), Length(max=500)], description="The supplier sees this on the order."
     )
 
 
-class DemandFilterForm(FlaskForm):
+class DemandFilterForm(Form):
     """The demand dashboard's filters, read from the query string (a GET form needs no CSRF token)."""
 
     class Meta:

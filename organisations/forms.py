@@ -4,7 +4,6 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DecimalField,
@@ -22,6 +21,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from kernel.errors import ValidationFailed
+from kernel.web import Form
 from organisations import notifications
 from organisations.bank import bank_account
 from organisations.models import Role, TurnoverBand
@@ -72,12 +72,12 @@ class MoneyField(FiniteDecimalField):
             raise ValueError("Enter pounds and pence: at most two decimal places.")
 
 
-class SignInForm(FlaskForm):
+class SignInForm(Form):
     email = EmailField("Email", validators=[InputRequired(), Email(), Length(max=254)])
     password = PasswordField("Password", validators=[InputRequired(), Length(max=200)])
 
 
-class ApiTokenForm(FlaskForm):
+class ApiTokenForm(Form):
     name = StringField(
         "Token name",
         validators=[DataRequired(), Length(max=100)],
@@ -85,7 +85,7 @@ class ApiTokenForm(FlaskForm):
     )
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(Form):
     """The legal and billing details every organisation has.
 
     Names and addresses use DataRequired, so a value of only spaces counts as missing.
@@ -151,7 +151,7 @@ class ConsortiumForm(OrganisationForm):
         return valid
 
 
-class NetworkForm(FlaskForm):
+class NetworkForm(Form):
     name = StringField("Network name", validators=[DataRequired(), Length(max=100)])
     consortium_id = SelectField("Consortium", coerce=int, validators=[InputRequired()])
 
@@ -181,7 +181,7 @@ class SupplierForm(OrganisationForm):
     is_social_enterprise = BooleanField("Social enterprise (buy social)")
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     email = EmailField("Email", validators=[InputRequired(), Email(), Length(max=254)])
     name = StringField("Name", validators=[DataRequired(), Length(max=100)])
     password = PasswordField(
@@ -191,7 +191,7 @@ class UserForm(FlaskForm):
     )
 
 
-class RoleGrantForm(FlaskForm):
+class RoleGrantForm(Form):
     """One choice names both the role and its organisation, e.g. 'secretary:1'."""
 
     grant = SelectField(
@@ -205,7 +205,7 @@ class RoleGrantForm(FlaskForm):
         return Role(role), int(scope) if scope else None
 
 
-class NotificationsForm(FlaskForm):
+class NotificationsForm(Form):
     """The kinds of email a user receives; the choices are the kinds open to their roles."""
 
     receive = SelectMultipleField(

@@ -1,14 +1,14 @@
 """The form fields every kind of pool shares: what it is created with, and the reason it is cancelled."""
 
-from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from kernel.lifecycle import REASON_MAX
+from kernel.web import Form
 
 
-class CancelPoolForm(FlaskForm):
+class CancelPoolForm(Form):
     reason = TextAreaField(
         "Reason",
         validators=[InputRequired(), Length(max=REASON_MAX)],

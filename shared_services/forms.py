@@ -1,17 +1,17 @@
 """Forms for opening shared-service pools, joining and leaving them."""
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from kernel.web import Form
 from organisations.forms import MoneyField
 from pools.forms import offer_and_consortia_fields
 from shared_services.models import AllocationKey, PeriodLength
 from shared_services.services import MAX_NOTICE, MAX_PARTICIPANTS, MAX_TERM, MAX_UNITS
 
 
-class ServicePoolForm(FlaskForm):
+class ServicePoolForm(Form):
     offer_id, consortium_ids = offer_and_consortia_fields(
         "Service offer", "Choose several (admins only) for a national pool; each consortium invoices its own members."
     )
@@ -47,12 +47,12 @@ class ServicePoolForm(FlaskForm):
         self.allocation_key.choices = [SelectChoice(k.value, k.label.capitalize()) for k in AllocationKey]
 
 
-class JoinForm(FlaskForm):
+class JoinForm(Form):
     member_id = SelectField("Join for", coerce=int, validators=[InputRequired()])
     units = IntegerField("Units to pledge", validators=[Optional(), NumberRange(min=1, max=MAX_UNITS)])
 
 
-class LeaveForm(FlaskForm):
+class LeaveForm(Form):
     member_id = SelectField("Leave for", coerce=int, validators=[InputRequired()])
     after_period = IntegerField(
         "Leave after period",

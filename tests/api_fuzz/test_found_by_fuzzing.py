@@ -1,9 +1,13 @@
 """What the fuzzer found, pinned as plain tests so they hold however few examples it runs."""
 
+import pytest
 from openapi_spec_validator import validate
 
 from kernel.api import INT_MAX, PREFIX
+from kernel.extensions import db
+from kernel.text import CONTROL_MESSAGE
 from tests.factories import api_token, sign_in
+from tests.orders.conftest import make_offer
 from tests.organisations.test_api import assert_error
 
 
@@ -85,3 +89,20 @@ def test_a_nul_character_in_a_body_or_query_is_422_naming_the_field(client, worl
     }
     error = assert_error(client.post(f"{PREFIX}/pools", headers=headers, json=body), 422)
     assert list(error["fields"]) == ["note.1"]
+
+
+@pytest.mark.parametrize("character", ["\x01", "\x08", "\x0b", "\x1f", "\x7f"])
+def test_a_control_character_in_a_name_is_422_so_no_document_is_malformed(client, world, character):
+    supplier_offer = make_offer(world.supplier)
+    db.session.commit()
+    headers = api_token(world.supplier_user)
+    error = assert_error(
+        client.patch(f"{PREFIX}/offers/{supplier_offer.id}", headers=headers, json={"name": f"A4{character} paper"}),
+        422,
+        "validation_failed",
+    )
+    assert error["fields"] == {"name": [CONTROL_MESSAGE]}
+    tab_and_newline = client.patch(
+        f"{PREFIX}/offers/{supplier_offer.id}", headers=headers, json={"description": "Line one\n\tLine two"}
+    )
+    assert tab_and_newline.status_code == 200

@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from kernel.extensions import db
+from kernel.text import CONTROL_MESSAGE
 from organisations.models import (
     Consortium,
     Member,
@@ -76,6 +77,9 @@ BAD_CONSORTIUM_INPUT = [
     ({"legal_name": "   "}, "legal_name", "This field is required."),
     ({"contact_email": "not-an-email"}, "contact_email", "Invalid email address."),
     ({"code": "T4Y"}, "code", "2 to 5 letters."),
+    ({"legal_name": "Tayside\x01 CIC"}, "legal_name", CONTROL_MESSAGE),
+    ({"address_line1": "1 High\x0bStreet"}, "address_line1", CONTROL_MESSAGE),
+    ({"bank_account_name": "Tayside\x1f"}, "bank_account_name", CONTROL_MESSAGE),
 ]
 
 
