@@ -39,6 +39,7 @@ from shared_services.models import (
 )
 from shared_services.split import Participant, Share, split_cost
 
+REFERENCE_MAX = 100  # billing.models.Invoice.reference
 MAX_COST_PENCE = 100_000_000
 MAX_TERM = 120
 MAX_PARTICIPANTS = 10_000
@@ -493,6 +494,12 @@ def billable_pool_ids(through: date) -> list[int]:
     )
 
 
+def _reference(pool: ServicePool, period: int) -> str:
+    """What the invoice is for, as members read it on lists, statements and emails: "HR advice line, March 2027"."""
+    when = period_label(pool, period)
+    return f"{pool.offer.name[: REFERENCE_MAX - len(when) - 2]}, {when}"
+
+
 def _description(pool: ServicePool, period: int, share: Share, total_weight: int) -> str:
     base = f"{pool.offer.name}, {period_label(pool, period)} (period {period} of {pool.term_periods})"
     if pool.allocation_key is AllocationKey.EQUAL:
@@ -551,7 +558,7 @@ def bill_period(actor: User | None, pool_id: int, period: int, today: date | Non
             net_pence=share.pence,
         )
         invoice = billing.issue_invoice(
-            None, consortium, share.member_id, [line], f"Shared service {pool.id}, period {period}", starts_on, today
+            None, consortium, share.member_id, [line], _reference(pool, period), starts_on, today
         )
         db.session.add(
             SharedServiceCharge(

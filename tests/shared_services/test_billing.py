@@ -49,6 +49,9 @@ def test_two_periods_billed_the_invoices_sum_exactly_to_the_cost(runner, world, 
         assert all(i.purchase_order_id is None and i.lines[0].kind is LineKind.SERVICE for i in invoices)
         assert all(i.vat_pence == 0 and i.seller_name == "Tayside" for i in invoices)  # an unregistered consortium
         assert {i.supply_date for i in invoices} == {periods.period_start(pool.start_date, 1, period)}
+        # What was bought, in the members' words: "<service>, <month year>", never an internal id.
+        month = periods.period_start(pool.start_date, 1, period).strftime("%b %Y")
+        assert {i.reference for i in invoices} == {f"{offer.name}, {month}"}
     charges = db.session.scalars(db.select(SharedServiceCharge).where(SharedServiceCharge.period == 1)).all()
     assert {(c.units, c.list_unit_price) for c in charges} == {(1, offer.list_price)}
     numbers = sorted(i.number for p in (1, 2) for i in _invoices(pool.id, p))

@@ -52,9 +52,8 @@ def test_a_secretary_runs_a_pool_through_two_periods_and_the_invoices_sum_to_the
         assert result.exit_code == 0, result.output
 
     for period in (1, 2):
-        nets = db.session.scalars(
-            db.select(Invoice.net_pence).where(Invoice.reference == f"Shared service {pool.id}, period {period}")
-        ).all()
+        what = f"{pool.offer.name}, {services.period_label(pool, period)}"
+        nets = db.session.scalars(db.select(Invoice.net_pence).where(Invoice.reference == what)).all()
         assert len(nets) == 3 and sum(nets) == 100_001
 
     page = secretary.get(f"/shared-services/{pool.id}").get_data(as_text=True)
