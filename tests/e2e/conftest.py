@@ -258,12 +258,18 @@ class Visit:
 
 @pytest.fixture
 def visit(browser, live_server, request):
-    """Opens a fresh browser context (own cookies) per person: visit("member") -> Visit."""
+    """Opens a fresh browser context (own cookies) per person: visit("member") -> Visit; `width` in CSS pixels
+    (390 a phone, 1280 a desktop)."""
     contexts = []
     request.node.e2e_visits = []
 
-    def open_visit(label: str) -> Visit:
-        context = browser.new_context(accept_downloads=True, locale="en-GB", timezone_id="Europe/London")
+    def open_visit(label: str, width: int = 1280) -> Visit:
+        context = browser.new_context(
+            accept_downloads=True,
+            locale="en-GB",
+            timezone_id="Europe/London",
+            viewport={"width": width, "height": 844 if width < 600 else 900},
+        )
         contexts.append(context)
         opened = Visit(context.new_page(), live_server, label)
         request.node.e2e_visits.append(opened)

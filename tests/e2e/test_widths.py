@@ -1,0 +1,58 @@
+"""The pages this layer's work touched, as every role that sees them, on a phone (390 px) and a desktop (1280 px).
+
+Each page must pass the checks every journey runs (no server error, nothing the CSP refused, labelled
+fields, one h1, a skip link) and must fit the screen: on a phone the page never scrolls sideways.
+"""
+
+import re
+
+import pytest
+
+WIDTHS = [390, 1280]
+POOL, SERVICE_POOL, INVOICE = r"/pools/\d+", r"/shared-services/\d+", r"/invoices/\d+"
+OWN_OFFERS, EDIT_OFFER = r"/catalogue/supplier/\d+/offers", r"/catalogue/offers/\d+/edit"
+
+# On a phone the page itself never scrolls sideways; a wide table scrolls inside its own box (.table-scroll).
+PAGE_WIDTH = "() => document.documentElement.scrollWidth"
+
+# A path, or (a page, patterns...): from that page, the first link matching each pattern in turn.
+PAGES: dict[str, list] = {
+    "member@example.org": ["/", "/pools/", "/shared-services/", "/invoices/", "/statement", ("/pools/", POOL)],
+    "secretary@example.org": [
+        "/",
+        "/pools/",
+        "/pools/new",
+        "/shared-services/",
+        "/shared-services/new",
+        "/invoices/",
+        ("/pools/", POOL),
+        ("/shared-services/", SERVICE_POOL),
+        ("/invoices/", INVOICE),
+    ],
+    "supplier@example.org": ["/", "/catalogue/", ("/", OWN_OFFERS), ("/", OWN_OFFERS, EDIT_OFFER)],
+    "admin@example.org": ["/", "/admin/consortia/new", "/pools/new", "/shared-services/new", "/account/tokens"],
+}
+
+
+def _follow_first(person, start: str, *patterns: str) -> None:
+    person.goto(start)
+    for pattern in patterns:
+        hrefs = person.page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))")
+        found = next((h for h in hrefs if re.fullmatch(pattern, h)), None)
+        assert found, f"no link like {pattern} on {person.page.url}"
+        person.goto(found)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("email", list(PAGES))
+def test_changed_pages_work_for_every_role_on_a_phone_and_a_desktop(visit, email, width):
+    person = visit(email.split("@")[0], width=width)
+    person.sign_in(email)
+    for path in PAGES[email]:
+        with person.at(str(path)):
+            if isinstance(path, tuple):
+                _follow_first(person, *path)
+            else:
+                person.goto(path)
+            wide = person.page.evaluate(PAGE_WIDTH)
+            assert wide <= width, f"{person.page.url} at {width} px is {wide} px wide: it scrolls sideways"
