@@ -161,47 +161,41 @@ class Buyer:
     email: str
 
 
+def _buyer_rows() -> Select[int, TurnoverBand, str, str, str | None, str, str, str | None, str]:
+    """The columns a Buyer is read from: a member's billing details, joined once to its organisation."""
+    return select(
+        Member.id,
+        Member.turnover_band,
+        Organisation.legal_name,
+        Organisation.address_line1,
+        Organisation.address_line2,
+        Organisation.city,
+        Organisation.postcode,
+        Organisation.vat_number,
+        func.coalesce(Member.billing_email, Organisation.contact_email),
+    ).join(Organisation, Member.organisation_id == Organisation.id)
+
+
+def _buyer(row: Any) -> Buyer:
+    return Buyer(row[0], row[1], row[2], ", ".join(part for part in row[3:7] if part), row[7], row[8])
+
+
 def _buyers(order: PurchaseOrder) -> dict[int, Buyer]:
     """The billing details of every member on the order, read in one query."""
     rows = db.session.execute(
-        select(
-            Member.id,
-            Member.turnover_band,
-            Organisation.legal_name,
-            Organisation.address_line1,
-            Organisation.address_line2,
-            Organisation.city,
-            Organisation.postcode,
-            Organisation.vat_number,
-            func.coalesce(Member.billing_email, Organisation.contact_email),
-        )
-        .join(Organisation, Member.organisation_id == Organisation.id)
+        _buyer_rows()
         .join(Allocation, Allocation.member_id == Member.id)
         .where(Allocation.purchase_order_id == order.id)
     )
-    return {r[0]: Buyer(r[0], r[1], r[2], ", ".join(part for part in r[3:7] if part), r[7], r[8]) for r in rows}
+    return {row[0]: _buyer(row) for row in rows}
 
 
 def buyer_of(member_id: int) -> Buyer:
     """One member's billing details, as `_buyers` reads them for an order."""
-    row = db.session.execute(
-        select(
-            Member.id,
-            Member.turnover_band,
-            Organisation.legal_name,
-            Organisation.address_line1,
-            Organisation.address_line2,
-            Organisation.city,
-            Organisation.postcode,
-            Organisation.vat_number,
-            func.coalesce(Member.billing_email, Organisation.contact_email),
-        )
-        .join(Organisation, Member.organisation_id == Organisation.id)
-        .where(Member.id == member_id)
-    ).one_or_none()
+    row = db.session.execute(_buyer_rows().where(Member.id == member_id)).one_or_none()
     if row is None:
         raise NotFound("No such member.")
-    return Buyer(row[0], row[1], row[2], ", ".join(part for part in row[3:7] if part), row[7], row[8])
+    return _buyer(row)
 
 
 def charged_vat_rate(seller: Seller, rate: VatRate) -> VatRate:
