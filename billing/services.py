@@ -41,6 +41,7 @@ from kernel.money import line_pence
 from kernel.numbering import format_number, next_values
 from orders.models import POOL_LIFECYCLE, Allocation, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
 from organisations.models import Consortium, Member, Organisation, TurnoverBand, User
+from pools.services import take_writer_lock
 
 INVOICE_SERIES, CREDIT_SERIES = "INV", "CN"
 INVOICE_DIGITS = 6
@@ -290,8 +291,11 @@ def issue_invoices(actor: User | None, order_id: int, today: date | None = None)
     """Invoices every member of a delivered (or confirmed) order its cost share.
 
     `actor` None is a scheduled run. Running it again for the same order issues nothing new.
-    Rows are written in bulk: an order can be shared by thousands of members.
+    Rows are written in bulk: an order can be shared by thousands of members. Two runs at once
+    take turns on the order's row lock (SQLite's writer lock), so the second finds the first's
+    invoices and issues nothing.
     """
+    take_writer_lock(PurchaseOrder.__table__, order_id)
     order = db.session.scalar(
         select(PurchaseOrder)
         .where(PurchaseOrder.id == order_id)
