@@ -13,7 +13,7 @@ import argparse
 import sys
 import traceback
 
-from bench import close, demand, invoice, pledge
+from bench import close, demand, invoice, pledge, xero
 from bench.common import Figure, print_table
 
 BENCHMARKS = {
@@ -21,6 +21,7 @@ BENCHMARKS = {
     "close": (close.main, [], ["--repeat", "1"]),
     "demand": (demand.main, [], ["--pools", "100", "--pledges", "100000", "--seconds", "5"]),
     "invoice": (invoice.main, [], ["--pdfs", "100"]),
+    "xero": (xero.main, [], ["--repeat", "2"]),
 }
 
 

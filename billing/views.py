@@ -13,7 +13,7 @@ from billing.forms import CreditNoteForm, PaymentForm, RefundForm
 from billing.models import CreditNote, Invoice, InvoiceStatus, LineKind, Payment
 from billing.pdf import credit_note_pdf, invoice_pdf
 from billing.ubl import credit_note_ubl, invoice_ubl
-from billing.xero import BILLS_HEADER, SALES_HEADER, bills_rows, consortium_documents, members_documents, sales_rows
+from billing.xero import BILLS_HEADER, SALES_HEADER, consortium_sales_rows, members_bills_rows
 from kernel.csv_export import csv_response
 from kernel.errors import DomainError
 from kernel.extensions import db
@@ -224,8 +224,7 @@ def statement():
 def member_export():
     """A member's own invoices and credit notes in Xero's bills layout."""
     actor = require_actor()
-    invoices, notes = members_documents(actor.member_ids)
-    return csv_response("bills-for-xero.csv", BILLS_HEADER, bills_rows(invoices, notes))
+    return csv_response("bills-for-xero.csv", BILLS_HEADER, members_bills_rows(actor.member_ids))
 
 
 @bp.get("/billing/<int:consortium_id>")
@@ -273,8 +272,7 @@ def accountant_export(consortium_id: int):
     """Every invoice and credit note of the consortium in Xero's sales-invoice import layout."""
     actor = require_actor()
     consortium = consortium_or_404(actor, consortium_id)
-    invoices, notes = consortium_documents(consortium.id)
-    return csv_response(f"{consortium.code}-sales-for-xero.csv", SALES_HEADER, sales_rows(invoices, notes))
+    return csv_response(f"{consortium.code}-sales-for-xero.csv", SALES_HEADER, consortium_sales_rows(consortium.id))
 
 
 def _stripe_or_404(view):

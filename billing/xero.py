@@ -21,20 +21,20 @@ CSV helper's formula guard leaves the minus signs alone.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from fractions import Fraction
+from functools import lru_cache
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import joinedload, subqueryload
 
-from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
+from billing.models import CreditNote, CreditNoteLine, CreditNoteVat, Invoice, InvoiceLine, InvoiceVat
 from billing.ubl import plain_price, postal_address
 from catalogue.models import VatRate
 from kernel.extensions import db
 from kernel.formatting import price
-from kernel.money import vat_pence
+from kernel.money import round_half_up
 
 CURRENCY = "GBP"
 COUNTRY = "United Kingdom"
@@ -88,8 +88,38 @@ BILLS_TAX_TYPES = {
     VatRate.EXEMPT: "Exempt Expenses",
 }
 
-Document = Invoice | CreditNote
-Line = InvoiceLine | CreditNoteLine
+
+class LineFigures(Protocol):
+    """What a row needs of a document line: an issued line, or a row read for the export."""
+
+    @property
+    def description(self) -> str: ...
+    @property
+    def quantity(self) -> int: ...
+    @property
+    def unit_price(self) -> Decimal: ...
+    @property
+    def vat_rate(self) -> VatRate: ...
+    @property
+    def net_pence(self) -> int: ...
+
+
+@dataclass
+class _Document:
+    """One invoice or credit note as the export reads it; `sign` is -1 for a credit note."""
+
+    number: str
+    issue_date: date
+    due_date: date
+    reference: str
+    sign: int
+    buyer_name: str
+    buyer_address: str
+    buyer_email: str
+    seller_name: str
+    seller_address: str
+    lines: list[LineFigures] = field(default_factory=list)
+    vat: dict[VatRate, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -102,16 +132,30 @@ class _Layout:
 
 SALES = _Layout(SALES_HEADER, SALES_TAX_TYPES, SALES_ACCOUNT, contact_is_buyer=True)
 BILLS = _Layout(BILLS_HEADER, BILLS_TAX_TYPES, PURCHASES_ACCOUNT, contact_is_buyer=False)
+PARTIES = ("buyer_name", "buyer_address", "buyer_email", "seller_name", "seller_address")
+# Each rate as an integer ratio of percent, worked out once: an export has lines by the ten thousand.
+_RATE_RATIOS = {rate: rate.percent.as_integer_ratio() for rate in VatRate}
 
 
 def sales_rows(invoices: Iterable[Invoice], credit_notes: Iterable[CreditNote]) -> list[list]:
-    """The consortium's invoices and credit notes for the accountant, in Xero's sales-invoice layout."""
-    return _rows(SALES, invoices, credit_notes)
+    """The invoices and credit notes for the consortium's accountant, in Xero's sales-invoice layout."""
+    return _rows(SALES, _issued(invoices, credit_notes))
 
 
 def bills_rows(invoices: Iterable[Invoice], credit_notes: Iterable[CreditNote]) -> list[list]:
     """A member's invoices and credit notes, in Xero's bills layout with the consortium as supplier."""
-    return _rows(BILLS, invoices, credit_notes)
+    return _rows(BILLS, _issued(invoices, credit_notes))
+
+
+def consortium_sales_rows(consortium_id: int) -> list[list]:
+    """Every invoice and credit note of the consortium, in Xero's sales-invoice layout."""
+    return _rows(SALES, _read(Invoice.consortium_id == consortium_id, CreditNote.consortium_id == consortium_id))
+
+
+def members_bills_rows(member_ids: Iterable[int]) -> list[list]:
+    """Every invoice and credit note of these members, in Xero's bills layout."""
+    ids = list(member_ids) or [-1]
+    return _rows(BILLS, _read(Invoice.member_id.in_(ids), CreditNote.member_id.in_(ids)))
 
 
 def xero_date(value: date) -> str:
@@ -123,7 +167,7 @@ def pounds_decimal(pence: int) -> Decimal:
     return Decimal(pence).scaleb(-2)
 
 
-def line_tax_pence(document: Document) -> list[int]:
+def line_tax_pence(lines: Sequence[LineFigures], vat_by_rate: dict[VatRate, int]) -> list[int]:
     """Each line's VAT as Xero works it out (its net at its rate, to the penny), then moved a penny at a time
     where the document's VAT of that rate differs, on the lines whose exact VAT lies furthest that way.
 
@@ -131,96 +175,166 @@ def line_tax_pence(document: Document) -> list[int]:
     lines' own by less than a penny a line: each line moves at most a penny, and the lines of a rate sum to
     the document's VAT of it.
     """
-    lines: Sequence[Line] = document.lines
-    document_vat = {vat.vat_rate: vat.vat_pence for vat in document.vat_lines}
-    taxes = [vat_pence(line.net_pence, line.vat_rate.percent) for line in lines]
+    taxes = []
     by_rate: dict[VatRate, list[int]] = {}
     for index, line in enumerate(lines):
+        numerator, denominator = _RATE_RATIOS[line.vat_rate]
+        taxes.append(round_half_up(line.net_pence * numerator, denominator * 100))
         by_rate.setdefault(line.vat_rate, []).append(index)
     for rate, indexes in by_rate.items():
-        difference = document_vat.get(rate, 0) - sum(taxes[i] for i in indexes)
+        difference = vat_by_rate.get(rate, 0) - sum(taxes[i] for i in indexes)
         if not difference:
             continue
         step = 1 if difference > 0 else -1
-        beyond = {i: step * (Fraction(lines[i].net_pence) * Fraction(rate.percent) / 100 - taxes[i]) for i in indexes}
+        numerator, denominator = _RATE_RATIOS[rate]
+        # How far each line's exact VAT lies beyond its rounded VAT in the difference's direction, x 100 x denominator.
+        beyond = {i: step * (lines[i].net_pence * numerator - taxes[i] * denominator * 100) for i in indexes}
         furthest_first = sorted(indexes, key=lambda i: (-beyond[i], i))
         for n in range(abs(difference)):
             taxes[furthest_first[n % len(indexes)]] += step
     return taxes
 
 
-def xero_line(line: Line) -> tuple[int, Decimal, str]:
-    """Quantity, unit amount and description that Xero multiplies out to exactly the line's net."""
-    exact_pence = line.quantity * Fraction(line.unit_price) * 100
-    if abs(exact_pence - line.net_pence) < Fraction(1, 2):
-        return line.quantity, plain_price(line.unit_price), line.description
+def xero_line(line: LineFigures) -> tuple[int, Decimal, str]:
+    """Quantity, unit amount and description that Xero multiplies out to exactly the line's net.
+
+    Quantity x unit price is kept when it is less than half a penny from the net, so that any rounding
+    to the nearest penny gives the net; otherwise (an allocated share, or an exact half penny) the line
+    goes as one of its net.
+    """
+    numerator, denominator = _price_ratio(line.unit_price)
+    if 2 * abs(line.quantity * numerator * 100 - line.net_pence * denominator) < denominator:
+        return line.quantity, _plain_price(line.unit_price), line.description
     return 1, pounds_decimal(line.net_pence), f"{line.description}: {line.quantity:,} x {price(line.unit_price)}"
 
 
-def consortium_documents(consortium_id: int) -> tuple[list[Invoice], list[CreditNote]]:
-    """Every invoice and credit note of the consortium, for its accountant's export."""
-    return _documents(Invoice.consortium_id == consortium_id, CreditNote.consortium_id == consortium_id)
+@lru_cache(maxsize=4096)
+def _price_ratio(unit_price: Decimal) -> tuple[int, int]:
+    return unit_price.as_integer_ratio()
 
 
-def members_documents(member_ids: Iterable[int]) -> tuple[list[Invoice], list[CreditNote]]:
-    """Every invoice and credit note of these members, for their own export."""
-    ids = list(member_ids) or [-1]
-    return _documents(Invoice.member_id.in_(ids), CreditNote.member_id.in_(ids))
+@lru_cache(maxsize=4096)
+def _plain_price(unit_price: Decimal) -> Decimal:
+    return plain_price(unit_price)
 
 
-def _documents(
-    invoices_where: ColumnElement[bool], notes_where: ColumnElement[bool]
-) -> tuple[list[Invoice], list[CreditNote]]:
-    """The documents with their lines and VAT, a query per table however many there are (selectinload would
-    send one per 500 documents)."""
-    invoices = db.session.scalars(
-        select(Invoice)
-        .where(invoices_where)
-        .order_by(Invoice.number)
-        .options(subqueryload(Invoice.lines), subqueryload(Invoice.vat_lines))
-    ).all()
-    notes = db.session.scalars(
-        select(CreditNote)
-        .where(notes_where)
-        .order_by(CreditNote.number)
-        .options(
-            subqueryload(CreditNote.lines),
-            subqueryload(CreditNote.vat_lines),
-            joinedload(CreditNote.invoice, innerjoin=True).load_only(Invoice.number),
+def _issued(invoices: Iterable[Invoice], credit_notes: Iterable[CreditNote]) -> list[_Document]:
+    """Documents already loaded (one invoice, its own notes) in the export's shape."""
+
+    def shape(document: Invoice | CreditNote, due: date, reference: str, sign: int) -> _Document:
+        return _Document(
+            document.number,
+            document.issue_date,
+            due,
+            reference,
+            sign,
+            **_parties(document),
+            lines=list(document.lines),
+            vat={vat.vat_rate: vat.vat_pence for vat in document.vat_lines},
         )
-    ).all()
-    return list(invoices), list(notes)
+
+    return [shape(invoice, invoice.due_date, invoice.reference, 1) for invoice in invoices] + [
+        shape(note, note.issue_date, _credit_reference(note.invoice.number), -1) for note in credit_notes
+    ]
 
 
-def _rows(layout: _Layout, invoices: Iterable[Invoice], credit_notes: Iterable[CreditNote]) -> list[list]:
-    documents: list[tuple[Document, int, str, date]] = [
-        (invoice, 1, invoice.reference, invoice.due_date) for invoice in invoices
-    ] + [(note, -1, f"Credit note for invoice {note.invoice.number}", note.issue_date) for note in credit_notes]
-    documents.sort(key=lambda item: (item[0].issue_date, item[0].number))
+def _read(invoices_where: ColumnElement[bool], notes_where: ColumnElement[bool]) -> list[_Document]:
+    """The documents, their lines and VAT as plain rows, a query per table however many documents there are:
+    an accountant's export can hold tens of thousands of lines, and ORM objects for each cost seconds."""
+    parties = [getattr(Invoice, party) for party in PARTIES]
+    documents: dict[tuple[int, int], _Document] = {}
+    for row in db.session.execute(
+        select(Invoice.id, Invoice.number, Invoice.issue_date, Invoice.due_date, Invoice.reference, *parties).where(
+            invoices_where
+        )
+    ):
+        documents[(1, row.id)] = _Document(row.number, row.issue_date, row.due_date, row.reference, 1, **_parties(row))
+    note_parties = [getattr(CreditNote, party) for party in PARTIES]
+    for row in db.session.execute(
+        select(
+            CreditNote.id,
+            CreditNote.number,
+            CreditNote.issue_date,
+            Invoice.number.label("invoice_number"),
+            *note_parties,
+        )
+        .join(Invoice, CreditNote.invoice_id == Invoice.id)
+        .where(notes_where)
+    ):
+        reference = _credit_reference(row.invoice_number)
+        documents[(-1, row.id)] = _Document(row.number, row.issue_date, row.issue_date, reference, -1, **_parties(row))
+    for sign, document_model, where, line_model, line_owner, vat_model, vat_owner in (
+        (1, Invoice, invoices_where, InvoiceLine, InvoiceLine.invoice_id, InvoiceVat, InvoiceVat.invoice_id),
+        (
+            -1,
+            CreditNote,
+            notes_where,
+            CreditNoteLine,
+            CreditNoteLine.credit_note_id,
+            CreditNoteVat,
+            CreditNoteVat.credit_note_id,
+        ),
+    ):
+        for line in db.session.execute(
+            select(
+                line_owner.label("owner"),
+                line_model.description,
+                line_model.quantity,
+                line_model.unit_price,
+                line_model.vat_rate,
+                line_model.net_pence,
+            )
+            .join(document_model, line_owner == document_model.id)
+            .where(where)
+            .order_by(line_owner, line_model.position)
+        ):
+            documents[(sign, line.owner)].lines.append(line)
+        for owner, rate, vat_pence in db.session.execute(
+            select(vat_owner, vat_model.vat_rate, vat_model.vat_pence)
+            .join(document_model, vat_owner == document_model.id)
+            .where(where)
+        ):
+            documents[(sign, owner)].vat[rate] = vat_pence
+    return list(documents.values())
+
+
+def _parties(source: Any) -> dict[str, Any]:
+    """Seller and buyer as printed on the document, from the document or a row read of it."""
+    return {party: getattr(source, party) for party in PARTIES}
+
+
+def _credit_reference(invoice_number: str) -> str:
+    return f"Credit note for invoice {invoice_number}"
+
+
+def _rows(layout: _Layout, documents: list[_Document]) -> list[list[Any]]:
+    documents.sort(key=lambda document: (document.issue_date, document.number))
+    at = {column: n for n, column in enumerate(layout.header)}
     rows = []
-    for document, sign, reference, due in documents:
-        contact = _contact(document, layout.contact_is_buyer)
-        lines: Sequence[Line] = document.lines
-        for line, tax_pence in zip(lines, line_tax_pence(document), strict=True):
+    for document in documents:
+        sign = document.sign
+        head = _contact(document, layout.contact_is_buyer) | {
+            "InvoiceNumber": document.number,
+            "Reference": document.reference,
+            "InvoiceDate": xero_date(document.issue_date),
+            "DueDate": xero_date(document.due_date),
+            "AccountCode": layout.account,
+            "Currency": CURRENCY,
+        }
+        template: list[Any] = [head.get(column, "") for column in layout.header]
+        for line, tax_pence in zip(document.lines, line_tax_pence(document.lines, document.vat), strict=True):
             quantity, unit_amount, description = xero_line(line)
-            values = contact | {
-                "InvoiceNumber": document.number,
-                "Reference": reference,
-                "InvoiceDate": xero_date(document.issue_date),
-                "DueDate": xero_date(due),
-                "Description": description,
-                "Quantity": sign * quantity,
-                "UnitAmount": unit_amount,
-                "AccountCode": layout.account,
-                "TaxType": layout.tax_types[line.vat_rate],
-                "TaxAmount": pounds_decimal(sign * tax_pence),
-                "Currency": CURRENCY,
-            }
-            rows.append([values.get(column, "") for column in layout.header])
+            row = template.copy()
+            row[at["Description"]] = description
+            row[at["Quantity"]] = sign * quantity
+            row[at["UnitAmount"]] = unit_amount
+            row[at["TaxType"]] = layout.tax_types[line.vat_rate]
+            row[at["TaxAmount"]] = pounds_decimal(sign * tax_pence)
+            rows.append(row)
     return rows
 
 
-def _contact(document: Document, buyer: bool) -> dict[str, str]:
+def _contact(document: _Document, buyer: bool) -> dict[str, str]:
     """The other party: the member on a sale, the consortium on a bill."""
     name = document.buyer_name if buyer else document.seller_name
     address = postal_address(document.buyer_address if buyer else document.seller_address)

@@ -241,7 +241,7 @@ def test_each_lines_vat_is_xeros_own_within_a_penny_and_each_rate_sums_to_the_in
     invoice = allocated_invoice(
         [(quantity, str(price), rate, line_pence(quantity, price) + off) for quantity, price, rate, off in specs]
     )
-    shares = line_tax_pence(invoice)
+    shares = line_tax_pence(invoice.lines, {vat.vat_rate: vat.vat_pence for vat in invoice.vat_lines})
 
     for vat in invoice.vat_lines:
         mine = [
