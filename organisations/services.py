@@ -159,8 +159,9 @@ def save_member(data: dict, member: Member | None = None) -> Member:
 
 
 def update_member_profile(actor: User, member: Member, data: dict) -> Member:
-    """Billing details a member's own users may change; network and size stay with the admin."""
-    member.billing_email = (data.get("billing_email") or "").strip() or None
+    """Billing details a member's own users may change, those in `data`; network and size stay with the admin."""
+    if "billing_email" in data:
+        member.billing_email = (data["billing_email"] or "").strip() or None
     _organisation(data, member.organisation)
     db.session.flush()
     return member

@@ -10,7 +10,7 @@ from kernel.extensions import db
 from organisations import services
 from organisations.models import Consortium, Member, Supplier
 from organisations.peppol import GLN, Participant, gs1_check_digit, participant, vat_participant
-from tests.factories import field_error, organisation_form, sign_in
+from tests.factories import api_token, field_error, organisation_form, sign_in
 
 
 def refused(scheme: str | None, identifier: str | None) -> dict[str, list[str]]:
@@ -164,3 +164,49 @@ def test_the_admin_gives_a_supplier_and_a_member_their_peppol_ids(client, world)
     assert db.session.get(Member, world.member.id).organisation.peppol_id == "GB302345678"
     edit = client.get(f"/admin/members/{world.member.id}").get_data(as_text=True)
     assert '<option selected value="9932">' in edit and 'value="GB302345678"' in edit
+
+
+def test_the_api_shows_and_changes_a_members_peppol_id(client, world):
+    headers = api_token(world.member_user)
+    url = f"/api/v1/members/{world.member.id}/profile"
+
+    before = client.get(url, headers=headers)
+    changed = client.patch(url, headers=headers, json={"peppol_scheme": "9932", "peppol_id": "gb301 2345 67"})
+
+    assert before.status_code == 200 and before.json["peppol_scheme"] == "0088"
+    assert before.json["legal_name"] == world.member.name and before.json["billing_email"] is None
+    assert changed.status_code == 200
+    assert (changed.json["peppol_scheme"], changed.json["peppol_id"]) == ("9932", "GB301234567")
+    assert changed.json["legal_name"] == world.member.name and changed.json["postcode"] == "DD1 1AA"
+    cleared = client.patch(url, headers=headers, json={"peppol_scheme": None, "peppol_id": None})
+    assert (cleared.json["peppol_scheme"], cleared.json["peppol_id"]) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"peppol_scheme": "EM", "peppol_id": "a@example.org"}, "peppol_scheme", "Choose a scheme from Peppol's list."),
+        (
+            {"peppol_scheme": "0088", "peppol_id": "5060123450003"},
+            "peppol_id",
+            "A GLN has 13 digits, the last a check digit: check the number.",
+        ),
+        (
+            {"peppol_id": "5060123450002"},
+            "peppol_scheme",
+            "Choose the Peppol ID's scheme, e.g. 9932 for a UK VAT number.",
+        ),
+        ({"peppol_scheme": "0088"}, "peppol_id", "Enter the Peppol ID, or choose no scheme."),
+        ({"postcode": "nowhere"}, "postcode", "Enter a UK postcode, e.g. DD1 4HN."),
+        ({"legal_name": "  "}, "legal_name", "Missing data for required field."),
+    ],
+)
+def test_the_api_refuses_a_wrong_peppol_id_with_a_field_error(client, world, body, field, message):
+    response = client.patch(
+        f"/api/v1/members/{world.member.id}/profile", headers=api_token(world.member_user), json=body
+    )
+
+    assert response.status_code == 422
+    assert response.json["error"]["fields"] == {field: [message]}
+    db.session.expire_all()
+    assert db.session.get(Member, world.member.id).organisation.peppol_scheme == "0088"
