@@ -74,9 +74,9 @@ def get_invoice_pdf(invoice_id: int):
 @bp.get("/invoices/<int:invoice_id>.xml")
 @roles_required(Role.MEMBER, Role.SECRETARY)
 @operation(
-    "The invoice as a Peppol BIS Billing 3.0 UBL document",
+    "The invoice as a Peppol BIS Billing 3.0 UBL document; 409 names the Peppol ID or VAT number a party lacks",
     tags=["invoices"],
-    errors=(403,),
+    errors=(403, 409),
     content={"application/xml": {"schema": {"type": "string"}}},
 )
 def get_invoice_ubl(invoice_id: int):

@@ -7,6 +7,9 @@ pence; nothing is recomputed or rounded here.
 Elements are written in the order the UBL 2.1 schema requires. Category codes: S (standard
 and reduced rates), Z (zero-rated), E (exempt); a seller without a VAT number charges no VAT,
 so its lines are O ("not subject to VAT"), which EN 16931 requires to carry no VAT numbers.
+
+Both parties are addressed by Peppol participant identifiers (organisations.peppol); a document
+that could not be addressed is refused with what to add, never produced invalid.
 """
 
 from __future__ import annotations
@@ -19,8 +22,11 @@ from decimal import Decimal
 
 from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, VatAnalysis
 from catalogue.models import VatRate
+from kernel.errors import Conflict
 from kernel.formatting import uk_date
 from kernel.money import quantize_price
+from organisations.models import Organisation
+from organisations.peppol import Participant, vat_participant
 
 CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 PROFILE_ID = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
@@ -28,8 +34,6 @@ CURRENCY = "GBP"
 COUNTRY = "GB"
 UNIT_CODE = "C62"  # "one": the unit of every line, whatever the offer's own unit
 CREDIT_TRANSFER = "30"
-UK_VAT_SCHEME = "9932"  # Peppol electronic address scheme: United Kingdom VAT number
-EMAIL_SCHEME = "EM"  # EN 16931 electronic address scheme: electronic mail
 
 INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 CREDIT_NOTE_NS = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
@@ -159,18 +163,46 @@ def _parties(root: ET.Element, document: Document) -> None:
     outside = _outside_vat(document)
     seller_vat = None if outside else document.seller_vat_number
     buyer_vat = None if outside else document.buyer_vat_number
+    invoice = document if isinstance(document, Invoice) else document.invoice
+    consortium, member = invoice.consortium.organisation, invoice.member.organisation
+    seller_address = _peppol_address(invoice.consortium.name, consortium, document.seller_vat_number)
+    buyer_address = _peppol_address(member.legal_name, member, document.buyer_vat_number)
     seller = _sub(_sub(root, "cac:AccountingSupplierParty"), "cac:Party")
-    _party(seller, document.seller_name, document.seller_address, seller_vat, email=None)
+    _party(seller, document.seller_name, document.seller_address, seller_vat, seller_address, identified=True)
+    _legal_entity(seller, document.seller_name, consortium.company_number)
     buyer = _sub(_sub(root, "cac:AccountingCustomerParty"), "cac:Party")
-    _party(buyer, document.buyer_name, document.buyer_address, buyer_vat, email=document.buyer_email)
+    _party(buyer, document.buyer_name, document.buyer_address, buyer_vat, buyer_address, identified=False)
+    _legal_entity(buyer, document.buyer_name, member.company_number)
+    _text(_sub(buyer, "cac:Contact"), "cbc:ElectronicMail", document.buyer_email)
 
 
-def _party(party: ET.Element, name: str, address_text: str, vat_number: str | None, email: str | None) -> None:
-    """EndpointID (the UK VAT number, else the e-mail address), name, address, VAT number, legal name, contact."""
-    if vat_number:
-        _text(party, "cbc:EndpointID", vat_number, schemeID=UK_VAT_SCHEME)
-    elif email:
-        _text(party, "cbc:EndpointID", email, schemeID=EMAIL_SCHEME)
+def _peppol_address(name: str, organisation: Organisation, vat_number: str | None) -> Participant:
+    """Where the party receives Peppol documents: its Peppol ID, else its VAT number (scheme 9932), or a refusal.
+
+    Peppol requires both parties' electronic addresses (PEPPOL-EN16931-R010, R020) from its own
+    scheme list (CL008), so e-mail will not do. The address is read from the organisation as it is
+    now, not from the document's snapshot: adding one to the profile makes earlier documents valid.
+    """
+    address = organisation.peppol_participant or vat_participant(vat_number)
+    if address is None:
+        raise Conflict(
+            f"This document cannot be a valid Peppol document: add a Peppol ID or VAT number to {name}'s profile."
+        )
+    return address
+
+
+def _party(
+    party: ET.Element, name: str, address_text: str, vat_number: str | None, endpoint: Participant, identified: bool
+) -> None:
+    """EndpointID, the seller's identifier, name, address and VAT number, in the schema's order.
+
+    The seller is identified (BT-29) by its Peppol address, so EN 16931's BR-CO-26 holds even for a
+    seller without a VAT number; the scheme is named only when it is an ISO 6523 code (BR-CL-10).
+    """
+    _text(party, "cbc:EndpointID", endpoint.identifier, schemeID=endpoint.scheme)
+    if identified:
+        named = {"schemeID": endpoint.scheme} if endpoint.is_registry_code else {}
+        _text(_sub(party, "cac:PartyIdentification"), "cbc:ID", endpoint.identifier, **named)
     _text(_sub(party, "cac:PartyName"), "cbc:Name", name)
     address = postal_address(address_text)
     postal = _sub(party, "cac:PostalAddress")
@@ -187,9 +219,14 @@ def _party(party: ET.Element, name: str, address_text: str, vat_number: str | No
         scheme = _sub(party, "cac:PartyTaxScheme")
         _text(scheme, "cbc:CompanyID", vat_number)
         _text(_sub(scheme, "cac:TaxScheme"), "cbc:ID", "VAT")
-    _text(_sub(party, "cac:PartyLegalEntity"), "cbc:RegistrationName", name)
-    if email:
-        _text(_sub(party, "cac:Contact"), "cbc:ElectronicMail", email)
+
+
+def _legal_entity(party: ET.Element, name: str, company_number: str | None) -> None:
+    """The legal name and, when the organisation gave one, its company or charity number (BT-30, BT-47)."""
+    entity = _sub(party, "cac:PartyLegalEntity")
+    _text(entity, "cbc:RegistrationName", name)
+    if company_number:
+        _text(entity, "cbc:CompanyID", company_number)
 
 
 def _delivery(root: ET.Element, supply_date: date) -> None:

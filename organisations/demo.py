@@ -11,11 +11,16 @@ from sqlalchemy import select
 from kernel.extensions import db
 from organisations import services
 from organisations.models import Consortium, Member, Role, RoleGrant, Supplier, TurnoverBand, User
+from organisations.peppol import GLN, gs1_check_digit
 
 DEMO_PASSWORD = "demo-password"
 
 MemberSpec = tuple[str, int, str, str | None]
-"""A member: its legal name, headcount, turnover band (a TurnoverBand value) and VAT number."""
+"""A member: its legal name, headcount, turnover band (a TurnoverBand value) and VAT number.
+
+A member without a VAT number has a Global Location Number from GS1 UK as its Peppol ID (see
+`peppol_id`), so every invoice it is sent can be addressed on the Peppol network.
+"""
 
 
 class ConsortiumSpec(TypedDict):
@@ -199,6 +204,14 @@ DEMO_MEMBER = "Re-Tweed Dundee CIC"
 DEMO_SUPPLIER = "Caledonian Office Supplies Ltd"
 
 
+def peppol_id(member_number: int, vat_number: str | None) -> dict:
+    """A Peppol ID for a member without a VAT number: a GLN in GS1 UK's 5060 range, its check digit right."""
+    if vat_number:
+        return {}
+    body = f"5060{member_number:08d}"
+    return {"peppol_scheme": GLN, "peppol_id": body + gs1_check_digit(body)}
+
+
 def _slug(name: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-").replace("--", "-")
 
@@ -214,7 +227,7 @@ def seed() -> None:
     """Idempotent: does nothing once the demo consortia exist."""
     if db.session.scalar(select(Consortium).where(Consortium.code == "TAY")) is not None:
         return
-    members = {}
+    members: dict[str, Member] = {}
     consortia = {}
     for spec in CONSORTIA:
         consortium = services.save_consortium({k: v for k, v in spec.items() if k != "networks"})
@@ -231,6 +244,7 @@ def seed() -> None:
                         "postcode": f"{spec['postcode'][:3]} {number + 1}A{chr(65 + index)}",
                         "contact_email": f"office@{slug}.example.org",
                         "vat_number": vat,
+                        **peppol_id(len(members) + 1, vat),
                         "network_id": network.id,
                         "headcount": headcount,
                         "turnover_band": TurnoverBand(band),

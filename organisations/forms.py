@@ -25,7 +25,8 @@ from kernel.web import Form
 from organisations import notifications
 from organisations.bank import bank_account
 from organisations.models import Role, TurnoverBand
-from organisations.services import MAX_HANDLING_FEE_PERCENT, MAX_PAYMENT_TERMS_DAYS
+from organisations.peppol import SCHEMES, participant
+from organisations.services import MAX_HANDLING_FEE_PERCENT, MAX_PAYMENT_TERMS_DAYS, SELLER_NEEDS_AN_IDENTIFIER
 
 UK_POSTCODE = r"^[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}$"
 UK_VAT = r"^([Gg][Bb])?\s*([0-9]{3}\s*[0-9]{4}\s*[0-9]{2}|[0-9]{3}\s*[0-9]{4}\s*[0-9]{2}\s*[0-9]{3})$"
@@ -106,6 +107,32 @@ class OrganisationForm(Form):
         description="Leave empty if not VAT-registered.",
     )
     company_number = StringField("Company or charity number", validators=[Optional(), Length(max=10)])
+    peppol_scheme = SelectField(
+        "Peppol ID scheme",
+        choices=[
+            SelectChoice("", "No Peppol ID"),
+            *(SelectChoice(code, f"{code} {name}") for code, name in SCHEMES.items()),
+        ],
+        filters=[lambda scheme: scheme or ""],  # none stored, or none posted: "No Peppol ID"
+        description="9932 is a UK VAT number, 0088 a GS1 Global Location Number.",
+    )
+    peppol_id = StringField(
+        "Peppol ID",
+        validators=[Optional(), Length(max=60)],
+        description="Where e-invoices reach you on the Peppol network. Without one they go to your VAT number.",
+    )
+
+    def validate(self, extra_validators=None) -> bool:
+        """Field checks, then the Peppol ID's scheme and shape (organisations.peppol), all shown at once."""
+        valid = super().validate(extra_validators)
+        if self.peppol_scheme.errors or self.peppol_id.errors:
+            return False
+        try:
+            participant(self.peppol_scheme.data, self.peppol_id.data)
+        except ValidationFailed as error:
+            _show(self, error)
+            return False
+        return valid
 
 
 class ConsortiumForm(OrganisationForm):
@@ -139,16 +166,24 @@ class ConsortiumForm(OrganisationForm):
     )
 
     def validate(self, extra_validators=None) -> bool:
-        """Field checks, then the bank account's own rule, so every mistake shows at once."""
+        """Field checks, then the bank account's rule and the seller's identifier, all shown at once."""
         valid = super().validate(extra_validators)
         try:
             bank_account(self.bank_account_name.data, self.bank_sort_code.data, self.bank_account_number.data)
         except ValidationFailed as error:
-            for name, messages in error.fields.items():
-                field = getattr(self, name)
-                field.errors = [*field.errors, *messages]
-            return False
+            _show(self, error)
+            valid = False
+        if not (self.vat_number.data or "").strip() and not (self.peppol_id.data or "").strip():
+            _show(self, ValidationFailed.field("peppol_id", SELLER_NEEDS_AN_IDENTIFIER))
+            valid = False
         return valid
+
+
+def _show(form: Form, error: ValidationFailed) -> None:
+    """A rule's field messages next to the form's fields."""
+    for name, messages in error.fields.items():
+        field = getattr(form, name)
+        field.errors = [*field.errors, *messages]
 
 
 class NetworkForm(Form):

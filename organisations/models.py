@@ -13,10 +13,13 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from kernel.extensions import Model, UTCDateTime, created_at, enum_column, intpk
 from organisations.enums import Role, TurnoverBand
+from organisations.peppol import Participant, vat_participant
 
 
 class Organisation(Model):
     """A legal entity: a consortium, a member, a supplier, or a member that also sells."""
+
+    __table_args__ = (CheckConstraint("(peppol_scheme IS NULL) = (peppol_id IS NULL)", name="peppol_id_has_a_scheme"),)
 
     id: Mapped[intpk]
     legal_name: Mapped[str] = mapped_column(String(200))
@@ -28,12 +31,21 @@ class Organisation(Model):
     phone: Mapped[str | None] = mapped_column(String(30))
     vat_number: Mapped[str | None] = mapped_column(String(14))
     company_number: Mapped[str | None] = mapped_column(String(10))
+    peppol_scheme: Mapped[str | None] = mapped_column(String(4))  # see organisations.peppol
+    peppol_id: Mapped[str | None] = mapped_column(String(50))
     is_social_enterprise: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[created_at]
 
     @property
     def address_lines(self) -> list[str]:
         return [line for line in (self.address_line1, self.address_line2, self.city, self.postcode) if line]
+
+    @property
+    def peppol_participant(self) -> Participant | None:
+        """Where Peppol documents reach it: its own Peppol ID, else its VAT number (scheme 9932)."""
+        if self.peppol_scheme and self.peppol_id:
+            return Participant(self.peppol_scheme, self.peppol_id)
+        return vat_participant(self.vat_number)
 
 
 class Consortium(Model):

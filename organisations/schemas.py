@@ -1,6 +1,8 @@
 """JSON shapes of people and organisations."""
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, ValidationError, fields, validate
+
+from organisations.forms import UK_POSTCODE, UK_VAT
 
 
 class RoleGrantSchema(Schema):
@@ -22,3 +24,49 @@ class MeSchema(Schema):
     email = fields.Email(required=True)
     name = fields.String(required=True)
     roles = fields.List(fields.Nested(RoleGrantSchema), attribute="grants", required=True)
+
+
+class MemberProfileSchema(Schema):
+    """A member's billing details as its invoices print them, and the Peppol ID its e-invoices go to."""
+
+    id = fields.Integer(required=True)
+    legal_name = fields.String(attribute="organisation.legal_name", required=True)
+    address_line1 = fields.String(attribute="organisation.address_line1", required=True)
+    address_line2 = fields.String(attribute="organisation.address_line2", allow_none=True)
+    city = fields.String(attribute="organisation.city", required=True)
+    postcode = fields.String(attribute="organisation.postcode", required=True)
+    contact_email = fields.String(attribute="organisation.contact_email", required=True)
+    phone = fields.String(attribute="organisation.phone", allow_none=True)
+    vat_number = fields.String(attribute="organisation.vat_number", allow_none=True)
+    company_number = fields.String(attribute="organisation.company_number", allow_none=True)
+    peppol_scheme = fields.String(
+        attribute="organisation.peppol_scheme",
+        allow_none=True,
+        metadata={"description": "A code of Peppol's electronic address scheme list, e.g. 9932 (UK VAT number)."},
+    )
+    peppol_id = fields.String(attribute="organisation.peppol_id", allow_none=True)
+    billing_email = fields.String(allow_none=True)
+
+
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("Missing data for required field.")
+
+
+class MemberProfileUpdateSchema(Schema):
+    """The fields to change; a Peppol ID's scheme and identifier are given together (null for none)."""
+
+    legal_name = fields.String(validate=[validate.Length(max=200), _not_blank])
+    address_line1 = fields.String(validate=[validate.Length(max=200), _not_blank])
+    address_line2 = fields.String(allow_none=True, validate=validate.Length(max=200))
+    city = fields.String(validate=[validate.Length(max=100), _not_blank])
+    postcode = fields.String(validate=validate.Regexp(UK_POSTCODE, error="Enter a UK postcode, e.g. DD1 4HN."))
+    contact_email = fields.Email(validate=validate.Length(max=254))
+    phone = fields.String(allow_none=True, validate=validate.Length(max=30))
+    vat_number = fields.String(
+        allow_none=True, validate=validate.Regexp(UK_VAT, error="Enter a UK VAT number, e.g. GB123456789.")
+    )
+    company_number = fields.String(allow_none=True, validate=validate.Length(max=10))
+    peppol_scheme = fields.String(allow_none=True, validate=validate.Length(max=4))
+    peppol_id = fields.String(allow_none=True, validate=validate.Length(max=60))
+    billing_email = fields.Email(allow_none=True, validate=validate.Length(max=254))

@@ -16,6 +16,7 @@ from kernel.errors import Conflict, NotFound, ValidationFailed
 from kernel.extensions import db
 from organisations.bank import bank_account
 from organisations.models import ApiToken, Consortium, Member, Network, Organisation, Role, RoleGrant, Supplier, User
+from organisations.peppol import participant
 
 TOKEN_PREFIX = "cm_"
 TOKEN_USE_RESOLUTION = timedelta(minutes=5)  # last use is noted at most this often, to keep reads read-only
@@ -23,7 +24,8 @@ TOKEN_USE_RESOLUTION = timedelta(minutes=5)  # last use is noted at most this of
 
 REQUIRED_ORGANISATION_TEXT = ("legal_name", "address_line1", "city", "postcode", "contact_email")
 OPTIONAL_ORGANISATION_TEXT = ("address_line2", "phone", "vat_number", "company_number")
-ORGANISATION_FIELDS = REQUIRED_ORGANISATION_TEXT + OPTIONAL_ORGANISATION_TEXT + ("is_social_enterprise",)
+PEPPOL_FIELDS = ("peppol_scheme", "peppol_id")
+ORGANISATION_FIELDS = (*REQUIRED_ORGANISATION_TEXT, *OPTIONAL_ORGANISATION_TEXT, *PEPPOL_FIELDS, "is_social_enterprise")
 
 
 def _organisation(data: dict, organisation: Organisation | None = None) -> Organisation:
@@ -34,6 +36,9 @@ def _organisation(data: dict, organisation: Organisation | None = None) -> Organ
     for field in OPTIONAL_ORGANISATION_TEXT:
         if field in data:
             setattr(organisation, field, (data[field] or "").strip() or None)
+    if any(name in data for name in PEPPOL_FIELDS):
+        found = participant(data.get("peppol_scheme"), data.get("peppol_id"))
+        organisation.peppol_scheme, organisation.peppol_id = (found.scheme, found.identifier) if found else (None, None)
     if "is_social_enterprise" in data:
         organisation.is_social_enterprise = bool(data["is_social_enterprise"])
     organisation.postcode = organisation.postcode.upper()
@@ -57,6 +62,9 @@ def _unique(model, column, value, field: str, exclude_id: int | None = None) -> 
 BANK_FIELDS = ("bank_account_name", "bank_sort_code", "bank_account_number")
 MAX_HANDLING_FEE_PERCENT = Decimal(25)
 MAX_PAYMENT_TERMS_DAYS = 120
+SELLER_NEEDS_AN_IDENTIFIER = (
+    "A consortium without a VAT number needs a Peppol ID: its invoices are addressed from it and must identify it."
+)
 
 
 def save_consortium(data: dict, consortium: Consortium | None = None) -> Consortium:
@@ -76,6 +84,8 @@ def save_consortium(data: dict, consortium: Consortium | None = None) -> Consort
         consortium.bank_sort_code = account.sort_code
         consortium.bank_account_number = account.account_number
     consortium.organisation = _organisation(data, consortium.organisation if consortium.id else None)
+    if consortium.organisation.peppol_participant is None:
+        raise ValidationFailed.field("peppol_id", SELLER_NEEDS_AN_IDENTIFIER)
     db.session.add(consortium)
     db.session.flush()
     return consortium
@@ -149,8 +159,9 @@ def save_member(data: dict, member: Member | None = None) -> Member:
 
 
 def update_member_profile(actor: User, member: Member, data: dict) -> Member:
-    """Billing details a member's own users may change; network and size stay with the admin."""
-    member.billing_email = (data.get("billing_email") or "").strip() or None
+    """Billing details a member's own users may change, those in `data`; network and size stay with the admin."""
+    if "billing_email" in data:
+        member.billing_email = (data["billing_email"] or "").strip() or None
     _organisation(data, member.organisation)
     db.session.flush()
     return member

@@ -323,6 +323,8 @@ RULES: dict[str, Rule] = {
     "admin.revoke_grant": roles(args=_USER_GRANT_ARGS),
     # API base
     "people_api.me": everyone(),
+    "people_api.member_profile": own("member", others=HIDDEN),
+    "people_api.update_member_profile": own("member", others=HIDDEN),
     "api.openapi_json": everyone(stranger=OK),
     # catalogue: everyone browses; a supplier keeps only its own offers
     "catalogue.browse": everyone(),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from kernel.extensions import db
 from organisations import services
 from organisations.models import Consortium, Member, Network, Role, Supplier, TurnoverBand, User
+from organisations.peppol import GLN, gs1_check_digit
 
 PASSWORD = "correct-horse-battery"
 _counter = itertools.count(1)
@@ -25,10 +26,22 @@ def organisation_data(name: str, **overrides) -> dict:
     } | overrides
 
 
+def gln(n: int) -> str:
+    """A GS1 Global Location Number of the UK's 50 prefix, its check digit right, one for each n."""
+    body = f"50{n:010d}"
+    return body + gs1_check_digit(body)
+
+
+def peppol_id(n: int) -> dict:
+    """A Peppol ID (a GLN), so documents can be addressed to an organisation without a VAT number."""
+    return {"peppol_scheme": GLN, "peppol_id": gln(n)}
+
+
 def consortium(name: str | None = None, code: str | None = None, **overrides) -> Consortium:
     n = next(_counter)
     name = name or f"Consortium {n}"
-    return services.save_consortium(organisation_data(name, **overrides) | {"name": name, "code": code or f"C{n:03d}"})
+    data = organisation_data(name, **(peppol_id(n) | overrides))
+    return services.save_consortium(data | {"name": name, "code": code or f"C{n:03d}"})
 
 
 def network(consortium_: Consortium, name: str | None = None) -> Network:
@@ -42,9 +55,10 @@ def member(
     turnover_band: TurnoverBand = TurnoverBand.FROM_100K_TO_500K,
     **overrides,
 ) -> Member:
-    name = name or f"Member {next(_counter)}"
+    n = next(_counter)
+    name = name or f"Member {n}"
     return services.save_member(
-        organisation_data(name, **overrides)
+        organisation_data(name, **(peppol_id(n) | overrides))
         | {"network_id": network_.id, "headcount": headcount, "turnover_band": turnover_band}
     )
 

@@ -2,7 +2,8 @@
 
 Mixed VAT rates (standard, reduced, zero, exempt), a unit price with fractions of a penny,
 a solidarity discount line, and the VAT analysis computed as the issuing service does: per
-rate on the summed net, rounded once.
+rate on the summed net, rounded once. Each document names its consortium and member (not
+saved), whose Peppol IDs and company numbers the UBL documents read.
 """
 
 from collections import defaultdict
@@ -21,6 +22,7 @@ from billing.models import (
 )
 from catalogue.models import VatRate
 from kernel.money import line_pence, vat_pence
+from organisations.models import Consortium, Member, Organisation
 
 SELLER = dict(
     seller_name="Tayside Social Enterprise Consortium Ltd",
@@ -43,6 +45,12 @@ UNREGISTERED_BUYER = dict(
     buyer_vat_number=None,
     buyer_email="shed@broughty.example.org",
 )
+# Peppol IDs and company numbers, by the party's name; an organisation with a VAT number may go without.
+IDENTIFIERS = {
+    "Tayside Social Enterprise Consortium Ltd": dict(company_number="SC612345"),
+    "Lothians Community Consortium": dict(peppol_scheme="0088", peppol_id="5060123450002", company_number="SC623456"),
+    "Broughty Ferry Men’s Shed": dict(peppol_scheme="0088", peppol_id="5012345678900"),
+}
 
 # (kind, description, quantity, unit price, rate)
 MIXED_LINES = [
@@ -86,8 +94,11 @@ def invoice(
     lines = _lines(InvoiceLine, specs)
     analysis = _analysis(InvoiceVat, lines)
     net, vat = sum(v.net_pence for v in analysis), sum(v.vat_pence for v in analysis)
+    seller, buyer = seller or SELLER, buyer or REGISTERED_BUYER
     return Invoice(
         number=number,
+        consortium=consortium_of(seller),
+        member=member_of(buyer),
         status=InvoiceStatus.ISSUED,
         issue_date=date(2026, 3, 2),
         supply_date=date(2026, 2, 27),
@@ -100,9 +111,22 @@ def invoice(
         credited_pence=0,
         lines=lines,
         vat_lines=analysis,
-        **(seller or SELLER),
-        **(buyer or REGISTERED_BUYER),
+        **seller,
+        **buyer,
     )
+
+
+def consortium_of(seller: dict) -> Consortium:
+    """The consortium as it is now: its name and VAT number as printed, with its identifiers."""
+    name = seller["seller_name"]
+    organisation = Organisation(legal_name=name, vat_number=seller["seller_vat_number"], **IDENTIFIERS.get(name, {}))
+    return Consortium(name=name.removesuffix(" Ltd"), organisation=organisation)
+
+
+def member_of(buyer: dict) -> Member:
+    name = buyer["buyer_name"]
+    organisation = Organisation(legal_name=name, vat_number=buyer["buyer_vat_number"], **IDENTIFIERS.get(name, {}))
+    return Member(organisation=organisation)
 
 
 def unregistered_seller_invoice() -> Invoice:

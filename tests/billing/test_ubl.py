@@ -1,15 +1,20 @@
 """Peppol BIS Billing 3.0 UBL documents: IDs, parties, VAT breakdown and totals as stored, to the penny."""
 
+import html
 import xml.etree.ElementTree as ET
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from billing.models import CreditNote, Invoice
 from billing.ubl import CUSTOMIZATION_ID, PROFILE_ID, amount, credit_note_ubl, invoice_ubl, postal_address
+from kernel.errors import Conflict
 from kernel.extensions import db
 from tests.billing import documents
+from tests.billing.conftest import issued_invoice
+from tests.factories import api_token, organisation_form, sign_in
 
 NS = {
     "inv": "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2",
@@ -128,13 +133,21 @@ def test_parties_have_names_addresses_and_vat_numbers_where_registered():
     assert seller.findtext("cac:PostalAddress/cbc:CityName", namespaces=NS) == "Dundee"
     assert seller.findtext("cac:PostalAddress/cbc:PostalZone", namespaces=NS) == "DD1 4HN"
     assert seller.findtext("cac:PostalAddress/cac:Country/cbc:IdentificationCode", namespaces=NS) == "GB"
-    assert seller.find("cbc:EndpointID", NS).get("schemeID") == "9932"
+    assert (seller.find("cbc:EndpointID", NS).get("schemeID"), seller.findtext("cbc:EndpointID", namespaces=NS)) == (
+        "9932",
+        "GB284719365",
+    )
+    assert seller.findtext("cac:PartyLegalEntity/cbc:CompanyID", namespaces=NS) == "SC612345"
     assert buyer.findtext("cac:PartyName/cbc:Name", namespaces=NS) == "Broughty Ferry Men’s Shed"
     assert buyer.find("cac:PartyTaxScheme", NS) is None
     assert buyer.findtext("cac:PostalAddress/cbc:StreetName", namespaces=NS) == "7 Gray Street"
     assert buyer.findtext("cac:PostalAddress/cbc:CityName", namespaces=NS) == "Broughty Ferry"
     assert buyer.findtext("cac:PostalAddress/cac:Country/cbc:IdentificationCode", namespaces=NS) == "GB"
-    assert buyer.find("cbc:EndpointID", NS).text == "shed@broughty.example.org"
+    assert (buyer.find("cbc:EndpointID", NS).get("schemeID"), buyer.findtext("cbc:EndpointID", namespaces=NS)) == (
+        "0088",
+        "5012345678900",
+    )
+    assert buyer.findtext("cac:Contact/cbc:ElectronicMail", namespaces=NS) == "shed@broughty.example.org"
 
 
 def test_a_registered_buyer_shows_its_vat_number():
@@ -177,7 +190,7 @@ def test_a_credit_note_references_the_invoice_it_corrects():
 
 def test_an_invoice_read_back_from_the_database_gives_the_same_document(world):
     invoice = documents.invoice()
-    invoice.consortium_id, invoice.member_id = world.consortium.id, world.member.id
+    invoice.consortium, invoice.member = world.consortium, world.member
     note = documents.credit_note(invoice)
     note.consortium_id, note.member_id = world.consortium.id, world.member.id
     expected_invoice, expected_note = invoice_ubl(invoice), credit_note_ubl(note)
@@ -230,3 +243,90 @@ def test_without_the_payees_account_no_credit_transfer_is_claimed():
     assert root.find("cac:PaymentMeans", NS) is None
     assert "bank transfer" in root.findtext("cac:PaymentTerms/cbc:Note", namespaces=NS)
     assert_totals_as_stored(root, invoice, "cac:InvoiceLine")
+
+
+def endpoint(root: ET.Element, party: str) -> tuple[str, str]:
+    element = root.find(f"cac:{party}/cac:Party/cbc:EndpointID", NS)
+    return element.get("schemeID"), element.text
+
+
+def test_a_peppol_id_addresses_the_party_before_its_vat_number():
+    invoice = documents.invoice()
+    invoice.member.organisation.peppol_scheme, invoice.member.organisation.peppol_id = "0088", "5030000000019"
+    root = parse(invoice_ubl(invoice))
+
+    assert endpoint(root, "AccountingCustomerParty") == ("0088", "5030000000019")
+    assert endpoint(root, "AccountingSupplierParty") == ("9932", "GB284719365")
+    assert (
+        root.findtext("cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:CompanyID", namespaces=NS)
+        == "GB123456789"
+    )
+
+
+def test_a_consortium_without_a_vat_number_is_identified_by_its_peppol_id():
+    """BR-CO-26: the seller carries an identifier; a GLN is an ISO 6523 scheme, so it is named (BR-CL-10)."""
+    root = parse(invoice_ubl(documents.unregistered_seller_invoice()))
+    seller = root.find("cac:AccountingSupplierParty/cac:Party", NS)
+
+    assert endpoint(root, "AccountingSupplierParty") == ("0088", "5060123450002")
+    identifier = seller.find("cac:PartyIdentification/cbc:ID", NS)
+    assert (identifier.get("schemeID"), identifier.text) == ("0088", "5060123450002")
+    assert seller.findtext("cac:PartyLegalEntity/cbc:CompanyID", namespaces=NS) == "SC623456"
+    assert seller.find("cac:PartyTaxScheme", NS) is None
+
+
+def test_no_document_is_addressed_by_e_mail():
+    for xml in (
+        invoice_ubl(documents.invoice(buyer=documents.UNREGISTERED_BUYER)),
+        invoice_ubl(documents.unregistered_seller_invoice()),
+        credit_note_ubl(documents.credit_note(documents.invoice())),
+    ):
+        assert {e.get("schemeID") for e in parse(xml).iter(f"{{{NS['cbc']}}}EndpointID")} <= {"9932", "0088"}
+
+
+def test_a_buyer_with_neither_peppol_id_nor_vat_number_gets_no_document_but_what_to_add():
+    invoice = documents.invoice(buyer=documents.UNREGISTERED_BUYER)
+    invoice.member.organisation.peppol_scheme = invoice.member.organisation.peppol_id = None
+
+    with pytest.raises(Conflict) as refused:
+        invoice_ubl(invoice)
+
+    assert refused.value.message == (
+        "This document cannot be a valid Peppol document: "
+        "add a Peppol ID or VAT number to Broughty Ferry Men’s Shed's profile."
+    )
+
+
+def test_a_consortium_with_neither_gets_no_document_but_what_to_add():
+    invoice = documents.unregistered_seller_invoice()
+    invoice.consortium.organisation.peppol_scheme = invoice.consortium.organisation.peppol_id = None
+
+    with pytest.raises(Conflict, match="add a Peppol ID or VAT number to Lothians Community Consortium's profile"):
+        invoice_ubl(invoice)
+    with pytest.raises(Conflict, match="Lothians Community Consortium's profile"):
+        credit_note_ubl(documents.credit_note(invoice))
+
+
+def test_adding_a_peppol_id_to_the_profile_makes_an_earlier_document_downloadable(client, world):
+    """The address is read from the organisation as it is now: the refusal is mended on the profile."""
+    invoice = issued_invoice(world.member)
+    world.member.organisation.peppol_scheme = world.member.organisation.peppol_id = None
+    db.session.commit()
+    sign_in(client, world.member_user)
+
+    page = client.get(f"/invoices/{invoice.id}.xml")
+    api = client.get(f"/api/v1/invoices/{invoice.id}.xml", headers=api_token(world.member_user))
+
+    message = f"add a Peppol ID or VAT number to {world.member.name}'s profile"
+    assert page.status_code == 409 and message in html.unescape(page.get_data(as_text=True))
+    assert api.status_code == 409 and message in api.json["error"]["message"]
+
+    profile = client.post(
+        f"/members/{world.member.id}/profile",
+        data=organisation_form(world.member.name, peppol_scheme="9932", peppol_id="gb 302 3456 78", billing_email=""),
+    )
+    assert profile.status_code == 302
+
+    xml = client.get(f"/invoices/{invoice.id}.xml")
+    assert xml.status_code == 200
+    assert endpoint(parse(xml.data), "AccountingCustomerParty") == ("9932", "GB302345678")

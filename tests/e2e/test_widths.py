@@ -11,13 +11,22 @@ import pytest
 WIDTHS = [390, 1280]
 POOL, SERVICE_POOL, INVOICE = r"/pools/\d+", r"/shared-services/\d+", r"/invoices/\d+"
 OWN_OFFERS, EDIT_OFFER = r"/catalogue/supplier/\d+/offers", r"/catalogue/offers/\d+/edit"
+PROFILE, ADMIN_MEMBER = r"/members/\d+/profile", r"/admin/members/\d+"
 
 # On a phone the page itself never scrolls sideways; a wide table scrolls inside its own box (.table-scroll).
 PAGE_WIDTH = "() => document.documentElement.scrollWidth"
 
 # A path, or (a page, patterns...): from that page, the first link matching each pattern in turn.
 PAGES: dict[str, list] = {
-    "member@example.org": ["/", "/pools/", "/shared-services/", "/invoices/", "/statement", ("/pools/", POOL)],
+    "member@example.org": [
+        "/",
+        "/pools/",
+        "/shared-services/",
+        "/invoices/",
+        "/statement",
+        ("/pools/", POOL),
+        ("/", PROFILE),
+    ],
     "secretary@example.org": [
         "/",
         "/pools/",
@@ -30,7 +39,14 @@ PAGES: dict[str, list] = {
         ("/invoices/", INVOICE),
     ],
     "supplier@example.org": ["/", "/catalogue/", ("/", OWN_OFFERS), ("/", OWN_OFFERS, EDIT_OFFER)],
-    "admin@example.org": ["/", "/admin/consortia/new", "/pools/new", "/shared-services/new", "/account/tokens"],
+    "admin@example.org": [
+        "/",
+        "/admin/consortia/new",
+        ("/admin/members", ADMIN_MEMBER),
+        "/pools/new",
+        "/shared-services/new",
+        "/account/tokens",
+    ],
 }
 
 

@@ -61,6 +61,7 @@ def test_admin_gives_the_consortiums_bank_account(admin_client, world, typed):
 
 def test_a_new_consortium_can_be_given_its_account_when_created(admin_client):
     data = organisation_form("Fife Social Enterprise Consortium", city="Kirkcaldy", postcode="KY1 1XX") | {
+        "vat_number": "GB123456789",
         "name": "Fife",
         "code": "FIF",
         "bank_account_name": "Fife SE Consortium",
