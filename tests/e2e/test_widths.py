@@ -11,13 +11,25 @@ import pytest
 WIDTHS = [390, 1280]
 POOL, SERVICE_POOL, INVOICE = r"/pools/\d+", r"/shared-services/\d+", r"/invoices/\d+"
 OWN_OFFERS, EDIT_OFFER = r"/catalogue/supplier/\d+/offers", r"/catalogue/offers/\d+/edit"
+BILLING, AGED_DEBT, PAYMENTS = r"/billing/\d+", r"/billing/\d+/aged-debt", r"/billing/\d+/payments"
+OVERDUE_ON_BILLING = r"/billing/\d+\?status=overdue"
 
 # On a phone the page itself never scrolls sideways; a wide table scrolls inside its own box (.table-scroll).
 PAGE_WIDTH = "() => document.documentElement.scrollWidth"
 
 # A path, or (a page, patterns...): from that page, the first link matching each pattern in turn.
 PAGES: dict[str, list] = {
-    "member@example.org": ["/", "/pools/", "/shared-services/", "/invoices/", "/statement", ("/pools/", POOL)],
+    "member@example.org": [
+        "/",
+        "/pools/",
+        "/shared-services/",
+        "/invoices/",
+        "/invoices/?status=overdue",
+        ("/invoices/", INVOICE),
+        "/statement",
+        "/statement?from_date=2026-01-01&to_date=2026-03-31",
+        ("/pools/", POOL),
+    ],
     "secretary@example.org": [
         "/",
         "/pools/",
@@ -25,12 +37,27 @@ PAGES: dict[str, list] = {
         "/shared-services/",
         "/shared-services/new",
         "/invoices/",
+        "/invoices/?status=unpaid",
         ("/pools/", POOL),
         ("/shared-services/", SERVICE_POOL),
         ("/invoices/", INVOICE),
+        ("/", BILLING),
+        ("/", OVERDUE_ON_BILLING),
+        ("/", AGED_DEBT),
+        ("/", PAYMENTS),
     ],
     "supplier@example.org": ["/", "/catalogue/", ("/", OWN_OFFERS), ("/", OWN_OFFERS, EDIT_OFFER)],
-    "admin@example.org": ["/", "/admin/consortia/new", "/pools/new", "/shared-services/new", "/account/tokens"],
+    "admin@example.org": [
+        "/",
+        "/admin/consortia/new",
+        "/pools/new",
+        "/shared-services/new",
+        "/account/tokens",
+        "/invoices/?status=overdue",
+        ("/invoices/?status=overdue", INVOICE),
+        ("/invoices/", INVOICE, BILLING, AGED_DEBT),
+        ("/invoices/", INVOICE, BILLING, PAYMENTS),
+    ],
 }
 
 
