@@ -9,7 +9,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
-from itertools import accumulate
 from typing import Any, cast
 
 from sqlalchemy import Select, func, or_, select
@@ -720,17 +719,18 @@ def statement(
     in_period = [
         e for e in entries if (from_date is None or e.on >= from_date) and (to_date is None or e.on <= to_date)
     ]
-    balances = accumulate((e.amount_pence for e in in_period), initial=opening)
-    next(balances)
-    in_period = [replace(e, balance_pence=balance) for e, balance in zip(in_period, balances, strict=True)]
+    with_balances, balance = [], opening
+    for entry in in_period:
+        balance += entry.amount_pence
+        with_balances.append(replace(entry, balance_pence=balance))
     open_invoices = [i for i in invoices if i.status in UNPAID_STATUSES and i.due_pence]
     return Statement(
-        member, in_period, today, sorted(open_invoices, key=lambda i: i.due_date), from_date, to_date, opening
+        member, with_balances, today, sorted(open_invoices, key=lambda i: i.due_date), from_date, to_date, opening
     )
 
 
 def consortium_invoices(consortium_id: int, state: str, today: date | None = None) -> Select:
-    """The consortium's invoices in one state (or "unpaid"), the longest overdue first."""
+    """The consortium's invoices in one state (or "unpaid"), the earliest due first."""
     query = select(Invoice).where(Invoice.consortium_id == consortium_id)
     return in_state(query, state, today).order_by(Invoice.due_date, Invoice.id)
 
@@ -772,7 +772,7 @@ def payments_received_total(consortium_id: int, from_date: date, to_date: date) 
 class MemberDebt:
     member_id: int
     name: str
-    row: AgedRow
+    row: AgedRow[int]
 
 
 @dataclass(frozen=True)
@@ -780,7 +780,7 @@ class AgedDebtReport:
     consortium: Consortium
     today: date
     members: list[MemberDebt]  # by name
-    totals: AgedRow
+    totals: AgedRow[None]
 
 
 def aged_debt_report(consortium: Consortium, today: date | None = None) -> AgedDebtReport:
@@ -801,7 +801,7 @@ def aged_debt_report(consortium: Consortium, today: date | None = None) -> AgedD
         ).all()
     )
     members = sorted(
-        (MemberDebt(member_id, names[member_id], row) for row in debt.rows for member_id in [cast(int, row.key)]),
+        (MemberDebt(row.key, names[row.key], row) for row in debt.rows),
         key=lambda m: (m.name.casefold(), m.member_id),
     )
     return AgedDebtReport(consortium, today, members, debt.totals)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Generic, TypeVar
 
 UNPAID = ("issued", "part_paid")  # stored statuses with money still owed
 STATES = ("issued", "part_paid", "overdue", "paid", "credited")
@@ -55,9 +56,12 @@ def band(days_past_due: int) -> int:
     return min((days_past_due - 1) // 30 + 1, len(BANDS) - 1)
 
 
+K = TypeVar("K", bound=Hashable)
+
+
 @dataclass(frozen=True)
-class AgedRow:
-    key: Hashable  # whose debt: a member id
+class AgedRow(Generic[K]):
+    key: K  # whose debt (a member id); None for the totals
     bands: tuple[int, ...]  # pence per band, in BANDS order
 
     @property
@@ -66,21 +70,21 @@ class AgedRow:
 
 
 @dataclass(frozen=True)
-class AgedDebt:
-    rows: list[AgedRow]
-    totals: AgedRow
+class AgedDebt(Generic[K]):
+    rows: list[AgedRow[K]]
+    totals: AgedRow[None]
 
     @property
     def total_pence(self) -> int:
         return self.totals.total_pence
 
 
-def aged_debt(debts: Iterable[tuple[Hashable, date, int]], today: date) -> AgedDebt:
+def aged_debt(debts: Iterable[tuple[K, date, int]], today: date) -> AgedDebt[K]:
     """(whose, due date, pence owed) per invoice into one row per debtor, rows in first-seen order.
 
     Each band of the totals is the sum of that band's rows, so the totals equal the sum of the rows.
     """
-    by_key: dict[Hashable, list[int]] = {}
+    by_key: dict[K, list[int]] = {}
     for key, due_date, pence in debts:
         if pence > 0:
             by_key.setdefault(key, [0] * len(BANDS))[band((today - due_date).days)] += pence

@@ -45,7 +45,7 @@ def test_the_secretary_sees_overdue_invoices_on_the_billing_page_and_filters_the
     assert "overdue 12 days" in _row(unpaid, overdue.number) and not_yet_due.number in unpaid
     only_overdue = client.get(f"/billing/{world.consortium.id}?status=overdue").get_data(as_text=True)
     assert overdue.number in only_overdue and not_yet_due.number not in only_overdue
-    assert "1 overdue invoice," in only_overdue
+    assert "1 overdue invoice, the earliest due first" in only_overdue
 
 
 def test_the_api_says_overdue_and_how_many_days(client, world, late):
