@@ -3,27 +3,32 @@
 from flask import Response, current_app, url_for
 
 from billing import payments, reminders, services, stripe_gateway
-from billing.models import Invoice, InvoiceStatus
 from billing.pdf import invoice_pdf
 from billing.schemas import (
+    AgedDebtSchema,
     CheckoutSchema,
     CreditNoteInSchema,
     CreditNoteSchema,
     InvoiceQuerySchema,
     InvoiceSchema,
     InvoiceSummarySchema,
+    MemberDebtSchema,
     PaymentInSchema,
     PaymentSchema,
+    PaymentsQuerySchema,
+    PaymentsReceivedSchema,
+    ReceivedPaymentSchema,
     ReminderSchema,
     StatementQuerySchema,
     StatementSchema,
+    aged_bands,
 )
 from billing.ubl import invoice_ubl
-from kernel.api import api_blueprint, json_body, operation, page_schema, paginated, query_args
+from kernel.api import PageArgsSchema, api_blueprint, json_body, operation, page_schema, paginated, query_args
 from kernel.errors import NotFound, ValidationFailed
 from kernel.extensions import db
 from orders import purchase_orders
-from organisations.access import member_or_404, require_actor, roles_required
+from organisations.access import consortium_or_404, member_or_404, require_actor, roles_required
 from organisations.models import Role
 
 bp = api_blueprint("billing_api", __name__)
@@ -42,7 +47,7 @@ def list_invoices():
     args = query_args(InvoiceQuerySchema())
     query = services.visible_invoices(require_actor())
     if "status" in args:
-        query = query.where(Invoice.status == InvoiceStatus(args["status"]))
+        query = services.in_state(query, args["status"])
     return paginated(query, InvoiceSummarySchema())
 
 
@@ -187,7 +192,8 @@ def checkout(invoice_id: int):
 @bp.get("/statement")
 @roles_required(Role.MEMBER)
 @operation(
-    "A member's statement: balance, due, overdue, and every entry in date order",
+    "A member's statement for a period (all of it unless from_date or to_date says): the opening balance, every "
+    "entry in date order with the balance after it, the closing balance, and what is due and overdue today",
     tags=["invoices"],
     query=StatementQuerySchema,
     response=StatementSchema,
@@ -201,7 +207,8 @@ def get_statement():
         if len(user.member_ids) != 1:
             raise ValidationFailed.field("member_id", "Say which member's statement.")
         (member_id,) = user.member_ids
-    return StatementSchema().dump(services.statement(member_or_404(user, member_id)))
+    member = member_or_404(user, member_id)
+    return StatementSchema().dump(services.statement(member, args.get("from_date"), args.get("to_date")))
 
 
 @bp.post("/invoices/<int:invoice_id>/reminders")
@@ -217,3 +224,55 @@ def send_reminder(invoice_id: int):
     user = require_actor()
     invoice = services.invoice_for(user, invoice_id)
     return ReminderSchema().dump(reminders.send_reminder(user, invoice)), 201
+
+
+# Finance reports for whoever manages a consortium's billing
+
+
+@bp.get("/consortia/<int:consortium_id>/payments-received")
+@roles_required(Role.SECRETARY)
+@operation(
+    "Money the consortium received in a period (from the first of this month to today unless from_date or "
+    "to_date says), refunds as negative rows, in the order it came in, with the period's total",
+    tags=["payments"],
+    query=PaymentsQuerySchema,
+    response=PaymentsReceivedSchema,
+)
+def payments_received(consortium_id: int):
+    consortium = consortium_or_404(require_actor(), consortium_id)
+    args = query_args(PaymentsQuerySchema())
+    from_date, to_date = services.payments_period(args.get("from_date"), args.get("to_date"))
+    query = services.payments_received(consortium.id, from_date, to_date)
+    return paginated(query, ReceivedPaymentSchema()) | {
+        "from_date": from_date.isoformat(),
+        "to_date": to_date.isoformat(),
+        "total_pence": services.payments_received_total(consortium.id, from_date, to_date),
+    }
+
+
+@bp.get("/consortia/<int:consortium_id>/aged-debt")
+@roles_required(Role.SECRETARY)
+@operation(
+    "What each member of the consortium owes today by days past the due date (current, 1-30, 31-60, 61-90, "
+    "over 90), members by name, with the totals of every member",
+    tags=["invoices"],
+    response=AgedDebtSchema,
+)
+def aged_debt(consortium_id: int):
+    consortium = consortium_or_404(require_actor(), consortium_id)
+    args = query_args(PageArgsSchema())
+    report = services.aged_debt_report(consortium)
+    start = (args["page"] - 1) * args["per_page"]
+    rows = [
+        {"member_id": m.member_id, "member_name": m.name} | aged_bands(m.row.bands)
+        for m in report.members[start : start + args["per_page"]]
+    ]
+    return {
+        "items": MemberDebtSchema(many=True).dump(rows),
+        "page": args["page"],
+        "per_page": args["per_page"],
+        "total": len(report.members),
+        "consortium_id": consortium.id,
+        "as_of": report.today.isoformat(),
+        "totals": aged_bands(report.totals.bands),
+    }

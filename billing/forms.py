@@ -1,7 +1,7 @@
-"""Forms for bank payments, refunds and credit notes."""
+"""Forms for bank payments, refunds and credit notes, and the filters of invoice lists and finance reports."""
 
-from wtforms import DateField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange
+from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from kernel.web import Form
@@ -46,3 +46,26 @@ class CreditNoteForm(Form):
     reason = TextAreaField(
         "Reason", validators=[InputRequired(), Length(max=500)], description="Printed on the credit note."
     )
+
+
+class InvoiceFilterForm(Form):
+    """An invoice list narrowed to one state, read from the query string (a GET form needs no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField("Status", validators=[Optional()])
+
+
+class PeriodForm(Form):
+    """A period of days, both ends included, read from the query string."""
+
+    class Meta:
+        csrf = False
+
+    from_date = DateField("From", validators=[Optional()])
+    to_date = DateField("To", validators=[Optional()])
+
+    def validate_to_date(self, field) -> None:
+        if field.data and self.from_date.data and field.data < self.from_date.data:
+            raise ValidationError("The end of the period cannot be before its start.")

@@ -22,9 +22,19 @@ def cards(user: User) -> list[Card]:
             result.append(
                 Card(
                     f"Billing: {grant.consortium.name}",
-                    "Invoice delivered orders, record bank payments, credit notes, exports for the accountant.",
+                    "Invoice delivered orders, chase overdue invoices, record bank payments, credit notes, aged debt, "
+                    "payments received and exports for the accountant.",
                     [
                         Link("Billing", url_for("billing.billing_page", consortium_id=grant.consortium_id)),
+                        Link(
+                            "Overdue invoices",
+                            url_for("billing.billing_page", consortium_id=grant.consortium_id, status="overdue"),
+                        ),
+                        Link("Aged debt", url_for("billing.aged_debt", consortium_id=grant.consortium_id)),
+                        Link(
+                            "Payments received",
+                            url_for("billing.payments_received", consortium_id=grant.consortium_id),
+                        ),
                         Link("Invoices", url_for("billing.invoices")),
                     ],
                     order=22,

@@ -1,4 +1,4 @@
-"""Invoices and credit notes as PDF, laid out as a UK business invoice with what HMRC requires.
+"""Invoices, credit notes and members' statements as PDF, laid out as a UK business invoice with what HMRC requires.
 
 Printed from the document's stored snapshot (parties, lines, VAT analysis, totals) with the
 app's own money formatting, so the PDF agrees with the page, the UBL document and the API.
@@ -9,13 +9,17 @@ date is the issue date, so the same document always gives the same bytes.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING
 
 from fpdf import FPDF
 
 from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, VatAnalysis
 from catalogue.models import VatRate
 from kernel.formatting import pounds, price, sort_code, uk_date
+
+if TYPE_CHECKING:
+    from billing.services import Statement
 
 FONT = "helvetica"
 ENCODING = "windows-1252"  # the core fonts' WinAnsi encoding: £, €, curly quotes and dashes print
@@ -111,6 +115,79 @@ def credit_note_pdf(credit_note: CreditNote) -> bytes:
         f"{invoice.number}. Please quote {credit_note.number} in any correspondence.",
     )
     return pdf.finish(credit_note.issue_date)
+
+
+STATEMENT_COLUMNS = (
+    ("Date", 24, "L"),
+    ("What", 22, "L"),
+    ("Number", 34, "L"),
+    ("Details", 52, "L"),
+    ("Amount", 24, "R"),
+    ("Balance", 24, "R"),
+)
+
+
+def statement_pdf(statement: Statement) -> bytes:
+    """A member's statement for a period: opening balance, every entry with the balance after it, closing balance."""
+    member = statement.member
+    period = _period_text(statement.from_date, statement.to_date)
+    pdf = _Sheet(f"Statement {member.name}")
+    pdf.set_font(FONT, "B", 20)
+    pdf.cell(WIDTH, 9, "STATEMENT", align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, "B", 12)
+    pdf.block(WIDTH, 6, _text(member.name))
+    pdf.set_font(FONT, size=9)
+    for line in member.organisation.address_lines:
+        pdf.cell(WIDTH, LINE_HEIGHT, _text(line), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    pdf.paragraph(f"{period}. Printed {uk_date(statement.today)}.", bold=True)
+    pdf.ln(2)
+    pdf._table_header(STATEMENT_COLUMNS)
+    pdf.set_draw_color(*RULE)
+    opening = (uk_date(statement.from_date), "", "", "Opening balance", "", pounds(statement.opening_balance_pence))
+    rows = [
+        (uk_date(e.on), e.kind, e.number, e.description, pounds(e.amount_pence), pounds(e.balance_pence))
+        for e in statement.entries
+    ]
+    closing = (uk_date(statement.to_date), "", "", "Closing balance", "", pounds(statement.closing_balance_pence))
+    for position, row in enumerate([opening, *rows, closing]):
+        if pdf.get_y() + 6 > pdf.page_break_trigger:
+            pdf.add_page()
+            pdf._table_header(STATEMENT_COLUMNS)
+        pdf.set_font(FONT, "B" if position in (0, len(rows) + 1) else "", 8.5)
+        for text, (_, width, align) in zip(row, STATEMENT_COLUMNS, strict=True):
+            pdf.cell(width, 6, _fitted(pdf, _text(text), width), align=align)
+        pdf.ln(6)
+        pdf.line(MARGIN, pdf.get_y(), MARGIN + WIDTH, pdf.get_y())
+    pdf.ln(4)
+    balance = statement.closing_balance_pence
+    owed = f"{pounds(balance)} owed" if balance >= 0 else f"{pounds(-balance)} in your favour"
+    pdf.note(
+        "Balance",
+        f"At the end of the period: {owed}. Due today: {pounds(statement.due_pence)}, "
+        f"of which overdue: {pounds(statement.overdue_pence)}.",
+    )
+    return pdf.finish(statement.today)
+
+
+def _period_text(from_date: date | None, to_date: date | None) -> str:
+    if from_date and to_date:
+        return f"From {uk_date(from_date)} to {uk_date(to_date)}"
+    if from_date:
+        return f"From {uk_date(from_date)}"
+    if to_date:
+        return f"Up to {uk_date(to_date)}"
+    return "Every entry"
+
+
+def _fitted(pdf: FPDF, text: str, width: float) -> str:
+    """Text cut short with an ellipsis to fit one table cell."""
+    room = width - 2 * pdf.c_margin
+    if pdf.get_string_width(text) <= room:
+        return text
+    while text and pdf.get_string_width(text + "...") > room:
+        text = text[:-1]
+    return text + "..."
 
 
 def _text(value: str) -> str:

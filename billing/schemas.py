@@ -1,7 +1,9 @@
 """JSON shapes of invoices, credit notes, payments and statements."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from billing.services import held_as_credit_pence, standing_of
+from billing.standing import BAND_KEYS, FILTERS, STATES
 from kernel.api import PRICE
 
 
@@ -59,6 +61,19 @@ class InvoiceSummarySchema(Schema):
     credited_pence = fields.Integer(required=True)
     paid_pence = fields.Integer(required=True)
     due_pence = fields.Integer(required=True)
+    state = fields.Function(
+        lambda i: standing_of(i).state,
+        required=True,
+        metadata={"enum": list(STATES), "description": "The status, or overdue when still owed after the due date."},
+    )
+    days_overdue = fields.Function(
+        lambda i: standing_of(i).days_overdue, required=True, metadata={"description": "0 unless overdue."}
+    )
+    held_as_credit_pence = fields.Function(
+        held_as_credit_pence,
+        required=True,
+        metadata={"description": "Paid beyond the invoice's total: held as credit on the member's account."},
+    )
 
 
 class InvoiceSchema(InvoiceSummarySchema):
@@ -127,24 +142,103 @@ class StatementEntrySchema(Schema):
     description = fields.String(required=True)
     amount_pence = fields.Integer(required=True)
     invoice_id = fields.Integer(required=True)
+    balance_pence = fields.Integer(required=True, metadata={"description": "The balance after this entry."})
 
 
 class StatementSchema(Schema):
     member_id = fields.Function(lambda s: s.member.id, required=True)
-    balance_pence = fields.Integer(required=True)
+    from_date = fields.Date(required=True, allow_none=True, metadata={"description": "None: from the first entry."})
+    to_date = fields.Date(required=True, allow_none=True, metadata={"description": "None: to the last entry."})
+    opening_balance_pence = fields.Integer(required=True)
+    closing_balance_pence = fields.Integer(required=True)
+    balance_pence = fields.Integer(required=True, metadata={"description": "The closing balance."})
     due_pence = fields.Integer(required=True)
     overdue_pence = fields.Integer(required=True)
     entries = fields.List(fields.Nested(StatementEntrySchema), required=True)
 
 
-class StatementQuerySchema(Schema):
+class PeriodQuerySchema(Schema):
+    """A period of days, both ends included; the end is not before the start."""
+
+    from_date = fields.Date()
+    to_date = fields.Date()
+
+    @validates_schema
+    def _in_order(self, data, **kwargs) -> None:
+        if "from_date" in data and "to_date" in data and data["to_date"] < data["from_date"]:
+            raise ValidationError("The end of the period cannot be before its start.", "to_date")
+
+
+class StatementQuerySchema(PeriodQuerySchema):
     member_id = fields.Integer()
 
 
 class InvoiceQuerySchema(Schema):
-    status = fields.String(validate=validate.OneOf(["issued", "part_paid", "paid", "credited"]))
+    status = fields.String(
+        validate=validate.OneOf(FILTERS),
+        metadata={"description": "unpaid is issued, part paid and overdue together."},
+    )
     page = fields.Integer()
     per_page = fields.Integer()
+
+
+class PaymentsQuerySchema(PeriodQuerySchema):
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class ReceivedPaymentSchema(Schema):
+    id = fields.Integer(required=True)
+    received_on = fields.Date(required=True)
+    member_id = fields.Integer(required=True)
+    member_name = fields.Function(lambda p: p.invoice.buyer_name, required=True)
+    invoice_id = fields.Integer(required=True)
+    invoice_number = fields.Function(lambda p: p.invoice.number, required=True)
+    method = fields.Function(lambda p: p.method.value, required=True)
+    reference = fields.String(required=True)
+    amount_pence = fields.Integer(required=True, metadata={"description": "A refund is negative."})
+
+
+class _Paged(Schema):
+    """A page of rows (`items`) with the whole list's facts; `?page=` and `?per_page=` are documented."""
+
+    is_page = True
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+
+
+class PaymentsReceivedSchema(_Paged):
+    items = fields.List(fields.Nested(ReceivedPaymentSchema), required=True)
+    from_date = fields.Date(required=True)
+    to_date = fields.Date(required=True)
+    total_pence = fields.Integer(required=True, metadata={"description": "Every row's, not one page's."})
+
+
+class AgedBandsSchema(Schema):
+    current_pence = fields.Integer(required=True, metadata={"description": "Not yet past its due date."})
+    days_1_30_pence = fields.Integer(required=True)
+    days_31_60_pence = fields.Integer(required=True)
+    days_61_90_pence = fields.Integer(required=True)
+    over_90_days_pence = fields.Integer(required=True)
+    total_pence = fields.Integer(required=True)
+
+
+class MemberDebtSchema(AgedBandsSchema):
+    member_id = fields.Integer(required=True)
+    member_name = fields.String(required=True)
+
+
+class AgedDebtSchema(_Paged):
+    items = fields.List(fields.Nested(MemberDebtSchema), required=True)
+    consortium_id = fields.Integer(required=True)
+    as_of = fields.Date(required=True)
+    totals = fields.Nested(AgedBandsSchema, required=True, metadata={"description": "Every member's, not one page's."})
+
+
+def aged_bands(bands: tuple[int, ...]) -> dict[str, int]:
+    """The bands of an aged-debt row by name, with their total."""
+    return dict(zip(BAND_KEYS, bands, strict=True)) | {"total_pence": sum(bands)}
 
 
 class ReminderSchema(Schema):

@@ -6,7 +6,7 @@ consortium's counter in that same transaction, so they have no gaps and never re
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, cast
@@ -29,6 +29,7 @@ from billing.models import (
     Payment,
 )
 from billing.payments import apply_status
+from billing.standing import UNPAID, AgedRow, Standing, aged_debt, held_as_credit, standing
 from billing.vat import VatLine, rest_of_vat, vat_analysis
 from catalogue.models import VatRate
 from kernel.bulk import insert_rows, no_collection_pauses
@@ -609,7 +610,36 @@ def full_credit(invoice: Invoice) -> list[CreditItem]:
     return [CreditItem(line.id) for line in invoice.lines if credited.get(line.id, (0, 0))[0] < line.quantity]
 
 
-# Statements
+# Where invoices stand: overdue, statements, finance exports
+
+
+def standing_of(invoice: Invoice, today: date | None = None) -> Standing:
+    """The state an invoice shows today (overdue is derived from its due date, never stored)."""
+    return standing(invoice.status.value, invoice.due_date, today or uk_today())
+
+
+def held_as_credit_pence(invoice: Invoice) -> int:
+    """What was paid (and credited) on the invoice beyond its total, held as credit on the member's account."""
+    return held_as_credit(invoice.total_pence, invoice.paid_pence, invoice.credited_pence)
+
+
+UNPAID_STATUSES = [InvoiceStatus(value) for value in UNPAID]
+
+
+def in_state(query: Select, state: str, today: date | None = None) -> Select:
+    """Only invoices that `standing` shows in `state`, or every unpaid one for "unpaid"."""
+    today = today or uk_today()
+    if state == "unpaid":
+        return query.where(Invoice.status.in_(UNPAID_STATUSES))
+    if state == "overdue":
+        return query.where(Invoice.status.in_(UNPAID_STATUSES), Invoice.due_date < today)
+    query = query.where(Invoice.status == InvoiceStatus(state))
+    return query.where(Invoice.due_date >= today) if state in UNPAID else query
+
+
+def check_period(from_date: date | None, to_date: date | None) -> None:
+    if from_date is not None and to_date is not None and to_date < from_date:
+        raise ValidationFailed.field("to_date", "The end of the period cannot be before its start.")
 
 
 @dataclass(frozen=True)
@@ -620,19 +650,27 @@ class StatementEntry:
     description: str
     amount_pence: int  # what the member owes more (+) or less (-)
     invoice_id: int
+    balance_pence: int = 0  # the balance after this entry
 
 
 @dataclass
 class Statement:
     member: Member
-    entries: list[StatementEntry]
+    entries: list[StatementEntry]  # those of the period, each with the balance after it
     today: date
     open_invoices: list[Invoice]
+    from_date: date | None = None  # None: from the first entry
+    to_date: date | None = None  # None: to the last entry
+    opening_balance_pence: int = 0  # the balance before the period
+
+    @property
+    def closing_balance_pence(self) -> int:
+        """Positive: the member owes; negative: credit held for it."""
+        return self.opening_balance_pence + sum(e.amount_pence for e in self.entries)
 
     @property
     def balance_pence(self) -> int:
-        """Positive: the member owes; negative: credit held for it."""
-        return sum(e.amount_pence for e in self.entries)
+        return self.closing_balance_pence
 
     @property
     def due_pence(self) -> int:
@@ -643,8 +681,14 @@ class Statement:
         return sum(i.due_pence for i in self.open_invoices if i.due_date < self.today)
 
 
-def statement(member: Member, today: date | None = None) -> Statement:
-    """Invoices, credit notes and payments of one member, in date order."""
+def statement(
+    member: Member, from_date: date | None = None, to_date: date | None = None, today: date | None = None
+) -> Statement:
+    """Invoices, credit notes, payments and refunds of one member in date order, with the balance after each.
+
+    The period runs from `from_date` to `to_date` inclusive; what came before it is the opening balance.
+    """
+    check_period(from_date, to_date)
     today = today or uk_today()
     invoices = db.session.scalars(select(Invoice).where(Invoice.member_id == member.id)).all()
     notes = db.session.scalars(select(CreditNote).where(CreditNote.member_id == member.id)).all()
@@ -675,33 +719,93 @@ def statement(member: Member, today: date | None = None) -> Statement:
     ]
     order = {"invoice": 0, "credit note": 1, "payment": 2, "refund": 3}
     entries.sort(key=lambda e: (e.on, order[e.kind], e.number))
-    open_invoices = [i for i in invoices if i.status in (InvoiceStatus.ISSUED, InvoiceStatus.PART_PAID) and i.due_pence]
-    return Statement(member, entries, today, sorted(open_invoices, key=lambda i: i.due_date))
+    opening = sum(e.amount_pence for e in entries if from_date is not None and e.on < from_date)
+    in_period = [
+        e for e in entries if (from_date is None or e.on >= from_date) and (to_date is None or e.on <= to_date)
+    ]
+    with_balances, balance = [], opening
+    for entry in in_period:
+        balance += entry.amount_pence
+        with_balances.append(replace(entry, balance_pence=balance))
+    open_invoices = [i for i in invoices if i.status in UNPAID_STATUSES and i.due_pence]
+    return Statement(
+        member, with_balances, today, sorted(open_invoices, key=lambda i: i.due_date), from_date, to_date, opening
+    )
 
 
-def overdue_invoices(consortium_id: int, today: date | None = None) -> list[Invoice]:
+def consortium_invoices(consortium_id: int, state: str, today: date | None = None) -> Select:
+    """The consortium's invoices in one state (or "unpaid"), the earliest due first."""
+    query = select(Invoice).where(Invoice.consortium_id == consortium_id)
+    return in_state(query, state, today).order_by(Invoice.due_date, Invoice.id)
+
+
+def payments_period(from_date: date | None, to_date: date | None) -> tuple[date, date]:
+    """The period of payments asked for: to today and from the first of the end's month, unless given."""
+    to_date = to_date or uk_today()
+    from_date = from_date or to_date.replace(day=1)
+    check_period(from_date, to_date)
+    return from_date, to_date
+
+
+def _received_in(consortium_id: int, from_date: date, to_date: date) -> list:
+    check_period(from_date, to_date)
+    return [Invoice.consortium_id == consortium_id, Payment.received_on.between(from_date, to_date)]
+
+
+def payments_received(consortium_id: int, from_date: date, to_date: date) -> Select:
+    """Money received by the consortium in the period (refunds as negative rows), in the order it came in."""
+    return (
+        select(Payment)
+        .join(Invoice, Invoice.id == Payment.invoice_id)
+        .where(*_received_in(consortium_id, from_date, to_date))
+        .options(selectinload(Payment.invoice))
+        .order_by(Payment.received_on, Payment.id)
+    )
+
+
+def payments_received_total(consortium_id: int, from_date: date, to_date: date) -> int:
+    """The sum of `payments_received`' rows, to the penny."""
+    return db.session.execute(
+        select(func.coalesce(func.sum(Payment.amount_pence), 0))
+        .join(Invoice, Invoice.id == Payment.invoice_id)
+        .where(*_received_in(consortium_id, from_date, to_date))
+    ).scalar_one()
+
+
+@dataclass(frozen=True)
+class MemberDebt:
+    member_id: int
+    name: str
+    row: AgedRow[int]
+
+
+@dataclass(frozen=True)
+class AgedDebtReport:
+    consortium: Consortium
+    today: date
+    members: list[MemberDebt]  # by name
+    totals: AgedRow[None]
+
+
+def aged_debt_report(consortium: Consortium, today: date | None = None) -> AgedDebtReport:
+    """What each member of the consortium owes today, by days past the due date."""
     today = today or uk_today()
-    return list(
-        db.session.scalars(
-            select(Invoice)
-            .where(
-                Invoice.consortium_id == consortium_id,
-                Invoice.status.in_([InvoiceStatus.ISSUED, InvoiceStatus.PART_PAID]),
-                Invoice.due_date < today,
-            )
-            .order_by(Invoice.due_date)
+    owed = Invoice.total_pence - Invoice.credited_pence - Invoice.paid_pence
+    rows = db.session.execute(
+        select(Invoice.member_id, Invoice.due_date, owed).where(
+            Invoice.consortium_id == consortium.id, Invoice.status.in_(UNPAID_STATUSES)
         )
+    ).all()
+    debt = aged_debt(((member_id, due_date, int(pence)) for member_id, due_date, pence in rows), today)
+    names = dict(
+        db.session.execute(
+            select(Member.id, Organisation.legal_name)
+            .join(Organisation, Member.organisation_id == Organisation.id)
+            .where(Member.id.in_([row.key for row in debt.rows] or [-1]))
+        ).all()
     )
-
-
-def unpaid_invoices(consortium_id: int) -> list[Invoice]:
-    return list(
-        db.session.scalars(
-            select(Invoice)
-            .where(
-                Invoice.consortium_id == consortium_id,
-                Invoice.status.in_([InvoiceStatus.ISSUED, InvoiceStatus.PART_PAID]),
-            )
-            .order_by(Invoice.due_date, Invoice.id)
-        )
+    members = sorted(
+        (MemberDebt(row.key, names[row.key], row) for row in debt.rows),
+        key=lambda m: (m.name.casefold(), m.member_id),
     )
+    return AgedDebtReport(consortium, today, members, debt.totals)

@@ -1,5 +1,6 @@
 """Invoice, credit note, statement and billing pages."""
 
+from datetime import date
 from decimal import Decimal
 from functools import wraps
 from typing import cast
@@ -9,13 +10,22 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from billing import payments, reminders, services, stripe_gateway
-from billing.forms import CreditNoteForm, PaymentForm, RefundForm
-from billing.models import CreditNote, Invoice, InvoiceStatus, LineKind, Payment
-from billing.pdf import credit_note_pdf, invoice_pdf
+from billing.exports import (
+    AGED_DEBT_HEADER,
+    PAYMENTS_HEADER,
+    STATEMENT_HEADER,
+    aged_debt_rows,
+    payments_rows,
+    statement_rows,
+)
+from billing.forms import CreditNoteForm, InvoiceFilterForm, PaymentForm, PeriodForm, RefundForm
+from billing.models import CreditNote, Invoice, LineKind, Payment
+from billing.pdf import credit_note_pdf, invoice_pdf, statement_pdf
+from billing.standing import BANDS, FILTERS, Standing
 from billing.ubl import credit_note_ubl, invoice_ubl
 from billing.xero import BILLS_HEADER, SALES_HEADER, consortium_sales_rows, members_bills_rows
 from kernel.csv_export import csv_response
-from kernel.errors import DomainError
+from kernel.errors import DomainError, ValidationFailed
 from kernel.extensions import db
 from kernel.money import to_pence
 from kernel.web import form_errors
@@ -30,16 +40,40 @@ def _download(body: bytes, mimetype: str, filename: str) -> Response:
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
+STATE_LABELS = {"unpaid": "Unpaid (issued, part paid or overdue)"} | {
+    state: state.replace("_", " ").capitalize() for state in FILTERS if state != "unpaid"
+}
+
+
+@bp.app_template_global()
+def invoice_standing(invoice: Invoice) -> Standing:
+    """What state an invoice shows today: templates ask here, so every page agrees with the API."""
+    return services.standing_of(invoice)
+
+
+def _state_filter(default: str | None = None) -> tuple[InvoiceFilterForm, str | None]:
+    """The list's state from `?status=`; a state we do not know is an error next to the filter."""
+    form = InvoiceFilterForm(request.args)
+    form.status.choices = ([] if default else [SelectChoice("", "Any status")]) + [
+        SelectChoice(state, label) for state, label in STATE_LABELS.items()
+    ]
+    if not form.status.data:
+        form.status.data = default
+    if "status" in request.args and not form.validate():
+        return form, None
+    return form, form.status.data or None
+
+
 @bp.get("/invoices/")
 @roles_required(Role.MEMBER, Role.SECRETARY)
 def invoices():
     actor = require_actor()
-    status = request.args.get("status") or None
+    form, state = _state_filter()
     query = services.visible_invoices(actor)
-    if status in {s.value for s in InvoiceStatus}:
-        query = query.where(Invoice.status == InvoiceStatus(status))
-    page = db.paginate(query, per_page=50)
-    return render_template("billing/invoices.html", page=page, status=status, statuses=[s.value for s in InvoiceStatus])
+    if state:
+        query = services.in_state(query, state)
+    page = db.paginate(query, per_page=50, error_out=False)
+    return render_template("billing/invoices.html", page=page, form=form, status=state), 422 if form.errors else 200
 
 
 @bp.get("/invoices/<int:invoice_id>")
@@ -64,6 +98,7 @@ def _render_invoice(invoice: Invoice, payment_form=None, credit_form=None, statu
         credit_notes=db.session.scalars(
             select(CreditNote).where(CreditNote.invoice_id == invoice.id).order_by(CreditNote.id)
         ).all(),
+        held_as_credit_pence=services.held_as_credit_pence(invoice),
         can_pay=stripe_gateway.stripe_enabled(current_app.config)
         and invoice.due_pence > 0
         and invoice.member_id in actor.member_ids,
@@ -198,24 +233,78 @@ def checkout(invoice_id: int):
     return redirect(url, code=303)
 
 
+def _statement_member() -> Member:
+    """The member whose statement is asked for: `?member_id=`, or the user's first member."""
+    actor = require_actor()
+    member_id = request.args.get("member_id", type=int) or min(actor.member_ids, default=None)
+    if member_id is None:
+        abort(404)
+    return member_or_404(actor, member_id)
+
+
+def _period() -> tuple[PeriodForm, date | None, date | None]:
+    """The period of `?from_date=&to_date=`; when a date is not valid, the form says so and no period applies."""
+    form = PeriodForm(request.args)
+    if not form.validate():
+        return form, None, None
+    return form, form.from_date.data, form.to_date.data
+
+
 @bp.get("/statement")
 @roles_required(Role.MEMBER)
 def statement():
     actor = require_actor()
+    member = _statement_member()
     members = db.session.scalars(
         select(Member).where(Member.id.in_(actor.member_ids or {-1})).order_by(Member.id)
     ).all()
-    member_id = request.args.get("member_id", type=int) or (members[0].id if members else None)
-    if member_id is None:
-        abort(404)
-    member = member_or_404(actor, member_id)
+    form, from_date, to_date = _period()
+    period = {"member_id": member.id} | {
+        name: value.isoformat() for name, value in (("from_date", from_date), ("to_date", to_date)) if value
+    }
     return render_template(
         "billing/statement.html",
-        statement=services.statement(member),
+        statement=services.statement(member, from_date, to_date),
         members=members,
+        form=form,
+        period=period,
         credit_pence=payments.member_credit_pence(member.id),
         can_save_method=stripe_gateway.stripe_enabled(current_app.config),
         saved_method=stripe_gateway.has_saved_method(member.id),
+    ), 422 if form.errors else 200
+
+
+def _download_period() -> tuple[date | None, date | None]:
+    """The period of a download; one that is not valid is a 422 saying why, as the page would."""
+    form, from_date, to_date = _period()
+    if form.errors:
+        messages = {name: list(errors) for name, errors in form.errors.items()}
+        raise ValidationFailed(" ".join(m for errors in messages.values() for m in errors), messages)
+    return from_date, to_date
+
+
+def _statement_for_download() -> services.Statement:
+    member = _statement_member()
+    return services.statement(member, *_download_period())
+
+
+@bp.get("/statement.pdf")
+@roles_required(Role.MEMBER)
+def statement_pdf_download():
+    found = _statement_for_download()
+    return _download(statement_pdf(found), "application/pdf", f"{_statement_name(found)}.pdf")
+
+
+@bp.get("/statement.csv")
+@roles_required(Role.MEMBER)
+def statement_csv_download():
+    found = _statement_for_download()
+    return csv_response(f"{_statement_name(found)}.csv", STATEMENT_HEADER, statement_rows(found))
+
+
+def _statement_name(found: services.Statement) -> str:
+    return "statement-" + "-".join(
+        [str(found.member.id)] + [d.isoformat() for d in (found.from_date, found.to_date) if d is not None]
     )
 
 
@@ -232,12 +321,67 @@ def member_export():
 def billing_page(consortium_id: int):
     actor = require_actor()
     consortium = consortium_or_404(actor, consortium_id)
+    form, state = _state_filter(default="unpaid")
+    page = db.paginate(services.consortium_invoices(consortium.id, state or "unpaid"), per_page=50, error_out=False)
     return render_template(
         "billing/billing.html",
         consortium=consortium,
         orders=services.billable_orders(actor, consortium.id),
-        unpaid=services.unpaid_invoices(consortium.id),
-        overdue=services.overdue_invoices(consortium.id),
+        form=form,
+        status=state or "unpaid",
+        page=page,
+    ), 422 if form.errors else 200
+
+
+@bp.get("/billing/<int:consortium_id>/payments")
+@roles_required(Role.SECRETARY)
+def payments_received(consortium_id: int):
+    consortium = consortium_or_404(require_actor(), consortium_id)
+    form, from_date, to_date = _period()
+    page = total = None
+    if not form.errors:
+        try:
+            from_date, to_date = services.payments_period(from_date, to_date)
+        except DomainError as error:
+            form_errors(form, error)
+        else:
+            page = db.paginate(
+                services.payments_received(consortium.id, from_date, to_date), per_page=100, error_out=False
+            )
+            total = services.payments_received_total(consortium.id, from_date, to_date)
+            form.from_date.data, form.to_date.data = from_date, to_date
+    return render_template(
+        "billing/payments_received.html", consortium=consortium, form=form, page=page, total_pence=total
+    ), 422 if form.errors else 200
+
+
+@bp.get("/billing/<int:consortium_id>/payments.csv")
+@roles_required(Role.SECRETARY)
+def payments_received_csv(consortium_id: int):
+    consortium = consortium_or_404(require_actor(), consortium_id)
+    from_date, to_date = services.payments_period(*_download_period())
+    rows = db.session.scalars(services.payments_received(consortium.id, from_date, to_date)).all()
+    return csv_response(
+        f"{consortium.code}-payments-{from_date.isoformat()}-{to_date.isoformat()}.csv",
+        PAYMENTS_HEADER,
+        payments_rows(rows),
+    )
+
+
+@bp.get("/billing/<int:consortium_id>/aged-debt")
+@roles_required(Role.SECRETARY)
+def aged_debt(consortium_id: int):
+    consortium = consortium_or_404(require_actor(), consortium_id)
+    return render_template("billing/aged_debt.html", report=services.aged_debt_report(consortium), bands=BANDS)
+
+
+@bp.get("/billing/<int:consortium_id>/aged-debt.csv")
+@roles_required(Role.SECRETARY)
+def aged_debt_csv(consortium_id: int):
+    consortium = consortium_or_404(require_actor(), consortium_id)
+    report = services.aged_debt_report(consortium)
+    return csv_response(
+        f"{consortium.code}-aged-debt-{report.today.isoformat()}.csv", AGED_DEBT_HEADER, aged_debt_rows(report)
     )
 
 

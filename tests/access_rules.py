@@ -403,8 +403,21 @@ RULES |= {
     "billing.statement": Rule(
         {"admin": HIDDEN, "secretary": FORBIDDEN, "member": OK, "supplier": FORBIDDEN, "no_role": FORBIDDEN}
     ),
+    "billing.statement_pdf_download": Rule(
+        {"admin": HIDDEN, "secretary": FORBIDDEN, "member": OK, "supplier": FORBIDDEN, "no_role": FORBIDDEN}
+    ),
+    "billing.statement_csv_download": Rule(
+        {"admin": HIDDEN, "secretary": FORBIDDEN, "member": OK, "supplier": FORBIDDEN, "no_role": FORBIDDEN}
+    ),
     "billing.member_export": roles("member"),
     "billing.billing_page": own("secretary"),
+    # finance reports: whoever manages the consortium's billing
+    "billing.payments_received": own("secretary"),
+    "billing.payments_received_csv": own("secretary"),
+    "billing.aged_debt": own("secretary"),
+    "billing.aged_debt_csv": own("secretary"),
+    "billing_api.payments_received": own("secretary"),
+    "billing_api.aged_debt": own("secretary"),
     "billing.issue_invoices": own("secretary"),
     "billing.accountant_export": own("secretary"),
     "billing_api.list_invoices": roles("member", "secretary"),

@@ -12,6 +12,8 @@ WIDTHS = [390, 1280]
 POOL, SERVICE_POOL, INVOICE = r"/pools/\d+", r"/shared-services/\d+", r"/invoices/\d+"
 OWN_OFFERS, EDIT_OFFER = r"/catalogue/supplier/\d+/offers", r"/catalogue/offers/\d+/edit"
 PROFILE, ADMIN_MEMBER = r"/members/\d+/profile", r"/admin/members/\d+"
+BILLING, AGED_DEBT, PAYMENTS = r"/billing/\d+", r"/billing/\d+/aged-debt", r"/billing/\d+/payments"
+OVERDUE_ON_BILLING = r"/billing/\d+\?status=overdue"
 
 # On a phone the page itself never scrolls sideways; a wide table scrolls inside its own box (.table-scroll).
 PAGE_WIDTH = "() => document.documentElement.scrollWidth"
@@ -26,6 +28,9 @@ PAGES: dict[str, list] = {
         "/statement",
         ("/pools/", POOL),
         ("/", PROFILE),
+        "/invoices/?status=overdue",
+        ("/invoices/", INVOICE),
+        "/statement?from_date=2026-01-01&to_date=2026-03-31",
     ],
     "secretary@example.org": [
         "/",
@@ -34,9 +39,14 @@ PAGES: dict[str, list] = {
         "/shared-services/",
         "/shared-services/new",
         "/invoices/",
+        "/invoices/?status=unpaid",
         ("/pools/", POOL),
         ("/shared-services/", SERVICE_POOL),
         ("/invoices/", INVOICE),
+        ("/", BILLING),
+        ("/", OVERDUE_ON_BILLING),
+        ("/", AGED_DEBT),
+        ("/", PAYMENTS),
     ],
     "supplier@example.org": ["/", "/catalogue/", ("/", OWN_OFFERS), ("/", OWN_OFFERS, EDIT_OFFER)],
     "admin@example.org": [
@@ -46,6 +56,10 @@ PAGES: dict[str, list] = {
         "/pools/new",
         "/shared-services/new",
         "/account/tokens",
+        "/invoices/?status=overdue",
+        ("/invoices/?status=overdue", INVOICE),
+        ("/invoices/", INVOICE, BILLING, AGED_DEBT),
+        ("/invoices/", INVOICE, BILLING, PAYMENTS),
     ],
 }
 
