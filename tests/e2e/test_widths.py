@@ -11,6 +11,7 @@ import pytest
 WIDTHS = [390, 1280]
 POOL, SERVICE_POOL, INVOICE = r"/pools/\d+", r"/shared-services/\d+", r"/invoices/\d+"
 OWN_OFFERS, EDIT_OFFER = r"/catalogue/supplier/\d+/offers", r"/catalogue/offers/\d+/edit"
+DEMAND, POOL_PRICES = r"/supplier/\d+/demand", r"/supplier/pools/\d+/prices"
 
 # On a phone the page itself never scrolls sideways; a wide table scrolls inside its own box (.table-scroll).
 PAGE_WIDTH = "() => document.documentElement.scrollWidth"
@@ -29,7 +30,13 @@ PAGES: dict[str, list] = {
         ("/shared-services/", SERVICE_POOL),
         ("/invoices/", INVOICE),
     ],
-    "supplier@example.org": ["/", "/catalogue/", ("/", OWN_OFFERS), ("/", OWN_OFFERS, EDIT_OFFER)],
+    "supplier@example.org": [
+        "/",
+        "/catalogue/",
+        ("/", OWN_OFFERS),
+        ("/", OWN_OFFERS, EDIT_OFFER),
+        ("/", DEMAND, POOL_PRICES),
+    ],
     "admin@example.org": ["/", "/admin/consortia/new", "/pools/new", "/shared-services/new", "/account/tokens"],
 }
 
