@@ -49,7 +49,6 @@ class Pool(PoolColumns, Model):
         minimum_positive="minimum_quantity >= 1",
         capacity_covers_minimum="capacity IS NULL OR capacity >= minimum_quantity",
         delivery_charge_not_negative="delivery_charge_pence >= 0",
-        opened_pool_holds_prices="opened_at IS NULL OR held_list_price IS NOT NULL",
     )
 
     status: Mapped[PoolStatus] = mapped_column(enum_column(PoolStatus), default=PoolStatus.DRAFT, index=True)
@@ -66,7 +65,9 @@ class Pool(PoolColumns, Model):
     member_count: Mapped[int] = mapped_column(default=0)
 
     # The offer's list price and tiers as the pool opened; a draft has none and follows its offer.
-    held_tiers: Mapped[list[PoolTier]] = relationship(order_by="PoolTier.min_quantity", cascade="all, delete-orphan")
+    held_tiers: Mapped[list[PoolTier]] = relationship(
+        order_by="PoolTier.min_quantity", cascade="all, delete-orphan", lazy="selectin"
+    )
 
 
 class PoolTier(Model):

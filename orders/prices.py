@@ -14,7 +14,7 @@ from orders.models import Pool, PoolTier
 
 
 def holds_prices(pool: Pool) -> bool:
-    """Whether the pool has taken its prices: every pool that ever opened has (a database check says so)."""
+    """Whether the pool has taken its prices: every pool that ever opened has (`hold_prices`, as it opens)."""
     return pool.held_list_price is not None
 
 

@@ -6,6 +6,9 @@ such change is kept in pool_price_change. Pools that opened before this revision
 closed take their offer's list price and tiers as they stand; closed pools keep what they
 closed with.
 
+No batch here: recreating `pool` on SQLite (with foreign keys on, as the app connects) would
+cascade-delete its pledges, tiers and links. Both databases rename a column in place.
+
 Revision ID: e4b8d2a61c07
 Revises: 7c3d9e1f2a45
 Create Date: 2026-12-03 00:20:00.000000
@@ -23,8 +26,7 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('pool', schema=None) as batch_op:
-        batch_op.alter_column('closing_list_price', new_column_name='held_list_price')
+    op.execute("ALTER TABLE pool RENAME COLUMN closing_list_price TO held_list_price")
     op.execute(
         "UPDATE pool SET held_list_price = (SELECT offer.list_price FROM offer WHERE offer.id = pool.offer_id) "
         "WHERE held_list_price IS NULL AND opened_at IS NOT NULL"
@@ -36,10 +38,6 @@ def upgrade():
         "WHERE pool.opened_at IS NOT NULL AND pool.closed_at IS NULL "
         "AND NOT EXISTS (SELECT 1 FROM pool_tier WHERE pool_tier.pool_id = pool.id)"
     )
-    with op.batch_alter_table('pool', schema=None) as batch_op:
-        batch_op.create_check_constraint(
-            batch_op.f('ck_pool_opened_pool_holds_prices'), 'opened_at IS NULL OR held_list_price IS NOT NULL'
-        )
 
     op.create_table('pool_price_change',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -64,7 +62,5 @@ def downgrade():
     op.execute(
         "DELETE FROM pool_tier WHERE pool_id IN (SELECT id FROM pool WHERE closed_at IS NULL)"
     )
-    with op.batch_alter_table('pool', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('ck_pool_opened_pool_holds_prices'), type_='check')
-        batch_op.alter_column('held_list_price', new_column_name='closing_list_price')
+    op.execute("ALTER TABLE pool RENAME COLUMN held_list_price TO closing_list_price")
     op.execute("UPDATE pool SET closing_list_price = NULL WHERE closed_at IS NULL")
