@@ -115,6 +115,7 @@ def create_app(config: dict | None = None) -> Flask:
     navigation.register(app, billing.navigation.cards, billing.navigation.links)
     navigation.register(app, shared_services.navigation.cards, shared_services.navigation.links)
     navigation.register(app, reports.navigation.cards, reports.navigation.links)
+    catalogue.views.add_offer_section(app, orders.portal.pools_on_old_prices)
     _register_error_handlers(app)
     app.after_request(_commit_unit_of_work)
     app.teardown_appcontext(_charge_invoices_left_over)  # runs before Flask-SQLAlchemy's removes the session

@@ -41,6 +41,7 @@ from orders.models import (
     Pool,
     PoolPledgeDay,
     PoolStatus,
+    PoolTier,
     PurchaseOrder,
     PurchaseOrderStatus,
     pool_consortium,
@@ -165,7 +166,7 @@ def seed(app, pools: int, pledges: int) -> Seeded:
         )
 
         pool_id, pledge_id, change_id = next_id(Pool), next_id(Pledge), next_id(PledgeChange)
-        batch = {"pools": [], "links": [], "pledges": [], "changes": [], "days": []}
+        batch = {"pools": [], "links": [], "tiers": [], "pledges": [], "changes": [], "days": []}
         written = changes = 0
 
         def flush_batch():
@@ -173,6 +174,7 @@ def seed(app, pools: int, pledges: int) -> Seeded:
             nonlocal written, changes
             bulk(Pool.__table__, batch["pools"])
             bulk(pool_consortium, batch["links"])
+            bulk(PoolTier.__table__, batch["tiers"])
             written += bulk(Pledge.__table__, batch["pledges"])
             changes += bulk(PledgeChange.__table__, batch["changes"])
             bulk(PoolPledgeDay.__table__, batch["days"])
@@ -224,6 +226,7 @@ def seed(app, pools: int, pledges: int) -> Seeded:
                 {
                     "id": pid,
                     "offer_id": offers[n % OFFERS].id,
+                    "held_list_price": offers[n % OFFERS].list_price,
                     "is_national": national,
                     "status": PoolStatus.OPEN,
                     "deadline": now + timedelta(days=1 + n % 60),
@@ -239,6 +242,10 @@ def seed(app, pools: int, pledges: int) -> Seeded:
                 }
             )
             batch["links"] += [{"pool_id": pid, "consortium_id": consortia[c].id} for c in homes]
+            batch["tiers"] += [
+                {"pool_id": pid, "min_quantity": t.min_quantity, "unit_price": t.unit_price}
+                for t in offers[n % OFFERS].tiers
+            ]
             if len(batch["pledges"]) >= CHUNK:
                 flush_batch()
         flush_batch()
@@ -262,6 +269,7 @@ def seed(app, pools: int, pledges: int) -> Seeded:
                     "opened_at": now - timedelta(days=250),
                     "closed_at": now - timedelta(days=1 + n % 200),
                     "closing_unit_price": Decimal("20"),
+                    "held_list_price": offer.list_price,
                     "pledged_quantity": 0,
                     "pledged_flexible": 0,
                     "member_count": 0,

@@ -90,6 +90,32 @@ def validate_tiers(list_price: Decimal, tiers: Sequence[Tier]) -> list[str]:
 
 
 @dataclass(frozen=True)
+class Rise:
+    """A quantity at which new tiers would charge more than the held ones: `tier` is the new tier's
+    number (from 1) when one starts there, None when the rise comes from a tier taken away."""
+
+    quantity: int
+    tier: int | None
+    held: Decimal
+    new: Decimal
+
+
+def rises(held: Sequence[Tier], new: Sequence[Tier], list_price: Decimal) -> list[Rise]:
+    """Every quantity where `new` tiers would raise the unit price above the `held` ones, both below `list_price`.
+
+    Both prices are steps that change only at a tier's minimum, so comparing them at 1 and at
+    every minimum of either ladder compares them at every quantity.
+    """
+    starts = {t.min_quantity: number for number, t in enumerate(sorted(new, key=lambda t: t.min_quantity), start=1)}
+    found = []
+    for quantity in sorted({1} | {t.min_quantity for t in held} | set(starts)):
+        before, after = unit_price(held, quantity, list_price), unit_price(new, quantity, list_price)
+        if after > before:
+            found.append(Rise(quantity, starts.get(quantity), before, after))
+    return found
+
+
+@dataclass(frozen=True)
 class Estimate:
     unit_price: Decimal
     goods_pence: int

@@ -175,7 +175,7 @@ def create_offer(actor: User, supplier_id: int, data: Mapping[str, Any]) -> Offe
 def update_offer(actor: User, offer: Offer, data: Mapping[str, Any]) -> Offer:
     """Changes the fields given; `tiers`, when given, replace all the offer's tiers.
 
-    Pools keep the tiers they closed with (orders copies them), so this never alters one.
+    Pools keep the prices they opened with (orders copies them as a pool opens), so this never alters an open one.
     """
     if not can_act_for_supplier(actor, offer.supplier_id):
         raise NotFound("There is no such offer among yours.")
@@ -248,7 +248,7 @@ def _apply(offer: Offer, data: Mapping[str, Any]) -> None:
 
     tiers_given = "tiers" in data and data["tiers"] is not None
     if tiers_given:
-        tiers, problems = _tiers(data["tiers"])
+        tiers, problems = read_tiers(data["tiers"])
         for problem in problems:
             fail("tiers", problem)
     else:
@@ -303,7 +303,7 @@ def _whole(value: Any, low: int, high: int) -> tuple[int | None, str | None]:
     return value, None
 
 
-def _tiers(rows: Iterable[Any]) -> tuple[list[pricing.Tier], list[str]]:
+def read_tiers(rows: Iterable[Any]) -> tuple[list[pricing.Tier], list[str]]:
     """Rows as Tier values or mappings of min_quantity and unit_price, sorted by quantity."""
     tiers, problems = [], []
     for number, row in enumerate(rows, start=1):

@@ -1,9 +1,11 @@
 """Catalogue pages: browse and search offers; suppliers keep their own offers and tiers."""
 
+from collections.abc import Callable
 from decimal import Decimal
 
 import pygal
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
 from catalogue import pricing, services
@@ -15,11 +17,19 @@ from kernel.extensions import db
 from kernel.formatting import price
 from kernel.web import form_errors
 from organisations.access import require_actor, roles_required, signed_in
-from organisations.models import Role
+from organisations.models import Role, User
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
 
 PER_PAGE = 25
+
+# A part of the offer page that a package above the catalogue adds, for the viewer, or None to add nothing.
+OfferSection = Callable[[User, Offer], Markup | None]
+
+
+def add_offer_section(app: Flask, section: OfferSection) -> None:
+    """Lets a package above the catalogue add to the offer page (orders: the open pools on older prices)."""
+    app.extensions.setdefault("offer_sections", []).append(section)
 
 
 # Everyone signed in
@@ -60,7 +70,10 @@ def offer(offer_id: int):
     offer_ = services.get_offer(offer_id)
     rows = [(tier, pricing.saving(offer_.list_price, tier.unit_price, 1)[1]) for tier in services.tiers_of(offer_)]
     can_edit = services.can_keep(actor, offer_)
-    return render_template("catalogue/offer.html", offer=offer_, rows=rows, can_edit=can_edit)
+    added = (section(actor, offer_) for section in current_app.extensions.get("offer_sections", []))
+    return render_template(
+        "catalogue/offer.html", offer=offer_, rows=rows, can_edit=can_edit, sections=[s for s in added if s]
+    )
 
 
 @bp.get("/offers/<int:offer_id>/price-chart.svg")

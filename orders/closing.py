@@ -23,6 +23,7 @@ from kernel.numbering import next_number
 from orders import notices, services
 from orders.models import POOL_LIFECYCLE, Allocation, Pledge, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
 from orders.packs import PackPlan, PledgedDemand, plan_packs
+from orders.prices import pool_list_price, pool_tiers
 from organisations.models import Consortium, Member, Network, Organisation, User
 
 
@@ -129,12 +130,12 @@ def _pledge_rows(pool: Pool) -> list[PledgeRow]:
 
 
 def plan_close(pool: Pool) -> ClosePlan:
-    """What closing the pool now would do, using the offer's tiers as they stand."""
+    """What closing the pool now would do, at the prices the pool holds."""
     rows = _pledge_rows(pool)
     total = sum(r.quantity for r in rows)
-    tiers = services.pool_tiers(pool)
+    tiers = pool_tiers(pool)
     offer = pool.offer
-    price = pricing.unit_price(tiers, total, offer.list_price)
+    price = pricing.unit_price(tiers, total, pool_list_price(pool))
     plan = ClosePlan(pool, total, total >= pool.minimum_quantity, price, pricing.tier_reached(tiers, total))
     if not plan.proceeds:
         plan.cancel_reason = (
@@ -231,7 +232,6 @@ def close_pool(actor: User | None, pool_id: int, now: datetime | None = None) ->
         POOL_LIFECYCLE.move(pool, PoolStatus.CANCELLED, actor, plan.cancel_reason, now)
         notices.pool_cancelled(pool)
         return CloseResult(pool, plan, [])
-    services.freeze_tiers(pool)
     POOL_LIFECYCLE.move(pool, PoolStatus.CLOSED, actor, at=now)
     pool.closing_unit_price = plan.unit_price
     orders = [_purchase_order(pool, consortium_plan, plan.unit_price, now) for consortium_plan in plan.consortia]
@@ -260,7 +260,7 @@ def _purchase_order(pool: Pool, plan: ConsortiumPlan, unit_price: Decimal, now: 
         pack_size=offer.pack_size,
         vat_rate=offer.vat_rate,
         unit_price=unit_price,
-        list_price=offer.list_price,
+        list_price=pool_list_price(pool),
         packs=plan.packs.packs,
         units=plan.packs.units,
         goods_pence=plan.goods_pence,

@@ -26,10 +26,12 @@ from orders.models import (
     Pool,
     PoolPledgeDay,
     PoolStatus,
+    PoolTier,
     PurchaseOrder,
     PurchaseOrderStatus,
     pool_consortium,
 )
+from orders.prices import pool_list_price, pool_tiers
 from organisations.models import Consortium, Member, Network, Organisation, Supplier
 
 CLOSED_STATUSES = (PoolStatus.CLOSED, PoolStatus.ORDERED, PoolStatus.DELIVERED, PoolStatus.INVOICED, PoolStatus.SETTLED)
@@ -238,7 +240,7 @@ def supplier_demand(supplier: Supplier, offer_id: int | None = None) -> Supplier
     """The supplier's open pools as a forecast, closed pools as orders, and both summed.
 
     With `offer_id`, the pools and the totals are that offer's; every offer is still summed.
-    Six statements, whatever the number of pools, pledges or orders.
+    Seven statements, whatever the number of pools, pledges or orders.
     """
     offers = {
         o.id: o
@@ -319,6 +321,18 @@ def offer_names(supplier_id: int) -> list[tuple[int, str]]:
     ]
 
 
+def _held_tiers(pool_ids) -> dict[int, list[pricing.Tier]]:
+    """The tiers each of the pools holds (orders.prices), lowest quantity first, by pool id, in one query."""
+    tiers: dict[int, list[pricing.Tier]] = defaultdict(list)
+    for row in db.session.execute(
+        select(PoolTier.pool_id, PoolTier.min_quantity, PoolTier.unit_price)
+        .where(PoolTier.pool_id.in_(pool_ids))
+        .order_by(PoolTier.pool_id, PoolTier.min_quantity)
+    ):
+        tiers[row.pool_id].append(pricing.Tier(row.min_quantity, row.unit_price))
+    return tiers
+
+
 def _pool_consortium_names(supplier_id: int) -> dict[int, list[tuple[int, str]]]:
     rows = db.session.execute(
         select(pool_consortium.c.pool_id, Consortium.id, Consortium.name)
@@ -345,19 +359,17 @@ def _forecast(supplier_id: int, offers: dict[int, Offer], names) -> list[Forecas
             Pool.pledged_quantity,
             Pool.pledged_flexible,
             Pool.member_count,
+            Pool.held_list_price,
         )
         .join(Offer, Offer.id == Pool.offer_id)
         .where(Offer.supplier_id == supplier_id, Pool.status == PoolStatus.OPEN)
         .order_by(Pool.deadline, Pool.id)
     )
-    tiers = {
-        offer_id: [pricing.Tier(t.min_quantity, t.unit_price) for t in offer.tiers]
-        for offer_id, offer in offers.items()
-    }
+    tiers = _held_tiers(_supplier_pools(supplier_id, [PoolStatus.OPEN]))
     pools = []
     for row in rows:
         offer, units = offers[row.offer_id], row.pledged_quantity
-        price = pricing.standing(tiers[row.offer_id], units, offer.list_price)
+        price = pricing.standing(tiers[row.id], units, row.held_list_price)
         pools.append(
             ForecastPool(
                 id=row.id,
@@ -535,7 +547,7 @@ def consortium_dashboard(consortium: Consortium, now: datetime | None = None) ->
             .where(Pool.id.in_(in_consortium))
             .options(
                 selectinload(Pool.consortia),
-                selectinload(Pool.frozen_tiers),
+                selectinload(Pool.held_tiers),
                 joinedload(Pool.offer).options(lazyload(Offer.category)),
             )
             .order_by(Pool.deadline, Pool.id)
@@ -547,12 +559,7 @@ def consortium_dashboard(consortium: Consortium, now: datetime | None = None) ->
         units = national.get(pool.id, {}).get(consortium.id, 0) if pool.is_national else pool.pledged_quantity
         price = pool.closing_unit_price
         if price is None:
-            source = pool.frozen_tiers or pool.offer.tiers
-            price = pricing.unit_price(
-                [pricing.Tier(t.min_quantity, t.unit_price) for t in source],
-                pool.pledged_quantity,
-                pool.offer.list_price,
-            )
+            price = pricing.unit_price(pool_tiers(pool), pool.pledged_quantity, pool_list_price(pool))
         projected = (
             projected_total(pool.pledged_quantity, pool.opened_at, pool.deadline, now)
             if pool.status is PoolStatus.OPEN

@@ -1,8 +1,10 @@
-"""Forms for opening pools and pledging, for purchase orders, and the supplier's demand filters."""
+"""Forms for opening pools and pledging, for purchase orders, the supplier's demand filters and pool prices."""
 
-from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, TextAreaField
+from wtforms import BooleanField, DateTimeLocalField, FieldList, FormField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from catalogue.forms import BLANK_TIER_ROWS, TierForm
+from catalogue.pricing import Tier
 from kernel.web import Form
 from orders.services import MAX_QUANTITY, MAX_SOLIDARITY_PERCENT
 from organisations.forms import FiniteDecimalField, MoneyField
@@ -70,3 +72,26 @@ class DemandFilterForm(Form):
 
     offer_id = SelectField("Offer", validators=[Optional()])
     about_to_tip = BooleanField("Only open pools about to tip")
+
+
+class PoolTiersForm(Form):
+    """A supplier's new tiers for one open pool: the rows it holds, with blank rows to add more."""
+
+    tiers = FieldList(FormField(TierForm), min_entries=BLANK_TIER_ROWS)
+
+    def show(self, tiers: list[Tier]) -> None:
+        """Fills the rows with the pool's tiers, then blank rows to add more."""
+        for _ in range(len(self.tiers)):
+            self.tiers.pop_entry()
+        for tier in tiers:
+            self.tiers.append_entry({"min_quantity": tier.min_quantity, "unit_price": tier.unit_price})
+        for _ in range(BLANK_TIER_ROWS):
+            self.tiers.append_entry()
+
+    def tier_rows(self) -> list[dict]:
+        """The rows as the services take them; blank rows left out."""
+        return [
+            {"min_quantity": row.min_quantity.data, "unit_price": row.unit_price.data}
+            for row in self.tiers
+            if not row.form.is_blank
+        ]

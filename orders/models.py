@@ -5,8 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -56,17 +58,20 @@ class Pool(PoolColumns, Model):
     delivery_charge_pence: Mapped[int] = mapped_column(default=0)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closing_unit_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
-    closing_list_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
+    held_list_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
     solidarity_rate_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(0))
     pledged_quantity: Mapped[int] = mapped_column(default=0)
     pledged_flexible: Mapped[int] = mapped_column(default=0)
     member_count: Mapped[int] = mapped_column(default=0)
 
-    frozen_tiers: Mapped[list[PoolTier]] = relationship(order_by="PoolTier.min_quantity", cascade="all, delete-orphan")
+    # The offer's list price and tiers as the pool opened; a draft has none and follows its offer.
+    held_tiers: Mapped[list[PoolTier]] = relationship(
+        order_by="PoolTier.min_quantity", cascade="all, delete-orphan", lazy="selectin"
+    )
 
 
 class PoolTier(Model):
-    """The offer's tiers as they were when the pool closed; later price changes leave them be."""
+    """A tier the pool holds: the offer's as the pool opened, or lower ones its supplier set since."""
 
     __table_args__ = (UniqueConstraint("pool_id", "min_quantity"),)
 
@@ -74,6 +79,22 @@ class PoolTier(Model):
     pool_id: Mapped[int] = mapped_column(ForeignKey("pool.id", ondelete="CASCADE"), index=True)
     min_quantity: Mapped[int]
     unit_price: Mapped[price]
+
+
+class PoolPriceChange(Model):
+    """A supplier lowering an open pool's tiers: who, when, the tiers before and after.
+
+    Tiers are kept as [{"min_quantity": 50, "unit_price": "20.0000"}, ...].
+    """
+
+    id: Mapped[intpk]
+    pool_id: Mapped[int] = mapped_column(ForeignKey("pool.id", ondelete="CASCADE"), index=True)
+    changed_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    changed_at: Mapped[created_at]
+    tiers_before: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    tiers_after: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+    changed_by: Mapped[User] = relationship()
 
 
 class Pledge(Model):

@@ -14,6 +14,7 @@ from catalogue import pricing
 from kernel.extensions import db
 from kernel.formatting import price, uk_datetime
 from orders.models import Pledge, Pool, PoolStatus, PurchaseOrder, pool_consortium
+from orders.prices import pool_list_price, pool_tiers
 from organisations.models import Member, Network
 from organisations.notifications import external_url, member_users, notify, supplier_users
 
@@ -57,7 +58,7 @@ def _tell_members(
             users,
             f"{consortium.name}: {subject}",
             template,
-            {"pool": pool, "offer": pool.offer, "pool_url": pool_url} | context,
+            {"pool": pool, "offer": pool.offer, "list_price": pool_list_price(pool), "pool_url": pool_url} | context,
             consortium,
             dedupe_key,
         )
@@ -70,14 +71,13 @@ def _pledged_member_ids(pool: Pool) -> list[int]:
 
 def pool_opened(pool: Pool) -> int:
     """Every member of the pool's consortia hears that it takes pledges, and until when."""
-    tiers = sorted(pool.offer.tiers, key=lambda t: t.min_quantity)
     return _tell_members(
         "pool_opened",
         pool,
         _members_by_consortium(pool),
         f"pledge for {pool.offer.name} by {uk_datetime(pool.deadline)}",
         "pool_opened",
-        {"tiers": tiers},
+        {"tiers": pool_tiers(pool)},
         f"pool_opened:{pool.id}",
     )
 
@@ -85,13 +85,13 @@ def pool_opened(pool: Pool) -> int:
 def tier_reached(pool: Pool, old_quantity: int, new_quantity: int) -> None:
     """Tells the pledging members when a pledge lifts the pool into a better tier.
 
-    Called on the pledge path under the pool's lock with the offer's tiers already loaded, so the
+    Called on the pledge path under the pool's lock once its tiers show a tier was crossed, so the
     usual pledge costs a comparison and nothing more; a tier is told once even if the pool drops
     below it and climbs back.
     """
     if new_quantity <= old_quantity:
         return
-    tiers = [pricing.Tier(t.min_quantity, t.unit_price) for t in pool.offer.tiers]
+    tiers = pool_tiers(pool)
     reached = pricing.tier_reached(tiers, new_quantity)
     if reached is None or reached == pricing.tier_reached(tiers, old_quantity):
         return
@@ -104,6 +104,21 @@ def tier_reached(pool: Pool, old_quantity: int, new_quantity: int) -> None:
         "pool_tier_reached",
         {"tier": reached, "next_tier": pricing.next_tier(tiers, new_quantity), "total": new_quantity},
         f"pool_tier:{pool.id}:{reached.min_quantity}",
+    )
+
+
+def prices_lowered(pool: Pool, before: list[pricing.Tier], after: list[pricing.Tier], change_id: int) -> int:
+    """The members who pledged hear that the pool's supplier lowered its prices, and what they pay now."""
+    list_price, total = pool_list_price(pool), pool.pledged_quantity
+    was, now = pricing.unit_price(before, total, list_price), pricing.unit_price(after, total, list_price)
+    return _tell_members(
+        "pool_prices_lowered",
+        pool,
+        _members_by_consortium(pool, _pledged_member_ids(pool)),
+        f"{pool.offer.name}: lower prices in the pool you pledged to",
+        "pool_prices_lowered",
+        {"before": before, "after": after, "was": was, "now": now, "total": total},
+        f"pool_prices:{pool.id}:{change_id}",
     )
 
 

@@ -42,11 +42,11 @@ from sqlalchemy.orm.util import identity_key
 from sqlalchemy.types import TypeEngine
 
 from catalogue import pricing
-from catalogue.models import Offer, PriceTier, VatRate
+from catalogue.models import Offer, VatRate
 from kernel.clock import uk_date
 from kernel.errors import NotFound
 from kernel.extensions import UTCDateTime, db
-from orders.models import Pledge, PledgeChange, Pool, PoolPledgeDay, PoolStatus, pool_consortium
+from orders.models import Pledge, PledgeChange, Pool, PoolPledgeDay, PoolStatus, PoolTier, pool_consortium
 from organisations.models import Member, Network
 
 
@@ -92,7 +92,7 @@ class LockedPool:
     """The pool and one member's pledge in it, as read under the pool's lock.
 
     Everything a pledge decides on: whether the pool takes pledges, its capacity and totals,
-    its current prices (for the estimate and the tier notice) and the member's pledge so far
+    the prices it holds (for the estimate and the tier notice) and the member's pledge so far
     (None when they never pledged).
     """
 
@@ -132,7 +132,7 @@ def _values(**values: object) -> dict[str, object]:
 
 _pool = Pool.__table__
 _offer = Offer.__table__
-_tier = PriceTier.__table__
+_tier = PoolTier.__table__
 _pledge = Pledge.__table__
 _change = PledgeChange.__table__
 _day = PoolPledgeDay.__table__
@@ -157,7 +157,8 @@ _MEMBERS_IN_POOL: Select[Member] = (
 # writer, and SQLite lets one writer in at a time, so every read after it is current.
 _SQLITE_WRITER_LOCK = update(_pool).where(_pool.c.id == _value("pool_id", Integer)).values(id=_pool.c.id)
 
-# The pool's terms, totals and current prices, with the member's pledge: one row per price tier.
+# The pool's terms, totals and the prices it holds, with the member's pledge: one row per price tier.
+# Only an open pool takes pledges, and every pool that opened holds its prices (orders.prices).
 _LOCKED_READ = (
     select(
         _pool.c.status,
@@ -167,7 +168,7 @@ _LOCKED_READ = (
         _pool.c.pledged_flexible,
         _pool.c.member_count,
         _pool.c.delivery_charge_pence,
-        func.coalesce(_pool.c.closing_list_price, _offer.c.list_price).label("list_price"),
+        func.coalesce(_pool.c.held_list_price, _offer.c.list_price).label("list_price"),
         _offer.c.vat_rate,
         _tier.c.min_quantity,
         _tier.c.unit_price,
@@ -178,7 +179,7 @@ _LOCKED_READ = (
     )
     .select_from(
         _pool.join(_offer, _offer.c.id == _pool.c.offer_id)
-        .outerjoin(_tier, _tier.c.offer_id == _offer.c.id)
+        .outerjoin(_tier, _tier.c.pool_id == _pool.c.id)
         .outerjoin(_pledge, and_(_pledge.c.pool_id == _pool.c.id, _pledge.c.member_id == _value("member_id", Integer)))
     )
     .where(_pool.c.id == _value("pool_id", Integer))
@@ -296,7 +297,7 @@ def lock_and_read(pool_id: int, member_id: int) -> LockedPool:
 
 
 def _locked_pool(pool_id: int, member_id: int, rows: Sequence[Row[*tuple[Any, ...]]]) -> LockedPool:
-    """The read's rows repeat the pool and the pledge once per price tier; an offer without tiers gives one row."""
+    """The read's rows repeat the pool and the pledge once per price tier; a pool without tiers gives one row."""
     row = rows[0]
     return LockedPool(
         pool_id=pool_id,

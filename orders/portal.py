@@ -1,19 +1,25 @@
-"""The supplier's demand dashboard (with its CSV and chart) and the secretary's consortium dashboard."""
+"""The supplier's demand dashboard (with its CSV and chart) and pool prices; the secretary's consortium dashboard."""
 
 from datetime import date
 
 import pygal
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
+from catalogue.models import Offer
+from catalogue.pricing import unit_price
 from kernel.charts import chart_style, render_svg, svg_response
 from kernel.clock import uk_today
 from kernel.csv_export import csv_response
+from kernel.errors import DomainError
 from kernel.paging import ListPage
-from orders import demand
-from orders.forms import DemandFilterForm
-from organisations.access import consortium_or_404, require_actor, roles_required, supplier_or_404
-from organisations.models import Role
+from kernel.web import form_errors
+from orders import demand, price_changes
+from orders.forms import DemandFilterForm, PoolTiersForm
+from orders.prices import pool_list_price, pool_tiers, tiers_from_rows
+from organisations.access import can_act_for_supplier, consortium_or_404, require_actor, roles_required, supplier_or_404
+from organisations.models import Role, User
 
 bp = Blueprint("portal", __name__)
 
@@ -96,6 +102,45 @@ def pledged_units_svg(points: list[tuple[date, int]]) -> bytes:
     chart.x_labels = [day.strftime("%-d %b") for day, _ in points]
     chart.add("Units pledged", [units for _, units in points], stroke_style={"width": 3})
     return render_svg(chart)
+
+
+@bp.route("/supplier/pools/<int:pool_id>/prices", methods=["GET", "POST"])
+@roles_required(Role.SUPPLIER)
+def pool_prices(pool_id: int):
+    actor = require_actor()
+    pool = price_changes.pool_for_supplier(actor, pool_id)
+    form = PoolTiersForm()
+    if request.method == "GET":
+        form.show(pool_tiers(pool))
+    if form.validate_on_submit():
+        try:
+            price_changes.lower_prices(actor, pool.id, form.tier_rows())
+        except DomainError as error:
+            form_errors(form, error)
+        else:
+            flash(f"Pool {pool.id}'s prices are lowered; the members who pledged are told by email.", "success")
+            return redirect(url_for("portal.pool_prices", pool_id=pool.id))
+    tiers, list_price = pool_tiers(pool), pool_list_price(pool)
+    return render_template(
+        "portal/pool_prices.html",
+        pool=pool,
+        form=form,
+        tiers=tiers,
+        list_price=list_price,
+        unit_price=unit_price(tiers, pool.pledged_quantity, list_price),
+        changes=price_changes.price_changes(pool),
+        tiers_from=tiers_from_rows,
+    ), 422 if form.errors or form.form_errors else 200
+
+
+def pools_on_old_prices(user: User, offer: Offer) -> Markup | None:
+    """For the offer's own supplier, the part of the offer page that names its open pools on older prices."""
+    if not can_act_for_supplier(user, offer.supplier_id):
+        return None
+    pools = price_changes.pools_keeping_old_prices(offer)
+    if not pools:
+        return None
+    return Markup(render_template("portal/_pools_on_old_prices.html", offer=offer, pools=pools, tiers_of=pool_tiers))
 
 
 @bp.get("/consortium/<int:consortium_id>/dashboard")

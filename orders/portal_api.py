@@ -3,12 +3,25 @@
 from flask import request
 from marshmallow import Schema, fields, validate
 
-from kernel.api import MAX_PAGE, PRICE, PageArgsSchema, api_blueprint, operation, page_schema, query_args
+from catalogue.pricing import unit_price
+from catalogue.schemas import OfferTierInputSchema
+from kernel.api import (
+    MAX_PAGE,
+    PRICE,
+    PageArgsSchema,
+    api_blueprint,
+    json_body,
+    operation,
+    page_schema,
+    query_args,
+)
 from kernel.clock import uk_today
 from kernel.csv_export import csv_response
 from kernel.errors import ValidationFailed
 from kernel.paging import ListPage
-from orders import demand
+from orders import demand, price_changes
+from orders.models import Pool
+from orders.prices import pool_list_price, pool_tiers
 from organisations.access import require_actor, roles_required, supplier_or_404
 from organisations.models import Role, Supplier, User
 
@@ -178,3 +191,55 @@ def supplier_demand():
             "orders": ListPage.of(found.orders, args["orders_page"], args["per_page"]),
         }
     )
+
+
+class PoolTiersInSchema(Schema):
+    tiers = fields.List(
+        fields.Nested(OfferTierInputSchema),
+        required=True,
+        metadata={"description": "All the pool's tiers; none may raise the unit price at any quantity."},
+    )
+
+
+class PoolPricesSchema(Schema):
+    """The prices an open pool holds: its list price and tiers, and the unit price its pledges earn now."""
+
+    pool_id = fields.Integer(required=True)
+    offer_id = fields.Integer(required=True)
+    status = fields.String(required=True)
+    total_quantity = fields.Integer(required=True)
+    list_price = fields.Decimal(required=True, **PRICE)
+    tiers = fields.List(fields.Nested(DemandTierSchema), required=True)
+    unit_price = fields.Decimal(required=True, **PRICE)
+
+
+def pool_prices(pool: Pool) -> dict:
+    tiers, list_price = pool_tiers(pool), pool_list_price(pool)
+    return PoolPricesSchema().dump(
+        {
+            "pool_id": pool.id,
+            "offer_id": pool.offer_id,
+            "status": pool.status.value,
+            "total_quantity": pool.pledged_quantity,
+            "list_price": list_price,
+            "tiers": tiers,
+            "unit_price": unit_price(tiers, pool.pledged_quantity, list_price),
+        }
+    )
+
+
+@bp.put("/pools/<int:pool_id>/tiers")
+@roles_required(Role.SUPPLIER)
+@operation(
+    "Lower one open pool of your offer's prices: the tiers replace the pool's, and may not raise the unit "
+    "price at any quantity; the members who pledged are told",
+    tags=["supplier portal"],
+    body=PoolTiersInSchema,
+    response=PoolPricesSchema,
+    errors=(403, 404, 409),
+)
+def lower_pool_prices(pool_id: int):
+    actor = require_actor()
+    price_changes.pool_for_supplier(actor, pool_id)
+    data = json_body(PoolTiersInSchema())
+    return pool_prices(price_changes.lower_prices(actor, pool_id, data["tiers"]))

@@ -22,7 +22,8 @@ from kernel.extensions import db
 from kernel.formatting import pounds
 from kernel.money import line_pence
 from orders import notices, pledging
-from orders.models import POOLS, Pledge, Pool, PoolStatus, PoolTier
+from orders.models import POOLS, Pledge, Pool, PoolStatus
+from orders.prices import hold_prices, pool_list_price, pool_tiers
 from organisations.models import Consortium, Member, User
 from pools.services import can_run, members_for, require_runner, take_writer_lock
 
@@ -114,7 +115,7 @@ def _solidarity_rate(value) -> Decimal | None:
 
 def open_pool(actor: User, pool: Pool) -> Pool:
     late = "The deadline has passed; cancel this draft and create a new pool." if pool.deadline <= utcnow() else None
-    pool = POOLS.open(actor, pool, late)
+    pool = POOLS.open(actor, pool, late, opening=hold_prices)
     notices.pool_opened(pool)
     return pool
 
@@ -144,8 +145,9 @@ def lock_pool(pool_id: int, member: Member | None = None) -> tuple[Pool, Pledge 
             .with_for_update(of=Pool)
             .options(
                 joinedload(Pool.offer).options(
-                    lazyload(Offer.supplier), lazyload(Offer.category), joinedload(Offer.tiers)
-                )
+                    lazyload(Offer.supplier), lazyload(Offer.category), lazyload(Offer.tiers)
+                ),
+                selectinload(Pool.held_tiers),
             )
             .execution_options(populate_existing=True)
         )
@@ -353,25 +355,6 @@ def _estimate(locked: pledging.LockedPool, quantity: int, pool_total: int) -> pr
 
 
 # What the pool's demand earns
-
-
-def pool_tiers(pool: Pool) -> list[pricing.Tier]:
-    """The tiers the pool closed with, or the offer's current tiers while it is still open."""
-    source = pool.offer.tiers if pool.status in (PoolStatus.DRAFT, PoolStatus.OPEN) else pool.frozen_tiers
-    return [pricing.Tier(t.min_quantity, t.unit_price) for t in source]
-
-
-def pool_list_price(pool: Pool) -> Decimal:
-    """The list price the pool closed with, or the offer's current one while it is still open."""
-    return pool.closing_list_price if pool.closing_list_price is not None else pool.offer.list_price
-
-
-def freeze_tiers(pool: Pool) -> None:
-    """Copies the offer's tiers and list price onto the pool, so later price changes never alter it."""
-    if not pool.frozen_tiers:
-        pool.frozen_tiers = [PoolTier(min_quantity=t.min_quantity, unit_price=t.unit_price) for t in pool.offer.tiers]
-    if pool.closing_list_price is None:
-        pool.closing_list_price = pool.offer.list_price
 
 
 @dataclass

@@ -34,6 +34,7 @@ class Kind:
 KINDS: dict[str, Kind] = {
     "pool_opened": Kind("A pool opens in our consortium", MEMBERS),
     "pool_tier_reached": Kind("A pool we pledged to reaches a better price tier", MEMBERS),
+    "pool_prices_lowered": Kind("A pool we pledged to lowers its prices", MEMBERS),
     "pool_deadline_soon": Kind("Two days before a pool's deadline, when we have not pledged", MEMBERS),
     "pool_closed": Kind("A pool we pledged to closes, with our allocation", MEMBERS),
     "pool_cancelled": Kind("A pool we pledged to is cancelled, with the reason", MEMBERS),

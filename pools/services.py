@@ -121,8 +121,19 @@ class PoolKind(Generic[P]):
             raise ValidationFailed.field("offer_id", "This offer has been withdrawn by its supplier.")
         return national
 
-    def open(self, actor: User, pool: P, too_late: str | None, at: datetime | None = None) -> P:
-        """Opens a draft; `too_late` is the caller's reason it can no longer open (a passed deadline), if any."""
+    def open(
+        self,
+        actor: User,
+        pool: P,
+        too_late: str | None,
+        at: datetime | None = None,
+        opening: Callable[[P], None] | None = None,
+    ) -> P:
+        """Opens a draft; `too_late` is the caller's reason it can no longer open (a passed deadline), if any.
+
+        `opening` is the kind's own part, done under the lock just before the move (a bulk-buy
+        pool takes its offer's prices then, so no price change slips in between).
+        """
         require_runner(actor, pool)
         pool = self.lock(pool.id)
         self.lifecycle.check(pool, self.opened)
@@ -130,6 +141,8 @@ class PoolKind(Generic[P]):
             raise Conflict(too_late)
         if not pool.offer.active:
             raise Conflict("The offer has been withdrawn by its supplier.")
+        if opening is not None:
+            opening(pool)
         self.lifecycle.move(pool, self.opened, actor, at=at)
         return pool
 

@@ -384,6 +384,9 @@ RULES |= {
     "portal.supplier_demand_csv": own("supplier"),
     "portal.pledged_units_chart": own("supplier"),
     "portal.consortium_dashboard": own("secretary"),
+    # a supplier lowers the prices of its own offers' open pools
+    "portal.pool_prices": own("supplier"),
+    "portal_api.lower_pool_prices": own("supplier"),
     # admins must name the supplier (422); the supplier's own is found from its grant
     "portal_api.supplier_demand": Rule({role: FORBIDDEN for role in ROLES} | {"admin": 422, "supplier": OK}),
 }

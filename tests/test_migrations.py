@@ -1,15 +1,21 @@
 """The migrations build exactly the schema the models describe, on every backend."""
 
+from datetime import timedelta
+from decimal import Decimal
+
 import flask_migrate
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 
 from app.factory import create_app
 from catalogue.models import Category
+from kernel.clock import utcnow
 from kernel.extensions import db
 from tests.conftest import BACKENDS, TEST_CONFIG, make_throwaway_database
+from tests.factories import World
+from tests.orders.conftest import make_offer
 
 CATEGORY_SLUGS = {
     "marketing-pr",
@@ -53,3 +59,37 @@ def test_downgrade_to_base_and_upgrade_again(empty_app):
     flask_migrate.upgrade()
     assert schema_differences() == []
     assert db.session.scalar(select(db.func.count()).select_from(Category)) == len(CATEGORY_SLUGS)
+
+
+def test_upgrade_holds_the_prices_of_pools_that_opened_before_it(empty_app):
+    """Pools open when pools began to hold their prices take their offer's; a draft still follows its offer."""
+    flask_migrate.upgrade(revision="7c3d9e1f2a45")
+    world = World.build()
+    offer = make_offer(world.supplier)
+    db.session.commit()
+    for status, opened_at in (("open", utcnow()), ("draft", None)):
+        db.session.execute(
+            text(
+                "INSERT INTO pool (offer_id, is_national, created_by_id, created_at, opened_at, status, deadline, "
+                "minimum_quantity, delivery_charge_pence, solidarity_rate_percent, pledged_quantity, "
+                "pledged_flexible, member_count) VALUES (:offer, false, :user, :now, :opened, :status, :deadline, "
+                "1, 0, 0, 0, 0, 0)"
+            ),
+            {
+                "offer": offer.id,
+                "user": world.admin.id,
+                "now": utcnow(),
+                "opened": opened_at,
+                "status": status,
+                "deadline": utcnow() + timedelta(days=7),
+            },
+        )
+    db.session.commit()
+
+    flask_migrate.upgrade()
+    held = db.session.execute(text("SELECT status, held_list_price FROM pool ORDER BY status")).all()
+    assert [(status, price) for status, price in held] == [("draft", None), ("open", Decimal("25.0000"))]
+    tiers = db.session.execute(
+        text("SELECT min_quantity, unit_price FROM pool_tier JOIN pool ON pool.id = pool_tier.pool_id ORDER BY 1")
+    ).all()
+    assert [(q, Decimal(p)) for q, p in tiers] == [(10, Decimal(22)), (50, Decimal(20)), (200, Decimal("18.5"))]

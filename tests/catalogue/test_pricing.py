@@ -183,3 +183,43 @@ def test_estimate_worked_example():
         estimate.vat_pence,
         estimate.total_pence,
     ) == (Decimal("20.00"), 20000, 273, 4055, 24328)
+
+
+@st.composite
+def small_ladders(draw, list_price: Decimal) -> list[Tier]:
+    """Tiers on few quantities and few prices, so two ladders often share a quantity and a price."""
+    chosen = sorted(draw(st.sets(st.integers(min_value=1, max_value=30), max_size=5)))
+    tiers, price = [], list_price
+    for quantity in chosen:
+        price = draw(st.sampled_from([p for p in (Decimal(1), Decimal(2), Decimal(3), Decimal(4)) if p <= price]))
+        tiers.append(Tier(quantity, price))
+    return tiers
+
+
+@given(st.data())
+def test_rises_finds_a_rise_exactly_when_some_quantity_would_cost_more(data):
+    list_price = Decimal(4)
+    held, new = data.draw(small_ladders(list_price)), data.draw(small_ladders(list_price))
+    found = pricing.rises(held, new, list_price)
+    dearer = [
+        q for q in range(1, 40) if pricing.unit_price(new, q, list_price) > pricing.unit_price(held, q, list_price)
+    ]
+    assert bool(found) == bool(dearer)
+    for rise in found:
+        assert rise.quantity in dearer
+        assert rise.held == pricing.unit_price(held, rise.quantity, list_price)
+        assert rise.new == pricing.unit_price(new, rise.quantity, list_price)
+        assert rise.tier is None or new[rise.tier - 1].min_quantity == rise.quantity
+    if dearer:
+        assert found[0].quantity == dearer[0]
+
+
+def test_a_rise_names_the_new_tier_or_the_tier_taken_away():
+    held = [Tier(10, Decimal("22")), Tier(50, Decimal("20")), Tier(200, Decimal("18.5"))]
+    assert pricing.rises(held, [Tier(10, Decimal("22")), Tier(200, Decimal("18.5"))], Decimal(25)) == [
+        pricing.Rise(50, None, Decimal("20"), Decimal("22"))
+    ]
+    assert pricing.rises(held, [*held[:1], Tier(50, Decimal("20.5")), held[2]], Decimal(25)) == [
+        pricing.Rise(50, 2, Decimal("20"), Decimal("20.5"))
+    ]
+    assert pricing.rises(held, [Tier(1, Decimal(21)), *held[1:]], Decimal(25)) == []

@@ -14,6 +14,7 @@ OWN_OFFERS, EDIT_OFFER = r"/catalogue/supplier/\d+/offers", r"/catalogue/offers/
 PROFILE, ADMIN_MEMBER = r"/members/\d+/profile", r"/admin/members/\d+"
 BILLING, AGED_DEBT, PAYMENTS = r"/billing/\d+", r"/billing/\d+/aged-debt", r"/billing/\d+/payments"
 OVERDUE_ON_BILLING = r"/billing/\d+\?status=overdue"
+DEMAND, POOL_PRICES = r"/supplier/\d+/demand", r"/supplier/pools/\d+/prices"
 
 # On a phone the page itself never scrolls sideways; a wide table scrolls inside its own box (.table-scroll).
 PAGE_WIDTH = "() => document.documentElement.scrollWidth"
@@ -48,7 +49,13 @@ PAGES: dict[str, list] = {
         ("/", AGED_DEBT),
         ("/", PAYMENTS),
     ],
-    "supplier@example.org": ["/", "/catalogue/", ("/", OWN_OFFERS), ("/", OWN_OFFERS, EDIT_OFFER)],
+    "supplier@example.org": [
+        "/",
+        "/catalogue/",
+        ("/", OWN_OFFERS),
+        ("/", OWN_OFFERS, EDIT_OFFER),
+        ("/", DEMAND, POOL_PRICES),
+    ],
     "admin@example.org": [
         "/",
         "/admin/consortia/new",
