@@ -10,7 +10,7 @@ No batch here: recreating `pool` on SQLite (with foreign keys on, as the app con
 cascade-delete its pledges, tiers and links. Both databases rename a column in place.
 
 Revision ID: e4b8d2a61c07
-Revises: 7c3d9e1f2a45
+Revises: 3f8a2c6e9b14
 Create Date: 2026-12-03 00:20:00.000000
 
 """
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e4b8d2a61c07'
-down_revision = '7c3d9e1f2a45'
+down_revision = '3f8a2c6e9b14'
 branch_labels = None
 depends_on = None
 
