@@ -63,7 +63,7 @@ def test_downgrade_to_base_and_upgrade_again(empty_app):
 
 def test_upgrade_holds_the_prices_of_pools_that_opened_before_it(empty_app):
     """Pools open when pools began to hold their prices take their offer's; a draft still follows its offer."""
-    flask_migrate.upgrade(revision="7c3d9e1f2a45")
+    flask_migrate.upgrade(revision="3f8a2c6e9b14")
     world = World.build()
     offer = make_offer(world.supplier)
     db.session.commit()
