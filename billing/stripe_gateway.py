@@ -3,6 +3,10 @@
 The app stays the system of record: Stripe only collects money, and what it collected is
 recorded when its webhook says so (billing.payments.handle_event). Stripe is switched on
 by setting both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET.
+
+Every request names the API version the installed `stripe` library pins; the parameters below are
+the ones that version declares (`stripe.params`), so the app starts with Stripe on only when the
+library pins SUPPORTED_API_VERSION.
 """
 
 import logging
@@ -32,6 +36,8 @@ log = logging.getLogger(__name__)
 Params = TypeVar("Params")
 Answer = TypeVar("Answer")
 
+SUPPORTED_API_VERSION = "2026-10-28.endive"  # what stripe 16.x pins; pyproject.toml keeps stripe to 16.x
+NETWORK_RETRIES = 2
 CURRENCY = "gbp"
 # Card, Bacs Direct Debit and UK bank transfer (Stripe's customer balance, funded by a GB transfer).
 PAYMENT_METHOD_TYPES = ["card", "bacs_debit", "customer_balance"]
@@ -45,6 +51,20 @@ class PaymentsUnavailable(DomainError):
     code = "payments_unavailable"
 
 
+class UnsupportedStripeLibrary(RuntimeError):
+    """The installed `stripe` library talks another API version than the one these calls are written for."""
+
+
+def check_library() -> None:
+    """Refuses to go on with a library whose API version's parameters may differ from the ones sent here."""
+    if stripe.api_version != SUPPORTED_API_VERSION:
+        raise UnsupportedStripeLibrary(
+            f"The installed stripe {stripe.VERSION} talks Stripe API version {stripe.api_version}, but card and "
+            f"Direct Debit payments are written for {SUPPORTED_API_VERSION} (stripe 16.x): install the stripe "
+            "version in requirements.lock, or unset STRIPE_SECRET_KEY to take payments by bank transfer only."
+        )
+
+
 def stripe_enabled(config) -> bool:
     return bool(config.get("STRIPE_SECRET_KEY")) and bool(config.get("STRIPE_WEBHOOK_SECRET"))
 
@@ -55,10 +75,21 @@ def has_saved_method(member_id: int) -> bool:
 
 
 def client_from_config(config, http_client: stripe.HTTPClient | None = None) -> StripeClient:
-    """A client on the configured key; STRIPE_HTTP_CLIENT (set only by tests) replaces the network."""
+    """A client on the configured key whose calls, retries included, end within STRIPE_TIMEOUT's bound (see
+    `worst_case_seconds`); STRIPE_HTTP_CLIENT (set only by tests) replaces the network."""
     return StripeClient(
-        config["STRIPE_SECRET_KEY"], http_client=http_client or config.get("STRIPE_HTTP_CLIENT"), max_network_retries=2
+        config["STRIPE_SECRET_KEY"],
+        http_client=http_client
+        or config.get("STRIPE_HTTP_CLIENT")
+        or stripe.new_default_http_client(timeout=config["STRIPE_TIMEOUT"]),
+        base_addresses={"api": config["STRIPE_API_BASE"]} if config.get("STRIPE_API_BASE") else None,
+        max_network_retries=NETWORK_RETRIES,
     )
+
+
+def worst_case_seconds(config) -> float:
+    """The longest one Stripe call can take: every try timing out, with the library's longest waits between."""
+    return (NETWORK_RETRIES + 1) * config["STRIPE_TIMEOUT"] + NETWORK_RETRIES * stripe._http_client.HTTPClient.MAX_DELAY
 
 
 class StripeGateway:
