@@ -1,6 +1,6 @@
 """Invoices, credit notes, payments and statements over JSON."""
 
-from flask import Response, current_app, url_for
+from flask import Response, current_app
 
 from billing import payments, reminders, services, stripe_gateway
 from billing.models import Invoice, InvoiceStatus
@@ -25,6 +25,7 @@ from kernel.extensions import db
 from orders import purchase_orders
 from organisations.access import member_or_404, require_actor, roles_required
 from organisations.models import Role
+from organisations.notifications import external_url
 
 bp = api_blueprint("billing_api", __name__)
 
@@ -180,8 +181,13 @@ def checkout(invoice_id: int):
     if not stripe_gateway.stripe_enabled(current_app.config):
         raise NotFound("Card and Direct Debit payments are not switched on here; pay by bank transfer.")
     gateway = stripe_gateway.StripeGateway(stripe_gateway.client_from_config(current_app.config))
-    back = url_for("billing.invoice", invoice_id=invoice.id, _external=True)
-    return {"url": gateway.checkout_url(invoice, back + "?paid=1", back)}
+    return {
+        "url": gateway.checkout_url(
+            invoice,
+            external_url("billing.invoice", invoice_id=invoice.id, paid=1),
+            external_url("billing.invoice", invoice_id=invoice.id),
+        )
+    }
 
 
 @bp.get("/statement")

@@ -22,6 +22,7 @@ from kernel.web import form_errors
 from orders import purchase_orders
 from organisations.access import consortium_or_404, member_or_404, require_actor, roles_required
 from organisations.models import Member, Role
+from organisations.notifications import external_url
 
 bp = Blueprint("billing", __name__)
 
@@ -192,8 +193,8 @@ def checkout(invoice_id: int):
     gateway = stripe_gateway.StripeGateway(stripe_gateway.client_from_config(current_app.config))
     url = gateway.checkout_url(
         invoice,
-        url_for("billing.invoice", invoice_id=invoice.id, _external=True, paid=1),
-        url_for("billing.invoice", invoice_id=invoice.id, _external=True),
+        external_url("billing.invoice", invoice_id=invoice.id, paid=1),
+        external_url("billing.invoice", invoice_id=invoice.id),
     )
     return redirect(url, code=303)
 
@@ -310,8 +311,8 @@ def save_payment_method(member_id: int):
     gateway = stripe_gateway.StripeGateway(stripe_gateway.client_from_config(current_app.config))
     url = gateway.setup_url(
         member,
-        url_for("billing.statement", member_id=member.id, _external=True, saved=1),
-        url_for("billing.statement", member_id=member.id, _external=True),
+        external_url("billing.statement", member_id=member.id, saved=1),
+        external_url("billing.statement", member_id=member.id),
     )
     return redirect(url, code=303)
 
