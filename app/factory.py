@@ -11,7 +11,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 import billing.api
-import billing.charging
 import billing.cli
 import billing.demo
 import billing.navigation
@@ -121,7 +120,6 @@ def create_app(config: dict | None = None) -> Flask:
     navigation.register(app, reports.navigation.cards, reports.navigation.links)
     _register_error_handlers(app)
     app.after_request(_commit_unit_of_work)
-    app.teardown_appcontext(_charge_invoices_left_over)  # runs before Flask-SQLAlchemy's removes the session
     app.after_request(_security_headers)
 
     for blueprint in (
@@ -171,18 +169,7 @@ def _commit_unit_of_work(response):
     except IntegrityError:
         db.session.rollback()
         return _handle_domain(Conflict("Someone else changed this at the same moment; please try again."))
-    billing.stripe_gateway.charge_committed_invoices()
     return response
-
-
-def _charge_invoices_left_over(error: BaseException | None) -> None:
-    """The backstop for CLI commands: invoices one committed are charged to saved methods as it ends.
-
-    Anything left uncommitted is rolled back first, as removing the session would do anyway.
-    """
-    if error is None and billing.charging.has_committed():
-        db.session.rollback()
-        billing.stripe_gateway.charge_committed_invoices()
 
 
 def _check_stripe(config) -> None:

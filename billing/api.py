@@ -21,7 +21,6 @@ from billing.schemas import (
 from billing.ubl import invoice_ubl
 from kernel.api import api_blueprint, json_body, operation, page_schema, paginated, query_args
 from kernel.errors import NotFound, ValidationFailed
-from kernel.extensions import db
 from orders import purchase_orders
 from organisations.access import member_or_404, require_actor, roles_required
 from organisations.models import Role
@@ -89,8 +88,8 @@ def get_invoice_ubl(invoice_id: int):
 @roles_required(Role.SECRETARY)
 @operation(
     "Invoice every member of a delivered (or confirmed) order its cost share; again issues nothing new. "
-    "Invoices of members with a saved payment method are charged to it at once: `paid` when it succeeded, "
-    "still `issued` when the member must pay by the link emailed to it",
+    "Invoices of members with a saved payment method are queued to be charged to it by the "
+    "`charge-saved-methods` job within minutes; a member whose charge fails is emailed the link to pay",
     tags=["invoices"],
     response=InvoiceSummarySchema(many=True),
     errors=(403, 409),
@@ -100,8 +99,6 @@ def issue_invoices(order_id: int):
     user = require_actor()
     order = purchase_orders.order_for(user, order_id)
     issued = services.issue_invoices(user, order.id)
-    db.session.commit()  # the invoices are kept before any saved method is charged (billing.charging)
-    stripe_gateway.charge_committed_invoices()
     return InvoiceSummarySchema(many=True).dump(issued), 201 if issued else 200
 
 

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from billing import payments, reminders, services, stripe_gateway
+from billing import charging, payments, reminders, services, stripe_gateway
 from billing.forms import CreditNoteForm, PaymentForm, RefundForm
 from billing.models import CreditNote, Invoice, InvoiceStatus, LineKind, Payment
 from billing.pdf import credit_note_pdf, invoice_pdf
@@ -256,15 +256,9 @@ def issue_invoices(order_id: int):
         else f"{order.number} was already invoiced; nothing new was issued.",
         "success",
     )
-    db.session.commit()  # the invoices are kept before any saved method is charged (billing.charging)
-    charges = stripe_gateway.charge_committed_invoices()
-    if charges.charged:
-        flash(f"{len(charges.charged)} charged to the member's saved card or Direct Debit.", "success")
-    if charges.needs_member:
+    if queued := charging.queued(issued.ids):
         flash(
-            f"{len(charges.needs_member)} could not be charged to a saved payment method; each member was "
-            "emailed a link to pay from the invoice page.",
-            "info",
+            f"{queued} will be charged to the member's saved card or Direct Debit in the next few minutes.", "success"
         )
     return redirect(url_for("billing.billing_page", consortium_id=order.consortium_id))
 
