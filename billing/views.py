@@ -68,6 +68,7 @@ def _render_invoice(invoice: Invoice, payment_form=None, credit_form=None, statu
         can_pay=stripe_gateway.stripe_enabled(current_app.config)
         and invoice.due_pence > 0
         and invoice.member_id in actor.member_ids,
+        processing=request.args.get("paid") == "1" and invoice.due_pence > 0,  # back from Checkout, before the webhook
     ), status
 
 
