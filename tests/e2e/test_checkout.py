@@ -20,23 +20,21 @@ from tests.e2e.checkout_stand_in import CheckoutStandIn
 from tests.e2e.conftest import _serving, _visits
 
 
-@pytest.fixture(scope="session")
-def stand_in():
-    with CheckoutStandIn() as serving:
-        yield serving
-
-
 @pytest.fixture(scope="session", params=BACKENDS)
-def stripe_server(request, browser, stand_in, tmp_path_factory):
-    """The app with Stripe on, its API and Checkout pages on the stand-in's origin."""
-    settings = {
-        "STRIPE_SECRET_KEY": SECRET_KEY,
-        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "STRIPE_API_BASE": stand_in.origin,
-        "STRIPE_CHECKOUT_ORIGIN": stand_in.origin,
-    }
-    with _serving(request.param, tmp_path_factory, **settings) as served:
-        yield served
+def stripe_server(request, browser, tmp_path_factory):
+    """The app with Stripe on, its API and Checkout pages on a stand-in's origin: (app URL, database URL, stand-in).
+
+    One stand-in per app, as each deployment has its own Stripe account: their idempotency keys would meet.
+    """
+    with CheckoutStandIn() as stand_in:
+        settings = {
+            "STRIPE_SECRET_KEY": SECRET_KEY,
+            "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "STRIPE_API_BASE": stand_in.origin,
+            "STRIPE_CHECKOUT_ORIGIN": stand_in.origin,
+        }
+        with _serving(request.param, tmp_path_factory, **settings) as (url, database_url):
+            yield url, database_url, stand_in
 
 
 @pytest.fixture
@@ -68,8 +66,8 @@ def _deliver(base_url: str, body: dict) -> int:
         return response.status
 
 
-def test_a_member_pays_an_invoice_through_checkout_on_another_origin(visit, stripe_server, stand_in):
-    base_url, database_url = stripe_server
+def test_a_member_pays_an_invoice_through_checkout_on_another_origin(visit, stripe_server):
+    base_url, database_url, stand_in = stripe_server
     invoice_id, due_pence = _an_invoice_for_the_demo_member(database_url)
     member = visit("member")
     member.sign_in("member@example.org")
