@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import click
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, NotFound
@@ -11,7 +11,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 import billing.api
-import billing.charging
 import billing.cli
 import billing.demo
 import billing.navigation
@@ -53,9 +52,11 @@ from organisations.services import user_for_token
 
 ROOT = Path(__file__).resolve().parent.parent
 
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action {form_action}; frame-ancestors 'none'"
+)
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
@@ -90,6 +91,8 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     logs.configure(logs.level_of(app.config["LOG_LEVEL"]))
+    if billing.stripe_gateway.stripe_enabled(app.config):
+        _check_stripe(app.config)
     if app.config["TRUSTED_PROXIES"]:
         # The client's address (sign-in throttling counts per address) is the one the proxies in front saw.
         # Wrapping wsgi_app is how Flask documents adding WSGI middleware; mypy sees it as replacing a method.
@@ -118,7 +121,6 @@ def create_app(config: dict | None = None) -> Flask:
     catalogue.views.add_offer_section(app, orders.portal.pools_on_old_prices)
     _register_error_handlers(app)
     app.after_request(_commit_unit_of_work)
-    app.teardown_appcontext(_charge_invoices_left_over)  # runs before Flask-SQLAlchemy's removes the session
     app.after_request(_security_headers)
 
     for blueprint in (
@@ -168,21 +170,28 @@ def _commit_unit_of_work(response):
     except IntegrityError:
         db.session.rollback()
         return _handle_domain(Conflict("Someone else changed this at the same moment; please try again."))
-    billing.stripe_gateway.charge_committed_invoices()
     return response
 
 
-def _charge_invoices_left_over(error: BaseException | None) -> None:
-    """The backstop for CLI commands: invoices one committed are charged to saved methods as it ends.
-
-    Anything left uncommitted is rolled back first, as removing the session would do anyway.
-    """
-    if error is None and billing.charging.has_committed():
-        db.session.rollback()
-        billing.stripe_gateway.charge_committed_invoices()
+def _check_stripe(config) -> None:
+    """Payments start only with the library they are written for, and with Stripe calls that end before gunicorn
+    gives up on the worker making them (a killed worker would leave the member a bare 502)."""
+    billing.stripe_gateway.check_library()
+    longest = billing.stripe_gateway.worst_case_seconds(config)
+    if longest >= config["GUNICORN_TIMEOUT"]:
+        raise RuntimeError(
+            f"STRIPE_TIMEOUT={config['STRIPE_TIMEOUT']:g} lets one Stripe call with its retries take {longest:g} s, "
+            f"not below gunicorn's worker timeout of {config['GUNICORN_TIMEOUT']} s (GUNICORN_TIMEOUT): lower it."
+        )
 
 
 def _security_headers(response):
+    """Forms post to this site only; with Stripe on, the Pay button's redirect may also go to Stripe Checkout
+    (Chromium applies form-action to where a form's redirects lead)."""
+    form_action = "'self'"
+    if billing.stripe_gateway.stripe_enabled(current_app.config):
+        form_action += " " + current_app.config["STRIPE_CHECKOUT_ORIGIN"]
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY.format(form_action=form_action))
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     return response

@@ -88,4 +88,8 @@ def from_environment(instance_path: str) -> dict:
         "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY") or None,
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET") or None,
         "STRIPE_WEBHOOK_TOLERANCE": int(env.get("STRIPE_WEBHOOK_TOLERANCE", "300")),
+        "STRIPE_TIMEOUT": float(env.get("STRIPE_TIMEOUT") or 5),
+        "STRIPE_CHECKOUT_ORIGIN": (env.get("STRIPE_CHECKOUT_ORIGIN") or "https://checkout.stripe.com").rstrip("/"),
+        "STRIPE_API_BASE": env.get("STRIPE_API_BASE") or None,
+        "GUNICORN_TIMEOUT": int(env.get("GUNICORN_TIMEOUT") or 30),
     } | _smtp(env)

@@ -1,6 +1,6 @@
 """Invoices, credit notes, payments and statements over JSON."""
 
-from flask import Response, current_app, url_for
+from flask import Response, current_app
 
 from billing import payments, reminders, services, stripe_gateway
 from billing.pdf import invoice_pdf
@@ -26,10 +26,10 @@ from billing.schemas import (
 from billing.ubl import invoice_ubl
 from kernel.api import PageArgsSchema, api_blueprint, json_body, operation, page_schema, paginated, query_args
 from kernel.errors import NotFound, ValidationFailed
-from kernel.extensions import db
 from orders import purchase_orders
 from organisations.access import consortium_or_404, member_or_404, require_actor, roles_required
 from organisations.models import Role
+from organisations.notifications import external_url
 
 bp = api_blueprint("billing_api", __name__)
 
@@ -93,8 +93,8 @@ def get_invoice_ubl(invoice_id: int):
 @roles_required(Role.SECRETARY)
 @operation(
     "Invoice every member of a delivered (or confirmed) order its cost share; again issues nothing new. "
-    "Invoices of members with a saved payment method are charged to it at once: `paid` when it succeeded, "
-    "still `issued` when the member must pay by the link emailed to it",
+    "Invoices of members with a saved payment method are queued to be charged to it by the "
+    "`charge-saved-methods` job within minutes; a member whose charge fails is emailed the link to pay",
     tags=["invoices"],
     response=InvoiceSummarySchema(many=True),
     errors=(403, 409),
@@ -104,8 +104,6 @@ def issue_invoices(order_id: int):
     user = require_actor()
     order = purchase_orders.order_for(user, order_id)
     issued = services.issue_invoices(user, order.id)
-    db.session.commit()  # the invoices are kept before any saved method is charged (billing.charging)
-    stripe_gateway.charge_committed_invoices()
     return InvoiceSummarySchema(many=True).dump(issued), 201 if issued else 200
 
 
@@ -185,8 +183,13 @@ def checkout(invoice_id: int):
     if not stripe_gateway.stripe_enabled(current_app.config):
         raise NotFound("Card and Direct Debit payments are not switched on here; pay by bank transfer.")
     gateway = stripe_gateway.StripeGateway(stripe_gateway.client_from_config(current_app.config))
-    back = url_for("billing.invoice", invoice_id=invoice.id, _external=True)
-    return {"url": gateway.checkout_url(invoice, back + "?paid=1", back)}
+    return {
+        "url": gateway.checkout_url(
+            invoice,
+            external_url("billing.invoice", invoice_id=invoice.id, paid=1),
+            external_url("billing.invoice", invoice_id=invoice.id),
+        )
+    }
 
 
 @bp.get("/statement")

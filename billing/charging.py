@@ -1,50 +1,89 @@
-"""Which newly issued invoices are due a charge to a saved payment method, once they are committed.
+"""The queue of saved payment methods to charge: written with the invoices, worked off outside any request.
 
-Issuing (billing.services) notes each new invoice here, in whatever transaction issues it: a
-request, `bill-shared-services`, the demo. When that transaction commits, the invoices move to
-the committed list; when it rolls back they are forgotten. Whoever commits then calls
-`billing.stripe_gateway.charge_committed_invoices()` (the request's commit, the CLI's, and the
-app context's end as a backstop), so a card is never charged for an invoice that was rolled
-back and no Stripe call is made while the issuing transaction holds its locks.
+Issuing (billing.services) queues each new invoice whose member has a saved method, in the transaction
+that issues it: a rolled-back issue queues nothing, and a committed one is never forgotten. The
+`charge-saved-methods` job (billing.stripe_gateway.charge_due) claims one charge at a time for LEASE,
+commits the claim, calls Stripe, then records the outcome and any payment in a second transaction.
+
+A worker killed before the second commit leaves the claim to lapse, and the next run tries again with
+the same idempotency key, `invoice-<id>-charge-<charge id>`: Stripe answers a repeated key with its
+first answer, so the invoice is charged once (Stripe keeps a key 24 hours; LEASE is minutes). After
+MAX_TRIES claims that never finished, the member is sent the pay link instead.
 """
 
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import insert, literal, or_, select, update
 
-from kernel.extensions import db
+from billing.models import Invoice, SavedMethodCharge, StripeCustomer
+from kernel.clock import utcnow
+from kernel.extensions import UTCDateTime, db
 
-ISSUED = "billing.issued_invoice_ids"  # issued in the open transaction
-COMMITTED = "billing.committed_invoice_ids"  # committed, not yet offered to Stripe
+LEASE = timedelta(minutes=5)  # far longer than one Stripe call can take (stripe_gateway.worst_case_seconds)
+MAX_TRIES = 5
 
 
 def charge_after_commit(invoice_ids: Iterable[int]) -> None:
-    db.session.info.setdefault(ISSUED, []).extend(invoice_ids)
+    """Queues the invoices whose members have a saved payment method; the caller commits."""
+    ids = list(invoice_ids)
+    if not ids:
+        return
+    saved = (
+        select(Invoice.id, literal(0), literal(utcnow(), UTCDateTime()))
+        .join(StripeCustomer, StripeCustomer.member_id == Invoice.member_id)
+        .where(Invoice.id.in_(ids), StripeCustomer.payment_method_id.is_not(None))
+    )
+    db.session.execute(
+        insert(SavedMethodCharge).from_select(
+            [SavedMethodCharge.invoice_id, SavedMethodCharge.tries, SavedMethodCharge.created_at], saved
+        )
+    )
 
 
-def has_committed() -> bool:
-    """Without making a session where there is none (a request that never touched the database)."""
-    return db.session.registry.has() and bool(db.session.info.get(COMMITTED))
+def queued(invoice_ids: Iterable[int]) -> int:
+    """How many of these invoices wait for their saved method to be charged."""
+    return len(
+        db.session.scalars(
+            select(SavedMethodCharge.id).where(
+                SavedMethodCharge.invoice_id.in_(list(invoice_ids)), SavedMethodCharge.finished_at.is_(None)
+            )
+        ).all()
+    )
 
 
-def take_committed() -> list[int]:
-    """The committed invoices not yet charged, each handed out once."""
-    return db.session.info.pop(COMMITTED, [])
+def _due(now: datetime):
+    return (
+        SavedMethodCharge.finished_at.is_(None),
+        or_(SavedMethodCharge.claimed_until.is_(None), SavedMethodCharge.claimed_until <= now),
+    )
 
 
-@event.listens_for(Session, "after_commit")
-def _committed(session: Session) -> None:
-    issued = session.info.pop(ISSUED, None)
-    if issued:
-        session.info.setdefault(COMMITTED, []).extend(issued)
+def claim_next(now: datetime) -> SavedMethodCharge | None:
+    """Claims the oldest charge nobody holds until `now + LEASE`, counting the try; None when none is due.
 
-
-@event.listens_for(Session, "after_transaction_end")
-def _ended(session: Session, transaction: SessionTransaction) -> None:
-    """A rolled-back (or closed) outermost transaction takes its invoices with it; after a commit none are left.
-
-    Flushes and savepoints end inner transactions (with a parent), which leave the list alone.
+    PostgreSQL skips a row another worker is claiming; SQLite lets one writer in at a time.
     """
-    if transaction.parent is None:
-        session.info.pop(ISSUED, None)
+    oldest = (
+        select(SavedMethodCharge.id)
+        .where(*_due(now))
+        .order_by(SavedMethodCharge.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    charge_id = db.session.execute(
+        update(SavedMethodCharge)
+        .where(SavedMethodCharge.id == oldest, *_due(now))
+        .values(tries=SavedMethodCharge.tries + 1, claimed_until=now + LEASE)
+        .returning(SavedMethodCharge.id)
+    ).scalar()
+    if charge_id is None:
+        return None
+    return db.session.scalar(
+        select(SavedMethodCharge).where(SavedMethodCharge.id == charge_id).execution_options(populate_existing=True)
+    )
+
+
+def idempotency_key(charge: SavedMethodCharge) -> str:
+    return f"invoice-{charge.invoice_id}-charge-{charge.id}"

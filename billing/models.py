@@ -208,6 +208,24 @@ class CheckoutAttempt(Model):
     created_at: Mapped[created_at]
 
 
+class SavedMethodCharge(Model):
+    """An issued invoice to charge to its member's saved payment method, queued in the transaction that issued it.
+
+    `charge-saved-methods` claims it until `claimed_until` and finishes it with its `outcome`; a claim whose
+    worker died lapses and the charge is tried again with the same idempotency key (billing.charging).
+    """
+
+    id: Mapped[intpk]
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), unique=True)
+    tries: Mapped[int] = mapped_column(default=0)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[created_at]
+
+    invoice: Mapped[Invoice] = relationship()
+
+
 # Issued documents never change
 
 

@@ -2,8 +2,6 @@
 
 from datetime import date
 
-from flask import url_for
-
 from billing.models import Invoice
 from billing.services import can_manage_billing
 from kernel.clock import uk_today
@@ -11,6 +9,7 @@ from kernel.errors import Conflict, Forbidden
 from kernel.formatting import pounds
 from organisations import outbox
 from organisations.models import OutboxMessage, User
+from organisations.notifications import external_url
 
 KIND = "invoice_reminder"
 PAY_LINK_KIND = "invoice_pay_link"
@@ -36,7 +35,7 @@ def send_reminder(actor: User, invoice: Invoice, today: date | None = None) -> O
     context = {
         "invoice": invoice,
         "overdue_days": overdue_days,
-        "invoice_url": url_for("billing.invoice", invoice_id=invoice.id, _external=True),
+        "invoice_url": external_url("billing.invoice", invoice_id=invoice.id),
     }
     try:
         return outbox.enqueue(

@@ -3,11 +3,15 @@
 The app stays the system of record: Stripe only collects money, and what it collected is
 recorded when its webhook says so (billing.payments.handle_event). Stripe is switched on
 by setting both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET.
+
+Every request names the API version the installed `stripe` library pins; the parameters below are
+the ones that version declares (`stripe.params`), so the app starts with Stripe on only when the
+library pins SUPPORTED_API_VERSION.
 """
 
 import logging
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 import stripe
@@ -17,8 +21,8 @@ from stripe import RequestOptions, StripeClient
 from stripe.params import CustomerCreateParams, PaymentIntentCreateParams
 from stripe.params.checkout import SessionCreateParams
 
-from billing.charging import take_committed
-from billing.models import CheckoutAttempt, Invoice, StripeCustomer
+from billing import charging
+from billing.models import CheckoutAttempt, Invoice, SavedMethodCharge, StripeCustomer
 from billing.payments import record_stripe_payment
 from billing.reminders import send_pay_link
 from kernel.clock import uk_today, utcnow
@@ -32,6 +36,8 @@ log = logging.getLogger(__name__)
 Params = TypeVar("Params")
 Answer = TypeVar("Answer")
 
+SUPPORTED_API_VERSION = "2026-10-28.endive"  # what stripe 16.x pins; pyproject.toml keeps stripe to 16.x
+NETWORK_RETRIES = 2
 CURRENCY = "gbp"
 # Card, Bacs Direct Debit and UK bank transfer (Stripe's customer balance, funded by a GB transfer).
 PAYMENT_METHOD_TYPES = ["card", "bacs_debit", "customer_balance"]
@@ -45,6 +51,20 @@ class PaymentsUnavailable(DomainError):
     code = "payments_unavailable"
 
 
+class UnsupportedStripeLibrary(RuntimeError):
+    """The installed `stripe` library talks another API version than the one these calls are written for."""
+
+
+def check_library() -> None:
+    """Refuses to go on with a library whose API version's parameters may differ from the ones sent here."""
+    if stripe.api_version != SUPPORTED_API_VERSION:
+        raise UnsupportedStripeLibrary(
+            f"The installed stripe {stripe.VERSION} talks Stripe API version {stripe.api_version}, but card and "
+            f"Direct Debit payments are written for {SUPPORTED_API_VERSION} (stripe 16.x): install the stripe "
+            "version in requirements.lock, or unset STRIPE_SECRET_KEY to take payments by bank transfer only."
+        )
+
+
 def stripe_enabled(config) -> bool:
     return bool(config.get("STRIPE_SECRET_KEY")) and bool(config.get("STRIPE_WEBHOOK_SECRET"))
 
@@ -55,10 +75,21 @@ def has_saved_method(member_id: int) -> bool:
 
 
 def client_from_config(config, http_client: stripe.HTTPClient | None = None) -> StripeClient:
-    """A client on the configured key; STRIPE_HTTP_CLIENT (set only by tests) replaces the network."""
+    """A client on the configured key whose calls, retries included, end within STRIPE_TIMEOUT's bound (see
+    `worst_case_seconds`); STRIPE_HTTP_CLIENT (set only by tests) replaces the network."""
     return StripeClient(
-        config["STRIPE_SECRET_KEY"], http_client=http_client or config.get("STRIPE_HTTP_CLIENT"), max_network_retries=2
+        config["STRIPE_SECRET_KEY"],
+        http_client=http_client
+        or config.get("STRIPE_HTTP_CLIENT")
+        or stripe.new_default_http_client(timeout=config["STRIPE_TIMEOUT"]),
+        base_addresses={"api": config["STRIPE_API_BASE"]} if config.get("STRIPE_API_BASE") else None,
+        max_network_retries=NETWORK_RETRIES,
     )
+
+
+def worst_case_seconds(config) -> float:
+    """The longest one Stripe call can take: every try timing out, with the library's longest waits between."""
+    return (NETWORK_RETRIES + 1) * config["STRIPE_TIMEOUT"] + NETWORK_RETRIES * stripe._http_client.HTTPClient.MAX_DELAY
 
 
 class StripeGateway:
@@ -127,7 +158,7 @@ class StripeGateway:
         }
         return _page_url(self._call(self.client.v1.checkout.sessions.create, params))
 
-    def charge_saved_method(self, invoice: Invoice, pay_url: str) -> bool:
+    def charge_saved_method(self, invoice: Invoice, pay_url: str, idempotency_key: str) -> bool:
         """Charge what is due to the member's saved method, off-session.
 
         True when nothing is asked of the member (paid, collecting, or nothing due); False when
@@ -153,9 +184,8 @@ class StripeGateway:
             "description": f"Invoice {invoice.number}",
             "metadata": {"invoice_id": str(invoice.id), "invoice_number": invoice.number},
         }
-        key = f"invoice-{invoice.id}-saved-{customer.payment_method_id}"
         try:
-            intent = self.client.v1.payment_intents.create(params, {"idempotency_key": key})
+            intent = self.client.v1.payment_intents.create(params, {"idempotency_key": idempotency_key})
         except stripe.CardError as error:
             log.info("Off-session charge for invoice %s needs the member: %s", invoice.number, error.code)
             return False
@@ -208,68 +238,59 @@ def _page_url(session: stripe.checkout.Session) -> str:
 
 
 @dataclass
-class AutomaticCharges:
-    """What charging saved methods did for newly issued invoices."""
+class ChargeRun:
+    """What one run of the charging job did."""
 
-    charged: list[Invoice] = field(default_factory=list)  # paid, or a Direct Debit now collecting
-    needs_member: list[Invoice] = field(default_factory=list)  # declined or needs authentication: pay by link
+    charged: int = 0  # paid, or a Direct Debit now collecting
+    needs_member: int = 0  # declined, needs authentication, or tried too often: the member was sent the pay link
+    failed: int = 0  # broke off; its claim lapses and a later run tries again
 
 
-def charge_saved_methods(
-    config, invoices: Iterable[Invoice], pay_url_for: Callable[[Invoice], str]
-) -> AutomaticCharges:
-    """Charge each newly issued invoice to its member's saved payment method, where one is saved.
+def charge_due(limit: int | None = None) -> ChargeRun:
+    """Charges the queued invoices' saved payment methods (billing.charging), each claim and each outcome committed.
 
-    Invoices of members without a saved method are left alone (they pay by bank transfer or the
-    Pay button) and cost no call to Stripe; with Stripe off nothing is charged at all.
+    Never raises for one charge: a charge that broke off is logged and left to its lease, so one bad invoice
+    holds up no other.
     """
-    result = AutomaticCharges()
+    run = ChargeRun()
+    config = current_app.config
     if not stripe_enabled(config):
-        return result
-    invoices = list(invoices)
-    if not invoices:
-        return result
-    saved = set(
-        db.session.scalars(
-            select(StripeCustomer.member_id).where(
-                StripeCustomer.member_id.in_({i.member_id for i in invoices}),
-                StripeCustomer.payment_method_id.is_not(None),
-            )
-        )
-    )
-    if not saved:
-        return result
+        return run
     gateway = StripeGateway(client_from_config(config))
-    for invoice in invoices:
-        if invoice.member_id in saved:
-            charged = gateway.charge_saved_method(invoice, pay_url_for(invoice))
-            (result.charged if charged else result.needs_member).append(invoice)
-    return result
-
-
-def charge_committed_invoices() -> AutomaticCharges:
-    """Charge the saved methods of the invoices committed since the last call, email a pay link for
-    each charge the member must finish or that failed, then commit both.
-
-    The one way every path that issues invoices (the web and API routes, `bill-shared-services`,
-    any other command) charges them: call it right after committing the issue. A failure here is
-    logged and leaves the invoices issued; Stripe's webhook still records any charge it made.
-    """
-    ids = take_committed()
-    if not ids or not stripe_enabled(current_app.config):
-        return AutomaticCharges()
-    try:
-        invoices = db.session.scalars(select(Invoice).where(Invoice.id.in_(ids)).order_by(Invoice.id)).all()
-
-        def pay_url(invoice: Invoice) -> str:
-            return external_url("billing.invoice", invoice_id=invoice.id)
-
-        result = charge_saved_methods(current_app.config, invoices, pay_url)
-        for invoice in result.needs_member:
-            send_pay_link(invoice, pay_url(invoice))
+    while limit is None or run.charged + run.needs_member + run.failed < limit:
+        charge = charging.claim_next(utcnow())
         db.session.commit()
-    except Exception:
-        db.session.rollback()
-        log.exception("Charging saved payment methods for invoices %s failed", ids)
-        return AutomaticCharges()
-    return result
+        if charge is None:
+            return run
+        try:
+            charged = _charge(gateway, charge)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("Charging the saved payment method for invoice %s broke off", charge.invoice_id)
+            run.failed += 1
+            continue
+        if charged:
+            run.charged += 1
+        else:
+            run.needs_member += 1
+    return run
+
+
+def _charge(gateway: StripeGateway, charge: SavedMethodCharge) -> bool:
+    """One claimed charge to Stripe and its outcome; a pay link to the member when they must act."""
+    invoice = db.session.get_one(Invoice, charge.invoice_id)
+    pay_url = external_url("billing.invoice", invoice_id=invoice.id)
+    if charge.tries > charging.MAX_TRIES:
+        log.error(
+            "Gave up charging invoice %s after %s tries; the member is sent the pay link",
+            invoice.number,
+            charge.tries - 1,
+        )
+        charged = invoice.due_pence <= 0
+    else:
+        charged = gateway.charge_saved_method(invoice, pay_url, charging.idempotency_key(charge))
+    if not charged:
+        send_pay_link(invoice, pay_url)
+    charge.finished_at, charge.outcome = utcnow(), "charged" if charged else "needs_member"
+    return charged

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from billing import payments, reminders, services, stripe_gateway
+from billing import charging, payments, reminders, services, stripe_gateway
 from billing.exports import (
     AGED_DEBT_HEADER,
     PAYMENTS_HEADER,
@@ -32,6 +32,7 @@ from kernel.web import form_errors
 from orders import purchase_orders
 from organisations.access import consortium_or_404, member_or_404, require_actor, roles_required
 from organisations.models import Member, Role
+from organisations.notifications import external_url
 
 bp = Blueprint("billing", __name__)
 
@@ -102,6 +103,7 @@ def _render_invoice(invoice: Invoice, payment_form=None, credit_form=None, statu
         can_pay=stripe_gateway.stripe_enabled(current_app.config)
         and invoice.due_pence > 0
         and invoice.member_id in actor.member_ids,
+        processing=request.args.get("paid") == "1" and invoice.due_pence > 0,  # back from Checkout, before the webhook
     ), status
 
 
@@ -227,8 +229,8 @@ def checkout(invoice_id: int):
     gateway = stripe_gateway.StripeGateway(stripe_gateway.client_from_config(current_app.config))
     url = gateway.checkout_url(
         invoice,
-        url_for("billing.invoice", invoice_id=invoice.id, _external=True, paid=1),
-        url_for("billing.invoice", invoice_id=invoice.id, _external=True),
+        external_url("billing.invoice", invoice_id=invoice.id, paid=1),
+        external_url("billing.invoice", invoice_id=invoice.id),
     )
     return redirect(url, code=303)
 
@@ -397,15 +399,9 @@ def issue_invoices(order_id: int):
         else f"{order.number} was already invoiced; nothing new was issued.",
         "success",
     )
-    db.session.commit()  # the invoices are kept before any saved method is charged (billing.charging)
-    charges = stripe_gateway.charge_committed_invoices()
-    if charges.charged:
-        flash(f"{len(charges.charged)} charged to the member's saved card or Direct Debit.", "success")
-    if charges.needs_member:
+    if queued := charging.queued(issued.ids):
         flash(
-            f"{len(charges.needs_member)} could not be charged to a saved payment method; each member was "
-            "emailed a link to pay from the invoice page.",
-            "info",
+            f"{queued} will be charged to the member's saved card or Direct Debit in the next few minutes.", "success"
         )
     return redirect(url_for("billing.billing_page", consortium_id=order.consortium_id))
 
@@ -446,8 +442,8 @@ def save_payment_method(member_id: int):
     gateway = stripe_gateway.StripeGateway(stripe_gateway.client_from_config(current_app.config))
     url = gateway.setup_url(
         member,
-        url_for("billing.statement", member_id=member.id, _external=True, saved=1),
-        url_for("billing.statement", member_id=member.id, _external=True),
+        external_url("billing.statement", member_id=member.id, saved=1),
+        external_url("billing.statement", member_id=member.id),
     )
     return redirect(url, code=303)
 

@@ -7,7 +7,6 @@ import click
 from flask import Blueprint
 from sqlalchemy.exc import IntegrityError
 
-from billing import stripe_gateway
 from kernel.clock import uk_today
 from kernel.extensions import db
 from kernel.formatting import pounds
@@ -78,7 +77,6 @@ def bill_due(through: date, today: date) -> Run:
             try:
                 result = services.bill_period(None, pool_id, period, today)
                 db.session.commit()
-                stripe_gateway.charge_committed_invoices()
             except IntegrityError:
                 db.session.rollback()
                 run.skipped += 1

@@ -16,6 +16,7 @@ import pytest
 
 from app import logs
 from billing.models import Invoice
+from billing.stripe_gateway import charge_due
 from kernel.extensions import db
 from tests.billing.fake_stripe import FakeStripe, event, payment_intent
 from tests.billing.test_invoicing import delivered_order
@@ -48,6 +49,7 @@ def test_the_outbox_delivery_and_a_stripe_decline_are_written_to_stderr_at_info(
     capsys.readouterr()
 
     assert client.post(f"/purchase-orders/{order.id}/invoices").status_code == 302
+    assert charge_due().needs_member == 1
     invoice = db.session.scalar(db.select(Invoice).where(Invoice.member_id == world.member.id))
     failed = event(
         "payment_intent.payment_failed", payment_intent(invoice.id, 0, "pi_declined", "requires_payment_method")

@@ -1,8 +1,12 @@
 """A fake Stripe for tests: the real `stripe` library over an HTTP client that never leaves the process.
 
-`FakeStripe` records each request (method, path, form parameters, headers) and answers with
-canned JSON shaped like Stripe's, replaying the first answer for a repeated Idempotency-Key
-as Stripe does. `sign(payload, secret)` makes a Stripe-Signature header the way Stripe does.
+`FakeStripe` answers what the real API answers, and refuses what it refuses: a request to an endpoint
+it does not model, a parameter the installed library's types (`stripe.params`) do not declare for the
+endpoint, a value of the wrong type, a required parameter left out, another API version than the one
+the library pins, another secret key. It records each request (method, path, form parameters,
+headers), replays the first answer for a repeated Idempotency-Key as Stripe does (and refuses the key
+with other parameters), and keeps the Checkout Sessions it made so a stand-in Checkout page can show
+and complete them. `sign(payload, secret)` makes a Stripe-Signature header the way Stripe does.
 """
 
 import itertools
@@ -13,25 +17,24 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import stripe
-from stripe import RequestOptions
 from stripe.params import CustomerCreateParams, PaymentIntentCreateParams, SetupIntentCreateParams
 from stripe.params.checkout import SessionCreateParams
 
-# What each endpoint accepts, from the installed library's own parameter types; Stripe refuses any other
-# parameter with a 400, and so does the fake. (The TypedDicts extend RequestOptions, which travel as headers.)
-ACCEPTED = {
-    path: (set(params.__annotations__) - set(RequestOptions.__annotations__), params.__required_keys__)
-    for path, params in {
-        "/v1/customers": CustomerCreateParams,
-        "/v1/checkout/sessions": SessionCreateParams,
-        "/v1/setup_intents": SetupIntentCreateParams,
-        "/v1/payment_intents": PaymentIntentCreateParams,
-    }.items()
+from tests.billing.stripe_params import Refused, check, form
+
+# The endpoints the fake models (all POST), each with what it accepts: the installed library's own parameter types.
+ENDPOINTS: dict[str, type] = {
+    "/v1/customers": CustomerCreateParams,
+    "/v1/checkout/sessions": SessionCreateParams,
+    "/v1/setup_intents": SetupIntentCreateParams,
+    "/v1/payment_intents": PaymentIntentCreateParams,
 }
+API_VERSION = stripe.api_version  # the version the installed library pins, and so the one its types describe
 
 SECRET_KEY = "sk_test_fake"
 WEBHOOK_SECRET = "whsec_test_fake"
 CONFIG = {"STRIPE_SECRET_KEY": SECRET_KEY, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "STRIPE_WEBHOOK_TOLERANCE": 300}
+CHECKOUT_ORIGIN = "https://checkout.stripe.com"
 
 
 @dataclass
@@ -44,7 +47,7 @@ class Request:
 
 @dataclass
 class FakeStripe(stripe.HTTPClient):
-    """Answers /v1/customers, /v1/checkout/sessions, /v1/setup_intents and /v1/payment_intents."""
+    """Answers POST /v1/customers, /v1/checkout/sessions, /v1/setup_intents and /v1/payment_intents."""
 
     name = "fake"
     requests: list[Request] = field(default_factory=list)
@@ -52,26 +55,40 @@ class FakeStripe(stripe.HTTPClient):
     declines: list[str] = field(default_factory=list)
     payment_intent_status: str = "succeeded"
     unreachable: bool = False
+    checkout_origin: str = CHECKOUT_ORIGIN
+    sessions: dict[str, dict] = field(default_factory=dict)
 
     def __post_init__(self):
         super().__init__()
         self._ids = itertools.count(1)
-        self._replies: dict[str, tuple[str, int, dict]] = {}
+        self._replies: dict[str, tuple[tuple[str, str, str], tuple[str, int, dict]]] = {}
 
     def request(self, method, url, headers, post_data=None, *, _usage=None):
         if self.unreachable:
             raise stripe.APIConnectionError("Could not connect to Stripe (fake).", should_retry=False)
         parts = urlsplit(url)
         body = post_data.decode() if isinstance(post_data, bytes) else (post_data or parts.query)
-        request = Request(method.upper(), parts.path, dict(parse_qsl(body)), dict(headers or {}))
+        pairs = parse_qsl(body, keep_blank_values=True)
+        request = Request(method.upper(), parts.path, dict(pairs), dict(headers or {}))
         self.requests.append(request)
+        refused = _refused(request, pairs)
+        if refused is not None:
+            return refused
         key = request.headers.get("Idempotency-Key")
         if key in self._replies:
-            return self._replies[key]
+            first, reply = self._replies[key]
+            if first != (request.method, request.path, body):
+                return _error(
+                    400,
+                    "idempotency_error",
+                    f"Keys for idempotent requests can only be used with the same parameters they were first used "
+                    f"with. Try using a key other than '{key}' if you meant to execute a different request.",
+                )
+            return reply[0], reply[1], reply[2] | {"Idempotent-Replayed": "true"}
         reply = self._answer(request)
         self.replies.append((request, json.loads(reply[0])))
         if key:
-            self._replies[key] = reply
+            self._replies[key] = ((request.method, request.path, body), reply)
         return reply
 
     def close(self):
@@ -84,29 +101,36 @@ class FakeStripe(stripe.HTTPClient):
         """The bodies Stripe answered for `path`, first answers only (not idempotent replays)."""
         return [body for request, body in self.replies if request.path == path]
 
+    def complete_checkout(self, session_id: str) -> dict:
+        """The member pays on the Checkout page: the session as Stripe then sends it in `checkout.session.completed`."""
+        session = self.sessions[session_id]
+        session |= {"status": "complete", "payment_status": "paid", "payment_intent": f"pi_test_{next(self._ids)}"}
+        return {k: v for k, v in session.items() if k not in ("payment_intent_data",)}
+
     def _answer(self, request: Request) -> tuple[str, int, dict]:
         n = next(self._ids)
         p = request.params
-        refused = _refused(request)
-        if refused is not None:
-            return _reply(400, {"error": {"type": "invalid_request_error", "message": refused}})
         if request.path == "/v1/customers":
             return _ok(
                 {"id": f"cus_test_{n}", "object": "customer", "email": p.get("email"), "metadata": _sub(p, "metadata")}
             )
         if request.path == "/v1/checkout/sessions":
-            return _ok(
-                {
-                    "id": f"cs_test_{n}",
-                    "object": "checkout.session",
-                    "mode": p.get("mode"),
-                    "url": f"https://checkout.stripe.com/c/pay/cs_test_{n}",
-                    "customer": p.get("customer"),
-                    "metadata": _sub(p, "metadata"),
-                    "payment_status": "unpaid",
-                    "status": "open",
-                }
-            )
+            session = {
+                "id": f"cs_test_{n}",
+                "object": "checkout.session",
+                "mode": p.get("mode"),
+                "url": f"{self.checkout_origin}/c/pay/cs_test_{n}",
+                "customer": p.get("customer"),
+                "currency": p.get("currency") or p.get("line_items[0][price_data][currency]"),
+                "amount_total": int(p.get("line_items[0][price_data][unit_amount]") or 0),
+                "metadata": _sub(p, "metadata"),
+                "success_url": p.get("success_url"),
+                "cancel_url": p.get("cancel_url"),
+                "payment_status": "unpaid",
+                "status": "open",
+            }
+            self.sessions[session["id"]] = dict(session)
+            return _ok(session)
         if request.path == "/v1/setup_intents":
             return _ok(
                 {
@@ -117,45 +141,40 @@ class FakeStripe(stripe.HTTPClient):
                     "client_secret": f"seti_test_{n}_secret",
                 }
             )
-        if request.path == "/v1/payment_intents":
-            intent = {
-                "id": f"pi_test_{n}",
-                "object": "payment_intent",
-                "amount": int(p["amount"]),
-                "currency": p["currency"],
-                "customer": p.get("customer"),
-                "metadata": _sub(p, "metadata"),
-                "payment_method": p.get("payment_method"),
-            }
-            if self.declines:
-                code = self.declines.pop(0)
-                intent |= {"status": "requires_payment_method", "amount_received": 0}
-                return _reply(
-                    402,
-                    {
-                        "error": {
-                            "type": "card_error",
-                            "code": code,
-                            "message": f"Fake {code}.",
-                            "payment_intent": intent,
-                        }
-                    },
-                )
-            received = intent["amount"] if self.payment_intent_status == "succeeded" else 0
-            return _ok(intent | {"status": self.payment_intent_status, "amount_received": received})
-        return _reply(404, {"error": {"type": "invalid_request_error", "message": f"No fake for {request.path}"}})
+        intent = {
+            "id": f"pi_test_{n}",
+            "object": "payment_intent",
+            "amount": int(p["amount"]),
+            "currency": p["currency"],
+            "customer": p.get("customer"),
+            "metadata": _sub(p, "metadata"),
+            "payment_method": p.get("payment_method"),
+        }
+        if self.declines:
+            code = self.declines.pop(0)
+            intent |= {"status": "requires_payment_method", "amount_received": 0}
+            return _reply(
+                402,
+                {"error": {"type": "card_error", "code": code, "message": f"Fake {code}.", "payment_intent": intent}},
+            )
+        received = intent["amount"] if self.payment_intent_status == "succeeded" else 0
+        return _ok(intent | {"status": self.payment_intent_status, "amount_received": received})
 
 
-def _refused(request: Request) -> str | None:
-    """Stripe's answer to a parameter the endpoint does not declare, or a required one left out."""
-    if request.method != "POST" or request.path not in ACCEPTED:
-        return None
-    accepted, required = ACCEPTED[request.path]
-    sent = {name.split("[", 1)[0] for name in request.params}
-    if unknown := sorted(sent - accepted):
-        return f"Received unknown parameter: {unknown[0]}"
-    if missing := sorted(required - sent):
-        return f"Missing required param: {missing[0]}."
+def _refused(request: Request, pairs: list[tuple[str, str]]) -> tuple[str, int, dict] | None:
+    """Stripe's answer to a request it refuses before doing anything, so it is never kept for an Idempotency-Key."""
+    if request.headers.get("Authorization") != f"Bearer {SECRET_KEY}":
+        return _error(401, "invalid_request_error", "Invalid API Key provided.")
+    version = request.headers.get("Stripe-Version")
+    if version != API_VERSION:
+        return _error(400, "invalid_request_error", f"Invalid Stripe API version: {version}", "Stripe-Version")
+    params_type = ENDPOINTS.get(request.path) if request.method == "POST" else None
+    if params_type is None:
+        return _error(404, "invalid_request_error", f"Unrecognized request URL ({request.method}: {request.path}).")
+    try:
+        check(params_type, form(pairs))
+    except Refused as refused:
+        return _error(400, "invalid_request_error", refused.message, refused.param)
     return None
 
 
@@ -167,6 +186,10 @@ def _sub(params: dict[str, str], name: str) -> dict[str, str]:
 
 def _ok(body: dict) -> tuple[str, int, dict]:
     return _reply(200, body)
+
+
+def _error(status: int, type_: str, message: str, param: str | None = None) -> tuple[str, int, dict]:
+    return _reply(status, {"error": {"type": type_, "message": message} | ({"param": param} if param else {})})
 
 
 def _reply(status: int, body: dict) -> tuple[str, int, dict]:

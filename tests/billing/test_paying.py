@@ -114,3 +114,21 @@ def test_the_invoice_list_is_scoped_filtered_and_paginated(client, world):
     assert bad.status_code == 422 and "status" in bad.json["error"]["fields"]
     too_many = client.get("/api/v1/invoices?per_page=1000", headers=api_token(world.secretary))
     assert too_many.status_code == 422 and "per_page" in too_many.json["error"]["fields"]
+
+
+@stripe_on
+def test_back_from_checkout_the_invoice_shows_processing_until_the_webhook_pays_it(client, world, fake):
+    invoice = issued_invoice(world.member)
+    sign_in(client, world.member_user)
+    checkout = client.post(f"/invoices/{invoice.id}/checkout")
+    [session] = fake.sessions.values()
+    assert checkout.location == session["url"]
+
+    back = client.get(session["success_url"].removeprefix("http://127.0.0.1:5000")).get_data(as_text=True)
+    assert "Payment processing" in back and "Status: <strong>issued</strong>" in back
+
+    completed = fake.complete_checkout(session["id"])
+    assert webhook(client, event("checkout.session.completed", completed)).status_code == 200
+
+    paid = client.get(session["success_url"].removeprefix("http://127.0.0.1:5000")).get_data(as_text=True)
+    assert "Payment processing" not in paid and "Status: <strong>paid</strong>" in paid

@@ -120,17 +120,27 @@ def test_the_webhook_keeps_the_saved_method_and_the_statement_says_so(client, wo
     assert SAVED_NOTE in client.get("/statement").get_data(as_text=True)
 
 
-# Charging it when invoices are issued
+# Charging it after the invoices are issued, by the charge-saved-methods job
+
+
+def charge_queued(runner) -> str:
+    result = runner.invoke(args=["charge-saved-methods"])
+    assert result.exit_code == 0, result.output
+    return result.output
 
 
 @stripe_on
-def test_issuing_charges_a_saved_method_off_session_and_the_invoice_is_paid(client, world, fake):
+def test_issuing_queues_a_saved_method_and_the_job_charges_it_off_session(client, runner, world, fake):
     order = delivered_order(world)
     save_method(world.member)
     sign_in(client, world.secretary)
 
     page = client.post(f"/purchase-orders/{order.id}/invoices", follow_redirects=True).get_data(as_text=True)
 
+    assert "3 invoices issued" in page
+    assert "1 will be charged to the member" in page and "Direct Debit in the next few minutes" in page
+    assert fake.requests == [], "no call to Stripe inside the request"
+    assert "1 charged, 0 sent the pay link, 0 broke off" in charge_queued(runner)
     invoices = invoices_by_member(order)
     ours = invoices.pop(world.member.id)
     [call] = fake.to("/v1/payment_intents")
@@ -141,23 +151,20 @@ def test_issuing_charges_a_saved_method_off_session_and_the_invoice_is_paid(clie
     assert (ours.status, ours.due_pence) == (InvoiceStatus.PAID, 0)
     assert payments_of(ours) == [(PaymentMethod.STRIPE, ours.total_pence)]
     assert len(invoices) == 2 and all(i.status is InvoiceStatus.ISSUED for i in invoices.values())
-    assert "3 invoices issued" in page and "1 charged to the member" in page
-    assert "could not be charged" not in page
+    assert "0 charged, 0 sent the pay link" in charge_queued(runner)
+    assert len(fake.to("/v1/payment_intents")) == 1
 
 
 @stripe_on
-def test_a_declined_charge_leaves_the_invoice_issued_and_is_reported(client, world, fake):
+def test_a_declined_charge_leaves_the_invoice_issued_and_emails_the_pay_link(client, runner, world, fake):
     order = delivered_order(world)
     save_method(world.member)
     fake.declines.append("authentication_required")
     sign_in(client, world.secretary)
+    client.post(f"/purchase-orders/{order.id}/invoices")
 
-    response = client.post(f"/purchase-orders/{order.id}/invoices", follow_redirects=True)
+    assert "0 charged, 1 sent the pay link" in charge_queued(runner)
 
-    page = response.get_data(as_text=True)
-    assert response.status_code == 200
-    assert "1 could not be charged to a saved payment method" in page and "emailed a link to pay" in page
-    assert "charged to the member" not in page
     ours = invoices_by_member(order)[world.member.id]
     assert (ours.status, payments_of(ours)) == (InvoiceStatus.ISSUED, [])
     assert len(fake.to("/v1/payment_intents")) == 1
@@ -167,12 +174,13 @@ def test_a_declined_charge_leaves_the_invoice_issued_and_is_reported(client, wor
 
 
 @stripe_on
-def test_a_direct_debit_still_collecting_is_paid_when_its_webhook_arrives(client, world, fake):
+def test_a_direct_debit_still_collecting_is_paid_when_its_webhook_arrives(client, runner, world, fake):
     order = delivered_order(world)
     save_method(world.member, "pm_bacs")
     fake.payment_intent_status = "processing"
     sign_in(client, world.secretary)
     client.post(f"/purchase-orders/{order.id}/invoices")
+    assert "1 charged" in charge_queued(runner)
     ours = invoices_by_member(order)[world.member.id]
     assert ours.status is InvoiceStatus.ISSUED
     [intent] = fake.answered("/v1/payment_intents")
@@ -184,42 +192,35 @@ def test_a_direct_debit_still_collecting_is_paid_when_its_webhook_arrives(client
 
 
 @stripe_on
-def test_the_api_issues_and_charges_and_the_statuses_show_which_were_paid(client, world, fake):
+def test_invoices_issued_over_the_api_are_charged_by_the_job_once(client, runner, world, fake):
     order = delivered_order(world)
     save_method(world.member)
-
-    response = client.post(f"/api/v1/purchase-orders/{order.id}/invoices", headers=api_token(world.secretary))
-
-    assert response.status_code == 201
-    statuses = {i["member_id"]: (i["status"], i["due_pence"]) for i in response.json}
-    assert statuses.pop(world.member.id) == ("paid", 0)
-    assert [status for status, _ in statuses.values()] == ["issued", "issued"]
-    assert len(fake.to("/v1/payment_intents")) == 1
-
-
-@stripe_on
-def test_a_charge_declined_over_the_api_emails_the_member_its_pay_link_once(client, world, fake):
-    order = delivered_order(world)
-    save_method(world.member)
-    fake.declines.append("card_declined")
     headers = api_token(world.secretary)
 
     response = client.post(f"/api/v1/purchase-orders/{order.id}/invoices", headers=headers)
     again = client.post(f"/api/v1/purchase-orders/{order.id}/invoices", headers=headers)
 
     assert response.status_code == 201 and again.json == []
-    ours = invoices_by_member(order)[world.member.id]
-    messages = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "invoice_pay_link")).all()
-    assert [(m.to_email, f"/invoices/{ours.id}" in m.body_text) for m in messages] == [(ours.buyer_email, True)]
+    assert [i["status"] for i in response.json] == ["issued"] * 3
+    charge_queued(runner)
+    charge_queued(runner)
+    assert invoices_by_member(order)[world.member.id].status is InvoiceStatus.PAID
+    assert len(fake.to("/v1/payment_intents")) == 1
 
 
 @stripe_on
-def test_members_without_a_saved_method_cost_no_call_to_stripe(client, world, fake):
+def test_members_without_a_saved_method_cost_no_call_to_stripe(client, runner, world, fake):
     order = delivered_order(world)
     sign_in(client, world.secretary)
 
     page = client.post(f"/purchase-orders/{order.id}/invoices", follow_redirects=True).get_data(as_text=True)
 
     assert "3 invoices issued" in page and "charged" not in page
+    assert "0 charged, 0 sent the pay link" in charge_queued(runner)
     assert fake.requests == []
     assert all(i.status is InvoiceStatus.ISSUED for i in invoices_by_member(order).values())
+
+
+def test_with_stripe_off_the_job_says_so(runner):
+    result = runner.invoke(args=["charge-saved-methods"])
+    assert result.exit_code == 1 and "Stripe is off" in result.output

@@ -27,6 +27,7 @@ from tests.billing.fake_stripe import (
 
 stripe_on = pytest.mark.app_config(CONFIG)
 SUCCESS, CANCEL = "https://market.example.org/invoices/1?paid=1", "https://market.example.org/invoices/1"
+KEY = "invoice-1-charge-1"
 
 
 @pytest.fixture
@@ -151,14 +152,14 @@ def test_setup_opens_checkout_in_setup_mode_for_the_member(world, fake, gateway)
 def test_a_saved_card_is_charged_off_session_and_the_invoice_paid(world, invoice, fake, gateway):
     save_method(world.member)
 
-    assert gateway.charge_saved_method(invoice, CANCEL) is True
+    assert gateway.charge_saved_method(invoice, CANCEL, KEY) is True
 
     [call] = fake.to("/v1/payment_intents")
     assert (call.params["amount"], call.params["currency"]) == ("12000", "gbp")
     assert (call.params["off_session"], call.params["confirm"]) == ("true", "true")
     assert call.params["payment_method"] == "pm_card_visa"
     assert call.params["metadata[invoice_id]"] == str(invoice.id)
-    assert call.headers["Idempotency-Key"] == f"invoice-{invoice.id}-saved-pm_card_visa"
+    assert call.headers["Idempotency-Key"] == KEY
     assert (invoice.status, invoice.due_pence) == (InvoiceStatus.PAID, 0)
     [payment] = payments_of(invoice)
     assert (payment.method, payment.amount_pence) == (PaymentMethod.STRIPE, 12_000)
@@ -169,12 +170,12 @@ def test_a_charge_that_needs_the_member_returns_false_and_changes_nothing(world,
     save_method(world.member)
     fake.declines.append(code)
 
-    assert gateway.charge_saved_method(invoice, CANCEL) is False
+    assert gateway.charge_saved_method(invoice, CANCEL, KEY) is False
     assert (invoice.status, payments_of(invoice)) == (InvoiceStatus.ISSUED, [])
 
 
 def test_without_a_saved_method_the_member_gets_the_pay_link(invoice, fake, gateway):
-    assert gateway.charge_saved_method(invoice, CANCEL) is False
+    assert gateway.charge_saved_method(invoice, CANCEL, KEY) is False
     assert fake.requests == []
 
 
@@ -182,7 +183,7 @@ def test_a_direct_debit_still_collecting_needs_no_pay_link(world, invoice, fake,
     save_method(world.member, "pm_bacs")
     fake.payment_intent_status = "processing"
 
-    assert gateway.charge_saved_method(invoice, CANCEL) is True
+    assert gateway.charge_saved_method(invoice, CANCEL, KEY) is True
     assert (invoice.status, payments_of(invoice)) == (InvoiceStatus.ISSUED, [])
 
 
@@ -190,13 +191,13 @@ def test_stripe_down_when_charging_never_breaks_issuing(world, invoice, fake, ga
     save_method(world.member)
     fake.unreachable = True
 
-    assert gateway.charge_saved_method(invoice, CANCEL) is False
+    assert gateway.charge_saved_method(invoice, CANCEL, KEY) is False
 
 
 @stripe_on
 def test_an_off_session_charge_and_its_webhook_count_the_money_once(client, world, invoice, fake, gateway):
     save_method(world.member)
-    gateway.charge_saved_method(invoice, CANCEL)
+    gateway.charge_saved_method(invoice, CANCEL, KEY)
     db.session.commit()
     [intent] = [body["id"] for body in fake.answered("/v1/payment_intents")]
 

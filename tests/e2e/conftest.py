@@ -141,12 +141,14 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def live_server(request, browser, tmp_path_factory):
-    """The base URL of gunicorn (2 workers) serving a fresh database migrated to head with the demo loaded."""
-    database_url, drop = make_throwaway_database(request.param, tmp_path_factory)
+@contextmanager
+def _serving(backend: str, tmp_path_factory, **settings: str):
+    """gunicorn (2 workers) serving a fresh database migrated to head with the demo loaded, with `settings` in its
+    environment; yields its base URL and the database's."""
+    database_url, drop = make_throwaway_database(backend, tmp_path_factory)
     port = _free_port()
-    env = _app_environment(database_url, port)
+    url = f"http://127.0.0.1:{port}"
+    env = _app_environment(database_url, port) | {"PUBLIC_URL": url} | settings
     _load_demo(database_url)
     log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
     with log.open("w") as output:
@@ -157,10 +159,9 @@ def live_server(request, browser, tmp_path_factory):
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-    url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(server, url, log)
-        yield url
+        yield url, database_url
     finally:
         server.terminate()
         try:
@@ -169,6 +170,13 @@ def live_server(request, browser, tmp_path_factory):
             server.kill()
             server.wait()
         drop()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def live_server(request, browser, tmp_path_factory):
+    """The base URL of the app with payments by bank transfer only (Stripe off)."""
+    with _serving(request.param, tmp_path_factory) as (url, _):
+        yield url
 
 
 class Visit:
@@ -260,6 +268,10 @@ class Visit:
 def visit(browser, live_server, request):
     """Opens a fresh browser context (own cookies) per person: visit("member") -> Visit; `width` in CSS pixels
     (390 a phone, 1280 a desktop)."""
+    yield from _visits(browser, live_server, request)
+
+
+def _visits(browser, base_url: str, request):
     contexts = []
     request.node.e2e_visits = []
 
@@ -271,7 +283,7 @@ def visit(browser, live_server, request):
             viewport={"width": width, "height": 844 if width < 600 else 900},
         )
         contexts.append(context)
-        opened = Visit(context.new_page(), live_server, label)
+        opened = Visit(context.new_page(), base_url, label)
         request.node.e2e_visits.append(opened)
         return opened
 

@@ -1,4 +1,4 @@
-"""`bill-shared-services` charges a member's saved payment method, as issuing from the web does."""
+"""`bill-shared-services` queues a member's saved payment method for the charging job, as issuing from the web does."""
 
 import pytest
 
@@ -20,7 +20,7 @@ def fake(app) -> FakeStripe:
 
 
 @stripe_on
-def test_the_billing_run_charges_saved_methods_once_the_invoices_are_committed(runner, world, offer, members, fake):
+def test_the_billing_run_queues_saved_methods_and_the_job_charges_them(runner, world, offer, members, fake):
     pool = make_pool(world.secretary, offer, [world.consortium], cost_per_period_pence=30_000)
     _joined(pool, members)
     save_method(world.member)
@@ -28,6 +28,8 @@ def test_the_billing_run_charges_saved_methods_once_the_invoices_are_committed(r
     result = runner.invoke(args=["bill-shared-services", "--period", month_text(pool.start_date)])
 
     assert result.exit_code == 0, result.output
+    assert fake.requests == []
+    assert runner.invoke(args=["charge-saved-methods"]).exit_code == 0
     db.session.expire_all()
     invoices = {i.member_id: i for i in _invoices(pool.id, 1)}
     ours = invoices.pop(world.member.id)
@@ -39,11 +41,13 @@ def test_the_billing_run_charges_saved_methods_once_the_invoices_are_committed(r
     assert [i.status for i in invoices.values()] == [InvoiceStatus.ISSUED, InvoiceStatus.ISSUED]
 
     again = runner.invoke(args=["bill-shared-services", "--period", month_text(pool.start_date)])
-    assert again.exit_code == 0 and len(fake.to("/v1/payment_intents")) == 1
+    assert again.exit_code == 0
+    assert runner.invoke(args=["charge-saved-methods"]).exit_code == 0
+    assert len(fake.to("/v1/payment_intents")) == 1
 
 
 @stripe_on
-def test_a_period_rolled_back_after_issuing_charges_nothing_until_it_is_billed_again(
+def test_a_period_rolled_back_after_issuing_queues_nothing_until_it_is_billed_again(
     runner, world, offer, members, fake, monkeypatch
 ):
     pool = make_pool(world.secretary, offer, [world.consortium])
@@ -60,7 +64,9 @@ def test_a_period_rolled_back_after_issuing_charges_nothing_until_it_is_billed_a
     result = runner.invoke(args=["bill-shared-services", "--period", month_text(pool.start_date)])
 
     assert result.exit_code == 1
+    assert runner.invoke(args=["charge-saved-methods"]).exit_code == 0
     assert _invoices(pool.id, 1) == [] and fake.requests == []
     monkeypatch.undo()
     assert runner.invoke(args=["bill-shared-services", "--period", month_text(pool.start_date)]).exit_code == 0
+    assert runner.invoke(args=["charge-saved-methods"]).exit_code == 0
     assert len(fake.to("/v1/payment_intents")) == 1
