@@ -1,7 +1,7 @@
 """saved-method charges: the queue the charge-saved-methods job works off
 
 Revision ID: 3f8a2c6d1e90
-Revises: 7c3d9e1f2a45
+Revises: e4b8d2a61c07
 Create Date: 2026-12-02 23:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '3f8a2c6d1e90'
-down_revision = '7c3d9e1f2a45'
+down_revision = 'e4b8d2a61c07'
 branch_labels = None
 depends_on = None
 
