@@ -5,8 +5,8 @@ so what the preview shows is what happens. Closing runs in the caller's one tran
 the pool's row lock: the pool is closed with all its purchase orders, or nothing changes.
 """
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
@@ -206,23 +206,10 @@ def plan_close(pool: Pool) -> ClosePlan:
                 packs[consortium_id],
                 by_consortium[consortium_id],
                 delivery_pence,
-                order_terms(pool, consortium, price),
+                services.order_terms(pool, consortium, price),
             )
         )
     return plan
-
-
-def order_terms(pool: Pool, consortium: Consortium, unit_price: Decimal) -> OrderTerms:
-    """What the consortium's order will bill its members on, as billing reads it from the order."""
-    return OrderTerms(
-        goods_description=pool.offer.name,
-        consortium_name=consortium.name,
-        unit_price=unit_price,
-        vat_rate=pool.offer.vat_rate,
-        handling_fee_percent=consortium.handling_fee_percent,
-        solidarity_rate_percent=pool.solidarity_rate_percent,
-        vat_registered=bool(consortium.organisation.vat_number),
-    )
 
 
 def _consortium_plan(
@@ -367,3 +354,45 @@ def member_allocations(pool: Pool, member_ids: set[int]) -> dict[int, Allocation
         .where(PurchaseOrder.pool_id == pool.id, Allocation.member_id.in_(member_ids))
     )
     return {a.member_id: a for a in allocations}
+
+
+def members_bills(pool: Pool, member_ids: set[int]) -> dict[int, MemberBill]:
+    """The members' bills from the pool's live orders, as invoicing will issue them: an order's delivered
+    units once it is delivered, its allocated units before."""
+    orders = db.session.scalars(
+        select(PurchaseOrder).where(
+            PurchaseOrder.pool_id == pool.id,
+            PurchaseOrder.status != PurchaseOrderStatus.CANCELLED,
+            PurchaseOrder.id.in_(
+                select(Allocation.purchase_order_id).where(Allocation.member_id.in_(member_ids or {-1}))
+            ),
+        )
+    )
+    bills: dict[int, MemberBill] = {}
+    for order in orders:
+        units = Allocation.delivered_units if order.status is PurchaseOrderStatus.DELIVERED else Allocation.units
+        rows = db.session.execute(
+            select(Allocation.member_id, units, Member.turnover_band)
+            .join(Member, Member.id == Allocation.member_id)
+            .where(Allocation.purchase_order_id == order.id)
+        )
+        members = [MemberUnits(member_id, member_units or 0, band) for member_id, member_units, band in rows]
+        terms = replace(services.order_terms(pool, order.consortium, order.unit_price), vat_rate=order.vat_rate)
+        bills |= {
+            bill.member_id: bill
+            for bill in member_bills(terms, members, order.delivery_charge_pence)
+            if bill.member_id in member_ids
+        }
+    return bills
+
+
+def members_costs(pool: Pool, pledges: Mapping[int, Pledge]) -> dict[int, MemberBill]:
+    """What each member's pledge (by member id) costs it: its bill from the pool's orders once the pool
+    is closed, before that its bill if the pool closed now."""
+    if pool.status in (PoolStatus.DRAFT, PoolStatus.OPEN):
+        return {
+            member_id: services.estimate(pool, pledge.member, pledge.quantity, pledge.quantity)
+            for member_id, pledge in pledges.items()
+            if pledge.quantity
+        }
+    return members_bills(pool, set(pledges))

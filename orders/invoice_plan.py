@@ -7,7 +7,7 @@ the pledge and closing code can run it too.
 """
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -66,6 +66,10 @@ class MemberBill:
         return self.share.units
 
     @property
+    def unit_price(self) -> Decimal:
+        return self.lines[0].unit_price  # the goods line comes first
+
+    @property
     def goods_pence(self) -> int:
         return self.share.goods_pence
 
@@ -115,28 +119,35 @@ def member_bills(terms: OrderTerms, members: Sequence[MemberUnits], delivery_cha
 def estimated_bill(
     terms: OrderTerms,
     member: MemberUnits,
-    others_in_consortium: Mapping[TurnoverBand, int],
-    units_by_consortium: Sequence[int],
-    our_consortium: int,
+    consortium_id: int,
+    others: Iterable[tuple[int, TurnoverBand, int]],
     pool_delivery_pence: int,
 ) -> MemberBill:
-    """A member's bill if the pool closed now, with the rest of its consortium as one member per turnover band.
+    """A member's bill if the pool closed now, with everyone else grouped: `others` are the other members'
+    units as (consortium id, turnover band, units), one entry per group.
 
-    The pledge path cannot afford to read every pledge of a big pool under the pool's lock, but the bill
-    depends on the others only through totals: the consortium's goods (for delivery and fee shares), its
-    top and lowest turnover bands (for solidarity) and each consortium's units (for the delivery split).
-    Each member's share is its exact share rounded up or down, so grouping the others moves only which
-    way a share rounds: the goods line stays within a penny of the invoice, and delivery, fee and
-    solidarity follow the goods by the same rule. The close preview, which has every allocation, uses
-    `member_bills` and is exact.
+    The pledge path cannot afford to read every pledge of a big pool under the pool's lock, and the bill
+    depends on the others only through totals: each consortium's units (the delivery split), the
+    member's consortium's goods (its delivery and fee shares) and its top and lowest turnover bands
+    (solidarity). Every share is the exact share rounded up or down, so grouping the others changes only
+    which way a share rounds: each line stays within a penny of the invoice's when the pledges are
+    allocated as they stand (see tests/orders/test_estimates.py). The close preview, which has every
+    allocation, uses `member_bills` and is exact.
     """
-    delivery = consortium_delivery(pool_delivery_pence, units_by_consortium)[our_consortium]
+    ours: dict[TurnoverBand, int] = {}
+    by_consortium = {consortium_id: member.units}
+    for other_consortium, band, units in others:
+        by_consortium[other_consortium] = by_consortium.get(other_consortium, 0) + units
+        if other_consortium == consortium_id:
+            ours[band] = ours.get(band, 0) + units
+    ordering = sorted(by_consortium)
+    delivery = consortium_delivery(pool_delivery_pence, [by_consortium[c] for c in ordering])
     rest = [
         MemberUnits(-1 - n, units, band)
-        for n, (band, units) in enumerate(sorted(others_in_consortium.items(), key=lambda item: item[0].value))
+        for n, (band, units) in enumerate(sorted(ours.items(), key=lambda item: item[0].value))
         if units
     ]
-    return member_bills(terms, [member, *rest], delivery)[0]
+    return member_bills(terms, [member, *rest], delivery[ordering.index(consortium_id)])[0]
 
 
 def _bill(terms: OrderTerms, share: CostShare) -> MemberBill:
