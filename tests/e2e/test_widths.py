@@ -10,6 +10,7 @@ import pytest
 
 WIDTHS = [390, 1280]
 POOL, SERVICE_POOL, INVOICE = r"/pools/\d+", r"/shared-services/\d+", r"/invoices/\d+"
+CLOSE_PREVIEW = r"/pools/\d+/close"
 OWN_OFFERS, EDIT_OFFER = r"/catalogue/supplier/\d+/offers", r"/catalogue/offers/\d+/edit"
 
 # On a phone the page itself never scrolls sideways; a wide table scrolls inside its own box (.table-scroll).
@@ -26,6 +27,7 @@ PAGES: dict[str, list] = {
         "/shared-services/new",
         "/invoices/",
         ("/pools/", POOL),
+        ("/pools/", POOL, CLOSE_PREVIEW),
         ("/shared-services/", SERVICE_POOL),
         ("/invoices/", INVOICE),
     ],
