@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalogue.models import VatRate, price
 from kernel.extensions import Model, UTCDateTime, created_at, enum_column, intpk
+from orders.invoice_plan import LineKind
 from orders.models import PurchaseOrder
 from organisations.models import Consortium, Member, User
 
@@ -23,14 +24,6 @@ class InvoiceStatus(enum.Enum):
     PART_PAID = "part_paid"
     PAID = "paid"
     CREDITED = "credited"
-
-
-class LineKind(enum.Enum):
-    GOODS = "goods"
-    DELIVERY = "delivery"
-    HANDLING_FEE = "handling_fee"
-    SOLIDARITY = "solidarity"
-    SERVICE = "service"
 
 
 class PaymentMethod(enum.Enum):

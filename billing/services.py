@@ -16,7 +16,6 @@ from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from billing import notices
 from billing.charging import charge_after_commit
-from billing.cost_shares import CostShare, MemberUnits, cost_shares
 from billing.models import (
     CreditNote,
     CreditNoteLine,
@@ -30,7 +29,6 @@ from billing.models import (
 )
 from billing.payments import apply_status
 from billing.standing import UNPAID, AgedRow, Standing, aged_debt, held_as_credit, standing
-from billing.vat import VatLine, rest_of_vat, vat_analysis
 from catalogue.models import VatRate
 from kernel.bulk import insert_rows, no_collection_pauses
 from kernel.clock import uk_date, uk_today, utcnow
@@ -40,7 +38,10 @@ from kernel.formatting import pounds
 from kernel.lifecycle import Who
 from kernel.money import line_pence
 from kernel.numbering import format_number, next_values
+from orders.cost_shares import MemberUnits
+from orders.invoice_plan import OrderTerms, member_bills
 from orders.models import POOL_LIFECYCLE, Allocation, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
+from orders.vat import VatLine, rest_of_vat, vat_analysis
 from organisations.models import Consortium, Member, Organisation, TurnoverBand, User
 from pools.services import take_writer_lock
 
@@ -114,43 +115,18 @@ class Seller:
         )
 
 
-def _lines(order: PurchaseOrder, share: CostShare, seller: Seller) -> list[dict]:
-    """The invoice lines of one member's cost share; an unregistered consortium charges no VAT."""
-    goods_rate = charged_vat_rate(seller, order.vat_rate)
-    fee_rate = charged_vat_rate(seller, VatRate.STANDARD)
-    lines = [
-        dict(
-            kind=LineKind.GOODS,
-            description=f"{order.offer_name} ({order.number})",
-            quantity=share.units,
-            unit_price=order.unit_price,
-            vat_rate=goods_rate,
-            net_pence=share.goods_pence,
-        )
-    ]
-    extras = [
-        (LineKind.DELIVERY, "Share of the delivery charge", share.delivery_pence, goods_rate),
-        (LineKind.HANDLING_FEE, f"{order.consortium.name} consortium handling fee", share.handling_fee_pence, fee_rate),
-        (
-            LineKind.SOLIDARITY,
-            "Solidarity surcharge" if share.solidarity_pence > 0 else "Solidarity discount",
-            share.solidarity_pence,
-            goods_rate,
-        ),
-    ]
-    for kind, description, pence, rate in extras:
-        if pence:
-            lines.append(
-                dict(
-                    kind=kind,
-                    description=description,
-                    quantity=1,
-                    unit_price=Decimal(pence).scaleb(-2),
-                    vat_rate=rate,
-                    net_pence=pence,
-                )
-            )
-    return [line | {"position": n} for n, line in enumerate(lines, start=1)]
+def order_terms(order: PurchaseOrder, pool: Pool, seller: Seller) -> OrderTerms:
+    """What the order's invoices are worked out from, as the close preview worked them out."""
+    consortium = order.consortium
+    return OrderTerms(
+        goods_description=f"{order.offer_name} ({order.number})",
+        consortium_name=consortium.name,
+        unit_price=order.unit_price,
+        vat_rate=order.vat_rate,
+        handling_fee_percent=consortium.handling_fee_percent,
+        solidarity_rate_percent=pool.solidarity_rate_percent,
+        vat_registered=bool(seller.vat_number),
+    )
 
 
 @dataclass(frozen=True)
@@ -198,11 +174,6 @@ def buyer_of(member_id: int) -> Buyer:
     if row is None:
         raise NotFound("No such member.")
     return _buyer(row)
-
-
-def charged_vat_rate(seller: Seller, rate: VatRate) -> VatRate:
-    """The rate a line is charged at: an unregistered consortium charges no VAT."""
-    return rate if seller.vat_number else VatRate.EXEMPT
 
 
 @dataclass(frozen=True)
@@ -328,33 +299,25 @@ def issue_invoices(actor: User | None, order_id: int, today: date | None = None)
     units = [
         MemberUnits(member_id, member_units, buyers[member_id].turnover_band) for member_id, member_units in allocations
     ]
-    shares = [
-        s
-        for s in cost_shares(
-            units,
-            order.unit_price,
-            order.delivery_charge_pence,
-            consortium.handling_fee_percent,
-            pool.solidarity_rate_percent,
-        )
-        if s.net_pence
-    ]
-    if not shares:
-        return IssuedInvoices([], [])
     seller = Seller.of(consortium)
-    numbers = next_values(consortium, INVOICE_SERIES, len(shares))
+    bills = [
+        bill
+        for bill in member_bills(order_terms(order, pool, seller), units, order.delivery_charge_pence)
+        if bill.net_pence
+    ]
+    if not bills:
+        return IssuedInvoices([], [])
+    numbers = next_values(consortium, INVOICE_SERIES, len(bills))
     # The time of supply is the delivery, or the invoice's own date when it is issued first (HMRC's tax point).
     supply_date = min(uk_date(order.delivered_at), today) if order.delivered_at else today
     due_date = today + timedelta(days=consortium.payment_terms_days)
     created = utcnow()
     invoice_rows: list[dict[str, Any]] = []
     lines_of: list[list[dict]] = []
-    vat_of: list[list[VatLine]] = []
-    for share, number in zip(shares, numbers, strict=True):
-        buyer = buyers[share.member_id]
-        lines = _lines(order, share, seller)
-        analysis = vat_analysis((line["vat_rate"], line["net_pence"]) for line in lines)
-        net, vat = sum(v.net_pence for v in analysis), sum(v.vat_pence for v in analysis)
+    vat_of: list[Sequence[VatLine]] = []
+    for bill, number in zip(bills, numbers, strict=True):
+        buyer = buyers[bill.member_id]
+        net, vat = bill.net_pence, bill.vat_pence
         invoice_rows.append(
             dict(
                 number=format_number(consortium, "", today.year, number, INVOICE_DIGITS),
@@ -384,8 +347,8 @@ def issue_invoices(actor: User | None, order_id: int, today: date | None = None)
                 buyer_email=buyer.email,
             )
         )
-        lines_of.append(lines)
-        vat_of.append(analysis)
+        lines_of.append([vars(line) | {"position": n} for n, line in enumerate(bill.lines, start=1)])
+        vat_of.append(bill.vat)
     db.session.flush()
     ids = insert_rows(Invoice.__table__, invoice_rows, returning=Invoice.__table__.c.id)
     insert_rows(

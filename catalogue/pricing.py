@@ -8,10 +8,9 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from fractions import Fraction
 from typing import Generic, TypeVar, overload
 
-from kernel.money import line_pence, to_pence, vat_pence
+from kernel.money import line_pence
 
 
 @dataclass(frozen=True)
@@ -113,42 +112,6 @@ def rises(held: Sequence[Tier], new: Sequence[Tier], list_price: Decimal) -> lis
         if after > before:
             found.append(Rise(quantity, starts.get(quantity), before, after))
     return found
-
-
-@dataclass(frozen=True)
-class Estimate:
-    unit_price: Decimal
-    goods_pence: int
-    delivery_pence: int
-    vat_pence: int
-
-    @property
-    def net_pence(self) -> int:
-        return self.goods_pence + self.delivery_pence
-
-    @property
-    def total_pence(self) -> int:
-        return self.net_pence + self.vat_pence
-
-
-def estimated_cost(
-    quantity: int,
-    tiers: Sequence[Tier],
-    list_price: Decimal,
-    vat_percent: Decimal,
-    pool_quantity: int,
-    delivery_charge_pence: int,
-) -> Estimate:
-    """A member's cost for `quantity` units if the pool ends at `pool_quantity` (which includes them).
-
-    The delivery charge is shared in proportion to units; VAT applies to goods and delivery.
-    """
-    if quantity < 0 or pool_quantity < quantity:
-        raise ValueError("the pool's quantity includes the member's own")
-    price = unit_price(tiers, pool_quantity, list_price)
-    goods = line_pence(quantity, price)
-    delivery = to_pence(Fraction(delivery_charge_pence * quantity, pool_quantity) / 100) if pool_quantity else 0
-    return Estimate(price, goods, delivery, vat_pence(goods + delivery, vat_percent))
 
 
 def saving(list_price: Decimal, price: Decimal, quantity: int) -> tuple[int, Decimal]:

@@ -2,12 +2,12 @@
 
 from dataclasses import dataclass
 
-from catalogue.pricing import Estimate
 from kernel.api import api_blueprint, json_body, operation, page_of, page_schema, paginated, query_args, wants_csv
 from kernel.csv_export import csv_response
 from kernel.errors import ValidationFailed
 from kernel.extensions import db
 from orders import closing, purchase_orders, services
+from orders.invoice_plan import MemberBill
 from orders.models import Pledge, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
 from orders.order_documents import order_csv_rows, orders_csv_rows
 from orders.schemas import (
@@ -40,7 +40,9 @@ def pool_document(pool: Pool, user: User) -> dict:
     """The pool as the API shows it, with the caller's own pledges and their estimated cost."""
     summary = services.summarise(pool)
     members = services.pledging_members(user, pool)
-    mine = [with_estimate(pool, pledge) for pledge in services.member_pledges(pool, members).values()]
+    pledges = services.member_pledges(pool, members)
+    costs = closing.members_costs(pool, pledges)
+    mine = [PledgeWithEstimate(pledge, costs.get(member_id)) for member_id, pledge in pledges.items()]
     return {
         "id": pool.id,
         "status": pool.status.value,
@@ -76,19 +78,13 @@ def pool_document(pool: Pool, user: User) -> dict:
 
 @dataclass
 class PledgeWithEstimate:
-    """A pledge as its member sees it: with what it would cost if the pool closed now."""
+    """A pledge as its member sees it: with its bill (if the pool closed now, while it is open)."""
 
     pledge: "Pledge | services.PledgeState"
-    estimate: Estimate | None
+    estimate: MemberBill | None
 
     def __getattr__(self, name):
         return getattr(self.pledge, name)
-
-
-def with_estimate(pool: Pool, pledge: Pledge) -> PledgeWithEstimate:
-    return PledgeWithEstimate(
-        pledge, services.estimate(pool, pledge.quantity, pledge.quantity) if pledge.quantity else None
-    )
 
 
 @bp.get("/pools")

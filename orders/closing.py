@@ -1,30 +1,33 @@
-"""Closing a pool: the plan (tier, packs, every member's allocation and estimated cost), then the orders.
+"""Closing a pool: the plan (tier, packs, every member's allocation and invoice), then the orders.
 
 The plan is computed the same way for the preview a secretary sees and for the close itself,
 so what the preview shows is what happens. Closing runs in the caller's one transaction under
 the pool's row lock: the pool is closed with all its purchase orders, or nothing changes.
 """
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 
 from sqlalchemy import func, select
 
 from catalogue import pricing
-from kernel.allocation import largest_remainder
 from kernel.bulk import insert_rows, no_collection_pauses
 from kernel.clock import uk_date, utcnow
 from kernel.extensions import db
 from kernel.lifecycle import Who
-from kernel.money import line_pence, vat_pence
+from kernel.money import line_pence
 from kernel.numbering import next_number
 from orders import notices, services
+from orders.cost_shares import MemberUnits
+from orders.invoice_plan import MemberBill, OrderTerms, consortium_delivery, member_bills
 from orders.models import POOL_LIFECYCLE, Allocation, Pledge, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
 from orders.packs import PackPlan, PledgedDemand, plan_packs
 from orders.prices import pool_list_price, pool_tiers
-from organisations.models import Consortium, Member, Network, Organisation, User
+from orders.vat import VatLine
+from organisations.models import Consortium, Member, Network, Organisation, TurnoverBand, User
 
 
 @dataclass(frozen=True)
@@ -39,43 +42,76 @@ class PledgeRow:
     member_name: str
     delivery_address: str
     contact_email: str
+    turnover_band: TurnoverBand
+
+
+@dataclass
+class ConsortiumPlan:
+    """One consortium's order; its members' bills are worked out only when shown (the close needs none)."""
+
+    consortium: Consortium
+    packs: PackPlan
+    goods_pence: int
+    delivery_charge_pence: int
+    terms: OrderTerms
+    lines: list["MemberLine"] = field(default_factory=list)
+
+    @property
+    def total_pence(self) -> int:
+        return self.goods_pence + self.delivery_charge_pence
+
+    @cached_property
+    def bills(self) -> dict[int, MemberBill]:
+        """Each member's invoice as invoicing will issue it if nothing changes before then."""
+        members = [MemberUnits(line.row.member_id, line.units, line.row.turnover_band) for line in self.lines]
+        return {bill.member_id: bill for bill in member_bills(self.terms, members, self.delivery_charge_pence)}
 
 
 @dataclass
 class MemberLine:
-    """A member's allocation; its estimated cost is worked out only when shown (the close needs none)."""
+    """A member's allocation, and the invoice it will bring (its goods, delivery, fee, solidarity and VAT)."""
 
     row: PledgeRow
     units: int
     reason: str
     unit_price: Decimal
-    delivery_pence: int
-    vat_percent: Decimal
+    order: ConsortiumPlan
+
+    @property
+    def bill(self) -> MemberBill:
+        return self.order.bills[self.row.member_id]
 
     @property
     def goods_pence(self) -> int:
-        return line_pence(self.units, self.unit_price)
+        return self.bill.goods_pence
+
+    @property
+    def delivery_pence(self) -> int:
+        return self.bill.delivery_pence
+
+    @property
+    def handling_fee_pence(self) -> int:
+        return self.bill.handling_fee_pence
+
+    @property
+    def solidarity_pence(self) -> int:
+        return self.bill.solidarity_pence
+
+    @property
+    def net_pence(self) -> int:
+        return self.bill.net_pence
+
+    @property
+    def vat(self) -> tuple[VatLine, ...]:
+        return self.bill.vat
 
     @property
     def vat_pence(self) -> int:
-        return vat_pence(self.goods_pence + self.delivery_pence, self.vat_percent)
+        return self.bill.vat_pence
 
     @property
     def total_pence(self) -> int:
-        return self.goods_pence + self.delivery_pence + self.vat_pence
-
-
-@dataclass
-class ConsortiumPlan:
-    consortium: Consortium
-    packs: PackPlan
-    goods_pence: int
-    delivery_charge_pence: int
-    lines: list[MemberLine] = field(default_factory=list)
-
-    @property
-    def total_pence(self) -> int:
-        return self.goods_pence + self.delivery_charge_pence
+        return self.bill.total_pence
 
 
 @dataclass
@@ -117,6 +153,7 @@ def _pledge_rows(pool: Pool) -> list[PledgeRow]:
             Organisation.city,
             Organisation.postcode,
             billing_email,
+            Member.turnover_band,
         )
         .join(Member, Pledge.member_id == Member.id)
         .join(Organisation, Member.organisation_id == Organisation.id)
@@ -125,7 +162,8 @@ def _pledge_rows(pool: Pool) -> list[PledgeRow]:
         .order_by(Pledge.created_at, Pledge.id)
     ).all()
     return [
-        PledgeRow(r[0], r[1], r[2], r[3], r[4], r[5], ", ".join(part for part in r[6:10] if part), r[10]) for r in rows
+        PledgeRow(r[0], r[1], r[2], r[3], r[4], r[5], ", ".join(part for part in r[6:10] if part), r[10], r[11])
+        for r in rows
     ]
 
 
@@ -160,40 +198,28 @@ def plan_close(pool: Pool) -> ClosePlan:
         plan.cancel_reason = f"The pledges did not fill a single pack of {offer.pack_size} {offer.unit}."
         return plan
     consortia = {c.id: c for c in pool.consortia}
-    delivery = largest_remainder(pool.delivery_charge_pence, [packs[c].units for c in ordering])
+    delivery = consortium_delivery(pool.delivery_charge_pence, [packs[c].units for c in ordering])
     for consortium_id, delivery_pence in zip(ordering, delivery, strict=True):
+        consortium = consortia[consortium_id]
         plan.consortia.append(
             _consortium_plan(
-                consortia[consortium_id],
+                consortium,
                 packs[consortium_id],
                 by_consortium[consortium_id],
-                rank,
-                price,
                 delivery_pence,
-                offer,
+                services.order_terms(pool, consortium, price),
             )
         )
     return plan
 
 
 def _consortium_plan(
-    consortium: Consortium,
-    packs: PackPlan,
-    rows: list[PledgeRow],
-    rank: dict[int, int],
-    price: Decimal,
-    delivery_pence: int,
-    offer,
+    consortium: Consortium, packs: PackPlan, rows: list[PledgeRow], delivery_pence: int, terms: OrderTerms
 ) -> ConsortiumPlan:
-    """Each member's units and estimated cost; the delivery charge is shared by units."""
-    plan = ConsortiumPlan(consortium, packs, line_pence(packs.units, price), delivery_pence)
-    shares = largest_remainder(
-        delivery_pence, [a.units for a in packs.allocations], [(rank[a.key],) for a in packs.allocations]
-    )
-    vat_percent = offer.vat_rate.percent
+    plan = ConsortiumPlan(consortium, packs, line_pence(packs.units, terms.unit_price), delivery_pence, terms)
     plan.lines = [
-        MemberLine(row, allocation.units, allocation.reason, price, delivery_share, vat_percent)
-        for row, allocation, delivery_share in zip(rows, packs.allocations, shares, strict=True)
+        MemberLine(row, allocation.units, allocation.reason, terms.unit_price, plan)
+        for row, allocation in zip(rows, packs.allocations, strict=True)
     ]
     return plan
 
@@ -328,3 +354,45 @@ def member_allocations(pool: Pool, member_ids: set[int]) -> dict[int, Allocation
         .where(PurchaseOrder.pool_id == pool.id, Allocation.member_id.in_(member_ids))
     )
     return {a.member_id: a for a in allocations}
+
+
+def members_bills(pool: Pool, member_ids: set[int]) -> dict[int, MemberBill]:
+    """The members' bills from the pool's live orders, as invoicing will issue them: an order's delivered
+    units once it is delivered, its allocated units before."""
+    orders = db.session.scalars(
+        select(PurchaseOrder).where(
+            PurchaseOrder.pool_id == pool.id,
+            PurchaseOrder.status != PurchaseOrderStatus.CANCELLED,
+            PurchaseOrder.id.in_(
+                select(Allocation.purchase_order_id).where(Allocation.member_id.in_(member_ids or {-1}))
+            ),
+        )
+    )
+    bills: dict[int, MemberBill] = {}
+    for order in orders:
+        units = Allocation.delivered_units if order.status is PurchaseOrderStatus.DELIVERED else Allocation.units
+        rows = db.session.execute(
+            select(Allocation.member_id, units, Member.turnover_band)
+            .join(Member, Member.id == Allocation.member_id)
+            .where(Allocation.purchase_order_id == order.id)
+        )
+        members = [MemberUnits(member_id, member_units or 0, band) for member_id, member_units, band in rows]
+        terms = replace(services.order_terms(pool, order.consortium, order.unit_price), vat_rate=order.vat_rate)
+        bills |= {
+            bill.member_id: bill
+            for bill in member_bills(terms, members, order.delivery_charge_pence)
+            if bill.member_id in member_ids
+        }
+    return bills
+
+
+def members_costs(pool: Pool, pledges: Mapping[int, Pledge]) -> dict[int, MemberBill]:
+    """What each member's pledge (by member id) costs it: its bill from the pool's orders once the pool
+    is closed, before that its bill if the pool closed now."""
+    if pool.status in (PoolStatus.DRAFT, PoolStatus.OPEN):
+        return {
+            member_id: services.estimate(pool, pledge.member, pledge.quantity, pledge.quantity)
+            for member_id, pledge in pledges.items()
+            if pledge.quantity
+        }
+    return members_bills(pool, set(pledges))

@@ -47,7 +47,7 @@ from kernel.clock import uk_date
 from kernel.errors import NotFound
 from kernel.extensions import UTCDateTime, db
 from orders.models import Pledge, PledgeChange, Pool, PoolPledgeDay, PoolStatus, PoolTier, pool_consortium
-from organisations.models import Member, Network
+from organisations.models import Consortium, Member, Network, Organisation, TurnoverBand
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,13 +87,23 @@ class Totals:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ConsortiumTerms:
+    """What the member's consortium bills its members on: its handling fee, and VAT only when registered."""
+
+    id: int
+    name: str
+    handling_fee_percent: Decimal
+    vat_registered: bool
+
+
 @dataclass(frozen=True)
 class LockedPool:
     """The pool and one member's pledge in it, as read under the pool's lock.
 
     Everything a pledge decides on: whether the pool takes pledges, its capacity and totals,
-    the prices it holds (for the estimate and the tier notice) and the member's pledge so far
-    (None when they never pledged).
+    the prices it holds (for the estimate and the tier notice), what the member's consortium
+    bills on (for the estimate) and the member's pledge so far (None when they never pledged).
     """
 
     pool_id: int
@@ -102,11 +112,15 @@ class LockedPool:
     deadline: datetime
     capacity: int | None
     delivery_charge_pence: int
+    solidarity_rate_percent: Decimal
+    is_national: bool
+    offer_name: str
     list_price: Decimal
     vat_rate: VatRate
     tiers: list[pricing.Tier]
     totals: Totals
     pledge: ExistingPledge | None
+    consortium: ConsortiumTerms
 
     @property
     def current(self) -> Units:
@@ -133,6 +147,10 @@ def _values(**values: object) -> dict[str, object]:
 _pool = Pool.__table__
 _offer = Offer.__table__
 _tier = PoolTier.__table__
+_member = Member.__table__
+_network = Network.__table__
+_consortium = Consortium.__table__
+_organisation = Organisation.__table__
 _pledge = Pledge.__table__
 _change = PledgeChange.__table__
 _day = PoolPledgeDay.__table__
@@ -168,6 +186,9 @@ _LOCKED_READ = (
         _pool.c.pledged_flexible,
         _pool.c.member_count,
         _pool.c.delivery_charge_pence,
+        _pool.c.solidarity_rate_percent,
+        _pool.c.is_national,
+        _offer.c.name.label("offer_name"),
         func.coalesce(_pool.c.held_list_price, _offer.c.list_price).label("list_price"),
         _offer.c.vat_rate,
         _tier.c.min_quantity,
@@ -176,15 +197,37 @@ _LOCKED_READ = (
         _pledge.c.quantity,
         _pledge.c.flexible_extra,
         _pledge.c.created_at,
+        _consortium.c.id.label("consortium_id"),
+        _consortium.c.name.label("consortium_name"),
+        _consortium.c.handling_fee_percent,
+        _organisation.c.vat_number,
     )
     .select_from(
         _pool.join(_offer, _offer.c.id == _pool.c.offer_id)
         .outerjoin(_tier, _tier.c.pool_id == _pool.c.id)
         .outerjoin(_pledge, and_(_pledge.c.pool_id == _pool.c.id, _pledge.c.member_id == _value("member_id", Integer)))
+        .join(_member, _member.c.id == _value("member_id", Integer))
+        .join(_network, _network.c.id == _member.c.network_id)
+        .join(_consortium, _consortium.c.id == _network.c.consortium_id)
+        .join(_organisation, _organisation.c.id == _consortium.c.organisation_id)
     )
     .where(_pool.c.id == _value("pool_id", Integer))
     .order_by(_tier.c.min_quantity)
     .with_for_update(of=_pool)
+)
+
+# The rest of the pool, for a member's estimate: the other members' units per consortium and turnover band.
+_OTHERS_BY_BAND = (
+    select(_network.c.consortium_id, _member.c.turnover_band, func.sum(_pledge.c.quantity))
+    .select_from(
+        _pledge.join(_member, _member.c.id == _pledge.c.member_id).join(_network, _network.c.id == _member.c.network_id)
+    )
+    .where(
+        _pledge.c.pool_id == _value("pool_id", Integer),
+        _pledge.c.member_id != _value("member_id", Integer),
+        _pledge.c.quantity > 0,
+    )
+    .group_by(_network.c.consortium_id, _member.c.turnover_band)
 )
 
 _INSERT_PLEDGE = (
@@ -306,6 +349,9 @@ def _locked_pool(pool_id: int, member_id: int, rows: Sequence[Row[*tuple[Any, ..
         deadline=row.deadline,
         capacity=row.capacity,
         delivery_charge_pence=row.delivery_charge_pence,
+        solidarity_rate_percent=row.solidarity_rate_percent,
+        is_national=row.is_national,
+        offer_name=row.offer_name,
         list_price=row.list_price,
         vat_rate=row.vat_rate,
         tiers=[pricing.Tier(r.min_quantity, r.unit_price) for r in rows if r.min_quantity is not None],
@@ -313,7 +359,16 @@ def _locked_pool(pool_id: int, member_id: int, rows: Sequence[Row[*tuple[Any, ..
         pledge=None
         if row.pledge_id is None
         else ExistingPledge(row.pledge_id, row.created_at, Units(row.quantity, row.flexible_extra)),
+        consortium=ConsortiumTerms(
+            row.consortium_id, row.consortium_name, row.handling_fee_percent, bool(row.vat_number)
+        ),
     )
+
+
+def others_by_band(pool_id: int, member_id: int) -> list[tuple[int, TurnoverBand, int]]:
+    """The other members' pledged units in the pool, per consortium and turnover band: (consortium id, band, units)."""
+    rows = db.session.connection().execute(_OTHERS_BY_BAND, _values(pool_id=pool_id, member_id=member_id))
+    return [(consortium_id, band, int(units)) for consortium_id, band, units in rows]
 
 
 def write_change(locked: LockedPool, new: Units, totals: Totals, actor_id: int, now: datetime) -> tuple[int, datetime]:

@@ -16,13 +16,29 @@ class NextTierSchema(TierSchema):
     units_to_go = fields.Integer(required=True)
 
 
-class EstimateSchema(Schema):
-    unit_price = fields.Decimal(required=True, **PRICE)
-    goods_pence = fields.Integer(required=True)
-    delivery_pence = fields.Integer(required=True)
+class VatLineSchema(Schema):
+    vat_rate = fields.Function(lambda v: v.vat_rate.value, required=True)
     net_pence = fields.Integer(required=True)
     vat_pence = fields.Integer(required=True)
-    total_pence = fields.Integer(required=True)
+
+
+class BreakdownSchema(Schema):
+    """A member's bill as its invoice will show it: goods, delivery, fee, solidarity, VAT per rate, total."""
+
+    goods_pence = fields.Integer(required=True)
+    delivery_pence = fields.Integer(required=True, metadata={"description": "The member's share of delivery"})
+    handling_fee_pence = fields.Integer(required=True, metadata={"description": "The consortium's handling fee"})
+    solidarity_pence = fields.Integer(
+        required=True, metadata={"description": "Surcharge (top turnover band) or discount (lowest band, negative)"}
+    )
+    net_pence = fields.Integer(required=True)
+    vat = fields.List(fields.Nested(VatLineSchema), required=True)
+    vat_pence = fields.Integer(required=True)
+    total_pence = fields.Integer(required=True, metadata={"description": "What the invoice asks the member to pay"})
+
+
+class EstimateSchema(BreakdownSchema):
+    unit_price = fields.Decimal(required=True, **PRICE)
 
 
 class PledgeChangeSchema(Schema):
@@ -119,17 +135,13 @@ class PoolQuerySchema(Schema):
     per_page = fields.Integer()
 
 
-class PlanLineSchema(Schema):
+class PlanLineSchema(BreakdownSchema):
     member_id = fields.Function(lambda line: line.row.member_id, required=True)
     member_name = fields.Function(lambda line: line.row.member_name, required=True)
     pledged_units = fields.Function(lambda line: line.row.quantity, required=True)
     flexible_extra = fields.Function(lambda line: line.row.flexible_extra, required=True)
     units = fields.Integer(required=True)
     reason = fields.String(required=True)
-    goods_pence = fields.Integer(required=True)
-    delivery_pence = fields.Integer(required=True)
-    vat_pence = fields.Integer(required=True)
-    total_pence = fields.Integer(required=True)
 
 
 class ConsortiumPlanSchema(Schema):

@@ -22,9 +22,11 @@ from kernel.extensions import db
 from kernel.formatting import pounds
 from kernel.money import line_pence
 from orders import notices, pledging
+from orders.cost_shares import MemberUnits
+from orders.invoice_plan import MemberBill, OrderTerms, estimated_bill
 from orders.models import POOLS, Pledge, Pool, PoolStatus
 from orders.prices import hold_prices, pool_list_price, pool_tiers
-from organisations.models import Consortium, Member, User
+from organisations.models import Consortium, Member, TurnoverBand, User
 from pools.services import can_run, members_for, require_runner, take_writer_lock
 
 MAX_QUANTITY = 10_000_000
@@ -250,13 +252,13 @@ class PledgeState:
 class PledgeMade:
     """What one pledge change did; the change itself is kept in the pledge's history.
 
-    `estimate` is the member's cost at the pool's new total (None for a withdrawn pledge).
+    `estimate` is the member's bill at the pool's new total (None for a withdrawn pledge).
     """
 
     pledge: PledgeState
     old_quantity: int
     old_flexible_extra: int
-    estimate: pricing.Estimate | None
+    estimate: MemberBill | None
 
 
 # The pledge's steps, in the order they run
@@ -328,7 +330,9 @@ def _record_change(
     _queue_tier_notice(locked, totals.pledged_quantity)
     state = PledgeState(pledge_id, locked.pool_id, member, new.quantity, new.flexible_extra, created_at, now)
     old = locked.current
-    return PledgeMade(state, old.quantity, old.flexible_extra, _estimate(locked, new.quantity, totals.pledged_quantity))
+    return PledgeMade(
+        state, old.quantity, old.flexible_extra, _estimate(locked, member, new.quantity, totals.pledged_quantity)
+    )
 
 
 def _queue_tier_notice(locked: pledging.LockedPool, new_total: int) -> None:
@@ -345,13 +349,34 @@ def _queue_tier_notice(locked: pledging.LockedPool, new_total: int) -> None:
         notices.tier_reached(db.session.get_one(Pool, locked.pool_id), old_total, new_total)
 
 
-def _estimate(locked: pledging.LockedPool, quantity: int, pool_total: int) -> pricing.Estimate | None:
-    """The member's cost at the pool's new total, from the prices read under the lock; none once withdrawn."""
+def _estimate(locked: pledging.LockedPool, member: Member, quantity: int, pool_total: int) -> MemberBill | None:
+    """The member's bill at the pool's new total, from what was read under the lock; none once withdrawn."""
     if quantity == 0:
         return None
-    return pricing.estimated_cost(
-        quantity, locked.tiers, locked.list_price, locked.vat_rate.percent, pool_total, locked.delivery_charge_pence
+    consortium = locked.consortium
+    terms = OrderTerms(
+        goods_description=locked.offer_name,
+        consortium_name=consortium.name,
+        unit_price=pricing.unit_price(locked.tiers, pool_total, locked.list_price),
+        vat_rate=locked.vat_rate,
+        handling_fee_percent=consortium.handling_fee_percent,
+        solidarity_rate_percent=locked.solidarity_rate_percent,
+        vat_registered=consortium.vat_registered,
     )
+    others = _others(locked.pool_id, member, consortium.id, locked.is_national or bool(terms.solidarity_rate_percent))
+    return estimated_bill(
+        terms,
+        MemberUnits(member.id, quantity, member.turnover_band),
+        consortium.id,
+        others or [(consortium.id, member.turnover_band, pool_total - quantity)],
+        locked.delivery_charge_pence,
+    )
+
+
+def _others(pool_id: int, member: Member, consortium_id: int, grouped: bool) -> list[tuple[int, TurnoverBand, int]]:
+    """The other members' units by consortium and band, read only when they change the bill (a national pool
+    splits delivery by consortium, solidarity goes by band); otherwise none, and the caller lumps the rest."""
+    return pledging.others_by_band(pool_id, member.id) if grouped else []
 
 
 # What the pool's demand earns
@@ -407,15 +432,30 @@ def summarise(pool: Pool, now: datetime | None = None) -> PoolSummary:
     )
 
 
-def estimate(pool: Pool, quantity: int, current_quantity: int = 0) -> pricing.Estimate:
-    """A member's estimated cost if they pledge `quantity` instead of `current_quantity`."""
+def order_terms(pool: Pool, consortium: Consortium, unit_price: Decimal) -> OrderTerms:
+    """What the consortium's order of this pool will bill its members on, as billing reads it from the order."""
+    return OrderTerms(
+        goods_description=pool.offer.name,
+        consortium_name=consortium.name,
+        unit_price=unit_price,
+        vat_rate=pool.offer.vat_rate,
+        handling_fee_percent=consortium.handling_fee_percent,
+        solidarity_rate_percent=pool.solidarity_rate_percent,
+        vat_registered=bool(consortium.organisation.vat_number),
+    )
+
+
+def estimate(pool: Pool, member: Member, quantity: int, current_quantity: int = 0) -> MemberBill:
+    """The member's bill if it pledges `quantity` instead of `current_quantity` and the pool closes now."""
     pool_quantity = pool.pledged_quantity - current_quantity + quantity
-    return pricing.estimated_cost(
-        quantity,
-        pool_tiers(pool),
-        pool_list_price(pool),
-        pool.offer.vat_rate.percent,
-        pool_quantity,
+    consortium = member.network.consortium
+    terms = order_terms(pool, consortium, pricing.unit_price(pool_tiers(pool), pool_quantity, pool_list_price(pool)))
+    others = _others(pool.id, member, consortium.id, pool.is_national or bool(pool.solidarity_rate_percent))
+    return estimated_bill(
+        terms,
+        MemberUnits(member.id, quantity, member.turnover_band),
+        consortium.id,
+        others or [(consortium.id, member.turnover_band, pool_quantity - quantity)],
         pool.delivery_charge_pence,
     )
 

@@ -79,9 +79,7 @@ def _render_pool(pool, form, preview=None, status: int = 200):
     members = services.pledging_members(current_user, pool)
     pledges = services.member_pledges(pool, members)
     allocations = closing.member_allocations(pool, {m.id for m in members})
-    estimates = {
-        member_id: services.estimate(pool, p.quantity, p.quantity) for member_id, p in pledges.items() if p.quantity
-    }
+    estimates = closing.members_costs(pool, pledges)
     return render_template(
         "orders/pool.html",
         pool=pool,
@@ -127,7 +125,7 @@ def pledge(pool_id: int):
         except DomainError as error:
             form_errors(form, error)
             return _render_pool(pool, form, status=error.status_code)
-        preview = services.estimate(pool, form.quantity.data, current.quantity if current else 0)
+        preview = services.estimate(pool, member, form.quantity.data, current.quantity if current else 0)
         return _render_pool(pool, form, preview=preview)
     try:
         change = services.pledge(

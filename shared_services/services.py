@@ -20,6 +20,7 @@ from kernel.clock import UK, uk_today, utcnow
 from kernel.errors import Conflict, NotFound, ValidationFailed
 from kernel.extensions import db
 from kernel.lifecycle import Who
+from orders.invoice_plan import charged_vat_rate
 from organisations.models import Consortium, Member, Network, Organisation, User
 from organisations.notifications import member_users, notify
 from pools.services import acting_member, can_run, members_for, require_runner
@@ -554,7 +555,7 @@ def bill_period(actor: User | None, pool_id: int, period: int, today: date | Non
             description=_description(pool, period, share, total_weight),
             quantity=1,
             unit_price=Decimal(share.pence).scaleb(-2),
-            vat_rate=billing.charged_vat_rate(seller, offer.vat_rate),
+            vat_rate=charged_vat_rate(bool(seller.vat_number), offer.vat_rate),
             net_pence=share.pence,
         )
         invoice = billing.issue_invoice(

@@ -5,10 +5,10 @@ from hypothesis import strategies as st
 
 from billing import services
 from billing.models import CreditNote, InvoiceStatus, LineKind
-from billing.vat import VatLine, rest_of_vat, vat_analysis
 from catalogue.enums import VatRate
 from kernel.errors import ValidationFailed
 from kernel.extensions import db
+from orders.vat import VatLine, rest_of_vat, vat_analysis
 from tests.billing.test_invoicing import delivered_order
 from tests.factories import api_token, sign_in
 

@@ -16,7 +16,6 @@ from sqlalchemy import event, select
 
 from billing import services
 from billing.models import CreditNote, CreditNoteLine, CreditNoteVat, Invoice, InvoiceLine, InvoiceVat, LineKind
-from billing.vat import vat_analysis
 from billing.xero import (
     BILLS_HEADER,
     BILLS_TAX_TYPES,
@@ -31,6 +30,7 @@ from kernel.csv_export import csv_text
 from kernel.extensions import db
 from kernel.formatting import price
 from kernel.money import line_pence, vat_pence
+from orders.vat import vat_analysis
 from organisations.models import Consortium, User
 from tests.billing import documents
 from tests.billing.test_invoicing import delivered_order

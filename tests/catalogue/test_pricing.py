@@ -1,9 +1,7 @@
-"""Properties of tier pricing that every pool's price and estimate rely on."""
+"""Properties of tier pricing that every pool's price relies on."""
 
 from decimal import Decimal
-from fractions import Fraction
 
-import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -83,24 +81,6 @@ def test_a_tier_at_the_same_price_is_not_a_next_tier():
     assert pricing.next_tier(tiers, 200, Decimal("25.00")) is None
 
 
-@given(
-    valid_offers(),
-    st.integers(min_value=0, max_value=100_000),
-    st.integers(min_value=0, max_value=100_000),
-    vat_percents,
-    st.integers(min_value=0, max_value=10_000_000),
-)
-def test_estimate_totals_add_up_and_goods_are_within_a_penny(offer, quantity, others, vat_percent, delivery):
-    list_price, tiers = offer
-    pool_quantity = quantity + others
-    estimate = pricing.estimated_cost(quantity, tiers, list_price, vat_percent, pool_quantity, delivery)
-    assert estimate.total_pence == estimate.goods_pence + estimate.delivery_pence + estimate.vat_pence
-    exact_goods_pence = quantity * estimate.unit_price * 100
-    assert abs(Decimal(estimate.goods_pence) - exact_goods_pence) <= Decimal("0.5")
-    assert estimate.unit_price == pricing.unit_price(tiers, pool_quantity, list_price)
-    assert 0 <= estimate.delivery_pence <= delivery
-
-
 @given(valid_offers())
 def test_validate_tiers_accepts_valid_tiers(offer):
     list_price, tiers = offer
@@ -123,66 +103,6 @@ def test_validate_tiers_rejects_a_first_tier_above_the_list_price(offer, excess)
     assume(tiers)
     tiers[0] = Tier(tiers[0].min_quantity, list_price + excess)
     assert any("above the list price" in problem for problem in pricing.validate_tiers(list_price, tiers))
-
-
-@given(
-    valid_offers(),
-    st.integers(min_value=1, max_value=100_000),
-    st.integers(min_value=0, max_value=100_000),
-    vat_percents,
-    st.integers(min_value=0, max_value=10_000_000),
-)
-def test_estimate_shares_delivery_by_units_and_adds_vat_on_goods_and_delivery(
-    offer, quantity, others, vat_percent, delivery
-):
-    list_price, tiers = offer
-    pool_quantity = quantity + others
-    estimate = pricing.estimated_cost(quantity, tiers, list_price, vat_percent, pool_quantity, delivery)
-    exact_delivery = Fraction(delivery * quantity, pool_quantity)
-    assert abs(estimate.delivery_pence - exact_delivery) <= Fraction(1, 2)
-    exact_vat = Fraction(estimate.goods_pence + estimate.delivery_pence) * Fraction(vat_percent) / 100
-    assert abs(estimate.vat_pence - exact_vat) <= Fraction(1, 2)
-    if vat_percent == 0:
-        assert estimate.vat_pence == 0
-    if others == 0:
-        assert estimate.delivery_pence == delivery
-
-
-@given(
-    valid_offers(),
-    st.integers(min_value=1, max_value=100_000),
-    st.integers(min_value=0, max_value=100_000),
-    st.integers(min_value=1, max_value=100_000),
-    st.integers(min_value=0, max_value=10_000_000),
-)
-def test_more_demand_in_the_pool_never_raises_a_members_estimate(offer, quantity, others, more, delivery):
-    list_price, tiers = offer
-    now = pricing.estimated_cost(quantity, tiers, list_price, Decimal(20), quantity + others, delivery)
-    later = pricing.estimated_cost(quantity, tiers, list_price, Decimal(20), quantity + others + more, delivery)
-    assert later.goods_pence <= now.goods_pence
-    assert later.delivery_pence <= now.delivery_pence
-    assert later.total_pence <= now.total_pence
-
-
-@given(valid_offers(), st.integers(min_value=1, max_value=1000), st.integers(min_value=0, max_value=999))
-def test_an_estimate_for_more_than_the_pool_holds_is_refused(offer, quantity, pool_quantity):
-    list_price, tiers = offer
-    assume(pool_quantity < quantity)
-    with pytest.raises(ValueError):
-        pricing.estimated_cost(quantity, tiers, list_price, Decimal(20), pool_quantity, 0)
-
-
-def test_estimate_worked_example():
-    """10 boxes of a pool of 55 at the 50-box tier of £20.00, £15.00 delivery, VAT 20%."""
-    tiers = [Tier(10, Decimal("22.00")), Tier(50, Decimal("20.00")), Tier(200, Decimal("18.50"))]
-    estimate = pricing.estimated_cost(10, tiers, Decimal("25.00"), Decimal(20), 55, 1500)
-    assert (
-        estimate.unit_price,
-        estimate.goods_pence,
-        estimate.delivery_pence,
-        estimate.vat_pence,
-        estimate.total_pence,
-    ) == (Decimal("20.00"), 20000, 273, 4055, 24328)
 
 
 @st.composite

@@ -65,7 +65,7 @@ def test_a_member_pledges_with_the_keyboard_only(visit):
         assert "Estimated cost of 4 1,000 leaflets" in estimate.inner_text()
         # six pledged plus these four stay in the tier from 5 at £128.00; printed matter is zero-rated
         assert member.cell("Goods", within=".estimate table") == "£512.00"
-        assert member.cell("Total", within=".estimate table") == "£512.00"
+        assert member.cell("Total to pay", within=".estimate table") == "£512.00"
 
     with member.at("confirms"):
         _tab_to(

@@ -10,6 +10,7 @@ import pytest
 
 WIDTHS = [390, 1280]
 POOL, SERVICE_POOL, INVOICE = r"/pools/\d+", r"/shared-services/\d+", r"/invoices/\d+"
+CLOSE_PREVIEW = r"/pools/\d+/close"
 OWN_OFFERS, EDIT_OFFER = r"/catalogue/supplier/\d+/offers", r"/catalogue/offers/\d+/edit"
 PROFILE, ADMIN_MEMBER = r"/members/\d+/profile", r"/admin/members/\d+"
 BILLING, AGED_DEBT, PAYMENTS = r"/billing/\d+", r"/billing/\d+/aged-debt", r"/billing/\d+/payments"
@@ -42,6 +43,7 @@ PAGES: dict[str, list] = {
         "/invoices/",
         "/invoices/?status=unpaid",
         ("/pools/", POOL),
+        ("/pools/", POOL, CLOSE_PREVIEW),
         ("/shared-services/", SERVICE_POOL),
         ("/invoices/", INVOICE),
         ("/", BILLING),

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -51,6 +52,12 @@ def make_pool(actor, offer, consortia, *, open_=True, minimum=None, capacity=Non
         services.open_pool(actor, pool)
     db.session.commit()
     return pool
+
+
+def breakdown(page: str, after: str = "") -> dict[str, str]:
+    """The rows of the first bill breakdown on a page (after the text `after`): label -> amount."""
+    table = re.search(r'<table class="bill">.*?</table>', page[page.index(after) :], re.S).group(0)
+    return dict(re.findall(r'<th scope="row">(.*?)</th><td class="num">(?:<strong>)?(.*?)(?:</strong>)?</td>', table))
 
 
 @pytest.fixture

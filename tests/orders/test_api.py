@@ -84,6 +84,7 @@ def test_roles_that_may_not_create_pools(client, world, offer):
 
 
 def test_member_pledges_edits_and_withdraws_over_the_api(client, world, pool):
+    world.consortium.organisation.vat_number = "GB284719365"
     headers = api_token(world.member_user)
     first = client.put(f"/api/v1/pools/{pool.id}/pledge", headers=headers, json={"quantity": 12, "flexible_extra": 3})
     assert first.status_code == 201
@@ -92,7 +93,10 @@ def test_member_pledges_edits_and_withdraws_over_the_api(client, world, pool):
         "unit_price": "22.0000",
         "goods_pence": 26400,
         "delivery_pence": 1500,
+        "handling_fee_pence": 0,
+        "solidarity_pence": 0,
         "net_pence": 27900,
+        "vat": [{"vat_rate": "standard", "net_pence": 27900, "vat_pence": 5580}],
         "vat_pence": 5580,
         "total_pence": 33480,
     }

@@ -1,6 +1,7 @@
 """Pledging, editing and withdrawing, in the browser and through the services."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -11,10 +12,12 @@ from orders import services
 from orders.models import Pledge, PledgeChange, Pool
 from tests import factories
 from tests.factories import sign_in
-from tests.orders.conftest import make_pool
+from tests.orders.conftest import breakdown, make_pool
 
 
 def test_member_previews_then_confirms_a_pledge_and_sees_the_price_move(client, world, pool):
+    world.consortium.organisation.vat_number = "GB284719365"
+    world.consortium.handling_fee_percent = Decimal("2.5")
     other = factories.member(world.network, "Taybank Community Cafe")
     services.pledge(world.admin, pool.id, 45, member_id=other.id)
     db.session.commit()
@@ -29,10 +32,17 @@ def test_member_previews_then_confirms_a_pledge_and_sees_the_price_move(client, 
     text = preview.get_data(as_text=True)
     assert preview.status_code == 200
     assert "Estimated cost of 10 box" in text
-    assert "£200.00" in text  # 10 x £20.00: this pledge takes the pool to the 50 tier
-    assert "£2.73" in text  # delivery £15.00 x 10/55, half-up
-    assert "£40.55" in text  # VAT 20% of £202.73
-    assert "£243.28" in text
+    assert breakdown(text, after='class="estimate"') == {
+        "Unit price the pool would reach": "£20.00",
+        "Goods": "£200.00",  # 10 x £20.00: this pledge takes the pool to the 50 tier
+        "Share of delivery": "£2.73",  # £15.00 x 200/1,100 of the goods, the larger remainder
+        "Handling fee": "£5.00",  # 2.5% of the goods
+        "Solidarity": "£0.00",
+        "VAT": "£41.55",  # 20% of £207.73
+        "Total to pay": "£249.28",
+    }
+    assert "The unit price can only fall as more members pledge." in text
+    assert "the total can still move either way until the pool closes" in text
     assert db.session.scalar(db.select(Pledge).where(Pledge.member_id == world.member.id)) is None
 
     confirm = client.post(

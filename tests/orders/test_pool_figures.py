@@ -11,7 +11,7 @@ from kernel.extensions import db
 from orders import closing, services
 from tests import factories
 from tests.factories import api_token, sign_in
-from tests.orders.conftest import make_offer, make_pool
+from tests.orders.conftest import breakdown, make_offer, make_pool
 
 
 def figure(page: str, heading: str) -> str:
@@ -49,6 +49,8 @@ def utilities_offer(supplier) -> Offer:
 
 
 def test_the_pool_page_shows_every_figure_and_my_pledge_with_its_estimated_cost(client, world, offer):
+    world.consortium.organisation.vat_number = "GB284719365"
+    world.consortium.handling_fee_percent = Decimal("2.5")
     pool = make_pool(world.secretary, offer, [world.consortium], minimum=20, capacity=300, delivery=1500)
     services.pledge(world.member_user, pool.id, 12, 2, member_id=world.member.id)
     services.pledge(world.admin, pool.id, 6, member_id=factories.member(world.network, "Taybank Cafe").id)
@@ -67,11 +69,19 @@ def test_the_pool_page_shows_every_figure_and_my_pledge_with_its_estimated_cost(
     assert figure(page, "Capacity left") == "282 of 300"
     assert figure(page, "Delivery charge to share") == "£15.00"
     assert re.search(r"\(6 days 23 hours left\)|\(6 days 22 hours left\)", figure(page, "Deadline"))
-    # 12 x £22.00 = £264.00; delivery £15.00 x 12/18 = £10.00; VAT 20% of £274.00 = £54.80.
+    # 12 x £22.00 = £264.00; delivery £15.00 x 12/18 = £10.00; fee 2.5% = £6.60; VAT 20% of £280.60 = £56.12.
     assert (
-        "Re-Tweed Dundee CIC: 12 box plus up to 2 flexible; estimated cost £328.80 with VAT "
-        "(£264.00 goods, £10.00 delivery, £54.80 VAT)"
+        "Re-Tweed Dundee CIC: 12 box plus up to 2 flexible; estimated cost £336.72 to pay, with delivery, fees and VAT."
     ) in " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    assert breakdown(page) == {
+        "Goods": "£264.00",
+        "Share of delivery": "£10.00",
+        "Handling fee": "£6.60",
+        "Solidarity": "£0.00",
+        "VAT": "£56.12",
+        "Total to pay": "£336.72",
+    }
+    assert "Re-Tweed Dundee CIC: cost if the pool closed now" in page
 
 
 def test_reaching_the_minimum_and_the_last_tier_is_said_plainly(client, world, offer):

@@ -9,14 +9,14 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from billing.cost_shares import (
+from kernel.allocation import largest_remainder
+from orders.cost_shares import (
     CostShare,
     MemberUnits,
     cost_shares,
     goods_total_pence,
     handling_fee_total_pence,
 )
-from kernel.allocation import largest_remainder
 from organisations.models import TurnoverBand
 
 TOP = TurnoverBand.OVER_2M

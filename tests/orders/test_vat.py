@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.vat import VatLine, document_totals, vat_analysis
 from catalogue.models import VatRate
 from kernel.money import vat_pence
+from orders.vat import VatLine, document_totals, vat_analysis
 
 STANDARD, REDUCED, ZERO, EXEMPT = VatRate.STANDARD, VatRate.REDUCED, VatRate.ZERO, VatRate.EXEMPT
 
