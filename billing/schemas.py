@@ -5,6 +5,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from billing.services import held_as_credit_pence, standing_of
 from billing.standing import BAND_KEYS, FILTERS, STATES
 from kernel.api import PRICE
+from orders.schemas import VatLineSchema
 
 
 class DocumentLineSchema(Schema):
@@ -19,12 +20,6 @@ class DocumentLineSchema(Schema):
 
 class InvoiceLineSchema(DocumentLineSchema):
     id = fields.Integer(required=True)
-
-
-class VatLineSchema(Schema):
-    vat_rate = fields.Function(lambda v: v.vat_rate.value, required=True)
-    net_pence = fields.Integer(required=True)
-    vat_pence = fields.Integer(required=True)
 
 
 class PartySchema(Schema):

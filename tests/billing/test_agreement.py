@@ -62,7 +62,7 @@ def statement_rows(html: str) -> list[tuple[str, str, int]]:
     """(what, number, amount) of each statement entry."""
     rows = re.findall(
         rf'<tr><td>[^<]*</td><td>([a-z ]+)</td><td><a href="[^"]*">([^<]+)</a></td>'
-        rf'<td>[^<]*</td><td class="num">({MONEY})</td></tr>',
+        rf'<td>[^<]*</td><td class="num">({MONEY})</td><td class="num">{MONEY}</td></tr>',
         html,
     )
     return [(what, number, pence(amount)) for what, number, amount in rows]
