@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from catalogue.enums import VatRate
 from kernel.allocation import largest_remainder
+from kernel.money import line_pence
 from orders.cost_shares import CostShare, MemberUnits, cost_shares
 from orders.vat import VatLine, vat_analysis
 from organisations.enums import TurnoverBand
@@ -96,6 +97,11 @@ class MemberBill:
     @property
     def total_pence(self) -> int:
         return self.net_pence + self.vat_pence
+
+    def saving_against(self, list_price: Decimal) -> int:
+        """What buying these units alone at the list price would cost more, net of the handling fee
+        and solidarity line that pooling adds (delivery aside: buying alone is delivered too)."""
+        return line_pence(self.units, list_price) - (self.goods_pence + self.handling_fee_pence + self.solidarity_pence)
 
 
 def charged_vat_rate(vat_registered: bool, rate: VatRate) -> VatRate:

@@ -63,7 +63,7 @@ def test_the_pool_page_shows_every_figure_and_my_pledge_with_its_estimated_cost(
     assert figure(page, "Tier reached") == "from 10"
     assert figure(page, "Unit price now") == "£22.00"
     assert figure(page, "List price") == "£25.00"
-    assert figure(page, "Saving against list price") == "12.0% (£54.00 on the pool's units)"
+    assert figure(page, "Goods saving against list price") == "12.0% (£54.00 on the pool's units, before handling fees)"
     assert figure(page, "Next tier") == "£20.00 from 50: 32 more to go"
     assert figure(page, "Minimum to proceed") == "20 (90%)"
     assert figure(page, "Capacity left") == "282 of 300"
@@ -82,6 +82,10 @@ def test_the_pool_page_shows_every_figure_and_my_pledge_with_its_estimated_cost(
         "Total to pay": "£336.72",
     }
     assert "Re-Tweed Dundee CIC: cost if the pool closed now" in page
+    # Alone at £25.00: £300.00; pooled: £264.00 goods + £6.60 fee.
+    assert (
+        "Against buying 12 box alone at the list price, Re-Tweed Dundee CIC saves £29.40 after the handling fee"
+    ) in " ".join(re.sub(r"<[^>]+>", " ", page).split())
 
 
 def test_reaching_the_minimum_and_the_last_tier_is_said_plainly(client, world, offer):
@@ -93,7 +97,9 @@ def test_reaching_the_minimum_and_the_last_tier_is_said_plainly(client, world, o
     assert figure(page, "Minimum to proceed") == "20 (100%, reached)"
     assert figure(page, "Next tier") == "best tier reached"
     assert figure(page, "Unit price now") == "£18.50"
-    assert figure(page, "Saving against list price") == "26.0% (£1,625.00 on the pool's units)"
+    assert (
+        figure(page, "Goods saving against list price") == "26.0% (£1,625.00 on the pool's units, before handling fees)"
+    )
 
 
 def test_a_tier_at_the_same_price_is_not_offered_as_the_next_tier(client, world):
@@ -184,6 +190,6 @@ def test_a_closed_pool_keeps_the_prices_it_closed_with_when_the_offer_changes(cl
     page = client.get(f"/pools/{pool.id}").get_data(as_text=True)
     assert figure(page, "Unit price now") == "£22.00"
     assert figure(page, "List price") == "£25.00"
-    assert figure(page, "Saving against list price") == "12.0% (£36.00 on the pool's units)"
+    assert figure(page, "Goods saving against list price") == "12.0% (£36.00 on the pool's units, before handling fees)"
     shown = client.get(f"/api/v1/pools/{pool.id}", headers=api_token(world.member_user)).json
     assert (shown["unit_price"], shown["list_price"], shown["saving_pence"]) == ("22.0000", "25.0000", 3600)
