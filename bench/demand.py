@@ -99,7 +99,13 @@ def seed(app, pools: int, pledges: int) -> Seeded:
         consortia, networks = [], []
         for n in range(CONSORTIA):
             consortium = people.save_consortium(
-                address | {"name": f"Bench {n}", "code": f"BE{n}", "legal_name": f"Bench consortium {n}"}
+                address
+                | {
+                    "name": f"Bench {n}",
+                    "code": f"BE{n}",
+                    "legal_name": f"Bench consortium {n}",
+                    "vat_number": "GB284719365",
+                }
             )
             consortia.append(consortium)
             networks.append(people.save_network({"name": f"Bench network {n}", "consortium_id": consortium.id}))

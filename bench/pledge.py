@@ -47,7 +47,9 @@ def seed(app, clients: int) -> tuple[int, list[str]]:
             "postcode": "DD1 1AA",
             "contact_email": "bench@example.org",
         }
-        consortium = people.save_consortium(organisation | {"name": "Bench", "code": "BEN", "legal_name": "Bench"})
+        consortium = people.save_consortium(
+            organisation | {"name": "Bench", "code": "BEN", "legal_name": "Bench", "vat_number": "GB284719365"}
+        )
         consortium.handling_fee_percent = Decimal("2.5")
         network = people.save_network({"name": "Bench network", "consortium_id": consortium.id})
         secretary = people.save_user({"email": "secretary@bench.example", "name": "S", "password": "x" * 12})
