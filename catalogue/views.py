@@ -2,10 +2,10 @@
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any, NamedTuple
 
 import pygal
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
-from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
 from catalogue import pricing, services
@@ -23,8 +23,16 @@ bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
 
 PER_PAGE = 25
 
+
+class OfferPagePart(NamedTuple):
+    """A template the offer page includes, and what it shows (as `part.values` there)."""
+
+    template: str
+    values: dict[str, Any]
+
+
 # A part of the offer page that a package above the catalogue adds, for the viewer, or None to add nothing.
-OfferSection = Callable[[User, Offer], Markup | None]
+OfferSection = Callable[[User, Offer], OfferPagePart | None]
 
 
 def add_offer_section(app: Flask, section: OfferSection) -> None:

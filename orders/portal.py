@@ -4,11 +4,11 @@ from datetime import date
 
 import pygal
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
 from catalogue.models import Offer
 from catalogue.pricing import unit_price
+from catalogue.views import OfferPagePart
 from kernel.charts import chart_style, render_svg, svg_response
 from kernel.clock import uk_today
 from kernel.csv_export import csv_response
@@ -133,14 +133,14 @@ def pool_prices(pool_id: int):
     ), 422 if form.errors or form.form_errors else 200
 
 
-def pools_on_old_prices(user: User, offer: Offer) -> Markup | None:
+def pools_on_old_prices(user: User, offer: Offer) -> OfferPagePart | None:
     """For the offer's own supplier, the part of the offer page that names its open pools on older prices."""
     if not can_act_for_supplier(user, offer.supplier_id):
         return None
     pools = price_changes.pools_keeping_old_prices(offer)
     if not pools:
         return None
-    return Markup(render_template("portal/_pools_on_old_prices.html", offer=offer, pools=pools, tiers_of=pool_tiers))
+    return OfferPagePart("portal/_pools_on_old_prices.html", {"pools": pools, "tiers_of": pool_tiers})
 
 
 @bp.get("/consortium/<int:consortium_id>/dashboard")
