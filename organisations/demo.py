@@ -274,14 +274,18 @@ def seed() -> None:
         ("supplier@example.org", "Sunil Supplier", Role.SUPPLIER, suppliers[DEMO_SUPPLIER].id),
         ("lothians.secretary@example.org", "Lewis Secretary", Role.SECRETARY, consortia["Lothians"].id),
     ]
-    for email, name, role, scope_id in accounts:
-        user = services.save_user({"email": email, "name": name, "password": DEMO_PASSWORD})
+    first_email, first_name, first_role, first_scope = accounts[0]
+    first = services.save_user({"email": first_email, "name": first_name, "password": DEMO_PASSWORD})
+    services.grant_role(first, first_role, first_scope)
+    for email, name, role, scope_id in accounts[1:]:
+        user = services.save_user({"email": email, "name": name}, password_hash=first.password_hash)
         services.grant_role(user, role, scope_id)
     for name, member in members.items():
         if name == DEMO_MEMBER:
             continue
         user = services.save_user(
-            {"email": f"manager@{_slug(name)}.example.org", "name": f"{name} manager", "password": DEMO_PASSWORD}
+            {"email": f"manager@{_slug(name)}.example.org", "name": f"{name} manager"},
+            password_hash=first.password_hash,
         )
         services.grant_role(user, Role.MEMBER, member.id)
 

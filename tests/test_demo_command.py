@@ -8,8 +8,12 @@ from billing.models import CreditNote, Invoice
 from kernel.extensions import db
 from kernel.money import line_pence
 from orders.models import PurchaseOrder
-from organisations.models import Consortium
+from organisations.demo import DEMO_PASSWORD
+from organisations.models import Consortium, User
+from organisations.services import authenticate
 from shared_services.models import SharedServiceCharge
+
+_set = User.set_password
 
 
 def _counts() -> tuple[int, ...]:
@@ -39,6 +43,8 @@ def test_the_full_demo_numbers_every_consortiums_invoices_and_credit_notes_in_da
     result = runner.invoke(args=["demo"])
 
     assert result.exit_code == 0, result.output
+    steps = [line for line in result.output.splitlines() if line.endswith("...")]
+    assert steps[0].startswith("Loading the demo") and len(steps) == 3
     consortia = db.session.scalars(select(Consortium)).all()
     assert {c.code for c in consortia} >= {"TAY", "LOT"}
     invoices, credit_notes, charged = _counts()
@@ -56,3 +62,15 @@ def test_the_full_demo_numbers_every_consortiums_invoices_and_credit_notes_in_da
 
     assert again.exit_code == 0, again.output
     assert _counts() == (invoices, credit_notes, charged)
+
+
+def test_every_demo_account_signs_in_with_the_demo_password_hashed_once(app, monkeypatch):
+    hashed = []
+    monkeypatch.setattr(User, "set_password", lambda user, password: hashed.append(password) or _set(user, password))
+
+    assert app.test_cli_runner().invoke(args=["demo"]).exit_code == 0
+
+    users = db.session.scalars(select(User)).all()
+    assert len(users) > 30 and hashed == [DEMO_PASSWORD]
+    assert all(authenticate(user.email, DEMO_PASSWORD) == user for user in users)
+    assert authenticate(users[1].email, "not-the-password") is None
