@@ -3,7 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -223,4 +223,5 @@ def bill_due(service_pool_id: int):
 @roles_required(Role.SECRETARY)
 def calendar(consortium_id: int):
     consortium = consortium_or_404(current_user, consortium_id)
-    return render_template("shared_services/calendar.html", consortium=consortium, pools=services.calendar(consortium))
+    page = services.calendar(consortium, page=request.args.get("page", 1, type=int))
+    return render_template("shared_services/calendar.html", consortium=consortium, page=page)
