@@ -43,6 +43,9 @@ class Round:
 def _round(w: World, size: int) -> Round:
     members = [factories.member(w.network) for _ in range(size)]
     for _ in range(size):
+        factories.network(factories.consortium())
+        factories.supplier()
+    for _ in range(size):
         factories.user(None, (Role.MEMBER, members[0].id))
     offers = [factories.offer(w.supplier, actor=w.admin) for _ in range(size)]
     terms = orders_services.PoolTerms(deadline=utcnow() + timedelta(days=14), minimum_quantity=1)
@@ -131,7 +134,10 @@ PAGES = {
     "platform report": ("admin", lambda w, r: "/reports/platform"),
     "supplier report": ("supplier", lambda w, r: f"/reports/supplier/{w.supplier.id}"),
     "supplier report csv": ("supplier", lambda w, r: f"/reports/supplier/{w.supplier.id}.csv"),
+    "admin consortia": ("admin", lambda w, r: "/admin/consortia"),
+    "admin networks": ("admin", lambda w, r: "/admin/networks"),
     "admin members": ("admin", lambda w, r: "/admin/members"),
+    "admin suppliers": ("admin", lambda w, r: "/admin/suppliers"),
     "admin users": ("admin", lambda w, r: "/admin/users"),
     "outbox": ("admin", lambda w, r: "/admin/outbox"),
 }
