@@ -29,7 +29,7 @@ from kernel.errors import DomainError, ValidationFailed
 from kernel.extensions import db
 from kernel.money import to_pence
 from kernel.paging import ListPage
-from kernel.web import form_errors
+from kernel.web import form_errors, page_number
 from orders import purchase_orders
 from organisations.access import consortium_or_404, member_or_404, require_actor, roles_required
 from organisations.models import Member, Role
@@ -378,7 +378,7 @@ def payments_received_csv(consortium_id: int):
 def aged_debt(consortium_id: int):
     consortium = consortium_or_404(require_actor(), consortium_id)
     report = services.aged_debt_report(consortium)
-    page = ListPage.of(report.members, max(request.args.get("page", 1, type=int), 1), AGED_DEBT_PER_PAGE)
+    page = ListPage.of(report.members, page_number(), AGED_DEBT_PER_PAGE)
     return render_template("billing/aged_debt.html", report=report, page=page, bands=BANDS)
 
 
