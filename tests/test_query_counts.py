@@ -69,7 +69,9 @@ def _round(w: World, size: int) -> Round:
             payments.record_payment(w.admin, invoice, invoice.total_pence // 2, uk_today(), f"BACS {invoice.number}")
     for _ in range(size):
         own = issued_invoice(w.member, issue_date=uk_today() - timedelta(days=40))
-        payments.record_payment(w.admin, own, 1_000, uk_today(), f"BACS {own.number}")
+        payments.record_payment(w.admin, own, 3_000, uk_today(), f"BACS {own.number}")
+        payments.record_refund(w.admin, own, 1_000, uk_today(), f"Refund {own.number}")
+        billing_services.issue_credit_note(w.admin, own, billing_services.full_credit(own)[:1], "Damaged")
 
     start = (uk_today().replace(day=1) + timedelta(days=32)).replace(day=1)
     service_terms = shared_services.PoolTerms(
@@ -130,9 +132,17 @@ PAGES = {
     "member report csv": ("member", lambda w, r: f"/reports/member/{w.member.id}.csv"),
     "network report": ("secretary", lambda w, r: f"/reports/network/{w.network.id}"),
     "consortium report": ("secretary", lambda w, r: f"/reports/consortium/{w.consortium.id}"),
+    "consortium saving by month": ("secretary", lambda w, r: f"/reports/consortium/{w.consortium.id}/saving-by-month.svg"),
+    "consortium spend by category": (
+        "secretary",
+        lambda w, r: f"/reports/consortium/{w.consortium.id}/spend-by-category.svg",
+    ),
     "consortium report csv": ("secretary", lambda w, r: f"/reports/consortium/{w.consortium.id}.csv"),
     "platform report": ("admin", lambda w, r: "/reports/platform"),
     "supplier report": ("supplier", lambda w, r: f"/reports/supplier/{w.supplier.id}"),
+    "supplier value by month": ("supplier", lambda w, r: f"/reports/supplier/{w.supplier.id}/value-by-month.svg"),
+    "supplier pledged units chart": ("supplier", lambda w, r: f"/supplier/{w.supplier.id}/demand/pledged-units.svg"),
+    "reports": ("secretary", lambda w, r: "/reports/"),
     "supplier report csv": ("supplier", lambda w, r: f"/reports/supplier/{w.supplier.id}.csv"),
     "admin consortia": ("admin", lambda w, r: "/admin/consortia"),
     "admin networks": ("admin", lambda w, r: "/admin/networks"),
