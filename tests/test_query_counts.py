@@ -38,6 +38,7 @@ class Round:
     invoice_id: int
     service_pool_id: int
     offer_id: int
+    credit_note_id: int
 
 
 def _round(w: World, size: int) -> Round:
@@ -71,7 +72,7 @@ def _round(w: World, size: int) -> Round:
         own = issued_invoice(w.member, issue_date=uk_today() - timedelta(days=40))
         payments.record_payment(w.admin, own, 3_000, uk_today(), f"BACS {own.number}")
         payments.record_refund(w.admin, own, 1_000, uk_today(), f"Refund {own.number}")
-        billing_services.issue_credit_note(w.admin, own, billing_services.full_credit(own)[:1], "Damaged")
+        note = billing_services.issue_credit_note(w.admin, own, billing_services.full_credit(own)[:1], "Damaged")
 
     start = (uk_today().replace(day=1) + timedelta(days=32)).replace(day=1)
     service_terms = shared_services.PoolTerms(
@@ -87,7 +88,7 @@ def _round(w: World, size: int) -> Round:
     for member in [w.member, *members]:
         shared_services.join(w.admin, service.id, member_id=member.id)
     db.session.commit()
-    return Round(open_pool.id, order.id, ours.id, service.id, offers[0].id)
+    return Round(open_pool.id, order.id, ours.id, service.id, offers[0].id, note.id)
 
 
 # (role, URL from the world and a round)
@@ -106,6 +107,9 @@ PAGES = {
     "invoices as member": ("member", lambda w, r: "/invoices/"),
     "invoices as secretary": ("secretary", lambda w, r: "/invoices/"),
     "invoice": ("member", lambda w, r: f"/invoices/{r.invoice_id}"),
+    "invoice ubl": ("member", lambda w, r: f"/invoices/{r.invoice_id}.xml"),
+    "credit note pdf": ("member", lambda w, r: f"/credit-notes/{r.credit_note_id}.pdf"),
+    "credit note ubl": ("member", lambda w, r: f"/credit-notes/{r.credit_note_id}.xml"),
     "invoice pdf": ("member", lambda w, r: f"/invoices/{r.invoice_id}.pdf"),
     "member invoices csv": ("member", lambda w, r: "/invoices/export.csv"),
     "statement": ("member", lambda w, r: "/statement"),
@@ -144,6 +148,17 @@ PAGES = {
     "supplier pledged units chart": ("supplier", lambda w, r: f"/supplier/{w.supplier.id}/demand/pledged-units.svg"),
     "reports": ("secretary", lambda w, r: "/reports/"),
     "supplier report csv": ("supplier", lambda w, r: f"/reports/supplier/{w.supplier.id}.csv"),
+    "new pool form": ("secretary", lambda w, r: "/pools/new"),
+    "new shared-service pool form": ("secretary", lambda w, r: "/shared-services/new"),
+    "pool prices form": ("supplier", lambda w, r: f"/supplier/pools/{r.pool_id}/prices"),
+    "new offer form": ("supplier", lambda w, r: f"/catalogue/supplier/{w.supplier.id}/offers/new"),
+    "price chart": ("member", lambda w, r: f"/catalogue/offers/{r.offer_id}/price-chart.svg"),
+    "member profile": ("member", lambda w, r: f"/members/{w.member.id}/profile"),
+    "email choices": ("member", lambda w, r: "/account/notifications"),
+    "admin new member form": ("admin", lambda w, r: "/admin/members/new"),
+    "admin member": ("admin", lambda w, r: f"/admin/members/{w.member.id}"),
+    "admin user": ("admin", lambda w, r: f"/admin/users/{w.member_user.id}"),
+    "admin": ("admin", lambda w, r: "/admin/"),
     "admin consortia": ("admin", lambda w, r: "/admin/consortia"),
     "admin networks": ("admin", lambda w, r: "/admin/networks"),
     "admin members": ("admin", lambda w, r: "/admin/members"),
