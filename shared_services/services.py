@@ -57,7 +57,9 @@ def visible_pools(user: User, status: ServicePoolStatus | None = None) -> Select
     query = SERVICE_POOLS.visible(user)
     if status is not None:
         query = query.where(ServicePool.status == status)
-    return query.options(selectinload(ServicePool.consortia)).order_by(ServicePool.start_date.desc(), ServicePool.id.desc())
+    return query.options(selectinload(ServicePool.consortia)).order_by(
+        ServicePool.start_date.desc(), ServicePool.id.desc()
+    )
 
 
 require_visible = SERVICE_POOLS.require_visible
@@ -663,12 +665,12 @@ def calendar(consortium: Consortium, today: date | None = None, page: int = 1) -
     )
     pool_ids = [pool.id for pool in pools.items]
     billed_by_pool: dict[int, dict[int, BilledPeriod]] = {pool_id: {} for pool_id in pool_ids}
-    for billed in db.session.scalars(
+    for billed_period in db.session.scalars(
         select(BilledPeriod)
         .where(BilledPeriod.service_pool_id.in_(pool_ids))
         .options(selectinload(BilledPeriod.charges).selectinload(SharedServiceCharge.member))
     ):
-        billed_by_pool[billed.service_pool_id][billed.period] = billed
+        billed_by_pool[billed_period.service_pool_id][billed_period.period] = billed_period
     taking_part: dict[int, list[Participation]] = {pool_id: [] for pool_id in pool_ids}
     for participation in db.session.scalars(
         select(Participation)

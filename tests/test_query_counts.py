@@ -136,7 +136,10 @@ PAGES = {
     "member report csv": ("member", lambda w, r: f"/reports/member/{w.member.id}.csv"),
     "network report": ("secretary", lambda w, r: f"/reports/network/{w.network.id}"),
     "consortium report": ("secretary", lambda w, r: f"/reports/consortium/{w.consortium.id}"),
-    "consortium saving by month": ("secretary", lambda w, r: f"/reports/consortium/{w.consortium.id}/saving-by-month.svg"),
+    "consortium saving by month": (
+        "secretary",
+        lambda w, r: f"/reports/consortium/{w.consortium.id}/saving-by-month.svg",
+    ),
     "consortium spend by category": (
         "secretary",
         lambda w, r: f"/reports/consortium/{w.consortium.id}/spend-by-category.svg",
