@@ -28,7 +28,8 @@ from kernel.csv_export import csv_response
 from kernel.errors import DomainError, ValidationFailed
 from kernel.extensions import db
 from kernel.money import to_pence
-from kernel.web import form_errors
+from kernel.paging import ListPage
+from kernel.web import form_errors, page_number
 from orders import purchase_orders
 from organisations.access import consortium_or_404, member_or_404, require_actor, roles_required
 from organisations.models import Member, Role
@@ -40,6 +41,8 @@ bp = Blueprint("billing", __name__)
 def _download(body: bytes, mimetype: str, filename: str) -> Response:
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
+
+AGED_DEBT_PER_PAGE = 50  # members shown a page; the totals are of every member
 
 STATE_LABELS = {"unpaid": "Unpaid (issued, part paid or overdue)"} | {
     state: state.replace("_", " ").capitalize() for state in FILTERS if state != "unpaid"
@@ -374,7 +377,9 @@ def payments_received_csv(consortium_id: int):
 @roles_required(Role.SECRETARY)
 def aged_debt(consortium_id: int):
     consortium = consortium_or_404(require_actor(), consortium_id)
-    return render_template("billing/aged_debt.html", report=services.aged_debt_report(consortium), bands=BANDS)
+    report = services.aged_debt_report(consortium)
+    page = ListPage.of(report.members, page_number(), AGED_DEBT_PER_PAGE)
+    return render_template("billing/aged_debt.html", report=report, page=page, bands=BANDS)
 
 
 @bp.get("/billing/<int:consortium_id>/aged-debt.csv")

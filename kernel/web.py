@@ -3,6 +3,7 @@
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import StopValidation
@@ -18,6 +19,11 @@ def safe_next(target: str | None) -> str | None:
         return None
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc else None
+
+
+def page_number(name: str = "page") -> int:
+    """A page asked for in the query string; a page past the end shows none, a nonsense one the first."""
+    return max(request.args.get(name, 1, type=int), 1)
 
 
 def form_errors(form, error: DomainError, renamed: dict[str, str] | None = None) -> None:

@@ -14,7 +14,7 @@ from kernel.clock import uk_today
 from kernel.csv_export import csv_response
 from kernel.errors import DomainError
 from kernel.paging import ListPage
-from kernel.web import form_errors
+from kernel.web import form_errors, page_number
 from orders import demand, price_changes
 from orders.forms import DemandFilterForm, PoolTiersForm
 from orders.prices import pool_list_price, pool_tiers, tiers_from_rows
@@ -48,14 +48,9 @@ def supplier_demand(supplier_id: int):
         demand=found,
         form=form,
         filters=filters,
-        forecast=ListPage.of(forecast, _page_number("page"), POOLS_PER_PAGE),
-        orders=ListPage.of(found.orders, _page_number("orders_page"), POOLS_PER_PAGE),
+        forecast=ListPage.of(forecast, page_number("page"), POOLS_PER_PAGE),
+        orders=ListPage.of(found.orders, page_number("orders_page"), POOLS_PER_PAGE),
     ), status
-
-
-def _page_number(name: str) -> int:
-    """A page asked for in the query string; a page past the end shows none, a nonsense one the first."""
-    return max(request.args.get(name, 1, type=int), 1)
 
 
 @bp.get("/supplier/<int:supplier_id>/demand.csv")

@@ -15,7 +15,8 @@ from kernel.csv_export import csv_response
 from kernel.errors import DomainError, ValidationFailed
 from kernel.extensions import db
 from kernel.money import to_pence
-from kernel.web import form_errors
+from kernel.paging import ListPage
+from kernel.web import form_errors, page_number
 from orders import closing, purchase_orders, services
 from orders.forms import CancelOrderForm, DeliveryForm, PledgeForm, PoolForm
 from orders.models import Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
@@ -238,10 +239,14 @@ def purchase_order(order_id: int):
     return _render_order(purchase_orders.order_for(current_user, order_id))
 
 
+ALLOCATIONS_PER_PAGE = 100  # members in a page of an order's delivery breakdown
+
+
 def _render_order(order, delivery_form=None, cancel_form=None, status: int = 200, delivery_errors=None):
     return render_template(
         "orders/purchase_order.html",
         order=order,
+        allocations=ListPage.of(order.allocations, page_number(), ALLOCATIONS_PER_PAGE),
         delivery_form=delivery_form or DeliveryForm(formdata=None),
         cancel_form=cancel_form or CancelOrderForm(formdata=None),
         buyer=purchase_orders.is_buyer(current_user, order),

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from kernel.errors import DomainError
@@ -19,7 +20,7 @@ from kernel.web import form_errors
 from organisations import services
 from organisations.access import acting_user, require_actor
 from organisations.forms import ConsortiumForm, MemberForm, NetworkForm, RoleGrantForm, SupplierForm, UserForm
-from organisations.models import Consortium, Member, Network, Organisation, Role, Supplier, User
+from organisations.models import Consortium, Member, Network, Organisation, Role, RoleGrant, Supplier, User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -64,6 +65,7 @@ class AdminSection:
     order_by: Any
     choices: Callable[[Any], None] = field(default=lambda form: None)
     detail_template: str | None = None
+    listed_with: tuple = ()  # loader options: what the list's columns read, loaded for the page in a few queries
 
 
 SECTIONS = {
@@ -96,6 +98,7 @@ SECTIONS = {
                 }
             ),
             Consortium.name,
+            listed_with=(selectinload(Consortium.networks),),
         ),
         AdminSection(
             "networks",
@@ -162,6 +165,11 @@ SECTIONS = {
             lambda u: {"email": u.email, "name": u.name},
             User.email,
             detail_template="admin/user_extra.html",
+            listed_with=(
+                selectinload(User.grants).selectinload(RoleGrant.member),
+                selectinload(User.grants).selectinload(RoleGrant.consortium),
+                selectinload(User.grants).selectinload(RoleGrant.supplier),
+            ),
         ),
     ]
 }
@@ -186,7 +194,7 @@ def index():
 @bp.get("/<section_name>")
 def list_records(section_name: str):
     section = _section(section_name)
-    page = db.paginate(select(section.model).order_by(section.order_by), per_page=50)
+    page = db.paginate(select(section.model).options(*section.listed_with).order_by(section.order_by), per_page=50)
     return render_template("admin/list.html", section=section, page=page)
 
 

@@ -20,6 +20,7 @@ from kernel.clock import UK, uk_today, utcnow
 from kernel.errors import Conflict, NotFound, ValidationFailed
 from kernel.extensions import db
 from kernel.lifecycle import Who
+from kernel.paging import ListPage
 from orders.invoice_plan import charged_vat_rate
 from organisations.models import Consortium, Member, Network, Organisation, User
 from organisations.notifications import member_users, notify
@@ -56,7 +57,9 @@ def visible_pools(user: User, status: ServicePoolStatus | None = None) -> Select
     query = SERVICE_POOLS.visible(user)
     if status is not None:
         query = query.where(ServicePool.status == status)
-    return query.order_by(ServicePool.start_date.desc(), ServicePool.id.desc())
+    return query.options(selectinload(ServicePool.consortia)).order_by(
+        ServicePool.start_date.desc(), ServicePool.id.desc()
+    )
 
 
 require_visible = SERVICE_POOLS.require_visible
@@ -638,23 +641,50 @@ class CalendarPool:
     periods: list[CalendarPeriod] = field(default_factory=list)
 
 
-def calendar(consortium: Consortium, today: date | None = None) -> list[CalendarPool]:
-    """Every period of the consortium's open, active and ended pools: billed, due now, or to come."""
+CALENDAR_POOLS_PER_PAGE = 20
+
+
+def calendar(consortium: Consortium, today: date | None = None, page: int = 1) -> ListPage[CalendarPool]:
+    """Every period of a page of the consortium's open, active and ended pools: billed, due now, or to come.
+
+    The page's billed periods and participations are read in one query each, whatever the number of pools.
+    """
     today = today or uk_today()
-    pools = db.session.scalars(
+    pools = db.paginate(
         select(ServicePool)
         .join(service_pool_consortium)
         .where(
             service_pool_consortium.c.consortium_id == consortium.id,
             ServicePool.status.in_([ServicePoolStatus.OPEN, ServicePoolStatus.ACTIVE, ServicePoolStatus.ENDED]),
         )
-        .order_by(ServicePool.start_date, ServicePool.id)
-    ).all()
-    result = []
-    for pool in pools:
-        billed = {b.period: b for b in db.session.scalars(billed_periods(pool))}
+        .options(selectinload(ServicePool.consortia))
+        .order_by(ServicePool.start_date, ServicePool.id),
+        page=page,
+        per_page=CALENDAR_POOLS_PER_PAGE,
+        error_out=False,
+    )
+    pool_ids = [pool.id for pool in pools.items]
+    billed_by_pool: dict[int, dict[int, BilledPeriod]] = {pool_id: {} for pool_id in pool_ids}
+    for billed_period in db.session.scalars(
+        select(BilledPeriod)
+        .where(BilledPeriod.service_pool_id.in_(pool_ids))
+        .options(selectinload(BilledPeriod.charges).selectinload(SharedServiceCharge.member))
+    ):
+        billed_by_pool[billed_period.service_pool_id][billed_period.period] = billed_period
+    taking_part: dict[int, list[Participation]] = {pool_id: [] for pool_id in pool_ids}
+    for participation in db.session.scalars(
+        select(Participation)
+        .where(Participation.service_pool_id.in_(pool_ids))
+        .options(selectinload(Participation.member))
+        .order_by(Participation.member_id)
+    ):
+        taking_part[participation.service_pool_id].append(participation)
+    entries = []
+    for pool in pools.items:
+        billed = billed_by_pool[pool.id]
         now = current_period(pool, today)
-        projected = participations(pool)
+        projected = taking_part[pool.id]
+        our_members = {p.member_id for p in projected if p.member.consortium_id == consortium.id}
         entry = CalendarPool(pool)
         for period in range(1, pool.term_periods + 1):
             starts_on, ends_on = period_dates(pool, period)
@@ -676,7 +706,6 @@ def calendar(consortium: Consortium, today: date | None = None) -> list[Calendar
             if pool.status is ServicePoolStatus.ENDED:
                 continue
             shares = period_shares(pool, period, projected)
-            our_members = {p.member_id for p in projected if p.member.consortium_id == consortium.id}
             entry.periods.append(
                 CalendarPeriod(
                     period,
@@ -689,5 +718,5 @@ def calendar(consortium: Consortium, today: date | None = None) -> list[Calendar
                     sum(1 for s in shares if s.member_id in our_members and s.pence),
                 )
             )
-        result.append(entry)
-    return result
+        entries.append(entry)
+    return ListPage(entries, pools.page, pools.per_page, pools.total or 0)

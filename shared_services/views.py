@@ -12,7 +12,7 @@ from kernel.errors import DomainError
 from kernel.extensions import db
 from kernel.formatting import pounds
 from kernel.money import to_pence
-from kernel.web import form_errors
+from kernel.web import form_errors, page_number
 from organisations.access import consortium_or_404, roles_required, signed_in
 from organisations.models import Role
 from pools.forms import CancelPoolForm
@@ -223,4 +223,5 @@ def bill_due(service_pool_id: int):
 @roles_required(Role.SECRETARY)
 def calendar(consortium_id: int):
     consortium = consortium_or_404(current_user, consortium_id)
-    return render_template("shared_services/calendar.html", consortium=consortium, pools=services.calendar(consortium))
+    page = services.calendar(consortium, page=page_number())
+    return render_template("shared_services/calendar.html", consortium=consortium, page=page)

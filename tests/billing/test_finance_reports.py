@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from billing import services
+from billing import views as billing_views
 from billing.payments import record_payment, record_refund
 from kernel.extensions import db
 from tests import factories
@@ -161,3 +162,13 @@ def test_an_over_payment_is_said_to_be_held_as_credit_on_the_invoice(client, wor
     sign_in(client, world.secretary)
     page = client.get(f"/invoices/{paid.id}").get_data(as_text=True)
     assert "£25.50 was paid beyond this invoice's total. It is held as credit on Abbey Bikes CIC's account" in page
+
+
+def test_aged_debt_page_shows_a_page_of_members_and_the_totals_of_all(client, world, ledger, monkeypatch):
+    monkeypatch.setattr(billing_views, "AGED_DEBT_PER_PAGE", 1)
+    sign_in(client, world.secretary)
+    first = client.get(f"/billing/{world.consortium.id}/aged-debt").get_data(as_text=True)
+    assert "Abbey Bikes CIC" in first and "Re-Tweed Dundee CIC" not in first
+    assert "2 members owing £243.41" in first and "Page 1 of 2" in first and "£243.41</td></tr></tfoot>" in first
+    second = client.get(f"/billing/{world.consortium.id}/aged-debt?page=2").get_data(as_text=True)
+    assert "Re-Tweed Dundee CIC" in second and "Abbey Bikes CIC" not in second and "Previous" in second

@@ -16,6 +16,7 @@ PROFILE, ADMIN_MEMBER = r"/members/\d+/profile", r"/admin/members/\d+"
 BILLING, AGED_DEBT, PAYMENTS = r"/billing/\d+", r"/billing/\d+/aged-debt", r"/billing/\d+/payments"
 OVERDUE_ON_BILLING = r"/billing/\d+\?status=overdue"
 DEMAND, POOL_PRICES = r"/supplier/\d+/demand", r"/supplier/pools/\d+/prices"
+PURCHASE_ORDER, CALENDAR = r"/purchase-orders/\d+", r"/consortia/\d+/shared-services/calendar"
 
 # On a phone the page itself never scrolls sideways; a wide table scrolls inside its own box (.table-scroll).
 PAGE_WIDTH = "() => document.documentElement.scrollWidth"
@@ -50,6 +51,8 @@ PAGES: dict[str, list] = {
         ("/", OVERDUE_ON_BILLING),
         ("/", AGED_DEBT),
         ("/", PAYMENTS),
+        ("/purchase-orders/", PURCHASE_ORDER),
+        ("/", CALENDAR),
     ],
     "supplier@example.org": [
         "/",
@@ -57,6 +60,7 @@ PAGES: dict[str, list] = {
         ("/", OWN_OFFERS),
         ("/", OWN_OFFERS, EDIT_OFFER),
         ("/", DEMAND, POOL_PRICES),
+        ("/purchase-orders/", PURCHASE_ORDER),
     ],
     "admin@example.org": [
         "/",

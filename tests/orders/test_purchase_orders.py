@@ -7,6 +7,7 @@ import pytest
 
 from kernel.extensions import db
 from orders import closing, purchase_orders, services
+from orders import views as order_views
 from orders.models import Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
 from tests import factories
 from tests.factories import api_token, sign_in
@@ -148,3 +149,24 @@ def test_delivered_units_that_are_not_a_whole_number_in_range_are_a_form_error(c
     response = client.post(f"/purchase-orders/{order.id}/deliveries", data={f"delivered-{world.member.id}": units})
     assert response.status_code == 422
     assert db.session.get(PurchaseOrder, order.id).status is PurchaseOrderStatus.SENT
+
+
+def test_a_large_order_shows_its_delivery_breakdown_a_page_at_a_time(client, world, order, monkeypatch):
+    monkeypatch.setattr(order_views, "ALLOCATIONS_PER_PAGE", 2)
+    purchase_orders.send(world.secretary, order)
+    db.session.commit()
+    names = [a.member_name for a in order.allocations]
+    sign_in(client, world.secretary)
+    first = client.get(f"/purchase-orders/{order.id}").get_data(as_text=True)
+    assert "members 1 to 2 of 3" in first and names[0] in first and names[1] in first and names[2] not in first
+    second = client.get(f"/purchase-orders/{order.id}?page=2").get_data(as_text=True)
+    assert "members 3 to 3 of 3" in second and names[2] in second and names[0] not in second
+    assert f'action="/purchase-orders/{order.id}/deliveries?page=2"' in second
+    assert "the members on other pages are recorded as having received all theirs" in second
+
+    last = order.allocations[2]
+    done = client.post(f"/purchase-orders/{order.id}/deliveries?page=2", data={f"delivered-{last.member_id}": "1"})
+    assert done.status_code == 302
+    db.session.expire_all()
+    stored = db.session.get(PurchaseOrder, order.id)
+    assert [a.delivered_units for a in stored.allocations] == [a.units for a in stored.allocations[:2]] + [1]

@@ -1,28 +1,10 @@
 """The pool page and endpoint cost the same number of queries however many members pledge."""
 
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
 from kernel.extensions import db
 from orders import services
 from tests import factories
 from tests.factories import api_token, sign_in
-
-
-@contextmanager
-def counted_queries():
-    statements = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+from tests.query_counts import counted_queries
 
 
 def _pledge_from_new_members(world, pool, how_many):

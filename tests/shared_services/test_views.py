@@ -139,3 +139,15 @@ def test_the_secretary_button_starts_the_pool_and_bills_nothing_before_its_start
     response = client.post(f"/shared-services/{pool.id}/bill", follow_redirects=True)
     assert response.status_code == 200 and "Nothing is due" in response.get_data(as_text=True)
     assert db.session.scalar(db.select(db.func.count()).select_from(Invoice)) == 0
+
+
+def test_the_billing_calendar_shows_a_page_of_pools_at_a_time(client, world, offer, monkeypatch):
+    monkeypatch.setattr(services, "CALENDAR_POOLS_PER_PAGE", 2)
+    pools = [make_pool(world.secretary, offer, [world.consortium], start_date=next_month()) for _ in range(3)]
+    sign_in(client, world.secretary)
+    url = f"/consortia/{world.consortium.id}/shared-services/calendar"
+    first = client.get(url).get_data(as_text=True)
+    assert first.count('<section aria-labelledby="pool-') == 2 and "Page 1 of 2" in first
+    second = client.get(f"{url}?page=2").get_data(as_text=True)
+    assert f'id="pool-{pools[2].id}"' in second and second.count('<section aria-labelledby="pool-') == 1
+    assert "Page 2 of 2" in second and "Previous" in second

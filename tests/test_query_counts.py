@@ -1,0 +1,182 @@
+"""Every page and export that lists things costs the same number of queries with 3 or 12 of each thing.
+
+Each case builds a round of data of one size (members pledging into an open pool, a delivered
+and invoiced purchase order, payments, our member's own invoices, a shared-service pool and its
+participants, offers), counts the statements of one request for the round's objects, builds a
+bigger round and counts again. The lists that span rounds (invoices, pools, aged debt...) hold
+both rounds by then, so they grow too.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+
+from billing import payments
+from billing import services as billing_services
+from kernel.clock import uk_today, utcnow
+from kernel.extensions import db
+from orders import closing, purchase_orders
+from orders import services as orders_services
+from organisations.models import Role
+from shared_services import services as shared_services
+from shared_services.models import AllocationKey, PeriodLength
+from tests import factories
+from tests.billing.conftest import issued_invoice
+from tests.factories import World, sign_in
+from tests.query_counts import queries_for
+
+SMALL, LARGE = 3, 12
+
+
+@dataclass
+class Round:
+    """The objects of one round of data, by the URL argument that names them."""
+
+    pool_id: int
+    order_id: int
+    invoice_id: int
+    service_pool_id: int
+    offer_id: int
+    credit_note_id: int
+
+
+def _round(w: World, size: int) -> Round:
+    members = [factories.member(w.network) for _ in range(size)]
+    for _ in range(size):
+        factories.network(factories.consortium())
+        factories.supplier()
+    for _ in range(size):
+        factories.user(None, (Role.MEMBER, members[0].id))
+    offers = [factories.offer(w.supplier, actor=w.admin) for _ in range(size)]
+    terms = orders_services.PoolTerms(deadline=utcnow() + timedelta(days=14), minimum_quantity=1)
+
+    open_pool = orders_services.create_pool(w.admin, offers[0], [w.consortium], terms)
+    orders_services.open_pool(w.admin, open_pool)
+    for member in [w.member, *members]:
+        orders_services.pledge(w.admin, open_pool.id, 10, 2, member_id=member.id)
+
+    closed = orders_services.create_pool(w.admin, offers[1], [w.consortium], terms)
+    orders_services.open_pool(w.admin, closed)
+    for member in [w.member, *members]:
+        orders_services.pledge(w.admin, closed.id, 10, member_id=member.id)
+    order = closing.close_pool(w.admin, closed.id).purchase_orders[0]
+    purchase_orders.send(w.admin, order)
+    purchase_orders.record_delivery(w.admin, order)
+    issued = billing_services.issue_invoices(w.admin, order.id)
+    ours = next(i for i in issued if i.member_id == w.member.id)
+    for invoice in issued:
+        if invoice.member_id != members[-1].id:
+            payments.record_payment(w.admin, invoice, invoice.total_pence // 2, uk_today(), f"BACS {invoice.number}")
+    for _ in range(size):
+        own = issued_invoice(w.member, issue_date=uk_today() - timedelta(days=40))
+        payments.record_payment(w.admin, own, 3_000, uk_today(), f"BACS {own.number}")
+        payments.record_refund(w.admin, own, 1_000, uk_today(), f"Refund {own.number}")
+        note = billing_services.issue_credit_note(w.admin, own, billing_services.full_credit(own)[:1], "Damaged")
+
+    start = (uk_today().replace(day=1) + timedelta(days=32)).replace(day=1)
+    service_terms = shared_services.PoolTerms(
+        cost_per_period_pence=50_000,
+        period=PeriodLength.MONTH,
+        term_periods=12,
+        start_date=start,
+        minimum_participants=2,
+        allocation_key=AllocationKey.EQUAL,
+    )
+    service = shared_services.create_pool(w.admin, offers[2], [w.consortium], service_terms)
+    shared_services.open_pool(w.admin, service)
+    for member in [w.member, *members]:
+        shared_services.join(w.admin, service.id, member_id=member.id)
+    db.session.commit()
+    return Round(open_pool.id, order.id, ours.id, service.id, offers[0].id, note.id)
+
+
+# (role, URL from the world and a round)
+PAGES = {
+    "dashboard": ("member", lambda w, r: "/"),
+    "dashboard as secretary": ("secretary", lambda w, r: "/"),
+    "pools": ("member", lambda w, r: "/pools/"),
+    "pool page as member": ("member", lambda w, r: f"/pools/{r.pool_id}"),
+    "pool page as secretary": ("secretary", lambda w, r: f"/pools/{r.pool_id}"),
+    "my pledges": ("member", lambda w, r: "/pledges"),
+    "close preview": ("secretary", lambda w, r: f"/pools/{r.pool_id}/close"),
+    "purchase orders": ("secretary", lambda w, r: "/purchase-orders/"),
+    "purchase order": ("secretary", lambda w, r: f"/purchase-orders/{r.order_id}"),
+    "purchase order as supplier": ("supplier", lambda w, r: f"/purchase-orders/{r.order_id}"),
+    "purchase order csv": ("supplier", lambda w, r: f"/purchase-orders/{r.order_id}.csv"),
+    "invoices as member": ("member", lambda w, r: "/invoices/"),
+    "invoices as secretary": ("secretary", lambda w, r: "/invoices/"),
+    "invoice": ("member", lambda w, r: f"/invoices/{r.invoice_id}"),
+    "invoice ubl": ("member", lambda w, r: f"/invoices/{r.invoice_id}.xml"),
+    "credit note pdf": ("member", lambda w, r: f"/credit-notes/{r.credit_note_id}.pdf"),
+    "credit note ubl": ("member", lambda w, r: f"/credit-notes/{r.credit_note_id}.xml"),
+    "invoice pdf": ("member", lambda w, r: f"/invoices/{r.invoice_id}.pdf"),
+    "member invoices csv": ("member", lambda w, r: "/invoices/export.csv"),
+    "statement": ("member", lambda w, r: "/statement"),
+    "statement pdf": ("member", lambda w, r: "/statement.pdf"),
+    "statement csv": ("member", lambda w, r: "/statement.csv"),
+    "billing page": ("secretary", lambda w, r: f"/billing/{w.consortium.id}"),
+    "billing page, paid": ("secretary", lambda w, r: f"/billing/{w.consortium.id}?status=paid"),
+    "payments received": ("secretary", lambda w, r: f"/billing/{w.consortium.id}/payments"),
+    "payments received csv": ("secretary", lambda w, r: f"/billing/{w.consortium.id}/payments.csv"),
+    "aged debt": ("secretary", lambda w, r: f"/billing/{w.consortium.id}/aged-debt"),
+    "aged debt csv": ("secretary", lambda w, r: f"/billing/{w.consortium.id}/aged-debt.csv"),
+    "xero export": ("secretary", lambda w, r: f"/billing/{w.consortium.id}/xero.csv"),
+    "shared-service pools": ("member", lambda w, r: "/shared-services/"),
+    "shared-service pool as member": ("member", lambda w, r: f"/shared-services/{r.service_pool_id}"),
+    "shared-service pool as secretary": ("secretary", lambda w, r: f"/shared-services/{r.service_pool_id}"),
+    "shared-service calendar": ("secretary", lambda w, r: f"/consortia/{w.consortium.id}/shared-services/calendar"),
+    "catalogue": ("member", lambda w, r: "/catalogue/"),
+    "offer": ("member", lambda w, r: f"/catalogue/offers/{r.offer_id}"),
+    "supplier offers": ("supplier", lambda w, r: f"/catalogue/supplier/{w.supplier.id}/offers"),
+    "supplier demand": ("supplier", lambda w, r: f"/supplier/{w.supplier.id}/demand"),
+    "supplier demand csv": ("supplier", lambda w, r: f"/supplier/{w.supplier.id}/demand.csv"),
+    "consortium dashboard": ("secretary", lambda w, r: f"/consortium/{w.consortium.id}/dashboard"),
+    "member report": ("member", lambda w, r: f"/reports/member/{w.member.id}"),
+    "member report csv": ("member", lambda w, r: f"/reports/member/{w.member.id}.csv"),
+    "network report": ("secretary", lambda w, r: f"/reports/network/{w.network.id}"),
+    "consortium report": ("secretary", lambda w, r: f"/reports/consortium/{w.consortium.id}"),
+    "consortium saving by month": (
+        "secretary",
+        lambda w, r: f"/reports/consortium/{w.consortium.id}/saving-by-month.svg",
+    ),
+    "consortium spend by category": (
+        "secretary",
+        lambda w, r: f"/reports/consortium/{w.consortium.id}/spend-by-category.svg",
+    ),
+    "consortium report csv": ("secretary", lambda w, r: f"/reports/consortium/{w.consortium.id}.csv"),
+    "platform report": ("admin", lambda w, r: "/reports/platform"),
+    "supplier report": ("supplier", lambda w, r: f"/reports/supplier/{w.supplier.id}"),
+    "supplier value by month": ("supplier", lambda w, r: f"/reports/supplier/{w.supplier.id}/value-by-month.svg"),
+    "supplier pledged units chart": ("supplier", lambda w, r: f"/supplier/{w.supplier.id}/demand/pledged-units.svg"),
+    "reports": ("secretary", lambda w, r: "/reports/"),
+    "supplier report csv": ("supplier", lambda w, r: f"/reports/supplier/{w.supplier.id}.csv"),
+    "new pool form": ("secretary", lambda w, r: "/pools/new"),
+    "new shared-service pool form": ("secretary", lambda w, r: "/shared-services/new"),
+    "pool prices form": ("supplier", lambda w, r: f"/supplier/pools/{r.pool_id}/prices"),
+    "new offer form": ("supplier", lambda w, r: f"/catalogue/supplier/{w.supplier.id}/offers/new"),
+    "price chart": ("member", lambda w, r: f"/catalogue/offers/{r.offer_id}/price-chart.svg"),
+    "member profile": ("member", lambda w, r: f"/members/{w.member.id}/profile"),
+    "email choices": ("member", lambda w, r: "/account/notifications"),
+    "admin new member form": ("admin", lambda w, r: "/admin/members/new"),
+    "admin member": ("admin", lambda w, r: f"/admin/members/{w.member.id}"),
+    "admin user": ("admin", lambda w, r: f"/admin/users/{w.member_user.id}"),
+    "admin": ("admin", lambda w, r: "/admin/"),
+    "admin consortia": ("admin", lambda w, r: "/admin/consortia"),
+    "admin networks": ("admin", lambda w, r: "/admin/networks"),
+    "admin members": ("admin", lambda w, r: "/admin/members"),
+    "admin suppliers": ("admin", lambda w, r: "/admin/suppliers"),
+    "admin users": ("admin", lambda w, r: "/admin/users"),
+    "outbox": ("admin", lambda w, r: "/admin/outbox"),
+}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_the_query_count_does_not_grow_with_the_data(client, world, page):
+    role, url = PAGES[page]
+    sign_in(client, world.user_for(role))
+    small_url = url(world, _round(world, SMALL))
+    small = queries_for(client, small_url)
+    large_url = url(world, _round(world, LARGE))
+    large = queries_for(client, large_url)
+    assert len(large) == len(small), "\n".join(large)
