@@ -84,7 +84,8 @@ def lock_times(pool_id: int, crossings: int) -> list[float]:
     event.listen(db.engine, "before_cursor_execute", mark)
     try:
         for _ in range(crossings + 1):
-            pool = db.session.get_one(Pool, pool_id, populate_existing=True)
+            db.session.expire_all()
+            pool = db.session.get_one(Pool, pool_id)
             lowest = min(t.unit_price for t in pool.held_tiers)
             db.session.add(
                 PoolTier(pool_id=pool_id, min_quantity=pool.pledged_quantity + 1, unit_price=lowest - Decimal("0.01"))
