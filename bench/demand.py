@@ -16,12 +16,11 @@ import http.client
 import random
 import re
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 
 from bench.common import (
     Figure,
@@ -33,7 +32,7 @@ from bench.common import (
     gunicorn,
     throwaway_database,
 )
-from bench.seeding import DELIVERY_CHARGE_PENCE, SOLIDARITY_RATE_PERCENT, add_consortia, add_users
+from bench.seeding import DELIVERY_CHARGE_PENCE, SOLIDARITY_RATE_PERCENT, add_consortia, add_users, bulk, next_id
 from catalogue.models import Category, Offer, PriceTier, VatRate
 from kernel.clock import uk_date, utcnow
 from kernel.extensions import db
@@ -53,31 +52,13 @@ from organisations import services as people
 from organisations.models import Member, Organisation, Role, TurnoverBand
 
 TARGET_MS = 200
-CHUNK = 10_000
+BATCH = 10_000  # pledges built before they and their pools are written
 CONSORTIA = 3
 OFFERS = 10
 NATIONAL_EVERY = 50
 CLOSED_POOLS = 100
 PASSWORD = "bench-password-123"
 ORDER_STATUSES = (PurchaseOrderStatus.SENT, PurchaseOrderStatus.CONFIRMED, PurchaseOrderStatus.DELIVERED)
-
-
-def bulk(table, rows: Iterable[dict]) -> int:
-    """Core INSERTs of `rows` in chunks; returns how many."""
-    count, chunk = 0, []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == CHUNK:
-            db.session.execute(insert(table), chunk)
-            count, chunk = count + len(chunk), []
-    if chunk:
-        db.session.execute(insert(table), chunk)
-        count += len(chunk)
-    return count
-
-
-def next_id(model) -> int:
-    return (db.session.scalar(select(db.func.max(model.id))) or 0) + 1
 
 
 @dataclass
@@ -246,7 +227,7 @@ def seed(app, pools: int, pledges: int) -> Seeded:
                 {"pool_id": pid, "min_quantity": t.min_quantity, "unit_price": t.unit_price}
                 for t in offers[n % OFFERS].tiers
             ]
-            if len(batch["pledges"]) >= CHUNK:
+            if len(batch["pledges"]) >= BATCH:
                 flush_batch()
         flush_batch()
         pool_rows, link_rows = [], []

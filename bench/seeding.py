@@ -8,6 +8,7 @@ and a solidarity rate. Rows go in with bulk inserts, so 100,000 members take sec
 every user's password hash is computed once: the benchmarks measure the app, not the seeding.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -47,10 +48,12 @@ ADDRESS = {
 }
 
 
-def bulk(table, rows: list[dict]) -> None:
-    """Core INSERTs in chunks, under SQLite's limit on bound parameters."""
+def bulk(table, rows: Iterable[dict]) -> int:
+    """Core INSERTs in chunks, under SQLite's limit on bound parameters; how many rows."""
+    rows = list(rows)
     for start in range(0, len(rows), CHUNK):
         db.session.execute(insert(table), rows[start : start + CHUNK])
+    return len(rows)
 
 
 def next_id(model) -> int:
