@@ -205,6 +205,60 @@ def drive(
     return Figures(name, len(good), len(results) - len(good), elapsed, good)
 
 
+async def _send(host: str, port: int, request: Request) -> int:
+    try:
+        reader, writer = await asyncio.open_connection(host, port)
+        writer.write(request.encode(host, port))
+        await writer.drain()
+        response = await reader.read()
+        writer.close()
+        return int(response.split(b" ", 2)[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def drive_at_rate(
+    name: str,
+    host: str,
+    port: int,
+    rate: float,
+    seconds: float,
+    next_request: Callable[[int, int], Request],
+    clients: int,
+    ok=(200, 201),
+    warmup: float = 3.0,
+) -> Figures:
+    """An open-loop load: requests sent at `rate` per second on a fixed schedule, whatever the answers.
+
+    Latency runs from each request's scheduled send time, so a request the server makes wait
+    behind others counts its wait (no coordinated omission). Request n goes out as client
+    n % `clients`, the same members as the closed-loop run. The first `warmup` seconds are not
+    counted.
+    """
+
+    async def load(seconds: float, into: list[tuple[float, int]]) -> float:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        tasks = []
+
+        async def one(n: int, scheduled: float) -> None:
+            status = await _send(host, port, next_request(n % clients, n // clients))
+            into.append((loop.time() - scheduled, status))
+
+        for n in range(int(rate * seconds)):
+            scheduled = start + n / rate
+            await asyncio.sleep(max(0.0, scheduled - loop.time()))
+            tasks.append(asyncio.create_task(one(n, scheduled)))
+        await asyncio.gather(*tasks)
+        return loop.time() - start
+
+    asyncio.run(load(warmup, []))
+    results: list[tuple[float, int]] = []
+    elapsed = asyncio.run(load(seconds, results))
+    good = [latency for latency, status in results if status in ok]
+    return Figures(name, len(good), len(results) - len(good), elapsed, good)
+
+
 def print_figures(title: str, rows: list[Figures]) -> None:
     print(f"\n{title}")
     print(f"{'endpoint':<34}{'requests/s':>12}{'median ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'errors':>8}")

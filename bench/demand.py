@@ -1,12 +1,14 @@
-"""The supplier's demand dashboard under load: 1,000 open pools and 1,000,000 pledges (issue 4).
+"""The supplier's demand dashboard under load: 5,000 open pools and 1,000,000 pledges (issues 4 and 14).
 
-    .venv/bin/python -m bench.demand [--pools 1000] [--pledges 1000000] [--clients 2] [--seconds 15]
+    .venv/bin/python -m bench.demand [--pools 5000] [--pledges 1000000] [--clients 2] [--seconds 15]
 
-Builds the data with bulk inserts (one supplier's offers, three consortia, members, pledges
-with their history and the pools' running totals to match, and closed pools with purchase
-orders), serves the app with gunicorn (2 workers) and requests, as the supplier, the JSON
-API (bearer token) and the HTML page (session cookie from a real sign-in), and, for the
-record, the CSV and the chart. Target: the dashboard under 200 ms per request (mean).
+Builds the data with bulk inserts (one supplier's offers, three consortia charging a handling
+fee, members with their users and email choices from bench.seeding, pools with delivery
+charges and solidarity rates, pledges with their history and the pools' running totals to
+match, and closed pools with purchase orders), serves the app with gunicorn (2 workers) and
+requests, as the supplier, the JSON API (bearer token) and the HTML page (session cookie from
+a real sign-in), and, for the record, the CSV and the chart. Target (issue 14, PostgreSQL):
+the dashboard under 200 ms per request, mean and p95.
 """
 
 import argparse
@@ -14,12 +16,11 @@ import http.client
 import random
 import re
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 
 from bench.common import (
     Figure,
@@ -31,6 +32,7 @@ from bench.common import (
     gunicorn,
     throwaway_database,
 )
+from bench.seeding import DELIVERY_CHARGE_PENCE, SOLIDARITY_RATE_PERCENT, add_consortia, add_users, bulk, next_id
 from catalogue.models import Category, Offer, PriceTier, VatRate
 from kernel.clock import uk_date, utcnow
 from kernel.extensions import db
@@ -50,31 +52,13 @@ from organisations import services as people
 from organisations.models import Member, Organisation, Role, TurnoverBand
 
 TARGET_MS = 200
-CHUNK = 10_000
+BATCH = 10_000  # pledges built before they and their pools are written
 CONSORTIA = 3
 OFFERS = 10
 NATIONAL_EVERY = 50
 CLOSED_POOLS = 100
 PASSWORD = "bench-password-123"
 ORDER_STATUSES = (PurchaseOrderStatus.SENT, PurchaseOrderStatus.CONFIRMED, PurchaseOrderStatus.DELIVERED)
-
-
-def bulk(table, rows: Iterable[dict]) -> int:
-    """Core INSERTs of `rows` in chunks; returns how many."""
-    count, chunk = 0, []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == CHUNK:
-            db.session.execute(insert(table), chunk)
-            count, chunk = count + len(chunk), []
-    if chunk:
-        db.session.execute(insert(table), chunk)
-        count += len(chunk)
-    return count
-
-
-def next_id(model) -> int:
-    return (db.session.scalar(select(db.func.max(model.id))) or 0) + 1
 
 
 @dataclass
@@ -96,19 +80,7 @@ def seed(app, pools: int, pledges: int) -> Seeded:
             "postcode": "DD1 1AA",
             "contact_email": "bench@example.org",
         }
-        consortia, networks = [], []
-        for n in range(CONSORTIA):
-            consortium = people.save_consortium(
-                address
-                | {
-                    "name": f"Bench {n}",
-                    "code": f"BE{n}",
-                    "legal_name": f"Bench consortium {n}",
-                    "vat_number": "GB284719365",
-                }
-            )
-            consortia.append(consortium)
-            networks.append(people.save_network({"name": f"Bench network {n}", "consortium_id": consortium.id}))
+        consortia, networks = add_consortia(tuple(f"BE{n}" for n in range(CONSORTIA)))
         supplier = people.save_supplier(address | {"legal_name": "Bench Supplies Ltd"})
         user = people.save_user({"email": "supplier@bench.example", "name": "Bench Supplier", "password": PASSWORD})
         people.grant_role(user, Role.SUPPLIER, supplier.id)
@@ -170,6 +142,8 @@ def seed(app, pools: int, pledges: int) -> Seeded:
                 for i in range(total_members)
             ),
         )
+
+        add_users([m for ids in members.values() for m in ids])
 
         pool_id, pledge_id, change_id = next_id(Pool), next_id(Pledge), next_id(PledgeChange)
         batch = {"pools": [], "links": [], "tiers": [], "pledges": [], "changes": [], "days": []}
@@ -238,7 +212,8 @@ def seed(app, pools: int, pledges: int) -> Seeded:
                     "deadline": now + timedelta(days=1 + n % 60),
                     "minimum_quantity": rng.randint(1_000, 12_000),
                     "capacity": None,
-                    "delivery_charge_pence": 0,
+                    "delivery_charge_pence": DELIVERY_CHARGE_PENCE,
+                    "solidarity_rate_percent": SOLIDARITY_RATE_PERCENT,
                     "created_by_id": user.id,
                     "created_at": opened,
                     "opened_at": opened,
@@ -252,7 +227,7 @@ def seed(app, pools: int, pledges: int) -> Seeded:
                 {"pool_id": pid, "min_quantity": t.min_quantity, "unit_price": t.unit_price}
                 for t in offers[n % OFFERS].tiers
             ]
-            if len(batch["pledges"]) >= CHUNK:
+            if len(batch["pledges"]) >= BATCH:
                 flush_batch()
         flush_batch()
         pool_rows, link_rows = [], []
@@ -269,7 +244,8 @@ def seed(app, pools: int, pledges: int) -> Seeded:
                     "deadline": now - timedelta(days=1 + n % 200),
                     "minimum_quantity": 100,
                     "capacity": None,
-                    "delivery_charge_pence": 0,
+                    "delivery_charge_pence": DELIVERY_CHARGE_PENCE,
+                    "solidarity_rate_percent": SOLIDARITY_RATE_PERCENT,
                     "created_by_id": user.id,
                     "created_at": now - timedelta(days=250),
                     "opened_at": now - timedelta(days=250),
@@ -358,7 +334,7 @@ class PageRequest(Request):
 def report(name: str, figures, targeted: bool, scale: str) -> dict:
     """The dashboard itself (JSON and HTML) has the issue's target; the CSV and chart are for the record."""
     mean = sum(figures.latencies) / len(figures.latencies) * 1000 if figures.latencies else float("nan")
-    met = mean < TARGET_MS if targeted else None
+    met = mean < TARGET_MS and figures.percentile(95) < TARGET_MS if targeted else None
     verdict = "-" if met is None else "met" if met else "NOT met"
     print(
         f"{name:<42}{figures.requests:>9}{mean:>10.1f}{figures.percentile(50):>10.1f}"
@@ -367,7 +343,7 @@ def report(name: str, figures, targeted: bool, scale: str) -> dict:
     figure = Figure(
         "demand",
         f"{name}, {scale}",
-        f"mean < {TARGET_MS} ms" if targeted else "reported",
+        f"mean and p95 < {TARGET_MS} ms" if targeted else "reported",
         f"{mean:.1f} ms mean, median {figures.percentile(50):.0f}, p95 {figures.percentile(95):.0f}, "
         f"p99 {figures.percentile(99):.0f} ms, {figures.errors} errors",
         met,
@@ -404,7 +380,7 @@ def run(backend: str, pools: int, pledges: int, clients: int, seconds: float) ->
     print(
         f"\n{backend}: {pools:,} open pools + {CLOSED_POOLS} closed, {seeded.pledges:,} pledges, "
         f"{seeded.changes:,} pledge changes (built in {built:.0f} s); {clients} clients, {seconds:.0f} s each, "
-        f"gunicorn 2 workers; target: mean under {TARGET_MS} ms per request"
+        f"gunicorn 2 workers; target: mean and p95 under {TARGET_MS} ms per request"
     )
     print(
         f"{'endpoint':<42}{'requests':>9}{'mean ms':>10}{'median ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'errors':>8}"
@@ -416,7 +392,7 @@ def run(backend: str, pools: int, pledges: int, clients: int, seconds: float) ->
 
 def main(argv=None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pools", type=int, default=1_000)
+    parser.add_argument("--pools", type=int, default=5_000)
     parser.add_argument("--pledges", type=int, default=1_000_000)
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=15)
