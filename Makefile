@@ -71,6 +71,8 @@ $(RUN_INSTALLED): requirements.lock
 run: $(RUN_INSTALLED)
 	MARKETPLACE_ENV=development $(RUN_BIN)/flask --app wsgi db upgrade
 	MARKETPLACE_ENV=development $(RUN_BIN)/flask --app wsgi demo
+	MARKETPLACE_ENV=development $(RUN_BIN)/flask --app wsgi send-outbox --watch --interval 5 > /dev/null & \
+	sender=$$!; trap 'kill $$sender' EXIT INT TERM; \
 	MARKETPLACE_ENV=development $(RUN_BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
 test: $(INSTALLED)

@@ -14,6 +14,7 @@ from werkzeug.routing import IntegerConverter
 import billing.api
 import billing.cli
 import billing.demo
+import billing.messages
 import billing.navigation
 import billing.stripe_gateway
 import billing.views
@@ -25,6 +26,7 @@ import catalogue.views
 import orders.api
 import orders.cli
 import orders.demo
+import orders.messages
 import orders.navigation
 import orders.portal
 import orders.portal_api
@@ -39,6 +41,7 @@ import reports.views
 import shared_services.api
 import shared_services.cli
 import shared_services.demo
+import shared_services.messages
 import shared_services.navigation
 import shared_services.views
 from app import benchmark, logs, settings
@@ -47,7 +50,7 @@ from kernel.demo import run_in_date_order
 from kernel.errors import Conflict, DomainError
 from kernel.extensions import csrf, db, limiter, login_manager, migrate
 from kernel.formatting import register_template_helpers
-from organisations import admin_views, cli, demo, notification_views, outbox_views, views
+from organisations import admin_views, cli, demo, notification_views, outbox, outbox_views, views
 from organisations.models import User
 from organisations.services import user_for_token
 
@@ -120,6 +123,7 @@ def create_app(config: dict | None = None) -> Flask:
     navigation.register(app, shared_services.navigation.cards, shared_services.navigation.links)
     navigation.register(app, reports.navigation.cards, reports.navigation.links)
     catalogue.views.add_offer_section(app, orders.portal.pools_on_old_prices)
+    outbox.init_app(app, orders.messages.EXPANDERS | billing.messages.EXPANDERS | shared_services.messages.EXPANDERS)
     _register_error_handlers(app)
     app.after_request(_commit_unit_of_work)
     app.after_request(_security_headers)

@@ -21,6 +21,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from organisations import outbox
+
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -122,6 +124,20 @@ def _answers(port: int) -> bool:
         connection.request("GET", "/api/v1/openapi.json")
         return connection.getresponse().status == 200
     return False
+
+
+@dataclass
+class Expansion:
+    events: int
+    messages: int
+    seconds: float
+
+
+def expand_events() -> Expansion:
+    """What the sender does with the events a change queued: each user's message rendered and written."""
+    started = time.perf_counter()
+    report = outbox.expand_pending()
+    return Expansion(report.events, report.messages, time.perf_counter() - started)
 
 
 @dataclass

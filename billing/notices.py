@@ -1,7 +1,8 @@
-"""What members are told about their invoices: issued, paid, overdue; written with the change.
+"""The happenings of invoices that members are told of (issued, paid, overdue), as outbox events.
 
-Like orders.notices, each event names itself in its dedupe key, so a re-run issues, records
-or reminds nothing twice.
+Like orders.notices: written with the change, one row however many people it reaches, and
+named in its dedupe key, so a re-run issues, records or reminds nothing twice; billing.messages
+turns each into messages in the sender.
 """
 
 from datetime import date, timedelta
@@ -10,47 +11,20 @@ from sqlalchemy import select
 
 from billing.models import Invoice, InvoiceStatus, Payment
 from kernel.extensions import db
-from kernel.formatting import pounds
-from organisations.notifications import external_url, member_users, notify
+from orders.models import PurchaseOrder
+from organisations import outbox
 
 OVERDUE_STAGES = (14, 7)  # days overdue, latest first: a late run sends only the latest stage due
 
 
-def _invoice_context(invoice: Invoice) -> dict:
-    return {"invoice": invoice, "invoice_url": external_url("billing.invoice", invoice_id=invoice.id)}
+def invoices_issued(order: PurchaseOrder) -> None:
+    """The invoices of an order are issued together, once, so the order names them."""
+    outbox.record("invoice_issued", order.id, f"invoices_issued:po{order.id}")
 
 
-def invoices_issued(issued) -> int:
-    """Each member's users hear of their new invoice, its total and when it is due.
-
-    `issued` is billing.services.IssuedInvoices: only the invoices of members with someone to tell are loaded.
-    """
-    users_of = member_users(issued.member_ids)
-    return sum(
-        notify(
-            "invoice_issued",
-            users_of[invoice.member_id],
-            f"{invoice.consortium.name}: invoice {invoice.number}, {pounds(invoice.total_pence)}",
-            "invoice_issued",
-            _invoice_context(invoice),
-            invoice.consortium,
-            f"invoice_issued:{invoice.id}",
-        )
-        for invoice in issued.of_members(users_of)
-    )
-
-
-def payment_received(invoice: Invoice, payment: Payment) -> int:
-    """The member's users hear what arrived and what, if anything, is still due."""
-    return notify(
-        "payment_received",
-        member_users([invoice.member_id]).get(invoice.member_id, []),
-        f"{invoice.consortium.name}: {pounds(payment.amount_pence)} received for {invoice.number}",
-        "payment_received",
-        _invoice_context(invoice) | {"payment": payment},
-        invoice.consortium,
-        f"payment:{payment.id}",
-    )
+def payment_received(invoice: Invoice, payment: Payment) -> None:
+    """The message states what was still due just after this payment, not after later ones."""
+    outbox.record("payment_received", payment.id, f"payment:{payment.id}", due_pence=invoice.due_pence)
 
 
 def overdue_stage(invoice: Invoice, today: date) -> int | None:
@@ -72,18 +46,15 @@ def overdue_invoices(today: date) -> list[Invoice]:
     ]
 
 
-def invoice_overdue(invoice: Invoice, today: date) -> int:
-    """The reminder of the latest stage the invoice has reached; once per invoice and stage."""
+def invoice_overdue(invoice: Invoice, today: date) -> bool:
+    """The reminder of the latest stage the invoice has reached; once per invoice and stage (False if told)."""
     stage = overdue_stage(invoice, today)
     if stage is None or invoice.due_pence <= 0:
-        return 0
-    overdue_days = (today - invoice.due_date).days
-    return notify(
+        return False
+    return outbox.record(
         "invoice_overdue",
-        member_users([invoice.member_id]).get(invoice.member_id, []),
-        f"{invoice.consortium.name}: invoice {invoice.number} is overdue, {pounds(invoice.due_pence)} to pay",
-        "invoice_overdue",
-        _invoice_context(invoice) | {"overdue_days": overdue_days, "stage": stage},
-        invoice.consortium,
+        invoice.id,
         f"overdue:{invoice.id}:{stage}",
+        stage=stage,
+        overdue_days=(today - invoice.due_date).days,
     )

@@ -280,7 +280,7 @@ def issue_invoices(actor: User | None, order_id: int, today: date | None = None)
     if order.status not in BILLABLE:
         raise Conflict(f"A {order.status.value} order cannot be invoiced; wait until it is confirmed or delivered.")
     if db.session.scalar(select(Invoice.id).where(Invoice.purchase_order_id == order.id).limit(1)) is not None:
-        return IssuedInvoices([], [])
+        return IssuedInvoices([])
     today = today or uk_today()
     consortium, pool = order.consortium, db.session.get_one(Pool, order.pool_id)
     # A delivered order's allocations all have their delivered units: record_delivery writes every one as the
@@ -306,7 +306,7 @@ def issue_invoices(actor: User | None, order_id: int, today: date | None = None)
         if bill.net_pence
     ]
     if not bills:
-        return IssuedInvoices([], [])
+        return IssuedInvoices([])
     numbers = next_values(consortium, INVOICE_SERIES, len(bills))
     # The time of supply is the delivery, or the invoice's own date when it is issued first (HMRC's tax point).
     supply_date = min(uk_date(order.delivered_at), today) if order.delivered_at else today
@@ -365,8 +365,8 @@ def issue_invoices(actor: User | None, order_id: int, today: date | None = None)
     )
     _mark_pool_invoiced(pool, actor)
     db.session.flush()
-    issued = IssuedInvoices(ids, [row["member_id"] for row in invoice_rows])
-    notices.invoices_issued(issued)
+    issued = IssuedInvoices(ids)
+    notices.invoices_issued(order)
     charge_after_commit(ids)
     return issued
 
@@ -375,11 +375,11 @@ class IssuedInvoices(Sequence[Invoice]):
     """The invoices one run issued, in issue order, loaded from the database when first read.
 
     An order can be shared by thousands of members: issuing their invoices writes rows in
-    bulk, and builds no objects for a caller that only counts them or tells a few members.
+    bulk, and builds no objects for a caller that only counts them.
     """
 
-    def __init__(self, ids: list[int], member_ids: list[int]):
-        self.ids, self.member_ids = ids, member_ids
+    def __init__(self, ids: list[int]):
+        self.ids = ids
         self._loaded: list[Invoice] | None = None
 
     def __len__(self) -> int:
@@ -392,11 +392,6 @@ class IssuedInvoices(Sequence[Invoice]):
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Sequence) and list(self) == list(other)
-
-    def of_members(self, member_ids: Iterable[int]) -> list[Invoice]:
-        """Only the invoices of these members, loaded without loading the others."""
-        wanted = set(member_ids)
-        return self._load([i for i, member_id in zip(self.ids, self.member_ids, strict=True) if member_id in wanted])
 
     @staticmethod
     def _load(ids: list[int]) -> list[Invoice]:

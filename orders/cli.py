@@ -48,11 +48,12 @@ def close_due_pools():
 def send_deadline_reminders():
     """Tell members who have not pledged that a pool closes within 48 hours; safe to run often.
 
-    Each pool's reminders carry its dedupe key, so a member hears once however often it runs.
+    Each pool's reminder is one event with its dedupe key, so a member hears once however often
+    it runs; the sender writes the messages.
     """
     pools = notices.pools_closing_soon(utcnow())
     written = 0
     for pool in pools:
         written += notices.deadline_soon(pool)
         db.session.commit()
-    click.echo(f"{written} reminders written for {len(pools)} pools closing within 48 hours.")
+    click.echo(f"Reminders queued for {written} of {len(pools)} pools closing within 48 hours; the rest had theirs.")

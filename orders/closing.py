@@ -5,7 +5,7 @@ so what the preview shows is what happens. Closing runs in the caller's one tran
 the pool's row lock: the pool is closed with all its purchase orders, or nothing changes.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -263,7 +263,7 @@ def close_pool(actor: User | None, pool_id: int, now: datetime | None = None) ->
     orders = [_purchase_order(pool, consortium_plan, plan.unit_price, now) for consortium_plan in plan.consortia]
     sync_pool_status(pool, orders, actor, now)
     db.session.flush()
-    notices.pool_closed(pool, plan)
+    notices.pool_closed(pool)
     for order in orders:
         if order.status is PurchaseOrderStatus.SENT:
             notices.order_sent(order)
@@ -376,14 +376,21 @@ def members_bills(pool: Pool, member_ids: set[int]) -> dict[int, MemberBill]:
             .join(Member, Member.id == Allocation.member_id)
             .where(Allocation.purchase_order_id == order.id)
         )
-        members = [MemberUnits(member_id, member_units or 0, band) for member_id, member_units, band in rows]
-        terms = replace(services.order_terms(pool, order.consortium, order.unit_price), vat_rate=order.vat_rate)
         bills |= {
-            bill.member_id: bill
-            for bill in member_bills(terms, members, order.delivery_charge_pence)
-            if bill.member_id in member_ids
+            member_id: bill
+            for member_id, bill in order_bills(pool, order, [(m, u or 0, band) for m, u, band in rows]).items()
+            if member_id in member_ids
         }
     return bills
+
+
+def order_bills(
+    pool: Pool, order: PurchaseOrder, units: Iterable[tuple[int, int, TurnoverBand]]
+) -> dict[int, MemberBill]:
+    """Each member's bill for its (member id, units, turnover band) of the order, as invoicing will issue it."""
+    members = [MemberUnits(member_id, member_units, band) for member_id, member_units, band in units]
+    terms = replace(services.order_terms(pool, order.consortium, order.unit_price), vat_rate=order.vat_rate)
+    return {bill.member_id: bill for bill in member_bills(terms, members, order.delivery_charge_pence)}
 
 
 def members_costs(pool: Pool, pledges: Mapping[int, Pledge]) -> dict[int, MemberBill]:

@@ -85,7 +85,7 @@ def lower_prices(actor: User, pool_id: int, rows: Iterable[Any]) -> Pool:
     )
     db.session.add(change)
     db.session.flush()
-    notices.prices_lowered(pool, held, new, change.id)
+    notices.prices_lowered(pool, change)
     return pool
 
 

@@ -336,17 +336,13 @@ def _record_change(
 
 
 def _queue_tier_notice(locked: pledging.LockedPool, new_total: int) -> None:
-    """Tells the pool's pledgers when this pledge lifts it into a better tier.
+    """Writes the tier-reached event when this pledge lifts the pool into a better tier.
 
-    Decided from the tiers read under the lock, so the usual pledge costs a comparison and no
-    query; the pool is loaded only when a tier is crossed, which is rare. The notice is written
-    to the outbox in this transaction, so members hear only of a pledge that commits.
+    From the tiers read under the lock: the usual pledge costs a comparison, the rare crossing
+    one insert; nothing is rendered or fanned out while the lock is held. The event is in this
+    transaction, so members hear only of a pledge that commits.
     """
-    old_total = locked.totals.pledged_quantity
-    if new_total > old_total and pricing.tier_reached(locked.tiers, new_total) != pricing.tier_reached(
-        locked.tiers, old_total
-    ):
-        notices.tier_reached(db.session.get_one(Pool, locked.pool_id), old_total, new_total)
+    notices.tier_reached(locked.pool_id, locked.tiers, locked.totals.pledged_quantity, new_total)
 
 
 def _estimate(locked: pledging.LockedPool, member: Member, quantity: int, pool_total: int) -> MemberBill | None:

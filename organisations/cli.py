@@ -8,7 +8,7 @@ from flask import Blueprint
 
 from kernel.errors import DomainError, NotFound, ValidationFailed
 from kernel.extensions import db
-from organisations import mailer, services
+from organisations import mailer, outbox, services
 from organisations.models import Role, User
 
 bp = Blueprint("marketplace_cli", __name__, cli_group=None)
@@ -109,20 +109,30 @@ def create_token(email: str, name: str):
     "--interval", default=30, show_default=True, type=click.IntRange(min=1), help="Seconds between passes with --watch."
 )
 def send_outbox(watch: bool, interval: int):
-    """Send the outbox's due messages by SMTP; safe to run on several hosts at once.
+    """Write the messages of new events, then send the due messages by SMTP; safe to run on several hosts at once.
 
-    Each message is claimed and marked sent in its own transaction, so none is sent twice;
-    a failure is retried later with a growing wait, and given up after OUTBOX_MAX_ATTEMPTS.
+    Each event is expanded once, in its own transaction with all its messages; messages are
+    claimed and marked sent a batch per transaction, so none is sent twice; a failure is retried
+    later with a growing wait, and given up after OUTBOX_MAX_ATTEMPTS. Without SMTP settings the
+    messages are written and stay on the outbox page.
     """
     while True:
+        expanded = outbox.expand_pending()
+        click.echo(
+            f"{expanded.messages} messages written for {expanded.events} events"
+            + (f", {expanded.failed} events failed (see the log)." if expanded.failed else ".")
+        )
         try:
             report = mailer.send_pending()
         except mailer.NotConfigured as error:
-            raise click.ClickException(str(error)) from error
-        click.echo(
-            f"{report.sent} sent, {report.retrying} to retry, {report.failed} given up."
-            + (" The mail server did not answer; stopped until the next run." if report.stopped_early else "")
-        )
+            if not watch:
+                raise click.ClickException(str(error)) from error
+            click.echo(str(error))
+        else:
+            click.echo(
+                f"{report.sent} sent, {report.retrying} to retry, {report.failed} given up."
+                + (" The mail server did not answer; stopped until the next run." if report.stopped_early else "")
+            )
         if not watch:
             return
         time.sleep(interval)

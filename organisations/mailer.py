@@ -1,14 +1,16 @@
 """Delivering the outbox over SMTP: once per message, however many senders run.
 
-Each message is claimed in its own transaction by an UPDATE of the oldest due row (PostgreSQL
-skips rows another sender has locked; SQLite lets one writer in at a time), sent while that
-claim holds, and marked sent in the same transaction. A second sender therefore never sees a
-message the first is sending, and never sees it again once it is sent. A failure is kept on
-the message and retried later, each wait twice the one before, until it is given up as failed.
+Messages are claimed a batch at a time (OUTBOX_BATCH, 50 by default) by an UPDATE of the oldest
+due rows (PostgreSQL skips rows another sender has locked; SQLite lets one writer in at a time),
+sent while that claim holds, and marked sent in the same transaction. A second sender therefore
+never sees a message the first is sending, and never sees it again once it is sent. A failure is
+kept on the message and retried later, each wait twice the one before, until it is given up as
+failed; a message that cannot be made into an email at all is set aside at once.
 
 The one gap no outbox closes: if the process dies after the SMTP server accepted a message but
-before the commit, the message is sent again on the next run. Its Message-ID stays the same,
-so mail systems that deduplicate on it show it once.
+before the commit, the messages of that batch are sent again on the next run. Their Message-IDs
+stay the same, so mail systems that deduplicate on them show each once. A batch trades that
+window (at most OUTBOX_BATCH messages) for one commit per batch instead of one per message.
 """
 
 import logging
@@ -107,6 +109,10 @@ class SendReport:
     failed: int = 0
     stopped_early: bool = False
 
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retrying + self.failed
+
 
 def _due(now: datetime):
     return (
@@ -116,31 +122,45 @@ def _due(now: datetime):
     )
 
 
-def claim_next(now: datetime) -> OutboxMessage | None:
-    """Claims the oldest due message for this transaction, counting the attempt; None when none is due."""
+def claim_batch(now: datetime, size: int) -> list[OutboxMessage]:
+    """Claims up to `size` of the oldest due messages for this transaction, counting an attempt on each.
+
+    The rows are chosen in a materialised CTE: inside `IN (...)` PostgreSQL may run a LIMIT ...
+    SKIP LOCKED subquery once per row it scans, claiming far more than `size`.
+    """
     oldest = (
         select(OutboxMessage.id)
         .where(*_due(now))
         .order_by(OutboxMessage.id)
-        .limit(1)
+        .limit(size)
         .with_for_update(skip_locked=True)
-        .scalar_subquery()
+        .cte("oldest")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
-    message_id = db.session.execute(
+    claimed = db.session.scalars(
         update(OutboxMessage)
-        .where(OutboxMessage.id == oldest, *_due(now))
+        .where(OutboxMessage.id.in_(select(oldest.c.id)), *_due(now))
         .values(attempts=OutboxMessage.attempts + 1)
         .returning(OutboxMessage.id)
-    ).scalar()
-    if message_id is None:
-        return None
-    return db.session.scalar(
-        select(OutboxMessage).where(OutboxMessage.id == message_id).execution_options(populate_existing=True)
+    ).all()
+    if not claimed:
+        return []
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.id.in_(claimed))
+            .order_by(OutboxMessage.id)
+            .execution_options(populate_existing=True)
+        )
     )
 
 
 def send_pending(limit: int | None = None) -> SendReport:
-    """Sends every due message, each in its own transaction; commits as it goes."""
+    """Sends every due message, a batch of OUTBOX_BATCH per transaction; commits as it goes.
+
+    A message that cannot be made into an email (a header the email package refuses) is set
+    aside as failed with the reason, and the run carries on with the next.
+    """
     config = current_app.config
     if not config["SMTP_HOST"] or not config["MAIL_FROM"]:
         raise NotConfigured(
@@ -149,28 +169,48 @@ def send_pending(limit: int | None = None) -> SendReport:
     report, connection = SendReport(), Connection(config)
     started = utcnow()
     try:
-        while limit is None or report.sent + report.retrying + report.failed < limit:
-            message = claim_next(started)
-            if message is None:
+        while not report.stopped_early and (limit is None or report.handled < limit):
+            size = config["OUTBOX_BATCH"] if limit is None else min(config["OUTBOX_BATCH"], limit - report.handled)
+            batch = claim_batch(started, size)
+            if not batch:
                 db.session.commit()
                 break
-            try:
-                connection.send(email_message(message, config["MAIL_FROM"]))
-            except (OSError, smtplib.SMTPException) as error:
-                _record_failure(message, error, config["OUTBOX_MAX_ATTEMPTS"], report)
-                db.session.commit()
-                connection.close()
-                if not isinstance(error, MESSAGE_ERRORS):
-                    report.stopped_early = True
-                    break
-                continue
-            message.sent_at, message.next_attempt_at, message.last_error = utcnow(), None, None
+            _send_batch(batch, connection, config, report)
             db.session.commit()
-            report.sent += 1
     finally:
         db.session.rollback()
         connection.close()
     return report
+
+
+def _send_batch(batch: list[OutboxMessage], connection: Connection, config, report: SendReport) -> None:
+    for position, message in enumerate(batch):
+        try:
+            email = email_message(message, config["MAIL_FROM"])
+        except (ValueError, TypeError) as error:
+            _set_aside(message, error, report)
+            continue
+        try:
+            connection.send(email)
+        except (OSError, smtplib.SMTPException) as error:
+            _record_failure(message, error, config["OUTBOX_MAX_ATTEMPTS"], report)
+            connection.close()
+            if not isinstance(error, MESSAGE_ERRORS):
+                report.stopped_early = True
+                for unsent in batch[position + 1 :]:  # not tried: their attempt does not count
+                    unsent.attempts -= 1
+                return
+            continue
+        message.sent_at, message.next_attempt_at, message.last_error = utcnow(), None, None
+        report.sent += 1
+
+
+def _set_aside(message: OutboxMessage, error: Exception, report: SendReport) -> None:
+    """Gives up at once on a message no retry could send, keeping why, so it holds up nothing after it."""
+    message.failed_at, message.next_attempt_at = utcnow(), None
+    message.last_error = f"Could not be made into an email: {type(error).__name__}: {error}"[:1000]
+    report.failed += 1
+    log.error("Outbox message %s to %s set aside: %s", message.id, message.to_email, message.last_error)
 
 
 def _record_failure(message: OutboxMessage, error: Exception, max_attempts: int, report: SendReport) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -243,6 +244,45 @@ class OutboxMessage(Model):
         if self.failed_at is not None:
             return "failed"
         return "retrying" if self.attempts else "not sent"
+
+
+class OutboxEvent(Model):
+    """Something members or suppliers are to be told of, written in the transaction of the change.
+
+    One row however many people it reaches: the sender expands it into one OutboxMessage per
+    user and choice, rendering each, in a transaction of its own. `subject_id` names the pool,
+    order, invoice, payment or service the event is about; `detail` holds what the messages
+    must state as it was at the time (a tier reached, a stage overdue).
+    """
+
+    id: Mapped[intpk]
+    kind: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[int]
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+    created_at: Mapped[created_at]
+    expanded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    messages: Mapped[int | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index(
+            "ix_outbox_event_waiting",
+            "id",
+            postgresql_where=text("expanded_at IS NULL AND failed_at IS NULL"),
+            sqlite_where=text("expanded_at IS NULL AND failed_at IS NULL"),
+        ),
+    )
+
+    @property
+    def state(self) -> str:
+        if self.expanded_at is not None:
+            return "written"
+        if self.failed_at is not None:
+            return "failed"
+        return "retrying" if self.attempts else "waiting"
 
 
 class NotificationOptOut(Model):

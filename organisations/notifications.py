@@ -3,11 +3,12 @@
 Every notification goes to users, never to a bare address, so each one can switch each kind
 off (on their profile, or with the signed link in the email, without signing in). A member
 is told through the users who act for it; a supplier through its users. `notify` is the one
-way in: it skips users who switched the kind off, adds the unsubscribe link and writes the
-messages to the outbox in the caller's transaction.
+way in (`notify_each` for many letters at once): it skips users who switched the kind off, adds
+the unsubscribe link and writes the messages to the outbox. The sender calls it as it expands
+an outbox event, in a transaction of its own (organisations.outbox).
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -16,6 +17,7 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import InstrumentedAttribute
+from werkzeug.routing import MapAdapter
 
 from kernel.errors import DomainError, ValidationFailed
 from kernel.extensions import db, upsert
@@ -62,9 +64,12 @@ class InvalidLink(DomainError):
 
 def external_url(endpoint: str, **values: Any) -> str:
     """An absolute link under PUBLIC_URL, built the same way in a request, a CLI job or a test."""
+    return _public_adapter().build(endpoint, values, force_external=True)
+
+
+def _public_adapter() -> MapAdapter:
     base = urlsplit(current_app.config["PUBLIC_URL"])
-    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
-    return adapter.build(endpoint, values, force_external=True)
+    return current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -183,6 +188,18 @@ def supplier_users(supplier_id: int) -> list[User]:
 # Sending
 
 
+@dataclass(frozen=True)
+class Letter:
+    """What one group of users is told of an event: the same subject and context for each, their own link."""
+
+    users: list[User]
+    subject: str
+    template: str
+    context: dict[str, Any]
+    consortium: Consortium | None
+    dedupe_key: str
+
+
 def notify(
     kind: str,
     users: Iterable[User],
@@ -192,55 +209,74 @@ def notify(
     consortium: Consortium | None,
     dedupe_key: str,
 ) -> int:
-    """Writes one message per user who has not switched `kind` off; returns how many were written.
+    """Writes one message per user who has not switched `kind` off; returns how many were written."""
+    return notify_each(kind, [Letter(list(users), subject, template, context, consortium, dedupe_key)])
 
-    Each message carries the user's own unsubscribe link. The dedupe key is made per user, so
-    telling of one event again (a re-run job, a retried request) writes nothing new; keys
-    already in the outbox are looked up first, so nothing is rendered for them either.
+
+def notify_each(kind: str, letters: Iterable[Letter]) -> int:
+    """Writes each letter's message to each of its users who has not switched `kind` off; returns how many.
+
+    One event can reach thousands of members, each with its own letter (a closed pool's
+    allocation, an invoice): the choices and the keys already written are read for all of them
+    at once, a query per 5,000 users, and the messages written in one statement. Each message
+    carries the user's own unsubscribe link. The dedupe key is made per user, so telling of one
+    event again writes nothing new, and nothing is rendered for a key already in the outbox.
     """
     if kind not in KINDS:
         raise ValueError(f"Unknown notification kind {kind!r}")
-    users = list({user.id: user for user in users}.values())
-    if not users:
+    addressed = [(letter, user) for letter in letters for user in {user.id: user for user in letter.users}.values()]
+    if not addressed:
         return 0
     off = {
         user_id
-        for chunk in _chunks([u.id for u in users])
+        for chunk in _chunks(sorted({user.id for _, user in addressed}))
         for user_id in db.session.scalars(
             select(NotificationOptOut.user_id).where(
                 NotificationOptOut.kind == kind, NotificationOptOut.user_id.in_(chunk)
             )
         )
     }
-    keys = {user.id: f"{dedupe_key}:u{user.id}" for user in users if user.id not in off}
+    keyed = [(letter, user, f"{letter.dedupe_key}:u{user.id}") for letter, user in addressed if user.id not in off]
     told = {
         key
-        for chunk in _chunks(list(keys.values()))
+        for chunk in _chunks([key for _, _, key in keyed])
         for key in db.session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(chunk)))
     }
     preferences_url = external_url("notifications.preferences")
-    messages = []
-    for user in users:
-        if user.id not in keys or keys[user.id] in told:
+    unsubscribe_link = _unsubscribe_links(kind)
+    drafts = []
+    for letter, user, key in keyed:
+        if key in told:
             continue
-        unsubscribe_url = external_url("notifications.unsubscribe", token=unsubscribe_token(user, kind))
-        messages.append(
+        unsubscribe_url = unsubscribe_link(user)
+        drafts.append(
             outbox.Draft(
                 kind=kind,
                 to_email=user.email,
-                subject=subject,
-                template=template,
-                context=context
+                subject=letter.subject,
+                template=letter.template,
+                context=letter.context
                 | {
                     "recipient": user,
                     "unsubscribe_url": unsubscribe_url,
                     "preferences_url": preferences_url,
                     "kind_label": KINDS[kind].label,
                 },
-                consortium=consortium,
-                dedupe_key=keys[user.id],
+                consortium=letter.consortium,
+                dedupe_key=key,
                 unsubscribe_url=unsubscribe_url,
             )
         )
-    outbox.enqueue_many(messages)
-    return len(messages)
+    outbox.enqueue_many(drafts)
+    return len(drafts)
+
+
+def _unsubscribe_links(kind: str) -> Callable[[User], str]:
+    """Builds each user's unsubscribe link with one URL adapter and one signer, not one of each per user."""
+    adapter, serializer = _public_adapter(), _serializer()
+
+    def link(user: User) -> str:
+        token = serializer.dumps([user.id, kind])
+        return adapter.build("notifications.unsubscribe", {"token": token}, force_external=True)
+
+    return link

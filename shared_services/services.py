@@ -22,8 +22,8 @@ from kernel.extensions import db
 from kernel.lifecycle import Who
 from kernel.paging import ListPage
 from orders.invoice_plan import charged_vat_rate
+from organisations import outbox
 from organisations.models import Consortium, Member, Network, Organisation, User
-from organisations.notifications import member_users, notify
 from pools.services import acting_member, can_run, members_for, require_runner
 from shared_services import periods
 from shared_services.models import (
@@ -160,21 +160,8 @@ def cancel_pool(actor: User, pool: ServicePool, reason: str) -> ServicePool:
 
 
 def _tell_cancelled(pool: ServicePool) -> None:
-    """Each member that joined hears of it through its users, in the cancelling transaction, unless they switched
-    it off."""
-    members = [p.member for p in participations(pool) if not p.withdrawn]
-    users_of = member_users(member.id for member in members)
-    for member in members:
-        consortium = db.session.get_one(Consortium, member.consortium_id)
-        notify(
-            CANCELLED_KIND,
-            users_of.get(member.id, []),
-            f"{consortium.name}: the shared {pool.offer.name} is cancelled",
-            "shared_service_cancelled",
-            {"pool": pool, "member": member, "reason": pool.cancel_reason},
-            consortium=consortium,
-            dedupe_key=f"{CANCELLED_KIND}:{pool.id}:{member.id}",
-        )
+    """One event; shared_services.messages tells each member that joined, through its users."""
+    outbox.record(CANCELLED_KIND, pool.id, f"{CANCELLED_KIND}:{pool.id}")
 
 
 # Periods

@@ -4,9 +4,11 @@ import itertools
 import re
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from kernel.extensions import db
-from organisations import services
-from organisations.models import Consortium, Member, Network, Role, Supplier, TurnoverBand, User
+from organisations import outbox, services
+from organisations.models import Consortium, Member, Network, OutboxMessage, Role, Supplier, TurnoverBand, User
 from organisations.peppol import GLN, gs1_check_digit
 
 PASSWORD = "correct-horse-battery"
@@ -89,6 +91,15 @@ def user(email: str | None = None, *grants: tuple[Role, int | None], name: str =
 
 def sign_in(client, user_: User, password: str = PASSWORD):
     return client.post("/sign-in", data={"email": user_.email, "password": password})
+
+
+def outbox_messages(kind: str | None = None) -> list[OutboxMessage]:
+    """The outbox as the sender leaves it before sending: every waiting event's messages written (and committed)."""
+    outbox.expand_pending()
+    query = select(OutboxMessage).order_by(OutboxMessage.id)
+    if kind is not None:
+        query = query.where(OutboxMessage.kind == kind)
+    return list(db.session.scalars(query))
 
 
 def api_token(user_: User) -> dict:

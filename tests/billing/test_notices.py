@@ -3,7 +3,6 @@
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
 
 from billing import notices, payments, services
 from billing.payments import record_payment, record_refund
@@ -17,7 +16,7 @@ from tests.billing.test_invoicing import delivered_order
 
 
 def outbox(kind: str) -> list[OutboxMessage]:
-    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)))
+    return factories.outbox_messages(kind)
 
 
 def test_issuing_invoices_tells_each_members_users(world):

@@ -3,7 +3,6 @@
 from datetime import date
 
 import pytest
-from sqlalchemy import select
 
 from billing import services
 from billing.payments import record_payment
@@ -17,7 +16,7 @@ from tests.factories import api_token, sign_in
 
 
 def outbox() -> list[OutboxMessage]:
-    return list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    return factories.outbox_messages()
 
 
 def remind(app, actor, invoice, today):

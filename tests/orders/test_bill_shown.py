@@ -12,7 +12,7 @@ from kernel.clock import utcnow
 from kernel.extensions import db
 from orders import closing, purchase_orders
 from orders import services as pools
-from organisations.models import OutboxMessage, TurnoverBand
+from organisations.models import TurnoverBand
 from tests import factories
 from tests.factories import api_token, sign_in
 from tests.orders.conftest import breakdown, make_offer
@@ -43,7 +43,7 @@ def invoice_of_our_member(world, pool):
     [order] = closing.close_pool(world.secretary, pool.id).purchase_orders
     purchase_orders.send(world.secretary, order)
     purchase_orders.record_delivery(world.secretary, order)
-    [invoice] = billing.issue_invoices(world.secretary, order.id).of_members([world.member.id])
+    invoice = next(i for i in billing.issue_invoices(world.secretary, order.id) if i.member_id == world.member.id)
     db.session.commit()
     return invoice
 
@@ -102,11 +102,7 @@ def test_the_close_preview_shows_each_members_invoice_on_the_page_and_over_the_a
 
 def test_the_pool_closed_email_carries_the_invoice_breakdown_in_text_and_html(world, pool):
     invoice = invoice_of_our_member(world, pool)
-    message = db.session.scalar(
-        db.select(OutboxMessage).where(
-            OutboxMessage.kind == "pool_closed", OutboxMessage.to_email == "member@example.org"
-        )
-    )
+    message = next(m for m in factories.outbox_messages("pool_closed") if m.to_email == "member@example.org")
     for line in (
         "goods                £200.00",
         "share of delivery    £4.50",

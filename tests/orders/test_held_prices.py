@@ -32,7 +32,7 @@ def triple_the_offer(client, world, offer) -> None:
 
 
 def messages(kind: str) -> list[OutboxMessage]:
-    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)))
+    return factories.outbox_messages(kind)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from kernel.clock import utcnow
 from kernel.extensions import db
 from orders import closing, notices, purchase_orders
 from orders import services as pools
+from orders.prices import pool_tiers
 from organisations import notifications
 from organisations.models import OutboxMessage, Role
 from tests import factories
@@ -17,10 +18,7 @@ from tests.orders.conftest import make_offer, make_pool
 
 
 def outbox(kind: str | None = None) -> list[OutboxMessage]:
-    query = select(OutboxMessage).order_by(OutboxMessage.id)
-    if kind:
-        query = query.where(OutboxMessage.kind == kind)
-    return list(db.session.scalars(query))
+    return factories.outbox_messages(kind)
 
 
 def recipients(kind: str) -> list[str]:
@@ -122,14 +120,14 @@ def test_a_deadline_reminder_goes_to_members_who_have_not_pledged(world, offer, 
     db.session.commit()
 
     result = runner.invoke(args=["send-deadline-reminders"])
-    assert result.exit_code == 0 and "1 reminders written for 1 pools closing within 48 hours." in result.output
+    assert result.exit_code == 0 and "Reminders queued for 1 of 1 pools closing within 48 hours" in result.output
     [message] = outbox("pool_deadline_soon")
     assert message.to_email == "kitchen@example.org"
     assert message.subject.startswith("Tayside: A4 copier paper closes on ")
     assert "has not pledged yet" in message.body_text and f"/pools/{soon.id}" in message.body_text
 
     again = runner.invoke(args=["send-deadline-reminders"])
-    assert "0 reminders written for 1 pools" in again.output
+    assert "Reminders queued for 0 of 1 pools" in again.output
     assert len(outbox("pool_deadline_soon")) == 1
 
 
@@ -206,9 +204,9 @@ def test_an_order_sent_on_close_tells_the_supplier_too(world, offer):
     assert message.subject == f"Tayside: purchase order {order.number}"
 
 
-def test_the_tier_check_on_the_pledge_path_is_a_comparison(world, pool):
-    """No query unless a tier is crossed: what bench/pledge.py measures stays as it was."""
-    pool, _ = pools.lock_pool(pool.id)
+def test_the_tier_check_on_the_pledge_path_is_a_comparison_and_a_crossing_one_insert(world, pool):
+    """Under the pool's lock nothing is rendered or fanned out: no query unless a tier is crossed, then one."""
+    tiers = pool_tiers(pool)
     statements = []
 
     def listener(connection, cursor, statement, *args):
@@ -216,12 +214,14 @@ def test_the_tier_check_on_the_pledge_path_is_a_comparison(world, pool):
 
     event.listen(db.engine, "before_cursor_execute", listener)
     try:
-        notices.tier_reached(pool, 1, 5)
-        notices.tier_reached(pool, 12, 14)
-        notices.tier_reached(pool, 14, 3)
+        notices.tier_reached(pool.id, tiers, 12, 14)
+        notices.tier_reached(pool.id, tiers, 14, 3)
+        assert statements == []
+        notices.tier_reached(pool.id, tiers, 1, 5000)
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
-    assert statements == []
+    assert len(statements) == 1 and statements[0].startswith("INSERT INTO outbox_event")
+    assert db.session.scalar(select(OutboxMessage.id)) is None, "the messages wait for the sender"
 
 
 def test_opening_through_the_page_commits_the_messages_with_the_pool(client, world, offer):

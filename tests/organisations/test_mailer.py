@@ -250,6 +250,7 @@ def test_watch_keeps_sending_new_messages(world, runner, smtp, monkeypatch):
 def test_two_senders_at_once_send_each_message_once(app, world, smtp, postgresql_only):
     add(20)
     smtp.delay = 0.01
+    app.config["OUTBOX_BATCH"] = 5
     start = Barrier(2)
 
     def sender(_):

@@ -6,9 +6,9 @@ import pytest
 
 from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kernel.extensions import db
-from organisations.models import OutboxMessage
 from shared_services import periods, services
 from shared_services.models import AllocationKey, ServicePoolStatus
+from tests import factories
 from tests.shared_services.conftest import make_pool, next_month, terms
 
 
@@ -96,7 +96,7 @@ def test_below_the_minimum_at_the_start_the_pool_is_cancelled_and_each_member_to
     db.session.commit()
     assert started.status is ServicePoolStatus.CANCELLED
     assert "Only 2 members joined" in started.cancel_reason
-    messages = db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    messages = factories.outbox_messages()
     assert [m.kind for m in messages] == ["shared_service_cancelled"] * 2
     assert {m.to_email for m in messages} == {members[0][1].email, members[1][1].email}
     assert all("Tayside" in m.body_text and started.cancel_reason in m.body_text for m in messages)
@@ -109,7 +109,7 @@ def test_a_secretary_cancels_an_open_pool_with_a_reason_and_members_are_told(wor
         services.cancel_pool(world.secretary, pool, " ")
     services.cancel_pool(world.secretary, pool, "The agency could not take us on.")
     db.session.commit()
-    message = db.session.scalar(db.select(OutboxMessage))
+    [message] = factories.outbox_messages()
     assert message.to_email == members[0][1].email
     assert message.dedupe_key == f"shared_service_cancelled:{pool.id}:{members[0][0].id}:u{members[0][1].id}"
     assert "The agency could not take us on." in message.body_html
