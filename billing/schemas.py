@@ -4,7 +4,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from billing.services import held_as_credit_pence, standing_of
 from billing.standing import BAND_KEYS, FILTERS, STATES
-from kernel.api import PRICE
+from kernel.api import PRICE, Paragraphs
 from orders.schemas import VatLineSchema
 
 
@@ -118,7 +118,7 @@ class CreditItemSchema(Schema):
 
 
 class CreditNoteInSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    reason = Paragraphs(required=True, validate=validate.Length(min=1, max=500))
     lines = fields.List(
         fields.Nested(CreditItemSchema),
         load_default=None,

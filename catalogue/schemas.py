@@ -4,7 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from catalogue import services
 from catalogue.models import VatRate
-from kernel.api import PRICE
+from kernel.api import PRICE, Paragraphs
 
 
 class CategorySchema(Schema):
@@ -67,7 +67,7 @@ class _OfferFieldsSchema(Schema):
     """Types only; the catalogue services check the rules, so HTML and API agree."""
 
     name = fields.String(validate=validate.Length(min=1, max=200))
-    description = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    description = Paragraphs(allow_none=True, validate=validate.Length(max=5000))
     category = fields.Raw(
         metadata={"description": "A category's slug or id.", "oneOf": [{"type": "string"}, {"type": "integer"}]}
     )

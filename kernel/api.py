@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from kernel.errors import DomainError, ValidationFailed
 from kernel.extensions import csrf, db
-from kernel.text import CONTROL_MESSAGE, has_control_characters
+from kernel.text import CONTROL_MESSAGE, LINE_BREAK_MESSAGE, has_control_characters, has_line_breaks
 
 PREFIX = "/api/v1"
 MAX_PER_PAGE = 200
@@ -133,34 +133,82 @@ def operation(
     return decorator
 
 
+class Paragraphs(fields.String):
+    """Text written as paragraphs (a description, a note, a reason): the one kind of string that may
+    hold line breaks; every other string of a request must stay on one line."""
+
+
+MAX_JSON_DEPTH = 20
+
+
 def json_body(schema: Schema) -> dict:
-    """The request's JSON object loaded by `schema`: 400 if not JSON, 422 naming bad fields."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise DomainError("The request body must be a JSON object.")
-    _refuse_control_characters(data)
+    """The request's JSON object loaded by `schema`: 400 if not JSON (or nested past reason), 422 naming bad fields."""
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        data = None
+    if not isinstance(data, dict) or _deeper_than(data, MAX_JSON_DEPTH):
+        raise DomainError("The request body must be a JSON object, nested at most 20 deep.")
+    _refuse_unprintable(data, schema)
     return _bounded(schema).load(data)
 
 
 def query_args(schema: Schema) -> dict:
-    _refuse_control_characters(dict(request.args.items(multi=True)))
+    _refuse_unprintable(dict(request.args.items(multi=True)), schema)
     return _bounded(schema).load(request.args)
 
 
-def _refuse_control_characters(data: dict) -> None:
+def _deeper_than(data: Any, limit: int) -> bool:
+    """Walked without recursion, so no body can exhaust the stack here or in the checks after it."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > limit:
+                return True
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items)
+    return False
+
+
+def _refuse_unprintable(data: dict, schema: Schema) -> None:
     """A control character is in no name or reference, would make a UBL document malformed, and (NUL)
-    cannot be held by PostgreSQL text: 422 naming the field, not a broken document or a 500."""
-    found = _control_fields(data)
+    cannot be held by PostgreSQL text; a line break in a one-line field would split an email's subject:
+    422 naming the field, not a broken document, a stuck outbox or a 500."""
+    found = _unprintable_fields(data, schema.fields)
     if found:
-        raise ValidationFailed("Some fields are not valid.", {name: [CONTROL_MESSAGE] for name in found})
+        raise ValidationFailed("Some fields are not valid.", dict(found))
 
 
-def _control_fields(value: Any, name: str = "") -> list[str]:
-    """Where control characters are, named as validation errors name fields: "lines.0.reason"."""
+Problems = list[tuple[str, list[str]]]
+
+
+def _unprintable_fields(value: Any, schema_fields: dict[str, fields.Field], name: str = "") -> Problems:
+    """Where unprintable text is, named as validation errors name fields: "lines.0.reason"."""
+    if isinstance(value, dict):
+        by_key = {field.data_key or key: field for key, field in schema_fields.items()}
+        return [
+            found
+            for key, item in value.items()
+            for found in _field_problems(item, by_key.get(str(key)), f"{name}.{key}" if name else str(key))
+        ]
+    return []
+
+
+def _field_problems(value: Any, field: fields.Field | None, name: str) -> Problems:
     if isinstance(value, str):
-        return [name or "_schema"] if has_control_characters(value) else []
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    return [found for key, item in items for found in _control_fields(item, f"{name}.{key}" if name else str(key))]
+        if has_control_characters(value):
+            return [(name, [CONTROL_MESSAGE])]
+        if has_line_breaks(value) and not isinstance(field, Paragraphs):
+            return [(name, [LINE_BREAK_MESSAGE])]
+        return []
+    if isinstance(value, list):
+        inner = field.inner if isinstance(field, fields.List) else None
+        return [found for n, item in enumerate(value) for found in _field_problems(item, inner, f"{name}.{n}")]
+    if isinstance(value, dict):
+        nested = field.schema.fields if isinstance(field, fields.Nested) else {}
+        return _unprintable_fields(value, nested, name)
+    return []
 
 
 def _bounded(schema: Schema) -> Schema:
@@ -249,15 +297,16 @@ def domain_error_response(error: DomainError):
 
 def validation_error_response(error: ValidationError):
     messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
-    return error_response(422, "validation_failed", "Some fields are not valid.", _flatten(messages))
+    return error_response(422, "validation_failed", "Some fields are not valid.", flat_messages(messages))
 
 
-def _flatten(messages: dict, prefix: str = "") -> dict[str, list[str]]:
+def flat_messages(messages: dict, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested messages as the API names fields: {"lines.0.reason": [...]}."""
     flat: dict[str, list[str]] = {}
     for key, value in messages.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
-            flat.update(_flatten(value, f"{name}."))
+            flat.update(flat_messages(value, f"{name}."))
         else:
             flat[name] = [str(v) for v in (value if isinstance(value, list) else [value])]
     return flat

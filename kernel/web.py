@@ -5,12 +5,12 @@ from urllib.parse import urlsplit
 
 from flask import request
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import PasswordField, StringField, TextAreaField
 from wtforms.validators import StopValidation
 
 from kernel.errors import DomainError
 from kernel.extensions import db
-from kernel.text import CONTROL_MESSAGE, has_control_characters
+from kernel.text import CONTROL_MESSAGE, LINE_BREAK_MESSAGE, has_control_characters, has_line_breaks
 
 
 def safe_next(target: str | None) -> str | None:
@@ -45,13 +45,16 @@ def form_errors(form, error: DomainError, renamed: dict[str, str] | None = None)
 
 
 class Form(FlaskForm):
-    """Every form of the site: besides its own validators, no text field takes a control character."""
+    """Every form of the site: besides its own validators, no text field takes a control character,
+    and only a text area takes line breaks."""
 
     def validate(self, extra_validators: dict[str, list[Any]] | None = None) -> bool:
         extra = dict(extra_validators or {})
         for name, field in self._fields.items():
-            if isinstance(field, StringField) and not isinstance(field, PasswordField):
+            if isinstance(field, TextAreaField):
                 extra[name] = [*extra.get(name, []), printable]
+            elif isinstance(field, StringField) and not isinstance(field, PasswordField):
+                extra[name] = [*extra.get(name, []), one_line]
         return bool(super().validate(extra_validators=extra))
 
 
@@ -59,3 +62,10 @@ def printable(form: Any, field: Any) -> None:
     """A WTForms validator: names, addresses and descriptions carry no control characters."""
     if isinstance(field.data, str) and has_control_characters(field.data):
         raise StopValidation(CONTROL_MESSAGE)
+
+
+def one_line(form: Any, field: Any) -> None:
+    """A WTForms validator: printable, and no line break (it would split an email subject or a document header)."""
+    printable(form, field)
+    if isinstance(field.data, str) and has_line_breaks(field.data):
+        raise StopValidation(LINE_BREAK_MESSAGE)

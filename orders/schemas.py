@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from kernel.api import PRICE
+from kernel.api import PRICE, Paragraphs
 from orders.services import MAX_DELIVERY_CHARGE_PENCE, MAX_QUANTITY, MAX_SOLIDARITY_PERCENT
 from pools.schemas import ConsortiumRefSchema, NewPoolSchema, PoolHeadSchema
 
@@ -105,7 +105,7 @@ class PoolCreateSchema(NewPoolSchema):
     delivery_charge_pence = fields.Integer(
         strict=True, load_default=0, validate=validate.Range(min=0, max=MAX_DELIVERY_CHARGE_PENCE)
     )
-    note = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=2000))
+    note = Paragraphs(allow_none=True, load_default=None, validate=validate.Length(max=2000))
     solidarity_rate_percent = fields.String(
         load_default="0",
         metadata={

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from kernel.api import PRICE
+from kernel.api import PRICE, Paragraphs
 from kernel.lifecycle import REASON_MAX
 
 
@@ -40,4 +40,4 @@ class NewPoolSchema(Schema):
 
 
 class CancelSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=REASON_MAX))
+    reason = Paragraphs(required=True, validate=validate.Length(min=1, max=REASON_MAX))

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from kernel.api import PRICE
+from kernel.api import PRICE, Paragraphs
 from pools.schemas import NewPoolSchema, PoolHeadSchema
 from shared_services.models import AllocationKey, PeriodLength, ServicePoolStatus
 from shared_services.services import MAX_COST_PENCE, MAX_NOTICE, MAX_PARTICIPANTS, MAX_TERM, MAX_UNITS
@@ -57,7 +57,7 @@ class ServicePoolCreateSchema(NewPoolSchema):
     )
     allocation_key = fields.String(required=True, validate=validate.OneOf([k.value for k in AllocationKey]))
     notice_periods = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=MAX_NOTICE))
-    note = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=2000))
+    note = Paragraphs(allow_none=True, load_default=None, validate=validate.Length(max=2000))
 
 
 class ServicePoolQuerySchema(Schema):
