@@ -14,7 +14,7 @@ MAX_TRIES claims that never finished, the member is sent the pay link instead.
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, literal, or_, select, update
+from sqlalchemy import bindparam, insert, literal, or_, select, update
 
 from billing.models import Invoice, SavedMethodCharge, StripeCustomer
 from kernel.clock import utcnow
@@ -25,14 +25,21 @@ MAX_TRIES = 5
 
 
 def charge_after_commit(invoice_ids: Iterable[int]) -> None:
-    """Queues the invoices whose members have a saved payment method; the caller commits."""
+    """Queues the invoices whose members have a saved payment method; the caller commits.
+
+    The ids (integers, thousands for one order) are written into the statement, not bound one
+    parameter each for the driver to convert in Python.
+    """
     ids = list(invoice_ids)
     if not ids:
         return
     saved = (
         select(Invoice.id, literal(0), literal(utcnow(), UTCDateTime()))
         .join(StripeCustomer, StripeCustomer.member_id == Invoice.member_id)
-        .where(Invoice.id.in_(ids), StripeCustomer.payment_method_id.is_not(None))
+        .where(
+            Invoice.id.in_(bindparam("ids", ids, expanding=True, literal_execute=True)),
+            StripeCustomer.payment_method_id.is_not(None),
+        )
     )
     db.session.execute(
         insert(SavedMethodCharge).from_select(
