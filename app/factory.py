@@ -22,6 +22,9 @@ import catalogue.api
 import catalogue.demo
 import catalogue.navigation
 import catalogue.views
+import library.api
+import library.navigation
+import library.views
 import orders.api
 import orders.cli
 import orders.demo
@@ -119,6 +122,7 @@ def create_app(config: dict | None = None) -> Flask:
     navigation.register(app, billing.navigation.cards, billing.navigation.links)
     navigation.register(app, shared_services.navigation.cards, shared_services.navigation.links)
     navigation.register(app, reports.navigation.cards, reports.navigation.links)
+    navigation.register(app, library.navigation.cards, library.navigation.links)
     catalogue.views.add_offer_section(app, orders.portal.pools_on_old_prices)
     _register_error_handlers(app)
     app.after_request(_commit_unit_of_work)
@@ -148,6 +152,8 @@ def create_app(config: dict | None = None) -> Flask:
         shared_services.views.bp,
         shared_services.api.bp,
         shared_services.cli.bp,
+        library.views.bp,
+        library.api.bp,
     ):
         app.register_blueprint(blueprint)
     if app.config["BENCHMARK_BASELINE"]:
