@@ -37,7 +37,7 @@ def _template(template: PolicyTemplate, current: PolicyVersion | None) -> dict:
     return {
         "id": template.id,
         "title": template.title,
-        "category": template.category,
+        "category": template.category.value,
         "summary": template.summary,
         "consortium_id": template.consortium_id,
         "is_national": template.is_national,

@@ -1,6 +1,7 @@
 """Forms of the policy library and the impact measures."""
 
 from wtforms import DateField, FileField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from kernel.web import Form
@@ -17,7 +18,7 @@ class TemplateForm(Form):
         "Title", validators=[InputRequired(message="Give the template a title."), Length(max=TITLE_MAX)]
     )
     category = SelectField(
-        "Category", choices=[(c.value, c.label) for c in PolicyCategory], validators=[InputRequired()]
+        "Category", choices=[SelectChoice(c.value, c.label) for c in PolicyCategory], validators=[InputRequired()]
     )
     summary = TextAreaField("Summary", validators=[Optional(), Length(max=SUMMARY_MAX)])
 
@@ -42,7 +43,7 @@ class AdoptForm(Form):
     member_id = SelectField("Member", coerce=int, validators=[InputRequired()])
     kind = RadioField(
         "Decision",
-        choices=[(k.value, k.label.capitalize()) for k in AdoptionKind],
+        choices=[SelectChoice(k.value, k.label.capitalize()) for k in AdoptionKind],
         default=AdoptionKind.AS_IS.value,
         validators=[InputRequired()],
     )

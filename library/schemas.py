@@ -82,7 +82,7 @@ class PositionSchema(Schema):
 class TemplateSchema(Schema):
     id = fields.Integer(required=True)
     title = fields.String(required=True)
-    category = fields.Function(lambda t: t.category.value, required=True, metadata={"enum": CATEGORIES})
+    category = fields.String(required=True, metadata={"enum": CATEGORIES})
     summary = fields.String(allow_none=True, required=True)
     consortium_id = fields.Integer(allow_none=True, required=True)
     is_national = fields.Boolean(required=True)

@@ -174,6 +174,9 @@ def edit_version(version_id: int):
     version = services.version_for(user, version_id)
     if not services.can_run(user, version.template):
         raise NotFound("There is no such policy version, or it is not yours to see.")
+    if version.status is not VersionStatus.DRAFT:
+        flash(f"Only a draft can be edited; version {version.number} is {version.status.value}.", "error")
+        return redirect(url_for("library.version_page", version_id=version.id))
     form = VersionForm(obj=version if request.method == "GET" else None)
     if form.validate_on_submit():
         try:
