@@ -23,6 +23,8 @@ import catalogue.demo
 import catalogue.navigation
 import catalogue.views
 import library.api
+import library.impact_api
+import library.impact_views
 import library.navigation
 import library.views
 import orders.api
@@ -154,6 +156,8 @@ def create_app(config: dict | None = None) -> Flask:
         shared_services.cli.bp,
         library.views.bp,
         library.api.bp,
+        library.impact_views.bp,
+        library.impact_api.bp,
     ):
         app.register_blueprint(blueprint)
     if app.config["BENCHMARK_BASELINE"]:

@@ -174,3 +174,63 @@ class GridSchema(Schema):
     consortium_id = fields.Integer(required=True)
     templates = fields.List(fields.Nested(GridTemplateSchema), required=True)
     rows = fields.List(fields.Nested(GridRowSchema), required=True)
+
+
+class ImpactLineSchema(Schema):
+    section = fields.String(required=True)
+    figure = fields.String(required=True)
+    value = fields.Raw(
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "Integer pence, a count, or a percentage as a one-place decimal string; "
+            "null when there is nothing to divide by."
+        },
+    )
+    unit = fields.String(required=True)
+    shown = fields.String(required=True, metadata={"description": "As the page and the PDF show it."})
+
+
+class ImpactReportSchema(Schema):
+    scope = fields.String(required=True)
+    id = fields.Integer(allow_none=True, required=True)
+    name = fields.String(required=True)
+    lines = fields.List(fields.Nested(ImpactLineSchema), required=True)
+    not_included = fields.String(required=True)
+
+
+class MeasureSchema(Schema):
+    id = fields.Integer(required=True)
+    consortium_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    unit = fields.String(required=True)
+    description = fields.String(allow_none=True, required=True)
+    active = fields.Boolean(required=True)
+
+
+class MeasureInSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    unit = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    description = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=500))
+
+
+class RecordSchema(Schema):
+    id = fields.Integer(required=True)
+    member_id = fields.Integer(required=True)
+    measure_id = fields.Integer(required=True)
+    measure = fields.Function(lambda r: r.measure.name, required=True)
+    unit = fields.Function(lambda r: r.measure.unit, required=True)
+    value = fields.Integer(required=True)
+    period_start = fields.Date(required=True)
+    period_end = fields.Date(required=True)
+    evidence = fields.String(required=True)
+    recorded_at = fields.AwareDateTime(required=True)
+    verified_at = fields.AwareDateTime(allow_none=True, required=True)
+
+
+class RecordInSchema(Schema):
+    measure_id = fields.Integer(required=True, strict=True)
+    value = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=10_000_000))
+    period_start = fields.Date(required=True)
+    period_end = fields.Date(required=True)
+    evidence = fields.String(required=True, validate=validate.Length(min=1, max=2000))

@@ -648,3 +648,50 @@ RULES |= {
     "library_api.list_tasks": roles("member"),
     "library_api.get_grid": own("secretary"),
 }
+
+
+def _impact(ctx: Context) -> dict:
+    """A measure of each consortium, and a figure our member and theirs recorded for it."""
+
+    def build():
+        from library import impact
+
+        w = ctx.world
+        today = utcnow().date()
+        made: dict = {"measure_id": [], "record_id": []}
+        for consortium, member in ((w.consortium, w.member), (w.other_consortium, w.other_member)):
+            measure = impact.add_measure(w.admin, consortium, "Jobs created", "jobs", None)
+            figure = impact.record(w.admin, member, measure.id, 3, today - timedelta(days=30), today, "Payroll")
+            made["measure_id"].append(measure.id)
+            made["record_id"].append(figure.id)
+        db.session.commit()
+        return {name: tuple(ids) for name, ids in made.items()}
+
+    return ctx.once("impact", build)
+
+
+ARGUMENTS |= {
+    "measure_id": lambda ctx: _impact(ctx)["measure_id"],
+    "record_id": lambda ctx: _impact(ctx)["record_id"],
+}
+_IMPACT_SUFFIXES = ("", "_csv", "_pdf", "_chart")
+RULES |= {f"impact.platform{suffix}": admin_only for suffix in _IMPACT_SUFFIXES}
+RULES |= {f"impact.consortium{suffix}": _SECRETARY_ONLY for suffix in _IMPACT_SUFFIXES}
+RULES |= {f"impact.network{suffix}": _SECRETARY_ONLY for suffix in _IMPACT_SUFFIXES}
+RULES |= {f"impact.member{suffix}": own("member", "secretary") for suffix in _IMPACT_SUFFIXES}
+RULES |= {
+    # impact: the savings reports' scopes; a consortium's secretary keeps its measures and verifies figures,
+    # a member's people record its own
+    "impact.measures": own("secretary"),
+    "impact.toggle_measure": own("secretary"),
+    "impact.verify": own("secretary"),
+    "impact.records": own("member", "secretary"),
+    "impact_api.impact_report": Rule(
+        {"admin": 422, "secretary": 422, "member": 422, "supplier": FORBIDDEN, "no_role": FORBIDDEN}
+    ),
+    "impact_api.list_measures": own("secretary"),
+    "impact_api.add_measure": own("secretary"),
+    "impact_api.list_records": own("member", "secretary"),
+    "impact_api.add_record": own("member", "secretary"),
+    "impact_api.verify_record": own("secretary"),
+}
