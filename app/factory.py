@@ -23,6 +23,7 @@ import catalogue.demo
 import catalogue.navigation
 import catalogue.views
 import library.api
+import library.demo
 import library.impact_api
 import library.impact_views
 import library.navigation
@@ -267,6 +268,8 @@ def demo_command():
     run_in_date_order(
         reports.demo.history(), orders.demo.history(), billing.demo.history(), shared_services.demo.history()
     )
+    click.echo("Policy templates, adoptions and impact measures...")
+    library.demo.seed()
     db.session.commit()
     click.echo(
         f"Demo data is in place ({time.perf_counter() - started:.0f} s). "
