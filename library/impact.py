@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import Select, distinct, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from kernel.clock import uk_today, utcnow
 from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -149,6 +150,7 @@ def records_query(member: Member) -> Select:
     return (
         select(ImpactRecord)
         .where(ImpactRecord.member_id == member.id)
+        .options(selectinload(ImpactRecord.member))
         .order_by(ImpactRecord.period_end.desc(), ImpactRecord.id.desc())
     )
 
@@ -156,6 +158,7 @@ def records_query(member: Member) -> Select:
 def unverified_query(consortium: Consortium) -> Select:
     return (
         select(ImpactRecord)
+        .options(selectinload(ImpactRecord.member))
         .join(Member, Member.id == ImpactRecord.member_id)
         .join(Network, Network.id == Member.network_id)
         .where(Network.consortium_id == consortium.id, ImpactRecord.verified_at.is_(None))

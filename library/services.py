@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from kernel.clock import uk_today, utcnow
 from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -63,7 +64,7 @@ def _visible(user: User):
 def templates_query(user: User, text: str | None = None, category: PolicyCategory | None = None) -> Select:
     """The templates `user` sees, matching `text` (in the title, the summary or a published Markdown version) and
     `category`; national ones last, then by title."""
-    query = select(PolicyTemplate).where(_visible(user))
+    query = select(PolicyTemplate).where(_visible(user)).options(joinedload(PolicyTemplate.consortium))
     if category is not None:
         query = query.where(PolicyTemplate.category == category)
     words = (text or "").strip()
@@ -344,7 +345,7 @@ def latest_adoptions(
         newest = newest.where(Adoption.template_id.in_(template_ids or [-1]))
     if member_ids is not None:
         newest = newest.where(Adoption.member_id.in_(member_ids or [-1]))
-    rows = db.session.scalars(select(Adoption).where(Adoption.id.in_(newest)))
+    rows = db.session.scalars(select(Adoption).where(Adoption.id.in_(newest)).options(selectinload(Adoption.version)))
     return {(a.member_id, a.template_id): a for a in rows}
 
 
@@ -459,7 +460,16 @@ def acknowledgements_of(version_id: int, member_id: int) -> list[Acknowledgement
 def tasks_query(user: User, consortium_id: int | None = None, open_only: bool = True) -> Select:
     """Review tasks: a member's people see their members'; a secretary (with `consortium_id`) the consortium's;
     the overdue first."""
-    query = select(ReviewTask).join(Member, Member.id == ReviewTask.member_id)
+    query = (
+        select(ReviewTask)
+        .join(Member, Member.id == ReviewTask.member_id)
+        .options(
+            selectinload(ReviewTask.member),
+            selectinload(ReviewTask.template),
+            selectinload(ReviewTask.version),
+            selectinload(ReviewTask.previous_version),
+        )
+    )
     if consortium_id is not None:
         if not (user.is_admin or consortium_id in user.secretary_consortium_ids):
             raise NotFound("There is no such consortium, or it is not yours to see.")
@@ -583,12 +593,6 @@ def grid(actor: User, consortium: Consortium) -> Grid:
     )
     member_ids = [m.id for m in members]
     adoptions = latest_adoptions(template_ids, member_ids)
-    versions = {v.id: v for v in current.values()}
-    missing = {a.version_id for a in adoptions.values()} - set(versions)
-    if missing:
-        versions |= {v.id: v for v in db.session.scalars(select(PolicyVersion).where(PolicyVersion.id.in_(missing)))}
-    for a in adoptions.values():
-        a.version = versions[a.version_id]
     tasks = {
         (t.member_id, t.template_id): t
         for t in db.session.scalars(
