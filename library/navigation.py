@@ -20,7 +20,29 @@ def cards(user: User) -> list[Card]:
                 order=14,
             )
         )
+    for grant in user.grants:
+        if grant.member is not None:
+            result.append(
+                Card(
+                    f"Impact: {grant.member.name}",
+                    "Savings, buy-social spend, policies adopted and the figures you record (jobs, volunteers, "
+                    "people supported), for funders as PDF or CSV.",
+                    [
+                        Link("Impact", url_for("impact.member", member_id=grant.member_id)),
+                        Link("Record a figure", url_for("impact.records", member_id=grant.member_id)),
+                    ],
+                    order=15,
+                )
+            )
     if user.is_admin:
+        result.append(
+            Card(
+                "Impact across the platform",
+                "Every consortium's savings, buy-social spend, policies adopted and members' verified figures.",
+                [Link("Platform impact", url_for("impact.platform"))],
+                order=42,
+            )
+        )
         result.append(
             Card(
                 "Policy library",
@@ -43,6 +65,8 @@ def cards(user: User) -> list[Card]:
                     [
                         Link("Policy library", url_for("library.index")),
                         Link("Adoption grid", url_for("library.grid", consortium_id=grant.consortium_id)),
+                        Link("Impact", url_for("impact.consortium", consortium_id=grant.consortium_id)),
+                        Link("Impact measures", url_for("impact.measures", consortium_id=grant.consortium_id)),
                     ],
                     order=24,
                 )
