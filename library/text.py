@@ -2,17 +2,29 @@
 
 Rendering is markdown-it-py's CommonMark with HTML off: a `<script>` or an `onclick` in a
 policy is shown as text, never passed through, and its link check refuses `javascript:`,
-`vbscript:`, `file:` and `data:` links. Tables and strikethrough are on, as policies use them.
+`vbscript:`, `file:` and `data:` links. Tables and strikethrough are on, as policies use them; headings
+sit under the page's own (`#` is an h3).
 """
 
 import difflib
 from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+
+HEADING_SHIFT = 2  # the page's h1 is the template and its h2 the section holding the policy: `#` shows as h3
+
+
+def _shift_headings(state: StateCore) -> None:
+    for token in state.tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(int(token.tag[1]) + HEADING_SHIFT, 6)}"
+
 
 _RENDERER = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
     ["table", "strikethrough"]
 )
+_RENDERER.core.ruler.push("shift_headings", _shift_headings)
 
 
 def render(markdown: str) -> str:
