@@ -205,3 +205,17 @@ def test_staff_acknowledge_the_exact_version_in_force(world, template):
     assert services.acknowledge(world.member_user, template).version_id == first.id  # still the one in force
     adopt_as_is(world, second)
     assert services.acknowledge(world.member_user, template).version_id == second.id
+
+
+def test_each_adopting_members_people_are_emailed_of_the_new_version_once(world, template):
+    from organisations.models import OutboxMessage
+
+    first = published(world.secretary, template)
+    adopt_as_is(world, first)
+    second = published(world.secretary, template, "# Two\n", "Shorter")
+    messages = db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.kind == "policy_review")).all()
+    assert [m.to_email for m in messages] == [world.member_user.email]
+    assert messages[0].subject.startswith(f"{world.consortium.name}: Safeguarding policy version 2 to review by ")
+    assert (
+        "What changed: Shorter" in messages[0].body_text and f"/library/versions/{second.id}" in messages[0].body_text
+    )
