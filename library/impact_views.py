@@ -6,7 +6,7 @@ from wtforms.fields.choices import SelectChoice
 
 from kernel.charts import svg_response
 from kernel.clock import uk_today
-from kernel.csv_export import csv_response
+from kernel.csv_export import content_disposition, csv_response
 from kernel.errors import DomainError
 from kernel.extensions import db
 from kernel.web import form_errors, page_number
@@ -54,7 +54,7 @@ def _views(kind: str):
         found = report(url_arguments)
         name = filename(found.scope.name, f"impact-{uk_today().isoformat()}").removesuffix(".csv") + ".pdf"
         response = Response(impact_pdf(found, uk_today()), mimetype="application/pdf")
-        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        response.headers["Content-Disposition"] = content_disposition(name)
         return response
 
     def chart(**url_arguments):

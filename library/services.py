@@ -233,8 +233,11 @@ def _check_draft(draft: Draft, keeps_document: bool) -> tuple[str | None, docume
 
 
 def _document_name(name: str | None, checked: documents.Checked) -> str:
-    stem = (name or "policy").rsplit("/", 1)[-1].rsplit("\\", 1)[-1].rsplit(".", 1)[0].strip()[:150] or "policy"
-    return f"{stem}.{checked.extension}"
+    """The uploaded file's own name without its folders, control characters or claimed type: the checked type
+    gives the extension."""
+    base = (name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    stem = "".join(c for c in base.rsplit(".", 1)[0] if c.isprintable()).strip()[:150]
+    return f"{stem or 'policy'}.{checked.extension}"
 
 
 def _store(target, data: bytes, checked: documents.Checked, name: str | None) -> None:

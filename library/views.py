@@ -5,7 +5,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from wtforms.fields.choices import SelectChoice
 
 from kernel.clock import uk_today
-from kernel.csv_export import csv_response
+from kernel.csv_export import content_disposition, csv_response
 from kernel.errors import DomainError, NotFound
 from kernel.extensions import db
 from kernel.web import form_errors, page_number
@@ -266,7 +266,7 @@ def publish_version(version_id: int):
 
 def _document_response(data: bytes, media_type: str | None, name: str | None) -> Response:
     response = Response(data, mimetype=media_type or "application/octet-stream")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name or "policy"}"'
+    response.headers["Content-Disposition"] = content_disposition(name or "policy")
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
