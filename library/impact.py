@@ -20,7 +20,7 @@ from kernel.formatting import pounds
 from library.figures import MeasureTotal, RecordFigure, adoption_percent, measure_totals
 from library.models import Adoption, ImpactMeasure, ImpactRecord, PolicyTemplate, PolicyVersion, VersionStatus
 from organisations.access import can_act_for_member
-from organisations.models import Consortium, Member, Network, User
+from organisations.models import Consortium, Member, Network, Organisation, User
 from reports.figures import Figures
 from reports.savings import Scope, savings_report
 from shared_services.models import Participation, ServicePool, ServicePoolStatus
@@ -186,6 +186,25 @@ def verify(actor: User, found: ImpactRecord) -> ImpactRecord:
 
 
 # The impact report
+
+
+def children(scope: Scope) -> list[tuple[str, int, str]]:
+    """(kind, id, name) of the level below: a consortium's networks, a network's members, the platform's consortia."""
+    if scope.kind == "platform":
+        query = select(Consortium.id, Consortium.name).order_by(Consortium.name)
+        return [("consortium", r[0], r[1]) for r in db.session.execute(query)]
+    if scope.kind == "consortium":
+        query = select(Network.id, Network.name).where(Network.consortium_id == scope.id).order_by(Network.name)
+        return [("network", r[0], r[1]) for r in db.session.execute(query)]
+    if scope.kind == "network":
+        query = (
+            select(Member.id, Organisation.legal_name)
+            .join(Organisation, Organisation.id == Member.organisation_id)
+            .where(Member.network_id == scope.id)
+            .order_by(Organisation.legal_name)
+        )
+        return [("member", r[0], r[1]) for r in db.session.execute(query)]
+    return []
 
 
 @dataclass

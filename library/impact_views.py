@@ -41,6 +41,7 @@ def _views(kind: str):
             lines=impact.lines(found),
             not_yet=impact.NOT_YET,
             parents=parent_scopes(require_actor(), found.scope),
+            children=impact.children(found.scope),
             chart_height=charts.chart_height(len(found.measures)),
         )
 

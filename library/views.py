@@ -47,20 +47,19 @@ def index():
 
 
 def _secretary_consortia() -> list[Consortium]:
+    """The consortia whose templates the user runs: an admin's are all of them."""
     user = require_actor()
-    ids = user.secretary_consortium_ids
-    if not ids:
-        return []
-    return list(db.session.scalars(db.select(Consortium).where(Consortium.id.in_(ids)).order_by(Consortium.name)))
+    query = db.select(Consortium).order_by(Consortium.name)
+    if not user.is_admin:
+        if not user.secretary_consortium_ids:
+            return []
+        query = query.where(Consortium.id.in_(user.secretary_consortium_ids))
+    return list(db.session.scalars(query))
 
 
 def _owner_choices(form: TemplateForm) -> None:
     user = require_actor()
-    consortia = (
-        list(db.session.scalars(db.select(Consortium).order_by(Consortium.name)))
-        if user.is_admin
-        else _secretary_consortia()
-    )
+    consortia = _secretary_consortia()
     national = [SelectChoice(0, "National: every consortium's members")] if user.is_admin else []
     form.consortium_id.choices = national + [SelectChoice(c.id, c.name) for c in consortia]
 

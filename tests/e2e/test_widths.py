@@ -67,6 +67,7 @@ PAGES: dict[str, list] = {
         ("/library/", TEMPLATE),
         ("/", GRID),
         ("/", IMPACT),
+        ("/", IMPACT, r"/impact/network/\d+"),
         ("/", MEASURES),
     ],
     "supplier@example.org": [

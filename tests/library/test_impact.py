@@ -47,6 +47,7 @@ def test_page_pdf_csv_and_api_show_the_same_figures(client, world, recorded):
     base = f"/impact/consortium/{world.consortium.id}"
     page = client.get(base).get_data(as_text=True)
     assert "1 of 2 that could be" in page and "4 jobs" in page and "issues 17 and 18" in page
+    assert f'href="/impact/network/{world.network.id}"' in page
     csv = client.get(base + ".csv").get_data(as_text=True)
     assert "What members recorded,Jobs created (verified),4,jobs,4 jobs" in csv
     assert "What the platform knows,Policy adoption rate,50.0,%,50.0%" in csv
