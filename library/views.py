@@ -43,6 +43,7 @@ def index():
         overdue=services.overdue(member_ids=sorted(user.member_ids)) if user.member_ids else None,
         consortia=_secretary_consortia(),
         may_create=user.is_admin or bool(user.secretary_consortium_ids),
+        today=uk_today(),
     )
 
 

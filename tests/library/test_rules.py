@@ -63,3 +63,27 @@ def test_adoption_percent_has_no_figure_without_anything_to_adopt():
     assert adoption_percent(0, 0) is None
     assert str(adoption_percent(1, 3)) == "33.3"
     assert measure_totals([]) == [] and MeasureTotal("a", "b", 1, 0, 1).verified == 1
+
+
+@given(st.binary(max_size=2048))
+def test_any_bytes_are_either_a_known_document_or_refused_with_a_reason(data):
+    try:
+        checked = documents.check(data)
+    except documents.NotAPolicyDocument as refused:
+        assert str(refused)
+    else:
+        assert checked.media_type in documents.EXTENSIONS and checked.size == len(data)
+
+
+lines = st.lists(st.sampled_from(["a", "b", "c", "d", ""]), max_size=30)
+
+
+@given(lines, lines)
+def test_with_full_context_the_changes_rebuild_both_versions(before, after):
+    found = text.changes("\n".join(before), "\n".join(after), context=len(before) + len(after))
+    old = [d.text for d in found if d.kind in ("same", "removed")]
+    new = [d.text for d in found if d.kind in ("same", "added")]
+    if found:
+        assert old == "\n".join(before).splitlines() and new == "\n".join(after).splitlines()
+    else:
+        assert "\n".join(before).splitlines() == "\n".join(after).splitlines()
