@@ -410,7 +410,9 @@ def adopt(
     else:
         board_approved_on = next_review_on = None
     checked = None
-    if kind is AdoptionKind.LOCAL_CHANGES:
+    if kind is not AdoptionKind.LOCAL_CHANGES and document is not None:
+        errors["document"] = ["Upload a document only when adopting with local changes."]
+    elif kind is AdoptionKind.LOCAL_CHANGES:
         if document is None:
             errors["document"] = ["Upload your own version of the policy (PDF, DOCX or ODT)."]
         else:

@@ -160,8 +160,8 @@ def test_adopting_with_local_changes_needs_the_members_own_document(world, templ
         services.adopt(world.member_user, version, AdoptionKind.LOCAL_CHANGES, today, today + timedelta(days=9))
     assert "Upload your own version" in refused.value.fields["document"][0]
     with pytest.raises(ValidationFailed) as refused:
-        services.adopt(world.member_user, version, AdoptionKind.AS_IS, None, today)
-    assert set(refused.value.fields) == {"board_approved_on", "next_review_on"}
+        services.adopt(world.member_user, version, AdoptionKind.AS_IS, None, today, None, PDF, "ours.pdf")
+    assert set(refused.value.fields) == {"board_approved_on", "next_review_on", "document"}
     adoption = services.adopt(
         world.member_user, version, AdoptionKind.LOCAL_CHANGES, today, today + timedelta(days=9), None, PDF, "ours.pdf"
     )
