@@ -50,9 +50,7 @@ def measures(consortium_id: int, active_only: bool = False) -> list[ImpactMeasur
     return list(db.session.scalars(measures_query(consortium_id, active_only)))
 
 
-def add_measure(actor: User, consortium: Consortium, name: str, unit: str, description: str | None) -> ImpactMeasure:
-    if not _runs(actor, consortium.id):
-        raise Forbidden("Only the consortium's secretary keeps its list of measures.")
+def _checked_measure(consortium_id: int, name: str, unit: str, measure_id: int | None) -> tuple[str, str]:
     name, unit = (name or "").strip(), (unit or "").strip()
     errors = {}
     if not name or len(name) > 100:
@@ -61,14 +59,36 @@ def add_measure(actor: User, consortium: Consortium, name: str, unit: str, descr
         errors["unit"] = ["Give the unit counted in at most 40 characters."]
     if errors:
         raise ValidationFailed("Some fields are not valid.", errors)
-    if db.session.scalar(
-        select(ImpactMeasure.id).where(ImpactMeasure.consortium_id == consortium.id, ImpactMeasure.name == name)
-    ):
-        raise ValidationFailed.field("name", f"{consortium.name} already counts “{name}”.")
+    same = select(ImpactMeasure.id).where(ImpactMeasure.consortium_id == consortium_id, ImpactMeasure.name == name)
+    if measure_id is not None:
+        same = same.where(ImpactMeasure.id != measure_id)
+    if db.session.scalar(same):
+        raise ValidationFailed.field("name", f"The consortium already counts “{name}”.")
+    return name, unit
+
+
+def add_measure(actor: User, consortium: Consortium, name: str, unit: str, description: str | None) -> ImpactMeasure:
+    if not _runs(actor, consortium.id):
+        raise Forbidden("Only the consortium's secretary keeps its list of measures.")
+    name, unit = _checked_measure(consortium.id, name, unit, None)
     measure = ImpactMeasure(
         consortium_id=consortium.id, name=name, unit=unit, description=(description or "").strip() or None
     )
     db.session.add(measure)
+    db.session.flush()
+    return measure
+
+
+def update_measure(
+    actor: User, measure: ImpactMeasure, name: str, unit: str, description: str | None, active: bool | None = None
+) -> ImpactMeasure:
+    """Renames or rewords a measure; the figures recorded for it stay with it."""
+    if not _runs(actor, measure.consortium_id):
+        raise Forbidden("Only the consortium's secretary keeps its list of measures.")
+    measure.name, measure.unit = _checked_measure(measure.consortium_id, name, unit, measure.id)
+    measure.description = (description or "").strip() or None
+    if active is not None:
+        measure.active = active
     db.session.flush()
     return measure
 

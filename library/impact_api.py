@@ -11,6 +11,7 @@ from library.schemas import (
     ImpactReportSchema,
     MeasureInSchema,
     MeasureSchema,
+    MeasureUpdateSchema,
     RecordInSchema,
     RecordSchema,
 )
@@ -77,6 +78,21 @@ def add_measure(consortium_id: int):
     consortium = consortium_or_404(user, consortium_id)
     data = json_body(MeasureInSchema())
     return MeasureSchema().dump(impact.add_measure(user, consortium, **data)), 201
+
+
+@bp.put("/impact/measures/<int:measure_id>")
+@roles_required(Role.SECRETARY)
+@operation(
+    "Rename, reword, or stop (active false) or restart recording a measure; its figures stay with it",
+    tags=TAGS,
+    body=MeasureUpdateSchema,
+    response=MeasureSchema,
+)
+def update_measure(measure_id: int):
+    user = require_actor()
+    measure = impact.measure_for(user, measure_id)
+    data = json_body(MeasureUpdateSchema())
+    return MeasureSchema().dump(impact.update_measure(user, measure, **data))
 
 
 @bp.get("/impact/members/<int:member_id>/records")

@@ -116,6 +116,23 @@ def toggle_measure(measure_id: int):
     return redirect(url_for("impact.measures", consortium_id=measure.consortium_id))
 
 
+@bp.route("/measures/<int:measure_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.SECRETARY)
+def edit_measure(measure_id: int):
+    user = require_actor()
+    measure = impact.measure_for(user, measure_id)
+    form = MeasureForm(obj=measure if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            impact.update_measure(user, measure, form.name.data, form.unit.data, form.description.data)
+        except DomainError as error:
+            form_errors(form, error)
+            return render_template("library/measure_form.html", form=form, measure=measure), error.status_code
+        flash(f"“{measure.name}” is saved; its figures keep their place.", "success")
+        return redirect(url_for("impact.measures", consortium_id=measure.consortium_id))
+    return render_template("library/measure_form.html", form=form, measure=measure), 422 if form.errors else 200
+
+
 @bp.post("/records/<int:record_id>/verify")
 @roles_required(Role.SECRETARY)
 def verify(record_id: int):

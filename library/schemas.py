@@ -214,6 +214,10 @@ class MeasureInSchema(Schema):
     description = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=500))
 
 
+class MeasureUpdateSchema(MeasureInSchema):
+    active = fields.Boolean(allow_none=True, load_default=None, metadata={"description": "Left out: unchanged."})
+
+
 class RecordSchema(Schema):
     id = fields.Integer(required=True)
     member_id = fields.Integer(required=True)

@@ -684,6 +684,7 @@ RULES |= {
     # a member's people record its own
     "impact.measures": own("secretary"),
     "impact.toggle_measure": own("secretary"),
+    "impact.edit_measure": own("secretary"),
     "impact.verify": own("secretary"),
     "impact.records": own("member", "secretary"),
     "impact_api.impact_report": Rule(
@@ -691,6 +692,7 @@ RULES |= {
     ),
     "impact_api.list_measures": own("secretary"),
     "impact_api.add_measure": own("secretary"),
+    "impact_api.update_measure": own("secretary"),
     "impact_api.list_records": own("member", "secretary"),
     "impact_api.add_record": own("member", "secretary"),
     "impact_api.verify_record": own("secretary"),

@@ -44,6 +44,7 @@ class Round:
     credit_note_id: int
     template_id: int
     version_id: int
+    measure_id: int
 
 
 def _round(w: World, size: int) -> Round:
@@ -92,9 +93,11 @@ def _round(w: World, size: int) -> Round:
     shared_services.open_pool(w.admin, service)
     for member in [w.member, *members]:
         shared_services.join(w.admin, service.id, member_id=member.id)
-    template, version = _library_round(w, [w.member, *members], size)
+    template, version, measure = _library_round(w, [w.member, *members], size)
     db.session.commit()
-    return Round(open_pool.id, order.id, ours.id, service.id, offers[0].id, note.id, template.id, version.id)
+    return Round(
+        open_pool.id, order.id, ours.id, service.id, offers[0].id, note.id, template.id, version.id, measure.id
+    )
 
 
 def _library_round(w: World, members, size: int):
@@ -124,7 +127,7 @@ def _library_round(w: World, members, size: int):
             figure = impact.record(w.admin, member, measure.id, n, today - timedelta(days=9), today, "Payroll")
             if n % 2:
                 impact.verify(w.secretary, figure)
-    return template, second
+    return template, second, measure
 
 
 # (role, URL from the world and a round)
@@ -221,6 +224,8 @@ PAGES = {
     "impact of the platform": ("admin", lambda w, r: "/impact/platform"),
     "impact measures": ("secretary", lambda w, r: f"/impact/consortia/{w.consortium.id}/measures"),
     "impact records": ("member", lambda w, r: f"/impact/members/{w.member.id}/records"),
+    "impact of a network": ("secretary", lambda w, r: f"/impact/network/{w.network.id}"),
+    "edit impact measure form": ("secretary", lambda w, r: f"/impact/measures/{r.measure_id}/edit"),
 }
 
 

@@ -69,6 +69,7 @@ PAGES: dict[str, list] = {
         ("/", IMPACT),
         ("/", IMPACT, r"/impact/network/\d+"),
         ("/", MEASURES),
+        ("/", MEASURES, r"/impact/measures/\d+/edit"),
     ],
     "supplier@example.org": [
         "/",

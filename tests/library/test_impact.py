@@ -126,3 +126,27 @@ def test_measures_and_verification_belong_to_the_consortium(world, recorded):
     with pytest.raises(ValidationFailed) as refused:
         impact.record(world.member_user, world.member, recorded.id, 1, today, today, "x")
     assert "measure_id" in refused.value.fields
+
+
+def test_the_secretary_renames_a_measure_and_its_figures_stay_with_it(client, world, recorded):
+    sign_in(client, world.secretary)
+    page = client.get(f"/impact/measures/{recorded.id}/edit").get_data(as_text=True)
+    assert 'value="Jobs created"' in page
+    saved = client.post(
+        f"/impact/measures/{recorded.id}/edit", data={"name": "Paid jobs", "unit": "jobs"}, follow_redirects=True
+    ).get_data(as_text=True)
+    assert "“Paid jobs” is saved" in saved
+    report = impact.impact_report(scope_for(world.secretary, "member", world.member.id))
+    assert [(m.measure, m.verified) for m in report.measures] == [("Paid jobs", 4)]
+    stopped = client.put(
+        f"/api/v1/impact/measures/{recorded.id}",
+        headers=api_token(world.secretary),
+        json={"name": "Paid jobs", "unit": "jobs", "active": False},
+    )
+    assert stopped.status_code == 200 and stopped.json["active"] is False
+    taken = client.put(
+        f"/api/v1/impact/measures/{recorded.id}",
+        headers=api_token(other_secretary(world)),
+        json={"name": "Mine now", "unit": "jobs"},
+    )
+    assert taken.status_code == 404
