@@ -30,6 +30,7 @@ from library.models import (
 from library.storage import storage
 from organisations.models import Consortium, Member, Network, Organisation, User
 from organisations.notifications import external_url, member_users, notify
+from pools.services import take_writer_lock
 
 REVIEW_DAYS = 30  # a review task is due by the new version's effective date, and no sooner than this after publishing
 TITLE_MAX, SUMMARY_MAX, NOTE_MAX, MARKDOWN_MAX, SEARCH_MAX = 200, 1000, 2000, 200_000, 100
@@ -247,10 +248,23 @@ def _store(target, data: bytes, checked: documents.Checked, name: str | None) ->
     target.document_size = checked.size
 
 
+def _lock(template_id: int) -> None:
+    """Takes the template's row lock until the transaction ends, so two people drafting, publishing or
+    superseding its versions at once take turns; then reloads its versions as they now are."""
+    take_writer_lock(PolicyTemplate.__table__, template_id)
+    db.session.execute(select(PolicyTemplate.id).where(PolicyTemplate.id == template_id).with_for_update())
+    template = db.session.get(PolicyTemplate, template_id)
+    if template is not None:
+        db.session.expire(template, ["versions"])
+    current = select(PolicyVersion).where(PolicyVersion.template_id == template_id)
+    db.session.scalars(current.execution_options(populate_existing=True)).all()
+
+
 def add_version(actor: User, template: PolicyTemplate, draft: Draft) -> PolicyVersion:
     """A new draft version; one draft or version in review at a time."""
     if not can_run(actor, template):
         raise Forbidden("Only the template's consortium secretary (or an admin) writes its versions.")
+    _lock(template.id)
     if any(v.status in OPEN_STATES for v in template.versions):
         raise Conflict("This template already has a version in draft or in review: finish that one first.")
     markdown, checked = _check_draft(draft, keeps_document=False)
@@ -278,6 +292,7 @@ def edit_version(actor: User, version: PolicyVersion, draft: Draft) -> PolicyVer
     """Only a draft changes; a version in review goes back to draft first, a published one never changes."""
     if not can_run(actor, version.template):
         raise Forbidden("Only the template's consortium secretary (or an admin) edits its versions.")
+    _lock(version.template_id)
     if version.status is not VersionStatus.DRAFT:
         raise Conflict(
             f"Only a draft can be edited; this version is {version.status.value}. "
@@ -299,11 +314,13 @@ def edit_version(actor: User, version: PolicyVersion, draft: Draft) -> PolicyVer
 
 
 def submit_for_review(actor: User, version: PolicyVersion) -> PolicyVersion:
+    _lock(version.template_id)
     VERSION_LIFECYCLE.move(version, VersionStatus.IN_REVIEW, actor)
     return version
 
 
 def return_to_draft(actor: User, version: PolicyVersion, reason: str | None = None) -> PolicyVersion:
+    _lock(version.template_id)
     VERSION_LIFECYCLE.move(version, VersionStatus.DRAFT, actor, reason)
     return version
 
@@ -311,6 +328,7 @@ def return_to_draft(actor: User, version: PolicyVersion, reason: str | None = No
 def publish(actor: User, version: PolicyVersion) -> list[ReviewTask]:
     """Publishes the version, supersedes the one before, and gives each member that had adopted the template
     (as is or with local changes) a task to review the new version and adopt it again."""
+    _lock(version.template_id)
     template = version.template
     before = current_version(template)
     VERSION_LIFECYCLE.move(version, VersionStatus.PUBLISHED, actor)
