@@ -260,6 +260,13 @@ def _lock(template_id: int) -> None:
     db.session.scalars(current.execution_options(populate_existing=True)).all()
 
 
+def _lock_member(member_id: int) -> None:
+    """One member's decisions and acknowledgements are written one at a time: a second one at the same moment
+    finds the first and answers 409, not a duplicate row."""
+    take_writer_lock(Member.__table__, member_id)
+    db.session.execute(select(Member.id).where(Member.id == member_id).with_for_update())
+
+
 def add_version(actor: User, template: PolicyTemplate, draft: Draft) -> PolicyVersion:
     """A new draft version; one draft or version in review at a time."""
     if not can_run(actor, template):
@@ -410,6 +417,7 @@ def adopt(
     """The member's decision on the published version: adopted as is, with its own document, or not applicable.
     Completes the member's review task for this version."""
     member = _acting_member(actor, version.template, member_id)
+    _lock_member(member.id)
     if version.status is not VersionStatus.PUBLISHED:
         raise Conflict(f"Only the published version can be adopted; this one is {version.status.value}.")
     if db.session.scalar(select(Adoption.id).where(Adoption.member_id == member.id, Adoption.version_id == version.id)):
@@ -469,6 +477,7 @@ def adopt(
 def acknowledge(actor: User, template: PolicyTemplate, member_id: int | None = None) -> Acknowledgement:
     """The staff member has read the version their member has in force (the one it last adopted)."""
     member = _acting_member(actor, template, member_id)
+    _lock_member(member.id)
     in_force = latest_adoptions([template.id], [member.id]).get((member.id, template.id))
     if in_force is None or not in_force.kind.adopts:
         raise Conflict(f"{member.name} has no version of this policy in force to acknowledge.")

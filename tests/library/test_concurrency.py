@@ -38,3 +38,33 @@ def test_publishing_one_version_at_once_publishes_it_once(app, world, template):
     ]
     assert db.session.scalar(db.select(db.func.count()).select_from(ReviewTask)) == 1
     assert len(services.VERSION_LIFECYCLE.history(first.id)) == 3
+
+
+def test_two_people_adopting_for_one_member_at_once_record_one_decision(app, world, template):
+    from datetime import timedelta
+
+    from kernel.clock import uk_today
+    from library.models import Adoption
+
+    version = published(world.secretary, template)
+    colleagues = [factories.user(None, (Role.MEMBER, world.member.id)) for _ in range(5)]
+    db.session.commit()
+    today = uk_today()
+    body = {
+        "kind": "as_is",
+        "board_approved_on": today.isoformat(),
+        "next_review_on": (today + timedelta(days=90)).isoformat(),
+    }
+    adopters = [api_token(user) for user in [world.member_user, *colleagues]]
+    barrier = Barrier(len(adopters))
+    url = f"/api/v1/library/versions/{version.id}/adoptions"
+
+    def adopt(headers):
+        client = app.test_client()
+        barrier.wait(timeout=30)
+        return client.post(url, headers=headers, json=body).status_code
+
+    with ThreadPoolExecutor(max_workers=len(adopters)) as executor:
+        statuses = sorted(executor.map(adopt, adopters))
+    assert statuses == [201] + [409] * (len(adopters) - 1)
+    assert db.session.scalar(db.select(db.func.count()).select_from(Adoption)) == 1
