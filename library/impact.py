@@ -21,6 +21,7 @@ from library.figures import MeasureTotal, RecordFigure, adoption_percent, measur
 from library.models import Adoption, ImpactMeasure, ImpactRecord, PolicyTemplate, PolicyVersion, VersionStatus
 from organisations.access import can_act_for_member
 from organisations.models import Consortium, Member, Network, Organisation, User
+from pools.services import take_writer_lock
 from reports.figures import Figures
 from reports.savings import Scope, savings_report
 from shared_services.models import Participation, ServicePool, ServicePoolStatus
@@ -51,6 +52,10 @@ def measures(consortium_id: int, active_only: bool = False) -> list[ImpactMeasur
 
 
 def _checked_measure(consortium_id: int, name: str, unit: str, measure_id: int | None) -> tuple[str, str]:
+    """The measure's name and unit, checked; takes the consortium's row lock first, so two secretaries adding the
+    same name at once get one measure and a 422, not a duplicate row's 500."""
+    take_writer_lock(Consortium.__table__, consortium_id)
+    db.session.execute(select(Consortium.id).where(Consortium.id == consortium_id).with_for_update(key_share=True))
     name, unit = (name or "").strip(), (unit or "").strip()
     errors = {}
     if not name or len(name) > 100:

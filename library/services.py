@@ -250,9 +250,12 @@ def _store(target, data: bytes, checked: documents.Checked, name: str | None) ->
 
 def _lock(template_id: int) -> None:
     """Takes the template's row lock until the transaction ends, so two people drafting, publishing or
-    superseding its versions at once take turns; then reloads its versions as they now are."""
+    superseding its versions at once take turns; then reloads its versions as they now are. FOR NO KEY UPDATE
+    (key_share): rows that only refer to the template (adoptions, tasks) are written meanwhile as before."""
     take_writer_lock(PolicyTemplate.__table__, template_id)
-    db.session.execute(select(PolicyTemplate.id).where(PolicyTemplate.id == template_id).with_for_update())
+    db.session.execute(
+        select(PolicyTemplate.id).where(PolicyTemplate.id == template_id).with_for_update(key_share=True)
+    )
     template = db.session.get(PolicyTemplate, template_id)
     if template is not None:
         db.session.expire(template, ["versions"])
@@ -264,7 +267,7 @@ def _lock_member(member_id: int) -> None:
     """One member's decisions and acknowledgements are written one at a time: a second one at the same moment
     finds the first and answers 409, not a duplicate row."""
     take_writer_lock(Member.__table__, member_id)
-    db.session.execute(select(Member.id).where(Member.id == member_id).with_for_update())
+    db.session.execute(select(Member.id).where(Member.id == member_id).with_for_update(key_share=True))
 
 
 def add_version(actor: User, template: PolicyTemplate, draft: Draft) -> PolicyVersion:
