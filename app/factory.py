@@ -23,6 +23,12 @@ import catalogue.api
 import catalogue.demo
 import catalogue.navigation
 import catalogue.views
+import library.api
+import library.demo
+import library.impact_api
+import library.impact_views
+import library.navigation
+import library.views
 import orders.api
 import orders.cli
 import orders.demo
@@ -122,6 +128,7 @@ def create_app(config: dict | None = None) -> Flask:
     navigation.register(app, billing.navigation.cards, billing.navigation.links)
     navigation.register(app, shared_services.navigation.cards, shared_services.navigation.links)
     navigation.register(app, reports.navigation.cards, reports.navigation.links)
+    navigation.register(app, library.navigation.cards, library.navigation.links)
     catalogue.views.add_offer_section(app, orders.portal.pools_on_old_prices)
     outbox.init_app(app, orders.messages.EXPANDERS | billing.messages.EXPANDERS | shared_services.messages.EXPANDERS)
     _register_error_handlers(app)
@@ -152,6 +159,10 @@ def create_app(config: dict | None = None) -> Flask:
         shared_services.views.bp,
         shared_services.api.bp,
         shared_services.cli.bp,
+        library.views.bp,
+        library.api.bp,
+        library.impact_views.bp,
+        library.impact_api.bp,
     ):
         app.register_blueprint(blueprint)
     if app.config["BENCHMARK_BASELINE"]:
@@ -261,6 +272,8 @@ def demo_command():
     run_in_date_order(
         reports.demo.history(), orders.demo.history(), billing.demo.history(), shared_services.demo.history()
     )
+    click.echo("Policy templates, adoptions and impact measures...")
+    library.demo.seed()
     db.session.commit()
     click.echo(
         f"Demo data is in place ({time.perf_counter() - started:.0f} s). "

@@ -93,4 +93,7 @@ def from_environment(instance_path: str) -> dict:
         "STRIPE_CHECKOUT_ORIGIN": (env.get("STRIPE_CHECKOUT_ORIGIN") or "https://checkout.stripe.com").rstrip("/"),
         "STRIPE_API_BASE": env.get("STRIPE_API_BASE") or None,
         "GUNICORN_TIMEOUT": int(env.get("GUNICORN_TIMEOUT") or 30),
+        # Uploaded policy documents: library.storage names the backends.
+        "LIBRARY_STORAGE": env.get("LIBRARY_STORAGE") or "disk",
+        "LIBRARY_STORAGE_PATH": env.get("LIBRARY_STORAGE_PATH") or str(Path(instance_path) / "library"),
     } | _smtp(env)

@@ -44,6 +44,7 @@ KINDS: dict[str, Kind] = {
     "invoice_issued": Kind("An invoice is issued to us", MEMBERS),
     "payment_received": Kind("A payment of ours is received", MEMBERS),
     "invoice_overdue": Kind("An invoice of ours is 7 and 14 days overdue", MEMBERS),
+    "policy_review": Kind("A new version of a policy we adopted is out, to review", MEMBERS),
     "purchase_order_sent": Kind("A consortium sends us a purchase order", SUPPLIERS),
 }
 

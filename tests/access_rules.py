@@ -567,3 +567,133 @@ RULES |= {
     "notifications.preferences": everyone(),
     "notifications.unsubscribe": everyone(stranger=OK, args={"token": _unsubscribe_tokens}),
 }
+
+
+def _library(ctx: Context) -> dict:
+    """Per consortium (ours, theirs): a template with a published PDF version, one with a draft, our member's
+    and the other member's adoptions with their own document, and our sibling member's."""
+
+    def build():
+        from library import services as library
+        from library.models import AdoptionKind, PolicyCategory
+        from tests.library.conftest import PDF
+
+        w = ctx.world
+        today = utcnow().date()
+        made: dict = {"template_id": [], "version_id": [], "draft_id": [], "adoption_id": []}
+        for consortium, member in ((w.consortium, w.member), (w.other_consortium, w.other_member)):
+            template = library.create_template(w.admin, consortium.id, "Matrix policy", PolicyCategory.HR, None)
+            draft = library.Draft("First", today, today + timedelta(days=300), document=PDF, document_name="p.pdf")
+            version = library.add_version(w.admin, template, draft)
+            library.submit_for_review(w.admin, version)
+            library.publish(w.admin, version)
+            later = library.create_template(w.admin, consortium.id, "Matrix draft", PolicyCategory.HR, None)
+            in_draft = library.add_version(
+                w.admin, later, library.Draft("Draft", today, today + timedelta(days=9), "x")
+            )
+            adopted = [member] + ([_sibling_member(ctx)] if member is w.member else [])
+            for m in adopted:
+                adoption = library.adopt(
+                    w.admin, version, AdoptionKind.LOCAL_CHANGES, today, today + timedelta(days=99), m.id, PDF, "o.pdf"
+                )
+                made["adoption_id"].append(adoption.id)
+            made["template_id"].append(template.id)
+            made["version_id"].append(version.id)
+            made["draft_id"].append(in_draft.id)
+        db.session.commit()
+        ours_adoption, sibling_adoption, theirs_adoption = made["adoption_id"]
+        made["adoption_id"] = [ours_adoption, theirs_adoption, sibling_adoption]
+        return {name: tuple(ids) for name, ids in made.items()}
+
+    return ctx.once("library", build)
+
+
+ARGUMENTS |= {
+    "template_id": lambda ctx: _library(ctx)["template_id"],
+    "version_id": lambda ctx: _library(ctx)["version_id"],
+    "adoption_id": lambda ctx: _library(ctx)["adoption_id"][:2],
+}
+SIBLINGS["adoption_id"] = lambda ctx: _library(ctx)["adoption_id"][2]
+_DRAFTS = {"version_id": lambda ctx: _library(ctx)["draft_id"]}
+
+RULES |= {
+    # the policy library: a consortium's templates are its secretary's to run and its members' to adopt;
+    # another consortium's members and secretaries see nothing of them
+    "library.index": roles("member", "secretary"),
+    "library.new_template": roles("secretary"),
+    "library.template_page": own("secretary", "member"),
+    "library.new_version": own("secretary"),
+    "library.version_page": own("secretary", "member"),
+    "library.version_document": own("secretary", "member"),
+    "library.edit_version": own("secretary", args=_DRAFTS),
+    "library.submit_version": own("secretary", args=_DRAFTS),
+    "library.return_version": own("secretary", args=_DRAFTS),
+    "library.publish_version": own("secretary", args=_DRAFTS),
+    "library.adopt": own("member"),
+    "library.adoption_document": own("member", "secretary"),
+    "library.acknowledge": own("member"),
+    "library.tasks": roles("member"),
+    "library.grid": own("secretary"),
+    "library.grid_csv": own("secretary"),
+    "library_api.list_templates": roles("member", "secretary"),
+    "library_api.create_template": roles("secretary"),
+    "library_api.get_template": own("secretary", "member"),
+    "library_api.get_version": own("secretary", "member"),
+    "library_api.create_version": own("secretary"),
+    "library_api.submit_version": own("secretary", args=_DRAFTS),
+    "library_api.return_version": own("secretary", args=_DRAFTS),
+    "library_api.publish_version": own("secretary", args=_DRAFTS),
+    "library_api.adopt": own("member"),
+    "library_api.acknowledge": own("member"),
+    "library_api.list_tasks": roles("member"),
+    "library_api.get_grid": own("secretary"),
+}
+
+
+def _impact(ctx: Context) -> dict:
+    """A measure of each consortium, and a figure our member and theirs recorded for it."""
+
+    def build():
+        from library import impact
+
+        w = ctx.world
+        today = utcnow().date()
+        made: dict = {"measure_id": [], "record_id": []}
+        for consortium, member in ((w.consortium, w.member), (w.other_consortium, w.other_member)):
+            measure = impact.add_measure(w.admin, consortium, "Jobs created", "jobs", None)
+            figure = impact.record(w.admin, member, measure.id, 3, today - timedelta(days=30), today, "Payroll")
+            made["measure_id"].append(measure.id)
+            made["record_id"].append(figure.id)
+        db.session.commit()
+        return {name: tuple(ids) for name, ids in made.items()}
+
+    return ctx.once("impact", build)
+
+
+ARGUMENTS |= {
+    "measure_id": lambda ctx: _impact(ctx)["measure_id"],
+    "record_id": lambda ctx: _impact(ctx)["record_id"],
+}
+_IMPACT_SUFFIXES = ("", "_csv", "_pdf", "_chart")
+RULES |= {f"impact.platform{suffix}": admin_only for suffix in _IMPACT_SUFFIXES}
+RULES |= {f"impact.consortium{suffix}": _SECRETARY_ONLY for suffix in _IMPACT_SUFFIXES}
+RULES |= {f"impact.network{suffix}": _SECRETARY_ONLY for suffix in _IMPACT_SUFFIXES}
+RULES |= {f"impact.member{suffix}": own("member", "secretary") for suffix in _IMPACT_SUFFIXES}
+RULES |= {
+    # impact: the savings reports' scopes; a consortium's secretary keeps its measures and verifies figures,
+    # a member's people record its own
+    "impact.measures": own("secretary"),
+    "impact.toggle_measure": own("secretary"),
+    "impact.edit_measure": own("secretary"),
+    "impact.verify": own("secretary"),
+    "impact.records": own("member", "secretary"),
+    "impact_api.impact_report": Rule(
+        {"admin": 422, "secretary": 422, "member": 422, "supplier": FORBIDDEN, "no_role": FORBIDDEN}
+    ),
+    "impact_api.list_measures": own("secretary"),
+    "impact_api.add_measure": own("secretary"),
+    "impact_api.update_measure": own("secretary"),
+    "impact_api.list_records": own("member", "secretary"),
+    "impact_api.add_record": own("member", "secretary"),
+    "impact_api.verify_record": own("secretary"),
+}

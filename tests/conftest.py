@@ -5,6 +5,7 @@ server (a throwaway database is created on it and dropped afterwards).
 """
 
 import os
+import tempfile
 import uuid
 from datetime import datetime
 
@@ -30,6 +31,8 @@ TEST_CONFIG = {
     "REMEMBER_COOKIE_SECURE": False,
     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     "RATELIMIT_STORAGE_URI": "memory://",
+    # Uploaded policy documents go to a directory of the test run, not the instance folder.
+    "LIBRARY_STORAGE_PATH": tempfile.mkdtemp(prefix="library-documents-"),
 }
 
 

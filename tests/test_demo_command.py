@@ -44,7 +44,7 @@ def test_the_full_demo_numbers_every_consortiums_invoices_and_credit_notes_in_da
 
     assert result.exit_code == 0, result.output
     steps = [line for line in result.output.splitlines() if line.endswith("...")]
-    assert steps[0].startswith("Loading the demo") and len(steps) == 3
+    assert steps[0].startswith("Loading the demo") and steps[-1].startswith("Policy templates") and len(steps) == 4
     consortia = db.session.scalars(select(Consortium)).all()
     assert {c.code for c in consortia} >= {"TAY", "LOT"}
     invoices, credit_notes, charged = _counts()

@@ -16,6 +16,9 @@ from billing import payments
 from billing import services as billing_services
 from kernel.clock import uk_today, utcnow
 from kernel.extensions import db
+from library import impact
+from library import services as library
+from library.models import AdoptionKind, PolicyCategory
 from orders import closing, purchase_orders
 from orders import services as orders_services
 from organisations.models import Role
@@ -39,6 +42,9 @@ class Round:
     service_pool_id: int
     offer_id: int
     credit_note_id: int
+    template_id: int
+    version_id: int
+    measure_id: int
 
 
 def _round(w: World, size: int) -> Round:
@@ -87,8 +93,41 @@ def _round(w: World, size: int) -> Round:
     shared_services.open_pool(w.admin, service)
     for member in [w.member, *members]:
         shared_services.join(w.admin, service.id, member_id=member.id)
+    template, version, measure = _library_round(w, [w.member, *members], size)
     db.session.commit()
-    return Round(open_pool.id, order.id, ours.id, service.id, offers[0].id, note.id)
+    return Round(
+        open_pool.id, order.id, ours.id, service.id, offers[0].id, note.id, template.id, version.id, measure.id
+    )
+
+
+def _library_round(w: World, members, size: int):
+    """`size` templates adopted by every member, one of them republished (a review task each), and `size` figures
+    per member, half verified."""
+    today = uk_today()
+    made = []
+    for n in range(size):
+        template = library.create_template(w.secretary, w.consortium.id, f"Policy {n}", PolicyCategory.HR, None)
+        draft = library.Draft("First", today, today + timedelta(days=300), f"# Policy {n}\n\nText.\n")
+        version = library.add_version(w.secretary, template, draft)
+        library.submit_for_review(w.secretary, version)
+        library.publish(w.secretary, version)
+        for member in members:
+            library.adopt(w.admin, version, AdoptionKind.AS_IS, today, today + timedelta(days=9), member.id)
+        made.append((template, version))
+    template, _ = made[0]
+    second = library.add_version(
+        w.secretary, template, library.Draft("Two", today, today + timedelta(days=9), "# Two\n")
+    )
+    library.submit_for_review(w.secretary, second)
+    library.publish(w.secretary, second)
+    library.acknowledge(w.member_user, made[1][0], w.member.id)
+    measure = impact.add_measure(w.secretary, w.consortium, f"Jobs {size}", "jobs", None)
+    for member in members:
+        for n in range(size):
+            figure = impact.record(w.admin, member, measure.id, n, today - timedelta(days=9), today, "Payroll")
+            if n % 2:
+                impact.verify(w.secretary, figure)
+    return template, second, measure
 
 
 # (role, URL from the world and a round)
@@ -168,6 +207,25 @@ PAGES = {
     "admin suppliers": ("admin", lambda w, r: "/admin/suppliers"),
     "admin users": ("admin", lambda w, r: "/admin/users"),
     "outbox": ("admin", lambda w, r: "/admin/outbox"),
+    "policy library as member": ("member", lambda w, r: "/library/"),
+    "policy library as secretary": ("secretary", lambda w, r: "/library/?q=policy"),
+    "policy template as member": ("member", lambda w, r: f"/library/templates/{r.template_id}"),
+    "policy template as secretary": ("secretary", lambda w, r: f"/library/templates/{r.template_id}"),
+    "policy version as member": ("member", lambda w, r: f"/library/versions/{r.version_id}"),
+    "new policy version form": ("secretary", lambda w, r: f"/library/templates/{r.template_id}/versions/new"),
+    "policy review tasks": ("member", lambda w, r: "/library/tasks"),
+    "policy adoption grid": ("secretary", lambda w, r: f"/library/consortia/{w.consortium.id}"),
+    "policy adoption grid csv": ("secretary", lambda w, r: f"/library/consortia/{w.consortium.id}.csv"),
+    "impact as member": ("member", lambda w, r: f"/impact/member/{w.member.id}"),
+    "impact of a consortium": ("secretary", lambda w, r: f"/impact/consortium/{w.consortium.id}"),
+    "impact of a consortium pdf": ("secretary", lambda w, r: f"/impact/consortium/{w.consortium.id}.pdf"),
+    "impact of a consortium csv": ("secretary", lambda w, r: f"/impact/consortium/{w.consortium.id}.csv"),
+    "impact of a consortium chart": ("secretary", lambda w, r: f"/impact/consortium/{w.consortium.id}/measures.svg"),
+    "impact of the platform": ("admin", lambda w, r: "/impact/platform"),
+    "impact measures": ("secretary", lambda w, r: f"/impact/consortia/{w.consortium.id}/measures"),
+    "impact records": ("member", lambda w, r: f"/impact/members/{w.member.id}/records"),
+    "impact of a network": ("secretary", lambda w, r: f"/impact/network/{w.network.id}"),
+    "edit impact measure form": ("secretary", lambda w, r: f"/impact/measures/{r.measure_id}/edit"),
 }
 
 

@@ -17,6 +17,9 @@ BILLING, AGED_DEBT, PAYMENTS = r"/billing/\d+", r"/billing/\d+/aged-debt", r"/bi
 OVERDUE_ON_BILLING = r"/billing/\d+\?status=overdue"
 DEMAND, POOL_PRICES = r"/supplier/\d+/demand", r"/supplier/pools/\d+/prices"
 PURCHASE_ORDER, CALENDAR = r"/purchase-orders/\d+", r"/consortia/\d+/shared-services/calendar"
+TEMPLATE, VERSION, GRID = r"/library/templates/\d+", r"/library/versions/\d+", r"/library/consortia/\d+"
+IMPACT, RECORDS = r"/impact/(member|consortium)/\d+", r"/impact/members/\d+/records"
+MEASURES = r"/impact/consortia/\d+/measures"
 
 # On a phone the page itself never scrolls sideways; a wide table scrolls inside its own box (.table-scroll).
 PAGE_WIDTH = "() => document.documentElement.scrollWidth"
@@ -34,6 +37,12 @@ PAGES: dict[str, list] = {
         "/invoices/?status=overdue",
         ("/invoices/", INVOICE),
         "/statement?from_date=2026-01-01&to_date=2026-03-31",
+        "/library/",
+        "/library/tasks",
+        ("/library/", TEMPLATE),
+        ("/library/tasks", VERSION),
+        ("/", IMPACT),
+        ("/", RECORDS),
     ],
     "secretary@example.org": [
         "/",
@@ -53,6 +62,14 @@ PAGES: dict[str, list] = {
         ("/", PAYMENTS),
         ("/purchase-orders/", PURCHASE_ORDER),
         ("/", CALENDAR),
+        "/library/",
+        "/library/new",
+        ("/library/", TEMPLATE),
+        ("/", GRID),
+        ("/", IMPACT),
+        ("/", IMPACT, r"/impact/network/\d+"),
+        ("/", MEASURES),
+        ("/", MEASURES, r"/impact/measures/\d+/edit"),
     ],
     "supplier@example.org": [
         "/",
@@ -73,6 +90,8 @@ PAGES: dict[str, list] = {
         ("/invoices/?status=overdue", INVOICE),
         ("/invoices/", INVOICE, BILLING, AGED_DEBT),
         ("/invoices/", INVOICE, BILLING, PAYMENTS),
+        "/library/",
+        "/impact/platform",
     ],
 }
 
