@@ -27,6 +27,7 @@ import library.api
 import library.demo
 import library.impact_api
 import library.impact_views
+import library.messages
 import library.navigation
 import library.views
 import orders.api
@@ -130,7 +131,13 @@ def create_app(config: dict | None = None) -> Flask:
     navigation.register(app, reports.navigation.cards, reports.navigation.links)
     navigation.register(app, library.navigation.cards, library.navigation.links)
     catalogue.views.add_offer_section(app, orders.portal.pools_on_old_prices)
-    outbox.init_app(app, orders.messages.EXPANDERS | billing.messages.EXPANDERS | shared_services.messages.EXPANDERS)
+    outbox.init_app(
+        app,
+        orders.messages.EXPANDERS
+        | billing.messages.EXPANDERS
+        | shared_services.messages.EXPANDERS
+        | library.messages.EXPANDERS,
+    )
     _register_error_handlers(app)
     app.after_request(_commit_unit_of_work)
     app.after_request(_security_headers)

@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
+from kernel.api import Paragraphs
 from library.models import AdoptionKind, PolicyCategory, VersionStatus
 from library.services import MARKDOWN_MAX, NOTE_MAX, SEARCH_MAX, SUMMARY_MAX, TITLE_MAX
 
@@ -24,7 +25,7 @@ class TemplateCreateSchema(Schema):
     )
     title = fields.String(required=True, validate=validate.Length(min=1, max=TITLE_MAX))
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
-    summary = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=SUMMARY_MAX))
+    summary = Paragraphs(allow_none=True, load_default=None, validate=validate.Length(max=SUMMARY_MAX))
 
 
 class VersionHeadSchema(Schema):
@@ -95,10 +96,10 @@ class TemplateDetailSchema(TemplateSchema):
 
 
 class VersionCreateSchema(Schema):
-    change_note = fields.String(required=True, validate=validate.Length(min=1, max=NOTE_MAX))
+    change_note = Paragraphs(required=True, validate=validate.Length(min=1, max=NOTE_MAX))
     effective_date = fields.Date(required=True)
     review_by = fields.Date(required=True, metadata={"description": "After the effective date."})
-    body_markdown = fields.String(required=True, validate=validate.Length(min=1, max=MARKDOWN_MAX))
+    body_markdown = Paragraphs(required=True, validate=validate.Length(min=1, max=MARKDOWN_MAX))
 
 
 class AdoptionInSchema(Schema):
@@ -237,4 +238,4 @@ class RecordInSchema(Schema):
     value = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=10_000_000))
     period_start = fields.Date(required=True)
     period_end = fields.Date(required=True)
-    evidence = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    evidence = Paragraphs(required=True, validate=validate.Length(min=1, max=2000))

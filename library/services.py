@@ -28,8 +28,8 @@ from library.models import (
     runs_template,
 )
 from library.storage import storage
+from organisations import outbox
 from organisations.models import Consortium, Member, Network, Organisation, User
-from organisations.notifications import external_url, member_users, notify
 from pools.services import take_writer_lock
 
 REVIEW_DAYS = 30  # a review task is due by the new version's effective date, and no sooner than this after publishing
@@ -370,25 +370,9 @@ REVIEW_KIND = "policy_review"
 
 
 def _tell_reviewers(version: PolicyVersion, before: PolicyVersion, tasks: list[ReviewTask]) -> None:
-    """Each member with a new task hears of it through its users, in the publishing transaction."""
-    members = {
-        m.id: m for m in db.session.scalars(select(Member).where(Member.id.in_([t.member_id for t in tasks] or [-1])))
-    }
-    users_of = member_users(members)
-    version_url = external_url("library.version_page", version_id=version.id)
-    for task in tasks:
-        member = members[task.member_id]
-        consortium = db.session.get_one(Consortium, member.consortium_id)
-        notify(
-            REVIEW_KIND,
-            users_of.get(member.id, []),
-            f"{consortium.name}: {version.template.title} version {version.number} "
-            f"to review by {task.due_on:%-d %b %Y}",
-            "policy_review",
-            {"version": version, "before": before, "member": member, "task": task, "version_url": version_url},
-            consortium=consortium,
-            dedupe_key=f"{REVIEW_KIND}:{version.id}:{member.id}",
-        )
+    """One event; library.messages tells each member with a new task through its users."""
+    if tasks:
+        outbox.record(REVIEW_KIND, version.id, f"{REVIEW_KIND}:{version.id}", before_id=before.id)
 
 
 # Adoption, reviews, acknowledgements

@@ -1,7 +1,7 @@
 """Policy library (templates, versions, adoptions, review tasks, acknowledgements) and impact measures
 
 Revision ID: d4a3e7df2089
-Revises: 3f8a2c6d1e90
+Revises: b7e3f91c2d48
 Create Date: 2026-12-03 03:20:16.299231
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd4a3e7df2089'
-down_revision = '3f8a2c6d1e90'
+down_revision = 'b7e3f91c2d48'
 branch_labels = None
 depends_on = None
 

@@ -16,6 +16,7 @@ from library.models import (
     ReviewTask,
     VersionStatus,
 )
+from tests import factories
 from tests.library.conftest import PDF, adopt_as_is, docx, draft, other_member_user, other_secretary, published, sibling
 
 
@@ -208,12 +209,11 @@ def test_staff_acknowledge_the_exact_version_in_force(world, template):
 
 
 def test_each_adopting_members_people_are_emailed_of_the_new_version_once(world, template):
-    from organisations.models import OutboxMessage
-
     first = published(world.secretary, template)
     adopt_as_is(world, first)
     second = published(world.secretary, template, "# Two\n", "Shorter")
-    messages = db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.kind == "policy_review")).all()
+    db.session.commit()
+    messages = factories.outbox_messages("policy_review")
     assert [m.to_email for m in messages] == [world.member_user.email]
     assert messages[0].subject.startswith(f"{world.consortium.name}: Safeguarding policy version 2 to review by ")
     assert (
