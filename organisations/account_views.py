@@ -30,6 +30,9 @@ def _two_factor_first():
 
 
 def _current_session() -> SignInSession | None:
+    """This browser's session, which loading the signed-in user finds (see app.factory._load_user)."""
+    if not current_user.is_authenticated:
+        return None
     found: SignInSession | None = g.get("sign_in_session")
     return found
 

@@ -33,11 +33,22 @@ def check_new_password(password: str, user_inputs: list[str]) -> list[str]:
         return [f"Use at most {MAX_LENGTH} characters."]
     if password.lower() in _COMMON:
         return ["This password is one of the most common ones found in data breaches: choose another."]
-    estimate = zxcvbn(password[:_ESTIMATED_LENGTH], user_inputs=_words(user_inputs))
+    words = _words(user_inputs)
+    if _only_these_words(password, words):
+        return ["Do not build your password from your name or email address: anyone who knows you could guess it."]
+    estimate = zxcvbn(password[:_ESTIMATED_LENGTH], user_inputs=words)
     if estimate["score"] < MIN_SCORE:
         warning = estimate["feedback"]["warning"] or "This password would be easy to guess."
         return [f"{warning.rstrip('.')}. Add another word or two; uncommon words are better."]
     return []
+
+
+def _only_these_words(password: str, words: list[str]) -> bool:
+    """Whether the password's letters are nothing but the person's own words ("Morag-Member-2026")."""
+    letters = re.sub(r"[^a-z]", "", password.lower())
+    for word in sorted(words, key=len, reverse=True):
+        letters = letters.replace(re.sub(r"[^a-z]", "", word), "")
+    return len(letters) < 4
 
 
 def _words(user_inputs: list[str]) -> list[str]:

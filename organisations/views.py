@@ -140,9 +140,8 @@ def sign_in_code():
 @bp.post("/sign-out")
 def sign_out():
     """Ends this session's row too, so a copy of the cookie is signed out as well."""
-    signed_in_as = g.get("sign_in_session")
-    if current_user.is_authenticated and signed_in_as is not None:
-        accounts.end_session(current_user, signed_in_as.id)
+    if current_user.is_authenticated:  # loads the session (see app.factory._load_user)
+        accounts.end_session(current_user, g.sign_in_session.id)
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
