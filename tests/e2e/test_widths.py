@@ -34,6 +34,9 @@ PAGES: dict[str, list] = {
         "/invoices/?status=overdue",
         ("/invoices/", INVOICE),
         "/statement?from_date=2026-01-01&to_date=2026-03-31",
+        "/account/password",
+        "/account/sessions",
+        "/account/two-factor",
     ],
     "secretary@example.org": [
         "/",
@@ -69,6 +72,8 @@ PAGES: dict[str, list] = {
         "/pools/new",
         "/shared-services/new",
         "/account/tokens",
+        "/account/sessions",
+        "/account/two-factor",
         "/invoices/?status=overdue",
         ("/invoices/?status=overdue", INVOICE),
         ("/invoices/", INVOICE, BILLING, AGED_DEBT),
