@@ -97,7 +97,7 @@ def two_factor():
     if actor.has_two_factor:
         return _two_factor_page(actor)
     secret = session.get(SETUP_SECRET)
-    if not isinstance(secret, str) or request.method == "GET":
+    if not isinstance(secret, str):  # kept while the page is shown again, so a scanned code stays right
         secret = session[SETUP_SECRET] = totp.new_secret()
     form = TwoFactorSetupForm()
     if form.validate_on_submit():

@@ -44,7 +44,8 @@ def _sign_in_account_key() -> str:
 
 
 def _sign_in_code_key() -> str:
-    return "sign-in-code:" + str(session.get(SIGNING_IN, ""))
+    """Wrong codes count against the account from every address: only someone with its password gets this far."""
+    return "sign-in-code:" + str(session.get(SIGNING_IN_AS, ""))
 
 
 def _sign_in_failed(response) -> bool:
@@ -56,6 +57,7 @@ def _always(response) -> bool:
 
 
 SIGNING_IN = "signing_in"  # the key of a session awaiting its authenticator code
+SIGNING_IN_AS = "signing_in_as"  # and whose (the user's id), for throttling wrong codes
 AFTER_SIGN_IN = "after_sign_in"
 
 
@@ -89,7 +91,7 @@ def sign_in():
             session.clear()
             key = accounts.start_session(user, _address(), request.user_agent.string)
             if user.has_two_factor:
-                session[SIGNING_IN] = key
+                session[SIGNING_IN], session[SIGNING_IN_AS] = key, user.id
                 if next_url:
                     session[AFTER_SIGN_IN] = next_url
                 return redirect(url_for("marketplace.sign_in_code"))
@@ -171,7 +173,7 @@ def forgot_password():
 def reset_password(token: str):
     user = accounts.user_for_reset_token(token)
     if user is None:
-        return render_template("organisations/reset_password.html", form=None), 404
+        return no_store(render_template("organisations/reset_password.html", form=None), 404)
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
@@ -184,7 +186,7 @@ def reset_password(token: str):
             flash("Your password is changed and every session is signed out. Sign in with the new password.", "success")
             return redirect(url_for("marketplace.sign_in"))
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("organisations/reset_password.html", form=form), status
+    return no_store(render_template("organisations/reset_password.html", form=form), status)
 
 
 @bp.get("/")
