@@ -95,7 +95,7 @@ def _authenticate():
         return response, status
     if token.read_only and request.method not in READING_METHODS:
         return error_response(403, "read_only_token", "This token can only read; create a token that can write.")
-    g.api_user = token.user
+    g.api_user, g.api_token = token.user, token
     return None
 
 

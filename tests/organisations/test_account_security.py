@@ -338,7 +338,13 @@ def test_a_token_expires_after_the_days_chosen(client, world, frozen_clock):
     headers = api_token(world.member_user)
     stored = db.session.scalars(select(ApiToken).order_by(ApiToken.id.desc())).first()
     frozen_clock.set(stored.expires_at - timedelta(seconds=1))
-    assert client.get(f"{PREFIX}/me", headers=headers).status_code == 200
+    me = client.get(f"{PREFIX}/me", headers=headers)
+    assert me.status_code == 200
+    assert me.get_json()["token"] == {
+        "name": "tests",
+        "expires_at": stored.expires_at.isoformat(),
+        "read_only": False,
+    }
     frozen_clock.set(stored.expires_at)
     assert client.get(f"{PREFIX}/me", headers=headers).status_code == 401
 
