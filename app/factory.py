@@ -4,7 +4,7 @@ import time
 from pathlib import Path
 
 import click
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, NotFound
@@ -57,9 +57,19 @@ from kernel.demo import run_in_date_order
 from kernel.errors import Conflict, DomainError
 from kernel.extensions import csrf, db, limiter, login_manager, migrate
 from kernel.formatting import register_template_helpers
-from organisations import admin_views, cli, demo, notification_views, outbox, outbox_views, views
+from organisations import (
+    account_views,
+    accounts,
+    admin_views,
+    cli,
+    demo,
+    notification_views,
+    outbox,
+    outbox_views,
+    views,
+)
 from organisations.models import User
-from organisations.services import user_for_token
+from organisations.services import token_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -120,7 +130,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.user_loader(_load_user)
 
     register_template_helpers(app)
-    api.init_app(app, user_for_token)
+    api.init_app(app, token_for)
     navigation.init_app(app)
     organisations.navigation.init_app(app)
     navigation.register(app, catalogue.navigation.cards, catalogue.navigation.links)
@@ -144,6 +154,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     for blueprint in (
         views.bp,
+        account_views.bp,
         notification_views.bp,
         admin_views.bp,
         outbox_views.bp,
@@ -178,9 +189,13 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
-def _load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+def _load_user(key: str) -> User | None:
+    """The cookie names a sign-in session (see organisations.accounts): one indexed lookup per request."""
+    found = accounts.session_for_key(key)
+    if found is None:
+        return None
+    g.sign_in_session = found
+    return found.user.signed_in_with(key)
 
 
 def _commit_unit_of_work(response):

@@ -62,6 +62,14 @@ def _smtp(env) -> dict:
     }
 
 
+def _limiter_storage_options(uri: str) -> dict:
+    """A Redis that does not answer fails in a second, not the operating system's minutes, so a sign-in waits no
+    longer than that before the in-memory fallback takes over."""
+    if uri.startswith(("redis://", "rediss://", "redis+")):
+        return {"socket_connect_timeout": 1, "socket_timeout": 1}
+    return {}
+
+
 def from_environment(instance_path: str) -> dict:
     env = os.environ
     development = env.get("MARKETPLACE_ENV", "production") == "development"
@@ -79,8 +87,16 @@ def from_environment(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", "marketplace"),
         "RATELIMIT_HEADERS_ENABLED": False,
+        # With Redis unreachable the limits are counted in each process's memory, and signing in goes on.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_STORAGE_OPTIONS": _limiter_storage_options(env.get("RATELIMIT_STORAGE_URI", "memory://")),
+        "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "600 per minute"),
+        # Failed sign-ins to one account from one address; SIGN_IN_LIMIT_PER_ADDRESS counts an address's
+        # failures whatever the account.
         "SIGN_IN_LIMIT_PER_ACCOUNT": env.get("SIGN_IN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
         "SIGN_IN_LIMIT_PER_ADDRESS": env.get("SIGN_IN_LIMIT_PER_ADDRESS", "20 per 15 minutes"),
+        "PASSWORD_RESET_LIMIT": env.get("PASSWORD_RESET_LIMIT", "5 per hour"),
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "PASSWORD_HASH_METHOD": "scrypt",
         "BENCHMARK_BASELINE": env.get("BENCHMARK_BASELINE") == "1",

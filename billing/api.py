@@ -26,12 +26,14 @@ from billing.schemas import (
 from billing.ubl import invoice_ubl
 from kernel.api import PageArgsSchema, api_blueprint, json_body, operation, page_schema, paginated, query_args
 from kernel.errors import NotFound, ValidationFailed
+from kernel.web import no_store_response
 from orders import purchase_orders
 from organisations.access import consortium_or_404, member_or_404, require_actor, roles_required
 from organisations.models import Role
 from organisations.notifications import external_url
 
 bp = api_blueprint("billing_api", __name__)
+bp.after_request(no_store_response)  # invoices and their PDFs: nothing for a cache to keep
 
 
 @bp.get("/invoices")

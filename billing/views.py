@@ -29,13 +29,16 @@ from kernel.errors import DomainError, ValidationFailed
 from kernel.extensions import db
 from kernel.money import to_pence
 from kernel.paging import ListPage
-from kernel.web import form_errors, page_number
+from kernel.web import form_errors, no_store_response, page_number
 from orders import purchase_orders
 from organisations.access import consortium_or_404, member_or_404, require_actor, roles_required
 from organisations.models import Member, Role
 from organisations.notifications import external_url
 
 bp = Blueprint("billing", __name__)
+# Invoices, statements, payments and their PDFs and CSVs: money and personal data no shared or
+# back-button cache may keep.
+bp.after_request(no_store_response)
 
 
 def _download(body: bytes, mimetype: str, filename: str) -> Response:

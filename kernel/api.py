@@ -5,9 +5,10 @@ with `@operation`; the OpenAPI document is generated from those and the marshmal
 schemas, so an endpoint cannot exist without being documented.
 """
 
+import hashlib
 import re
 from collections.abc import Callable
-from typing import Any, TypedDict
+from typing import Any, Protocol, TypedDict
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -16,7 +17,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.exceptions import HTTPException
 
 from kernel.errors import DomainError, ValidationFailed
-from kernel.extensions import csrf, db
+from kernel.extensions import csrf, db, limiter
 from kernel.text import CONTROL_MESSAGE, LINE_BREAK_MESSAGE, has_control_characters, has_line_breaks
 
 PREFIX = "/api/v1"
@@ -64,25 +65,52 @@ def error_response(status: int, code: str, message: str, field_errors: dict | No
     return jsonify({"error": {"code": code, "message": message, "fields": field_errors or {}}}), status
 
 
+class BearerToken(Protocol):
+    """What the app's token loader answers: whose token it is, and whether it may only read."""
+
+    read_only: bool
+
+    @property
+    def user(self) -> Any: ...
+
+
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _bearer() -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
 def _authenticate():
     view = _view()
     if getattr(view, _PUBLIC, False):
         return None
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    load_user = current_app.extensions["api_token_loader"]
-    user = load_user(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
-    if user is None:
+    plain = _bearer()
+    load_token: Callable[[str], BearerToken | None] = current_app.extensions["api_token_loader"]
+    token = load_token(plain) if plain else None
+    if token is None:
         response, status = error_response(401, "unauthorized", "A valid bearer token is required.")
         response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
         return response, status
-    g.api_user = user
+    if token.read_only and request.method not in READING_METHODS:
+        return error_response(403, "read_only_token", "This token can only read; create a token that can write.")
+    g.api_user, g.api_token = token.user, token
     return None
 
 
-def init_app(app: Flask, load_user: Callable[[str], Any]) -> None:
-    """`load_user(token)` answers the user a bearer token stands for, or None: the app wires in who people are."""
-    app.extensions["api_token_loader"] = load_user
+def rate_limit_key() -> str:
+    """Each token has its own allowance (by the token's hash, never the token); callers without one share
+    their address's."""
+    plain = _bearer()
+    if plain:
+        return "api-token:" + hashlib.sha256(plain.encode()).hexdigest()
+    return "api-address:" + (request.remote_addr or "unknown")
+
+
+def init_app(app: Flask, load_token: Callable[[str], BearerToken | None]) -> None:
+    """`load_token(text)` answers the live token a bearer's text is, or None: the app wires in who people are."""
+    app.extensions["api_token_loader"] = load_token
 
 
 def api_blueprint(name: str, import_name: str) -> Blueprint:
@@ -90,6 +118,8 @@ def api_blueprint(name: str, import_name: str) -> Blueprint:
     blueprint = Blueprint(name, import_name, url_prefix=PREFIX)
     blueprint.before_request(_authenticate)
     csrf.exempt(blueprint)
+    # One allowance per token across the whole API, not one per endpoint.
+    limiter.shared_limit(lambda: current_app.config["API_RATE_LIMIT"], scope="api", key_func=rate_limit_key)(blueprint)
     return blueprint
 
 

@@ -3,7 +3,8 @@
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import request
+from flask import Response, make_response, request
+from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, TextAreaField
 from wtforms.validators import StopValidation
@@ -19,6 +20,17 @@ def safe_next(target: str | None) -> str | None:
         return None
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc else None
+
+
+def no_store(body: ResponseReturnValue, status: int = 200) -> Response:
+    """A page holding money, personal data or a secret: no browser cache or proxy keeps a copy."""
+    response = make_response(body, status)
+    return no_store_response(response)
+
+
+def no_store_response(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def page_number(name: str = "page") -> int:

@@ -1,17 +1,21 @@
 """The caller, as the API sees them, and a member's billing details."""
 
+from flask import g
+
 from kernel.api import api_blueprint, json_body, operation
 from organisations import services
 from organisations.access import member_or_404, require_actor, signed_in
-from organisations.schemas import MemberProfileSchema, MemberProfileUpdateSchema, MeSchema
+from organisations.schemas import CallerTokenSchema, MemberProfileSchema, MemberProfileUpdateSchema, MeSchema
 
 bp = api_blueprint("people_api", __name__)
 
 
 @bp.get("/me")
-@operation("The caller, their roles and organisations", tags=["people"], response=MeSchema)
+@operation(
+    "The caller, their roles and organisations, and the token they called with", tags=["people"], response=MeSchema
+)
 def me():
-    return MeSchema().dump(require_actor())
+    return MeSchema().dump(require_actor()) | {"token": CallerTokenSchema().dump(g.api_token)}
 
 
 @bp.get("/members/<int:member_id>/profile")

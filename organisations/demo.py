@@ -10,10 +10,13 @@ from sqlalchemy import select
 
 from kernel.extensions import db
 from organisations import services
-from organisations.models import Consortium, Member, Role, RoleGrant, Supplier, TurnoverBand, User
+from organisations.models import Consortium, Member, Role, RoleGrant, Supplier, TurnoverBand, TwoFactor, User
 from organisations.peppol import GLN, gs1_check_digit
 
 DEMO_PASSWORD = "demo-password"
+# The demo's admins and secretaries have two-factor sign-in set up with this published key (README, "Signing in to
+# the demo"), so anyone trying the demo can make their codes; a real account's key is made when its owner sets it up.
+DEMO_TOTP_SECRET = "DEMOCODESDEMOCODESDEMOCODESDEMOC"
 
 MemberSpec = tuple[str, int, str, str | None]
 """A member: its legal name, headcount, turnover band (a TurnoverBand value) and VAT number.
@@ -280,6 +283,9 @@ def seed() -> None:
     for email, name, role, scope_id in accounts[1:]:
         user = services.save_user({"email": email, "name": name}, password_hash=first.password_hash)
         services.grant_role(user, role, scope_id)
+    for user in db.session.scalars(select(User).where(User.email.in_([email for email, *_ in accounts]))):
+        if user.needs_two_factor:
+            user.two_factor = TwoFactor(secret=DEMO_TOTP_SECRET)
     for name, member in members.items():
         if name == DEMO_MEMBER:
             continue

@@ -17,7 +17,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from kernel.errors import ValidationFailed
@@ -25,8 +25,16 @@ from kernel.web import Form
 from organisations import notifications
 from organisations.bank import bank_account
 from organisations.models import Role, TurnoverBand
+from organisations.passwords import MAX_LENGTH as MAX_PASSWORD_LENGTH
+from organisations.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
 from organisations.peppol import SCHEMES, participant
-from organisations.services import MAX_HANDLING_FEE_PERCENT, MAX_PAYMENT_TERMS_DAYS, SELLER_NEEDS_AN_IDENTIFIER
+from organisations.services import (
+    DEFAULT_TOKEN_LIFETIME_DAYS,
+    MAX_HANDLING_FEE_PERCENT,
+    MAX_PAYMENT_TERMS_DAYS,
+    SELLER_NEEDS_AN_IDENTIFIER,
+    TOKEN_LIFETIMES_DAYS,
+)
 
 UK_POSTCODE = r"^[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}$"
 UK_VAT = r"^([Gg][Bb])?\s*([0-9]{3}\s*[0-9]{4}\s*[0-9]{2}|[0-9]{3}\s*[0-9]{4}\s*[0-9]{2}\s*[0-9]{3})$"
@@ -83,6 +91,74 @@ class ApiTokenForm(Form):
         "Token name",
         validators=[DataRequired(), Length(max=100)],
         description="What the token is for, e.g. 'finance spreadsheet'.",
+    )
+    days = SelectField(
+        "Lasts for",
+        choices=[SelectChoice(days, f"{days} days") for days in TOKEN_LIFETIMES_DAYS],
+        coerce=int,
+        default=DEFAULT_TOKEN_LIFETIME_DAYS,
+        description="The token stops working after this; create a new one then.",
+    )
+    read_only = BooleanField("Read only: the token can look things up but not change anything")
+
+
+class SignInCodeForm(Form):
+    code = StringField(
+        "Code",
+        validators=[InputRequired(), Length(max=20)],
+        description="The 6-digit code your authenticator app shows, or one of your recovery codes.",
+        render_kw={"autocomplete": "one-time-code", "autofocus": True},
+    )
+
+
+class ForgotPasswordForm(Form):
+    email = EmailField("Email", validators=[InputRequired(), Email(), Length(max=254)])
+
+
+def _new_password() -> PasswordField:
+    return PasswordField(
+        "New password",
+        validators=[InputRequired(), Length(max=MAX_PASSWORD_LENGTH)],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words make a strong password.",
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+def _confirm_password() -> PasswordField:
+    return PasswordField(
+        "New password again",
+        validators=[InputRequired(), EqualTo("new_password", message="The two passwords are not the same.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class NewPasswordForm(Form):
+    new_password = _new_password()
+    confirm_password = _confirm_password()
+
+
+class ChangePasswordForm(Form):
+    current_password = PasswordField(
+        "Current password",
+        validators=[InputRequired(), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = _new_password()
+    confirm_password = _confirm_password()
+
+
+class TwoFactorSetupForm(Form):
+    code = StringField(
+        "Code from the app",
+        validators=[InputRequired(), Length(max=20)],
+        description="After adding the account, type the 6-digit code the app shows.",
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+
+class PasswordConfirmForm(Form):
+    password = PasswordField(
+        "Your password", validators=[InputRequired(), Length(max=200)], render_kw={"autocomplete": "current-password"}
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -131,6 +131,17 @@ class User(UserMixin, Model):
     created_at: Mapped[created_at]
 
     grants: Mapped[list[RoleGrant]] = relationship(back_populates="user", lazy="selectin", cascade="all, delete-orphan")
+    two_factor: Mapped[TwoFactor | None] = relationship(cascade="all, delete-orphan")
+
+    def get_id(self) -> str:
+        """Flask-Login's "alternative token": the cookie names this sign-in's session (see organisations.accounts),
+        not the user, so deleting the session's row signs that cookie out on every host."""
+        return str(self.__dict__.get("sign_in_key") or f"user-{self.id}")
+
+    def signed_in_with(self, key: str) -> User:
+        """Marks this loaded user as acting through the sign-in session `key` names (not a mapped column)."""
+        self.__dict__["sign_in_key"] = key
+        return self
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
@@ -141,6 +152,15 @@ class User(UserMixin, Model):
     @property
     def is_active(self) -> bool:
         return self.active
+
+    @property
+    def needs_two_factor(self) -> bool:
+        """Admins and secretaries move money: they sign in with a second factor."""
+        return self.has_role(Role.ADMIN, Role.SECRETARY)
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.two_factor is not None
 
     @property
     def is_admin(self) -> bool:
@@ -209,8 +229,48 @@ class ApiToken(Model):
     created_at: Mapped[created_at]
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    read_only: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class TwoFactor(Model):
+    """A user's authenticator app, once set up: the shared secret, and the last 30-second step whose
+    code was accepted, so no code works twice."""
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(32))
+    last_step: Mapped[int | None]
+    created_at: Mapped[created_at]
+
+
+class SignInSession(Model):
+    """One sign-in on one device. The browser's cookie holds a random key whose SHA-256 is kept here;
+    deleting the row ends that session on every host at once."""
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[created_at]
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    address: Mapped[str] = mapped_column(String(45))
+    device: Mapped[str] = mapped_column(String(200))
+    # The password was right but the authenticator code is still to come: not signed in yet.
+    awaiting_code: Mapped[bool] = mapped_column(default=False)
+
+    user: Mapped[User] = relationship()
+
+
+class RecoveryCode(Model):
+    """A single-use code that stands in for the authenticator app; only its hash is kept."""
+
+    __table_args__ = (UniqueConstraint("user_id", "code_hash"),)
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class OutboxMessage(Model):

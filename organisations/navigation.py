@@ -45,6 +45,18 @@ def marketplace_cards(user: User) -> list[Card]:
         )
     cards.append(
         Card(
+            "Your account",
+            "Your password, where you are signed in, and two-factor sign-in.",
+            [
+                Link("Change password", url_for("account.change_password")),
+                Link("Where you are signed in", url_for("account.sessions")),
+                Link("Two-factor sign-in", url_for("account.two_factor")),
+            ],
+            order=80,
+        )
+    )
+    cards.append(
+        Card(
             "Emails",
             "Choose which emails the platform sends you.",
             [Link("Email choices", url_for("notifications.preferences"))],

@@ -19,11 +19,20 @@ class RoleGrantSchema(Schema):
     )
 
 
+class CallerTokenSchema(Schema):
+    """The token the call was made with, so a script can tell when it must be replaced."""
+
+    name = fields.String(required=True)
+    expires_at = fields.AwareDateTime(required=True, allow_none=True, metadata={"description": "null: never"})
+    read_only = fields.Boolean(required=True)
+
+
 class MeSchema(Schema):
     id = fields.Integer(required=True)
     email = fields.Email(required=True)
     name = fields.String(required=True)
     roles = fields.List(fields.Nested(RoleGrantSchema), attribute="grants", required=True)
+    token = fields.Nested(CallerTokenSchema, required=True)
 
 
 class MemberProfileSchema(Schema):

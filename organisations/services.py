@@ -8,14 +8,27 @@ import secrets
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from flask import current_app
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from kernel.clock import utcnow
 from kernel.errors import Conflict, NotFound, ValidationFailed
 from kernel.extensions import db
 from organisations.bank import bank_account
-from organisations.models import ApiToken, Consortium, Member, Network, Organisation, Role, RoleGrant, Supplier, User
+from organisations.models import (
+    ApiToken,
+    Consortium,
+    Member,
+    Network,
+    Organisation,
+    Role,
+    RoleGrant,
+    SignInSession,
+    Supplier,
+    User,
+)
 from organisations.peppol import participant
 
 TOKEN_PREFIX = "cm_"
@@ -192,6 +205,9 @@ def set_active(actor: User, obj: Consortium | Network | Member | Supplier | User
     if obj is actor and not active:
         raise Conflict("You cannot deactivate yourself.")
     obj.active = active
+    if isinstance(obj, User) and not active:
+        # A deactivated person is signed out everywhere at once, not when their sessions age out.
+        db.session.execute(delete(SignInSession).where(SignInSession.user_id == obj.id))
     db.session.flush()
 
 
@@ -207,10 +223,24 @@ def user_by_email(email: str) -> User | None:
 
 
 def authenticate(email: str, password: str) -> User | None:
+    """Hashes the password whether or not the email has an account, so the answer takes as long
+    either way and the time does not tell which addresses have accounts."""
     user = user_by_email(email)
-    if user is None or not user.active or not user.check_password(password):
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        return None
+    if not user.check_password(password) or not user.active:
         return None
     return user
+
+
+def _dummy_hash() -> str:
+    """A hash made with the configured method, once per app: checking against it costs what a real check does."""
+    hashes = current_app.extensions.setdefault("dummy_password_hash", {})
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in hashes:
+        hashes[method] = generate_password_hash(secrets.token_urlsafe(16), method=method)
+    return str(hashes[method])
 
 
 def save_user(data: dict, user: User | None = None, password_hash: str | None = None) -> User:
@@ -278,10 +308,25 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
-    """Returns the stored token and its plain text, which is never kept."""
+TOKEN_LIFETIMES_DAYS = (7, 30, 90, 365)
+DEFAULT_TOKEN_LIFETIME_DAYS = 90
+
+
+def create_api_token(
+    user: User, name: str, days: int = DEFAULT_TOKEN_LIFETIME_DAYS, read_only: bool = False
+) -> tuple[ApiToken, str]:
+    """Returns the stored token and its plain text, which is never kept. Every token expires after `days`."""
+    if days not in TOKEN_LIFETIMES_DAYS:
+        raise ValidationFailed.field("days", "Choose how long the token lasts: 7, 30, 90 or 365 days.")
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user=user, name=name.strip(), token_hash=_hash_token(plain), prefix=plain[:10])
+    token = ApiToken(
+        user=user,
+        name=name.strip(),
+        token_hash=_hash_token(plain),
+        prefix=plain[:10],
+        expires_at=utcnow() + timedelta(days=days),
+        read_only=read_only,
+    )
     db.session.add(token)
     db.session.flush()
     return token, plain
@@ -297,7 +342,8 @@ def revoke_api_token(user: User, token_id: int) -> ApiToken:
     return token
 
 
-def user_for_token(plain: str) -> User | None:
+def token_for(plain: str) -> ApiToken | None:
+    """The live token (not revoked, not expired, its user active) a bearer's text is, its user's roles loaded."""
     token = (
         db.session.scalars(
             select(ApiToken)
@@ -307,9 +353,11 @@ def user_for_token(plain: str) -> User | None:
         .unique()
         .first()
     )
+    now = utcnow()
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
-    now = utcnow()
+    if token.expires_at is not None and token.expires_at <= now:
+        return None
     if token.last_used_at is None or now - token.last_used_at > TOKEN_USE_RESOLUTION:
         token.last_used_at = now
-    return token.user
+    return token

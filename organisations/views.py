@@ -14,22 +14,56 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
+from kernel.clock import utcnow
+from kernel.errors import ValidationFailed
 from kernel.extensions import db, limiter
-from kernel.web import safe_next
-from organisations import services
+from kernel.web import form_errors, no_store, safe_next
+from organisations import accounts, services
 from organisations.access import member_or_404, require_actor, signed_in
-from organisations.forms import ApiTokenForm, MemberProfileForm, NotificationsForm, SignInForm
-from organisations.models import ApiToken
+from organisations.forms import (
+    ApiTokenForm,
+    ForgotPasswordForm,
+    MemberProfileForm,
+    NewPasswordForm,
+    NotificationsForm,
+    SignInCodeForm,
+    SignInForm,
+)
+from organisations.models import ApiToken, User
 
 bp = Blueprint("marketplace", __name__)
 
 
+def _address() -> str:
+    return request.remote_addr or "unknown"
+
+
 def _sign_in_account_key() -> str:
-    return "sign-in-account:" + services.normalise_email(request.form.get("email", ""))
+    """Failures count against the account from this address only: an attacker elsewhere cannot lock the owner out."""
+    return f"sign-in-account:{services.normalise_email(request.form.get('email', ''))}:{_address()}"
+
+
+def _sign_in_code_key() -> str:
+    """Wrong codes count against the account from every address: only someone with its password gets this far."""
+    return "sign-in-code:" + str(session.get(SIGNING_IN_AS, ""))
 
 
 def _sign_in_failed(response) -> bool:
     return g.get("sign_in_failed", False)
+
+
+def _always(response) -> bool:
+    return True
+
+
+SIGNING_IN = "signing_in"  # the key of a session awaiting its authenticator code
+SIGNING_IN_AS = "signing_in_as"  # and whose (the user's id), for throttling wrong codes
+AFTER_SIGN_IN = "after_sign_in"
+
+
+def _log_in(user: User, key: str):
+    """Flask-Login keeps the session's key in the cookie (see User.get_id)."""
+    login_user(user.signed_in_with(key))
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -55,7 +89,13 @@ def sign_in():
         if user is not None:
             next_url = safe_next(request.args.get("next"))
             session.clear()
-            login_user(user)
+            key = accounts.start_session(user, _address(), request.user_agent.string)
+            if user.has_two_factor:
+                session[SIGNING_IN], session[SIGNING_IN_AS] = key, user.id
+                if next_url:
+                    session[AFTER_SIGN_IN] = next_url
+                return redirect(url_for("marketplace.sign_in_code"))
+            _log_in(user, key)
             return redirect(next_url or url_for("marketplace.dashboard"))
         g.sign_in_failed = True
         form.form_errors.append("Email or password is not right.")
@@ -63,12 +103,90 @@ def sign_in():
     return render_template("organisations/sign_in.html", form=form), status
 
 
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT"],
+    key_func=_sign_in_code_key,
+    methods=["POST"],
+    deduct_when=_sign_in_failed,
+    scope="sign-in-code",
+)
+@limiter.limit(
+    lambda: current_app.config["SIGN_IN_LIMIT_PER_ADDRESS"],
+    methods=["POST"],
+    deduct_when=_sign_in_failed,
+    scope="sign-in-address",
+)
+def sign_in_code():
+    """The second step for people with two-factor sign-in: the password was right, the code is still to come."""
+    if current_user.is_authenticated:
+        return redirect(url_for("marketplace.dashboard"))
+    key = session.get(SIGNING_IN)
+    signing_in = accounts.session_for_key(key, awaiting_code=True) if isinstance(key, str) else None
+    if signing_in is None:
+        flash("Please sign in again.", "info")
+        return redirect(url_for("marketplace.sign_in"))
+    form = SignInCodeForm()
+    if form.validate_on_submit():
+        if accounts.pass_second_factor(signing_in, form.code.data):
+            next_url = safe_next(session.get(AFTER_SIGN_IN))
+            session.clear()
+            _log_in(signing_in.user, str(key))
+            return redirect(next_url or url_for("marketplace.dashboard"))
+        g.sign_in_failed = True
+        form.code.errors.append("That code is not right, or it was used already.")
+    status = 422 if form.errors else 200
+    return render_template("organisations/sign_in_code.html", form=form), status
+
+
 @bp.post("/sign-out")
 def sign_out():
+    """Ends this session's row too, so a copy of the cookie is signed out as well."""
+    if current_user.is_authenticated:  # loads the session (see app.factory._load_user)
+        accounts.end_session(current_user, g.sign_in_session.id)
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("marketplace.sign_in"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["PASSWORD_RESET_LIMIT"], methods=["POST"], scope="password-reset-address")
+@limiter.limit(
+    lambda: current_app.config["PASSWORD_RESET_LIMIT"],
+    key_func=lambda: "password-reset:" + services.normalise_email(request.form.get("email", "")),
+    methods=["POST"],
+    deduct_when=_always,
+    scope="password-reset-account",
+)
+def forgot_password():
+    """The same answer whether or not the address has an account, so the page tells no one who has one."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(form.email.data)
+        return render_template("organisations/forgot_password.html", form=None, sent_to=form.email.data)
+    status = 422 if form.errors else 200
+    return render_template("organisations/forgot_password.html", form=form, sent_to=None), status
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    user = accounts.user_for_reset_token(token)
+    if user is None:
+        return no_store(render_template("organisations/reset_password.html", form=None), 404)
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(user, form.new_password.data)
+        except ValidationFailed as error:
+            form_errors(form, error)
+        else:
+            logout_user()
+            session.clear()
+            flash("Your password is changed and every session is signed out. Sign in with the new password.", "success")
+            return redirect(url_for("marketplace.sign_in"))
+    status = 422 if form.errors or form.form_errors else 200
+    return no_store(render_template("organisations/reset_password.html", form=form), status)
 
 
 @bp.get("/")
@@ -86,7 +204,7 @@ def api_tokens():
     new_token = None
     status = 200
     if form.validate_on_submit():
-        _, new_token = services.create_api_token(actor, form.name.data)
+        _, new_token = services.create_api_token(actor, form.name.data, form.days.data, form.read_only.data)
         form = ApiTokenForm(formdata=None)
         status = 201
     elif form.errors:
@@ -94,7 +212,11 @@ def api_tokens():
     tokens = db.session.scalars(
         select(ApiToken).where(ApiToken.user_id == actor.id).order_by(ApiToken.created_at.desc())
     ).all()
-    return render_template("organisations/api_tokens.html", form=form, tokens=tokens, new_token=new_token), status
+    # The new token is in the page: no browser or proxy may keep a copy.
+    return no_store(
+        render_template("organisations/api_tokens.html", form=form, tokens=tokens, new_token=new_token, now=utcnow()),
+        status,
+    )
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")

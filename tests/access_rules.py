@@ -35,8 +35,8 @@ from kernel.extensions import db
 from orders import closing, purchase_orders
 from orders import services as orders_services
 from orders.models import PurchaseOrder
-from organisations import services
-from organisations.models import OutboxMessage, User
+from organisations import accounts, services
+from organisations.models import OutboxMessage, SignInSession, User
 from organisations.notifications import unsubscribe_token
 from tests import factories
 from tests.factories import World
@@ -304,6 +304,45 @@ SIBLINGS: dict[str, SiblingBuilder] = {
 _USER_GRANT_ARGS = {"record_id": _user_record_ids, "grant_id": _grant_ids}
 
 
+def _session_ids(ctx: Context) -> tuple[int, int]:
+    """Ours is a session of the acting user on another device; theirs is somebody else's."""
+
+    def build():
+        owner = ctx.user or ctx.world.member_user
+        other = ctx.world.secretary if owner is ctx.world.admin else ctx.world.admin
+        ids = []
+        for user in (owner, other):
+            accounts.start_session(user, "192.0.2.1", "Firefox on Linux")
+            ids.append(max(s.id for s in user_sessions(user)))
+        db.session.commit()
+        return ids[0], ids[1]
+
+    return ctx.once("session_id", build)
+
+
+def user_sessions(user: User) -> list[SignInSession]:
+    return list(db.session.scalars(db.select(SignInSession).where(SignInSession.user_id == user.id)))
+
+
+def _reset_tokens(ctx: Context) -> tuple[str, str]:
+    """The emailed link is the authority, signed in or not; two users' links."""
+
+    def build():
+        links = []
+        for user in (ctx.world.member_user, ctx.world.supplier_user):
+            accounts.request_password_reset(user.email)
+            body = db.session.scalars(
+                db.select(OutboxMessage.body_text)
+                .where(OutboxMessage.to_email == user.email, OutboxMessage.kind == accounts.RESET_KIND)
+                .order_by(OutboxMessage.id.desc())
+            ).first()
+            links.append(body.split("/password/reset/")[1].split()[0])
+        db.session.commit()
+        return links[0], links[1]
+
+    return ctx.once("reset_token", build)
+
+
 RULES: dict[str, Rule] = {
     # marketplace: signing in, the dashboard, tokens, profiles
     "marketplace.sign_in": everyone(REDIRECT, stranger=OK),
@@ -312,6 +351,19 @@ RULES: dict[str, Rule] = {
     "marketplace.api_tokens": everyone(),
     "marketplace.revoke_api_token": Rule(ours=_each(OK), theirs=_each(HIDDEN)),
     "marketplace.member_profile": own("member", others=HIDDEN),
+    # signing in with a code, resetting a password: the code step sends anyone without a password step
+    # behind them back to sign in; a reset link works for whoever holds it
+    "marketplace.sign_in_code": everyone(REDIRECT, stranger=LOGIN),
+    "marketplace.forgot_password": everyone(stranger=OK),
+    "marketplace.reset_password": everyone(stranger=OK, args={"token": _reset_tokens}),
+    # a person's own account: password, sessions, two-factor sign-in
+    "account.change_password": everyone(),
+    "account.sessions": everyone(),
+    "account.end_session": Rule(ours=_each(OK), theirs=_each(HIDDEN), args={"session_id": _session_ids}),
+    "account.end_other_sessions": everyone(),
+    "account.two_factor": everyone(),
+    "account.new_recovery_codes": everyone(),
+    "account.turn_off_two_factor": everyone(),
     # admin pages
     "admin.index": admin_only,
     "admin.list_records": admin_only,

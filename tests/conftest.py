@@ -126,9 +126,10 @@ def _new_app(config: dict):
 
 
 def _forget_previous_requests_user() -> None:
-    """Tests hold one app context across requests; each request must still find its own user
-    and its own session's CSRF token (Flask-WTF caches it on `g`)."""
+    """Tests hold one app context across requests; each request must still find its own user, its
+    sign-in session and its own session's CSRF token (Flask-WTF caches it on `g`)."""
     g.pop("_login_user", None)
+    g.pop("sign_in_session", None)
     g.pop("api_user", None)
     g.pop("csrf_token", None)
 

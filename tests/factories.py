@@ -2,16 +2,31 @@
 
 import itertools
 import re
+import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
+from kernel import clock
 from kernel.extensions import db
-from organisations import outbox, services
-from organisations.models import Consortium, Member, Network, OutboxMessage, Role, Supplier, TurnoverBand, User
+from organisations import outbox, services, totp
+from organisations.models import (
+    Consortium,
+    Member,
+    Network,
+    OutboxMessage,
+    Role,
+    Supplier,
+    TurnoverBand,
+    TwoFactor,
+    User,
+)
 from organisations.peppol import GLN, gs1_check_digit
 
 PASSWORD = "correct-horse-battery"
+# Admins and secretaries must sign in with an authenticator code: theirs is set up with this secret.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 _counter = itertools.count(1)
 
 
@@ -90,7 +105,38 @@ def user(email: str | None = None, *grants: tuple[Role, int | None], name: str =
 
 
 def sign_in(client, user_: User, password: str = PASSWORD):
-    return client.post("/sign-in", data={"email": user_.email, "password": password})
+    """Signs in as a person would, typing the authenticator's code when asked for one. Admins and secretaries
+    must have an authenticator app: one with TOTP_SECRET is set up for them first if they have none."""
+    if user_.needs_two_factor and not user_.has_two_factor:
+        with_authenticator(user_)
+    response = client.post("/sign-in", data={"email": user_.email, "password": password})
+    if response.status_code == 302 and urlsplit(response.location).path == "/sign-in/code":
+        response = client.post("/sign-in/code", data={"code": authenticator_code(user_)})
+    return response
+
+
+def with_authenticator(user_: User, secret: str = TOTP_SECRET) -> User:
+    user_.two_factor = TwoFactor(secret=secret)
+    db.session.commit()
+    return user_
+
+
+def authenticator_code(user_: User) -> str:
+    """The code the person's app would show, for a step not used yet: a test may sign the same person in more than
+    once a step, and each code works once (waits for the next step when both codes it can use are used)."""
+    db.session.refresh(user_)
+    now = totp.step_at(clock.utcnow())
+    app = user_.two_factor
+    assert app is not None, f"{user_.email} has no authenticator app"
+    # From this step's code: the server, reading the clock a moment later, still accepts it or the next one's. A frozen
+    # clock cannot move on, so it may use the step before too (three sign-ins a step, where a real one has two).
+    first = now - 1 if clock._now is not clock._system_now else now
+    step = first if app.last_step is None else max(first, app.last_step + 1)
+    if step > now + 1:
+        assert clock._now is clock._system_now, "the frozen clock allows three sign-ins of one person: move it on"
+        time.sleep(totp.STEP_SECONDS - clock.utcnow().timestamp() % totp.STEP_SECONDS + 0.1)
+        return authenticator_code(user_)
+    return totp.code_at(app.secret, step)
 
 
 def outbox_messages(kind: str | None = None) -> list[OutboxMessage]:

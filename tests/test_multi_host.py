@@ -65,9 +65,8 @@ class Browser:
 
     def __init__(self, base: str):
         self.base = base
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), self._NoRedirect
-        )
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), self._NoRedirect)
 
     def request(self, method: str, path: str, *, form=None, body=None, headers=None) -> tuple[int, str]:
         data = urllib.parse.urlencode(form).encode() if form is not None else body
@@ -215,15 +214,32 @@ def test_a_pledge_made_through_one_host_is_seen_through_the_other(hosts):
     assert [(p["pool_id"], p["quantity"]) for p in pledges["items"]] == [(seeded["pool_id"], 9)]
 
 
-def test_sign_in_failures_split_between_the_hosts_reach_the_account_limit(hosts):
+def test_sign_in_failures_split_between_the_hosts_reach_the_account_limit_for_that_address(hosts):
+    """An attacker's failures against one account count on every host, from the attacker's address only:
+    the owner signing in from elsewhere is not locked out."""
     (first, second), seeded = hosts
     browsers = [Browser(first), Browser(second)]
     for n in range(ACCOUNT_LIMIT):
-        status = browsers[n % 2].sign_in(seeded["member"], "wrong-password", address=f"192.0.2.{n + 1}")
+        status = browsers[n % 2].sign_in(seeded["member"], "wrong-password", address="192.0.2.1")
         assert status == 422, f"attempt {n + 1} on host {n % 2 + 1}"
-    assert browsers[ACCOUNT_LIMIT % 2].sign_in(seeded["member"], factories.PASSWORD, address="192.0.2.50") == 429
-    assert browsers[1].sign_in(seeded["member"], factories.PASSWORD, address="192.0.2.51") == 429
-    assert Browser(first).sign_in(seeded["secretary"], factories.PASSWORD, address="192.0.2.52") == 302
+    assert browsers[ACCOUNT_LIMIT % 2].sign_in(seeded["member"], factories.PASSWORD, address="192.0.2.1") == 429
+    assert browsers[1].sign_in(seeded["member"], factories.PASSWORD, address="192.0.2.1") == 429
+    assert Browser(first).sign_in(seeded["member"], factories.PASSWORD, address="203.0.113.8") == 302
+    assert Browser(second).sign_in(seeded["secretary"], factories.PASSWORD, address="192.0.2.1") == 302
+
+
+def test_signing_out_through_one_host_ends_the_session_on_the_other(hosts):
+    """A copy of the cookie, used through the other host, stops working the moment its owner signs out."""
+    (first, second), seeded = hosts
+    owner, thief = Browser(first), Browser(second)
+    assert owner.sign_in(seeded["member"], factories.PASSWORD, address="192.0.2.20") == 302
+    for cookie in owner.jar:
+        thief.jar.set_cookie(cookie)
+    assert thief.request("GET", "/")[0] == 200
+    page = owner.request("GET", "/")[1]
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    assert owner.request("POST", "/sign-out", form={"csrf_token": token})[0] == 302
+    assert thief.request("GET", "/")[0] == 302
 
 
 def test_sign_in_failures_from_one_address_across_the_hosts_reach_the_address_limit(hosts):

@@ -197,6 +197,10 @@ PAGES = {
     "price chart": ("member", lambda w, r: f"/catalogue/offers/{r.offer_id}/price-chart.svg"),
     "member profile": ("member", lambda w, r: f"/members/{w.member.id}/profile"),
     "email choices": ("member", lambda w, r: "/account/notifications"),
+    "change password": ("member", lambda w, r: "/account/password"),
+    "where you are signed in": ("member", lambda w, r: "/account/sessions"),
+    "two-factor sign-in": ("secretary", lambda w, r: "/account/two-factor"),
+    "forgotten password": ("member", lambda w, r: "/password/forgot"),
     "admin new member form": ("admin", lambda w, r: "/admin/members/new"),
     "admin member": ("admin", lambda w, r: f"/admin/members/{w.member.id}"),
     "admin user": ("admin", lambda w, r: f"/admin/users/{w.member_user.id}"),
@@ -237,4 +241,25 @@ def test_the_query_count_does_not_grow_with_the_data(client, world, page):
     small = queries_for(client, small_url)
     large_url = url(world, _round(world, LARGE))
     large = queries_for(client, large_url)
+    assert len(large) == len(small), "\n".join(large)
+
+
+def test_a_signed_in_request_finds_its_person_in_one_query(client, world):
+    """The session, its user, their roles and authenticator: one indexed lookup by the cookie's key."""
+    sign_in(client, world.secretary)
+    statements = queries_for(client, "/account/password")
+    assert len(statements) == 1, "\n".join(statements)
+    assert "sign_in_session.key_hash" in statements[0]
+
+
+def test_the_sessions_page_costs_the_same_with_more_sessions(app, client, world):
+    def sign_in_elsewhere(count: int) -> None:
+        for _ in range(count):
+            sign_in(app.test_client(), world.member_user)
+
+    sign_in(client, world.member_user)
+    sign_in_elsewhere(SMALL)
+    small = queries_for(client, "/account/sessions")
+    sign_in_elsewhere(LARGE)
+    large = queries_for(client, "/account/sessions")
     assert len(large) == len(small), "\n".join(large)

@@ -15,7 +15,7 @@ from kernel.api import PREFIX
 from kernel.extensions import db
 from organisations.models import ApiToken
 from tests.access_rules import Context, _offer_ids
-from tests.factories import PASSWORD, sign_in
+from tests.factories import PASSWORD, authenticator_code, sign_in, with_authenticator
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 # Signed by Stripe, not sent by a browser; an email's one-click unsubscribe carries its own signed token.
@@ -48,10 +48,16 @@ def _same_site(client) -> None:
 
 
 def _sign_in_with_token(client, user) -> None:
+    if user.needs_two_factor and not user.has_two_factor:
+        with_authenticator(user)
     _same_site(client)
     token = _csrf_token(client.get("/sign-in").get_data(as_text=True))
     response = client.post("/sign-in", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 302, "a valid token must be accepted"
+    if response.location == "/sign-in/code":
+        token = _csrf_token(client.get("/sign-in/code").get_data(as_text=True))
+        response = client.post("/sign-in/code", data={"code": authenticator_code(user), "csrf_token": token})
+        assert response.status_code == 302, "a valid token must be accepted with the code"
     client.get("/account/tokens")  # a signed-in page with a form: the session holds a token again
 
 

@@ -48,7 +48,9 @@ schema.config.checks.positive_data_acceptance.expected_statuses = ["2xx", "401",
 def demo_app(request, tmp_path_factory):
     """A fresh database with the demo, and an API token for each demo role."""
     url, drop = make_throwaway_database(request.param, tmp_path_factory)
-    app = create_app(TEST_CONFIG | {"SQLALCHEMY_DATABASE_URI": url})
+    # Thousands of requests a minute per token: the per-token limit (tests/organisations/test_account_security.py)
+    # is not what is fuzzed here.
+    app = create_app(TEST_CONFIG | {"SQLALCHEMY_DATABASE_URI": url, "API_RATE_LIMIT": "1000000 per minute"})
     with app.app_context():
         db.create_all()
         result = app.test_cli_runner().invoke(args=["demo"])

@@ -15,12 +15,16 @@ import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from gunicorn.config import KNOWN_SETTINGS
 
 from app.factory import create_app
+from kernel.clock import utcnow
 from kernel.extensions import db
+from organisations import totp
+from organisations.demo import DEMO_TOTP_SECRET
 from tests.conftest import BACKENDS, TEST_CONFIG, make_throwaway_database
 
 try:
@@ -141,6 +145,26 @@ def browser():
         chromium.close()
 
 
+# Each code works once: the last 30-second step used, per server and account.
+_USED_STEPS: dict[tuple[str, str], int] = {}
+
+
+def _authenticator_code(server: str, email: str) -> str:
+    """The code the demo's authenticator app (README, "Signing in to the demo") shows, for a step not used yet."""
+    now = totp.step_at(utcnow())
+    # This step's code or the next one's: the server, reading its clock a moment later, still accepts either.
+    step = max(now, _USED_STEPS.get((server, email), now - 1) + 1)
+    if step > now + 1:
+        time.sleep(totp.STEP_SECONDS - time.time() % totp.STEP_SECONDS + 0.2)
+        return _authenticator_code(server, email)
+    _USED_STEPS[server, email] = step
+    return totp.code_at(DEMO_TOTP_SECRET, step)
+
+
+# The database behind each live server's URL, for the tests that read what the app wrote (the outbox).
+LIVE_DATABASES: dict[str, str] = {}
+
+
 @contextmanager
 def _serving(backend: str, tmp_path_factory, **settings: str):
     """gunicorn (2 workers) serving a fresh database migrated to head with the demo loaded, with `settings` in its
@@ -175,7 +199,8 @@ def _serving(backend: str, tmp_path_factory, **settings: str):
 @pytest.fixture(scope="session", params=BACKENDS)
 def live_server(request, browser, tmp_path_factory):
     """The base URL of the app with payments by bank transfer only (Stripe off)."""
-    with _serving(request.param, tmp_path_factory) as (url, _):
+    with _serving(request.param, tmp_path_factory) as (url, database_url):
+        LIVE_DATABASES[url] = database_url
         yield url
 
 
@@ -227,11 +252,15 @@ class Visit:
     def press(self, name: str, scope=None) -> None:
         self.follow((scope or self.page).get_by_role("button", name=name, exact=True))
 
-    def sign_in(self, email: str) -> None:
+    def sign_in(self, email: str, password: str = DEMO_PASSWORD) -> None:
+        """Signs in as the person would; the demo's admins and secretaries then type their authenticator's code."""
         self.goto("/sign-in")
         self.page.get_by_label("Email").fill(email)
-        self.page.get_by_label("Password").fill(DEMO_PASSWORD)
+        self.page.get_by_label("Password").fill(password)
         self.press("Sign in")
+        if urlsplit(self.page.url).path == "/sign-in/code":
+            self.page.get_by_label("Code").fill(_authenticator_code(self.base_url, email))
+            self.press("Sign in")
         assert self.page.get_by_role("button", name="Sign out").is_visible(), f"{email} is not signed in"
 
     def flash(self) -> str:

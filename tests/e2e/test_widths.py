@@ -43,6 +43,9 @@ PAGES: dict[str, list] = {
         ("/library/tasks", VERSION),
         ("/", IMPACT),
         ("/", RECORDS),
+        "/account/password",
+        "/account/sessions",
+        "/account/two-factor",
     ],
     "secretary@example.org": [
         "/",
@@ -86,6 +89,8 @@ PAGES: dict[str, list] = {
         "/pools/new",
         "/shared-services/new",
         "/account/tokens",
+        "/account/sessions",
+        "/account/two-factor",
         "/invoices/?status=overdue",
         ("/invoices/?status=overdue", INVOICE),
         ("/invoices/", INVOICE, BILLING, AGED_DEBT),

@@ -62,7 +62,10 @@ def test_me_lists_each_roles_user_and_organisations(client, world):
         user = world.user_for(role)
         response = client.get(f"{PREFIX}/me", headers=api_token(user))
         assert response.status_code == 200, role
-        assert response.json == {"id": user.id, "email": user.email, "name": user.name, "roles": roles}
+        body = response.get_json()
+        token = body.pop("token")
+        assert body == {"id": user.id, "email": user.email, "name": user.name, "roles": roles}
+        assert token["name"] == "tests" and token["read_only"] is False
 
 
 def test_no_token_or_a_malformed_header_is_401(client, world):

@@ -2,7 +2,8 @@ import pytest
 
 from app import settings
 from kernel.extensions import db
-from tests.factories import PASSWORD, sign_in
+from organisations import accounts
+from tests.factories import PASSWORD, authenticator_code, sign_in, with_authenticator
 
 
 def test_sign_in_lands_on_dashboard_showing_the_users_roles(client, world):
@@ -59,10 +60,21 @@ def test_next_redirects_only_within_the_site(client, world):
         ("javascript:alert(1)", "/"),
     ]:
         response = client.post(
-            "/sign-in", query_string={"next": target}, data={"email": world.admin.email, "password": PASSWORD}
+            "/sign-in", query_string={"next": target}, data={"email": world.member_user.email, "password": PASSWORD}
         )
         assert response.location == expected, target
         client.post("/sign-out")
+
+
+def test_next_is_kept_through_the_authenticator_code_step(client, world):
+    with_authenticator(world.admin)
+    response = client.post(
+        "/sign-in", query_string={"next": "/account/tokens"}, data={"email": world.admin.email, "password": PASSWORD}
+    )
+    assert response.location == "/sign-in/code"
+    assert client.get("/account/tokens").status_code == 302, "not signed in before the code"
+    response = client.post("/sign-in/code", data={"code": authenticator_code(world.admin)})
+    assert response.location == "/account/tokens"
 
 
 def test_protected_page_redirects_to_sign_in_with_next(client, world):
@@ -78,7 +90,8 @@ def test_sign_in_replaces_the_session(client, world):
     sign_in(client, world.member_user)
     with client.session_transaction() as session:
         assert "planted" not in session
-        assert session["_user_id"] == str(world.member_user.id)
+        key = session["_user_id"]
+    assert accounts.session_for_key(key).user_id == world.member_user.id
 
 
 def test_sign_out_ends_the_session(client, world):

@@ -7,7 +7,7 @@ import pytest
 from kernel.api import PREFIX
 from kernel.extensions import db
 from organisations.models import ApiToken
-from tests.factories import PASSWORD, api_token
+from tests.factories import PASSWORD, api_token, authenticator_code, with_authenticator
 
 
 @pytest.fixture
@@ -29,10 +29,15 @@ def sign_in_with_token(client, email: str):
 
 @pytest.mark.app_config({"WTF_CSRF_ENABLED": True})
 def test_signing_in_needs_the_forms_token(client, world):
+    with_authenticator(world.admin)
     refused = client.post("/sign-in", data={"email": world.admin.email, "password": PASSWORD})
     assert refused.status_code == 400
     assert client.get("/").status_code == 302
     assert sign_in_with_token(client, world.admin.email).status_code == 302
+    code = {"code": authenticator_code(world.admin)}
+    assert client.post("/sign-in/code", data=code).status_code == 400, "the code step needs the token too"
+    token = csrf_token(client.get("/sign-in/code").get_data(as_text=True))
+    assert client.post("/sign-in/code", data=code | {"csrf_token": token}).status_code == 302
     assert client.get("/").status_code == 200
 
 

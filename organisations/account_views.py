@@ -1,0 +1,166 @@
+"""A person's own account pages: password, signed-in sessions, two-factor sign-in."""
+
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from kernel.api import is_api_request
+from kernel.errors import ValidationFailed
+from kernel.web import form_errors, no_store
+from organisations import accounts, totp
+from organisations.access import require_actor, signed_in
+from organisations.forms import ChangePasswordForm, PasswordConfirmForm, TwoFactorSetupForm
+from organisations.models import SignInSession
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+SETUP_SECRET = "two_factor_secret"  # the secret being set up, until a code proves the app holds it
+# What a person who must set up two-factor sign-in can still reach before they have.
+_BEFORE_TWO_FACTOR = {"account.two_factor", "marketplace.sign_out", "static"}
+
+
+@bp.before_app_request
+def _two_factor_first():
+    """Admins and secretaries move money: until they have set up two-factor sign-in, that page is all they see."""
+    if request.endpoint is None or request.endpoint in _BEFORE_TWO_FACTOR or is_api_request():
+        return None
+    if current_user.is_authenticated and current_user.needs_two_factor and not current_user.has_two_factor:
+        flash("Admins and secretaries sign in with a code from an authenticator app: set it up to go on.", "info")
+        return redirect(url_for("account.two_factor"))
+    return None
+
+
+def _current_session() -> SignInSession | None:
+    """This browser's session, which loading the signed-in user finds (see app.factory._load_user)."""
+    if not current_user.is_authenticated:
+        return None
+    found: SignInSession | None = g.get("sign_in_session")
+    return found
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@signed_in
+def change_password():
+    actor = require_actor()
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        current = _current_session()
+        try:
+            accounts.change_password(
+                actor, form.current_password.data, form.new_password.data, current.id if current else None
+            )
+        except ValidationFailed as error:
+            form_errors(form, error)
+        else:
+            flash("Your password is changed. Every other session of yours is signed out.", "success")
+            return redirect(url_for("account.sessions"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("organisations/change_password.html", form=form), status
+
+
+@bp.get("/sessions")
+@signed_in
+def sessions():
+    actor = require_actor()
+    current = _current_session()
+    return render_template(
+        "organisations/sessions.html",
+        sessions=accounts.sessions_of(actor),
+        current_id=current.id if current else None,
+    )
+
+
+@bp.post("/sessions/<int:session_id>/end")
+@signed_in
+def end_session(session_id: int):
+    actor = require_actor()
+    accounts.end_session(actor, session_id)
+    flash("That session is signed out.", "info")
+    return redirect(url_for("account.sessions"))
+
+
+@bp.post("/sessions/end-others")
+@signed_in
+def end_other_sessions():
+    actor = require_actor()
+    current = _current_session()
+    ended = accounts.end_sessions(actor, keep_id=current.id if current else None)
+    flash(f"Signed out of {ended} other session{'' if ended == 1 else 's'}.", "info")
+    return redirect(url_for("account.sessions"))
+
+
+@bp.route("/two-factor", methods=["GET", "POST"])
+@signed_in
+def two_factor():
+    """Setting up: a new secret as a QR code and as text; a code from the app turns it on and shows the
+    recovery codes once."""
+    actor = require_actor()
+    if actor.has_two_factor:
+        return _two_factor_page(actor)
+    secret = session.get(SETUP_SECRET)
+    if not isinstance(secret, str):  # kept while the page is shown again, so a scanned code stays right
+        secret = session[SETUP_SECRET] = totp.new_secret()
+    form = TwoFactorSetupForm()
+    if form.validate_on_submit():
+        try:
+            codes = accounts.turn_on_two_factor(actor, secret, form.code.data)
+        except ValidationFailed as error:
+            form_errors(form, error)
+        else:
+            session.pop(SETUP_SECRET, None)
+            flash("Two-factor sign-in is on.", "success")
+            return no_store(render_template("organisations/recovery_codes.html", codes=codes), 201)
+    uri = totp.setup_uri(secret, actor.email)
+    status = 422 if form.errors or form.form_errors else 200
+    return no_store(
+        render_template(
+            "organisations/two_factor_setup.html",
+            form=form,
+            secret=secret,
+            qr_code=totp.qr_code_svg_data_uri(uri),
+            must=actor.needs_two_factor,
+        ),
+        status,
+    )
+
+
+@bp.post("/two-factor/recovery-codes")
+@signed_in
+def new_recovery_codes():
+    actor = require_actor()
+    form = PasswordConfirmForm(prefix="codes")
+    if form.validate_on_submit():
+        try:
+            codes = accounts.new_recovery_codes(actor, form.password.data)
+        except ValidationFailed as error:
+            form_errors(form, error)
+        else:
+            return no_store(render_template("organisations/recovery_codes.html", codes=codes), 201)
+    return _two_factor_page(actor, codes_form=form)
+
+
+@bp.post("/two-factor/off")
+@signed_in
+def turn_off_two_factor():
+    actor = require_actor()
+    form = PasswordConfirmForm(prefix="off")
+    if form.validate_on_submit():
+        try:
+            accounts.turn_off_two_factor(actor, form.password.data)
+        except ValidationFailed as error:
+            form_errors(form, error)
+        else:
+            flash("Two-factor sign-in is off.", "info")
+            return redirect(url_for("account.two_factor"))
+    return _two_factor_page(actor, off_form=form)
+
+
+def _two_factor_page(actor, codes_form=None, off_form=None):
+    """Two-factor sign-in when it is on: recovery codes left, new ones, turning it off (for those who may)."""
+    status = 422 if (codes_form or off_form) else 200
+    return render_template(
+        "organisations/two_factor.html",
+        user=actor,
+        unused=accounts.unused_recovery_codes(actor),
+        codes_form=codes_form or PasswordConfirmForm(prefix="codes", formdata=None),
+        off_form=off_form or PasswordConfirmForm(prefix="off", formdata=None),
+    ), status
