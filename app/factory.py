@@ -4,7 +4,7 @@ import time
 from pathlib import Path
 
 import click
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, NotFound
@@ -22,6 +22,10 @@ import catalogue.api
 import catalogue.demo
 import catalogue.navigation
 import catalogue.views
+import joining.api
+import joining.navigation
+import joining.privacy
+import joining.views
 import orders.api
 import orders.cli
 import orders.demo
@@ -47,7 +51,7 @@ from kernel.demo import run_in_date_order
 from kernel.errors import Conflict, DomainError
 from kernel.extensions import csrf, db, limiter, login_manager, migrate
 from kernel.formatting import register_template_helpers
-from organisations import admin_views, cli, demo, notification_views, outbox_views, views
+from organisations import admin_views, audit, cli, demo, notification_views, outbox_views, views
 from organisations.models import User
 from organisations.services import user_for_token
 
@@ -113,6 +117,8 @@ def create_app(config: dict | None = None) -> Flask:
     api.init_app(app, user_for_token)
     navigation.init_app(app)
     organisations.navigation.init_app(app)
+    joining.navigation.init_app(app)
+    joining.privacy.init_app(app)
     navigation.register(app, catalogue.navigation.cards, catalogue.navigation.links)
     navigation.register(app, orders.navigation.cards, orders.navigation.links)
     navigation.register(app, orders.portal_navigation.cards, orders.portal_navigation.links)
@@ -121,6 +127,8 @@ def create_app(config: dict | None = None) -> Flask:
     navigation.register(app, reports.navigation.cards, reports.navigation.links)
     catalogue.views.add_offer_section(app, orders.portal.pools_on_old_prices)
     _register_error_handlers(app)
+    app.before_request(_note_origin)
+    app.teardown_request(_forget_origin)
     app.after_request(_commit_unit_of_work)
     app.after_request(_security_headers)
 
@@ -132,6 +140,8 @@ def create_app(config: dict | None = None) -> Flask:
         api.bp,
         organisations.api.bp,
         cli.bp,
+        joining.views.bp,
+        joining.api.bp,
         catalogue.views.bp,
         catalogue.api.bp,
         orders.views.bp,
@@ -159,6 +169,17 @@ def create_app(config: dict | None = None) -> Flask:
 def _load_user(user_id: str) -> User | None:
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
     return user if user is not None and user.active else None
+
+
+def _note_origin() -> None:
+    """Where the request's audited actions come from: the client's address (ProxyFix has made it the real one)."""
+    g.audit_origin_token = audit.set_origin(request.remote_addr)
+
+
+def _forget_origin(error: BaseException | None) -> None:
+    token = g.pop("audit_origin_token", None)
+    if token is not None:
+        audit.reset_origin(token)
 
 
 def _commit_unit_of_work(response):
