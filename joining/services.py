@@ -130,7 +130,7 @@ def invite(actor: User | None, email: str, name: str, role: Role, scope_id: int 
         select(Invitation.id).where(
             Invitation.email == email,
             Invitation.role == role,
-            *_scope_columns(role, scope_id),
+            *(getattr(Invitation, column) == value for column, value in _scope(role, scope_id).items()),
             Invitation.accepted_at.is_(None),
             Invitation.revoked_at.is_(None),
             Invitation.expires_at > utcnow(),
@@ -145,13 +145,34 @@ def invite(actor: User | None, email: str, name: str, role: Role, scope_id: int 
         token_hash="",
         sent_at=utcnow(),
         expires_at=utcnow(),
-        **dict(zip(_scope_names(role), [scope_id], strict=False)),
+        **_scope(role, scope_id),
     )
     db.session.add(invitation)
     db.session.flush()
     _send(invitation, actor)
     audit.record(actor, "invitation_sent", f"{email} as {invitation.role_description}", _consortium_id(invitation))
     return invitation
+
+
+_SCOPE_COLUMNS = {
+    Role.ADMIN: None,
+    Role.MEMBER: "member_id",
+    Role.SECRETARY: "consortium_id",
+    Role.SUPPLIER: "supplier_id",
+}
+_SCOPE_MODELS = {Role.MEMBER: Member, Role.SECRETARY: Consortium, Role.SUPPLIER: Supplier}
+
+
+def _scope(role: Role, scope_id: int | None) -> dict[str, int | None]:
+    """The invitation's organisation column for the role: {"member_id": 3}, or none for an admin."""
+    column = _SCOPE_COLUMNS[role]
+    return {column: scope_id} if column is not None else {}
+
+
+def _check_scope(role: Role, scope_id: int | None) -> None:
+    model = _SCOPE_MODELS.get(role)
+    if model is not None and (scope_id is None or db.session.get(model, scope_id) is None):
+        raise ValidationFailed.field("organisation", "Choose the organisation the person will act for.")
 
 
 def _consortium_id(invitation: Invitation) -> int | None:
