@@ -24,7 +24,14 @@ class NewPasswordForm(Form):
 
     password = PasswordField(
         "Choose a password",
-        validators=[InputRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
+        validators=[
+            InputRequired(),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=200,
+                message=f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters (and at most 200).",
+            ),
+        ],
         description=f"At least {MIN_PASSWORD_LENGTH} characters.",
     )
     confirm = PasswordField(

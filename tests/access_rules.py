@@ -569,7 +569,6 @@ RULES |= {
 }
 
 
-
 def _invitation_ids(ctx: Context) -> tuple[int, int]:
     """An invitation to act for our member, and one for their member."""
 
