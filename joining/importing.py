@@ -52,7 +52,8 @@ def preview(actor: User, consortium: Consortium, filename: str, data: bytes) -> 
 
 
 def _clashes_with_stored(plan: sheet.Plan, consortium: Consortium) -> list[sheet.RowError]:
-    """A member already in the consortium (by name), or a company number any member already has."""
+    """A member already in the consortium, by name or by company number. Within the consortium only: the same
+    file imports into another consortium (a copy, a new region) as it does into an empty one."""
     names = {m.name.lower() for m in plan.members}
     numbers = {(m.details["company_number"] or "").upper() for m in plan.members} - {""}
     taken_names = set()
@@ -71,7 +72,8 @@ def _clashes_with_stored(plan: sheet.Plan, consortium: Consortium) -> list[sheet
             db.session.scalars(
                 select(func.upper(Organisation.company_number))
                 .join(Member, Member.organisation_id == Organisation.id)
-                .where(func.upper(Organisation.company_number).in_(numbers))
+                .join(Network)
+                .where(Network.consortium_id == consortium.id, func.upper(Organisation.company_number).in_(numbers))
             )
         )
     errors = []
@@ -82,7 +84,9 @@ def _clashes_with_stored(plan: sheet.Plan, consortium: Consortium) -> list[sheet
             )
         if (member.details["company_number"] or "").upper() in taken_numbers:
             errors.append(
-                sheet.RowError(member.row, "company_number", "A member with this company number exists already.")
+                sheet.RowError(
+                    member.row, "company_number", f"A member of {consortium.name} has this company number already."
+                )
             )
     return errors
 

@@ -191,7 +191,8 @@ def import_members(consortium_id: int):
     if form.validate_on_submit():
         try:
             filename, data = _uploaded(form)
-            if request.form.get("confirm") == "1":
+            checked = importing.preview(actor, consortium, filename, data)
+            if checked.valid and request.form.get("confirm") == "1":
                 made = importing.run(actor, consortium, filename, data)
                 flash(
                     f"Imported {made.members} members and {made.networks} new networks; "
@@ -199,7 +200,6 @@ def import_members(consortium_id: int):
                     "success",
                 )
                 return redirect(url_for("joining.import_members", consortium_id=consortium.id))
-            checked = importing.preview(actor, consortium, filename, data)
             form.content.data = base64.b64encode(data).decode()
             form.filename.data = filename
             status = 200 if checked.valid else 422
