@@ -14,6 +14,7 @@ import pytest
 
 from billing import payments
 from billing import services as billing_services
+from joining import services as joining
 from kernel.clock import uk_today, utcnow
 from kernel.extensions import db
 from orders import closing, purchase_orders
@@ -39,6 +40,7 @@ class Round:
     service_pool_id: int
     offer_id: int
     credit_note_id: int
+    application_id: int
 
 
 def _round(w: World, size: int) -> Round:
@@ -87,8 +89,11 @@ def _round(w: World, size: int) -> Round:
     shared_services.open_pool(w.admin, service)
     for member in [w.member, *members]:
         shared_services.join(w.admin, service.id, member_id=member.id)
+    for member in members:
+        joining.invite(w.admin, f"colleague-{member.id}@example.org", "A Colleague", Role.MEMBER, member.id)
+        application = joining.submit_application(factories.application_data(w.network, f"Applicant {member.id} CIC"))
     db.session.commit()
-    return Round(open_pool.id, order.id, ours.id, service.id, offers[0].id, note.id)
+    return Round(open_pool.id, order.id, ours.id, service.id, offers[0].id, note.id, application.id)
 
 
 # (role, URL from the world and a round)
@@ -168,6 +173,16 @@ PAGES = {
     "admin suppliers": ("admin", lambda w, r: "/admin/suppliers"),
     "admin users": ("admin", lambda w, r: "/admin/users"),
     "outbox": ("admin", lambda w, r: "/admin/outbox"),
+    "audit log": ("admin", lambda w, r: "/admin/audit"),
+    "invitations as secretary": ("secretary", lambda w, r: "/invitations"),
+    "invitations as member": ("member", lambda w, r: "/invitations"),
+    "applications": ("secretary", lambda w, r: "/applications"),
+    "application": ("secretary", lambda w, r: f"/applications/{r.application_id}"),
+    "join": ("member", lambda w, r: "/join"),
+    "membership import": ("secretary", lambda w, r: f"/consortia/{w.consortium.id}/import"),
+    "membership export csv": ("secretary", lambda w, r: f"/consortia/{w.consortium.id}/export.csv"),
+    "membership export xlsx": ("secretary", lambda w, r: f"/consortia/{w.consortium.id}/export.xlsx"),
+    "my data": ("member", lambda w, r: "/account/my-data"),
 }
 
 
