@@ -231,7 +231,8 @@ def _uploaded(form: ImportForm) -> tuple[str, bytes]:
     return filename, data
 
 
-@bp.get("/consortia/<int:consortium_id>/export.<any(csv, xlsx):kind>")
+@bp.get("/consortia/<int:consortium_id>/export.csv", defaults={"kind": "csv"})
+@bp.get("/consortia/<int:consortium_id>/export.xlsx", defaults={"kind": "xlsx"})
 @roles_required(Role.SECRETARY)
 def export_members(consortium_id: int, kind: str):
     actor = require_actor()

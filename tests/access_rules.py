@@ -608,7 +608,6 @@ def _application_ids(ctx: Context) -> tuple[int, int]:
 
 
 ARGUMENTS |= {"invitation_id": _invitation_ids, "token": _invitation_tokens, "application_id": _application_ids}
-ARGUMENTS["kind"] = lambda ctx: ("csv", "csv")
 ARGUMENTS["user_id"] = _user_record_ids
 
 _INVITATION = Rule(
