@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 from gunicorn.config import KNOWN_SETTINGS
+from sqlalchemy import create_engine
+from sqlalchemy import text as sql
 
 from app.factory import create_app
 from kernel.extensions import db
@@ -172,11 +174,33 @@ def _serving(backend: str, tmp_path_factory, **settings: str):
         drop()
 
 
+# The database each served app uses, by its base URL: journeys read what a person would find in their mailbox there.
+SERVED_DATABASES: dict[str, str] = {}
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def live_server(request, browser, tmp_path_factory):
     """The base URL of the app with payments by bank transfer only (Stripe off)."""
-    with _serving(request.param, tmp_path_factory) as (url, _):
+    with _serving(request.param, tmp_path_factory) as (url, database_url):
+        SERVED_DATABASES[url] = database_url
         yield url
+
+
+def emailed_link(base_url: str, to_email: str, kind: str) -> str:
+    """The path of the first link in the newest email of `kind` to `to_email` in the served app's outbox."""
+    engine = create_engine(SERVED_DATABASES[base_url])
+    try:
+        with engine.connect() as connection:
+            body = connection.scalar(
+                sql(
+                    "SELECT body_text FROM outbox_message WHERE to_email = :to AND kind = :kind ORDER BY id DESC LIMIT 1"
+                ),
+                {"to": to_email, "kind": kind},
+            )
+    finally:
+        engine.dispose()
+    assert body, f"no {kind} email to {to_email} in the outbox"
+    return re.search(re.escape(base_url) + r"(/\S+)", body).group(1)
 
 
 class Visit:

@@ -17,6 +17,7 @@ BILLING, AGED_DEBT, PAYMENTS = r"/billing/\d+", r"/billing/\d+/aged-debt", r"/bi
 OVERDUE_ON_BILLING = r"/billing/\d+\?status=overdue"
 DEMAND, POOL_PRICES = r"/supplier/\d+/demand", r"/supplier/pools/\d+/prices"
 PURCHASE_ORDER, CALENDAR = r"/purchase-orders/\d+", r"/consortia/\d+/shared-services/calendar"
+IMPORT = r"/consortia/\d+/import"
 
 # On a phone the page itself never scrolls sideways; a wide table scrolls inside its own box (.table-scroll).
 PAGE_WIDTH = "() => document.documentElement.scrollWidth"
@@ -31,6 +32,7 @@ PAGES: dict[str, list] = {
         "/statement",
         ("/pools/", POOL),
         ("/", PROFILE),
+        "/invitations",
         "/invoices/?status=overdue",
         ("/invoices/", INVOICE),
         "/statement?from_date=2026-01-01&to_date=2026-03-31",
@@ -53,6 +55,10 @@ PAGES: dict[str, list] = {
         ("/", PAYMENTS),
         ("/purchase-orders/", PURCHASE_ORDER),
         ("/", CALENDAR),
+        "/invitations",
+        "/applications",
+        "/join",
+        ("/", IMPORT),
     ],
     "supplier@example.org": [
         "/",
@@ -69,6 +75,7 @@ PAGES: dict[str, list] = {
         "/pools/new",
         "/shared-services/new",
         "/account/tokens",
+        "/admin/audit",
         "/invoices/?status=overdue",
         ("/invoices/?status=overdue", INVOICE),
         ("/invoices/", INVOICE, BILLING, AGED_DEBT),
