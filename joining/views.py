@@ -231,17 +231,19 @@ def _uploaded(form: ImportForm) -> tuple[str, bytes]:
     return filename, data
 
 
-@bp.get("/consortia/<int:consortium_id>/export.csv", defaults={"kind": "csv"})
-@bp.get("/consortia/<int:consortium_id>/export.xlsx", defaults={"kind": "xlsx"})
+@bp.get("/consortia/<int:consortium_id>/export.csv")
 @roles_required(Role.SECRETARY)
-def export_members(consortium_id: int, kind: str):
-    actor = require_actor()
-    consortium = consortium_or_404(actor, consortium_id)
-    rows = importing.export_rows(consortium)
-    filename = f"{consortium.code.lower()}-membership.{kind}"
-    if kind == "csv":
-        return csv_response(filename, list(sheet.COLUMNS), sheet.table(rows))
-    response = current_app.response_class(sheet.write_xlsx(rows), mimetype=XLSX)
-    response.headers["Content-Disposition"] = content_disposition(filename)
+def export_members_csv(consortium_id: int):
+    consortium = consortium_or_404(require_actor(), consortium_id)
+    filename = f"{consortium.code.lower()}-membership.csv"
+    return csv_response(filename, list(sheet.COLUMNS), sheet.table(importing.export_rows(consortium)))
+
+
+@bp.get("/consortia/<int:consortium_id>/export.xlsx")
+@roles_required(Role.SECRETARY)
+def export_members_xlsx(consortium_id: int):
+    consortium = consortium_or_404(require_actor(), consortium_id)
+    response = current_app.response_class(sheet.write_xlsx(importing.export_rows(consortium)), mimetype=XLSX)
+    response.headers["Content-Disposition"] = content_disposition(f"{consortium.code.lower()}-membership.xlsx")
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -637,7 +637,8 @@ RULES |= {
     "joining_api.decline_application": own("secretary"),
     # a consortium's membership in and out: its secretary
     "joining.import_members": own("secretary"),
-    "joining.export_members": own("secretary"),
+    "joining.export_members_csv": own("secretary"),
+    "joining.export_members_xlsx": own("secretary"),
     "joining_api.import_members": own("secretary"),
     "joining_api.export_members": own("secretary"),
     # the audit log and erasing people: admins; everyone downloads their own data
