@@ -157,15 +157,20 @@ class PoolKind(Generic[P]):
         reason = cancel_reason(reason)
         pool = self.lock(pool.id)
         self.lifecycle.move(pool, self.cancelled, actor, reason, at)
-        consortium_ids = sorted(pool.consortium_ids)
-        audit.record(
-            actor,
-            "pool_cancelled",
-            f"{self.label.capitalize()} {pool.id}: {pool.offer.name}",
-            consortium_ids[0] if len(consortium_ids) == 1 else None,
-            reason,
-        )
+        audit_cancelled(actor, pool, self.label, reason)
         return pool
+
+
+def audit_cancelled(actor: User | None, pool: PoolColumns, label: str, reason: str | None) -> None:
+    """The audit log's entry for a cancelled pool: by its runner, or by the application (minimum not met)."""
+    consortium_ids = sorted(pool.consortium_ids)
+    audit.record(
+        actor,
+        "pool_cancelled",
+        f"{label.capitalize()} {pool.id}: {pool.offer.name}",
+        consortium_ids[0] if len(consortium_ids) == 1 else None,
+        reason,
+    )
 
 
 def take_writer_lock(table: Table, row_id: int) -> None:

@@ -9,6 +9,7 @@ from billing import payments
 from billing import services as billing_services
 from kernel.errors import Conflict
 from kernel.extensions import db
+from orders import closing
 from orders import services as orders_services
 from organisations import audit
 from organisations.audit import AuditEntry
@@ -102,3 +103,12 @@ def test_admins_search_the_log_on_its_page_and_through_the_api(client, world):
     found = client.get("/api/v1/audit?q=user%2012", headers=api_token(world.admin)).json
     assert [e["subject"] for e in found["items"]] == ["User 12"] and found["total"] == 1
     assert client.get("/api/v1/audit", headers=api_token(world.secretary)).status_code == 403
+
+
+def test_a_pool_that_closes_below_its_minimum_is_recorded_as_cancelled(world):
+    pool = make_pool(world.secretary, make_offer(world.supplier), [world.consortium], minimum=100)
+    closing.close_pool(None, pool.id)
+    db.session.commit()
+    [entry] = _entries()
+    assert (entry.action, entry.actor_id, entry.consortium_id) == ("pool_cancelled", None, world.consortium.id)
+    assert entry.subject.startswith(f"Pool {pool.id}: ") and entry.detail
