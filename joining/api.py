@@ -72,7 +72,7 @@ def revoke_invitation(invitation_id: int):
 
 
 @bp.post("/applications")
-@limiter.limit(lambda: current_app.config.get("JOIN_LIMIT", "5 per hour"), scope="join")
+@limiter.limit(lambda: current_app.config["JOIN_LIMIT"], scope="join")
 @operation(
     "Apply to join a network (no token needed); the same email or company number twice is refused",
     tags=["joining"],

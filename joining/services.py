@@ -106,7 +106,7 @@ def _hash(token: str) -> str:
 
 
 def _lifetime() -> timedelta:
-    return timedelta(days=current_app.config.get("INVITATION_DAYS", 14))
+    return timedelta(days=current_app.config["INVITATION_DAYS"])
 
 
 def _consortium_of(invitation: Invitation) -> Consortium | None:

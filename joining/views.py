@@ -113,7 +113,7 @@ def accept_invitation(token: str):
 
 
 @bp.route("/join", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config.get("JOIN_LIMIT", "5 per hour"), methods=["POST"], scope="join")
+@limiter.limit(lambda: current_app.config["JOIN_LIMIT"], methods=["POST"], scope="join")
 def apply():
     form = ApplicationForm()
     form.network_id.choices = [SelectChoice(n.id, f"{n.name} ({n.consortium.name})") for n in services.open_networks()]
