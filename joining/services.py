@@ -431,6 +431,7 @@ def approve(actor: User, application: JoinApplication) -> Approved:
         }
     )
     APPLICATION_LIFECYCLE.move(application, ApplicationStatus.APPROVED, actor)
+    application.decided_by_id = actor.id
     application.member_id = member.id
     invitation = invite(None, application.person_email, application.person_name, Role.MEMBER, member.id)
     audit.record(
@@ -445,6 +446,7 @@ def approve(actor: User, application: JoinApplication) -> Approved:
 def decline(actor: User, application: JoinApplication, reason: str) -> JoinApplication:
     """Declines with the reason the applicant is emailed."""
     APPLICATION_LIFECYCLE.move(application, ApplicationStatus.DECLINED, actor, reason)
+    application.decided_by_id = actor.id
     consortium = application.network.consortium
     outbox.enqueue(
         DECLINED_KIND,

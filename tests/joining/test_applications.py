@@ -108,6 +108,7 @@ def test_approving_makes_the_member_and_invites_its_first_user(app, client, worl
     assert (member.name, member.network_id, member.headcount) == ("Tay Valley Bikes CIC", world.network.id, 4)
     assert member.organisation.company_number == application.company_number
     assert application.status is ApplicationStatus.APPROVED and application.decided_at is not None
+    assert application.decided_by_id == world.secretary.id
     link = invitation_link("iona@tay-valley-bikes-cic.example.org")
     newcomer = app.test_client()
     newcomer.post(link, data={"password": "bikes-and-more", "confirm": "bikes-and-more"})
