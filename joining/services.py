@@ -23,7 +23,6 @@ from organisations.notifications import external_url
 
 INVITATION_KIND = "invitation"
 DECLINED_KIND = "application_declined"
-RECEIVED_KIND = "application_received"
 MIN_PASSWORD_LENGTH = 10  # organisations.forms.UserForm's rule, until the password policy replaces it
 
 

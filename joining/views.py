@@ -17,6 +17,7 @@ from joining.forms import (
     NewPasswordForm,
 )
 from joining.models import ApplicationStatus
+from kernel.clock import utcnow
 from kernel.csv_export import content_disposition, csv_response
 from kernel.errors import DomainError, ValidationFailed
 from kernel.extensions import db, limiter
@@ -66,7 +67,7 @@ def invitations():
     elif form.errors:
         status = 422
     page = db.paginate(services.pending_invitations(actor), page=page_number(), per_page=50, error_out=False)
-    return render_template("joining/invitations.html", form=form, page=page, now=services.utcnow()), status
+    return render_template("joining/invitations.html", form=form, page=page, now=utcnow()), status
 
 
 @bp.post("/invitations/<int:invitation_id>/resend")
