@@ -23,6 +23,10 @@ import catalogue.api
 import catalogue.demo
 import catalogue.navigation
 import catalogue.views
+import joining.api
+import joining.navigation
+import joining.privacy
+import joining.views
 import library.api
 import library.demo
 import library.impact_api
@@ -61,6 +65,7 @@ from organisations import (
     account_views,
     accounts,
     admin_views,
+    audit,
     cli,
     demo,
     notification_views,
@@ -133,6 +138,8 @@ def create_app(config: dict | None = None) -> Flask:
     api.init_app(app, token_for)
     navigation.init_app(app)
     organisations.navigation.init_app(app)
+    joining.navigation.init_app(app)
+    joining.privacy.init_app(app)
     navigation.register(app, catalogue.navigation.cards, catalogue.navigation.links)
     navigation.register(app, orders.navigation.cards, orders.navigation.links)
     navigation.register(app, orders.portal_navigation.cards, orders.portal_navigation.links)
@@ -149,6 +156,8 @@ def create_app(config: dict | None = None) -> Flask:
         | library.messages.EXPANDERS,
     )
     _register_error_handlers(app)
+    app.before_request(_note_origin)
+    app.teardown_request(_forget_origin)
     app.after_request(_commit_unit_of_work)
     app.after_request(_security_headers)
 
@@ -161,6 +170,8 @@ def create_app(config: dict | None = None) -> Flask:
         api.bp,
         organisations.api.bp,
         cli.bp,
+        joining.views.bp,
+        joining.api.bp,
         catalogue.views.bp,
         catalogue.api.bp,
         orders.views.bp,
@@ -196,6 +207,17 @@ def _load_user(key: str) -> User | None:
         return None
     g.sign_in_session = found
     return found.user.signed_in_with(key)
+
+
+def _note_origin() -> None:
+    """Where the request's audited actions come from: the client's address (ProxyFix has made it the real one)."""
+    g.audit_origin_token = audit.set_origin(request.remote_addr)
+
+
+def _forget_origin(error: BaseException | None) -> None:
+    token = g.pop("audit_origin_token", None)
+    if token is not None:
+        audit.reset_origin(token)
 
 
 def _commit_unit_of_work(response):

@@ -97,6 +97,8 @@ def from_environment(instance_path: str) -> dict:
         "SIGN_IN_LIMIT_PER_ACCOUNT": env.get("SIGN_IN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
         "SIGN_IN_LIMIT_PER_ADDRESS": env.get("SIGN_IN_LIMIT_PER_ADDRESS", "20 per 15 minutes"),
         "PASSWORD_RESET_LIMIT": env.get("PASSWORD_RESET_LIMIT", "5 per hour"),
+        "JOIN_LIMIT": env.get("JOIN_LIMIT", "5 per hour"),
+        "INVITATION_DAYS": int(env.get("INVITATION_DAYS", "14")),
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "PASSWORD_HASH_METHOD": "scrypt",
         "BENCHMARK_BASELINE": env.get("BENCHMARK_BASELINE") == "1",

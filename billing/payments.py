@@ -25,6 +25,7 @@ from kernel.extensions import db
 from kernel.formatting import pounds
 from kernel.lifecycle import Who
 from orders.models import POOL_LIFECYCLE, Pool, PoolStatus, PurchaseOrder
+from organisations import audit
 from organisations.access import can_act_for_consortium
 from organisations.models import Member, User
 
@@ -177,6 +178,13 @@ def _add_payment(
     )
     db.session.add(payment)
     apply_status(invoice, recorded_by)
+    audit.record(
+        recorded_by,
+        "payment_recorded" if amount_pence > 0 else "refund_recorded",
+        f"{pounds(abs(amount_pence))} on invoice {invoice.number}",
+        invoice.consortium_id,
+        f"{method.value}, reference {reference}",
+    )
     if amount_pence > 0:
         notices.payment_received(invoice, payment)
     return payment

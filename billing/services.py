@@ -42,6 +42,7 @@ from orders.cost_shares import MemberUnits
 from orders.invoice_plan import OrderTerms, member_bills
 from orders.models import POOL_LIFECYCLE, Allocation, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
 from orders.vat import VatLine, rest_of_vat, vat_analysis
+from organisations import audit
 from organisations.models import Consortium, Member, Organisation, TurnoverBand, User
 from pools.services import take_writer_lock
 
@@ -366,6 +367,15 @@ def issue_invoices(actor: User | None, order_id: int, today: date | None = None)
     _mark_pool_invoiced(pool, actor)
     db.session.flush()
     issued = IssuedInvoices(ids)
+    if ids:
+        issued_numbers = f"{invoice_rows[0]['number']} to {invoice_rows[-1]['number']}"
+        audit.record(
+            actor,
+            "invoices_issued",
+            f"{len(ids)} for purchase order {order.number}",
+            order.consortium_id,
+            issued_numbers,
+        )
     notices.invoices_issued(order)
     charge_after_commit(ids)
     return issued
@@ -535,6 +545,9 @@ def issue_credit_note(
     db.session.add(note)
     invoice.credited_pence += note.total_pence
     db.session.flush()
+    audit.record(
+        actor, "credit_note_issued", f"{note.number} crediting invoice {invoice.number}", invoice.consortium_id, reason
+    )
     apply_status(invoice, actor)
     db.session.flush()
     return note

@@ -453,6 +453,7 @@ _ERROR_DESCRIPTIONS = {
     404: "Not found, or not visible to the caller",
     409: "The object's state does not allow this",
     422: "Some fields are not valid",
+    429: "Too many requests; wait and try again",
 }
 
 

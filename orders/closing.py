@@ -28,6 +28,7 @@ from orders.packs import PackPlan, PledgedDemand, plan_packs
 from orders.prices import pool_list_price, pool_tiers
 from orders.vat import VatLine
 from organisations.models import Consortium, Member, Network, Organisation, TurnoverBand, User
+from pools.services import audit_cancelled
 
 
 @dataclass(frozen=True)
@@ -256,6 +257,7 @@ def close_pool(actor: User | None, pool_id: int, now: datetime | None = None) ->
     plan = plan_close(pool)
     if not plan.proceeds:
         POOL_LIFECYCLE.move(pool, PoolStatus.CANCELLED, actor, plan.cancel_reason, now)
+        audit_cancelled(actor, pool, "pool", plan.cancel_reason)
         notices.pool_cancelled(pool)
         return CloseResult(pool, plan, [])
     POOL_LIFECYCLE.move(pool, PoolStatus.CLOSED, actor, at=now)

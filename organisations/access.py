@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import abort, g, has_request_context
 from flask_login import current_user
-from sqlalchemy import exists, or_, select
+from sqlalchemy import and_, exists, or_, select
 
 from kernel.errors import Forbidden
 from kernel.extensions import db, login_manager
@@ -103,9 +103,10 @@ def supplier_or_404(user: User, supplier_id: int) -> Supplier:
     return supplier
 
 
-def in_users_consortia(user: User, pool_id, link_pool_id, link_consortium_id):
+def in_users_consortia(user: User, pool_id, link_pool_id, link_consortium_id, members_see=None):
     """SQL condition for bulk-buy and shared-service pools alike: the pool (`pool_id`, tied to its
-    consortia by the link table's two columns) is in a consortium the user acts in; admins see every pool."""
+    consortia by the link table's two columns) is in a consortium the user acts in; admins see every pool.
+    `members_see`, when given, is the condition a pool must also meet for a member's users (not its secretaries)."""
     if user.is_admin:
         return pool_id.is_not(None)
     member_consortia = (
@@ -113,9 +114,12 @@ def in_users_consortia(user: User, pool_id, link_pool_id, link_consortium_id):
         .join(Member, Member.network_id == Network.id)
         .where(Member.id.in_(user.member_ids or {-1}))
     )
+    as_member = link_consortium_id.in_(member_consortia)
+    if members_see is not None:
+        as_member = and_(as_member, members_see)
     return exists().where(
         link_pool_id == pool_id,
-        or_(link_consortium_id.in_(user.secretary_consortium_ids or {-1}), link_consortium_id.in_(member_consortia)),
+        or_(link_consortium_id.in_(user.secretary_consortium_ids or {-1}), as_member),
     )
 
 

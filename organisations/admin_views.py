@@ -16,10 +16,18 @@ from wtforms.fields.choices import SelectChoice
 from kernel.errors import DomainError
 from kernel.extensions import db, login_manager
 from kernel.formatting import sort_code
-from kernel.web import form_errors
-from organisations import services
+from kernel.web import form_errors, page_number
+from organisations import audit, privacy, services
 from organisations.access import acting_user, require_actor
-from organisations.forms import ConsortiumForm, MemberForm, NetworkForm, RoleGrantForm, SupplierForm, UserForm
+from organisations.forms import (
+    AuditSearchForm,
+    ConsortiumForm,
+    MemberForm,
+    NetworkForm,
+    RoleGrantForm,
+    SupplierForm,
+    UserForm,
+)
 from organisations.models import Consortium, Member, Network, Organisation, Role, RoleGrant, Supplier, User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -77,7 +85,7 @@ SECTIONS = {
             "consortium",
             Consortium,
             ConsortiumForm,
-            services.save_consortium,
+            lambda data, record: services.save_consortium(data, record, actor=require_actor()),
             [
                 ("Name", lambda c: c.name),
                 ("Code", lambda c: c.code),
@@ -191,6 +199,38 @@ def index():
     return render_template("admin/index.html", sections=SECTIONS.values())
 
 
+@bp.get("/audit")
+def audit_log():
+    """The audit log, newest first, narrowed by the query string's filters."""
+    form = AuditSearchForm(request.args)
+    form.action.choices = [SelectChoice("", "Any action"), *(SelectChoice(k, v) for k, v in audit.ACTIONS.items())]
+    consortia = db.session.scalars(select(Consortium).order_by(Consortium.name)).all()
+    form.consortium_id.choices = [
+        SelectChoice("", "Any consortium"),
+        *(SelectChoice(str(c.id), c.name) for c in consortia),
+    ]
+    criteria = audit.Search()
+    if request.args and form.validate():
+        criteria = audit.Search(
+            action=form.action.data or None,
+            text=form.q.data or None,
+            consortium_id=int(form.consortium_id.data) if form.consortium_id.data else None,
+            from_date=form.from_date.data,
+            to_date=form.to_date.data,
+        )
+    page = db.paginate(audit.search(criteria), page=page_number(), per_page=50, error_out=False)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("admin/audit.html", form=form, page=page, args=args), 422 if form.errors else 200
+
+
+@bp.post("/users/<int:record_id>/erase")
+def erase_person(record_id: int):
+    user = db.get_or_404(User, record_id)
+    privacy.erase(require_actor(), user)
+    flash(f"User {user.id}'s name and email are erased, their sessions ended and roles revoked.", "success")
+    return redirect(url_for("admin.edit_record", section_name="users", record_id=user.id))
+
+
 @bp.get("/<section_name>")
 def list_records(section_name: str):
     section = _section(section_name)
@@ -263,7 +303,7 @@ def grant_role(record_id: int):
     if form.validate_on_submit():
         role, scope_id = form.parsed()
         try:
-            services.grant_role(user, role, scope_id)
+            services.grant_role(user, role, scope_id, actor=require_actor())
         except DomainError as error:
             form_errors(form, error)
         else:
@@ -277,7 +317,7 @@ def grant_role(record_id: int):
 @bp.post("/users/<int:record_id>/grants/<int:grant_id>/revoke")
 def revoke_grant(record_id: int, grant_id: int):
     user = db.get_or_404(User, record_id)
-    services.revoke_grant(user, grant_id)
+    services.revoke_grant(user, grant_id, actor=require_actor())
     flash("Role removed.", "success")
     return redirect(url_for("admin.edit_record", section_name="users", record_id=user.id))
 

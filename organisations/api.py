@@ -2,10 +2,20 @@
 
 from flask import g
 
-from kernel.api import api_blueprint, json_body, operation
-from organisations import services
-from organisations.access import member_or_404, require_actor, signed_in
-from organisations.schemas import CallerTokenSchema, MemberProfileSchema, MemberProfileUpdateSchema, MeSchema
+from kernel.api import api_blueprint, json_body, operation, page_schema, paginated, query_args
+from kernel.extensions import db
+from organisations import audit, privacy, services
+from organisations.access import admin_required, member_or_404, require_actor, signed_in
+from organisations.models import User
+from organisations.schemas import (
+    AuditEntrySchema,
+    AuditQuerySchema,
+    CallerTokenSchema,
+    ErasedSchema,
+    MemberProfileSchema,
+    MemberProfileUpdateSchema,
+    MeSchema,
+)
 
 bp = api_blueprint("people_api", __name__)
 
@@ -39,3 +49,41 @@ def update_member_profile(member_id: int):
     member = member_or_404(actor, member_id)
     data = json_body(MemberProfileUpdateSchema())
     return MemberProfileSchema().dump(services.update_member_profile(actor, member, data))
+
+
+@bp.get("/me/data")
+@operation(
+    "Every piece of personal data held about the caller",
+    tags=["people"],
+    content={"application/json": {"schema": {"type": "object"}}},
+)
+@signed_in
+def my_data():
+    return privacy.personal_data(require_actor())
+
+
+@bp.get("/audit")
+@operation(
+    "The audit log of sensitive actions, newest first, searched by action, text, consortium and UK dates",
+    tags=["people"],
+    query=AuditQuerySchema,
+    response=page_schema(AuditEntrySchema),
+)
+@admin_required
+def audit_log():
+    args = query_args(AuditQuerySchema())
+    criteria = audit.Search(args["action"], args["q"], args["consortium_id"], args["from_date"], args["to_date"])
+    return paginated(audit.search(criteria), AuditEntrySchema())
+
+
+@bp.post("/users/<int:user_id>/erase")
+@operation(
+    "Erase a person: name and email replaced, sessions and tokens ended, roles revoked; invoices keep "
+    "their organisations' details",
+    tags=["people"],
+    response=ErasedSchema,
+    errors=(409,),
+)
+@admin_required
+def erase_person(user_id: int):
+    return ErasedSchema().dump(privacy.erase(require_actor(), db.get_or_404(User, user_id)))

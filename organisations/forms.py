@@ -6,6 +6,7 @@ from typing import Any
 
 from wtforms import (
     BooleanField,
+    DateField,
     DecimalField,
     EmailField,
     HiddenField,
@@ -332,3 +333,16 @@ class NotificationsForm(Form):
         form = cls(receive=[kind for kind in kinds if kind not in off], prefix="email", **kwargs)
         form.receive.choices = [SelectChoice(name, kind.label) for name, kind in kinds.items()]
         return form
+
+
+class AuditSearchForm(Form):
+    """The audit log's filters, read from the query string (a GET form needs no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Who, what or where", validators=[Optional(), Length(max=100)])
+    action = SelectField("Action", validators=[Optional()])
+    consortium_id = SelectField("Consortium", validators=[Optional()])
+    from_date = DateField("From", validators=[Optional()])
+    to_date = DateField("To", validators=[Optional()])

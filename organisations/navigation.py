@@ -39,7 +39,7 @@ def marketplace_cards(user: User) -> list[Card]:
             Card(
                 "Platform admin",
                 "Consortia, networks, members, suppliers and users.",
-                [Link("Admin pages", url_for("admin.index"))],
+                [Link("Admin pages", url_for("admin.index")), Link("Audit log", url_for("admin.audit_log"))],
                 order=40,
             )
         )
@@ -58,8 +58,11 @@ def marketplace_cards(user: User) -> list[Card]:
     cards.append(
         Card(
             "Emails",
-            "Choose which emails the platform sends you.",
-            [Link("Email choices", url_for("notifications.preferences"))],
+            "Choose which emails the platform sends you, or download the personal data it holds about you.",
+            [
+                Link("Email choices", url_for("notifications.preferences")),
+                Link("Download my data", url_for("marketplace.my_data")),
+            ],
             order=85,
         )
     )

@@ -79,3 +79,30 @@ class MemberProfileUpdateSchema(Schema):
     peppol_scheme = fields.String(allow_none=True, validate=validate.Length(max=4))
     peppol_id = fields.String(allow_none=True, validate=validate.Length(max=60))
     billing_email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+
+
+class AuditEntrySchema(Schema):
+    id = fields.Integer(required=True)
+    at = fields.AwareDateTime(required=True)
+    actor_id = fields.Integer(allow_none=True)
+    actor_name = fields.Function(lambda e: e.actor.name if e.actor else None, allow_none=True)
+    action = fields.String(required=True)
+    subject = fields.String(required=True)
+    consortium_id = fields.Integer(allow_none=True)
+    origin = fields.String(required=True, metadata={"description": "The client's address, or 'command line'."})
+    detail = fields.String(allow_none=True)
+
+
+class AuditQuerySchema(Schema):
+    action = fields.String(load_default=None, validate=validate.Length(max=40))
+    q = fields.String(load_default=None, validate=validate.Length(max=100))
+    consortium_id = fields.Integer(load_default=None)
+    from_date = fields.Date(load_default=None)
+    to_date = fields.Date(load_default=None)
+
+
+class ErasedSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    email = fields.String(required=True)
+    active = fields.Boolean(required=True)

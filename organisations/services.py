@@ -16,6 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from kernel.clock import utcnow
 from kernel.errors import Conflict, NotFound, ValidationFailed
 from kernel.extensions import db
+from organisations import audit
 from organisations.bank import bank_account
 from organisations.models import (
     ApiToken,
@@ -80,8 +81,9 @@ SELLER_NEEDS_AN_IDENTIFIER = (
 )
 
 
-def save_consortium(data: dict, consortium: Consortium | None = None) -> Consortium:
-    """Bank details, when `data` has them, go together and are stored as digits (see organisations.bank)."""
+def save_consortium(data: dict, consortium: Consortium | None = None, actor: User | None = None) -> Consortium:
+    """Bank details, when `data` has them, go together and are stored as digits (see organisations.bank);
+    a change of them is audited, as members pay into that account."""
     account = None
     if any(name in data for name in BANK_FIELDS):
         account = bank_account(*(data.get(name) for name in BANK_FIELDS))
@@ -93,6 +95,12 @@ def save_consortium(data: dict, consortium: Consortium | None = None) -> Consort
     consortium.code = data["code"].strip().upper()
     _billing_terms(consortium, data)
     if account is not None:
+        if consortium.id is not None and (
+            consortium.bank_account_name,
+            consortium.bank_sort_code,
+            consortium.bank_account_number,
+        ) != (account.name, account.sort_code, account.account_number):
+            audit.record(actor, "bank_details_changed", f"Consortium {consortium.name}", consortium.id)
         consortium.bank_account_name = account.name
         consortium.bank_sort_code = account.sort_code
         consortium.bank_account_number = account.account_number
@@ -269,8 +277,11 @@ _SCOPE = {
 }
 
 
-def grant_role(user: User, role: Role, scope_id: int | None = None) -> RoleGrant:
-    """Idempotent: granting a role the user already holds returns the existing grant."""
+def grant_role(user: User, role: Role, scope_id: int | None = None, actor: User | None = None) -> RoleGrant:
+    """Idempotent: granting a role the user already holds returns the existing grant.
+
+    `actor` is who grants it, for the audit log; None for the application (the demo, an accepted invitation's
+    own grant is audited as the acceptance)."""
     column, model = _SCOPE[role]
     if model is not None and (scope_id is None or db.session.get(model, scope_id) is None):
         raise ValidationFailed.field("scope_id", f"Choose the {model.__name__.lower()} this role is for.")
@@ -282,15 +293,18 @@ def grant_role(user: User, role: Role, scope_id: int | None = None) -> RoleGrant
     grant = RoleGrant(role=role, **({column: scope_id} if column else {}))
     user.grants.append(grant)
     db.session.flush()
+    if actor is not None:
+        audit.record(actor, "role_granted", f"{user.email}: {grant.description}", grant.consortium_id)
     return grant
 
 
-def revoke_grant(user: User, grant_id: int) -> None:
+def revoke_grant(user: User, grant_id: int, actor: User | None = None) -> None:
     grant = next((g for g in user.grants if g.id == grant_id), None)
     if grant is None:
         raise NotFound("No such role grant for this user.")
     if grant.role is Role.ADMIN and user.active and _admin_count() <= 1:
         raise Conflict("The last admin cannot lose the admin role.")
+    audit.record(actor, "role_revoked", f"{user.email}: {grant.description}", grant.consortium_id)
     user.grants.remove(grant)
     db.session.flush()
 

@@ -1,4 +1,6 @@
-"""Sign-in, the dashboard, API tokens and a member's billing profile."""
+"""Sign-in, the dashboard, API tokens, a member's billing profile and a person's own data."""
+
+import json
 
 from flask import (
     Blueprint,
@@ -18,7 +20,7 @@ from kernel.clock import utcnow
 from kernel.errors import ValidationFailed
 from kernel.extensions import db, limiter
 from kernel.web import form_errors, no_store, safe_next
-from organisations import accounts, services
+from organisations import accounts, privacy, services
 from organisations.access import member_or_404, require_actor, signed_in
 from organisations.forms import (
     ApiTokenForm,
@@ -243,3 +245,16 @@ def member_profile(member_id: int):
     return render_template(
         "organisations/member_profile.html", form=form, member=member, notifications_form=notifications_form
     ), status
+
+
+@bp.get("/account/my-data")
+@signed_in
+def my_data():
+    """The personal data held about the signed-in person, as a JSON download."""
+    actor = require_actor()
+    response = current_app.response_class(
+        json.dumps(privacy.personal_data(actor), indent=2, ensure_ascii=False), mimetype="application/json"
+    )
+    response.headers["Content-Disposition"] = 'attachment; filename="my-data.json"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -25,6 +25,7 @@ from catalogue.models import Offer
 from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kernel.extensions import db
 from kernel.lifecycle import REASON_MAX, Lifecycle, StatusChange
+from organisations import audit
 from organisations.access import can_run_pool, in_users_consortia, members_taking_part, require_pool_runner
 from organisations.models import Consortium, Member, Network, User
 from pools.models import PoolColumns
@@ -48,9 +49,13 @@ class PoolKind(Generic[P]):
         return db.metadata.tables[self.model.__tablename__]
 
     def _visible_to(self, user: User) -> ColumnElement[bool]:
+        """In the user's consortia; a draft only to those who run it (its secretaries, admins): its terms may
+        still change and nobody can pledge to it, so members see a pool from when it opens."""
         link = self.model.consortium_table
         pool_id = link.c[f"{self.model.__tablename__}_id"]
-        return in_users_consortia(user, self.model.id, pool_id, link.c.consortium_id)
+        return in_users_consortia(
+            user, self.model.id, pool_id, link.c.consortium_id, members_see=self.model.status != self.drafted
+        )
 
     def visible(self, user: User) -> Select[P]:
         return select(self.model).where(self._visible_to(user))
@@ -152,7 +157,20 @@ class PoolKind(Generic[P]):
         reason = cancel_reason(reason)
         pool = self.lock(pool.id)
         self.lifecycle.move(pool, self.cancelled, actor, reason, at)
+        audit_cancelled(actor, pool, self.label, reason)
         return pool
+
+
+def audit_cancelled(actor: User | None, pool: PoolColumns, label: str, reason: str | None) -> None:
+    """The audit log's entry for a cancelled pool: by its runner, or by the application (minimum not met)."""
+    consortium_ids = sorted(pool.consortium_ids)
+    audit.record(
+        actor,
+        "pool_cancelled",
+        f"{label.capitalize()} {pool.id}: {pool.offer.name}",
+        consortium_ids[0] if len(consortium_ids) == 1 else None,
+        reason,
+    )
 
 
 def take_writer_lock(table: Table, row_id: int) -> None:

@@ -36,7 +36,7 @@ from orders import closing, purchase_orders
 from orders import services as orders_services
 from orders.models import PurchaseOrder
 from organisations import accounts, services
-from organisations.models import OutboxMessage, SignInSession, User
+from organisations.models import OutboxMessage, Role, SignInSession, User
 from organisations.notifications import unsubscribe_token
 from tests import factories
 from tests.factories import World
@@ -748,4 +748,86 @@ RULES |= {
     "impact_api.list_records": own("member", "secretary"),
     "impact_api.add_record": own("member", "secretary"),
     "impact_api.verify_record": own("secretary"),
+}
+
+
+def _invitation_ids(ctx: Context) -> tuple[int, int]:
+    """An invitation to act for our member, and one for their member."""
+
+    def build():
+        from joining import services as joining
+
+        w = ctx.world
+        ours = joining.invite(w.admin, "matrix-ours@example.org", "Matrix Ours", Role.MEMBER, w.member.id)
+        theirs = joining.invite(w.admin, "matrix-theirs@example.org", "Matrix Theirs", Role.MEMBER, w.other_member.id)
+        db.session.commit()
+        return ours.id, theirs.id
+
+    return ctx.once("invitation_id", build)
+
+
+def _invitation_tokens(ctx: Context) -> tuple[str, str]:
+    """The links of two pending invitations: the link is the authority, so anyone holding one may open it."""
+    _invitation_ids(ctx)
+    links = [factories.invitation_link(f"matrix-{side}@example.org") for side in ("ours", "theirs")]
+    ours, theirs = (link.rsplit("/", 1)[1] for link in links)
+    return ours, theirs
+
+
+def _application_ids(ctx: Context) -> tuple[int, int]:
+    """A pending application to join our network, and one to join theirs."""
+
+    def build():
+        from joining import services as joining
+
+        w = ctx.world
+        ours = joining.submit_application(factories.application_data(w.network, "Matrix Ours CIC"))
+        theirs = joining.submit_application(factories.application_data(w.other_network, "Matrix Theirs CIC"))
+        db.session.commit()
+        return ours.id, theirs.id
+
+    return ctx.once("application_id", build)
+
+
+ARGUMENTS |= {"invitation_id": _invitation_ids, "token": _invitation_tokens, "application_id": _application_ids}
+ARGUMENTS["user_id"] = _user_record_ids
+
+_INVITATION = Rule(
+    {"admin": OK, "secretary": OK, "member": OK, "supplier": HIDDEN, "no_role": FORBIDDEN},
+    {"admin": OK, "secretary": HIDDEN, "member": HIDDEN, "supplier": HIDDEN, "no_role": FORBIDDEN},
+)
+RULES |= {
+    # invitations: members', secretaries' and suppliers' users invite people to their own organisations;
+    # the emailed link works for whoever holds it
+    "joining.invitations": roles("member", "secretary", "supplier"),
+    "joining.resend_invitation": _INVITATION,
+    "joining.revoke_invitation": _INVITATION,
+    "joining.accept_invitation": everyone(stranger=OK),
+    "joining_api.list_invitations": roles("member", "secretary", "supplier"),
+    "joining_api.create_invitation": roles("member", "secretary", "supplier"),
+    "joining_api.resend_invitation": _INVITATION,
+    "joining_api.revoke_invitation": _INVITATION,
+    # applications to join: anyone applies; the network's consortium's secretary decides
+    "joining.apply": everyone(stranger=OK),
+    "joining.applications": roles("secretary"),
+    "joining.application": own("secretary"),
+    "joining.approve_application": own("secretary"),
+    "joining.decline_application": own("secretary"),
+    "joining_api.submit_application": everyone(stranger=OK),
+    "joining_api.list_applications": roles("secretary"),
+    "joining_api.approve_application": own("secretary"),
+    "joining_api.decline_application": own("secretary"),
+    # a consortium's membership in and out: its secretary
+    "joining.import_members": own("secretary"),
+    "joining.export_members_csv": own("secretary"),
+    "joining.export_members_xlsx": own("secretary"),
+    "joining_api.import_members": own("secretary"),
+    "joining_api.export_members": own("secretary"),
+    # the audit log and erasing people: admins; everyone downloads their own data
+    "admin.audit_log": admin_only,
+    "admin.erase_person": roles(args={"record_id": _user_record_ids}),
+    "people_api.audit_log": admin_only,
+    "people_api.erase_person": admin_only,
+    "people_api.my_data": everyone(),
+    "marketplace.my_data": everyone(),
 }

@@ -271,3 +271,38 @@ def offer(
 def _catalogue_admin() -> User:
     existing = db.session.scalar(db.select(User).where(User.email == "catalogue-builder@example.org"))
     return existing or user("catalogue-builder@example.org", (Role.ADMIN, None), name="Catalogue Builder")
+
+
+def invitation_link(email: str) -> str:
+    """The path of the newest invitation link emailed to `email`, read from the outbox as the person would."""
+    from organisations.models import OutboxMessage
+
+    message = db.session.scalars(
+        db.select(OutboxMessage)
+        .where(OutboxMessage.kind == "invitation", OutboxMessage.to_email == email)
+        .order_by(OutboxMessage.id.desc())
+    ).first()
+    assert message is not None, f"no invitation emailed to {email}"
+    return re.search(r"https?://[^/\s]+(/invitations/accept/\S+)", message.body_text).group(1)
+
+
+def application_data(network_: Network, name: str = "Tay Valley Bikes CIC", **overrides) -> dict:
+    """What a social enterprise types into the application form, as the service takes it."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return {
+        "network_id": network_.id,
+        "legal_name": name,
+        "address_line1": "2 Mill Wynd",
+        "address_line2": None,
+        "city": "Perth",
+        "postcode": "PH1 5AA",
+        "contact_email": f"hello@{slug}.example.org",
+        "phone": None,
+        "vat_number": None,
+        "company_number": f"SC{next(_counter):06d}",
+        "turnover_band": TurnoverBand.UNDER_100K,
+        "headcount": 4,
+        "person_name": "Iona Applicant",
+        "person_email": f"iona@{slug}.example.org",
+        "about": "Bike repairs and training.",
+    } | overrides

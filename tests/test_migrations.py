@@ -93,3 +93,19 @@ def test_upgrade_holds_the_prices_of_pools_that_opened_before_it(empty_app):
         text("SELECT min_quantity, unit_price FROM pool_tier JOIN pool ON pool.id = pool_tier.pool_id ORDER BY 1")
     ).all()
     assert [(q, Decimal(p)) for q, p in tiers] == [(10, Decimal(22)), (50, Decimal(20)), (200, Decimal("18.5"))]
+
+
+def test_postgresql_refuses_to_update_or_delete_an_audit_entry(empty_app):
+    """The trigger the migration makes: the log stays as written whatever client changes the database."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the trigger is PostgreSQL's")
+    flask_migrate.upgrade()
+    with db.engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO audit_entry (at, action, subject, origin) VALUES (now(), 'person_erased', 'User 1', 'x')")
+        )
+    for statement in ("UPDATE audit_entry SET subject = 'User 2'", "DELETE FROM audit_entry"):
+        with pytest.raises(Exception, match="the audit log is kept as written"), db.engine.begin() as connection:
+            connection.execute(text(statement))
+    with db.engine.connect() as connection:
+        assert connection.scalar(text("SELECT subject FROM audit_entry")) == "User 1"

@@ -14,6 +14,7 @@ import pytest
 
 from billing import payments
 from billing import services as billing_services
+from joining import services as joining
 from kernel.clock import uk_today, utcnow
 from kernel.extensions import db
 from library import impact
@@ -45,6 +46,7 @@ class Round:
     template_id: int
     version_id: int
     measure_id: int
+    application_id: int
 
 
 def _round(w: World, size: int) -> Round:
@@ -95,8 +97,21 @@ def _round(w: World, size: int) -> Round:
         shared_services.join(w.admin, service.id, member_id=member.id)
     template, version, measure = _library_round(w, [w.member, *members], size)
     db.session.commit()
+    for member in members:
+        joining.invite(w.admin, f"colleague-{member.id}@example.org", "A Colleague", Role.MEMBER, member.id)
+        application = joining.submit_application(factories.application_data(w.network, f"Applicant {member.id} CIC"))
+    db.session.commit()
     return Round(
-        open_pool.id, order.id, ours.id, service.id, offers[0].id, note.id, template.id, version.id, measure.id
+        open_pool.id,
+        order.id,
+        ours.id,
+        service.id,
+        offers[0].id,
+        note.id,
+        template.id,
+        version.id,
+        measure.id,
+        application.id,
     )
 
 
@@ -230,6 +245,16 @@ PAGES = {
     "impact records": ("member", lambda w, r: f"/impact/members/{w.member.id}/records"),
     "impact of a network": ("secretary", lambda w, r: f"/impact/network/{w.network.id}"),
     "edit impact measure form": ("secretary", lambda w, r: f"/impact/measures/{r.measure_id}/edit"),
+    "audit log": ("admin", lambda w, r: "/admin/audit"),
+    "invitations as secretary": ("secretary", lambda w, r: "/invitations"),
+    "invitations as member": ("member", lambda w, r: "/invitations"),
+    "applications": ("secretary", lambda w, r: "/applications"),
+    "application": ("secretary", lambda w, r: f"/applications/{r.application_id}"),
+    "join": ("member", lambda w, r: "/join"),
+    "membership import": ("secretary", lambda w, r: f"/consortia/{w.consortium.id}/import"),
+    "membership export csv": ("secretary", lambda w, r: f"/consortia/{w.consortium.id}/export.csv"),
+    "membership export xlsx": ("secretary", lambda w, r: f"/consortia/{w.consortium.id}/export.xlsx"),
+    "my data": ("member", lambda w, r: "/account/my-data"),
 }
 
 

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from gunicorn.config import KNOWN_SETTINGS
+from sqlalchemy import create_engine
+from sqlalchemy import text as sql
 
 from app.factory import create_app
 from kernel.clock import utcnow
@@ -161,7 +163,8 @@ def _authenticator_code(server: str, email: str) -> str:
     return totp.code_at(DEMO_TOTP_SECRET, step)
 
 
-# The database behind each live server's URL, for the tests that read what the app wrote (the outbox).
+# The database behind each live server's URL, for the tests that read what the app wrote (the outbox): what a
+# person would find in their mailbox.
 LIVE_DATABASES: dict[str, str] = {}
 
 
@@ -202,6 +205,23 @@ def live_server(request, browser, tmp_path_factory):
     with _serving(request.param, tmp_path_factory) as (url, database_url):
         LIVE_DATABASES[url] = database_url
         yield url
+
+
+def emailed_link(base_url: str, to_email: str, kind: str) -> str:
+    """The path of the first link in the newest email of `kind` to `to_email` in the served app's outbox."""
+    engine = create_engine(LIVE_DATABASES[base_url])
+    try:
+        with engine.connect() as connection:
+            body = connection.scalar(
+                sql(
+                    "SELECT body_text FROM outbox_message WHERE to_email = :to AND kind = :kind ORDER BY id DESC LIMIT 1"
+                ),
+                {"to": to_email, "kind": kind},
+            )
+    finally:
+        engine.dispose()
+    assert body, f"no {kind} email to {to_email} in the outbox"
+    return re.search(re.escape(base_url) + r"(/\S+)", body).group(1)
 
 
 class Visit:

@@ -3,7 +3,7 @@ choose a new password (a weak one refused next to its field), sign in with it; a
 
 from sqlalchemy import create_engine, text
 
-from tests.e2e.conftest import LIVE_DATABASES
+from tests.e2e.conftest import LIVE_DATABASES, emailed_link
 from tests.e2e.test_widths import PAGE_WIDTH
 
 NEW_PASSWORD = "heather-lantern-ferry-41"
@@ -18,20 +18,6 @@ def _reset_account(database_url: str) -> str:
         ).scalar_one()
     engine.dispose()
     return email
-
-
-def _reset_link(database_url: str, email: str) -> str:
-    engine = create_engine(database_url)
-    with engine.connect() as connection:
-        body = connection.execute(
-            text(
-                "SELECT body_text FROM outbox_message WHERE kind = 'password_reset' AND to_email = :email "
-                "ORDER BY id DESC LIMIT 1"
-            ),
-            {"email": email},
-        ).scalar_one()
-    engine.dispose()
-    return "/password/reset/" + body.split("/password/reset/")[1].split()[0]
 
 
 def _fits(person, width: int) -> None:
@@ -53,7 +39,7 @@ def test_a_forgotten_password_is_reset_through_the_emailed_link(visit, live_serv
     person.press("Email me a link")
     assert "we have emailed it a link" in person.page.get_by_role("status").inner_text()
 
-    person.goto(_reset_link(database_url, email))
+    person.goto(emailed_link(live_server, email, "password_reset"))
     _fits(person, 390)
     person.page.get_by_label("New password", exact=True).fill("password1234")
     person.page.get_by_label("New password again").fill("password1234")

@@ -20,6 +20,7 @@ PURCHASE_ORDER, CALENDAR = r"/purchase-orders/\d+", r"/consortia/\d+/shared-serv
 TEMPLATE, VERSION, GRID = r"/library/templates/\d+", r"/library/versions/\d+", r"/library/consortia/\d+"
 IMPACT, RECORDS = r"/impact/(member|consortium)/\d+", r"/impact/members/\d+/records"
 MEASURES = r"/impact/consortia/\d+/measures"
+IMPORT = r"/consortia/\d+/import"
 
 # On a phone the page itself never scrolls sideways; a wide table scrolls inside its own box (.table-scroll).
 PAGE_WIDTH = "() => document.documentElement.scrollWidth"
@@ -34,6 +35,7 @@ PAGES: dict[str, list] = {
         "/statement",
         ("/pools/", POOL),
         ("/", PROFILE),
+        "/invitations",
         "/invoices/?status=overdue",
         ("/invoices/", INVOICE),
         "/statement?from_date=2026-01-01&to_date=2026-03-31",
@@ -73,6 +75,10 @@ PAGES: dict[str, list] = {
         ("/", IMPACT, r"/impact/network/\d+"),
         ("/", MEASURES),
         ("/", MEASURES, r"/impact/measures/\d+/edit"),
+        "/invitations",
+        "/applications",
+        "/join",
+        ("/", IMPORT),
     ],
     "supplier@example.org": [
         "/",
@@ -91,6 +97,7 @@ PAGES: dict[str, list] = {
         "/account/tokens",
         "/account/sessions",
         "/account/two-factor",
+        "/admin/audit",
         "/invoices/?status=overdue",
         ("/invoices/?status=overdue", INVOICE),
         ("/invoices/", INVOICE, BILLING, AGED_DEBT),

@@ -1,0 +1,250 @@
+"""Pages for invitations, join applications and a consortium's membership import and export."""
+
+import base64
+import binascii
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import login_user
+from wtforms.fields.choices import SelectChoice
+
+from joining import importing, services, sheet
+from joining.forms import (
+    ApplicationForm,
+    DeclineForm,
+    ExistingPasswordForm,
+    ImportForm,
+    InviteForm,
+    NewPasswordForm,
+)
+from joining.models import ApplicationStatus
+from kernel.clock import utcnow
+from kernel.csv_export import content_disposition, csv_response
+from kernel.errors import DomainError, ValidationFailed
+from kernel.extensions import db, limiter
+from kernel.web import form_errors, page_number
+from organisations.access import consortium_or_404, require_actor, roles_required
+from organisations.models import Role
+
+bp = Blueprint("joining", __name__)
+MAX_UPLOAD_BYTES = 2_000_000
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# Invitations
+
+
+def _invite_choices(form: InviteForm, actor) -> None:
+    form.organisation.choices = [
+        SelectChoice(f"{role.value}:{scope_id or ''}", label) for role, scope_id, label in services.invitable(actor)
+    ]
+
+
+def parse_choice(value: str) -> tuple[Role, int | None]:
+    role, _, scope = (value or "").partition(":")
+    try:
+        return Role(role), int(scope) if scope else None
+    except ValueError:
+        raise ValidationFailed.field("organisation", "Choose who they will act for.") from None
+
+
+@bp.route("/invitations", methods=["GET", "POST"])
+@roles_required(Role.MEMBER, Role.SECRETARY, Role.SUPPLIER)
+def invitations():
+    actor = require_actor()
+    form = InviteForm()
+    _invite_choices(form, actor)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            role, scope_id = parse_choice(form.organisation.data)
+            invitation = services.invite(actor, form.email.data, form.name.data, role, scope_id)
+        except DomainError as error:
+            form_errors(form, error)
+            status = error.status_code if error.status_code != 400 else 422
+        else:
+            flash(f"Invitation sent to {invitation.email}.", "success")
+            return redirect(url_for("joining.invitations"))
+    elif form.errors:
+        status = 422
+    page = db.paginate(services.pending_invitations(actor), page=page_number(), per_page=50, error_out=False)
+    return render_template("joining/invitations.html", form=form, page=page, now=utcnow()), status
+
+
+@bp.post("/invitations/<int:invitation_id>/resend")
+@roles_required(Role.MEMBER, Role.SECRETARY, Role.SUPPLIER)
+def resend_invitation(invitation_id: int):
+    actor = require_actor()
+    invitation = services.resend(actor, services.invitation_for(actor, invitation_id))
+    flash(f"Invitation sent again to {invitation.email}; the earlier link no longer works.", "success")
+    return redirect(url_for("joining.invitations"))
+
+
+@bp.post("/invitations/<int:invitation_id>/revoke")
+@roles_required(Role.MEMBER, Role.SECRETARY, Role.SUPPLIER)
+def revoke_invitation(invitation_id: int):
+    actor = require_actor()
+    invitation = services.revoke(actor, services.invitation_for(actor, invitation_id))
+    flash(f"Invitation to {invitation.email} revoked.", "success")
+    return redirect(url_for("joining.invitations"))
+
+
+@bp.route("/invitations/accept/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    """The emailed link: a new person sets a password, an existing one confirms theirs; both land signed in."""
+    invitation = services.invitation_by_token(token)
+    existing = services.existing_user(invitation)
+    form = ExistingPasswordForm() if existing is not None else NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = services.accept(invitation, form.password.data)
+        except DomainError as error:
+            form_errors(form, error)
+        else:
+            session.clear()
+            login_user(user)
+            flash(f"Welcome. You now act for {invitation.organisation_name}.", "success")
+            return redirect(url_for("marketplace.dashboard"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(
+        "joining/accept.html", form=form, invitation=invitation, existing=existing is not None
+    ), status
+
+
+# Applications to join
+
+
+@bp.route("/join", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["JOIN_LIMIT"], methods=["POST"], scope="join")
+def apply():
+    form = ApplicationForm()
+    form.network_id.choices = [SelectChoice(n.id, f"{n.name} ({n.consortium.name})") for n in services.open_networks()]
+    if form.validate_on_submit():
+        if form.website.data:  # only a robot fills the field people cannot see: thank it, keep nothing
+            return render_template("joining/applied.html"), 200
+        try:
+            services.submit_application(form.data)
+        except DomainError as error:
+            form_errors(form, error)
+        else:
+            return render_template("joining/applied.html"), 200
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("joining/apply.html", form=form), status
+
+
+@bp.get("/applications")
+@roles_required(Role.SECRETARY)
+def applications():
+    actor = require_actor()
+    status = request.args.get("status", "pending")
+    chosen = next((s for s in ApplicationStatus if s.value == status), ApplicationStatus.PENDING)
+    page = db.paginate(services.applications(actor, chosen), page=page_number(), per_page=50, error_out=False)
+    return render_template("joining/applications.html", page=page, status=chosen, statuses=list(ApplicationStatus))
+
+
+@bp.get("/applications/<int:application_id>")
+@roles_required(Role.SECRETARY)
+def application(application_id: int):
+    actor = require_actor()
+    found = services.application_for(actor, application_id)
+    return render_template("joining/application.html", application=found, decline_form=DeclineForm(formdata=None))
+
+
+@bp.post("/applications/<int:application_id>/approve")
+@roles_required(Role.SECRETARY)
+def approve_application(application_id: int):
+    actor = require_actor()
+    approved = services.approve(actor, services.application_for(actor, application_id))
+    flash(
+        f"{approved.member.name} is a member now; {approved.invitation.email} is invited to sign in.",
+        "success",
+    )
+    return redirect(url_for("joining.applications"))
+
+
+@bp.post("/applications/<int:application_id>/decline")
+@roles_required(Role.SECRETARY)
+def decline_application(application_id: int):
+    actor = require_actor()
+    found = services.application_for(actor, application_id)
+    form = DeclineForm()
+    if form.validate_on_submit():
+        try:
+            services.decline(actor, found, form.reason.data)
+        except DomainError as error:
+            form_errors(form, error, {"reason": "reason"})
+        else:
+            flash(f"The application of {found.legal_name} is declined; the applicant is emailed why.", "success")
+            return redirect(url_for("joining.applications"))
+    return render_template("joining/application.html", application=found, decline_form=form), 422
+
+
+# Import and export
+
+
+@bp.route("/consortia/<int:consortium_id>/import", methods=["GET", "POST"])
+@roles_required(Role.SECRETARY)
+def import_members(consortium_id: int):
+    """Upload: the preview. The preview's Import button posts the same file back (in a hidden field) to run it."""
+    actor = require_actor()
+    consortium = consortium_or_404(actor, consortium_id)
+    form = ImportForm()
+    checked, status = None, 200
+    if form.validate_on_submit():
+        try:
+            filename, data = _uploaded(form)
+            checked = importing.preview(actor, consortium, filename, data)
+            if checked.valid and request.form.get("confirm") == "1":
+                made = importing.run(actor, consortium, filename, data)
+                flash(
+                    f"Imported {made.members} members and {made.networks} new networks; "
+                    f"{made.invitations} people are invited.",
+                    "success",
+                )
+                return redirect(url_for("joining.import_members", consortium_id=consortium.id))
+            form.content.data = base64.b64encode(data).decode()
+            form.filename.data = filename
+            status = 200 if checked.valid else 422
+        except DomainError as error:
+            form_errors(form, error)
+            status = 422
+    elif form.errors:
+        status = 422
+    return render_template(
+        "joining/import.html", form=form, consortium=consortium, checked=checked, columns=sheet.COLUMNS
+    ), status
+
+
+def _uploaded(form: ImportForm) -> tuple[str, bytes]:
+    upload = form.file.data
+    if upload is not None and upload.filename:
+        data = upload.read(MAX_UPLOAD_BYTES + 1)
+        filename = upload.filename
+    elif form.content.data:
+        try:
+            data = base64.b64decode(form.content.data, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValidationFailed.field("file", "Upload the file again.") from None
+        filename = form.filename.data or ""
+    else:
+        raise ValidationFailed.field("file", "Choose a .csv or .xlsx file.")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ValidationFailed.field("file", "The file is over 2 MB; split it into smaller files.")
+    return filename, data
+
+
+@bp.get("/consortia/<int:consortium_id>/export.csv")
+@roles_required(Role.SECRETARY)
+def export_members_csv(consortium_id: int):
+    consortium = consortium_or_404(require_actor(), consortium_id)
+    filename = f"{consortium.code.lower()}-membership.csv"
+    return csv_response(filename, list(sheet.COLUMNS), sheet.table(importing.export_rows(consortium)))
+
+
+@bp.get("/consortia/<int:consortium_id>/export.xlsx")
+@roles_required(Role.SECRETARY)
+def export_members_xlsx(consortium_id: int):
+    consortium = consortium_or_404(require_actor(), consortium_id)
+    response = current_app.response_class(sheet.write_xlsx(importing.export_rows(consortium)), mimetype=XLSX)
+    response.headers["Content-Disposition"] = content_disposition(f"{consortium.code.lower()}-membership.xlsx")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
