@@ -3,8 +3,7 @@
 import base64
 import binascii
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import login_user
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
 from joining import importing, services, sheet
@@ -24,6 +23,7 @@ from kernel.extensions import db, limiter
 from kernel.web import form_errors, page_number
 from organisations.access import consortium_or_404, require_actor, roles_required
 from organisations.models import Role
+from organisations.views import begin_session
 
 bp = Blueprint("joining", __name__)
 MAX_UPLOAD_BYTES = 2_000_000
@@ -100,10 +100,9 @@ def accept_invitation(token: str):
         except DomainError as error:
             form_errors(form, error)
         else:
-            session.clear()
-            login_user(user)
+            response = begin_session(user)
             flash(f"Welcome. You now act for {invitation.organisation_name}.", "success")
-            return redirect(url_for("marketplace.dashboard"))
+            return response
     status = 422 if form.errors or form.form_errors else 200
     return render_template(
         "joining/accept.html", form=form, invitation=invitation, existing=existing is not None

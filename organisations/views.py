@@ -68,6 +68,20 @@ def _log_in(user: User, key: str):
     login_user(user.signed_in_with(key))
 
 
+def begin_session(user: User, next_url: str | None = None):
+    """Signs `user` in on this browser once they have shown who they are (a password, an accepted
+    invitation): a new session row, then the authenticator code if they have two-factor sign-in."""
+    session.clear()
+    key = accounts.start_session(user, _address(), request.user_agent.string)
+    if user.has_two_factor:
+        session[SIGNING_IN], session[SIGNING_IN_AS] = key, user.id
+        if next_url:
+            session[AFTER_SIGN_IN] = next_url
+        return redirect(url_for("marketplace.sign_in_code"))
+    _log_in(user, key)
+    return redirect(next_url or url_for("marketplace.dashboard"))
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit(
     lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT"],
@@ -89,16 +103,7 @@ def sign_in():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
-            next_url = safe_next(request.args.get("next"))
-            session.clear()
-            key = accounts.start_session(user, _address(), request.user_agent.string)
-            if user.has_two_factor:
-                session[SIGNING_IN], session[SIGNING_IN_AS] = key, user.id
-                if next_url:
-                    session[AFTER_SIGN_IN] = next_url
-                return redirect(url_for("marketplace.sign_in_code"))
-            _log_in(user, key)
-            return redirect(next_url or url_for("marketplace.dashboard"))
+            return begin_session(user, safe_next(request.args.get("next")))
         g.sign_in_failed = True
         form.form_errors.append("Email or password is not right.")
     status = 422 if form.errors or form.form_errors else 200
