@@ -42,7 +42,7 @@ import shared_services.demo
 import shared_services.navigation
 import shared_services.views
 from app import benchmark, logs, settings
-from kernel import api, navigation
+from kernel import api, navigation, web
 from kernel.demo import run_in_date_order
 from kernel.errors import Conflict, DomainError
 from kernel.extensions import csrf, db, limiter, login_manager, migrate
@@ -111,6 +111,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_template_helpers(app)
     api.init_app(app, user_for_token)
+    web.init_app(app)
     navigation.init_app(app)
     organisations.navigation.init_app(app)
     navigation.register(app, catalogue.navigation.cards, catalogue.navigation.links)

@@ -29,7 +29,7 @@ from kernel.errors import DomainError, ValidationFailed
 from kernel.extensions import db
 from kernel.money import to_pence
 from kernel.paging import ListPage
-from kernel.web import form_errors, page_number
+from kernel.web import form_errors, page_number, query_id
 from orders import purchase_orders
 from organisations.access import consortium_or_404, member_or_404, require_actor, roles_required
 from organisations.models import Member, Role
@@ -241,7 +241,7 @@ def checkout(invoice_id: int):
 def _statement_member() -> Member:
     """The member whose statement is asked for: `?member_id=`, or the user's first member."""
     actor = require_actor()
-    member_id = request.args.get("member_id", type=int) or min(actor.member_ids, default=None)
+    member_id = query_id("member_id") or min(actor.member_ids, default=None)
     if member_id is None:
         abort(404)
     return member_or_404(actor, member_id)

@@ -1,13 +1,15 @@
 """What every package's HTML views share: the form base, safe redirects and a service's errors on a form."""
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import request
+from flask import Flask, abort, request
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import StopValidation
 
+from kernel.api import INT_MAX, INT_MIN, MAX_PAGE, is_api_request
 from kernel.errors import DomainError
 from kernel.extensions import db
 from kernel.text import CONTROL_MESSAGE, has_control_characters
@@ -21,9 +23,56 @@ def safe_next(target: str | None) -> str | None:
     return target if not parts.scheme and not parts.netloc else None
 
 
+_INTEGER = re.compile(r"\s*[-+]?\d+\s*")
+QUERY_CONTROL_MESSAGE = "The address holds a control character (an invisible character pasted with it)."
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(refuse_hostile_query_strings)
+
+
+def refuse_hostile_query_strings() -> None:
+    """Every page's query string, checked before any view reads it, as the API's schemas check theirs.
+
+    A NUL cannot be held by PostgreSQL text (400); a page number (`page`, `orders_page`...) past
+    MAX_PAGE would overflow an OFFSET and an id (`id`, `member_id`...) past 32 bits an INTEGER
+    column, so neither can name anything that exists (404). The API answers its own way (422).
+    """
+    if is_api_request():
+        return
+    for name, value in request.args.items(multi=True):
+        if has_control_characters(name) or has_control_characters(value):
+            abort(400, QUERY_CONTROL_MESSAGE)
+        if not _INTEGER.fullmatch(value):
+            continue
+        if _is_page(name) and int(value) > MAX_PAGE:
+            abort(404)
+        if _is_id(name) and not INT_MIN <= int(value) <= INT_MAX:
+            abort(404)
+
+
+def _is_page(name: str) -> bool:
+    return name == "page" or name.endswith("_page")
+
+
+def _is_id(name: str) -> bool:
+    return name == "id" or name.endswith("_id")
+
+
 def page_number(name: str = "page") -> int:
     """A page asked for in the query string; a page past the end shows none, a nonsense one the first."""
-    return max(request.args.get(name, 1, type=int), 1)
+    return min(max(request.args.get(name, 1, type=int), 1), MAX_PAGE)
+
+
+def query_id(name: str) -> int | None:
+    """An id from the query string; None when absent or not a number (the hook has refused one out of range)."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and INT_MIN <= value <= INT_MAX else None
+
+
+def paginate(select, per_page: int):
+    """One page of `select` at `?page=`; the page's size is the page's own, not the query string's."""
+    return db.paginate(select, page=page_number(), per_page=per_page, error_out=False)
 
 
 def form_errors(form, error: DomainError, renamed: dict[str, str] | None = None) -> None:

@@ -14,7 +14,7 @@ from kernel.clock import uk_today
 from kernel.csv_export import csv_response
 from kernel.errors import DomainError
 from kernel.paging import ListPage
-from kernel.web import form_errors, page_number
+from kernel.web import form_errors, page_number, query_id
 from orders import demand, price_changes
 from orders.forms import DemandFilterForm, PoolTiersForm
 from orders.prices import pool_list_price, pool_tiers, tiers_from_rows
@@ -58,7 +58,7 @@ def supplier_demand(supplier_id: int):
 def supplier_demand_csv(supplier_id: int):
     actor = require_actor()
     supplier = supplier_or_404(actor, supplier_id)
-    offer_id = request.args.get("offer_id", type=int)
+    offer_id = query_id("offer_id")
     found = demand.supplier_demand(supplier, offer_id)
     return csv_response(
         demand.demand_csv_filename(found, uk_today()), demand.DEMAND_CSV_HEADER, demand.demand_csv_rows(found)

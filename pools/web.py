@@ -22,7 +22,7 @@ from catalogue.models import Offer
 from kernel.api import json_body, operation, query_args
 from kernel.errors import DomainError, ValidationFailed
 from kernel.extensions import db
-from kernel.web import form_errors
+from kernel.web import form_errors, query_id
 from organisations.access import require_actor, roles_required
 from organisations.models import Consortium, Role, User
 from pools.forms import CancelPoolForm
@@ -142,7 +142,7 @@ class PoolCreation(Generic[P, T]):
         form.consortium_ids.choices = [
             SelectChoice(c.id, c.name) for c in consortia if user.is_admin or c.id in user.secretary_consortium_ids
         ]
-        offer_id = request.args.get("offer_id", type=int)
+        offer_id = query_id("offer_id")
         if request.method == "GET" and offer_id:
             form.offer_id.data = offer_id
 
