@@ -43,6 +43,7 @@ def _download(body: bytes, mimetype: str, filename: str) -> Response:
 
 
 AGED_DEBT_PER_PAGE = 50  # members shown a page; the totals are of every member
+STATEMENT_LINES_PER_PAGE = 50  # the balances run over every line; the downloads hold them all
 
 STATE_LABELS = {"unpaid": "Unpaid (issued, part paid or overdue)"} | {
     state: state.replace("_", " ").capitalize() for state in FILTERS if state != "unpaid"
@@ -267,9 +268,11 @@ def statement():
     period = {"member_id": member.id} | {
         name: value.isoformat() for name, value in (("from_date", from_date), ("to_date", to_date)) if value
     }
+    found = services.statement(member, from_date, to_date)
     return render_template(
         "billing/statement.html",
-        statement=services.statement(member, from_date, to_date),
+        statement=found,
+        lines=ListPage.of(found.entries, page_number(), STATEMENT_LINES_PER_PAGE),
         members=members,
         form=form,
         period=period,
