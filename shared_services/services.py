@@ -595,6 +595,31 @@ def billed_periods(pool: ServicePool) -> Select:
     )
 
 
+def billed_period_rows(pool: ServicePool) -> list[BilledPeriod]:
+    """The pool's billed periods without their charges: a page shows each period's count and cost."""
+    return list(
+        db.session.scalars(
+            select(BilledPeriod).where(BilledPeriod.service_pool_id == pool.id).order_by(BilledPeriod.period)
+        )
+    )
+
+
+def charges_of(pool: ServicePool, member_ids: set[int]) -> dict[int, list[SharedServiceCharge]]:
+    """The charges of these members by period, with their invoices: what a member's page links to."""
+    if not member_ids:
+        return {}
+    charges = db.session.scalars(
+        select(SharedServiceCharge)
+        .where(SharedServiceCharge.service_pool_id == pool.id, SharedServiceCharge.member_id.in_(member_ids))
+        .options(selectinload(SharedServiceCharge.invoice), selectinload(SharedServiceCharge.member))
+        .order_by(SharedServiceCharge.period, SharedServiceCharge.member_id)
+    )
+    by_period: dict[int, list[SharedServiceCharge]] = {}
+    for charge in charges:
+        by_period.setdefault(charge.period, []).append(charge)
+    return by_period
+
+
 def sees_member(user: User, member: Member) -> bool:
     """Whose participation and share a user may read: its own members', and a secretary its consortium's.
 

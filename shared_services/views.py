@@ -12,6 +12,7 @@ from kernel.errors import DomainError
 from kernel.extensions import db
 from kernel.formatting import pounds
 from kernel.money import to_pence
+from kernel.paging import ListPage
 from kernel.web import form_errors, page_number
 from organisations.access import consortium_or_404, roles_required, signed_in
 from organisations.models import Role
@@ -22,6 +23,8 @@ from shared_services.forms import JoinForm, LeaveForm, ServicePoolForm
 from shared_services.models import AllocationKey, PeriodLength, ServicePoolStatus
 
 bp = Blueprint("shared_services", __name__)
+PARTICIPANTS_PER_PAGE = 50  # members in a page of a pool's participants; the shares' total is everyone's
+CHANGES_PER_PAGE = 50  # entries in a page of a pool's history of participation
 
 
 @bp.get("/shared-services/")
@@ -74,6 +77,8 @@ def _render_pool(pool, join_form=None, leave_form=None, cancel_form=None, status
     now = services.current_period(pool, today)
     shown = min(max(now, 1), pool.term_periods)
     projected = {s.member_id: s.pence for s in services.period_shares(pool, shown, everyone)}
+    seen = [p for p in everyone if services.sees_member(current_user, p.member)]
+    changes = sorted(((p, c) for p in seen for c in p.changes), key=lambda pc: pc[1].id)
     return render_template(
         "shared_services/pool.html",
         pool=pool,
@@ -84,9 +89,15 @@ def _render_pool(pool, join_form=None, leave_form=None, cancel_form=None, status
         mine=mine,
         members=members,
         joiners=joiners,
-        billed=db.session.scalars(services.billed_periods(pool)).all(),
-        sees=lambda member: services.sees_member(current_user, member),
-        shown=[p for p in everyone if not p.withdrawn and services.sees_member(current_user, p.member)],
+        billed=services.billed_period_rows(pool),
+        own_charges=services.charges_of(pool, current_user.member_ids),
+        runs=next(
+            (c for c in pool.consortia if current_user.is_admin or c.id in current_user.secretary_consortium_ids), None
+        ),
+        shown=ListPage.of(
+            [p for p in seen if not p.withdrawn], page_number("participants_page"), PARTICIPANTS_PER_PAGE
+        ),
+        changes=ListPage.of(changes, page_number("history_page"), CHANGES_PER_PAGE),
         can_manage=services.can_manage(current_user, pool),
         join_form=join_form,
         leave_form=leave_form,
