@@ -1,11 +1,14 @@
 """What every package's HTML views share: the form base, safe redirects and a service's errors on a form."""
 
 import re
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, request
 from flask_wtf import FlaskForm
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from wtforms import PasswordField, StringField
 from wtforms.validators import StopValidation
 
@@ -23,6 +26,8 @@ def safe_next(target: str | None) -> str | None:
     return target if not parts.scheme and not parts.netloc else None
 
 
+T = TypeVar("T")
+PICK_LIMIT = 50  # options in a chooser; a search narrows a longer list
 _INTEGER = re.compile(r"\s*[-+]?\d+\s*")
 QUERY_CONTROL_MESSAGE = "The address holds a control character (an invisible character pasted with it)."
 
@@ -108,3 +113,39 @@ def printable(form: Any, field: Any) -> None:
     """A WTForms validator: names, addresses and descriptions carry no control characters."""
     if isinstance(field.data, str) and has_control_characters(field.data):
         raise StopValidation(CONTROL_MESSAGE)
+
+
+@dataclass(frozen=True)
+class Picked(Generic[T]):
+    """The options of a chooser too long to send whole: up to PICK_LIMIT found by `?<arg>=` words."""
+
+    items: list[T]
+    total: int  # how many the search found
+    search: str
+    arg: str
+
+    @property
+    def cut(self) -> bool:
+        """True when the chooser needs its search box: some options are left out, or a search is on."""
+        return bool(self.search) or self.total > PICK_LIMIT
+
+
+def pick(query: Select, searched: Sequence[ColumnElement], arg: str, kept: ColumnElement | None = None) -> Picked:
+    """The first PICK_LIMIT rows of `query` whose `searched` columns hold the words of `?<arg>=`, and
+    those `kept` matches (the option already chosen, or submitted), so a choice never drops out."""
+    words = (request.args.get(arg) or "").strip()[:100]
+    found = query
+    if words:
+        pattern = "%" + words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        found = found.where(or_(*(column.ilike(pattern, escape="\\") for column in searched)))
+    total = db.session.scalar(select(func.count()).select_from(found.order_by(None).subquery())) or 0
+    items = list(db.session.scalars(found.limit(PICK_LIMIT)))
+    if kept is not None:
+        items += [row for row in db.session.scalars(query.where(kept)) if row not in items]
+    return Picked(items, total, words, arg)
+
+
+def submitted_ids(name: str) -> list[int]:
+    """The ids a form posted (or a GET preselects) in `name`, those a database column can hold."""
+    values = request.form.getlist(name) if request.method == "POST" else request.args.getlist(name)
+    return [int(v) for v in values if _INTEGER.fullmatch(v) and INT_MIN <= int(v) <= INT_MAX]
