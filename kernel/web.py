@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, request
 from flask_wtf import FlaskForm
 from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.orm import QueryableAttribute
 from wtforms import PasswordField, StringField
 from wtforms.validators import StopValidation
 
@@ -130,7 +131,9 @@ class Picked(Generic[T]):
         return bool(self.search) or self.total > PICK_LIMIT
 
 
-def pick(query: Select, searched: Sequence[ColumnElement], arg: str, kept: ColumnElement | None = None) -> Picked:
+def pick(
+    query: Select, searched: Sequence[QueryableAttribute[str]], arg: str, kept: ColumnElement[bool] | None = None
+) -> Picked:
     """The first PICK_LIMIT rows of `query` whose `searched` columns hold the words of `?<arg>=`, and
     those `kept` matches (the option already chosen, or submitted), so a choice never drops out."""
     words = (request.args.get(arg) or "").strip()[:100]

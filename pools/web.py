@@ -122,7 +122,7 @@ class PoolCreation(Generic[P, T]):
 
     def view(self) -> ResponseReturnValue:
         form = self.form()
-        offers, consortia = self._choose_from(form, current_user)
+        offers, runs = self._choose_from(form, current_user)
         if form.validate_on_submit():
             try:
                 offer, consortia = offer_and_consortia(form.offer_id.data, form.consortium_ids.data)
@@ -133,7 +133,7 @@ class PoolCreation(Generic[P, T]):
                 flash(self.saved, "success")
                 return self.pages.page(pool)
         status = 422 if form.errors or form.form_errors else 200
-        return render_template(self.template, form=form, offers=offers, consortia=consortia), status
+        return render_template(self.template, form=form, offers=offers, consortia=runs), status
 
     def _choose_from(self, form: Any, user: User) -> tuple[Picked, Picked]:
         """Active offers, and the active consortia the user runs pools for; a catalogue link preselects its offer.
