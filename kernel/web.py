@@ -128,7 +128,7 @@ class Picked(Generic[T]):
     @property
     def cut(self) -> bool:
         """True when the chooser needs its search box: some options are left out, or a search is on."""
-        return bool(self.search) or self.total > PICK_LIMIT
+        return bool(self.search) or self.total > len(self.items)
 
 
 def pick(
