@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, abort, request
 from flask_wtf import FlaskForm
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, or_
 from sqlalchemy.orm import QueryableAttribute
 from wtforms import PasswordField, StringField
 from wtforms.validators import StopValidation
@@ -121,31 +121,35 @@ class Picked(Generic[T]):
     """The options of a chooser too long to send whole: up to PICK_LIMIT found by `?<arg>=` words."""
 
     items: list[T]
-    total: int  # how many the search found
+    more: bool  # some rows the search found are left out
     search: str
     arg: str
 
     @property
     def cut(self) -> bool:
         """True when the chooser needs its search box: some options are left out, or a search is on."""
-        return bool(self.search) or self.total > len(self.items)
+        return bool(self.search) or self.more
 
 
 def pick(
     query: Select, searched: Sequence[QueryableAttribute[str]], arg: str, kept: ColumnElement[bool] | None = None
 ) -> Picked:
     """The first PICK_LIMIT rows of `query` whose `searched` columns hold the words of `?<arg>=`, and
-    those `kept` matches (the option already chosen, or submitted), so a choice never drops out."""
+    those `kept` matches (the option already chosen, or submitted), so a choice never drops out.
+
+    One more row than shown is read to tell whether any is left out: no count, so the page's
+    queries are the same however long the list.
+    """
     words = (request.args.get(arg) or "").strip()[:100]
     found = query
     if words:
         pattern = "%" + words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         found = found.where(or_(*(column.ilike(pattern, escape="\\") for column in searched)))
-    total = db.session.scalar(select(func.count()).select_from(found.order_by(None).subquery())) or 0
-    items = list(db.session.scalars(found.limit(PICK_LIMIT)))
+    rows = list(db.session.scalars(found.limit(PICK_LIMIT + 1)))
+    items = rows[:PICK_LIMIT]
     if kept is not None:
         items += [row for row in db.session.scalars(query.where(kept)) if row not in items]
-    return Picked(items, total, words, arg)
+    return Picked(items, len(rows) > PICK_LIMIT, words, arg)
 
 
 def submitted_ids(name: str) -> list[int]:

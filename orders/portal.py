@@ -14,7 +14,7 @@ from kernel.clock import uk_today
 from kernel.csv_export import csv_response
 from kernel.errors import DomainError
 from kernel.paging import ListPage
-from kernel.web import form_errors, page_number, query_id
+from kernel.web import form_errors, page_number, pick, query_id, submitted_ids
 from orders import demand, price_changes
 from orders.forms import DemandFilterForm, PoolTiersForm
 from orders.prices import pool_list_price, pool_tiers, tiers_from_rows
@@ -33,9 +33,11 @@ def supplier_demand(supplier_id: int):
     actor = require_actor()
     supplier = supplier_or_404(actor, supplier_id)
     form = DemandFilterForm(request.args)
-    form.offer_id.choices = [SelectChoice("", "All offers")] + [
-        SelectChoice(str(offer_id), name) for offer_id, name in demand.offer_names(supplier.id)
-    ]
+    chosen = submitted_ids("offer_id")
+    offers = pick(
+        demand.supplier_offers(supplier.id), [Offer.name], "offer_search", Offer.id.in_(chosen) if chosen else None
+    )
+    form.offer_id.choices = [SelectChoice("", "All offers")] + [SelectChoice(str(o.id), o.name) for o in offers.items]
     status = 200
     if request.args and not form.validate():
         status = 422
@@ -48,6 +50,7 @@ def supplier_demand(supplier_id: int):
         demand=found,
         form=form,
         filters=filters,
+        offers=offers,
         forecast=ListPage.of(forecast, page_number("page"), POOLS_PER_PAGE),
         orders=ListPage.of(found.orders, page_number("orders_page"), POOLS_PER_PAGE),
     ), status

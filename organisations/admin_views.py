@@ -293,7 +293,7 @@ def _grant_form() -> tuple[RoleGrantForm, Picked]:
         "Supplier user of": [(f"supplier:{s.id}", s.name) for s in suppliers.items],
     }
     every = (members, consortia, suppliers)
-    return form, Picked([o for p in every for o in p.items], sum(p.total for p in every), members.search, members.arg)
+    return form, Picked([o for p in every for o in p.items], any(p.more for p in every), members.search, members.arg)
 
 
 @bp.post("/<section_name>/<int:record_id>/active")

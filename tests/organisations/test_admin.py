@@ -368,7 +368,7 @@ def test_the_choosers_of_a_big_platform_show_a_few_options_and_find_the_rest(adm
     db.session.commit()
 
     member_form = admin_client.get(f"/admin/members/{world.member.id}").get_data(as_text=True)
-    assert "Find the network" in member_form and "The list shows 2 of the 4 networks" in member_form
+    assert "Find the network" in member_form and "The list shows the first 2 networks" in member_form
     assert f'selected value="{world.network.id}"' in member_form, "the member's own network stays in the list"
 
     grant_form = admin_client.get(f"/admin/users/{world.stranger.id}").get_data(as_text=True)
