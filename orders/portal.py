@@ -51,6 +51,7 @@ def supplier_demand(supplier_id: int):
         form=form,
         filters=filters,
         offers=offers,
+        offer_totals=ListPage.of(found.offers, page_number("offers_page"), POOLS_PER_PAGE),
         forecast=ListPage.of(forecast, page_number("page"), POOLS_PER_PAGE),
         orders=ListPage.of(found.orders, page_number("orders_page"), POOLS_PER_PAGE),
     ), status
