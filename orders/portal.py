@@ -25,6 +25,7 @@ bp = Blueprint("portal", __name__)
 
 PURCHASE_ORDER_ENDPOINT = "orders.purchase_order"
 POOLS_PER_PAGE = 50
+MEMBERS_PER_PAGE = 100  # names in a page of the dashboard's members who never pledged
 
 
 @bp.get("/supplier/<int:supplier_id>/demand")
@@ -147,8 +148,15 @@ def pools_on_old_prices(user: User, offer: Offer) -> OfferPagePart | None:
 def consortium_dashboard(consortium_id: int):
     actor = require_actor()
     consortium = consortium_or_404(actor, consortium_id)
+    found = demand.consortium_dashboard(consortium)
     return render_template(
-        "portal/consortium.html", dashboard=demand.consortium_dashboard(consortium), order_url=_order_url()
+        "portal/consortium.html",
+        dashboard=found,
+        order_url=_order_url(),
+        at_risk=ListPage.of(found.at_risk, page_number("risk_page"), POOLS_PER_PAGE),
+        open_pools=ListPage.of(found.open_pools, page_number("page"), POOLS_PER_PAGE),
+        orders=ListPage.of(found.orders_to_progress, page_number("orders_page"), POOLS_PER_PAGE),
+        never_pledged=ListPage.of(found.never_pledged, page_number("members_page"), MEMBERS_PER_PAGE),
     )
 
 
