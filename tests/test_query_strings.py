@@ -70,6 +70,8 @@ def test_every_page_refuses_hostile_query_strings(app, client, world, role):
         ("member", f"/invoices/?page={HUGE}", 404),
         ("secretary", f"/purchase-orders/?page={HUGE}", 404),
         ("member", "/invoices/?page=2", 200),
+        ("member", "/invoices/?page=" + "9" * 5000, 404),
+        ("member", "/statement?member_id=-" + "9" * 5000, 404),
     ],
 )
 def test_the_reported_urls(client, world, role, url, status):
