@@ -394,6 +394,55 @@ def period_shares(pool: ServicePool, period: int, taking_part: list[Participatio
     return split_cost(pool.cost_per_period_pence, [Participant(p.member_id, _weight(pool, p)) for p in taking_part])
 
 
+@dataclass(frozen=True)
+class Taking:
+    """One participation as a split needs it, read as plain columns: a page of a pool with thousands
+    of participants projects their shares without loading each member and its history."""
+
+    member_id: int
+    units: int
+    joined_from: int
+    left_after: int | None
+    headcount: int
+
+    def covers(self, period: int) -> bool:
+        return self.joined_from <= period and (self.left_after is None or period <= self.left_after)
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.left_after is not None and self.left_after < self.joined_from
+
+
+def taking_part(pool: ServicePool) -> list[Taking]:
+    """Every participation of the pool, in the order `period_shares` splits them (by member)."""
+    rows = db.session.execute(
+        select(
+            Participation.member_id,
+            Participation.units,
+            Participation.joined_from,
+            Participation.left_after,
+            Member.headcount,
+        )
+        .join(Member, Member.id == Participation.member_id)
+        .where(Participation.service_pool_id == pool.id)
+        .order_by(Participation.member_id)
+    )
+    return [Taking(*row) for row in rows]
+
+
+def projected_shares(pool: ServicePool, period: int, taking: list[Taking]) -> dict[int, int]:
+    """Each participant's share of `period` by member id, as `period_shares` splits it."""
+    covered = [t for t in taking if t.covers(period)]
+    if not covered:
+        return {}
+    weight = {
+        AllocationKey.HEADCOUNT: lambda t: t.headcount,
+        AllocationKey.UNITS: lambda t: t.units,
+    }.get(pool.allocation_key, lambda t: 1)
+    shares = split_cost(pool.cost_per_period_pence, [Participant(t.member_id, weight(t)) for t in covered])
+    return {share.member_id: share.pence for share in shares}
+
+
 @dataclass
 class MemberShares:
     """A member's share of the current period and the next: billed amounts once billed, projections before."""
@@ -407,9 +456,19 @@ class MemberShares:
     earliest_leave: int | None = None
 
 
-def member_shares(pool: ServicePool, members: list[Member], today: date | None = None) -> list[MemberShares]:
+def member_shares(
+    pool: ServicePool, members: list[Member], today: date | None = None, taking: list["Taking"] | None = None
+) -> list[MemberShares]:
+    """The shares of the members a user acts for; `taking` (from `taking_part`) saves reading it again."""
     today = today or uk_today()
-    everyone = participations(pool)
+    taking = taking if taking is not None else taking_part(pool)
+    everyone = list(
+        db.session.scalars(
+            select(Participation).where(
+                Participation.service_pool_id == pool.id, Participation.member_id.in_([m.id for m in members] or [-1])
+            )
+        )
+    )
     now = max(current_period(pool, today), 1)
     billed = {
         (c.period, c.member_id): c.share_pence
@@ -426,13 +485,16 @@ def member_shares(pool: ServicePool, members: list[Member], today: date | None =
             )
         )
     )
+    projections: dict[int, dict[int, int]] = {}
 
     def share(period: int, member_id: int) -> int | None:
         if period > pool.term_periods or pool.status is ServicePoolStatus.CANCELLED:
             return None
         if period in billed_periods:
             return billed.get((period, member_id))
-        return next((s.pence for s in period_shares(pool, period, everyone) if s.member_id == member_id), None)
+        if period not in projections:
+            projections[period] = projected_shares(pool, period, taking)
+        return projections[period].get(member_id)
 
     by_member = {p.member_id: p for p in everyone}
     result = []
@@ -637,12 +699,37 @@ def participants_query(pool: ServicePool, user: User) -> Select:
         .options(selectinload(Participation.member), selectinload(Participation.changes))
         .order_by(Organisation.legal_name, Participation.id)
     )
-    if not user.is_admin:
-        secretary_members = (
-            select(Member.id).join(Network).where(Network.consortium_id.in_(user.secretary_consortium_ids or {-1}))
-        )
-        query = query.where(or_(Member.id.in_(user.member_ids or {-1}), Member.id.in_(secretary_members)))
-    return query
+    return _seen_by(query, user)
+
+
+def taking_part_query(pool: ServicePool, user: User) -> Select:
+    """The participants the user sees taking part (not withdrawn), by name: a page of the pool's."""
+    return participants_query(pool, user).where(
+        or_(Participation.left_after.is_(None), Participation.left_after >= Participation.joined_from)
+    )
+
+
+def history_query(pool: ServicePool, user: User) -> Select:
+    """The changes to the participations the user sees, oldest first."""
+    query = (
+        select(ParticipationChange)
+        .join(Participation, ParticipationChange.participation_id == Participation.id)
+        .join(Member, Participation.member_id == Member.id)
+        .where(Participation.service_pool_id == pool.id)
+        .options(selectinload(ParticipationChange.participation).selectinload(Participation.member))
+        .order_by(ParticipationChange.id)
+    )
+    return _seen_by(query, user)
+
+
+def _seen_by(query: Select, user: User) -> Select:
+    """`query` (joined to Member) narrowed to the members whose participation the user may read (`sees_member`)."""
+    if user.is_admin:
+        return query
+    secretary_members = (
+        select(Member.id).join(Network).where(Network.consortium_id.in_(user.secretary_consortium_ids or {-1}))
+    )
+    return query.where(or_(Member.id.in_(user.member_ids or {-1}), Member.id.in_(secretary_members)))
 
 
 # The secretary's billing calendar
