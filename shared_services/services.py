@@ -777,31 +777,55 @@ def calendar(consortium: Consortium, today: date | None = None, page: int = 1) -
     )
     pool_ids = [pool.id for pool in pools.items]
     billed_by_pool: dict[int, dict[int, BilledPeriod]] = {pool_id: {} for pool_id in pool_ids}
-    for billed_period in db.session.scalars(
-        select(BilledPeriod)
-        .where(BilledPeriod.service_pool_id.in_(pool_ids))
-        .options(selectinload(BilledPeriod.charges).selectinload(SharedServiceCharge.member))
-    ):
+    for billed_period in db.session.scalars(select(BilledPeriod).where(BilledPeriod.service_pool_id.in_(pool_ids))):
         billed_by_pool[billed_period.service_pool_id][billed_period.period] = billed_period
-    taking_part: dict[int, list[Participation]] = {pool_id: [] for pool_id in pool_ids}
-    for participation in db.session.scalars(
-        select(Participation)
+    # What our members were charged for each billed period, summed by the database.
+    charged: dict[tuple[int, int], tuple[int, int]] = {
+        (pool_id, period): (pence, count)
+        for pool_id, period, pence, count in db.session.execute(
+            select(
+                SharedServiceCharge.service_pool_id,
+                SharedServiceCharge.period,
+                func.sum(SharedServiceCharge.share_pence),
+                func.count(),
+            )
+            .join(Member, Member.id == SharedServiceCharge.member_id)
+            .join(Network, Network.id == Member.network_id)
+            .where(SharedServiceCharge.service_pool_id.in_(pool_ids), Network.consortium_id == consortium.id)
+            .group_by(SharedServiceCharge.service_pool_id, SharedServiceCharge.period)
+        )
+    }
+    taking_part: dict[int, list[Taking]] = {pool_id: [] for pool_id in pool_ids}
+    ours_by_pool: dict[int, set[int]] = {pool_id: set() for pool_id in pool_ids}
+    for pool_id, member_id, units, joined_from, left_after, headcount, consortium_id in db.session.execute(
+        select(
+            Participation.service_pool_id,
+            Participation.member_id,
+            Participation.units,
+            Participation.joined_from,
+            Participation.left_after,
+            Member.headcount,
+            Network.consortium_id,
+        )
+        .join(Member, Member.id == Participation.member_id)
+        .join(Network, Network.id == Member.network_id)
         .where(Participation.service_pool_id.in_(pool_ids))
-        .options(selectinload(Participation.member))
         .order_by(Participation.member_id)
     ):
-        taking_part[participation.service_pool_id].append(participation)
+        taking_part[pool_id].append(Taking(member_id, units, joined_from, left_after, headcount))
+        if consortium_id == consortium.id:
+            ours_by_pool[pool_id].add(member_id)
     entries = []
     for pool in pools.items:
         billed = billed_by_pool[pool.id]
         now = current_period(pool, today)
         projected = taking_part[pool.id]
-        our_members = {p.member_id for p in projected if p.member.consortium_id == consortium.id}
+        our_members = ours_by_pool[pool.id]
         entry = CalendarPool(pool)
         for period in range(1, pool.term_periods + 1):
             starts_on, ends_on = period_dates(pool, period)
             if period in billed:
-                ours = [c for c in billed[period].charges if c.member.consortium_id == consortium.id]
+                our_pence, our_count = charged.get((pool.id, period), (0, 0))
                 entry.periods.append(
                     CalendarPeriod(
                         period,
@@ -810,14 +834,14 @@ def calendar(consortium: Consortium, today: date | None = None, page: int = 1) -
                         ends_on,
                         "billed",
                         billed[period].cost_pence,
-                        sum(c.share_pence for c in ours),
-                        len(ours),
+                        our_pence,
+                        our_count,
                     )
                 )
                 continue
             if pool.status is ServicePoolStatus.ENDED:
                 continue
-            shares = period_shares(pool, period, projected)
+            shares = projected_shares(pool, period, projected)
             entry.periods.append(
                 CalendarPeriod(
                     period,
@@ -826,8 +850,8 @@ def calendar(consortium: Consortium, today: date | None = None, page: int = 1) -
                     ends_on,
                     "due" if period <= now else "upcoming",
                     pool.cost_per_period_pence if shares else 0,
-                    sum(s.pence for s in shares if s.member_id in our_members),
-                    sum(1 for s in shares if s.member_id in our_members and s.pence),
+                    sum(pence for member_id, pence in shares.items() if member_id in our_members),
+                    sum(1 for member_id, pence in shares.items() if member_id in our_members and pence),
                 )
             )
         entries.append(entry)
