@@ -3,6 +3,7 @@
 from datetime import date
 from decimal import Decimal
 from functools import wraps
+from math import ceil
 from typing import cast
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -272,7 +273,7 @@ def statement():
     return render_template(
         "billing/statement.html",
         statement=found,
-        lines=ListPage.of(found.entries, page_number(), STATEMENT_LINES_PER_PAGE),
+        lines=ListPage.of(found.entries, _statement_page(len(found.entries)), STATEMENT_LINES_PER_PAGE),
         members=members,
         form=form,
         period=period,
@@ -280,6 +281,13 @@ def statement():
         can_save_method=stripe_gateway.stripe_enabled(current_app.config),
         saved_method=stripe_gateway.has_saved_method(member.id),
     ), 422 if form.errors else 200
+
+
+def _statement_page(lines: int) -> int:
+    """`?page=`, or the last page: a statement opens at its latest lines, where the closing balance is."""
+    if "page" in request.args:
+        return page_number()
+    return max(ceil(lines / STATEMENT_LINES_PER_PAGE), 1)
 
 
 def _download_period() -> tuple[date | None, date | None]:

@@ -110,7 +110,9 @@ def test_the_statement_page_is_paged_with_its_balance_carried_and_the_downloads_
     monkeypatch.setattr("billing.views.STATEMENT_LINES_PER_PAGE", 2)
     sign_in(client, world.member_user)
 
-    first = client.get("/statement").get_data(as_text=True)
+    opened = client.get("/statement").get_data(as_text=True)
+    assert "Page 3 of 3" in opened and "Credit for" in opened, "the statement opens at its latest lines"
+    first = client.get("/statement?page=1").get_data(as_text=True)
     assert "BACS JAN" in first and "Excess returned" not in first
     assert "Carried forward to page 2" in first and 'colspan="4">Closing balance' not in first
     second = client.get("/statement?page=2").get_data(as_text=True)
