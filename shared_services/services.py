@@ -816,6 +816,8 @@ def calendar(consortium: Consortium, today: date | None = None, page: int = 1) -
         if consortium_id == consortium.id:
             ours_by_pool[pool_id].add(member_id)
     entries = []
+    # Most periods of a pool share their participants: each set of them is split once.
+    splits: dict[tuple[int, tuple[int, ...]], dict[int, int]] = {}
     for pool in pools.items:
         billed = billed_by_pool[pool.id]
         now = current_period(pool, today)
@@ -841,7 +843,10 @@ def calendar(consortium: Consortium, today: date | None = None, page: int = 1) -
                 continue
             if pool.status is ServicePoolStatus.ENDED:
                 continue
-            shares = projected_shares(pool, period, projected)
+            covered = tuple(n for n, t in enumerate(projected) if t.covers(period))
+            if (pool.id, covered) not in splits:
+                splits[pool.id, covered] = projected_shares(pool, period, projected)
+            shares = splits[pool.id, covered]
             entry.periods.append(
                 CalendarPeriod(
                     period,
