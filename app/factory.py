@@ -56,7 +56,7 @@ import shared_services.messages
 import shared_services.navigation
 import shared_services.views
 from app import benchmark, logs, settings
-from kernel import api, navigation
+from kernel import api, navigation, web
 from kernel.demo import run_in_date_order
 from kernel.errors import Conflict, DomainError
 from kernel.extensions import csrf, db, limiter, login_manager, migrate
@@ -136,6 +136,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_template_helpers(app)
     api.init_app(app, token_for)
+    web.init_app(app)
     navigation.init_app(app)
     organisations.navigation.init_app(app)
     joining.navigation.init_app(app)

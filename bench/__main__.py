@@ -7,14 +7,15 @@
 Each benchmark still runs alone (`python -m bench.close`, ...) and prints its own figures;
 see bench/README.md. A --quick run's figures are for orientation: it skips the 100,000-pledge
 close and the 50,000-member invoicing, pledges and delivers the outbox in a world of 2,000
-members, measures the demand dashboard on a tenth of the data, and repeats less.
+members, measures the demand dashboard on a tenth of the data, grows the demo's pages by 2,000
+members and 200 pools, and repeats less.
 """
 
 import argparse
 import sys
 import traceback
 
-from bench import close, demand, invoice, outbox, pledge, xero
+from bench import close, demand, invoice, outbox, pages, pledge, xero
 from bench.common import Figure, print_table
 
 BENCHMARKS = {
@@ -24,6 +25,7 @@ BENCHMARKS = {
     "outbox": (outbox.main, [], ["--members", "2000"]),
     "xero": (xero.main, [], ["--repeat", "2"]),
     "demand": (demand.main, [], ["--pools", "500", "--pledges", "100000", "--seconds", "5"]),
+    "pages": (pages.main, [], ["--members", "2000", "--pools", "200", "--repeat", "10"]),
 }
 
 

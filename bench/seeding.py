@@ -199,3 +199,71 @@ def pool_world(members: int, codes: tuple[str, ...] = ("AAA", "BBB", "CCC")) -> 
     pool.pledged_quantity, pool.pledged_flexible, pool.member_count = sum(quantities), sum(extras), members
     db.session.commit()
     return PoolWorld(pool.id, admin.id, member_ids, users)
+
+
+def add_pledges(pool_ids: list[int], member_ids: list[int]) -> int:
+    """One pledge from each member into each open pool, with the pools' running totals to match; how many."""
+    from orders.models import Pool
+
+    now = utcnow()
+    quantities = [1 + (n * 7) % 23 for n in range(len(member_ids))]
+    written = 0
+    for pool_id in pool_ids:
+        written += bulk(
+            Pledge,
+            [
+                {
+                    "pool_id": pool_id,
+                    "member_id": member_id,
+                    "quantity": quantities[n],
+                    "flexible_extra": 0,
+                    "created_at": now + timedelta(microseconds=n),
+                    "updated_at": now,
+                }
+                for n, member_id in enumerate(member_ids)
+            ],
+        )
+        pool = db.session.get(Pool, pool_id)
+        pool.pledged_quantity += sum(quantities)
+        pool.member_count += len(member_ids)
+    db.session.flush()
+    return written
+
+
+def add_participants(service_pool_ids: list[int], member_ids: list[int], user_id: int) -> int:
+    """Each member taking part in each shared-service pool from its first period, with the join in its history."""
+    from shared_services.models import Participation, ParticipationChange
+
+    now = utcnow()
+    written = 0
+    for pool_id in service_pool_ids:
+        first = next_id(Participation)
+        written += bulk(
+            Participation,
+            [
+                {
+                    "id": first + n,
+                    "service_pool_id": pool_id,
+                    "member_id": m,
+                    "units": 1,
+                    "joined_from": 1,
+                    "created_at": now,
+                }
+                for n, m in enumerate(member_ids)
+            ],
+        )
+        bulk(
+            ParticipationChange,
+            [
+                {
+                    "participation_id": first + n,
+                    "action": "join",
+                    "changed_by_id": user_id,
+                    "changed_at": now,
+                    "new_units": 1,
+                    "new_joined_from": 1,
+                }
+                for n in range(len(member_ids))
+            ],
+        )
+    return written

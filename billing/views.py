@@ -3,6 +3,7 @@
 from datetime import date
 from decimal import Decimal
 from functools import wraps
+from math import ceil
 from typing import cast
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -29,7 +30,7 @@ from kernel.errors import DomainError, ValidationFailed
 from kernel.extensions import db
 from kernel.money import to_pence
 from kernel.paging import ListPage
-from kernel.web import form_errors, no_store_response, page_number
+from kernel.web import form_errors, no_store_response, page_number, query_id
 from orders import purchase_orders
 from organisations.access import consortium_or_404, member_or_404, require_actor, roles_required
 from organisations.models import Member, Role
@@ -46,6 +47,7 @@ def _download(body: bytes, mimetype: str, filename: str) -> Response:
 
 
 AGED_DEBT_PER_PAGE = 50  # members shown a page; the totals are of every member
+STATEMENT_LINES_PER_PAGE = 50  # the balances run over every line; the downloads hold them all
 
 STATE_LABELS = {"unpaid": "Unpaid (issued, part paid or overdue)"} | {
     state: state.replace("_", " ").capitalize() for state in FILTERS if state != "unpaid"
@@ -244,7 +246,7 @@ def checkout(invoice_id: int):
 def _statement_member() -> Member:
     """The member whose statement is asked for: `?member_id=`, or the user's first member."""
     actor = require_actor()
-    member_id = request.args.get("member_id", type=int) or min(actor.member_ids, default=None)
+    member_id = query_id("member_id") or min(actor.member_ids, default=None)
     if member_id is None:
         abort(404)
     return member_or_404(actor, member_id)
@@ -270,9 +272,11 @@ def statement():
     period = {"member_id": member.id} | {
         name: value.isoformat() for name, value in (("from_date", from_date), ("to_date", to_date)) if value
     }
+    found = services.statement(member, from_date, to_date)
     return render_template(
         "billing/statement.html",
-        statement=services.statement(member, from_date, to_date),
+        statement=found,
+        lines=ListPage.of(found.entries, _statement_page(len(found.entries)), STATEMENT_LINES_PER_PAGE),
         members=members,
         form=form,
         period=period,
@@ -280,6 +284,13 @@ def statement():
         can_save_method=stripe_gateway.stripe_enabled(current_app.config),
         saved_method=stripe_gateway.has_saved_method(member.id),
     ), 422 if form.errors else 200
+
+
+def _statement_page(lines: int) -> int:
+    """`?page=`, or the last page: a statement opens at its latest lines, where the closing balance is."""
+    if "page" in request.args:
+        return page_number()
+    return max(ceil(lines / STATEMENT_LINES_PER_PAGE), 1)
 
 
 def _download_period() -> tuple[date | None, date | None]:

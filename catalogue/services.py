@@ -52,15 +52,14 @@ def resolve_category(value: Any) -> Category | None:
     return None
 
 
-def list_suppliers() -> list[Supplier]:
-    """Active suppliers by name, for the catalogue's supplier filter."""
-    query = (
+def active_suppliers() -> Select:
+    """Active suppliers by name, for the catalogue's supplier filter (it searches `Organisation.legal_name`)."""
+    return (
         select(Supplier)
         .join(Organisation, Supplier.organisation_id == Organisation.id)
         .where(Supplier.active.is_(True))
-        .order_by(Organisation.legal_name)
+        .order_by(Organisation.legal_name, Supplier.id)
     )
-    return list(db.session.scalars(query))
 
 
 # Reading offers

@@ -15,9 +15,9 @@ from kernel.charts import GREEN, INK, chart_style, render_svg, svg_response
 from kernel.errors import DomainError
 from kernel.extensions import db
 from kernel.formatting import price
-from kernel.web import form_errors
+from kernel.web import form_errors, pick, submitted_ids
 from organisations.access import require_actor, roles_required, signed_in
-from organisations.models import Role, User
+from organisations.models import Organisation, Role, Supplier, User
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
 
@@ -49,9 +49,17 @@ def browse():
     actor = require_actor()
     form = SearchForm(request.args)
     categories = services.list_categories()
-    suppliers = services.list_suppliers()
+    chosen = submitted_ids("supplier")
+    suppliers = pick(
+        services.active_suppliers(),
+        [Organisation.legal_name],
+        "supplier_search",
+        Supplier.id.in_(chosen) if chosen else None,
+    )
     form.category.choices = [SelectChoice("", "All categories")] + [SelectChoice(c.slug, c.name) for c in categories]
-    form.supplier.choices = [SelectChoice("", "All suppliers")] + [SelectChoice(str(s.id), s.name) for s in suppliers]
+    form.supplier.choices = [SelectChoice("", "All suppliers")] + [
+        SelectChoice(str(s.id), s.name) for s in suppliers.items
+    ]
     status = 200
     if request.args and not form.validate():
         status = 422
@@ -67,7 +75,12 @@ def browse():
     page = db.paginate(query, per_page=PER_PAGE, error_out=False)
     filters = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
-        "catalogue/browse.html", form=form, page=page, filters=filters, best_price=services.best_price
+        "catalogue/browse.html",
+        form=form,
+        page=page,
+        filters=filters,
+        best_price=services.best_price,
+        suppliers=suppliers,
     ), status
 
 

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import cached_property, lru_cache
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from catalogue import pricing
@@ -311,14 +311,9 @@ def supplier_demand(supplier: Supplier, offer_id: int | None = None) -> Supplier
     )
 
 
-def offer_names(supplier_id: int) -> list[tuple[int, str]]:
-    """The supplier's offers, withdrawn ones too, for choosing one."""
-    return [
-        (row.id, row.name)
-        for row in db.session.execute(
-            select(Offer.id, Offer.name).where(Offer.supplier_id == supplier_id).order_by(Offer.name, Offer.id)
-        )
-    ]
+def supplier_offers(supplier_id: int) -> Select:
+    """The supplier's offers, withdrawn ones too, for choosing one (searched by `Offer.name`)."""
+    return select(Offer).where(Offer.supplier_id == supplier_id).order_by(Offer.name, Offer.id)
 
 
 def _held_tiers(pool_ids) -> dict[int, list[pricing.Tier]]:

@@ -14,7 +14,7 @@ from kernel.clock import uk_today
 from kernel.csv_export import csv_response
 from kernel.errors import DomainError
 from kernel.paging import ListPage
-from kernel.web import form_errors, page_number
+from kernel.web import form_errors, page_number, pick, query_id, submitted_ids
 from orders import demand, price_changes
 from orders.forms import DemandFilterForm, PoolTiersForm
 from orders.prices import pool_list_price, pool_tiers, tiers_from_rows
@@ -25,6 +25,7 @@ bp = Blueprint("portal", __name__)
 
 PURCHASE_ORDER_ENDPOINT = "orders.purchase_order"
 POOLS_PER_PAGE = 50
+MEMBERS_PER_PAGE = 100  # names in a page of the dashboard's members who never pledged
 
 
 @bp.get("/supplier/<int:supplier_id>/demand")
@@ -33,9 +34,11 @@ def supplier_demand(supplier_id: int):
     actor = require_actor()
     supplier = supplier_or_404(actor, supplier_id)
     form = DemandFilterForm(request.args)
-    form.offer_id.choices = [SelectChoice("", "All offers")] + [
-        SelectChoice(str(offer_id), name) for offer_id, name in demand.offer_names(supplier.id)
-    ]
+    chosen = submitted_ids("offer_id")
+    offers = pick(
+        demand.supplier_offers(supplier.id), [Offer.name], "offer_search", Offer.id.in_(chosen) if chosen else None
+    )
+    form.offer_id.choices = [SelectChoice("", "All offers")] + [SelectChoice(str(o.id), o.name) for o in offers.items]
     status = 200
     if request.args and not form.validate():
         status = 422
@@ -48,6 +51,8 @@ def supplier_demand(supplier_id: int):
         demand=found,
         form=form,
         filters=filters,
+        offers=offers,
+        offer_totals=ListPage.of(found.offers, page_number("offers_page"), POOLS_PER_PAGE),
         forecast=ListPage.of(forecast, page_number("page"), POOLS_PER_PAGE),
         orders=ListPage.of(found.orders, page_number("orders_page"), POOLS_PER_PAGE),
     ), status
@@ -58,7 +63,7 @@ def supplier_demand(supplier_id: int):
 def supplier_demand_csv(supplier_id: int):
     actor = require_actor()
     supplier = supplier_or_404(actor, supplier_id)
-    offer_id = request.args.get("offer_id", type=int)
+    offer_id = query_id("offer_id")
     found = demand.supplier_demand(supplier, offer_id)
     return csv_response(
         demand.demand_csv_filename(found, uk_today()), demand.DEMAND_CSV_HEADER, demand.demand_csv_rows(found)
@@ -143,8 +148,15 @@ def pools_on_old_prices(user: User, offer: Offer) -> OfferPagePart | None:
 def consortium_dashboard(consortium_id: int):
     actor = require_actor()
     consortium = consortium_or_404(actor, consortium_id)
+    found = demand.consortium_dashboard(consortium)
     return render_template(
-        "portal/consortium.html", dashboard=demand.consortium_dashboard(consortium), order_url=_order_url()
+        "portal/consortium.html",
+        dashboard=found,
+        order_url=_order_url(),
+        at_risk=ListPage.of(found.at_risk, page_number("risk_page"), POOLS_PER_PAGE),
+        open_pools=ListPage.of(found.open_pools, page_number("page"), POOLS_PER_PAGE),
+        orders=ListPage.of(found.orders_to_progress, page_number("orders_page"), POOLS_PER_PAGE),
+        never_pledged=ListPage.of(found.never_pledged, page_number("members_page"), MEMBERS_PER_PAGE),
     )
 
 

@@ -198,12 +198,20 @@ def my_pledges():
     return render_template("orders/pledges.html", page=page)
 
 
+CLOSE_LINES_PER_PAGE = 50  # members' lines in a page of the close preview; the totals are the whole pool's
+
+
 @bp.get("/pools/<int:pool_id>/close")
 @roles_required(Role.SECRETARY)
 def close_preview(pool_id: int):
     """Exactly what closing will do, before the secretary confirms it."""
     pool = services.pool_for(current_user, pool_id)
-    return render_template("orders/close_preview.html", pool=pool, plan=closing.preview_close(current_user, pool))
+    plan = closing.preview_close(current_user, pool)
+    lines = ListPage.of([line for c in plan.consortia for line in c.lines], page_number(), CLOSE_LINES_PER_PAGE)
+    shown = [(c, [line for line in lines.items if line.order is c]) for c in plan.consortia]
+    return render_template(
+        "orders/close_preview.html", pool=pool, plan=plan, lines=lines, shown=[(c, ls) for c, ls in shown if ls]
+    )
 
 
 @bp.post("/pools/<int:pool_id>/close")

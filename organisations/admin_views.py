@@ -13,10 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
+from kernel.api import INT_MAX
 from kernel.errors import DomainError
 from kernel.extensions import db, login_manager
 from kernel.formatting import sort_code
-from kernel.web import form_errors, page_number
+from kernel.web import Picked, form_errors, page_number, pick, submitted_ids
 from organisations import audit, privacy, services
 from organisations.access import acting_user, require_actor
 from organisations.forms import (
@@ -47,17 +48,41 @@ def _organisation_data(organisation: Organisation) -> dict:
     return {name: getattr(organisation, name) for name in services.ORGANISATION_FIELDS}
 
 
-def _consortium_choices(form) -> None:
-    form.consortium_id.choices = [
-        SelectChoice(c.id, c.name) for c in db.session.scalars(select(Consortium).order_by(Consortium.name))
-    ]
+# A chooser's first options and its search box: (the options, the box's label, what they are)
+Finder = tuple[Picked, str, str]
 
 
-def _network_choices(form) -> None:
-    form.network_id.choices = [
-        SelectChoice(n.id, f"{n.consortium.name}: {n.name}")
-        for n in db.session.scalars(select(Network).join(Consortium).order_by(Consortium.name, Network.name))
-    ]
+def _chosen(name: str, record: Any) -> list[int]:
+    """The ids a chooser must keep: the one posted, else the record's own."""
+    posted = submitted_ids(name)
+    current = getattr(record, name, None) if record is not None else None
+    return posted or ([current] if current is not None else [])
+
+
+def _consortium_choices(form, record) -> list[Finder]:
+    chosen = _chosen("consortium_id", record)
+    consortia = pick(
+        select(Consortium).order_by(Consortium.name, Consortium.id),
+        [Consortium.name],
+        "consortium_search",
+        Consortium.id.in_(chosen) if chosen else None,
+    )
+    form.consortium_id.choices = [SelectChoice(c.id, c.name) for c in consortia.items]
+    return [(consortia, "Find the consortium", "consortia")]
+
+
+def _network_choices(form, record) -> list[Finder]:
+    chosen = _chosen("network_id", record)
+    networks = pick(
+        select(Network)
+        .join(Consortium, Network.consortium_id == Consortium.id)
+        .order_by(Consortium.name, Network.name),
+        [Network.name, Consortium.name],
+        "network_search",
+        Network.id.in_(chosen) if chosen else None,
+    )
+    form.network_id.choices = [SelectChoice(n.id, f"{n.consortium.name}: {n.name}") for n in networks.items]
+    return [(networks, "Find the network", "networks")]
 
 
 @dataclass
@@ -71,7 +96,7 @@ class AdminSection:
     columns: list[tuple[str, Callable[[Any], Any]]]
     initial: Callable[[Any], dict]
     order_by: Any
-    choices: Callable[[Any], None] = field(default=lambda form: None)
+    choices: Callable[[Any, Any], list[Finder]] = field(default=lambda form, record: [])
     detail_template: str | None = None
     listed_with: tuple = ()  # loader options: what the list's columns read, loaded for the page in a few queries
 
@@ -251,7 +276,7 @@ def edit_record(section_name: str, record_id: int):
 
 def _edit(section: AdminSection, record):
     form = section.form(data=section.initial(record) if record is not None else None)
-    section.choices(form)
+    finders = section.choices(form, record)
     if form.validate_on_submit():
         try:
             record = section.save(form.data, record)
@@ -262,28 +287,53 @@ def _edit(section: AdminSection, record):
             return redirect(url_for("admin.edit_record", section_name=section.name, record_id=record.id))
     status = 422 if form.errors or form.form_errors else 200
     extra = _extra_context(section, record)
-    return render_template("admin/edit.html", section=section, form=form, record=record, **extra), status
+    return render_template(
+        "admin/edit.html", section=section, form=form, record=record, finders=finders, **extra
+    ), status
 
 
 def _extra_context(section: AdminSection, record) -> dict:
     if section.name != "users" or record is None:
         return {}
-    return {"grant_form": _grant_form()}
+    form, finder = _grant_form()
+    return {"grant_form": form, "grant_finder": finder}
 
 
-def _grant_form() -> RoleGrantForm:
+def _grant_form() -> tuple[RoleGrantForm, Picked]:
+    """The roles to grant; the organisations are found by one search (`?grant_search=`) across the three kinds."""
     form = RoleGrantForm()
+    posted_role, _, posted_scope = (request.form.get("grant") or "").partition(":")
+    kept = [int(posted_scope)] if posted_scope.isdigit() and int(posted_scope) <= INT_MAX else []
+
+    def keep(role: str, column):
+        return column.in_(kept) if kept and posted_role == role else None
+
+    members = pick(
+        select(Member).join(Organisation, Member.organisation_id == Organisation.id).order_by(Member.id),
+        [Organisation.legal_name],
+        "grant_search",
+        keep("member", Member.id),
+    )
+    consortia = pick(
+        select(Consortium).order_by(Consortium.name, Consortium.id),
+        [Consortium.name],
+        "grant_search",
+        keep("secretary", Consortium.id),
+    )
+    suppliers = pick(
+        select(Supplier).join(Organisation, Supplier.organisation_id == Organisation.id).order_by(Supplier.id),
+        [Organisation.legal_name],
+        "grant_search",
+        keep("supplier", Supplier.id),
+    )
     form.grant.choices = {
         "Platform": [(Role.ADMIN.value, "Admin")],
-        "Member user of": [(f"member:{m.id}", m.name) for m in db.session.scalars(select(Member).order_by(Member.id))],
-        "Secretary of": [
-            (f"secretary:{c.id}", c.name) for c in db.session.scalars(select(Consortium).order_by(Consortium.name))
-        ],
-        "Supplier user of": [
-            (f"supplier:{s.id}", s.name) for s in db.session.scalars(select(Supplier).order_by(Supplier.id))
-        ],
+        "Member user of": [(f"member:{m.id}", m.name) for m in members.items],
+        "Secretary of": [(f"secretary:{c.id}", c.name) for c in consortia.items],
+        "Supplier user of": [(f"supplier:{s.id}", s.name) for s in suppliers.items],
     }
-    return form
+    every = (members, consortia, suppliers)
+    return form, Picked([o for p in every for o in p.items], any(p.more for p in every), members.search, members.arg)
 
 
 @bp.post("/<section_name>/<int:record_id>/active")
@@ -299,7 +349,7 @@ def set_active(section_name: str, record_id: int):
 @bp.post("/users/<int:record_id>/grants")
 def grant_role(record_id: int):
     user = db.get_or_404(User, record_id)
-    form = _grant_form()
+    form, finder = _grant_form()
     if form.validate_on_submit():
         role, scope_id = form.parsed()
         try:
@@ -311,7 +361,16 @@ def grant_role(record_id: int):
             return redirect(url_for("admin.edit_record", section_name="users", record_id=user.id))
     section = SECTIONS["users"]
     user_form = section.form(formdata=None, data=section.initial(user))
-    return render_template("admin/edit.html", section=section, form=user_form, record=user, grant_form=form), 422
+    finders = section.choices(user_form, user)
+    return render_template(
+        "admin/edit.html",
+        section=section,
+        form=user_form,
+        record=user,
+        finders=finders,
+        grant_form=form,
+        grant_finder=finder,
+    ), 422
 
 
 @bp.post("/users/<int:record_id>/grants/<int:grant_id>/revoke")

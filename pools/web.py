@@ -16,13 +16,14 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from marshmallow import Schema, ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from catalogue.models import Offer
 from kernel.api import json_body, operation, query_args
 from kernel.errors import DomainError, ValidationFailed
 from kernel.extensions import db
-from kernel.web import form_errors
+from kernel.web import Picked, form_errors, pick, query_id, submitted_ids
 from organisations.access import require_actor, roles_required
 from organisations.models import Consortium, Role, User
 from pools.forms import CancelPoolForm
@@ -121,7 +122,7 @@ class PoolCreation(Generic[P, T]):
 
     def view(self) -> ResponseReturnValue:
         form = self.form()
-        self._choose_from(form, current_user)
+        offers, runs = self._choose_from(form, current_user)
         if form.validate_on_submit():
             try:
                 offer, consortia = offer_and_consortia(form.offer_id.data, form.consortium_ids.data)
@@ -132,19 +133,37 @@ class PoolCreation(Generic[P, T]):
                 flash(self.saved, "success")
                 return self.pages.page(pool)
         status = 422 if form.errors or form.form_errors else 200
-        return render_template(self.template, form=form), status
+        return render_template(self.template, form=form, offers=offers, consortia=runs), status
 
-    def _choose_from(self, form: Any, user: User) -> None:
-        """Active offers, and the active consortia the user runs pools for; a catalogue link preselects its offer."""
-        offers = db.session.scalars(select(Offer).where(Offer.active).order_by(Offer.name))
-        form.offer_id.choices = [SelectChoice(o.id, self.offer_choice(o)) for o in offers]
-        consortia = list(db.session.scalars(select(Consortium).where(Consortium.active).order_by(Consortium.name)))
-        form.consortium_ids.choices = [
-            SelectChoice(c.id, c.name) for c in consortia if user.is_admin or c.id in user.secretary_consortium_ids
-        ]
-        offer_id = request.args.get("offer_id", type=int)
+    def _choose_from(self, form: Any, user: User) -> tuple[Picked, Picked]:
+        """Active offers, and the active consortia the user runs pools for; a catalogue link preselects its offer.
+
+        Each list is cut to its first options with a search box (`?offer_search=`, `?consortium_search=`),
+        so the page stays small however big the catalogue; the offer chosen or posted stays in the list.
+        """
+        chosen_offers = submitted_ids("offer_id")
+        offers = pick(
+            select(Offer).where(Offer.active).options(selectinload(Offer.supplier)).order_by(Offer.name, Offer.id),
+            [Offer.name],
+            "offer_search",
+            Offer.id.in_(chosen_offers) if chosen_offers else None,
+        )
+        form.offer_id.choices = [SelectChoice(o.id, self.offer_choice(o)) for o in offers.items]
+        runs = select(Consortium).where(Consortium.active).order_by(Consortium.name, Consortium.id)
+        if not user.is_admin:
+            runs = runs.where(Consortium.id.in_(user.secretary_consortium_ids or {-1}))
+        chosen_consortia = submitted_ids("consortium_ids")
+        consortia = pick(
+            runs,
+            [Consortium.name],
+            "consortium_search",
+            Consortium.id.in_(chosen_consortia) if chosen_consortia else None,
+        )
+        form.consortium_ids.choices = [SelectChoice(c.id, c.name) for c in consortia.items]
+        offer_id = query_id("offer_id")
         if request.method == "GET" and offer_id:
             form.offer_id.data = offer_id
+        return offers, consortia
 
     def api(self, user: User, schema: Schema, terms_from_body: Callable[[dict[str, Any]], T]) -> P:
         data = json_body(schema)

@@ -9,6 +9,8 @@ from flask import Blueprint, render_template, url_for
 from kernel.charts import svg_response
 from kernel.clock import uk_today
 from kernel.csv_export import csv_response
+from kernel.paging import ListPage
+from kernel.web import page_number
 from organisations.access import require_actor, roles_required, supplier_or_404
 from organisations.models import Role
 from reports import charts, exports, savings
@@ -16,6 +18,7 @@ from reports import charts, exports, savings
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 SAVINGS_ROLES = (Role.MEMBER, Role.SECRETARY)
+ROWS_PER_PAGE = 50  # members, suppliers or offers in a page of a report's table; the totals are of them all
 
 
 @bp.get("/")
@@ -48,7 +51,12 @@ def _savings_views(kind: str):
     def page(**url_arguments):
         found = report(url_arguments)
         return render_template(
-            "reports/savings.html", report=found, parents=savings.parent_scopes(require_actor(), found.scope)
+            "reports/savings.html",
+            report=found,
+            parents=savings.parent_scopes(require_actor(), found.scope),
+            by_supplier=ListPage.of(found.by_supplier, page_number("suppliers_page"), ROWS_PER_PAGE),
+            by_child=ListPage.of(found.by_child, page_number("children_page"), ROWS_PER_PAGE),
+            page_args=url_arguments,
         )
 
     def csv(**url_arguments):
@@ -92,7 +100,11 @@ for _kind in ("consortium", "network", "member"):
 def supplier(supplier_id: int):
     actor = require_actor()
     report = savings.supplier_report(supplier_or_404(actor, supplier_id))
-    return render_template("reports/supplier.html", report=report)
+    return render_template(
+        "reports/supplier.html",
+        report=report,
+        by_offer=ListPage.of(report.by_offer, page_number("offers_page"), ROWS_PER_PAGE),
+    )
 
 
 @bp.get("/supplier/<int:supplier_id>.csv")

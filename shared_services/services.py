@@ -381,6 +381,55 @@ def period_shares(pool: ServicePool, period: int, taking_part: list[Participatio
     return split_cost(pool.cost_per_period_pence, [Participant(p.member_id, _weight(pool, p)) for p in taking_part])
 
 
+@dataclass(frozen=True)
+class Taking:
+    """One participation as a split needs it, read as plain columns: a page of a pool with thousands
+    of participants projects their shares without loading each member and its history."""
+
+    member_id: int
+    units: int
+    joined_from: int
+    left_after: int | None
+    headcount: int
+
+    def covers(self, period: int) -> bool:
+        return self.joined_from <= period and (self.left_after is None or period <= self.left_after)
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.left_after is not None and self.left_after < self.joined_from
+
+
+def taking_part(pool: ServicePool) -> list[Taking]:
+    """Every participation of the pool, in the order `period_shares` splits them (by member)."""
+    rows = db.session.execute(
+        select(
+            Participation.member_id,
+            Participation.units,
+            Participation.joined_from,
+            Participation.left_after,
+            Member.headcount,
+        )
+        .join(Member, Member.id == Participation.member_id)
+        .where(Participation.service_pool_id == pool.id)
+        .order_by(Participation.member_id)
+    )
+    return [Taking(*row) for row in rows]
+
+
+def projected_shares(pool: ServicePool, period: int, taking: list[Taking]) -> dict[int, int]:
+    """Each participant's share of `period` by member id, as `period_shares` splits it."""
+    covered = [t for t in taking if t.covers(period)]
+    if not covered:
+        return {}
+    weight = {
+        AllocationKey.HEADCOUNT: lambda t: t.headcount,
+        AllocationKey.UNITS: lambda t: t.units,
+    }.get(pool.allocation_key, lambda t: 1)
+    shares = split_cost(pool.cost_per_period_pence, [Participant(t.member_id, weight(t)) for t in covered])
+    return {share.member_id: share.pence for share in shares}
+
+
 @dataclass
 class MemberShares:
     """A member's share of the current period and the next: billed amounts once billed, projections before."""
@@ -394,9 +443,19 @@ class MemberShares:
     earliest_leave: int | None = None
 
 
-def member_shares(pool: ServicePool, members: list[Member], today: date | None = None) -> list[MemberShares]:
+def member_shares(
+    pool: ServicePool, members: list[Member], today: date | None = None, taking: list["Taking"] | None = None
+) -> list[MemberShares]:
+    """The shares of the members a user acts for; `taking` (from `taking_part`) saves reading it again."""
     today = today or uk_today()
-    everyone = participations(pool)
+    taking = taking if taking is not None else taking_part(pool)
+    everyone = list(
+        db.session.scalars(
+            select(Participation).where(
+                Participation.service_pool_id == pool.id, Participation.member_id.in_([m.id for m in members] or [-1])
+            )
+        )
+    )
     now = max(current_period(pool, today), 1)
     billed = {
         (c.period, c.member_id): c.share_pence
@@ -413,13 +472,16 @@ def member_shares(pool: ServicePool, members: list[Member], today: date | None =
             )
         )
     )
+    projections: dict[int, dict[int, int]] = {}
 
     def share(period: int, member_id: int) -> int | None:
         if period > pool.term_periods or pool.status is ServicePoolStatus.CANCELLED:
             return None
         if period in billed_periods:
             return billed.get((period, member_id))
-        return next((s.pence for s in period_shares(pool, period, everyone) if s.member_id == member_id), None)
+        if period not in projections:
+            projections[period] = projected_shares(pool, period, taking)
+        return projections[period].get(member_id)
 
     by_member = {p.member_id: p for p in everyone}
     result = []
@@ -582,6 +644,31 @@ def billed_periods(pool: ServicePool) -> Select:
     )
 
 
+def billed_period_rows(pool: ServicePool) -> list[BilledPeriod]:
+    """The pool's billed periods without their charges: a page shows each period's count and cost."""
+    return list(
+        db.session.scalars(
+            select(BilledPeriod).where(BilledPeriod.service_pool_id == pool.id).order_by(BilledPeriod.period)
+        )
+    )
+
+
+def charges_of(pool: ServicePool, member_ids: set[int]) -> dict[int, list[SharedServiceCharge]]:
+    """The charges of these members by period, with their invoices: what a member's page links to."""
+    if not member_ids:
+        return {}
+    charges = db.session.scalars(
+        select(SharedServiceCharge)
+        .where(SharedServiceCharge.service_pool_id == pool.id, SharedServiceCharge.member_id.in_(member_ids))
+        .options(selectinload(SharedServiceCharge.invoice), selectinload(SharedServiceCharge.member))
+        .order_by(SharedServiceCharge.period, SharedServiceCharge.member_id)
+    )
+    by_period: dict[int, list[SharedServiceCharge]] = {}
+    for charge in charges:
+        by_period.setdefault(charge.period, []).append(charge)
+    return by_period
+
+
 def sees_member(user: User, member: Member) -> bool:
     """Whose participation and share a user may read: its own members', and a secretary its consortium's.
 
@@ -599,12 +686,37 @@ def participants_query(pool: ServicePool, user: User) -> Select:
         .options(selectinload(Participation.member), selectinload(Participation.changes))
         .order_by(Organisation.legal_name, Participation.id)
     )
-    if not user.is_admin:
-        secretary_members = (
-            select(Member.id).join(Network).where(Network.consortium_id.in_(user.secretary_consortium_ids or {-1}))
-        )
-        query = query.where(or_(Member.id.in_(user.member_ids or {-1}), Member.id.in_(secretary_members)))
-    return query
+    return _seen_by(query, user)
+
+
+def taking_part_query(pool: ServicePool, user: User) -> Select:
+    """The participants the user sees taking part (not withdrawn), by name: a page of the pool's."""
+    return participants_query(pool, user).where(
+        or_(Participation.left_after.is_(None), Participation.left_after >= Participation.joined_from)
+    )
+
+
+def history_query(pool: ServicePool, user: User) -> Select:
+    """The changes to the participations the user sees, oldest first."""
+    query = (
+        select(ParticipationChange)
+        .join(Participation, ParticipationChange.participation_id == Participation.id)
+        .join(Member, Participation.member_id == Member.id)
+        .where(Participation.service_pool_id == pool.id)
+        .options(selectinload(ParticipationChange.participation).selectinload(Participation.member))
+        .order_by(ParticipationChange.id)
+    )
+    return _seen_by(query, user)
+
+
+def _seen_by(query: Select, user: User) -> Select:
+    """`query` (joined to Member) narrowed to the members whose participation the user may read (`sees_member`)."""
+    if user.is_admin:
+        return query
+    secretary_members = (
+        select(Member.id).join(Network).where(Network.consortium_id.in_(user.secretary_consortium_ids or {-1}))
+    )
+    return query.where(or_(Member.id.in_(user.member_ids or {-1}), Member.id.in_(secretary_members)))
 
 
 # The secretary's billing calendar
@@ -652,31 +764,57 @@ def calendar(consortium: Consortium, today: date | None = None, page: int = 1) -
     )
     pool_ids = [pool.id for pool in pools.items]
     billed_by_pool: dict[int, dict[int, BilledPeriod]] = {pool_id: {} for pool_id in pool_ids}
-    for billed_period in db.session.scalars(
-        select(BilledPeriod)
-        .where(BilledPeriod.service_pool_id.in_(pool_ids))
-        .options(selectinload(BilledPeriod.charges).selectinload(SharedServiceCharge.member))
-    ):
+    for billed_period in db.session.scalars(select(BilledPeriod).where(BilledPeriod.service_pool_id.in_(pool_ids))):
         billed_by_pool[billed_period.service_pool_id][billed_period.period] = billed_period
-    taking_part: dict[int, list[Participation]] = {pool_id: [] for pool_id in pool_ids}
-    for participation in db.session.scalars(
-        select(Participation)
+    # What our members were charged for each billed period, summed by the database.
+    charged: dict[tuple[int, int], tuple[int, int]] = {
+        (pool_id, period): (pence, count)
+        for pool_id, period, pence, count in db.session.execute(
+            select(
+                SharedServiceCharge.service_pool_id,
+                SharedServiceCharge.period,
+                func.sum(SharedServiceCharge.share_pence),
+                func.count(),
+            )
+            .join(Member, Member.id == SharedServiceCharge.member_id)
+            .join(Network, Network.id == Member.network_id)
+            .where(SharedServiceCharge.service_pool_id.in_(pool_ids), Network.consortium_id == consortium.id)
+            .group_by(SharedServiceCharge.service_pool_id, SharedServiceCharge.period)
+        )
+    }
+    taking_part: dict[int, list[Taking]] = {pool_id: [] for pool_id in pool_ids}
+    ours_by_pool: dict[int, set[int]] = {pool_id: set() for pool_id in pool_ids}
+    for pool_id, member_id, units, joined_from, left_after, headcount, consortium_id in db.session.execute(
+        select(
+            Participation.service_pool_id,
+            Participation.member_id,
+            Participation.units,
+            Participation.joined_from,
+            Participation.left_after,
+            Member.headcount,
+            Network.consortium_id,
+        )
+        .join(Member, Member.id == Participation.member_id)
+        .join(Network, Network.id == Member.network_id)
         .where(Participation.service_pool_id.in_(pool_ids))
-        .options(selectinload(Participation.member))
         .order_by(Participation.member_id)
     ):
-        taking_part[participation.service_pool_id].append(participation)
+        taking_part[pool_id].append(Taking(member_id, units, joined_from, left_after, headcount))
+        if consortium_id == consortium.id:
+            ours_by_pool[pool_id].add(member_id)
     entries = []
+    # Most periods of a pool share their participants: each set of them is split once.
+    splits: dict[tuple[int, tuple[int, ...]], dict[int, int]] = {}
     for pool in pools.items:
         billed = billed_by_pool[pool.id]
         now = current_period(pool, today)
         projected = taking_part[pool.id]
-        our_members = {p.member_id for p in projected if p.member.consortium_id == consortium.id}
+        our_members = ours_by_pool[pool.id]
         entry = CalendarPool(pool)
         for period in range(1, pool.term_periods + 1):
             starts_on, ends_on = period_dates(pool, period)
             if period in billed:
-                ours = [c for c in billed[period].charges if c.member.consortium_id == consortium.id]
+                our_pence, our_count = charged.get((pool.id, period), (0, 0))
                 entry.periods.append(
                     CalendarPeriod(
                         period,
@@ -685,14 +823,17 @@ def calendar(consortium: Consortium, today: date | None = None, page: int = 1) -
                         ends_on,
                         "billed",
                         billed[period].cost_pence,
-                        sum(c.share_pence for c in ours),
-                        len(ours),
+                        our_pence,
+                        our_count,
                     )
                 )
                 continue
             if pool.status is ServicePoolStatus.ENDED:
                 continue
-            shares = period_shares(pool, period, projected)
+            covered = tuple(n for n, t in enumerate(projected) if t.covers(period))
+            if (pool.id, covered) not in splits:
+                splits[pool.id, covered] = projected_shares(pool, period, projected)
+            shares = splits[pool.id, covered]
             entry.periods.append(
                 CalendarPeriod(
                     period,
@@ -701,8 +842,8 @@ def calendar(consortium: Consortium, today: date | None = None, page: int = 1) -
                     ends_on,
                     "due" if period <= now else "upcoming",
                     pool.cost_per_period_pence if shares else 0,
-                    sum(s.pence for s in shares if s.member_id in our_members),
-                    sum(1 for s in shares if s.member_id in our_members and s.pence),
+                    sum(pence for member_id, pence in shares.items() if member_id in our_members),
+                    sum(1 for member_id, pence in shares.items() if member_id in our_members and pence),
                 )
             )
         entries.append(entry)

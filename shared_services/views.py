@@ -22,6 +22,8 @@ from shared_services.forms import JoinForm, LeaveForm, ServicePoolForm
 from shared_services.models import AllocationKey, PeriodLength, ServicePoolStatus
 
 bp = Blueprint("shared_services", __name__)
+PARTICIPANTS_PER_PAGE = 50  # members in a page of a pool's participants; the shares' total is everyone's
+CHANGES_PER_PAGE = 50  # entries in a page of a pool's history of participation
 
 
 @bp.get("/shared-services/")
@@ -51,20 +53,23 @@ def _member_choices(pool, form) -> None:
 
 
 def _render_pool(pool, join_form=None, leave_form=None, cancel_form=None, status: int = 200):
-    """The pool page; a failed form is shown again with its errors and the join/leave choices it needs."""
+    """The pool page; a failed form is shown again with its errors and the join/leave choices it needs.
+
+    The shares are projected from plain columns of every participation; only the page of
+    participants and the page of history shown are loaded as objects.
+    """
     members = services.joining_members(current_user, pool)
-    everyone = services.participations(pool)
+    taking = services.taking_part(pool)
     today = uk_today()
-    by_member = {p.member_id: p for p in everyone}
+    mine = services.member_shares(pool, members, today, taking)
     joiners = [
-        m
-        for m in members
+        m.member
+        for m in mine
         if pool.status is ServicePoolStatus.OPEN
-        or by_member.get(m.id) is None
-        or by_member[m.id].withdrawn
-        or by_member[m.id].left_after is not None
+        or m.participation is None
+        or m.participation.withdrawn
+        or m.participation.left_after is not None
     ]
-    mine = services.member_shares(pool, members, today)
     join_form = join_form or JoinForm(formdata=None)
     leave_form = leave_form or LeaveForm(formdata=None)
     join_form.member_id.choices = [SelectChoice(m.id, m.name) for m in joiners]
@@ -73,20 +78,33 @@ def _render_pool(pool, join_form=None, leave_form=None, cancel_form=None, status
     ]
     now = services.current_period(pool, today)
     shown = min(max(now, 1), pool.term_periods)
-    projected = {s.member_id: s.pence for s in services.period_shares(pool, shown, everyone)}
     return render_template(
         "shared_services/pool.html",
         pool=pool,
-        participations=everyone,
-        projected=projected,
+        active_count=sum(1 for t in taking if not t.withdrawn),
+        projected=services.projected_shares(pool, shown, taking),
         projected_period=shown,
         label=lambda n: services.period_label(pool, n),
         mine=mine,
         members=members,
         joiners=joiners,
-        billed=db.session.scalars(services.billed_periods(pool)).all(),
-        sees=lambda member: services.sees_member(current_user, member),
-        shown=[p for p in everyone if not p.withdrawn and services.sees_member(current_user, p.member)],
+        billed=services.billed_period_rows(pool),
+        own_charges=services.charges_of(pool, current_user.member_ids),
+        runs=next(
+            (c for c in pool.consortia if current_user.is_admin or c.id in current_user.secretary_consortium_ids), None
+        ),
+        shown=db.paginate(
+            services.taking_part_query(pool, current_user),
+            page=page_number("participants_page"),
+            per_page=PARTICIPANTS_PER_PAGE,
+            error_out=False,
+        ),
+        changes=db.paginate(
+            services.history_query(pool, current_user),
+            page=page_number("history_page"),
+            per_page=CHANGES_PER_PAGE,
+            error_out=False,
+        ),
         can_manage=services.can_manage(current_user, pool),
         join_form=join_form,
         leave_form=leave_form,

@@ -1,11 +1,19 @@
-"""Counting the SQL statements a request or a call sends, to show a page's cost does not grow with its data."""
+"""Counting the SQL statements a request or a call sends, to show a page's cost does not grow with its data;
+and the rows a page shows, to show it pages or sums up what it lists."""
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from unittest import mock
 
+from flask_sqlalchemy.extension import SQLAlchemy
 from sqlalchemy import event
 
 from kernel.extensions import db
+from kernel.paging import ListPage
+
+# What a page lists: a table's rows and a chooser's options.
+_ROWS = re.compile(rb"<tr[\s>]|<option[\s>]")
 
 
 @contextmanager
@@ -31,3 +39,28 @@ def queries_for(client, url: str, **kwargs) -> list[str]:
         response = client.get(url, **kwargs)
     assert response.status_code == 200, (url, response.status_code)
     return statements
+
+
+@contextmanager
+def pages_of_one() -> Iterator[None]:
+    """Every paged list (database pages, pages of a list in memory, choosers) one row a page."""
+    paginate, of = SQLAlchemy.paginate, ListPage.of.__func__  # type: ignore[attr-defined]
+
+    def one_a_page(self, select, **kwargs):
+        return paginate(self, select, **(kwargs | {"per_page": 1}))
+
+    with (
+        mock.patch.object(SQLAlchemy, "paginate", one_a_page),
+        mock.patch.object(ListPage, "of", classmethod(lambda cls, rows, page, per_page: of(cls, rows, page, 1))),
+        mock.patch("kernel.web.PICK_LIMIT", 1),
+    ):
+        yield
+
+
+def rows_shown(client, url: str) -> int | None:
+    """The rows and options the page at `url` shows with lists of one a page; None for a download."""
+    db.session.expire_all()
+    with pages_of_one():
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(_ROWS.findall(response.data)) if response.mimetype == "text/html" else None

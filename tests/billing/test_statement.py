@@ -102,3 +102,26 @@ def test_the_statement_downloads_as_a_pdf(client, world, history):
     assert "From 1 Feb 2026 to 5 Mar 2026" in text
     assert "Opening balance -£30.00" in text and "Closing balance £300.00" in text
     assert "Excess returned £30.00 £60.00" in text
+
+
+def test_the_statement_page_is_paged_with_its_balance_carried_and_the_downloads_whole(
+    client, world, history, monkeypatch
+):
+    monkeypatch.setattr("billing.views.STATEMENT_LINES_PER_PAGE", 2)
+    sign_in(client, world.member_user)
+
+    opened = client.get("/statement").get_data(as_text=True)
+    assert "Page 3 of 3" in opened and "Credit for" in opened, "the statement opens at its latest lines"
+    first = client.get("/statement?page=1").get_data(as_text=True)
+    assert "BACS JAN" in first and "Excess returned" not in first
+    assert "Carried forward to page 2" in first and 'colspan="4">Closing balance' not in first
+    second = client.get("/statement?page=2").get_data(as_text=True)
+    assert "Brought forward from page 1" in second and "-£30.00" in second
+    assert "Excess returned" in second and "BACS JAN" not in second
+    assert "Carried forward to page 3" in second and "£60.00" in second
+    last = client.get("/statement?page=3").get_data(as_text=True)
+    assert "Brought forward from page 2" in last and "Credit for" in last
+    assert 'colspan="4">Closing balance' in last and "Page 3 of 3" in last
+
+    rows = list(csv.reader(io.StringIO(client.get("/statement.csv").get_data(as_text=True))))
+    assert sum(1 for row in rows if row and row[0][:4] == "2026") == 6, "the download keeps every line"

@@ -4,11 +4,13 @@ from datetime import timedelta
 
 import pytest
 
+from catalogue.models import Offer
 from kernel.clock import utcnow
 from kernel.errors import Conflict, Forbidden, ValidationFailed
 from kernel.extensions import db
 from orders import services
 from orders.models import Pool, PoolStatus
+from tests import factories
 from tests.factories import sign_in
 from tests.orders.conftest import make_offer, make_pool
 
@@ -167,3 +169,31 @@ def test_a_category_that_only_looks_like_an_id_matches_no_pools(client, world, p
     sign_in(client, world.member_user)
     response = client.get("/pools/", query_string={"category": category})
     assert response.status_code == 200 and "No pools match." in response.get_data(as_text=True)
+
+
+def test_a_long_catalogue_is_chosen_from_by_searching_and_any_offer_can_still_be_pooled(
+    client, world, offer, monkeypatch
+):
+    monkeypatch.setattr("kernel.web.PICK_LIMIT", 2)
+    for name in ("Banner printing", "Coffee beans", "Zinc roofing"):
+        factories.offer(world.supplier, name=name, actor=world.admin)
+    db.session.commit()
+    sign_in(client, world.secretary)
+
+    form = client.get("/pools/new").get_data(as_text=True)
+    assert "The list shows the first 2 active offers" in form
+    assert "A4 copier paper" in form and "Banner printing" in form and "Zinc roofing" not in form
+    found = client.get("/pools/new?offer_search=zinc").get_data(as_text=True)
+    assert (
+        "Zinc roofing" in found
+        and "Banner printing" not in found
+        and "The list shows the active offers matching “zinc”" in found
+    )
+
+    zinc = db.session.scalar(db.select(Offer).where(Offer.name == "Zinc roofing"))
+    response = client.post(
+        "/pools/new",
+        data={"offer_id": zinc.id, "consortium_ids": [world.consortium.id], "deadline": "2099-03-01T17:00"},
+    )
+    assert response.status_code == 302
+    assert db.session.scalar(db.select(Pool)).offer_id == zinc.id

@@ -16,6 +16,7 @@ from organisations.models import (
     TurnoverBand,
     User,
 )
+from tests import factories
 from tests.factories import PASSWORD, field_error, organisation_form, sign_in
 
 
@@ -357,3 +358,24 @@ def test_strangers_are_sent_to_sign_in(client, world):
     assert response.location.startswith("/sign-in?next=")
     assert client.post(f"/admin/members/{world.member.id}/active", data={"active": "0"}).status_code == 302
     assert reload(world.member).active is True
+
+
+def test_the_choosers_of_a_big_platform_show_a_few_options_and_find_the_rest(admin_client, world, monkeypatch):
+    monkeypatch.setattr("kernel.web.PICK_LIMIT", 1)
+    last = factories.member(world.other_network, "Zebra Print Coop")
+    for _ in range(2):
+        factories.network(world.other_consortium)
+    db.session.commit()
+
+    member_form = admin_client.get(f"/admin/members/{world.member.id}").get_data(as_text=True)
+    assert "Find the network" in member_form and "The list shows the first 2 networks" in member_form
+    assert f'selected value="{world.network.id}"' in member_form, "the member's own network stays in the list"
+
+    grant_form = admin_client.get(f"/admin/users/{world.stranger.id}").get_data(as_text=True)
+    assert "Find the organisation" in grant_form and "Zebra Print Coop" not in grant_form
+    found = admin_client.get(f"/admin/users/{world.stranger.id}?grant_search=zebra").get_data(as_text=True)
+    assert f'value="member:{last.id}"' in found and world.member.name not in found
+
+    response = admin_client.post(f"/admin/users/{world.stranger.id}/grants", data={"grant": f"member:{last.id}"})
+    assert response.status_code == 302, "an organisation left out of the first options can still be granted"
+    assert [(g.role, g.scope_id) for g in reload(world.stranger).grants] == [(Role.MEMBER, last.id)]
