@@ -7,12 +7,14 @@ import asyncio
 import contextlib
 import http.client
 import os
+import re
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from organisations import outbox
+from organisations.demo import demo_authenticator_code
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -124,6 +127,44 @@ def _answers(port: int) -> bool:
         connection.request("GET", "/api/v1/openapi.json")
         return connection.getresponse().status == 200
     return False
+
+
+def sign_in_cookie(host: str, port: int, email: str, password: str) -> str:
+    """Signs in through the real forms (CSRF tokens, and the authenticator code for accounts with two-factor
+    sign-in, as the demo's admin and secretaries have) and returns the session cookie."""
+    connection = http.client.HTTPConnection(host, port)
+    cookie, token = _form_page(connection, "/sign-in", None)
+    answer = _post_form(connection, "/sign-in", cookie, {"email": email, "password": password, "csrf_token": token})
+    if answer.status == 302 and answer.getheader("Location", "").endswith("/sign-in/code"):
+        cookie, token = _form_page(connection, "/sign-in/code", _cookie_of(answer) or cookie)
+        code = demo_authenticator_code(f"{host}:{port}", email)
+        answer = _post_form(connection, "/sign-in/code", cookie, {"code": code, "csrf_token": token})
+    if answer.status != 302:
+        raise RuntimeError(f"{email} could not sign in: {answer.status}")
+    return _cookie_of(answer) or cookie
+
+
+def _form_page(connection: http.client.HTTPConnection, path: str, cookie: str | None) -> tuple[str, str]:
+    connection.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+    page = connection.getresponse()
+    html = page.read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    if token is None:
+        raise RuntimeError(f"{path} shows no form ({page.status})")
+    return _cookie_of(page) or cookie or "", token.group(1)
+
+
+def _post_form(connection: http.client.HTTPConnection, path: str, cookie: str, fields: dict[str, str]):
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+    connection.request("POST", path, body=urllib.parse.urlencode(fields), headers=headers)
+    answer = connection.getresponse()
+    answer.read()
+    return answer
+
+
+def _cookie_of(response) -> str | None:
+    header = response.getheader("Set-Cookie")
+    return header.split(";")[0] if header else None
 
 
 @dataclass

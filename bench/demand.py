@@ -12,9 +12,7 @@ the dashboard under 200 ms per request, mean and p95.
 """
 
 import argparse
-import http.client
 import random
-import re
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,6 +28,7 @@ from bench.common import (
     chosen_backends,
     drive,
     gunicorn,
+    sign_in_cookie,
     throwaway_database,
 )
 from bench.seeding import DELIVERY_CHARGE_PENCE, SOLIDARITY_RATE_PERCENT, add_consortia, add_users, bulk, next_id
@@ -301,25 +300,6 @@ def seed(app, pools: int, pledges: int) -> Seeded:
         return seeded
 
 
-def sign_in_cookie(host: str, port: int, email: str) -> str:
-    """Signs in through the real form (CSRF token included) and returns the session cookie."""
-    connection = http.client.HTTPConnection(host, port)
-    connection.request("GET", "/sign-in")
-    page = connection.getresponse()
-    html = page.read().decode()
-    cookie = page.getheader("Set-Cookie").split(";")[0]
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-    body = f"email={email}&password={PASSWORD}&csrf_token={token}".replace("@", "%40")
-    connection.request(
-        "POST", "/sign-in", body=body, headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
-    )
-    answer = connection.getresponse()
-    answer.read()
-    if answer.status != 302:
-        raise RuntimeError(f"sign-in answered {answer.status}")
-    return answer.getheader("Set-Cookie").split(";")[0]
-
-
 @dataclass
 class PageRequest(Request):
     cookie: str = ""
@@ -358,7 +338,7 @@ def run(backend: str, pools: int, pledges: int, clients: int, seconds: float) ->
         seeded = seed(app, pools, pledges)
         built = time.monotonic() - started
         with gunicorn(url) as (host, port):
-            cookie = sign_in_cookie(host, port, seeded.email)
+            cookie = sign_in_cookie(host, port, seeded.email, PASSWORD)
             base = f"/supplier/{seeded.supplier_id}/demand"
             cases = [
                 (

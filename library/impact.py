@@ -23,7 +23,7 @@ from organisations.access import can_act_for_member
 from organisations.models import Consortium, Member, Network, Organisation, User
 from pools.services import take_writer_lock
 from reports.figures import Figures
-from reports.savings import Scope, savings_report
+from reports.savings import Scope, members_of, savings_report
 from shared_services.models import Participation, ServicePool, ServicePoolStatus
 
 NOT_YET = (
@@ -248,17 +248,6 @@ class ImpactReport:
         return adoption_percent(self.policies_adopted, self.policies_adoptable)
 
 
-def _in_scope(query: Select, member_id, scope: Scope) -> Select:
-    if scope.kind == "member":
-        return query.where(member_id == scope.id)
-    if scope.kind == "platform":
-        return query
-    query = query.join(Member, Member.id == member_id)
-    if scope.kind == "network":
-        return query.where(Member.network_id == scope.id)
-    return query.join(Network, Network.id == Member.network_id).where(Network.consortium_id == scope.id)
-
-
 def _shared_services_joined(scope: Scope) -> int:
     query = (
         select(func.count(distinct(Participation.service_pool_id)))
@@ -268,7 +257,7 @@ def _shared_services_joined(scope: Scope) -> int:
             ServicePool.status.not_in([ServicePoolStatus.DRAFT, ServicePoolStatus.CANCELLED]),
         )
     )
-    return db.session.scalar(_in_scope(query, Participation.member_id, scope)) or 0
+    return db.session.scalar(members_of(query, Participation.member_id, scope)) or 0
 
 
 def _policies(scope: Scope) -> tuple[int, int, int]:
@@ -302,7 +291,7 @@ def _policies(scope: Scope) -> tuple[int, int, int]:
     templates: dict[int | None, int] = {r[0]: r[1] for r in db.session.execute(published)}
     national = templates.get(None, 0)
     adoptable = sum(n * (templates.get(c, 0) + national) for c, n in counts.items())
-    return db.session.scalar(_in_scope(adopted, Adoption.member_id, scope)) or 0, adoptable, sum(counts.values())
+    return db.session.scalar(members_of(adopted, Adoption.member_id, scope)) or 0, adoptable, sum(counts.values())
 
 
 def _measures(scope: Scope) -> list[MeasureTotal]:
@@ -311,7 +300,7 @@ def _measures(scope: Scope) -> list[MeasureTotal]:
         .join(ImpactMeasure, ImpactMeasure.id == ImpactRecord.measure_id)
         .order_by(ImpactMeasure.name, ImpactRecord.id)
     )
-    rows = db.session.execute(_in_scope(query, ImpactRecord.member_id, scope))
+    rows = db.session.execute(members_of(query, ImpactRecord.member_id, scope))
     return measure_totals(RecordFigure(r[0], r[1], r[2], bool(r[3])) for r in rows)
 
 

@@ -200,12 +200,13 @@ def pools_joined(scope: Scope) -> int:
         )
     )
     return sum(
-        db.session.scalar(_members_of(query, member_id, scope)) or 0
+        db.session.scalar(members_of(query, member_id, scope)) or 0
         for query, member_id in ((pools, Pledge.member_id), (shared, Participation.member_id))
     )
 
 
-def _members_of(query: Select, member_id: SQLColumnExpression[Any], scope: Scope) -> Select:
+def members_of(query: Select, member_id: SQLColumnExpression[Any], scope: Scope) -> Select:
+    """`query` kept to the scope's members, `member_id` being the column that names the member."""
     if scope.kind == "member":
         return query.where(member_id == scope.id)
     if scope.kind == "platform":

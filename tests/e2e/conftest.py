@@ -23,10 +23,8 @@ from sqlalchemy import create_engine
 from sqlalchemy import text as sql
 
 from app.factory import create_app
-from kernel.clock import utcnow
 from kernel.extensions import db
-from organisations import totp
-from organisations.demo import DEMO_TOTP_SECRET
+from organisations.demo import demo_authenticator_code
 from tests.conftest import BACKENDS, TEST_CONFIG, make_throwaway_database
 
 try:
@@ -148,21 +146,6 @@ def browser():
 
 
 # Each code works once: the last 30-second step used, per server and account.
-_USED_STEPS: dict[tuple[str, str], int] = {}
-
-
-def _authenticator_code(server: str, email: str) -> str:
-    """The code the demo's authenticator app (README, "Signing in to the demo") shows, for a step not used yet."""
-    now = totp.step_at(utcnow())
-    # This step's code or the next one's: the server, reading its clock a moment later, still accepts either.
-    step = max(now, _USED_STEPS.get((server, email), now - 1) + 1)
-    if step > now + 1:
-        time.sleep(totp.STEP_SECONDS - time.time() % totp.STEP_SECONDS + 0.2)
-        return _authenticator_code(server, email)
-    _USED_STEPS[server, email] = step
-    return totp.code_at(DEMO_TOTP_SECRET, step)
-
-
 # The database behind each live server's URL, for the tests that read what the app wrote (the outbox): what a
 # person would find in their mailbox.
 LIVE_DATABASES: dict[str, str] = {}
@@ -279,7 +262,7 @@ class Visit:
         self.page.get_by_label("Password").fill(password)
         self.press("Sign in")
         if urlsplit(self.page.url).path == "/sign-in/code":
-            self.page.get_by_label("Code").fill(_authenticator_code(self.base_url, email))
+            self.page.get_by_label("Code").fill(demo_authenticator_code(self.base_url, email))
             self.press("Sign in")
         assert self.page.get_by_role("button", name="Sign out").is_visible(), f"{email} is not signed in"
 
