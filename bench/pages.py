@@ -27,6 +27,7 @@ from sqlalchemy import event, select, text
 from werkzeug.exceptions import HTTPException
 
 from bench.common import (
+    AUTHENTICATOR_SCOPE,
     Figure,
     add_backend_option,
     bench_app,
@@ -51,6 +52,9 @@ ACCOUNTS = ("admin@example.org", "secretary@example.org", "member@example.org", 
 NOT_PAGES = (".csv", ".pdf", ".xml", ".svg", ".json")
 SKIPPED = {"marketplace.sign_out", "notifications.unsubscribe"}  # leaving, or a link from an email
 _LINK = re.compile(r'href="(/[^"#]*)"')
+
+
+ANONYMOUS = "signed out"
 
 
 @dataclass
@@ -79,7 +83,7 @@ def _sign_in(client, email: str) -> None:
     if answer.status_code == 302 and answer.headers["Location"].endswith("/sign-in/code"):
         page = client.get("/sign-in/code").get_data(as_text=True)
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-        code = demo_authenticator_code("in-process", email)
+        code = demo_authenticator_code(AUTHENTICATOR_SCOPE, email)
         answer = client.post(
             "/sign-in/code",
             data={"code": code, "csrf_token": token},
@@ -253,11 +257,13 @@ def _analyse() -> None:
 
 
 def time_pages(host: str, port: int, pages: list[Page], repeat: int, warmup: int = 3) -> None:
-    """Each page requested one after another on a kept-alive connection: warm-up first, then `repeat` times."""
-    cookies = {account: sign_in_cookie(host, port, account, DEMO_PASSWORD) for account in {p.account for p in pages}}
+    """Each page requested one after another on a kept-alive connection: warm-up first, then `repeat` times.
+    A page of the account ANONYMOUS is requested signed out."""
+    accounts = {p.account for p in pages} - {ANONYMOUS}
+    cookies = {account: sign_in_cookie(host, port, account, DEMO_PASSWORD) for account in accounts}
     connection = http.client.HTTPConnection(host, port, timeout=60)
     for page in pages:
-        headers = {"Cookie": cookies[page.account]}
+        headers = {"Cookie": cookies[page.account]} if page.account in cookies else {}
         for n in range(warmup + repeat):
             started = time.perf_counter()
             connection.request("GET", page.url, headers=headers)
@@ -286,8 +292,10 @@ def run(backend: str, members: int, pools: int, repeat: int) -> list[dict]:
         count_queries(app, pages, "grown")
         with app.app_context():
             db.engine.dispose()
+        # The baseline: the cheapest page through the same server, middleware and templates, signed out, no query.
+        baseline = Page(ANONYMOUS, "/sign-in")
         with gunicorn(url) as (host, port):
-            time_pages(host, port, pages, repeat)
+            time_pages(host, port, [baseline, *pages], repeat)
     scale = ", ".join(f"{value:,} {name}" for name, value in grown.items())
     print(
         f"\n{backend}: the demo, grown by {scale} (built in {built:.0f} s); gunicorn 2 workers, {repeat} requests each"
@@ -309,6 +317,11 @@ def run(backend: str, members: int, pools: int, repeat: int) -> list[dict]:
                 page.met,
             )
         )
+    base = f"median {baseline.percentile(50):.1f}, p95 {baseline.percentile(95):.1f} ms"
+    print(f"baseline: GET /sign-in signed out, {base}")
+    figures.append(
+        Figure("pages", f"baseline: GET /sign-in signed out, same server ({backend})", "reported", base, None)
+    )
     missed = sum(not p.met for p in pages)
     print(f"{len(pages)} pages, {missed} missing a target")
     return [{"backend": backend, "grown": grown, "pages": len(pages), "missed": missed, "figures": figures}]

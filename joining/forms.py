@@ -3,10 +3,10 @@
 from flask_wtf.file import FileField
 from wtforms import EmailField, HiddenField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional
 
 from kernel.web import Form
-from organisations.forms import UK_POSTCODE, UK_VAT
+from organisations.forms import OrganisationDetailsForm
 from organisations.models import TurnoverBand
 from organisations.passwords import MAX_LENGTH, MIN_LENGTH
 
@@ -44,25 +44,12 @@ class ExistingPasswordForm(Form):
     password = PasswordField("Your password", validators=[InputRequired(), Length(max=200)])
 
 
-class ApplicationForm(Form):
+class ApplicationForm(OrganisationDetailsForm):
     """A social enterprise's application; `website` is a honeypot no person sees or fills."""
 
     network_id = SelectField("Network to join", coerce=int, validators=[InputRequired()])
     legal_name = StringField("Organisation's legal name", validators=[DataRequired(), Length(max=200)])
-    address_line1 = StringField("Address line 1", validators=[DataRequired(), Length(max=200)])
-    address_line2 = StringField("Address line 2", validators=[Optional(), Length(max=200)])
-    city = StringField("Town or city", validators=[DataRequired(), Length(max=100)])
-    postcode = StringField(
-        "Postcode", validators=[InputRequired(), Regexp(UK_POSTCODE, message="Enter a UK postcode, e.g. DD1 4HN.")]
-    )
     contact_email = EmailField("Organisation's email", validators=[InputRequired(), Email(), Length(max=254)])
-    phone = StringField("Phone", validators=[Optional(), Length(max=30)])
-    vat_number = StringField(
-        "VAT number",
-        validators=[Optional(), Regexp(UK_VAT, message="Enter a UK VAT number, e.g. GB123456789.")],
-        description="Leave empty if not VAT-registered.",
-    )
-    company_number = StringField("Company or charity number", validators=[Optional(), Length(max=10)])
     turnover_band = SelectField(
         "Yearly turnover",
         choices=[SelectChoice(band.value, band.label) for band in TurnoverBand],

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from kernel.extensions import Model, UTCDateTime, created_at, enum_column, intpk
 from kernel.lifecycle import Lifecycle, Who, move
 from organisations.enums import Role, TurnoverBand
-from organisations.models import Consortium, Member, Network, Supplier, User
+from organisations.models import SCOPE_MATCHES_ROLE, Consortium, Member, Network, Supplier, User
 
 
 class Invitation(Model):
@@ -19,15 +19,7 @@ class Invitation(Model):
     so an earlier link stops working. Pending means neither accepted, revoked nor expired.
     """
 
-    __table_args__ = (
-        CheckConstraint(
-            "(role = 'admin' AND member_id IS NULL AND consortium_id IS NULL AND supplier_id IS NULL)"
-            " OR (role = 'member' AND member_id IS NOT NULL AND consortium_id IS NULL AND supplier_id IS NULL)"
-            " OR (role = 'secretary' AND consortium_id IS NOT NULL AND member_id IS NULL AND supplier_id IS NULL)"
-            " OR (role = 'supplier' AND supplier_id IS NOT NULL AND member_id IS NULL AND consortium_id IS NULL)",
-            name="scope_matches_role",
-        ),
-    )
+    __table_args__ = (CheckConstraint(SCOPE_MATCHES_ROLE, name="scope_matches_role"),)
 
     id: Mapped[intpk]
     email: Mapped[str] = mapped_column(String(254), index=True)

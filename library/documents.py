@@ -53,6 +53,7 @@ def _sniff(data: bytes) -> str | None:
             small = "mimetype" in names and archive.getinfo("mimetype").file_size < 100
             if small and "content.xml" in names and archive.read("mimetype").strip() == ODT.encode():
                 return ODT
+    # What zipfile raises for a damaged, truncated, encrypted or oddly compressed archive: not a document we take.
     except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError):
         return None
     return None

@@ -163,8 +163,8 @@ class PasswordConfirmForm(Form):
     )
 
 
-class OrganisationForm(Form):
-    """The legal and billing details every organisation has.
+class OrganisationDetailsForm(Form):
+    """The legal details every organisation has, also asked of one applying to join (joining.forms).
 
     Names and addresses use DataRequired, so a value of only spaces counts as missing.
     """
@@ -184,6 +184,11 @@ class OrganisationForm(Form):
         description="Leave empty if not VAT-registered.",
     )
     company_number = StringField("Company or charity number", validators=[Optional(), Length(max=10)])
+
+
+class OrganisationForm(OrganisationDetailsForm):
+    """The details, and where e-invoices reach the organisation."""
+
     peppol_scheme = SelectField(
         "Peppol ID scheme",
         choices=[

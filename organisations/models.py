@@ -182,18 +182,19 @@ class User(UserMixin, Model):
         return {g.supplier_id for g in self.grants if g.role is Role.SUPPLIER and g.supplier_id is not None}
 
 
+# A role's scope: a member for a member's role, a consortium for a secretary's, a supplier for a supplier's.
+SCOPE_MATCHES_ROLE = (
+    "(role = 'admin' AND member_id IS NULL AND consortium_id IS NULL AND supplier_id IS NULL)"
+    " OR (role = 'member' AND member_id IS NOT NULL AND consortium_id IS NULL AND supplier_id IS NULL)"
+    " OR (role = 'secretary' AND consortium_id IS NOT NULL AND member_id IS NULL AND supplier_id IS NULL)"
+    " OR (role = 'supplier' AND supplier_id IS NOT NULL AND member_id IS NULL AND consortium_id IS NULL)"
+)
+
+
 class RoleGrant(Model):
     """One role for one user, scoped to the organisation the role is about."""
 
-    __table_args__ = (
-        CheckConstraint(
-            "(role = 'admin' AND member_id IS NULL AND consortium_id IS NULL AND supplier_id IS NULL)"
-            " OR (role = 'member' AND member_id IS NOT NULL AND consortium_id IS NULL AND supplier_id IS NULL)"
-            " OR (role = 'secretary' AND consortium_id IS NOT NULL AND member_id IS NULL AND supplier_id IS NULL)"
-            " OR (role = 'supplier' AND supplier_id IS NOT NULL AND member_id IS NULL AND consortium_id IS NULL)",
-            name="scope_matches_role",
-        ),
-    )
+    __table_args__ = (CheckConstraint(SCOPE_MATCHES_ROLE, name="scope_matches_role"),)
 
     id: Mapped[intpk]
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)

@@ -1,6 +1,7 @@
 """Sign-in, the dashboard, API tokens, a member's billing profile and a person's own data."""
 
 import json
+from collections.abc import Callable
 
 from flask import (
     Blueprint,
@@ -68,6 +69,18 @@ def _log_in(user: User, key: str):
     login_user(user.signed_in_with(key))
 
 
+def _failed_tries(limit_setting: str, scope: str, key_func: Callable[[], str] | None = None):
+    """A limit on the failed tries of a sign-in step (the view sets g.sign_in_failed), counted by `key_func`
+    (the caller's address by default) under `scope`, which steps sharing a count share."""
+    return limiter.limit(
+        lambda: current_app.config[limit_setting],
+        key_func=key_func,
+        methods=["POST"],
+        deduct_when=_sign_in_failed,
+        scope=scope,
+    )
+
+
 def begin_session(user: User, next_url: str | None = None):
     """Signs `user` in on this browser once they have shown who they are (a password, an accepted
     invitation): a new session row, then the authenticator code if they have two-factor sign-in."""
@@ -83,19 +96,8 @@ def begin_session(user: User, next_url: str | None = None):
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT"],
-    key_func=_sign_in_account_key,
-    methods=["POST"],
-    deduct_when=_sign_in_failed,
-    scope="sign-in-account",
-)
-@limiter.limit(
-    lambda: current_app.config["SIGN_IN_LIMIT_PER_ADDRESS"],
-    methods=["POST"],
-    deduct_when=_sign_in_failed,
-    scope="sign-in-address",
-)
+@_failed_tries("SIGN_IN_LIMIT_PER_ACCOUNT", "sign-in-account", _sign_in_account_key)
+@_failed_tries("SIGN_IN_LIMIT_PER_ADDRESS", "sign-in-address")
 def sign_in():
     if current_user.is_authenticated:
         return redirect(url_for("marketplace.dashboard"))
@@ -111,19 +113,8 @@ def sign_in():
 
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT"],
-    key_func=_sign_in_code_key,
-    methods=["POST"],
-    deduct_when=_sign_in_failed,
-    scope="sign-in-code",
-)
-@limiter.limit(
-    lambda: current_app.config["SIGN_IN_LIMIT_PER_ADDRESS"],
-    methods=["POST"],
-    deduct_when=_sign_in_failed,
-    scope="sign-in-address",
-)
+@_failed_tries("SIGN_IN_LIMIT_PER_ACCOUNT", "sign-in-code", _sign_in_code_key)
+@_failed_tries("SIGN_IN_LIMIT_PER_ADDRESS", "sign-in-address")
 def sign_in_code():
     """The second step for people with two-factor sign-in: the password was right, the code is still to come."""
     if current_user.is_authenticated:
