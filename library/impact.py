@@ -81,7 +81,7 @@ def add_measure(actor: User, consortium: Consortium, name: str, unit: str, descr
     if not _runs(actor, consortium.id):
         raise Forbidden("Only the consortium's secretary keeps its list of measures.")
     name, unit = _checked_measure(consortium.id, name, unit, None)
-    kept = db.session.scalar(select(func.count()).where(ImpactMeasure.consortium_id == consortium.id))
+    kept = db.session.scalar(select(func.count()).where(ImpactMeasure.consortium_id == consortium.id)) or 0
     if kept >= MAX_MEASURES:
         raise Conflict(
             f"A consortium counts at most {MAX_MEASURES} measures, and {consortium.name} has them all: "
