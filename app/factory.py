@@ -13,6 +13,7 @@ from werkzeug.routing import IntegerConverter
 
 import billing.api
 import billing.cli
+import billing.dashboard
 import billing.demo
 import billing.messages
 import billing.navigation
@@ -36,6 +37,7 @@ import library.navigation
 import library.views
 import orders.api
 import orders.cli
+import orders.dashboard
 import orders.demo
 import orders.messages
 import orders.navigation
@@ -46,6 +48,7 @@ import orders.views
 import organisations.api
 import organisations.navigation
 import reports.api
+import reports.dashboard
 import reports.demo
 import reports.navigation
 import reports.views
@@ -148,6 +151,8 @@ def create_app(config: dict | None = None) -> Flask:
     navigation.register(app, shared_services.navigation.cards, shared_services.navigation.links)
     navigation.register(app, reports.navigation.cards, reports.navigation.links)
     navigation.register(app, library.navigation.cards, library.navigation.links)
+    for todos in (orders.dashboard.todos, billing.dashboard.todos, reports.dashboard.todos):
+        navigation.register(app, todos=todos)
     catalogue.views.add_offer_section(app, orders.portal.pools_on_old_prices)
     outbox.init_app(
         app,

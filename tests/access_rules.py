@@ -375,6 +375,7 @@ RULES: dict[str, Rule] = {
     "admin.revoke_grant": roles(args=_USER_GRANT_ARGS),
     # API base
     "people_api.me": everyone(),
+    "people_api.dashboard": everyone(),
     "people_api.member_profile": own("member", others=HIDDEN),
     "people_api.update_member_profile": own("member", others=HIDDEN),
     "api.openapi_json": everyone(stranger=OK),
