@@ -154,6 +154,7 @@ def create_app(config: dict | None = None) -> Flask:
     for todos in (orders.dashboard.todos, billing.dashboard.todos, reports.dashboard.todos):
         navigation.register(app, todos=todos)
     catalogue.views.add_offer_section(app, orders.portal.pools_on_old_prices)
+    orders.views.add_pool_links(app, billing.navigation.pool_invoice_links)
     outbox.init_app(
         app,
         orders.messages.EXPANDERS
