@@ -54,6 +54,7 @@ import reports.navigation
 import reports.views
 import shared_services.api
 import shared_services.cli
+import shared_services.dashboard
 import shared_services.demo
 import shared_services.messages
 import shared_services.navigation
@@ -151,7 +152,12 @@ def create_app(config: dict | None = None) -> Flask:
     navigation.register(app, shared_services.navigation.cards, shared_services.navigation.links)
     navigation.register(app, reports.navigation.cards, reports.navigation.links)
     navigation.register(app, library.navigation.cards, library.navigation.links)
-    for todos in (orders.dashboard.todos, billing.dashboard.todos, reports.dashboard.todos):
+    for todos in (
+        orders.dashboard.todos,
+        billing.dashboard.todos,
+        shared_services.dashboard.todos,
+        reports.dashboard.todos,
+    ):
         navigation.register(app, todos=todos)
     catalogue.views.add_offer_section(app, orders.portal.pools_on_old_prices)
     orders.views.add_pool_links(app, billing.navigation.pool_invoice_links)

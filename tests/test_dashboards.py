@@ -8,9 +8,12 @@ import pytest
 
 from kernel.clock import uk_today, utcnow
 from kernel.extensions import db
+from kernel.formatting import uk_date
 from orders import services as orders_services
 from orders.models import PurchaseOrderStatus
 from organisations.models import OutboxMessage
+from shared_services import services as shared_services
+from shared_services.models import AllocationKey, PeriodLength
 from tests import factories
 from tests.billing.conftest import issued_invoice
 from tests.factories import api_token, sign_in
@@ -163,3 +166,27 @@ def test_the_api_gives_the_counts_the_page_shows(client, world, role):
         assert badge(section(page, s["title"])) == s["count"], s["key"]
         if s["amount_pence"] is not None:
             assert s["amount_pence"] >= 0 or s["key"] == "member.saving_this_year"
+
+
+def test_member_sees_its_shared_services_and_when_each_bills_next(client, world):
+    offer = factories.offer(world.supplier, actor=world.admin, name="HR advice line")
+    start = (uk_today().replace(day=1) + timedelta(days=32)).replace(day=1)
+    terms = shared_services.PoolTerms(
+        cost_per_period_pence=50_000,
+        period=PeriodLength.MONTH,
+        term_periods=12,
+        start_date=start,
+        minimum_participants=2,
+        allocation_key=AllocationKey.EQUAL,
+    )
+    taken = shared_services.create_pool(world.admin, offer, [world.consortium], terms)
+    shared_services.open_pool(world.admin, taken)
+    shared_services.join(world.admin, taken.id, member_id=world.member.id)
+    other = shared_services.create_pool(world.admin, offer, [world.consortium], terms)
+    shared_services.open_pool(world.admin, other)
+    db.session.commit()
+
+    card = section(dashboard(client, world.member_user), "Your shared services")
+
+    assert badge(card) == 1 and f"/shared-services/{taken.id}" in card and f"/shared-services/{other.id}" not in card
+    assert f"£500.00 a month shared; next bill {uk_date(start)} (period 1 of 12)" in card
