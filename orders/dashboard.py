@@ -32,8 +32,19 @@ FORECAST_WEEKS = 6
 
 
 def quantity(units: int, unit: str) -> str:
-    """20 reams, 1 ream: the offer's unit, plural unless one."""
-    return f"{units:,} {unit}" if units == 1 or unit.endswith("s") else f"{units:,} {unit}s"
+    """20 reams, 1 ream, 3 boxes: the offer's unit, plural unless one; a symbol (kWh) or a unit with a
+    number in it stays as it is."""
+    return f"{units:,} {unit if units == 1 else plural(unit)}"
+
+
+def plural(unit: str) -> str:
+    if not unit or unit.endswith("s") or any(c.isdigit() or c.isupper() for c in unit):
+        return unit
+    if unit.endswith(("x", "ch", "sh")):
+        return unit + "es"
+    if unit.endswith("y") and unit[-2:-1] not in ("a", "e", "i", "o", "u"):
+        return unit[:-1] + "ies"
+    return unit + "s"
 
 
 def _with_prices(query: Select) -> Select:
@@ -62,7 +73,7 @@ def _pool_link(pool: Pool, detail: str, tone: str = "neutral") -> Entry:
     return Entry(pool.offer.name, url_for("orders.pool_page", pool_id=pool.id), detail, tone)
 
 
-def _about_to_tip(user: User, role: str, open_pools: Select, order: int) -> Todo:
+def _about_to_tip(role: str, open_pools: Select, order: int) -> Todo:
     """Open pools within 10% of their next tier or minimum: every open pool is priced, in two statements."""
     pools = db.session.scalars(_with_prices(open_pools.order_by(Pool.deadline, Pool.id))).unique().all()
     tips = [(pool, note) for pool in pools if (note := tipping(pool)) is not None]
@@ -198,7 +209,7 @@ def secretary_todos(user: User) -> list[Todo]:
             .options(joinedload(Member.organisation), lazyload(Member.network))
             .order_by(Organisation.legal_name, Member.id)
         )
-        tip = _about_to_tip(user, "secretary", open_pools, order=24)
+        tip = _about_to_tip("secretary", open_pools, order=24)
         tip.title = f"{name}: pools about to tip"
         todos += [
             Todo(
@@ -312,7 +323,7 @@ def supplier_todos(user: User) -> list[Todo]:
             .group_by(Offer.id, Offer.name, Offer.unit)
             .order_by(Offer.name, Offer.id)
         ).all()
-        tip = _about_to_tip(user, "supplier", open_pools, order=34)
+        tip = _about_to_tip("supplier", open_pools, order=34)
         tip.title = f"{name}: pools about to tip"
         tip.url = url_for("portal.supplier_demand", supplier_id=sid)
         tip.action = "See the demand"

@@ -10,6 +10,7 @@ from kernel.clock import uk_today, utcnow
 from kernel.extensions import db
 from kernel.formatting import uk_date
 from orders import services as orders_services
+from orders.dashboard import quantity
 from orders.models import PurchaseOrderStatus
 from organisations.models import OutboxMessage
 from shared_services import services as shared_services
@@ -190,3 +191,13 @@ def test_member_sees_its_shared_services_and_when_each_bills_next(client, world)
 
     assert badge(card) == 1 and f"/shared-services/{taken.id}" in card and f"/shared-services/{other.id}" not in card
     assert f"£500.00 a month shared; next bill {uk_date(start)} (period 1 of 12)" in card
+
+
+def test_units_are_plural_unless_one():
+    assert [quantity(1, "ream"), quantity(20, "ream"), quantity(3, "box"), quantity(2, "copy")] == [
+        "1 ream",
+        "20 reams",
+        "3 boxes",
+        "2 copies",
+    ]
+    assert [quantity(1_500, "kWh"), quantity(4, "hours"), quantity(2, "day")] == ["1,500 kWh", "4 hours", "2 days"]
