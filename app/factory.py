@@ -13,6 +13,7 @@ from werkzeug.routing import IntegerConverter
 
 import billing.api
 import billing.cli
+import billing.dashboard
 import billing.demo
 import billing.messages
 import billing.navigation
@@ -36,6 +37,7 @@ import library.navigation
 import library.views
 import orders.api
 import orders.cli
+import orders.dashboard
 import orders.demo
 import orders.messages
 import orders.navigation
@@ -46,11 +48,13 @@ import orders.views
 import organisations.api
 import organisations.navigation
 import reports.api
+import reports.dashboard
 import reports.demo
 import reports.navigation
 import reports.views
 import shared_services.api
 import shared_services.cli
+import shared_services.dashboard
 import shared_services.demo
 import shared_services.messages
 import shared_services.navigation
@@ -148,7 +152,15 @@ def create_app(config: dict | None = None) -> Flask:
     navigation.register(app, shared_services.navigation.cards, shared_services.navigation.links)
     navigation.register(app, reports.navigation.cards, reports.navigation.links)
     navigation.register(app, library.navigation.cards, library.navigation.links)
+    for todos in (
+        orders.dashboard.todos,
+        billing.dashboard.todos,
+        shared_services.dashboard.todos,
+        reports.dashboard.todos,
+    ):
+        navigation.register(app, todos=todos)
     catalogue.views.add_offer_section(app, orders.portal.pools_on_old_prices)
+    orders.views.add_pool_links(app, billing.navigation.pool_invoice_links)
     outbox.init_app(
         app,
         orders.messages.EXPANDERS

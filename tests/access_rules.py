@@ -375,6 +375,7 @@ RULES: dict[str, Rule] = {
     "admin.revoke_grant": roles(args=_USER_GRANT_ARGS),
     # API base
     "people_api.me": everyone(),
+    "people_api.dashboard": everyone(),
     "people_api.member_profile": own("member", others=HIDDEN),
     "people_api.update_member_profile": own("member", others=HIDDEN),
     "api.openapi_json": everyone(stranger=OK),
@@ -395,8 +396,10 @@ RULES: dict[str, Rule] = {
     # orders: pools are seen within their consortia; secretaries run them, members pledge
     "orders.list_pools": everyone(),
     "orders.pool_page": own("secretary", "member", others=HIDDEN),
+    "orders.pool_growth_chart": own("secretary", "member", others=HIDDEN),
     "orders.create_pool": roles("secretary"),
     "orders.open_pool": own("secretary"),
+    "orders.edit_pool": own("secretary"),
     "orders.cancel_pool": own("secretary"),
     "orders.pledge": own("member"),
     "orders.withdraw": own("member"),
@@ -405,6 +408,7 @@ RULES: dict[str, Rule] = {
     "orders_api.get_pool": own("secretary", "member", others=HIDDEN),
     "orders_api.create_pool": roles("secretary"),
     "orders_api.open_pool": own("secretary"),
+    "orders_api.update_pool": own("secretary"),
     "orders_api.cancel_pool": own("secretary"),
     "orders_api.put_pledge": own("member"),
     "orders_api.delete_pledge": own("member"),
