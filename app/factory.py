@@ -23,6 +23,11 @@ import catalogue.api
 import catalogue.demo
 import catalogue.navigation
 import catalogue.views
+import frameworks.api
+import frameworks.cli
+import frameworks.messages
+import frameworks.navigation
+import frameworks.views
 import joining.api
 import joining.navigation
 import joining.privacy
@@ -148,13 +153,15 @@ def create_app(config: dict | None = None) -> Flask:
     navigation.register(app, shared_services.navigation.cards, shared_services.navigation.links)
     navigation.register(app, reports.navigation.cards, reports.navigation.links)
     navigation.register(app, library.navigation.cards, library.navigation.links)
+    navigation.register(app, frameworks.navigation.cards, frameworks.navigation.links)
     catalogue.views.add_offer_section(app, orders.portal.pools_on_old_prices)
     outbox.init_app(
         app,
         orders.messages.EXPANDERS
         | billing.messages.EXPANDERS
         | shared_services.messages.EXPANDERS
-        | library.messages.EXPANDERS,
+        | library.messages.EXPANDERS
+        | frameworks.messages.EXPANDERS,
     )
     _register_error_handlers(app)
     app.before_request(_note_origin)
@@ -193,6 +200,9 @@ def create_app(config: dict | None = None) -> Flask:
         library.api.bp,
         library.impact_views.bp,
         library.impact_api.bp,
+        frameworks.views.bp,
+        frameworks.api.bp,
+        frameworks.cli.bp,
     ):
         app.register_blueprint(blueprint)
     if app.config["BENCHMARK_BASELINE"]:
