@@ -8,15 +8,15 @@ from frameworks.schemas import (
     CallOffInSchema,
     CallOffQuerySchema,
     CallOffSchema,
-    ConsumptionSchema,
-    ExtensionSchema,
+    FrameworkConsumptionSchema,
+    FrameworkExtensionSchema,
     FrameworkInSchema,
     FrameworkQuerySchema,
+    FrameworkReasonSchema,
     FrameworkSchema,
-    ReasonSchema,
 )
 from frameworks.terms import LotTerms, limit_pence
-from kernel.api import PageArgsSchema, api_blueprint, json_body, operation, page_of, page_schema, paginated, query_args
+from kernel.api import PageArgsSchema, api_blueprint, json_body, operation, page_schema, paginated, query_args
 from kernel.csv_export import csv_response
 from kernel.extensions import db
 from organisations.access import require_actor, roles_required
@@ -114,12 +114,16 @@ def make_live(framework_id: int):
 @bp.post("/frameworks/<int:framework_id>/end")
 @roles_required(Role.SECRETARY)
 @operation(
-    "End a framework early, with the reason", tags=TAGS, body=ReasonSchema, response=FrameworkSchema, errors=(409,)
+    "End a framework early, with the reason",
+    tags=TAGS,
+    body=FrameworkReasonSchema,
+    response=FrameworkSchema,
+    errors=(409,),
 )
 def end_framework(framework_id: int):
     user = require_actor()
     services.framework_for(user, framework_id)
-    data = json_body(ReasonSchema())
+    data = json_body(FrameworkReasonSchema())
     return _framework(services.end_early(user, framework_id, data["reason"]))
 
 
@@ -128,14 +132,14 @@ def end_framework(framework_id: int):
 @operation(
     "Take up one extension option: the end date moves on",
     tags=TAGS,
-    response=ExtensionSchema,
+    response=FrameworkExtensionSchema,
     status=201,
     errors=(409,),
 )
 def extend(framework_id: int):
     user = require_actor()
     services.framework_for(user, framework_id)
-    return ExtensionSchema().dump(services.extend(user, framework_id)), 201
+    return FrameworkExtensionSchema().dump(services.extend(user, framework_id)), 201
 
 
 @bp.get("/frameworks/<int:framework_id>/consumption")
@@ -145,7 +149,7 @@ def extend(framework_id: int):
     "the framework); text/csv with Accept: text/csv",
     tags=TAGS,
     content={
-        "application/json": {"schema": ConsumptionSchema},
+        "application/json": {"schema": FrameworkConsumptionSchema},
         "text/csv": {"schema": {"type": "string"}},
     },
     query=PageArgsSchema,
@@ -164,29 +168,32 @@ def consumption(framework_id: int):
             ["by", "name", "units", "ordered_pence", "delivered_pence", "invoiced_pence"],
             rows,
         )
-    members, facts = page_of(members_query)
-    return ConsumptionSchema().dump(
+    args = query_args(PageArgsSchema())
+    members = services.member_consumption_page(framework, scope, args["page"], args["per_page"])
+    return FrameworkConsumptionSchema().dump(
         {
             "framework_id": framework.id,
             "ceiling_pence": framework.ceiling_pence,
             "limit_pence": limit_pence(framework.ceiling_pence, framework.allowance_percent),
             "ordered_pence": sum(r.ordered_pence for r in lots),
             "remaining_pence": services.remaining_pence(framework),
-            "lots": [_row(r.key, r.label, r.units, r.ordered_pence, r.delivered_pence, r.invoiced_pence) for r in lots],
-            "members": [_row(*row) for row in members],
+            "lots": [_row(r) for r in lots],
+            "members": [_row(r) for r in members.items],
+            "page": members.page,
+            "per_page": members.per_page,
+            "total": members.total,
         }
-        | facts
     )
 
 
-def _row(key, name, units, ordered, delivered, invoiced) -> dict:
+def _row(row: services.Consumption) -> dict:
     return {
-        "id": key,
-        "name": name,
-        "units": units,
-        "ordered_pence": ordered,
-        "delivered_pence": delivered,
-        "invoiced_pence": invoiced,
+        "id": row.key,
+        "name": row.label,
+        "units": row.units,
+        "ordered_pence": row.ordered_pence,
+        "delivered_pence": row.delivered_pence,
+        "invoiced_pence": row.invoiced_pence,
     }
 
 
@@ -270,12 +277,12 @@ def invoice_call_off(call_off_id: int):
 @operation(
     "Cancel a call-off not yet delivered, with the reason",
     tags=TAGS,
-    body=ReasonSchema,
+    body=FrameworkReasonSchema,
     response=CallOffSchema,
     errors=(409,),
 )
 def cancel_call_off(call_off_id: int):
     user = require_actor()
     services.call_off_for(user, call_off_id)
-    data = json_body(ReasonSchema())
+    data = json_body(FrameworkReasonSchema())
     return _call_off(services.cancel(user, call_off_id, data["reason"]))

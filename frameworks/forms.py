@@ -1,6 +1,7 @@
 """Forms for making frameworks and placing call-offs."""
 
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange
 
 from frameworks.services import MAX_CEILING_PENCE, MAX_EXTENSION_MONTHS, MAX_EXTENSIONS, MAX_QUANTITY
@@ -47,7 +48,10 @@ class FrameworkForm(Form):
     )
     route = SelectField(
         "Route",
-        choices=[("direct_award", "Direct award"), ("mini_competition", "Mini-competition among the suppliers")],
+        choices=[
+            SelectChoice("direct_award", "Direct award"),
+            SelectChoice("mini_competition", "Mini-competition among the suppliers"),
+        ],
         validators=[InputRequired()],
     )
 

@@ -17,32 +17,32 @@ from kernel.api import PRICE, DecimalFormat, Paragraphs
 PERCENT: DecimalFormat = {"as_string": True, "places": 2}
 
 
-class TierSchema(Schema):
+class FrameworkTierSchema(Schema):
     min_quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_QUANTITY))
     unit_price = fields.Decimal(required=True, **PRICE)
 
 
-class LotInSchema(Schema):
+class FrameworkLotInSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     unit_singular = fields.String(required=True, validate=validate.Length(min=1, max=30))
     unit_plural = fields.String(required=True, validate=validate.Length(min=1, max=30))
     tiers = fields.List(
-        fields.Nested(TierSchema),
+        fields.Nested(FrameworkTierSchema),
         required=True,
         validate=validate.Length(min=1, max=MAX_TIERS),
         metadata={"description": "By increasing quantity, the first from 1; one tier is a fixed rate."},
     )
 
 
-class LotSchema(Schema):
+class FrameworkLotSchema(Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
     unit_singular = fields.String(required=True)
     unit_plural = fields.String(required=True)
-    tiers = fields.List(fields.Nested(TierSchema), required=True)
+    tiers = fields.List(fields.Nested(FrameworkTierSchema), required=True)
 
 
-class PartySchema(Schema):
+class FrameworkPartySchema(Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
 
@@ -59,7 +59,9 @@ class FrameworkInSchema(Schema):
         metadata={"description": "One consortium (its secretary), several or none: national (admins only)."},
     )
     supplier_ids = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(min=1, max=50))
-    lots = fields.List(fields.Nested(LotInSchema), required=True, validate=validate.Length(min=1, max=MAX_LOTS))
+    lots = fields.List(
+        fields.Nested(FrameworkLotInSchema), required=True, validate=validate.Length(min=1, max=MAX_LOTS)
+    )
     starts_on = fields.Date(required=True)
     ends_on = fields.Date(required=True)
     extensions_allowed = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=MAX_EXTENSIONS))
@@ -67,8 +69,12 @@ class FrameworkInSchema(Schema):
         strict=True, load_default=0, validate=validate.Range(min=0, max=MAX_EXTENSION_MONTHS)
     )
     ceiling_pence = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_CEILING_PENCE))
-    allowance_percent = fields.Decimal(required=True, validate=validate.Range(min=0, max=100), **PERCENT)
-    fee_percent = fields.Decimal(required=True, validate=validate.Range(min=0, max=100), **PERCENT)
+    allowance_percent = fields.Decimal(
+        required=True, as_string=True, metadata={"description": "From 0 to 100, up to 2 decimal places."}
+    )
+    fee_percent = fields.Decimal(
+        required=True, as_string=True, metadata={"description": "Of each call-off's net value: 0 to 100, 2 places."}
+    )
     route = fields.String(required=True, validate=validate.OneOf([r.value for r in Route]))
 
 
@@ -79,9 +85,9 @@ class FrameworkSchema(Schema):
     status = fields.Function(lambda f: f.status.value, required=True)
     route = fields.Function(lambda f: f.route.value, required=True)
     is_national = fields.Boolean(required=True)
-    consortia = fields.List(fields.Nested(PartySchema), required=True)
-    suppliers = fields.List(fields.Nested(PartySchema), required=True)
-    lots = fields.List(fields.Nested(LotSchema), required=True)
+    consortia = fields.List(fields.Nested(FrameworkPartySchema), required=True)
+    suppliers = fields.List(fields.Nested(FrameworkPartySchema), required=True)
+    lots = fields.List(fields.Nested(FrameworkLotSchema), required=True)
     starts_on = fields.Date(required=True)
     ends_on = fields.Date(required=True)
     extensions_allowed = fields.Integer(required=True)
@@ -100,11 +106,11 @@ class FrameworkQuerySchema(Schema):
     status = fields.String(validate=validate.OneOf([s.value for s in FrameworkStatus]))
 
 
-class ReasonSchema(Schema):
+class FrameworkReasonSchema(Schema):
     reason = Paragraphs(required=True, validate=validate.Length(min=1, max=500))
 
 
-class ExtensionSchema(Schema):
+class FrameworkExtensionSchema(Schema):
     id = fields.Integer(required=True)
     from_ends_on = fields.Date(required=True)
     to_ends_on = fields.Date(required=True)
@@ -149,7 +155,7 @@ class CallOffQuerySchema(Schema):
     status = fields.String(validate=validate.OneOf([s.value for s in CallOffStatus]))
 
 
-class ConsumptionRowSchema(Schema):
+class FrameworkConsumptionRowSchema(Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
     units = fields.Integer(required=True)
@@ -158,14 +164,14 @@ class ConsumptionRowSchema(Schema):
     invoiced_pence = fields.Integer(required=True)
 
 
-class ConsumptionSchema(Schema):
+class FrameworkConsumptionSchema(Schema):
     framework_id = fields.Integer(required=True)
     ceiling_pence = fields.Integer(required=True)
     limit_pence = fields.Integer(required=True, metadata={"description": "The ceiling with its allowance."})
     ordered_pence = fields.Integer(required=True)
     remaining_pence = fields.Integer(required=True)
-    lots = fields.List(fields.Nested(ConsumptionRowSchema), required=True)
-    members = fields.List(fields.Nested(ConsumptionRowSchema), required=True)
+    lots = fields.List(fields.Nested(FrameworkConsumptionRowSchema), required=True)
+    members = fields.List(fields.Nested(FrameworkConsumptionRowSchema), required=True)
     page = fields.Integer(required=True)
     per_page = fields.Integer(required=True)
     total = fields.Integer(required=True, metadata={"description": "Members with call-offs; `members` is a page."})

@@ -37,6 +37,7 @@ from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kernel.extensions import db
 from kernel.formatting import pounds
 from kernel.lifecycle import REASON_MAX, StatusChange, Who
+from kernel.paging import ListPage
 from orders.invoice_plan import LineKind, charged_vat_rate
 from organisations import outbox
 from organisations.models import Consortium, Member, Network, Organisation, Supplier, User
@@ -695,6 +696,16 @@ def consumption_by_member(framework: Framework, scope: ColumnElement[bool] | Non
         .group_by(Member.id, Organisation.legal_name)
         .order_by(Organisation.legal_name, Member.id)
     )
+
+
+def member_consumption_page(
+    framework: Framework, scope: ColumnElement[bool] | None, page: int, per_page: int
+) -> ListPage[Consumption]:
+    """One page of `consumption_by_member`, and how many members there are: two queries whatever the data."""
+    query = consumption_by_member(framework, scope)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page))
+    return ListPage([Consumption(*row) for row in rows], page, per_page, total)
 
 
 def _within(scope: ColumnElement[bool] | None) -> ColumnElement[bool]:

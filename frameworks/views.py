@@ -125,9 +125,7 @@ def _call_off_form(framework: Framework, form: CallOffForm | None = None) -> Cal
 
 def _render(framework: Framework, call_off_form: CallOffForm | None = None, status: int = 200):
     scope = services.consumption_scope(current_user, framework)
-    members = db.paginate(
-        services.consumption_by_member(framework, scope), page=page_number("members_page"), per_page=PER_PAGE
-    )
+    members = services.member_consumption_page(framework, scope, page_number("members_page"), PER_PAGE)
     call_offs = db.paginate(
         services.visible_call_offs(current_user).where(CallOff.framework_id == framework.id),
         page=page_number(),
