@@ -25,6 +25,7 @@ import catalogue.navigation
 import catalogue.views
 import frameworks.api
 import frameworks.cli
+import frameworks.demo
 import frameworks.messages
 import frameworks.navigation
 import frameworks.views
@@ -329,6 +330,8 @@ def demo_command():
     )
     click.echo("Policy templates, adoptions and impact measures...")
     library.demo.seed()
+    click.echo("A framework agreement and its call-offs...")
+    frameworks.demo.seed()
     db.session.commit()
     click.echo(
         f"Demo data is in place ({time.perf_counter() - started:.0f} s). "

@@ -238,7 +238,7 @@ CALL_OFF_LIFECYCLE: Lifecycle[CallOffStatus] = Lifecycle(
     [
         move(CallOffStatus.PLACED, CallOffStatus.CONFIRMED, "confirmed", Who.RUNNER),
         move((CallOffStatus.PLACED, CallOffStatus.CONFIRMED), CallOffStatus.DELIVERED, "delivered", Who.RUNNER),
-        move(CallOffStatus.DELIVERED, CallOffStatus.INVOICED, "invoiced", Who.RUNNER),
+        move(CallOffStatus.DELIVERED, CallOffStatus.INVOICED, "invoiced", Who.RUNNER, Who.SYSTEM),
         move(
             (CallOffStatus.PLACED, CallOffStatus.CONFIRMED),
             CallOffStatus.CANCELLED,

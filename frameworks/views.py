@@ -70,7 +70,9 @@ def _tiers(text: str) -> list[tuple[int, Decimal]]:
         try:
             quantity, unit_price = int(parts[0]), Decimal(parts[1])
         except (IndexError, ValueError, InvalidOperation):
-            raise ValidationFailed.field("tiers", f"Write each tier as a quantity and a price, like 20 58.50: not “{line.strip()}”.") from None
+            raise ValidationFailed.field(
+                "tiers", f"Write each tier as a quantity and a price, like 20 58.50: not “{line.strip()}”."
+            ) from None
         tiers.append((quantity, unit_price))
     return tiers
 
