@@ -330,7 +330,6 @@ def demo_command():
     )
     click.echo("Policy templates, adoptions and impact measures...")
     library.demo.seed()
-    click.echo("A framework agreement and its call-offs...")
     frameworks.demo.seed()
     db.session.commit()
     click.echo(

@@ -4,6 +4,7 @@ import click
 from flask import Blueprint
 
 from frameworks import services
+from frameworks.terms import add_months
 from kernel.clock import uk_today
 from kernel.extensions import db
 
@@ -35,3 +36,16 @@ def expire_frameworks():
     click.echo(f"{expired} expired, {skipped} already expired or extended by another run.")
     if failed:
         raise click.ClickException(f"{failed} frameworks failed to expire; they stay live for the next run.")
+
+
+@bp.cli.command("produce-fee-statements")
+def produce_fee_statements():
+    """Record every supplier's statement of call-offs and fee due for the previous month; safe to run again.
+
+    Each statement is inserted once (supplier and month are unique, a second insert does nothing),
+    so a re-run, or a run on another host at the same time, adds nothing.
+    """
+    month = add_months(uk_today().replace(day=1), -1)
+    written = services.produce_statements(month)
+    db.session.commit()
+    click.echo(f"{written} statements produced for {month:%B %Y}; any others were produced before.")

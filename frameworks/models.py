@@ -256,3 +256,21 @@ CALL_OFF_LIFECYCLE: Lifecycle[CallOffStatus] = Lifecycle(
     },
     reasons={CallOffStatus.CANCELLED: "cancel_reason"},
 )
+
+
+class FeeStatement(Model):
+    """A supplier's monthly statement of call-offs delivered and the management fee due, as produced for the month.
+
+    One per supplier and month (the scheduled run inserts it once, however often or wherever it runs);
+    the page shows the month's call-offs at any time, this row what the run found.
+    """
+
+    __table_args__ = (UniqueConstraint("supplier_id", "month"),)
+
+    id: Mapped[intpk]
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("supplier.id"), index=True)
+    month: Mapped[date] = mapped_column(Date)  # the first of the month
+    call_off_count: Mapped[int]
+    net_pence: Mapped[int]
+    fee_pence: Mapped[int]
+    produced_at: Mapped[created_at]

@@ -7,7 +7,7 @@ are taken framework first, then call-off, so no two operations wait on each othe
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -22,6 +22,7 @@ from frameworks.models import (
     FRAMEWORK_LIFECYCLE,
     CallOff,
     CallOffStatus,
+    FeeStatement,
     Framework,
     FrameworkExtension,
     FrameworkLot,
@@ -32,9 +33,9 @@ from frameworks.models import (
     framework_supplier,
 )
 from frameworks.terms import LotTerms
-from kernel.clock import uk_today
+from kernel.clock import UK, uk_today, utcnow
 from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from kernel.extensions import db
+from kernel.extensions import db, upsert
 from kernel.formatting import pounds
 from kernel.lifecycle import REASON_MAX, StatusChange, Who
 from kernel.paging import ListPage
@@ -725,3 +726,96 @@ def consumption_scope(user: User, framework: Framework) -> ColumnElement[bool] |
 
 def remaining_pence(framework: Framework) -> int:
     return max(terms.limit_pence(framework.ceiling_pence, framework.allowance_percent) - framework.consumed_pence, 0)
+
+
+# The suppliers' monthly statements of call-offs and the fee due to each consortium
+
+
+def month_bounds(month: date) -> tuple[datetime, datetime]:
+    """The UTC instants a UK calendar month starts and ends at."""
+    first = month.replace(day=1)
+    following = terms.add_months(first, 1)
+    return (
+        datetime.combine(first, time(), UK).astimezone(UTC),
+        datetime.combine(following, time(), UK).astimezone(UTC),
+    )
+
+
+def statement_call_offs(user: User, supplier_id: int, month: date) -> Select:
+    """The supplier's call-offs delivered in the month that the user sees (a secretary: its consortium's)."""
+    starts, ends = month_bounds(month)
+    return (
+        visible_call_offs(user)
+        .where(
+            CallOff.supplier_id == supplier_id,
+            CallOff.status.in_((CallOffStatus.DELIVERED, CallOffStatus.INVOICED)),
+            CallOff.delivered_at >= starts,
+            CallOff.delivered_at < ends,
+        )
+        .order_by(None)
+        .order_by(CallOff.delivered_at, CallOff.id)
+    )
+
+
+@dataclass(frozen=True)
+class FeeDue:
+    consortium_id: int
+    consortium_name: str
+    call_off_count: int
+    net_pence: int
+    fee_pence: int
+
+
+def fees_due(user: User, supplier_id: int, month: date) -> list[FeeDue]:
+    """The month's net value and fee due per consortium, summed by the database."""
+    lines = statement_call_offs(user, supplier_id, month).subquery()
+    rows = db.session.execute(
+        select(
+            Consortium.id,
+            Consortium.name,
+            func.count(lines.c.id),
+            func.coalesce(func.sum(lines.c.net_pence), 0),
+            func.coalesce(func.sum(lines.c.fee_pence), 0),
+        )
+        .join(lines, lines.c.consortium_id == Consortium.id)
+        .group_by(Consortium.id, Consortium.name)
+        .order_by(Consortium.name)
+    )
+    return [FeeDue(*row) for row in rows]
+
+
+def produce_statements(month: date) -> int:
+    """Records every supplier's statement for the month once: a second run, here or on another host, adds none."""
+    starts, ends = month_bounds(month)
+    rows = db.session.execute(
+        select(CallOff.supplier_id, func.count(CallOff.id), func.sum(CallOff.net_pence), func.sum(CallOff.fee_pence))
+        .where(
+            CallOff.status.in_((CallOffStatus.DELIVERED, CallOffStatus.INVOICED)),
+            CallOff.delivered_at >= starts,
+            CallOff.delivered_at < ends,
+        )
+        .group_by(CallOff.supplier_id)
+    ).all()
+    written = 0
+    for supplier_id, count, net, fee in rows:
+        inserted = db.session.execute(
+            upsert(FeeStatement)
+            .values(
+                supplier_id=supplier_id,
+                month=month.replace(day=1),
+                call_off_count=count,
+                net_pence=net,
+                fee_pence=fee,
+                produced_at=utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=["supplier_id", "month"])
+            .returning(FeeStatement.id)
+        ).scalar()
+        written += inserted is not None
+    return written
+
+
+def produced_statement(supplier_id: int, month: date) -> FeeStatement | None:
+    return db.session.scalar(
+        select(FeeStatement).where(FeeStatement.supplier_id == supplier_id, FeeStatement.month == month.replace(day=1))
+    )

@@ -1,16 +1,18 @@
 """Framework pages: the list, one framework with its consumption and call-offs, making one, the call-offs to act on."""
 
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from frameworks import services
+from frameworks import pdf, services
 from frameworks.forms import CallOffForm, FrameworkForm, ReasonForm
 from frameworks.models import CallOff, CallOffStatus, Framework, FrameworkStatus, Route
-from frameworks.terms import LotTerms, limit_pence
+from frameworks.terms import LotTerms, add_months, limit_pence
+from kernel.clock import uk_date
 from kernel.csv_export import csv_response
 from kernel.errors import DomainError, ValidationFailed
 from kernel.extensions import db
@@ -281,3 +283,76 @@ def invoice_call_off(call_off_id: int):
     return _call_off_action(
         call_off_id, lambda: services.invoice(current_user, call_off_id), "Invoice issued for the call-off."
     )
+
+
+def _month(year: int, month: int) -> date:
+    if not 2000 <= year <= 2100 or not 1 <= month <= 12:
+        abort(404)
+    return date(year, month, 1)
+
+
+def _statement(supplier_id: int, year: int, month: int):
+    """The statement's supplier and month, for the supplier's people, secretaries (their consortium's call-offs)
+    and admins; 404 for another supplier's."""
+    supplier = db.session.get(Supplier, supplier_id)
+    if supplier is None or not (
+        current_user.is_admin or current_user.secretary_consortium_ids or supplier_id in current_user.supplier_ids
+    ):
+        abort(404)
+    return supplier, _month(year, month)
+
+
+@bp.get("/frameworks/statements/<int:supplier_id>/<int:year>/<int:month>")
+@roles_required(Role.SUPPLIER, Role.SECRETARY)
+def statement(supplier_id: int, year: int, month: int):
+    supplier, first = _statement(supplier_id, year, month)
+    page = db.paginate(
+        services.statement_call_offs(current_user, supplier_id, first), page=page_number(), per_page=PER_PAGE
+    )
+    return render_template(
+        "frameworks/statement.html",
+        supplier=supplier,
+        month=first,
+        page=page,
+        fees=services.fees_due(current_user, supplier_id, first),
+        produced=services.produced_statement(supplier_id, first),
+        previous=add_months(first, -1),
+        following=add_months(first, 1),
+    )
+
+
+@bp.get("/frameworks/statements/<int:supplier_id>/<int:year>/<int:month>.csv")
+@roles_required(Role.SUPPLIER, Role.SECRETARY)
+def statement_csv(supplier_id: int, year: int, month: int):
+    _supplier, first = _statement(supplier_id, year, month)
+    call_offs = db.session.scalars(services.statement_call_offs(current_user, supplier_id, first))
+    return csv_response(
+        f"framework-statement-{first:%Y-%m}.csv",
+        ["delivered_on", "call_off", "member", "lot", "quantity", "unit_price", "net_pence", "fee_pence"],
+        (
+            [
+                uk_date(c.delivered_at),
+                c.number,
+                c.member.name,
+                c.lot_name,
+                c.quantity,
+                c.unit_price,
+                c.net_pence,
+                c.fee_pence,
+            ]
+            for c in call_offs
+            if c.delivered_at is not None
+        ),
+    )
+
+
+@bp.get("/frameworks/statements/<int:supplier_id>/<int:year>/<int:month>.pdf")
+@roles_required(Role.SUPPLIER, Role.SECRETARY)
+def statement_pdf(supplier_id: int, year: int, month: int):
+    supplier, first = _statement(supplier_id, year, month)
+    call_offs = list(db.session.scalars(services.statement_call_offs(current_user, supplier_id, first)))
+    body = pdf.statement_pdf(supplier.name, first, call_offs, services.fees_due(current_user, supplier_id, first))
+    response = make_response(body)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="framework-statement-{first:%Y-%m}.pdf"'
+    return response

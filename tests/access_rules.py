@@ -878,6 +878,21 @@ ARGUMENTS["framework_id"] = lambda ctx: _frameworks(ctx)["framework_id"]
 ARGUMENTS["call_off_id"] = lambda ctx: _frameworks(ctx)["call_off_id"]
 _FRAMEWORK_PARTIES = own("secretary", "member", "supplier", others=HIDDEN)
 
+
+def _statement_months(ctx: Context) -> tuple[int, int]:
+    today = utcnow().date()
+    return today.month, today.month
+
+
+_STATEMENT = Rule(
+    {"admin": OK, "secretary": OK, "supplier": OK, "member": FORBIDDEN, "no_role": FORBIDDEN},
+    {"admin": OK, "secretary": OK, "supplier": HIDDEN, "member": FORBIDDEN, "no_role": FORBIDDEN},
+    args={
+        "year": lambda ctx: (utcnow().year, utcnow().year),
+        "month": _statement_months,
+    },
+)
+
 RULES |= {
     # frameworks: seen within their consortia (live ones by members and their suppliers); secretaries run them,
     # members and secretaries call off, suppliers confirm and deliver, secretaries invoice
@@ -908,4 +923,8 @@ RULES |= {
     "frameworks_api.deliver_call_off": own("supplier"),
     "frameworks_api.invoice_call_off": own("secretary"),
     "frameworks_api.cancel_call_off": _FRAMEWORK_PARTIES,
+    # a supplier's monthly statement: its own people, secretaries (their consortia's call-offs) and admins
+    "frameworks.statement": _STATEMENT,
+    "frameworks.statement_csv": _STATEMENT,
+    "frameworks.statement_pdf": _STATEMENT,
 }

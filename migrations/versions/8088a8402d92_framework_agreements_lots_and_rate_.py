@@ -1,8 +1,8 @@
-"""framework agreements, lots and rate cards, extensions, call-offs
+"""framework agreements, lots and rate cards, extensions, call-offs, suppliers' monthly fee statements
 
-Revision ID: d0b52295d62e
+Revision ID: 8088a8402d92
 Revises: ebdf57113849
-Create Date: 2026-12-03 06:37:43.951409
+Create Date: 2026-12-03 07:02:32.698958
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'd0b52295d62e'
+revision = '8088a8402d92'
 down_revision = 'ebdf57113849'
 branch_labels = None
 depends_on = None
@@ -53,6 +53,21 @@ def upgrade():
     with op.batch_alter_table('framework', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_framework_ends_on'), ['ends_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_framework_status'), ['status'], unique=False)
+
+    op.create_table('fee_statement',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('supplier_id', sa.Integer(), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('call_off_count', sa.Integer(), nullable=False),
+    sa.Column('net_pence', sa.Integer(), nullable=False),
+    sa.Column('fee_pence', sa.Integer(), nullable=False),
+    sa.Column('produced_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['supplier_id'], ['supplier.id'], name=op.f('fk_fee_statement_supplier_id_supplier')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fee_statement')),
+    sa.UniqueConstraint('supplier_id', 'month', name=op.f('uq_fee_statement_supplier_id_month'))
+    )
+    with op.batch_alter_table('fee_statement', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_fee_statement_supplier_id'), ['supplier_id'], unique=False)
 
     op.create_table('framework_consortium',
     sa.Column('framework_id', sa.Integer(), nullable=False),
@@ -198,6 +213,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_framework_consortium_consortium_id'))
 
     op.drop_table('framework_consortium')
+    with op.batch_alter_table('fee_statement', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_fee_statement_supplier_id'))
+
+    op.drop_table('fee_statement')
     with op.batch_alter_table('framework', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_framework_status'))
         batch_op.drop_index(batch_op.f('ix_framework_ends_on'))
