@@ -12,7 +12,7 @@ from frameworks import pdf, services
 from frameworks.forms import CallOffForm, FrameworkForm, ReasonForm
 from frameworks.models import CallOff, CallOffStatus, Framework, FrameworkStatus, Route
 from frameworks.terms import LotTerms, add_months, limit_pence
-from kernel.clock import uk_date
+from kernel.clock import uk_date, uk_today
 from kernel.csv_export import csv_response
 from kernel.errors import DomainError, ValidationFailed
 from kernel.extensions import db
@@ -248,7 +248,10 @@ def end_framework(framework_id: int):
 def call_offs():
     """Every call-off the user sees, newest first: a supplier's to confirm and deliver, a secretary's to invoice."""
     page = db.paginate(services.visible_call_offs(current_user), page=page_number(), per_page=PER_PAGE)
-    return render_template("frameworks/call_offs.html", page=page, status_tone=STATUS_TONES)
+    suppliers = db.session.scalars(select(Supplier).where(Supplier.id.in_(current_user.supplier_ids or {-1})))
+    return render_template(
+        "frameworks/call_offs.html", page=page, status_tone=STATUS_TONES, suppliers=list(suppliers), today=uk_today()
+    )
 
 
 def _call_off_action(call_off_id: int, act, done: str):
