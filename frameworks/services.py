@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, exists, false, func, or_, select, true
+from sqlalchemy.orm import selectinload
 
 from billing import services as billing
 from billing.models import Invoice
@@ -113,7 +114,8 @@ def may_create(user: User) -> bool:
 
 
 def visible_call_offs(user: User) -> Select:
-    query = select(CallOff)
+    """The call-offs the user is party to, newest first, with their member and supplier loaded for a page of them."""
+    query = select(CallOff).options(selectinload(CallOff.member), selectinload(CallOff.supplier))
     if not user.is_admin:
         query = query.where(
             or_(
