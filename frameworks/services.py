@@ -34,7 +34,7 @@ from frameworks.models import (
     framework_supplier,
 )
 from frameworks.terms import LotTerms
-from kernel.clock import UK, uk_today, utcnow
+from kernel.clock import UK, uk_date, uk_today, utcnow
 from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kernel.extensions import db, upsert
 from kernel.formatting import pounds
@@ -325,9 +325,12 @@ def create_framework(
 
 
 def _next_reference(consortia: Sequence[Consortium]) -> str:
+    """FW-<consortium code or NAT>-<number>: the next number not taken (a reference typed in may have taken it)."""
     code = consortia[0].code if len(consortia) == 1 else "NAT"
-    count = db.session.scalar(select(func.count(Framework.id))) or 0
-    return f"FW-{code}-{count + 1:04d}"
+    number = (db.session.scalar(select(func.count(Framework.id))) or 0) + 1
+    while _reference_taken(f"FW-{code}-{number:04d}"):
+        number += 1
+    return f"FW-{code}-{number:04d}"
 
 
 def edit_framework(actor: User, framework_id: int, **changes: Any) -> Framework:
@@ -622,7 +625,7 @@ def invoice(actor: User | None, call_off_id: int, today: date | None = None) -> 
         vat_rate=charged_vat_rate(bool(seller.vat_number), call_off.vat_rate),
         net_pence=call_off.net_pence,
     )
-    supplied = call_off.delivered_at.date() if call_off.delivered_at else (today or uk_today())
+    supplied = uk_date(call_off.delivered_at) if call_off.delivered_at else (today or uk_today())
     issued = billing.issue_invoice(actor, consortium, call_off.member_id, [line], call_off.number, supplied, today)
     call_off.invoice_id = issued.id
     CALL_OFF_LIFECYCLE.move(call_off, CallOffStatus.INVOICED, actor, by=Who.RUNNER if actor else Who.SYSTEM)

@@ -28,8 +28,9 @@ def test_a_secretary_makes_a_framework_for_their_consortium_only(world):
         make_framework(world, consortium_ids=[world.other_consortium.id])
     with pytest.raises(Forbidden, match="Only an admin"):
         make_framework(world, consortium_ids=[])
-    national = make_framework(world, actor=world.admin, consortium_ids=[], reference="NAT-MKT")
-    assert national.is_national and national.reference == "NAT-MKT"
+    national = make_framework(world, actor=world.admin, consortium_ids=[], reference="FW-TAY-0002")
+    assert national.is_national and national.reference == "FW-TAY-0002"
+    assert make_framework(world, live=False).reference == "FW-TAY-0003"  # the next number not taken
 
 
 def test_bad_terms_are_refused_field_by_field(world):
