@@ -3,7 +3,7 @@
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -79,41 +79,92 @@ def _tiers(text: str) -> list[tuple[int, Decimal]]:
     return tiers
 
 
+def _terms_of(form: FrameworkForm) -> dict:
+    """The service's keyword arguments from the page's form (one consortium or national, one supplier, one lot)."""
+    assert form.ceiling.data is not None and form.allowance_percent.data is not None  # InputRequired
+    assert form.fee_percent.data is not None
+    return dict(
+        name=form.name.data,
+        reference=form.reference.data or None,
+        consortium_ids=[form.consortium_id.data] if form.consortium_id.data else [],
+        supplier_ids=[form.supplier_id.data],
+        lots=[LotTerms(form.lot_name.data, form.unit_singular.data, form.unit_plural.data, _tiers(form.tiers.data))],
+        starts_on=form.starts_on.data,
+        ends_on=form.ends_on.data,
+        extensions_allowed=form.extensions_allowed.data,
+        extension_months=form.extension_months.data,
+        ceiling_pence=to_pence(form.ceiling.data),
+        allowance_percent=form.allowance_percent.data,
+        fee_percent=form.fee_percent.data,
+        route=Route(form.route.data),
+    )
+
+
+FORM_FIELDS = {"lots.0.tiers": "tiers", "lots.0.name": "lot_name", "ceiling_pence": "ceiling"}
+
+
 @bp.route("/frameworks/new", methods=["GET", "POST"])
 @roles_required(Role.SECRETARY)
 def create_framework():
     form = FrameworkForm()
     _creation_choices(form)
     if form.validate_on_submit():
-        assert form.ceiling.data is not None and form.allowance_percent.data is not None  # InputRequired
-        assert form.fee_percent.data is not None
         try:
-            framework = services.create_framework(
-                current_user,
-                name=form.name.data,
-                reference=form.reference.data or None,
-                consortium_ids=[form.consortium_id.data] if form.consortium_id.data else [],
-                supplier_ids=[form.supplier_id.data],
-                lots=[
-                    LotTerms(
-                        form.lot_name.data, form.unit_singular.data, form.unit_plural.data, _tiers(form.tiers.data)
-                    )
-                ],
-                starts_on=form.starts_on.data,
-                ends_on=form.ends_on.data,
-                extensions_allowed=form.extensions_allowed.data,
-                extension_months=form.extension_months.data,
-                ceiling_pence=to_pence(form.ceiling.data),
-                allowance_percent=form.allowance_percent.data,
-                fee_percent=form.fee_percent.data,
-                route=Route(form.route.data),
-            )
+            framework = services.create_framework(current_user, **_terms_of(form))
         except DomainError as error:
-            form_errors(form, error, {"lots.0.tiers": "tiers", "lots.0.name": "lot_name", "ceiling_pence": "ceiling"})
+            form_errors(form, error, FORM_FIELDS)
         else:
             flash(f"Framework {framework.reference} created as a draft.", "success")
             return redirect(url_for("frameworks.framework_page", framework_id=framework.id))
     return render_template("frameworks/new.html", form=form), 422 if form.errors or form.form_errors else 200
+
+
+def _filled(framework: Framework) -> FrameworkForm:
+    lot = framework.lots[0]
+    return FrameworkForm(
+        formdata=None,
+        name=framework.name,
+        reference=framework.reference,
+        consortium_id=framework.consortia[0].id if framework.consortia else 0,
+        supplier_id=framework.suppliers[0].id,
+        lot_name=lot.name,
+        unit_singular=lot.unit_singular,
+        unit_plural=lot.unit_plural,
+        tiers="\n".join(f"{q} {p}" for q, p in lot.rate_card),
+        starts_on=framework.starts_on,
+        ends_on=framework.ends_on,
+        extensions_allowed=framework.extensions_allowed,
+        extension_months=framework.extension_months,
+        ceiling=Decimal(framework.ceiling_pence).scaleb(-2),
+        allowance_percent=framework.allowance_percent,
+        fee_percent=framework.fee_percent,
+        route=framework.route.value,
+    )
+
+
+@bp.route("/frameworks/<int:framework_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.SECRETARY)
+def edit_framework(framework_id: int):
+    """A draft of one lot and one supplier is edited here; larger ones through the API (PUT), all at once."""
+    framework = services.framework_for(current_user, framework_id)
+    if not services.can_run(current_user, framework):
+        abort(403)
+    if framework.status is not FrameworkStatus.DRAFT or len(framework.lots) != 1 or len(framework.suppliers) != 1:
+        flash("Only a draft of one lot and one supplier is edited on this page; use the API for the others.", "error")
+        return redirect(url_for("frameworks.framework_page", framework_id=framework_id))
+    form = FrameworkForm() if request.method == "POST" else _filled(framework)
+    _creation_choices(form)
+    if form.validate_on_submit():
+        try:
+            services.edit_framework(current_user, framework_id, **_terms_of(form))
+        except DomainError as error:
+            form_errors(form, error, FORM_FIELDS)
+        else:
+            flash("The framework's terms are saved.", "success")
+            return redirect(url_for("frameworks.framework_page", framework_id=framework_id))
+    return render_template("frameworks/new.html", form=form, framework=framework), (
+        422 if form.errors or form.form_errors else 200
+    )
 
 
 def _call_off_form(framework: Framework, form: CallOffForm | None = None) -> CallOffForm | None:

@@ -868,14 +868,35 @@ def _frameworks(ctx: Context) -> dict:
                 w.admin, framework_id=framework.id, lot_id=framework.lots[0].id, member_id=member.id, quantity=1
             )
             made.append((framework.id, call_off.id))
+        drafts = [
+            frameworks.create_framework(
+                w.admin,
+                name="Matrix draft",
+                consortium_ids=[consortium.id],
+                supplier_ids=[supplier.id],
+                lots=[LotTerms("Design", "day", "days", [(1, Decimal("400"))])],
+                starts_on=today,
+                ends_on=today + timedelta(days=300),
+                ceiling_pence=10_000_000,
+                allowance_percent=Decimal(0),
+                fee_percent=Decimal(1),
+                route=Route.DIRECT_AWARD,
+            ).id
+            for consortium, supplier in ((w.consortium, w.supplier), (w.other_consortium, w.other_supplier))
+        ]
         db.session.commit()
-        return {"framework_id": (made[0][0], made[1][0]), "call_off_id": (made[0][1], made[1][1])}
+        return {
+            "framework_id": (made[0][0], made[1][0]),
+            "call_off_id": (made[0][1], made[1][1]),
+            "draft_id": tuple(drafts),
+        }
 
     return ctx.once("frameworks", build)
 
 
 ARGUMENTS["framework_id"] = lambda ctx: _frameworks(ctx)["framework_id"]
 ARGUMENTS["call_off_id"] = lambda ctx: _frameworks(ctx)["call_off_id"]
+_FRAMEWORK_DRAFTS = {"framework_id": lambda ctx: _frameworks(ctx)["draft_id"]}
 _FRAMEWORK_PARTIES = own("secretary", "member", "supplier", others=HIDDEN)
 
 
@@ -898,6 +919,7 @@ RULES |= {
     # members and secretaries call off, suppliers confirm and deliver, secretaries invoice
     "frameworks.list_frameworks": everyone(),
     "frameworks.create_framework": roles("secretary"),
+    "frameworks.edit_framework": own("secretary", args=_FRAMEWORK_DRAFTS),
     "frameworks.framework_page": _FRAMEWORK_PARTIES,
     "frameworks.consumption_csv": _FRAMEWORK_PARTIES,
     "frameworks.place_call_off": own("member", "secretary"),

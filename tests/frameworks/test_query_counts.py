@@ -47,7 +47,7 @@ def test_framework_pages_do_not_grow_with_call_offs(client, world, framework, ro
     before = [len(queries_for(client, url)) for url in urls] + [
         len(queries_for(client, u, headers=headers)) for u in api
     ]
-    _grow(world, framework, 6)
+    _grow(world, framework, 3)
     after = [len(queries_for(client, url)) for url in urls] + [
         len(queries_for(client, u, headers=headers)) for u in api
     ]

@@ -114,3 +114,18 @@ def test_the_secretary_extends_and_ends_a_framework(app, world):
     assert framework.status is FrameworkStatus.ENDED and framework.extensions_used == 1
     page = secretary.get(f"/frameworks/{framework.id}").get_data(as_text=True)
     assert "Budget withdrawn" in page and "Extensions" in page
+
+
+def test_the_secretary_edits_a_draft_on_its_page(app, world):
+    framework = make_framework(world, live=False)
+    secretary = app.test_client()
+    sign_in(secretary, world.secretary)
+    page = secretary.get(f"/frameworks/{framework.id}/edit").get_data(as_text=True)
+    assert 'value="Tayside marketing services"' in page and "20 58.5000" in page
+    saved = secretary.post(f"/frameworks/{framework.id}/edit", data=_form(world, name="Tayside PR", tiers="1 70"))
+    assert saved.status_code == 302
+    db.session.expire_all()
+    assert framework.name == "Tayside PR" and framework.lots[0].rate_card == [(1, Decimal("70.0000"))]
+    assert framework.ceiling_pence == 1_000_000
+    secretary.post(f"/frameworks/{framework.id}/live")
+    assert secretary.get(f"/frameworks/{framework.id}/edit").status_code == 302
