@@ -1,13 +1,16 @@
 """Call-offs arriving at once: the framework's row lock keeps consumption within the ceiling (PostgreSQL)."""
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from decimal import Decimal
 from threading import Barrier
 
 from sqlalchemy import func, select
 
-from frameworks.models import CallOff
+from frameworks import services
+from frameworks.models import CallOff, FrameworkStatus
 from frameworks.terms import LotTerms
+from kernel.clock import uk_today
 from kernel.extensions import db
 from organisations.models import Role
 from tests import factories
@@ -40,3 +43,25 @@ def test_concurrent_call_offs_take_exactly_the_room_left(app, world, postgresql_
     assert db.session.scalar(select(func.count()).select_from(CallOff)) == 3
     assert framework.consumed_pence == 30_000
     assert sorted(db.session.scalars(select(CallOff.number))) == [f"{framework.reference}-000{n}" for n in (1, 2, 3)]
+
+
+def test_two_hosts_expiring_at_once_expire_each_framework_once(app, world, postgresql_only):
+    framework = make_framework(world)
+    framework.ends_on = uk_today() - timedelta(days=1)
+    db.session.commit()
+    framework_id, today = framework.id, uk_today()
+    barrier = Barrier(2)
+
+    def expire(_):
+        with app.app_context():
+            barrier.wait(timeout=30)
+            done = services.expire(framework_id, today)
+            db.session.commit()
+            db.session.remove()
+            return done
+
+    with ThreadPoolExecutor(max_workers=2) as executor:
+        assert sorted(executor.map(expire, range(2))) == [False, True]
+    db.session.expire_all()
+    assert framework.status is FrameworkStatus.EXPIRED
+    assert [c.to_state for c in services.history(framework)] == ["live", "expired"]
