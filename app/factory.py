@@ -24,6 +24,12 @@ import catalogue.api
 import catalogue.demo
 import catalogue.navigation
 import catalogue.views
+import frameworks.api
+import frameworks.cli
+import frameworks.demo
+import frameworks.messages
+import frameworks.navigation
+import frameworks.views
 import joining.api
 import joining.navigation
 import joining.privacy
@@ -159,6 +165,7 @@ def create_app(config: dict | None = None) -> Flask:
         reports.dashboard.todos,
     ):
         navigation.register(app, todos=todos)
+    navigation.register(app, frameworks.navigation.cards, frameworks.navigation.links)
     catalogue.views.add_offer_section(app, orders.portal.pools_on_old_prices)
     orders.views.add_pool_links(app, billing.navigation.pool_invoice_links)
     outbox.init_app(
@@ -166,7 +173,8 @@ def create_app(config: dict | None = None) -> Flask:
         orders.messages.EXPANDERS
         | billing.messages.EXPANDERS
         | shared_services.messages.EXPANDERS
-        | library.messages.EXPANDERS,
+        | library.messages.EXPANDERS
+        | frameworks.messages.EXPANDERS,
     )
     _register_error_handlers(app)
     app.before_request(_note_origin)
@@ -205,6 +213,9 @@ def create_app(config: dict | None = None) -> Flask:
         library.api.bp,
         library.impact_views.bp,
         library.impact_api.bp,
+        frameworks.views.bp,
+        frameworks.api.bp,
+        frameworks.cli.bp,
     ):
         app.register_blueprint(blueprint)
     if app.config["BENCHMARK_BASELINE"]:
@@ -331,6 +342,7 @@ def demo_command():
     )
     click.echo("Policy templates, adoptions and impact measures...")
     library.demo.seed()
+    frameworks.demo.seed()
     db.session.commit()
     click.echo(
         f"Demo data is in place ({time.perf_counter() - started:.0f} s). "
