@@ -1,7 +1,7 @@
 """framework agreements, lots and rate cards, extensions, call-offs, suppliers' monthly fee statements
 
 Revision ID: 8088a8402d92
-Revises: ebdf57113849
+Revises: a5c8e2b1f0d3
 Create Date: 2026-12-03 07:02:32.698958
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '8088a8402d92'
-down_revision = 'ebdf57113849'
+down_revision = 'a5c8e2b1f0d3'
 branch_labels = None
 depends_on = None
 
