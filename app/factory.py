@@ -45,6 +45,7 @@ import orders.portal_navigation
 import orders.views
 import organisations.api
 import organisations.navigation
+import rebates.cli
 import reports.api
 import reports.demo
 import reports.navigation
@@ -189,6 +190,7 @@ def create_app(config: dict | None = None) -> Flask:
         shared_services.views.bp,
         shared_services.api.bp,
         shared_services.cli.bp,
+        rebates.cli.bp,
         library.views.bp,
         library.api.bp,
         library.impact_views.bp,
