@@ -45,7 +45,10 @@ import orders.portal_navigation
 import orders.views
 import organisations.api
 import organisations.navigation
+import rebates.api
 import rebates.cli
+import rebates.navigation
+import rebates.views
 import reports.api
 import reports.demo
 import reports.navigation
@@ -147,6 +150,7 @@ def create_app(config: dict | None = None) -> Flask:
     navigation.register(app, orders.portal_navigation.cards, orders.portal_navigation.links)
     navigation.register(app, billing.navigation.cards, billing.navigation.links)
     navigation.register(app, shared_services.navigation.cards, shared_services.navigation.links)
+    navigation.register(app, rebates.navigation.cards, rebates.navigation.links)
     navigation.register(app, reports.navigation.cards, reports.navigation.links)
     navigation.register(app, library.navigation.cards, library.navigation.links)
     catalogue.views.add_offer_section(app, orders.portal.pools_on_old_prices)
@@ -190,6 +194,8 @@ def create_app(config: dict | None = None) -> Flask:
         shared_services.views.bp,
         shared_services.api.bp,
         shared_services.cli.bp,
+        rebates.views.bp,
+        rebates.api.bp,
         rebates.cli.bp,
         library.views.bp,
         library.api.bp,

@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.orm import contains_eager, joinedload
 
 from billing import services as billing
 from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, LineKind
@@ -80,6 +81,7 @@ def member_shares(user: User) -> Select:
         select(RebateShare)
         .join(RebateAgreement, RebateAgreement.id == RebateShare.rebate_agreement_id)
         .where(RebateShare.member_id.in_(user.member_ids or {-1}))
+        .options(contains_eager(RebateShare.agreement), joinedload(RebateShare.member))
         .order_by(RebateAgreement.period_end.desc(), RebateShare.id)
     )
 
@@ -88,6 +90,7 @@ def shares_of(agreement: RebateAgreement) -> Select:
     return (
         select(RebateShare)
         .where(RebateShare.rebate_agreement_id == agreement.id)
+        .options(joinedload(RebateShare.member))
         .order_by(RebateShare.spend_pence.desc(), RebateShare.id)
     )
 
@@ -439,4 +442,5 @@ def credit_note_numbers(shares: Sequence[RebateShare]) -> dict[int, str]:
     ids = [s.credit_note_id for s in shares if s.credit_note_id is not None]
     if not ids:
         return {}
-    return dict(db.session.execute(select(CreditNote.id, CreditNote.number).where(CreditNote.id.in_(ids))).tuples())
+    rows = db.session.execute(select(CreditNote.id, CreditNote.number).where(CreditNote.id.in_(ids)))
+    return {note_id: number for note_id, number in rows}

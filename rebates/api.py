@@ -1,0 +1,140 @@
+"""Rebate agreements over JSON: list, create, one agreement with its claim, members' shares, received, share."""
+
+from decimal import Decimal
+
+from kernel.api import api_blueprint, json_body, operation, page_of, page_schema, query_args
+from kernel.errors import Forbidden
+from organisations.access import require_actor, roles_required
+from organisations.models import Role
+from rebates import services
+from rebates.calculation import Basis, Method, Tier
+from rebates.models import RebateAgreement, RebateStatus, ShareRoute
+from rebates.schemas import (
+    AgreementCreateSchema,
+    AgreementQuerySchema,
+    AgreementSchema,
+    ClaimLineSchema,
+    MyShareSchema,
+    ReceivedSchema,
+    RetentionSchema,
+    ShareSchema,
+)
+
+bp = api_blueprint("rebates_api", __name__)
+TAGS = ["rebates"]
+
+
+def _dump(agreement: RebateAgreement) -> dict:
+    return AgreementSchema().dump(agreement) | {
+        "claim": ClaimLineSchema(many=True).dump(services.claim_lines(agreement))
+    }
+
+
+@bp.get("/rebates")
+@roles_required()
+@operation(
+    "Rebate agreements the caller runs or is party to",
+    tags=TAGS,
+    response=page_schema(AgreementSchema),
+    query=AgreementQuerySchema,
+)
+def list_agreements():
+    user = require_actor()
+    args = query_args(AgreementQuerySchema())
+    status = RebateStatus(args["status"]) if "status" in args else None
+    agreements, facts = page_of(services.visible_agreements(user, status))
+    return {"items": [_dump(a) for a in agreements]} | facts
+
+
+@bp.post("/rebates")
+@roles_required(Role.SECRETARY)
+@operation(
+    "Make a rebate agreement (national: admins only)",
+    tags=TAGS,
+    body=AgreementCreateSchema,
+    response=AgreementSchema,
+    status=201,
+    errors=(403,),
+)
+def create_agreement():
+    user = require_actor()
+    data = json_body(AgreementCreateSchema())
+    terms = services.AgreementTerms(
+        **data
+        | {
+            "basis": Basis(data["basis"]),
+            "method": Method(data["method"]),
+            "share_route": ShareRoute(data["share_route"]),
+            "tiers": [Tier(t["threshold"], t["rate"]) for t in data["tiers"]],
+            "retention_percent": Decimal(data["retention_percent"]),
+        }
+    )
+    return _dump(services.create_agreement(user, terms)), 201
+
+
+@bp.get("/rebates/<int:rebate_agreement_id>")
+@roles_required()
+@operation("One rebate agreement, its tiers and its claim by consortium", tags=TAGS, response=AgreementSchema)
+def get_agreement(rebate_agreement_id: int):
+    return _dump(services.agreement_for(require_actor(), rebate_agreement_id))
+
+
+@bp.get("/rebates/<int:rebate_agreement_id>/shares")
+@roles_required(Role.SECRETARY)
+@operation("Each eligible member's spend, units and share", tags=TAGS, response=page_schema(ShareSchema), errors=(403,))
+def list_shares(rebate_agreement_id: int):
+    user = require_actor()
+    agreement = services.agreement_for(user, rebate_agreement_id)
+    if not services.can_run(user, agreement):
+        raise Forbidden("Only the agreement's secretary sees each member's share.")
+    shares, facts = page_of(services.shares_of(agreement))
+    return {"items": ShareSchema(many=True).dump(shares)} | facts
+
+
+@bp.post("/rebates/<int:rebate_agreement_id>/received")
+@roles_required(Role.SECRETARY)
+@operation("Record what the supplier paid", tags=TAGS, body=ReceivedSchema, response=AgreementSchema, errors=(403, 409))
+def record_received(rebate_agreement_id: int):
+    user = require_actor()
+    agreement = services.agreement_for(user, rebate_agreement_id)
+    data = json_body(ReceivedSchema())
+    return _dump(
+        services.record_received(user, agreement, data["amount_pence"], data["received_on"], data["reference"])
+    )
+
+
+@bp.put("/rebates/<int:rebate_agreement_id>/retention")
+@roles_required(Role.SECRETARY)
+@operation(
+    "Record the retention the members set (until shared)",
+    tags=TAGS,
+    body=RetentionSchema,
+    response=AgreementSchema,
+    errors=(403, 409),
+)
+def set_retention(rebate_agreement_id: int):
+    user = require_actor()
+    agreement = services.agreement_for(user, rebate_agreement_id)
+    data = json_body(RetentionSchema())
+    return _dump(services.set_retention(user, agreement, Decimal(data["retention_percent"]), data["retention_note"]))
+
+
+@bp.post("/rebates/<int:rebate_agreement_id>/share")
+@roles_required(Role.SECRETARY)
+@operation(
+    "Share what was received: the retention kept, the rest to members by spend, to the penny",
+    tags=TAGS,
+    response=AgreementSchema,
+    errors=(403, 409),
+)
+def share(rebate_agreement_id: int):
+    user = require_actor()
+    return _dump(services.share(user, services.agreement_for(user, rebate_agreement_id)))
+
+
+@bp.get("/rebates/shares")
+@roles_required(Role.MEMBER)
+@operation("The rebate shares of the caller's members", tags=TAGS, response=page_schema(MyShareSchema), errors=(403,))
+def my_shares():
+    shares, facts = page_of(services.member_shares(require_actor()))
+    return {"items": MyShareSchema(many=True).dump(shares)} | facts
