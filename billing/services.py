@@ -604,7 +604,7 @@ def issue_price_credit(
                 position=1,
                 kind=LineKind.GOODS,
                 description=description,
-                quantity=1,
+                quantity=0,  # no unit comes back, so reports' units (and list value) stay as invoiced
                 unit_price=Decimal(net_pence).scaleb(-2),
                 vat_rate=vat_rate,
                 net_pence=net_pence,
