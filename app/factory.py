@@ -47,6 +47,7 @@ import organisations.api
 import organisations.navigation
 import rebates.api
 import rebates.cli
+import rebates.demo
 import rebates.navigation
 import rebates.views
 import reports.api
@@ -325,6 +326,7 @@ def demo_command():
     run_in_date_order(
         reports.demo.history(), orders.demo.history(), billing.demo.history(), shared_services.demo.history()
     )
+    rebates.demo.seed()
     click.echo("Policy templates, adoptions and impact measures...")
     library.demo.seed()
     db.session.commit()
