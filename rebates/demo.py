@@ -15,12 +15,13 @@ from organisations.demo import DEMO_SUPPLIER
 from organisations.models import Consortium, Organisation, Supplier, User
 from rebates import services
 from rebates.calculation import Basis, Method, Tier
-from rebates.models import ShareRoute
+from rebates.models import RebateAgreement, ShareRoute
 
 TIERS = [Tier(0, Decimal("1")), Tier(500_000, Decimal("2")), Tier(2_000_000, Decimal("3"))]
 
 
 def seed() -> None:
+    """Idempotent: does nothing once the demo supplier has a rebate agreement."""
     today = uk_today()
     period_end = today.replace(day=1) - timedelta(days=1)
     period_start = date(period_end.year - 1, period_end.month, 1) + timedelta(days=31)
@@ -30,6 +31,8 @@ def seed() -> None:
     supplier = db.session.scalars(
         select(Supplier).join(Organisation).where(Organisation.legal_name == DEMO_SUPPLIER)
     ).one()
+    if db.session.scalar(select(RebateAgreement.id).where(RebateAgreement.supplier_id == supplier.id)) is not None:
+        return
     agreement = services.create_agreement(
         secretary,
         services.AgreementTerms(
