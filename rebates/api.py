@@ -24,10 +24,9 @@ bp = api_blueprint("rebates_api", __name__)
 TAGS = ["rebates"]
 
 
-def _dump(agreement: RebateAgreement) -> dict:
-    return AgreementSchema().dump(agreement) | {
-        "claim": ClaimLineSchema(many=True).dump(services.claim_lines(agreement))
-    }
+def _dump(agreement: RebateAgreement, lines: list[services.ClaimLine] | None = None) -> dict:
+    claim = services.claim_lines(agreement) if lines is None else lines
+    return AgreementSchema().dump(agreement) | {"claim": ClaimLineSchema(many=True).dump(claim)}
 
 
 @bp.get("/rebates")
@@ -42,8 +41,9 @@ def list_agreements():
     user = require_actor()
     args = query_args(AgreementQuerySchema())
     status = RebateStatus(args["status"]) if "status" in args else None
-    agreements, facts = page_of(services.visible_agreements(user, status))
-    return {"items": [_dump(a) for a in agreements]} | facts
+    agreements, facts = page_of(services.with_terms(services.visible_agreements(user, status)))
+    claims = services.claim_lines_of([a.id for a in agreements])
+    return {"items": [_dump(a, claims[a.id]) for a in agreements]} | facts
 
 
 @bp.post("/rebates")

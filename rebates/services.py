@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import Select, func, or_, select, update
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from billing import services as billing
 from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, LineKind
@@ -20,7 +20,6 @@ from catalogue.models import Category, Offer
 from kernel.clock import uk_today, utcnow
 from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kernel.extensions import db
-from kernel.formatting import pounds
 from orders.models import PurchaseOrder
 from organisations.models import Consortium, Member, Network, Supplier, User
 from pools.services import take_writer_lock
@@ -424,18 +423,33 @@ class ClaimLine:
 
 def claim_lines(agreement: RebateAgreement) -> list[ClaimLine]:
     """The claim by consortium: what the supplier is told (no member's own figures)."""
+    return claim_lines_of([agreement.id])[agreement.id]
+
+
+def claim_lines_of(agreement_ids: Sequence[int]) -> dict[int, list[ClaimLine]]:
+    """The claims of several agreements (a page of them) in one query."""
     rows = db.session.execute(
-        select(Consortium.name, func.count(), func.sum(RebateShare.spend_pence), func.sum(RebateShare.units))
+        select(
+            RebateShare.rebate_agreement_id,
+            Consortium.name,
+            func.count(),
+            func.sum(RebateShare.spend_pence),
+            func.sum(RebateShare.units),
+        )
         .join(Consortium, Consortium.id == RebateShare.consortium_id)
-        .where(RebateShare.rebate_agreement_id == agreement.id)
-        .group_by(Consortium.name)
-        .order_by(Consortium.name)
+        .where(RebateShare.rebate_agreement_id.in_(list(agreement_ids) or [-1]))
+        .group_by(RebateShare.rebate_agreement_id, Consortium.name)
+        .order_by(RebateShare.rebate_agreement_id, Consortium.name)
     )
-    return [ClaimLine(name, int(count), int(pence), int(units)) for name, count, pence, units in rows]
+    lines: dict[int, list[ClaimLine]] = {agreement_id: [] for agreement_id in agreement_ids}
+    for agreement_id, name, count, pence, units in rows:
+        lines[agreement_id].append(ClaimLine(name, int(count), int(pence), int(units)))
+    return lines
 
 
-def claim_text(agreement: RebateAgreement) -> str:
-    return f"{pounds(agreement.rebate_pence or 0)} claimed on {agreement.name}"
+def with_terms(query: Select) -> Select:
+    """Agreements loaded with their tiers and offers, for a page of them shown in full."""
+    return query.options(selectinload(RebateAgreement.tiers), selectinload(RebateAgreement.offers))
 
 
 def credit_note_numbers(shares: Sequence[RebateShare]) -> dict[int, str]:

@@ -13,12 +13,12 @@ def test_a_rebate_from_agreement_to_the_members_share(visit):
     with secretary.at("makes an agreement"):
         secretary.goto("/rebates/new")
         page = secretary.page
-        page.get_by_label("Name").fill("Stationery rebate next year")
+        page.get_by_label("Name", exact=True).fill("Stationery rebate next year")
         page.get_by_label("Supplier").select_option(label="Caledonian Office Supplies Ltd")
         page.get_by_label("Counted on").select_option("spend")
         page.get_by_label("Period starts").fill("2027-01-01")
         page.get_by_label("Period ends").fill("2027-12-31")
-        page.get_by_label("Tiers").fill("0, 1\n5000, 2.5")
+        page.get_by_label("Tiers", exact=True).fill("0, 1\n5000, 2.5")
         secretary.press("Make the agreement")
         assert "it is claimed when its period ends" in secretary.flash()
         assert "£5,000.00" in page.locator("main").inner_text() and "2.5%" in page.locator("main").inner_text()
