@@ -13,6 +13,7 @@ from rebates.schemas import (
     AgreementCreateSchema,
     AgreementQuerySchema,
     AgreementSchema,
+    CancelSchema,
     ClaimLineSchema,
     MyShareSchema,
     ReceivedSchema,
@@ -130,6 +131,21 @@ def set_retention(rebate_agreement_id: int):
 def share(rebate_agreement_id: int):
     user = require_actor()
     return _dump(services.share(user, services.agreement_for(user, rebate_agreement_id)))
+
+
+@bp.post("/rebates/<int:rebate_agreement_id>/cancel")
+@roles_required(Role.SECRETARY)
+@operation(
+    "Cancel an active agreement, saying why; it is then never claimed",
+    tags=TAGS,
+    body=CancelSchema,
+    response=AgreementSchema,
+    errors=(403, 409),
+)
+def cancel(rebate_agreement_id: int):
+    user = require_actor()
+    agreement = services.agreement_for(user, rebate_agreement_id)
+    return _dump(services.cancel(user, agreement, json_body(CancelSchema())["reason"]))
 
 
 @bp.get("/rebates/shares")

@@ -105,3 +105,7 @@ class ReceivedForm(Form):
     )
     received_on = DateField("Received on", validators=[InputRequired(message="Enter the date.")])
     reference = StringField("Payment reference", validators=[InputRequired(), Length(max=140)])
+
+
+class CancelForm(Form):
+    reason = StringField("Why", validators=[InputRequired(message="Say why."), Length(max=500)])

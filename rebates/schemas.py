@@ -130,3 +130,7 @@ class AgreementQuerySchema(Schema):
     status = fields.String(validate=validate.OneOf([s.value for s in RebateStatus]))
     page = fields.Integer()
     per_page = fields.Integer()
+
+
+class CancelSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))

@@ -17,7 +17,7 @@ from organisations.access import require_actor, roles_required, signed_in
 from organisations.models import Consortium, Network, Organisation, Role, Supplier, User
 from rebates import documents, services
 from rebates.calculation import Basis, Method
-from rebates.forms import AgreementForm, ReceivedForm, RetentionForm
+from rebates.forms import AgreementForm, CancelForm, ReceivedForm, RetentionForm
 from rebates.models import REBATE_LIFECYCLE, RebateStatus, ShareRoute
 
 bp = Blueprint("rebates", __name__)
@@ -109,7 +109,7 @@ def create_agreement():
     return render_template("rebates/new.html", form=form), 422 if form.errors or form.form_errors else 200
 
 
-def _render_agreement(agreement, received_form=None, retention_form=None, status: int = 200):
+def _render_agreement(agreement, received_form=None, retention_form=None, cancel_form=None, status: int = 200):
     user = require_actor()
     runs = services.can_run(user, agreement)
     shares = (
@@ -129,6 +129,7 @@ def _render_agreement(agreement, received_form=None, retention_form=None, status
         threshold_label=lambda threshold: documents.threshold_label(agreement, threshold),
         history=REBATE_LIFECYCLE.history(agreement.id),
         received_form=received_form or ReceivedForm(formdata=None, received_on=uk_today()),
+        cancel_form=cancel_form or CancelForm(formdata=None),
         retention_form=retention_form
         or RetentionForm(
             formdata=None, retention_percent=agreement.retention_percent, retention_note=agreement.retention_note
@@ -237,6 +238,23 @@ def share(rebate_agreement_id: int):
     else:
         flash("Shared out to the members.", "success")
     return redirect(url_for("rebates.agreement_page", rebate_agreement_id=agreement.id))
+
+
+@bp.post("/rebates/<int:rebate_agreement_id>/cancel")
+@roles_required(Role.SECRETARY)
+def cancel(rebate_agreement_id: int):
+    user = require_actor()
+    agreement = services.agreement_for(user, rebate_agreement_id)
+    form = CancelForm()
+    if form.validate_on_submit():
+        try:
+            services.cancel(user, agreement, form.reason.data or "")
+        except DomainError as error:
+            form_errors(form, error)
+        else:
+            flash("Rebate agreement cancelled; it will not be claimed.", "success")
+            return redirect(url_for("rebates.agreement_page", rebate_agreement_id=agreement.id))
+    return _render_agreement(agreement, cancel_form=form, status=422)
 
 
 @bp.get("/rebates/shares")

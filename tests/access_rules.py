@@ -886,6 +886,7 @@ RULES |= {
     "rebates.record_received": own("secretary"),
     "rebates.set_retention": own("secretary"),
     "rebates.share": own("secretary"),
+    "rebates.cancel": own("secretary"),
     "rebates.my_shares": roles("member"),
     "rebates_api.list_agreements": everyone(),
     "rebates_api.create_agreement": roles("secretary"),
@@ -894,5 +895,6 @@ RULES |= {
     "rebates_api.record_received": own("secretary"),
     "rebates_api.set_retention": own("secretary"),
     "rebates_api.share": own("secretary"),
+    "rebates_api.cancel": own("secretary"),
     "rebates_api.my_shares": roles("member"),
 }

@@ -143,3 +143,17 @@ def test_the_api_names_bad_fields(client, world):
     assert client.post("/api/v1/rebates", json=national, headers=secretary).status_code == 403
     made = client.post("/api/v1/rebates", json=national, headers=api_token(world.admin))
     assert made.status_code == 201 and made.get_json()["consortium_id"] is None
+
+
+def test_an_active_agreement_is_cancelled_with_a_reason_and_never_claimed(client, world):
+    made = agreement(world)
+    sign_in(client, world.secretary)
+    assert client.post(f"/rebates/{made.id}/cancel", data={"reason": ""}).status_code == 422
+    assert client.post(f"/rebates/{made.id}/cancel", data={"reason": "Supplier went under"}).status_code == 302
+    assert cli.claim_due(tomorrow()).claimed == []
+    body = client.post(
+        f"/api/v1/rebates/{made.id}/cancel", json={"reason": "Again"}, headers=api_token(world.secretary)
+    )
+    assert body.status_code == 409
+    page = client.get(f"/rebates/{made.id}").get_data(as_text=True)
+    assert "Cancelled: Supplier went under" in page
