@@ -3,10 +3,10 @@
 from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow.exceptions import ValidationError
 
-from kernel.api import PRICE, DecimalFormat
+from kernel.api import DecimalFormat
 from rebates.calculation import Basis, Method
 from rebates.models import RebateStatus, ShareRoute
-from rebates.services import MAX_PENCE, MAX_RATE, MAX_THRESHOLD, MAX_TIERS
+from rebates.services import MAX_PENCE, MAX_THRESHOLD, MAX_TIERS
 
 PERCENT: DecimalFormat = {"as_string": True, "places": 2}
 
@@ -18,15 +18,14 @@ class RebateTierSchema(Schema):
         validate=validate.Range(min=0, max=MAX_THRESHOLD),
         metadata={"description": "From this much: pence of net spend, or units."},
     )
-    rate = fields.Decimal(
+    rate = fields.String(
         required=True,
-        validate=validate.Range(min=0, max=MAX_RATE, min_inclusive=False),
-        metadata={"description": "Percent of spend (basis spend) or pence per unit (basis units)."},
-        **PRICE,
+        validate=validate.Length(min=1, max=20),
+        metadata={"description": 'Percent of spend (basis spend) or pence per unit (basis units), as "2.5000".'},
     )
 
 
-class ShareSchema(Schema):
+class RebateShareSchema(Schema):
     member_id = fields.Integer(required=True)
     member_name = fields.String(required=True, attribute="member.name")
     spend_pence = fields.Integer(required=True)
@@ -37,20 +36,20 @@ class ShareSchema(Schema):
     paid_reference = fields.String(allow_none=True, required=True)
 
 
-class MyShareSchema(ShareSchema):
+class MyRebateShareSchema(RebateShareSchema):
     rebate_agreement_id = fields.Integer(required=True)
     agreement_name = fields.String(required=True, attribute="agreement.name")
     status = fields.Function(lambda s: s.agreement.status.value, required=True)
 
 
-class ClaimLineSchema(Schema):
+class RebateClaimLineSchema(Schema):
     consortium = fields.String(required=True)
     members = fields.Integer(required=True)
     spend_pence = fields.Integer(required=True)
     units = fields.Integer(required=True)
 
 
-class AgreementSchema(Schema):
+class RebateAgreementSchema(Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
     supplier_id = fields.Integer(required=True)
@@ -76,10 +75,10 @@ class AgreementSchema(Schema):
     received_pence = fields.Integer(allow_none=True, required=True)
     received_on = fields.Date(allow_none=True, required=True)
     retained_pence = fields.Integer(allow_none=True, required=True)
-    claim = fields.List(fields.Nested(ClaimLineSchema), required=True)
+    claim = fields.List(fields.Nested(RebateClaimLineSchema), required=True)
 
 
-class AgreementCreateSchema(Schema):
+class RebateAgreementCreateSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     supplier_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1))
     consortium_id = fields.Integer(
@@ -106,7 +105,9 @@ class AgreementCreateSchema(Schema):
     period_end = fields.Date(required=True)
     tiers = fields.List(fields.Nested(RebateTierSchema), required=True, validate=validate.Length(min=1, max=MAX_TIERS))
     share_route = fields.String(load_default="credit_note", validate=validate.OneOf([r.value for r in ShareRoute]))
-    retention_percent = fields.Decimal(load_default="0", validate=validate.Range(min=0, max=100), **PERCENT)
+    retention_percent = fields.String(
+        load_default="0", validate=validate.Length(min=1, max=20), metadata={"description": 'A percent, as "10.00".'}
+    )
     retention_note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
     @validates_schema
@@ -115,22 +116,24 @@ class AgreementCreateSchema(Schema):
             raise ValidationError("The period ends on or after its start.", "period_end")
 
 
-class ReceivedSchema(Schema):
+class RebateReceivedSchema(Schema):
     amount_pence = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_PENCE))
     received_on = fields.Date(required=True)
     reference = fields.String(required=True, validate=validate.Length(min=1, max=140))
 
 
-class RetentionSchema(Schema):
-    retention_percent = fields.Decimal(required=True, validate=validate.Range(min=0, max=100), **PERCENT)
+class RebateRetentionSchema(Schema):
+    retention_percent = fields.String(
+        required=True, validate=validate.Length(min=1, max=20), metadata={"description": 'A percent, as "10.00".'}
+    )
     retention_note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 
-class AgreementQuerySchema(Schema):
+class RebateQuerySchema(Schema):
     status = fields.String(validate=validate.OneOf([s.value for s in RebateStatus]))
     page = fields.Integer()
     per_page = fields.Integer()
 
 
-class CancelSchema(Schema):
+class RebateCancelSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))

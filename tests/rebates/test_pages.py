@@ -139,6 +139,13 @@ def test_the_api_names_bad_fields(client, world):
     response = client.post("/api/v1/rebates", json=body | {"period_end": "2026-12-31"}, headers=secretary)
     assert response.status_code == 422
     assert response.get_json()["error"]["fields"] == {"tiers": ["A higher tier never pays a lower rate."]}
+    for rate in ("NaN", "lots", "1e400"):
+        bad = client.post(
+            "/api/v1/rebates",
+            json=body | {"period_end": "2026-12-31", "tiers": [{"threshold": 0, "rate": rate}]},
+            headers=secretary,
+        )
+        assert bad.status_code == 422 and "tiers" in bad.get_json()["error"]["fields"], rate
     national = body | {"period_end": "2026-12-31", "consortium_id": None, "tiers": [{"threshold": 0, "rate": "2"}]}
     assert client.post("/api/v1/rebates", json=national, headers=secretary).status_code == 403
     made = client.post("/api/v1/rebates", json=national, headers=api_token(world.admin))
