@@ -53,6 +53,11 @@ import orders.portal_navigation
 import orders.views
 import organisations.api
 import organisations.navigation
+import rebates.api
+import rebates.cli
+import rebates.demo
+import rebates.navigation
+import rebates.views
 import reports.api
 import reports.dashboard
 import reports.demo
@@ -156,6 +161,7 @@ def create_app(config: dict | None = None) -> Flask:
     navigation.register(app, orders.portal_navigation.cards, orders.portal_navigation.links)
     navigation.register(app, billing.navigation.cards, billing.navigation.links)
     navigation.register(app, shared_services.navigation.cards, shared_services.navigation.links)
+    navigation.register(app, rebates.navigation.cards, rebates.navigation.links)
     navigation.register(app, reports.navigation.cards, reports.navigation.links)
     navigation.register(app, library.navigation.cards, library.navigation.links)
     for todos in (
@@ -209,6 +215,9 @@ def create_app(config: dict | None = None) -> Flask:
         shared_services.views.bp,
         shared_services.api.bp,
         shared_services.cli.bp,
+        rebates.views.bp,
+        rebates.api.bp,
+        rebates.cli.bp,
         library.views.bp,
         library.api.bp,
         library.impact_views.bp,
@@ -340,6 +349,7 @@ def demo_command():
     run_in_date_order(
         reports.demo.history(), orders.demo.history(), billing.demo.history(), shared_services.demo.history()
     )
+    rebates.demo.seed()
     click.echo("Policy templates, adoptions and impact measures...")
     library.demo.seed()
     frameworks.demo.seed()

@@ -15,7 +15,7 @@ import argparse
 import sys
 import traceback
 
-from bench import close, demand, frameworks, invoice, outbox, pages, pledge, xero
+from bench import close, demand, frameworks, invoice, outbox, pages, pledge, rebates, xero
 from bench.common import Figure, print_table
 
 BENCHMARKS = {
@@ -25,6 +25,7 @@ BENCHMARKS = {
     "outbox": (outbox.main, [], ["--members", "2000"]),
     "xero": (xero.main, [], ["--repeat", "2"]),
     "demand": (demand.main, [], ["--pools", "500", "--pledges", "100000", "--seconds", "5"]),
+    "rebates": (rebates.main, [], ["--members", "2000", "--repeat", "3"]),
     "pages": (pages.main, [], ["--members", "2000", "--pools", "200", "--repeat", "10"]),
     "frameworks": (frameworks.main, [], []),
 }

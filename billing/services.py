@@ -553,6 +553,77 @@ def issue_credit_note(
     return note
 
 
+def issue_price_credit(
+    actor: User | None, invoice: Invoice, net_pence: int, vat_rate: VatRate, description: str, reason: str
+) -> CreditNote:
+    """Credits a reduction of the price on an invoice (a share of a supplier's rebate, say): one line of no
+    invoice line, since no quantity comes back, with the VAT of its rate; never more than is left to credit.
+    `actor` None is a scheduled run."""
+    _require_billing(actor, invoice.consortium_id)
+    if isinstance(net_pence, bool) or not isinstance(net_pence, int) or net_pence <= 0:
+        raise ValidationFailed.field("net_pence", "Credit a whole number of pence above nothing.")
+    invoice = db.session.execute(
+        select(Invoice).where(Invoice.id == invoice.id).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one()
+    analysis = vat_analysis([(vat_rate, net_pence)])
+    total = sum(v.net_pence + v.vat_pence for v in analysis)
+    if invoice.credited_pence + total > invoice.total_pence:
+        left = invoice.total_pence - invoice.credited_pence
+        raise Conflict(f"Only {pounds(left)} is left to credit on invoice {invoice.number}.")
+    today = uk_today()
+    consortium = invoice.consortium
+    number = next_values(consortium, CREDIT_SERIES)[0]
+    parties = {
+        column: getattr(invoice, column)
+        for column in (
+            "seller_name",
+            "seller_address",
+            "seller_vat_number",
+            "seller_bank_account_name",
+            "seller_sort_code",
+            "seller_account_number",
+            "buyer_name",
+            "buyer_address",
+            "buyer_vat_number",
+            "buyer_email",
+        )
+    }
+    note = CreditNote(
+        number=format_number(consortium, CREDIT_SERIES, today.year, number, INVOICE_DIGITS),
+        invoice=invoice,
+        consortium_id=invoice.consortium_id,
+        member_id=invoice.member_id,
+        issue_date=today,
+        reason=reason,
+        net_pence=net_pence,
+        vat_pence=total - net_pence,
+        total_pence=total,
+        created_by_id=actor.id if actor is not None else None,
+        lines=[
+            CreditNoteLine(
+                position=1,
+                kind=LineKind.GOODS,
+                description=description,
+                quantity=0,  # no unit comes back, so reports' units (and list value) stay as invoiced
+                unit_price=Decimal(net_pence).scaleb(-2),
+                vat_rate=vat_rate,
+                net_pence=net_pence,
+                invoice_line_id=None,
+            )
+        ],
+        vat_lines=[CreditNoteVat(vat_rate=v.vat_rate, net_pence=v.net_pence, vat_pence=v.vat_pence) for v in analysis],
+        **parties,
+    )
+    db.session.add(note)
+    invoice.credited_pence += total
+    db.session.flush()
+    audit.record(
+        actor, "credit_note_issued", f"{note.number} crediting invoice {invoice.number}", invoice.consortium_id, reason
+    )
+    apply_status(invoice, actor)
+    return note
+
+
 def _credited_by_line(invoice_id: int) -> dict[int, tuple[int, int]]:
     """What earlier credit notes of the invoice took from each of its lines: (quantity, net pence)."""
     rows = db.session.execute(

@@ -4,7 +4,7 @@ Every figure is a GROUP BY over `facts.invoice_facts()`, so a report costs the s
 of queries however many invoices it covers, and the figures add up to the invoices.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import abort
@@ -14,6 +14,7 @@ from catalogue.models import Category, Offer
 from kernel.extensions import Model, db
 from orders.models import Pledge, Pool, PoolStatus
 from organisations.models import Consortium, Member, Network, Organisation, Supplier, User
+from rebates.models import RebateAgreement, RebateShare, RebateStatus, ShareRoute
 from reports.facts import invoice_facts
 from reports.figures import Figures, month_key, monthly, rollup, total
 from shared_services.models import Participation, ServicePool, ServicePoolStatus
@@ -141,6 +142,36 @@ class SavingsReport:
     by_supplier: list[Row]
     by_child: list[Row]
     pools_joined: int
+    rebates: "RebateFigures" = field(default_factory=lambda: RebateFigures())
+
+
+@dataclass(frozen=True)
+class RebateFigures:
+    """Rebates shared to the scope's members. A share credited on an invoice already lowers the spend above
+    (a credit note); a share paid to the member does not, so it adds to the saving."""
+
+    credited_pence: int = 0
+    paid_pence: int = 0
+
+    @property
+    def realised_pence(self) -> int:
+        return self.credited_pence + self.paid_pence
+
+
+def realised_rebates(scope: Scope) -> RebateFigures:
+    """What shared rebates gave the scope's members, by how it reached them."""
+
+    def by(route: ShareRoute) -> ColumnElement:
+        return func.coalesce(func.sum(case((RebateShare.route == route, RebateShare.share_pence), else_=0)), 0)
+
+    query = (
+        select(by(ShareRoute.CREDIT_NOTE), by(ShareRoute.PAYMENT))
+        .select_from(RebateShare)
+        .join(RebateAgreement, RebateAgreement.id == RebateShare.rebate_agreement_id)
+        .where(RebateAgreement.status == RebateStatus.SHARED)
+    )
+    credited, paid = db.session.execute(members_of(query, RebateShare.member_id, scope)).one()
+    return RebateFigures(int(credited), int(paid))
 
 
 def _sums(facts: Subquery) -> list[ColumnElement]:
@@ -259,6 +290,7 @@ def savings_report(scope: Scope) -> SavingsReport:
         by_supplier,
         _child_rows(facts, scope),
         pools_joined(scope),
+        realised_rebates(scope),
     )
 
 

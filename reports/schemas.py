@@ -71,8 +71,17 @@ class ReportScopeSchema(Schema):
     child_kind = fields.String(required=True, allow_none=True, metadata={"description": "What by_child breaks down by"})
 
 
+class RebateFiguresSchema(Schema):
+    credited_pence = fields.Integer(
+        required=True, metadata={"description": "Rebate shares credited on invoices: already net in the spend"}
+    )
+    paid_pence = fields.Integer(required=True, metadata={"description": "Rebate shares paid to members"})
+    realised_pence = fields.Integer(required=True)
+
+
 class SavingsReportSchema(Schema):
     scope = fields.Nested(ReportScopeSchema, required=True)
+    rebates = fields.Nested(RebateFiguresSchema, required=True)
     totals = fields.Nested(SavingsFiguresSchema, required=True)
     pools_joined = fields.Integer(required=True)
     by_category = fields.List(fields.Nested(SavingsRowSchema), required=True)

@@ -839,6 +839,9 @@ RULES |= {
 
 def _frameworks(ctx: Context) -> dict:
     """A live framework of our consortium with our supplier and one of theirs with theirs, a call-off on each."""
+def _rebate_ids(ctx: Context) -> tuple[int, int, int]:
+    """Claimed rebate agreements: ours (our consortium, our supplier), theirs (their consortium, their supplier)
+    and the sibling (our consortium, their supplier)."""
 
     def build():
         from decimal import Decimal
@@ -846,6 +849,8 @@ def _frameworks(ctx: Context) -> dict:
         from frameworks import services as frameworks
         from frameworks.models import Route
         from frameworks.terms import LotTerms
+        from rebates import services as rebates
+        from rebates.calculation import Basis, Method, Tier
 
         w = ctx.world
         today = utcnow().date()
@@ -953,4 +958,55 @@ RULES |= {
     "frameworks.statement": _STATEMENT,
     "frameworks.statement_csv": _STATEMENT,
     "frameworks.statement_pdf": _STATEMENT,
+        for consortium, supplier in (
+            (w.consortium, w.supplier),
+            (w.other_consortium, w.other_supplier),
+            (w.consortium, w.other_supplier),
+        ):
+            terms = rebates.AgreementTerms(
+                name="Matrix rebate",
+                supplier_id=supplier.id,
+                basis=Basis.SPEND,
+                method=Method.RETROSPECTIVE,
+                period_start=today - timedelta(days=60),
+                period_end=today - timedelta(days=2),
+                tiers=[Tier(0, Decimal("2"))],
+                consortium_id=consortium.id,
+            )
+            agreement = rebates.create_agreement(w.admin, terms)
+            rebates.claim(agreement.id, today)
+            made.append(agreement.id)
+        db.session.commit()
+        return tuple(made)
+
+    return ctx.once("rebate_agreement_id", build)
+
+
+ARGUMENTS["rebate_agreement_id"] = lambda ctx: _rebate_ids(ctx)[:2]
+SIBLINGS["rebate_agreement_id"] = lambda ctx: _rebate_ids(ctx)[2]
+_REBATE_PARTIES = own("secretary", "supplier", others=HIDDEN)
+
+RULES |= {
+    # rebates: the consortium's secretary runs them (admins national ones), the supplier sees its claims,
+    # members their own shares
+    "rebates.list_agreements": everyone(),
+    "rebates.create_agreement": roles("secretary"),
+    "rebates.agreement_page": _REBATE_PARTIES,
+    "rebates.claim_page": _REBATE_PARTIES,
+    "rebates.claim_pdf": _REBATE_PARTIES,
+    "rebates.claim_csv": _REBATE_PARTIES,
+    "rebates.record_received": own("secretary"),
+    "rebates.set_retention": own("secretary"),
+    "rebates.share": own("secretary"),
+    "rebates.cancel": own("secretary"),
+    "rebates.my_shares": roles("member"),
+    "rebates_api.list_agreements": everyone(),
+    "rebates_api.create_agreement": roles("secretary"),
+    "rebates_api.get_agreement": _REBATE_PARTIES,
+    "rebates_api.list_shares": own("secretary"),
+    "rebates_api.record_received": own("secretary"),
+    "rebates_api.set_retention": own("secretary"),
+    "rebates_api.share": own("secretary"),
+    "rebates_api.cancel": own("secretary"),
+    "rebates_api.my_shares": roles("member"),
 }

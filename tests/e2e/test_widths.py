@@ -21,6 +21,7 @@ TEMPLATE, VERSION, GRID = r"/library/templates/\d+", r"/library/versions/\d+", r
 IMPACT, RECORDS = r"/impact/(member|consortium)/\d+", r"/impact/members/\d+/records"
 MEASURES = r"/impact/consortia/\d+/measures"
 IMPORT = r"/consortia/\d+/import"
+REBATE, REBATE_CLAIM = r"/rebates/\d+", r"/rebates/\d+/claim"
 
 # On a phone the page itself never scrolls sideways; a wide table scrolls inside its own box (.table-scroll).
 PAGE_WIDTH = "() => document.documentElement.scrollWidth"
@@ -48,6 +49,7 @@ PAGES: dict[str, list] = {
         "/account/password",
         "/account/sessions",
         "/account/two-factor",
+        "/rebates/shares",
     ],
     "secretary@example.org": [
         "/",
@@ -79,6 +81,10 @@ PAGES: dict[str, list] = {
         "/applications",
         "/join",
         ("/", IMPORT),
+        "/rebates/",
+        "/rebates/new",
+        ("/rebates/", REBATE),
+        ("/rebates/", REBATE, REBATE_CLAIM),
     ],
     "supplier@example.org": [
         "/",
@@ -87,6 +93,7 @@ PAGES: dict[str, list] = {
         ("/", OWN_OFFERS, EDIT_OFFER),
         ("/", DEMAND, POOL_PRICES),
         ("/purchase-orders/", PURCHASE_ORDER),
+        ("/rebates/", REBATE),
     ],
     "admin@example.org": [
         "/",
@@ -104,6 +111,7 @@ PAGES: dict[str, list] = {
         ("/invoices/", INVOICE, BILLING, PAYMENTS),
         "/library/",
         "/impact/platform",
+        "/rebates/",
     ],
 }
 
