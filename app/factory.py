@@ -55,6 +55,8 @@ import shared_services.demo
 import shared_services.messages
 import shared_services.navigation
 import shared_services.views
+import tenders.cli
+import tenders.messages
 from app import benchmark, logs, settings
 from kernel import api, navigation, web
 from kernel.demo import run_in_date_order
@@ -154,7 +156,8 @@ def create_app(config: dict | None = None) -> Flask:
         orders.messages.EXPANDERS
         | billing.messages.EXPANDERS
         | shared_services.messages.EXPANDERS
-        | library.messages.EXPANDERS,
+        | library.messages.EXPANDERS
+        | tenders.messages.EXPANDERS,
     )
     _register_error_handlers(app)
     app.before_request(_note_origin)
@@ -193,6 +196,7 @@ def create_app(config: dict | None = None) -> Flask:
         library.api.bp,
         library.impact_views.bp,
         library.impact_api.bp,
+        tenders.cli.bp,
     ):
         app.register_blueprint(blueprint)
     if app.config["BENCHMARK_BASELINE"]:
