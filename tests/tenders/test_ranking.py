@@ -1,5 +1,6 @@
 """The comparison and ranking rules, tested without a database."""
 
+import itertools
 from decimal import Decimal
 from fractions import Fraction
 
@@ -112,7 +113,7 @@ def test_ranking_is_a_permutation_in_bounds_and_ignores_input_order(found, forec
     assert sorted(r.bid_id for r in ranked) == sorted(b.bid_id for b in found)
     assert [r.rank for r in ranked] == list(range(1, len(found) + 1))
     assert all(0 <= r.total <= 100 for r in ranked)
-    assert all(a.total >= b.total for a, b in zip(ranked, ranked[1:], strict=False))
+    assert all(a.total >= b.total for a, b in itertools.pairwise(ranked))
     assert max(r.price_score for r in ranked) == 100  # the cheapest bid scores full marks on price
     shuffled = list(found)
     shuffle.shuffle(shuffled)
