@@ -55,8 +55,11 @@ import shared_services.demo
 import shared_services.messages
 import shared_services.navigation
 import shared_services.views
+import tenders.api
 import tenders.cli
 import tenders.messages
+import tenders.navigation
+import tenders.views
 from app import benchmark, logs, settings
 from kernel import api, navigation, web
 from kernel.demo import run_in_date_order
@@ -150,6 +153,7 @@ def create_app(config: dict | None = None) -> Flask:
     navigation.register(app, shared_services.navigation.cards, shared_services.navigation.links)
     navigation.register(app, reports.navigation.cards, reports.navigation.links)
     navigation.register(app, library.navigation.cards, library.navigation.links)
+    navigation.register(app, tenders.navigation.cards, tenders.navigation.links)
     catalogue.views.add_offer_section(app, orders.portal.pools_on_old_prices)
     outbox.init_app(
         app,
@@ -196,6 +200,8 @@ def create_app(config: dict | None = None) -> Flask:
         library.api.bp,
         library.impact_views.bp,
         library.impact_api.bp,
+        tenders.views.bp,
+        tenders.api.bp,
         tenders.cli.bp,
     ):
         app.register_blueprint(blueprint)

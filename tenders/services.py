@@ -406,7 +406,7 @@ def advance(tender_id: int, now: datetime) -> list[TenderStatus]:
         found = db.session.scalar(
             select(Tender)
             .where(Tender.id == tender_id)
-            .with_for_update(skip_locked=True)
+            .with_for_update(of=Tender, skip_locked=True)
             .execution_options(populate_existing=True)
         )
     if found is None:
@@ -563,11 +563,8 @@ def own_bids(actor: User, tender: Tender) -> list[Bid]:
 
 def bid_counts(tender: Tender) -> dict[int, int]:
     """Bids received per lot: no supplier, no price, so the runner may follow a sealed tender."""
-    return dict(
-        db.session.execute(
-            select(Bid.lot_id, func.count()).where(Bid.tender_id == tender.id).group_by(Bid.lot_id)
-        ).tuples()
-    )
+    rows = db.session.execute(select(Bid.lot_id, func.count()).where(Bid.tender_id == tender.id).group_by(Bid.lot_id))
+    return {lot_id: count for lot_id, count in rows}
 
 
 def require_unsealed(actor: User, tender: Tender) -> None:
@@ -580,7 +577,9 @@ def require_unsealed(actor: User, tender: Tender) -> None:
 
 
 def all_bids(actor: User, tender: Tender) -> list[Bid]:
+    """Every bid with its prices, once opened, to the runner and the evaluators; each look is on the trail."""
     require_unsealed(actor, tender)
+    record(tender, actor, "viewed bids", "every bid, prices included")
     return list(db.session.scalars(select(Bid).where(Bid.tender_id == tender.id).order_by(Bid.lot_id, Bid.id)))
 
 
@@ -730,7 +729,7 @@ def _priced(bid: Bid, scores: dict[int, list[int]]) -> ranking.Priced:
 
 def compare(actor: User, tender: Tender) -> list[LotComparison]:
     """Supplier x lot after the opening. The ranking is the runner's; evaluators see costs, not each
-    other's scores in the quality column. Each look is on the trail."""
+    other's scores in the quality column."""
     bids = all_bids(actor, tender)
     runner = can_run(actor, tender)
     scores: dict[int, list[int]] = {}
@@ -759,7 +758,6 @@ def compare(actor: User, tender: Tender) -> list[LotComparison]:
             rows.append(Compared(bid, net, gross, ranked.get(bid.id) if runner else None))
         rows.sort(key=lambda row: (row.ranked.rank if row.ranked else 0, row.net_pence[1], row.bid.id))
         result.append(LotComparison(lot, at, rows))
-    record(tender, actor, "viewed bids", "the comparison of every bid")
     return result
 
 
