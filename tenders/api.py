@@ -22,10 +22,10 @@ from tenders.schemas import (
     EvaluatorsInSchema,
     EvaluatorsSchema,
     ReasonSchema,
-    RecordSchema,
     ScoreInSchema,
     ScoreSchema,
     TenderInSchema,
+    TenderRecordSchema,
     TenderSchema,
 )
 
@@ -294,9 +294,9 @@ def decline(tender_id: int, lot_id: int):
 
 @bp.get("/tenders/<int:tender_id>/trail")
 @roles_required(Role.SECRETARY)
-@operation("The audit trail: who saw, scored and decided what, when", tags=TAGS, response=page_schema(RecordSchema))
+@operation("The audit trail: who saw, scored and decided what, when", tags=TAGS, response=page_schema(TenderRecordSchema))
 def trail(tender_id: int):
     user = require_actor()
     tender = services.tender_for(user, tender_id)
     items, facts = page_of(services.trail(user, tender))
-    return {"items": RecordSchema(many=True).dump(items)} | facts
+    return {"items": TenderRecordSchema(many=True).dump(items)} | facts

@@ -110,14 +110,14 @@ class ClarificationSchema(Schema):
     )
 
 
-class TierSchema(Schema):
+class BidTierSchema(Schema):
     min_quantity = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_QUANTITY))
     unit_price = fields.Decimal(required=True, validate=validate.Range(min=0, max=10**8), **PRICE)
 
 
 class BidInSchema(Schema):
     supplier_id = fields.Integer(load_default=None, allow_none=True)
-    tiers = fields.List(fields.Nested(TierSchema), required=True, validate=validate.Length(min=1, max=MAX_TIERS))
+    tiers = fields.List(fields.Nested(BidTierSchema), required=True, validate=validate.Length(min=1, max=MAX_TIERS))
     delivery_charge_pence = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_DELIVERY_PENCE))
     lead_time_days = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_LEAD_TIME_DAYS))
     answers = fields.List(Paragraphs(validate=validate.Length(max=TEXT_MAX)), load_default=list)
@@ -128,7 +128,7 @@ class BidSchema(Schema):
     lot_id = fields.Integer(required=True)
     supplier_id = fields.Integer(required=True)
     supplier_name = fields.Function(lambda b: b.supplier.name, required=True)
-    tiers = fields.List(fields.Nested(TierSchema), required=True)
+    tiers = fields.List(fields.Nested(BidTierSchema), required=True)
     delivery_charge_pence = fields.Integer(required=True)
     lead_time_days = fields.Integer(required=True)
     answers = fields.List(fields.String(), required=True)
@@ -184,7 +184,7 @@ class ReasonSchema(Schema):
     reason = Paragraphs(load_default=None, allow_none=True, validate=validate.Length(max=REASON_MAX))
 
 
-class RecordSchema(Schema):
+class TenderRecordSchema(Schema):
     at = fields.AwareDateTime(required=True)
     user_id = fields.Integer(allow_none=True, required=True)
     user_name = fields.Function(lambda r: r.user.name if r.user else None, allow_none=True, required=True)

@@ -236,9 +236,7 @@ def test_evaluators_score_blind_to_each_other_and_see_no_ranking(tendering):
     assert services.my_scores(w.member_user, tender)[bid.id].quality == 80
     rows = services.compare(tendering.evaluator, tender)[0].rows
     assert all(row.ranked is None for row in rows)
-    assert [r.ranked.quality_score for r in services.compare(w.secretary, tender)[0].rows if r.bid.id == bid.id] == [
-        65
-    ]
+    assert [r.ranked.quality_score for r in services.compare(w.secretary, tender)[0].rows if r.bid.id == bid.id] == [65]
     with pytest.raises(Forbidden):
         services.score(w.secretary, tender, bid.id, 90)
     with pytest.raises(ValidationFailed):
