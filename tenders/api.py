@@ -294,7 +294,9 @@ def decline(tender_id: int, lot_id: int):
 
 @bp.get("/tenders/<int:tender_id>/trail")
 @roles_required(Role.SECRETARY)
-@operation("The audit trail: who saw, scored and decided what, when", tags=TAGS, response=page_schema(TenderRecordSchema))
+@operation(
+    "The audit trail: who saw, scored and decided what, when", tags=TAGS, response=page_schema(TenderRecordSchema)
+)
 def trail(tender_id: int):
     user = require_actor()
     tender = services.tender_for(user, tender_id)
