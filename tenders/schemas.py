@@ -112,7 +112,7 @@ class ClarificationSchema(Schema):
 
 class BidTierSchema(Schema):
     min_quantity = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_QUANTITY))
-    unit_price = fields.Decimal(required=True, validate=validate.Range(min=0, max=10**8), **PRICE)
+    unit_price = fields.Decimal(required=True, **PRICE)
 
 
 class BidInSchema(Schema):

@@ -9,6 +9,7 @@ its trail (who saw, scored or decided what, when). Functions flush; the request 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, select, update
 
@@ -46,6 +47,7 @@ MAX_LOTS = 20
 MAX_TIERS = 20
 MAX_QUESTIONS = 10
 MAX_QUANTITY = 10_000_000
+MAX_PRICE = 10**8
 MAX_DELIVERY_PENCE = 100_000_000
 MAX_STANDSTILL_DAYS = 60
 MAX_MINIMUM_BIDS = 50
@@ -528,17 +530,17 @@ def _lot(tender: Tender, lot_id: int) -> TenderLot:
 
 def _check_bid(tender: Tender, draft: BidDraft) -> None:
     errors: dict[str, list[str]] = {}
-    tiers = [ranking.BidTier(t.min_quantity, quantize_price(t.unit_price)) for t in draft.tiers]
+    tiers = draft.tiers
     if len(tiers) > MAX_TIERS:
         errors["tiers"] = [f"Price at most {MAX_TIERS} tiers."]
-    elif any(not 1 <= t.min_quantity <= MAX_QUANTITY or t.unit_price >= 10**8 for t in tiers):
+    elif any(not (1 <= t.min_quantity <= MAX_QUANTITY and _finite_below(t.unit_price, MAX_PRICE)) for t in tiers):
         errors["tiers"] = [f"Tier quantities run from 1 to {MAX_QUANTITY:,} and prices stay under £100,000,000."]
+    elif any(t.unit_price != quantize_price(t.unit_price) for t in tiers):
+        errors["tiers"] = ["Prices have at most four decimal places."]
     else:
         problems = ranking.tier_problems(tiers)
         if problems:
             errors["tiers"] = problems
-    if any(t.unit_price != quantize_price(t.unit_price) for t in draft.tiers):
-        errors.setdefault("tiers", []).append("Prices have at most four decimal places.")
     if not 0 <= draft.delivery_charge_pence <= MAX_DELIVERY_PENCE:
         errors["delivery_charge_pence"] = ["Enter a delivery charge from £0 to £1,000,000."]
     if not 0 <= draft.lead_time_days <= MAX_LEAD_TIME_DAYS:
@@ -548,6 +550,11 @@ def _check_bid(tender: Tender, draft: BidDraft) -> None:
         errors["answers"] = [f"Answer each of the {questions} quality questions (under {TEXT_MAX:,} characters)."]
     if errors:
         raise ValidationFailed("Some fields are not valid.", errors)
+
+
+def _finite_below(price: Decimal, most: int) -> bool:
+    """A form's decimal field parses "nan" and "inf", which no comparison may meet."""
+    return price.is_finite() and -most < price < most
 
 
 def own_bids(actor: User, tender: Tender) -> list[Bid]:
