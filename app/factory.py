@@ -57,6 +57,7 @@ import shared_services.navigation
 import shared_services.views
 import tenders.api
 import tenders.cli
+import tenders.demo
 import tenders.messages
 import tenders.navigation
 import tenders.views
@@ -329,6 +330,8 @@ def demo_command():
     )
     click.echo("Policy templates, adoptions and impact measures...")
     library.demo.seed()
+    click.echo("Tenders: one opened with bids to compare, one taking bids...")
+    tenders.demo.seed()
     db.session.commit()
     click.echo(
         f"Demo data is in place ({time.perf_counter() - started:.0f} s). "
