@@ -21,6 +21,7 @@ TEMPLATE, VERSION, GRID = r"/library/templates/\d+", r"/library/versions/\d+", r
 IMPACT, RECORDS = r"/impact/(member|consortium)/\d+", r"/impact/members/\d+/records"
 MEASURES = r"/impact/consortia/\d+/measures"
 IMPORT = r"/consortia/\d+/import"
+TENDER_BID = r"/tenders/\d+/lots/\d+/bid"  # the demo's tender 1 is opened, tender 2 takes bids
 
 # On a phone the page itself never scrolls sideways; a wide table scrolls inside its own box (.table-scroll).
 PAGE_WIDTH = "() => document.documentElement.scrollWidth"
@@ -43,6 +44,8 @@ PAGES: dict[str, list] = {
         "/library/tasks",
         ("/library/", TEMPLATE),
         ("/library/tasks", VERSION),
+        "/tenders/",
+        "/tenders/1/comparison",
         ("/", IMPACT),
         ("/", RECORDS),
         "/account/password",
@@ -79,6 +82,11 @@ PAGES: dict[str, list] = {
         "/applications",
         "/join",
         ("/", IMPORT),
+        "/tenders/",
+        "/tenders/new",
+        "/tenders/1",
+        "/tenders/1/comparison",
+        "/tenders/1/trail",
     ],
     "supplier@example.org": [
         "/",
@@ -87,6 +95,9 @@ PAGES: dict[str, list] = {
         ("/", OWN_OFFERS, EDIT_OFFER),
         ("/", DEMAND, POOL_PRICES),
         ("/purchase-orders/", PURCHASE_ORDER),
+        "/tenders/",
+        "/tenders/1",
+        ("/tenders/2", TENDER_BID),
     ],
     "admin@example.org": [
         "/",
