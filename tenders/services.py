@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, select, update
+from sqlalchemy.orm import raiseload
 
 from catalogue import pricing
 from catalogue.enums import VatRate
@@ -712,9 +713,10 @@ def evaluate(actor: User, tender: Tender) -> Tender:
 
 @dataclass(frozen=True)
 class Compared:
-    """One bid in the comparison: its costs at 25% less, the forecast and 25% more, net and gross of VAT."""
+    """One bid in the comparison: its tiers, its costs at 25% less, the forecast and 25% more, net and gross."""
 
     bid: Bid
+    tiers: tuple[ranking.BidTier, ...]
     net_pence: tuple[int, int, int]
     gross_pence: tuple[int, int, int]
     ranked: ranking.Ranked | None
@@ -727,8 +729,30 @@ class LotComparison:
     rows: list[Compared]
 
 
-def _priced(bid: Bid, scores: dict[int, list[int]]) -> ranking.Priced:
-    tiers = tuple(ranking.BidTier(t.min_quantity, t.unit_price) for t in bid.tiers)
+def _scores(tender: Tender) -> dict[int, list[int]]:
+    scores: dict[int, list[int]] = {}
+    rows = db.session.execute(select(Score.bid_id, Score.quality).where(Score.tender_id == tender.id))
+    for bid_id, quality in rows:
+        scores.setdefault(bid_id, []).append(quality)
+    return scores
+
+
+def _tier_tables(tender: Tender) -> dict[int, tuple[ranking.BidTier, ...]]:
+    """Every bid's tiers as plain values in one query: a tender of 200 bids holds 2,000 tiers, too many to
+    load as ORM objects for a page."""
+    tables: dict[int, list[ranking.BidTier]] = {}
+    rows = db.session.execute(
+        select(BidTier.bid_id, BidTier.min_quantity, BidTier.unit_price)
+        .join(Bid, Bid.id == BidTier.bid_id)
+        .where(Bid.tender_id == tender.id)
+        .order_by(BidTier.bid_id, BidTier.min_quantity)
+    )
+    for bid_id, min_quantity, unit_price in rows:
+        tables.setdefault(bid_id, []).append(ranking.BidTier(min_quantity, unit_price))
+    return {bid_id: tuple(tiers) for bid_id, tiers in tables.items()}
+
+
+def _priced(bid: Bid, tiers: tuple[ranking.BidTier, ...], scores: dict[int, list[int]]) -> ranking.Priced:
     return ranking.Priced(
         bid.id, tiers, bid.delivery_charge_pence, tuple(scores.get(bid.id, [])), bid.supplier.buy_social
     )
@@ -736,33 +760,30 @@ def _priced(bid: Bid, scores: dict[int, list[int]]) -> ranking.Priced:
 
 def compare(actor: User, tender: Tender) -> list[LotComparison]:
     """Supplier x lot after the opening. The ranking is the runner's; evaluators see costs, not each
-    other's scores in the quality column."""
-    bids = all_bids(actor, tender)
+    other's scores in the quality column. Each look is on the trail."""
+    require_unsealed(actor, tender)
+    record(tender, actor, "viewed bids", "the comparison of every bid, prices included")
+    bids = list(
+        db.session.scalars(
+            select(Bid).where(Bid.tender_id == tender.id).options(raiseload(Bid.tiers)).order_by(Bid.lot_id, Bid.id)
+        )
+    )
+    tables, scores = _tier_tables(tender), _scores(tender)
     runner = can_run(actor, tender)
-    scores: dict[int, list[int]] = {}
-    for bid_id, quality in db.session.execute(
-        select(Score.bid_id, Score.quality).where(Score.tender_id == tender.id).order_by(Score.id)
-    ):
-        scores.setdefault(bid_id, []).append(quality)
     weights = ranking.Weights(tender.price_weight, tender.quality_weight, tender.social_weight)
     result = []
     for lot in tender.lots:
         lot_bids = [b for b in bids if b.lot_id == lot.id]
-        ranked = {
-            r.bid_id: r for r in ranking.rank([_priced(b, scores) for b in lot_bids], lot.forecast_quantity, weights)
-        }
+        priced = [_priced(b, tables[b.id], scores) for b in lot_bids]
+        ranked = {r.bid_id: r for r in ranking.rank(priced, lot.forecast_quantity, weights)} if runner else {}
         at = ranking.quantities(lot.forecast_quantity)
+        rate = lot.vat_rate.percent
         rows = []
         for bid in lot_bids:
-            tiers = [ranking.BidTier(t.min_quantity, t.unit_price) for t in bid.tiers]
+            tiers = tables[bid.id]
             low, mid, high = (ranking.cost_pence(tiers, bid.delivery_charge_pence, q) for q in at)
-            net = (low, mid, high)
-            gross = (
-                ranking.gross_pence(low, lot.vat_rate.percent),
-                ranking.gross_pence(mid, lot.vat_rate.percent),
-                ranking.gross_pence(high, lot.vat_rate.percent),
-            )
-            rows.append(Compared(bid, net, gross, ranked.get(bid.id) if runner else None))
+            gross = (ranking.gross_pence(low, rate), ranking.gross_pence(mid, rate), ranking.gross_pence(high, rate))
+            rows.append(Compared(bid, tiers, (low, mid, high), gross, ranked.get(bid.id)))
         rows.sort(key=lambda row: (row.ranked.rank if row.ranked else 0, row.net_pence[1], row.bid.id))
         result.append(LotComparison(lot, at, rows))
     return result
@@ -771,12 +792,12 @@ def compare(actor: User, tender: Tender) -> list[LotComparison]:
 def ranking_of(tender: Tender) -> dict[int, list[ranking.Ranked]]:
     """Each lot's bids best first, declined bids left out: what the award follows."""
     bids = list(db.session.scalars(select(Bid).where(Bid.tender_id == tender.id, Bid.declined_at.is_(None))))
-    scores: dict[int, list[int]] = {}
-    for bid_id, quality in db.session.execute(select(Score.bid_id, Score.quality).where(Score.tender_id == tender.id)):
-        scores.setdefault(bid_id, []).append(quality)
+    tables, scores = _tier_tables(tender), _scores(tender)
     weights = ranking.Weights(tender.price_weight, tender.quality_weight, tender.social_weight)
     return {
-        lot.id: ranking.rank([_priced(b, scores) for b in bids if b.lot_id == lot.id], lot.forecast_quantity, weights)
+        lot.id: ranking.rank(
+            [_priced(b, tables[b.id], scores) for b in bids if b.lot_id == lot.id], lot.forecast_quantity, weights
+        )
         for lot in tender.lots
     }
 
