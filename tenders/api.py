@@ -67,10 +67,10 @@ def create_tender():
     user = require_actor()
     data = json_body(TenderInSchema())
     lots = [
-        services.lot_from_pool(user, lot["pool_id"])
+        services.lot_from_pool(user, lot["pool_id"], f"lots.{n}.pool_id")
         if lot["pool_id"] is not None
         else services.LotDraft(lot["name"], lot["unit"], lot["forecast_quantity"], lot["vat_rate"])
-        for lot in data.pop("lots")
+        for n, lot in enumerate(data.pop("lots"))
     ]
     for name in ("clarification_deadline", "submission_deadline"):
         data[name] = data[name].astimezone(UTC)

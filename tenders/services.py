@@ -222,12 +222,12 @@ class TenderDraft:
     quality_questions: list[str] = field(default_factory=list)
 
 
-def lot_from_pool(actor: User, pool_id: int) -> LotDraft:
+def lot_from_pool(actor: User, pool_id: int, field: str = "pool_id") -> LotDraft:
     """A lot for an open or draft pool's demand: its offer's name and unit, its pledges as the forecast
-    (a draft, which has none yet, forecasts its minimum)."""
-    pool = POOLS.pool_for(actor, pool_id)
-    if pool.status not in (PoolStatus.DRAFT, PoolStatus.OPEN):
-        raise ValidationFailed.field("pool_id", "Tender only an open or draft pool's demand.")
+    (a draft, which has none yet, forecasts its minimum). `field` names the pool in a refusal."""
+    pool = db.session.scalar(POOLS.visible(actor).where(Pool.id == pool_id))
+    if pool is None or pool.status not in (PoolStatus.DRAFT, PoolStatus.OPEN):
+        raise ValidationFailed.field(field, "Tender only the demand of an open or draft pool you run.")
     forecast = pool.pledged_quantity or pool.minimum_quantity
     return LotDraft(pool.offer.name, pool.offer.unit, forecast, pool.offer.vat_rate.value, pool.id)
 
