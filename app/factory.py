@@ -328,9 +328,8 @@ def demo_command():
     run_in_date_order(
         reports.demo.history(), orders.demo.history(), billing.demo.history(), shared_services.demo.history()
     )
-    click.echo("Policy templates, adoptions and impact measures...")
+    click.echo("Policy templates, adoptions, impact measures and tenders...")
     library.demo.seed()
-    click.echo("Tenders: one opened with bids to compare, one taking bids...")
     tenders.demo.seed()
     db.session.commit()
     click.echo(
