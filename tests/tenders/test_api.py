@@ -153,3 +153,38 @@ def test_the_trail_page_and_csv_name_who_did_what(tendering, client):
     lines = csv.get_data(as_text=True).splitlines()
     assert lines[0].lstrip("\ufeff").startswith("When,Who,What")
     assert any(re.search(r"Sam Secretary,published", line) for line in lines)
+
+
+def test_the_new_tender_page_saves_a_draft_from_a_pool_and_puts_errors_beside_their_fields(tendering, client):
+    w = tendering.world
+    sign_in(client, w.secretary)
+    form = {
+        "title": "Paper from the form",
+        "consortium_id": w.consortium.id,
+        "category_id": tendering.pool.offer.category_id,
+        "specification": "A4.",
+        "pool_id": 0,
+        "lot_name": "",
+        "forecast_quantity": "",
+        "vat_rate": "standard",
+        "price_weight": 50,
+        "quality_weight": 40,
+        "social_weight": 0,
+        "clarification_deadline": "2026-12-05T09:00",
+        "submission_deadline": "2026-12-04T09:00",
+        "minimum_valid_bids": 2,
+        "standstill_days": 10,
+        "supplier_ids": [w.supplier.id],
+    }
+    refused = client.post("/tenders/new", data=form)
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert "must add up to 100" in page and "must come after the clarification deadline" in page
+    assert "Enter the lot" in page  # the lot's name, mapped from lots.0.name to the form's field
+    saved = client.post(
+        "/tenders/new",
+        data=form | {"pool_id": tendering.pool.id, "price_weight": 60, "submission_deadline": "2026-12-06T09:00"},
+    )
+    assert saved.status_code == 302
+    shown = client.get(saved.location).get_data(as_text=True)
+    assert "Paper from the form" in shown and "300 reams" in shown and "Draft" in shown
