@@ -70,6 +70,12 @@ import shared_services.demo
 import shared_services.messages
 import shared_services.navigation
 import shared_services.views
+import tenders.api
+import tenders.cli
+import tenders.demo
+import tenders.messages
+import tenders.navigation
+import tenders.views
 from app import benchmark, logs, settings
 from kernel import api, navigation, web
 from kernel.demo import run_in_date_order
@@ -172,6 +178,7 @@ def create_app(config: dict | None = None) -> Flask:
     ):
         navigation.register(app, todos=todos)
     navigation.register(app, frameworks.navigation.cards, frameworks.navigation.links)
+    navigation.register(app, tenders.navigation.cards, tenders.navigation.links)
     catalogue.views.add_offer_section(app, orders.portal.pools_on_old_prices)
     orders.views.add_pool_links(app, billing.navigation.pool_invoice_links)
     outbox.init_app(
@@ -181,6 +188,7 @@ def create_app(config: dict | None = None) -> Flask:
         | shared_services.messages.EXPANDERS
         | library.messages.EXPANDERS
         | frameworks.messages.EXPANDERS,
+        | tenders.messages.EXPANDERS,
     )
     _register_error_handlers(app)
     app.before_request(_note_origin)
@@ -225,6 +233,9 @@ def create_app(config: dict | None = None) -> Flask:
         frameworks.views.bp,
         frameworks.api.bp,
         frameworks.cli.bp,
+        tenders.views.bp,
+        tenders.api.bp,
+        tenders.cli.bp,
     ):
         app.register_blueprint(blueprint)
     if app.config["BENCHMARK_BASELINE"]:
@@ -353,6 +364,9 @@ def demo_command():
     click.echo("Policy templates, adoptions and impact measures...")
     library.demo.seed()
     frameworks.demo.seed()
+    click.echo("Policy templates, adoptions, impact measures and tenders...")
+    library.demo.seed()
+    tenders.demo.seed()
     db.session.commit()
     click.echo(
         f"Demo data is in place ({time.perf_counter() - started:.0f} s). "

@@ -15,7 +15,7 @@ import argparse
 import sys
 import traceback
 
-from bench import close, demand, frameworks, invoice, outbox, pages, pledge, rebates, xero
+from bench import close, demand, frameworks, invoice, outbox, pages, pledge, rebates, tenders, xero
 from bench.common import Figure, print_table
 
 BENCHMARKS = {
@@ -28,6 +28,7 @@ BENCHMARKS = {
     "rebates": (rebates.main, [], ["--members", "2000", "--repeat", "3"]),
     "pages": (pages.main, [], ["--members", "2000", "--pools", "200", "--repeat", "10"]),
     "frameworks": (frameworks.main, [], []),
+    "tenders": (tenders.main, [], ["--repeat", "5"]),
 }
 
 

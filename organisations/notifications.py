@@ -46,6 +46,8 @@ KINDS: dict[str, Kind] = {
     "invoice_overdue": Kind("An invoice of ours is 7 and 14 days overdue", MEMBERS),
     "policy_review": Kind("A new version of a policy we adopted is out, to review", MEMBERS),
     "purchase_order_sent": Kind("A consortium sends us a purchase order", SUPPLIERS),
+    "tender_published": Kind("We are invited to tender", SUPPLIERS),
+    "tender_cancelled": Kind("A tender we were invited to or bid in is cancelled", SUPPLIERS),
 }
 
 UNSUBSCRIBE_SALT = "notifications-unsubscribe"

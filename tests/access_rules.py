@@ -26,6 +26,7 @@ matrix with its name, so add a builder when a route introduces a new one.
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from billing import services as billing_services
@@ -1009,4 +1010,105 @@ RULES |= {
     "rebates_api.share": own("secretary"),
     "rebates_api.cancel": own("secretary"),
     "rebates_api.my_shares": roles("member"),
+def _tenders(ctx: Context) -> dict:
+    """Per consortium (ours, theirs): an opened tender for a typed lot, invited to that side's supplier, which bid
+    and asked a question; evaluated by that side's member user and a second member's person."""
+
+    def build():
+        from sqlalchemy import update
+
+        from tenders import services as tendering
+        from tenders.models import Tender
+        from tenders.ranking import BidTier
+
+        w = ctx.world
+        category = factories.category()
+        made: dict = {"tender_id": [], "lot_id": [], "bid_id": [], "clarification_id": []}
+        other_supplier_user = factories.user(None, (Role.SUPPLIER, w.other_supplier.id), name="Their Supplier")
+        sides = (
+            (w.consortium, w.supplier, w.supplier_user, w.member_user, w.network),
+            (w.other_consortium, w.other_supplier, other_supplier_user, None, w.other_network),
+        )
+        for consortium, supplier, supplier_user, member_user, network in sides:
+            now = utcnow()
+            draft = tendering.TenderDraft(
+                title=f"Matrix tender, {consortium.name}",
+                category_id=category.id,
+                consortium_id=consortium.id,
+                specification="Matrix.",
+                clarification_deadline=now + timedelta(hours=1),
+                submission_deadline=now + timedelta(hours=2),
+                lots=[tendering.LotDraft("Matrix lot", "hour", 10)],
+                minimum_valid_bids=1,
+                supplier_ids=[supplier.id],
+            )
+            tender = tendering.create_tender(w.admin, draft)
+            tendering.publish(w.admin, tender)
+            asked = tendering.ask(supplier_user, tender, "Matrix question?")
+            lot = tender.lots[0]
+            bid = tendering.submit_bid(supplier_user, tender, lot.id, tendering.BidDraft([BidTier(1, Decimal(5))]))
+            second = factories.user(
+                None, (Role.MEMBER, factories.member(network, f"Evaluating {consortium.code} CIC").id)
+            )
+            first = member_user or factories.user(None, (Role.MEMBER, w.other_member.id))
+            tendering.name_evaluators(w.admin, tender, [first.id, second.id])
+            db.session.execute(
+                update(Tender)
+                .where(Tender.id == tender.id)
+                .values(clarification_deadline=now - timedelta(hours=2), submission_deadline=now - timedelta(hours=1))
+            )
+            tendering.advance(tender.id, now)
+            tendering.open_bids(w.admin, tender)
+            made["tender_id"].append(tender.id)
+            made["lot_id"].append(lot.id)
+            made["bid_id"].append(bid.id)
+            made["clarification_id"].append(asked.id)
+        db.session.commit()
+        return {name: tuple(ids) for name, ids in made.items()}
+
+    return ctx.once("tenders", build)
+
+
+ARGUMENTS |= {
+    name: (lambda key: lambda ctx: _tenders(ctx)[key])(name)
+    for name in ("tender_id", "lot_id", "bid_id", "clarification_id")
+}
+_TENDER_READERS = own("secretary", "supplier", "member")
+_TENDER_RUNNER = own("secretary")
+
+RULES |= {
+    # tenders: the consortium's secretary runs them, invited suppliers bid, the named evaluators (members' people)
+    # compare and score; nobody sees another consortium's tender
+    "tenders.index": roles("secretary", "supplier", "member"),
+    "tenders.new": roles("secretary"),
+    "tenders.tender_page": _TENDER_READERS,
+    "tenders.bid": own("supplier"),
+    "tenders.comparison": own("secretary", "member"),
+    "tenders.score": own("member"),
+    "tenders.ask": own("supplier"),
+    "tenders.answer": _TENDER_RUNNER,
+    "tenders.name_evaluators": _TENDER_RUNNER,
+    "tenders.decline": own("supplier", "secretary"),
+    "tenders.cancel": _TENDER_RUNNER,
+    "tenders.trail": _TENDER_RUNNER,
+    "tenders.trail_csv": _TENDER_RUNNER,
+    "tenders_api.list_tenders": roles("secretary", "supplier", "member"),
+    "tenders_api.create_tender": roles("secretary"),
+    "tenders_api.get_tender": _TENDER_READERS,
+    "tenders_api.cancel": _TENDER_RUNNER,
+    "tenders_api.name_evaluators": _TENDER_RUNNER,
+    "tenders_api.list_clarifications": _TENDER_READERS,
+    "tenders_api.ask": own("supplier"),
+    "tenders_api.answer": _TENDER_RUNNER,
+    "tenders_api.put_bid": own("supplier"),
+    "tenders_api.list_bids": _TENDER_READERS,
+    "tenders_api.comparison": own("secretary", "member"),
+    "tenders_api.put_score": own("member"),
+    "tenders_api.decline": own("supplier", "secretary"),
+    "tenders_api.trail": _TENDER_RUNNER,
+}
+RULES |= {
+    f"{blueprint}.{move}": _TENDER_RUNNER
+    for blueprint in ("tenders", "tenders_api")
+    for move in ("publish", "open_bids", "evaluate", "propose_award", "start_standstill", "award")
 }

@@ -22,6 +22,7 @@ IMPACT, RECORDS = r"/impact/(member|consortium)/\d+", r"/impact/members/\d+/reco
 MEASURES = r"/impact/consortia/\d+/measures"
 IMPORT = r"/consortia/\d+/import"
 REBATE, REBATE_CLAIM = r"/rebates/\d+", r"/rebates/\d+/claim"
+TENDER_BID = r"/tenders/\d+/lots/\d+/bid"  # the demo's tender 1 is opened, tender 2 takes bids
 
 # On a phone the page itself never scrolls sideways; a wide table scrolls inside its own box (.table-scroll).
 PAGE_WIDTH = "() => document.documentElement.scrollWidth"
@@ -44,6 +45,8 @@ PAGES: dict[str, list] = {
         "/library/tasks",
         ("/library/", TEMPLATE),
         ("/library/tasks", VERSION),
+        "/tenders/",
+        "/tenders/1/comparison",
         ("/", IMPACT),
         ("/", RECORDS),
         "/account/password",
@@ -85,6 +88,11 @@ PAGES: dict[str, list] = {
         "/rebates/new",
         ("/rebates/", REBATE),
         ("/rebates/", REBATE, REBATE_CLAIM),
+        "/tenders/",
+        "/tenders/new",
+        "/tenders/1",
+        "/tenders/1/comparison",
+        "/tenders/1/trail",
     ],
     "supplier@example.org": [
         "/",
@@ -94,6 +102,9 @@ PAGES: dict[str, list] = {
         ("/", DEMAND, POOL_PRICES),
         ("/purchase-orders/", PURCHASE_ORDER),
         ("/rebates/", REBATE),
+        "/tenders/",
+        "/tenders/1",
+        ("/tenders/2", TENDER_BID),
     ],
     "admin@example.org": [
         "/",
