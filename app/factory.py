@@ -55,6 +55,7 @@ import shared_services.demo
 import shared_services.messages
 import shared_services.navigation
 import shared_services.views
+import trading.api
 import trading.cli
 from app import benchmark, logs, settings
 from kernel import api, navigation, web
@@ -194,6 +195,7 @@ def create_app(config: dict | None = None) -> Flask:
         library.api.bp,
         library.impact_views.bp,
         library.impact_api.bp,
+        trading.api.bp,
         trading.cli.bp,
     ):
         app.register_blueprint(blueprint)

@@ -599,8 +599,8 @@ def decline(user: User, booking: Booking, reason: str | None) -> Booking:
 
 def confirm_delivery(user: User, booking: Booking) -> Booking:
     """The buyer's or the seller's word that it was delivered; with both, the booking is delivered."""
-    sides = [side for side in (booking.buyer_id, booking.seller_id) if side in user.member_ids]
-    if not sides and not user.is_admin:
+    sides = [side for side in (booking.buyer_id, booking.seller_id) if _acts_for(user, side)]
+    if not sides:
         raise Forbidden("Only the two members of the booking confirm its delivery.")
     BOOKING_LIFECYCLE.check(booking, BookingStatus.DELIVERED)
     if booking.status is BookingStatus.DISPUTED:
