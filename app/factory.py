@@ -57,6 +57,8 @@ import shared_services.navigation
 import shared_services.views
 import trading.api
 import trading.cli
+import trading.navigation
+import trading.views
 from app import benchmark, logs, settings
 from kernel import api, navigation, web
 from kernel.demo import run_in_date_order
@@ -150,6 +152,7 @@ def create_app(config: dict | None = None) -> Flask:
     navigation.register(app, shared_services.navigation.cards, shared_services.navigation.links)
     navigation.register(app, reports.navigation.cards, reports.navigation.links)
     navigation.register(app, library.navigation.cards, library.navigation.links)
+    navigation.register(app, trading.navigation.cards, trading.navigation.links)
     catalogue.views.add_offer_section(app, orders.portal.pools_on_old_prices)
     outbox.init_app(
         app,
@@ -195,6 +198,7 @@ def create_app(config: dict | None = None) -> Flask:
         library.api.bp,
         library.impact_views.bp,
         library.impact_api.bp,
+        trading.views.bp,
         trading.api.bp,
         trading.cli.bp,
     ):

@@ -567,6 +567,12 @@ def visible_bookings(user: User, status: BookingStatus | None = None) -> Select:
     return query
 
 
+def waiting_requests(user: User) -> int:
+    """Booking requests waiting for the user's members to accept or decline, for the dashboard."""
+    waiting = visible_bookings(user, BookingStatus.REQUESTED).where(Booking.seller_id.in_(user.member_ids))
+    return db.session.scalar(select(func.count()).select_from(waiting.order_by(None).subquery())) or 0
+
+
 def booking_for(user: User, booking_id: int, lock: bool = False) -> Booking:
     query = visible_bookings(user).where(Booking.id == booking_id)
     if lock:
