@@ -57,6 +57,7 @@ import shared_services.navigation
 import shared_services.views
 import trading.api
 import trading.cli
+import trading.demo
 import trading.navigation
 import trading.views
 from app import benchmark, logs, settings
@@ -327,6 +328,8 @@ def demo_command():
     )
     click.echo("Policy templates, adoptions and impact measures...")
     library.demo.seed()
+    click.echo("Members' listings, bookings both ways and last month's clearing...")
+    trading.demo.seed()
     db.session.commit()
     click.echo(
         f"Demo data is in place ({time.perf_counter() - started:.0f} s). "

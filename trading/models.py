@@ -18,7 +18,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from billing.models import DocumentLine, DocumentParties, VatAnalysis
 from catalogue.models import VatRate, price
+from kernel.clock import UK
 from kernel.extensions import Model, UTCDateTime, created_at, enum_column, intpk
+from kernel.formatting import uk_datetime
 from organisations.models import Consortium, Member
 
 
@@ -138,6 +140,11 @@ class ListingSlot(Model):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     listing: Mapped[Listing] = relationship(back_populates="slots")
+
+    @property
+    def label(self) -> str:
+        """As members read it, in UK time: "12 Nov 2026, 10:00 to 12:00"."""
+        return f"{uk_datetime(self.starts_at)} to {self.ends_at.astimezone(UK):%H:%M}"
 
 
 class SlotHold(Model):

@@ -21,6 +21,7 @@ from catalogue.models import VatRate
 from kernel.clock import uk_today, utcnow
 from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kernel.extensions import db
+from kernel.formatting import pounds, uk_date
 from kernel.lifecycle import Lifecycle, StatusChange, Who, move
 from kernel.money import line_pence, quantize_price, vat_pence
 from kernel.numbering import next_values
@@ -423,11 +424,11 @@ def request_booking(user: User, request: Request) -> Booking:
     if listing.kind.by_slot:
         slots = _requested_slots(listing, request.slot_ids)
         starts_on, quantity = slots[0].starts_at.date(), len(slots)
-        what = ", ".join(f"{s.starts_at:%d %b %Y %H:%M}-{s.ends_at:%H:%M}" for s in slots)
+        what = "; ".join(s.label for s in slots)
         description = f"{listing.title}: {quantity} slot{'s' if quantity > 1 else ''} ({what})"
     else:
         starts_on, quantity = _requested_hours(listing, request)
-        description = f"{listing.title}: {quantity} hour{'s' if quantity > 1 else ''} from {starts_on:%d %b %Y}"
+        description = f"{listing.title}: {quantity} hour{'s' if quantity > 1 else ''} from {uk_date(starts_on)}"
     terms = terms_for(listing.consortium_id)
     _check_fairness(terms, listing, buyer, starts_on)
     net = line_pence(quantity, listing.member_price)
@@ -435,7 +436,7 @@ def request_booking(user: User, request: Request) -> Booking:
         debit = uncleared_debit_pence(buyer.id)
         if debit + net > terms.net_debit_limit_pence:
             raise Conflict(
-                f"{buyer.name} would be over its clearing limit of {_pounds(terms.net_debit_limit_pence)}: "
+                f"{buyer.name} would be over its clearing limit of {pounds(terms.net_debit_limit_pence)}: "
                 "book paying the seller directly, or wait for this month's clearing."
             )
     booking = Booking(
@@ -457,11 +458,6 @@ def request_booking(user: User, request: Request) -> Booking:
     db.session.flush()
     _hold(booking, slots)
     return booking
-
-
-def _pounds(pence: int) -> str:
-    whole, part = divmod(pence, 100)
-    return f"£{whole:,}.{part:02d}"
 
 
 def _requested_slots(listing: Listing, slot_ids: Sequence[int]) -> list[ListingSlot]:

@@ -10,10 +10,9 @@ from wtforms.fields.choices import SelectChoice
 from billing.pdf import invoice_pdf as invoice_document
 from billing.ubl import issued_invoice_ubl
 from catalogue.models import VatRate
-from kernel.clock import uk_today
+from kernel.clock import UK, uk_today
 from kernel.errors import DomainError
 from kernel.extensions import db
-from kernel.formatting import uk_datetime
 from kernel.web import form_errors, page_number
 from organisations.access import consortium_or_404, require_actor, roles_required
 from organisations.models import Member, Role, User
@@ -112,10 +111,7 @@ def new_listing():
 def _booking_form(user: User, listing, formdata=None) -> BookingForm:
     form = BookingForm(formdata=formdata)
     form.buyer_id.choices = [SelectChoice(m.id, m.name) for m in _members(user) if m.id != listing.member_id]
-    form.slot_ids.choices = [
-        SelectChoice(s.id, f"{uk_datetime(s.starts_at)} to {s.ends_at.strftime('%H:%M')}")
-        for s in services.free_slots(listing)
-    ]
+    form.slot_ids.choices = [SelectChoice(s.id, s.label) for s in services.free_slots(listing)]
     return form
 
 
@@ -151,8 +147,9 @@ def add_slot(listing_id: int):
     form = SlotForm()
     if not form.validate():
         return _listing_page(user, listing, slot_form=form, status=422)
-    starts = datetime.combine(form.day.data, form.starts.data, tzinfo=UTC)
-    ends = datetime.combine(form.day.data, form.ends.data, tzinfo=UTC)
+    # Times are typed as UK clock times.
+    starts = datetime.combine(form.day.data, form.starts.data, tzinfo=UK).astimezone(UTC)
+    ends = datetime.combine(form.day.data, form.ends.data, tzinfo=UK).astimezone(UTC)
     try:
         services.add_slots(user, listing, [(starts, ends)])
     except DomainError as error:
@@ -422,8 +419,9 @@ def terms(consortium_id: int):
 
 
 def _months(count: int = 12) -> list[SelectChoice]:
+    """This month so far (a preview: only an ended month is cleared), then the twelve before it."""
     first = uk_today().replace(day=1)
-    months = []
+    months = [SelectChoice(first.isoformat(), first.strftime("%B %Y") + " so far")]
     for _ in range(count):
         first = (first - timedelta(days=1)).replace(day=1)
         months.append(SelectChoice(first.isoformat(), first.strftime("%B %Y")))
@@ -446,7 +444,9 @@ def run_clearing(consortium_id: int):
     consortium = consortium_or_404(user, consortium_id)
     form = ClearingForm()
     form.month.choices = _months()
-    month = datetime.fromisoformat(form.month.data or form.month.choices[0].value).date()
+    offered = [choice.value for choice in form.month.choices]
+    shown = form.month.data if form.month.data in offered else offered[1]  # by default last month, the one to clear
+    month = datetime.fromisoformat(shown).date()
     if form.validate_on_submit() and "run" in request.form:
         try:
             run = services.clear_month(user, consortium.id, month)
