@@ -446,6 +446,7 @@ def run_clearing(consortium_id: int):
     form.month.choices = _months()
     offered = [choice.value for choice in form.month.choices]
     shown = form.month.data if form.month.data in offered else offered[1]  # by default last month, the one to clear
+    form.month.data = shown
     month = datetime.fromisoformat(shown).date()
     if form.validate_on_submit() and "run" in request.form:
         try:
