@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from sqlalchemy import Integer, Select, and_, delete, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from catalogue.models import VatRate
 from kernel.clock import uk_today, utcnow
@@ -733,7 +734,11 @@ def _issue(booking: Booking, description: str, quantity: int, unit_price: Decima
 
 
 def visible_invoices(user: User) -> Select:
-    query = select(TradeInvoice).order_by(TradeInvoice.issue_date.desc(), TradeInvoice.id.desc())
+    query = (
+        select(TradeInvoice)
+        .options(selectinload(TradeInvoice.lines), selectinload(TradeInvoice.clearing_run))
+        .order_by(TradeInvoice.issue_date.desc(), TradeInvoice.id.desc())
+    )
     if not user.is_admin:
         query = query.where(
             or_(
