@@ -53,7 +53,7 @@ def offer_of(data: dict) -> services.Offer:
         title=data["title"],
         description=data["description"],
         member_price=Decimal(data["member_price"]),
-        public_price=data["public_price"],
+        public_price=None if data["public_price"] is None else Decimal(data["public_price"]),
         vat_rate=VatRate(data["vat_rate"]),
         skill=data["skill"],
         hours_available=data["hours_available"],
@@ -354,7 +354,7 @@ def _clearing(user, run) -> dict:
     body=ClearingCreateSchema,
     response=ClearingDetailSchema,
     status=201,
-    errors=(409,),
+    errors=(404, 409),
 )
 def create_clearing():
     user = require_actor()

@@ -9,6 +9,7 @@ from trading.services import DESCRIPTION_MAX, HOURS_MAX, NOTE_MAX, SLOTS_MAX, TI
 
 KINDS = [k.value for k in ListingKind]
 SEARCH_MAX = 100
+POUNDS = validate.Regexp(r"^\d{1,8}(\.\d{1,4})?$", error="Give pounds as a decimal number, up to 4 places: 25.00.")
 
 
 def _value(attribute: str, enum_cls) -> fields.Function:
@@ -66,10 +67,10 @@ class ListingCreateSchema(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=TITLE_MAX))
     description = Paragraphs(required=True, validate=validate.Length(min=1, max=DESCRIPTION_MAX))
     skill = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=TITLE_MAX))
-    member_price = fields.Decimal(required=True, validate=validate.Range(min=0, max=99_999_999), **PRICE)
-    public_price = fields.Decimal(
-        load_default=None, allow_none=True, validate=validate.Range(min=0, max=99_999_999), **PRICE
+    member_price = fields.String(
+        required=True, validate=POUNDS, metadata={"description": 'Pounds as a decimal string, "0" for free: "25.00".'}
     )
+    public_price = fields.String(load_default=None, allow_none=True, validate=POUNDS)
     vat_rate = fields.String(load_default=VatRate.STANDARD.value, validate=validate.OneOf([r.value for r in VatRate]))
     hours_available = fields.Integer(
         load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1, max=HOURS_MAX)
