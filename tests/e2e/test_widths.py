@@ -21,6 +21,15 @@ TEMPLATE, VERSION, GRID = r"/library/templates/\d+", r"/library/versions/\d+", r
 IMPACT, RECORDS = r"/impact/(member|consortium)/\d+", r"/impact/members/\d+/records"
 MEASURES = r"/impact/consortia/\d+/measures"
 IMPORT = r"/consortia/\d+/import"
+LISTING, BOOKING = r"/trading/listings/\d+", r"/trading/bookings/\d+"
+TRADE_INVOICE, CLEARING = r"/trading/invoices/\d+$", r"/trading/clearings/\d+"
+TRADING = ["/trading/", ("/trading/", LISTING), "/trading/bookings", ("/trading/bookings", BOOKING)]
+TRADING += [
+    "/trading/invoices",
+    ("/trading/invoices", TRADE_INVOICE),
+    "/trading/clearings",
+    ("/trading/clearings", CLEARING),
+]
 
 # On a phone the page itself never scrolls sideways; a wide table scrolls inside its own box (.table-scroll).
 PAGE_WIDTH = "() => document.documentElement.scrollWidth"
@@ -48,6 +57,7 @@ PAGES: dict[str, list] = {
         "/account/password",
         "/account/sessions",
         "/account/two-factor",
+        *TRADING,
     ],
     "secretary@example.org": [
         "/",
@@ -75,6 +85,9 @@ PAGES: dict[str, list] = {
         ("/", IMPACT, r"/impact/network/\d+"),
         ("/", MEASURES),
         ("/", MEASURES, r"/impact/measures/\d+/edit"),
+        *TRADING,
+        ("/", r"/trading/terms/\d+"),
+        ("/", r"/trading/clearings/run/\d+"),
         "/invitations",
         "/applications",
         "/join",
