@@ -328,7 +328,6 @@ def demo_command():
     )
     click.echo("Policy templates, adoptions and impact measures...")
     library.demo.seed()
-    click.echo("Members' listings, bookings both ways and last month's clearing...")
     trading.demo.seed()
     db.session.commit()
     click.echo(
