@@ -76,6 +76,11 @@ import tenders.demo
 import tenders.messages
 import tenders.navigation
 import tenders.views
+import trading.api
+import trading.cli
+import trading.demo
+import trading.navigation
+import trading.views
 from app import benchmark, logs, settings
 from kernel import api, navigation, web
 from kernel.demo import run_in_date_order
@@ -179,6 +184,7 @@ def create_app(config: dict | None = None) -> Flask:
         navigation.register(app, todos=todos)
     navigation.register(app, frameworks.navigation.cards, frameworks.navigation.links)
     navigation.register(app, tenders.navigation.cards, tenders.navigation.links)
+    navigation.register(app, trading.navigation.cards, trading.navigation.links)
     catalogue.views.add_offer_section(app, orders.portal.pools_on_old_prices)
     orders.views.add_pool_links(app, billing.navigation.pool_invoice_links)
     outbox.init_app(
@@ -236,6 +242,9 @@ def create_app(config: dict | None = None) -> Flask:
         tenders.views.bp,
         tenders.api.bp,
         tenders.cli.bp,
+        trading.views.bp,
+        trading.api.bp,
+        trading.cli.bp,
     ):
         app.register_blueprint(blueprint)
     if app.config["BENCHMARK_BASELINE"]:
@@ -367,6 +376,7 @@ def demo_command():
     click.echo("Policy templates, adoptions, impact measures and tenders...")
     library.demo.seed()
     tenders.demo.seed()
+    trading.demo.seed()
     db.session.commit()
     click.echo(
         f"Demo data is in place ({time.perf_counter() - started:.0f} s). "

@@ -15,7 +15,7 @@ import argparse
 import sys
 import traceback
 
-from bench import close, demand, frameworks, invoice, outbox, pages, pledge, rebates, tenders, xero
+from bench import close, demand, frameworks, invoice, outbox, pages, pledge, rebates, tenders, trading, xero
 from bench.common import Figure, print_table
 
 BENCHMARKS = {
@@ -29,6 +29,7 @@ BENCHMARKS = {
     "pages": (pages.main, [], ["--members", "2000", "--pools", "200", "--repeat", "10"]),
     "frameworks": (frameworks.main, [], []),
     "tenders": (tenders.main, [], ["--repeat", "5"]),
+    "trading": (trading.main, [], ["--members", "200", "--invoices", "2000", "--repeat", "2"]),
 }
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from fpdf import FPDF
 
-from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, VatAnalysis
+from billing.models import CreditNote, DocumentLine, IssuedInvoice, VatAnalysis
 from catalogue.models import VatRate
 from kernel.formatting import pounds, price, sort_code, uk_date
 
@@ -39,10 +39,10 @@ LINE_COLUMNS = (
     ("Net amount", 30, "R"),
 )
 
-Line = InvoiceLine | CreditNoteLine
+Line = DocumentLine
 
 
-def invoice_pdf(invoice: Invoice) -> bytes:
+def invoice_pdf(invoice: IssuedInvoice) -> bytes:
     """A VAT invoice ("INVOICE" when the consortium is not registered for VAT)."""
     pdf = _Sheet(invoice.number)
     pdf.heading("VAT INVOICE" if invoice.seller_vat_number else "INVOICE", invoice)
@@ -66,7 +66,7 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     return pdf.finish(invoice.issue_date)
 
 
-def _payment_instructions(invoice: Invoice) -> str:
+def _payment_instructions(invoice: IssuedInvoice) -> str:
     """The account to pay into when the consortium gave one, so members can pay without asking."""
     total, due, quoting = pounds(invoice.total_pence), uk_date(invoice.due_date), invoice.number
     if not invoice.has_seller_bank_account:
@@ -221,7 +221,7 @@ class _Sheet(FPDF):
         self.set_creation_date(datetime.combine(issued, time(), UTC))
         return bytes(self.output())
 
-    def heading(self, title: str, document: Invoice | CreditNote) -> None:
+    def heading(self, title: str, document: IssuedInvoice | CreditNote) -> None:
         """The seller on the left, the document's title on the right."""
         top = self.get_y()
         self.set_font(FONT, "B", 20)
@@ -242,7 +242,7 @@ class _Sheet(FPDF):
             )
         self.ln(6)
 
-    def parties(self, document: Invoice | CreditNote, details: Sequence[tuple[str, str]]) -> None:
+    def parties(self, document: IssuedInvoice | CreditNote, details: Sequence[tuple[str, str]]) -> None:
         """The buyer on the left; number, dates and reference on the right."""
         top = self.get_y()
         self.set_font(FONT, "B", 8)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, VatAnalysis
+from billing.models import CreditNote, DocumentLine, Invoice, IssuedInvoice, VatAnalysis
 from catalogue.models import VatRate
 from kernel.errors import Conflict
 from kernel.formatting import uk_date
@@ -45,7 +45,7 @@ ET.register_namespace("cbc", CBC)
 EXEMPTION_REASONS = {"E": "Exempt from VAT", "O": "Not subject to VAT: the seller is not registered for VAT"}
 UK_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$", re.IGNORECASE)
 
-Document = Invoice | CreditNote
+Document = IssuedInvoice | CreditNote
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,13 @@ def amount(pence: int) -> str:
 
 def invoice_ubl(invoice: Invoice) -> bytes:
     """The invoice as a UBL 2.1 Invoice (type 380) in UTF-8."""
+    consortium = invoice.consortium
+    return issued_invoice_ubl(invoice, consortium.name, consortium.organisation, invoice.member.organisation)
+
+
+def issued_invoice_ubl(invoice: IssuedInvoice, seller_label: str, seller: Organisation, buyer: Organisation) -> bytes:
+    """Any issued invoice as UBL, its parties addressed through the organisations that issued and received it
+    (trading's invoices are issued by a member, not the consortium)."""
     root = _root("Invoice", INVOICE_NS)
     _header(root, invoice)
     _text(root, "cbc:DueDate", invoice.due_date.isoformat())
@@ -87,7 +94,7 @@ def invoice_ubl(invoice: Invoice) -> bytes:
     _text(root, "cbc:TaxPointDate", invoice.supply_date.isoformat())
     _text(root, "cbc:DocumentCurrencyCode", CURRENCY)
     _text(root, "cbc:BuyerReference", invoice.reference)
-    _parties(root, invoice)
+    _parties(root, invoice, seller_label, seller, buyer)
     _delivery(root, invoice.supply_date)
     _payment_means(root, invoice)
     terms = _sub(root, "cac:PaymentTerms")
@@ -110,7 +117,7 @@ def credit_note_ubl(credit_note: CreditNote) -> bytes:
     reference = _sub(_sub(root, "cac:BillingReference"), "cac:InvoiceDocumentReference")
     _text(reference, "cbc:ID", invoice.number)
     _text(reference, "cbc:IssueDate", invoice.issue_date.isoformat())
-    _parties(root, credit_note)
+    _parties(root, credit_note, invoice.consortium.name, invoice.consortium.organisation, invoice.member.organisation)
     _delivery(root, invoice.supply_date)
     terms = _sub(root, "cac:PaymentTerms")
     _text(terms, "cbc:Note", f"Credited against invoice {invoice.number} dated {uk_date(invoice.issue_date)}.")
@@ -159,13 +166,14 @@ def _outside_vat(document: Document) -> bool:
     return not document.seller_vat_number and document.vat_pence == 0
 
 
-def _parties(root: ET.Element, document: Document) -> None:
+def _parties(
+    root: ET.Element, document: Document, seller_label: str, consortium: Organisation, member: Organisation
+) -> None:
+    """`consortium` is the issuing organisation (a selling member's, for trading), `member` the receiving one."""
     outside = _outside_vat(document)
     seller_vat = None if outside else document.seller_vat_number
     buyer_vat = None if outside else document.buyer_vat_number
-    invoice = document if isinstance(document, Invoice) else document.invoice
-    consortium, member = invoice.consortium.organisation, invoice.member.organisation
-    seller_address = _peppol_address(invoice.consortium.name, consortium, document.seller_vat_number)
+    seller_address = _peppol_address(seller_label, consortium, document.seller_vat_number)
     buyer_address = _peppol_address(member.legal_name, member, document.buyer_vat_number)
     seller = _sub(_sub(root, "cac:AccountingSupplierParty"), "cac:Party")
     _party(seller, document.seller_name, document.seller_address, seller_vat, seller_address, identified=True)
@@ -251,7 +259,7 @@ def _tax_category(parent: ET.Element, tag: str, code: str, percent: Decimal | No
     _text(_sub(category, "cac:TaxScheme"), "cbc:ID", "VAT")
 
 
-def _payment_means(root: ET.Element, invoice: Invoice) -> None:
+def _payment_means(root: ET.Element, invoice: IssuedInvoice) -> None:
     """Credit transfer to the consortium's account, quoting the invoice number.
 
     Peppol (BR-61) refuses a credit transfer without the payee's account, so without one the
@@ -297,9 +305,7 @@ def _rate_order(vat_line: VatAnalysis) -> int:
     return list(VatRate).index(vat_line.vat_rate)
 
 
-def _line(
-    root: ET.Element, tag: str, quantity_tag: str, line: InvoiceLine | CreditNoteLine, document: Document
-) -> None:
+def _line(root: ET.Element, tag: str, quantity_tag: str, line: DocumentLine, document: Document) -> None:
     """One line; a discount (negative unit price) is a negative quantity, since prices may not be negative."""
     quantity, unit_price = line.quantity, line.unit_price
     if unit_price < 0:

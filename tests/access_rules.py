@@ -26,6 +26,7 @@ matrix with its name, so add a builder when a route introduces a new one.
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -41,6 +42,8 @@ from organisations.models import OutboxMessage, Role, SignInSession, User
 from organisations.notifications import unsubscribe_token
 from tests import factories
 from tests.factories import World
+from trading import services as trading
+from trading.models import ClearingPosition, ClearingRun, ListingKind
 
 OK = 200
 FORBIDDEN = 403  # the user lacks the role
@@ -1111,4 +1114,117 @@ RULES |= {
     f"{blueprint}.{move}": _TENDER_RUNNER
     for blueprint in ("tenders", "tenders_api")
     for move in ("publish", "open_bids", "evaluate", "propose_award", "start_standstill", "award")
+def _trading(ctx: Context) -> dict:
+    """Per consortium (ours, theirs): a room listed by its world member with a booking of it by a neighbour,
+    invoiced, and a clearing the world member took part in; as the sibling, a booking and an invoice between
+    two other members of our consortium."""
+
+    def build():
+        w = ctx.world
+        start = datetime.combine(utcnow().date() + timedelta(days=5), datetime.min.time(), tzinfo=UTC)
+        made: dict = {"listing_id": [], "booking_id": [], "trade_invoice_id": [], "clearing_id": []}
+        neighbours = [
+            (w.member, _sibling_member(ctx)),
+            (w.other_member, factories.member(w.other_network, "Matrix Leith Buyer")),
+            (_sibling_member(ctx), factories.member(w.network, "Matrix Dundee Buyer")),
+        ]
+        for n, (seller, buyer) in enumerate(neighbours):
+            offer = trading.Offer(ListingKind.ROOM, f"Matrix room {n}", "A room.", Decimal("10"))
+            listing = trading.create_listing(w.admin, seller.id, offer)
+            slot = trading.add_slots(w.admin, listing, [(start, start + timedelta(hours=1))])[0]
+            booking = trading.request_booking(w.admin, trading.Request(listing.id, buyer.id, (slot.id,)))
+            trading.accept(w.admin, booking)
+            trading.confirm_delivery(w.admin, booking)
+            invoice = trading.issue_invoice(w.admin, booking)
+            made["listing_id"].append(listing.id)
+            made["booking_id"].append(booking.id)
+            made["trade_invoice_id"].append(invoice.id)
+            if n < 2:
+                run = ClearingRun(
+                    consortium_id=listing.consortium_id,
+                    number=1,
+                    month=utcnow().date().replace(day=1),
+                    invoice_count=0,
+                    cleared_pence=0,
+                )
+                db.session.add(run)
+                db.session.flush()
+                db.session.add(
+                    ClearingPosition(
+                        clearing_run_id=run.id, member_id=seller.id, owed_pence=0, owes_pence=0, net_pence=0
+                    )
+                )
+                made["clearing_id"].append(run.id)
+        db.session.commit()
+        return {name: tuple(ids) for name, ids in made.items()}
+
+    return ctx.once("trading", build)
+
+
+ARGUMENTS |= {
+    "listing_id": lambda ctx: _trading(ctx)["listing_id"][:2],
+    "booking_id": lambda ctx: _trading(ctx)["booking_id"][:2],
+    "trade_invoice_id": lambda ctx: _trading(ctx)["trade_invoice_id"][:2],
+    "clearing_id": lambda ctx: _trading(ctx)["clearing_id"][:2],
+}
+SIBLINGS["booking_id"] = lambda ctx: _trading(ctx)["booking_id"][2]
+SIBLINGS["trade_invoice_id"] = lambda ctx: _trading(ctx)["trade_invoice_id"][2]
+
+RULES |= {
+    # trading: a consortium's members list for and book from each other; each booking and invoice is its two
+    # members' (and their secretary's) to see; another consortium sees nothing of them
+    "trading_api.list_listings": roles("member", "secretary"),
+    "trading_api.create_listing": roles("member"),
+    "trading_api.get_listing": own("member", "secretary"),
+    "trading_api.add_slots": own("member"),
+    "trading_api.approve_listing": own("secretary"),
+    "trading_api.renew_listing": own("member"),
+    "trading_api.withdraw_listing": own("member"),
+    "trading_api.list_bookings": roles("member", "secretary"),
+    "trading_api.create_booking": roles("member"),
+    "trading_api.get_booking": own("member", "secretary"),
+    "trading_api.accept_booking": own("member"),
+    "trading_api.decline_booking": own("member"),
+    "trading_api.confirm_delivery": own("member"),
+    "trading_api.dispute_booking": own("member"),
+    "trading_api.resolve_booking": own("secretary"),
+    "trading_api.cancel_booking": own("member"),
+    "trading_api.invoice_booking": own("member"),
+    "trading_api.list_invoices": roles("member", "secretary"),
+    "trading_api.get_invoice": own("member", "secretary"),
+    "trading_api.invoice_paid": own("member"),
+    "trading_api.get_terms": own("secretary"),
+    "trading_api.put_terms": own("secretary"),
+    "trading_api.list_clearings": roles("member", "secretary"),
+    "trading_api.create_clearing": roles("secretary"),
+    "trading_api.get_clearing": own("member", "secretary"),
+}
+
+RULES |= {
+    "trading.index": roles("member", "secretary"),
+    "trading.new_listing": roles("member"),
+    "trading.listing_page": own("member", "secretary"),
+    "trading.add_slot": own("member"),
+    "trading.book": own("member"),
+    "trading.approve_listing": own("secretary"),
+    "trading.renew_listing": own("member"),
+    "trading.withdraw_listing": own("member"),
+    "trading.bookings": roles("member", "secretary"),
+    "trading.booking_page": own("member", "secretary"),
+    "trading.accept_booking": own("member"),
+    "trading.decline_booking": own("member"),
+    "trading.confirm_delivery": own("member"),
+    "trading.dispute_booking": own("member"),
+    "trading.cancel_booking": own("member"),
+    "trading.invoice_booking": own("member"),
+    "trading.resolve_booking": own("secretary"),
+    "trading.invoices": roles("member", "secretary"),
+    "trading.invoice_page": own("member", "secretary"),
+    "trading.invoice_pdf": own("member", "secretary"),
+    "trading.invoice_ubl": own("member", "secretary"),
+    "trading.invoice_paid": own("member"),
+    "trading.terms": own("secretary"),
+    "trading.clearings": roles("member", "secretary"),
+    "trading.run_clearing": own("secretary"),
+    "trading.clearing_page": own("member", "secretary"),
 }

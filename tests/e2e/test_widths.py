@@ -23,6 +23,15 @@ MEASURES = r"/impact/consortia/\d+/measures"
 IMPORT = r"/consortia/\d+/import"
 REBATE, REBATE_CLAIM = r"/rebates/\d+", r"/rebates/\d+/claim"
 TENDER_BID = r"/tenders/\d+/lots/\d+/bid"  # the demo's tender 1 is opened, tender 2 takes bids
+LISTING, BOOKING = r"/trading/listings/\d+", r"/trading/bookings/\d+"
+TRADE_INVOICE, CLEARING = r"/trading/invoices/\d+$", r"/trading/clearings/\d+"
+TRADING = ["/trading/", ("/trading/", LISTING), "/trading/bookings", ("/trading/bookings", BOOKING)]
+TRADING += [
+    "/trading/invoices",
+    ("/trading/invoices", TRADE_INVOICE),
+    "/trading/clearings",
+    ("/trading/clearings", CLEARING),
+]
 
 # On a phone the page itself never scrolls sideways; a wide table scrolls inside its own box (.table-scroll).
 PAGE_WIDTH = "() => document.documentElement.scrollWidth"
@@ -53,6 +62,7 @@ PAGES: dict[str, list] = {
         "/account/sessions",
         "/account/two-factor",
         "/rebates/shares",
+        *TRADING,
     ],
     "secretary@example.org": [
         "/",
@@ -80,6 +90,9 @@ PAGES: dict[str, list] = {
         ("/", IMPACT, r"/impact/network/\d+"),
         ("/", MEASURES),
         ("/", MEASURES, r"/impact/measures/\d+/edit"),
+        *TRADING,
+        ("/", r"/trading/terms/\d+"),
+        ("/", r"/trading/clearings/run/\d+"),
         "/invitations",
         "/applications",
         "/join",
