@@ -193,7 +193,7 @@ def create_app(config: dict | None = None) -> Flask:
         | billing.messages.EXPANDERS
         | shared_services.messages.EXPANDERS
         | library.messages.EXPANDERS
-        | frameworks.messages.EXPANDERS,
+        | frameworks.messages.EXPANDERS
         | tenders.messages.EXPANDERS,
     )
     _register_error_handlers(app)
@@ -370,11 +370,9 @@ def demo_command():
         reports.demo.history(), orders.demo.history(), billing.demo.history(), shared_services.demo.history()
     )
     rebates.demo.seed()
-    click.echo("Policy templates, adoptions and impact measures...")
+    click.echo("Policy templates, impact measures, frameworks, tenders and trading between members...")
     library.demo.seed()
     frameworks.demo.seed()
-    click.echo("Policy templates, adoptions, impact measures and tenders...")
-    library.demo.seed()
     tenders.demo.seed()
     trading.demo.seed()
     db.session.commit()
