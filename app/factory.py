@@ -23,6 +23,12 @@ import catalogue.api
 import catalogue.demo
 import catalogue.navigation
 import catalogue.views
+import directory.api
+import directory.cli
+import directory.demo
+import directory.messages
+import directory.navigation
+import directory.views
 import joining.api
 import joining.navigation
 import joining.privacy
@@ -148,13 +154,15 @@ def create_app(config: dict | None = None) -> Flask:
     navigation.register(app, shared_services.navigation.cards, shared_services.navigation.links)
     navigation.register(app, reports.navigation.cards, reports.navigation.links)
     navigation.register(app, library.navigation.cards, library.navigation.links)
+    navigation.register(app, directory.navigation.cards, directory.navigation.links)
     catalogue.views.add_offer_section(app, orders.portal.pools_on_old_prices)
     outbox.init_app(
         app,
         orders.messages.EXPANDERS
         | billing.messages.EXPANDERS
         | shared_services.messages.EXPANDERS
-        | library.messages.EXPANDERS,
+        | library.messages.EXPANDERS
+        | directory.messages.EXPANDERS,
     )
     _register_error_handlers(app)
     app.before_request(_note_origin)
@@ -193,6 +201,9 @@ def create_app(config: dict | None = None) -> Flask:
         library.api.bp,
         library.impact_views.bp,
         library.impact_api.bp,
+        directory.views.bp,
+        directory.api.bp,
+        directory.cli.bp,
     ):
         app.register_blueprint(blueprint)
     if app.config["BENCHMARK_BASELINE"]:
@@ -319,6 +330,8 @@ def demo_command():
     )
     click.echo("Policy templates, adoptions and impact measures...")
     library.demo.seed()
+    click.echo("Skills, verified social enterprises and an enquiry in the directory...")
+    directory.demo.seed()
     db.session.commit()
     click.echo(
         f"Demo data is in place ({time.perf_counter() - started:.0f} s). "

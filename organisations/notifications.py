@@ -46,6 +46,8 @@ KINDS: dict[str, Kind] = {
     "invoice_overdue": Kind("An invoice of ours is 7 and 14 days overdue", MEMBERS),
     "policy_review": Kind("A new version of a policy we adopted is out, to review", MEMBERS),
     "purchase_order_sent": Kind("A consortium sends us a purchase order", SUPPLIERS),
+    "enquiry_received": Kind("Someone sends us an enquiry through the buy-social directory", MEMBERS),
+    "enquiry_replied": Kind("A member replies to an enquiry we sent through the directory", MEMBERS),
 }
 
 UNSUBSCRIBE_SALT = "notifications-unsubscribe"
