@@ -105,7 +105,7 @@ class Enquiry(Model):
 
     __table_args__ = (
         CheckConstraint("(status = 'closed') = (outcome IS NOT NULL)", name="closed_with_outcome"),
-        CheckConstraint("(status = 'open') = (reply IS NULL)", name="replied_with_reply"),
+        CheckConstraint("status = 'closed' OR (status = 'open') = (reply IS NULL)", name="replied_with_reply"),
     )
 
     id: Mapped[intpk]

@@ -526,9 +526,10 @@ def reply(actor: User, enquiry: Enquiry, text: str) -> Enquiry:
     answer = _text(text, "reply", BODY_MAX, "Write your reply.")
     enquiry = _locked(enquiry)
     ENQUIRY_LIFECYCLE.check(enquiry, EnquiryStatus.REPLIED)
-    enquiry.reply = answer
-    enquiry.replied_by_id = actor.id
-    ENQUIRY_LIFECYCLE.move(enquiry, EnquiryStatus.REPLIED, actor)
+    with db.session.no_autoflush:  # the reply and its state are written together: the table checks they agree
+        enquiry.reply = answer
+        enquiry.replied_by_id = actor.id
+        ENQUIRY_LIFECYCLE.move(enquiry, EnquiryStatus.REPLIED, actor)
     outbox.record(REPLY_KIND, enquiry.id, f"{REPLY_KIND}:{enquiry.id}")
     return enquiry
 
@@ -539,8 +540,9 @@ def close(actor: User, enquiry: Enquiry, outcome: Outcome) -> Enquiry:
     ENQUIRY_LIFECYCLE.check(enquiry, EnquiryStatus.CLOSED)
     if enquiry.status is EnquiryStatus.OPEN and outcome is not Outcome.NO_REPLY:
         raise ValidationFailed.field("outcome", "An enquiry nobody replied to closes with the outcome “no reply”.")
-    enquiry.outcome = outcome
-    ENQUIRY_LIFECYCLE.move(enquiry, EnquiryStatus.CLOSED, actor, reason=outcome.value)
+    with db.session.no_autoflush:  # the outcome and the closed state are written together, as the table checks
+        enquiry.outcome = outcome
+        ENQUIRY_LIFECYCLE.move(enquiry, EnquiryStatus.CLOSED, actor, reason=outcome.value)
     return enquiry
 
 

@@ -41,7 +41,7 @@ def upgrade():
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("(status = 'closed') = (outcome IS NOT NULL)", name=op.f('ck_enquiry_closed_with_outcome')),
-    sa.CheckConstraint("(status = 'open') = (reply IS NULL)", name=op.f('ck_enquiry_replied_with_reply')),
+    sa.CheckConstraint("status = 'closed' OR (status = 'open') = (reply IS NULL)", name=op.f('ck_enquiry_replied_with_reply')),
     sa.ForeignKeyConstraint(['member_id'], ['member.id'], name=op.f('fk_enquiry_member_id_member')),
     sa.ForeignKeyConstraint(['replied_by_id'], ['user.id'], name=op.f('fk_enquiry_replied_by_id_user')),
     sa.ForeignKeyConstraint(['sender_id'], ['user.id'], name=op.f('fk_enquiry_sender_id_user')),
