@@ -3,10 +3,10 @@ enterprises. Money as pounds with pence (a spreadsheet sums them), shares as who
 
 import re
 from collections.abc import Iterable
-from decimal import Decimal
 
 from directory.models import Skill
 from directory.services import SpendReport
+from reports.exports import pounds_decimal
 
 SKILLS_HEADER = [
     "Consortium",
@@ -37,21 +37,19 @@ def skills_rows(skills: Iterable[Skill]) -> list[list]:
     ]
 
 
-def _pounds(pence: int) -> Decimal:
-    return Decimal(pence) / 100
-
-
 def spend_rows(report: SpendReport) -> list[list]:
     child = "Consortium" if report.scope.kind == "platform" else "Member"
     lines = [["Total", report.scope.name, *_money(report.totals)]]
     lines += [["Channel", row.label, *_money(row)] for row in report.channels]
     lines += [[child, row.label, *_money(row)] for row in report.rows]
-    lines += [["Social-enterprise supplier", row.label, _pounds(row.spend_pence), "", ""] for row in report.suppliers]
+    lines += [
+        ["Social-enterprise supplier", row.label, pounds_decimal(row.spend_pence), "", ""] for row in report.suppliers
+    ]
     return lines
 
 
 def _money(row) -> list:
-    return [_pounds(row.spend_pence), _pounds(row.social_pence), row.share_percent]
+    return [pounds_decimal(row.spend_pence), pounds_decimal(row.social_pence), row.share_percent]
 
 
 def slug(name: str) -> str:
