@@ -328,9 +328,8 @@ def demo_command():
     run_in_date_order(
         reports.demo.history(), orders.demo.history(), billing.demo.history(), shared_services.demo.history()
     )
-    click.echo("Policy templates, adoptions and impact measures...")
+    click.echo("Policy templates, adoptions and impact measures; skills, verified enterprises and an enquiry...")
     library.demo.seed()
-    click.echo("Skills, verified social enterprises and an enquiry in the directory...")
     directory.demo.seed()
     db.session.commit()
     click.echo(
