@@ -21,6 +21,7 @@ TEMPLATE, VERSION, GRID = r"/library/templates/\d+", r"/library/versions/\d+", r
 IMPACT, RECORDS = r"/impact/(member|consortium)/\d+", r"/impact/members/\d+/records"
 MEASURES = r"/impact/consortia/\d+/measures"
 IMPORT = r"/consortia/\d+/import"
+DIRECTORY_PROFILE = r"/directory/members/\d+"
 
 # On a phone the page itself never scrolls sideways; a wide table scrolls inside its own box (.table-scroll).
 PAGE_WIDTH = "() => document.documentElement.scrollWidth"
@@ -48,6 +49,9 @@ PAGES: dict[str, list] = {
         "/account/password",
         "/account/sessions",
         "/account/two-factor",
+        "/directory/",
+        ("/directory/", DIRECTORY_PROFILE),
+        ("/", r"/directory/members/\d+/skills"),
     ],
     "secretary@example.org": [
         "/",
@@ -79,6 +83,9 @@ PAGES: dict[str, list] = {
         "/applications",
         "/join",
         ("/", IMPORT),
+        ("/", r"/directory/consortia/\d+/skills"),
+        ("/", r"/directory/spend/consortium/\d+"),
+        ("/directory/", DIRECTORY_PROFILE, r"/directory/members/\d+/verification"),
     ],
     "supplier@example.org": [
         "/",
@@ -104,6 +111,8 @@ PAGES: dict[str, list] = {
         ("/invoices/", INVOICE, BILLING, PAYMENTS),
         "/library/",
         "/impact/platform",
+        "/directory/skill-categories",
+        "/directory/enquiries",
     ],
 }
 
