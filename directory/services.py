@@ -305,10 +305,6 @@ def verifications_query(member: Member) -> Select:
     return select(Verification).where(Verification.member_id == member.id).order_by(Verification.id.desc())
 
 
-def verifications_of(member: Member) -> list[Verification]:
-    return list(db.session.scalars(verifications_query(member)))
-
-
 def verification_for(user: User, verification_id: int) -> Verification:
     verification = db.session.get(Verification, verification_id)
     if verification is None or not can_verify(user, verification.member):

@@ -313,9 +313,10 @@ def skill_categories():
 
 def _verification(member_id: int, form: VerificationForm, status: int = 200):
     member = services.member_to_verify(require_actor(), member_id)
-    history = services.verifications_of(member)
+    history = db.paginate(services.verifications_query(member), page=page_number(), per_page=PER_PAGE, error_out=False)
+    latest = services.latest_verifications([member.id]).get(member.id)
     return render_template(
-        "directory/verification.html", member=member, history=history, form=form, today=uk_today()
+        "directory/verification.html", member=member, history=history, latest=latest, form=form, today=uk_today()
     ), status
 
 

@@ -15,7 +15,7 @@ from organisations import services as organisations
 from tests import factories
 from tests.factories import api_token, field_error, sign_in
 from tests.library.conftest import PDF
-from tests.query_counts import queries_for
+from tests.query_counts import queries_for, rows_shown
 from tests.reports.conftest import deliver_pool
 
 
@@ -242,7 +242,7 @@ def test_the_api_spend_report(client, directory):
 def _grow(directory, n: int, start: int) -> None:
     w = directory.world
     stationery = factories.category("stationery")
-    paper = factories.offer(w.supplier, name=f"Paper {start}", actor=w.admin)
+    paper = factories.offer(w.supplier, stationery, name=f"Paper {start}", actor=w.admin)
     members = []
     for i in range(start, start + n):
         member = factories.member(w.network, f"Grown Enterprise {i}")
@@ -254,16 +254,17 @@ def _grow(directory, n: int, start: int) -> None:
     deliver_pool(w.admin, paper, [w.consortium], [(m, 10) for m in members], uk_today())
 
 
-def test_listing_pages_cost_the_same_queries_as_they_grow(client, directory):
+def test_listing_pages_cost_the_same_queries_and_show_the_same_rows_a_page_as_they_grow(client, directory):
     w = directory.world
     _as(client, w.secretary)
     urls = [
         "/directory/",
+        "/directory/enquiries",
         f"/directory/consortia/{w.consortium.id}/skills",
         f"/directory/spend/consortium/{w.consortium.id}",
     ]
     _grow(directory, 2, 0)
-    small = {url: len(queries_for(client, url)) for url in urls}
+    small = {url: (len(queries_for(client, url)), rows_shown(client, url)) for url in urls}
     _grow(directory, 12, 100)
-    large = {url: len(queries_for(client, url)) for url in urls}
+    large = {url: (len(queries_for(client, url)), rows_shown(client, url)) for url in urls}
     assert large == small
