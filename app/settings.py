@@ -58,6 +58,7 @@ def _smtp(env) -> dict:
         "MAIL_FROM": env.get("MAIL_FROM") or None,
         "OUTBOX_MAX_ATTEMPTS": int(env.get("OUTBOX_MAX_ATTEMPTS") or 8),
         "OUTBOX_BATCH": int(env.get("OUTBOX_BATCH") or 50),
+        "OUTBOX_CONNECTIONS": int(env.get("OUTBOX_CONNECTIONS") or 4),
         "PUBLIC_URL": (env.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
     }
 

@@ -40,28 +40,49 @@ def may_invite(actor: User, role: Role, scope_id: int | None) -> bool:
     return False
 
 
-def invitable(actor: User) -> list[tuple[Role, int | None, str]]:
-    """The (role, organisation, label) choices the actor may invite people to."""
-    choices: list[tuple[Role, int | None, str]] = []
+@dataclass(frozen=True)
+class Invitable:
+    """What the actor may invite people to act for, as queries its chooser cuts to a search (kernel.web.pick)."""
+
+    admin: bool
+    members: Select
+    consortia: Select | None
+    suppliers: Select
+
+
+def invitable(actor: User) -> Invitable:
+    members = (
+        select(Member)
+        .join(Network, Network.id == Member.network_id)
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .where(Member.active)
+        .order_by(Organisation.legal_name, Member.id)
+    )
+    suppliers = (
+        select(Supplier)
+        .join(Organisation, Organisation.id == Supplier.organisation_id)
+        .where(Supplier.active)
+        .order_by(Organisation.legal_name, Supplier.id)
+    )
     if actor.is_admin:
-        choices.append((Role.ADMIN, None, "Platform admin"))
-    member_query = select(Member).join(Network).order_by(Network.consortium_id, Member.id)
-    if not actor.is_admin:
-        member_query = member_query.where(
-            or_(
-                Member.id.in_(actor.member_ids or {-1}),
-                Network.consortium_id.in_(actor.secretary_consortium_ids or {-1}),
-            )
+        consortia = select(Consortium).where(Consortium.active).order_by(Consortium.name, Consortium.id)
+        return Invitable(True, members, consortia, suppliers)
+    members = members.where(
+        or_(
+            Member.id.in_(actor.member_ids or {-1}),
+            Network.consortium_id.in_(actor.secretary_consortium_ids or {-1}),
         )
-    choices += [(Role.MEMBER, m.id, f"User of {m.name}") for m in db.session.scalars(member_query.where(Member.active))]
-    if actor.is_admin:
-        consortia = db.session.scalars(select(Consortium).where(Consortium.active).order_by(Consortium.name))
-        choices += [(Role.SECRETARY, c.id, f"Secretary of {c.name}") for c in consortia]
-    supplier_query = select(Supplier).where(Supplier.active).order_by(Supplier.id)
-    if not actor.is_admin:
-        supplier_query = supplier_query.where(Supplier.id.in_(actor.supplier_ids or {-1}))
-    choices += [(Role.SUPPLIER, s.id, f"User of the supplier {s.name}") for s in db.session.scalars(supplier_query)]
-    return choices
+    )
+    return Invitable(False, members, None, suppliers.where(Supplier.id.in_(actor.supplier_ids or {-1})))
+
+
+def open_networks() -> Select:
+    return (
+        select(Network)
+        .join(Consortium)
+        .where(Network.active, Consortium.active)
+        .order_by(Consortium.name, Network.name, Network.id)
+    )
 
 
 def _invitations_seen_by(actor: User) -> ColumnElement[bool]:
@@ -287,17 +308,6 @@ APPLICATION_FIELDS = (
     "person_email",
     "about",
 )
-
-
-def open_networks() -> list[Network]:
-    return list(
-        db.session.scalars(
-            select(Network)
-            .join(Consortium)
-            .where(Network.active, Consortium.active)
-            .order_by(Consortium.name, Network.name)
-        )
-    )
 
 
 def submit_application(data: dict) -> JoinApplication:

@@ -4,6 +4,7 @@ import base64
 import binascii
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import ColumnElement
 from wtforms.fields.choices import SelectChoice
 
 from joining import importing, services, sheet
@@ -16,13 +17,14 @@ from joining.forms import (
     NewPasswordForm,
 )
 from joining.models import ApplicationStatus
+from kernel.api import INT_MAX
 from kernel.clock import utcnow
 from kernel.csv_export import content_disposition, csv_response
 from kernel.errors import DomainError, ValidationFailed
 from kernel.extensions import db, limiter
-from kernel.web import form_errors, page_number
+from kernel.web import Picked, form_errors, page_number, pick
 from organisations.access import consortium_or_404, require_actor, roles_required
-from organisations.models import Role
+from organisations.models import Consortium, Member, Network, Organisation, Role, Supplier
 from organisations.views import begin_session
 
 bp = Blueprint("joining", __name__)
@@ -33,10 +35,30 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Invitations
 
 
-def _invite_choices(form: InviteForm, actor) -> None:
-    form.organisation.choices = [
-        SelectChoice(f"{role.value}:{scope_id or ''}", label) for role, scope_id, label in services.invitable(actor)
+def _invite_choices(form: InviteForm, actor) -> Picked:
+    """The organisations to invite people to act for, found by one search (`?organisation_search=`)."""
+    choices = services.invitable(actor)
+    posted_role, _, posted_scope = (request.form.get("organisation") or "").partition(":")
+    kept = int(posted_scope) if posted_scope.isdigit() and int(posted_scope) <= INT_MAX else None
+
+    def keep(role: Role, column) -> ColumnElement[bool] | None:
+        return column == kept if kept is not None and posted_role == role.value else None
+
+    search = "organisation_search"
+    members = pick(choices.members, [Organisation.legal_name], search, keep(Role.MEMBER, Member.id))
+    suppliers = pick(choices.suppliers, [Organisation.legal_name], search, keep(Role.SUPPLIER, Supplier.id))
+    consortia = (
+        pick(choices.consortia, [Consortium.name], search, keep(Role.SECRETARY, Consortium.id))
+        if choices.consortia is not None
+        else Picked([], False, members.search, search)
+    )
+    form.organisation.choices = ([SelectChoice(f"{Role.ADMIN.value}:", "Platform admin")] if choices.admin else []) + [
+        *(SelectChoice(f"{Role.MEMBER.value}:{m.id}", f"User of {m.name}") for m in members.items),
+        *(SelectChoice(f"{Role.SECRETARY.value}:{c.id}", f"Secretary of {c.name}") for c in consortia.items),
+        *(SelectChoice(f"{Role.SUPPLIER.value}:{s.id}", f"User of the supplier {s.name}") for s in suppliers.items),
     ]
+    every = (members, consortia, suppliers)
+    return Picked([o for p in every for o in p.items], any(p.more for p in every), members.search, search)
 
 
 def parse_choice(value: str) -> tuple[Role, int | None]:
@@ -52,7 +74,7 @@ def parse_choice(value: str) -> tuple[Role, int | None]:
 def invitations():
     actor = require_actor()
     form = InviteForm()
-    _invite_choices(form, actor)
+    organisations = _invite_choices(form, actor)
     status = 200
     if form.validate_on_submit():
         try:
@@ -67,7 +89,10 @@ def invitations():
     elif form.errors:
         status = 422
     page = db.paginate(services.pending_invitations(actor), page=page_number(), per_page=50, error_out=False)
-    return render_template("joining/invitations.html", form=form, page=page, now=utcnow()), status
+    return (
+        render_template("joining/invitations.html", form=form, page=page, now=utcnow(), organisations=organisations),
+        status,
+    )
 
 
 @bp.post("/invitations/<int:invitation_id>/resend")
@@ -116,7 +141,14 @@ def accept_invitation(token: str):
 @limiter.limit(lambda: current_app.config["JOIN_LIMIT"], methods=["POST"], scope="join")
 def apply():
     form = ApplicationForm()
-    form.network_id.choices = [SelectChoice(n.id, f"{n.name} ({n.consortium.name})") for n in services.open_networks()]
+    posted = request.form.get("network_id", "")
+    networks = pick(
+        services.open_networks(),
+        [Network.name, Consortium.name],
+        "network_search",
+        Network.id == int(posted) if posted.isdigit() and int(posted) <= INT_MAX else None,
+    )
+    form.network_id.choices = [SelectChoice(n.id, f"{n.name} ({n.consortium.name})") for n in networks.items]
     if form.validate_on_submit():
         if form.website.data:  # only a robot fills the field people cannot see: thank it, keep nothing
             return render_template("joining/applied.html"), 200
@@ -127,7 +159,7 @@ def apply():
         else:
             return render_template("joining/applied.html"), 200
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("joining/apply.html", form=form), status
+    return render_template("joining/apply.html", form=form, networks=networks), status
 
 
 @bp.get("/applications")

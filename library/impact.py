@@ -51,6 +51,11 @@ def measures(consortium_id: int, active_only: bool = False) -> list[ImpactMeasur
     return list(db.session.scalars(measures_query(consortium_id, active_only)))
 
 
+# A consortium's own list of what its members count (jobs, volunteers...): a short list every impact page shows
+# whole, so it is bounded like the catalogue's categories, not paged.
+MAX_MEASURES = 20
+
+
 def _checked_measure(consortium_id: int, name: str, unit: str, measure_id: int | None) -> tuple[str, str]:
     """The measure's name and unit, checked; takes the consortium's row lock first, so two secretaries adding the
     same name at once get one measure and a 422, not a duplicate row's 500."""
@@ -76,6 +81,12 @@ def add_measure(actor: User, consortium: Consortium, name: str, unit: str, descr
     if not _runs(actor, consortium.id):
         raise Forbidden("Only the consortium's secretary keeps its list of measures.")
     name, unit = _checked_measure(consortium.id, name, unit, None)
+    kept = db.session.scalar(select(func.count()).where(ImpactMeasure.consortium_id == consortium.id)) or 0
+    if kept >= MAX_MEASURES:
+        raise Conflict(
+            f"A consortium counts at most {MAX_MEASURES} measures, and {consortium.name} has them all: "
+            "rename one it no longer counts."
+        )
     measure = ImpactMeasure(
         consortium_id=consortium.id, name=name, unit=unit, description=(description or "").strip() or None
     )

@@ -4,6 +4,7 @@ Every function takes the acting user, checks what they may do here (a member of 
 sees nothing of ours: 404), changes models and flushes; the request commits.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -602,9 +603,21 @@ class Grid:
         return self.cells[(member.id, template.id)]
 
 
-def grid(actor: User, consortium: Consortium) -> Grid:
+def grid_members(consortium: Consortium) -> Select:
+    """The consortium's active members in the grid's order: the page pages them, the CSV takes them all."""
+    return (
+        select(Member)
+        .join(Network, Network.id == Member.network_id)
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .where(Network.consortium_id == consortium.id, Member.active)
+        .order_by(Organisation.legal_name, Member.id)
+    )
+
+
+def grid(actor: User, consortium: Consortium, members: Sequence[Member] | None = None) -> Grid:
     """Every published template the consortium's members may adopt (its own and national ones) x its active
-    members: each member's latest decision, and whether it is on the current version. A handful of queries."""
+    members, or the page of them given: each member's latest decision, and whether it is on the current
+    version. A handful of queries."""
     if not (actor.is_admin or consortium.id in actor.secretary_consortium_ids):
         raise NotFound("There is no such consortium, or it is not yours to see.")
     published = exists().where(
@@ -628,15 +641,7 @@ def grid(actor: User, consortium: Consortium) -> Grid:
             )
         )
     }
-    members = list(
-        db.session.scalars(
-            select(Member)
-            .join(Network, Network.id == Member.network_id)
-            .join(Organisation, Organisation.id == Member.organisation_id)
-            .where(Network.consortium_id == consortium.id, Member.active)
-            .order_by(Organisation.legal_name, Member.id)
-        )
-    )
+    members = list(db.session.scalars(grid_members(consortium)) if members is None else members)
     member_ids = [m.id for m in members]
     adoptions = latest_adoptions(template_ids, member_ids)
     tasks = {

@@ -356,13 +356,17 @@ def tasks():
 def grid(consortium_id: int):
     user = require_actor()
     consortium = consortium_or_404(user, consortium_id)
-    found = services.grid(user, consortium)
+    members = db.paginate(
+        services.grid_members(consortium), page=page_number("members_page"), per_page=50, error_out=False
+    )
+    found = services.grid(user, consortium, members.items)
     open_tasks = db.paginate(
         services.tasks_query(user, consortium_id=consortium.id), page=page_number(), per_page=50, error_out=False
     )
     return render_template(
         "library/grid.html",
         grid=found,
+        members=members,
         tasks=open_tasks,
         overdue=services.overdue(consortium_id=consortium.id),
         today=found.today,

@@ -229,10 +229,16 @@ def audit_log():
     """The audit log, newest first, narrowed by the query string's filters."""
     form = AuditSearchForm(request.args)
     form.action.choices = [SelectChoice("", "Any action"), *(SelectChoice(k, v) for k, v in audit.ACTIONS.items())]
-    consortia = db.session.scalars(select(Consortium).order_by(Consortium.name)).all()
+    chosen = request.args.get("consortium_id", "")
+    consortia = pick(
+        select(Consortium).order_by(Consortium.name, Consortium.id),
+        [Consortium.name],
+        "consortium_search",
+        Consortium.id == int(chosen) if chosen.isdigit() else None,
+    )
     form.consortium_id.choices = [
         SelectChoice("", "Any consortium"),
-        *(SelectChoice(str(c.id), c.name) for c in consortia),
+        *(SelectChoice(str(c.id), c.name) for c in consortia.items),
     ]
     criteria = audit.Search()
     if request.args and form.validate():
@@ -245,7 +251,9 @@ def audit_log():
         )
     page = db.paginate(audit.search(criteria), page=page_number(), per_page=50, error_out=False)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("admin/audit.html", form=form, page=page, args=args), 422 if form.errors else 200
+    return render_template(
+        "admin/audit.html", form=form, page=page, args=args, consortia=consortia
+    ), 422 if form.errors else 200
 
 
 @bp.post("/users/<int:record_id>/erase")

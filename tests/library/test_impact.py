@@ -150,3 +150,18 @@ def test_the_secretary_renames_a_measure_and_its_figures_stay_with_it(client, wo
         json={"name": "Mine now", "unit": "jobs"},
     )
     assert taken.status_code == 404
+
+
+def test_a_consortium_counts_at_most_twenty_measures_and_the_page_says_why(client, world, recorded):
+    for n in range(impact.MAX_MEASURES - 1):
+        impact.add_measure(world.secretary, world.consortium, f"Measure {n}", "things", None)
+    db.session.commit()
+    with pytest.raises(Conflict, match="at most 20 measures"):
+        impact.add_measure(world.secretary, world.consortium, "One too many", "things", None)
+    sign_in(client, world.secretary)
+    response = client.post(
+        f"/impact/consortia/{world.consortium.id}/measures", data={"name": "One too many", "unit": "things"}
+    )
+    assert response.status_code == 409
+    assert "at most 20 measures" in response.get_data(as_text=True)
+    assert len(impact.measures(world.consortium.id)) == impact.MAX_MEASURES

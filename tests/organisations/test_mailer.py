@@ -7,9 +7,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from email import message_from_bytes, policy
+from email.utils import parseaddr
 from threading import Barrier
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from app import settings
@@ -38,6 +42,7 @@ class FakeSMTP:
     sent: list = []
     sessions: list = []
     failures: list = []
+    refused: dict = {}  # recipient -> the error its RCPT gets, whichever session sends it
     delay = 0.0
     lock = threading.Lock()
 
@@ -52,12 +57,18 @@ class FakeSMTP:
     def login(self, username, password):
         self.calls.append(("login", username, password))
 
-    def send_message(self, email):
+    def sendmail(self, from_addr, to_addrs, msg, mail_options=(), rcpt_options=()):
+        """smtplib's own signature; the bytes are read back as a mail client would, and must say the same."""
         if self.delay:
             time.sleep(self.delay)
+        email = message_from_bytes(msg, policy=policy.SMTPUTF8 if "SMTPUTF8" in mail_options else policy.SMTP)
+        assert isinstance(msg, bytes) and not email.defects, email.defects
+        assert (parseaddr(email["From"])[1], [email["To"]]) == (from_addr, list(to_addrs))
         with self.lock:
             if FakeSMTP.failures:
                 raise FakeSMTP.failures.pop(0)
+            if to_addrs[0] in FakeSMTP.refused:
+                raise FakeSMTP.refused[to_addrs[0]]
             FakeSMTP.sent.append(email)
 
     def quit(self):
@@ -69,7 +80,7 @@ class FakeSMTP:
 
 @pytest.fixture
 def smtp(monkeypatch):
-    FakeSMTP.sent, FakeSMTP.sessions, FakeSMTP.failures, FakeSMTP.delay = [], [], [], 0.0
+    FakeSMTP.sent, FakeSMTP.sessions, FakeSMTP.failures, FakeSMTP.refused, FakeSMTP.delay = [], [], [], {}, 0.0
     monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
     return FakeSMTP
 
@@ -123,7 +134,29 @@ def test_a_second_run_sends_nothing_again(world, smtp):
     add(3)
     assert mailer.send_pending().sent == 3
     assert mailer.send_pending().sent == 0
-    assert len(smtp.sent) == 3 and len(smtp.sessions) == 1
+    assert sorted(str(e["To"]) for e in smtp.sent) == ["m0@example.org", "m1@example.org", "m2@example.org"]
+    assert len(smtp.sessions) == 3, "one session for each message of the first run's batch, none for the empty run"
+
+
+@with_smtp
+def test_a_batch_goes_out_over_several_sessions_and_a_server_failure_stops_them_all(app, world, smtp):
+    app.config["OUTBOX_CONNECTIONS"] = 4
+    add(12)
+    smtp.delay = 0.01
+    smtp.failures = [smtplib.SMTPServerDisconnected("gone")]
+    report = mailer.send_pending()
+    assert report.stopped_early and report.retrying == 1
+    assert len(smtp.sessions) == 4
+    first_run = sorted(str(e["To"]) for e in smtp.sent)
+    assert len(first_run) < 11, "the other sessions stopped too"
+    counted = db.session.scalars(select(OutboxMessage.attempts).where(OutboxMessage.sent_at.is_(None))).all()
+    assert sorted(counted) == [0] * (11 - len(first_run)) + [1], "only the failed message's attempt counts"
+    smtp.delay = 0.0
+    for message in db.session.scalars(select(OutboxMessage)):
+        message.next_attempt_at = None
+    db.session.commit()
+    assert mailer.send_pending().sent == 12 - len(first_run)
+    assert sorted(str(e["To"]) for e in smtp.sent) == sorted(f"m{i}@example.org" for i in range(12)), "each once"
 
 
 @with_smtp
@@ -208,7 +241,7 @@ def test_after_the_last_attempt_the_message_is_given_up_as_failed(world, smtp):
 @with_smtp
 def test_one_refused_recipient_does_not_hold_up_the_others(world, smtp):
     _first, _second = add(2)
-    smtp.failures = [smtplib.SMTPRecipientsRefused({"m0@example.org": (550, b"no such user")})]
+    smtp.refused = {"m0@example.org": smtplib.SMTPRecipientsRefused({"m0@example.org": (550, b"no such user")})}
     report = mailer.send_pending()
     assert (report.sent, report.retrying, report.stopped_early) == (1, 1, False)
     assert [e["To"] for e in smtp.sent] == ["m1@example.org"]
@@ -342,3 +375,52 @@ def test_admins_see_which_messages_are_retrying_or_given_up(client, world, smtp)
     detail = client.get(f"/admin/outbox/{retrying.id}").get_data(as_text=True)
     assert "not sent; next try" in detail and "SMTPRecipientsRefused" in detail
     assert "given up" in client.get(f"/admin/outbox/{given_up.id}").get_data(as_text=True)
+
+
+# The message is written as bytes by hand: a mail client reading them back must find exactly what was meant.
+_SUBJECTS = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=200)
+_BODIES = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"), max_size=500)
+
+
+@examples(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(subject=_SUBJECTS, text=_BODIES, html=_BODIES)
+def test_any_subject_and_body_read_back_as_written(subject, text, html):
+    message = OutboxMessage(
+        id=7, to_email="m@example.org", subject=subject, body_text=text, body_html=html, created_at=utcnow()
+    )
+    sender = mailer.Sender.of("Consortia Marketplace – Tayside <noreply@marketplace.example.org>")
+    email = message_from_bytes(mailer.email_message(message, sender).data, policy=policy.SMTP)
+    assert not email.defects
+    assert " ".join(email["Subject"].split()) == " ".join(subject.split()), "folding may only move whitespace"
+    assert email["From"] == "Consortia Marketplace – Tayside <noreply@marketplace.example.org>"
+    assert email.get_body(("plain",)).get_content() == text
+    assert email.get_body(("html",)).get_content() == html
+
+
+@with_smtp
+def test_an_international_address_travels_as_smtputf8_and_a_line_break_in_it_is_refused(world, smtp):
+    add(1, unsubscribe_url=None)
+    db.session.add(
+        OutboxMessage(
+            kind="pool_opened",
+            to_email="zoë@exämple.org",
+            subject="Closed at £3.85 a ream",
+            body_text="Ok",
+            body_html="<p>Ok</p>",
+        )
+    )
+    db.session.add(
+        OutboxMessage(
+            kind="pool_opened",
+            to_email="a@example.org\r\nBcc: all@example.org",
+            subject="x",
+            body_text="-",
+            body_html="-",
+        )
+    )
+    db.session.commit()
+    report = mailer.send_pending()
+    assert (report.sent, report.failed) == (2, 1)
+    by_recipient = {str(e["To"]): e for e in smtp.sent}
+    assert sorted(by_recipient) == ["m0@example.org", "zoë@exämple.org"]
+    assert by_recipient["zoë@exämple.org"]["Subject"] == "Closed at £3.85 a ream"
