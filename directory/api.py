@@ -21,6 +21,7 @@ from directory.schemas import (
     SkillInSchema,
     SkillSchema,
     SkillsOverviewSchema,
+    SkillsQuerySchema,
     SpendSchema,
     VerificationInSchema,
     VerificationSchema,
@@ -232,11 +233,22 @@ def remove_skill(skill_id: int):
 
 @bp.get("/directory/consortia/<int:consortium_id>/skills")
 @roles_required(Role.SECRETARY)
-@operation("A consortium's skills and gaps by category (its secretary)", tags=TAGS, response=SkillsOverviewSchema)
+@operation(
+    "A consortium's (or one of its networks') skills and gaps by category (its secretary)",
+    tags=TAGS,
+    query=SkillsQuerySchema,
+    response=SkillsOverviewSchema,
+)
 def consortium_skills(consortium_id: int):
     consortium = consortium_or_404(require_actor(), consortium_id)
+    network = services.network_in(consortium.id, query_args(SkillsQuerySchema()).get("network_id"))
+    network_id = network.id if network else None
     return SkillsOverviewSchema().dump(
-        {"consortium_id": consortium.id, "categories": services.skills_coverage(consortium.id)}
+        {
+            "consortium_id": consortium.id,
+            "network_id": network_id,
+            "categories": services.skills_coverage(consortium.id, network_id),
+        }
     )
 
 
@@ -244,7 +256,9 @@ def consortium_skills(consortium_id: int):
 @roles_required(Role.ADMIN)
 @operation("The platform's skills and gaps by category (admins)", tags=TAGS, response=SkillsOverviewSchema)
 def platform_skills():
-    return SkillsOverviewSchema().dump({"consortium_id": None, "categories": services.skills_coverage(None)})
+    return SkillsOverviewSchema().dump(
+        {"consortium_id": None, "network_id": None, "categories": services.skills_coverage(None)}
+    )
 
 
 # Verification

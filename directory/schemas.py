@@ -147,8 +147,13 @@ class CoverageSchema(Schema):
     )
 
 
+class SkillsQuerySchema(Schema):
+    network_id = fields.Integer(metadata={"description": "One of the consortium's networks; else the whole."})
+
+
 class SkillsOverviewSchema(Schema):
     consortium_id = fields.Integer(allow_none=True, required=True, metadata={"description": "None: the platform."})
+    network_id = fields.Integer(allow_none=True, required=True, metadata={"description": "None: every network."})
     categories = fields.List(fields.Nested(CoverageSchema), required=True)
 
 

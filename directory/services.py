@@ -167,14 +167,25 @@ def remove_skill(actor: User, skill: Skill) -> None:
     db.session.flush()
 
 
-def _skills_within(consortium_id: int | None) -> list[ColumnElement[bool]]:
-    active = Member.active.is_(True)
-    return [active] if consortium_id is None else [active, Network.consortium_id == consortium_id]
+def _skills_within(consortium_id: int | None, network_id: int | None = None) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [Member.active.is_(True)]
+    if consortium_id is not None:
+        where.append(Network.consortium_id == consortium_id)
+    if network_id is not None:
+        where.append(Network.id == network_id)
+    return where
 
 
-def skills_coverage(consortium_id: int | None) -> list[Coverage]:
-    """Each active category across a consortium's members (None: the platform), with its gap: two queries."""
-    return _coverage(*_skills_within(consortium_id))
+def network_in(consortium_id: int, network_id: int | None) -> Network | None:
+    """The consortium's network of that id; None when absent or another consortium's (so the whole consortium)."""
+    network = db.session.get(Network, network_id) if network_id is not None else None
+    return network if network is not None and network.consortium_id == consortium_id else None
+
+
+def skills_coverage(consortium_id: int | None, network_id: int | None = None) -> list[Coverage]:
+    """Each active category across a consortium's (or one of its networks') members, None: the platform's, with
+    its gap: two queries."""
+    return _coverage(*_skills_within(consortium_id, network_id))
 
 
 def member_coverage(member_id: int) -> list[Coverage]:
@@ -196,7 +207,7 @@ def _coverage(*where: ColumnElement[bool]) -> list[Coverage]:
     return coverage(wanted, held)
 
 
-def skills_rows_query(consortium_id: int | None) -> Select:
+def skills_rows_query(consortium_id: int | None, network_id: int | None = None) -> Select:
     """Every skill of the scope with its member (and the member's organisation, network and consortium, loaded
     in the same query), for the overview's pages and the CSV."""
     return (
@@ -206,7 +217,7 @@ def skills_rows_query(consortium_id: int | None) -> Select:
         .join(Member, Member.id == Skill.member_id)
         .join(Organisation, Organisation.id == Member.organisation_id)
         .join(Network, Network.id == Member.network_id)
-        .where(*_skills_within(consortium_id))
+        .where(*_skills_within(consortium_id, network_id))
         .order_by(SkillCategory.name, Organisation.legal_name, Skill.person_name, Skill.id)
     )
 

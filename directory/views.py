@@ -18,7 +18,7 @@ from kernel.paging import ListPage
 from kernel.web import form_errors, page_number, query_id
 from library.storage import storage
 from organisations.access import admin_required, consortium_or_404, require_actor, roles_required, signed_in
-from organisations.models import Role
+from organisations.models import Consortium, Network, Role
 from reports import savings
 
 bp = Blueprint("directory", __name__, url_prefix="/directory")
@@ -232,22 +232,27 @@ def remove_skill(skill_id: int):
     return redirect(url_for("directory.skills", member_id=member_id))
 
 
-def _overview(consortium_id: int | None, title: str, csv_url: str):
+def _overview(consortium: Consortium | None, title: str, csv_url: str, network: Network | None = None):
+    consortium_id, network_id = (consortium.id if consortium else None), (network.id if network else None)
     rows = db.paginate(
-        services.skills_rows_query(consortium_id), page=page_number(), per_page=ROWS_PER_PAGE, error_out=False
+        services.skills_rows_query(consortium_id, network_id),
+        page=page_number(),
+        per_page=ROWS_PER_PAGE,
+        error_out=False,
     )
     return render_template(
         "directory/skills_overview.html",
         title=title,
-        coverage=services.skills_coverage(consortium_id),
+        coverage=services.skills_coverage(consortium_id, network_id),
         rows=rows,
         csv_url=csv_url,
-        consortium_id=consortium_id,
+        consortium=consortium,
+        network=network,
     )
 
 
-def _skills_csv(consortium_id: int | None, name: str) -> Response:
-    rows = db.session.scalars(services.skills_rows_query(consortium_id))
+def _skills_csv(consortium_id: int | None, name: str, network_id: int | None = None) -> Response:
+    rows = db.session.scalars(services.skills_rows_query(consortium_id, network_id))
     return csv_response(
         f"skills-{name}-{uk_today().isoformat()}.csv",
         exports.SKILLS_HEADER,
@@ -259,10 +264,14 @@ def _skills_csv(consortium_id: int | None, name: str) -> Response:
 @roles_required(Role.SECRETARY)
 def consortium_skills(consortium_id: int):
     consortium = consortium_or_404(require_actor(), consortium_id)
+    network = services.network_in(consortium.id, query_id("network_id"))
     return _overview(
-        consortium.id,
-        f"Skills and gaps: {consortium.name}",
-        url_for("directory.consortium_skills_csv", consortium_id=consortium.id),
+        consortium,
+        f"Skills and gaps: {network.name if network else consortium.name}",
+        url_for(
+            "directory.consortium_skills_csv", consortium_id=consortium.id, network_id=network.id if network else None
+        ),
+        network,
     )
 
 
@@ -270,7 +279,10 @@ def consortium_skills(consortium_id: int):
 @roles_required(Role.SECRETARY)
 def consortium_skills_csv(consortium_id: int):
     consortium = consortium_or_404(require_actor(), consortium_id)
-    return _skills_csv(consortium.id, consortium.code.lower())
+    network = services.network_in(consortium.id, query_id("network_id"))
+    if network is None:
+        return _skills_csv(consortium.id, consortium.code.lower())
+    return _skills_csv(consortium.id, f"{consortium.code.lower()}-network-{network.id}", network.id)
 
 
 @bp.get("/skills")

@@ -268,3 +268,24 @@ def test_listing_pages_cost_the_same_queries_and_show_the_same_rows_a_page_as_th
     _grow(directory, 12, 100)
     large = {url: (len(queries_for(client, url)), rows_shown(client, url)) for url in urls}
     assert large == small
+
+
+def test_the_secretary_narrows_skills_and_gaps_to_one_network(client, directory):
+    w = directory.world
+    services.add_skill(w.admin, w.member, "Isla Grant", directory.design.id, SkillLevel.SKILLED, 5, None)
+    services.add_skill(w.admin, directory.far, "Ross Kerr", directory.bookkeeping.id, SkillLevel.EXPERT, 7, None)
+    db.session.commit()
+    perth = directory.far.network_id
+    _as(client, w.secretary)
+    page = client.get(f"/directory/consortia/{w.consortium.id}/skills?network_id={perth}").get_data(as_text=True)
+    assert "Skills and gaps: Perth Network" in page and "Ross Kerr" in page and "Isla Grant" not in page
+    csv = client.get(f"/directory/consortia/{w.consortium.id}/skills.csv?network_id={perth}").get_data(as_text=True)
+    assert "Ross Kerr" in csv and "Isla Grant" not in csv
+    url = f"/api/v1/directory/consortia/{w.consortium.id}/skills"
+    headers = api_token(w.secretary)
+    narrowed = client.get(url, query_string={"network_id": perth}, headers=headers).json
+    assert narrowed["network_id"] == perth
+    assert {c["name"]: c["gap"] for c in narrowed["categories"]} == {"Bookkeeping": None, "Graphic design": "nobody"}
+    # another consortium's network is no narrowing: the whole consortium
+    whole = client.get(url, query_string={"network_id": w.other_network.id}, headers=headers).json
+    assert whole["network_id"] is None and {c["gap"] for c in whole["categories"]} == {None}
