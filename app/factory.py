@@ -13,6 +13,7 @@ from werkzeug.routing import IntegerConverter
 
 import billing.api
 import billing.cli
+import billing.dashboard
 import billing.demo
 import billing.messages
 import billing.navigation
@@ -29,6 +30,12 @@ import directory.demo
 import directory.messages
 import directory.navigation
 import directory.views
+import frameworks.api
+import frameworks.cli
+import frameworks.demo
+import frameworks.messages
+import frameworks.navigation
+import frameworks.views
 import joining.api
 import joining.navigation
 import joining.privacy
@@ -42,6 +49,7 @@ import library.navigation
 import library.views
 import orders.api
 import orders.cli
+import orders.dashboard
 import orders.demo
 import orders.messages
 import orders.navigation
@@ -52,11 +60,13 @@ import orders.views
 import organisations.api
 import organisations.navigation
 import reports.api
+import reports.dashboard
 import reports.demo
 import reports.navigation
 import reports.views
 import shared_services.api
 import shared_services.cli
+import shared_services.dashboard
 import shared_services.demo
 import shared_services.messages
 import shared_services.navigation
@@ -154,15 +164,25 @@ def create_app(config: dict | None = None) -> Flask:
     navigation.register(app, shared_services.navigation.cards, shared_services.navigation.links)
     navigation.register(app, reports.navigation.cards, reports.navigation.links)
     navigation.register(app, library.navigation.cards, library.navigation.links)
+    for todos in (
+        orders.dashboard.todos,
+        billing.dashboard.todos,
+        shared_services.dashboard.todos,
+        reports.dashboard.todos,
+    ):
+        navigation.register(app, todos=todos)
+    navigation.register(app, frameworks.navigation.cards, frameworks.navigation.links)
     navigation.register(app, directory.navigation.cards, directory.navigation.links)
     catalogue.views.add_offer_section(app, orders.portal.pools_on_old_prices)
+    orders.views.add_pool_links(app, billing.navigation.pool_invoice_links)
     outbox.init_app(
         app,
         orders.messages.EXPANDERS
         | billing.messages.EXPANDERS
         | shared_services.messages.EXPANDERS
         | library.messages.EXPANDERS
-        | directory.messages.EXPANDERS,
+        | directory.messages.EXPANDERS
+        | frameworks.messages.EXPANDERS,
     )
     _register_error_handlers(app)
     app.before_request(_note_origin)
@@ -204,6 +224,9 @@ def create_app(config: dict | None = None) -> Flask:
         directory.views.bp,
         directory.api.bp,
         directory.cli.bp,
+        frameworks.views.bp,
+        frameworks.api.bp,
+        frameworks.cli.bp,
     ):
         app.register_blueprint(blueprint)
     if app.config["BENCHMARK_BASELINE"]:
@@ -331,6 +354,7 @@ def demo_command():
     click.echo("Policy templates, adoptions and impact measures; skills, verified enterprises and an enquiry...")
     library.demo.seed()
     directory.demo.seed()
+    frameworks.demo.seed()
     db.session.commit()
     click.echo(
         f"Demo data is in place ({time.perf_counter() - started:.0f} s). "

@@ -15,7 +15,7 @@ import argparse
 import sys
 import traceback
 
-from bench import close, demand, invoice, outbox, pages, pledge, xero
+from bench import close, demand, frameworks, invoice, outbox, pages, pledge, xero
 from bench.common import Figure, print_table
 
 BENCHMARKS = {
@@ -26,6 +26,7 @@ BENCHMARKS = {
     "xero": (xero.main, [], ["--repeat", "2"]),
     "demand": (demand.main, [], ["--pools", "500", "--pledges", "100000", "--seconds", "5"]),
     "pages": (pages.main, [], ["--members", "2000", "--pools", "200", "--repeat", "10"]),
+    "frameworks": (frameworks.main, [], []),
 }
 
 

@@ -22,6 +22,7 @@ from kernel.clock import utcnow
 from kernel.extensions import db
 from orders import services
 from orders.models import Pledge
+from orders.pledging import count_band_totals_again
 from organisations import services as people
 from organisations.models import (
     Consortium,
@@ -197,6 +198,8 @@ def pool_world(members: int, codes: tuple[str, ...] = ("AAA", "BBB", "CCC")) -> 
         ],
     )
     pool.pledged_quantity, pool.pledged_flexible, pool.member_count = sum(quantities), sum(extras), members
+    db.session.flush()
+    count_band_totals_again(db.session.connection(), [pool.id])
     db.session.commit()
     return PoolWorld(pool.id, admin.id, member_ids, users)
 
@@ -227,6 +230,7 @@ def add_pledges(pool_ids: list[int], member_ids: list[int]) -> int:
         pool.pledged_quantity += sum(quantities)
         pool.member_count += len(member_ids)
     db.session.flush()
+    count_band_totals_again(db.session.connection(), pool_ids)
     return written
 
 

@@ -1,8 +1,14 @@
 """Dashboard cards and menu links for invoices and billing."""
 
 from flask import url_for
+from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
+from billing.models import Invoice
+from kernel.extensions import db
+from kernel.formatting import pounds
 from kernel.navigation import Card, Link
+from orders.models import Pool, PurchaseOrder
 from organisations.models import User
 
 
@@ -47,3 +53,26 @@ def links(user: User) -> list[Link]:
     if user.member_ids or user.secretary_consortium_ids:
         return [Link("Invoices", url_for("billing.invoices"))]
     return []
+
+
+def pool_invoice_links(user: User, pool: Pool) -> list[Link]:
+    """A closed pool's page links the user's own members' invoices for it, and its secretaries' billing pages."""
+    links = []
+    if user.member_ids:
+        invoices = db.session.scalars(
+            select(Invoice)
+            .join(PurchaseOrder, PurchaseOrder.id == Invoice.purchase_order_id)
+            .where(PurchaseOrder.pool_id == pool.id, Invoice.member_id.in_(user.member_ids))
+            .options(lazyload("*"))
+            .order_by(Invoice.id)
+        )
+        links += [
+            Link(f"Invoice {i.number} ({pounds(i.total_pence)})", url_for("billing.invoice", invoice_id=i.id))
+            for i in invoices
+        ]
+    links += [
+        Link(f"Billing: {c.name}", url_for("billing.billing_page", consortium_id=c.id))
+        for c in pool.consortia
+        if c.id in user.secretary_consortium_ids
+    ]
+    return links

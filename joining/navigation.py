@@ -3,7 +3,7 @@
 from flask import Flask, url_for
 
 from joining import services
-from kernel.navigation import Card, Link, register
+from kernel.navigation import Card, Link, Todo, register
 from organisations.models import User
 
 
@@ -41,5 +41,24 @@ def joining_cards(user: User) -> list[Card]:
     return cards
 
 
+def joining_todos(user: User) -> list[Todo]:
+    if not user.secretary_consortium_ids:
+        return []
+    waiting = services.to_do_count(user)
+    return [
+        Todo(
+            "secretary.applications",
+            "secretary",
+            "Applications to join",
+            waiting,
+            url_for("joining.applications"),
+            "Decide them",
+            text="Social enterprises asking to join your networks: approve or decline with a reason.",
+            tone="warning" if waiting else "info",
+            order=27,
+        )
+    ]
+
+
 def init_app(app: Flask) -> None:
-    register(app, joining_cards)
+    register(app, joining_cards, todos=joining_todos)

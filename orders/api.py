@@ -25,6 +25,7 @@ from orders.schemas import (
     PoolCreateSchema,
     PoolQuerySchema,
     PoolSchema,
+    PoolTermsSchema,
     PurchaseOrderSchema,
     PurchaseOrderSummarySchema,
 )
@@ -123,6 +124,21 @@ PoolEndpoints(
     opened="Open a draft pool to pledges",
     cancelled="Cancel a draft or open pool, with the reason members will see",
 ).register(bp, "/pools/<int:pool_id>")
+
+
+@bp.put("/pools/<int:pool_id>")
+@operation(
+    "Set a draft pool's terms (every term, as when it was created); 409 once it has opened",
+    tags=["pools"],
+    body=PoolTermsSchema,
+    response=PoolSchema,
+)
+@roles_required(Role.SECRETARY)
+def update_pool(pool_id: int):
+    user = require_actor()
+    services.require_visible(user, pool_id)
+    pool = services.edit_draft(user, pool_id, services.PoolTerms(**json_body(PoolTermsSchema())))
+    return PoolSchema().dump(pool_document(pool, user))
 
 
 def _body_unless_not_visible(user: User, pool_id: int, schema) -> dict:

@@ -168,8 +168,8 @@ def _pledge_rows(pool: Pool) -> list[PledgeRow]:
     ]
 
 
-def plan_close(pool: Pool) -> ClosePlan:
-    """What closing the pool now would do, at the prices the pool holds."""
+def plan_close(pool: Pool, now: datetime | None = None) -> ClosePlan:
+    """What closing the pool at `now` would do, at the prices the pool holds."""
     rows = _pledge_rows(pool)
     total = sum(r.quantity for r in rows)
     tiers = pool_tiers(pool)
@@ -177,10 +177,10 @@ def plan_close(pool: Pool) -> ClosePlan:
     price = pricing.unit_price(tiers, total, pool_list_price(pool))
     plan = ClosePlan(pool, total, total >= pool.minimum_quantity, price, pricing.tier_reached(tiers, total))
     if not plan.proceeds:
-        plan.cancel_reason = (
-            f"The minimum was not met: {total:,} of the {pool.minimum_quantity:,} "
-            f"{offer.unit} needed were pledged by the deadline."
-        )
+        # Closed early, the pledges are counted when the secretary closed it, not at a deadline still to come.
+        when = "by the deadline" if (now or utcnow()) >= pool.deadline else "when it was closed, before its deadline"
+        needed = f"{total:,} of the {pool.minimum_quantity:,} {offer.unit} needed"
+        plan.cancel_reason = f"The minimum was not met: {needed} were pledged {when}."
         return plan
     rank = {r.pledge_id: n for n, r in enumerate(rows)}
     by_consortium: dict[int, list[PledgeRow]] = {}
@@ -254,7 +254,7 @@ def close_pool(actor: User | None, pool_id: int, now: datetime | None = None) ->
     if actor is not None:
         services.require_manager(actor, pool)
     POOL_LIFECYCLE.check(pool, PoolStatus.CLOSED)
-    plan = plan_close(pool)
+    plan = plan_close(pool, now)
     if not plan.proceeds:
         POOL_LIFECYCLE.move(pool, PoolStatus.CANCELLED, actor, plan.cancel_reason, now)
         audit_cancelled(actor, pool, "pool", plan.cancel_reason)

@@ -8,7 +8,7 @@ Member names and addresses never enter the supplier's figures.
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property, lru_cache
 
@@ -24,7 +24,6 @@ from kernel.money import line_pence
 from orders.models import (
     Pledge,
     Pool,
-    PoolPledgeDay,
     PoolStatus,
     PoolTier,
     PurchaseOrder,
@@ -465,19 +464,30 @@ def _national_units(pool_ids) -> dict[int, dict[int, int]]:
     return units
 
 
-def pledged_units_by_day(supplier_id: int) -> list[tuple[date, int]]:
-    """Cumulative units pledged into the supplier's open pools at the end of each day (UK) with a change."""
-    rows = db.session.execute(
-        select(PoolPledgeDay.day, func.sum(PoolPledgeDay.units_delta))
-        .where(PoolPledgeDay.pool_id.in_(_supplier_pools(supplier_id, [PoolStatus.OPEN])))
-        .group_by(PoolPledgeDay.day)
-        .order_by(PoolPledgeDay.day)
-    )
-    running, points = 0, []
-    for when, delta in rows:
-        running += delta
-        points.append((when, running))
-    return points
+@dataclass
+class Week:
+    """The open pools of one offer whose deadline falls in a UK week (Monday to Sunday), or after the last."""
+
+    label: str
+    pools: int = 0
+    units: int = 0
+
+
+FORECAST_WEEKS = 8
+
+
+def forecast_by_week(forecast: list[ForecastPool], today: date, weeks: int = FORECAST_WEEKS) -> list[Week]:
+    """Units pledged in one offer's open pools by the week their deadline falls in, this week and the next
+    `weeks - 1`, then "later": a forecast of when orders will come. Never mixes offers: the caller passes one's."""
+    monday = today - timedelta(days=today.weekday())
+    buckets = [Week(f"w/c {(monday + timedelta(weeks=n)).strftime('%-d %b')}") for n in range(weeks)]
+    later = Week("Later")
+    for pool in forecast:
+        n = (pool.deadline.astimezone(UK).date() - monday).days // 7
+        bucket = buckets[max(n, 0)] if n < weeks else later
+        bucket.pools += 1
+        bucket.units += pool.units
+    return buckets + ([later] if later.pools else [])
 
 
 # The secretary's consortium

@@ -40,6 +40,17 @@ class PoolForm(Form):
     )
 
 
+class DraftPoolForm(Form):
+    """A draft's terms: the creation form's fields but the offer and consortia, which make it another pool."""
+
+    deadline = PoolForm.deadline
+    minimum_quantity = PoolForm.minimum_quantity
+    capacity = PoolForm.capacity
+    delivery_charge = PoolForm.delivery_charge
+    note = PoolForm.note
+    solidarity_rate = PoolForm.solidarity_rate
+
+
 class PledgeForm(Form):
     member_id = SelectField("Pledge for", coerce=int, validators=[InputRequired()])
     quantity = IntegerField(

@@ -22,7 +22,7 @@ from catalogue.models import VatRate, price
 from kernel.clock import utcnow
 from kernel.extensions import Model, UTCDateTime, created_at, enum_column, intpk
 from kernel.lifecycle import Lifecycle, Who, move
-from organisations.models import Consortium, Member, Supplier, User
+from organisations.models import Consortium, Member, Supplier, TurnoverBand, User
 from pools.models import PoolColumns, consortium_link, pool_checks
 from pools.services import PoolKind, can_run
 
@@ -147,6 +147,16 @@ class PoolPledgeDay(Model):
     pool_id: Mapped[int] = mapped_column(ForeignKey("pool.id", ondelete="CASCADE"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     units_delta: Mapped[int] = mapped_column(default=0)
+
+
+class PoolBandTotal(Model):
+    """Units pledged into a pool per consortium and turnover band, kept by the pledge's own statement (and moved
+    when a member changes band or network): a member's estimate reads these few rows, not every pledge."""
+
+    pool_id: Mapped[int] = mapped_column(ForeignKey("pool.id", ondelete="CASCADE"), primary_key=True)
+    consortium_id: Mapped[int] = mapped_column(ForeignKey("consortium.id"), primary_key=True)
+    turnover_band: Mapped[TurnoverBand] = mapped_column(enum_column(TurnoverBand), primary_key=True)
+    quantity: Mapped[int] = mapped_column(default=0)
 
 
 class PurchaseOrderStatus(enum.Enum):

@@ -30,14 +30,17 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    delete,
+    event,
     func,
     insert,
+    or_,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import lazyload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.attributes import get_history, set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.types import TypeEngine
 
@@ -46,7 +49,16 @@ from catalogue.models import Offer, VatRate
 from kernel.clock import uk_date
 from kernel.errors import NotFound
 from kernel.extensions import UTCDateTime, db
-from orders.models import Pledge, PledgeChange, Pool, PoolPledgeDay, PoolStatus, PoolTier, pool_consortium
+from orders.models import (
+    Pledge,
+    PledgeChange,
+    Pool,
+    PoolBandTotal,
+    PoolPledgeDay,
+    PoolStatus,
+    PoolTier,
+    pool_consortium,
+)
 from organisations.models import Consortium, Member, Network, Organisation, TurnoverBand
 
 
@@ -121,6 +133,7 @@ class LockedPool:
     totals: Totals
     pledge: ExistingPledge | None
     consortium: ConsortiumTerms
+    band: TurnoverBand  # the member's, under which its units are counted in the pool's band totals
 
     @property
     def current(self) -> Units:
@@ -136,7 +149,7 @@ class LockedPool:
 # value named like one of its columns as the value for that column.
 
 
-def _value(name: str, type_: type[TypeEngine[Any]]) -> BindParameter[Any]:
+def _value(name: str, type_: TypeEngine[Any] | type[TypeEngine[Any]]) -> BindParameter[Any]:
     return bindparam(f"v_{name}", type_=type_)
 
 
@@ -154,6 +167,7 @@ _organisation = Organisation.__table__
 _pledge = Pledge.__table__
 _change = PledgeChange.__table__
 _day = PoolPledgeDay.__table__
+_band = PoolBandTotal.__table__
 
 # Who may pledge for whom: active members among the candidates whose network is in one of the
 # pool's consortia. A model query, as the pledge comes back with its Member.
@@ -201,6 +215,7 @@ _LOCKED_READ = (
         _consortium.c.name.label("consortium_name"),
         _consortium.c.handling_fee_percent,
         _organisation.c.vat_number,
+        _member.c.turnover_band,
     )
     .select_from(
         _pool.join(_offer, _offer.c.id == _pool.c.offer_id)
@@ -216,18 +231,36 @@ _LOCKED_READ = (
     .with_for_update(of=_pool)
 )
 
-# The rest of the pool, for a member's estimate: the other members' units per consortium and turnover band.
-_OTHERS_BY_BAND = (
-    select(_network.c.consortium_id, _member.c.turnover_band, func.sum(_pledge.c.quantity))
+# The rest of the pool, for a member's estimate: the other members' units per consortium and turnover band,
+# the pool's kept band totals less the member's own pledge where it is counted. A few rows, however many pledges.
+_own_units = (
+    select(_pledge.c.quantity)
     .select_from(
         _pledge.join(_member, _member.c.id == _pledge.c.member_id).join(_network, _network.c.id == _member.c.network_id)
     )
     .where(
-        _pledge.c.pool_id == _value("pool_id", Integer),
-        _pledge.c.member_id != _value("member_id", Integer),
-        _pledge.c.quantity > 0,
+        _pledge.c.pool_id == _band.c.pool_id,
+        _pledge.c.member_id == _value("member_id", Integer),
+        _network.c.consortium_id == _band.c.consortium_id,
+        _member.c.turnover_band == _band.c.turnover_band,
     )
-    .group_by(_network.c.consortium_id, _member.c.turnover_band)
+    .scalar_subquery()
+)
+_others_units = _band.c.quantity - func.coalesce(_own_units, 0)
+_OTHERS_BY_BAND = (
+    select(_band.c.consortium_id, _band.c.turnover_band, _others_units)
+    .where(_band.c.pool_id == _value("pool_id", Integer), _others_units > 0)
+    .order_by(_band.c.consortium_id, _band.c.turnover_band)
+)
+
+# Every pledge of the pools counted again, for the pools whose members moved band or network (rare: an admin's edit).
+_COUNTED_AGAIN = (
+    select(_pledge.c.pool_id, _network.c.consortium_id, _member.c.turnover_band, func.sum(_pledge.c.quantity))
+    .select_from(
+        _pledge.join(_member, _member.c.id == _pledge.c.member_id).join(_network, _network.c.id == _member.c.network_id)
+    )
+    .where(_pledge.c.pool_id.in_(bindparam("pool_ids", expanding=True)), _pledge.c.quantity > 0)
+    .group_by(_pledge.c.pool_id, _network.c.consortium_id, _member.c.turnover_band)
 )
 
 _INSERT_PLEDGE = (
@@ -288,8 +321,28 @@ def _add_to_day(dialect_insert: Callable[[Any], Any]) -> Any:
 _SQLITE_ADD_TO_DAY = _add_to_day(sqlite.insert)
 
 
+def _add_to_band(dialect_insert: Callable[[Any], Any]) -> Any:
+    """Adds the change's units to the pool's total for the member's consortium and band."""
+    statement = dialect_insert(_band).from_select(
+        ["pool_id", "consortium_id", "turnover_band", "quantity"],
+        select(
+            _value("pool_id", Integer),
+            _value("consortium_id", Integer),
+            _value("band", _band.c.turnover_band.type),
+            _value("units_delta", Integer),
+        ).where(_value("units_delta", Integer) != 0),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["pool_id", "consortium_id", "turnover_band"],
+        set_={"quantity": _band.c.quantity + statement.excluded.quantity},
+    )
+
+
+_SQLITE_ADD_TO_BAND = _add_to_band(sqlite.insert)
+
+
 def _postgresql_writes() -> tuple[Any, Any]:
-    """All four writes as one statement, for a new pledge and for a changed one.
+    """All five writes as one statement, for a new pledge and for a changed one.
 
     PostgreSQL runs every data-modifying WITH part exactly once, whether the main statement
     reads it or not. A new pledge's history row reads the pledge's id from its CTE.
@@ -301,8 +354,9 @@ def _postgresql_writes() -> tuple[Any, Any]:
         .cte("change")
     )
     totals, day = _UPDATE_TOTALS.cte("totals"), _add_to_day(postgresql.insert)
-    new = select(new_pledge.c.id, new_pledge.c.created_at).add_cte(change_of_new, totals, day.cte("day"))
-    changed = day.add_cte(_UPDATE_PLEDGE.cte("changed"), _INSERT_CHANGE.cte("change"), totals)
+    band = _add_to_band(postgresql.insert).cte("band")
+    new = select(new_pledge.c.id, new_pledge.c.created_at).add_cte(change_of_new, totals, day.cte("day"), band)
+    changed = day.add_cte(_UPDATE_PLEDGE.cte("changed"), _INSERT_CHANGE.cte("change"), totals, band)
     return new, changed
 
 
@@ -362,6 +416,7 @@ def _locked_pool(pool_id: int, member_id: int, rows: Sequence[Row[*tuple[Any, ..
         consortium=ConsortiumTerms(
             row.consortium_id, row.consortium_name, row.handling_fee_percent, bool(row.vat_number)
         ),
+        band=row.turnover_band,
     )
 
 
@@ -369,6 +424,26 @@ def others_by_band(pool_id: int, member_id: int) -> list[tuple[int, TurnoverBand
     """The other members' pledged units in the pool, per consortium and turnover band: (consortium id, band, units)."""
     rows = db.session.connection().execute(_OTHERS_BY_BAND, _values(pool_id=pool_id, member_id=member_id))
     return [(consortium_id, band, int(units)) for consortium_id, band, units in rows]
+
+
+def count_band_totals_again(connection: Connection, pool_ids: Sequence[int]) -> None:
+    """The band totals of these pools counted again from their pledges, under the pools' locks (in id order, as
+    every writer takes them), so no pledge writes between the count and its totals."""
+    if not pool_ids:
+        return
+    ids = sorted(set(pool_ids))
+    if connection.dialect.name == "sqlite":
+        for pool_id in ids:
+            take_sqlite_writer_lock(connection, pool_id)
+    else:
+        connection.execute(select(_pool.c.id).where(_pool.c.id.in_(ids)).order_by(_pool.c.id).with_for_update())
+    connection.execute(delete(_band).where(_band.c.pool_id.in_(ids)))
+    rows = connection.execute(_COUNTED_AGAIN, {"pool_ids": ids}).all()
+    if rows:
+        connection.execute(
+            insert(_band),
+            [{"pool_id": p, "consortium_id": c, "turnover_band": b, "quantity": int(q)} for p, c, b, q in rows],
+        )
 
 
 def write_change(locked: LockedPool, new: Units, totals: Totals, actor_id: int, now: datetime) -> tuple[int, datetime]:
@@ -389,6 +464,8 @@ def write_change(locked: LockedPool, new: Units, totals: Totals, actor_id: int, 
         member_count=totals.member_count,
         day=uk_date(now),
         units_delta=new.quantity - locked.current.quantity,
+        consortium_id=locked.consortium.id,
+        band=locked.band,
     )
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
@@ -417,6 +494,7 @@ def _write_one_by_one(
     connection.execute(_INSERT_CHANGE, values | _values(pledge_id=pledge_id))
     connection.execute(_UPDATE_TOTALS, values)
     connection.execute(_SQLITE_ADD_TO_DAY, values)
+    connection.execute(_SQLITE_ADD_TO_BAND, values)
     return pledge_id, created_at
 
 
@@ -434,3 +512,31 @@ def update_loaded_copies(pool_id: int, pledge_id: int, totals: Totals, new: Unit
         set_committed_value(pledge, "flexible_extra", new.flexible_extra)
         set_committed_value(pledge, "updated_at", now)
         db.session.expire(pledge, ["changes"])
+
+
+def _moved(session: Session) -> tuple[set[int], set[int]]:
+    """The members whose band or network, and the networks whose consortium, this flush changes."""
+    members, networks = set(), set()
+    for changed in session.dirty:
+        if isinstance(changed, Member) and any(
+            get_history(changed, name).has_changes() for name in ("turnover_band", "network_id", "network")
+        ):
+            members.add(changed.id)
+        elif isinstance(changed, Network) and any(
+            get_history(changed, name).has_changes() for name in ("consortium_id", "consortium")
+        ):
+            networks.add(changed.id)
+    return members, networks
+
+
+@event.listens_for(Session, "after_flush")
+def _count_moved_members_again(session: Session, _context: Any) -> None:
+    """A member that changes band or network takes its pledged units to its new band total in every pool it
+    pledged to, in the same transaction as the change, whichever page, import or API made it."""
+    members, networks = _moved(session)
+    if not members and not networks:
+        return
+    moved = select(_member.c.id).where(or_(_member.c.id.in_(members), _member.c.network_id.in_(networks)))
+    connection = session.connection()
+    pool_ids = connection.scalars(select(_pledge.c.pool_id).where(_pledge.c.member_id.in_(moved)).distinct()).all()
+    count_band_totals_again(connection, pool_ids)

@@ -1,21 +1,18 @@
 """The supplier's demand dashboard (with its CSV and chart) and pool prices; the secretary's consortium dashboard."""
 
-from datetime import date
-
-import pygal
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
 from catalogue.models import Offer
 from catalogue.pricing import unit_price
 from catalogue.views import OfferPagePart
-from kernel.charts import chart_style, render_svg, svg_response
+from kernel.charts import svg_response
 from kernel.clock import uk_today
 from kernel.csv_export import csv_response
 from kernel.errors import DomainError
 from kernel.paging import ListPage
 from kernel.web import form_errors, page_number, pick, query_id, submitted_ids
-from orders import demand, price_changes
+from orders import charts, demand, price_changes
 from orders.forms import DemandFilterForm, PoolTiersForm
 from orders.prices import pool_list_price, pool_tiers, tiers_from_rows
 from organisations.access import can_act_for_supplier, consortium_or_404, require_actor, roles_required, supplier_or_404
@@ -55,6 +52,7 @@ def supplier_demand(supplier_id: int):
         offer_totals=ListPage.of(found.offers, page_number("offers_page"), POOLS_PER_PAGE),
         forecast=ListPage.of(forecast, page_number("page"), POOLS_PER_PAGE),
         orders=ListPage.of(found.orders, page_number("orders_page"), POOLS_PER_PAGE),
+        weeks=demand.forecast_by_week(found.forecast, uk_today()) if found.offer else [],
     ), status
 
 
@@ -73,35 +71,14 @@ def supplier_demand_csv(supplier_id: int):
 @bp.get("/supplier/<int:supplier_id>/demand/pledged-units.svg")
 @roles_required(Role.SUPPLIER)
 def pledged_units_chart(supplier_id: int):
+    """One offer's forecast by week (`?offer_id=`); without one, a chart that asks for one: offers never add up."""
     actor = require_actor()
     supplier = supplier_or_404(actor, supplier_id)
-    return svg_response(pledged_units_svg(demand.pledged_units_by_day(supplier.id)))
-
-
-def pledged_units_svg(points: list[tuple[date, int]]) -> bytes:
-    """One line of cumulative units with labelled dots: readable in black and white."""
-    style = chart_style(value_label_font_size=11)
-    chart = pygal.Line(
-        js=[],
-        style=style,
-        width=720,
-        height=320,
-        explicit_size=True,
-        legend_at_bottom=True,
-        show_legend=True,
-        dots_size=3,
-        fill=False,
-        x_label_rotation=30,
-        show_minor_x_labels=False,
-        x_labels_major_count=8,
-        title="Units pledged into open pools, by day",
-        y_title="Units pledged (running total)",
-        value_formatter=lambda v: f"{v:,.0f}",
-        no_data_text="No pledges yet",
-    )
-    chart.x_labels = [day.strftime("%-d %b") for day, _ in points]
-    chart.add("Units pledged", [units for _, units in points], stroke_style={"width": 3})
-    return render_svg(chart)
+    offer_id = query_id("offer_id")
+    if offer_id is None:
+        return svg_response(charts.weekly_forecast_svg([], None))
+    found = demand.supplier_demand(supplier, offer_id)
+    return svg_response(charts.weekly_forecast_svg(demand.forecast_by_week(found.forecast, uk_today()), found.offer))
 
 
 @bp.route("/supplier/pools/<int:pool_id>/prices", methods=["GET", "POST"])

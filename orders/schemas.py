@@ -94,7 +94,9 @@ class PoolSchema(PoolHeadSchema):
     my_pledges = fields.List(fields.Nested(MyPledgeSchema), required=True)
 
 
-class PoolCreateSchema(NewPoolSchema):
+class PoolTermsSchema(Schema):
+    """A pool's terms: what a draft is created with besides its offer and consortia, and what an edit sets."""
+
     deadline = fields.AwareDateTime(required=True)
     minimum_quantity = fields.Integer(
         strict=True, allow_none=True, load_default=None, validate=validate.Range(min=1, max=MAX_QUANTITY)
@@ -113,6 +115,10 @@ class PoolCreateSchema(NewPoolSchema):
             f'as a decimal string from 0 to {MAX_SOLIDARITY_PERCENT} with up to 2 places: "2.50"'
         },
     )
+
+
+class PoolCreateSchema(NewPoolSchema, PoolTermsSchema):
+    pass
 
 
 class PledgeInSchema(Schema):

@@ -6,7 +6,7 @@ keeps pool pages and the pledge path free of aggregate queries.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -24,9 +24,9 @@ from kernel.money import line_pence
 from orders import notices, pledging
 from orders.cost_shares import MemberUnits
 from orders.invoice_plan import MemberBill, OrderTerms, estimated_bill
-from orders.models import POOLS, Pledge, Pool, PoolStatus
+from orders.models import POOLS, Pledge, Pool, PoolPledgeDay, PoolStatus
 from orders.prices import hold_prices, pool_list_price, pool_tiers
-from organisations.models import Consortium, Member, TurnoverBand, User
+from organisations.models import Consortium, Member, Organisation, TurnoverBand, User
 from pools.services import can_run, members_for, require_runner, take_writer_lock
 
 MAX_QUANTITY = 10_000_000
@@ -82,6 +82,32 @@ def create_pool(actor: User, offer: Offer, consortia: list[Consortium], terms: P
         delivery_charge_pence=terms.delivery_charge_pence,
         solidarity_rate_percent=_solidarity_rate(terms.solidarity_rate_percent),
     )
+
+
+def edit_draft(actor: User, pool_id: int, terms: PoolTerms) -> Pool:
+    """A draft's terms changed before it opens; 409 once it has opened, since members pledge on its terms.
+
+    Under the pool's lock, so an edit racing the opening either lands before it or is refused.
+    """
+    require_visible(actor, pool_id)
+    pool, _ = lock_pool(pool_id)
+    require_manager(actor, pool)
+    if pool.status is not PoolStatus.DRAFT:
+        raise Conflict(DRAFT_ONLY.format(status=pool.status.value))
+    _validate_terms(terms, pool.offer)
+    pool.deadline = terms.deadline
+    pool.minimum_quantity = terms.minimum_quantity or pool.offer.minimum_order_quantity
+    pool.capacity = terms.capacity
+    pool.delivery_charge_pence = terms.delivery_charge_pence
+    pool.note = (terms.note or "").strip() or None
+    pool.solidarity_rate_percent = _solidarity_rate(terms.solidarity_rate_percent) or Decimal(0)
+    db.session.flush()
+    return pool
+
+
+DRAFT_ONLY = (
+    "This pool is {status}: its terms were fixed when it opened, as members pledge on them. Only a draft can be edited."
+)
 
 
 def _validate_terms(terms: PoolTerms, offer: Offer) -> None:
@@ -305,12 +331,19 @@ def _lock_open_pool(pool_id: int, member_id: int) -> tuple[pledging.LockedPool, 
 def _check_room(locked: pledging.LockedPool, quantity: int) -> None:
     """422 if the pledge would take the pool past its capacity or past what one pool may order.
     The member's own units so far are theirs to reuse: raising a pledge needs room for the rise."""
-    others = locked.pledged_by_others
-    if locked.capacity is not None and quantity > locked.capacity - others:
-        raise ValidationFailed.field(
-            "quantity", f"Only {locked.capacity - others:,} units are left in this pool's capacity."
-        )
-    if line_pence(others + quantity, locked.list_price) > MAX_POOL_VALUE_PENCE:
+    _room(locked.capacity, locked.pledged_by_others, quantity, locked.list_price)
+
+
+def check_room(pool: Pool, quantity: int, current_quantity: int) -> None:
+    """The pledge's capacity check at the estimate step, before the member is asked to confirm; the
+    pledge itself checks again under the pool's lock."""
+    _room(pool.capacity, pool.pledged_quantity - current_quantity, quantity, pool_list_price(pool))
+
+
+def _room(capacity: int | None, others: int, quantity: int, list_price: Decimal) -> None:
+    if capacity is not None and quantity > capacity - others:
+        raise ValidationFailed.field("quantity", f"Only {capacity - others:,} units are left in this pool's capacity.")
+    if line_pence(others + quantity, list_price) > MAX_POOL_VALUE_PENCE:
         raise ValidationFailed.field(
             "quantity",
             f"This would take the pool past {pounds(MAX_POOL_VALUE_PENCE)} at "
@@ -453,6 +486,32 @@ def estimate(pool: Pool, member: Member, quantity: int, current_quantity: int = 
         consortium.id,
         others or [(consortium.id, member.turnover_band, pool_quantity - quantity)],
         pool.delivery_charge_pence,
+    )
+
+
+def pledged_by_day(pool: Pool) -> list[tuple[date, int]]:
+    """The pool's total pledged at the end of each UK day with a change, from its days' running deltas."""
+    rows = db.session.execute(
+        select(PoolPledgeDay.day, PoolPledgeDay.units_delta)
+        .where(PoolPledgeDay.pool_id == pool.id)
+        .order_by(PoolPledgeDay.day)
+    )
+    running, points = 0, []
+    for day, delta in rows:
+        running += delta
+        points.append((day, running))
+    return points
+
+
+def pool_pledges(pool: Pool) -> Select:
+    """Every standing pledge of the pool, by member name, for its secretaries (the page shows them paged)."""
+    return (
+        select(Pledge)
+        .join(Member, Member.id == Pledge.member_id)
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .where(Pledge.pool_id == pool.id, Pledge.quantity > 0)
+        .options(joinedload(Pledge.member).joinedload(Member.organisation), lazyload(Pledge.pool))
+        .order_by(Organisation.legal_name, Pledge.id)
     )
 
 

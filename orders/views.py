@@ -1,28 +1,33 @@
 """Pool pages: the open pools, one pool with its demand and my pledge, opening and cancelling."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC
 from decimal import Decimal
+from types import SimpleNamespace
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from catalogue.models import Category
+from kernel.charts import svg_response
 from kernel.clock import UK
 from kernel.csv_export import csv_response
 from kernel.errors import DomainError, ValidationFailed
 from kernel.extensions import db
 from kernel.money import to_pence
+from kernel.navigation import Link
 from kernel.paging import ListPage
 from kernel.web import form_errors, page_number
-from orders import closing, purchase_orders, services
-from orders.forms import CancelOrderForm, DeliveryForm, PledgeForm, PoolForm
+from kernel.web import page_number as page_arg
+from orders import charts, closing, ladder, purchase_orders, services
+from orders.forms import CancelOrderForm, DeliveryForm, DraftPoolForm, PledgeForm, PoolForm
 from orders.models import Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
 from orders.order_documents import order_csv_rows
+from orders.prices import pool_list_price, pool_tiers
 from organisations.access import roles_required, signed_in
-from organisations.models import Role
+from organisations.models import Role, User
 from pools.forms import CancelPoolForm
 from pools.web import PoolCreation, PoolPages, may_create_pools, status_filter
 
@@ -62,6 +67,13 @@ def pool_page(pool_id: int):
     return _render_pool(pool, form)
 
 
+@bp.get("/pools/<int:pool_id>/demand.svg")
+@signed_in
+def pool_growth_chart(pool_id: int):
+    pool = services.pool_for(current_user, pool_id)
+    return svg_response(charts.pool_growth_svg(services.pledged_by_day(pool), pool.offer.unit))
+
+
 def _pledge_form(pool, formdata=None) -> PledgeForm:
     members = services.pledging_members(current_user, pool)
     form = PledgeForm(formdata=formdata) if formdata is not None else PledgeForm()
@@ -76,11 +88,22 @@ def _pledge_form(pool, formdata=None) -> PledgeForm:
     return form
 
 
+PoolLinks = Callable[[User, Pool], list[Link]]
+PLEDGES_PER_PAGE = 50
+
+
+def add_pool_links(app: Flask, links: PoolLinks) -> None:
+    """Lets a package above orders link a closed pool's page to its outcome (billing: the pool's invoices)."""
+    app.extensions.setdefault("pool_links", []).append(links)
+
+
 def _render_pool(pool, form, preview=None, status: int = 200):
     members = services.pledging_members(current_user, pool)
     pledges = services.member_pledges(pool, members)
     allocations = closing.member_allocations(pool, {m.id for m in members})
     estimates = closing.members_costs(pool, pledges)
+    can_manage = services.can_manage(current_user, pool)
+    going = pool.status in (PoolStatus.DRAFT, PoolStatus.OPEN)
     return render_template(
         "orders/pool.html",
         pool=pool,
@@ -90,11 +113,23 @@ def _render_pool(pool, form, preview=None, status: int = 200):
         pledges=pledges,
         estimates=estimates,
         preview=preview,
-        can_manage=services.can_manage(current_user, pool),
+        can_manage=can_manage,
         cancel_form=CancelPoolForm(formdata=None),
         pledgeable=services.is_pledgeable(pool),
         allocations=allocations,
         orders=_pool_orders(pool),
+        ladder=ladder.ladder(pool_tiers(pool), pool_list_price(pool), pool.pledged_quantity) if going else None,
+        growth=services.pledged_by_day(pool),
+        all_pledges=db.paginate(
+            services.pool_pledges(pool), page=page_arg("pledges_page"), per_page=PLEDGES_PER_PAGE, error_out=False
+        )
+        if can_manage
+        else None,
+        outcome_links=[
+            link for links in current_app.extensions.get("pool_links", []) for link in links(current_user, pool)
+        ]
+        if not going
+        else [],
     ), status
 
 
@@ -123,6 +158,7 @@ def pledge(pool_id: int):
         try:
             services.check_pledgeable(pool)
             services.validate_quantities(form.quantity.data, form.flexible_extra.data or 0)
+            services.check_room(pool, form.quantity.data, current.quantity if current else 0)
         except DomainError as error:
             form_errors(form, error)
             return _render_pool(pool, form, status=error.status_code)
@@ -154,7 +190,43 @@ def create_pool():
     return CREATION.view()
 
 
-def _terms(form: PoolForm) -> services.PoolTerms:
+@bp.route("/pools/<int:pool_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.SECRETARY)
+def edit_pool(pool_id: int):
+    """A draft's terms; once open the page says why they are fixed, and a change is refused with 409."""
+    pool = services.pool_for(current_user, pool_id)
+    services.require_manager(current_user, pool)
+    form = DraftPoolForm(obj=None if request.method == "POST" else _draft_values(pool))
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                services.edit_draft(current_user, pool.id, _terms(form))
+            except DomainError as error:
+                form_errors(form, error, renamed=CREATION.renamed)
+                status = error.status_code
+            else:
+                flash("The draft pool's terms are saved.", "success")
+                return redirect(url_for("orders.pool_page", pool_id=pool.id))
+        else:
+            status = 422
+    fixed = None if pool.status is PoolStatus.DRAFT else services.DRAFT_ONLY.format(status=pool.status.value)
+    return render_template("orders/edit.html", pool=pool, form=form, fixed=fixed), status
+
+
+def _draft_values(pool: Pool) -> SimpleNamespace:
+    """The form's fields from the pool: the deadline in UK time, money in pounds."""
+    return SimpleNamespace(
+        deadline=pool.deadline.astimezone(UK).replace(tzinfo=None),
+        minimum_quantity=pool.minimum_quantity,
+        capacity=pool.capacity,
+        delivery_charge=Decimal(pool.delivery_charge_pence).scaleb(-2),
+        note=pool.note,
+        solidarity_rate=pool.solidarity_rate_percent,
+    )
+
+
+def _terms(form: PoolForm | DraftPoolForm) -> services.PoolTerms:
     return services.PoolTerms(
         deadline=form.deadline.data.replace(tzinfo=UK).astimezone(UTC),
         minimum_quantity=form.minimum_quantity.data,

@@ -4,6 +4,7 @@ from flask import g
 
 from kernel.api import api_blueprint, json_body, operation, page_schema, paginated, query_args
 from kernel.extensions import db
+from kernel.navigation import dashboard_todos
 from organisations import audit, privacy, services
 from organisations.access import admin_required, member_or_404, require_actor, signed_in
 from organisations.models import User
@@ -11,6 +12,7 @@ from organisations.schemas import (
     AuditEntrySchema,
     AuditQuerySchema,
     CallerTokenSchema,
+    DashboardSchema,
     ErasedSchema,
     MemberProfileSchema,
     MemberProfileUpdateSchema,
@@ -26,6 +28,17 @@ bp = api_blueprint("people_api", __name__)
 )
 def me():
     return MeSchema().dump(require_actor()) | {"token": CallerTokenSchema().dump(g.api_token)}
+
+
+@bp.get("/dashboard")
+@operation(
+    "What the caller's roles ask of them today: each section's count, the money it is about, its first few rows",
+    tags=["people"],
+    response=DashboardSchema,
+)
+@signed_in
+def dashboard():
+    return DashboardSchema().dump({"sections": dashboard_todos(require_actor())})
 
 
 @bp.get("/members/<int:member_id>/profile")

@@ -1,9 +1,11 @@
 """The dashboard cards and menu links of organisations, people and the admin."""
 
 from flask import Flask, url_for
+from sqlalchemy import func, select
 
-from kernel.navigation import Card, Link, register
-from organisations.models import User
+from kernel.extensions import db
+from kernel.navigation import Card, Link, Todo, register
+from organisations.models import OutboxEvent, OutboxMessage, User
 
 
 def marketplace_cards(user: User) -> list[Card]:
@@ -77,9 +79,31 @@ def marketplace_cards(user: User) -> list[Card]:
     return cards
 
 
+def outbox_todos(user: User) -> list[Todo]:
+    """The admin's count of emails that failed for good, and of events whose messages could not be written."""
+    if not user.is_admin:
+        return []
+    messages = db.session.scalar(select(func.count()).where(OutboxMessage.failed_at.is_not(None))) or 0
+    events = db.session.scalar(select(func.count()).where(OutboxEvent.failed_at.is_not(None))) or 0
+    return [
+        Todo(
+            "admin.outbox_failures",
+            "admin",
+            "Emails that failed",
+            messages + events,
+            url_for("outbox.messages"),
+            "Open the outbox",
+            text=f"{messages} message{'' if messages == 1 else 's'} not sent after every retry; "
+            f"{events} event{'' if events == 1 else 's'} whose messages could not be written.",
+            tone="danger" if messages + events else "success",
+            order=42,
+        )
+    ]
+
+
 def admin_links(user: User) -> list[Link]:
     return [Link("Admin", url_for("admin.index"))] if user.is_admin else []
 
 
 def init_app(app: Flask) -> None:
-    register(app, marketplace_cards, admin_links)
+    register(app, marketplace_cards, admin_links, outbox_todos)

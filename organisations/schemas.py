@@ -106,3 +106,28 @@ class ErasedSchema(Schema):
     name = fields.String(required=True)
     email = fields.String(required=True)
     active = fields.Boolean(required=True)
+
+
+class DashboardEntrySchema(Schema):
+    label = fields.String(required=True)
+    url = fields.String(required=True, metadata={"description": "The page to act on it"})
+    detail = fields.String(required=True)
+    tone = fields.String(required=True, metadata={"description": "neutral, info, success, warning or danger"})
+    action = fields.String(required=True, metadata={"description": "The button's words (Pay), or empty"})
+
+
+class DashboardSectionSchema(Schema):
+    key = fields.String(required=True, metadata={"description": "role.what, e.g. secretary.pools_to_close"})
+    role = fields.String(required=True)
+    title = fields.String(required=True)
+    count = fields.Integer(required=True)
+    amount_pence = fields.Integer(allow_none=True, required=True)
+    url = fields.String(required=True)
+    action = fields.String(required=True)
+    text = fields.String(required=True)
+    tone = fields.String(required=True)
+    entries = fields.List(fields.Nested(DashboardEntrySchema), required=True, metadata={"description": "The first few"})
+
+
+class DashboardSchema(Schema):
+    sections = fields.List(fields.Nested(DashboardSectionSchema), required=True)

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from kernel.clock import utcnow
 from kernel.errors import ValidationFailed
 from kernel.extensions import db, limiter
+from kernel.navigation import ROLES, dashboard_todos
 from kernel.web import form_errors, no_store, safe_next
 from organisations import accounts, privacy, services
 from organisations.access import member_or_404, require_actor, signed_in
@@ -191,7 +192,9 @@ def reset_password(token: str):
 @signed_in
 def dashboard():
     actor = require_actor()
-    return render_template("organisations/dashboard.html", user=actor)
+    todos = dashboard_todos(actor)
+    by_role = [(role, [t for t in todos if t.role == role]) for role in ROLES]
+    return render_template("organisations/dashboard.html", user=actor, by_role=[r for r in by_role if r[1]])
 
 
 @bp.route("/account/tokens", methods=["GET", "POST"])

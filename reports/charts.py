@@ -7,7 +7,7 @@ Amounts are passed as integer pence and formatted as pounds only for display.
 
 import pygal
 
-from kernel.charts import GREEN, chart_style, render_svg
+from kernel.charts import GREEN, chart_style, pounds_axis, render_svg, short_label
 from kernel.formatting import pounds
 from reports.savings import Row
 
@@ -34,7 +34,8 @@ def saving_by_month_svg(rows: list[Row]) -> bytes:
         value_formatter=_pounds_label,
         no_data_text="No invoices yet",
     )
-    chart.x_labels = [row.label for row in rows]
+    chart.x_labels = [short_label(row.label) for row in rows]
+    chart.y_labels = pounds_axis(max((row.figures.saving_pence for row in rows), default=0))
     chart.add("Saving", [row.figures.saving_pence for row in rows])
     return render_svg(chart)
 
@@ -54,7 +55,8 @@ def spend_by_category_svg(rows: list[Row]) -> bytes:
         no_data_text="No invoices yet",
     )
     top_down = list(reversed(rows))  # pygal draws the first bar at the bottom; the table reads from the top
-    chart.x_labels = [row.label for row in top_down]
+    chart.x_labels = [short_label(row.label, 24) for row in top_down]
+    chart.y_labels = pounds_axis(max((row.figures.spend_pence for row in top_down), default=0))
     chart.add("Spend", [row.figures.spend_pence for row in top_down])
     return render_svg(chart)
 
@@ -75,6 +77,7 @@ def supplier_value_by_month_svg(rows: list[Row]) -> bytes:
         value_formatter=_pounds_label,
         no_data_text="No invoices yet",
     )
-    chart.x_labels = [row.label for row in rows]
+    chart.x_labels = [short_label(row.label) for row in rows]
+    chart.y_labels = pounds_axis(max((row.figures.spend_pence for row in rows), default=0))
     chart.add("Value", [row.figures.spend_pence for row in rows])
     return render_svg(chart)

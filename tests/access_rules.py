@@ -375,6 +375,7 @@ RULES: dict[str, Rule] = {
     "admin.revoke_grant": roles(args=_USER_GRANT_ARGS),
     # API base
     "people_api.me": everyone(),
+    "people_api.dashboard": everyone(),
     "people_api.member_profile": own("member", others=HIDDEN),
     "people_api.update_member_profile": own("member", others=HIDDEN),
     "api.openapi_json": everyone(stranger=OK),
@@ -395,8 +396,10 @@ RULES: dict[str, Rule] = {
     # orders: pools are seen within their consortia; secretaries run them, members pledge
     "orders.list_pools": everyone(),
     "orders.pool_page": own("secretary", "member", others=HIDDEN),
+    "orders.pool_growth_chart": own("secretary", "member", others=HIDDEN),
     "orders.create_pool": roles("secretary"),
     "orders.open_pool": own("secretary"),
+    "orders.edit_pool": own("secretary"),
     "orders.cancel_pool": own("secretary"),
     "orders.pledge": own("member"),
     "orders.withdraw": own("member"),
@@ -405,6 +408,7 @@ RULES: dict[str, Rule] = {
     "orders_api.get_pool": own("secretary", "member", others=HIDDEN),
     "orders_api.create_pool": roles("secretary"),
     "orders_api.open_pool": own("secretary"),
+    "orders_api.update_pool": own("secretary"),
     "orders_api.cancel_pool": own("secretary"),
     "orders_api.put_pledge": own("member"),
     "orders_api.delete_pledge": own("member"),
@@ -925,4 +929,123 @@ RULES |= {
     "directory_api.spend_consortium": _SECRETARY_ONLY,
     "directory_api.spend_network": _SECRETARY_ONLY,
     "directory_api.spend_member": own("member", "secretary"),
+}
+
+
+def _frameworks(ctx: Context) -> dict:
+    """A live framework of our consortium with our supplier and one of theirs with theirs, a call-off on each."""
+
+    def build():
+        from decimal import Decimal
+
+        from frameworks import services as frameworks
+        from frameworks.models import Route
+        from frameworks.terms import LotTerms
+
+        w = ctx.world
+        today = utcnow().date()
+        made = []
+        for consortium, supplier, member in (
+            (w.consortium, w.supplier, w.member),
+            (w.other_consortium, w.other_supplier, w.other_member),
+        ):
+            framework = frameworks.create_framework(
+                w.admin,
+                name=f"Matrix framework {consortium.code}",
+                consortium_ids=[consortium.id],
+                supplier_ids=[supplier.id],
+                lots=[LotTerms("Design", "day", "days", [(1, Decimal("400"))])],
+                starts_on=today,
+                ends_on=today + timedelta(days=300),
+                ceiling_pence=10_000_000,
+                allowance_percent=Decimal(0),
+                fee_percent=Decimal(1),
+                route=Route.DIRECT_AWARD,
+            )
+            frameworks.make_live(w.admin, framework.id)
+            call_off = frameworks.place_call_off(
+                w.admin, framework_id=framework.id, lot_id=framework.lots[0].id, member_id=member.id, quantity=1
+            )
+            made.append((framework.id, call_off.id))
+        drafts = [
+            frameworks.create_framework(
+                w.admin,
+                name="Matrix draft",
+                consortium_ids=[consortium.id],
+                supplier_ids=[supplier.id],
+                lots=[LotTerms("Design", "day", "days", [(1, Decimal("400"))])],
+                starts_on=today,
+                ends_on=today + timedelta(days=300),
+                ceiling_pence=10_000_000,
+                allowance_percent=Decimal(0),
+                fee_percent=Decimal(1),
+                route=Route.DIRECT_AWARD,
+            ).id
+            for consortium, supplier in ((w.consortium, w.supplier), (w.other_consortium, w.other_supplier))
+        ]
+        db.session.commit()
+        return {
+            "framework_id": (made[0][0], made[1][0]),
+            "call_off_id": (made[0][1], made[1][1]),
+            "draft_id": tuple(drafts),
+        }
+
+    return ctx.once("frameworks", build)
+
+
+ARGUMENTS["framework_id"] = lambda ctx: _frameworks(ctx)["framework_id"]
+ARGUMENTS["call_off_id"] = lambda ctx: _frameworks(ctx)["call_off_id"]
+_FRAMEWORK_DRAFTS = {"framework_id": lambda ctx: _frameworks(ctx)["draft_id"]}
+_FRAMEWORK_PARTIES = own("secretary", "member", "supplier", others=HIDDEN)
+
+
+def _statement_months(ctx: Context) -> tuple[int, int]:
+    today = utcnow().date()
+    return today.month, today.month
+
+
+_STATEMENT = Rule(
+    {"admin": OK, "secretary": OK, "supplier": OK, "member": FORBIDDEN, "no_role": FORBIDDEN},
+    {"admin": OK, "secretary": OK, "supplier": HIDDEN, "member": FORBIDDEN, "no_role": FORBIDDEN},
+    args={
+        "year": lambda ctx: (utcnow().year, utcnow().year),
+        "month": _statement_months,
+    },
+)
+
+RULES |= {
+    # frameworks: seen within their consortia (live ones by members and their suppliers); secretaries run them,
+    # members and secretaries call off, suppliers confirm and deliver, secretaries invoice
+    "frameworks.list_frameworks": everyone(),
+    "frameworks.create_framework": roles("secretary"),
+    "frameworks.edit_framework": own("secretary", args=_FRAMEWORK_DRAFTS),
+    "frameworks.framework_page": _FRAMEWORK_PARTIES,
+    "frameworks.consumption_csv": _FRAMEWORK_PARTIES,
+    "frameworks.place_call_off": own("member", "secretary"),
+    "frameworks.make_live": own("secretary"),
+    "frameworks.extend": own("secretary"),
+    "frameworks.end_framework": own("secretary"),
+    "frameworks.call_offs": everyone(),
+    "frameworks.confirm_call_off": own("supplier"),
+    "frameworks.deliver_call_off": own("supplier"),
+    "frameworks.invoice_call_off": own("secretary"),
+    "frameworks_api.list_frameworks": everyone(),
+    "frameworks_api.create_framework": roles("secretary"),
+    "frameworks_api.get_framework": _FRAMEWORK_PARTIES,
+    "frameworks_api.edit_framework": own("secretary"),
+    "frameworks_api.make_live": own("secretary"),
+    "frameworks_api.end_framework": own("secretary"),
+    "frameworks_api.extend": own("secretary"),
+    "frameworks_api.consumption": _FRAMEWORK_PARTIES,
+    "frameworks_api.list_call_offs": _FRAMEWORK_PARTIES,
+    "frameworks_api.place_call_off": own("member", "secretary"),
+    "frameworks_api.get_call_off": _FRAMEWORK_PARTIES,
+    "frameworks_api.confirm_call_off": own("supplier"),
+    "frameworks_api.deliver_call_off": own("supplier"),
+    "frameworks_api.invoice_call_off": own("secretary"),
+    "frameworks_api.cancel_call_off": _FRAMEWORK_PARTIES,
+    # a supplier's monthly statement: its own people, secretaries (their consortia's call-offs) and admins
+    "frameworks.statement": _STATEMENT,
+    "frameworks.statement_csv": _STATEMENT,
+    "frameworks.statement_pdf": _STATEMENT,
 }

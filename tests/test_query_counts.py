@@ -154,6 +154,8 @@ def _library_round(w: World, members, size: int):
 PAGES = {
     "dashboard": ("member", lambda w, r: "/"),
     "dashboard as secretary": ("secretary", lambda w, r: "/"),
+    "dashboard as supplier": ("supplier", lambda w, r: "/"),
+    "dashboard as admin": ("admin", lambda w, r: "/"),
     "pools": ("member", lambda w, r: "/pools/"),
     "pool page as member": ("member", lambda w, r: f"/pools/{r.pool_id}"),
     "pool page as secretary": ("secretary", lambda w, r: f"/pools/{r.pool_id}"),

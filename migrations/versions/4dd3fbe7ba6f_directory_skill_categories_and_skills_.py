@@ -1,7 +1,7 @@
 """directory: skill categories and skills, social-enterprise verifications, enquiries
 
 Revision ID: 4dd3fbe7ba6f
-Revises: ebdf57113849
+Revises: 8088a8402d92
 Create Date: 2026-12-03 06:44:15.126243
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '4dd3fbe7ba6f'
-down_revision = 'ebdf57113849'
+down_revision = '8088a8402d92'
 branch_labels = None
 depends_on = None
 

@@ -159,7 +159,7 @@ def test_choosing_an_offer_narrows_the_pools_and_totals_but_every_offer_is_still
     assert "offer_id" in refused.value.fields
 
 
-def test_pledged_units_by_day_is_a_running_total_of_changes_in_open_pools(world, monkeypatch):
+def test_a_pools_pledged_units_by_day_are_a_running_total_of_its_changes(world, monkeypatch):
     offer = make_offer(world.supplier)
     pool = make_pool(world.admin, offer, [world.consortium])
     other = make_pool(world.admin, make_offer(world.other_supplier, name="Laptops"), [world.consortium])
@@ -176,7 +176,7 @@ def test_pledged_units_by_day_is_a_running_total_of_changes_in_open_pools(world,
     on(0, services.withdraw_pledge, pool.id, member_id=second.id)
     on(0, services.pledge, other.id, 500, member_id=world.member.id)
     db.session.commit()
-    points = demand.pledged_units_by_day(world.supplier.id)
+    points = services.pledged_by_day(db.session.get(Pool, pool.id))
     assert points == [
         ((today - timedelta(days=3)).date(), 10),
         ((today - timedelta(days=1)).date(), 27),

@@ -190,7 +190,7 @@ def test_a_closed_pool_keeps_the_prices_it_closed_with_when_the_offer_changes(cl
     db.session.commit()
     sign_in(client, world.member_user)
     page = client.get(f"/pools/{pool.id}").get_data(as_text=True)
-    assert figure(page, "Unit price now") == "£22.00"
+    assert figure(page, "Closing unit price") == "£22.00"
     assert figure(page, "List price") == "£25.00"
     assert figure(page, "Goods saving against list price") == "12.0% (£36.00 on the pool's units, before handling fees)"
     shown = client.get(f"/api/v1/pools/{pool.id}", headers=api_token(world.member_user)).json

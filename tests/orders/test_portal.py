@@ -4,7 +4,7 @@ import csv
 import io
 from datetime import timedelta
 
-from kernel.clock import uk_today, utcnow
+from kernel.clock import utcnow
 from kernel.extensions import db
 from orders import demand, portal, services
 from orders.models import PurchaseOrderStatus
@@ -44,7 +44,11 @@ def test_supplier_sees_forecast_orders_and_totals_without_member_details(client,
     assert "1 sent, " not in html and "1 confirmed, 1 sent" in html
     for private in (world.member.name, world.other_member.name, "1 High Street", "DD1 1AA", "office@"):
         assert private not in html
-    assert f'src="/supplier/{world.supplier.id}/demand/pledged-units.svg"' in html and 'alt="' in html
+    # Every offer together: no chart, as one offer's units never add to another's
+    assert "pledged-units.svg" not in html and "Choose an offer" in html
+    chosen = client.get(f"/supplier/{world.supplier.id}/demand?offer_id={_offer.id}").get_data(as_text=True)
+    assert f'src="/supplier/{world.supplier.id}/demand/pledged-units.svg?offer_id={_offer.id}"' in chosen
+    assert 'alt="Bar chart of the' in chosen
 
 
 def test_demand_page_pages_the_pools_and_keeps_the_totals(client, world, monkeypatch):
@@ -154,14 +158,14 @@ def test_pledged_units_chart_is_a_script_free_svg_with_its_own_policy(client, wo
     services.pledge(world.member_user, pool.id, 12, member_id=world.member.id)
     db.session.commit()
     switch_to(client, world.supplier_user)
-    response = client.get(f"/supplier/{world.supplier.id}/demand/pledged-units.svg")
+    response = client.get(f"/supplier/{world.supplier.id}/demand/pledged-units.svg?offer_id={pool.offer_id}")
     assert response.status_code == 200 and response.mimetype == "image/svg+xml"
     assert (
         response.headers["Content-Security-Policy"]
         == "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
     )
     body = response.get_data(as_text=True)
-    assert "<script" not in body and "Units pledged" in body and uk_today().strftime("%-d %b") in body
+    assert "<script" not in body and "pledged, by the week pools close" in body and ">12<" in body
 
 
 # The API

@@ -1,0 +1,67 @@
+"""Forms for making frameworks and placing call-offs."""
+
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, NumberRange
+
+from frameworks.services import MAX_CEILING_PENCE, MAX_EXTENSION_MONTHS, MAX_EXTENSIONS, MAX_QUANTITY
+from kernel.web import Form
+from organisations.forms import FiniteDecimalField, MoneyField
+
+
+class FrameworkForm(Form):
+    """A framework of one lot from this page; the API takes several lots."""
+
+    name = StringField("Name", validators=[InputRequired(), Length(max=200)])
+    reference = StringField(
+        "Reference", validators=[Length(max=30)], description="Leave empty and one is made, e.g. FW-TAY-0001."
+    )
+    consortium_id = SelectField("Consortium", coerce=int, validators=[InputRequired()])
+    supplier_id = SelectField("Supplier", coerce=int, validators=[InputRequired()])
+    lot_name = StringField("Lot", validators=[InputRequired(), Length(max=200)], description="What is called off.")
+    unit_singular = StringField("Unit", validators=[InputRequired(), Length(max=30)], description="e.g. hour")
+    unit_plural = StringField("Units", validators=[InputRequired(), Length(max=30)], description="e.g. hours")
+    tiers = TextAreaField(
+        "Rate card",
+        validators=[InputRequired(), Length(max=2000)],
+        description="One tier a line: from quantity, then unit price in pounds (1 65.00). One line is a fixed rate.",
+    )
+    starts_on = DateField("Starts on", validators=[InputRequired()])
+    ends_on = DateField("Ends on", validators=[InputRequired()])
+    extensions_allowed = IntegerField(
+        "Extension options", default=0, validators=[InputRequired(), NumberRange(min=0, max=MAX_EXTENSIONS)]
+    )
+    extension_months = IntegerField(
+        "Months each extension", default=0, validators=[InputRequired(), NumberRange(min=0, max=MAX_EXTENSION_MONTHS)]
+    )
+    ceiling = MoneyField(
+        "Value ceiling (£)", validators=[InputRequired(), NumberRange(min=0.01, max=MAX_CEILING_PENCE / 100)]
+    )
+    allowance_percent = FiniteDecimalField(
+        "Allowance over the ceiling (%)", places=2, default=0, validators=[InputRequired(), NumberRange(min=0, max=100)]
+    )
+    fee_percent = FiniteDecimalField(
+        "Management fee (% of call-off net value)",
+        places=2,
+        default=0,
+        validators=[InputRequired(), NumberRange(min=0, max=100)],
+    )
+    route = SelectField(
+        "Route",
+        choices=[
+            SelectChoice("direct_award", "Direct award"),
+            SelectChoice("mini_competition", "Mini-competition among the suppliers"),
+        ],
+        validators=[InputRequired()],
+    )
+
+
+class CallOffForm(Form):
+    lot_id = SelectField("Lot", coerce=int, validators=[InputRequired()])
+    member_id = SelectField("For member", coerce=int, validators=[InputRequired()])
+    supplier_id = SelectField("Supplier", coerce=int, validators=[InputRequired()])
+    quantity = IntegerField("Quantity", validators=[InputRequired(), NumberRange(min=1, max=MAX_QUANTITY)])
+
+
+class ReasonForm(Form):
+    reason = TextAreaField("Reason", validators=[InputRequired(), Length(max=500)])

@@ -1,0 +1,203 @@
+"""The dashboard says what to do: each role's sections hold the right things, in pounds, with links to act,
+and the JSON API gives the same counts from the same function."""
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from kernel.clock import uk_today, utcnow
+from kernel.extensions import db
+from kernel.formatting import uk_date
+from orders import services as orders_services
+from orders.dashboard import quantity
+from orders.models import PurchaseOrderStatus
+from organisations.models import OutboxMessage
+from shared_services import services as shared_services
+from shared_services.models import AllocationKey, PeriodLength
+from tests import factories
+from tests.billing.conftest import issued_invoice
+from tests.factories import api_token, sign_in
+from tests.orders.conftest import make_closed_pool, make_offer, make_pool
+
+
+def section(page: str, title: str) -> str:
+    """The HTML of the dashboard card titled `title` (up to the next card)."""
+    start = page.index(f'<h3 class="h6 mb-0">{title}</h3>')
+    end = page.find('<div class="card h-100', start)
+    return page[start : end if end > 0 else len(page)]
+
+
+def badge(card: str) -> int:
+    return int(re.search(r'<span class="badge[^"]*"[^>]*>([\d,]+)</span>', card).group(1).replace(",", ""))
+
+
+def dashboard(client, user) -> str:
+    sign_in(client, user)
+    response = client.get("/")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_member_sees_pools_closing_soon_it_has_not_pledged_to_and_its_pledges_prices(client, world):
+    paper = make_offer(world.supplier, name="Copier paper", unit="ream")
+    toner = make_offer(world.supplier, name="Toner cartridges", unit="cartridge")
+    soon = make_pool(world.secretary, toner, [world.consortium], deadline=utcnow() + timedelta(days=3))
+    pledged = make_pool(world.secretary, paper, [world.consortium], deadline=utcnow() + timedelta(days=2))
+    later = make_pool(
+        world.secretary,
+        make_offer(world.supplier, name="Envelopes"),
+        [world.consortium],
+        deadline=utcnow() + timedelta(days=20),
+    )
+    theirs = make_pool(
+        world.admin,
+        make_offer(world.other_supplier, name="Their paper"),
+        [world.other_consortium],
+        deadline=utcnow() + timedelta(days=1),
+    )
+    orders_services.pledge(world.member_user, pledged.id, 10, member_id=world.member.id)
+    db.session.commit()
+
+    page = dashboard(client, world.member_user)
+
+    closing = section(page, "Pools closing soon you have not pledged to")
+    assert badge(closing) == 1
+    assert f"/pools/{soon.id}" in closing and "Toner cartridges" in closing
+    assert f"/pools/{pledged.id}" not in closing and f"/pools/{later.id}" not in closing
+    assert f"/pools/{theirs.id}" not in page
+    mine = section(page, "Your pledges in open pools")
+    assert badge(mine) == 1
+    # 10 reams reach the 10-ream tier: £22.00 a ream, £220.00 of goods
+    assert "10 reams at £22.00 a ream: £220.00 of goods" in mine
+
+
+def test_member_sees_what_it_owes_and_what_is_overdue_with_a_pay_button(client, world):
+    late = issued_invoice(world.member, issue_date=uk_today() - timedelta(days=45))
+    current = issued_invoice(world.member, net_pence=50_000, vat_pence=10_000, issue_date=uk_today())
+    issued_invoice(world.other_member, issue_date=uk_today() - timedelta(days=45))
+
+    page = dashboard(client, world.member_user)
+
+    to_pay = section(page, "Invoices to pay")
+    assert badge(to_pay) == 2 and "£720.00" in to_pay
+    overdue = section(page, "Overdue invoices")
+    assert badge(overdue) == 1 and "£120.00" in overdue
+    assert late.number in overdue and current.number not in overdue
+    assert f'<a class="btn btn-primary btn-sm" href="/invoices/{late.id}">Pay' in overdue
+
+
+def test_secretary_to_do_queue(client, world):
+    offer = make_offer(world.supplier, name="Copier paper", unit="ream")
+    past = make_pool(world.secretary, offer, [world.consortium])
+    past.deadline = utcnow() - timedelta(hours=2)
+    short = make_pool(world.secretary, offer, [world.consortium], minimum=100, deadline=utcnow() + timedelta(days=2))
+    make_closed_pool(world.secretary, offer, [(world.consortium, 40, PurchaseOrderStatus.DRAFT, [(world.member, 40)])])
+    factories.member(world.network, "Quiet Riverside Trust")
+    orders_services.pledge(world.member_user, short.id, 5, member_id=world.member.id)
+    db.session.commit()
+
+    page = dashboard(client, world.secretary)
+
+    to_close = section(page, "Tayside: pools to close")
+    assert badge(to_close) == 1 and f"/pools/{past.id}" in to_close
+    assert badge(section(page, "Tayside: draft purchase orders to send")) == 1
+    missing = section(page, "Tayside: pools short of their minimum near the deadline")
+    assert badge(missing) == 1 and "95 reams short" in missing
+    never = section(page, "Tayside: members who never pledged")
+    assert "Quiet Riverside Trust" in never and world.member.name not in never
+    assert "Lothians" not in page
+
+
+def test_supplier_sees_orders_to_confirm_and_a_forecast_per_offer(client, world):
+    paper = make_offer(world.supplier, name="Copier paper", unit="ream")
+    toner = make_offer(world.supplier, name="Toner cartridges", unit="cartridge")
+    for offer, units in ((paper, 30), (toner, 4)):
+        pool = make_pool(world.secretary, offer, [world.consortium], deadline=utcnow() + timedelta(days=10))
+        orders_services.pledge(world.member_user, pool.id, units, member_id=world.member.id)
+    make_closed_pool(world.secretary, paper, [(world.consortium, 40, PurchaseOrderStatus.SENT, [(world.member, 40)])])
+    db.session.commit()
+
+    page = dashboard(client, world.supplier_user)
+
+    assert badge(section(page, f"{world.supplier.name}: orders to confirm")) == 1
+    forecast = section(page, f"{world.supplier.name}: pools closing in the next 6 weeks, by offer")
+    assert "30 reams pledged in 1 open pool" in forecast
+    assert "4 cartridges pledged in 1 open pool" in forecast
+    assert "34" not in forecast  # reams and cartridges are never added up
+
+
+def test_admin_sees_platform_totals_consortia_needing_attention_and_outbox_failures(client, world):
+    issued_invoice(world.other_member, issue_date=uk_today() - timedelta(days=45))
+    db.session.add(
+        OutboxMessage(
+            kind="test",
+            to_email="a@example.org",
+            subject="s",
+            body_text="t",
+            body_html="h",
+            failed_at=utcnow(),
+            attempts=6,
+        )
+    )
+    db.session.commit()
+
+    page = dashboard(client, world.admin)
+
+    attention = section(page, "Consortia needing attention")
+    assert badge(attention) == 1 and "Lothians" in attention and "1 overdue invoice" in attention
+    assert badge(section(page, "Emails that failed")) == 1
+    assert f"Invoiced in {uk_today().year}" in section(page, "The platform")
+
+
+@pytest.mark.parametrize("role", ["member", "secretary", "supplier", "admin"])
+def test_the_api_gives_the_counts_the_page_shows(client, world, role):
+    offer = make_offer(world.supplier, name="Copier paper", unit="ream")
+    make_pool(world.secretary, offer, [world.consortium], deadline=utcnow() + timedelta(days=3))
+    issued_invoice(world.member, issue_date=uk_today() - timedelta(days=45))
+    user = world.user_for(role)
+    page = dashboard(client, user)
+
+    response = client.get("/api/v1/dashboard", headers=api_token(user))
+
+    assert response.status_code == 200
+    sections = response.json["sections"]
+    assert sections and {s["role"] for s in sections} >= {role}
+    for s in sections:
+        assert badge(section(page, s["title"])) == s["count"], s["key"]
+        if s["amount_pence"] is not None:
+            assert s["amount_pence"] >= 0 or s["key"] == "member.saving_this_year"
+
+
+def test_member_sees_its_shared_services_and_when_each_bills_next(client, world):
+    offer = factories.offer(world.supplier, actor=world.admin, name="HR advice line")
+    start = (uk_today().replace(day=1) + timedelta(days=32)).replace(day=1)
+    terms = shared_services.PoolTerms(
+        cost_per_period_pence=50_000,
+        period=PeriodLength.MONTH,
+        term_periods=12,
+        start_date=start,
+        minimum_participants=2,
+        allocation_key=AllocationKey.EQUAL,
+    )
+    taken = shared_services.create_pool(world.admin, offer, [world.consortium], terms)
+    shared_services.open_pool(world.admin, taken)
+    shared_services.join(world.admin, taken.id, member_id=world.member.id)
+    other = shared_services.create_pool(world.admin, offer, [world.consortium], terms)
+    shared_services.open_pool(world.admin, other)
+    db.session.commit()
+
+    card = section(dashboard(client, world.member_user), "Your shared services")
+
+    assert badge(card) == 1 and f"/shared-services/{taken.id}" in card and f"/shared-services/{other.id}" not in card
+    assert f"£500.00 a month shared; next bill {uk_date(start)} (period 1 of 12)" in card
+
+
+def test_units_are_plural_unless_one():
+    assert [quantity(1, "ream"), quantity(20, "ream"), quantity(3, "box"), quantity(2, "copy")] == [
+        "1 ream",
+        "20 reams",
+        "3 boxes",
+        "2 copies",
+    ]
+    assert [quantity(1_500, "kWh"), quantity(4, "hours"), quantity(2, "day")] == ["1,500 kWh", "4 hours", "2 days"]
