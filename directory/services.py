@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import abort
-from sqlalchemy import ColumnElement, Select, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, exists, func, literal, or_, select, union_all
 from sqlalchemy.orm import joinedload
 
+from billing.models import Invoice
 from catalogue.models import Offer
 from directory.levels import Coverage, Held, SkillLevel, Wanted, coverage, share_percent
 from directory.models import (
@@ -25,6 +26,7 @@ from directory.models import (
     Verification,
     is_party,
 )
+from frameworks.models import CallOff
 from kernel.clock import uk_today
 from kernel.errors import Conflict, Forbidden, ValidationFailed
 from kernel.extensions import db
@@ -34,7 +36,7 @@ from organisations import outbox
 from organisations.access import can_act_for_consortium, can_act_for_member
 from organisations.models import Consortium, Member, Network, Organisation, Supplier, User
 from pools.services import take_writer_lock
-from reports.facts import invoice_facts
+from reports.facts import credited_net_pence, invoice_facts
 from reports.savings import Scope
 
 NAME_MAX, NOTE_MAX, SEARCH_MAX, SUBJECT_MAX, BODY_MAX, EVIDENCE_MAX = 100, 300, 100, 200, 4000, 4000
@@ -574,10 +576,47 @@ class SpendReport:
     totals: SpendRow
     rows: list[SpendRow]  # the scope's consortia (platform) or members
     suppliers: list[SpendRow]  # social enterprises the scope bought from, most first
-    channels: list[SpendRow]  # how the spend was made: pools so far
+    channels: list[SpendRow]  # how the spend was made: pools, framework call-offs
 
 
-CHANNELS = {"pools": "Pools and shared services (invoiced by the consortium)"}
+CHANNELS = {
+    "pools": "Pools and shared services (invoiced by the consortium)",
+    "frameworks": "Framework call-offs (invoiced by the consortium)",
+}
+
+
+def _spend_facts():
+    """One row per invoice with its channel, who bought (member, network, consortium), from whom, whether a social
+    enterprise, and its net less credit notes: the reports' invoice facts (pools and shared services) and the
+    invoices of framework call-offs. Inter-trading joins here when its invoices exist."""
+    pools = invoice_facts()
+    credited = credited_net_pence(Invoice.id)
+    call_offs = (
+        select(
+            literal("frameworks").label("channel"),
+            Invoice.member_id.label("member_id"),
+            Member.network_id.label("network_id"),
+            Invoice.consortium_id.label("consortium_id"),
+            CallOff.supplier_id.label("supplier_id"),
+            Organisation.is_social_enterprise.label("buy_social"),
+            (Invoice.net_pence - credited).label("spend_pence"),
+        )
+        .select_from(CallOff)
+        .join(Invoice, Invoice.id == CallOff.invoice_id)
+        .join(Member, Member.id == Invoice.member_id)
+        .join(Supplier, Supplier.id == CallOff.supplier_id)
+        .join(Organisation, Organisation.id == Supplier.organisation_id)
+    )
+    from_pools = select(
+        literal("pools").label("channel"),
+        pools.c.member_id,
+        pools.c.network_id,
+        pools.c.consortium_id,
+        pools.c.supplier_id,
+        pools.c.buy_social,
+        pools.c.spend_pence,
+    )
+    return union_all(from_pools, call_offs).subquery("spend")
 
 
 def _within(facts, scope: Scope) -> list[ColumnElement[bool]]:
@@ -587,8 +626,8 @@ def _within(facts, scope: Scope) -> list[ColumnElement[bool]]:
 
 def spend_report(scope: Scope) -> SpendReport:
     """What the scope's members spent (net of VAT and credit notes) and how much of it with social enterprises:
-    three GROUP BY queries over the reports' invoice facts, however many invoices there are."""
-    facts = invoice_facts()
+    three GROUP BY queries over the invoices of every channel, however many invoices there are."""
+    facts = _spend_facts()
     within = _within(facts, scope)
     spend = func.coalesce(func.sum(facts.c.spend_pence), 0)
     social = func.coalesce(func.sum(case((facts.c.buy_social.is_(True), facts.c.spend_pence), else_=0)), 0)
@@ -619,11 +658,10 @@ def spend_report(scope: Scope) -> SpendReport:
             .order_by(spend.desc(), Organisation.legal_name)
         )
     ]
+    by_channel = {
+        r[0]: (int(r[1]), int(r[2]))
+        for r in db.session.execute(select(facts.c.channel, spend, social).where(*within).group_by(facts.c.channel))
+    }
+    channels = [SpendRow(k, name, *by_channel.get(k, (0, 0))) for k, name in CHANNELS.items()]
     totals = SpendRow("total", "Total", sum(r.spend_pence for r in rows), sum(r.social_pence for r in rows))
-    channels = [SpendRow("pools", CHANNELS["pools"], totals.spend_pence, totals.social_pence)]
     return SpendReport(scope, totals, rows, suppliers, channels)
-
-
-def verified_members(member_ids: list[int]) -> set[int]:
-    today = uk_today()
-    return {m for m, v in latest_verifications(member_ids).items() if v.verified_on(today)}

@@ -9,11 +9,13 @@ from werkzeug.exceptions import NotFound
 from directory import services
 from directory.levels import SkillLevel
 from directory.models import EnquiryStatus, Outcome
+from frameworks import services as frameworks
 from kernel.clock import uk_today
 from kernel.errors import Conflict, Forbidden, ValidationFailed
 from kernel.extensions import db
 from organisations.models import Role
 from tests import factories
+from tests.frameworks.conftest import call_off, make_framework
 from tests.library.conftest import PDF
 from tests.reports.conftest import deliver_pool
 
@@ -272,3 +274,17 @@ def test_spend_with_social_enterprises_adds_up_to_the_invoices(directory):
         "Lothians": theirs[0].net_pence,
         "Tayside": sum(ours.values()),
     }
+
+
+def test_framework_call_offs_count_as_their_own_channel(directory):
+    w = directory.world
+    made = call_off(w, make_framework(w), 10)
+    frameworks.confirm(w.admin, made.id)
+    frameworks.deliver(w.admin, made.id)
+    invoice = frameworks.invoice(w.admin, made.id)
+    db.session.commit()
+    report = services.spend_report(services.Scope("member", w.member.id, w.member.name))
+    channels = {c.key: (c.spend_pence, c.social_pence) for c in report.channels}
+    assert channels == {"pools": (0, 0), "frameworks": (invoice.net_pence, invoice.net_pence)}
+    assert report.totals.social_pence == invoice.net_pence
+    assert [s.label for s in report.suppliers] == ["Caledonian Office Supplies Ltd"]
