@@ -80,5 +80,5 @@ test: $(INSTALLED)
 	$(BIN)/ruff format --check --quiet .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
-	$(BIN)/bandit --quiet --recursive --severity-level medium kernel organisations joining catalogue pools orders billing shared_services rebates frameworks reports library trading tenders app
+	$(BIN)/bandit --quiet --recursive --severity-level medium kernel organisations joining catalogue pools orders billing shared_services rebates frameworks reports library trading tenders directory app
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile

@@ -24,6 +24,12 @@ import catalogue.api
 import catalogue.demo
 import catalogue.navigation
 import catalogue.views
+import directory.api
+import directory.cli
+import directory.demo
+import directory.messages
+import directory.navigation
+import directory.views
 import frameworks.api
 import frameworks.cli
 import frameworks.demo
@@ -185,6 +191,7 @@ def create_app(config: dict | None = None) -> Flask:
     navigation.register(app, frameworks.navigation.cards, frameworks.navigation.links)
     navigation.register(app, tenders.navigation.cards, tenders.navigation.links)
     navigation.register(app, trading.navigation.cards, trading.navigation.links)
+    navigation.register(app, directory.navigation.cards, directory.navigation.links)
     catalogue.views.add_offer_section(app, orders.portal.pools_on_old_prices)
     orders.views.add_pool_links(app, billing.navigation.pool_invoice_links)
     outbox.init_app(
@@ -195,6 +202,8 @@ def create_app(config: dict | None = None) -> Flask:
         | library.messages.EXPANDERS
         | frameworks.messages.EXPANDERS
         | tenders.messages.EXPANDERS,
+        | directory.messages.EXPANDERS
+        | frameworks.messages.EXPANDERS,
     )
     _register_error_handlers(app)
     app.before_request(_note_origin)
@@ -236,6 +245,9 @@ def create_app(config: dict | None = None) -> Flask:
         library.api.bp,
         library.impact_views.bp,
         library.impact_api.bp,
+        directory.views.bp,
+        directory.api.bp,
+        directory.cli.bp,
         frameworks.views.bp,
         frameworks.api.bp,
         frameworks.cli.bp,
@@ -371,7 +383,9 @@ def demo_command():
     )
     rebates.demo.seed()
     click.echo("Policy templates, impact measures, frameworks, tenders and trading between members...")
+    click.echo("Policy templates, adoptions and impact measures; skills, verified enterprises and an enquiry...")
     library.demo.seed()
+    directory.demo.seed()
     frameworks.demo.seed()
     tenders.demo.seed()
     trading.demo.seed()

@@ -48,6 +48,8 @@ KINDS: dict[str, Kind] = {
     "purchase_order_sent": Kind("A consortium sends us a purchase order", SUPPLIERS),
     "tender_published": Kind("We are invited to tender", SUPPLIERS),
     "tender_cancelled": Kind("A tender we were invited to or bid in is cancelled", SUPPLIERS),
+    "enquiry_received": Kind("Someone sends us an enquiry through the buy-social directory", MEMBERS),
+    "enquiry_replied": Kind("A member replies to an enquiry we sent through the directory", MEMBERS),
 }
 
 UNSUBSCRIBE_SALT = "notifications-unsubscribe"

@@ -841,6 +841,101 @@ RULES |= {
 }
 
 
+def _directory(ctx: Context) -> dict:
+    """A skill, a verification with its evidence and an enquiry for our member (asked by our supplier's user)
+    and for theirs (asked by someone of their consortium)."""
+
+    def build():
+        from directory import services as directory
+        from directory.levels import SkillLevel
+        from tests.library.conftest import PDF
+
+        w = ctx.world
+        category = directory.add_category(w.admin, "Matrix bookkeeping", SkillLevel.WORKING)
+        asker = factories.user("matrix-asker@example.org", name="Matrix Asker")
+        made: dict = {"skill_id": [], "verification_id": [], "enquiry_id": []}
+        for member, sender in ((w.member, w.supplier_user), (w.other_member, asker)):
+            made["skill_id"].append(
+                directory.add_skill(w.admin, member, "Matrix Person", category.id, SkillLevel.BASIC, 2, None).id
+            )
+            check = directory.Check(
+                True, True, True, "Articles read", utcnow().date() + timedelta(days=90), PDF, "a.pdf"
+            )
+            made["verification_id"].append(directory.verify(w.admin, member, check).id)
+            made["enquiry_id"].append(directory.send_enquiry(sender, member, "Matrix", "Could you help?").id)
+        db.session.commit()
+        return {name: tuple(ids) for name, ids in made.items()}
+
+    return ctx.once("directory", build)
+
+
+ARGUMENTS |= {
+    "skill_id": lambda ctx: _directory(ctx)["skill_id"],
+    "verification_id": lambda ctx: _directory(ctx)["verification_id"],
+    "enquiry_id": lambda ctx: _directory(ctx)["enquiry_id"],
+}
+# An enquiry is its sender's (our supplier's user) and the member's people's to see and close; only the member's
+# people reply. A member's register: its people write it, its consortium's secretary reads it.
+_ENQUIRY = Rule(
+    {"admin": OK, "secretary": HIDDEN, "member": OK, "supplier": OK, "no_role": HIDDEN}, _each(HIDDEN) | {"admin": OK}
+)
+_ENQUIRY_REPLY = Rule(
+    {"admin": OK, "secretary": HIDDEN, "member": OK, "supplier": FORBIDDEN, "no_role": HIDDEN},
+    _each(HIDDEN) | {"admin": OK},
+)
+_SKILL_WRITE = Rule(
+    {"admin": OK, "secretary": FORBIDDEN, "member": OK, "supplier": FORBIDDEN, "no_role": FORBIDDEN},
+    {"admin": OK, "secretary": HIDDEN, "member": HIDDEN, "supplier": FORBIDDEN, "no_role": FORBIDDEN},
+    sibling={"admin": OK, "secretary": FORBIDDEN, "member": HIDDEN, "supplier": FORBIDDEN, "no_role": FORBIDDEN},
+)
+_SPEND_SUFFIXES = ("", "_csv", "_chart")
+RULES |= {f"directory.spend_platform{suffix}": admin_only for suffix in _SPEND_SUFFIXES}
+RULES |= {f"directory.spend_consortium{suffix}": _SECRETARY_ONLY for suffix in _SPEND_SUFFIXES}
+RULES |= {f"directory.spend_network{suffix}": _SECRETARY_ONLY for suffix in _SPEND_SUFFIXES}
+RULES |= {f"directory.spend_member{suffix}": own("member", "secretary") for suffix in _SPEND_SUFFIXES}
+RULES |= {
+    # the buy-social directory: every account finds listed social enterprises and asks them
+    "directory.index": everyone(),
+    "directory.profile": everyone(),
+    "directory.send_enquiry": everyone(),
+    "directory.enquiries": everyone(),
+    "directory.enquiry_page": _ENQUIRY,
+    "directory.reply": _ENQUIRY_REPLY,
+    "directory.close_enquiry": _ENQUIRY,
+    "directory.skills": own("member", "secretary"),
+    "directory.remove_skill": _SKILL_WRITE,
+    "directory.consortium_skills": own("secretary"),
+    "directory.consortium_skills_csv": own("secretary"),
+    "directory.platform_skills": admin_only,
+    "directory.platform_skills_csv": admin_only,
+    "directory.skill_categories": admin_only,
+    "directory.verification": own("secretary"),
+    "directory.verify": own("secretary"),
+    "directory.verification_document": own("secretary"),
+    "directory.spend_index": roles("member", "secretary"),
+    "directory_api.list_entries": everyone(),
+    "directory_api.get_profile": everyone(),
+    "directory_api.send_enquiry": everyone(),
+    "directory_api.list_enquiries": everyone(),
+    "directory_api.get_enquiry": _ENQUIRY,
+    "directory_api.reply_enquiry": _ENQUIRY_REPLY,
+    "directory_api.close_enquiry": _ENQUIRY,
+    "directory_api.list_categories": everyone(),
+    "directory_api.add_category": admin_only,
+    "directory_api.list_skills": own("member", "secretary"),
+    "directory_api.add_skill": _SKILL_WRITE,
+    "directory_api.remove_skill": _SKILL_WRITE,
+    "directory_api.consortium_skills": own("secretary"),
+    "directory_api.platform_skills": admin_only,
+    "directory_api.list_verifications": own("secretary"),
+    "directory_api.verify": own("secretary"),
+    "directory_api.spend_platform": admin_only,
+    "directory_api.spend_consortium": _SECRETARY_ONLY,
+    "directory_api.spend_network": _SECRETARY_ONLY,
+    "directory_api.spend_member": own("member", "secretary"),
+}
+
+
 def _frameworks(ctx: Context) -> dict:
     """A live framework of our consortium with our supplier and one of theirs with theirs, a call-off on each."""
 def _rebate_ids(ctx: Context) -> tuple[int, int, int]:

@@ -32,6 +32,7 @@ TRADING += [
     "/trading/clearings",
     ("/trading/clearings", CLEARING),
 ]
+DIRECTORY_PROFILE = r"/directory/members/\d+"
 
 # On a phone the page itself never scrolls sideways; a wide table scrolls inside its own box (.table-scroll).
 PAGE_WIDTH = "() => document.documentElement.scrollWidth"
@@ -63,6 +64,9 @@ PAGES: dict[str, list] = {
         "/account/two-factor",
         "/rebates/shares",
         *TRADING,
+        "/directory/",
+        ("/directory/", DIRECTORY_PROFILE),
+        ("/", r"/directory/members/\d+/skills"),
     ],
     "secretary@example.org": [
         "/",
@@ -106,6 +110,9 @@ PAGES: dict[str, list] = {
         "/tenders/1",
         "/tenders/1/comparison",
         "/tenders/1/trail",
+        ("/", r"/directory/consortia/\d+/skills"),
+        ("/", r"/directory/spend/consortium/\d+"),
+        ("/directory/", DIRECTORY_PROFILE, r"/directory/members/\d+/verification"),
     ],
     "supplier@example.org": [
         "/",
@@ -136,6 +143,8 @@ PAGES: dict[str, list] = {
         "/library/",
         "/impact/platform",
         "/rebates/",
+        "/directory/skill-categories",
+        "/directory/enquiries",
     ],
 }
 
