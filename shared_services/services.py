@@ -255,7 +255,9 @@ def _validate_units(pool: ServicePool, units) -> int:
     if not pool.allocation_key.needs_units:
         return 1
     if not _whole(units, 1, MAX_UNITS):
-        raise ValidationFailed.field("units", f"Pledge a whole number of {pool.offer.unit} from 1 to {MAX_UNITS:,}.")
+        raise ValidationFailed.field(
+            "units", f"Pledge a whole number of {pool.offer.unit_plural} from 1 to {MAX_UNITS:,}."
+        )
     return units
 
 

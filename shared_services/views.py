@@ -13,6 +13,7 @@ from kernel.extensions import db
 from kernel.formatting import pounds
 from kernel.money import to_pence
 from kernel.web import form_errors, page_number
+from kernel.words import per_unit
 from organisations.access import consortium_or_404, roles_required, signed_in
 from organisations.models import Role
 from pools.forms import CancelPoolForm
@@ -148,7 +149,7 @@ CREATION = PoolCreation(
     pages=PAGES,
     form=ServicePoolForm,
     template="shared_services/new.html",
-    offer_choice=lambda o: f"{o.name} ({o.supplier.name}, list {o.list_price:.2f} per {o.unit})",
+    offer_choice=lambda o: f"{o.name} ({o.supplier.name}, list {per_unit(o.list_price, o)})",
     terms_from_form=_terms,
     create=services.create_pool,
     saved="The shared-service pool is saved as a draft. Open it when members may join.",
