@@ -350,6 +350,7 @@ RULES: dict[str, Rule] = {
     "marketplace.dashboard": everyone(),
     "marketplace.api_tokens": everyone(),
     "marketplace.revoke_api_token": Rule(ours=_each(OK), theirs=_each(HIDDEN)),
+    "marketplace.confirm_revoke_api_token": Rule(ours=_each(OK), theirs=_each(HIDDEN)),
     "marketplace.member_profile": own("member", others=HIDDEN),
     # signing in with a code, resetting a password: the code step sends anyone without a password step
     # behind them back to sign in; a reset link works for whoever holds it
@@ -360,6 +361,7 @@ RULES: dict[str, Rule] = {
     "account.change_password": everyone(),
     "account.sessions": everyone(),
     "account.end_session": Rule(ours=_each(OK), theirs=_each(HIDDEN), args={"session_id": _session_ids}),
+    "account.confirm_end_session": Rule(ours=_each(OK), theirs=_each(HIDDEN), args={"session_id": _session_ids}),
     "account.end_other_sessions": everyone(),
     "account.two_factor": everyone(),
     "account.new_recovery_codes": everyone(),
@@ -400,6 +402,7 @@ RULES: dict[str, Rule] = {
     "orders.cancel_pool": own("secretary"),
     "orders.pledge": own("member"),
     "orders.withdraw": own("member"),
+    "orders.confirm_withdraw": own("member"),
     "orders.my_pledges": roles("member"),
     "orders_api.list_pools": everyone(),
     "orders_api.get_pool": own("secretary", "member", others=HIDDEN),
@@ -415,6 +418,7 @@ RULES: dict[str, Rule] = {
     "orders.purchase_orders_list": roles("secretary", "supplier"),
     "orders.purchase_order": own("secretary", "supplier"),
     "orders.purchase_order_csv": own("secretary", "supplier"),
+    "orders.purchase_order_pdf": own("secretary", "supplier"),
     "orders.send_order": own("secretary"),
     "orders.confirm_order": own("supplier"),
     "orders.record_delivery": own("secretary", "supplier"),
