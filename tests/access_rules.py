@@ -524,6 +524,7 @@ RULES |= {
     # the outbox: every email the platform writes, read by admins only
     "outbox.messages": admin_only,
     "outbox.message": roles(args={"message_id": _outbox_message_ids}),
+    "outbox.message_html": roles(args={"message_id": _outbox_message_ids}),
     # reminders of what is due: the invoice's consortium's secretary
     "billing.send_reminder": own("secretary"),
     "billing_api.send_reminder": own("secretary"),
