@@ -372,9 +372,11 @@ RULES: dict[str, Rule] = {
     "admin.create_record": admin_only,
     "admin.edit_record": admin_only,
     "admin.set_active": admin_only,
+    "admin.confirm_deactivate": admin_only,
     "admin.register_member_as_supplier": admin_only,
     "admin.grant_role": roles(args={"record_id": _user_record_ids}),
     "admin.revoke_grant": roles(args=_USER_GRANT_ARGS),
+    "admin.confirm_revoke_grant": roles(args=_USER_GRANT_ARGS),
     # API base
     "people_api.me": everyone(),
     "people_api.member_profile": own("member", others=HIDDEN),
@@ -831,6 +833,7 @@ RULES |= {
     # the audit log and erasing people: admins; everyone downloads their own data
     "admin.audit_log": admin_only,
     "admin.erase_person": roles(args={"record_id": _user_record_ids}),
+    "admin.confirm_erase_person": roles(args={"record_id": _user_record_ids}),
     "people_api.audit_log": admin_only,
     "people_api.erase_person": admin_only,
     "people_api.my_data": everyone(),

@@ -112,3 +112,41 @@ def test_ending_another_session_asks_first(app, client, world):
     assert phone.get("/").status_code == 200
     assert client.post(f"/account/sessions/{other}/end", data=CONFIRMED).status_code == 302
     assert phone.get("/").status_code == 302
+
+
+def test_deactivating_a_member_asks_first_and_reactivating_does_not(client, world):
+    sign_in(client, world.admin)
+    url = f"/admin/members/{world.member.id}"
+    assert f'href="{url}/deactivate">Deactivate</a>' in client.get(url).get_data(as_text=True)
+    page = client.get(f"{url}/deactivate").get_data(as_text=True)
+    assert f"Deactivate the member {world.member.name}?" in page and "can no longer pledge" in page
+    assert "It can be undone" in page
+
+    assert client.post(f"{url}/active", data={"active": "0"}).status_code == 303
+    db.session.expire_all()
+    assert world.member.active
+    assert client.post(f"{url}/active", data={"active": "0", "confirmed": "yes"}).status_code == 302
+    db.session.expire_all()
+    assert not world.member.active
+    assert client.post(f"{url}/active", data={"active": "1"}).status_code == 302
+    db.session.expire_all()
+    assert world.member.active
+
+
+def test_erasing_a_person_and_removing_a_role_ask_first(client, world):
+    sign_in(client, world.admin)
+    person = world.member_user
+    grant = person.grants[0]
+    page = client.get(f"/admin/users/{person.id}").get_data(as_text=True)
+    assert f'href="/admin/users/{person.id}/erase">Erase this person</a>' in page
+    assert f'href="/admin/users/{person.id}/grants/{grant.id}/revoke">Remove</a>' in page
+    assert "It cannot be undone" in client.get(f"/admin/users/{person.id}/erase").get_data(as_text=True)
+    assert "can no longer see or do" in client.get(f"/admin/users/{person.id}/grants/{grant.id}/revoke").get_data(
+        as_text=True
+    )
+
+    assert client.post(f"/admin/users/{person.id}/grants/{grant.id}/revoke").status_code == 303
+    assert client.post(f"/admin/users/{person.id}/erase").status_code == 303
+    db.session.expire_all()
+    assert person.email == "member@example.org" and len(person.grants) == 1
+    assert client.get(f"/admin/users/{person.id}/grants/999999/revoke").status_code == 404
