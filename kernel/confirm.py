@@ -7,6 +7,7 @@ A GET of the page changes nothing. The JSON API is unchanged: an API client conf
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import redirect, render_template, request
 from flask.typing import ResponseReturnValue
@@ -24,15 +25,16 @@ class Confirmation:
     button: str
     back: str
     fields: Mapping[str, object] = field(default_factory=dict)
+    form: Any = None  # a form whose fields the page asks for too (a reason), shown with their errors
+
+
+def ask(confirmation: Confirmation, status: int = 200) -> ResponseReturnValue:
+    return render_template("confirm.html", confirmation=confirmation), status
 
 
 def confirmed() -> bool:
     """Whether the post came from a confirmation page's form."""
     return request.form.get(CONFIRMED) == "yes"
-
-
-def ask(confirmation: Confirmation) -> ResponseReturnValue:
-    return render_template("confirm.html", confirmation=confirmation)
 
 
 def ask_first(page_url: str) -> ResponseReturnValue:

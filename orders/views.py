@@ -27,7 +27,6 @@ from orders.order_documents import order_csv_rows
 from orders.purchase_order_pdf import purchase_order_pdf as order_pdf
 from organisations.access import roles_required, signed_in
 from organisations.models import Role
-from pools.forms import CancelPoolForm
 from pools.web import PoolCreation, PoolPages, may_create_pools, status_filter
 
 bp = Blueprint("orders", __name__)
@@ -95,7 +94,6 @@ def _render_pool(pool, form, preview=None, status: int = 200):
         estimates=estimates,
         preview=preview,
         can_manage=services.can_manage(current_user, pool),
-        cancel_form=CancelPoolForm(formdata=None),
         pledgeable=services.is_pledgeable(pool),
         allocations=allocations,
         orders=_pool_orders(pool),
@@ -211,7 +209,11 @@ PAGES = PoolPages(
     cancel=services.cancel_pool,
     opened=lambda pool: "The pool is open: members of its consortia can pledge until the deadline.",
     cancelled="The pool is cancelled; members see the reason on its page.",
-    cancel_failed=lambda pool, form, status: (render_template("orders/cancel.html", pool=pool, form=form), status),
+    cancel_consequences=lambda pool: [
+        "No pledge goes further: nothing is ordered from the supplier or invoiced to anyone.",
+        "Every member that pledged is emailed the reason you give, which also shows on the pool's page.",
+        "It cannot be undone: a cancelled pool stays cancelled; open a new pool to try again.",
+    ],
 )
 CREATION = PoolCreation(
     pages=PAGES,

@@ -150,3 +150,25 @@ def test_erasing_a_person_and_removing_a_role_ask_first(client, world):
     db.session.expire_all()
     assert person.email == "member@example.org" and len(person.grants) == 1
     assert client.get(f"/admin/users/{person.id}/grants/999999/revoke").status_code == 404
+
+
+def test_cancelling_a_pool_asks_for_the_reason_on_a_page_that_says_what_happens(client, world):
+    pool = make_pool(world.secretary, make_offer(world.supplier), [world.consortium])
+    db.session.commit()
+    sign_in(client, world.secretary)
+    assert f'<a class="btn btn-danger" href="/pools/{pool.id}/cancel">Cancel pool</a>' in client.get(
+        f"/pools/{pool.id}"
+    ).get_data(as_text=True)
+
+    page = client.get(f"/pools/{pool.id}/cancel").get_data(as_text=True)
+    assert "Cancel the pool for A4 copier paper?" in page and "Every member that pledged is emailed" in page
+    assert "It cannot be undone" in page and 'name="reason"' in page
+
+    assert client.post(f"/pools/{pool.id}/cancel", data={"reason": "No budget"}).status_code == 303
+    db.session.expire_all()
+    assert pool.status.value == "open"
+    refused = client.post(f"/pools/{pool.id}/cancel", data=CONFIRMED | {"reason": ""})
+    assert refused.status_code == 422 and "Cancel the pool for A4 copier paper?" in refused.get_data(as_text=True)
+    assert client.post(f"/pools/{pool.id}/cancel", data=CONFIRMED | {"reason": "No budget"}).status_code == 302
+    db.session.expire_all()
+    assert pool.status.value == "cancelled" and pool.cancel_reason == "No budget"
