@@ -292,13 +292,12 @@ def purchase_order(order_id: int):
 ALLOCATIONS_PER_PAGE = 100  # members in a page of an order's delivery breakdown
 
 
-def _render_order(order, delivery_form=None, cancel_form=None, status: int = 200, delivery_errors=None):
+def _render_order(order, delivery_form=None, status: int = 200, delivery_errors=None):
     return render_template(
         "orders/purchase_order.html",
         order=order,
         allocations=ListPage.of(order.allocations, page_number(), ALLOCATIONS_PER_PAGE),
         delivery_form=delivery_form or DeliveryForm(formdata=None),
-        cancel_form=cancel_form or CancelOrderForm(formdata=None),
         buyer=purchase_orders.is_buyer(current_user, order),
         seller=purchase_orders.is_seller(current_user, order),
         delivered_units=purchase_orders.delivered_units(order),
@@ -365,13 +364,40 @@ def record_delivery(order_id: int):
     return _render_order(order, delivery_form=form, status=422, delivery_errors=errors)
 
 
+def _ask_cancel_order(order: PurchaseOrder, form: CancelOrderForm, status: int = 200):
+    return confirm.ask(
+        confirm.Confirmation(
+            title=f"Cancel purchase order {order.number}?",
+            consequences=[
+                f"{order.supplier.name} sees the order cancelled, with your reason; nothing on it is delivered.",
+                "Nothing is invoiced for it. If it is the pool's last order, the pool is cancelled too and its "
+                "members read the reason on its page.",
+                "It cannot be undone.",
+            ],
+            action=url_for("orders.cancel_order", order_id=order.id),
+            button="Cancel this order",
+            back=url_for("orders.purchase_order", order_id=order.id),
+            form=form,
+        ),
+        status,
+    )
+
+
+@bp.get("/purchase-orders/<int:order_id>/cancel")
+@roles_required(Role.SECRETARY)
+def confirm_cancel_order(order_id: int):
+    return _ask_cancel_order(purchase_orders.order_for(current_user, order_id), CancelOrderForm(formdata=None))
+
+
 @bp.post("/purchase-orders/<int:order_id>/cancel")
 @roles_required(Role.SECRETARY)
 def cancel_order(order_id: int):
     order = purchase_orders.order_for(current_user, order_id)
+    if not confirm.confirmed():
+        return confirm.ask_first(url_for("orders.confirm_cancel_order", order_id=order.id))
     form = CancelOrderForm()
     if not form.validate():
-        return _render_order(order, cancel_form=form, status=422)
+        return _ask_cancel_order(order, form, 422)
     purchase_orders.cancel(current_user, order, form.reason.data)
     flash(f"{order.number} is cancelled.", "success")
     return redirect(url_for("orders.purchase_order", order_id=order.id))

@@ -343,6 +343,12 @@ def _reset_tokens(ctx: Context) -> tuple[str, str]:
     return ctx.once("reset_token", build)
 
 
+def _without_admin(rule: Rule) -> Rule:
+    """The rule with the admin answered 404: the page needs an object of the admin's own that the matrix does not name."""
+    tables = [{**table, "admin": HIDDEN} if table is not None else None for table in (rule.theirs, rule.sibling)]
+    return Rule({**rule.ours, "admin": HIDDEN}, tables[0], rule.stranger, rule.args, tables[1])
+
+
 RULES: dict[str, Rule] = {
     # marketplace: signing in, the dashboard, tokens, profiles
     "marketplace.sign_in": everyone(REDIRECT, stranger=OK),
@@ -405,7 +411,8 @@ RULES: dict[str, Rule] = {
     "orders.confirm_cancel_pool": own("secretary"),
     "orders.pledge": own("member"),
     "orders.withdraw": own("member"),
-    "orders.confirm_withdraw": own("member"),
+    # an admin names the member in `?member_id=`; without one there is no pledge of theirs to withdraw
+    "orders.confirm_withdraw": _without_admin(own("member")),
     "orders.my_pledges": roles("member"),
     "orders_api.list_pools": everyone(),
     "orders_api.get_pool": own("secretary", "member", others=HIDDEN),
@@ -426,6 +433,7 @@ RULES: dict[str, Rule] = {
     "orders.confirm_order": own("supplier"),
     "orders.record_delivery": own("secretary", "supplier"),
     "orders.cancel_order": own("secretary"),
+    "orders.confirm_cancel_order": own("secretary"),
     "orders_api.close_preview": own("secretary"),
     "orders_api.close_pool": own("secretary"),
     "orders_api.list_purchase_orders": roles("secretary", "supplier"),
