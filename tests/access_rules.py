@@ -396,6 +396,7 @@ RULES: dict[str, Rule] = {
     "catalogue.new_offer": own("supplier"),
     "catalogue.edit_offer": own("supplier"),
     "catalogue.withdraw_offer": own("supplier"),
+    "catalogue.confirm_withdraw_offer": own("supplier"),
     "catalogue.reactivate_offer": own("supplier"),
     "catalogue_api.categories": everyone(),
     "catalogue_api.offers": everyone(),
