@@ -18,6 +18,8 @@ UV := $(LOCK_VENV)/bin/uv
 LOCKS := requirements.lock requirements-dev.lock
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# The address in emails' links; `make run PORT=8080` makes them point at that port.
+PUBLIC_URL ?= http://$(HOST):$(PORT)
 # pytest-xdist workers: one per core; `make test TEST_WORKERS=0` runs the suite in one process.
 TEST_WORKERS ?= auto
 UPGRADE ?=
@@ -69,11 +71,11 @@ $(RUN_INSTALLED): requirements.lock
 	touch $(RUN_INSTALLED)
 
 run: $(RUN_INSTALLED)
-	MARKETPLACE_ENV=development $(RUN_BIN)/flask --app wsgi db upgrade
-	MARKETPLACE_ENV=development $(RUN_BIN)/flask --app wsgi demo
-	MARKETPLACE_ENV=development $(RUN_BIN)/flask --app wsgi send-outbox --watch --interval 5 > /dev/null & \
+	MARKETPLACE_ENV=development PUBLIC_URL=$(PUBLIC_URL) $(RUN_BIN)/flask --app wsgi db upgrade
+	MARKETPLACE_ENV=development PUBLIC_URL=$(PUBLIC_URL) $(RUN_BIN)/flask --app wsgi demo
+	MARKETPLACE_ENV=development PUBLIC_URL=$(PUBLIC_URL) $(RUN_BIN)/flask --app wsgi send-outbox --watch --interval 5 > /dev/null & \
 	sender=$$!; trap 'kill $$sender' EXIT INT TERM; \
-	MARKETPLACE_ENV=development $(RUN_BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+	MARKETPLACE_ENV=development PUBLIC_URL=$(PUBLIC_URL) $(RUN_BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
 test: $(INSTALLED)
 	$(BIN)/ruff check --quiet .

@@ -1,7 +1,7 @@
 """Demo invoices: issued, part-paid, paid and credited, from the demo's delivered orders."""
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import select
 
@@ -25,10 +25,11 @@ def seed() -> None:
 def history() -> Iterator[date]:
     """Each step on its day (see kernel.demo.run_in_date_order).
 
-    Invoicing 40 days ago, then payments and credits.
+    The demo's orders were delivered today, so they are invoiced today (never before the order), and the
+    payments and credits follow the same day: the invoices are due, not overdue.
     """
     today = uk_today()
-    yield today - timedelta(days=40)
+    yield today
     admin = db.session.execute(select(User).where(User.email == "admin@example.org")).scalar_one()
     uninvoiced = ~select(Invoice.id).where(Invoice.purchase_order_id == PurchaseOrder.id).exists()
     delivered = sorted(
@@ -37,38 +38,28 @@ def history() -> Iterator[date]:
         ),
         key=lambda order: (order.consortium.code != "TAY", order.id),
     )  # the demo secretary's first
-    invoices = [
-        invoice
-        for order in delivered
-        for invoice in services.issue_invoices(admin, order.id, today=today - timedelta(days=40))
-    ]
+    invoices = [invoice for order in delivered for invoice in services.issue_invoices(admin, order.id, today=today)]
     if len(invoices) < 4:
         return
     paid, part_paid, credited = invoices[0], invoices[1], invoices[2]
-    yield today - timedelta(days=20)
-    payments.record_payment(admin, paid, paid.total_pence, today - timedelta(days=20), f"BACS {paid.number}")
-    yield today - timedelta(days=10)
-    payments.record_payment(
-        admin, part_paid, part_paid.total_pence // 2, today - timedelta(days=10), f"Part payment {part_paid.number}"
-    )
-    yield today - timedelta(days=5)
+    payments.record_payment(admin, paid, paid.total_pence, today, f"BACS {paid.number}")
+    payments.record_payment(admin, part_paid, part_paid.total_pence // 2, today, f"Part payment {part_paid.number}")
     services.issue_credit_note(
         admin,
         credited,
         services.full_credit(credited),
         "Goods returned unopened; the whole invoice is credited.",
-        today=today - timedelta(days=5),
+        today=today,
     )
     short = next(
         (i for i in invoices[3:] if any(line.kind is LineKind.GOODS and line.quantity > 1 for line in i.lines)), None
     )
     if short is not None:
-        yield today - timedelta(days=3)
         goods = next(line for line in short.lines if line.kind is LineKind.GOODS)
         services.issue_credit_note(
             admin,
             short,
             [services.CreditItem(goods.id, 1)],
             "Short delivery: one unit did not arrive.",
-            today=today - timedelta(days=3),
+            today=today,
         )

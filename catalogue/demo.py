@@ -31,7 +31,7 @@ OFFERS = [
         BRIGHTSIDE,
         "marketing-pr",
         "A5 leaflets, design and print",
-        "1,000 leaflets",
+        "pack of 1,000 leaflets",
         1,
         "zero",
         "145.00",

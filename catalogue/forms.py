@@ -70,6 +70,11 @@ class OfferForm(Form):
         validators=[InputRequired(), Length(max=30)],
         description="What one unit is: ream, hour, kWh, seat-month...",
     )
+    unit_plural = StringField(
+        "Unit, plural",
+        validators=[Optional(), Length(max=40)],
+        description="As in '20 reams'; leave blank for the usual plural.",
+    )
     pack_size = IntegerField(
         "Pack size",
         default=1,

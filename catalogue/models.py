@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalogue.enums import VatRate
 from kernel.clock import utcnow
-from kernel.extensions import Model, UTCDateTime, created_at, enum_column, intpk
+from kernel.extensions import Model, UTCDateTime, created_at, enum_column, intpk, plural_of_unit
 from organisations.models import Supplier
 
 price = Annotated[Decimal, mapped_column(Numeric(12, 4))]
@@ -41,6 +41,8 @@ class Offer(Model):
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
     unit: Mapped[str] = mapped_column(String(30))
+    # The unit's plural as people write it ("reams", "kWh", "packs of 1,000 leaflets"); kernel.words says it.
+    unit_plural: Mapped[str] = mapped_column(String(40), default=plural_of_unit)
     pack_size: Mapped[int] = mapped_column(default=1)
     vat_rate: Mapped[VatRate] = mapped_column(enum_column(VatRate))
     list_price: Mapped[price]

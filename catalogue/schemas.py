@@ -32,6 +32,7 @@ class OfferSchema(Schema):
     category = fields.Nested(CategorySchema, required=True)
     supplier = fields.Nested(OfferSupplierSchema, required=True)
     unit = fields.String(required=True)
+    unit_plural = fields.String(required=True, metadata={"description": 'The unit\'s plural: "reams", "kWh".'})
     pack_size = fields.Integer(required=True)
     vat_rate = fields.Enum(VatRate, by_value=True, required=True)
     vat_percent = fields.Function(lambda offer: str(offer.vat_rate.percent), required=True)
@@ -72,6 +73,11 @@ class _OfferFieldsSchema(Schema):
         metadata={"description": "A category's slug or id.", "oneOf": [{"type": "string"}, {"type": "integer"}]}
     )
     unit = fields.String(validate=validate.Length(min=1, max=30))
+    unit_plural = fields.String(
+        allow_none=True,
+        validate=validate.Length(max=40),
+        metadata={"description": "The unit's plural; left out or null, the usual plural of `unit`."},
+    )
     pack_size = fields.Integer(strict=True)
     vat_rate = fields.String(validate=validate.OneOf([rate.value for rate in VatRate]))
     list_price = fields.String(metadata={"description": 'Pounds as a decimal string, up to 4 places: "3.1500".'})

@@ -12,6 +12,7 @@ from sqlalchemy import Select, or_, select
 
 from catalogue import pricing
 from catalogue.models import Category, Offer, PriceTier, VatRate
+from kernel import words
 from kernel.errors import NotFound, ValidationFailed
 from kernel.extensions import db
 from organisations.access import can_act_for_supplier
@@ -21,7 +22,8 @@ MAX_PRICE = Decimal("99999999.9999")  # what Numeric(12, 4) holds
 MAX_PACK_SIZE = 100_000
 MAX_QUANTITY = 1_000_000_000
 MAX_LEAD_TIME_DAYS = 365
-TEXT_LIMITS = {"name": 200, "unit": 30, "description": 5000}
+TEXT_LIMITS = {"name": 200, "unit": 30, "unit_plural": 40, "description": 5000}
+OPTIONAL_TEXT = ("description", "unit_plural")
 
 
 # Categories
@@ -210,12 +212,13 @@ def _apply(offer: Offer, data: Mapping[str, Any]) -> None:
         if name not in data:
             continue
         text = (data[name] or "").strip()
-        if not text and name != "description":
+        if not text and name not in OPTIONAL_TEXT:
             fail(name, "Required.")
         elif len(text) > limit:
             fail(name, f"At most {limit} characters.")
         else:
             values[name] = text or None
+    _unit_words(values)
     if "category" in data:
         category = resolve_category(data["category"])
         if category is None:
@@ -263,6 +266,17 @@ def _apply(offer: Offer, data: Mapping[str, Any]) -> None:
         setattr(offer, name, value)
     if tiers_given:
         _replace_tiers(offer, tiers)
+
+
+def _unit_words(values: dict[str, Any]) -> None:
+    """A unit given without its plural gets the usual one; a unit that counts itself ("1,000 leaflets") becomes
+    a pack of it, so a quantity never reads "6 1,000 leaflets"."""
+    if values.get("unit_plural") is None:
+        values.pop("unit_plural", None)
+        if "unit" in values:
+            singular, plural = words.default_units(values["unit"])
+            fits = len(singular) <= TEXT_LIMITS["unit"] and len(plural) <= TEXT_LIMITS["unit_plural"]
+            values["unit"], values["unit_plural"] = (singular, plural) if fits else (values["unit"], values["unit"])
 
 
 def _replace_tiers(offer: Offer, tiers: list[pricing.Tier]) -> None:

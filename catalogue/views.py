@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from catalogue import pricing, services
 from catalogue.forms import OfferForm, SearchForm
 from catalogue.models import Offer
+from kernel import confirm
 from kernel.charts import GREEN, INK, chart_style, render_svg, svg_response
 from kernel.errors import DomainError
 from kernel.extensions import db
@@ -200,10 +201,32 @@ def edit_offer(offer_id: int):
     return render_template("catalogue/offer_form.html", form=form, supplier=offer_.supplier, offer=offer_), status
 
 
+@bp.get("/offers/<int:offer_id>/withdraw")
+@roles_required(Role.SUPPLIER)
+def confirm_withdraw_offer(offer_id: int):
+    offer_ = services.offer_for_supplier(require_actor(), offer_id)
+    return confirm.ask(
+        confirm.Confirmation(
+            title=f"Withdraw the offer “{offer_.name}”?",
+            consequences=[
+                "Members no longer see it in the catalogue, and no new pool can be opened for it.",
+                "Pools already open for it go on at the prices they opened with; nobody is emailed.",
+                "It can be undone: put it back in the catalogue from your offers page.",
+            ],
+            action=url_for("catalogue.withdraw_offer", offer_id=offer_.id),
+            button="Withdraw offer",
+            back=url_for("catalogue.supplier_offers", supplier_id=offer_.supplier_id),
+        )
+    )
+
+
 @bp.post("/offers/<int:offer_id>/withdraw")
 @roles_required(Role.SUPPLIER)
 def withdraw_offer(offer_id: int):
     actor = require_actor()
+    if not confirm.confirmed():
+        services.offer_for_supplier(actor, offer_id)
+        return confirm.ask_first(url_for("catalogue.confirm_withdraw_offer", offer_id=offer_id))
     offer_ = services.withdraw_offer(actor, services.offer_for_supplier(actor, offer_id))
     flash(f"Offer “{offer_.name}” withdrawn: members no longer see it in the catalogue.", "info")
     return redirect(url_for("catalogue.supplier_offers", supplier_id=offer_.supplier_id))

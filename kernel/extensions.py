@@ -2,7 +2,7 @@
 
 import enum
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -14,6 +14,7 @@ from sqlalchemy import DateTime, Enum, MetaData, Table, TypeDecorator, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 
+from kernel import words
 from kernel.clock import utcnow
 
 NAMING_CONVENTION = {
@@ -106,4 +107,11 @@ def enum_column(enum_cls: type[enum.Enum]) -> Enum:
 
 
 intpk = Annotated[int, mapped_column(primary_key=True)]
+
+
+def plural_of_unit(context: Any) -> str:
+    """Column default of a `unit_plural` written without one: the usual plural of the row's `unit`."""
+    return words.plural(context.get_current_parameters()["unit"])
+
+
 created_at = Annotated[datetime, mapped_column(UTCDateTime, default=utcnow, nullable=False)]

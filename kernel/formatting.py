@@ -5,28 +5,19 @@ from decimal import Decimal
 
 from flask import Flask
 
+from kernel import words
 from kernel.clock import UK
 from kernel.clock import uk_date as date_in_uk
 
 
 def pounds(pence: int | None) -> str:
     """£1,234.56 from integer pence; negative amounts as -£12.30."""
-    if pence is None:
-        return ""
-    sign = "-" if pence < 0 else ""
-    whole, part = divmod(abs(int(pence)), 100)
-    return f"{sign}£{whole:,}.{part:02d}"
+    return "" if pence is None else words.pence_text(pence)
 
 
 def price(value: Decimal | None) -> str:
-    """A unit price: pennies as £1,234.50, fractions of a penny to four places, as £0.2175."""
-    if value is None:
-        return ""
-    places = 2 if value == value.quantize(Decimal("0.01")) else 4
-    text = f"{abs(value):,.{places}f}"
-    if places == 4:
-        text = text.rstrip("0")
-    return f"{'-' if value < 0 else ''}£{text}"
+    """A unit price: pennies as £1,234.50, fractions of a penny to the places they need, as £0.2175."""
+    return "" if value is None else words.price_text(value)
 
 
 def uk_datetime(value: datetime | None) -> str:
@@ -53,3 +44,8 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(uk_datetime)
     app.add_template_filter(uk_date)
     app.add_template_filter(sort_code)
+    app.add_template_filter(words.quantity)
+    app.add_template_filter(words.packs)
+    app.add_template_filter(words.per_unit)
+    app.add_template_filter(words.counted)
+    app.add_template_filter(words.with_article)

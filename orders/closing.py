@@ -20,6 +20,7 @@ from kernel.extensions import db
 from kernel.lifecycle import Who
 from kernel.money import line_pence
 from kernel.numbering import next_number
+from kernel.words import quantity
 from orders import notices, services
 from orders.cost_shares import MemberUnits
 from orders.invoice_plan import MemberBill, OrderTerms, consortium_delivery, member_bills
@@ -181,6 +182,10 @@ def plan_close(pool: Pool, now: datetime | None = None) -> ClosePlan:
         when = "by the deadline" if (now or utcnow()) >= pool.deadline else "when it was closed, before its deadline"
         needed = f"{total:,} of the {pool.minimum_quantity:,} {offer.unit} needed"
         plan.cancel_reason = f"The minimum was not met: {needed} were pledged {when}."
+        plan.cancel_reason = (
+            f"The minimum was not met: {total:,} of the {quantity(pool.minimum_quantity, offer)} "
+            "needed were pledged by the deadline."
+        )
         return plan
     rank = {r.pledge_id: n for n, r in enumerate(rows)}
     by_consortium: dict[int, list[PledgeRow]] = {}
@@ -196,7 +201,7 @@ def plan_close(pool: Pool, now: datetime | None = None) -> ClosePlan:
     ordering = [c for c in packs if packs[c].units > 0]
     if not ordering:
         plan.proceeds = False
-        plan.cancel_reason = f"The pledges did not fill a single pack of {offer.pack_size} {offer.unit}."
+        plan.cancel_reason = f"The pledges did not fill a single pack of {quantity(offer.pack_size, offer)}."
         return plan
     consortia = {c.id: c for c in pool.consortia}
     delivery = consortium_delivery(pool.delivery_charge_pence, [packs[c].units for c in ordering])
@@ -285,6 +290,7 @@ def _purchase_order(pool: Pool, plan: ConsortiumPlan, unit_price: Decimal, now: 
         sent_at=now if send else None,
         offer_name=offer.name,
         unit=offer.unit,
+        unit_plural=offer.unit_plural,
         pack_size=offer.pack_size,
         vat_rate=offer.vat_rate,
         unit_price=unit_price,

@@ -11,7 +11,8 @@ from sqlalchemy import exists, select
 
 from catalogue import pricing
 from kernel.extensions import db
-from kernel.formatting import price, uk_datetime
+from kernel.formatting import uk_datetime
+from kernel.words import per_unit
 from orders.closing import order_bills
 from orders.models import Allocation, Pledge, Pool, PoolPriceChange, PoolStatus, PurchaseOrder, pool_consortium
 from orders.prices import pool_list_price, pool_tiers
@@ -92,7 +93,7 @@ def _tell_tier_reached(event: OutboxEvent) -> int:
         "pool_tier_reached",
         pool,
         _pledged_members(pool),
-        f"{pool.offer.name} now costs {price(reached.unit_price)} a {pool.offer.unit}",
+        f"{pool.offer.name} now costs {per_unit(reached.unit_price, pool.offer)}",
         "pool_tier_reached",
         {"tier": reached, "next_tier": pricing.next_tier(pool_tiers(pool), total), "total": total},
         event.dedupe_key,

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalogue.models import VatRate, price
 from kernel.clock import utcnow
-from kernel.extensions import Model, UTCDateTime, created_at, enum_column, intpk
+from kernel.extensions import Model, UTCDateTime, created_at, enum_column, intpk, plural_of_unit
 from kernel.lifecycle import Lifecycle, Who, move
 from organisations.models import Consortium, Member, Supplier, TurnoverBand, User
 from pools.models import PoolColumns, consortium_link, pool_checks
@@ -185,6 +185,7 @@ class PurchaseOrder(Model):
     status: Mapped[PurchaseOrderStatus] = mapped_column(enum_column(PurchaseOrderStatus), index=True)
     offer_name: Mapped[str] = mapped_column(String(200))
     unit: Mapped[str] = mapped_column(String(30))
+    unit_plural: Mapped[str] = mapped_column(String(40), default=plural_of_unit)
     pack_size: Mapped[int]
     vat_rate: Mapped[VatRate] = mapped_column(enum_column(VatRate))
     unit_price: Mapped[price]

@@ -6,16 +6,19 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from catalogue.models import Category
 from kernel.charts import svg_response
+from kernel import confirm
 from kernel.clock import UK
 from kernel.csv_export import csv_response
 from kernel.errors import DomainError, ValidationFailed
 from kernel.extensions import db
+from kernel.formatting import uk_datetime
 from kernel.money import to_pence
 from kernel.navigation import Link
 from kernel.paging import ListPage
@@ -29,6 +32,14 @@ from orders.prices import pool_list_price, pool_tiers
 from organisations.access import roles_required, signed_in
 from organisations.models import Role, User
 from pools.forms import CancelPoolForm
+from kernel.words import per_unit, quantity
+from orders import closing, purchase_orders, services
+from orders.forms import CancelOrderForm, DeliveryForm, PledgeForm, PoolForm
+from orders.models import Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
+from orders.order_documents import order_csv_rows
+from orders.purchase_order_pdf import purchase_order_pdf as order_pdf
+from organisations.access import roles_required, signed_in
+from organisations.models import Role
 from pools.web import PoolCreation, PoolPages, may_create_pools, status_filter
 
 bp = Blueprint("orders", __name__)
@@ -115,6 +126,7 @@ def _render_pool(pool, form, preview=None, status: int = 200):
         preview=preview,
         can_manage=can_manage,
         cancel_form=CancelPoolForm(formdata=None),
+        can_manage=services.can_manage(current_user, pool),
         pledgeable=services.is_pledgeable(pool),
         allocations=allocations,
         orders=_pool_orders(pool),
@@ -171,14 +183,47 @@ def pledge(pool_id: int):
     except DomainError as error:
         form_errors(form, error)
         return _render_pool(pool, form, status=error.status_code)
-    flash(f"Your pledge of {form.quantity.data:,} {pool.offer.unit} for {change.pledge.member.name} is in.", "success")
+    flash(
+        f"Your pledge of {quantity(form.quantity.data, pool.offer)} for {change.pledge.member.name} is in.", "success"
+    )
     return redirect(url_for("orders.pool_page", pool_id=pool.id))
+
+
+@bp.get("/pools/<int:pool_id>/pledge/withdraw")
+@roles_required(Role.MEMBER)
+def confirm_withdraw(pool_id: int):
+    pool = services.pool_for(current_user, pool_id)
+    members = services.pledging_members(current_user, pool)
+    member_id = request.args.get("member_id", type=int)
+    member = next((m for m in members if member_id in (None, m.id)), None)
+    if member is None:
+        abort(404)
+    current = services.member_pledges(pool, [member]).get(member.id)
+    pledged = quantity(current.quantity if current else 0, pool.offer)
+    return confirm.ask(
+        confirm.Confirmation(
+            title=f"Withdraw the pledge of {pledged} for {member.name}?",
+            consequences=[
+                f"{member.name} leaves the pool for {pool.offer.name}: nothing will be ordered or invoiced for it.",
+                "The pool's total falls, so the price the other members are heading for may rise.",
+                "Nobody is emailed. The change is kept in the pledge's history.",
+                f"You can pledge again while the pool is open, until {uk_datetime(pool.deadline)}.",
+            ],
+            action=url_for("orders.withdraw", pool_id=pool.id),
+            button="Withdraw pledge",
+            back=url_for("orders.pool_page", pool_id=pool.id),
+            fields={"member_id": member.id},
+        )
+    )
 
 
 @bp.post("/pools/<int:pool_id>/pledge/withdraw")
 @roles_required(Role.MEMBER)
 def withdraw(pool_id: int):
     pool = services.pool_for(current_user, pool_id)
+    if not confirm.confirmed():
+        page = url_for("orders.confirm_withdraw", pool_id=pool.id, member_id=request.form.get("member_id", type=int))
+        return confirm.ask_first(page)
     change = services.withdraw_pledge(current_user, pool.id, request.form.get("member_id", type=int))
     flash(f"The pledge for {change.pledge.member.name} is withdrawn.", "success")
     return redirect(url_for("orders.pool_page", pool_id=pool.id))
@@ -246,13 +291,17 @@ PAGES = PoolPages(
     cancel=services.cancel_pool,
     opened=lambda pool: "The pool is open: members of its consortia can pledge until the deadline.",
     cancelled="The pool is cancelled; members see the reason on its page.",
-    cancel_failed=lambda pool, form, status: (render_template("orders/cancel.html", pool=pool, form=form), status),
+    cancel_consequences=lambda pool: [
+        "No pledge goes further: nothing is ordered from the supplier or invoiced to anyone.",
+        "Every member that pledged is emailed the reason you give, which also shows on the pool's page.",
+        "It cannot be undone: a cancelled pool stays cancelled; open a new pool to try again.",
+    ],
 )
 CREATION = PoolCreation(
     pages=PAGES,
     form=PoolForm,
     template="orders/new.html",
-    offer_choice=lambda o: f"{o.name} ({o.supplier.name}, per {o.unit})",
+    offer_choice=lambda o: f"{o.name} ({o.supplier.name}, {per_unit(o.list_price, o)})",
     terms_from_form=_terms,
     create=services.create_pool,
     saved="The pool is saved as a draft. Open it when you are ready for pledges.",
@@ -296,7 +345,10 @@ def close_pool(pool_id: int):
         flash(f"The pool is cancelled: {result.plan.cancel_reason}", "info")
     else:
         numbers = ", ".join(order.number for order in result.purchase_orders)
-        flash(f"The pool is closed at {result.plan.unit_price:.4f} a unit. Purchase orders: {numbers}.", "success")
+        flash(
+            f"The pool is closed at {per_unit(result.plan.unit_price, pool.offer)}. Purchase orders: {numbers}.",
+            "success",
+        )
     return redirect(url_for("orders.pool_page", pool_id=pool.id))
 
 
@@ -322,13 +374,12 @@ def purchase_order(order_id: int):
 ALLOCATIONS_PER_PAGE = 100  # members in a page of an order's delivery breakdown
 
 
-def _render_order(order, delivery_form=None, cancel_form=None, status: int = 200, delivery_errors=None):
+def _render_order(order, delivery_form=None, status: int = 200, delivery_errors=None):
     return render_template(
         "orders/purchase_order.html",
         order=order,
         allocations=ListPage.of(order.allocations, page_number(), ALLOCATIONS_PER_PAGE),
         delivery_form=delivery_form or DeliveryForm(formdata=None),
-        cancel_form=cancel_form or CancelOrderForm(formdata=None),
         buyer=purchase_orders.is_buyer(current_user, order),
         seller=purchase_orders.is_seller(current_user, order),
         delivered_units=purchase_orders.delivered_units(order),
@@ -342,6 +393,16 @@ def _render_order(order, delivery_form=None, cancel_form=None, status: int = 200
 def purchase_order_csv(order_id: int):
     order = purchase_orders.order_for(current_user, order_id)
     return csv_response(f"{order.number}.csv", *order_csv_rows(order))
+
+
+@bp.get("/purchase-orders/<int:order_id>.pdf")
+@roles_required(Role.SECRETARY, Role.SUPPLIER)
+def purchase_order_pdf(order_id: int):
+    order = purchase_orders.order_for(current_user, order_id)
+    response = make_response(order_pdf(order))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{order.number}.pdf"'
+    return response
 
 
 @bp.post("/purchase-orders/<int:order_id>/send")
@@ -385,13 +446,40 @@ def record_delivery(order_id: int):
     return _render_order(order, delivery_form=form, status=422, delivery_errors=errors)
 
 
+def _ask_cancel_order(order: PurchaseOrder, form: CancelOrderForm, status: int = 200):
+    return confirm.ask(
+        confirm.Confirmation(
+            title=f"Cancel purchase order {order.number}?",
+            consequences=[
+                f"{order.supplier.name} sees the order cancelled, with your reason; nothing on it is delivered.",
+                "Nothing is invoiced for it. If it is the pool's last order, the pool is cancelled too and its "
+                "members read the reason on its page.",
+                "It cannot be undone.",
+            ],
+            action=url_for("orders.cancel_order", order_id=order.id),
+            button="Cancel this order",
+            back=url_for("orders.purchase_order", order_id=order.id),
+            form=form,
+        ),
+        status,
+    )
+
+
+@bp.get("/purchase-orders/<int:order_id>/cancel")
+@roles_required(Role.SECRETARY)
+def confirm_cancel_order(order_id: int):
+    return _ask_cancel_order(purchase_orders.order_for(current_user, order_id), CancelOrderForm(formdata=None))
+
+
 @bp.post("/purchase-orders/<int:order_id>/cancel")
 @roles_required(Role.SECRETARY)
 def cancel_order(order_id: int):
     order = purchase_orders.order_for(current_user, order_id)
+    if not confirm.confirmed():
+        return confirm.ask_first(url_for("orders.confirm_cancel_order", order_id=order.id))
     form = CancelOrderForm()
     if not form.validate():
-        return _render_order(order, cancel_form=form, status=422)
+        return _ask_cancel_order(order, form, 422)
     purchase_orders.cancel(current_user, order, form.reason.data)
     flash(f"{order.number} is cancelled.", "success")
     return redirect(url_for("orders.purchase_order", order_id=order.id))

@@ -3,6 +3,7 @@
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
+from kernel import confirm
 from kernel.api import is_api_request
 from kernel.errors import ValidationFailed
 from kernel.web import form_errors, no_store
@@ -69,10 +70,32 @@ def sessions():
     )
 
 
+@bp.get("/sessions/<int:session_id>/end")
+@signed_in
+def confirm_end_session(session_id: int):
+    found = accounts.own_session(require_actor(), session_id)
+    return confirm.ask(
+        confirm.Confirmation(
+            title=f"Sign out of the session on {found.device or 'that device'}?",
+            consequences=[
+                "Whoever uses that browser must sign in again with your password.",
+                "Your account, your organisation's data and any money are not touched.",
+                "Nobody is emailed.",
+            ],
+            action=url_for("account.end_session", session_id=found.id),
+            button="Sign out of it",
+            back=url_for("account.sessions"),
+        )
+    )
+
+
 @bp.post("/sessions/<int:session_id>/end")
 @signed_in
 def end_session(session_id: int):
     actor = require_actor()
+    if not confirm.confirmed():
+        accounts.own_session(actor, session_id)
+        return confirm.ask_first(url_for("account.confirm_end_session", session_id=session_id))
     accounts.end_session(actor, session_id)
     flash("That session is signed out.", "info")
     return redirect(url_for("account.sessions"))

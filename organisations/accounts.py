@@ -104,12 +104,17 @@ def sessions_of(user: User) -> list[SignInSession]:
     )
 
 
-def end_session(user: User, session_id: int) -> None:
-    """Ends one of the user's own sessions; another person's is not found."""
+def own_session(user: User, session_id: int) -> SignInSession:
+    """One of the user's own sessions; another person's is not found."""
     found = db.session.get(SignInSession, session_id)
     if found is None or found.user_id != user.id:
         raise NotFound("No such session.")
-    db.session.delete(found)
+    return found
+
+
+def end_session(user: User, session_id: int) -> None:
+    """Ends one of the user's own sessions; another person's is not found."""
+    db.session.delete(own_session(user, session_id))
     db.session.flush()
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
+from kernel import confirm
 from kernel.api import INT_MAX
 from kernel.errors import DomainError
 from kernel.extensions import db, login_manager
@@ -256,9 +257,29 @@ def audit_log():
     ), 422 if form.errors else 200
 
 
+@bp.get("/users/<int:record_id>/erase")
+def confirm_erase_person(record_id: int):
+    user = db.get_or_404(User, record_id)
+    return confirm.ask(
+        confirm.Confirmation(
+            title=f"Erase {user.name}'s personal data?",
+            consequences=[
+                "Their name and email are replaced, their sessions and API tokens end and their roles are removed.",
+                "Invoices and orders keep their organisation's details; no money changes.",
+                "Nobody is emailed. It cannot be undone.",
+            ],
+            action=url_for("admin.erase_person", record_id=user.id),
+            button="Erase this person",
+            back=url_for("admin.edit_record", section_name="users", record_id=user.id),
+        )
+    )
+
+
 @bp.post("/users/<int:record_id>/erase")
 def erase_person(record_id: int):
     user = db.get_or_404(User, record_id)
+    if not confirm.confirmed():
+        return confirm.ask_first(url_for("admin.confirm_erase_person", record_id=user.id))
     privacy.erase(require_actor(), user)
     flash(f"User {user.id}'s name and email are erased, their sessions ended and roles revoked.", "success")
     return redirect(url_for("admin.edit_record", section_name="users", record_id=user.id))
@@ -344,11 +365,43 @@ def _grant_form() -> tuple[RoleGrantForm, Picked]:
     return form, Picked([o for p in every for o in p.items], any(p.more for p in every), members.search, members.arg)
 
 
+DEACTIVATED = {
+    "users": "They are signed out everywhere at once and can no longer sign in or use their API tokens.",
+    "consortia": "The consortium is hidden from the choices for new pools; its pools, orders and invoices stay.",
+    "networks": "People can no longer apply to join the network; its members stay as they are.",
+    "members": "The member can no longer pledge and is no longer told of new pools; its pledges and invoices stay.",
+    "suppliers": "The supplier's offers leave the catalogue; its orders and open pools stay.",
+}
+
+
+@bp.get("/<section_name>/<int:record_id>/deactivate")
+def confirm_deactivate(section_name: str, record_id: int):
+    section = _section(section_name)
+    record = _record(section, record_id)
+    return confirm.ask(
+        confirm.Confirmation(
+            title=f"Deactivate the {section.singular} {record.name}?",
+            consequences=[
+                DEACTIVATED.get(section.name, f"The {section.singular} is hidden; nothing is deleted."),
+                "No money changes, and nobody is emailed.",
+                "It can be undone: reactivate it from its page.",
+            ],
+            action=url_for("admin.set_active", section_name=section.name, record_id=record.id),
+            button=f"Deactivate {section.singular}",
+            back=url_for("admin.edit_record", section_name=section.name, record_id=record.id),
+            fields={"active": "0"},
+        )
+    )
+
+
 @bp.post("/<section_name>/<int:record_id>/active")
 def set_active(section_name: str, record_id: int):
+    """Reactivating acts at once; deactivating only from its confirmation page."""
     section = _section(section_name)
     record = _record(section, record_id)
     active = request.form.get("active") == "1"
+    if not active and not confirm.confirmed():
+        return confirm.ask_first(url_for("admin.confirm_deactivate", section_name=section.name, record_id=record.id))
     services.set_active(require_actor(), record, active)
     flash(f"{section.singular.capitalize()} {'reactivated' if active else 'deactivated'}.", "success")
     return redirect(url_for("admin.edit_record", section_name=section.name, record_id=record.id))
@@ -381,9 +434,32 @@ def grant_role(record_id: int):
     ), 422
 
 
+@bp.get("/users/<int:record_id>/grants/<int:grant_id>/revoke")
+def confirm_revoke_grant(record_id: int, grant_id: int):
+    user = db.get_or_404(User, record_id)
+    grant = next((g for g in user.grants if g.id == grant_id), None)
+    if grant is None:
+        abort(404)
+    return confirm.ask(
+        confirm.Confirmation(
+            title=f"Remove the role “{grant.description}” from {user.name}?",
+            consequences=[
+                "From their next page they can no longer see or do what the role allowed.",
+                "Nothing they did with it is undone, and no money changes. Nobody is emailed.",
+                "You can grant the role again from their page.",
+            ],
+            action=url_for("admin.revoke_grant", record_id=user.id, grant_id=grant.id),
+            button="Remove role",
+            back=url_for("admin.edit_record", section_name="users", record_id=user.id),
+        )
+    )
+
+
 @bp.post("/users/<int:record_id>/grants/<int:grant_id>/revoke")
 def revoke_grant(record_id: int, grant_id: int):
     user = db.get_or_404(User, record_id)
+    if not confirm.confirmed():
+        return confirm.ask_first(url_for("admin.confirm_revoke_grant", record_id=user.id, grant_id=grant_id))
     services.revoke_grant(user, grant_id, actor=require_actor())
     flash("Role removed.", "success")
     return redirect(url_for("admin.edit_record", section_name="users", record_id=user.id))

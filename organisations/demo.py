@@ -219,6 +219,17 @@ NETWORK_TOWNS = {
     "Midlothian Social Enterprise Alliance": "Dalkeith",
     "East Lothian Social Enterprise Network": "Haddington",
 }
+# Each town's own postcode district, so an address reads as a real one.
+TOWN_POSTCODES = {
+    "Dundee": "DD1",
+    "Perth": "PH1",
+    "Forfar": "DD8",
+    "Cupar": "KY15",
+    "Edinburgh": "EH7",
+    "Livingston": "EH54",
+    "Dalkeith": "EH22",
+    "Haddington": "EH41",
+}
 
 DEMO_MEMBER = "Re-Tweed Dundee CIC"
 DEMO_SUPPLIER = "Caledonian Office Supplies Ltd"
@@ -261,7 +272,7 @@ def seed() -> None:
                         "legal_name": name,
                         "address_line1": f"{10 + 2 * index} {NETWORK_TOWNS[network_name]} Road",
                         "city": NETWORK_TOWNS[network_name],
-                        "postcode": f"{spec['postcode'][:3]} {number + 1}A{chr(65 + index)}",
+                        "postcode": f"{TOWN_POSTCODES[NETWORK_TOWNS[network_name]]} {number + 1}A{chr(65 + index)}",
                         "contact_email": f"office@{slug}.example.org",
                         "vat_number": vat,
                         **peppol_id(len(members) + 1, vat),

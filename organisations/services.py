@@ -346,10 +346,16 @@ def create_api_token(
     return token, plain
 
 
-def revoke_api_token(user: User, token_id: int) -> ApiToken:
+def own_api_token(user: User, token_id: int) -> ApiToken:
+    """One of the user's own tokens; another person's is not found."""
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
         raise NotFound("No such token.")
+    return token
+
+
+def revoke_api_token(user: User, token_id: int) -> ApiToken:
+    token = own_api_token(user, token_id)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         db.session.flush()

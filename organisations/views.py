@@ -17,6 +17,7 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
+from kernel import confirm
 from kernel.clock import utcnow
 from kernel.errors import ValidationFailed
 from kernel.extensions import db, limiter
@@ -220,10 +221,32 @@ def api_tokens():
     )
 
 
+@bp.get("/account/tokens/<int:token_id>/revoke")
+@signed_in
+def confirm_revoke_api_token(token_id: int):
+    token = services.own_api_token(require_actor(), token_id)
+    return confirm.ask(
+        confirm.Confirmation(
+            title=f"Revoke the token “{token.name}”?",
+            consequences=[
+                "Every program using this token is refused from that moment, with a 401 answer.",
+                "It cannot be undone: to give a program access again, make a new token.",
+                "Nobody is emailed, and no money changes.",
+            ],
+            action=url_for("marketplace.revoke_api_token", token_id=token.id),
+            button="Revoke token",
+            back=url_for("marketplace.api_tokens"),
+        )
+    )
+
+
 @bp.post("/account/tokens/<int:token_id>/revoke")
 @signed_in
 def revoke_api_token(token_id: int):
     actor = require_actor()
+    if not confirm.confirmed():
+        services.own_api_token(actor, token_id)
+        return confirm.ask_first(url_for("marketplace.confirm_revoke_api_token", token_id=token_id))
     token = services.revoke_api_token(actor, token_id)
     flash(f"Token “{token.name}” revoked.", "info")
     return redirect(url_for("marketplace.api_tokens"))

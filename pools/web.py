@@ -6,7 +6,7 @@ move comes back as the lifecycle's 409 on both surfaces.
 """
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from catalogue.models import Offer
+from kernel import confirm
 from kernel.api import json_body, operation, query_args
 from kernel.errors import DomainError, ValidationFailed
 from kernel.extensions import db
@@ -46,7 +47,7 @@ class PoolPages(Generic[P]):
     cancel: Callable[[User, P, str], P]
     opened: Callable[[P], str]
     cancelled: str
-    cancel_failed: Callable[[P, CancelPoolForm, int], ResponseReturnValue]
+    cancel_consequences: Callable[[P], Sequence[str]]
 
     def page(self, pool: P) -> ResponseReturnValue:
         ids: dict[str, Any] = {self.id_arg: pool.id}
@@ -61,11 +62,33 @@ class PoolPages(Generic[P]):
         def cancel_pool(**ids: int) -> ResponseReturnValue:
             return self.cancel_view(ids[self.id_arg])
 
+        def confirm_cancel_pool(**ids: int) -> ResponseReturnValue:
+            return self.ask_cancel(self.find(current_user, ids[self.id_arg]), CancelPoolForm(formdata=None))
+
         for view in (open_pool, cancel_pool):
             move = view.__name__.removesuffix("_pool")
             blueprint.add_url_rule(
                 f"{pool_rule}/{move}", view_func=roles_required(Role.SECRETARY)(view), methods=["POST"]
             )
+        blueprint.add_url_rule(
+            f"{pool_rule}/cancel", view_func=roles_required(Role.SECRETARY)(confirm_cancel_pool), methods=["GET"]
+        )
+
+    def ask_cancel(self, pool: P, form: CancelPoolForm, status: int = 200) -> ResponseReturnValue:
+        """The cancel page: what cancelling does, and the reason members will read."""
+        ids: dict[str, Any] = {self.id_arg: pool.id}
+        blueprint = self.endpoint.split(".")[0]
+        return confirm.ask(
+            confirm.Confirmation(
+                title=f"Cancel the pool for {pool.offer.name}?",
+                consequences=self.cancel_consequences(pool),
+                action=url_for(f"{blueprint}.cancel_pool", **ids),
+                button="Cancel pool",
+                back=url_for(self.endpoint, **ids),
+                form=form,
+            ),
+            status,
+        )
 
     def open_view(self, pool_id: int) -> ResponseReturnValue:
         pool = self.open(current_user, self.find(current_user, pool_id))
@@ -76,13 +99,17 @@ class PoolPages(Generic[P]):
         """A reason that will not do shows the form again (422); a refused move is the error page's 409 or 403."""
         pool = self.find(current_user, pool_id)
         form = CancelPoolForm()
+        if not confirm.confirmed():
+            blueprint = self.endpoint.split(".")[0]
+            ids: dict[str, Any] = {self.id_arg: pool.id}
+            return confirm.ask_first(url_for(f"{blueprint}.confirm_cancel_pool", **ids))
         if not form.validate():
-            return self.cancel_failed(pool, form, 422)
+            return self.ask_cancel(pool, form, 422)
         try:
             self.cancel(current_user, pool, form.reason.data)
         except ValidationFailed as error:
             form_errors(form, error)
-            return self.cancel_failed(self.find(current_user, pool_id), form, error.status_code)
+            return self.ask_cancel(self.find(current_user, pool_id), form, error.status_code)
         flash(self.cancelled, "success")
         return self.page(pool)
 

@@ -133,7 +133,7 @@ def history() -> Iterator[date]:
                 services.join(manager_of(member), pools[key].id, units, member.id, today=during)
             else:
                 services.leave(manager_of(member), pools[key].id, member.id, today=during)
-        if paid_on < today - timedelta(days=30):
+        if paid_on < today - timedelta(days=7):
             yield paid_on
             # bill_period bills nothing (None) for a period billed already.
             charges = (

@@ -21,6 +21,7 @@ from kernel.errors import Conflict, NotFound, ValidationFailed
 from kernel.extensions import db
 from kernel.lifecycle import Who
 from kernel.paging import ListPage
+from kernel.words import counted
 from orders.invoice_plan import charged_vat_rate
 from organisations import outbox
 from organisations.models import Consortium, Member, Network, Organisation, User
@@ -255,7 +256,9 @@ def _validate_units(pool: ServicePool, units) -> int:
     if not pool.allocation_key.needs_units:
         return 1
     if not _whole(units, 1, MAX_UNITS):
-        raise ValidationFailed.field("units", f"Pledge a whole number of {pool.offer.unit} from 1 to {MAX_UNITS:,}.")
+        raise ValidationFailed.field(
+            "units", f"Pledge a whole number of {pool.offer.unit_plural} from 1 to {MAX_UNITS:,}."
+        )
     return units
 
 
@@ -351,7 +354,7 @@ def leave(
             raise ValidationFailed.field(
                 "after_period",
                 f"Leave after a period from {earliest} (ending {when:%-d %b %Y}) to "
-                f"{pool.term_periods - 1}: the pool asks {pool.notice_periods} period(s) of notice.",
+                f"{pool.term_periods - 1}: the pool asks {counted(pool.notice_periods, 'period')} of notice.",
             )
     if participation.left_after is not None and participation.left_after <= chosen:
         raise Conflict(f"{member.name} already leaves after period {participation.left_after}.")

@@ -13,9 +13,9 @@ from kernel.extensions import db
 from kernel.formatting import pounds
 from kernel.money import to_pence
 from kernel.web import form_errors, page_number
+from kernel.words import per_unit
 from organisations.access import consortium_or_404, roles_required, signed_in
 from organisations.models import Role
-from pools.forms import CancelPoolForm
 from pools.web import PoolCreation, PoolPages, may_create_pools, status_filter
 from shared_services import services
 from shared_services.forms import JoinForm, LeaveForm, ServicePoolForm
@@ -52,7 +52,7 @@ def _member_choices(pool, form) -> None:
     form.member_id.choices = [SelectChoice(m.id, m.name) for m in services.joining_members(current_user, pool)]
 
 
-def _render_pool(pool, join_form=None, leave_form=None, cancel_form=None, status: int = 200):
+def _render_pool(pool, join_form=None, leave_form=None, status: int = 200):
     """The pool page; a failed form is shown again with its errors and the join/leave choices it needs.
 
     The shares are projected from plain columns of every participation; only the page of
@@ -108,7 +108,6 @@ def _render_pool(pool, join_form=None, leave_form=None, cancel_form=None, status
         can_manage=services.can_manage(current_user, pool),
         join_form=join_form,
         leave_form=leave_form,
-        cancel_form=cancel_form or CancelPoolForm(formdata=None),
         now=now,
         joinable=pool.status in (ServicePoolStatus.OPEN, ServicePoolStatus.ACTIVE),
     ), status
@@ -142,13 +141,17 @@ PAGES = PoolPages(
     cancel=services.cancel_pool,
     opened=lambda pool: f"The pool is open: members of its consortia can join until {pool.start_date:%-d %b %Y}.",
     cancelled="The pool is cancelled; the members who joined are told why.",
-    cancel_failed=lambda pool, form, status: _render_pool(pool, cancel_form=form, status=status),
+    cancel_consequences=lambda pool: [
+        "The service does not start: no period is billed to anyone for it.",
+        "Every member that joined is emailed the reason you give, which also shows on the pool's page.",
+        "It cannot be undone: a cancelled pool stays cancelled; open a new pool to try again.",
+    ],
 )
 CREATION = PoolCreation(
     pages=PAGES,
     form=ServicePoolForm,
     template="shared_services/new.html",
-    offer_choice=lambda o: f"{o.name} ({o.supplier.name}, list {o.list_price:.2f} per {o.unit})",
+    offer_choice=lambda o: f"{o.name} ({o.supplier.name}, list {per_unit(o.list_price, o)})",
     terms_from_form=_terms,
     create=services.create_pool,
     saved="The shared-service pool is saved as a draft. Open it when members may join.",

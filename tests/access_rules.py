@@ -347,6 +347,12 @@ def _reset_tokens(ctx: Context) -> tuple[str, str]:
     return ctx.once("reset_token", build)
 
 
+def _without_admin(rule: Rule) -> Rule:
+    """The rule with the admin answered 404: the page needs an object of the admin's own that the matrix does not name."""
+    tables = [{**table, "admin": HIDDEN} if table is not None else None for table in (rule.theirs, rule.sibling)]
+    return Rule({**rule.ours, "admin": HIDDEN}, tables[0], rule.stranger, rule.args, tables[1])
+
+
 RULES: dict[str, Rule] = {
     # marketplace: signing in, the dashboard, tokens, profiles
     "marketplace.sign_in": everyone(REDIRECT, stranger=OK),
@@ -354,6 +360,7 @@ RULES: dict[str, Rule] = {
     "marketplace.dashboard": everyone(),
     "marketplace.api_tokens": everyone(),
     "marketplace.revoke_api_token": Rule(ours=_each(OK), theirs=_each(HIDDEN)),
+    "marketplace.confirm_revoke_api_token": Rule(ours=_each(OK), theirs=_each(HIDDEN)),
     "marketplace.member_profile": own("member", others=HIDDEN),
     # signing in with a code, resetting a password: the code step sends anyone without a password step
     # behind them back to sign in; a reset link works for whoever holds it
@@ -364,6 +371,7 @@ RULES: dict[str, Rule] = {
     "account.change_password": everyone(),
     "account.sessions": everyone(),
     "account.end_session": Rule(ours=_each(OK), theirs=_each(HIDDEN), args={"session_id": _session_ids}),
+    "account.confirm_end_session": Rule(ours=_each(OK), theirs=_each(HIDDEN), args={"session_id": _session_ids}),
     "account.end_other_sessions": everyone(),
     "account.two_factor": everyone(),
     "account.new_recovery_codes": everyone(),
@@ -374,9 +382,11 @@ RULES: dict[str, Rule] = {
     "admin.create_record": admin_only,
     "admin.edit_record": admin_only,
     "admin.set_active": admin_only,
+    "admin.confirm_deactivate": admin_only,
     "admin.register_member_as_supplier": admin_only,
     "admin.grant_role": roles(args={"record_id": _user_record_ids}),
     "admin.revoke_grant": roles(args=_USER_GRANT_ARGS),
+    "admin.confirm_revoke_grant": roles(args=_USER_GRANT_ARGS),
     # API base
     "people_api.me": everyone(),
     "people_api.dashboard": everyone(),
@@ -391,6 +401,7 @@ RULES: dict[str, Rule] = {
     "catalogue.new_offer": own("supplier"),
     "catalogue.edit_offer": own("supplier"),
     "catalogue.withdraw_offer": own("supplier"),
+    "catalogue.confirm_withdraw_offer": own("supplier"),
     "catalogue.reactivate_offer": own("supplier"),
     "catalogue_api.categories": everyone(),
     "catalogue_api.offers": everyone(),
@@ -405,8 +416,11 @@ RULES: dict[str, Rule] = {
     "orders.open_pool": own("secretary"),
     "orders.edit_pool": own("secretary"),
     "orders.cancel_pool": own("secretary"),
+    "orders.confirm_cancel_pool": own("secretary"),
     "orders.pledge": own("member"),
     "orders.withdraw": own("member"),
+    # an admin names the member in `?member_id=`; without one there is no pledge of theirs to withdraw
+    "orders.confirm_withdraw": _without_admin(own("member")),
     "orders.my_pledges": roles("member"),
     "orders_api.list_pools": everyone(),
     "orders_api.get_pool": own("secretary", "member", others=HIDDEN),
@@ -423,10 +437,12 @@ RULES: dict[str, Rule] = {
     "orders.purchase_orders_list": roles("secretary", "supplier"),
     "orders.purchase_order": own("secretary", "supplier"),
     "orders.purchase_order_csv": own("secretary", "supplier"),
+    "orders.purchase_order_pdf": own("secretary", "supplier"),
     "orders.send_order": own("secretary"),
     "orders.confirm_order": own("supplier"),
     "orders.record_delivery": own("secretary", "supplier"),
     "orders.cancel_order": own("secretary"),
+    "orders.confirm_cancel_order": own("secretary"),
     "orders_api.close_preview": own("secretary"),
     "orders_api.close_pool": own("secretary"),
     "orders_api.list_purchase_orders": roles("secretary", "supplier"),
@@ -528,6 +544,7 @@ RULES |= {
     # the outbox: every email the platform writes, read by admins only
     "outbox.messages": admin_only,
     "outbox.message": roles(args={"message_id": _outbox_message_ids}),
+    "outbox.message_html": roles(args={"message_id": _outbox_message_ids}),
     # reminders of what is due: the invoice's consortium's secretary
     "billing.send_reminder": own("secretary"),
     "billing_api.send_reminder": own("secretary"),
@@ -573,6 +590,7 @@ RULES |= {
     "shared_services.create_pool": roles("secretary"),
     "shared_services.open_pool": own("secretary"),
     "shared_services.cancel_pool": own("secretary"),
+    "shared_services.confirm_cancel_pool": own("secretary"),
     "shared_services.bill_due": own("secretary"),
     "shared_services.join": own("member"),
     "shared_services.leave": own("member"),
@@ -834,6 +852,7 @@ RULES |= {
     # the audit log and erasing people: admins; everyone downloads their own data
     "admin.audit_log": admin_only,
     "admin.erase_person": roles(args={"record_id": _user_record_ids}),
+    "admin.confirm_erase_person": roles(args={"record_id": _user_record_ids}),
     "people_api.audit_log": admin_only,
     "people_api.erase_person": admin_only,
     "people_api.my_data": everyone(),

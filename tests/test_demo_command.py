@@ -1,15 +1,17 @@
 """The full `flask demo`: every consortium's orders, invoices and credit notes numbered in date order, and running it twice changes nothing."""
 
 import itertools
+import re
 
 from sqlalchemy import func, select
 
 from billing.models import CreditNote, Invoice
+from kernel.clock import uk_date, uk_today
 from kernel.extensions import db
 from kernel.money import line_pence
 from orders.models import PurchaseOrder
 from organisations.demo import DEMO_PASSWORD
-from organisations.models import Consortium, User
+from organisations.models import Consortium, Organisation, User
 from organisations.services import authenticate
 from shared_services.models import SharedServiceCharge
 
@@ -74,3 +76,40 @@ def test_every_demo_account_signs_in_with_the_demo_password_hashed_once(app, mon
     assert len(users) > 30 and hashed == [DEMO_PASSWORD]
     assert all(authenticate(user.email, DEMO_PASSWORD) == user for user in users)
     assert authenticate(users[1].email, "not-the-password") is None
+
+
+# Area letters of each demo town's postcodes (Royal Mail's postcode areas).
+POSTCODE_AREAS = {
+    "Dundee": "DD",
+    "Forfar": "DD",
+    "Perth": "PH",
+    "Cupar": "KY",
+    "Edinburgh": "EH",
+    "Livingston": "EH",
+    "Dalkeith": "EH",
+    "Haddington": "EH",
+}
+
+
+def test_the_demo_tells_a_coherent_story(app):
+    """Invoices dated on or after the orders they bill, addresses whose postcodes match their towns, and a billing
+    page that opens on a few overdue invoices, most of the rest paid or not yet due."""
+    assert app.test_cli_runner().invoke(args=["demo"]).exit_code == 0
+    today = uk_today()
+
+    billed = db.session.execute(select(Invoice, PurchaseOrder).join(Invoice.purchase_order)).all()
+    assert billed
+    before = [i.number for i, order in billed if i.issue_date < uk_date(order.delivered_at or order.created_at)]
+    assert before == []
+
+    organisations = db.session.scalars(select(Organisation)).all()
+    towns = [(o.legal_name, o.city, o.postcode) for o in organisations if o.city in POSTCODE_AREAS]
+    assert len(towns) >= 40
+    wrong = [t for t in towns if re.match(r"[A-Z]+", t[2]).group() != POSTCODE_AREAS[t[1]]]
+    assert wrong == []
+
+    invoices = db.session.scalars(select(Invoice)).all()
+    overdue = [i for i in invoices if i.due_pence > 0 and i.due_date < today]
+    settled = [i for i in invoices if i.due_pence <= 0 or i.due_date >= today]
+    assert 1 <= len(overdue) <= 12, len(overdue)
+    assert len(settled) >= 4 * len(overdue)

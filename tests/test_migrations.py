@@ -15,7 +15,6 @@ from kernel.clock import utcnow
 from kernel.extensions import db
 from tests.conftest import BACKENDS, TEST_CONFIG, make_throwaway_database
 from tests.factories import World
-from tests.orders.conftest import make_offer
 
 CATEGORY_SLUGS = {
     "marketing-pr",
@@ -65,8 +64,8 @@ def test_upgrade_holds_the_prices_of_pools_that_opened_before_it(empty_app):
     """Pools open when pools began to hold their prices take their offer's; a draft still follows its offer."""
     flask_migrate.upgrade(revision="3f8a2c6e9b14")
     world = World.build()
-    offer = make_offer(world.supplier)
     db.session.commit()
+    offer_id = old_offer(world, "ream", tiers=((10, "22.00"), (50, "20.00"), (200, "18.50")))
     for status, opened_at in (("open", utcnow()), ("draft", None)):
         db.session.execute(
             text(
@@ -76,7 +75,7 @@ def test_upgrade_holds_the_prices_of_pools_that_opened_before_it(empty_app):
                 "1, 0, 0, 0, 0, 0)"
             ),
             {
-                "offer": offer.id,
+                "offer": offer_id,
                 "user": world.admin.id,
                 "now": utcnow(),
                 "opened": opened_at,
@@ -93,6 +92,43 @@ def test_upgrade_holds_the_prices_of_pools_that_opened_before_it(empty_app):
         text("SELECT min_quantity, unit_price FROM pool_tier JOIN pool ON pool.id = pool_tier.pool_id ORDER BY 1")
     ).all()
     assert [(q, Decimal(p)) for q, p in tiers] == [(10, Decimal(22)), (50, Decimal(20)), (200, Decimal("18.5"))]
+
+
+def old_offer(world: World, unit: str, tiers=()) -> int:
+    """An offer written as the schema before the unit's plural had it (the models now have more columns)."""
+    offer_id = db.session.execute(
+        text(
+            "INSERT INTO offer (supplier_id, category_id, name, unit, pack_size, vat_rate, list_price, "
+            "minimum_order_quantity, lead_time_days, active, created_at, updated_at) VALUES (:supplier, "
+            "(SELECT id FROM category WHERE slug = 'stationery'), :name, :unit, 1, 'standard', 25, 1, 0, true, "
+            ":now, :now) RETURNING id"
+        ),
+        {"supplier": world.supplier.id, "name": f"Offer in {unit}", "unit": unit, "now": utcnow()},
+    ).scalar_one()
+    for quantity, price in tiers:
+        db.session.execute(
+            text("INSERT INTO price_tier (offer_id, min_quantity, unit_price) VALUES (:offer, :quantity, :price)"),
+            {"offer": offer_id, "quantity": quantity, "price": price},
+        )
+    db.session.commit()
+    return offer_id
+
+
+def test_upgrade_gives_offers_their_units_plural_and_packs_to_units_that_count_themselves(empty_app):
+    flask_migrate.upgrade(revision="ebdf57113849")
+    world = World.build()
+    db.session.commit()
+    for unit in ("ream", "kWh", "1,000 leaflets", "box"):
+        old_offer(world, unit)
+
+    flask_migrate.upgrade()
+    units = db.session.execute(text("SELECT unit, unit_plural FROM offer ORDER BY id")).all()
+    assert [tuple(row) for row in units] == [
+        ("ream", "reams"),
+        ("kWh", "kWh"),
+        ("pack of 1,000 leaflets", "packs of 1,000 leaflets"),
+        ("box", "boxes"),
+    ]
 
 
 def test_postgresql_refuses_to_update_or_delete_an_audit_entry(empty_app):

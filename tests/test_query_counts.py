@@ -233,6 +233,7 @@ PAGES = {
     "admin suppliers": ("admin", lambda w, r: "/admin/suppliers"),
     "admin users": ("admin", lambda w, r: "/admin/users"),
     "outbox": ("admin", lambda w, r: "/admin/outbox"),
+    "outbox by kind and state": ("admin", lambda w, r: "/admin/outbox?kind=pool_opened&state=not+sent"),
     "policy library as member": ("member", lambda w, r: "/library/"),
     "policy library as secretary": ("secretary", lambda w, r: "/library/?q=policy"),
     "policy template as member": ("member", lambda w, r: f"/library/templates/{r.template_id}"),

@@ -215,7 +215,13 @@ def test_supplier_edits_withdraws_and_reactivates_its_offer(client, world):
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Offer, offer.id).name == "A4 paper, recycled"
-    assert client.post(f"/catalogue/offers/{offer.id}/withdraw").status_code == 302
+    assert "Pools already open for it go on" in client.get(f"/catalogue/offers/{offer.id}/withdraw").get_data(
+        as_text=True
+    )
+    assert client.post(f"/catalogue/offers/{offer.id}/withdraw").status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Offer, offer.id).active is True
+    assert client.post(f"/catalogue/offers/{offer.id}/withdraw", data={"confirmed": "yes"}).status_code == 302
     db.session.expire_all()
     assert db.session.get(Offer, offer.id).active is False
     assert "Withdrawn" in client.get(f"/catalogue/supplier/{world.supplier.id}/offers").get_data(as_text=True)

@@ -38,7 +38,7 @@ def boxed_pool(world):
 def test_preview_shows_tier_packs_allocations_and_totals_without_changing_anything(client, world, boxed_pool):
     sign_in(client, world.secretary)
     page = client.get(f"/pools/{boxed_pool.id}/close").get_data(as_text=True)
-    assert "20 box</strong> in 4 packs of 5" in page
+    assert "20 boxes</strong> in 4 packs of 5 boxes" in page
     assert "£22.00" in page and "£440.00" in page and "£450.00" in page
     assert page.count("flexible unit") >= 1
     db.session.refresh(boxed_pool)
@@ -78,7 +78,7 @@ def test_a_member_sees_what_it_pledged_what_it_got_and_why(client, world, boxed_
     sign_in(client, world.member_user)
     page = client.get(f"/pools/{boxed_pool.id}").get_data(as_text=True)
     assert "pledged 3 (plus up to 2 flexible) and was allocated" in page
-    assert f"<strong>{allocation.units} box</strong>" in page and allocation.reason in page
+    assert f"<strong>{allocation.units} boxes</strong>" in page and allocation.reason in page
 
 
 def test_prices_changed_after_closing_do_not_alter_the_pool(world, boxed_pool):

@@ -91,7 +91,7 @@ def test_reaching_a_tier_tells_those_who_pledged_once_per_tier(world, pool, coll
     assert recipients("pool_tier_reached") == ["kitchen@example.org", "member@example.org"]
     message = outbox("pool_tier_reached")[0]
     assert message.subject == "Tayside: A4 copier paper now costs £22.00 a box"
-    assert "reached 11 box" in message.body_text and "At 50 box the price falls to £20.00" in message.body_text
+    assert "reached 11 boxes" in message.body_text and "At 50 boxes the price falls to £20.00" in message.body_text
 
     pools.pledge(user, pool.id, 8)
     pools.pledge(user, pool.id, 1)
@@ -149,8 +149,8 @@ def test_closing_tells_each_pledging_member_its_allocation(world, offer, colleag
     ours = by_email["member@example.org"]
     assert ours.subject.startswith("Tayside: A4 copier paper pool closed, ")
     allocation = closing.member_allocations(pool, {world.member.id})[world.member.id]
-    assert f"allocated   {allocation.units} box" in ours.body_text
-    assert "pledged     7 box" in ours.body_text and allocation.reason in ours.body_text
+    assert f"allocated   {allocation.units} boxes" in ours.body_text
+    assert "pledged     7 boxes" in ours.body_text and allocation.reason in ours.body_text
     assert "(and up to 2 more if needed)" in by_email["kitchen@example.org"].body_text
     assert f"<td>{allocation.reason}</td>" in ours.body_html
 
@@ -172,7 +172,7 @@ def test_a_pool_below_its_minimum_at_close_is_cancelled_and_its_pledgers_told(wo
     db.session.commit()
     assert result.cancelled
     [message] = outbox("pool_cancelled")
-    assert "The minimum was not met: 5 of the 100 box needed" in message.body_text
+    assert "The minimum was not met: 5 of the 100 boxes needed" in message.body_text
 
 
 def closed_order(world, offer):
@@ -192,7 +192,7 @@ def test_sending_a_purchase_order_tells_the_suppliers_users(world, offer):
     [message] = outbox("purchase_order_sent")
     assert message.to_email == "supplier@example.org"
     assert message.subject == f"Tayside: purchase order {order.number}"
-    assert "12 box at £22.00" in message.body_text and "Buyer: Tayside" in message.body_text
+    assert "12 boxes at £22.00 a box" in message.body_text and "Buyer: Tayside" in message.body_text
     assert f"http://127.0.0.1:5000/purchase-orders/{order.id}" in message.body_text
 
 

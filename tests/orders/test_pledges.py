@@ -63,7 +63,12 @@ def test_editing_and_withdrawing_keeps_every_change(client, world, pool):
         client.post(
             f"/pools/{pool.id}/pledge", data={"member_id": world.member.id, "quantity": quantity, "action": "confirm"}
         )
-    assert client.post(f"/pools/{pool.id}/pledge/withdraw", data={"member_id": world.member.id}).status_code == 302
+    assert (
+        client.post(
+            f"/pools/{pool.id}/pledge/withdraw", data={"member_id": world.member.id, "confirmed": "yes"}
+        ).status_code
+        == 302
+    )
     changes = db.session.scalars(db.select(PledgeChange).order_by(PledgeChange.id)).all()
     assert [(c.old_quantity, c.new_quantity) for c in changes] == [(0, 10), (10, 25), (25, 0)]
     assert all(c.changed_by_id == world.member_user.id for c in changes)

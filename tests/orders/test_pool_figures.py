@@ -58,7 +58,7 @@ def test_the_pool_page_shows_every_figure_and_my_pledge_with_its_estimated_cost(
     sign_in(client, world.member_user)
     page = client.get(f"/pools/{pool.id}").get_data(as_text=True)
 
-    assert figure(page, "Total pledged") == "18 box"
+    assert figure(page, "Total pledged") == "18 boxes"
     assert figure(page, "Members pledging") == "2"
     assert figure(page, "Tier reached") == "from 10"
     assert figure(page, "Unit price now") == "£22.00"
@@ -71,7 +71,7 @@ def test_the_pool_page_shows_every_figure_and_my_pledge_with_its_estimated_cost(
     assert re.search(r"\(6 days 23 hours left\)|\(6 days 22 hours left\)", figure(page, "Deadline"))
     # 12 x £22.00 = £264.00; delivery £15.00 x 12/18 = £10.00; fee 2.5% = £6.60; VAT 20% of £280.60 = £56.12.
     assert (
-        "Re-Tweed Dundee CIC: 12 box plus up to 2 flexible; estimated cost £336.72 to pay, with delivery, fees and VAT."
+        "Re-Tweed Dundee CIC: 12 boxes plus up to 2 flexible; estimated cost £336.72 to pay, with delivery, fees and VAT."
     ) in " ".join(re.sub(r"<[^>]+>", " ", page).split())
     assert breakdown(page) == {
         "Goods": "£264.00",
@@ -84,7 +84,7 @@ def test_the_pool_page_shows_every_figure_and_my_pledge_with_its_estimated_cost(
     assert "Re-Tweed Dundee CIC: cost if the pool closed now" in page
     # Alone at £25.00: £300.00; pooled: £264.00 goods + £6.60 fee.
     assert (
-        "Against buying 12 box alone at the list price, Re-Tweed Dundee CIC saves £29.40 after the handling fee"
+        "Against buying 12 boxes alone at the list price, Re-Tweed Dundee CIC saves £29.40 after the handling fee"
     ) in " ".join(re.sub(r"<[^>]+>", " ", page).split())
 
 

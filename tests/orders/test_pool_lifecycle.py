@@ -55,7 +55,7 @@ def test_the_same_steps_in_the_browser_answer_409_with_the_reason(client, world,
     response = client.post(f"/pools/{pool.id}/open")
     assert response.status_code == 409
     assert "Only a draft pool can be opened; this one is cancelled." in response.get_data(as_text=True)
-    again = client.post(f"/pools/{pool.id}/cancel", data={"reason": "Twice"})
+    again = client.post(f"/pools/{pool.id}/cancel", data={"confirmed": "yes", "reason": "Twice"})
     assert again.status_code == 409
     assert "Only a draft or open pool can be cancelled; this one is cancelled." in again.get_data(as_text=True)
     db.session.refresh(pool)

@@ -54,7 +54,7 @@ def test_cancelling_a_closed_and_ordered_pool_is_409_on_the_page_and_the_api(cli
     assert reopen.status_code == 409 and f"this one is {status.value}" in reopen.json["error"]["message"]
 
     sign_in(client, world.secretary)
-    page = client.post(f"/pools/{pool.id}/cancel", data={"reason": "Late"})
+    page = client.post(f"/pools/{pool.id}/cancel", data={"confirmed": "yes", "reason": "Late"})
     assert page.status_code == 409
     assert f"Only a draft or open pool can be cancelled; this one is {status.value}." in page.get_data(as_text=True)
     db.session.expire_all()

@@ -110,8 +110,13 @@ def test_admin_opens_a_national_pool_that_members_of_both_consortia_see(client, 
 
 def test_cancel_keeps_the_reason_and_members_see_it(client, world, pool):
     sign_in(client, world.secretary)
-    assert client.post(f"/pools/{pool.id}/cancel", data={"reason": ""}).status_code == 422
-    assert client.post(f"/pools/{pool.id}/cancel", data={"reason": "Supplier out of stock"}).status_code == 302
+    assert client.post(f"/pools/{pool.id}/cancel", data={"confirmed": "yes", "reason": ""}).status_code == 422
+    assert (
+        client.post(
+            f"/pools/{pool.id}/cancel", data={"confirmed": "yes", "reason": "Supplier out of stock"}
+        ).status_code
+        == 302
+    )
     db.session.refresh(pool)
     assert pool.status is PoolStatus.CANCELLED and pool.cancel_reason == "Supplier out of stock"
     client.post("/sign-out")

@@ -135,8 +135,14 @@ def test_order_csv_opens_in_a_spreadsheet(client, world, order):
 
 def test_cancelling_an_order_needs_a_reason(client, world, order):
     sign_in(client, world.secretary)
-    assert client.post(f"/purchase-orders/{order.id}/cancel", data={"reason": ""}).status_code == 422
-    assert client.post(f"/purchase-orders/{order.id}/cancel", data={"reason": "Supplier closed"}).status_code == 302
+    cancel = f"/purchase-orders/{order.id}/cancel"
+    assert f'<a class="btn btn-danger" href="{cancel}">' in client.get(f"/purchase-orders/{order.id}").get_data(
+        as_text=True
+    )
+    assert "Cancel purchase order" in client.get(cancel).get_data(as_text=True)
+    assert client.post(cancel, data={"reason": "Supplier closed"}).status_code == 303
+    assert client.post(cancel, data={"confirmed": "yes", "reason": ""}).status_code == 422
+    assert client.post(cancel, data={"confirmed": "yes", "reason": "Supplier closed"}).status_code == 302
     db.session.refresh(order)
     assert order.status is PurchaseOrderStatus.CANCELLED and order.cancel_reason == "Supplier closed"
 

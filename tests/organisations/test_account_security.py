@@ -46,7 +46,7 @@ def test_deactivating_a_user_ends_their_sessions(app, client, world):
     sign_in(client, world.member_user)
     admin = app.test_client()
     sign_in(admin, world.admin)
-    response = admin.post(f"/admin/users/{world.member_user.id}/active", data={"active": "0"})
+    response = admin.post(f"/admin/users/{world.member_user.id}/active", data={"active": "0", "confirmed": "yes"})
     assert response.status_code == 302
     assert _sessions(world.member_user) == 0
     assert client.get("/").status_code == 302

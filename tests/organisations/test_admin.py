@@ -246,7 +246,7 @@ def test_admin_deactivates_and_reactivates_each_kind_of_record(admin_client, wor
         ("suppliers", world.supplier),
         ("users", world.member_user),
     ]:
-        response = admin_client.post(f"/admin/{section}/{record.id}/active", data={"active": "0"})
+        response = admin_client.post(f"/admin/{section}/{record.id}/active", data={"active": "0", "confirmed": "yes"})
         assert response.status_code == 302
         assert reload(record).active is False, section
         assert "deactivated" in admin_client.get(response.location).get_data(as_text=True)
@@ -255,7 +255,7 @@ def test_admin_deactivates_and_reactivates_each_kind_of_record(admin_client, wor
 
 
 def test_admin_cannot_deactivate_themselves(admin_client, world):
-    response = admin_client.post(f"/admin/users/{world.admin.id}/active", data={"active": "0"})
+    response = admin_client.post(f"/admin/users/{world.admin.id}/active", data={"active": "0", "confirmed": "yes"})
     assert response.status_code == 409
     assert "You cannot deactivate yourself." in response.get_data(as_text=True)
     assert reload(world.admin).active is True
@@ -278,7 +278,9 @@ def test_admin_grants_and_removes_each_role(admin_client, world):
         assert again.status_code == 302
         assert len(reload(world.stranger).grants) == 1, "granting twice keeps one grant"
 
-        removed = admin_client.post(f"/admin/users/{world.stranger.id}/grants/{user.grants[0].id}/revoke")
+        removed = admin_client.post(
+            f"/admin/users/{world.stranger.id}/grants/{user.grants[0].id}/revoke", data={"confirmed": "yes"}
+        )
         assert removed.status_code == 302
         assert reload(world.stranger).grants == []
 
@@ -293,7 +295,7 @@ def test_granting_an_unknown_choice_is_refused_and_the_user_form_keeps_its_value
 
 def test_the_last_admin_cannot_lose_the_admin_role(admin_client, world):
     grant_id = world.admin.grants[0].id
-    response = admin_client.post(f"/admin/users/{world.admin.id}/grants/{grant_id}/revoke")
+    response = admin_client.post(f"/admin/users/{world.admin.id}/grants/{grant_id}/revoke", data={"confirmed": "yes"})
     assert response.status_code == 409
     assert "The last admin cannot lose the admin role." in response.get_data(as_text=True)
     assert reload(world.admin).is_admin
@@ -302,14 +304,21 @@ def test_the_last_admin_cannot_lose_the_admin_role(admin_client, world):
 def test_an_admin_role_can_go_while_another_admin_remains(admin_client, world):
     admin_client.post(f"/admin/users/{world.stranger.id}/grants", data={"grant": "admin"})
     grant_id = world.admin.grants[0].id
-    assert admin_client.post(f"/admin/users/{world.admin.id}/grants/{grant_id}/revoke").status_code == 302
+    assert (
+        admin_client.post(
+            f"/admin/users/{world.admin.id}/grants/{grant_id}/revoke", data={"confirmed": "yes"}
+        ).status_code
+        == 302
+    )
     assert not reload(world.admin).is_admin
     assert reload(world.stranger).is_admin
 
 
 def test_removing_another_users_grant_through_the_wrong_user_is_404(admin_client, world):
     grant_id = world.member_user.grants[0].id
-    response = admin_client.post(f"/admin/users/{world.stranger.id}/grants/{grant_id}/revoke")
+    response = admin_client.post(
+        f"/admin/users/{world.stranger.id}/grants/{grant_id}/revoke", data={"confirmed": "yes"}
+    )
     assert response.status_code == 404
     assert db.session.get(RoleGrant, grant_id) is not None
 
@@ -356,7 +365,10 @@ def test_strangers_are_sent_to_sign_in(client, world):
     response = client.get("/admin/members")
     assert response.status_code == 302
     assert response.location.startswith("/sign-in?next=")
-    assert client.post(f"/admin/members/{world.member.id}/active", data={"active": "0"}).status_code == 302
+    assert (
+        client.post(f"/admin/members/{world.member.id}/active", data={"active": "0", "confirmed": "yes"}).status_code
+        == 302
+    )
     assert reload(world.member).active is True
 
 

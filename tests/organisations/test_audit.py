@@ -54,7 +54,7 @@ def test_roles_and_bank_details_changed_on_the_admin_pages_are_recorded(client, 
     sign_in(client, world.admin)
     client.post(f"/admin/users/{world.stranger.id}/grants", data={"grant": f"secretary:{world.consortium.id}"})
     grant = next(g for g in world.stranger.grants if g.role is Role.SECRETARY)
-    client.post(f"/admin/users/{world.stranger.id}/grants/{grant.id}/revoke")
+    client.post(f"/admin/users/{world.stranger.id}/grants/{grant.id}/revoke", data={"confirmed": "yes"})
     form = organisation_form("Tayside") | {
         "name": "Tayside",
         "code": "TAY",

@@ -141,7 +141,7 @@ def test_a_message_page_shows_both_bodies_escaped(client, world, messages):
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "<pre>Hello Newer, from Tayside.</pre>" in text
-    assert "<pre>&lt;p&gt;Hello Newer, from Tayside.&lt;/p&gt;</pre>" in text
+    assert f'src="/admin/outbox/{messages[1].id}/html"' in text and "&lt;p&gt;Hello Newer" not in text
     assert client.get("/admin/outbox/999999").status_code == 404
 
 

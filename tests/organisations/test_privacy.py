@@ -40,7 +40,7 @@ def test_an_admin_erases_a_person_and_their_organisations_invoice_still_renders(
     assert member_browser.get("/").status_code == 200
 
     sign_in(client, world.admin)
-    assert client.post(f"/admin/users/{world.member_user.id}/erase").status_code == 302
+    assert client.post(f"/admin/users/{world.member_user.id}/erase", data={"confirmed": "yes"}).status_code == 302
     db.session.refresh(world.member_user)
     erased = world.member_user
     assert erased.name == "Erased person" and erased.email == f"erased-{erased.id}@erased.invalid"

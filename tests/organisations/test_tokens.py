@@ -55,7 +55,7 @@ def test_the_token_authenticates_the_api_until_revoked(client, world):
     assert me.json["email"] == "member@example.org"
 
     token = db.session.scalar(select(ApiToken).where(ApiToken.user_id == world.member_user.id))
-    response = client.post(f"/account/tokens/{token.id}/revoke")
+    response = client.post(f"/account/tokens/{token.id}/revoke", data={"confirmed": "yes"})
     assert response.status_code == 302
     assert "revoked" in client.get(response.location).get_data(as_text=True)
     db.session.expire_all()

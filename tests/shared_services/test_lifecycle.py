@@ -47,7 +47,7 @@ def test_cancelling_or_reopening_an_active_pool_is_409_on_the_page_and_the_api(c
     assert reopen.status_code == 409 and "can be opened; this one is active" in reopen.json["error"]["message"]
 
     sign_in(client, world.secretary)
-    page = client.post(f"/shared-services/{pool.id}/cancel", data={"reason": "Too late"})
+    page = client.post(f"/shared-services/{pool.id}/cancel", data={"confirmed": "yes", "reason": "Too late"})
     assert page.status_code == 409
     assert "can be cancelled; this one is active." in page.get_data(as_text=True)
     db.session.expire_all()

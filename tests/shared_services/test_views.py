@@ -111,9 +111,11 @@ def test_leaving_too_soon_after_the_start_is_refused_next_to_the_field(client, w
 
 def test_cancelling_needs_a_reason_and_shows_it_to_members(app, client, world, pool):
     sign_in(client, world.secretary)
-    response = client.post(f"/shared-services/{pool.id}/cancel", data={"reason": ""})
+    response = client.post(f"/shared-services/{pool.id}/cancel", data={"confirmed": "yes", "reason": ""})
     assert response.status_code == 422 and field_error(response, "reason")
-    response = client.post(f"/shared-services/{pool.id}/cancel", data={"reason": "The agency closed."})
+    response = client.post(
+        f"/shared-services/{pool.id}/cancel", data={"confirmed": "yes", "reason": "The agency closed."}
+    )
     assert response.status_code == 302
     member = app.test_client()
     sign_in(member, world.member_user)
