@@ -201,9 +201,8 @@ def create_app(config: dict | None = None) -> Flask:
         | shared_services.messages.EXPANDERS
         | library.messages.EXPANDERS
         | frameworks.messages.EXPANDERS
-        | tenders.messages.EXPANDERS,
-        | directory.messages.EXPANDERS
-        | frameworks.messages.EXPANDERS,
+        | tenders.messages.EXPANDERS
+        | directory.messages.EXPANDERS,
     )
     _register_error_handlers(app)
     app.before_request(_note_origin)
@@ -382,8 +381,7 @@ def demo_command():
         reports.demo.history(), orders.demo.history(), billing.demo.history(), shared_services.demo.history()
     )
     rebates.demo.seed()
-    click.echo("Policy templates, impact measures, frameworks, tenders and trading between members...")
-    click.echo("Policy templates, adoptions and impact measures; skills, verified enterprises and an enquiry...")
+    click.echo("Policy templates, impact measures, skills, frameworks, tenders and trading between members...")
     library.demo.seed()
     directory.demo.seed()
     frameworks.demo.seed()

@@ -180,12 +180,8 @@ def plan_close(pool: Pool, now: datetime | None = None) -> ClosePlan:
     if not plan.proceeds:
         # Closed early, the pledges are counted when the secretary closed it, not at a deadline still to come.
         when = "by the deadline" if (now or utcnow()) >= pool.deadline else "when it was closed, before its deadline"
-        needed = f"{total:,} of the {pool.minimum_quantity:,} {offer.unit} needed"
+        needed = f"{total:,} of the {quantity(pool.minimum_quantity, offer)} needed"
         plan.cancel_reason = f"The minimum was not met: {needed} were pledged {when}."
-        plan.cancel_reason = (
-            f"The minimum was not met: {total:,} of the {quantity(pool.minimum_quantity, offer)} "
-            "needed were pledged by the deadline."
-        )
         return plan
     rank = {r.pledge_id: n for n, r in enumerate(rows)}
     by_consortium: dict[int, list[PledgeRow]] = {}

@@ -5,15 +5,25 @@ from datetime import UTC
 from decimal import Decimal
 from types import SimpleNamespace
 
-from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from catalogue.models import Category
-from kernel.charts import svg_response
 from kernel import confirm
+from kernel.charts import svg_response
 from kernel.clock import UK
 from kernel.csv_export import csv_response
 from kernel.errors import DomainError, ValidationFailed
@@ -24,22 +34,15 @@ from kernel.navigation import Link
 from kernel.paging import ListPage
 from kernel.web import form_errors, page_number
 from kernel.web import page_number as page_arg
+from kernel.words import per_unit, quantity
 from orders import charts, closing, ladder, purchase_orders, services
 from orders.forms import CancelOrderForm, DeliveryForm, DraftPoolForm, PledgeForm, PoolForm
 from orders.models import Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
 from orders.order_documents import order_csv_rows
 from orders.prices import pool_list_price, pool_tiers
-from organisations.access import roles_required, signed_in
-from organisations.models import Role, User
-from pools.forms import CancelPoolForm
-from kernel.words import per_unit, quantity
-from orders import closing, purchase_orders, services
-from orders.forms import CancelOrderForm, DeliveryForm, PledgeForm, PoolForm
-from orders.models import Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
-from orders.order_documents import order_csv_rows
 from orders.purchase_order_pdf import purchase_order_pdf as order_pdf
 from organisations.access import roles_required, signed_in
-from organisations.models import Role
+from organisations.models import Role, User
 from pools.web import PoolCreation, PoolPages, may_create_pools, status_filter
 
 bp = Blueprint("orders", __name__)
@@ -125,8 +128,6 @@ def _render_pool(pool, form, preview=None, status: int = 200):
         estimates=estimates,
         preview=preview,
         can_manage=can_manage,
-        cancel_form=CancelPoolForm(formdata=None),
-        can_manage=services.can_manage(current_user, pool),
         pledgeable=services.is_pledgeable(pool),
         allocations=allocations,
         orders=_pool_orders(pool),

@@ -25,7 +25,6 @@ matrix with its name, so add a builder when a route introduces a new one.
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -957,9 +956,6 @@ RULES |= {
 
 def _frameworks(ctx: Context) -> dict:
     """A live framework of our consortium with our supplier and one of theirs with theirs, a call-off on each."""
-def _rebate_ids(ctx: Context) -> tuple[int, int, int]:
-    """Claimed rebate agreements: ours (our consortium, our supplier), theirs (their consortium, their supplier)
-    and the sibling (our consortium, their supplier)."""
 
     def build():
         from decimal import Decimal
@@ -967,8 +963,6 @@ def _rebate_ids(ctx: Context) -> tuple[int, int, int]:
         from frameworks import services as frameworks
         from frameworks.models import Route
         from frameworks.terms import LotTerms
-        from rebates import services as rebates
-        from rebates.calculation import Basis, Method, Tier
 
         w = ctx.world
         today = utcnow().date()
@@ -1076,6 +1070,22 @@ RULES |= {
     "frameworks.statement": _STATEMENT,
     "frameworks.statement_csv": _STATEMENT,
     "frameworks.statement_pdf": _STATEMENT,
+}
+
+
+def _rebate_ids(ctx: Context) -> tuple[int, int, int]:
+    """Claimed rebate agreements: ours (our consortium, our supplier), theirs (their consortium, their supplier)
+    and the sibling (our consortium, their supplier)."""
+
+    def build():
+        from decimal import Decimal
+
+        from rebates import services as rebates
+        from rebates.calculation import Basis, Method, Tier
+
+        w = ctx.world
+        today = utcnow().date()
+        made = []
         for consortium, supplier in (
             (w.consortium, w.supplier),
             (w.other_consortium, w.other_supplier),
@@ -1127,6 +1137,9 @@ RULES |= {
     "rebates_api.share": own("secretary"),
     "rebates_api.cancel": own("secretary"),
     "rebates_api.my_shares": roles("member"),
+}
+
+
 def _tenders(ctx: Context) -> dict:
     """Per consortium (ours, theirs): an opened tender for a typed lot, invited to that side's supplier, which bid
     and asked a question; evaluated by that side's member user and a second member's person."""
@@ -1228,6 +1241,9 @@ RULES |= {
     f"{blueprint}.{move}": _TENDER_RUNNER
     for blueprint in ("tenders", "tenders_api")
     for move in ("publish", "open_bids", "evaluate", "propose_award", "start_standstill", "award")
+}
+
+
 def _trading(ctx: Context) -> dict:
     """Per consortium (ours, theirs): a room listed by its world member with a booking of it by a neighbour,
     invoiced, and a clearing the world member took part in; as the sibling, a booking and an invoice between

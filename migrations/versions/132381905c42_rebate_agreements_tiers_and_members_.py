@@ -1,7 +1,7 @@
 """rebate agreements, tiers and members' shares
 
 Revision ID: 132381905c42
-Revises: ebdf57113849
+Revises: 4dd3fbe7ba6f
 Create Date: 2026-12-03 06:38:44.119382
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '132381905c42'
-down_revision = 'ebdf57113849'
+down_revision = '4dd3fbe7ba6f'
 branch_labels = None
 depends_on = None
 

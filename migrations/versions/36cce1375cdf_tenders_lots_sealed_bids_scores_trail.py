@@ -1,7 +1,7 @@
 """Tenders: lots, invitations, clarifications, sealed bids and their tiers, evaluators, scores and the trail
 
 Revision ID: 36cce1375cdf
-Revises: ebdf57113849
+Revises: 132381905c42
 Create Date: 2026-12-03 06:37:47.573434
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '36cce1375cdf'
-down_revision = 'ebdf57113849'
+down_revision = '132381905c42'
 branch_labels = None
 depends_on = None
 

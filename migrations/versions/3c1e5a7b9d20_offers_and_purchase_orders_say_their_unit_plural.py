@@ -1,7 +1,7 @@
 """offers and purchase orders say their unit's plural; a unit that counts itself becomes a pack of it
 
 Revision ID: 3c1e5a7b9d20
-Revises: ebdf57113849
+Revises: 7840cdfff5e6
 Create Date: 2026-12-03 07:00:00
 
 """
@@ -13,7 +13,7 @@ from kernel.words import default_units
 
 # revision identifiers, used by Alembic.
 revision = '3c1e5a7b9d20'
-down_revision = 'ebdf57113849'
+down_revision = '7840cdfff5e6'
 branch_labels = None
 depends_on = None
 

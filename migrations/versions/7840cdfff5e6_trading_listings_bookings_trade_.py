@@ -1,7 +1,7 @@
 """trading: listings, bookings, trade invoices, clearing
 
 Revision ID: 7840cdfff5e6
-Revises: ebdf57113849
+Revises: 36cce1375cdf
 Create Date: 2026-12-03 06:35:49.439048
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7840cdfff5e6'
-down_revision = 'ebdf57113849'
+down_revision = '36cce1375cdf'
 branch_labels = None
 depends_on = None
 
