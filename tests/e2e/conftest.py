@@ -264,7 +264,11 @@ class Visit:
         if urlsplit(self.page.url).path == "/sign-in/code":
             self.page.get_by_label("Code").fill(demo_authenticator_code(self.base_url, email))
             self.press("Sign in")
-        assert self.page.get_by_role("button", name="Sign out").is_visible(), f"{email} is not signed in"
+        assert self.signed_in(), f"{email} is not signed in"
+
+    def signed_in(self) -> bool:
+        """The page offers the account menu's sign-out (inside the menu, so hidden until it is opened)."""
+        return self.page.get_by_role("button", name="Sign out", include_hidden=True).count() == 1
 
     def flash(self) -> str:
         return self.page.locator(".flashes").inner_text()
