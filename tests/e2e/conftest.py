@@ -52,6 +52,8 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 DEMO_PASSWORD = "demo-password"
 STEP_TIMEOUT_MS = 10_000
+# How wide the page is: wider than the window, it scrolls sideways (on a phone a wide table scrolls in its own box).
+PAGE_WIDTH = "() => document.documentElement.scrollWidth"
 
 # Every page is checked for these on the way: labelled fields, alt text, one h1, a working skip link first.
 ACCESSIBILITY_PROBLEMS = """() => {
