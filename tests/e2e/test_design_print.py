@@ -1,4 +1,5 @@
-"""An invoice prints as a document: no navigation, forms, buttons or footer on paper, its lines still there."""
+"""The layout's own behaviour: the menu folds behind a toggler on a phone (Bootstrap's JS, served by the app), and
+an invoice prints as a document, without navigation, forms, buttons or footer, its lines still there."""
 
 import pytest
 
@@ -9,17 +10,23 @@ SHOWN = (
 )
 
 
-def test_an_invoice_prints_without_navigation_forms_or_footer(visit, request):
+def test_the_menu_folds_on_a_phone_and_an_invoice_prints_without_navigation_or_forms(visit, request):
     if request.node.callspec.params.get("live_server", BACKENDS[0]) != BACKENDS[0]:
-        pytest.skip("the print stylesheet is the same on every database: checked on the first only")
-    member = visit("member")
+        pytest.skip("the layout is the same on every database: checked on the first only")
+    member = visit("member", width=390)
     member.sign_in("member@example.org")
-    member.goto("/invoices/")
-    member.follow(member.page.locator("main table tbody a[href^='/invoices/']").first)
     page = member.page
-    on_screen = {selector: page.evaluate(SHOWN, selector) for selector in ("nav", "form", "footer")}
-    assert all(on_screen.values()), f"the screen shows the navigation, a form and the footer: {on_screen}"
+    pools = page.get_by_role("link", name="Pools", exact=True).first
+    assert not pools.is_visible(), "on a phone the menu starts folded"
+    page.get_by_role("button", name="Menu").click()
+    pools.wait_for(state="visible")
+    page.get_by_role("button", name="Morag Member").click()
+    page.get_by_role("button", name="Sign out").wait_for(state="visible")
 
+    page.set_viewport_size({"width": 1280, "height": 900})
+    member.goto("/invoices/")
+    member.follow(page.locator("main table tbody a[href^='/invoices/']").first)
+    assert pools.is_visible() and page.get_by_role("contentinfo").is_visible()
     page.emulate_media(media="print")
     for selector in ("nav", "form", "footer", ".btn", ".skip-link"):
         assert page.evaluate(SHOWN, selector) == 0, f"{selector} is printed"
