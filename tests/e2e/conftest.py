@@ -119,7 +119,7 @@ def _load_demo(database_url: str) -> None:
         db.engine.dispose()
 
 
-def _wait_until_serving(server: subprocess.Popen, url: str, log: Path, seconds: float = 30) -> None:
+def _wait_until_serving(server: subprocess.Popen, url: str, log: Path, seconds: float = 90) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if server.poll() is not None:
