@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app, g, render_template, request
+from flask_bootstrap import Bootstrap5
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, NotFound
@@ -156,6 +157,9 @@ def create_app(config: dict | None = None) -> Flask:
         # Wrapping wsgi_app is how Flask documents adding WSGI middleware; mypy sees it as replacing a method.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])  # type: ignore[method-assign]
 
+    # Bootstrap's CSS and JS come from the Bootstrap-Flask package, served by the app: no CDN, so the CSP stays 'self'.
+    app.config["BOOTSTRAP_SERVE_LOCAL"] = True
+    Bootstrap5(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)

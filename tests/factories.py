@@ -213,7 +213,9 @@ class World:
 def field_error(response, name: str) -> str | None:
     """The message a form page shows next to field `name`, or None when it shows none."""
     match = re.search(
-        rf'<p class="error" id="{re.escape(name)}-error">(.*?)</p>', response.get_data(as_text=True), re.S
+        rf'<p class="invalid-feedback[^"]*" id="{re.escape(name)}-error">(.*?)</p>',
+        response.get_data(as_text=True),
+        re.S,
     )
     return match.group(1) if match else None
 

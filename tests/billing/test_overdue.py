@@ -30,8 +30,8 @@ def test_the_member_sees_the_invoice_overdue_with_its_days_on_the_list_and_the_p
     sign_in(client, world.member_user)
 
     listing = client.get("/invoices/").get_data(as_text=True)
-    assert '<span class="tag state-overdue">overdue 12 days</span>' in _row(listing, overdue.number)
-    assert '<span class="tag state-issued">issued</span>' in _row(listing, not_yet_due.number)
+    assert '<span class="tag badge rounded-pill tag-danger">overdue 12 days</span>' in _row(listing, overdue.number)
+    assert '<span class="tag badge rounded-pill tag-warning">issued</span>' in _row(listing, not_yet_due.number)
 
     page = client.get(f"/invoices/{overdue.id}").get_data(as_text=True)
     assert "overdue 12 days" in page and "£120.00 is 12 days overdue" in page

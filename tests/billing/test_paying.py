@@ -125,10 +125,13 @@ def test_back_from_checkout_the_invoice_shows_processing_until_the_webhook_pays_
     assert checkout.location == session["url"]
 
     back = client.get(session["success_url"].removeprefix("http://127.0.0.1:5000")).get_data(as_text=True)
-    assert "Payment processing" in back and 'class="tag state-paid"' not in back
+    assert "Payment processing" in back and 'tag-success">paid<' not in back
 
     completed = fake.complete_checkout(session["id"])
     assert webhook(client, event("checkout.session.completed", completed)).status_code == 200
 
     paid = client.get(session["success_url"].removeprefix("http://127.0.0.1:5000")).get_data(as_text=True)
-    assert "Payment processing" not in paid and 'Status: <span class="tag state-paid">paid</span>' in paid
+    assert (
+        "Payment processing" not in paid
+        and 'Status: <span class="tag badge rounded-pill tag-success">paid</span>' in paid
+    )

@@ -201,7 +201,9 @@ def test_field_errors_show_next_to_their_fields(client, world):
         f"/catalogue/supplier/{world.supplier.id}/offers/new", data=_form(paper, list_price="0.12345")
     )
     assert response.status_code == 422
-    assert '<p class="error" id="list_price-error">At most 4 decimal places.</p>' in response.get_data(as_text=True)
+    assert '<p class="invalid-feedback" id="list_price-error">At most 4 decimal places.</p>' in response.get_data(
+        as_text=True
+    )
 
 
 def test_supplier_edits_withdraws_and_reactivates_its_offer(client, world):

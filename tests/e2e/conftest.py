@@ -52,6 +52,8 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 DEMO_PASSWORD = "demo-password"
 STEP_TIMEOUT_MS = 10_000
+# How wide the page is: wider than the window, it scrolls sideways (on a phone a wide table scrolls in its own box).
+PAGE_WIDTH = "() => document.documentElement.scrollWidth"
 
 # Every page is checked for these on the way: labelled fields, alt text, one h1, a working skip link first.
 ACCESSIBILITY_PROBLEMS = """() => {
@@ -117,7 +119,7 @@ def _load_demo(database_url: str) -> None:
         db.engine.dispose()
 
 
-def _wait_until_serving(server: subprocess.Popen, url: str, log: Path, seconds: float = 30) -> None:
+def _wait_until_serving(server: subprocess.Popen, url: str, log: Path, seconds: float = 90) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -264,7 +266,11 @@ class Visit:
         if urlsplit(self.page.url).path == "/sign-in/code":
             self.page.get_by_label("Code").fill(demo_authenticator_code(self.base_url, email))
             self.press("Sign in")
-        assert self.page.get_by_role("button", name="Sign out").is_visible(), f"{email} is not signed in"
+        assert self.signed_in(), f"{email} is not signed in"
+
+    def signed_in(self) -> bool:
+        """The page offers the account menu's sign-out (inside the menu, so hidden until it is opened)."""
+        return self.page.get_by_role("button", name="Sign out", include_hidden=True).count() == 1
 
     def flash(self) -> str:
         return self.page.locator(".flashes").inner_text()

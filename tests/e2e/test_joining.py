@@ -45,7 +45,7 @@ def test_from_application_to_first_pledge(visit, live_server):
         applicant.page.get_by_label("Type the password again").fill("repair-not-replace")
         applicant.press("Set password and sign in")
         assert f"You now act for {NAME}." in applicant.flash()
-        assert applicant.page.get_by_role("button", name="Sign out").is_visible()
+        assert applicant.signed_in()
 
     with applicant.at("finds an open pool"):
         applicant.click_link("Pools")

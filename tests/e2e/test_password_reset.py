@@ -3,8 +3,7 @@ choose a new password (a weak one refused next to its field), sign in with it; a
 
 from sqlalchemy import create_engine, text
 
-from tests.e2e.conftest import LIVE_DATABASES, emailed_link
-from tests.e2e.test_widths import PAGE_WIDTH
+from tests.e2e.conftest import LIVE_DATABASES, PAGE_WIDTH, emailed_link
 
 NEW_PASSWORD = "heather-lantern-ferry-41"
 

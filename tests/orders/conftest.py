@@ -56,7 +56,7 @@ def make_pool(actor, offer, consortia, *, open_=True, minimum=None, capacity=Non
 
 def breakdown(page: str, after: str = "") -> dict[str, str]:
     """The rows of the first bill breakdown on a page (after the text `after`): label -> amount."""
-    table = re.search(r'<table class="bill">.*?</table>', page[page.index(after) :], re.S).group(0)
+    table = re.search(r'<table class="[^"]*\bbill\b[^"]*">.*?</table>', page[page.index(after) :], re.S).group(0)
     return dict(re.findall(r'<th scope="row">(.*?)</th><td class="num">(?:<strong>)?(.*?)(?:</strong>)?</td>', table))
 
 

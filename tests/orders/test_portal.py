@@ -95,7 +95,7 @@ def test_demand_page_filters_by_offer_and_pools_about_to_tip(client, world):
     assert "1 open pool about to tip" in tipping
     for bad in ("abc", str(make_offer(world.other_supplier, name="Toner").id)):
         refused = client.get(f"{url}?offer_id={bad}")
-        assert refused.status_code == 422 and 'class="error"' in refused.get_data(as_text=True)
+        assert refused.status_code == 422 and 'class="invalid-feedback' in refused.get_data(as_text=True)
     rows = read_csv(client.get(f"/supplier/{world.supplier.id}/demand.csv?offer_id={envelopes.id}"))
     assert [row[3] for row in rows[1:]] == [str(other.id)]
 

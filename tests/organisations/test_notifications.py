@@ -156,7 +156,12 @@ def test_a_member_user_switches_kinds_off_and_on_on_their_profile(client, world)
     page = client.get(f"/members/{world.member.id}/profile").get_data(as_text=True)
     assert "Your emails" in page
     member_kinds = {n for n, k in notifications.KINDS.items() if k.audience == notifications.MEMBERS}
-    ticked = set(re.findall(r'<input checked id="[^"]+" name="email-receive" type="checkbox" value="([a-z_]+)">', page))
+    ticked = set(
+        re.findall(
+            r'<input checked class="form-check-input" id="[^"]+" name="email-receive" type="checkbox" value="([a-z_]+)">',
+            page,
+        )
+    )
     assert ticked == member_kinds
     assert "A consortium sends us a purchase order" not in page
 
@@ -168,8 +173,13 @@ def test_a_member_user_switches_kinds_off_and_on_on_their_profile(client, world)
     assert opt_outs(world.member_user) == member_kinds - set(keep)
 
     again = client.get("/account/notifications").get_data(as_text=True)
-    assert re.search(r'<input checked id="[^"]+" name="email-receive" type="checkbox" value="pool_opened">', again)
-    assert re.search(r'<input id="[^"]+" name="email-receive" type="checkbox" value="pool_closed">', again)
+    assert re.search(
+        r'<input checked class="form-check-input" id="[^"]+" name="email-receive" type="checkbox" value="pool_opened">',
+        again,
+    )
+    assert re.search(
+        r'<input class="form-check-input" id="[^"]+" name="email-receive" type="checkbox" value="pool_closed">', again
+    )
 
     client.post("/account/notifications", data={"email-receive": sorted(member_kinds)})
     assert opt_outs(world.member_user) == set()
