@@ -89,7 +89,7 @@ import trading.demo
 import trading.navigation
 import trading.views
 from app import benchmark, logs, settings
-from kernel import api, navigation, web
+from kernel import api, api_docs, navigation, web
 from kernel.demo import run_in_date_order
 from kernel.errors import Conflict, DomainError
 from kernel.extensions import csrf, db, limiter, login_manager, migrate
@@ -251,6 +251,7 @@ def create_app(config: dict | None = None) -> Flask:
         directory.views.bp,
         directory.api.bp,
         directory.cli.bp,
+        api_docs.bp,
         frameworks.views.bp,
         frameworks.api.bp,
         frameworks.cli.bp,

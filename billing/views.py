@@ -25,9 +25,11 @@ from billing.pdf import credit_note_pdf, invoice_pdf, statement_pdf
 from billing.standing import BANDS, FILTERS, Standing
 from billing.ubl import credit_note_ubl, invoice_ubl
 from billing.xero import BILLS_HEADER, SALES_HEADER, consortium_sales_rows, members_bills_rows
+from kernel import confirm
 from kernel.csv_export import csv_response
 from kernel.errors import DomainError, ValidationFailed
 from kernel.extensions import db
+from kernel.formatting import pounds, price
 from kernel.money import to_pence
 from kernel.paging import ListPage
 from kernel.web import form_errors, no_store_response, page_number, query_id
@@ -202,6 +204,8 @@ def record_refund(invoice_id: int):
 @bp.post("/invoices/<int:invoice_id>/credit-notes")
 @roles_required(Role.SECRETARY)
 def issue_credit_note(invoice_id: int):
+    """Asks first: the credit note is made in a savepoint and undone, so the confirmation page shows the very
+    figures issuing it would give (one code path); only the page's confirmed post issues it."""
     actor = require_actor()
     invoice = services.invoice_for(actor, invoice_id)
     form = _credit_form(invoice)
@@ -217,13 +221,45 @@ def issue_credit_note(invoice_id: int):
             form.goods_quantity.errors = ["Enter a whole number of units."]
         else:
             try:
+                if not confirm.confirmed():
+                    return _confirm_credit_note(actor, invoice, items, form)
                 note = services.issue_credit_note(actor, invoice, items, form.reason.data)
             except DomainError as error:
                 form_errors(form, error)
             else:
-                flash(f"Credit note {note.number} issued.", "success")
+                flash(f"Credit note {note.number} issued for {pounds(note.total_pence)}.", "success")
                 return redirect(url_for("billing.invoice", invoice_id=invoice.id))
     return _render_invoice(invoice, credit_form=form, status=422)
+
+
+def _confirm_credit_note(actor, invoice: Invoice, items: list, form: CreditNoteForm):
+    savepoint = db.session.begin_nested()
+    note = services.issue_credit_note(actor, invoice, items, form.reason.data)
+    lines = [f"{line.description}: {line.quantity:,} at {price(line.unit_price)}" for line in note.lines]
+    total, left = note.total_pence, invoice.total_pence - invoice.credited_pence
+    savepoint.rollback()
+    db.session.expire_all()
+    return confirm.ask(
+        confirm.Confirmation(
+            title=f"Issue a credit note of {pounds(total)} against invoice {invoice.number}?",
+            consequences=[
+                f"{invoice.member.name} is credited {pounds(total)}, VAT included, for: {'; '.join(lines)}.",
+                f"The reason printed on it: “{form.reason.data.strip()}”.",
+                f"Invoice {invoice.number} then has {pounds(left - total)} left to credit; what was paid beyond "
+                "what is then due is held as credit for the member.",
+                "The member sees it beside the invoice and on its statement. It cannot be withdrawn: to undo it, "
+                "invoice again.",
+            ],
+            action=url_for("billing.issue_credit_note", invoice_id=invoice.id),
+            button="Issue the credit note",
+            back=url_for("billing.invoice", invoice_id=invoice.id),
+            fields={
+                "lines": [str(line_id) for line_id in form.lines.data],
+                "goods_quantity": form.goods_quantity.data,
+                "reason": form.reason.data,
+            },
+        )
+    )
 
 
 @bp.post("/invoices/<int:invoice_id>/checkout")

@@ -21,10 +21,10 @@ from tenders.schemas import (
     ComparisonSchema,
     EvaluatorsInSchema,
     EvaluatorsSchema,
-    ReasonSchema,
     ScoreInSchema,
     ScoreSchema,
     TenderInSchema,
+    TenderReasonSchema,
     TenderRecordSchema,
     TenderSchema,
 )
@@ -110,14 +110,14 @@ _move("award", "award", services.award, "Award after the standstill: a pool's lo
 @operation(
     "Cancel the tender with a reason the invitees are told",
     tags=TAGS,
-    body=ReasonSchema,
+    body=TenderReasonSchema,
     response=TenderSchema,
     errors=(409,),
 )
 def cancel(tender_id: int):
     user = require_actor()
     tender = services.tender_for(user, tender_id)
-    return TenderSchema().dump(services.cancel(user, tender, json_body(ReasonSchema())["reason"]))
+    return TenderSchema().dump(services.cancel(user, tender, json_body(TenderReasonSchema())["reason"]))
 
 
 @bp.put("/tenders/<int:tender_id>/evaluators")
@@ -282,14 +282,14 @@ def put_score(tender_id: int, bid_id: int):
 @operation(
     "The proposed winner declines during the standstill: the next-ranked bid is proposed",
     tags=TAGS,
-    body=ReasonSchema,
+    body=TenderReasonSchema,
     response=TenderSchema,
     errors=(409,),
 )
 def decline(tender_id: int, lot_id: int):
     user = require_actor()
     tender = services.tender_for(user, tender_id)
-    return TenderSchema().dump(services.decline(user, tender, lot_id, json_body(ReasonSchema())["reason"]))
+    return TenderSchema().dump(services.decline(user, tender, lot_id, json_body(TenderReasonSchema())["reason"]))
 
 
 @bp.get("/tenders/<int:tender_id>/trail")

@@ -180,7 +180,7 @@ class ScoreSchema(Schema):
     scored_at = fields.AwareDateTime(required=True)
 
 
-class ReasonSchema(Schema):
+class TenderReasonSchema(Schema):
     reason = Paragraphs(load_default=None, allow_none=True, validate=validate.Length(max=REASON_MAX))
 
 

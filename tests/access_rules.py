@@ -392,6 +392,7 @@ RULES: dict[str, Rule] = {
     "people_api.member_profile": own("member", others=HIDDEN),
     "people_api.update_member_profile": own("member", others=HIDDEN),
     "api.openapi_json": everyone(stranger=OK),
+    "api_docs.page": everyone(stranger=OK),
     # catalogue: everyone browses; a supplier keeps only its own offers
     "catalogue.browse": everyone(),
     "catalogue.offer": everyone(),
@@ -451,7 +452,7 @@ RULES: dict[str, Rule] = {
     "orders_api.record_delivery": own("secretary", "supplier"),
 }
 
-UNCHECKED = {"static", "bootstrap.static"}
+UNCHECKED = {"static", "bootstrap.static", "api_docs.static"}
 
 # supplier portal and consortium dashboard: a supplier sees only its own demand, a secretary only their consortium
 RULES |= {

@@ -1,12 +1,15 @@
 """Nothing destructive is one click: a page of its own says what will happen, and only its form acts."""
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from billing.models import CreditNote
 from kernel.extensions import db
+from kernel.formatting import pounds
 from orders.models import Pledge
 from organisations import services
 from organisations.models import ApiToken, SignInSession
+from tests.billing.conftest import issued_invoice
 from tests.factories import api_token, sign_in
 from tests.orders.conftest import make_offer, make_pool
 
@@ -172,3 +175,20 @@ def test_cancelling_a_pool_asks_for_the_reason_on_a_page_that_says_what_happens(
     assert client.post(f"/pools/{pool.id}/cancel", data=CONFIRMED | {"reason": "No budget"}).status_code == 302
     db.session.expire_all()
     assert pool.status.value == "cancelled" and pool.cancel_reason == "No budget"
+
+
+def test_a_credit_note_is_shown_with_its_figures_and_issued_only_once_confirmed(client, world):
+    invoice = issued_invoice(world.member)
+    db.session.commit()
+    sign_in(client, world.secretary)
+    data = {"lines": [str(line.id) for line in invoice.lines], "goods_quantity": "", "reason": "Damaged in transit"}
+    page = client.post(f"/invoices/{invoice.id}/credit-notes", data=data)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert f"Issue a credit note of {pounds(invoice.total_pence)} against invoice {invoice.number}?" in text
+    assert "Damaged in transit" in text and 'name="confirmed" value="yes"' in text
+    assert db.session.scalar(select(func.count()).select_from(CreditNote)) == 0, "asking writes nothing"
+    issued = client.post(f"/invoices/{invoice.id}/credit-notes", data=data | {"confirmed": "yes"})
+    assert issued.status_code == 302
+    note = db.session.scalars(select(CreditNote)).one()
+    assert note.total_pence == invoice.total_pence and note.reason == "Damaged in transit"

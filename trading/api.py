@@ -14,19 +14,19 @@ from trading.schemas import (
     BookingSchema,
     ClearingCreateSchema,
     ClearingDetailSchema,
+    ClearingPositionSchema,
     ClearingSchema,
     ListingCreateSchema,
     ListingDetailSchema,
     ListingQuerySchema,
     ListingSchema,
-    PositionSchema,
-    ReasonSchema,
     ResolveSchema,
     SlotSchema,
     SlotsInSchema,
     SlotsSchema,
     TermsSchema,
     TradeInvoiceSchema,
+    TradeReasonSchema,
 )
 
 bp = api_blueprint("trading_api", __name__)
@@ -204,12 +204,12 @@ def accept_booking(booking_id: int):
 @operation(
     "Decline a booking request (the seller); its slots are free again",
     tags=TAGS,
-    body=ReasonSchema,
+    body=TradeReasonSchema,
     response=BookingSchema,
     errors=(409,),
 )
 def decline_booking(booking_id: int):
-    return _booking_move(booking_id, services.decline, "reason", schema=ReasonSchema)
+    return _booking_move(booking_id, services.decline, "reason", schema=TradeReasonSchema)
 
 
 @bp.post("/trading/bookings/<int:booking_id>/delivered")
@@ -229,12 +229,12 @@ def confirm_delivery(booking_id: int):
 @operation(
     "Dispute a confirmed booking; the secretary resolves it",
     tags=TAGS,
-    body=ReasonSchema,
+    body=TradeReasonSchema,
     response=BookingSchema,
     errors=(409,),
 )
 def dispute_booking(booking_id: int):
-    return _booking_move(booking_id, services.dispute, "reason", schema=ReasonSchema)
+    return _booking_move(booking_id, services.dispute, "reason", schema=TradeReasonSchema)
 
 
 @bp.post("/trading/bookings/<int:booking_id>/resolve")
@@ -255,12 +255,12 @@ def resolve_booking(booking_id: int):
 @operation(
     "Cancel a booking; a buyer cancelling late is invoiced the listing's fee",
     tags=TAGS,
-    body=ReasonSchema,
+    body=TradeReasonSchema,
     response=BookingSchema,
     errors=(409,),
 )
 def cancel_booking(booking_id: int):
-    return _booking_move(booking_id, services.cancel, "reason", schema=ReasonSchema)
+    return _booking_move(booking_id, services.cancel, "reason", schema=TradeReasonSchema)
 
 
 @bp.post("/trading/bookings/<int:booking_id>/invoice")
@@ -343,7 +343,9 @@ def list_clearings():
 
 
 def _clearing(user, run) -> dict:
-    return ClearingSchema().dump(run) | {"positions": PositionSchema(many=True).dump(services.run_positions(user, run))}
+    return ClearingSchema().dump(run) | {
+        "positions": ClearingPositionSchema(many=True).dump(services.run_positions(user, run))
+    }
 
 
 @bp.post("/trading/clearings")

@@ -135,7 +135,7 @@ class BookingCreateSchema(Schema):
     note = Paragraphs(load_default=None, allow_none=True, validate=validate.Length(max=NOTE_MAX))
 
 
-class ReasonSchema(Schema):
+class TradeReasonSchema(Schema):
     reason = Paragraphs(load_default=None, allow_none=True, validate=validate.Length(max=NOTE_MAX))
 
 
@@ -146,7 +146,7 @@ class ResolveSchema(Schema):
     reason = Paragraphs(required=True, validate=validate.Length(min=1, max=NOTE_MAX))
 
 
-class InvoiceLineSchema(Schema):
+class TradeInvoiceLineSchema(Schema):
     description = fields.String(required=True)
     quantity = fields.Integer(required=True)
     unit_price = fields.Decimal(required=True, **PRICE)
@@ -175,7 +175,7 @@ class TradeInvoiceSchema(Schema):
         lambda i: i.clearing_run.number if i.clearing_run else None, required=True, allow_none=True
     )
     settled_on = fields.Date(required=True, allow_none=True)
-    lines = fields.List(fields.Nested(InvoiceLineSchema), required=True)
+    lines = fields.List(fields.Nested(TradeInvoiceLineSchema), required=True)
 
 
 class TermsSchema(Schema):
@@ -201,7 +201,7 @@ class TermsSchema(Schema):
     )
 
 
-class PositionSchema(Schema):
+class ClearingPositionSchema(Schema):
     member_id = fields.Integer(required=True)
     member_name = fields.Function(lambda p: p.member.name, required=True)
     owed_pence = fields.Integer(required=True)
@@ -222,7 +222,7 @@ class ClearingSchema(Schema):
 
 
 class ClearingDetailSchema(ClearingSchema):
-    positions = fields.List(fields.Nested(PositionSchema), required=True)
+    positions = fields.List(fields.Nested(ClearingPositionSchema), required=True)
 
 
 class ClearingCreateSchema(Schema):
