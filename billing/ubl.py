@@ -306,8 +306,11 @@ def _rate_order(vat_line: VatAnalysis) -> int:
 
 
 def _line(root: ET.Element, tag: str, quantity_tag: str, line: DocumentLine, document: Document) -> None:
-    """One line; a discount (negative unit price) is a negative quantity, since prices may not be negative."""
+    """One line; a discount (negative unit price) is a negative quantity, since prices may not be negative, and a
+    price credit (a rebate share: no units come back) is one unit at its net amount (EN 16931's BR-120 sum)."""
     quantity, unit_price = line.quantity, line.unit_price
+    if quantity == 0:
+        quantity, unit_price = 1, Decimal(line.net_pence) / 100
     if unit_price < 0:
         quantity, unit_price = -quantity, -unit_price
     element = _sub(root, tag)

@@ -275,7 +275,10 @@ def secretary_todos(user: User) -> list[Todo]:
                 url_for("portal.consortium_dashboard", consortium_id=cid),
                 "See them all",
                 [
-                    Entry(m.organisation.legal_name, url_for("marketplace.member_profile", member_id=m.id))
+                    Entry(
+                        m.organisation.legal_name,
+                        url_for("portal.consortium_dashboard", consortium_id=cid, _anchor="never-pledged"),
+                    )
                     for m in never
                 ],
                 order=28,

@@ -4,8 +4,7 @@ invoice. Every framework page on the way must fit 390 px without scrolling sidew
 
 import re
 
-from tests.e2e.conftest import Visit
-from tests.e2e.test_widths import PAGE_WIDTH
+from tests.e2e.conftest import PAGE_WIDTH, Visit
 
 FRAMEWORK = "Tayside marketing and print services"
 PHONE = 390

@@ -43,7 +43,7 @@ def _pledge(member: Visit, quantity: int) -> dict[str, str]:
         )
     }
     member.press("Confirm pledge")
-    assert f"Your pledge of {quantity:,} ream for Re-Tweed Dundee CIC is in." in member.flash()
+    assert f"Your pledge of {quantity:,} reams for Re-Tweed Dundee CIC is in." in member.flash()
     return estimate
 
 
@@ -63,7 +63,7 @@ def test_a_pool_from_pledge_to_paid_invoice(visit):
 
     with member.at("finds the open pool"):
         pool_id = _open_pool(member)
-        assert member.cell("Total pledged") == "405 ream"
+        assert member.cell("Total pledged") == "405 reams"
         assert member.cell("Tier reached") == "from 100"
         assert member.cell("Unit price now") == "£3.85"
         assert member.page.get_by_text("Re-Tweed Dundee CIC: no pledge yet").is_visible()
@@ -71,7 +71,7 @@ def test_a_pool_from_pledge_to_paid_invoice(visit):
     with member.at("pledges"):
         estimate = _pledge(member, 100)
         assert estimate["Unit price the pool would reach"] == "£3.49"
-        assert member.cell("Total pledged") == "505 ream"
+        assert member.cell("Total pledged") == "505 reams"
         assert member.cell("Tier reached") == "from 500"
         assert member.cell("Unit price now") == "£3.49"
 
@@ -89,7 +89,7 @@ def test_a_pool_from_pledge_to_paid_invoice(visit):
             "VAT": "£85.82",
             "Total to pay": "£514.91",
         }
-        mine = member.page.get_by_text("Re-Tweed Dundee CIC: 120 ream")
+        mine = member.page.get_by_text("Re-Tweed Dundee CIC: 120 reams")
         assert f"estimated cost {estimate['Total to pay']} to pay, with delivery, fees and VAT." in mine.inner_text()
         history = member.page.get_by_role("table", name="History of Re-Tweed Dundee CIC's pledge")
         assert history.get_by_role("cell", name="100 → 120").is_visible()
@@ -102,7 +102,10 @@ def test_a_pool_from_pledge_to_paid_invoice(visit):
     with secretary.at("previews closing"):
         secretary.goto(f"/pools/{pool_id}")
         secretary.click_link("Preview closing the pool")
-        assert "Closing now orders 525 ream in 105 packs of 5 at £3.49" in secretary.page.locator("main").inner_text()
+        assert (
+            "Closing now orders 525 reams in 105 packs of 5 reams at £3.49"
+            in secretary.page.locator("main").inner_text()
+        )
         assert "120" in secretary.row("Re-Tweed Dundee CIC").inner_text()
 
     with secretary.at("closes the pool"):

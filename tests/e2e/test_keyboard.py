@@ -62,7 +62,7 @@ def test_a_member_pledges_with_the_keyboard_only(visit):
         )
         _activate(member, "Enter")
         estimate = member.page.locator(".estimate")
-        assert "Estimated cost of 4 1,000 leaflets" in estimate.inner_text()
+        assert "Estimated cost of 4 packs of 1,000 leaflets" in estimate.inner_text()
         # six pledged plus these four stay in the tier from 5 at £128.00; printed matter is zero-rated
         assert member.cell("Goods", within=".estimate table") == "£512.00"
         assert member.cell("Total to pay", within=".estimate table") == "£512.00"
@@ -72,6 +72,9 @@ def test_a_member_pledges_with_the_keyboard_only(visit):
             member, "el => el.matches('button') && el.textContent.trim() === 'Confirm pledge'", "the confirm button"
         )
         _activate(member, "Space")
-        assert "Your pledge of 4 1,000 leaflets for Dundee Bike Works is in." in member.flash()
-        assert "Dundee Bike Works: 4 1,000 leaflets plus up to 1 flexible" in member.page.locator("main").inner_text()
-        assert member.cell("Total pledged") == "10 1,000 leaflets"
+        assert "Your pledge of 4 packs of 1,000 leaflets for Dundee Bike Works is in." in member.flash()
+        assert (
+            "Dundee Bike Works: 4 packs of 1,000 leaflets plus up to 1 flexible"
+            in member.page.locator("main").inner_text()
+        )
+        assert member.cell("Total pledged") == "10 packs of 1,000 leaflets"

@@ -52,7 +52,7 @@ def test_a_cancelled_pool_shows_why_and_never_a_tier_to_reach(client, world, off
 
     assert "This pool was cancelled on" in html and "Nothing was ordered" in html
     # closed by the secretary two days early: the reason does not pretend the deadline came
-    assert "12 of the 100 box needed were pledged when it was closed, before its deadline." in html
+    assert "12 of the 100 boxes needed were pledged when it was closed, before its deadline." in html
     assert "by the deadline" not in html
     assert "best tier reached" not in html and "more to go" not in html and "tier-ladder" not in html
 
