@@ -10,7 +10,7 @@ from kernel.clock import uk_today
 from kernel.extensions import db
 from kernel.formatting import pounds, uk_date
 from kernel.navigation import Entry, Todo, first_few
-from orders.dashboard import quantity
+from kernel.words import quantity
 from orders.models import PurchaseOrder
 from organisations.models import User
 
@@ -96,7 +96,7 @@ def secretary_todos(user: User) -> list[Todo]:
                     Entry(
                         order.number,
                         url_for("orders.purchase_order", order_id=order.id),
-                        f"{order.offer_name}, {quantity(order.units, order.unit)}, {order.status.value}",
+                        f"{order.offer_name}, {quantity(order.units, order)}, {order.status.value}",
                         "warning",
                     )
                     for order in to_issue

@@ -16,9 +16,10 @@ from catalogue import pricing
 from catalogue.models import Offer
 from kernel.clock import utcnow
 from kernel.extensions import db
-from kernel.formatting import pounds, price, uk_date
+from kernel.formatting import pounds, uk_date
 from kernel.money import line_pence
 from kernel.navigation import Entry, Todo, first_few
+from kernel.words import counted, per_unit, quantity
 from orders import services
 from orders.demand import within_reach
 from orders.models import Pledge, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus, pool_consortium
@@ -29,22 +30,6 @@ CLOSING_SOON = timedelta(days=7)
 """A pool closing within this is "closing soon"; one near its minimum this close to its deadline may miss it."""
 FORECAST_WEEKS = 6
 """The supplier's forecast looks this many weeks ahead."""
-
-
-def quantity(units: int, unit: str) -> str:
-    """20 reams, 1 ream, 3 boxes: the offer's unit, plural unless one; a symbol (kWh) or a unit with a
-    number in it stays as it is."""
-    return f"{units:,} {unit if units == 1 else plural(unit)}"
-
-
-def plural(unit: str) -> str:
-    if not unit or unit.endswith("s") or any(c.isdigit() or c.isupper() for c in unit):
-        return unit
-    if unit.endswith(("x", "ch", "sh")):
-        return unit + "es"
-    if unit.endswith("y") and unit[-2:-1] not in ("a", "e", "i", "o", "u"):
-        return unit[:-1] + "ies"
-    return unit + "s"
 
 
 def _with_prices(query: Select) -> Select:
@@ -61,11 +46,11 @@ def _standing(pool: Pool) -> pricing.Standing[Decimal]:
 def tipping(pool: Pool) -> str | None:
     """What an open pool is about to reach (its next tier or its minimum), or None when neither is near."""
     if within_reach(pool.pledged_quantity, pool.minimum_quantity):
-        return f"{quantity(pool.minimum_quantity - pool.pledged_quantity, pool.offer.unit)} short of its minimum"
+        return f"{quantity(pool.minimum_quantity - pool.pledged_quantity, pool.offer)} short of its minimum"
     next_tier = _standing(pool).next_tier
     if next_tier is not None and within_reach(pool.pledged_quantity, next_tier.min_quantity):
-        to_go = quantity(next_tier.min_quantity - pool.pledged_quantity, pool.offer.unit)
-        return f"{to_go} from {price(next_tier.unit_price)} a {pool.offer.unit}"
+        to_go = quantity(next_tier.min_quantity - pool.pledged_quantity, pool.offer)
+        return f"{to_go} from {per_unit(next_tier.unit_price, pool.offer)}"
     return None
 
 
@@ -130,7 +115,7 @@ def member_todos(user: User) -> list[Todo]:
             url_for("orders.list_pools", sort="deadline"),
             "See the open pools",
             [
-                _pool_link(p, f"closes {uk_date(p.deadline)}, {price(_standing(p).unit_price)} a {p.offer.unit} now")
+                _pool_link(p, f"closes {uk_date(p.deadline)}, {per_unit(_standing(p).unit_price, p.offer)} now")
                 for p in closing_pools
             ],
             text="Pledge before the deadline to share the lower price.",
@@ -155,7 +140,7 @@ def _pledge_entry(pledge: Pledge) -> Entry:
     pool = pledge.pool
     unit_price = _standing(pool).unit_price
     detail = (
-        f"{quantity(pledge.quantity, pool.offer.unit)} at {price(unit_price)} a {pool.offer.unit}: "
+        f"{quantity(pledge.quantity, pool.offer)} at {per_unit(unit_price, pool.offer)}: "
         f"{pounds(line_pence(pledge.quantity, unit_price))} of goods before fees, delivery and VAT; "
         f"closes {uk_date(pool.deadline)}"
     )
@@ -256,7 +241,7 @@ def secretary_todos(user: User) -> list[Todo]:
                 [
                     _pool_link(
                         p,
-                        f"{quantity(p.minimum_quantity - p.pledged_quantity, p.offer.unit)} short, "
+                        f"{quantity(p.minimum_quantity - p.pledged_quantity, p.offer)} short, "
                         f"closes {uk_date(p.deadline)}",
                         "warning",
                     )
@@ -291,7 +276,7 @@ def _order_entry(order: PurchaseOrder) -> Entry:
     return Entry(
         order.number,
         url_for("orders.purchase_order", order_id=order.id),
-        f"{order.offer_name}, {quantity(order.units, order.unit)}, {order.status.value}",
+        f"{order.offer_name}, {quantity(order.units, order)}, {order.status.value}",
         "warning" if order.status is PurchaseOrderStatus.DRAFT else "info",
     )
 
@@ -320,10 +305,17 @@ def supplier_todos(user: User) -> list[Todo]:
         )
         horizon = now + timedelta(weeks=FORECAST_WEEKS)
         forecast = db.session.execute(
-            select(Offer.id, Offer.name, Offer.unit, func.count(Pool.id), func.sum(Pool.pledged_quantity))
+            select(
+                Offer.id,
+                Offer.name,
+                Offer.unit,
+                Offer.unit_plural,
+                func.count(Pool.id),
+                func.sum(Pool.pledged_quantity),
+            )
             .join(Pool, Pool.offer_id == Offer.id)
             .where(Offer.supplier_id == sid, Pool.status == PoolStatus.OPEN, Pool.deadline <= horizon)
-            .group_by(Offer.id, Offer.name, Offer.unit)
+            .group_by(Offer.id, Offer.name, Offer.unit, Offer.unit_plural)
             .order_by(Offer.name, Offer.id)
         ).all()
         tip = _about_to_tip("supplier", open_pools, order=34)
@@ -356,16 +348,16 @@ def supplier_todos(user: User) -> list[Todo]:
                 "supplier.forecast",
                 "supplier",
                 f"{name}: pools closing in the next {FORECAST_WEEKS} weeks, by offer",
-                sum(row[3] for row in forecast),
+                sum(row[4] for row in forecast),
                 url_for("portal.supplier_demand", supplier_id=sid),
                 "See the forecast week by week",
                 [
                     Entry(
                         offer_name,
                         url_for("portal.supplier_demand", supplier_id=sid, offer_id=offer_id),
-                        f"{quantity(int(units or 0), unit)} pledged in {pools} open pool{'' if pools == 1 else 's'}",
+                        f"{counted(int(units or 0), unit, unit_plural)} pledged in {counted(pools, 'open pool')}",
                     )
-                    for offer_id, offer_name, unit, pools, units in forecast[:5]
+                    for offer_id, offer_name, unit, unit_plural, pools, units in forecast[:5]
                 ],
                 order=32,
             ),

@@ -3,14 +3,15 @@ and the JSON API gives the same counts from the same function."""
 
 import re
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 
 from kernel.clock import uk_today, utcnow
 from kernel.extensions import db
 from kernel.formatting import uk_date
+from kernel.words import default_units, quantity
 from orders import services as orders_services
-from orders.dashboard import quantity
 from orders.models import PurchaseOrderStatus
 from organisations.models import OutboxMessage
 from shared_services import services as shared_services
@@ -193,11 +194,19 @@ def test_member_sees_its_shared_services_and_when_each_bills_next(client, world)
     assert f"£500.00 a month shared; next bill {uk_date(start)} (period 1 of 12)" in card
 
 
+def unit(singular: str, plural: str | None = None) -> SimpleNamespace:
+    """An offer's unit words as an offer keeps them: its own plural, or the default one."""
+    return SimpleNamespace(unit=singular, unit_plural=plural or default_units(singular)[1], pack_size=1)
+
+
 def test_units_are_plural_unless_one():
-    assert [quantity(1, "ream"), quantity(20, "ream"), quantity(3, "box"), quantity(2, "copy")] == [
+    """The dashboard counts in the offer's own unit words (kernel.words), as every other page does."""
+    ream, box, copy = unit("ream"), unit("box"), unit("copy")
+    assert [quantity(1, ream), quantity(20, ream), quantity(3, box), quantity(2, copy)] == [
         "1 ream",
         "20 reams",
         "3 boxes",
         "2 copies",
     ]
-    assert [quantity(1_500, "kWh"), quantity(4, "hours"), quantity(2, "day")] == ["1,500 kWh", "4 hours", "2 days"]
+    hours = [quantity(1_500, unit("kWh")), quantity(4, unit("hour")), quantity(2, unit("day"))]
+    assert hours == ["1,500 kWh", "4 hours", "2 days"]
