@@ -15,8 +15,8 @@ how many pledges a pool takes a second. That stretch is one read and, on Postgre
   they are four statements against a local file.
 """
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -36,6 +36,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -342,10 +343,13 @@ _SQLITE_ADD_TO_BAND = _add_to_band(sqlite.insert)
 
 
 def _postgresql_writes() -> tuple[Any, Any]:
-    """All five writes as one statement, for a new pledge and for a changed one.
+    """All five writes as one statement, for a new pledge and for a changed one, which also reads
+    the other members' units by band for the estimate: one round trip under the pool's lock.
 
     PostgreSQL runs every data-modifying WITH part exactly once, whether the main statement
-    reads it or not. A new pledge's history row reads the pledge's id from its CTE.
+    reads it or not. A new pledge's history row reads the pledge's id from its CTE. The main
+    SELECT sees the tables as they were before the statement's writes, so the band totals and
+    the member's own pledge are both the old ones, and their difference is the others' units.
     """
     new_pledge = _INSERT_PLEDGE.cte("new_pledge")
     change_of_new = (
@@ -353,10 +357,21 @@ def _postgresql_writes() -> tuple[Any, Any]:
         .from_select(["pledge_id", *_CHANGE_VALUES], select(new_pledge.c.id, *_CHANGE_VALUES.values()))
         .cte("change")
     )
-    totals, day = _UPDATE_TOTALS.cte("totals"), _add_to_day(postgresql.insert)
+    totals, day = _UPDATE_TOTALS.cte("totals"), _add_to_day(postgresql.insert).cte("day")
     band = _add_to_band(postgresql.insert).cte("band")
-    new = select(new_pledge.c.id, new_pledge.c.created_at).add_cte(change_of_new, totals, day.cte("day"), band)
-    changed = day.add_cte(_UPDATE_PLEDGE.cte("changed"), _INSERT_CHANGE.cte("change"), totals, band)
+    others = _OTHERS_BY_BAND.subquery("others")
+    order = (others.c.consortium_id, others.c.turnover_band)
+    new = (
+        select(new_pledge.c.id, new_pledge.c.created_at, *others.c)
+        .select_from(new_pledge.outerjoin(others, true()))
+        .add_cte(change_of_new, totals, day, band)
+        .order_by(*order)
+    )
+    changed = (
+        select(*others.c)
+        .add_cte(_UPDATE_PLEDGE.cte("changed"), _INSERT_CHANGE.cte("change"), totals, day, band)
+        .order_by(*order)
+    )
     return new, changed
 
 
@@ -422,8 +437,7 @@ def _locked_pool(pool_id: int, member_id: int, rows: Sequence[Row[*tuple[Any, ..
 
 def others_by_band(pool_id: int, member_id: int) -> list[tuple[int, TurnoverBand, int]]:
     """The other members' pledged units in the pool, per consortium and turnover band: (consortium id, band, units)."""
-    rows = db.session.connection().execute(_OTHERS_BY_BAND, _values(pool_id=pool_id, member_id=member_id))
-    return [(consortium_id, band, int(units)) for consortium_id, band, units in rows]
+    return _by_band(db.session.connection().execute(_OTHERS_BY_BAND, _values(pool_id=pool_id, member_id=member_id)))
 
 
 def count_band_totals_again(connection: Connection, pool_ids: Sequence[int]) -> None:
@@ -446,9 +460,22 @@ def count_band_totals_again(connection: Connection, pool_ids: Sequence[int]) -> 
         )
 
 
-def write_change(locked: LockedPool, new: Units, totals: Totals, actor_id: int, now: datetime) -> tuple[int, datetime]:
+@dataclass(frozen=True)
+class Written:
+    """What a pledge's writes give back: the pledge's id, when it was first made, and the other members'
+    units per consortium and band (what others_by_band reads)."""
+
+    pledge_id: int
+    created_at: datetime
+    others_by_band: list[tuple[int, TurnoverBand, int]]
+
+
+def write_change(
+    locked: LockedPool, new: Units, totals: Totals, actor_id: int, now: datetime, *, others_wanted: bool
+) -> Written:
     """Writes the member's pledge (a new row or the changed one), its history row, the pool's new
-    totals and the units on the pool's day; returns the pledge's id and when it was first made."""
+    totals, the units on the pool's day and band; returns what the estimate needs besides (the
+    others' units by band only when `others_wanted`: PostgreSQL reads them in the same statement)."""
     values = _values(
         pool_id=locked.pool_id,
         member_id=locked.member_id,
@@ -469,23 +496,25 @@ def write_change(locked: LockedPool, new: Units, totals: Totals, actor_id: int, 
     )
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        return _write_in_one_statement(connection, locked.pledge, values)
-    return _write_one_by_one(connection, locked.pledge, values)
+        written = _write_in_one_statement(connection, locked.pledge, values)
+    else:
+        written = _write_one_by_one(connection, locked.pledge, values, others_wanted)
+    return written if others_wanted else replace(written, others_by_band=[])
 
 
 def _write_in_one_statement(
     connection: Connection, existing: ExistingPledge | None, values: dict[str, object]
-) -> tuple[int, datetime]:
+) -> Written:
     if existing is None:
-        pledge_id, created_at = connection.execute(_POSTGRESQL_WRITE_NEW, values).one()
-        return pledge_id, created_at
-    connection.execute(_POSTGRESQL_WRITE_CHANGED, values)
-    return existing.id, existing.created_at
+        rows = connection.execute(_POSTGRESQL_WRITE_NEW, values).all()
+        return Written(rows[0].id, rows[0].created_at, _by_band(row[2:] for row in rows if row[2] is not None))
+    rows = connection.execute(_POSTGRESQL_WRITE_CHANGED, values).all()
+    return Written(existing.id, existing.created_at, _by_band(rows))
 
 
 def _write_one_by_one(
-    connection: Connection, existing: ExistingPledge | None, values: dict[str, object]
-) -> tuple[int, datetime]:
+    connection: Connection, existing: ExistingPledge | None, values: dict[str, object], others_wanted: bool
+) -> Written:
     if existing is None:
         pledge_id, created_at = connection.execute(_INSERT_PLEDGE, values).one()
     else:
@@ -495,7 +524,12 @@ def _write_one_by_one(
     connection.execute(_UPDATE_TOTALS, values)
     connection.execute(_SQLITE_ADD_TO_DAY, values)
     connection.execute(_SQLITE_ADD_TO_BAND, values)
-    return pledge_id, created_at
+    others = _by_band(connection.execute(_OTHERS_BY_BAND, values)) if others_wanted else []
+    return Written(pledge_id, created_at, others)
+
+
+def _by_band(rows: Iterable[Sequence[Any]]) -> list[tuple[int, TurnoverBand, int]]:
+    return [(consortium_id, band, int(units)) for consortium_id, band, units in rows]
 
 
 def update_loaded_copies(pool_id: int, pledge_id: int, totals: Totals, new: Units, now: datetime) -> None:

@@ -358,14 +358,16 @@ def _record_change(
     its day), queues the tier notice, and says what it did, estimate included, without reading
     anything back."""
     totals = locked.totals.after(locked.current, new)
-    pledge_id, created_at = pledging.write_change(locked, new, totals, actor.id, now)
-    pledging.update_loaded_copies(locked.pool_id, pledge_id, totals, new, now)
+    grouped = locked.is_national or bool(locked.solidarity_rate_percent)
+    written = pledging.write_change(locked, new, totals, actor.id, now, others_wanted=grouped and new.quantity > 0)
+    pledging.update_loaded_copies(locked.pool_id, written.pledge_id, totals, new, now)
     _queue_tier_notice(locked, totals.pledged_quantity)
-    state = PledgeState(pledge_id, locked.pool_id, member, new.quantity, new.flexible_extra, created_at, now)
-    old = locked.current
-    return PledgeMade(
-        state, old.quantity, old.flexible_extra, _estimate(locked, member, new.quantity, totals.pledged_quantity)
+    state = PledgeState(
+        written.pledge_id, locked.pool_id, member, new.quantity, new.flexible_extra, written.created_at, now
     )
+    old = locked.current
+    estimate = _estimate(locked, member, new.quantity, totals.pledged_quantity, written.others_by_band)
+    return PledgeMade(state, old.quantity, old.flexible_extra, estimate)
 
 
 def _queue_tier_notice(locked: pledging.LockedPool, new_total: int) -> None:
@@ -378,8 +380,16 @@ def _queue_tier_notice(locked: pledging.LockedPool, new_total: int) -> None:
     notices.tier_reached(locked.pool_id, locked.tiers, locked.totals.pledged_quantity, new_total)
 
 
-def _estimate(locked: pledging.LockedPool, member: Member, quantity: int, pool_total: int) -> MemberBill | None:
-    """The member's bill at the pool's new total, from what was read under the lock; none once withdrawn."""
+def _estimate(
+    locked: pledging.LockedPool,
+    member: Member,
+    quantity: int,
+    pool_total: int,
+    others: list[tuple[int, TurnoverBand, int]],
+) -> MemberBill | None:
+    """The member's bill at the pool's new total, from what was read under the lock and the others' units
+    by band that the writes read (none unless the pool is national or has a solidarity rate); none once
+    withdrawn."""
     if quantity == 0:
         return None
     consortium = locked.consortium
@@ -392,7 +402,6 @@ def _estimate(locked: pledging.LockedPool, member: Member, quantity: int, pool_t
         solidarity_rate_percent=locked.solidarity_rate_percent,
         vat_registered=consortium.vat_registered,
     )
-    others = _others(locked.pool_id, member, consortium.id, locked.is_national or bool(terms.solidarity_rate_percent))
     return estimated_bill(
         terms,
         MemberUnits(member.id, quantity, member.turnover_band),

@@ -115,3 +115,26 @@ def test_the_pool_closed_email_carries_the_invoice_breakdown_in_text_and_html(wo
     assert '<th scope="row">Handling fee</th><td align="right">£5.00</td>' in message.body_html
     assert '<td align="right"><strong>£263.40</strong></td>' in message.body_html
     assert invoice.total_pence == 26340
+
+
+def test_the_pledge_answer_is_the_invoice_to_come_for_a_first_pledge_and_a_change(client, world, pool):
+    """The estimate a pledge answers with is made under the pool's lock from the others' units by band, which
+    PostgreSQL reads in the same statement as the pledge's writes: a first pledge's and a changed one's are
+    each their member's invoice."""
+    third = factories.member(world.network, "Third Shop CIC", turnover_band=TurnoverBand.OVER_2M)
+    db.session.commit()
+    ours = f"/api/v1/pools/{pool.id}/pledge", api_token(world.member_user)
+    assert client.put(ours[0], headers=ours[1], json={"quantity": 14}).status_code == 200
+    first = client.put(
+        f"/api/v1/pools/{pool.id}/pledge", headers=api_token(world.admin), json={"quantity": 6, "member_id": third.id}
+    )
+    changed = client.put(ours[0], headers=ours[1], json={"quantity": 14})
+    assert (first.status_code, changed.status_code) == (201, 200)
+    assert first.json["estimate"]["solidarity_pence"] > 0 and changed.json["estimate"]["solidarity_pence"] > 0
+
+    [order] = closing.close_pool(world.secretary, pool.id).purchase_orders
+    purchase_orders.send(world.secretary, order)
+    purchase_orders.record_delivery(world.secretary, order)
+    totals = {i.member_id: i.total_pence for i in billing.issue_invoices(world.secretary, order.id)}
+    assert first.json["estimate"]["total_pence"] == totals[third.id]
+    assert changed.json["estimate"]["total_pence"] == totals[world.member.id]
