@@ -27,7 +27,6 @@ from sqlalchemy import (
     Date,
     Integer,
     Row,
-    Select,
     and_,
     bindparam,
     delete,
@@ -40,7 +39,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import get_history, set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.types import TypeEngine
@@ -110,6 +109,15 @@ class ConsortiumTerms:
     vat_registered: bool
 
 
+@dataclass(frozen=True, slots=True)
+class PledgingMember:
+    """The member a pledge is for, as the locked read finds it: enough to name it and count its units."""
+
+    id: int
+    name: str
+    turnover_band: TurnoverBand
+
+
 @dataclass(frozen=True)
 class LockedPool:
     """The pool and one member's pledge in it, as read under the pool's lock.
@@ -120,7 +128,7 @@ class LockedPool:
     """
 
     pool_id: int
-    member_id: int
+    member: PledgingMember
     status: PoolStatus
     deadline: datetime
     capacity: int | None
@@ -134,7 +142,15 @@ class LockedPool:
     totals: Totals
     pledge: ExistingPledge | None
     consortium: ConsortiumTerms
-    band: TurnoverBand  # the member's, under which its units are counted in the pool's band totals
+
+    @property
+    def member_id(self) -> int:
+        return self.member.id
+
+    @property
+    def band(self) -> TurnoverBand:
+        """The member's, under which its units are counted in the pool's band totals."""
+        return self.member.turnover_band
 
     @property
     def current(self) -> Units:
@@ -170,27 +186,23 @@ _change = PledgeChange.__table__
 _day = PoolPledgeDay.__table__
 _band = PoolBandTotal.__table__
 
-# Who may pledge for whom: active members among the candidates whose network is in one of the
-# pool's consortia. A model query, as the pledge comes back with its Member.
-_MEMBERS_IN_POOL: Select[Member] = (
-    select(Member)
-    .join(Network, Member.network_id == Network.id)
-    .join(
-        pool_consortium,
-        and_(
-            pool_consortium.c.consortium_id == Network.consortium_id, pool_consortium.c.pool_id == bindparam("pool_id")
-        ),
-    )
-    .where(Member.active, Member.id.in_(bindparam("member_ids", expanding=True)))
-    .options(lazyload(Member.network))
-    .order_by(Member.id)
-)
-
 # SQLite has no row locks: a no-op UPDATE of the pool makes the transaction the database's one
 # writer, and SQLite lets one writer in at a time, so every read after it is current.
 _SQLITE_WRITER_LOCK = update(_pool).where(_pool.c.id == _value("pool_id", Integer)).values(id=_pool.c.id)
 
-# The pool's terms, totals and the prices it holds, with the member's pledge: one row per price tier.
+# Who may pledge for whom: active members among the candidates whose network is in one of the pool's
+# consortia, with what their consortium bills on.
+_member_organisation = _organisation.alias("member_organisation")
+_MEMBERS_OF_THE_POOL = (
+    _member.join(_member_organisation, _member_organisation.c.id == _member.c.organisation_id)
+    .join(_network, _network.c.id == _member.c.network_id)
+    .join(pool_consortium, pool_consortium.c.consortium_id == _network.c.consortium_id)
+    .join(_consortium, _consortium.c.id == _network.c.consortium_id)
+    .join(_organisation, _organisation.c.id == _consortium.c.organisation_id)
+)
+
+# The pool's terms, totals and the prices it holds, with each candidate member that may pledge into it and its
+# pledge: one row per member and price tier (a pool without tiers, or without such a member, gives one row each).
 # Only an open pool takes pledges, and every pool that opened holds its prices (orders.prices).
 _LOCKED_READ = (
     select(
@@ -208,6 +220,9 @@ _LOCKED_READ = (
         _offer.c.vat_rate,
         _tier.c.min_quantity,
         _tier.c.unit_price,
+        _member.c.id.label("member_id"),
+        _member_organisation.c.legal_name.label("member_name"),
+        _member.c.turnover_band,
         _pledge.c.id.label("pledge_id"),
         _pledge.c.quantity,
         _pledge.c.flexible_extra,
@@ -216,19 +231,22 @@ _LOCKED_READ = (
         _consortium.c.name.label("consortium_name"),
         _consortium.c.handling_fee_percent,
         _organisation.c.vat_number,
-        _member.c.turnover_band,
     )
     .select_from(
         _pool.join(_offer, _offer.c.id == _pool.c.offer_id)
         .outerjoin(_tier, _tier.c.pool_id == _pool.c.id)
-        .outerjoin(_pledge, and_(_pledge.c.pool_id == _pool.c.id, _pledge.c.member_id == _value("member_id", Integer)))
-        .join(_member, _member.c.id == _value("member_id", Integer))
-        .join(_network, _network.c.id == _member.c.network_id)
-        .join(_consortium, _consortium.c.id == _network.c.consortium_id)
-        .join(_organisation, _organisation.c.id == _consortium.c.organisation_id)
+        .outerjoin(
+            _MEMBERS_OF_THE_POOL,
+            and_(
+                pool_consortium.c.pool_id == _pool.c.id,
+                _member.c.active,
+                _member.c.id.in_(bindparam("v_member_ids", expanding=True)),
+            ),
+        )
+        .outerjoin(_pledge, and_(_pledge.c.pool_id == _pool.c.id, _pledge.c.member_id == _member.c.id))
     )
     .where(_pool.c.id == _value("pool_id", Integer))
-    .order_by(_tier.c.min_quantity)
+    .order_by(_member.c.id, _tier.c.min_quantity)
     .with_for_update(of=_pool)
 )
 
@@ -381,19 +399,15 @@ _POSTGRESQL_WRITE_NEW, _POSTGRESQL_WRITE_CHANGED = _postgresql_writes()
 # The steps
 
 
-def members_in_pool(pool_id: int, candidate_ids: list[int]) -> list[Member]:
-    """Those of the candidates who are active members of one of the pool's consortia, by id."""
-    return list(db.session.scalars(_MEMBERS_IN_POOL, {"pool_id": pool_id, "member_ids": candidate_ids or [-1]}))
-
-
 def take_sqlite_writer_lock(connection: Connection, pool_id: int) -> None:
     """On SQLite, what stands for the pool's row lock (see _SQLITE_WRITER_LOCK); PostgreSQL locks with FOR UPDATE."""
     connection.execute(_SQLITE_WRITER_LOCK, _values(pool_id=pool_id))
 
 
-def lock_and_read(pool_id: int, member_id: int) -> LockedPool:
+def lock_and_read(pool_id: int, candidate_ids: list[int]) -> list[LockedPool]:
     """Takes the pool's row lock until the transaction ends, and reads under it, in one query,
-    what a pledge decides on; 404 for no such pool.
+    what a pledge decides on, once for each candidate who may pledge into the pool (by id; none
+    for no such candidate); 404 for no such pool.
 
     The session is flushed first: these statements bypass its autoflush, and a change it still
     holds (a pool's deadline moved in this transaction) must be in the database before the read.
@@ -402,18 +416,23 @@ def lock_and_read(pool_id: int, member_id: int) -> LockedPool:
     connection = db.session.connection()
     if connection.dialect.name == "sqlite":
         take_sqlite_writer_lock(connection, pool_id)
-    rows = connection.execute(_LOCKED_READ, _values(pool_id=pool_id, member_id=member_id)).all()
+    rows = connection.execute(_LOCKED_READ, _values(pool_id=pool_id, member_ids=candidate_ids or [-1])).all()
     if not rows:
         raise NotFound("No such pool.")
-    return _locked_pool(pool_id, member_id, rows)
+    by_member: dict[int, list[Row[*tuple[Any, ...]]]] = {}
+    for row in rows:
+        if row.member_id is not None:
+            by_member.setdefault(row.member_id, []).append(row)
+    return [_locked_pool(pool_id, member_rows) for member_rows in by_member.values()]
 
 
-def _locked_pool(pool_id: int, member_id: int, rows: Sequence[Row[*tuple[Any, ...]]]) -> LockedPool:
-    """The read's rows repeat the pool and the pledge once per price tier; a pool without tiers gives one row."""
+def _locked_pool(pool_id: int, rows: Sequence[Row[*tuple[Any, ...]]]) -> LockedPool:
+    """The read's rows repeat the pool, the member and its pledge once per price tier; a pool without tiers gives
+    one row."""
     row = rows[0]
     return LockedPool(
         pool_id=pool_id,
-        member_id=member_id,
+        member=PledgingMember(row.member_id, row.member_name, row.turnover_band),
         status=row.status,
         deadline=row.deadline,
         capacity=row.capacity,
@@ -431,7 +450,6 @@ def _locked_pool(pool_id: int, member_id: int, rows: Sequence[Row[*tuple[Any, ..
         consortium=ConsortiumTerms(
             row.consortium_id, row.consortium_name, row.handling_fee_percent, bool(row.vat_number)
         ),
-        band=row.turnover_band,
     )
 
 

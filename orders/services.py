@@ -238,19 +238,17 @@ def pledge(
     What needs no lock is checked before it is taken, so a refused pledge never holds up the others.
     """
     new = pledging.Units(*validate_quantities(quantity, flexible_extra))
-    member = _pledging_member(actor, pool_id, member_id)
-    locked, now = _lock_open_pool(pool_id, member.id)
+    locked, now = _lock_open_pool(actor, pool_id, member_id)
     _check_room(locked, new.quantity)
-    return _record_change(actor, member, locked, new, now)
+    return _record_change(actor, locked, new, now)
 
 
 def withdraw_pledge(actor: User, pool_id: int, member_id: int | None = None) -> "PledgeMade":
     """The member takes their pledge down to nothing; the pledge row stays, and with it its history."""
-    member = _pledging_member(actor, pool_id, member_id)
-    locked, now = _lock_open_pool(pool_id, member.id)
+    locked, now = _lock_open_pool(actor, pool_id, member_id)
     if locked.current.quantity == 0:
-        raise NotFound(f"{member.name} has no pledge in this pool.")
-    return _record_change(actor, member, locked, pledging.NO_UNITS, now)
+        raise NotFound(f"{locked.member.name} has no pledge in this pool.")
+    return _record_change(actor, locked, pledging.NO_UNITS, now)
 
 
 @dataclass(frozen=True)
@@ -259,7 +257,7 @@ class PledgeState:
 
     id: int
     pool_id: int
-    member: Member
+    member: pledging.PledgingMember
     quantity: int
     flexible_extra: int
     created_at: datetime
@@ -290,12 +288,16 @@ class PledgeMade:
 # The pledge's steps, in the order they run
 
 
-def _pledging_member(actor: User, pool_id: int, member_id: int | None) -> Member:
-    """The member the actor pledges for in this pool; 404 if the pool is not theirs to see.
+def _lock_open_pool(actor: User, pool_id: int, member_id: int | None) -> tuple[pledging.LockedPool, datetime]:
+    """Locks the pool and reads it with the pledge of the member the actor pledges for; 404 if the pool
+    is not theirs to see, 422 if the member is not clear, 409 unless the pool takes pledges now. Returns
+    what was read and the time of the change.
 
-    Without `member_id` the actor must act for exactly one member of the pool's consortia;
-    an admin may name any member. A pledge that may go ahead costs one query; the reasons
-    for refusing one are worked out only when it is refused.
+    Without `member_id` the actor must act for exactly one member of the pool's consortia; an admin may
+    name any member. A pledge that may go ahead costs this one query; the reasons for refusing one are
+    worked out only when it is refused. The lock makes concurrent pledges take turns, so capacity holds
+    and the pool's running totals stay exact, and it orders each pledge against a close. The clock is
+    read once the lock is held, so a pledge that waited for it past the deadline is refused.
     """
     if member_id is None:
         candidates = actor.member_ids
@@ -303,26 +305,15 @@ def _pledging_member(actor: User, pool_id: int, member_id: int | None) -> Member
         candidates = {member_id}
     else:
         candidates = set()
-    members = pledging.members_in_pool(pool_id, sorted(candidates))
-    if len(members) == 1:
-        return members[0]
-    require_visible(actor, pool_id)
-    if members:
-        raise ValidationFailed.field("member_id", "You act for several members of this pool: say which one.")
-    if member_id is not None:
-        raise ValidationFailed.field("member_id", "You cannot pledge for that member in this pool.")
-    raise ValidationFailed.field("member_id", "You act for no member of this pool's consortia.")
-
-
-def _lock_open_pool(pool_id: int, member_id: int) -> tuple[pledging.LockedPool, datetime]:
-    """Locks the pool and reads it with the member's pledge; 409 unless it takes pledges now.
-    Returns what was read and the time of the change.
-
-    The lock makes concurrent pledges take turns, so capacity holds and the pool's running
-    totals stay exact, and it orders each pledge against a close. The clock is read once the
-    lock is held, so a pledge that waited for it past the deadline is refused.
-    """
-    locked = pledging.lock_and_read(pool_id, member_id)
+    found = pledging.lock_and_read(pool_id, sorted(candidates))
+    if len(found) != 1:
+        require_visible(actor, pool_id)
+        if found:
+            raise ValidationFailed.field("member_id", "You act for several members of this pool: say which one.")
+        if member_id is not None:
+            raise ValidationFailed.field("member_id", "You cannot pledge for that member in this pool.")
+        raise ValidationFailed.field("member_id", "You act for no member of this pool's consortia.")
+    locked = found[0]
     now = utcnow()
     _check_pledgeable(locked.status, locked.deadline, now)
     return locked, now
@@ -351,9 +342,7 @@ def _room(capacity: int | None, others: int, quantity: int, list_price: Decimal)
         )
 
 
-def _record_change(
-    actor: User, member: Member, locked: pledging.LockedPool, new: pledging.Units, now: datetime
-) -> PledgeMade:
+def _record_change(actor: User, locked: pledging.LockedPool, new: pledging.Units, now: datetime) -> PledgeMade:
     """Writes the change under the lock (the pledge, its history row, the pool's new totals and
     its day), queues the tier notice, and says what it did, estimate included, without reading
     anything back."""
@@ -363,10 +352,10 @@ def _record_change(
     pledging.update_loaded_copies(locked.pool_id, written.pledge_id, totals, new, now)
     _queue_tier_notice(locked, totals.pledged_quantity)
     state = PledgeState(
-        written.pledge_id, locked.pool_id, member, new.quantity, new.flexible_extra, written.created_at, now
+        written.pledge_id, locked.pool_id, locked.member, new.quantity, new.flexible_extra, written.created_at, now
     )
     old = locked.current
-    estimate = _estimate(locked, member, new.quantity, totals.pledged_quantity, written.others_by_band)
+    estimate = _estimate(locked, new.quantity, totals.pledged_quantity, written.others_by_band)
     return PledgeMade(state, old.quantity, old.flexible_extra, estimate)
 
 
@@ -382,7 +371,6 @@ def _queue_tier_notice(locked: pledging.LockedPool, new_total: int) -> None:
 
 def _estimate(
     locked: pledging.LockedPool,
-    member: Member,
     quantity: int,
     pool_total: int,
     others: list[tuple[int, TurnoverBand, int]],
@@ -404,9 +392,9 @@ def _estimate(
     )
     return estimated_bill(
         terms,
-        MemberUnits(member.id, quantity, member.turnover_band),
+        MemberUnits(locked.member.id, quantity, locked.band),
         consortium.id,
-        others or [(consortium.id, member.turnover_band, pool_total - quantity)],
+        others or [(consortium.id, locked.band, pool_total - quantity)],
         locked.delivery_charge_pence,
     )
 
