@@ -925,8 +925,9 @@ def _propose_best(tender: Tender) -> list[str]:
     """Marks each lot's best remaining bid proposed; the names of the lots left with none."""
     db.session.execute(update(Bid).where(Bid.tender_id == tender.id).values(proposed=False))
     empty = []
+    ranked = ranking_of(tender)
     for lot in tender.lots:
-        best = ranking_of(tender)[lot.id]
+        best = ranked[lot.id]
         if not best:
             empty.append(lot.name)
             continue
