@@ -6,13 +6,15 @@ takes the tender's row lock, moves it through TENDERS (kernel.lifecycle) and wri
 its trail (who saw, scored or decided what, when). Functions flush; the request commits.
 """
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from operator import itemgetter
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, select, update
-from sqlalchemy.orm import raiseload
 
 from catalogue import pricing
 from catalogue.enums import VatRate
@@ -30,7 +32,7 @@ from orders import services as orders_services
 from orders.models import POOLS, Pool, PoolPriceChange, PoolStatus
 from orders.prices import hold_prices, pool_list_price, pool_tiers, tier_rows
 from organisations import outbox
-from organisations.models import Consortium, Member, Network, Role, RoleGrant, Supplier, User
+from organisations.models import Consortium, Member, Network, Organisation, Role, RoleGrant, Supplier, User
 from pools.services import take_writer_lock
 from tenders import ranking
 from tenders.models import (
@@ -731,10 +733,31 @@ def evaluate(actor: User, tender: Tender) -> Tender:
 
 
 @dataclass(frozen=True)
+class Bidder:
+    name: str
+    buy_social: bool
+
+
+@dataclass(frozen=True)
+class BidFacts:
+    """What the comparison shows of a bid besides its prices, read as plain columns: 200 bids loaded as ORM
+    objects with their suppliers and organisations cost more than ranking them."""
+
+    id: int
+    lot_id: int
+    supplier_id: int
+    supplier: Bidder
+    delivery_charge_pence: int
+    lead_time_days: int
+    answers: list[str]
+    declined_at: datetime | None
+
+
+@dataclass(frozen=True)
 class Compared:
     """One bid in the comparison: its tiers, its costs at 25% less, the forecast and 25% more, net and gross."""
 
-    bid: Bid
+    bid: BidFacts
     tiers: tuple[ranking.BidTier, ...]
     net_pence: tuple[int, int, int]
     gross_pence: tuple[int, int, int]
@@ -757,7 +780,7 @@ def _scores(tender: Tender) -> dict[int, list[int]]:
 
 
 def _tier_tables(tender: Tender) -> dict[int, tuple[ranking.BidTier, ...]]:
-    """Every bid's tiers as plain values in one query: a tender of 200 bids holds 2,000 tiers, too many to
+    """Every bid's tiers as plain tuples in one query: a tender of 200 bids holds 2,000 tiers, too many to
     load as ORM objects for a page."""
     tables: dict[int, list[ranking.BidTier]] = {}
     rows = db.session.execute(
@@ -765,16 +788,51 @@ def _tier_tables(tender: Tender) -> dict[int, tuple[ranking.BidTier, ...]]:
         .join(Bid, Bid.id == BidTier.bid_id)
         .where(Bid.tender_id == tender.id)
         .order_by(BidTier.bid_id, BidTier.min_quantity)
-    )
-    for bid_id, min_quantity, unit_price in rows:
-        tables.setdefault(bid_id, []).append(ranking.BidTier(min_quantity, unit_price))
+    ).tuples()
+    make = ranking.BidTier._make
+    for bid_id, tiers in itertools.groupby(rows, key=itemgetter(0)):
+        tables[bid_id] = [make(row[1:]) for row in tiers]
     return {bid_id: tuple(tiers) for bid_id, tiers in tables.items()}
 
 
-def _priced(bid: Bid, tiers: tuple[ranking.BidTier, ...], scores: dict[int, list[int]]) -> ranking.Priced:
+BidRow = TypeVar("BidRow", Bid, BidFacts)
+
+
+def _priced(bid: Bid | BidFacts, tiers: tuple[ranking.BidTier, ...], scores: dict[int, list[int]]) -> ranking.Priced:
     return ranking.Priced(
         bid.id, tiers, bid.delivery_charge_pence, tuple(scores.get(bid.id, [])), bid.supplier.buy_social
     )
+
+
+def _by_lot(bids: Sequence[BidRow]) -> dict[int, list[BidRow]]:
+    grouped: dict[int, list[BidRow]] = {}
+    for bid in bids:
+        grouped.setdefault(bid.lot_id, []).append(bid)
+    return grouped
+
+
+def _bid_facts(tender: Tender) -> list[BidFacts]:
+    rows = db.session.execute(
+        select(
+            Bid.id,
+            Bid.lot_id,
+            Bid.supplier_id,
+            Organisation.legal_name,
+            Organisation.is_social_enterprise,
+            Bid.delivery_charge_pence,
+            Bid.lead_time_days,
+            Bid.answers,
+            Bid.declined_at,
+        )
+        .join(Supplier, Supplier.id == Bid.supplier_id)
+        .join(Organisation, Organisation.id == Supplier.organisation_id)
+        .where(Bid.tender_id == tender.id)
+        .order_by(Bid.lot_id, Bid.id)
+    ).tuples()
+    return [
+        BidFacts(bid_id, lot_id, supplier_id, Bidder(name, social), delivery, lead, answers, declined)
+        for bid_id, lot_id, supplier_id, name, social, delivery, lead, answers, declined in rows
+    ]
 
 
 def compare(actor: User, tender: Tender) -> list[LotComparison]:
@@ -782,27 +840,23 @@ def compare(actor: User, tender: Tender) -> list[LotComparison]:
     other's scores in the quality column. Each look is on the trail."""
     require_unsealed(actor, tender)
     record(tender, actor, "viewed bids", "the comparison of every bid, prices included")
-    bids = list(
-        db.session.scalars(
-            select(Bid).where(Bid.tender_id == tender.id).options(raiseload(Bid.tiers)).order_by(Bid.lot_id, Bid.id)
-        )
-    )
+    bids = _by_lot(_bid_facts(tender))
     tables, scores = _tier_tables(tender), _scores(tender)
     runner = can_run(actor, tender)
     weights = ranking.Weights(tender.price_weight, tender.quality_weight, tender.social_weight)
     result = []
     for lot in tender.lots:
-        lot_bids = [b for b in bids if b.lot_id == lot.id]
+        lot_bids = bids.get(lot.id, [])
         priced = [_priced(b, tables[b.id], scores) for b in lot_bids]
         ranked = {r.bid_id: r for r in ranking.rank(priced, lot.forecast_quantity, weights)} if runner else {}
         at = ranking.quantities(lot.forecast_quantity)
         rate = lot.vat_rate.percent
         rows = []
-        for bid in lot_bids:
-            tiers = tables[bid.id]
-            low, mid, high = (ranking.cost_pence(tiers, bid.delivery_charge_pence, q) for q in at)
+        for bid, bid_priced in zip(lot_bids, priced, strict=True):
+            tiers, delivery = bid_priced.tiers, bid_priced.delivery_charge_pence
+            low, mid, high = (ranking.cost_pence(tiers, delivery, q) for q in at)
             gross = (ranking.gross_pence(low, rate), ranking.gross_pence(mid, rate), ranking.gross_pence(high, rate))
-            rows.append(Compared(bid, tiers, (low, mid, high), gross, ranked.get(bid.id)))
+            rows.append(Compared(bid, tiers, (low, mid, high), gross, ranked.get(bid_priced.bid_id)))
         rows.sort(key=lambda row: (row.ranked.rank if row.ranked else 0, row.net_pence[1], row.bid.id))
         result.append(LotComparison(lot, at, rows))
     return result
@@ -810,12 +864,12 @@ def compare(actor: User, tender: Tender) -> list[LotComparison]:
 
 def ranking_of(tender: Tender) -> dict[int, list[ranking.Ranked]]:
     """Each lot's bids best first, declined bids left out: what the award follows."""
-    bids = list(db.session.scalars(select(Bid).where(Bid.tender_id == tender.id, Bid.declined_at.is_(None))))
+    bids = _by_lot(db.session.scalars(select(Bid).where(Bid.tender_id == tender.id, Bid.declined_at.is_(None))).all())
     tables, scores = _tier_tables(tender), _scores(tender)
     weights = ranking.Weights(tender.price_weight, tender.quality_weight, tender.social_weight)
     return {
         lot.id: ranking.rank(
-            [_priced(b, tables[b.id], scores) for b in bids if b.lot_id == lot.id], lot.forecast_quantity, weights
+            [_priced(b, tables[b.id], scores) for b in bids.get(lot.id, [])], lot.forecast_quantity, weights
         )
         for lot in tender.lots
     }
