@@ -63,6 +63,7 @@ import organisations.navigation
 import rebates.api
 import rebates.cli
 import rebates.demo
+import rebates.messages
 import rebates.navigation
 import rebates.views
 import reports.api
@@ -205,6 +206,7 @@ def create_app(config: dict | None = None) -> Flask:
         | shared_services.messages.EXPANDERS
         | library.messages.EXPANDERS
         | frameworks.messages.EXPANDERS
+        | rebates.messages.EXPANDERS
         | tenders.messages.EXPANDERS
         | directory.messages.EXPANDERS,
     )

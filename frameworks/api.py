@@ -34,6 +34,7 @@ def terms_from(data: dict) -> dict:
             lot["unit_singular"],
             lot["unit_plural"],
             [(tier["min_quantity"], tier["unit_price"]) for tier in lot["tiers"]],
+            lot["supplier_id"],
         )
         for lot in data["lots"]
     ]

@@ -115,8 +115,11 @@ class FrameworkLot(Model):
     unit_singular: Mapped[str] = mapped_column(String(30))
     unit_plural: Mapped[str] = mapped_column(String(30))
     vat_rate: Mapped[VatRate] = mapped_column(enum_column(VatRate), default=VatRate.STANDARD)
+    # The one supplier a direct-award lot is called off from (a tender's winner); None: any of the framework's.
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("supplier.id"))
 
     framework: Mapped[Framework] = relationship(back_populates="lots")
+    supplier: Mapped[Supplier | None] = relationship(lazy="joined")
     tiers: Mapped[list[FrameworkLotTier]] = relationship(
         order_by="FrameworkLotTier.min_quantity", cascade="all, delete-orphan", lazy="selectin"
     )

@@ -32,6 +32,12 @@ class FrameworkLotInSchema(Schema):
         validate=validate.Length(min=1, max=MAX_TIERS),
         metadata={"description": "By increasing quantity, the first from 1; one tier is a fixed rate."},
     )
+    supplier_id = fields.Integer(
+        strict=True,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "One of the framework's suppliers, the lot's only one; null: any of them."},
+    )
 
 
 class FrameworkLotSchema(Schema):
@@ -40,6 +46,7 @@ class FrameworkLotSchema(Schema):
     unit_singular = fields.String(required=True)
     unit_plural = fields.String(required=True)
     tiers = fields.List(fields.Nested(FrameworkTierSchema), required=True)
+    supplier_id = fields.Integer(allow_none=True, required=True)
 
 
 class FrameworkPartySchema(Schema):

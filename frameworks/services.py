@@ -16,7 +16,6 @@ from sqlalchemy.orm import selectinload
 
 from billing import services as billing
 from billing.models import Invoice
-from catalogue.models import VatRate
 from frameworks import terms
 from frameworks.models import (
     CALL_OFF_LIFECYCLE,
@@ -235,6 +234,18 @@ def _parties(
     return consortia, suppliers
 
 
+def _check_lot_suppliers(lots: Sequence[LotTerms], suppliers: Sequence[Supplier]) -> None:
+    """A lot's own supplier is one of the framework's."""
+    ids = {supplier.id for supplier in suppliers}
+    problems = {
+        f"lots.{n}.supplier_id": ["Choose one of the framework's suppliers for the lot, or none."]
+        for n, lot in enumerate(lots)
+        if lot.supplier_id is not None and lot.supplier_id not in ids
+    }
+    if problems:
+        raise ValidationFailed("Some terms of the framework are not valid.", problems)
+
+
 def _lots(lots: Sequence[LotTerms]) -> list[FrameworkLot]:
     return [
         FrameworkLot(
@@ -242,7 +253,8 @@ def _lots(lots: Sequence[LotTerms]) -> list[FrameworkLot]:
             name=lot.name.strip(),
             unit_singular=lot.unit_singular.strip(),
             unit_plural=lot.unit_plural.strip(),
-            vat_rate=VatRate.STANDARD,
+            vat_rate=lot.vat_rate,
+            supplier_id=lot.supplier_id,
             tiers=[FrameworkLotTier(min_quantity=q, unit_price=p) for q, p in lot.tiers],
         )
         for n, lot in enumerate(lots, start=1)
@@ -295,6 +307,7 @@ def create_framework(
     )
     if problems:
         raise ValidationFailed("Some terms of the framework are not valid.", problems)
+    _check_lot_suppliers(lots, suppliers)
     if not made_reference and _reference_taken(reference):
         raise ValidationFailed.field("reference", "Another framework has that reference.")
     framework = Framework(
@@ -351,6 +364,7 @@ def edit_framework(actor: User, framework_id: int, **changes: Any) -> Framework:
     )
     if problems:
         raise ValidationFailed("Some terms of the framework are not valid.", problems)
+    _check_lot_suppliers(changes["lots"], suppliers)
     if _reference_taken(reference, framework.id):
         raise ValidationFailed.field("reference", "Another framework has that reference.")
     framework.reference, framework.name = reference, changes["name"].strip()
@@ -455,7 +469,7 @@ def members_for(user: User, framework: Framework) -> list[Member]:
     return list(db.session.scalars(query.limit(200)))
 
 
-def _acting_member(actor: User, framework: Framework, member_id: int | None) -> Member:
+def acting_member(actor: User, framework: Framework, member_id: int | None) -> Member:
     if member_id is None:
         own = [m for m in members_for(actor, framework) if m.id in actor.member_ids]
         if len(own) == 1:
@@ -517,7 +531,12 @@ def place_call_off(
     lot = next((lot for lot in framework.lots if lot.id == lot_id), None)
     if lot is None:
         raise ValidationFailed.field("lot_id", "Choose one of the framework's lots.")
-    member = _acting_member(actor, framework, member_id)
+    member = acting_member(actor, framework, member_id)
+    if tiers is None and lot.supplier_id is not None:
+        if supplier_id not in (None, lot.supplier_id):
+            named = next(s.name for s in framework.suppliers if s.id == lot.supplier_id)
+            raise ValidationFailed.field("supplier_id", f"{lot.name} is called off from {named} alone.")
+        supplier_id = lot.supplier_id
     if supplier_id is None:
         if len(framework.suppliers) != 1:
             raise ValidationFailed.field("supplier_id", "Choose which of the framework's suppliers to call off from.")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from catalogue.enums import VatRate
 from kernel.money import line_pence, round_half_up
 
 Tiers = Sequence[tuple[int, Decimal]]
@@ -18,12 +19,15 @@ NOTICE_PERCENTS = (75, 90)  # secretaries hear once at each share of the ceiling
 
 @dataclass(frozen=True)
 class LotTerms:
-    """One lot as the tenders package and the forms give it: tiers are (from quantity, unit price)."""
+    """One lot as the tenders package and the forms give it: tiers are (from quantity, unit price); a lot naming
+    its supplier (a tender's winner) is called off from that supplier alone."""
 
     name: str
     unit_singular: str
     unit_plural: str
     tiers: list[tuple[int, Decimal]]
+    supplier_id: int | None = None
+    vat_rate: VatRate = VatRate.STANDARD
 
 
 def check_tiers(tiers: Tiers) -> list[str]:

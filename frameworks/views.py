@@ -9,8 +9,9 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from frameworks import pdf, services
-from frameworks.forms import CallOffForm, FrameworkForm, ReasonForm
+from frameworks.forms import CallOffForm, FrameworkForm, FrameworkLotForm, ReasonForm
 from frameworks.models import CallOff, CallOffStatus, Framework, FrameworkStatus, Route
+from frameworks.services import MAX_LOTS
 from frameworks.terms import LotTerms, add_months, limit_pence
 from kernel.clock import uk_date, uk_today
 from kernel.csv_export import csv_response
@@ -59,8 +60,12 @@ def _creation_choices(form: FrameworkForm) -> None:
     form.consortium_id.choices = [SelectChoice(c.id, c.name) for c in db.session.scalars(consortia.limit(50))]
     if current_user.is_admin:
         form.consortium_id.choices.insert(0, SelectChoice(0, "National: every consortium"))
-    suppliers = db.session.scalars(select(Supplier).where(Supplier.active).order_by(Supplier.id).limit(200))
-    form.supplier_id.choices = [SelectChoice(s.id, s.name) for s in suppliers]
+    suppliers = list(db.session.scalars(select(Supplier).where(Supplier.active).order_by(Supplier.id).limit(200)))
+    form.supplier_ids.choices = [SelectChoice(s.id, s.name) for s in suppliers]
+    for entry in form.lots:
+        entry.form.supplier_id.choices = [SelectChoice(0, "Any of the framework's suppliers")] + [
+            SelectChoice(s.id, s.name) for s in suppliers
+        ]
 
 
 def _tiers(text: str) -> list[tuple[int, Decimal]]:
@@ -79,16 +84,28 @@ def _tiers(text: str) -> list[tuple[int, Decimal]]:
     return tiers
 
 
+def _kept_lots(form: FrameworkForm) -> list[FrameworkLotForm]:
+    return [entry.form for entry in form.lots if not entry.form.is_blank]
+
+
 def _terms_of(form: FrameworkForm) -> dict:
-    """The service's keyword arguments from the page's form (one consortium or national, one supplier, one lot)."""
+    """The service's keyword arguments from the page's form (one consortium or national; blank lots left out)."""
     assert form.ceiling.data is not None and form.allowance_percent.data is not None  # InputRequired
     assert form.fee_percent.data is not None
+    lots = []
+    for n, lot in enumerate(_kept_lots(form)):
+        try:
+            tiers = _tiers(lot.tiers.data or "")
+        except ValidationFailed as error:
+            raise ValidationFailed(error.message, {f"lots.{n}.tiers": error.fields["tiers"]}) from None
+        names = (lot.lot_name.data or "", lot.unit_singular.data or "", lot.unit_plural.data or "")
+        lots.append(LotTerms(*names, tiers, lot.supplier_id.data or None))
     return dict(
         name=form.name.data,
         reference=form.reference.data or None,
         consortium_ids=[form.consortium_id.data] if form.consortium_id.data else [],
-        supplier_ids=[form.supplier_id.data],
-        lots=[LotTerms(form.lot_name.data, form.unit_singular.data, form.unit_plural.data, _tiers(form.tiers.data))],
+        supplier_ids=form.supplier_ids.data or [],
+        lots=lots,
         starts_on=form.starts_on.data,
         ends_on=form.ends_on.data,
         extensions_allowed=form.extensions_allowed.data,
@@ -100,7 +117,25 @@ def _terms_of(form: FrameworkForm) -> dict:
     )
 
 
-FORM_FIELDS = {"lots.0.tiers": "tiers", "lots.0.name": "lot_name", "ceiling_pence": "ceiling"}
+LOT_FIELDS = {"name": "lot_name"}
+FORM_FIELDS = {"ceiling_pence": "ceiling"}
+
+
+def _show_errors(form: FrameworkForm, error: DomainError) -> None:
+    """The service's messages beside the fields: a lot's (lots.1.tiers) beside that lot's row."""
+    kept = _kept_lots(form)
+    rest = {}
+    for key, messages in error.fields.items():
+        parts = key.split(".")
+        if len(parts) == 3 and parts[0] == "lots" and parts[1].isdigit() and int(parts[1]) < len(kept):
+            lot = kept[int(parts[1])]
+            target = getattr(lot, LOT_FIELDS.get(parts[2], parts[2]), lot.lot_name)
+            target.errors = list(target.errors) + messages
+        elif key == "lots":
+            form.form_errors.extend(messages)
+        else:
+            rest[key] = messages
+    form_errors(form, ValidationFailed(error.message, rest) if error.fields else error, FORM_FIELDS)
 
 
 @bp.route("/frameworks/new", methods=["GET", "POST"])
@@ -112,7 +147,7 @@ def create_framework():
         try:
             framework = services.create_framework(current_user, **_terms_of(form))
         except DomainError as error:
-            form_errors(form, error, FORM_FIELDS)
+            _show_errors(form, error)
         else:
             flash(f"Framework {framework.reference} created as a draft.", "success")
             return redirect(url_for("frameworks.framework_page", framework_id=framework.id))
@@ -120,17 +155,23 @@ def create_framework():
 
 
 def _filled(framework: Framework) -> FrameworkForm:
-    lot = framework.lots[0]
-    return FrameworkForm(
+    lots = [
+        {
+            "lot_name": lot.name,
+            "unit_singular": lot.unit_singular,
+            "unit_plural": lot.unit_plural,
+            "tiers": "\n".join(f"{q} {p}" for q, p in lot.rate_card),
+            "supplier_id": lot.supplier_id or 0,
+        }
+        for lot in framework.lots
+    ]
+    form = FrameworkForm(
         formdata=None,
         name=framework.name,
         reference=framework.reference,
         consortium_id=framework.consortia[0].id if framework.consortia else 0,
-        supplier_id=framework.suppliers[0].id,
-        lot_name=lot.name,
-        unit_singular=lot.unit_singular,
-        unit_plural=lot.unit_plural,
-        tiers="\n".join(f"{q} {p}" for q, p in lot.rate_card),
+        supplier_ids=[s.id for s in framework.suppliers],
+        lots=lots,
         starts_on=framework.starts_on,
         ends_on=framework.ends_on,
         extensions_allowed=framework.extensions_allowed,
@@ -140,17 +181,20 @@ def _filled(framework: Framework) -> FrameworkForm:
         fee_percent=framework.fee_percent,
         route=framework.route.value,
     )
+    while len(form.lots) < min(len(lots) + 1, MAX_LOTS):
+        form.lots.append_entry()
+    return form
 
 
 @bp.route("/frameworks/<int:framework_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.SECRETARY)
 def edit_framework(framework_id: int):
-    """A draft of one lot and one supplier is edited here; larger ones through the API (PUT), all at once."""
+    """A draft's terms, all of them, lots and suppliers included."""
     framework = services.framework_for(current_user, framework_id)
     if not services.can_run(current_user, framework):
         abort(403)
-    if framework.status is not FrameworkStatus.DRAFT or len(framework.lots) != 1 or len(framework.suppliers) != 1:
-        flash("Only a draft of one lot and one supplier is edited on this page; use the API for the others.", "error")
+    if framework.status is not FrameworkStatus.DRAFT:
+        flash("Only a draft framework's terms can change.", "error")
         return redirect(url_for("frameworks.framework_page", framework_id=framework_id))
     form = FrameworkForm() if request.method == "POST" else _filled(framework)
     _creation_choices(form)
@@ -158,7 +202,7 @@ def edit_framework(framework_id: int):
         try:
             services.edit_framework(current_user, framework_id, **_terms_of(form))
         except DomainError as error:
-            form_errors(form, error, FORM_FIELDS)
+            _show_errors(form, error)
         else:
             flash("The framework's terms are saved.", "success")
             return redirect(url_for("frameworks.framework_page", framework_id=framework_id))
@@ -197,6 +241,9 @@ def _render(framework: Framework, call_off_form: CallOffForm | None = None, stat
             remaining=services.remaining_pence(framework),
             runs=services.can_run(current_user, framework),
             form=_call_off_form(framework, call_off_form),
+            mini_competition=framework.status is FrameworkStatus.LIVE
+            and framework.route is Route.MINI_COMPETITION
+            and bool(services.members_for(current_user, framework)),
             end_form=ReasonForm(formdata=None),
             extensions=services.extensions(framework),
             history=services.history(framework),

@@ -50,6 +50,7 @@ KINDS: dict[str, Kind] = {
     "tender_cancelled": Kind("A tender we were invited to or bid in is cancelled", SUPPLIERS),
     "enquiry_received": Kind("Someone sends us an enquiry through the buy-social directory", MEMBERS),
     "enquiry_replied": Kind("A member replies to an enquiry we sent through the directory", MEMBERS),
+    "rebate_shared": Kind("A supplier's rebate is shared back to us, with our share", MEMBERS),
 }
 
 UNSUBSCRIBE_SALT = "notifications-unsubscribe"

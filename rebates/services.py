@@ -21,6 +21,7 @@ from kernel.clock import uk_today, utcnow
 from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kernel.extensions import db
 from orders.models import PurchaseOrder
+from organisations import outbox
 from organisations.models import Consortium, Member, Network, Supplier, User
 from pools.services import take_writer_lock
 from rebates.calculation import Basis, Method, Tier, check_tiers, rebate_pence, share_out, tier_reached
@@ -33,6 +34,7 @@ from rebates.models import (
     ShareRoute,
 )
 
+SHARED_KIND = "rebate_shared"
 MAX_TIERS = 10
 MAX_THRESHOLD = 10**12
 MAX_RATE = Decimal("100000")
@@ -401,6 +403,7 @@ def share(actor: User, agreement: RebateAgreement) -> RebateAgreement:
     for start in range(0, len(updates), BULK_CHUNK):
         db.session.execute(update(RebateShare), updates[start : start + BULK_CHUNK])
     REBATE_LIFECYCLE.move(agreement, RebateStatus.SHARED, actor)
+    outbox.record(SHARED_KIND, agreement.id, f"{SHARED_KIND}:{agreement.id}")
     return agreement
 
 

@@ -5,6 +5,9 @@ from datetime import UTC
 
 from flask import request
 
+from frameworks import services as frameworks
+from frameworks.models import Route
+from frameworks.schemas import FrameworkSchema
 from kernel.api import PageArgsSchema, api_blueprint, json_body, operation, page_of, page_schema
 from kernel.paging import ListPage
 from organisations.access import require_actor, roles_required
@@ -21,6 +24,8 @@ from tenders.schemas import (
     ComparisonSchema,
     EvaluatorsInSchema,
     EvaluatorsSchema,
+    FrameworkAwardInSchema,
+    MiniCompetitionInSchema,
     ScoreInSchema,
     ScoreSchema,
     TenderInSchema,
@@ -32,6 +37,7 @@ from tenders.schemas import (
 bp = api_blueprint("tenders_api", __name__)
 TAGS = ["tenders"]
 READERS = (Role.SECRETARY, Role.SUPPLIER, Role.MEMBER)
+RUNNERS = (Role.SECRETARY, Role.MEMBER)  # a member's people run its mini-competitions
 
 
 def _in_memory_page(rows: list, schema) -> dict:
@@ -92,9 +98,7 @@ def _move(name: str, path: str, make: Callable[..., Tender], summary: str) -> No
 
     view.__name__ = name
     documented = operation(summary, tags=TAGS, response=TenderSchema, errors=(409,))(view)
-    bp.add_url_rule(
-        f"/tenders/<int:tender_id>/{path}", name, roles_required(Role.SECRETARY)(documented), methods=["POST"]
-    )
+    bp.add_url_rule(f"/tenders/<int:tender_id>/{path}", name, roles_required(*RUNNERS)(documented), methods=["POST"])
 
 
 _move("publish", "publish", services.publish, "Publish a draft: the invited suppliers are told")
@@ -102,11 +106,54 @@ _move("open_bids", "open", services.open_bids, "Open the bids after the submissi
 _move("evaluate", "evaluate", services.evaluate, "Close scoring once every evaluator has scored every bid")
 _move("propose_award", "propose-award", services.propose_award, "Propose each lot's best-ranked bid")
 _move("start_standstill", "standstill", services.start_standstill, "Start the standstill")
-_move("award", "award", services.award, "Award after the standstill: a pool's lot gives the pool the winning tiers")
+_move(
+    "award",
+    "award",
+    services.award,
+    "Award after the standstill: a pool's lot gives the pool the winning tiers; a mini-competition places its call-off",
+)
+
+
+@bp.post("/tenders/<int:tender_id>/award-framework")
+@roles_required(Role.SECRETARY)
+@operation(
+    "Award after the standstill to a live framework: each lot's winner its supplier, the winning tiers its rate card",
+    tags=TAGS,
+    body=FrameworkAwardInSchema,
+    response=FrameworkSchema,
+    status=201,
+    errors=(409,),
+)
+def award_framework(tender_id: int):
+    user = require_actor()
+    tender = services.tender_for(user, tender_id)
+    data = json_body(FrameworkAwardInSchema())
+    terms = services.FrameworkAward(**(data | {"route": Route(data["route"])}))
+    return FrameworkSchema().dump(services.award_to_framework(user, tender, terms)), 201
+
+
+@bp.post("/frameworks/<int:framework_id>/mini-competitions")
+@roles_required(*RUNNERS)
+@operation(
+    "Start a mini-competition among a framework's suppliers for one member's call-off; published at once",
+    tags=TAGS,
+    body=MiniCompetitionInSchema,
+    response=TenderSchema,
+    status=201,
+    errors=(409,),
+)
+def start_mini_competition(framework_id: int):
+    user = require_actor()
+    framework = frameworks.framework_for(user, framework_id)
+    data = json_body(MiniCompetitionInSchema())
+    for name in ("clarification_deadline", "submission_deadline"):
+        data[name] = data[name].astimezone(UTC)
+    tender = services.start_mini_competition(user, services.MiniCompetitionDraft(framework_id=framework.id, **data))
+    return TenderSchema().dump(tender), 201
 
 
 @bp.post("/tenders/<int:tender_id>/cancel")
-@roles_required(Role.SECRETARY)
+@roles_required(*RUNNERS)
 @operation(
     "Cancel the tender with a reason the invitees are told",
     tags=TAGS,
@@ -121,7 +168,7 @@ def cancel(tender_id: int):
 
 
 @bp.put("/tenders/<int:tender_id>/evaluators")
-@roles_required(Role.SECRETARY)
+@roles_required(*RUNNERS)
 @operation(
     "Name the evaluators: two or more people of the consortium's members",
     tags=TAGS,
@@ -170,7 +217,7 @@ def ask(tender_id: int):
 
 
 @bp.post("/tenders/<int:tender_id>/clarifications/<int:clarification_id>/answer")
-@roles_required(Role.SECRETARY)
+@roles_required(*RUNNERS)
 @operation(
     "Answer a question: published to every bidder without the asker's name",
     tags=TAGS,

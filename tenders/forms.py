@@ -2,6 +2,7 @@
 
 from wtforms import (
     BooleanField,
+    DateField,
     DateTimeLocalField,
     FieldList,
     FormField,
@@ -17,9 +18,11 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from catalogue.enums import VatRate
 from catalogue.forms import TierForm
+from frameworks.services import MAX_CEILING_PENCE
+from frameworks.services import MAX_QUANTITY as MAX_CALL_OFF
 from kernel.lifecycle import REASON_MAX
 from kernel.web import Form
-from organisations.forms import MoneyField
+from organisations.forms import FiniteDecimalField, MoneyField
 from tenders.services import MAX_MINIMUM_BIDS, MAX_QUANTITY, MAX_STANDSTILL_DAYS, TEXT_MAX
 
 BID_TIER_ROWS = 6
@@ -104,3 +107,62 @@ class ScoreForm(Form):
 
 class ReasonForm(Form):
     reason = TextAreaField("Reason", validators=[InputRequired(), Length(max=REASON_MAX)])
+
+
+class FrameworkAwardForm(Form):
+    """The terms a framework made from the winning bids adds to them."""
+
+    name = StringField("Framework name", validators=[InputRequired(), Length(max=200)])
+    starts_on = DateField("Starts on", validators=[InputRequired()])
+    ends_on = DateField("Ends on", validators=[InputRequired()])
+    ceiling = MoneyField(
+        "Value ceiling (£)",
+        validators=[InputRequired(), NumberRange(min=0.01, max=MAX_CEILING_PENCE / 100)],
+        description="Filled in with the winning bids' cost at 25% above the forecast.",
+    )
+    allowance_percent = FiniteDecimalField(
+        "Allowance over the ceiling (%)", places=2, default=0, validators=[InputRequired(), NumberRange(0, 100)]
+    )
+    fee_percent = FiniteDecimalField(
+        "Management fee (% of call-off net value)",
+        places=2,
+        default=0,
+        validators=[InputRequired(), NumberRange(0, 100)],
+    )
+    route = SelectField(
+        "Route",
+        choices=[
+            SelectChoice("direct_award", "Direct award at the winning prices"),
+            SelectChoice("mini_competition", "Mini-competition among the winners for each call-off"),
+        ],
+        validators=[InputRequired()],
+    )
+
+
+class MiniCompetitionForm(Form):
+    """A call-off need put to the framework's suppliers: the tender's deadlines, weights and standstill."""
+
+    lot_id = SelectField("Lot", coerce=int, validators=[InputRequired()])
+    member_id = SelectField("For member", coerce=int, validators=[InputRequired()])
+    quantity = IntegerField("Quantity", validators=[InputRequired(), NumberRange(min=1, max=MAX_CALL_OFF)])
+    category_id = SelectField("Category", coerce=int, validators=[InputRequired()])
+    specification = TextAreaField("What is needed", validators=[InputRequired(), Length(max=TEXT_MAX)])
+    clarification_deadline = DateTimeLocalField(
+        "Questions close (UK time)", format="%Y-%m-%dT%H:%M", validators=[InputRequired()]
+    )
+    submission_deadline = DateTimeLocalField(
+        "Bids close (UK time)", format="%Y-%m-%dT%H:%M", validators=[InputRequired()]
+    )
+    price_weight = IntegerField("Price weight (%)", default=100, validators=[InputRequired(), NumberRange(0, 100)])
+    quality_weight = IntegerField(
+        "Quality weight (%)",
+        default=0,
+        validators=[InputRequired(), NumberRange(0, 100)],
+        description="With quality weighed, name two or more evaluators before the bids are scored.",
+    )
+    minimum_valid_bids = IntegerField(
+        "Minimum valid bids", default=1, validators=[InputRequired(), NumberRange(1, MAX_MINIMUM_BIDS)]
+    )
+    standstill_days = IntegerField(
+        "Standstill (days)", default=0, validators=[InputRequired(), NumberRange(0, MAX_STANDSTILL_DAYS)]
+    )

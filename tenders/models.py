@@ -10,9 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalogue.enums import VatRate
 from catalogue.models import Category, price
+from frameworks.models import CallOff, Framework
 from kernel.extensions import Model, UTCDateTime, created_at, enum_column, intpk
 from kernel.lifecycle import REASON_MAX
-from organisations.models import Consortium, Supplier, User
+from organisations.models import Consortium, Member, Supplier, User
 
 
 class TenderStatus(enum.Enum):
@@ -44,6 +45,11 @@ class Tender(Model):
         CheckConstraint("standstill_days >= 0", name="standstill_not_negative"),
         CheckConstraint("status != 'cancelled' OR cancel_reason IS NOT NULL", name="cancel_has_reason"),
         CheckConstraint("status != 'unsuccessful' OR unsuccessful_reason IS NOT NULL", name="unsuccessful_has_reason"),
+        CheckConstraint(
+            "framework_id IS NULL OR (framework_lot_id IS NOT NULL AND call_off_member_id IS NOT NULL "
+            "AND call_off_quantity >= 1)",
+            name="mini_competition_names_its_call_off",
+        ),
     )
 
     id: Mapped[intpk]
@@ -70,6 +76,12 @@ class Tender(Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str | None] = mapped_column(String(REASON_MAX))
     unsuccessful_reason: Mapped[str | None] = mapped_column(String(REASON_MAX))
+    # A mini-competition among a framework's suppliers for one member's call-off; its award places the call-off.
+    framework_id: Mapped[int | None] = mapped_column(ForeignKey("framework.id"), index=True)
+    framework_lot_id: Mapped[int | None] = mapped_column(ForeignKey("framework_lot.id"))
+    call_off_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"), index=True)
+    call_off_quantity: Mapped[int | None]
+    call_off_id: Mapped[int | None] = mapped_column(ForeignKey("call_off.id"))
 
     category: Mapped[Category] = relationship(lazy="joined")
     consortium: Mapped[Consortium | None] = relationship(lazy="joined")
@@ -77,6 +89,13 @@ class Tender(Model):
         back_populates="tender", order_by="TenderLot.id", cascade="all, delete-orphan", lazy="selectin"
     )
     invited: Mapped[list[Supplier]] = relationship(secondary="tender_invitation", order_by=Supplier.id)
+    framework: Mapped[Framework | None] = relationship()
+    call_off_member: Mapped[Member | None] = relationship()
+    call_off: Mapped[CallOff | None] = relationship()
+
+    @property
+    def is_mini_competition(self) -> bool:
+        return self.framework_id is not None
 
     @property
     def is_national(self) -> bool:

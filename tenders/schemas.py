@@ -2,6 +2,9 @@
 
 from marshmallow import Schema, fields, validate
 
+from frameworks.models import Route
+from frameworks.services import MAX_CEILING_PENCE
+from frameworks.services import MAX_QUANTITY as MAX_CALL_OFF
 from kernel.api import PRICE, Paragraphs
 from kernel.lifecycle import REASON_MAX
 from tenders.services import (
@@ -88,6 +91,15 @@ class TenderSchema(Schema):
     awarded_at = fields.AwareDateTime(allow_none=True, required=True)
     cancel_reason = fields.String(allow_none=True, required=True)
     unsuccessful_reason = fields.String(allow_none=True, required=True)
+    framework_id = fields.Integer(
+        allow_none=True, required=True, metadata={"description": "A mini-competition's framework; null otherwise."}
+    )
+    framework_lot_id = fields.Integer(allow_none=True, required=True)
+    call_off_member_id = fields.Integer(allow_none=True, required=True)
+    call_off_quantity = fields.Integer(allow_none=True, required=True)
+    call_off_id = fields.Integer(
+        allow_none=True, required=True, metadata={"description": "The call-off a mini-competition's award placed."}
+    )
 
 
 class ClarificationInSchema(Schema):
@@ -190,3 +202,36 @@ class TenderRecordSchema(Schema):
     user_name = fields.Function(lambda r: r.user.name if r.user else None, allow_none=True, required=True)
     action = fields.String(required=True)
     detail = fields.String(required=True)
+
+
+class FrameworkAwardInSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True)
+    ceiling_pence = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_CEILING_PENCE))
+    allowance_percent = fields.Decimal(
+        required=True, as_string=True, metadata={"description": "From 0 to 100, up to 2 decimal places."}
+    )
+    fee_percent = fields.Decimal(
+        required=True, as_string=True, metadata={"description": "Of each call-off's net value: 0 to 100, 2 places."}
+    )
+    route = fields.String(required=True, validate=validate.OneOf([r.value for r in Route]))
+
+
+class MiniCompetitionInSchema(Schema):
+    lot_id = fields.Integer(required=True, strict=True)
+    member_id = fields.Integer(
+        strict=True, load_default=None, allow_none=True, metadata={"description": "Left out: the caller's one member."}
+    )
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_CALL_OFF))
+    category_id = fields.Integer(required=True, strict=True)
+    specification = Paragraphs(required=True, validate=validate.Length(min=1, max=TEXT_MAX))
+    clarification_deadline = fields.AwareDateTime(required=True)
+    submission_deadline = fields.AwareDateTime(required=True)
+    standstill_days = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_STANDSTILL_DAYS))
+    price_weight = fields.Integer(load_default=100, validate=PERCENT)
+    quality_weight = fields.Integer(load_default=0, validate=PERCENT)
+    minimum_valid_bids = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_MINIMUM_BIDS))
+    quality_questions = fields.List(
+        fields.String(validate=validate.Length(max=500)), load_default=list, validate=validate.Length(max=MAX_QUESTIONS)
+    )

@@ -6,27 +6,33 @@ takes the tender's row lock, moves it through TENDERS (kernel.lifecycle) and wri
 its trail (who saw, scored or decided what, when). Functions flush; the request commits.
 """
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from operator import itemgetter
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, select, update
-from sqlalchemy.orm import raiseload
 
 from catalogue import pricing
 from catalogue.enums import VatRate
 from catalogue.models import Category, Offer, PriceTier
-from kernel.clock import utcnow
+from frameworks import services as frameworks
+from frameworks.models import CallOff, Framework, FrameworkStatus, Route
+from frameworks.terms import LotTerms
+from kernel.clock import uk_today, utcnow
 from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kernel.extensions import db
 from kernel.lifecycle import Lifecycle, StatusChange, Who, move
 from kernel.money import quantize_price
+from kernel.words import default_units
 from orders import services as orders_services
 from orders.models import POOLS, Pool, PoolPriceChange, PoolStatus
 from orders.prices import hold_prices, pool_list_price, pool_tiers, tier_rows
 from organisations import outbox
-from organisations.models import Consortium, Member, Network, Role, RoleGrant, Supplier, User
+from organisations.models import Consortium, Member, Network, Organisation, Role, RoleGrant, Supplier, User
 from pools.services import take_writer_lock
 from tenders import ranking
 from tenders.models import (
@@ -60,8 +66,13 @@ LIVE = (S.PUBLISHED, S.CLARIFICATIONS_CLOSED, S.SUBMISSIONS_CLOSED, S.OPENED, S.
 
 
 def can_run(user: User, tender: Tender) -> bool:
-    """Admins run every tender; a secretary their consortium's (a national tender is the admins')."""
-    return user.is_admin or (tender.consortium_id is not None and tender.consortium_id in user.secretary_consortium_ids)
+    """Admins run every tender; a secretary their consortium's (a national tender is the admins'); the people of
+    the member a mini-competition's call-off is for run that mini-competition too."""
+    return (
+        user.is_admin
+        or (tender.consortium_id is not None and tender.consortium_id in user.secretary_consortium_ids)
+        or (tender.call_off_member_id is not None and tender.call_off_member_id in user.member_ids)
+    )
 
 
 TENDERS: Lifecycle[TenderStatus] = Lifecycle(
@@ -103,6 +114,7 @@ def visible(user: User) -> Select[Tender]:
     live = Tender.status != S.DRAFT
     seen = [
         Tender.consortium_id.in_(user.secretary_consortium_ids or {-1}),
+        Tender.call_off_member_id.in_(user.member_ids or {-1}),
         and_(live, exists().where(Evaluator.tender_id == Tender.id, Evaluator.user_id == user.id)),
     ]
     if user.supplier_ids:
@@ -234,11 +246,15 @@ def lot_from_pool(actor: User, pool_id: int, field: str = "pool_id") -> LotDraft
 
 def create_tender(actor: User, draft: TenderDraft) -> Tender:
     """A draft tender for a consortium (its secretary) or national (an admin)."""
-    consortium = _owner(actor, draft.consortium_id)
+    return _new_tender(actor, draft, _owner(actor, draft.consortium_id))
+
+
+def _new_tender(actor: User, draft: TenderDraft, consortium: Consortium | None, **extra) -> Tender:
     errors = _draft_errors(actor, draft, consortium)
     if errors:
         raise ValidationFailed("Some fields are not valid.", errors)
     tender = Tender(
+        **extra,
         title=draft.title.strip(),
         category_id=draft.category_id,
         consortium_id=consortium.id if consortium else None,
@@ -544,6 +560,8 @@ def _check_bid(tender: Tender, draft: BidDraft) -> None:
             errors["tiers"] = problems
     if not 0 <= draft.delivery_charge_pence <= MAX_DELIVERY_PENCE:
         errors["delivery_charge_pence"] = ["Enter a delivery charge from £0 to £1,000,000."]
+    elif tender.is_mini_competition and draft.delivery_charge_pence:
+        errors["delivery_charge_pence"] = ["A call-off has no delivery charge: price delivery into the unit prices."]
     if not 0 <= draft.lead_time_days <= MAX_LEAD_TIME_DAYS:
         errors["lead_time_days"] = [f"Enter a lead time from 0 to {MAX_LEAD_TIME_DAYS} days."]
     questions = len(tender.quality_questions)
@@ -698,6 +716,9 @@ def evaluate(actor: User, tender: Tender) -> Tender:
     tender = lock(tender.id)
     TENDERS.check(tender, S.EVALUATED)
     people = evaluators(tender)
+    if not tender.quality_weight:
+        _move(tender, S.EVALUATED, actor, "priced alone: quality weighs nothing")
+        return tender
     if len(people) < 2:
         raise Conflict("Name at least two evaluators first.")
     bids = db.session.scalar(select(func.count()).select_from(Bid).where(Bid.tender_id == tender.id)) or 0
@@ -712,10 +733,31 @@ def evaluate(actor: User, tender: Tender) -> Tender:
 
 
 @dataclass(frozen=True)
+class Bidder:
+    name: str
+    buy_social: bool
+
+
+@dataclass(frozen=True)
+class BidFacts:
+    """What the comparison shows of a bid besides its prices, read as plain columns: 200 bids loaded as ORM
+    objects with their suppliers and organisations cost more than ranking them."""
+
+    id: int
+    lot_id: int
+    supplier_id: int
+    supplier: Bidder
+    delivery_charge_pence: int
+    lead_time_days: int
+    answers: list[str]
+    declined_at: datetime | None
+
+
+@dataclass(frozen=True)
 class Compared:
     """One bid in the comparison: its tiers, its costs at 25% less, the forecast and 25% more, net and gross."""
 
-    bid: Bid
+    bid: BidFacts
     tiers: tuple[ranking.BidTier, ...]
     net_pence: tuple[int, int, int]
     gross_pence: tuple[int, int, int]
@@ -738,7 +780,7 @@ def _scores(tender: Tender) -> dict[int, list[int]]:
 
 
 def _tier_tables(tender: Tender) -> dict[int, tuple[ranking.BidTier, ...]]:
-    """Every bid's tiers as plain values in one query: a tender of 200 bids holds 2,000 tiers, too many to
+    """Every bid's tiers as plain tuples in one query: a tender of 200 bids holds 2,000 tiers, too many to
     load as ORM objects for a page."""
     tables: dict[int, list[ranking.BidTier]] = {}
     rows = db.session.execute(
@@ -746,16 +788,51 @@ def _tier_tables(tender: Tender) -> dict[int, tuple[ranking.BidTier, ...]]:
         .join(Bid, Bid.id == BidTier.bid_id)
         .where(Bid.tender_id == tender.id)
         .order_by(BidTier.bid_id, BidTier.min_quantity)
-    )
-    for bid_id, min_quantity, unit_price in rows:
-        tables.setdefault(bid_id, []).append(ranking.BidTier(min_quantity, unit_price))
+    ).tuples()
+    make = ranking.BidTier._make
+    for bid_id, tiers in itertools.groupby(rows, key=itemgetter(0)):
+        tables[bid_id] = [make(row[1:]) for row in tiers]
     return {bid_id: tuple(tiers) for bid_id, tiers in tables.items()}
 
 
-def _priced(bid: Bid, tiers: tuple[ranking.BidTier, ...], scores: dict[int, list[int]]) -> ranking.Priced:
+BidRow = TypeVar("BidRow", Bid, BidFacts)
+
+
+def _priced(bid: Bid | BidFacts, tiers: tuple[ranking.BidTier, ...], scores: dict[int, list[int]]) -> ranking.Priced:
     return ranking.Priced(
         bid.id, tiers, bid.delivery_charge_pence, tuple(scores.get(bid.id, [])), bid.supplier.buy_social
     )
+
+
+def _by_lot(bids: Sequence[BidRow]) -> dict[int, list[BidRow]]:
+    grouped: dict[int, list[BidRow]] = {}
+    for bid in bids:
+        grouped.setdefault(bid.lot_id, []).append(bid)
+    return grouped
+
+
+def _bid_facts(tender: Tender) -> list[BidFacts]:
+    rows = db.session.execute(
+        select(
+            Bid.id,
+            Bid.lot_id,
+            Bid.supplier_id,
+            Organisation.legal_name,
+            Organisation.is_social_enterprise,
+            Bid.delivery_charge_pence,
+            Bid.lead_time_days,
+            Bid.answers,
+            Bid.declined_at,
+        )
+        .join(Supplier, Supplier.id == Bid.supplier_id)
+        .join(Organisation, Organisation.id == Supplier.organisation_id)
+        .where(Bid.tender_id == tender.id)
+        .order_by(Bid.lot_id, Bid.id)
+    ).tuples()
+    return [
+        BidFacts(bid_id, lot_id, supplier_id, Bidder(name, social), delivery, lead, answers, declined)
+        for bid_id, lot_id, supplier_id, name, social, delivery, lead, answers, declined in rows
+    ]
 
 
 def compare(actor: User, tender: Tender) -> list[LotComparison]:
@@ -763,27 +840,23 @@ def compare(actor: User, tender: Tender) -> list[LotComparison]:
     other's scores in the quality column. Each look is on the trail."""
     require_unsealed(actor, tender)
     record(tender, actor, "viewed bids", "the comparison of every bid, prices included")
-    bids = list(
-        db.session.scalars(
-            select(Bid).where(Bid.tender_id == tender.id).options(raiseload(Bid.tiers)).order_by(Bid.lot_id, Bid.id)
-        )
-    )
+    bids = _by_lot(_bid_facts(tender))
     tables, scores = _tier_tables(tender), _scores(tender)
     runner = can_run(actor, tender)
     weights = ranking.Weights(tender.price_weight, tender.quality_weight, tender.social_weight)
     result = []
     for lot in tender.lots:
-        lot_bids = [b for b in bids if b.lot_id == lot.id]
+        lot_bids = bids.get(lot.id, [])
         priced = [_priced(b, tables[b.id], scores) for b in lot_bids]
         ranked = {r.bid_id: r for r in ranking.rank(priced, lot.forecast_quantity, weights)} if runner else {}
         at = ranking.quantities(lot.forecast_quantity)
         rate = lot.vat_rate.percent
         rows = []
-        for bid in lot_bids:
-            tiers = tables[bid.id]
-            low, mid, high = (ranking.cost_pence(tiers, bid.delivery_charge_pence, q) for q in at)
+        for bid, bid_priced in zip(lot_bids, priced, strict=True):
+            tiers, delivery = bid_priced.tiers, bid_priced.delivery_charge_pence
+            low, mid, high = (ranking.cost_pence(tiers, delivery, q) for q in at)
             gross = (ranking.gross_pence(low, rate), ranking.gross_pence(mid, rate), ranking.gross_pence(high, rate))
-            rows.append(Compared(bid, tiers, (low, mid, high), gross, ranked.get(bid.id)))
+            rows.append(Compared(bid, tiers, (low, mid, high), gross, ranked.get(bid_priced.bid_id)))
         rows.sort(key=lambda row: (row.ranked.rank if row.ranked else 0, row.net_pence[1], row.bid.id))
         result.append(LotComparison(lot, at, rows))
     return result
@@ -791,15 +864,97 @@ def compare(actor: User, tender: Tender) -> list[LotComparison]:
 
 def ranking_of(tender: Tender) -> dict[int, list[ranking.Ranked]]:
     """Each lot's bids best first, declined bids left out: what the award follows."""
-    bids = list(db.session.scalars(select(Bid).where(Bid.tender_id == tender.id, Bid.declined_at.is_(None))))
+    bids = _by_lot(db.session.scalars(select(Bid).where(Bid.tender_id == tender.id, Bid.declined_at.is_(None))).all())
     tables, scores = _tier_tables(tender), _scores(tender)
     weights = ranking.Weights(tender.price_weight, tender.quality_weight, tender.social_weight)
     return {
         lot.id: ranking.rank(
-            [_priced(b, tables[b.id], scores) for b in bids if b.lot_id == lot.id], lot.forecast_quantity, weights
+            [_priced(b, tables[b.id], scores) for b in bids.get(lot.id, [])], lot.forecast_quantity, weights
         )
         for lot in tender.lots
     }
+
+
+# Mini-competitions among a framework's suppliers
+
+
+@dataclass(frozen=True)
+class MiniCompetitionDraft:
+    """One member's call-off need put to the suppliers of a mini-competition framework."""
+
+    framework_id: int
+    lot_id: int
+    member_id: int | None
+    quantity: int
+    category_id: int
+    specification: str
+    clarification_deadline: datetime
+    submission_deadline: datetime
+    standstill_days: int = 0
+    price_weight: int = 100
+    quality_weight: int = 0
+    minimum_valid_bids: int = 1
+    quality_questions: list[str] = field(default_factory=list)
+
+
+def start_mini_competition(actor: User, draft: MiniCompetitionDraft) -> Tender:
+    """A published tender among the framework's suppliers for one lot and one member's quantity, run by that
+    member's people and its consortium's secretary; its award places the call-off (`award`)."""
+    framework = frameworks.framework_for(actor, draft.framework_id)
+    if framework.route is not Route.MINI_COMPETITION:
+        raise Conflict("This framework's call-offs are placed directly at its rates, without a mini-competition.")
+    if framework.status is not FrameworkStatus.LIVE or framework.ends_on < uk_today():
+        raise Conflict("Only a live framework takes mini-competitions for its call-offs.")
+    lot = next((lot for lot in framework.lots if lot.id == draft.lot_id), None)
+    if lot is None:
+        raise ValidationFailed.field("lot_id", "Choose one of the framework's lots.")
+    if not 1 <= draft.quantity <= frameworks.MAX_QUANTITY:
+        raise ValidationFailed.field("quantity", f"Call off 1 to {frameworks.MAX_QUANTITY:,} units.")
+    member = frameworks.acting_member(actor, framework, draft.member_id)
+    consortium = db.session.get_one(Consortium, member.consortium_id)
+    tender = _new_tender(
+        actor,
+        TenderDraft(
+            title=f"Mini-competition: {lot.name} for {member.name}"[:200],
+            category_id=draft.category_id,
+            consortium_id=consortium.id,
+            specification=draft.specification,
+            clarification_deadline=draft.clarification_deadline,
+            submission_deadline=draft.submission_deadline,
+            lots=[LotDraft(lot.name, lot.unit_singular, draft.quantity, lot.vat_rate.value)],
+            price_weight=draft.price_weight,
+            quality_weight=draft.quality_weight,
+            minimum_valid_bids=draft.minimum_valid_bids,
+            standstill_days=draft.standstill_days,
+            supplier_ids=sorted(framework.supplier_ids),
+            quality_questions=draft.quality_questions,
+        ),
+        consortium,
+        framework_id=framework.id,
+        framework_lot_id=lot.id,
+        call_off_member_id=member.id,
+        call_off_quantity=draft.quantity,
+    )
+    _move(tender, S.PUBLISHED, actor)
+    outbox.record(PUBLISHED_KIND, tender.id, f"{PUBLISHED_KIND}:{tender.id}")
+    return tender
+
+
+def _place_call_off(actor: User, tender: Tender, bid: Bid) -> CallOff:
+    """The mini-competition's call-off with its winner at the winning tiers; the framework's ceiling decides."""
+    if tender.framework_id is None or tender.framework_lot_id is None or tender.call_off_quantity is None:
+        raise ValueError("not a mini-competition")
+    call_off = frameworks.place_call_off(
+        actor,
+        framework_id=tender.framework_id,
+        lot_id=tender.framework_lot_id,
+        member_id=tender.call_off_member_id,
+        quantity=tender.call_off_quantity,
+        supplier_id=bid.supplier_id,
+        unit_prices=[(t.min_quantity, t.unit_price) for t in bid.tiers],
+    )
+    record(tender, actor, "call-off placed", f"{call_off.number} with {bid.supplier.name}")
+    return call_off
 
 
 # Award
@@ -824,8 +979,9 @@ def _propose_best(tender: Tender) -> list[str]:
     """Marks each lot's best remaining bid proposed; the names of the lots left with none."""
     db.session.execute(update(Bid).where(Bid.tender_id == tender.id).values(proposed=False))
     empty = []
+    ranked = ranking_of(tender)
     for lot in tender.lots:
-        best = ranking_of(tender)[lot.id]
+        best = ranked[lot.id]
         if not best:
             empty.append(lot.name)
             continue
@@ -868,15 +1024,23 @@ def decline(actor: User, tender: Tender, lot_id: int, reason: str | None = None)
     return tender
 
 
-def award(actor: User, tender: Tender) -> Tender:
-    """After the standstill, each lot's proposed bid wins; a lot drawn from a pool gives the pool its offer
-    and tiers (a draft pool opens with them, an open one continues with them)."""
+def _awardable(actor: User, tender: Tender) -> tuple[Tender, dict[int, Bid]]:
+    """The tender locked, past its standstill, with each lot's proposed bid."""
     require_runner(actor, tender)
     tender = lock(tender.id)
     TENDERS.check(tender, S.AWARDED)
     if tender.standstill_ends_at is None or tender.standstill_ends_at > utcnow():
         raise Conflict("The standstill has not ended yet.")
-    winners = proposed_bids(tender)
+    return tender, proposed_bids(tender)
+
+
+def award(actor: User, tender: Tender) -> Tender:
+    """After the standstill, each lot's proposed bid wins; a lot drawn from a pool gives the pool its offer
+    and tiers (a draft pool opens with them, an open one continues with them); a mini-competition places its
+    call-off with the winner at the winning prices, within the framework's ceiling."""
+    tender, winners = _awardable(actor, tender)
+    if tender.is_mini_competition:
+        tender.call_off_id = _place_call_off(actor, tender, winners[tender.lots[0].id]).id
     for lot in tender.lots:
         bid = winners[lot.id]
         if lot.pool_id is not None:
@@ -884,6 +1048,76 @@ def award(actor: User, tender: Tender) -> Tender:
         record(tender, actor, "awarded", f"{lot.name}: {bid.supplier.name}")
     _move(tender, S.AWARDED, actor)
     return tender
+
+
+@dataclass(frozen=True)
+class FrameworkAward:
+    """What an award to a framework adds to the winning bids: its name, term, ceiling, allowance, fee, route."""
+
+    name: str
+    starts_on: date
+    ends_on: date
+    ceiling_pence: int
+    allowance_percent: Decimal
+    fee_percent: Decimal
+    route: Route
+
+
+def award_to_framework(actor: User, tender: Tender, terms: FrameworkAward) -> Framework:
+    """After the standstill, the lots not drawn from a pool become a live framework: each lot's winner is its
+    supplier and the winning tiers its rate card (a pool's lot goes to its pool as in `award`)."""
+    tender, winners = _awardable(actor, tender)
+    if tender.is_mini_competition:
+        raise Conflict("A mini-competition's award is a call-off under its framework, not a new framework.")
+    lots = [lot for lot in tender.lots if lot.pool_id is None]
+    if not lots:
+        raise Conflict("Every lot of this tender goes to its pool: award it without a framework.")
+    for lot in tender.lots:
+        if lot.pool_id is not None:
+            lot.awarded_offer_id = _award_to_pool(actor, tender, lot, winners[lot.id]).id
+    framework = frameworks.create_framework(
+        actor,
+        name=terms.name,
+        consortium_ids=[tender.consortium_id] if tender.consortium_id is not None else [],
+        supplier_ids=sorted({winners[lot.id].supplier_id for lot in lots}),
+        lots=[_lot_terms(lot, winners[lot.id]) for lot in lots],
+        starts_on=terms.starts_on,
+        ends_on=terms.ends_on,
+        ceiling_pence=terms.ceiling_pence,
+        allowance_percent=terms.allowance_percent,
+        fee_percent=terms.fee_percent,
+        route=terms.route,
+        source_tender_id=tender.id,
+    )
+    frameworks.make_live(actor, framework.id)
+    for lot in tender.lots:
+        record(tender, actor, "awarded", f"{lot.name}: {winners[lot.id].supplier.name}")
+    record(tender, actor, "framework made", f"{framework.reference}: {framework.name}")
+    _move(tender, S.AWARDED, actor)
+    return framework
+
+
+def _lot_terms(lot: TenderLot, bid: Bid) -> LotTerms:
+    singular, plural = default_units(lot.unit)
+    tiers = [(t.min_quantity, t.unit_price) for t in bid.tiers]
+    return LotTerms(lot.name, singular, plural, tiers, bid.supplier_id, lot.vat_rate)
+
+
+def framework_award_estimate(tender: Tender) -> int:
+    """A ceiling to start from: the proposed bids' cost at 25% above each lot's forecast, delivery included."""
+    winners = proposed_bids(tender)
+    total = 0
+    for lot in tender.lots:
+        bid = winners.get(lot.id)
+        if bid is not None and lot.pool_id is None:
+            tiers = [ranking.BidTier(t.min_quantity, t.unit_price) for t in bid.tiers]
+            total += ranking.cost_pence(tiers, bid.delivery_charge_pence, ranking.quantities(lot.forecast_quantity)[2])
+    return total
+
+
+def framework_of(tender: Tender) -> Framework | None:
+    """The framework the tender's award made."""
+    return db.session.scalar(select(Framework).where(Framework.source_tender_id == tender.id))
 
 
 def _award_to_pool(actor: User, tender: Tender, lot: TenderLot, bid: Bid) -> Offer:

@@ -2,7 +2,7 @@
 the moves of its lifecycle, and its audit trail (page and CSV). Every rule is in tenders.services."""
 
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -10,9 +10,11 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from catalogue.models import Category
-from kernel.clock import UK
+from frameworks import services as frameworks
+from frameworks.models import Route
+from kernel.clock import UK, uk_today
 from kernel.csv_export import csv_response
-from kernel.errors import DomainError
+from kernel.errors import Conflict, DomainError, ValidationFailed
 from kernel.extensions import db
 from kernel.formatting import uk_datetime
 from kernel.money import to_pence
@@ -21,12 +23,22 @@ from orders.models import POOLS, Pool, PoolStatus
 from organisations.access import require_actor, roles_required
 from organisations.models import Consortium, Role, Supplier
 from tenders import services
-from tenders.forms import AnswerForm, BidForm, QuestionForm, ReasonForm, ScoreForm, TenderForm
+from tenders.forms import (
+    AnswerForm,
+    BidForm,
+    FrameworkAwardForm,
+    MiniCompetitionForm,
+    QuestionForm,
+    ReasonForm,
+    ScoreForm,
+    TenderForm,
+)
 from tenders.models import Tender, TenderStatus
 from tenders.ranking import BidTier
 
 bp = Blueprint("tenders", __name__, url_prefix="/tenders")
 READERS = (Role.SECRETARY, Role.SUPPLIER, Role.MEMBER)
+RUNNERS = (Role.SECRETARY, Role.MEMBER)  # a member's people run its mini-competitions
 S = TenderStatus
 
 
@@ -124,27 +136,82 @@ def tender_page(tender_id: int):
     tender = services.tender_for(user, tender_id)
     runner = services.can_run(user, tender)
     suppliers = services.bidding_suppliers(user, tender)
-    return no_store(
-        render_template(
-            "tenders/tender.html",
-            tender=tender,
-            runner=runner,
-            evaluator=services.is_evaluator(user, tender),
-            suppliers=suppliers,
-            own_bids={b.lot_id: b for b in services.own_bids(user, tender)},
-            bid_counts=services.bid_counts(tender) if runner else {},
-            clarifications=services.clarifications(user, tender),
-            question_form=QuestionForm(),
-            answer_form=AnswerForm(),
-            reason_form=ReasonForm(),
-            evaluators=services.evaluators(tender),
-            candidates=list(db.session.scalars(services.evaluator_candidates(tender).limit(200))) if runner else [],
-            proposed=services.proposed_bids(tender) if not tender.sealed else {},
-            invited=tender.invited if runner else [],
-            history=services.history(tender),
-            taking_bids=tender.status in (S.PUBLISHED, S.CLARIFICATIONS_CLOSED),
-        )
+    return no_store(_tender_page(tender, runner, suppliers))
+
+
+def _tender_page(tender: Tender, runner: bool, suppliers: list, award_form: FrameworkAwardForm | None = None):
+    user = require_actor()
+    return render_template(
+        "tenders/tender.html",
+        tender=tender,
+        runner=runner,
+        keeps_trail=user.is_admin or tender.consortium_id in user.secretary_consortium_ids,
+        framework=services.framework_of(tender),
+        award_form=award_form or _award_form(tender, runner),
+        evaluator=services.is_evaluator(user, tender),
+        suppliers=suppliers,
+        own_bids={b.lot_id: b for b in services.own_bids(user, tender)},
+        bid_counts=services.bid_counts(tender) if runner else {},
+        clarifications=services.clarifications(user, tender),
+        question_form=QuestionForm(),
+        answer_form=AnswerForm(),
+        reason_form=ReasonForm(),
+        evaluators=services.evaluators(tender),
+        candidates=list(db.session.scalars(services.evaluator_candidates(tender).limit(200))) if runner else [],
+        proposed=services.proposed_bids(tender) if not tender.sealed else {},
+        invited=tender.invited if runner else [],
+        history=services.history(tender),
+        taking_bids=tender.status in (S.PUBLISHED, S.CLARIFICATIONS_CLOSED),
     )
+
+
+def _award_form(tender: Tender, runner: bool) -> FrameworkAwardForm | None:
+    """The terms of a framework at the winning prices, for a tender in standstill with a lot not from a pool."""
+    if not runner or tender.status != S.STANDSTILL or tender.is_mini_competition:
+        return None
+    if all(lot.pool_id is not None for lot in tender.lots):
+        return None
+    today = uk_today()
+    return FrameworkAwardForm(
+        formdata=None,
+        name=tender.title,
+        starts_on=today,
+        ends_on=today.replace(year=today.year + 2) - timedelta(days=1)
+        if (today.month, today.day) != (2, 29)
+        else today,
+        ceiling=Decimal(services.framework_award_estimate(tender)).scaleb(-2),
+        route=Route.DIRECT_AWARD.value,
+    )
+
+
+@bp.post("/<int:tender_id>/award-framework")
+@roles_required(Role.SECRETARY)
+def award_framework(tender_id: int):
+    user = require_actor()
+    tender = services.tender_for(user, tender_id)
+    form = FrameworkAwardForm()
+    if form.validate():
+        assert form.ceiling.data is not None and form.allowance_percent.data is not None  # InputRequired
+        assert form.fee_percent.data is not None
+        terms = services.FrameworkAward(
+            form.name.data,
+            form.starts_on.data,
+            form.ends_on.data,
+            to_pence(form.ceiling.data),
+            form.allowance_percent.data,
+            form.fee_percent.data,
+            Route(form.route.data),
+        )
+        try:
+            framework = services.award_to_framework(user, tender, terms)
+        except (Conflict, ValidationFailed) as error:
+            form_errors(form, error, {"ceiling_pence": "ceiling"})
+        else:
+            flash(f"The tender is awarded: framework {framework.reference} is live at the winning prices.", "success")
+            return redirect(url_for("frameworks.framework_page", framework_id=framework.id))
+    runner = services.can_run(user, tender)
+    page = _tender_page(tender, runner, services.bidding_suppliers(user, tender), form)
+    return no_store(page), 409 if form.form_errors else 422
 
 
 @bp.route("/<int:tender_id>/lots/<int:lot_id>/bid", methods=["GET", "POST"])
@@ -251,7 +318,7 @@ def ask(tender_id: int):
 
 
 @bp.post("/<int:tender_id>/clarifications/<int:clarification_id>/answer")
-@roles_required(Role.SECRETARY)
+@roles_required(*RUNNERS)
 def answer(tender_id: int, clarification_id: int):
     user = require_actor()
     tender = services.tender_for(user, tender_id)
@@ -265,7 +332,7 @@ def answer(tender_id: int, clarification_id: int):
 
 
 @bp.post("/<int:tender_id>/evaluators")
-@roles_required(Role.SECRETARY)
+@roles_required(*RUNNERS)
 def name_evaluators(tender_id: int):
     user = require_actor()
     tender = services.tender_for(user, tender_id)
@@ -291,13 +358,17 @@ def _move(name: str, make: Callable, done: str) -> None:
     def view(tender_id: int):
         user = require_actor()
         tender = services.tender_for(user, tender_id)
-        make(user, tender)
-        flash(done, "success")
+        try:
+            make(user, tender)
+        except Conflict as error:
+            flash(error.message, "error")
+        else:
+            flash(done, "success")
         return redirect(url_for("tenders.tender_page", tender_id=tender.id))
 
     view.__name__ = name
     bp.add_url_rule(
-        f"/<int:tender_id>/{name.replace('_', '-')}", name, roles_required(Role.SECRETARY)(view), methods=["POST"]
+        f"/<int:tender_id>/{name.replace('_', '-')}", name, roles_required(*RUNNERS)(view), methods=["POST"]
     )
 
 
@@ -309,8 +380,61 @@ _move("start_standstill", services.start_standstill, "The standstill has started
 _move("award", services.award, "The tender is awarded.")
 
 
+def _mini_choices(form: MiniCompetitionForm, framework) -> None:
+    user = require_actor()
+    form.lot_id.choices = [SelectChoice(lot.id, lot.name) for lot in framework.lots]
+    form.member_id.choices = [SelectChoice(m.id, m.name) for m in frameworks.members_for(user, framework)]
+    categories = db.session.scalars(select(Category).order_by(Category.position, Category.name))
+    form.category_id.choices = [SelectChoice(c.id, c.name) for c in categories]
+
+
+def _uk_instant(value: datetime) -> datetime:
+    return value.replace(tzinfo=UK).astimezone(UTC)
+
+
+@bp.route("/mini-competitions/<int:framework_id>", methods=["GET", "POST"])
+@roles_required(*RUNNERS)
+def new_mini_competition(framework_id: int):
+    """A member's (or its secretary's) call-off need put to the framework's suppliers."""
+    user = require_actor()
+    framework = frameworks.framework_for(user, framework_id)
+    form = MiniCompetitionForm()
+    _mini_choices(form, framework)
+    if request.method == "GET":
+        now = datetime.now(UK).replace(second=0, microsecond=0, tzinfo=None)
+        form.clarification_deadline.data = now + timedelta(days=1)
+        form.submission_deadline.data = now + timedelta(days=3)
+        source = db.session.get(Tender, framework.source_tender_id) if framework.source_tender_id else None
+        form.category_id.data = source.category_id if source else None
+    if form.validate_on_submit():
+        draft = services.MiniCompetitionDraft(
+            framework_id=framework.id,
+            lot_id=form.lot_id.data,
+            member_id=form.member_id.data,
+            quantity=form.quantity.data,
+            category_id=form.category_id.data,
+            specification=form.specification.data,
+            clarification_deadline=_uk_instant(form.clarification_deadline.data),
+            submission_deadline=_uk_instant(form.submission_deadline.data),
+            standstill_days=form.standstill_days.data,
+            price_weight=form.price_weight.data,
+            quality_weight=form.quality_weight.data,
+            minimum_valid_bids=form.minimum_valid_bids.data,
+        )
+        try:
+            tender = services.start_mini_competition(user, draft)
+        except DomainError as error:
+            form_errors(form, error, {"lots.0.forecast_quantity": "quantity"})
+            return render_template("tenders/mini_competition.html", form=form, framework=framework), error.status_code
+        flash("The mini-competition is published to the framework's suppliers.", "success")
+        return redirect(url_for("tenders.tender_page", tender_id=tender.id))
+    if framework.route is not Route.MINI_COMPETITION:
+        return render_template("tenders/mini_competition.html", form=None, framework=framework), 409
+    return render_template("tenders/mini_competition.html", form=form, framework=framework), 422 if form.errors else 200
+
+
 @bp.post("/<int:tender_id>/cancel")
-@roles_required(Role.SECRETARY)
+@roles_required(*RUNNERS)
 def cancel(tender_id: int):
     user = require_actor()
     tender = services.tender_for(user, tender_id)

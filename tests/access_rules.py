@@ -1217,20 +1217,14 @@ RULES |= {
     "tenders.comparison": own("secretary", "member"),
     "tenders.score": own("member"),
     "tenders.ask": own("supplier"),
-    "tenders.answer": _TENDER_RUNNER,
-    "tenders.name_evaluators": _TENDER_RUNNER,
     "tenders.decline": own("supplier", "secretary"),
-    "tenders.cancel": _TENDER_RUNNER,
     "tenders.trail": _TENDER_RUNNER,
     "tenders.trail_csv": _TENDER_RUNNER,
     "tenders_api.list_tenders": roles("secretary", "supplier", "member"),
     "tenders_api.create_tender": roles("secretary"),
     "tenders_api.get_tender": _TENDER_READERS,
-    "tenders_api.cancel": _TENDER_RUNNER,
-    "tenders_api.name_evaluators": _TENDER_RUNNER,
     "tenders_api.list_clarifications": _TENDER_READERS,
     "tenders_api.ask": own("supplier"),
-    "tenders_api.answer": _TENDER_RUNNER,
     "tenders_api.put_bid": own("supplier"),
     "tenders_api.list_bids": _TENDER_READERS,
     "tenders_api.comparison": own("secretary", "member"),
@@ -1238,10 +1232,61 @@ RULES |= {
     "tenders_api.decline": own("supplier", "secretary"),
     "tenders_api.trail": _TENDER_RUNNER,
 }
+# A member's people run its mini-competitions, so members reach these; the service refuses a member's person
+# who runs none (tests/tenders/test_frameworks.py).
+_MINI_RUNNER = own("secretary", "member")
 RULES |= {
-    f"{blueprint}.{move}": _TENDER_RUNNER
+    f"{blueprint}.{move}": _MINI_RUNNER
     for blueprint in ("tenders", "tenders_api")
-    for move in ("publish", "open_bids", "evaluate", "propose_award", "start_standstill", "award")
+    for move in ("publish", "open_bids", "evaluate", "propose_award", "start_standstill", "award", "cancel", "answer")
+}
+RULES |= {
+    "tenders.name_evaluators": _MINI_RUNNER,
+    "tenders_api.name_evaluators": _MINI_RUNNER,
+    "tenders.award_framework": _TENDER_RUNNER,
+    "tenders_api.award_framework": _TENDER_RUNNER,
+}
+
+
+def _mini_frameworks(ctx: Context) -> tuple[int, int]:
+    """A live mini-competition framework per consortium (ours, theirs), with that side's supplier."""
+
+    def build():
+        from decimal import Decimal
+
+        from frameworks import services as frameworks
+        from frameworks.models import Route
+        from frameworks.terms import LotTerms
+
+        w = ctx.world
+        today = utcnow().date()
+        made = []
+        for consortium, supplier in ((w.consortium, w.supplier), (w.other_consortium, w.other_supplier)):
+            framework = frameworks.create_framework(
+                w.admin,
+                name=f"Matrix mini-competitions {consortium.code}",
+                consortium_ids=[consortium.id],
+                supplier_ids=[supplier.id],
+                lots=[LotTerms("Design", "day", "days", [(1, Decimal("400"))])],
+                starts_on=today,
+                ends_on=today + timedelta(days=300),
+                ceiling_pence=10_000_000,
+                allowance_percent=Decimal(0),
+                fee_percent=Decimal(1),
+                route=Route.MINI_COMPETITION,
+            )
+            frameworks.make_live(w.admin, framework.id)
+            made.append(framework.id)
+        db.session.commit()
+        return tuple(made)
+
+    return ctx.once("mini_frameworks", build)
+
+
+RULES |= {
+    # a member's people (and its secretary) put a call-off need to a mini-competition framework's suppliers
+    endpoint: own("member", "secretary", args={"framework_id": _mini_frameworks})
+    for endpoint in ("tenders.new_mini_competition", "tenders_api.start_mini_competition")
 }
 
 

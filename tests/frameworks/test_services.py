@@ -221,3 +221,30 @@ def test_mini_competition_prices_apply_to_their_call_off(world):
     db.session.rollback()
     won = call_off(world, framework, 5, supplier_id=second.id, unit_prices=[(1, Decimal("49.99"))])
     assert (won.supplier_id, won.unit_price, won.net_pence) == (second.id, Decimal("49.99"), 24_995)
+
+
+def test_a_lot_naming_its_supplier_is_called_off_from_that_supplier_alone(world):
+
+    rival = factories.supplier("Angus Print Ltd")
+    leaflets = LotTerms("Leaflets", "box", "boxes", [(1, Decimal("40"))], rival.id)
+    with pytest.raises(ValidationFailed) as refused:
+        make_framework(world, lots=[HOURS, leaflets])
+    assert refused.value.fields == {
+        "lots.1.supplier_id": ["Choose one of the framework's suppliers for the lot, or none."]
+    }
+    framework = make_framework(world, supplier_ids=[world.supplier.id, rival.id], lots=[HOURS, leaflets])
+    lot = framework.lots[1]
+    with pytest.raises(ValidationFailed) as wrong:
+        services.place_call_off(
+            world.member_user,
+            framework_id=framework.id,
+            lot_id=lot.id,
+            member_id=None,
+            quantity=2,
+            supplier_id=world.supplier.id,
+        )
+    assert wrong.value.fields == {"supplier_id": ["Leaflets is called off from Angus Print Ltd alone."]}
+    placed = services.place_call_off(
+        world.member_user, framework_id=framework.id, lot_id=lot.id, member_id=None, quantity=2
+    )
+    assert (placed.supplier_id, placed.net_pence) == (rival.id, 8000)

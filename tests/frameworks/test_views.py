@@ -8,6 +8,7 @@ from sqlalchemy import select
 from frameworks.models import CallOff, CallOffStatus, Framework, FrameworkStatus
 from kernel.clock import uk_today
 from kernel.extensions import db
+from tests import factories
 from tests.factories import field_error, sign_in
 from tests.frameworks.conftest import call_off, make_framework
 
@@ -18,11 +19,11 @@ def _form(world, **overrides) -> dict:
         "name": "Tayside marketing services",
         "reference": "",
         "consortium_id": str(world.consortium.id),
-        "supplier_id": str(world.supplier.id),
-        "lot_name": "Marketing and PR support",
-        "unit_singular": "hour",
-        "unit_plural": "hours",
-        "tiers": "1 65.00\n20 £58.50",
+        "supplier_ids": str(world.supplier.id),
+        "lots-0-lot_name": "Marketing and PR support",
+        "lots-0-unit_singular": "hour",
+        "lots-0-unit_plural": "hours",
+        "lots-0-tiers": "1 65.00\n20 £58.50",
         "starts_on": today.isoformat(),
         "ends_on": (today + timedelta(days=365)).isoformat(),
         "extensions_allowed": "1",
@@ -73,13 +74,16 @@ def test_from_framework_to_invoiced_call_off_in_pages(app, world):
 def test_form_errors_are_shown_beside_their_fields(app, world):
     secretary = app.test_client()
     sign_in(secretary, world.secretary)
-    response = secretary.post("/frameworks/new", data=_form(world, tiers="5 10.00\nten pounds"))
+    response = secretary.post("/frameworks/new", data=_form(world, **{"lots-0-tiers": "5 10.00\nten pounds"}))
     assert response.status_code == 422
     assert (
-        field_error(response, "tiers") == "Write each tier as a quantity and a price, like 20 58.50: not “ten pounds”."
+        field_error(response, "lots-0-tiers")
+        == "Write each tier as a quantity and a price, like 20 58.50: not “ten pounds”."
     )
-    response = secretary.post("/frameworks/new", data=_form(world, tiers="5 10.00"))
-    assert field_error(response, "tiers") == "The first tier starts at quantity 1, so every call-off has a price."
+    response = secretary.post("/frameworks/new", data=_form(world, **{"lots-0-tiers": "5 10.00"}))
+    assert (
+        field_error(response, "lots-0-tiers") == "The first tier starts at quantity 1, so every call-off has a price."
+    )
     assert db.session.scalar(select(Framework)) is None
 
 
@@ -122,10 +126,44 @@ def test_the_secretary_edits_a_draft_on_its_page(app, world):
     sign_in(secretary, world.secretary)
     page = secretary.get(f"/frameworks/{framework.id}/edit").get_data(as_text=True)
     assert 'value="Tayside marketing services"' in page and "20 58.5000" in page
-    saved = secretary.post(f"/frameworks/{framework.id}/edit", data=_form(world, name="Tayside PR", tiers="1 70"))
+    saved = secretary.post(
+        f"/frameworks/{framework.id}/edit", data=_form(world, name="Tayside PR", **{"lots-0-tiers": "1 70"})
+    )
     assert saved.status_code == 302
     db.session.expire_all()
     assert framework.name == "Tayside PR" and framework.lots[0].rate_card == [(1, Decimal("70.0000"))]
     assert framework.ceiling_pence == 1_000_000
     secretary.post(f"/frameworks/{framework.id}/live")
     assert secretary.get(f"/frameworks/{framework.id}/edit").status_code == 302
+
+
+def test_the_form_takes_several_lots_and_suppliers_and_shows_a_lots_error_in_its_row(app, world):
+    rival = factories.supplier("Angus Print Ltd")
+    db.session.commit()
+    secretary = app.test_client()
+    sign_in(secretary, world.secretary)
+    form = _form(world) | {
+        "supplier_ids": [str(world.supplier.id), str(rival.id)],
+        "lots-1-lot_name": "Printed leaflets",
+        "lots-1-unit_singular": "box",
+        "lots-1-unit_plural": "boxes",
+        "lots-1-tiers": "1 40\n10 35",
+        "lots-1-supplier_id": str(rival.id),
+    }
+    refused = secretary.post("/frameworks/new", data=form | {"lots-1-tiers": "2 40"})
+    assert refused.status_code == 422
+    assert field_error(refused, "lots-1-tiers") == "The first tier starts at quantity 1, so every call-off has a price."
+    assert field_error(refused, "lots-0-tiers") is None
+    made = secretary.post("/frameworks/new", data=form)
+    assert made.status_code == 302
+    framework = db.session.scalars(select(Framework).order_by(Framework.id.desc())).first()
+    assert framework.supplier_ids == {world.supplier.id, rival.id}
+    assert [(lot.name, lot.unit_plural, lot.supplier_id) for lot in framework.lots] == [
+        ("Marketing and PR support", "hours", None),
+        ("Printed leaflets", "boxes", rival.id),
+    ]
+    assert framework.lots[1].rate_card == [(1, Decimal("40.0000")), (10, Decimal("35.0000"))]
+    page = secretary.get(f"/frameworks/{framework.id}/edit").get_data(as_text=True)
+    assert 'value="Printed leaflets"' in page and "Lot 3" in page
+    page = secretary.get(f"/frameworks/{framework.id}").get_data(as_text=True)
+    assert "Printed leaflets (per box), from Angus Print Ltd" in page

@@ -171,3 +171,38 @@ def test_two_claim_runs_at_once_claim_once(app, world, postgresql_only):
     assert sorted(len(r) for r in results) == [0, 0, 1]
     db.session.expire_all()
     assert len(_shares(made.id)) == 1
+
+
+def test_sharing_tells_each_members_people_their_share_through_one_outbox_event(world, client):
+    from organisations.models import OutboxEvent, Role
+
+    neighbour = second_member(world)
+    finance = factories.user("finance@example.org", (Role.MEMBER, world.member.id), name="Fin Ance")
+    neighbour_user = factories.user("neighbour@example.org", (Role.MEMBER, neighbour.id), name="Nia Neighbour")
+    invoiced_order(world, world.supplier, world.consortium, [(world.member, 30), (neighbour, 10)])
+    made = agreement(world, share_route=ShareRoute.PAYMENT)
+    cli.claim_due(tomorrow())
+    services.record_received(world.secretary, made, 1_001, uk_today(), "BACS 77")
+    db.session.commit()
+    assert factories.outbox_messages("rebate_shared") == []
+    services.share(world.secretary, made)
+    db.session.commit()
+    events = db.session.scalars(db.select(OutboxEvent).where(OutboxEvent.kind == "rebate_shared")).all()
+    assert [e.subject_id for e in events] == [made.id]
+
+    messages = factories.outbox_messages("rebate_shared")
+    shares = _shares(made.id)
+    assert sorted(m.to_email for m in messages) == [finance.email, "member@example.org", neighbour_user.email]
+    ours = next(m for m in messages if m.to_email == finance.email)
+    share = shares[world.member.id].share_pence
+    assert share == 751 and shares[neighbour.id].share_pence == 250
+    assert ours.subject == f"{world.supplier.name} rebate: £7.51 for {world.member.name}"
+    assert "its share is £7.51, paid to you" in ours.body_text
+    assert "http://127.0.0.1:5000/rebates/shares" in ours.body_text
+    theirs = next(m for m in messages if m.to_email == neighbour_user.email)
+    assert "£2.50" in theirs.body_text and "£7.51" not in theirs.body_text
+    assert len(factories.outbox_messages("rebate_shared")) == 3  # expanded once
+
+    factories.sign_in(client, finance)
+    page = client.get("/rebates/shares").get_data(as_text=True)
+    assert "£7.51" in page and "£2.50" not in page
