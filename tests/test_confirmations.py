@@ -4,12 +4,12 @@ import pytest
 from sqlalchemy import func, select
 
 from billing.models import CreditNote
+from joining import services as joining
+from joining.models import Invitation
 from kernel.extensions import db
 from kernel.formatting import pounds
 from orders.models import Pledge
 from organisations import services
-from joining import services as joining
-from joining.models import Invitation
 from organisations.models import ApiToken, Role, SignInSession, TwoFactor
 from tests.billing.conftest import issued_invoice
 from tests.factories import PASSWORD, api_token, field_error, sign_in, with_authenticator
