@@ -131,7 +131,7 @@ def end_other_sessions():
         return confirm.ask_first(url_for("account.confirm_end_other_sessions"))
     current = _current_session()
     ended = accounts.end_sessions(actor, keep_id=current.id if current else None)
-    flash(f"Signed out of {ended} other session{'' if ended == 1 else 's'}.", "info")
+    flash(f"Signed out of {counted(ended, 'other session')}.", "info")
     return redirect(url_for("account.sessions"))
 
 
