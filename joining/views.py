@@ -17,6 +17,7 @@ from joining.forms import (
     NewPasswordForm,
 )
 from joining.models import ApplicationStatus
+from kernel import confirm
 from kernel.api import INT_MAX
 from kernel.clock import utcnow
 from kernel.csv_export import content_disposition, csv_response
@@ -104,11 +105,34 @@ def resend_invitation(invitation_id: int):
     return redirect(url_for("joining.invitations"))
 
 
+@bp.get("/invitations/<int:invitation_id>/revoke")
+@roles_required(Role.MEMBER, Role.SECRETARY, Role.SUPPLIER)
+def confirm_revoke_invitation(invitation_id: int):
+    invitation = services.invitation_for(require_actor(), invitation_id)
+    return confirm.ask(
+        confirm.Confirmation(
+            title=f"Revoke the invitation to {invitation.name} ({invitation.email})?",
+            consequences=[
+                f"The link emailed to {invitation.email} stops working at once: they can no longer accept it "
+                f"to act as {invitation.role_description}.",
+                "They are not emailed that it was revoked.",
+                "It cannot be undone: to let them join, invite them again.",
+            ],
+            action=url_for("joining.revoke_invitation", invitation_id=invitation.id),
+            button="Revoke invitation",
+            back=url_for("joining.invitations"),
+        )
+    )
+
+
 @bp.post("/invitations/<int:invitation_id>/revoke")
 @roles_required(Role.MEMBER, Role.SECRETARY, Role.SUPPLIER)
 def revoke_invitation(invitation_id: int):
     actor = require_actor()
-    invitation = services.revoke(actor, services.invitation_for(actor, invitation_id))
+    found = services.invitation_for(actor, invitation_id)
+    if not confirm.confirmed():
+        return confirm.ask_first(url_for("joining.confirm_revoke_invitation", invitation_id=found.id))
+    invitation = services.revoke(actor, found)
     flash(f"Invitation to {invitation.email} revoked.", "success")
     return redirect(url_for("joining.invitations"))
 

@@ -17,14 +17,13 @@ from catalogue.models import Offer
 from kernel.clock import utcnow
 from kernel.extensions import db
 from kernel.formatting import pounds, uk_date
-from kernel.money import line_pence
 from kernel.navigation import Entry, Todo, first_few
 from kernel.words import counted, per_unit, quantity
-from orders import services
+from orders import closing, services
 from orders.demand import within_reach
 from orders.models import Pledge, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus, pool_consortium
 from orders.prices import pool_list_price, pool_tiers
-from organisations.models import Member, Network, Organisation, User
+from organisations.models import Consortium, Member, Network, Organisation, User
 
 CLOSING_SOON = timedelta(days=7)
 """A pool closing within this is "closing soon"; one near its minimum this close to its deadline may miss it."""
@@ -101,7 +100,11 @@ def member_todos(user: User) -> list[Todo]:
                 joinedload(Pool.offer).options(lazyload(Offer.category), lazyload(Offer.supplier)),
                 selectinload(Pool.held_tiers),
             ),
-            lazyload(Pledge.member),
+            # what the bill is worked out on: the member's band, its consortium's fee and VAT registration
+            joinedload(Pledge.member)
+            .joinedload(Member.network)
+            .joinedload(Network.consortium)
+            .joinedload(Consortium.organisation),
         )
         .order_by(Pool.deadline, Pledge.id)
     )
@@ -130,19 +133,20 @@ def member_todos(user: User) -> list[Todo]:
             url_for("orders.my_pledges"),
             "See all your pledges",
             [_pledge_entry(p) for p in open_pledges],
-            text="The price each pool is heading for now; it can only fall as more members pledge.",
+            text="What each pledge would cost if its pool closed now, as its invoice would bill it; "
+            "the price can only fall as more members pledge.",
             order=11,
         ),
     ]
 
 
 def _pledge_entry(pledge: Pledge) -> Entry:
+    """The pledge's cost as the pool page gives it: the invoice's calculation run as if the pool closed now."""
     pool = pledge.pool
-    unit_price = _standing(pool).unit_price
+    bill = closing.members_costs(pool, {pledge.member_id: pledge})[pledge.member_id]
     detail = (
-        f"{quantity(pledge.quantity, pool.offer)} at {per_unit(unit_price, pool.offer)}: "
-        f"{pounds(line_pence(pledge.quantity, unit_price))} of goods before fees, delivery and VAT; "
-        f"closes {uk_date(pool.deadline)}"
+        f"{quantity(pledge.quantity, pool.offer)} at {per_unit(bill.unit_price, pool.offer)}: "
+        f"{pounds(bill.total_pence)} to pay with delivery, fees and VAT; closes {uk_date(pool.deadline)}"
     )
     return Entry(pool.offer.name, url_for("orders.pool_page", pool_id=pool.id), detail)
 

@@ -7,6 +7,7 @@ from kernel import confirm
 from kernel.api import is_api_request
 from kernel.errors import ValidationFailed
 from kernel.web import form_errors, no_store
+from kernel.words import counted
 from organisations import accounts, totp
 from organisations.access import require_actor, signed_in
 from organisations.forms import ChangePasswordForm, PasswordConfirmForm, TwoFactorSetupForm
@@ -101,13 +102,36 @@ def end_session(session_id: int):
     return redirect(url_for("account.sessions"))
 
 
+@bp.get("/sessions/end-others")
+@signed_in
+def confirm_end_other_sessions():
+    current = _current_session()
+    others = sum(1 for found in accounts.sessions_of(require_actor()) if current is None or found.id != current.id)
+    return confirm.ask(
+        confirm.Confirmation(
+            title="Sign out everywhere else?",
+            consequences=[
+                f"Your {counted(others, 'other session')} {'ends' if others == 1 else 'end'}: every browser and "
+                "device signed in as you, except this one, must sign in again with your password.",
+                "This browser stays signed in. Your API tokens keep working: revoke them on their own page.",
+                "Your account, your organisation's data and any money are not touched. Nobody is emailed.",
+            ],
+            action=url_for("account.end_other_sessions"),
+            button="Sign out everywhere else",
+            back=url_for("account.sessions"),
+        )
+    )
+
+
 @bp.post("/sessions/end-others")
 @signed_in
 def end_other_sessions():
     actor = require_actor()
+    if not confirm.confirmed():
+        return confirm.ask_first(url_for("account.confirm_end_other_sessions"))
     current = _current_session()
     ended = accounts.end_sessions(actor, keep_id=current.id if current else None)
-    flash(f"Signed out of {ended} other session{'' if ended == 1 else 's'}.", "info")
+    flash(f"Signed out of {counted(ended, 'other session')}.", "info")
     return redirect(url_for("account.sessions"))
 
 
@@ -161,11 +185,24 @@ def new_recovery_codes():
     return _two_factor_page(actor, codes_form=form)
 
 
+@bp.get("/two-factor/off")
+@signed_in
+def confirm_turn_off_two_factor():
+    """Only for someone who may turn it off; the others go to the page that says where they stand."""
+    actor = require_actor()
+    if not actor.has_two_factor or actor.needs_two_factor:
+        return redirect(url_for("account.two_factor"))
+    return _ask_turn_off(PasswordConfirmForm(formdata=None))
+
+
 @bp.post("/two-factor/off")
 @signed_in
 def turn_off_two_factor():
+    """Only from its confirmation page, which asks for the password too; a wrong one shows that page again."""
     actor = require_actor()
-    form = PasswordConfirmForm(prefix="off")
+    if not confirm.confirmed():
+        return confirm.ask_first(url_for("account.confirm_turn_off_two_factor"))
+    form = PasswordConfirmForm()
     if form.validate_on_submit():
         try:
             accounts.turn_off_two_factor(actor, form.password.data)
@@ -174,16 +211,33 @@ def turn_off_two_factor():
         else:
             flash("Two-factor sign-in is off.", "info")
             return redirect(url_for("account.two_factor"))
-    return _two_factor_page(actor, off_form=form)
+    return _ask_turn_off(form, 422)
 
 
-def _two_factor_page(actor, codes_form=None, off_form=None):
-    """Two-factor sign-in when it is on: recovery codes left, new ones, turning it off (for those who may)."""
-    status = 422 if (codes_form or off_form) else 200
+def _ask_turn_off(form: PasswordConfirmForm, status: int = 200):
+    return confirm.ask(
+        confirm.Confirmation(
+            title="Turn off two-factor sign-in?",
+            consequences=[
+                "From then on your password alone signs you in: whoever learns it can act for your organisation.",
+                "Your authenticator app's codes and your recovery codes stop working; turning it on again means "
+                "scanning a new QR code.",
+                "Nobody is emailed; your organisation's data and any money are not touched.",
+            ],
+            action=url_for("account.turn_off_two_factor"),
+            button="Turn off two-factor sign-in",
+            back=url_for("account.two_factor"),
+            form=form,
+        ),
+        status,
+    )
+
+
+def _two_factor_page(actor, codes_form=None):
+    """Two-factor sign-in when it is on: recovery codes left, new ones, a link to turn it off (for those who may)."""
     return render_template(
         "organisations/two_factor.html",
         user=actor,
         unused=accounts.unused_recovery_codes(actor),
         codes_form=codes_form or PasswordConfirmForm(prefix="codes", formdata=None),
-        off_form=off_form or PasswordConfirmForm(prefix="off", formdata=None),
-    ), status
+    ), 422 if codes_form else 200

@@ -372,9 +372,11 @@ RULES: dict[str, Rule] = {
     "account.end_session": Rule(ours=_each(OK), theirs=_each(HIDDEN), args={"session_id": _session_ids}),
     "account.confirm_end_session": Rule(ours=_each(OK), theirs=_each(HIDDEN), args={"session_id": _session_ids}),
     "account.end_other_sessions": everyone(),
+    "account.confirm_end_other_sessions": everyone(),
     "account.two_factor": everyone(),
     "account.new_recovery_codes": everyone(),
     "account.turn_off_two_factor": everyone(),
+    "account.confirm_turn_off_two_factor": everyone(REDIRECT),  # the page only for someone who may turn it off
     # admin pages
     "admin.index": admin_only,
     "admin.list_records": admin_only,
@@ -828,6 +830,7 @@ RULES |= {
     "joining.invitations": roles("member", "secretary", "supplier"),
     "joining.resend_invitation": _INVITATION,
     "joining.revoke_invitation": _INVITATION,
+    "joining.confirm_revoke_invitation": _INVITATION,
     "joining.accept_invitation": everyone(stranger=OK),
     "joining_api.list_invitations": roles("member", "secretary", "supplier"),
     "joining_api.create_invitation": roles("member", "secretary", "supplier"),

@@ -4,13 +4,15 @@ import pytest
 from sqlalchemy import func, select
 
 from billing.models import CreditNote
+from joining import services as joining
+from joining.models import Invitation
 from kernel.extensions import db
 from kernel.formatting import pounds
 from orders.models import Pledge
 from organisations import services
-from organisations.models import ApiToken, SignInSession
+from organisations.models import ApiToken, Role, SignInSession, TwoFactor
 from tests.billing.conftest import issued_invoice
-from tests.factories import api_token, sign_in
+from tests.factories import PASSWORD, api_token, field_error, sign_in, with_authenticator
 from tests.orders.conftest import make_offer, make_pool
 
 CONFIRMED = {"confirmed": "yes"}
@@ -115,6 +117,89 @@ def test_ending_another_session_asks_first(app, client, world):
     assert phone.get("/").status_code == 200
     assert client.post(f"/account/sessions/{other}/end", data=CONFIRMED).status_code == 302
     assert phone.get("/").status_code == 302
+
+
+def test_signing_out_everywhere_else_asks_first_and_keeps_this_browser(app, client, world):
+    phone, tablet = app.test_client(), app.test_client()
+    for other in (phone, tablet):
+        sign_in(other, world.member_user)
+    sign_in(client, world.member_user)
+
+    listing = client.get("/account/sessions").get_data(as_text=True)
+    assert '<a class="btn btn-danger" href="/account/sessions/end-others">Sign out everywhere else</a>' in listing
+    assert 'action="/account/sessions/end-others"' not in listing
+    page = client.get("/account/sessions/end-others").get_data(as_text=True)
+    assert "Sign out everywhere else?" in page and "Your 2 other sessions end" in page
+    assert "This browser stays signed in" in page and 'name="confirmed" value="yes"' in page
+    assert phone.get("/").status_code == 200
+
+    asked = client.post("/account/sessions/end-others")
+    assert asked.status_code == 303 and asked.location == "/account/sessions/end-others"
+    assert phone.get("/").status_code == tablet.get("/").status_code == 200
+    ended = client.post("/account/sessions/end-others", data=CONFIRMED, follow_redirects=True)
+    assert "Signed out of 2 other sessions." in ended.get_data(as_text=True)
+    assert phone.get("/").status_code == tablet.get("/").status_code == 302
+    assert client.get("/").status_code == 200
+
+
+def test_turning_two_factor_off_asks_first_with_the_password_on_the_same_page(client, world):
+    with_authenticator(world.member_user)
+    db.session.commit()
+    sign_in(client, world.member_user)
+
+    setting = client.get("/account/two-factor").get_data(as_text=True)
+    assert '<a class="btn btn-danger" href="/account/two-factor/off">Turn off two-factor sign-in</a>' in setting
+    assert 'action="/account/two-factor/off"' not in setting
+    page = client.get("/account/two-factor/off").get_data(as_text=True)
+    assert "Turn off two-factor sign-in?" in page and "your password alone signs you in" in page
+    assert 'name="password"' in page and 'name="confirmed" value="yes"' in page
+
+    assert client.post("/account/two-factor/off", data={"password": PASSWORD}).status_code == 303
+    wrong = client.post("/account/two-factor/off", data=CONFIRMED | {"password": "guess"})
+    assert wrong.status_code == 422 and "Turn off two-factor sign-in?" in wrong.get_data(as_text=True)
+    assert field_error(wrong, "password") == "That is not your password."
+    db.session.expire_all()
+    assert db.session.get(TwoFactor, world.member_user.id) is not None
+    assert client.post("/account/two-factor/off", data=CONFIRMED | {"password": PASSWORD}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(TwoFactor, world.member_user.id) is None
+    assert client.get("/account/two-factor/off").status_code == 302, "nothing left to turn off"
+
+
+def test_a_secretary_who_must_keep_two_factor_gets_no_page_to_turn_it_off(client, world):
+    sign_in(client, world.secretary)
+    assert "/account/two-factor/off" not in client.get("/account/two-factor").get_data(as_text=True)
+    response = client.get("/account/two-factor/off")
+    assert response.status_code == 302 and response.location == "/account/two-factor"
+
+
+def test_revoking_an_invitation_asks_first_on_its_own_page(client, world):
+    invitation = joining.invite(world.secretary, "newcomer@example.org", "Nia Newcomer", Role.MEMBER, world.member.id)
+    db.session.commit()
+    sign_in(client, world.secretary)
+
+    listing = client.get("/invitations").get_data(as_text=True)
+    assert f'href="/invitations/{invitation.id}/revoke">Revoke</a>' in listing
+    assert f'action="/invitations/{invitation.id}/revoke"' not in listing
+    page = client.get(f"/invitations/{invitation.id}/revoke").get_data(as_text=True)
+    assert "Revoke the invitation to Nia Newcomer (newcomer@example.org)?" in page
+    assert f"to act as user of {world.member.name}" in page and "It cannot be undone" in page
+
+    asked = client.post(f"/invitations/{invitation.id}/revoke")
+    assert asked.status_code == 303 and asked.location == f"/invitations/{invitation.id}/revoke"
+    db.session.expire_all()
+    assert db.session.get(Invitation, invitation.id).revoked_at is None
+    assert client.post(f"/invitations/{invitation.id}/revoke", data=CONFIRMED).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Invitation, invitation.id).revoked_at is not None
+
+
+def test_another_consortiums_invitation_has_no_revoking_page(client, world):
+    theirs = joining.invite(world.admin, "elsewhere@example.org", "Eli", Role.MEMBER, world.other_member.id)
+    db.session.commit()
+    sign_in(client, world.secretary)
+    assert client.get(f"/invitations/{theirs.id}/revoke").status_code == 404
+    assert client.post(f"/invitations/{theirs.id}/revoke").status_code == 404
 
 
 def test_deactivating_a_member_asks_first_and_reactivating_does_not(client, world):

@@ -3,17 +3,21 @@ and the JSON API gives the same counts from the same function."""
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
 
+from billing import services as billing
 from kernel.clock import uk_today, utcnow
 from kernel.extensions import db
-from kernel.formatting import uk_date
+from kernel.formatting import pounds, uk_date
+from kernel.money import line_pence
 from kernel.words import default_units, quantity
+from orders import closing, purchase_orders
 from orders import services as orders_services
 from orders.models import PurchaseOrderStatus
-from organisations.models import OutboxMessage
+from organisations.models import OutboxMessage, TurnoverBand
 from shared_services import services as shared_services
 from shared_services.models import AllocationKey, PeriodLength
 from tests import factories
@@ -69,8 +73,38 @@ def test_member_sees_pools_closing_soon_it_has_not_pledged_to_and_its_pledges_pr
     assert f"/pools/{theirs.id}" not in page
     mine = section(page, "Your pledges in open pools")
     assert badge(mine) == 1
-    # 10 reams reach the 10-ream tier: £22.00 a ream, £220.00 of goods
-    assert "10 reams at £22.00 a ream: £220.00 of goods" in mine
+    # 10 reams reach the 10-ream tier, £22.00 a ream: £220.00 to pay, the consortium charging no fee, no delivery
+    # and (not registered for VAT) no VAT
+    assert "10 reams at £22.00 a ream: £220.00 to pay with delivery, fees and VAT" in mine
+
+
+def test_a_pledges_cost_on_the_dashboard_is_the_total_its_invoice_carries(client, world):
+    """Goods, the member's share of delivery, the handling fee, solidarity and VAT, as invoicing works them out."""
+    world.consortium.organisation.vat_number = "GB284719365"
+    world.consortium.handling_fee_percent = Decimal("2.5")
+    world.member.turnover_band = TurnoverBand.OVER_2M
+    offer = make_offer(world.supplier, name="Copier paper", unit="ream", tiers=(("1", "3.85"),), list_price="4.50")
+    terms = orders_services.PoolTerms(
+        deadline=utcnow() + timedelta(days=3), delivery_charge_pence=1_250, solidarity_rate_percent=Decimal(5)
+    )
+    pool = orders_services.create_pool(world.secretary, offer, [world.consortium], terms)
+    orders_services.open_pool(world.secretary, pool)
+    small = factories.member(world.network, "Wee Shop CIC", turnover_band=TurnoverBand.UNDER_100K)
+    orders_services.pledge(world.member_user, pool.id, 37, member_id=world.member.id)
+    orders_services.pledge(world.admin, pool.id, 23, member_id=small.id)
+    db.session.commit()
+
+    mine = section(dashboard(client, world.member_user), "Your pledges in open pools")
+    shown = re.search(r"37 reams at £3.85 a ream: (£[\d,.]+) to pay with delivery, fees and VAT", mine).group(1)
+
+    [order] = closing.close_pool(world.secretary, pool.id).purchase_orders
+    purchase_orders.send(world.secretary, order)
+    purchase_orders.record_delivery(world.secretary, order)
+    invoice = next(i for i in billing.issue_invoices(world.secretary, order.id) if i.member_id == world.member.id)
+    db.session.commit()
+    goods = line_pence(37, Decimal("3.85"))
+    assert invoice.total_pence > goods * 6 // 5, "the invoice adds delivery, the fee and solidarity to goods and VAT"
+    assert shown == pounds(invoice.total_pence)
 
 
 def test_member_sees_what_it_owes_and_what_is_overdue_with_a_pay_button(client, world):

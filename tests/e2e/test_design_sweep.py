@@ -2,8 +2,8 @@
 
 The pages are found by crawling, not listed: from the dashboard, every same-origin GET link is followed,
 one page per path pattern (ids become {id}, query strings dropped), so pages
-added later are swept without editing this test. Each page fails on sideways scrolling, an axe-core
-violation of impact serious or critical (run in the page: WCAG 2.1 A and AA at 1280 px, the layout's
+added later are swept without editing this test. Each page fails on sideways scrolling, any axe-core
+violation whatever its impact (run in the page: WCAG 2.1 A and AA and best practices at 1280 px, the layout's
 rules again at 390 px), a console error or a CSP refusal, besides the
 checks every journey runs (Visit.check); each leaves a screenshot under test-artifacts/sweep/.
 """
@@ -29,12 +29,11 @@ MAX_PAGES = 80  # per role: far above the demo's patterns, a stop if a link ever
 NOT_PAGES = re.compile(
     r"(\.(csv|pdf|xml|xlsx|json|svg|png|txt)$|/(csv|pdf|ubl|xlsx|download|export|my-data)(/|$)|^/api/|^/sign-out)"
 )
-# Serious and critical: what stops someone using the page (no name, no label, contrast below AA, ...).
-# Moderate and minor findings (best-practice rules such as landmarks' uniqueness) are left to review.
-IMPACTS = {"serious", "critical"}
-# WCAG 2.1 A and AA rules only (axe's best-practice rules are advice, and skipping them halves its time).
+# WCAG 2.1 A and AA rules and axe's best practices, where most moderate and minor rules are. Every violation fails,
+# whatever its impact: serious and critical ones stop someone using the page (no name, no label, contrast below AA),
+# moderate and minor ones make it harder (a skipped heading level, landmarks that are not unique).
 AXE_OPTIONS = {
-    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]},
     "resultTypes": ["violations"],
 }
 # At the second width only the rules whose outcome depends on the layout (a table that now scrolls, targets now
@@ -56,7 +55,7 @@ def pattern(path: str) -> str:
 
 
 class Sweep(Visit):
-    """A Visit that also fails on console errors, sideways scrolling and axe-core's serious violations."""
+    """A Visit that also fails on console errors, sideways scrolling and axe-core's violations."""
 
     def __init__(self, page, base_url: str, label: str, width: int):
         super().__init__(page, base_url, label)
@@ -74,9 +73,8 @@ class Sweep(Visit):
             found.append(f"{wide} px wide at {self.width} px: it scrolls sideways")
         violations = axe.run(self.page, options=rules).response["violations"] if rules else []
         for violation in violations:
-            if violation["impact"] in IMPACTS:
-                targets = [" ".join(node["target"]) for node in violation["nodes"][:3]]
-                found.append(f"axe {violation['id']} ({violation['impact']}): {violation['help']} at {targets}")
+            targets = [" ".join(node["target"]) for node in violation["nodes"][:3]]
+            found.append(f"axe {violation['id']} ({violation['impact']}): {violation['help']} at {targets}")
         return found
 
 
@@ -175,7 +173,7 @@ def test_the_sweep_reports_sideways_scrolling_console_errors_and_axe_violations(
             lambda route: route.fulfill(
                 content_type="text/html",
                 body='<html lang="en"><title>t</title><main><h1>Wide</h1><p style="width: 600px">text</p>'
-                '<p style="color: #bbb">faint</p><img src="/missing.png" alt=""></main>',
+                '<p style="color: #bbb">faint</p><h4>Skipped levels</h4><img src="/missing.png" alt=""></main>',
             ),
         )
         page.goto("http://app.test/")
@@ -183,5 +181,6 @@ def test_the_sweep_reports_sideways_scrolling_console_errors_and_axe_violations(
         assert "px wide at 390 px: it scrolls sideways" in problems
         assert "console: http://app.test/: Failed to load resource" in problems
         assert "axe color-contrast (serious)" in problems
+        assert "axe heading-order (moderate)" in problems
     finally:
         page.close()

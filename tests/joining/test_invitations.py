@@ -129,7 +129,7 @@ def test_sending_again_kills_the_old_link_and_revoking_kills_the_new(client, wor
     second = invitation_link("twice@example.org")
     assert first != second
     assert client.get(first).status_code == 404 and client.get(second).status_code == 200
-    assert client.post(f"/invitations/{invitation.id}/revoke").status_code == 302
+    assert client.post(f"/invitations/{invitation.id}/revoke", data={"confirmed": "yes"}).status_code == 302
     assert client.get(second).status_code == 404
     assert "No invitations are waiting." in client.get("/invitations").get_data(as_text=True)
     assert _actions() == ["invitation_sent", "invitation_resent", "invitation_revoked"]

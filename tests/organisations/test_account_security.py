@@ -62,7 +62,7 @@ def test_people_see_their_sessions_and_end_the_others(app, client, world):
     assert "Firefox on Windows" in page and "(this device)" in page
     assert "127.0.0.1" in page
     assert page.count("<tr>") == 3  # the heading and two sessions
-    laptop.post("/account/sessions/end-others")
+    laptop.post("/account/sessions/end-others", data={"confirmed": "yes"})
     assert phone.get("/").status_code == 302
     assert laptop.get("/").status_code == 200
 
@@ -248,13 +248,13 @@ def test_wrong_codes_are_throttled_per_account_however_often_the_password_step_i
 def test_members_may_turn_two_factor_off_but_secretaries_may_not(client, world):
     with_authenticator(world.member_user)
     sign_in(client, world.member_user)
-    wrong = client.post("/account/two-factor/off", data={"off-password": "guess"})
-    assert wrong.status_code == 422 and field_error(wrong, "off-password") == "That is not your password."
-    assert client.post("/account/two-factor/off", data={"off-password": PASSWORD}).status_code == 302
+    wrong = client.post("/account/two-factor/off", data={"password": "guess", "confirmed": "yes"})
+    assert wrong.status_code == 422 and field_error(wrong, "password") == "That is not your password."
+    assert client.post("/account/two-factor/off", data={"password": PASSWORD, "confirmed": "yes"}).status_code == 302
     assert db.session.get(TwoFactor, world.member_user.id) is None
     client.post("/sign-out")
     sign_in(client, world.secretary)
-    refused = client.post("/account/two-factor/off", data={"off-password": PASSWORD})
+    refused = client.post("/account/two-factor/off", data={"password": PASSWORD, "confirmed": "yes"})
     assert refused.status_code == 422
     assert db.session.get(TwoFactor, world.secretary.id) is not None
 
