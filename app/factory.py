@@ -86,6 +86,7 @@ import tenders.views
 import trading.api
 import trading.cli
 import trading.demo
+import trading.messages
 import trading.navigation
 import trading.views
 from app import benchmark, logs, settings
@@ -206,7 +207,8 @@ def create_app(config: dict | None = None) -> Flask:
         | library.messages.EXPANDERS
         | frameworks.messages.EXPANDERS
         | tenders.messages.EXPANDERS
-        | directory.messages.EXPANDERS,
+        | directory.messages.EXPANDERS
+        | trading.messages.EXPANDERS,
     )
     _register_error_handlers(app)
     app.before_request(_note_origin)

@@ -50,6 +50,10 @@ KINDS: dict[str, Kind] = {
     "tender_cancelled": Kind("A tender we were invited to or bid in is cancelled", SUPPLIERS),
     "enquiry_received": Kind("Someone sends us an enquiry through the buy-social directory", MEMBERS),
     "enquiry_replied": Kind("A member replies to an enquiry we sent through the directory", MEMBERS),
+    "booking_requested": Kind("A member asks to book one of our listings", MEMBERS),
+    "booking_answered": Kind("A booking of ours is accepted, declined or cancelled", MEMBERS),
+    "booking_delivery": Kind("A booking of ours is delivered or disputed, or its dispute resolved", MEMBERS),
+    "trade_invoice_issued": Kind("A member invoices us, or we invoice a member, for a booking", MEMBERS),
 }
 
 UNSUBSCRIBE_SALT = "notifications-unsubscribe"
