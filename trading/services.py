@@ -546,14 +546,14 @@ def consortium_standings(user: User, consortium_id: int) -> list[Standing]:
             select(TradeInvoice.buyer_id, func.sum(TradeInvoice.total_pence))
             .where(*uncleared)
             .group_by(TradeInvoice.buyer_id)
-        ).tuples()
+        ).all()
     )
     owed = dict(
         db.session.execute(
             select(TradeInvoice.seller_id, func.sum(TradeInvoice.total_pence))
             .where(*uncleared)
             .group_by(TradeInvoice.seller_id)
-        ).tuples()
+        ).all()
     )
     terms = terms_for(consortium_id)
     default = terms.net_debit_limit_pence if terms.clearing else None
