@@ -200,8 +200,9 @@ def photo(listing_id: int, photo_id: int):
 @roles_required(Role.MEMBER)
 def remove_photo(listing_id: int, photo_id: int):
     user = require_actor()
+    found = services.photo_for(user, listing_id, photo_id)
     try:
-        services.remove_photo(user, services.photo_for(user, listing_id, photo_id))
+        services.remove_photo(user, found)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
