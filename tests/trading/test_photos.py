@@ -103,9 +103,7 @@ def test_a_bad_upload_is_a_form_error_and_stores_nothing(app, traders):
     assert db.session.scalar(select(func.count(ListingPhoto.id))) == 0
 
 
-def test_only_the_listing_s_member_removes_a_photo_and_others_of_another_consortium_never_see_it(
-    app, traders, world
-):
+def test_only_the_listing_s_member_removes_a_photo_and_others_of_another_consortium_never_see_it(app, traders, world):
     listing, _ = room(traders)
     photo = services.add_photo(traders.seller_user, listing, image(), "The room")
     db.session.commit()
