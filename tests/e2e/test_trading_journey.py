@@ -58,7 +58,7 @@ def test_a_room_listed_booked_delivered_invoiced_and_netted_in_the_months_cleari
         seller.page.get_by_label("Title", exact=True).fill("Boardroom for 12")
         seller.page.get_by_label("Description").fill("A quiet boardroom with a large screen.")
         seller.page.get_by_label("Price to members (£)").fill("25.00")
-        seller.page.get_by_label("Photo").set_input_files(
+        seller.page.get_by_label("Photo", exact=True).set_input_files(
             files=[{"name": "boardroom.jpg", "mimeType": "image/jpeg", "buffer": _photo()}]
         )
         seller.page.get_by_label("What the photo shows").fill(ALT)
