@@ -87,6 +87,7 @@ import tenders.views
 import trading.api
 import trading.cli
 import trading.demo
+import trading.messages
 import trading.navigation
 import trading.views
 from app import benchmark, logs, settings
@@ -208,7 +209,8 @@ def create_app(config: dict | None = None) -> Flask:
         | frameworks.messages.EXPANDERS
         | rebates.messages.EXPANDERS
         | tenders.messages.EXPANDERS
-        | directory.messages.EXPANDERS,
+        | directory.messages.EXPANDERS
+        | trading.messages.EXPANDERS,
     )
     _register_error_handlers(app)
     app.before_request(_note_origin)

@@ -122,6 +122,10 @@ class _Document:
     vat: dict[VatRate, int] = field(default_factory=dict)
 
 
+# The shape another package fills to export its own documents through `document_rows`.
+XeroDocument = _Document
+
+
 @dataclass(frozen=True)
 class _Layout:
     header: list[str]
@@ -156,6 +160,11 @@ def members_bills_rows(member_ids: Iterable[int]) -> list[list]:
     """Every invoice and credit note of these members, in Xero's bills layout."""
     ids = list(member_ids) or [-1]
     return _rows(BILLS, _read(Invoice.member_id.in_(ids), CreditNote.member_id.in_(ids)))
+
+
+def document_rows(documents: list[XeroDocument], sales: bool) -> list[list]:
+    """Documents another package read itself (members' trade invoices), in the sales or the bills layout."""
+    return _rows(SALES if sales else BILLS, documents)
 
 
 def xero_date(value: date) -> str:

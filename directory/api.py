@@ -32,6 +32,7 @@ from kernel.errors import ValidationFailed
 from organisations.access import consortium_or_404, require_actor, roles_required, signed_in
 from organisations.models import Member, Role
 from reports import savings
+from trading.models import ListingKind
 
 bp = api_blueprint("directory_api", __name__)
 TAGS = ["directory"]
@@ -40,6 +41,7 @@ TAGS = ["directory"]
 def _entries(members: list[Member]) -> list[dict]:
     ids = [m.id for m in members]
     offers = services.offers_of(ids)
+    listings = services.listings_of(ids)
     latest = services.latest_verifications(ids)
     today = uk_today()
     return [
@@ -53,6 +55,7 @@ def _entries(members: list[Member]) -> list[dict]:
             "verified": bool((v := latest.get(m.id)) and v.verified_on(today)),
             "verified_until": v.expires_on if v and v.verified_on(today) else None,
             "offers": offers.get(m.id, []),
+            "listings": listings.get(m.id, []),
         }
         for m in members
     ]
@@ -75,6 +78,7 @@ def list_entries():
         place=args.get("place", ""),
         verified_only=args["verified"],
         within=args.get("within", ""),
+        listing_kind=ListingKind(args["listing_kind"]) if "listing_kind" in args else None,
     )
     members, facts = page_of(services.directory_query(user, search))
     return {"items": EntrySchema(many=True).dump(_entries(members))} | facts

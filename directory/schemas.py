@@ -6,6 +6,7 @@ from directory.levels import SkillLevel
 from directory.models import MAX_SPARE_HOURS, EnquiryStatus, Outcome
 from directory.services import BODY_MAX, EVIDENCE_MAX, NAME_MAX, NOTE_MAX, SEARCH_MAX, SUBJECT_MAX
 from kernel.api import PRICE, Paragraphs
+from trading.models import ListingKind
 
 LEVELS = [level.value for level in SkillLevel]
 
@@ -24,6 +25,10 @@ class DirectoryQuerySchema(Schema):
         validate=validate.OneOf(["network", "consortium", "all"]),
         metadata={"description": "Members: network or consortium; admins and those in no consortium see all."},
     )
+    listing_kind = fields.String(
+        validate=validate.OneOf([k.value for k in ListingKind]),
+        metadata={"description": "Only members listing this kind of spare capacity for their peers."},
+    )
     page = fields.Integer()
     per_page = fields.Integer()
 
@@ -36,6 +41,16 @@ class ListedOfferSchema(Schema):
     list_price = fields.Decimal(required=True, **PRICE)
 
 
+class MemberListingSchema(Schema):
+    """A member's spare capacity for its peers, as the directory shows it; members book it through trading."""
+
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    kind = fields.Function(lambda listing: listing.kind.value, required=True)
+    skill = fields.String(required=True, allow_none=True)
+    public_price = fields.Decimal(required=True, allow_none=True, **PRICE)
+
+
 class EntrySchema(Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
@@ -46,6 +61,7 @@ class EntrySchema(Schema):
     verified = fields.Boolean(required=True, metadata={"description": "The verified mark shows today."})
     verified_until = fields.Date(allow_none=True, required=True)
     offers = fields.List(fields.Nested(ListedOfferSchema), required=True)
+    listings = fields.List(fields.Nested(MemberListingSchema), required=True)
 
 
 class SpareSchema(Schema):

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from flask import abort
 from sqlalchemy import ColumnElement, Select, case, exists, func, literal, or_, select, union_all
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from billing.models import Invoice
 from catalogue.models import Offer
@@ -38,6 +38,7 @@ from organisations.models import Consortium, Member, Network, Organisation, Supp
 from pools.services import take_writer_lock
 from reports.facts import credited_net_pence, invoice_facts
 from reports.savings import Scope
+from trading.models import Listing, ListingKind, ListingStatus, TradeInvoice
 
 NAME_MAX, NOTE_MAX, SEARCH_MAX, SUBJECT_MAX, BODY_MAX, EVIDENCE_MAX = 100, 300, 100, 200, 4000, 4000
 EVIDENCE_BYTES = 5 * 1024 * 1024
@@ -365,6 +366,7 @@ class Search:
     place: str = ""
     verified_only: bool = False
     within: str = "consortium"  # "network", "consortium" or "all"
+    listing_kind: ListingKind | None = None  # members offering this kind of spare capacity to their peers
 
 
 def member_consortium_ids(user: User) -> set[int]:
@@ -407,6 +409,11 @@ def _offered(*where: ColumnElement[bool]) -> ColumnElement[bool]:
     )
 
 
+def _listed(*where: ColumnElement[bool]) -> ColumnElement[bool]:
+    """SQL: the member lists spare capacity for its peers (a listing members can book now) meeting `where`."""
+    return exists().where(Listing.member_id == Member.id, Listing.status == ListingStatus.LISTED, *where)
+
+
 def directory_query(user: User, search: Search) -> Select:
     """The social enterprises the user may find, narrowed by the search, by name."""
     within = search.within if search.within in withins(user) else withins(user)[0]
@@ -432,10 +439,19 @@ def directory_query(user: User, search: Search) -> Select:
                     Supplier.description.ilike(pattern, escape="\\"),
                 ),
                 _offered(or_(Offer.name.ilike(pattern, escape="\\"), Offer.description.ilike(pattern, escape="\\"))),
+                _listed(
+                    or_(
+                        Listing.title.ilike(pattern, escape="\\"),
+                        Listing.skill.ilike(pattern, escape="\\"),
+                        Listing.description.ilike(pattern, escape="\\"),
+                    )
+                ),
             )
         )
     if search.category_id is not None:
         query = query.where(_offered(Offer.category_id == search.category_id))
+    if search.listing_kind is not None:
+        query = query.where(_listed(Listing.kind == search.listing_kind))
     place = search.place.strip()[:SEARCH_MAX]
     if place:
         squeezed = place.replace(" ", "").upper()
@@ -464,6 +480,20 @@ def offers_of(member_ids: list[int]) -> dict[int, list[Offer]]:
     )
     for member_id, offer in rows:
         found.setdefault(member_id, []).append(offer)
+    return found
+
+
+def listings_of(member_ids: list[int]) -> dict[int, list[Listing]]:
+    """The spare capacity each member lists for its peers now (rooms, equipment, staff time...), in one query."""
+    if not member_ids:
+        return {}
+    found: dict[int, list[Listing]] = {}
+    for listing in db.session.scalars(
+        select(Listing)
+        .where(Listing.member_id.in_(member_ids), Listing.status == ListingStatus.LISTED)
+        .order_by(Listing.title, Listing.id)
+    ):
+        found.setdefault(listing.member_id, []).append(listing)
     return found
 
 
@@ -582,13 +612,15 @@ class SpendReport:
 CHANNELS = {
     "pools": "Pools and shared services (invoiced by the consortium)",
     "frameworks": "Framework call-offs (invoiced by the consortium)",
+    "trading": "Trading between members (invoiced by the selling member)",
 }
 
 
 def _spend_facts():
-    """One row per invoice with its channel, who bought (member, network, consortium), from whom, whether a social
-    enterprise, and its net less credit notes: the reports' invoice facts (pools and shared services) and the
-    invoices of framework call-offs. Inter-trading joins here when its invoices exist."""
+    """One row per invoice with its channel, who bought (member, network, consortium), the seller's organisation,
+    whether a social enterprise, and its net less credit notes: the reports' invoice facts (pools and shared
+    services), the invoices of framework call-offs, and members' trade invoices to each other (the seller a
+    member, so the seller is named by organisation, which suppliers and members both have)."""
     pools = invoice_facts()
     credited = credited_net_pence(Invoice.id)
     call_offs = (
@@ -597,7 +629,7 @@ def _spend_facts():
             Invoice.member_id.label("member_id"),
             Member.network_id.label("network_id"),
             Invoice.consortium_id.label("consortium_id"),
-            CallOff.supplier_id.label("supplier_id"),
+            Organisation.id.label("seller_organisation_id"),
             Organisation.is_social_enterprise.label("buy_social"),
             (Invoice.net_pence - credited).label("spend_pence"),
         )
@@ -607,16 +639,36 @@ def _spend_facts():
         .join(Supplier, Supplier.id == CallOff.supplier_id)
         .join(Organisation, Organisation.id == Supplier.organisation_id)
     )
-    from_pools = select(
-        literal("pools").label("channel"),
-        pools.c.member_id,
-        pools.c.network_id,
-        pools.c.consortium_id,
-        pools.c.supplier_id,
-        pools.c.buy_social,
-        pools.c.spend_pence,
+    from_pools = (
+        select(
+            literal("pools").label("channel"),
+            pools.c.member_id,
+            pools.c.network_id,
+            pools.c.consortium_id,
+            Supplier.organisation_id.label("seller_organisation_id"),
+            pools.c.buy_social,
+            pools.c.spend_pence,
+        )
+        .select_from(pools)
+        .join(Supplier, Supplier.id == pools.c.supplier_id)
     )
-    return union_all(from_pools, call_offs).subquery("spend")
+    buyer, seller = aliased(Member), aliased(Member)
+    trades = (
+        select(
+            literal("trading").label("channel"),
+            TradeInvoice.buyer_id.label("member_id"),
+            buyer.network_id.label("network_id"),
+            TradeInvoice.consortium_id.label("consortium_id"),
+            seller.organisation_id.label("seller_organisation_id"),
+            Organisation.is_social_enterprise.label("buy_social"),
+            TradeInvoice.net_pence.label("spend_pence"),
+        )
+        .select_from(TradeInvoice)
+        .join(buyer, buyer.id == TradeInvoice.buyer_id)
+        .join(seller, seller.id == TradeInvoice.seller_id)
+        .join(Organisation, Organisation.id == seller.organisation_id)
+    )
+    return union_all(from_pools, call_offs, trades).subquery("spend")
 
 
 def _within(facts, scope: Scope) -> list[ColumnElement[bool]]:
@@ -649,12 +701,11 @@ def spend_report(scope: Scope) -> SpendReport:
     suppliers = [
         SpendRow(str(r[0]), r[1], int(r[2]), int(r[2]))
         for r in db.session.execute(
-            select(Supplier.id, Organisation.legal_name, spend)
+            select(Organisation.id, Organisation.legal_name, spend)
             .select_from(facts)
-            .join(Supplier, Supplier.id == facts.c.supplier_id)
-            .join(Organisation, Organisation.id == Supplier.organisation_id)
+            .join(Organisation, Organisation.id == facts.c.seller_organisation_id)
             .where(*within, facts.c.buy_social.is_(True))
-            .group_by(Supplier.id, Organisation.legal_name)
+            .group_by(Organisation.id, Organisation.legal_name)
             .order_by(spend.desc(), Organisation.legal_name)
         )
     ]

@@ -20,6 +20,7 @@ from library.storage import storage
 from organisations.access import admin_required, consortium_or_404, require_actor, roles_required, signed_in
 from organisations.models import Consortium, Network, Role
 from reports import savings
+from trading.models import ListingKind
 
 bp = Blueprint("directory", __name__, url_prefix="/directory")
 PER_PAGE = 25
@@ -33,6 +34,7 @@ def _search() -> services.Search:
         place=request.args.get("place", "")[: services.SEARCH_MAX],
         verified_only=request.args.get("verified") == "1",
         within=request.args.get("within", ""),
+        listing_kind=next((k for k in ListingKind if k.value == request.args.get("listing_kind")), None),
     )
 
 
@@ -51,6 +53,8 @@ def index():
         within=search.within if search.within in withins else withins[0],
         withins=withins,
         offers=services.offers_of(ids),
+        listings=services.listings_of(ids),
+        listing_kinds=list(ListingKind),
         verifications=services.latest_verifications(ids),
         categories=list(db.session.scalars(db.select(Category).order_by(Category.position, Category.name))),
         today=uk_today(),
@@ -66,6 +70,8 @@ def _profile(member_id: int, form: EnquiryForm, status: int = 200):
         member=member,
         supplier=services.supplier_of(member),
         offers=services.offers_of([member.id]).get(member.id, []),
+        listings=services.listings_of([member.id]).get(member.id, []),
+        books_here=member.consortium_id in services.member_consortium_ids(user) | user.secretary_consortium_ids,
         spare=[c for c in services.member_coverage(member.id) if c.spare_hours],
         verification=verification,
         today=uk_today(),

@@ -51,6 +51,10 @@ KINDS: dict[str, Kind] = {
     "enquiry_received": Kind("Someone sends us an enquiry through the buy-social directory", MEMBERS),
     "enquiry_replied": Kind("A member replies to an enquiry we sent through the directory", MEMBERS),
     "rebate_shared": Kind("A supplier's rebate is shared back to us, with our share", MEMBERS),
+    "booking_requested": Kind("A member asks to book one of our listings", MEMBERS),
+    "booking_answered": Kind("A booking of ours is accepted, declined or cancelled", MEMBERS),
+    "booking_delivery": Kind("A booking of ours is delivered or disputed, or its dispute resolved", MEMBERS),
+    "trade_invoice_issued": Kind("A member invoices us, or we invoice a member, for a booking", MEMBERS),
 }
 
 UNSUBSCRIBE_SALT = "notifications-unsubscribe"

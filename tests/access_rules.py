@@ -1293,6 +1293,13 @@ RULES |= {
 }
 
 
+# A one-pixel grey PNG.
+_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108000000003a7e9b55"
+    "0000000a49444154789c636000000002000148afa4710000000049454e44ae426082"
+)
+
+
 def _trading(ctx: Context) -> dict:
     """Per consortium (ours, theirs): a room listed by its world member with a booking of it by a neighbour,
     invoiced, and a clearing the world member took part in; as the sibling, a booking and an invoice between
@@ -1301,7 +1308,7 @@ def _trading(ctx: Context) -> dict:
     def build():
         w = ctx.world
         start = datetime.combine(utcnow().date() + timedelta(days=5), datetime.min.time(), tzinfo=UTC)
-        made: dict = {"listing_id": [], "booking_id": [], "trade_invoice_id": [], "clearing_id": []}
+        made: dict = {"listing_id": [], "booking_id": [], "trade_invoice_id": [], "clearing_id": [], "photo_id": []}
         neighbours = [
             (w.member, _sibling_member(ctx)),
             (w.other_member, factories.member(w.other_network, "Matrix Leith Buyer")),
@@ -1315,6 +1322,7 @@ def _trading(ctx: Context) -> dict:
             trading.accept(w.admin, booking)
             trading.confirm_delivery(w.admin, booking)
             invoice = trading.issue_invoice(w.admin, booking)
+            made["photo_id"].append(trading.add_photo(w.admin, listing, _PNG, "A matrix room").id)
             made["listing_id"].append(listing.id)
             made["booking_id"].append(booking.id)
             made["trade_invoice_id"].append(invoice.id)
@@ -1345,6 +1353,7 @@ ARGUMENTS |= {
     "booking_id": lambda ctx: _trading(ctx)["booking_id"][:2],
     "trade_invoice_id": lambda ctx: _trading(ctx)["trade_invoice_id"][:2],
     "clearing_id": lambda ctx: _trading(ctx)["clearing_id"][:2],
+    "photo_id": lambda ctx: _trading(ctx)["photo_id"][:2],
 }
 SIBLINGS["booking_id"] = lambda ctx: _trading(ctx)["booking_id"][2]
 SIBLINGS["trade_invoice_id"] = lambda ctx: _trading(ctx)["trade_invoice_id"][2]
@@ -1377,6 +1386,12 @@ RULES |= {
     "trading_api.list_clearings": roles("member", "secretary"),
     "trading_api.create_clearing": roles("secretary"),
     "trading_api.get_clearing": own("member", "secretary"),
+    "trading_api.update_listing": own("member"),
+    "trading_api.add_photo": own("member"),
+    "trading_api.get_photo": own("member", "secretary"),
+    "trading_api.remove_photo": own("member"),
+    "trading_api.list_limits": own("secretary"),
+    "trading_api.put_limit": own("secretary"),
 }
 
 RULES |= {
@@ -1406,4 +1421,11 @@ RULES |= {
     "trading.clearings": roles("member", "secretary"),
     "trading.run_clearing": own("secretary"),
     "trading.clearing_page": own("member", "secretary"),
+    "trading.edit_listing": own("member"),
+    "trading.add_photo": own("member"),
+    "trading.photo": own("member", "secretary"),
+    "trading.remove_photo": own("member"),
+    "trading.limits": own("secretary"),
+    "trading.xero_sales": own("member", "secretary"),
+    "trading.xero_bills": own("member", "secretary"),
 }

@@ -1,9 +1,14 @@
 """Trading over JSON: listings and slots, bookings and their moves, trade invoices, terms and monthly clearing."""
 
+import base64
+import binascii
 from decimal import Decimal
+
+from flask import Response
 
 from catalogue.models import VatRate
 from kernel.api import api_blueprint, json_body, operation, page_of, page_schema, query_args
+from kernel.errors import ValidationFailed
 from organisations.access import consortium_or_404, require_actor, roles_required
 from organisations.models import Role
 from trading import services
@@ -16,14 +21,20 @@ from trading.schemas import (
     ClearingDetailSchema,
     ClearingPositionSchema,
     ClearingSchema,
+    LimitSchema,
     ListingCreateSchema,
     ListingDetailSchema,
     ListingQuerySchema,
     ListingSchema,
+    ListingUpdateSchema,
+    PhotoInSchema,
+    PhotoSchema,
     ResolveSchema,
     SlotSchema,
     SlotsInSchema,
     SlotsSchema,
+    StandingSchema,
+    StandingsSchema,
     TermsSchema,
     TradeInvoiceSchema,
     TradeReasonSchema,
@@ -47,9 +58,9 @@ def list_listings():
     return {"items": ListingSchema(many=True).dump(listings)} | facts
 
 
-def offer_of(data: dict) -> services.Offer:
+def offer_of(data: dict, kind: ListingKind | None = None) -> services.Offer:
     return services.Offer(
-        kind=ListingKind(data["kind"]),
+        kind=kind or ListingKind(data["kind"]),
         title=data["title"],
         description=data["description"],
         member_price=Decimal(data["member_price"]),
@@ -79,7 +90,10 @@ def create_listing():
 
 
 def _detail(listing) -> dict:
-    return ListingSchema().dump(listing) | {"free_slots": SlotSchema(many=True).dump(services.free_slots(listing))}
+    return ListingSchema().dump(listing) | {
+        "free_slots": SlotSchema(many=True).dump(services.free_slots(listing)),
+        "photos": PhotoSchema(many=True).dump(listing.photos),
+    }
 
 
 @bp.get("/trading/listings/<int:listing_id>")
@@ -87,6 +101,70 @@ def _detail(listing) -> dict:
 @operation("One listing and its free slots", tags=TAGS, response=ListingDetailSchema)
 def get_listing(listing_id: int):
     return _detail(services.listing_for(require_actor(), listing_id))
+
+
+@bp.put("/trading/listings/<int:listing_id>")
+@roles_required(Role.MEMBER)
+@operation(
+    "Edit the member's listing (its kind stays); where listings are approved, an edit waits for approval again",
+    tags=TAGS,
+    body=ListingUpdateSchema,
+    response=ListingSchema,
+    errors=(409,),
+)
+def update_listing(listing_id: int):
+    user = require_actor()
+    listing = services.listing_for(user, listing_id)
+    data = json_body(ListingUpdateSchema())
+    return ListingSchema().dump(services.edit_listing(user, listing, offer_of(data, listing.kind)))
+
+
+@bp.post("/trading/listings/<int:listing_id>/photos")
+@roles_required(Role.MEMBER)
+@operation(
+    "Add a photo to the member's listing: a JPEG, PNG or WebP image (checked by its content) up to 5 MB",
+    tags=TAGS,
+    body=PhotoInSchema,
+    response=PhotoSchema,
+    status=201,
+    errors=(409,),
+)
+def add_photo(listing_id: int):
+    user = require_actor()
+    listing = services.listing_for(user, listing_id)
+    data = json_body(PhotoInSchema())
+    try:
+        image = base64.b64decode(data["image_base64"], validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationFailed.field("image_base64", "Not valid base64.") from None
+    photo = services.add_photo(user, listing, image, data["alt_text"])
+    return PhotoSchema().dump(photo), 201
+
+
+IMAGE = {"schema": {"type": "string", "format": "binary"}}
+
+
+@bp.get("/trading/listings/<int:listing_id>/photos/<int:photo_id>")
+@roles_required(*TRADERS)
+@operation(
+    "A listing's photo, as the image it is",
+    tags=TAGS,
+    content={"image/jpeg": IMAGE, "image/png": IMAGE, "image/webp": IMAGE},
+)
+def get_photo(listing_id: int, photo_id: int):
+    found = services.photo_for(require_actor(), listing_id, photo_id)
+    return Response(found.data, mimetype=found.media_type, headers={"Cache-Control": "private, max-age=3600"})
+
+
+@bp.delete("/trading/listings/<int:listing_id>/photos/<int:photo_id>")
+@roles_required(Role.MEMBER)
+@operation("Remove a photo from the member's listing", tags=TAGS, response=PhotoSchema)
+def remove_photo(listing_id: int, photo_id: int):
+    user = require_actor()
+    photo = services.photo_for(user, listing_id, photo_id)
+    dumped = PhotoSchema().dump(photo)
+    services.remove_photo(user, photo)
+    return dumped
 
 
 @bp.post("/trading/listings/<int:listing_id>/slots")
@@ -328,6 +406,34 @@ def put_terms(consortium_id: int):
     consortium = consortium_or_404(user, consortium_id)
     data = json_body(TermsSchema())
     return TermsSchema().dump(services.save_terms(user, consortium.id, **data))
+
+
+@bp.get("/trading/limits/<int:consortium_id>")
+@roles_required(Role.SECRETARY)
+@operation(
+    "Each member's debit on uncleared trade invoices against its clearing limit (the secretary)",
+    tags=TAGS,
+    response=StandingsSchema,
+)
+def list_limits(consortium_id: int):
+    user = require_actor()
+    consortium = consortium_or_404(user, consortium_id)
+    return StandingsSchema().dump({"items": services.consortium_standings(user, consortium.id)})
+
+
+@bp.put("/trading/members/<int:member_id>/limit")
+@roles_required(Role.SECRETARY)
+@operation(
+    "Set a member's own net debit limit for clearing, or null for the consortium's (its secretary)",
+    tags=TAGS,
+    body=LimitSchema,
+    response=StandingSchema,
+)
+def put_limit(member_id: int):
+    user = require_actor()
+    services.member_for_secretary(user, member_id)
+    data = json_body(LimitSchema())
+    return StandingSchema().dump(services.set_member_limit(user, member_id, data["limit_pence"]))
 
 
 @bp.get("/trading/clearings")

@@ -1,5 +1,6 @@
 """Forms of trading: a listing, its slots, a booking request, a reason, a dispute's ruling, terms, a clearing."""
 
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -18,7 +19,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from catalogue.models import VatRate
 from kernel.web import Form
 from trading.models import HoursPeriod, ListingKind
-from trading.services import DESCRIPTION_MAX, HOURS_MAX, NOTE_MAX, TITLE_MAX
+from trading.photos import KINDS, MAX_BYTES
+from trading.services import ALT_MAX, DESCRIPTION_MAX, HOURS_MAX, NOTE_MAX, TITLE_MAX
 
 MONEY = [NumberRange(min=0, max=99_999_999, message="A price is £0 (free) or more.")]
 
@@ -63,6 +65,37 @@ class ListingForm(Form):
     )
     cancel_fee_percent = IntegerField(
         "Fee for a later cancellation (%)", default=0, validators=[InputRequired(), NumberRange(min=0, max=100)]
+    )
+    photo = FileField(
+        "Photo", description=f"Optional: a {KINDS} image up to {MAX_BYTES // (1024 * 1024)} MB. Add more later."
+    )
+    alt_text = StringField(
+        "What the photo shows",
+        validators=[Optional(), Length(max=ALT_MAX)],
+        description="Read out to members who cannot see it: 'Meeting room with a table for eight'.",
+    )
+
+
+class PhotoForm(Form):
+    photo = FileField(
+        "Photo",
+        validators=[FileRequired(message="Choose a photo to upload.")],
+        description=f"A {KINDS} image up to {MAX_BYTES // (1024 * 1024)} MB.",
+    )
+    alt_text = StringField(
+        "What the photo shows",
+        validators=[InputRequired(message="Say what the photo shows."), Length(max=ALT_MAX)],
+        description="Read out to members who cannot see it.",
+    )
+
+
+class LimitForm(Form):
+    member_id = SelectField("Member", coerce=int, validators=[InputRequired()])
+    limit = DecimalField(
+        "Its own net debit limit (£)",
+        places=2,
+        validators=[Optional(), *MONEY],
+        description="Empty: the consortium's limit applies.",
     )
 
 

@@ -13,7 +13,18 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Numeric, String, Text, UniqueConstraint, event, inspect
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    inspect,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from billing.models import DocumentLine, DocumentParties, VatAnalysis
@@ -122,6 +133,7 @@ class Listing(Model):
 
     member: Mapped[Member] = relationship(lazy="joined")
     slots: Mapped[list[ListingSlot]] = relationship(order_by="ListingSlot.starts_at", back_populates="listing")
+    photos: Mapped[list[ListingPhoto]] = relationship(order_by="ListingPhoto.id", back_populates="listing")
 
     @property
     def unit(self) -> str:
@@ -145,6 +157,43 @@ class ListingSlot(Model):
     def label(self) -> str:
         """As members read it, in UK time: "12 Nov 2026, 10:00 to 12:00"."""
         return f"{uk_datetime(self.starts_at)} to {self.ends_at.astimezone(UK):%H:%M}"
+
+
+class ListingPhoto(Model):
+    """A photo of a listing, kept in the database with the type read from its bytes: no file name of the
+    uploader's is ever used, and it goes with the listing's transaction."""
+
+    __table_args__ = (
+        CheckConstraint("byte_size > 0", name="not_empty"),
+        CheckConstraint("width > 0 AND height > 0", name="has_size"),
+    )
+
+    id: Mapped[intpk]
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listing.id"), index=True)
+    media_type: Mapped[str] = mapped_column(String(20))
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    byte_size: Mapped[int]
+    width: Mapped[int]
+    height: Mapped[int]
+    alt_text: Mapped[str] = mapped_column(String(200))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[created_at]
+
+    listing: Mapped[Listing] = relationship(back_populates="photos")
+
+
+class TradingLimit(Model):
+    """A member's own net debit limit for clearing, set by its secretary: it stands in for the consortium's."""
+
+    __table_args__ = (CheckConstraint("limit_pence >= 0", name="limit_not_negative"),)
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), primary_key=True)
+    consortium_id: Mapped[int] = mapped_column(ForeignKey("consortium.id"), index=True)
+    limit_pence: Mapped[int]
+    set_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    member: Mapped[Member] = relationship(lazy="joined")
 
 
 class SlotHold(Model):

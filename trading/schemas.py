@@ -5,7 +5,8 @@ from marshmallow import Schema, fields, validate
 from catalogue.models import VatRate
 from kernel.api import PRICE, Paragraphs
 from trading.models import BookingStatus, HoursPeriod, ListingKind, ListingStatus, TradeInvoiceStatus
-from trading.services import DESCRIPTION_MAX, HOURS_MAX, NOTE_MAX, SLOTS_MAX, TITLE_MAX
+from trading.photos import MAX_BYTES
+from trading.services import ALT_MAX, DESCRIPTION_MAX, HOURS_MAX, LIMIT_MAX_PENCE, NOTE_MAX, SLOTS_MAX, TITLE_MAX
 
 KINDS = [k.value for k in ListingKind]
 SEARCH_MAX = 100
@@ -57,13 +58,38 @@ class ListingSchema(Schema):
     lapses_on = fields.Date(required=True)
 
 
+class PhotoSchema(Schema):
+    id = fields.Integer(required=True)
+    listing_id = fields.Integer(required=True)
+    media_type = fields.String(required=True, metadata={"enum": ["image/jpeg", "image/png", "image/webp"]})
+    byte_size = fields.Integer(required=True)
+    width = fields.Integer(required=True)
+    height = fields.Integer(required=True)
+    alt_text = fields.String(required=True)
+    created_at = fields.AwareDateTime(required=True)
+
+
 class ListingDetailSchema(ListingSchema):
     free_slots = fields.List(fields.Nested(SlotSchema), required=True)
+    photos = fields.List(fields.Nested(PhotoSchema), required=True)
 
 
-class ListingCreateSchema(Schema):
-    member_id = fields.Integer(required=True, strict=True)
-    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+class PhotoInSchema(Schema):
+    image_base64 = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=(MAX_BYTES * 4) // 3 + 8),
+        metadata={"description": f"The JPEG, PNG or WebP image, base64; up to {MAX_BYTES // (1024 * 1024)} MB."},
+    )
+    alt_text = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=ALT_MAX),
+        metadata={"description": "What the photo shows, for those who cannot see it."},
+    )
+
+
+class ListingUpdateSchema(Schema):
+    """A listing's own details; its member and kind stay as they were."""
+
     title = fields.String(required=True, validate=validate.Length(min=1, max=TITLE_MAX))
     description = Paragraphs(required=True, validate=validate.Length(min=1, max=DESCRIPTION_MAX))
     skill = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=TITLE_MAX))
@@ -80,6 +106,11 @@ class ListingCreateSchema(Schema):
     )
     free_cancel_days = fields.Integer(load_default=2, strict=True, validate=validate.Range(min=0, max=365))
     cancel_fee_percent = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0, max=100))
+
+
+class ListingCreateSchema(ListingUpdateSchema):
+    member_id = fields.Integer(required=True, strict=True)
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
 
 
 class SlotInSchema(Schema):
@@ -228,3 +259,32 @@ class ClearingDetailSchema(ClearingSchema):
 class ClearingCreateSchema(Schema):
     consortium_id = fields.Integer(required=True, strict=True)
     month = fields.Date(required=True, metadata={"description": "Any day of the month to clear; it must have ended."})
+
+
+class StandingSchema(Schema):
+    member_id = fields.Function(lambda s: s.member.id, required=True)
+    member_name = fields.Function(lambda s: s.member.name, required=True)
+    debit_pence = fields.Integer(
+        required=True, metadata={"description": "What the member owes less what it is owed, on uncleared invoices."}
+    )
+    limit_pence = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "Its limit (own or the consortium's); null: none."}
+    )
+    own_limit = fields.Boolean(required=True, metadata={"description": "Whether the secretary set its own limit."})
+    headroom_pence = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "What it may still book through clearing."}
+    )
+
+
+class StandingsSchema(Schema):
+    items = fields.List(fields.Nested(StandingSchema), required=True)
+
+
+class LimitSchema(Schema):
+    limit_pence = fields.Integer(
+        required=True,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=0, max=LIMIT_MAX_PENCE),
+        metadata={"description": "The member's own net debit limit; null: the consortium's applies."},
+    )

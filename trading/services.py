@@ -27,9 +27,10 @@ from kernel.lifecycle import Lifecycle, StatusChange, Who, move
 from kernel.money import line_pence, quantize_price, vat_pence
 from kernel.numbering import next_values
 from orders.invoice_plan import LineKind
+from organisations import outbox
 from organisations.access import can_act_for_consortium
 from organisations.models import Consortium, Member, Network, Organisation, User
-from trading import netting, policy
+from trading import netting, photos, policy
 from trading.models import (
     Booking,
     BookingStatus,
@@ -38,6 +39,7 @@ from trading.models import (
     HoursPeriod,
     Listing,
     ListingKind,
+    ListingPhoto,
     ListingSlot,
     ListingStatus,
     SlotHold,
@@ -45,6 +47,7 @@ from trading.models import (
     TradeInvoiceLine,
     TradeInvoiceStatus,
     TradeInvoiceVat,
+    TradingLimit,
     TradingTerms,
 )
 
@@ -53,6 +56,13 @@ DESCRIPTION_MAX = 4000
 NOTE_MAX = 500
 SLOTS_MAX = 50
 HOURS_MAX = 1000
+ALT_MAX = 200
+LIMIT_MAX_PENCE = 10**11
+# Outbox events of bookings and trade invoices: each names who hears of it (trading.messages).
+REQUESTED_KIND = "booking_requested"
+ANSWERED_KIND = "booking_answered"
+DELIVERY_KIND = "booking_delivery"
+INVOICED_KIND = "trade_invoice_issued"
 LIVE = (
     BookingStatus.REQUESTED,
     BookingStatus.CONFIRMED,
@@ -92,6 +102,7 @@ LISTING_LIFECYCLE: Lifecycle[ListingStatus] = Lifecycle(
         move(ListingStatus.AWAITING_APPROVAL, ListingStatus.LISTED, "approved", Who.RUNNER),
         move(ListingStatus.LAPSED, ListingStatus.LISTED, "renewed", Who.RUNNER),
         move(ListingStatus.LISTED, ListingStatus.LAPSED, "lapsed", Who.SYSTEM),
+        move(ListingStatus.LISTED, ListingStatus.AWAITING_APPROVAL, "edited", Who.RUNNER),
         move(
             (ListingStatus.AWAITING_APPROVAL, ListingStatus.LISTED, ListingStatus.LAPSED),
             ListingStatus.WITHDRAWN,
@@ -239,6 +250,94 @@ def create_listing(user: User, member_id: int, offer: Offer) -> Listing:
     db.session.add(listing)
     db.session.flush()
     return listing
+
+
+def edit_listing(user: User, listing: Listing, offer: Offer) -> Listing:
+    """The member's new wording, price, hours and policy for its listing; its kind stays (slots or hours).
+
+    Bookings already made keep the description and price they were made at. Where the consortium approves
+    listings, an edit of a listed one goes back to the secretary: members see only what was approved.
+    """
+    if not owns_listing(user, listing):
+        raise Forbidden("Only the listing's member edits it.")
+    if listing.status is ListingStatus.WITHDRAWN:
+        raise Conflict("A withdrawn listing is not edited; list it again.")
+    if offer.kind is not listing.kind:
+        raise ValidationFailed.field("kind", "A listing keeps its kind; withdraw it and list the other kind anew.")
+    _check_offer(offer)
+    listing.title = offer.title.strip()
+    listing.description = offer.description.strip()
+    listing.skill = (offer.skill or "").strip() or None
+    listing.member_price = quantize_price(offer.member_price)
+    listing.public_price = None if offer.public_price is None else quantize_price(offer.public_price)
+    listing.vat_rate = offer.vat_rate
+    if not listing.kind.by_slot:
+        listing.hours_available = offer.hours_available
+        listing.hours_period = offer.hours_period
+    listing.free_cancel_days = offer.free_cancel_days
+    listing.cancel_fee_percent = offer.cancel_fee_percent
+    if listing.status is ListingStatus.LISTED and terms_for(listing.consortium_id).approval_required:
+        LISTING_LIFECYCLE.move(listing, ListingStatus.AWAITING_APPROVAL, user, reason="edited by its member")
+    db.session.flush()
+    return listing
+
+
+# Photos
+
+
+def add_photo(user: User, listing: Listing, data: bytes, alt_text: str | None) -> ListingPhoto:
+    """A photo checked for its real type and size, stored with the listing; at most a few per listing."""
+    if not owns_listing(user, listing):
+        raise Forbidden("Only the listing's member adds its photos.")
+    if listing.status is ListingStatus.WITHDRAWN:
+        raise Conflict("A withdrawn listing takes no photos.")
+    alt = " ".join((alt_text or "").split())
+    problems: dict[str, list[str]] = {}
+    if not alt or len(alt) > ALT_MAX:
+        problems["alt_text"] = [
+            f"Say what the photo shows, in up to {ALT_MAX} characters, for those who cannot see it."
+        ]
+    checked = None
+    try:
+        checked = photos.check(data)
+    except photos.NotAPhoto as refused:
+        problems["photo"] = [str(refused)]
+    if problems or checked is None:
+        raise ValidationFailed("Check the photo.", problems)
+    count = db.session.scalar(select(func.count(ListingPhoto.id)).where(ListingPhoto.listing_id == listing.id))
+    if (count or 0) >= photos.PER_LISTING:
+        raise Conflict(f"A listing has at most {photos.PER_LISTING} photos; remove one first.")
+    photo = ListingPhoto(
+        listing_id=listing.id,
+        media_type=checked.media_type,
+        data=data,
+        byte_size=checked.size,
+        width=checked.width,
+        height=checked.height,
+        alt_text=alt,
+        created_by_id=user.id,
+    )
+    db.session.add(photo)
+    db.session.flush()
+    return photo
+
+
+def photo_for(user: User, listing_id: int, photo_id: int) -> ListingPhoto:
+    """A photo of a listing the user may see; 404 for any other."""
+    listing = listing_for(user, listing_id)
+    found = db.session.scalars(
+        select(ListingPhoto).where(ListingPhoto.id == photo_id, ListingPhoto.listing_id == listing.id)
+    ).first()
+    if found is None:
+        raise NotFound("No such photo.")
+    return found
+
+
+def remove_photo(user: User, photo: ListingPhoto) -> None:
+    if not owns_listing(user, photo.listing):
+        raise Forbidden("Only the listing's member removes its photos.")
+    db.session.delete(photo)
+    db.session.flush()
 
 
 def visible_listings(user: User, q: str | None = None, kind: ListingKind | None = None) -> Select:
@@ -394,6 +493,108 @@ def uncleared_debit_pence(member_id: int) -> int:
     return netting.net_debit_pence(owed or 0, owes or 0)
 
 
+def net_debit_limit(member: Member) -> int | None:
+    """The member's own limit if its secretary set one, else the consortium's; None when clearing is off."""
+    terms = terms_for(member.consortium_id)
+    if not terms.clearing:
+        return None
+    own = db.session.get(TradingLimit, member.id)
+    return own.limit_pence if own is not None else terms.net_debit_limit_pence
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a member stands against its clearing limit: what it may still book through clearing."""
+
+    member: Member
+    debit_pence: int
+    limit_pence: int | None
+    own_limit: bool
+
+    @property
+    def headroom_pence(self) -> int | None:
+        return None if self.limit_pence is None else max(self.limit_pence - self.debit_pence, 0)
+
+
+def standing(member: Member) -> Standing:
+    own = db.session.get(TradingLimit, member.id)
+    return Standing(member, uncleared_debit_pence(member.id), net_debit_limit(member), own is not None)
+
+
+def consortium_standings(user: User, consortium_id: int) -> list[Standing]:
+    """Every member of the consortium with its debit on uncleared invoices and its limit: four queries."""
+    if not runs_consortium(user, consortium_id):
+        raise Forbidden("Only the consortium's secretary sets members' limits.")
+    members = db.session.scalars(
+        select(Member)
+        .join(Network, Member.network_id == Network.id)
+        .join(Organisation, Member.organisation_id == Organisation.id)
+        .where(Network.consortium_id == consortium_id)
+        .order_by(Organisation.legal_name, Member.id)
+    ).all()
+    own = {
+        row.member_id: row.limit_pence
+        for row in db.session.scalars(select(TradingLimit).where(TradingLimit.consortium_id == consortium_id))
+    }
+    uncleared = (
+        TradeInvoice.consortium_id == consortium_id,
+        TradeInvoice.status == TradeInvoiceStatus.ISSUED,
+        TradeInvoice.pay_directly.is_(False),
+    )
+    owes = dict(
+        db.session.execute(
+            select(TradeInvoice.buyer_id, func.sum(TradeInvoice.total_pence))
+            .where(*uncleared)
+            .group_by(TradeInvoice.buyer_id)
+        ).all()
+    )
+    owed = dict(
+        db.session.execute(
+            select(TradeInvoice.seller_id, func.sum(TradeInvoice.total_pence))
+            .where(*uncleared)
+            .group_by(TradeInvoice.seller_id)
+        ).all()
+    )
+    terms = terms_for(consortium_id)
+    default = terms.net_debit_limit_pence if terms.clearing else None
+    return [
+        Standing(
+            m,
+            netting.net_debit_pence(owed.get(m.id, 0), owes.get(m.id, 0)),
+            own.get(m.id, default) if terms.clearing else None,
+            m.id in own,
+        )
+        for m in members
+    ]
+
+
+def member_for_secretary(user: User, member_id: int) -> Member:
+    """A member of a consortium the user runs; 404 for any other, whose existence does not leak."""
+    member = db.session.get(Member, member_id)
+    if member is None or not runs_consortium(user, member.consortium_id):
+        raise NotFound("No such member.")
+    return member
+
+
+def set_member_limit(user: User, member_id: int, limit_pence: int | None) -> Standing:
+    """The secretary's own limit for one member; None puts the member back on the consortium's limit."""
+    member = member_for_secretary(user, member_id)
+    if limit_pence is not None and not 0 <= limit_pence <= LIMIT_MAX_PENCE:
+        raise ValidationFailed.field("limit_pence", "A limit is £0 or more, up to £1,000,000,000.")
+    found = db.session.get(TradingLimit, member.id)
+    if limit_pence is None:
+        if found is not None:
+            db.session.delete(found)
+    else:
+        found = found or TradingLimit(member_id=member.id, consortium_id=member.consortium_id)
+        found.limit_pence = limit_pence
+        found.set_by_id = user.id
+        found.set_at = utcnow()
+        db.session.add(found)
+    db.session.flush()
+    return standing(member)
+
+
 @dataclass(frozen=True)
 class Request:
     """A booking request: slots for a listing booked by the slot, hours from a day for one booked by the hour."""
@@ -433,12 +634,13 @@ def request_booking(user: User, request: Request) -> Booking:
     terms = terms_for(listing.consortium_id)
     _check_fairness(terms, listing, buyer, starts_on)
     net = line_pence(quantity, listing.member_price)
-    if terms.clearing and terms.net_debit_limit_pence is not None and not request.pay_directly:
+    limit = net_debit_limit(buyer)
+    if limit is not None and not request.pay_directly:
         debit = uncleared_debit_pence(buyer.id)
-        if debit + net > terms.net_debit_limit_pence:
+        if debit + net > limit:
             raise Conflict(
-                f"{buyer.name} would be over its clearing limit of {pounds(terms.net_debit_limit_pence)}: "
-                "book paying the seller directly, or wait for this month's clearing."
+                f"{buyer.name} would be over its clearing limit of {pounds(limit)} "
+                f"({pounds(debit)} in debit now): book paying the seller directly, or wait for the month's clearing."
             )
     booking = Booking(
         listing_id=listing.id,
@@ -458,7 +660,13 @@ def request_booking(user: User, request: Request) -> Booking:
     db.session.add(booking)
     db.session.flush()
     _hold(booking, slots)
+    _tell(REQUESTED_KIND, booking, "requested")
     return booking
+
+
+def _tell(kind: str, booking: Booking, what: str) -> None:
+    """One outbox event for the booking's move, in its transaction; trading.messages writes the emails."""
+    outbox.record(kind, booking.id, f"{kind}:{booking.id}:{what}", what=what)
 
 
 def _requested_slots(listing: Listing, slot_ids: Sequence[int]) -> list[ListingSlot]:
@@ -588,6 +796,7 @@ def accept(user: User, booking: Booking) -> Booking:
     if not _acts_for(user, booking.seller_id):
         raise Forbidden("Only the selling member accepts a booking.")
     BOOKING_LIFECYCLE.move(booking, BookingStatus.CONFIRMED, user)
+    _tell(ANSWERED_KIND, booking, "accepted")
     return booking
 
 
@@ -597,6 +806,7 @@ def decline(user: User, booking: Booking, reason: str | None) -> Booking:
     BOOKING_LIFECYCLE.move(booking, BookingStatus.DECLINED, user, reason=reason)
     booking.reason = (reason or "").strip() or None
     _release(booking)
+    _tell(ANSWERED_KIND, booking, "declined")
     return booking
 
 
@@ -615,6 +825,7 @@ def confirm_delivery(user: User, booking: Booking) -> Booking:
         booking.seller_confirmed_at = booking.seller_confirmed_at or now
     if booking.buyer_confirmed_at and booking.seller_confirmed_at:
         BOOKING_LIFECYCLE.move(booking, BookingStatus.DELIVERED, user, reason="both members confirmed delivery")
+        _tell(DELIVERY_KIND, booking, "delivered")
     db.session.flush()
     return booking
 
@@ -624,6 +835,7 @@ def dispute(user: User, booking: Booking, reason: str | None) -> Booking:
         raise Forbidden("Only the two members of the booking dispute it.")
     BOOKING_LIFECYCLE.move(booking, BookingStatus.DISPUTED, user, reason=reason)
     booking.reason = (reason or "").strip()
+    _tell(DELIVERY_KIND, booking, "disputed")
     return booking
 
 
@@ -640,6 +852,7 @@ def resolve(user: User, booking: Booking, delivered: bool, reason: str | None) -
     booking.reason = (reason or "").strip()
     if not delivered:
         _release(booking)
+    _tell(DELIVERY_KIND, booking, "resolved")
     return booking
 
 
@@ -667,6 +880,7 @@ def cancel(user: User, booking: Booking, reason: str | None) -> Booking:
     _release(booking)
     if fee:
         _issue(booking, f"Cancellation fee: {booking.description}"[:300], 1, Decimal(fee) / 100, fee)
+    _tell(ANSWERED_KIND, booking, "cancelled")
     return booking
 
 
@@ -730,6 +944,7 @@ def _issue(booking: Booking, description: str, quantity: int, unit_price: Decima
     invoice.vat_lines = [TradeInvoiceVat(vat_rate=rate, net_pence=net, vat_pence=vat)]
     db.session.add(invoice)
     db.session.flush()
+    outbox.record(INVOICED_KIND, invoice.id, f"{INVOICED_KIND}:{invoice.id}")
     return invoice
 
 

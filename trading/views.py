@@ -11,13 +11,24 @@ from billing.pdf import invoice_pdf as invoice_document
 from billing.ubl import issued_invoice_ubl
 from catalogue.models import VatRate
 from kernel.clock import UK, uk_today
-from kernel.errors import DomainError
+from kernel.csv_export import csv_response
+from kernel.errors import DomainError, Forbidden, NotFound
 from kernel.extensions import db
 from kernel.web import form_errors, page_number
 from organisations.access import consortium_or_404, require_actor, roles_required
 from organisations.models import Member, Role, User
-from trading import services
-from trading.forms import BookingForm, ClearingForm, ListingForm, ReasonForm, ResolveForm, SlotForm, TermsForm
+from trading import photos, services, xero
+from trading.forms import (
+    BookingForm,
+    ClearingForm,
+    LimitForm,
+    ListingForm,
+    PhotoForm,
+    ReasonForm,
+    ResolveForm,
+    SlotForm,
+    TermsForm,
+)
 from trading.models import (
     HoursPeriod,
     ListingKind,
@@ -71,6 +82,29 @@ def index():
     )
 
 
+def _offer(form: ListingForm, kind: ListingKind) -> services.Offer:
+    return services.Offer(
+        kind=kind,
+        title=form.title.data,
+        description=form.description.data,
+        member_price=form.member_price.data,
+        public_price=form.public_price.data,
+        vat_rate=VatRate(form.vat_rate.data),
+        skill=form.skill.data,
+        hours_available=form.hours_available.data,
+        hours_period=HoursPeriod(form.hours_period.data),
+        free_cancel_days=form.free_cancel_days.data,
+        cancel_fee_percent=form.cancel_fee_percent.data,
+    )
+
+
+def _upload(file) -> bytes | None:
+    """The uploaded bytes, read no further than one past the limit (enough to refuse a bigger file)."""
+    if file is None or not getattr(file, "filename", None):
+        return None
+    return file.read(photos.MAX_BYTES + 1)
+
+
 @bp.route("/listings/new", methods=["GET", "POST"])
 @roles_required(Role.MEMBER)
 def new_listing():
@@ -78,22 +112,11 @@ def new_listing():
     form = ListingForm()
     form.member_id.choices = [SelectChoice(m.id, m.name) for m in _members(user)]
     if form.validate_on_submit():
-        kind = ListingKind(form.kind.data)
-        offer = services.Offer(
-            kind=kind,
-            title=form.title.data,
-            description=form.description.data,
-            member_price=form.member_price.data,
-            public_price=form.public_price.data,
-            vat_rate=VatRate(form.vat_rate.data),
-            skill=form.skill.data,
-            hours_available=form.hours_available.data,
-            hours_period=HoursPeriod(form.hours_period.data),
-            free_cancel_days=form.free_cancel_days.data,
-            cancel_fee_percent=form.cancel_fee_percent.data,
-        )
         try:
-            listing = services.create_listing(user, form.member_id.data, offer)
+            listing = services.create_listing(user, form.member_id.data, _offer(form, ListingKind(form.kind.data)))
+            data = _upload(form.photo.data)
+            if data is not None:
+                services.add_photo(user, listing, data, form.alt_text.data)
         except DomainError as error:
             form_errors(form, error)
             return render_template("trading/listing_form.html", form=form), error.status_code
@@ -108,6 +131,86 @@ def new_listing():
     return render_template("trading/listing_form.html", form=form), 422 if form.errors else 200
 
 
+@bp.route("/listings/<int:listing_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.MEMBER)
+def edit_listing(listing_id: int):
+    """The member's listing as it stands, to change; under approval an edit goes back to the secretary."""
+    user = require_actor()
+    listing = services.listing_for(user, listing_id)
+    if not services.owns_listing(user, listing):
+        raise Forbidden("Only the listing's member edits it.")
+    form = ListingForm(obj=None if request.method == "POST" else listing)
+    if request.method == "GET":
+        form.vat_rate.data = listing.vat_rate.value
+        form.hours_period.data = (listing.hours_period or HoursPeriod.WEEK).value
+    for name in ("member_id", "kind", "photo", "alt_text"):
+        del form[name]
+    if form.validate_on_submit():
+        try:
+            services.edit_listing(user, listing, _offer(form, listing.kind))
+        except DomainError as error:
+            form_errors(form, error)
+            return _edit_page(form, listing, error.status_code)
+        waiting = listing.status is ListingStatus.AWAITING_APPROVAL
+        flash(
+            "The changes are saved and wait for the secretary's approval before members see them."
+            if waiting
+            else "The changes are saved.",
+            "success",
+        )
+        return redirect(url_for("trading.listing_page", listing_id=listing.id))
+    return _edit_page(form, listing, 422 if form.errors else 200)
+
+
+def _edit_page(form: ListingForm, listing, status: int):
+    approval = services.terms_for(listing.consortium_id).approval_required
+    return render_template("trading/listing_edit.html", form=form, listing=listing, approval=approval), status
+
+
+@bp.post("/listings/<int:listing_id>/photos")
+@roles_required(Role.MEMBER)
+def add_photo(listing_id: int):
+    user = require_actor()
+    listing = services.listing_for(user, listing_id)
+    form = PhotoForm()
+    if not form.validate():
+        return _listing_page(user, listing, photo_form=form, status=422)
+    try:
+        services.add_photo(user, listing, _upload(form.photo.data) or b"", form.alt_text.data)
+    except DomainError as error:
+        form_errors(form, error)
+        return _listing_page(user, listing, photo_form=form, status=error.status_code)
+    flash("The photo is added.", "success")
+    return redirect(url_for("trading.listing_page", listing_id=listing.id))
+
+
+@bp.get("/listings/<int:listing_id>/photos/<int:photo_id>")
+@roles_required(*TRADERS)
+def photo(listing_id: int, photo_id: int):
+    """The photo's bytes with the type read from them, to those who may see the listing."""
+    found = services.photo_for(require_actor(), listing_id, photo_id)
+    return Response(
+        found.data,
+        mimetype=found.media_type,
+        headers={"Cache-Control": "private, max-age=3600", "Content-Disposition": "inline"},
+    )
+
+
+@bp.post("/listings/<int:listing_id>/photos/<int:photo_id>/remove")
+@roles_required(Role.MEMBER)
+def remove_photo(listing_id: int, photo_id: int):
+    user = require_actor()
+    found = services.photo_for(user, listing_id, photo_id)
+    try:
+        services.remove_photo(user, found)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash("The photo is removed.", "success")
+    return redirect(url_for("trading.listing_page", listing_id=listing_id))
+
+
 def _booking_form(user: User, listing, formdata=None) -> BookingForm:
     form = BookingForm(formdata=formdata)
     form.buyer_id.choices = [SelectChoice(m.id, m.name) for m in _members(user) if m.id != listing.member_id]
@@ -115,8 +218,9 @@ def _booking_form(user: User, listing, formdata=None) -> BookingForm:
     return form
 
 
-def _listing_page(user: User, listing, booking_form=None, slot_form=None, status: int = 200):
+def _listing_page(user: User, listing, booking_form=None, slot_form=None, photo_form=None, status: int = 200):
     owns = services.owns_listing(user, listing)
+    buyers = [m for m in _members(user) if m.id != listing.member_id]
     return (
         render_template(
             "trading/listing.html",
@@ -125,6 +229,8 @@ def _listing_page(user: User, listing, booking_form=None, slot_form=None, status
             runs=services.runs_consortium(user, listing.consortium_id),
             booking_form=booking_form or _booking_form(user, listing),
             slot_form=slot_form or SlotForm(formdata=None),
+            photo_form=photo_form or PhotoForm(formdata=None),
+            standings=[services.standing(m) for m in buyers] if listing.status is ListingStatus.LISTED else [],
             slots=listing.slots if owns else services.free_slots(listing),
             tones=LISTING_TONES,
         ),
@@ -325,7 +431,7 @@ def resolve_booking(booking_id: int):
 def invoices():
     user = require_actor()
     page = db.paginate(services.visible_invoices(user), page=page_number(), per_page=PER_PAGE, error_out=False)
-    return render_template("trading/invoices.html", page=page)
+    return render_template("trading/invoices.html", page=page, members=_members(user))
 
 
 @bp.get("/invoices/<int:trade_invoice_id>")
@@ -416,6 +522,62 @@ def terms(consortium_id: int):
         flash("The trading terms are saved.", "success")
         return redirect(url_for("trading.terms", consortium_id=consortium.id))
     return render_template("trading/terms.html", form=form, consortium=consortium), 422 if form.errors else 200
+
+
+@bp.route("/limits/<int:consortium_id>", methods=["GET", "POST"])
+@roles_required(Role.SECRETARY)
+def limits(consortium_id: int):
+    """Each member's debit on uncleared invoices against its limit; the secretary sets a member's own."""
+    user = require_actor()
+    consortium = consortium_or_404(user, consortium_id)
+    standings = services.consortium_standings(user, consortium.id)
+    form = LimitForm()
+    form.member_id.choices = [SelectChoice(s.member.id, s.member.name) for s in standings]
+    status = 200
+    if form.validate_on_submit():
+        limit = form.limit.data
+        try:
+            services.set_member_limit(user, form.member_id.data, None if limit is None else int(limit * 100))
+        except DomainError as error:
+            form_errors(form, error, {"limit_pence": "limit"})
+            status = error.status_code
+        else:
+            flash("The member's limit is saved.", "success")
+            return redirect(url_for("trading.limits", consortium_id=consortium.id))
+    elif form.errors:
+        status = 422
+    return render_template(
+        "trading/limits.html",
+        form=form,
+        consortium=consortium,
+        standings=standings,
+        terms=services.terms_for(consortium.id),
+    ), status
+
+
+def _xero(member_id: int, sales: bool) -> Response:
+    user = require_actor()
+    member = db.session.get(Member, member_id)
+    if member is None or not (
+        user.is_admin or member_id in user.member_ids or services.runs_consortium(user, member.consortium_id)
+    ):
+        raise NotFound("No such member.")
+    name = f"{member.name}-trade-{'sales' if sales else 'bills'}-for-xero.csv"
+    return csv_response(name, xero.header(sales), xero.member_rows(member.id, sales))
+
+
+@bp.get("/members/<int:member_id>/xero-sales.csv")
+@roles_required(*TRADERS)
+def xero_sales(member_id: int):
+    """The member's trade invoices to other members, in Xero's sales-invoice import layout."""
+    return _xero(member_id, sales=True)
+
+
+@bp.get("/members/<int:member_id>/xero-bills.csv")
+@roles_required(*TRADERS)
+def xero_bills(member_id: int):
+    """The trade invoices other members sent the member, in Xero's bills import layout."""
+    return _xero(member_id, sales=False)
 
 
 def _months(count: int = 12) -> list[SelectChoice]:

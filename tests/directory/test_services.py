@@ -285,6 +285,6 @@ def test_framework_call_offs_count_as_their_own_channel(directory):
     db.session.commit()
     report = services.spend_report(services.Scope("member", w.member.id, w.member.name))
     channels = {c.key: (c.spend_pence, c.social_pence) for c in report.channels}
-    assert channels == {"pools": (0, 0), "frameworks": (invoice.net_pence, invoice.net_pence)}
+    assert channels == {"pools": (0, 0), "frameworks": (invoice.net_pence, invoice.net_pence), "trading": (0, 0)}
     assert report.totals.social_pence == invoice.net_pence
     assert [s.label for s in report.suppliers] == ["Caledonian Office Supplies Ltd"]
