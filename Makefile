@@ -83,4 +83,4 @@ test: $(INSTALLED)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/bandit --quiet --recursive --severity-level medium kernel organisations joining catalogue pools orders billing shared_services rebates frameworks reports library trading tenders directory app
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal

@@ -4,10 +4,15 @@ TEST_DATABASES=sqlite (or postgresql) narrows the run; TEST_POSTGRES_URL names t
 server (a throwaway database is created on it and dropped afterwards).
 """
 
+import fcntl
 import os
+import sqlite3
 import tempfile
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from flask import g
@@ -47,17 +52,25 @@ def _postgres_admin_engine():
     return engine
 
 
-def make_throwaway_database(backend: str, tmp_path_factory) -> tuple[str, callable]:
-    """A new empty database URL and a function that removes it."""
+def make_throwaway_database(backend: str, tmp_path_factory, template: str | None = None) -> tuple[str, callable]:
+    """A new database URL, empty or a copy of `template`'s (a URL on the same backend), and a function that
+    removes it."""
     if backend == "sqlite":
         path = tmp_path_factory.mktemp("db") / f"{uuid.uuid4().hex}.db"
+        if template:
+            with (
+                closing(sqlite3.connect(make_url(template).database)) as source,
+                closing(sqlite3.connect(path)) as copy,
+            ):
+                source.backup(copy)  # the write-ahead log's pages too, unlike copying the file
         return f"sqlite:///{path}", lambda: None
     admin = _postgres_admin_engine()
     if admin is None:
         pytest.skip(f"PostgreSQL is not reachable at {make_url(POSTGRES_URL).render_as_string()}")
     name = f"marketplace_test_{uuid.uuid4().hex[:12]}"
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        copied = f' TEMPLATE "{make_url(template).database}"' if template else ""
+        connection.execute(text(f'CREATE DATABASE "{name}"{copied}'))
 
     def drop():
         with admin.connect() as connection:
@@ -67,15 +80,87 @@ def make_throwaway_database(backend: str, tmp_path_factory) -> tuple[str, callab
     return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False), drop
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request, tmp_path_factory):
-    url, drop = make_throwaway_database(request.param, tmp_path_factory)
-    app = create_app(TEST_CONFIG | {"SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        db.create_all()
-        db.engine.dispose()
-    yield url
-    drop()
+def _run_directory(tmp_path_factory) -> Path:
+    """The directory this run's processes share: an xdist worker's own temporary directory is inside it."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@contextmanager
+def _run_lock(tmp_path_factory, name: str) -> Iterator[None]:
+    """Held by one process of the run at a time (xdist's workers are processes)."""
+    with (_run_directory(tmp_path_factory) / f"{name}.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def copy_of_template(backend: str, name: str, load: Callable[[str], None], tmp_path_factory) -> tuple[str, callable]:
+    """A new database holding what `load(url)` writes into an empty one, with a function that removes it.
+
+    `load` runs once per run and backend (the first process to ask, the others wait): every later database is a
+    copy, seconds cheaper than migrating and loading again. The PostgreSQL templates go at the end of the run.
+    """
+    record = _run_directory(tmp_path_factory) / f"template-{name}-{backend}.url"
+    with _run_lock(tmp_path_factory, f"template-{name}-{backend}"):
+        if not record.exists():
+            template, _ = make_throwaway_database(backend, tmp_path_factory)
+            load(template)
+            record.write_text(template)
+        template = record.read_text()
+        url, drop = make_throwaway_database(backend, tmp_path_factory, template=template)
+    return url, drop
+
+
+def _drop_templates(run_directory: Path) -> None:
+    admin = None
+    for record in run_directory.glob("template-*-postgresql.url"):
+        admin = admin or _postgres_admin_engine()
+        if admin is not None:
+            with admin.connect() as connection:
+                connection.execute(
+                    text(f'DROP DATABASE IF EXISTS "{make_url(record.read_text()).database}" WITH (FORCE)')
+                )
+    if admin is not None:
+        admin.dispose()
+
+
+def pytest_sessionfinish(session):
+    """The run's first process (the only one without xdist) outlives its workers: it drops their templates."""
+    if not hasattr(session.config, "workerinput"):
+        _drop_templates(session.config._tmp_path_factory.getbasetemp())
+
+
+@pytest.fixture(scope="session")
+def _databases(tmp_path_factory) -> Iterator[Callable[[str], str]]:
+    """Each backend's test database with the models' tables, made in this process the first time a test asks for
+    that backend and kept to the end: the `app` fixture empties it after every test."""
+    made: dict[str, str] = {}
+    drops = []
+
+    def database(backend: str) -> str:
+        if backend not in made:
+            url, drop = make_throwaway_database(backend, tmp_path_factory)
+            drops.append(drop)
+            app = create_app(TEST_CONFIG | {"SQLALCHEMY_DATABASE_URI": url})
+            with app.app_context():
+                db.create_all()
+                db.engine.dispose()
+            made[backend] = url
+        return made[backend]
+
+    yield database
+    for drop in drops:
+        drop()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, _databases) -> str:
+    """Function-scoped, so a run alternating backends (test[sqlite], test[postgresql], ...) keeps both databases
+    instead of making one again at every switch, as a session-scoped parametrized fixture would."""
+    return _databases(request.param)
 
 
 @pytest.fixture
@@ -168,6 +253,13 @@ def world(app):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "app_config(dict): extra configuration for the app fixture")
+
+
+def pytest_collection_modifyitems(items):
+    """The browser tests first, as they take longest: `make test` runs `--dist worksteal`, which gives each worker a
+    half of this order and lets a worker that runs out take the rest of the other's, so no long test is left for
+    the end while the other worker idles."""
+    items.sort(key=lambda item: "e2e" not in item.path.parts)
 
 
 class FrozenClock:

@@ -13,7 +13,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,7 +26,7 @@ from sqlalchemy import text as sql
 from app.factory import create_app
 from kernel.extensions import db
 from organisations.demo import demo_authenticator_code
-from tests.conftest import BACKENDS, TEST_CONFIG, make_throwaway_database
+from tests.conftest import BACKENDS, TEST_CONFIG, copy_of_template
 
 try:
     from playwright.sync_api import Error as PlaywrightError
@@ -155,13 +156,12 @@ LIVE_DATABASES: dict[str, str] = {}
 
 @contextmanager
 def _serving(backend: str, tmp_path_factory, **settings: str):
-    """gunicorn (2 workers) serving a fresh database migrated to head with the demo loaded, with `settings` in its
-    environment; yields its base URL and the database's."""
-    database_url, drop = make_throwaway_database(backend, tmp_path_factory)
+    """gunicorn (2 workers) serving a fresh database migrated to head with the demo loaded (a copy of the run's
+    template), with `settings` in its environment; yields its base URL and the database's."""
+    database_url, drop = copy_of_template(backend, "demo", _load_demo, tmp_path_factory)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = _app_environment(database_url, port) | {"PUBLIC_URL": url} | settings
-    _load_demo(database_url)
     log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
     with log.open("w") as output:
         server = subprocess.Popen(
@@ -184,12 +184,28 @@ def _serving(backend: str, tmp_path_factory, **settings: str):
         drop()
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def live_server(request, browser, tmp_path_factory):
-    """The base URL of the app with payments by bank transfer only (Stripe off)."""
-    with _serving(request.param, tmp_path_factory) as (url, database_url):
-        LIVE_DATABASES[url] = database_url
-        yield url
+@pytest.fixture(scope="session")
+def _live_servers(browser, tmp_path_factory) -> Iterator[Callable[[str], str]]:
+    """One server per backend in this process, started the first time a test asks for it and shared by every
+    journey after it: starting one costs more than most journeys."""
+    servers: dict[str, str] = {}
+    with ExitStack() as running:
+
+        def server(backend: str) -> str:
+            if backend not in servers:
+                url, database_url = running.enter_context(_serving(backend, tmp_path_factory))
+                LIVE_DATABASES[url] = database_url
+                servers[backend] = url
+            return servers[backend]
+
+        yield server
+
+
+@pytest.fixture(params=BACKENDS)
+def live_server(request, _live_servers) -> str:
+    """The base URL of the app with payments by bank transfer only (Stripe off). Function-scoped, so a run
+    alternating backends keeps both servers rather than starting one again at every switch."""
+    return _live_servers(request.param)
 
 
 def emailed_link(base_url: str, to_email: str, kind: str) -> str:
