@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from flask import g
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -24,6 +25,11 @@ from app.factory import create_app
 from kernel import clock
 from kernel.extensions import db, limiter
 from tests import factories
+
+# Property tests have no deadline: on a machine shared with browser tests an example can take longer than
+# hypothesis's 200 ms by waiting for the CPU, which says nothing about the code.
+settings.register_profile("suite", deadline=None)
+settings.load_profile("suite")
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = [name.strip() for name in os.environ.get("TEST_DATABASES", "sqlite,postgresql").split(",") if name.strip()]
