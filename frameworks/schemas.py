@@ -54,8 +54,23 @@ class FrameworkPartySchema(Schema):
     name = fields.String(required=True)
 
 
-class FrameworkInSchema(Schema):
+class FrameworkTermsSchema(Schema):
+    """The terms every framework is made on, by hand or by a tender's award."""
+
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True)
+    ceiling_pence = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_CEILING_PENCE))
+    allowance_percent = fields.Decimal(
+        required=True, as_string=True, metadata={"description": "From 0 to 100, up to 2 decimal places."}
+    )
+    fee_percent = fields.Decimal(
+        required=True, as_string=True, metadata={"description": "Of each call-off's net value: 0 to 100, 2 places."}
+    )
+    route = fields.String(required=True, validate=validate.OneOf([r.value for r in Route]))
+
+
+class FrameworkInSchema(FrameworkTermsSchema):
     reference = fields.String(
         load_default=None, validate=validate.Length(max=30), metadata={"description": "Made up when left out."}
     )
@@ -69,20 +84,10 @@ class FrameworkInSchema(Schema):
     lots = fields.List(
         fields.Nested(FrameworkLotInSchema), required=True, validate=validate.Length(min=1, max=MAX_LOTS)
     )
-    starts_on = fields.Date(required=True)
-    ends_on = fields.Date(required=True)
     extensions_allowed = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=MAX_EXTENSIONS))
     extension_months = fields.Integer(
         strict=True, load_default=0, validate=validate.Range(min=0, max=MAX_EXTENSION_MONTHS)
     )
-    ceiling_pence = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_CEILING_PENCE))
-    allowance_percent = fields.Decimal(
-        required=True, as_string=True, metadata={"description": "From 0 to 100, up to 2 decimal places."}
-    )
-    fee_percent = fields.Decimal(
-        required=True, as_string=True, metadata={"description": "Of each call-off's net value: 0 to 100, 2 places."}
-    )
-    route = fields.String(required=True, validate=validate.OneOf([r.value for r in Route]))
 
 
 class FrameworkSchema(Schema):
@@ -95,8 +100,6 @@ class FrameworkSchema(Schema):
     consortia = fields.List(fields.Nested(FrameworkPartySchema), required=True)
     suppliers = fields.List(fields.Nested(FrameworkPartySchema), required=True)
     lots = fields.List(fields.Nested(FrameworkLotSchema), required=True)
-    starts_on = fields.Date(required=True)
-    ends_on = fields.Date(required=True)
     extensions_allowed = fields.Integer(required=True)
     extension_months = fields.Integer(required=True)
     extensions_used = fields.Integer(required=True)

@@ -2,8 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from frameworks.models import Route
-from frameworks.services import MAX_CEILING_PENCE
+from frameworks.schemas import FrameworkTermsSchema
 from frameworks.services import MAX_QUANTITY as MAX_CALL_OFF
 from kernel.api import PRICE, Paragraphs
 from kernel.lifecycle import REASON_MAX
@@ -204,18 +203,8 @@ class TenderRecordSchema(Schema):
     detail = fields.String(required=True)
 
 
-class FrameworkAwardInSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    starts_on = fields.Date(required=True)
-    ends_on = fields.Date(required=True)
-    ceiling_pence = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_CEILING_PENCE))
-    allowance_percent = fields.Decimal(
-        required=True, as_string=True, metadata={"description": "From 0 to 100, up to 2 decimal places."}
-    )
-    fee_percent = fields.Decimal(
-        required=True, as_string=True, metadata={"description": "Of each call-off's net value: 0 to 100, 2 places."}
-    )
-    route = fields.String(required=True, validate=validate.OneOf([r.value for r in Route]))
+class FrameworkAwardInSchema(FrameworkTermsSchema):
+    """A framework made of a tender's winning bids: its lots and suppliers come from the award."""
 
 
 class MiniCompetitionInSchema(Schema):
