@@ -1,12 +1,12 @@
 """What every package's HTML views share: the form base, safe redirects and a service's errors on a form."""
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, make_response, request
+from flask import Flask, Response, abort, flash, make_response, request
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from sqlalchemy import ColumnElement, Select, or_
@@ -88,6 +88,19 @@ def query_id(name: str) -> int | None:
     """An id from the query string; None when absent or not a number (the hook has refused one out of range)."""
     value = request.args.get(name, type=int)
     return value if value is not None and INT_MIN <= value <= INT_MAX else None
+
+
+def flash_outcome(act: Callable[[], object], done: str) -> bool:
+    """A button's state change on a page: `done` flashed when the service acts, its refusal flashed (and the
+    transaction rolled back, so nothing half-written is committed) when it does not; whether it acted."""
+    try:
+        act()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return False
+    flash(done, "success")
+    return True
 
 
 def form_errors(form, error: DomainError, renamed: dict[str, str] | None = None) -> None:

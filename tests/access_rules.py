@@ -958,6 +958,31 @@ RULES |= {
 }
 
 
+def _live_framework(w, consortium, supplier, name: str, route):
+    """A live framework of one consortium with one supplier: one lot of design days at £400."""
+    from decimal import Decimal
+
+    from frameworks import services as frameworks
+    from frameworks.terms import LotTerms
+
+    today = utcnow().date()
+    framework = frameworks.create_framework(
+        w.admin,
+        name=f"{name} {consortium.code}",
+        consortium_ids=[consortium.id],
+        supplier_ids=[supplier.id],
+        lots=[LotTerms("Design", "day", "days", [(1, Decimal("400"))])],
+        starts_on=today,
+        ends_on=today + timedelta(days=300),
+        ceiling_pence=10_000_000,
+        allowance_percent=Decimal(0),
+        fee_percent=Decimal(1),
+        route=route,
+    )
+    frameworks.make_live(w.admin, framework.id)
+    return framework
+
+
 def _frameworks(ctx: Context) -> dict:
     """A live framework of our consortium with our supplier and one of theirs with theirs, a call-off on each."""
 
@@ -975,20 +1000,7 @@ def _frameworks(ctx: Context) -> dict:
             (w.consortium, w.supplier, w.member),
             (w.other_consortium, w.other_supplier, w.other_member),
         ):
-            framework = frameworks.create_framework(
-                w.admin,
-                name=f"Matrix framework {consortium.code}",
-                consortium_ids=[consortium.id],
-                supplier_ids=[supplier.id],
-                lots=[LotTerms("Design", "day", "days", [(1, Decimal("400"))])],
-                starts_on=today,
-                ends_on=today + timedelta(days=300),
-                ceiling_pence=10_000_000,
-                allowance_percent=Decimal(0),
-                fee_percent=Decimal(1),
-                route=Route.DIRECT_AWARD,
-            )
-            frameworks.make_live(w.admin, framework.id)
+            framework = _live_framework(w, consortium, supplier, "Matrix framework", Route.DIRECT_AWARD)
             call_off = frameworks.place_call_off(
                 w.admin, framework_id=framework.id, lot_id=framework.lots[0].id, member_id=member.id, quantity=1
             )
@@ -1255,30 +1267,12 @@ def _mini_frameworks(ctx: Context) -> tuple[int, int]:
     """A live mini-competition framework per consortium (ours, theirs), with that side's supplier."""
 
     def build():
-        from decimal import Decimal
-
-        from frameworks import services as frameworks
         from frameworks.models import Route
-        from frameworks.terms import LotTerms
 
         w = ctx.world
-        today = utcnow().date()
         made = []
         for consortium, supplier in ((w.consortium, w.supplier), (w.other_consortium, w.other_supplier)):
-            framework = frameworks.create_framework(
-                w.admin,
-                name=f"Matrix mini-competitions {consortium.code}",
-                consortium_ids=[consortium.id],
-                supplier_ids=[supplier.id],
-                lots=[LotTerms("Design", "day", "days", [(1, Decimal("400"))])],
-                starts_on=today,
-                ends_on=today + timedelta(days=300),
-                ceiling_pence=10_000_000,
-                allowance_percent=Decimal(0),
-                fee_percent=Decimal(1),
-                route=Route.MINI_COMPETITION,
-            )
-            frameworks.make_live(w.admin, framework.id)
+            framework = _live_framework(w, consortium, supplier, "Matrix mini-competitions", Route.MINI_COMPETITION)
             made.append(framework.id)
         db.session.commit()
         return tuple(made)

@@ -14,7 +14,7 @@ from kernel.clock import UK, uk_today
 from kernel.csv_export import csv_response
 from kernel.errors import DomainError, Forbidden, NotFound
 from kernel.extensions import db
-from kernel.web import form_errors, page_number
+from kernel.web import flash_outcome, form_errors, page_number
 from organisations.access import consortium_or_404, require_actor, roles_required
 from organisations.models import Member, Role, User
 from trading import photos, services, xero
@@ -201,13 +201,7 @@ def photo(listing_id: int, photo_id: int):
 def remove_photo(listing_id: int, photo_id: int):
     user = require_actor()
     found = services.photo_for(user, listing_id, photo_id)
-    try:
-        services.remove_photo(user, found)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash("The photo is removed.", "success")
+    flash_outcome(lambda: services.remove_photo(user, found), "The photo is removed.")
     return redirect(url_for("trading.listing_page", listing_id=listing_id))
 
 
@@ -294,13 +288,7 @@ def book(listing_id: int):
 def _listing_action(listing_id: int, change, done: str):
     user = require_actor()
     listing = services.listing_for(user, listing_id)
-    try:
-        change(user, listing)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash(done, "success")
+    flash_outcome(lambda: change(user, listing), done)
     return redirect(url_for("trading.listing_page", listing_id=listing_id))
 
 
@@ -359,13 +347,7 @@ def _booking_action(booking_id: int, change, done: str, with_reason: bool = Fals
     if with_reason and not form.validate():
         flash(" ".join(form.reason.errors), "error")
         return redirect(url_for("trading.booking_page", booking_id=booking_id))
-    try:
-        change(user, booking, *([form.reason.data] if with_reason else []))
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash(done, "success")
+    flash_outcome(lambda: change(user, booking, *([form.reason.data] if with_reason else [])), done)
     return redirect(url_for("trading.booking_page", booking_id=booking_id))
 
 
@@ -416,13 +398,8 @@ def resolve_booking(booking_id: int):
     if not form.validate():
         flash("Choose a ruling and say how it was resolved.", "error")
         return redirect(url_for("trading.booking_page", booking_id=booking_id))
-    try:
-        services.resolve(user, booking, form.outcome.data == "delivered", form.reason.data)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash("The dispute is resolved.", "success")
+    delivered = form.outcome.data == "delivered"
+    flash_outcome(lambda: services.resolve(user, booking, delivered, form.reason.data), "The dispute is resolved.")
     return redirect(url_for("trading.booking_page", booking_id=booking_id))
 
 
@@ -475,13 +452,7 @@ def invoice_ubl(trade_invoice_id: int):
 def invoice_paid(trade_invoice_id: int):
     user = require_actor()
     invoice = services.invoice_for(user, trade_invoice_id)
-    try:
-        services.record_direct_payment(user, invoice)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash("The invoice is recorded as paid directly.", "success")
+    flash_outcome(lambda: services.record_direct_payment(user, invoice), "The invoice is recorded as paid directly.")
     return redirect(url_for("trading.invoice_page", trade_invoice_id=trade_invoice_id))
 
 
