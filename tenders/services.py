@@ -788,7 +788,7 @@ def _tier_tables(tender: Tender) -> dict[int, tuple[ranking.BidTier, ...]]:
         .join(Bid, Bid.id == BidTier.bid_id)
         .where(Bid.tender_id == tender.id)
         .order_by(BidTier.bid_id, BidTier.min_quantity)
-    ).tuples()
+    )
     make = ranking.BidTier._make
     for bid_id, tiers in itertools.groupby(rows, key=itemgetter(0)):
         tables[bid_id] = [make(row[1:]) for row in tiers]
@@ -828,7 +828,7 @@ def _bid_facts(tender: Tender) -> list[BidFacts]:
         .join(Organisation, Organisation.id == Supplier.organisation_id)
         .where(Bid.tender_id == tender.id)
         .order_by(Bid.lot_id, Bid.id)
-    ).tuples()
+    )
     return [
         BidFacts(bid_id, lot_id, supplier_id, Bidder(name, social), delivery, lead, answers, declined)
         for bid_id, lot_id, supplier_id, name, social, delivery, lead, answers, declined in rows

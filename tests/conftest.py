@@ -120,6 +120,42 @@ def copy_of_template(backend: str, name: str, load: Callable[[str], None], tmp_p
     return url, drop
 
 
+def load_demo(database_url: str) -> None:
+    """`flask db upgrade` and `flask demo`, run through the app's CLI in this process to spare two app imports.
+
+    The demo's passwords are hashed with the tests' cheap method: its forty scrypt hashes take ten seconds
+    on a busy machine, half as long as a whole journey.
+    """
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "PASSWORD_HASH_METHOD": TEST_CONFIG["PASSWORD_HASH_METHOD"],
+            "SECRET_KEY": TEST_CONFIG["SECRET_KEY"],
+        }
+    )
+    runner = app.test_cli_runner()
+    with app.app_context():
+        for args in (["db", "upgrade"], ["demo"]):
+            result = runner.invoke(args=args)
+            if result.exit_code:
+                raise RuntimeError(f"flask {' '.join(args)} failed:\n{result.output}") from result.exception
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def demo_app(request, tmp_path_factory):
+    """The app over its own copy of the loaded demo: the demo is loaded once per run and backend (the browser
+    tests' servers copy the same one), where loading it for each test that reads it took seconds."""
+    url, drop = copy_of_template(request.param, "demo", load_demo, tmp_path_factory)
+    app = _new_app(TEST_CONFIG | {"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+    drop()
+
+
 def _drop_templates(run_directory: Path) -> None:
     admin = None
     for record in run_directory.glob("template-*-postgresql.url"):
@@ -202,7 +238,8 @@ def app(database_url, request, _shared_apps):
         yield app
         db.session.remove()
         _empty_tables()
-        db.engine.dispose()
+        if marker:  # an app of its own: its connections go with it (a shared app keeps its warm ones)
+            db.engine.dispose()
     app.config.clear()
     app.config.update(config)
     if app.jinja_env.loader is not loader:

@@ -39,7 +39,5 @@ def test_seed_is_idempotent_and_stocks_every_category(app):
     assert sum(offer.pack_size > 1 for offer in offers) >= 2
 
 
-def test_demo_command_loads_the_catalogue(runner):
-    result = runner.invoke(args=["demo"])
-    assert result.exit_code == 0, result.output
+def test_demo_command_loads_the_catalogue(demo_app):
     assert db.session.scalar(select(func.count(Offer.id))) >= 18

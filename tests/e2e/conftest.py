@@ -23,10 +23,8 @@ from gunicorn.config import KNOWN_SETTINGS
 from sqlalchemy import create_engine
 from sqlalchemy import text as sql
 
-from app.factory import create_app
-from kernel.extensions import db
 from organisations.demo import demo_authenticator_code
-from tests.conftest import BACKENDS, TEST_CONFIG, copy_of_template
+from tests.conftest import BACKENDS, copy_of_template, load_demo
 
 try:
     from playwright.sync_api import Error as PlaywrightError
@@ -97,29 +95,6 @@ def _app_environment(database_url: str, port: int) -> dict:
     return env
 
 
-def _load_demo(database_url: str) -> None:
-    """`flask db upgrade` and `flask demo`, run through the app's CLI in this process to spare two app imports.
-
-    The demo's passwords are hashed with the tests' cheap method: its forty scrypt hashes take ten seconds
-    on a busy machine, half as long as the whole journey.
-    """
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "PASSWORD_HASH_METHOD": TEST_CONFIG["PASSWORD_HASH_METHOD"],
-            "SECRET_KEY": TEST_CONFIG["SECRET_KEY"],
-        }
-    )
-    runner = app.test_cli_runner()
-    with app.app_context():
-        for args in (["db", "upgrade"], ["demo"]):
-            result = runner.invoke(args=args)
-            if result.exit_code:
-                raise RuntimeError(f"flask {' '.join(args)} failed:\n{result.output}") from result.exception
-        db.session.remove()
-        db.engine.dispose()
-
-
 def _wait_until_serving(server: subprocess.Popen, url: str, log: Path, seconds: float = 90) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -148,7 +123,6 @@ def browser():
         chromium.close()
 
 
-# Each code works once: the last 30-second step used, per server and account.
 # The database behind each live server's URL, for the tests that read what the app wrote (the outbox): what a
 # person would find in their mailbox.
 LIVE_DATABASES: dict[str, str] = {}
@@ -158,7 +132,7 @@ LIVE_DATABASES: dict[str, str] = {}
 def _serving(backend: str, tmp_path_factory, **settings: str):
     """gunicorn (2 workers) serving a fresh database migrated to head with the demo loaded (a copy of the run's
     template), with `settings` in its environment; yields its base URL and the database's."""
-    database_url, drop = copy_of_template(backend, "demo", _load_demo, tmp_path_factory)
+    database_url, drop = copy_of_template(backend, "demo", load_demo, tmp_path_factory)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = _app_environment(database_url, port) | {"PUBLIC_URL": url} | settings

@@ -19,7 +19,7 @@ def test_the_menu_folds_on_a_phone_and_an_invoice_prints_without_navigation_or_f
     pools = page.get_by_role("link", name="Pools", exact=True).first
     assert not pools.is_visible(), "on a phone the menu starts folded"
     page.get_by_role("button", name="Menu").click()
-    pools.wait_for(state="visible")
+    page.locator(".navbar-collapse.collapse.show").wait_for(state="visible")
     page.get_by_role("button", name="Morag Member").click()
     page.get_by_role("button", name="Sign out").wait_for(state="visible")
 

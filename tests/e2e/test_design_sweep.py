@@ -5,7 +5,7 @@ one page per path pattern (ids become {id}, query strings dropped), so pages
 added later are swept without editing this test. Each page fails on sideways scrolling, any axe-core
 violation whatever its impact (run in the page: WCAG 2.1 A and AA and best practices at 1280 px, the layout's
 rules again at 390 px), a console error or a CSP refusal, besides the
-checks every journey runs (Visit.check); each leaves a screenshot under test-artifacts/sweep/.
+checks every journey runs (Visit.check); a page that fails leaves a screenshot under test-artifacts/sweep/.
 """
 
 import re
@@ -130,17 +130,20 @@ def test_every_page_passes_the_checks_for_each_role_at_both_widths(browser, live
             person = Sweep(context.new_page(), live_server, f"{role}-{width}", width)
 
             def check(path: str, person=person, width=width) -> None:
+                found = []
                 try:
                     person.check()
                 except AssertionError as error:  # the journeys' checks: collected with the rest, not one at a time
-                    failures.append(f"{role} {width} px {path}: {error}")
-                slug = re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_") or "dashboard"
-                person.page.screenshot(path=str(shots / f"{role}-{width}-{slug}.png"))
+                    found.append(str(error))
                 rules = AXE_OPTIONS if width == WIDTHS[0] else AXE_LAYOUT_OPTIONS
                 if (pattern(path), width) in AXED:  # another role's visit ran axe on this template already
                     rules = None
                 AXED.add((pattern(path), width))
-                failures.extend(f"{role} {width} px {path}: {problem}" for problem in person.problems(axe, rules))
+                found.extend(person.problems(axe, rules))
+                if found:  # a picture of what failed; one of every page would cost a tenth of the sweep
+                    slug = re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_") or "dashboard"
+                    person.page.screenshot(path=str(shots / f"{role}-{width}-{slug}.png"))
+                failures.extend(f"{role} {width} px {path}: {problem}" for problem in found)
 
             if storage is None:  # signed in once; the second width reuses the cookies (a code works once)
                 person.sign_in(f"{role}@example.org")

@@ -4,16 +4,15 @@ issues its invoice, and the Tayside secretary's statement for the month nets it 
 Re-Tweed bought from Dundee Bike Works (the demo's invoice the other way)."""
 
 import io
-import os
-import subprocess
-import sys
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 from PIL import Image
 
+from app.factory import create_app
 from kernel.clock import uk_today
-from tests.e2e.conftest import LIVE_DATABASES, ROOT, emailed_link
+from kernel.extensions import db
+from tests.e2e.conftest import LIVE_DATABASES, emailed_link
 
 BIKE_WORKS = "manager@dundee-bike-works.example.org"
 ALT = "The boardroom's long table under two skylights"
@@ -26,22 +25,16 @@ def _photo() -> bytes:
 
 
 def _send_outbox(base_url: str) -> None:
-    """The sender's pass, as `flask send-outbox` runs on the server: each waiting event's emails written."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "STRIPE_"))} | {
-        "DATABASE_URL": LIVE_DATABASES[base_url],
-        "PUBLIC_URL": base_url,
-        "SECRET_KEY": "journey",
-        "MARKETPLACE_ENV": "development",
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "send-outbox"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    """The sender's pass, as `flask send-outbox` runs on the server: each waiting event's emails written (run through
+    the app's CLI in this process, sparing a second of imports a pass)."""
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": LIVE_DATABASES[base_url], "PUBLIC_URL": base_url, "SECRET_KEY": "journey"}
     )
-    assert "messages written" in done.stdout, done.stdout + done.stderr
+    with app.app_context():
+        done = app.test_cli_runner().invoke(args=["send-outbox"])
+        db.session.remove()
+        db.engine.dispose()
+    assert "messages written" in done.output, done.output
 
 
 def test_a_room_listed_booked_delivered_invoiced_and_netted_in_the_months_clearing(visit, live_server):

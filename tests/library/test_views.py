@@ -125,6 +125,8 @@ def test_a_new_version_shows_what_changed_and_asks_for_review_and_the_grid_shows
     assert "Safeguarding policy" in tasks and "Version 2 (you have 1)" in tasks and "To review" in tasks
     page = client.get(f"/library/versions/{second.id}").get_data(as_text=True)
     assert "<del>Report to the lead.</del>" in page and "<ins>Report to the lead within a day.</ins>" in page
+    # every row is headed for a screen reader, the unchanged lines too (no empty row header)
+    assert '<span class="visually-hidden">unchanged</span></th><td>Safeguarding</td>' in page.replace("# ", "")
     client.post("/sign-out")
 
     sign_in(client, world.secretary)

@@ -154,10 +154,7 @@ def test_the_service_checks_the_account_whoever_calls_it(world):
     assert account_of(world.consortium) == ("Tayside Social Enterprise Consortium CIC", "834491", "10234567")
 
 
-def test_the_demo_consortia_have_bank_accounts(runner):
-    runner.invoke(args=["demo"])
-    runner.invoke(args=["demo"])
-
+def test_the_demo_consortia_have_bank_accounts(demo_app):
     accounts = {
         c.code: (c.bank_account_name, c.bank_sort_code, c.bank_account_number)
         for c in db.session.scalars(select(Consortium))
