@@ -958,8 +958,8 @@ RULES |= {
 }
 
 
-def _live_framework(w, consortium, supplier, name: str, route):
-    """A live framework of one consortium with one supplier: one lot of design days at £400."""
+def _draft_framework(w, consortium, supplier, name: str, route):
+    """A draft framework of one consortium with one supplier: one lot of design days at £400."""
     from decimal import Decimal
 
     from frameworks import services as frameworks
@@ -979,6 +979,14 @@ def _live_framework(w, consortium, supplier, name: str, route):
         fee_percent=Decimal(1),
         route=route,
     )
+    return framework
+
+
+def _live_framework(w, consortium, supplier, name: str, route):
+    """The draft framework above, made live."""
+    from frameworks import services as frameworks
+
+    framework = _draft_framework(w, consortium, supplier, name, route)
     frameworks.make_live(w.admin, framework.id)
     return framework
 
@@ -987,14 +995,10 @@ def _frameworks(ctx: Context) -> dict:
     """A live framework of our consortium with our supplier and one of theirs with theirs, a call-off on each."""
 
     def build():
-        from decimal import Decimal
-
         from frameworks import services as frameworks
         from frameworks.models import Route
-        from frameworks.terms import LotTerms
 
         w = ctx.world
-        today = utcnow().date()
         made = []
         for consortium, supplier, member in (
             (w.consortium, w.supplier, w.member),
@@ -1006,19 +1010,7 @@ def _frameworks(ctx: Context) -> dict:
             )
             made.append((framework.id, call_off.id))
         drafts = [
-            frameworks.create_framework(
-                w.admin,
-                name="Matrix draft",
-                consortium_ids=[consortium.id],
-                supplier_ids=[supplier.id],
-                lots=[LotTerms("Design", "day", "days", [(1, Decimal("400"))])],
-                starts_on=today,
-                ends_on=today + timedelta(days=300),
-                ceiling_pence=10_000_000,
-                allowance_percent=Decimal(0),
-                fee_percent=Decimal(1),
-                route=Route.DIRECT_AWARD,
-            ).id
+            _draft_framework(w, consortium, supplier, "Matrix draft", Route.DIRECT_AWARD).id
             for consortium, supplier in ((w.consortium, w.supplier), (w.other_consortium, w.other_supplier))
         ]
         db.session.commit()
