@@ -90,12 +90,11 @@ class RoleToken:
 
 
 # The access rule of each operation, by the "METHOD /path" of the test's name.
+_RULE_OF_OPERATION = {endpoint.replace(".", "_"): rule for endpoint, rule in RULES.items()}  # kernel.api's operationId
 ACCESS_RULES = {
-    f"{method.upper()} {path}": RULES[endpoint]
+    f"{method.upper()} {path}": _RULE_OF_OPERATION[operation["operationId"]]
     for path, operations in DOCUMENT["paths"].items()
     for method, operation in operations.items()
-    for endpoint in RULES
-    if endpoint.replace(".", "_") == operation["operationId"]
 }
 
 
