@@ -40,6 +40,7 @@ from orders.models import (
     Pledge,
     PledgeChange,
     Pool,
+    PoolBandTotal,
     PoolPledgeDay,
     PoolStatus,
     PoolTier,
@@ -145,7 +146,7 @@ def seed(app, pools: int, pledges: int) -> Seeded:
         add_users([m for ids in members.values() for m in ids])
 
         pool_id, pledge_id, change_id = next_id(Pool), next_id(Pledge), next_id(PledgeChange)
-        batch = {"pools": [], "links": [], "tiers": [], "pledges": [], "changes": [], "days": []}
+        batch = {"pools": [], "links": [], "tiers": [], "pledges": [], "changes": [], "days": [], "bands": []}
         written = changes = 0
 
         def flush_batch():
@@ -157,6 +158,7 @@ def seed(app, pools: int, pledges: int) -> Seeded:
             written += bulk(Pledge.__table__, batch["pledges"])
             changes += bulk(PledgeChange.__table__, batch["changes"])
             bulk(PoolPledgeDay.__table__, batch["days"])
+            bulk(PoolBandTotal.__table__, batch["bands"])
             for rows in batch.values():
                 rows.clear()
 
@@ -171,6 +173,7 @@ def seed(app, pools: int, pledges: int) -> Seeded:
             quantity_total = flexible_total = 0
             opened = now - timedelta(days=30)
             by_day: dict = {}
+            by_consortium: dict = {}
             for member in rng.sample(candidates, count):
                 quantity, flexible = rng.randint(1, 20), rng.choice((0, 0, 0, 1, 2))
                 changed = opened + timedelta(seconds=rng.randint(0, 30 * 86400 - 1))
@@ -200,7 +203,18 @@ def seed(app, pools: int, pledges: int) -> Seeded:
                 pledge_id, change_id = pledge_id + 1, change_id + 1
                 quantity_total, flexible_total = quantity_total + quantity, flexible_total + flexible
                 by_day[uk_date(changed)] = by_day.get(uk_date(changed), 0) + quantity
+                home = (member - member_id) // per_consortium
+                by_consortium[home] = by_consortium.get(home, 0) + quantity
             batch["days"] += [{"pool_id": pid, "day": day, "units_delta": units} for day, units in by_day.items()]
+            batch["bands"] += [  # the totals each pledge keeps; every bench member is in the same band
+                {
+                    "pool_id": pid,
+                    "consortium_id": consortia[c].id,
+                    "turnover_band": TurnoverBand.UNDER_100K,
+                    "quantity": units,
+                }
+                for c, units in by_consortium.items()
+            ]
             batch["pools"].append(
                 {
                     "id": pid,

@@ -83,6 +83,16 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.close()
 
 
+@event.listens_for(Engine, "connect")
+def _postgresql_without_jit(dbapi_connection, connection_record):
+    """PostgreSQL compiles a statement it costs above jit_above_cost to machine code first: 15 to 20 ms that a
+    dashboard's 30 ms statement over thousands of pools never wins back (bench/demand.py). The app runs many
+    short statements and no long analytic ones, so it asks for none."""
+    if type(dbapi_connection).__module__.startswith("psycopg"):
+        dbapi_connection.execute("SET jit = off")
+        dbapi_connection.commit()
+
+
 def upsert(model):
     """INSERT ... ON CONFLICT for the session's database (PostgreSQL or SQLite)."""
     from sqlalchemy.dialects import postgresql, sqlite

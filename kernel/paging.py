@@ -1,10 +1,11 @@
-"""A page of a list already worked out in memory, shaped like Flask-SQLAlchemy's pages.
+"""A page of a list already worked out in memory, or cut by a statement of its own, shaped like
+Flask-SQLAlchemy's pages.
 
-Dashboards whose totals need every row anyway page the rows they show this way, so
-`_pager.html` and the API's page shape serve them as they serve database pages.
+Dashboards page the rows they show this way, so `_pager.html` and the API's page shape serve
+them as they serve database pages.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from math import ceil
 from typing import Generic, TypeVar
@@ -23,6 +24,11 @@ class ListPage(Generic[T]):
     def of(cls, rows: Sequence[T], page: int, per_page: int) -> "ListPage[T]":
         start = (page - 1) * per_page
         return cls(list(rows[start : start + per_page]), page, per_page, len(rows))
+
+    @classmethod
+    def fetched(cls, fetch: Callable[[int, int], list[T]], page: int, per_page: int, total: int) -> "ListPage[T]":
+        """A page the database cuts: `fetch(limit, offset)` loads its rows; `total` was counted beside them."""
+        return cls(fetch(per_page, (page - 1) * per_page), page, per_page, total)
 
     @property
     def pages(self) -> int:

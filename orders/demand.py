@@ -1,36 +1,38 @@
 """Aggregated demand: what a supplier sees across its offers, and a secretary across a consortium.
 
 Every figure comes from a fixed number of statements whatever the number of pools or
-pledges: open pools read their running totals (never their pledges), orders are grouped
-in SQL, and only national pools' pledges are summed, to split their units per consortium.
-Member names and addresses never enter the supplier's figures.
+pledges: open pools read their running totals (never their pledges) and are priced and
+summed in SQL, orders are grouped in SQL, and national pools' units are split per
+consortium by the band totals each pledge keeps. Member names and addresses never enter
+the supplier's figures.
 """
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from functools import cached_property, lru_cache
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Select, Subquery, and_, case, exists, func, or_, select, union_all
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from catalogue import pricing
 from catalogue.models import Offer
-from kernel.clock import UK, utcnow
+from kernel.clock import UK, uk_today, utcnow
 from kernel.errors import ValidationFailed
 from kernel.extensions import db
 from kernel.money import line_pence
+from kernel.paging import ListPage
+from kernel.sql_figures import line_pence_sql, utc_hour
 from orders.models import (
     Pledge,
     Pool,
+    PoolBandTotal,
     PoolStatus,
-    PoolTier,
     PurchaseOrder,
     PurchaseOrderStatus,
     pool_consortium,
 )
-from orders.prices import pool_list_price, pool_tiers
+from orders.prices import pool_list_price, pool_tiers, with_standing
 from organisations.models import Consortium, Member, Network, Organisation, Supplier
 
 CLOSED_STATUSES = (PoolStatus.CLOSED, PoolStatus.ORDERED, PoolStatus.DELIVERED, PoolStatus.INVOICED, PoolStatus.SETTLED)
@@ -38,9 +40,8 @@ TIPPING_FRACTION = Decimal("0.1")
 """A pool within this fraction of its next tier or of its minimum is about to tip."""
 
 
-@lru_cache(maxsize=4096)
 def month_of(moment: datetime) -> str:
-    """The UK calendar month, as 2026-05; remembered, as a dashboard asks it of every pool's deadline."""
+    """The UK calendar month, as 2026-05."""
     return moment.astimezone(UK).strftime("%Y-%m")
 
 
@@ -82,8 +83,8 @@ class NextTierProgress:
 class ForecastPool:
     """One open pool's demand as its supplier sees it: totals only, never who pledged.
 
-    Its figures are worked out once, when it is made: a dashboard sums a thousand pools, and
-    shows each figure several times.
+    Made only for the pools a page shows (or a spreadsheet takes): the dashboard's sums come from SQL
+    (`_open_pools`), which tests/orders/test_demand.py holds to these figures.
     """
 
     id: int
@@ -145,19 +146,30 @@ class OrderedPool:
         return sum(self.order_statuses.values())
 
 
-class PoolSums:
-    """Sums over `forecast` (open pools) and `orders` (closed pools), whatever holds them."""
+@dataclass
+class ForecastSums:
+    """Open pools summed: how many, how many about to tip, their units and their value at the tiers reached."""
 
-    forecast: list[ForecastPool]
+    open_pools: int = 0
+    pools_about_to_tip: int = 0
+    forecast_units: int = 0
+    forecast_value_pence: int = 0
+
+    def add(self, other: "ForecastSums") -> None:
+        self.open_pools += other.open_pools
+        self.pools_about_to_tip += other.pools_about_to_tip
+        self.forecast_units += other.forecast_units
+        self.forecast_value_pence += other.forecast_value_pence
+
+
+class OrderSums:
+    """Sums over `orders`, the closed pools' orders, whatever holds them."""
+
     orders: list[OrderedPool]
 
     @property
-    def forecast_units(self) -> int:
-        return sum(p.units for p in self.forecast)
-
-    @property
-    def forecast_value_pence(self) -> int:
-        return sum(p.value_pence for p in self.forecast)
+    def closed_pools(self) -> int:
+        return len(self.orders)
 
     @property
     def order_count(self) -> int:
@@ -172,25 +184,12 @@ class PoolSums:
         return sum(o.goods_pence for o in self.orders)
 
 
-@dataclass
-class OfferDemand(PoolSums):
+@dataclass(kw_only=True)
+class OfferDemand(ForecastSums, OrderSums):
     """One offer's pools, summed: the dashboard's line per offer, whatever page of pools is shown."""
 
     offer: Offer
-    forecast: list[ForecastPool]
-    orders: list[OrderedPool]
-
-    @property
-    def open_pools(self) -> int:
-        return len(self.forecast)
-
-    @property
-    def pools_about_to_tip(self) -> int:
-        return sum(1 for p in self.forecast if p.about_to_tip)
-
-    @property
-    def closed_pools(self) -> int:
-        return len(self.orders)
+    orders: list[OrderedPool] = field(default_factory=list)
 
 
 @dataclass
@@ -208,106 +207,33 @@ class Totals:
 
 
 @dataclass
-class SupplierDemand(PoolSums):
-    """Every offer summed, and the pools and totals of the chosen offer (or of all of them).
+class Week:
+    """The open pools of one offer whose deadline falls in a UK week (Monday to Sunday), or after the last."""
 
-    `forecast` runs soonest deadline first, `orders` latest first: the order they are paged in.
+    label: str
+    pools: int = 0
+    units: int = 0
+
+
+FORECAST_WEEKS = 8
+
+
+@dataclass(kw_only=True)
+class SupplierDemand(ForecastSums, OrderSums):
+    """Every offer summed; the chosen offer's (or every offer's) sums, page of open pools, orders and totals.
+
+    `forecast` is one page of open pools, soonest deadline first (only those about to tip, if asked);
+    `orders` runs latest first; `weeks` is the chosen offer's forecast by week (none without an offer).
     """
 
     supplier: Supplier
     offers: list[OfferDemand]
     offer: Offer | None
-    forecast: list[ForecastPool]
+    forecast: ListPage[ForecastPool]
     orders: list[OrderedPool]
     by_consortium: list[Totals]
     by_month: list[Totals]
-
-    @cached_property
-    def about_to_tip(self) -> list[ForecastPool]:
-        return [p for p in self.forecast if p.about_to_tip]
-
-
-def _supplier_pools(supplier_id: int, statuses):
-    return (
-        select(Pool.id)
-        .join(Offer, Offer.id == Pool.offer_id)
-        .where(Offer.supplier_id == supplier_id, Pool.status.in_(statuses))
-    )
-
-
-def supplier_demand(supplier: Supplier, offer_id: int | None = None) -> SupplierDemand:
-    """The supplier's open pools as a forecast, closed pools as orders, and both summed.
-
-    With `offer_id`, the pools and the totals are that offer's; every offer is still summed.
-    Seven statements, whatever the number of pools, pledges or orders.
-    """
-    offers = {
-        o.id: o
-        for o in db.session.scalars(
-            select(Offer)
-            .where(Offer.supplier_id == supplier.id)
-            .options(lazyload(Offer.supplier), lazyload(Offer.category), selectinload(Offer.tiers))
-            .order_by(Offer.name, Offer.id)
-        )
-    }
-    if offer_id is not None and offer_id not in offers:
-        raise ValidationFailed.field("offer_id", "Not one of this supplier's offers.")
-    names = _pool_consortium_names(supplier.id)
-    forecast = _forecast(supplier.id, offers, names)
-    orders, order_rows = _orders(supplier.id, offers, names)
-    national = _national_units(_supplier_pools(supplier.id, [PoolStatus.OPEN]).where(Pool.is_national))
-
-    forecast_by_offer: dict[int, list[ForecastPool]] = defaultdict(list)
-    for forecast_pool in forecast:
-        forecast_by_offer[forecast_pool.offer.id].append(forecast_pool)
-    orders_by_offer: dict[int, list[OrderedPool]] = defaultdict(list)
-    for ordered_pool in orders:
-        orders_by_offer[ordered_pool.offer.id].append(ordered_pool)
-    every_offer = [OfferDemand(o, forecast_by_offer[o.id], orders_by_offer[o.id]) for o in offers.values()]
-    if offer_id is not None:
-        forecast, orders = forecast_by_offer[offer_id], orders_by_offer[offer_id]
-        order_rows = [row for row in order_rows if row.offer_id == offer_id]
-
-    consortium_names = {cid: name for per_pool in names.values() for cid, name in per_pool}
-    by_consortium: dict[int, Totals] = {}
-    by_month: dict[str, Totals] = {}
-
-    def consortium(cid: int) -> Totals:
-        if cid not in by_consortium:
-            by_consortium[cid] = Totals(str(cid), consortium_names.get(cid, ""))
-        return by_consortium[cid]
-
-    def month(key: str) -> Totals:
-        if key not in by_month:
-            by_month[key] = Totals(key, datetime.strptime(key, "%Y-%m").strftime("%B %Y"))
-        return by_month[key]
-
-    for pool in forecast:
-        shares = national.get(pool.id, {}) if pool.is_national else {cid: pool.units for cid, _ in names[pool.id]}
-        for cid, units in shares.items():
-            totals = consortium(cid)
-            totals.open_pools += 1
-            totals.forecast_units += units
-            totals.forecast_value_pence += line_pence(units, pool.unit_price)
-        totals = month(month_of(pool.deadline))
-        totals.open_pools += 1
-        totals.forecast_units += pool.units
-        totals.forecast_value_pence += pool.value_pence
-    for row in order_rows:
-        for totals in (consortium(row.consortium_id), month(month_of(row.created_at))):
-            totals.orders += row.orders
-            if row.status is not PurchaseOrderStatus.CANCELLED:
-                totals.ordered_units += row.units
-                totals.ordered_goods_pence += row.goods_pence
-    return SupplierDemand(
-        supplier,
-        every_offer,
-        None if offer_id is None else offers[offer_id],
-        forecast,
-        orders,
-        sorted(by_consortium.values(), key=lambda t: t.label),
-        [by_month[key] for key in sorted(by_month)],
-    )
+    weeks: list[Week]
 
 
 def supplier_offers(supplier_id: int) -> Select:
@@ -315,33 +241,145 @@ def supplier_offers(supplier_id: int) -> Select:
     return select(Offer).where(Offer.supplier_id == supplier_id).order_by(Offer.name, Offer.id)
 
 
-def _held_tiers(pool_ids) -> dict[int, list[pricing.Tier]]:
-    """The tiers each of the pools holds (orders.prices), lowest quantity first, by pool id, in one query."""
-    tiers: dict[int, list[pricing.Tier]] = defaultdict(list)
-    for row in db.session.execute(
-        select(PoolTier.pool_id, PoolTier.min_quantity, PoolTier.unit_price)
-        .where(PoolTier.pool_id.in_(pool_ids))
-        .order_by(PoolTier.pool_id, PoolTier.min_quantity)
-    ):
-        tiers[row.pool_id].append(pricing.Tier(row.min_quantity, row.unit_price))
-    return tiers
+def supplier_demand(
+    supplier: Supplier,
+    offer_id: int | None = None,
+    *,
+    about_to_tip: bool = False,
+    page: int = 1,
+    per_page: int = 50,
+    today: date | None = None,
+) -> SupplierDemand:
+    """The supplier's open pools as a forecast, closed pools as orders, and both summed.
 
+    With `offer_id`, the pools and the totals are that offer's; every offer is still summed. Open pools are
+    priced and summed in SQL and only the page shown is loaded, so a supplier with thousands of open pools
+    costs the same dozen statements as one with a few.
+    """
+    offers = _offers(supplier.id)
+    if offer_id is not None and offer_id not in offers:
+        raise ValidationFailed.field("offer_id", "Not one of this supplier's offers.")
+    open_pools = _open_pools(supplier.id)
+    orders, order_rows = _orders(supplier.id, offers)
+    every_offer = {offer.id: OfferDemand(offer=offer) for offer in offers.values()}
+    for sums_offer_id, sums in _forecast_sums(open_pools):
+        every_offer[sums_offer_id].add(sums)
+    for ordered in orders:
+        every_offer[ordered.offer.id].orders.append(ordered)
 
-def _pool_consortium_names(supplier_id: int) -> dict[int, list[tuple[int, str]]]:
-    rows = db.session.execute(
-        select(pool_consortium.c.pool_id, Consortium.id, Consortium.name)
-        .join(Consortium, Consortium.id == pool_consortium.c.consortium_id)
-        .where(pool_consortium.c.pool_id.in_(_supplier_pools(supplier_id, (PoolStatus.OPEN, *CLOSED_STATUSES))))
-        .order_by(Consortium.name)
+    chosen, sums = open_pools, ForecastSums()
+    if offer_id is None:
+        for offer_demand in every_offer.values():
+            sums.add(offer_demand)
+    else:
+        chosen = _of_offer(open_pools, offer_id)
+        sums.add(every_offer[offer_id])
+        orders = every_offer[offer_id].orders
+        order_rows = [row for row in order_rows if row.offer_id == offer_id]
+    hours = _deadline_hours(chosen)
+    by_consortium, by_month = _totals(_consortium_sums(chosen), hours, order_rows)
+    return SupplierDemand(
+        supplier=supplier,
+        offers=list(every_offer.values()),
+        offer=None if offer_id is None else offers[offer_id],
+        forecast=ListPage.fetched(
+            lambda limit, offset: _forecast_pools(chosen, offers, about_to_tip, limit, offset),
+            page,
+            per_page,
+            sums.pools_about_to_tip if about_to_tip else sums.open_pools,
+        ),
+        orders=orders,
+        by_consortium=by_consortium,
+        by_month=by_month,
+        weeks=[] if offer_id is None else forecast_by_week(hours, today or uk_today()),
+        **asdict(sums),
     )
-    names: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for pool_id, consortium_id, name in rows:
-        names[pool_id].append((consortium_id, name))
-    return names
 
 
-def _forecast(supplier_id: int, offers: dict[int, Offer], names) -> list[ForecastPool]:
-    rows = db.session.execute(
+def _totals(
+    consortium_sums: list[tuple[int, int, int, int]], hours: list["DeadlineHour"], order_rows: list["_OrderRow"]
+) -> tuple[list[Totals], list[Totals]]:
+    """Forecast and orders summed by consortium (alphabetically) and by UK month (in order)."""
+    names = {cid: name for cid, name in db.session.execute(select(Consortium.id, Consortium.name))}
+    by_consortium: dict[int, Totals] = {}
+    by_month: dict[str, Totals] = {}
+
+    def consortium(cid: int) -> Totals:
+        if cid not in by_consortium:
+            by_consortium[cid] = Totals(str(cid), names.get(cid, ""))
+        return by_consortium[cid]
+
+    def month(key: str) -> Totals:
+        if key not in by_month:
+            by_month[key] = Totals(key, datetime.strptime(key, "%Y-%m").strftime("%B %Y"))
+        return by_month[key]
+
+    for cid, pools, units, value_pence in consortium_sums:
+        totals = consortium(cid)
+        totals.open_pools += pools
+        totals.forecast_units += units
+        totals.forecast_value_pence += value_pence
+    for hour in hours:
+        totals = month(month_of(hour.starts))
+        totals.open_pools += hour.pools
+        totals.forecast_units += hour.units
+        totals.forecast_value_pence += hour.value_pence
+    for row in order_rows:
+        for totals in (consortium(row.consortium_id), month(month_of(row.created_at))):
+            totals.orders += row.orders
+            if row.status is not PurchaseOrderStatus.CANCELLED:
+                totals.ordered_units += row.units
+                totals.ordered_goods_pence += row.goods_pence
+    return sorted(by_consortium.values(), key=lambda t: t.label), [by_month[key] for key in sorted(by_month)]
+
+
+def forecast_pools(demand: SupplierDemand) -> list[ForecastPool]:
+    """Every open pool of the demand (its offer's, if it has one), not a page: a spreadsheet takes them all."""
+    pools = _open_pools(demand.supplier.id)
+    if demand.offer is not None:
+        pools = _of_offer(pools, demand.offer.id)
+    return _forecast_pools(pools, {o.offer.id: o.offer for o in demand.offers}, about_to_tip=False)
+
+
+def offer_forecast_by_week(supplier: Supplier, offer_id: int, today: date | None = None) -> tuple[Offer, list[Week]]:
+    """One of the supplier's offers and its open pools by the week they close (`forecast_by_week`)."""
+    offer = db.session.scalar(select(Offer).where(Offer.id == offer_id, Offer.supplier_id == supplier.id))
+    if offer is None:
+        raise ValidationFailed.field("offer_id", "Not one of this supplier's offers.")
+    hours = _deadline_hours(_of_offer(_open_pools(supplier.id), offer_id))
+    return offer, forecast_by_week(hours, today or uk_today())
+
+
+def _offers(supplier_id: int) -> dict[int, Offer]:
+    return {
+        o.id: o
+        for o in db.session.scalars(
+            supplier_offers(supplier_id).options(
+                lazyload(Offer.supplier), lazyload(Offer.category), selectinload(Offer.tiers)
+            )
+        )
+    }
+
+
+def _supplier_pools(supplier_id: int, statuses) -> Select:
+    return (
+        select(Pool.id)
+        .join(Offer, Offer.id == Pool.offer_id)
+        .where(Offer.supplier_id == supplier_id, Pool.status.in_(statuses))
+    )
+
+
+def _close_enough_sql(units, target):
+    """`within_reach` in SQL for a target known to be above `units`, in whole numbers and naming `target` once:
+    PostgreSQL works a subquery out again wherever its column is named, and the next tier is one."""
+    numerator, denominator = TIPPING_FRACTION.as_integer_ratio()
+    return target * (denominator - numerator) <= units * denominator
+
+
+def _open_pools(supplier_id: int) -> Subquery:
+    """The supplier's open pools, one row each, priced on their held tiers (`orders.prices.with_standing`),
+    with the value of their units and whether they are about to tip, as `ForecastPool` works them out."""
+    standing = with_standing(
         select(
             Pool.id,
             Pool.offer_id,
@@ -350,39 +388,161 @@ def _forecast(supplier_id: int, offers: dict[int, Offer], names) -> list[Forecas
             Pool.opened_at,
             Pool.minimum_quantity,
             Pool.capacity,
-            Pool.pledged_quantity,
             Pool.pledged_flexible,
             Pool.member_count,
-            Pool.held_list_price,
         )
         .join(Offer, Offer.id == Pool.offer_id)
         .where(Offer.supplier_id == supplier_id, Pool.status == PoolStatus.OPEN)
-        .order_by(Pool.deadline, Pool.id)
+    ).subquery("standing")
+    units = standing.c.standing_units
+    minimum = standing.c.minimum_quantity
+    tipping = or_(
+        and_(units < minimum, _close_enough_sql(units, minimum)),
+        _close_enough_sql(units, standing.c.next_min),  # above the units whenever there is one; NULL is false
     )
-    tiers = _held_tiers(_supplier_pools(supplier_id, [PoolStatus.OPEN]))
-    pools = []
-    for row in rows:
-        offer, units = offers[row.offer_id], row.pledged_quantity
-        price = pricing.standing(tiers[row.id], units, row.held_list_price)
-        pools.append(
-            ForecastPool(
-                id=row.id,
-                offer=offer,
-                consortia=[name for _, name in names[row.id]],
-                is_national=row.is_national,
-                deadline=row.deadline,
-                opened_at=row.opened_at,
-                minimum_quantity=row.minimum_quantity,
-                capacity=row.capacity,
-                units=units,
-                flexible_units=row.pledged_flexible,
-                members=row.member_count,
-                unit_price=price.unit_price,
-                tier=price.tier,
-                next_tier=price.next_tier,
-            )
+    return select(
+        standing,
+        line_pence_sql(units, standing.c.unit_price).label("value_pence"),
+        case((tipping, 1), else_=0).label("about_to_tip"),
+    ).subquery("open_pools")
+
+
+def _of_offer(open_pools: Subquery, offer_id: int) -> Subquery:
+    return select(open_pools).where(open_pools.c.offer_id == offer_id).subquery("offer_pools")
+
+
+def _forecast_sums(open_pools: Subquery) -> list[tuple[int, ForecastSums]]:
+    """Each offer's open pools summed, in one statement."""
+    return [
+        (offer_id, ForecastSums(pools, int(tipping), int(units), int(value_pence)))
+        for offer_id, pools, tipping, units, value_pence in db.session.execute(
+            select(
+                open_pools.c.offer_id,
+                func.count(),
+                func.sum(open_pools.c.about_to_tip),
+                func.sum(open_pools.c.standing_units),
+                func.sum(open_pools.c.value_pence),
+            ).group_by(open_pools.c.offer_id)
         )
-    return pools
+    ]
+
+
+def _consortium_sums(open_pools: Subquery) -> list[tuple[int, int, int, int]]:
+    """Open pools, units and value per consortium: a local pool's all go to its consortium; a national
+    pool's units are split by the consortium that pledged them (the pool band totals the pledges keep), each
+    share valued at the pool's price, and it counts under every consortium with units in it."""
+    local = (
+        select(
+            pool_consortium.c.consortium_id,
+            func.count(),
+            func.sum(open_pools.c.standing_units),
+            func.sum(open_pools.c.value_pence),
+        )
+        .join(open_pools, open_pools.c.id == pool_consortium.c.pool_id)
+        .where(open_pools.c.is_national.is_(False))
+        .group_by(pool_consortium.c.consortium_id)
+    )
+    shares = (
+        select(PoolBandTotal.pool_id, PoolBandTotal.consortium_id, func.sum(PoolBandTotal.quantity).label("units"))
+        .where(PoolBandTotal.pool_id.in_(select(open_pools.c.id).where(open_pools.c.is_national)))
+        .group_by(PoolBandTotal.pool_id, PoolBandTotal.consortium_id)
+        .having(func.sum(PoolBandTotal.quantity) > 0)
+        .subquery("shares")
+    )
+    national = (
+        select(
+            shares.c.consortium_id,
+            func.count(),
+            func.sum(shares.c.units),
+            func.sum(line_pence_sql(shares.c.units, open_pools.c.unit_price)),
+        )
+        .join(open_pools, open_pools.c.id == shares.c.pool_id)
+        .group_by(shares.c.consortium_id)
+    )
+    return [
+        (cid, pools, int(units), int(value_pence))
+        for cid, pools, units, value_pence in db.session.execute(union_all(local, national))
+    ]
+
+
+@dataclass(frozen=True)
+class DeadlineHour:
+    """Open pools whose deadline falls in one UTC hour: UK months and weeks begin on a whole hour of UTC, so
+    every pool of the hour falls in the same UK month and week."""
+
+    starts: datetime
+    pools: int
+    units: int
+    value_pence: int
+
+
+def _deadline_hours(open_pools: Subquery) -> list[DeadlineHour]:
+    hour = utc_hour(open_pools.c.deadline)
+    return [
+        DeadlineHour(datetime.strptime(starts, "%Y-%m-%d %H").replace(tzinfo=UTC), pools, int(units), int(value))
+        for starts, pools, units, value in db.session.execute(
+            select(
+                hour, func.count(), func.sum(open_pools.c.standing_units), func.sum(open_pools.c.value_pence)
+            ).group_by(hour)
+        )
+    ]
+
+
+def forecast_by_week(hours: list[DeadlineHour], today: date, weeks: int = FORECAST_WEEKS) -> list[Week]:
+    """Units pledged in one offer's open pools by the week their deadline falls in, this week and the next
+    `weeks - 1`, then "later": a forecast of when orders will come. Never mixes offers: the caller passes one's."""
+    monday = today - timedelta(days=today.weekday())
+    buckets = [Week(f"w/c {(monday + timedelta(weeks=n)).strftime('%-d %b')}") for n in range(weeks)]
+    later = Week("Later")
+    for hour in hours:
+        n = (hour.starts.astimezone(UK).date() - monday).days // 7
+        bucket = buckets[max(n, 0)] if n < weeks else later
+        bucket.pools += hour.pools
+        bucket.units += hour.units
+    return buckets + ([later] if later.pools else [])
+
+
+def _pool_consortium_names(pool_ids) -> dict[int, list[str]]:
+    """The names of each pool's consortia, alphabetically, for the pools in `pool_ids` (a list or a subquery)."""
+    names: dict[int, list[str]] = defaultdict(list)
+    for pool_id, name in db.session.execute(
+        select(pool_consortium.c.pool_id, Consortium.name)
+        .join(Consortium, Consortium.id == pool_consortium.c.consortium_id)
+        .where(pool_consortium.c.pool_id.in_(pool_ids))
+        .order_by(Consortium.name)
+    ):
+        names[pool_id].append(name)
+    return names
+
+
+def _forecast_pools(
+    open_pools: Subquery, offers: dict[int, Offer], about_to_tip: bool, limit: int | None = None, offset: int = 0
+) -> list[ForecastPool]:
+    """Open pools as `ForecastPool`s, soonest deadline first: a page of them, or (without `limit`) all."""
+    query = select(open_pools).order_by(open_pools.c.deadline, open_pools.c.id).limit(limit).offset(offset)
+    if about_to_tip:
+        query = query.where(open_pools.c.about_to_tip == 1)
+    rows = db.session.execute(query).all()
+    names = _pool_consortium_names([row.id for row in rows]) if rows else {}
+    return [
+        ForecastPool(
+            id=row.id,
+            offer=offers[row.offer_id],
+            consortia=names[row.id],
+            is_national=row.is_national,
+            deadline=row.deadline,
+            opened_at=row.opened_at,
+            minimum_quantity=row.minimum_quantity,
+            capacity=row.capacity,
+            units=row.standing_units,
+            flexible_units=row.pledged_flexible,
+            members=row.member_count,
+            unit_price=row.unit_price,
+            tier=None if row.tier_min is None else pricing.Tier(row.tier_min, row.tier_price),
+            next_tier=None if row.next_min is None else pricing.Tier(row.next_min, row.next_price),
+        )
+        for row in rows
+    ]
 
 
 @dataclass
@@ -399,7 +559,7 @@ class _OrderRow:
     created_at: datetime
 
 
-def _orders(supplier_id: int, offers: dict[int, Offer], names) -> tuple[list[OrderedPool], list[_OrderRow]]:
+def _orders(supplier_id: int, offers: dict[int, Offer]) -> tuple[list[OrderedPool], list[_OrderRow]]:
     """Orders the supplier has been sent (drafts stay the consortium's), grouped per pool, consortium, status."""
     # SQLAlchemy types a select of ten columns as ten and any number more, so the row is cut to its ten.
     rows = [
@@ -432,11 +592,12 @@ def _orders(supplier_id: int, offers: dict[int, Offer], names) -> tuple[list[Ord
             )
         )
     ]
+    names = _pool_consortium_names(_supplier_pools(supplier_id, CLOSED_STATUSES))
     pools: dict[int, OrderedPool] = {}
     for row in rows:
         pool = pools.setdefault(
             row.pool_id,
-            OrderedPool(row.pool_id, offers[row.offer_id], row.pool_status, [name for _, name in names[row.pool_id]]),
+            OrderedPool(row.pool_id, offers[row.offer_id], row.pool_status, names[row.pool_id]),
         )
         pool.order_statuses[row.status.value] += row.orders
         if row.status is not PurchaseOrderStatus.CANCELLED:
@@ -447,6 +608,9 @@ def _orders(supplier_id: int, offers: dict[int, Offer], names) -> tuple[list[Ord
             pool.first_ordered_at = row.created_at
     ordered = sorted(pools.values(), key=lambda p: (p.first_ordered_at, p.id), reverse=True)
     return ordered, rows
+
+
+# The secretary's consortium
 
 
 def _national_units(pool_ids) -> dict[int, dict[int, int]]:
@@ -462,35 +626,6 @@ def _national_units(pool_ids) -> dict[int, dict[int, int]]:
     for pool_id, consortium_id, total in rows:
         units[pool_id][consortium_id] = total
     return units
-
-
-@dataclass
-class Week:
-    """The open pools of one offer whose deadline falls in a UK week (Monday to Sunday), or after the last."""
-
-    label: str
-    pools: int = 0
-    units: int = 0
-
-
-FORECAST_WEEKS = 8
-
-
-def forecast_by_week(forecast: list[ForecastPool], today: date, weeks: int = FORECAST_WEEKS) -> list[Week]:
-    """Units pledged in one offer's open pools by the week their deadline falls in, this week and the next
-    `weeks - 1`, then "later": a forecast of when orders will come. Never mixes offers: the caller passes one's."""
-    monday = today - timedelta(days=today.weekday())
-    buckets = [Week(f"w/c {(monday + timedelta(weeks=n)).strftime('%-d %b')}") for n in range(weeks)]
-    later = Week("Later")
-    for pool in forecast:
-        n = (pool.deadline.astimezone(UK).date() - monday).days // 7
-        bucket = buckets[max(n, 0)] if n < weeks else later
-        bucket.pools += 1
-        bucket.units += pool.units
-    return buckets + ([later] if later.pools else [])
-
-
-# The secretary's consortium
 
 
 @dataclass
@@ -639,7 +774,7 @@ def pounds_text(pence: int) -> Decimal:
 def demand_csv_rows(demand: SupplierDemand) -> list[list]:
     """Every pool of the demand, not a page: a spreadsheet takes them all."""
     rows = []
-    for p in demand.forecast:
+    for p in forecast_pools(demand):
         rows.append(
             [
                 "forecast",

@@ -40,9 +40,14 @@ def supplier_demand(supplier_id: int):
     if request.args and not form.validate():
         status = 422
     offer_id = int(form.offer_id.data) if form.offer_id.data and not form.offer_id.errors else None
-    found = demand.supplier_demand(supplier, offer_id)
+    found = demand.supplier_demand(
+        supplier,
+        offer_id,
+        about_to_tip=bool(form.about_to_tip.data),
+        page=page_number("page"),
+        per_page=POOLS_PER_PAGE,
+    )
     filters = {name: value for name, value in request.args.items() if name in form and value}
-    forecast = found.about_to_tip if form.about_to_tip.data else found.forecast
     return render_template(
         "portal/demand.html",
         demand=found,
@@ -50,9 +55,9 @@ def supplier_demand(supplier_id: int):
         filters=filters,
         offers=offers,
         offer_totals=ListPage.of(found.offers, page_number("offers_page"), POOLS_PER_PAGE),
-        forecast=ListPage.of(forecast, page_number("page"), POOLS_PER_PAGE),
+        forecast=found.forecast,
         orders=ListPage.of(found.orders, page_number("orders_page"), POOLS_PER_PAGE),
-        weeks=demand.forecast_by_week(found.forecast, uk_today()) if found.offer else [],
+        weeks=found.weeks,
     ), status
 
 
@@ -77,8 +82,8 @@ def pledged_units_chart(supplier_id: int):
     offer_id = query_id("offer_id")
     if offer_id is None:
         return svg_response(charts.weekly_forecast_svg([], None))
-    found = demand.supplier_demand(supplier, offer_id)
-    return svg_response(charts.weekly_forecast_svg(demand.forecast_by_week(found.forecast, uk_today()), found.offer))
+    offer, weeks = demand.offer_forecast_by_week(supplier, offer_id)
+    return svg_response(charts.weekly_forecast_svg(weeks, offer))
 
 
 @bp.route("/supplier/pools/<int:pool_id>/prices", methods=["GET", "POST"])

@@ -175,19 +175,24 @@ def _wants_csv() -> bool:
 def supplier_demand():
     args = query_args(DemandQuerySchema())
     supplier = _supplier(require_actor(), args.get("supplier_id"))
-    found = demand.supplier_demand(supplier, args.get("offer_id"))
+    found = demand.supplier_demand(
+        supplier,
+        args.get("offer_id"),
+        about_to_tip=args["about_to_tip"],
+        page=args["page"],
+        per_page=args["per_page"],
+    )
     if _wants_csv():
         return csv_response(
             demand.demand_csv_filename(found, uk_today()), demand.DEMAND_CSV_HEADER, demand.demand_csv_rows(found)
         )
-    forecast = found.about_to_tip if args["about_to_tip"] else found.forecast
     return DemandSchema().dump(
         {
             "supplier": supplier,
             "offers": found.offers,
             "by_consortium": found.by_consortium,
             "by_month": found.by_month,
-            "forecast": ListPage.of(forecast, args["page"], args["per_page"]),
+            "forecast": found.forecast,
             "orders": ListPage.of(found.orders, args["orders_page"], args["per_page"]),
         }
     )

@@ -45,6 +45,7 @@ def queries_for(client, url: str, **kwargs) -> list[str]:
 def pages_of_one() -> Iterator[None]:
     """Every paged list (database pages, pages of a list in memory, choosers) one row a page."""
     paginate, of = SQLAlchemy.paginate, ListPage.of.__func__  # type: ignore[attr-defined]
+    fetched = ListPage.fetched.__func__  # type: ignore[attr-defined]
 
     def one_a_page(self, select, **kwargs):
         return paginate(self, select, **(kwargs | {"per_page": 1}))
@@ -52,6 +53,11 @@ def pages_of_one() -> Iterator[None]:
     with (
         mock.patch.object(SQLAlchemy, "paginate", one_a_page),
         mock.patch.object(ListPage, "of", classmethod(lambda cls, rows, page, per_page: of(cls, rows, page, 1))),
+        mock.patch.object(
+            ListPage,
+            "fetched",
+            classmethod(lambda cls, fetch, page, per_page, total: fetched(cls, fetch, page, 1, total)),
+        ),
         mock.patch("kernel.web.PICK_LIMIT", 1),
     ):
         yield

@@ -4,12 +4,15 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from catalogue import pricing
+from catalogue.pricing import Tier
 from kernel.clock import utcnow
 from kernel.errors import ValidationFailed
 from kernel.extensions import db
+from kernel.money import line_pence
 from orders import demand, services
 from orders.models import Pool, PoolStatus, PurchaseOrderStatus
 from tests import factories
@@ -96,8 +99,10 @@ def test_supplier_demand_figures(world):
     found = demand.supplier_demand(world.supplier)
     assert [o.offer.id for o in found.offers] == [offer.id]
     item = found.offers[0]
-    assert item.forecast == found.forecast and item.orders == found.orders
-    a, b = item.forecast
+    assert (item.open_pools, item.pools_about_to_tip, item.forecast_units) == (2, 1, 100)
+    assert item.forecast_value_pence == found.forecast_value_pence == 99000 + 110000
+    assert item.orders == found.orders
+    a, b = found.forecast.items
     assert (a.id, a.units, a.flexible_units, a.members, a.consortia) == (pools["a"].id, 45, 6, 3, ["Tayside"])
     assert (a.unit_price, a.tier.min_quantity, a.next_tier.min_quantity, a.units_to_next_tier) == (
         Decimal("22.00"),
@@ -144,10 +149,11 @@ def test_choosing_an_offer_narrows_the_pools_and_totals_but_every_offer_is_still
     db.session.commit()
 
     everything = demand.supplier_demand(world.supplier)
-    assert [p.id for p in everything.forecast] == [pools["a"].id, pools["b"].id, envelopes.id]  # by deadline
-    assert everything.forecast_units == 112 and len(everything.about_to_tip) == 1
+    assert [p.id for p in everything.forecast.items] == [pools["a"].id, pools["b"].id, envelopes.id]  # by deadline
+    assert everything.forecast_units == 112 and everything.pools_about_to_tip == 1
     chosen = demand.supplier_demand(world.supplier, second.id)
-    assert chosen.offer.id == second.id and [p.id for p in chosen.forecast] == [envelopes.id] and chosen.orders == []
+    assert chosen.offer.id == second.id and [p.id for p in chosen.forecast.items] == [envelopes.id]
+    assert chosen.orders == []
     assert [(t.label, t.forecast_units) for t in chosen.by_consortium] == [("Lothians", 12)]
     assert [t.key for t in chosen.by_month] == ["2030-07"]
     assert {o.offer.name: (o.open_pools, o.forecast_units) for o in chosen.offers} == {
@@ -231,3 +237,79 @@ def test_consortium_dashboard_projection_orders_and_members_who_never_pledged(wo
     assert by_status[PoolStatus.ORDERED].pools == 2
     assert [o.pool_id for o in board.orders_to_progress] == [closed.id]
     assert [m.name for m in board.never_pledged] == ["Quiet Bakery CIC"]
+
+
+# The dashboard's SQL sums, held to the Python figures of each pool
+
+prices = st.integers(1, 5_000_000).map(lambda n: Decimal(n).scaleb(-4))  # £0.0001 to £500.0000
+in_2030 = st.integers(0, 365 * 24 * 60 - 1).map(
+    lambda minutes: datetime(2030, 1, 1, tzinfo=UTC) + timedelta(minutes=minutes)
+)
+
+
+@st.composite
+def open_pools(draw):
+    """A ladder of any shape (prices may rise, fall or repeat) and pools on it, each with its own total,
+    minimum and deadline; late-evening deadlines cross into the next UK month in summer."""
+    ladder = draw(st.dictionaries(st.integers(1, 500), prices, max_size=4))
+    pools = draw(st.lists(st.tuples(st.integers(0, 600), st.integers(1, 600), in_2030), min_size=1, max_size=5))
+    return draw(prices), ladder, pools
+
+
+@given(case=open_pools())
+@example(  # both boundaries of "about to tip", and 23:30 UTC on 31 May, which is June in the UK
+    case=(
+        Decimal("25"),
+        {100: Decimal("20")},
+        [(90, 600, datetime(2030, 5, 31, 23, 30, tzinfo=UTC)), (180, 200, datetime(2030, 5, 31, 22, 59, tzinfo=UTC))],
+    )
+)
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_the_sql_sums_and_prices_agree_with_each_pools_own_figures(world, case):
+    list_price, ladder, specs = case
+    offer = make_offer(
+        world.supplier,
+        name=f"Ladder {len(ladder)}",
+        list_price=str(list_price),
+        tiers=[(str(q), str(p)) for q, p in ladder.items()],
+    )
+    db.session.commit()
+    made = []
+    for units, minimum, deadline in specs:
+        pool = make_pool(world.admin, offer, [world.consortium], minimum=minimum, deadline=deadline)
+        pool.pledged_quantity = units
+        made.append((pool.id, units, minimum, deadline))
+    db.session.commit()
+
+    found = demand.supplier_demand(world.supplier, offer.id, per_page=len(made))
+    tiers = [Tier(q, p) for q, p in sorted(ladder.items())]
+    expected = {}
+    for pool_id, units, minimum, _deadline in made:
+        standing = pricing.standing(tiers, units, list_price)
+        tipping = demand.within_reach(units, minimum) or (
+            standing.next_tier is not None and demand.within_reach(units, standing.next_tier.min_quantity)
+        )
+        expected[pool_id] = (
+            standing.unit_price,
+            standing.tier,
+            standing.next_tier,
+            line_pence(units, standing.unit_price),
+            tipping,
+        )
+    shown = {p.id: (p.unit_price, p.tier, p.next_tier, p.value_pence, p.about_to_tip) for p in found.forecast.items}
+    assert shown == expected
+    assert found.open_pools == len(made)
+    assert found.forecast_units == sum(units for _, units, _, _ in made)
+    assert found.forecast_value_pence == sum(e[3] for e in expected.values())
+    assert found.pools_about_to_tip == sum(e[4] for e in expected.values())
+    months = {}
+    for pool_id, units, _, deadline in made:
+        months.setdefault(demand.month_of(deadline), []).append((units, expected[pool_id][3]))
+    assert {t.key: (t.open_pools, t.forecast_units, t.forecast_value_pence) for t in found.by_month} == {
+        month: (len(rows), sum(u for u, _ in rows), sum(v for _, v in rows)) for month, rows in months.items()
+    }
+    assert [(t.label, t.forecast_value_pence) for t in found.by_consortium] == [
+        (world.consortium.name, found.forecast_value_pence)
+    ]
+    tipping = demand.supplier_demand(world.supplier, offer.id, about_to_tip=True, per_page=len(made))
+    assert {p.id for p in tipping.forecast.items} == {pool_id for pool_id, e in expected.items() if e[4]}
