@@ -34,7 +34,6 @@ from trading.schemas import (
     SlotsInSchema,
     SlotsSchema,
     StandingSchema,
-    StandingsSchema,
     TermsSchema,
     TradeInvoiceSchema,
     TradeReasonSchema,
@@ -413,12 +412,13 @@ def put_terms(consortium_id: int):
 @operation(
     "Each member's debit on uncleared trade invoices against its clearing limit (the secretary)",
     tags=TAGS,
-    response=StandingsSchema,
+    response=page_schema(StandingSchema),
 )
 def list_limits(consortium_id: int):
     user = require_actor()
     consortium = consortium_or_404(user, consortium_id)
-    return StandingsSchema().dump({"items": services.consortium_standings(user, consortium.id)})
+    members, facts = page_of(services.consortium_members(user, consortium.id))
+    return {"items": StandingSchema(many=True).dump(services.standings(consortium.id, members))} | facts
 
 
 @bp.put("/trading/members/<int:member_id>/limit")

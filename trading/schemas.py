@@ -276,10 +276,6 @@ class StandingSchema(Schema):
     )
 
 
-class StandingsSchema(Schema):
-    items = fields.List(fields.Nested(StandingSchema), required=True)
-
-
 class LimitSchema(Schema):
     limit_pence = fields.Integer(
         required=True,

@@ -521,40 +521,49 @@ def standing(member: Member) -> Standing:
     return Standing(member, uncleared_debit_pence(member.id), net_debit_limit(member), own is not None)
 
 
-def consortium_standings(user: User, consortium_id: int) -> list[Standing]:
-    """Every member of the consortium with its debit on uncleared invoices and its limit: four queries."""
+def consortium_members(user: User, consortium_id: int) -> Select:
+    """The consortium's members by name, whose limits its secretary sets: paged by the caller, as a consortium
+    may have thousands."""
     if not runs_consortium(user, consortium_id):
         raise Forbidden("Only the consortium's secretary sets members' limits.")
-    members = db.session.scalars(
+    return (
         select(Member)
         .join(Network, Member.network_id == Network.id)
         .join(Organisation, Member.organisation_id == Organisation.id)
         .where(Network.consortium_id == consortium_id)
         .order_by(Organisation.legal_name, Member.id)
-    ).all()
+    )
+
+
+def standings(consortium_id: int, members: Sequence[Member]) -> list[Standing]:
+    """These members of the consortium (a page of them) with their debits on uncleared invoices and their
+    limits: four queries, however many members."""
+    ids = [m.id for m in members]
     own = {
         row.member_id: row.limit_pence
-        for row in db.session.scalars(select(TradingLimit).where(TradingLimit.consortium_id == consortium_id))
+        for row in db.session.scalars(select(TradingLimit).where(TradingLimit.member_id.in_(ids)))
     }
     uncleared = (
         TradeInvoice.consortium_id == consortium_id,
         TradeInvoice.status == TradeInvoiceStatus.ISSUED,
         TradeInvoice.pay_directly.is_(False),
     )
-    owes = dict(
-        db.session.execute(
+    owes: dict[int, int] = {
+        buyer_id: total
+        for buyer_id, total in db.session.execute(
             select(TradeInvoice.buyer_id, func.sum(TradeInvoice.total_pence))
-            .where(*uncleared)
+            .where(*uncleared, TradeInvoice.buyer_id.in_(ids))
             .group_by(TradeInvoice.buyer_id)
-        ).all()
-    )
-    owed = dict(
-        db.session.execute(
+        )
+    }
+    owed: dict[int, int] = {
+        seller_id: total
+        for seller_id, total in db.session.execute(
             select(TradeInvoice.seller_id, func.sum(TradeInvoice.total_pence))
-            .where(*uncleared)
+            .where(*uncleared, TradeInvoice.seller_id.in_(ids))
             .group_by(TradeInvoice.seller_id)
-        ).all()
-    )
+        )
+    }
     terms = terms_for(consortium_id)
     default = terms.net_debit_limit_pence if terms.clearing else None
     return [

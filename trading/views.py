@@ -14,9 +14,9 @@ from kernel.clock import UK, uk_today
 from kernel.csv_export import csv_response
 from kernel.errors import DomainError, Forbidden, NotFound
 from kernel.extensions import db
-from kernel.web import flash_outcome, form_errors, page_number
+from kernel.web import flash_outcome, form_errors, page_number, pick, submitted_ids
 from organisations.access import consortium_or_404, require_actor, roles_required
-from organisations.models import Member, Role, User
+from organisations.models import Member, Organisation, Role, User
 from trading import photos, services, xero
 from trading.forms import (
     BookingForm,
@@ -501,9 +501,12 @@ def limits(consortium_id: int):
     """Each member's debit on uncleared invoices against its limit; the secretary sets a member's own."""
     user = require_actor()
     consortium = consortium_or_404(user, consortium_id)
-    standings = services.consortium_standings(user, consortium.id)
+    members = services.consortium_members(user, consortium.id)
+    page = db.paginate(members, page=page_number(), per_page=PER_PAGE, error_out=False)
+    chosen = submitted_ids("member_id")
+    choosable = pick(members, [Organisation.legal_name], "member_search", Member.id.in_(chosen) if chosen else None)
     form = LimitForm()
-    form.member_id.choices = [SelectChoice(s.member.id, s.member.name) for s in standings]
+    form.member_id.choices = [SelectChoice(m.id, m.name) for m in choosable.items]
     status = 200
     if form.validate_on_submit():
         limit = form.limit.data
@@ -521,7 +524,9 @@ def limits(consortium_id: int):
         "trading/limits.html",
         form=form,
         consortium=consortium,
-        standings=standings,
+        page=page,
+        standings=services.standings(consortium.id, page.items),
+        members=choosable,
         terms=services.terms_for(consortium.id),
     ), status
 

@@ -7,9 +7,10 @@ import pytest
 
 from kernel.errors import Conflict, ValidationFailed
 from kernel.extensions import db
+from tests import factories
 from tests.factories import api_token, field_error, sign_in
 from tests.trading.conftest import book, delivered, hours_offer, room, room_offer
-from trading import services
+from trading import services, views
 from trading.models import BookingStatus, ListingStatus, TradingLimit
 
 EDIT = {
@@ -139,8 +140,9 @@ def test_the_limits_page_and_api(app, client, traders, world):
     assert saved.status_code == 302
     assert db.session.get(TradingLimit, traders.buyer.id).limit_pence == 123456
     headers = api_token(world.secretary)
-    listed = client.get(f"/api/v1/trading/limits/{world.consortium.id}", headers=headers).json["items"]
-    mine = next(item for item in listed if item["member_id"] == traders.buyer.id)
+    listed = client.get(f"/api/v1/trading/limits/{world.consortium.id}", headers=headers).json
+    assert listed["total"] == len(listed["items"]) and listed["page"] == 1
+    mine = next(item for item in listed["items"] if item["member_id"] == traders.buyer.id)
     assert (mine["limit_pence"], mine["own_limit"], mine["debit_pence"]) == (123456, True, 0)
     put = client.put(f"/api/v1/trading/members/{traders.buyer.id}/limit", headers=headers, json={"limit_pence": None})
     assert put.status_code == 200 and (put.json["limit_pence"], put.json["own_limit"]) == (50_000, False)
@@ -148,3 +150,30 @@ def test_the_limits_page_and_api(app, client, traders, world):
     assert bad_put.status_code == 422
     theirs = client.put(f"/api/v1/trading/members/{world.other_member.id}/limit", headers=headers, json={})
     assert theirs.status_code == 404
+
+
+def test_the_limits_page_pages_the_members_and_finds_one_to_set(app, client, traders, world, monkeypatch):
+    """A consortium of thousands: a page of members at a time, and the member to set found by name."""
+    monkeypatch.setattr(views, "PER_PAGE", 1)
+    monkeypatch.setattr("kernel.web.PICK_LIMIT", 1)
+    services.save_terms(world.secretary, world.consortium.id, False, 90, None, True, 50_000)
+    for _ in range(2):
+        factories.member(world.network)
+    db.session.commit()
+    members = db.session.scalars(services.consortium_members(world.secretary, world.consortium.id)).all()
+    assert len(members) == 4
+    secretary = app.test_client()
+    sign_in(secretary, world.secretary)
+    url = f"/trading/limits/{world.consortium.id}"
+    first, second = (secretary.get(f"{url}?page={n}").get_data(as_text=True) for n in (1, 2))
+    assert f"{len(members):,} members, by name; page 1 of {len(members)}" in first
+    assert f"<td>{members[0].name}</td>" in first and f"<td>{members[1].name}</td>" not in first
+    assert f"<td>{members[1].name}</td>" in second and "Find a member" in second
+    found = secretary.get(f"{url}?member_search={members[-1].name}").get_data(as_text=True)
+    assert f'<option value="{members[-1].id}">' in found and f'<option value="{members[0].id}">' not in found
+    last = members[-1]
+    saved = secretary.post(url, data={"member_id": last.id, "limit": "10.00"})  # not among the first shown
+    assert saved.status_code == 302 and db.session.get(TradingLimit, last.id).limit_pence == 1000
+    headers = api_token(world.secretary)
+    paged = client.get(f"/api/v1/trading/limits/{world.consortium.id}?per_page=1&page=2", headers=headers).json
+    assert [item["member_id"] for item in paged["items"]] == [members[1].id] and paged["total"] == len(members)
