@@ -834,18 +834,13 @@ def aged_debt_report(consortium: Consortium, today: date | None = None) -> AgedD
     today = today or uk_today()
     owed = Invoice.total_pence - Invoice.credited_pence - Invoice.paid_pence
     rows = db.session.execute(
-        select(Invoice.member_id, Invoice.due_date, owed).where(
-            Invoice.consortium_id == consortium.id, Invoice.status.in_(UNPAID_STATUSES)
-        )
+        select(Invoice.member_id, Organisation.legal_name, Invoice.due_date, owed)
+        .join(Member, Member.id == Invoice.member_id)
+        .join(Organisation, Member.organisation_id == Organisation.id)
+        .where(Invoice.consortium_id == consortium.id, Invoice.status.in_(UNPAID_STATUSES))
     ).all()
-    debt = aged_debt(((member_id, due_date, int(pence)) for member_id, due_date, pence in rows), today)
-    names = dict(
-        db.session.execute(
-            select(Member.id, Organisation.legal_name)
-            .join(Organisation, Member.organisation_id == Organisation.id)
-            .where(Member.id.in_([row.key for row in debt.rows] or [-1]))
-        ).all()
-    )
+    names = {member_id: name for member_id, name, _, _ in rows}
+    debt = aged_debt(((member_id, due_date, int(pence)) for member_id, _, due_date, pence in rows), today)
     members = sorted(
         (MemberDebt(row.key, names[row.key], row) for row in debt.rows),
         key=lambda m: (m.name.casefold(), m.member_id),

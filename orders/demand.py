@@ -666,7 +666,7 @@ class ConsortiumDashboard:
     pools: list[ConsortiumPool]
     by_status: list[StatusTotals]
     orders_to_progress: list[PurchaseOrder]
-    never_pledged: list[Member]
+    never_pledged: ListPage[Member]
 
     @property
     def open_pools(self) -> list[ConsortiumPool]:
@@ -677,8 +677,11 @@ class ConsortiumDashboard:
         return [p for p in self.pools if p.will_miss_minimum]
 
 
-def consortium_dashboard(consortium: Consortium, now: datetime | None = None) -> ConsortiumDashboard:
-    """Pools by status, pools that will miss their minimum, orders to progress, members who never pledged."""
+def consortium_dashboard(
+    consortium: Consortium, now: datetime | None = None, *, members_page: int = 1, members_per_page: int = 100
+) -> ConsortiumDashboard:
+    """Pools by status, pools that will miss their minimum, orders to progress, and a page of the members who
+    never pledged (counted and paged in SQL: a new consortium may have thousands)."""
     now = now or utcnow()
     in_consortium = select(pool_consortium.c.pool_id).where(pool_consortium.c.consortium_id == consortium.id)
     pools = list(
@@ -723,18 +726,26 @@ def consortium_dashboard(consortium: Consortium, now: datetime | None = None) ->
             .order_by(PurchaseOrder.created_at, PurchaseOrder.id)
         )
     )
-    never = list(
-        db.session.scalars(
-            select(Member)
-            .join(Network, Network.id == Member.network_id)
-            .join(Organisation, Organisation.id == Member.organisation_id)
-            .where(
-                Network.consortium_id == consortium.id, Member.active, ~exists().where(Pledge.member_id == Member.id)
-            )
-            .order_by(Organisation.legal_name, Member.id)
-        )
+    never = (
+        select(Member)
+        .join(Network, Network.id == Member.network_id)
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .where(Network.consortium_id == consortium.id, Member.active, ~exists().where(Pledge.member_id == Member.id))
     )
-    return ConsortiumDashboard(consortium, rows, [t for t in by_status.values() if t.pools], orders, never)
+    never_pledged = ListPage.fetched(
+        lambda limit, offset: list(
+            db.session.scalars(
+                never.options(joinedload(Member.network))
+                .order_by(Organisation.legal_name, Member.id)
+                .limit(limit)
+                .offset(offset)
+            )
+        ),
+        members_page,
+        members_per_page,
+        db.session.scalar(never.with_only_columns(func.count(Member.id))) or 0,
+    )
+    return ConsortiumDashboard(consortium, rows, [t for t in by_status.values() if t.pools], orders, never_pledged)
 
 
 # The demand as CSV: one row per pool, the same from the page and the API

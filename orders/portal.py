@@ -130,7 +130,9 @@ def pools_on_old_prices(user: User, offer: Offer) -> OfferPagePart | None:
 def consortium_dashboard(consortium_id: int):
     actor = require_actor()
     consortium = consortium_or_404(actor, consortium_id)
-    found = demand.consortium_dashboard(consortium)
+    found = demand.consortium_dashboard(
+        consortium, members_page=page_number("members_page"), members_per_page=MEMBERS_PER_PAGE
+    )
     return render_template(
         "portal/consortium.html",
         dashboard=found,
@@ -138,7 +140,7 @@ def consortium_dashboard(consortium_id: int):
         at_risk=ListPage.of(found.at_risk, page_number("risk_page"), POOLS_PER_PAGE),
         open_pools=ListPage.of(found.open_pools, page_number("page"), POOLS_PER_PAGE),
         orders=ListPage.of(found.orders_to_progress, page_number("orders_page"), POOLS_PER_PAGE),
-        never_pledged=ListPage.of(found.never_pledged, page_number("members_page"), MEMBERS_PER_PAGE),
+        never_pledged=found.never_pledged,
     )
 
 

@@ -236,7 +236,7 @@ def test_consortium_dashboard_projection_orders_and_members_who_never_pledged(wo
     assert by_status[PoolStatus.OPEN].value_pence == 30 * 2200 + 60 * 2000 + 8 * 2200
     assert by_status[PoolStatus.ORDERED].pools == 2
     assert [o.pool_id for o in board.orders_to_progress] == [closed.id]
-    assert [m.name for m in board.never_pledged] == ["Quiet Bakery CIC"]
+    assert [m.name for m in board.never_pledged.items] == ["Quiet Bakery CIC"] and board.never_pledged.total == 1
 
 
 # The dashboard's SQL sums, held to the Python figures of each pool
