@@ -829,8 +829,10 @@ class AgedDebtReport:
     totals: AgedRow[None]
 
 
+@no_collection_pauses()
 def aged_debt_report(consortium: Consortium, today: date | None = None) -> AgedDebtReport:
-    """What each member of the consortium owes today, by days past the due date."""
+    """What each member of the consortium owes today, by days past the due date (a row per debtor, thousands
+    of them, made without the garbage collector walking the heap in between: `no_collection_pauses`)."""
     today = today or uk_today()
     owed = Invoice.total_pence - Invoice.credited_pence - Invoice.paid_pence
     rows = db.session.execute(
