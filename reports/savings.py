@@ -1,7 +1,7 @@
 """Savings reports for a member, a network, a consortium or the platform, and volume reports for a supplier.
 
-Every figure is a GROUP BY over `facts.invoice_facts()`, so a report costs the same handful
-of queries however many invoices it covers, and the figures add up to the invoices.
+Every figure is summed from one GROUP BY over `facts.invoice_facts()`, so a report costs the same
+handful of queries however many invoices it covers, and the figures add up to the invoices.
 """
 
 from dataclasses import dataclass, field
@@ -9,9 +9,10 @@ from typing import Any
 
 from flask import abort
 from sqlalchemy import ColumnElement, Select, SQLColumnExpression, Subquery, case, distinct, func, or_, select
+from sqlalchemy.orm import aliased
 
 from catalogue.models import Category, Offer
-from kernel.extensions import Model, db
+from kernel.extensions import db
 from orders.models import Pledge, Pool, PoolStatus
 from organisations.models import Consortium, Member, Network, Organisation, Supplier, User
 from rebates.models import RebateAgreement, RebateShare, RebateStatus, ShareRoute
@@ -195,23 +196,67 @@ def _within(facts: Subquery, scope: Scope) -> list[ColumnElement]:
     return [] if scope.kind == "platform" else [column[scope.kind] == scope.id]
 
 
-def _child_rows(facts: Subquery, scope: Scope) -> list[Row]:
-    if scope.child_kind is None:
-        return []
-    key: SQLColumnExpression[int]
-    label: SQLColumnExpression[str]
-    joined: tuple[type[Model], ColumnElement[bool]]
+def _child_key(facts: Subquery, scope: Scope) -> tuple[list[SQLColumnExpression[Any]], list[tuple[Any, Any]]]:
+    """The columns naming the scope's child (consortium, network or member) a fact belongs to, and their joins."""
     if scope.child_kind == "consortium":
-        key, label, joined = Consortium.id, Consortium.name, (Consortium, Consortium.id == facts.c.consortium_id)
-    elif scope.child_kind == "network":
-        key, label, joined = Network.id, Network.name, (Network, Network.id == facts.c.network_id)
-    else:
-        key, label, joined = Member.id, Organisation.legal_name, (Member, Member.id == facts.c.member_id)
-    query = select(key, label, *_sums(facts)).select_from(facts).join(*joined)
+        return [Consortium.id, Consortium.name], [(Consortium, Consortium.id == facts.c.consortium_id)]
+    if scope.child_kind == "network":
+        return [Network.id, Network.name], [(Network, Network.id == facts.c.network_id)]
     if scope.child_kind == "member":
-        query = query.join(Organisation, Organisation.id == Member.organisation_id)
-    rows = db.session.execute(query.where(*_within(facts, scope)).group_by(key, label).order_by(label))
-    return [Row(str(r[0]), r[1], _figures(r[2:])) for r in rows]
+        member_organisation = aliased(Organisation)
+        return [Member.id, member_organisation.legal_name], [
+            (Member, Member.id == facts.c.member_id),
+            (member_organisation, member_organisation.id == Member.organisation_id),
+        ]
+    return [], []
+
+
+@dataclass(frozen=True)
+class _Cell:
+    """The scope's invoices of one category, month, supplier and child, summed: what each breakdown adds up."""
+
+    category: tuple[int, str, int]
+    month: str
+    supplier: tuple[int, str, bool]
+    child: tuple[int, str] | None
+    figures: Figures
+
+
+def _cells(facts: Subquery, scope: Scope) -> list[_Cell]:
+    """One GROUP BY over the facts at the finest grain the report shows: PostgreSQL works the facts out once,
+    not once a breakdown, and the breakdowns are summed from these cells."""
+    child, child_joins = _child_key(facts, scope)
+    supplier_organisation = aliased(Organisation)
+    keys = [
+        Category.id,
+        Category.name,
+        Category.position,
+        facts.c.year,
+        facts.c.month,
+        Supplier.id,
+        supplier_organisation.legal_name,
+        supplier_organisation.is_social_enterprise,
+        *child,
+    ]
+    query = (
+        select(*keys, *_sums(facts))
+        .select_from(facts)
+        .join(Category, Category.id == facts.c.category_id)
+        .join(Supplier, Supplier.id == facts.c.supplier_id)
+        .join(supplier_organisation, supplier_organisation.id == Supplier.organisation_id)
+    )
+    for target, on in child_joins:
+        query = query.join(target, on)
+    return [
+        _Cell(
+            (row[0], row[1], row[2]),
+            month_key(row[3], row[4]),
+            (row[5], row[6], bool(row[7])),
+            (row[8], row[9]) if child else None,
+            _figures(row[len(keys) :]),
+        )
+        for row in db.session.execute(query.where(*_within(facts, scope)).group_by(*keys))
+    ]
 
 
 def pools_joined(scope: Scope) -> int:
@@ -250,45 +295,34 @@ def members_of(query: Select, member_id: SQLColumnExpression[Any], scope: Scope)
 
 def savings_report(scope: Scope) -> SavingsReport:
     """Spend, list value and saving by category, month, supplier and the scope's networks, members or consortia."""
-    facts = invoice_facts()
-    within = _within(facts, scope)
+    cells = _cells(invoice_facts(), scope)
+    categories = {c.category[0]: c.category for c in cells}
     by_category = [
-        Row(str(r[0]), r[1], _figures(r[3:]))
-        for r in db.session.execute(
-            select(Category.id, Category.name, Category.position, *_sums(facts))
-            .select_from(facts)
-            .join(Category, Category.id == facts.c.category_id)
-            .where(*within)
-            .group_by(Category.id, Category.name, Category.position)
-            .order_by(Category.position, Category.name)
+        Row(str(key), categories[key][1], figures)
+        for key, figures in sorted(
+            rollup(cells, lambda c: c.category[0], lambda c: c.figures).items(),
+            key=lambda item: (categories[item[0]][2], categories[item[0]][1]),
         )
     ]
-    months = {
-        month_key(r[0], r[1]): _figures(r[2:])
-        for r in db.session.execute(
-            select(facts.c.year, facts.c.month, *_sums(facts)).where(*within).group_by(facts.c.year, facts.c.month)
-        )
-    }
-    by_month = [Row(m, month_label(m), f) for m, f in monthly(months, Figures())]
+    months = rollup(cells, lambda c: c.month, lambda c: c.figures)
+    suppliers = {c.supplier[0]: c.supplier for c in cells}
     by_supplier = [
-        Row(str(r[0]), r[1], _figures(r[3:]), buy_social=bool(r[2]))
-        for r in db.session.execute(
-            select(Supplier.id, Organisation.legal_name, Organisation.is_social_enterprise, *_sums(facts))
-            .select_from(facts)
-            .join(Supplier, Supplier.id == facts.c.supplier_id)
-            .join(Organisation, Organisation.id == Supplier.organisation_id)
-            .where(*within)
-            .group_by(Supplier.id, Organisation.legal_name, Organisation.is_social_enterprise)
-            .order_by(Organisation.legal_name)
-        )
+        Row(str(key), suppliers[key][1], figures, buy_social=suppliers[key][2])
+        for key, figures in rollup(cells, lambda c: c.supplier[0], lambda c: c.figures).items()
+    ]
+    childs = [(c.child, c.figures) for c in cells if c.child is not None]
+    children = dict(child for child, _ in childs)
+    by_child = [
+        Row(str(key), children[key], figures)
+        for key, figures in rollup(childs, lambda item: item[0][0], lambda item: item[1]).items()
     ]
     return SavingsReport(
         scope,
         total(r.figures for r in by_category),
         by_category,
-        by_month,
-        by_supplier,
-        _child_rows(facts, scope),
+        [Row(m, month_label(m), f) for m, f in monthly(months, Figures())],
+        sorted(by_supplier, key=lambda r: (r.label, int(r.key))),
+        sorted(by_child, key=lambda r: (r.label, int(r.key))),
         pools_joined(scope),
         realised_rebates(scope),
     )
