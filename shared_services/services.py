@@ -6,6 +6,7 @@ period is billed once: a BilledPeriod row, unique per (pool, period), is written
 same transaction as the period's invoices.
 """
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -806,13 +807,17 @@ def calendar(consortium: Consortium, today: date | None = None, page: int = 1) -
         if consortium_id == consortium.id:
             ours_by_pool[pool_id].add(member_id)
     entries = []
-    # Most periods of a pool share their participants: each set of them is split once.
-    splits: dict[tuple[int, tuple[int, ...]], dict[int, int]] = {}
     for pool in pools.items:
         billed = billed_by_pool[pool.id]
         now = current_period(pool, today)
         projected = taking_part[pool.id]
         our_members = ours_by_pool[pool.id]
+        # The participants change only in a period where one joins or the one after one leaves: the periods
+        # between two such changes have the same split, worked out (and our part of it summed) once.
+        changes = sorted(
+            {t.joined_from for t in projected} | {t.left_after + 1 for t in projected if t.left_after is not None}
+        )
+        ours_by_stage: dict[int, tuple[int, int, int]] = {}
         entry = CalendarPool(pool)
         for period in range(1, pool.term_periods + 1):
             starts_on, ends_on = period_dates(pool, period)
@@ -833,10 +838,14 @@ def calendar(consortium: Consortium, today: date | None = None, page: int = 1) -
                 continue
             if pool.status is ServicePoolStatus.ENDED:
                 continue
-            covered = tuple(n for n, t in enumerate(projected) if t.covers(period))
-            if (pool.id, covered) not in splits:
-                splits[pool.id, covered] = projected_shares(pool, period, projected)
-            shares = splits[pool.id, covered]
+            stage = bisect_right(changes, period)
+            if stage not in ours_by_stage:
+                shares = projected_shares(pool, period, projected)
+                ours_by_stage[stage] = (
+                    pool.cost_per_period_pence if shares else 0,
+                    sum(pence for member_id, pence in shares.items() if member_id in our_members),
+                    sum(1 for member_id, pence in shares.items() if member_id in our_members and pence),
+                )
             entry.periods.append(
                 CalendarPeriod(
                     period,
@@ -844,9 +853,7 @@ def calendar(consortium: Consortium, today: date | None = None, page: int = 1) -
                     starts_on,
                     ends_on,
                     "due" if period <= now else "upcoming",
-                    pool.cost_per_period_pence if shares else 0,
-                    sum(pence for member_id, pence in shares.items() if member_id in our_members),
-                    sum(1 for member_id, pence in shares.items() if member_id in our_members and pence),
+                    *ours_by_stage[stage],
                 )
             )
         entries.append(entry)

@@ -3,11 +3,13 @@
 from datetime import timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kernel.extensions import db
 from shared_services import periods, services
-from shared_services.models import AllocationKey, ServicePoolStatus
+from shared_services.models import AllocationKey, Participation, ServicePoolStatus
 from tests import factories
 from tests.shared_services.conftest import make_pool, next_month, terms
 
@@ -148,3 +150,27 @@ def test_shares_this_period_and_next_follow_the_key(world, pool, members):
     shares = services.member_shares(pool, [first, second], today=pool.start_date - timedelta(days=1))
     # headcounts 10 and 3 share £1,000.00: 769.23 and 230.77
     assert [(s.this_period, s.this_pence, s.next_pence) for s in shares] == [(1, 76_923, 76_923), (1, 23_077, 23_077)]
+
+
+@given(stays=st.lists(st.tuples(st.integers(1, 6), st.one_of(st.none(), st.integers(0, 6))), min_size=1, max_size=3))
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_the_calendar_projects_each_period_on_who_takes_part_in_it(world, offer, members, stays):
+    """Members joining and leaving at any periods: each period to come shows the split of that period's own
+    participants, though the calendar splits once for a run of periods with the same ones."""
+    pool = make_pool(world.secretary, offer, [world.consortium])
+    for (member, _), (joined_from, left_after) in zip(members, stays, strict=False):
+        left = None if left_after is None else max(left_after, joined_from - 1)
+        db.session.add(
+            Participation(service_pool_id=pool.id, member_id=member.id, joined_from=joined_from, left_after=left)
+        )
+    db.session.commit()
+    taking = services.taking_part(pool)
+    entry = next(e for e in services.calendar(world.consortium).items if e.pool.id == pool.id)
+    assert [p.period for p in entry.periods] == list(range(1, pool.term_periods + 1))
+    for shown in entry.periods:
+        shares = services.projected_shares(pool, shown.period, taking)
+        assert (shown.cost_pence, shown.consortium_pence, shown.invoice_count) == (
+            pool.cost_per_period_pence if shares else 0,
+            sum(shares.values()),
+            sum(1 for pence in shares.values() if pence),
+        )
