@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import Select
+from sqlalchemy import Select, func
 
 from kernel.extensions import db
 
@@ -97,9 +97,10 @@ FIRST_FEW = 5
 
 
 def first_few(query: Select) -> tuple[int, list]:
-    """How many rows `query` has and the first few: two statements, however many rows there are."""
-    page = db.paginate(query, page=1, per_page=FIRST_FEW, error_out=False)
-    return page.total or 0, list(page.items)
+    """How many rows `query` has and the first few, in one statement however many rows there are: each row
+    carries the count of them all (a window over the whole result), so no second statement counts them."""
+    rows = db.session.execute(query.add_columns(func.count().over()).limit(FIRST_FEW)).unique().all()
+    return (rows[0][-1] if rows else 0), [row[0] for row in rows]
 
 
 def dashboard_todos(user: User) -> list[Todo]:

@@ -8,6 +8,7 @@ the supplier's figures.
 """
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -613,21 +614,6 @@ def _orders(supplier_id: int, offers: dict[int, Offer]) -> tuple[list[OrderedPoo
 # The secretary's consortium
 
 
-def _national_units(pool_ids) -> dict[int, dict[int, int]]:
-    """Pledged units per consortium of each national pool in `pool_ids` (a subquery)."""
-    rows = db.session.execute(
-        select(Pledge.pool_id, Network.consortium_id, func.sum(Pledge.quantity))
-        .join(Member, Member.id == Pledge.member_id)
-        .join(Network, Network.id == Member.network_id)
-        .where(Pledge.pool_id.in_(pool_ids), Pledge.quantity > 0)
-        .group_by(Pledge.pool_id, Network.consortium_id)
-    )
-    units: dict[int, dict[int, int]] = defaultdict(dict)
-    for pool_id, consortium_id, total in rows:
-        units[pool_id][consortium_id] = total
-    return units
-
-
 @dataclass
 class ConsortiumPool:
     """A pool of the consortium: the consortium's own units (its share of a national pool) and value."""
@@ -662,44 +648,174 @@ class StatusTotals:
 
 @dataclass
 class ConsortiumDashboard:
+    """The secretary's consortium: every pool summed by status, and a page of each list."""
+
     consortium: Consortium
-    pools: list[ConsortiumPool]
     by_status: list[StatusTotals]
-    orders_to_progress: list[PurchaseOrder]
+    at_risk: ListPage[ConsortiumPool]
+    open_pools: ListPage[ConsortiumPool]
+    orders_to_progress: ListPage[PurchaseOrder]
     never_pledged: ListPage[Member]
 
-    @property
-    def open_pools(self) -> list[ConsortiumPool]:
-        return [p for p in self.pools if p.pool.status is PoolStatus.OPEN]
 
-    @property
-    def at_risk(self) -> list[ConsortiumPool]:
-        return [p for p in self.pools if p.will_miss_minimum]
+@dataclass(frozen=True)
+class DashboardPages:
+    """Which page of each of the dashboard's lists to show, and how long a page is."""
+
+    at_risk: int = 1
+    open_pools: int = 1
+    orders: int = 1
+    members: int = 1
+    pools_per_page: int = 50
+    members_per_page: int = 100
 
 
 def consortium_dashboard(
-    consortium: Consortium, now: datetime | None = None, *, members_page: int = 1, members_per_page: int = 100
+    consortium: Consortium, now: datetime | None = None, pages: DashboardPages | None = None
 ) -> ConsortiumDashboard:
-    """Pools by status, pools that will miss their minimum, orders to progress, and a page of the members who
-    never pledged (counted and paged in SQL: a new consortium may have thousands)."""
+    """Pools by status, pools that will miss their minimum, open pools, orders to progress, and members who never
+    pledged. Summed and paged in SQL, so a consortium with thousands of pools and members costs the same dozen
+    statements as a new one; only the pools a page shows are loaded and priced one by one."""
     now = now or utcnow()
+    pages = pages or DashboardPages()
     in_consortium = select(pool_consortium.c.pool_id).where(pool_consortium.c.consortium_id == consortium.id)
-    pools = list(
+    at_risk_ids = _at_risk(in_consortium, now)
+
+    def shown(query: Select) -> Callable[[int, int], list[ConsortiumPool]]:
+        return lambda limit, offset: _consortium_pools(consortium, query.limit(limit).offset(offset), now)
+
+    open_pools = select(Pool).where(Pool.id.in_(in_consortium), Pool.status == PoolStatus.OPEN)
+    at_risk = ListPage.fetched(
+        lambda limit, offset: _consortium_pools(
+            consortium, select(Pool).where(Pool.id.in_(at_risk_ids[offset : offset + limit])), now
+        ),
+        pages.at_risk,
+        pages.pools_per_page,
+        len(at_risk_ids),
+    )
+    by_status = _status_totals(consortium, in_consortium)
+    open_total = next((t.pools for t in by_status if t.status is PoolStatus.OPEN), 0)
+    orders = select(PurchaseOrder).where(
+        PurchaseOrder.consortium_id == consortium.id,
+        PurchaseOrder.status.in_([PurchaseOrderStatus.SENT, PurchaseOrderStatus.CONFIRMED]),
+    )
+    never = (
+        select(Member)
+        .join(Network, Network.id == Member.network_id)
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .where(Network.consortium_id == consortium.id, Member.active, ~exists().where(Pledge.member_id == Member.id))
+    )
+    return ConsortiumDashboard(
+        consortium,
+        by_status,
+        at_risk,
+        ListPage.fetched(shown(open_pools), pages.open_pools, pages.pools_per_page, open_total),
+        ListPage.fetched(
+            lambda limit, offset: list(
+                db.session.scalars(
+                    orders.options(joinedload(PurchaseOrder.supplier))
+                    .order_by(PurchaseOrder.created_at, PurchaseOrder.id)
+                    .limit(limit)
+                    .offset(offset)
+                )
+            ),
+            pages.orders,
+            pages.pools_per_page,
+            db.session.scalar(orders.with_only_columns(func.count(PurchaseOrder.id))) or 0,
+        ),
+        ListPage.fetched(
+            lambda limit, offset: list(
+                db.session.scalars(
+                    never.options(joinedload(Member.network))
+                    .order_by(Organisation.legal_name, Member.id)
+                    .limit(limit)
+                    .offset(offset)
+                )
+            ),
+            pages.members,
+            pages.members_per_page,
+            db.session.scalar(never.with_only_columns(func.count(Member.id))) or 0,
+        ),
+    )
+
+
+def _at_risk(in_consortium: Select, now: datetime) -> list[int]:
+    """The open pools short of their minimum whose pace so far will not reach it, soonest deadline first: read
+    as plain columns (only those short of the minimum), projected in Python."""
+    rows = db.session.execute(
+        select(Pool.id, Pool.pledged_quantity, Pool.minimum_quantity, Pool.opened_at, Pool.deadline)
+        .where(
+            Pool.id.in_(in_consortium),
+            Pool.status == PoolStatus.OPEN,
+            Pool.pledged_quantity < Pool.minimum_quantity,
+        )
+        .order_by(Pool.deadline, Pool.id)
+    )
+    return [
+        pool_id
+        for pool_id, pledged, minimum, opened_at, deadline in rows
+        if (projected := projected_total(pledged, opened_at, deadline, now)) is not None and projected < minimum
+    ]
+
+
+def _consortium_units(consortium: Consortium):
+    """The consortium's own units of a pool: all of a local pool's, its members' share of a national one (the
+    band totals its pledges keep)."""
+    share = (
+        select(func.coalesce(func.sum(PoolBandTotal.quantity), 0))
+        .where(PoolBandTotal.pool_id == Pool.id, PoolBandTotal.consortium_id == consortium.id)
+        .correlate(Pool)
+        .scalar_subquery()
+    )
+    return case((Pool.is_national, share), else_=Pool.pledged_quantity)
+
+
+def _status_totals(consortium: Consortium, in_consortium: Select) -> list[StatusTotals]:
+    """Pools, the consortium's units and their value per status, in one statement: open pools at the tier
+    reached (`orders.prices.with_standing`), closed ones at their closing price."""
+    priced = with_standing(
+        select(
+            Pool.id,
+            Pool.status,
+            Pool.closing_unit_price,
+            _consortium_units(consortium).label("consortium_units"),
+        ).where(Pool.id.in_(in_consortium))
+    ).subquery("priced")
+    price = func.coalesce(priced.c.closing_unit_price, priced.c.unit_price)
+    rows = db.session.execute(
+        select(
+            priced.c.status,
+            func.count(),
+            func.sum(priced.c.consortium_units),
+            func.sum(line_pence_sql(priced.c.consortium_units, price)),
+        ).group_by(priced.c.status)
+    )
+    found = {status: (pools, units, value) for status, pools, units, value in rows}
+    return [
+        StatusTotals(status, found[status][0], int(found[status][1] or 0), int(found[status][2] or 0))
+        for status in PoolStatus
+        if status in found
+    ]
+
+
+def _consortium_pools(consortium: Consortium, pools: Select, now: datetime) -> list[ConsortiumPool]:
+    """A page of pools with the consortium's units, price and projection, soonest deadline first."""
+    page = list(
         db.session.scalars(
-            select(Pool)
-            .where(Pool.id.in_(in_consortium))
-            .options(
-                selectinload(Pool.consortia),
+            pools.options(
                 selectinload(Pool.held_tiers),
-                joinedload(Pool.offer).options(lazyload(Offer.category)),
-            )
-            .order_by(Pool.deadline, Pool.id)
+                joinedload(Pool.offer).options(lazyload(Offer.category), joinedload(Offer.supplier)),
+            ).order_by(Pool.deadline, Pool.id)
         ).unique()
     )
-    national = _national_units(select(Pool.id).where(Pool.id.in_(in_consortium), Pool.is_national))
+    units: dict[int, int] = {
+        pool_id: int(share)
+        for pool_id, share in db.session.execute(
+            select(Pool.id, _consortium_units(consortium)).where(Pool.id.in_([pool.id for pool in page]))
+        )
+    }
     rows = []
-    for pool in pools:
-        units = national.get(pool.id, {}).get(consortium.id, 0) if pool.is_national else pool.pledged_quantity
+    for pool in page:
         price = pool.closing_unit_price
         if price is None:
             price = pricing.unit_price(pool_tiers(pool), pool.pledged_quantity, pool_list_price(pool))
@@ -708,44 +824,8 @@ def consortium_dashboard(
             if pool.status is PoolStatus.OPEN
             else None
         )
-        rows.append(ConsortiumPool(pool, units, price, projected))
-    by_status = {status: StatusTotals(status) for status in PoolStatus}
-    for row in rows:
-        totals = by_status[row.pool.status]
-        totals.pools += 1
-        totals.units += row.units
-        totals.value_pence += row.value_pence
-    orders = list(
-        db.session.scalars(
-            select(PurchaseOrder)
-            .where(
-                PurchaseOrder.consortium_id == consortium.id,
-                PurchaseOrder.status.in_([PurchaseOrderStatus.SENT, PurchaseOrderStatus.CONFIRMED]),
-            )
-            .options(joinedload(PurchaseOrder.supplier))
-            .order_by(PurchaseOrder.created_at, PurchaseOrder.id)
-        )
-    )
-    never = (
-        select(Member)
-        .join(Network, Network.id == Member.network_id)
-        .join(Organisation, Organisation.id == Member.organisation_id)
-        .where(Network.consortium_id == consortium.id, Member.active, ~exists().where(Pledge.member_id == Member.id))
-    )
-    never_pledged = ListPage.fetched(
-        lambda limit, offset: list(
-            db.session.scalars(
-                never.options(joinedload(Member.network))
-                .order_by(Organisation.legal_name, Member.id)
-                .limit(limit)
-                .offset(offset)
-            )
-        ),
-        members_page,
-        members_per_page,
-        db.session.scalar(never.with_only_columns(func.count(Member.id))) or 0,
-    )
-    return ConsortiumDashboard(consortium, rows, [t for t in by_status.values() if t.pools], orders, never_pledged)
+        rows.append(ConsortiumPool(pool, units.get(pool.id, 0), price, projected))
+    return rows
 
 
 # The demand as CSV: one row per pool, the same from the page and the API

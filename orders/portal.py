@@ -131,15 +131,23 @@ def consortium_dashboard(consortium_id: int):
     actor = require_actor()
     consortium = consortium_or_404(actor, consortium_id)
     found = demand.consortium_dashboard(
-        consortium, members_page=page_number("members_page"), members_per_page=MEMBERS_PER_PAGE
+        consortium,
+        pages=demand.DashboardPages(
+            at_risk=page_number("risk_page"),
+            open_pools=page_number("page"),
+            orders=page_number("orders_page"),
+            members=page_number("members_page"),
+            pools_per_page=POOLS_PER_PAGE,
+            members_per_page=MEMBERS_PER_PAGE,
+        ),
     )
     return render_template(
         "portal/consortium.html",
         dashboard=found,
         order_url=_order_url(),
-        at_risk=ListPage.of(found.at_risk, page_number("risk_page"), POOLS_PER_PAGE),
-        open_pools=ListPage.of(found.open_pools, page_number("page"), POOLS_PER_PAGE),
-        orders=ListPage.of(found.orders_to_progress, page_number("orders_page"), POOLS_PER_PAGE),
+        at_risk=found.at_risk,
+        open_pools=found.open_pools,
+        orders=found.orders_to_progress,
         never_pledged=found.never_pledged,
     )
 

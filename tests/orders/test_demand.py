@@ -226,8 +226,9 @@ def test_consortium_dashboard_projection_orders_and_members_who_never_pledged(wo
     db.session.commit()
 
     board = demand.consortium_dashboard(world.consortium, now=now)
-    assert [(row.pool.id, row.projected) for row in board.at_risk] == [(slow.id, 60)]
-    rows = {row.pool.id: row for row in board.pools}
+    assert [(row.pool.id, row.projected) for row in board.at_risk.items] == [(slow.id, 60)]
+    assert board.at_risk.total == 1 and board.open_pools.total == 3
+    rows = {row.pool.id: row for row in board.open_pools.items}
     assert rows[brisk.id].projected == 120 and not rows[brisk.id].will_miss_minimum
     assert rows[national.id].units == 8 and rows[national.id].unit_price == Decimal("22.00")  # 48 in all
     assert rows[national.id].value_pence == 17600
@@ -235,7 +236,7 @@ def test_consortium_dashboard_projection_orders_and_members_who_never_pledged(wo
     assert (by_status[PoolStatus.OPEN].pools, by_status[PoolStatus.OPEN].units) == (3, 30 + 60 + 8)
     assert by_status[PoolStatus.OPEN].value_pence == 30 * 2200 + 60 * 2000 + 8 * 2200
     assert by_status[PoolStatus.ORDERED].pools == 2
-    assert [o.pool_id for o in board.orders_to_progress] == [closed.id]
+    assert [o.pool_id for o in board.orders_to_progress.items] == [closed.id] and board.orders_to_progress.total == 1
     assert [m.name for m in board.never_pledged.items] == ["Quiet Bakery CIC"] and board.never_pledged.total == 1
 
 
