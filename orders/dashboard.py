@@ -20,9 +20,9 @@ from kernel.formatting import pounds, uk_date
 from kernel.navigation import Entry, Todo, first_few
 from kernel.words import counted, per_unit, quantity
 from orders import closing, services
-from orders.demand import within_reach
+from orders.demand import about_to_tip_sql, within_reach
 from orders.models import Pledge, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus, pool_consortium
-from orders.prices import pool_list_price, pool_tiers
+from orders.prices import pool_list_price, pool_tiers, with_standing
 from organisations.models import Consortium, Member, Network, Organisation, User
 
 CLOSING_SOON = timedelta(days=7)
@@ -58,17 +58,24 @@ def _pool_link(pool: Pool, detail: str, tone: str = "neutral") -> Entry:
 
 
 def _about_to_tip(role: str, open_pools: Select, order: int) -> Todo:
-    """Open pools within 10% of their next tier or minimum: every open pool is priced, in two statements."""
-    pools = db.session.scalars(_with_prices(open_pools.order_by(Pool.deadline, Pool.id))).unique().all()
-    tips = [(pool, note) for pool in pools if (note := tipping(pool)) is not None]
+    """Open pools within 10% of their next tier or minimum: every open pool is priced and counted in SQL
+    (`demand.about_to_tip_sql`), and only the first few are loaded, to say what each is about to reach."""
+    standing = with_standing(open_pools.with_only_columns(Pool.id, Pool.deadline, Pool.minimum_quantity)).subquery()
+    count, first = first_few(
+        select(standing.c.id)
+        .where(about_to_tip_sql(standing.c.standing_units, standing.c.minimum_quantity, standing.c.next_min))
+        .order_by(standing.c.deadline, standing.c.id)
+    )
+    pools = db.session.scalars(_with_prices(select(Pool).where(Pool.id.in_(first)).order_by(Pool.deadline, Pool.id)))
+    tips = [(pool, note) for pool in pools.unique() if (note := tipping(pool)) is not None]
     return Todo(
         f"{role}.pools_about_to_tip",
         role,
         "Pools about to tip",
-        len(tips),
+        count,
         url_for("orders.list_pools"),
         "See the open pools",
-        [_pool_link(pool, note, "success") for pool, note in tips[:5]],
+        [_pool_link(pool, note, "success") for pool, note in tips],
         text="A few more units would bring these pools a lower price or their minimum.",
         tone="success",
         order=order,

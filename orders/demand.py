@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Select, Subquery, and_, case, exists, func, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, Subquery, and_, case, exists, func, or_, select, union_all
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from catalogue import pricing
@@ -396,16 +396,18 @@ def _open_pools(supplier_id: int) -> Subquery:
         .where(Offer.supplier_id == supplier_id, Pool.status == PoolStatus.OPEN)
     ).subquery("standing")
     units = standing.c.standing_units
-    minimum = standing.c.minimum_quantity
-    tipping = or_(
-        and_(units < minimum, _close_enough_sql(units, minimum)),
-        _close_enough_sql(units, standing.c.next_min),  # above the units whenever there is one; NULL is false
-    )
+    tipping = about_to_tip_sql(units, standing.c.minimum_quantity, standing.c.next_min)
     return select(
         standing,
         line_pence_sql(units, standing.c.unit_price).label("value_pence"),
         case((tipping, 1), else_=0).label("about_to_tip"),
     ).subquery("open_pools")
+
+
+def about_to_tip_sql(units, minimum, next_min) -> ColumnElement[bool]:
+    """`ForecastPool.about_to_tip` in SQL, over `orders.prices.with_standing`'s columns: short of the minimum by
+    a tenth of it at most, or of the next tier (NULL when there is none, which is false)."""
+    return or_(and_(units < minimum, _close_enough_sql(units, minimum)), _close_enough_sql(units, next_min))
 
 
 def _of_offer(open_pools: Subquery, offer_id: int) -> Subquery:

@@ -244,3 +244,28 @@ def test_units_are_plural_unless_one():
     ]
     hours = [quantity(1_500, unit("kWh")), quantity(4, unit("hour")), quantity(2, unit("day"))]
     assert hours == ["1,500 kWh", "4 hours", "2 days"]
+
+
+@pytest.mark.parametrize("role", ["secretary", "supplier"])
+def test_pools_about_to_tip_are_counted_in_full_and_the_first_few_named(client, world, role, monkeypatch):
+    """Seven pools 5 boxes short of the 50-box tier and one far from it: all seven counted, five named, each
+    with what it is about to reach."""
+    monkeypatch.setattr("kernel.navigation.FIRST_FEW", 5)
+    offer = make_offer(world.supplier, name="Copier paper")
+    db.session.commit()
+    now = utcnow()
+    tipping = [
+        make_pool(world.secretary, offer, [world.consortium], deadline=now + timedelta(days=n)) for n in range(1, 8)
+    ]
+    far = make_pool(world.secretary, offer, [world.consortium], deadline=now + timedelta(hours=12))
+    for pool in tipping:
+        orders_services.pledge(world.admin, pool.id, 45, member_id=world.member.id)
+    orders_services.pledge(world.admin, far.id, 20, member_id=world.member.id)
+    db.session.commit()
+
+    name = world.consortium.name if role == "secretary" else world.supplier.name
+    card = section(dashboard(client, world.user_for(role)), f"{name}: pools about to tip")
+
+    assert badge(card) == 7
+    assert card.count("5 boxes from £20.00 a box") == 5 and f"/pools/{far.id}" not in card
+    assert [int(n) for n in re.findall(r'href="/pools/(\d+)"', card)] == [p.id for p in tipping[:5]]
