@@ -226,7 +226,9 @@ def _consortium_plan(
     return plan
 
 
+@no_collection_pauses()
 def preview_close(actor: User, pool: Pool) -> ClosePlan:
+    """What closing would do, every member's allocation and bill: as many objects as the close itself makes."""
     services.require_manager(actor, pool)
     POOL_LIFECYCLE.check(pool, PoolStatus.CLOSED)
     return plan_close(pool)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from billing import services as billing
 from billing.models import LineKind
 from catalogue.models import Offer
+from kernel.bulk import no_collection_pauses
 from kernel.clock import UK, uk_today, utcnow
 from kernel.errors import Conflict, NotFound, ValidationFailed
 from kernel.extensions import db
@@ -747,10 +748,12 @@ class CalendarPool:
 CALENDAR_POOLS_PER_PAGE = 20
 
 
+@no_collection_pauses()
 def calendar(consortium: Consortium, today: date | None = None, page: int = 1) -> ListPage[CalendarPool]:
     """Every period of a page of the consortium's open, active and ended pools: billed, due now, or to come.
 
-    The page's billed periods and participations are read in one query each, whatever the number of pools.
+    The page's billed periods and participations are read in one query each, whatever the number of pools;
+    a pool of thousands of participants makes tens of thousands of objects to split, without collector pauses.
     """
     today = today or uk_today()
     pools = db.paginate(
