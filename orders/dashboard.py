@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from flask import url_for
 from sqlalchemy import Select, exists, func, select
-from sqlalchemy.orm import joinedload, lazyload, selectinload
+from sqlalchemy.orm import joinedload, lazyload
 
 from catalogue import pricing
 from catalogue.models import Offer
@@ -32,9 +32,11 @@ FORECAST_WEEKS = 6
 
 
 def _with_prices(query: Select) -> Select:
+    """The pools with the tiers that price them, joined in the same statement: a to-do list loads at most a few
+    pools, and a statement that runs whether or not the list is empty keeps the page's count the same."""
     return query.options(
-        joinedload(Pool.offer).options(lazyload(Offer.category), lazyload(Offer.supplier), selectinload(Offer.tiers)),
-        selectinload(Pool.held_tiers),
+        joinedload(Pool.offer).options(lazyload(Offer.category), lazyload(Offer.supplier), joinedload(Offer.tiers)),
+        joinedload(Pool.held_tiers),
     )
 
 
@@ -105,7 +107,7 @@ def member_todos(user: User) -> list[Todo]:
         .options(
             joinedload(Pledge.pool).options(
                 joinedload(Pool.offer).options(lazyload(Offer.category), lazyload(Offer.supplier)),
-                selectinload(Pool.held_tiers),
+                joinedload(Pool.held_tiers),
             ),
             # what the bill is worked out on: the member's band, its consortium's fee and VAT registration
             joinedload(Pledge.member)

@@ -805,8 +805,10 @@ def _consortium_pools(consortium: Consortium, pools: Select, now: datetime) -> l
     page = list(
         db.session.scalars(
             pools.options(
-                selectinload(Pool.held_tiers),
-                joinedload(Pool.offer).options(lazyload(Offer.category), joinedload(Offer.supplier)),
+                joinedload(Pool.held_tiers),
+                joinedload(Pool.offer).options(
+                    lazyload(Offer.category), lazyload(Offer.tiers), joinedload(Offer.supplier)
+                ),
             ).order_by(Pool.deadline, Pool.id)
         ).unique()
     )

@@ -5,18 +5,16 @@ from collections import defaultdict
 
 from flask import url_for
 from sqlalchemy import func, select
-from sqlalchemy.orm import lazyload, selectinload
 
 from billing.models import Invoice, Payment
 from billing.services import UNPAID_STATUSES
-from catalogue import pricing
 from kernel.clock import uk_today, utcnow
 from kernel.extensions import db
 from kernel.formatting import pounds
-from kernel.money import line_pence
 from kernel.navigation import Entry, Todo
+from kernel.sql_figures import line_pence_sql
 from orders.models import Pool, PoolStatus, pool_consortium
-from orders.prices import pool_list_price, pool_tiers
+from orders.prices import with_standing
 from organisations.models import Consortium, Member, User
 from reports.facts import invoice_facts
 
@@ -54,16 +52,11 @@ def member_todos(user: User) -> list[Todo]:
 
 
 def pledged_value_pence() -> int:
-    """Open pools' pledged units at the price each stands at: every open pool is priced, in two statements."""
-    pools = db.session.scalars(
-        select(Pool)
-        .where(Pool.status == PoolStatus.OPEN)
-        .options(lazyload(Pool.offer), lazyload(Pool.consortia), selectinload(Pool.held_tiers))
-    ).all()
-    return sum(
-        line_pence(p.pledged_quantity, pricing.unit_price(pool_tiers(p), p.pledged_quantity, pool_list_price(p)))
-        for p in pools
-    )
+    """Open pools' pledged units at the price each stands at, every pool priced and summed in one statement
+    (`orders.prices.with_standing`, held to the Python pricing by tests/orders/test_demand.py)."""
+    priced = with_standing(select(Pool.id).where(Pool.status == PoolStatus.OPEN)).subquery()
+    value = func.sum(line_pence_sql(priced.c.standing_units, priced.c.unit_price))
+    return int(db.session.scalar(select(func.coalesce(value, 0))) or 0)
 
 
 def admin_todos(user: User) -> list[Todo]:

@@ -269,3 +269,19 @@ def test_pools_about_to_tip_are_counted_in_full_and_the_first_few_named(client, 
     assert badge(card) == 7
     assert card.count("5 boxes from £20.00 a box") == 5 and f"/pools/{far.id}" not in card
     assert [int(n) for n in re.findall(r'href="/pools/(\d+)"', card)] == [p.id for p in tipping[:5]]
+
+
+def test_the_platform_figure_for_pledged_value_prices_each_open_pool_at_its_tier(client, world):
+    """45 boxes at the 10-box tier (£22.00), 60 at the 50-box tier (£20.00), 3 below every tier (£25.00 list), and
+    a draft with nothing pledged: £990.00 + £1,200.00 + £75.00."""
+    offer = make_offer(world.supplier, name="Copier paper")
+    db.session.commit()
+    for units in (45, 60, 3):
+        pool = make_pool(world.secretary, offer, [world.consortium])
+        orders_services.pledge(world.admin, pool.id, units, member_id=world.member.id)
+    make_pool(world.secretary, offer, [world.consortium], open_=False)
+    db.session.commit()
+
+    platform = section(dashboard(client, world.admin), "The platform")
+
+    assert re.search(r'Pledged in open pools</a>\s*<div class="small">£2,265.00</div>', platform)
