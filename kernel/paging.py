@@ -8,7 +8,11 @@ them as they serve database pages.
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from math import ceil
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, func, select
+
+from kernel.extensions import db
 
 T = TypeVar("T")
 
@@ -29,6 +33,22 @@ class ListPage(Generic[T]):
     def fetched(cls, fetch: Callable[[int, int], list[T]], page: int, per_page: int, total: int) -> "ListPage[T]":
         """A page the database cuts: `fetch(limit, offset)` loads its rows; `total` was counted beside them."""
         return cls(fetch(per_page, (page - 1) * per_page), page, per_page, total)
+
+    @classmethod
+    def selected(
+        cls, query: Select, page: int, per_page: int, *, order_by: Sequence[Any], options: Sequence[Any] = ()
+    ) -> "ListPage":
+        """A page of `query`'s rows in `order_by` order, counted and cut by the database (`fetched`); `options`
+        (eager loads) apply to the page's rows, not to the count."""
+        total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        return cls.fetched(
+            lambda limit, offset: list(
+                db.session.scalars(query.options(*options).order_by(*order_by).limit(limit).offset(offset)).unique()
+            ),
+            page,
+            per_page,
+            total,
+        )
 
     @property
     def pages(self) -> int:

@@ -712,31 +712,19 @@ def consortium_dashboard(
         by_status,
         at_risk,
         ListPage.fetched(shown(open_pools), pages.open_pools, pages.pools_per_page, open_total),
-        ListPage.fetched(
-            lambda limit, offset: list(
-                db.session.scalars(
-                    orders.options(joinedload(PurchaseOrder.supplier))
-                    .order_by(PurchaseOrder.created_at, PurchaseOrder.id)
-                    .limit(limit)
-                    .offset(offset)
-                )
-            ),
+        ListPage.selected(
+            orders,
             pages.orders,
             pages.pools_per_page,
-            db.session.scalar(orders.with_only_columns(func.count(PurchaseOrder.id))) or 0,
+            order_by=(PurchaseOrder.created_at, PurchaseOrder.id),
+            options=(joinedload(PurchaseOrder.supplier),),
         ),
-        ListPage.fetched(
-            lambda limit, offset: list(
-                db.session.scalars(
-                    never.options(joinedload(Member.network))
-                    .order_by(Organisation.legal_name, Member.id)
-                    .limit(limit)
-                    .offset(offset)
-                )
-            ),
+        ListPage.selected(
+            never,
             pages.members,
             pages.members_per_page,
-            db.session.scalar(never.with_only_columns(func.count(Member.id))) or 0,
+            order_by=(Organisation.legal_name, Member.id),
+            options=(joinedload(Member.network),),
         ),
     )
 
