@@ -7,8 +7,10 @@ fee, members with their users and email choices from bench.seeding, pools with d
 charges and solidarity rates, pledges with their history and the pools' running totals to
 match, and closed pools with purchase orders), serves the app with gunicorn (2 workers) and
 requests, as the supplier, the JSON API (bearer token) and the HTML page (session cookie from
-a real sign-in), and, for the record, the CSV and the chart. Target (issue 14, PostgreSQL):
-the dashboard under 200 ms per request, mean and p95.
+a real sign-in), and, for the record, the CSV and the chart. Each runs 3 s of warm-up before it is
+measured. The baseline, in the same run and through the same server: `GET /api/v1/me` with the
+same token, the cheapest signed-in JSON answer (one token lookup, no pools). Target (issue 14,
+PostgreSQL): the dashboard under 200 ms per request, mean and p95.
 """
 
 import argparse
@@ -355,6 +357,11 @@ def run(backend: str, pools: int, pledges: int, clients: int, seconds: float) ->
             cookie = sign_in_cookie(host, port, seeded.email, PASSWORD)
             base = f"/supplier/{seeded.supplier_id}/demand"
             cases = [
+                (
+                    "baseline: GET /api/v1/me (JSON)",
+                    False,
+                    lambda i, n: Request("GET", "/api/v1/me", seeded.token),
+                ),
                 (
                     "GET /api/v1/supplier/demand (JSON)",
                     True,

@@ -15,8 +15,10 @@ _PRICE_SCALE_PER_PENNY = _PRICE_SCALE // 100
 def line_pence_sql(quantity, unit_price) -> ColumnElement[int]:
     """`kernel.money.line_pence` in SQL: quantity x unit price in pence, rounded half-up once.
 
-    Whole numbers only: a price (four places at most) times 10,000 is exact on both databases, and a
-    non-negative sum of tens of thousands of pence rounds half-up by adding 50 before dividing by 100.
+    Whole numbers only: a price has four places at most, so rounded after multiplying by 10,000 it is exact
+    even from SQLite's binary floats; times the quantity it is in hundredths of a penny, and adding 50 before
+    dividing by 100 rounds a quantity of zero or more half-up. tests/reports/test_agreement.py holds it to
+    `line_pence`, the invoices' figure; the reports' list values and the dashboards' pool values both use it.
     """
     whole_price = cast(func.round(unit_price * _PRICE_SCALE), BigInteger)
     return (quantity * whole_price + _PRICE_SCALE_PER_PENNY // 2) // _PRICE_SCALE_PER_PENNY

@@ -59,7 +59,7 @@ def with_standing(pools: Select) -> Select:
     """`pools` (a select of open pools' columns, with `Pool.id` among them as `id`) with where each stands on
     the tiers it holds, as columns tier_min, tier_price, unit_price, next_min and next_price: what
     `catalogue.pricing.standing` answers, in SQL, so a dashboard prices thousands of pools in one statement
-    without loading their tiers. tests/orders/test_held_prices.py holds the two to the same answer for any ladder.
+    without loading their tiers. tests/orders/test_demand.py holds the two to the same answer for any ladder.
 
     The tier reached is the highest at or below the pledged total; below every tier the price is the held list
     price; the next tier is the first above the total whose price is lower than the current one.

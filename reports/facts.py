@@ -16,7 +16,7 @@ The sources are bulk-buy invoices (`purchase_order_facts`: invoice -> purchase o
 offer, with the list price the order snapshotted) and shared-service invoices
 (`shared_service_facts`: invoice -> its SharedServiceCharge -> the pool's offer, with the
 charge's units and list price snapshot). Another kind of invoice joins every report by adding
-its own SELECT of the same columns to `fact_sources()`; use `list_value_pence()` and the
+its own SELECT of the same columns to `fact_sources()`; use `kernel.sql_figures.line_pence_sql` and the
 `credited_*()` helpers (correlated on its invoice id) so its rounding and credit notes agree
 with these.
 """
@@ -24,7 +24,6 @@ with these.
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
     Integer,
     Select,
@@ -39,6 +38,7 @@ from sqlalchemy import (
 
 from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, LineKind
 from catalogue.models import Offer
+from kernel.sql_figures import line_pence_sql
 from orders.models import PurchaseOrder
 from organisations.models import Member, Organisation, Supplier
 from shared_services.models import ServicePool, SharedServiceCharge
@@ -61,16 +61,6 @@ FACT_COLUMNS = (
 )
 UNIT_KINDS = (LineKind.GOODS, LineKind.SERVICE)
 SUPPLIER_KINDS = (LineKind.GOODS, LineKind.DELIVERY, LineKind.SERVICE)
-
-
-def list_value_pence(units: SQLColumnExpression[Any], list_unit_price: SQLColumnExpression[Any]) -> ColumnElement:
-    """units x list price in pence, half-up, computed the same on SQLite and PostgreSQL.
-
-    Prices have at most four places, so units x price x 10,000 is a whole number (rounded to
-    it to shed SQLite's binary floats); adding 50 and dividing by 100 rounds it half-up.
-    """
-    hundredths = cast(func.round(units * list_unit_price * 10000), BigInteger)
-    return (hundredths + 50) // 100
 
 
 def _line_sum(value: SQLColumnExpression[Any], *where: SQLColumnExpression[Any]) -> ColumnElement:
@@ -125,7 +115,7 @@ def _invoice_facts(units, list_price, offer_id, supplier_id, *path) -> Select:
         Organisation.is_social_enterprise.label("buy_social"),
         *issue_year_month(Invoice.issue_date),
         units.label("units"),
-        list_value_pence(units, list_price).label("list_value_pence"),
+        line_pence_sql(units, list_price).label("list_value_pence"),
         (Invoice.net_pence - credited_net_pence(Invoice.id)).label("spend_pence"),
         (invoiced_supplier_pence(Invoice.id) - credited_supplier_pence(Invoice.id)).label("supplier_pence"),
     )

@@ -161,6 +161,7 @@ def test_every_page_passes_the_checks_for_each_role_at_both_widths(browser, live
     with capsys.disabled():
         print(f"\n{role}: {len(paths)} pages swept at {' and '.join(map(str, WIDTHS))} px")
     assert len(paths) > 5, f"the crawl found only {paths}"
+    (shots / f"pages-{role}.txt").write_text("\n".join(paths))  # what was swept, for the record
     (shots / f"problems-{role}.txt").write_text("\n".join(failures))
     assert not failures, "\n".join(failures)
 

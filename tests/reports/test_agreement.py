@@ -11,9 +11,9 @@ from sqlalchemy import literal, select
 from billing.models import CreditNote, Invoice, LineKind
 from kernel.extensions import db
 from kernel.money import line_pence
+from kernel.sql_figures import line_pence_sql
 from organisations.models import Consortium, Member, Network
 from reports import savings
-from reports.facts import list_value_pence
 from reports.figures import Figures, total
 
 
@@ -138,7 +138,7 @@ def test_the_supplier_report_agrees_with_the_invoices(trading):
 )
 def test_list_value_in_sql_is_line_pence(app, units, price):
     assert db.session.scalar(
-        select(list_value_pence(literal(units), literal(Decimal(price), db.Numeric(12, 4))))
+        select(line_pence_sql(literal(units), literal(Decimal(price), db.Numeric(12, 4))))
     ) == line_pence(units, Decimal(price))
 
 
@@ -146,6 +146,6 @@ def test_list_value_in_sql_is_line_pence(app, units, price):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.integers(0, 10**6), st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("9999.9999"), places=4))
 def test_list_value_in_sql_rounds_half_up_like_the_invoices(app, units, price):
-    assert db.session.scalar(select(list_value_pence(literal(units), literal(price, db.Numeric(12, 4))))) == line_pence(
+    assert db.session.scalar(select(line_pence_sql(literal(units), literal(price, db.Numeric(12, 4))))) == line_pence(
         units, price
     )
