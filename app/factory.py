@@ -7,7 +7,7 @@ import click
 from flask import Flask, current_app, g, render_template, request
 from flask_bootstrap import Bootstrap5
 from marshmallow import ValidationError
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -91,7 +91,7 @@ import trading.messages
 import trading.navigation
 import trading.views
 from app import benchmark, logs, settings
-from kernel import api, api_docs, navigation, web
+from kernel import api, api_docs, navigation, unit_of_work, web
 from kernel.demo import run_in_date_order
 from kernel.errors import Conflict, DomainError
 from kernel.extensions import csrf, db, limiter, login_manager, migrate
@@ -299,10 +299,9 @@ def _commit_unit_of_work(response):
         db.session.rollback()
         return response
     try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        return _handle_domain(Conflict("Someone else changed this at the same moment; please try again."))
+        unit_of_work.commit()
+    except Conflict as clash:
+        return _handle_domain(clash)
     return response
 
 

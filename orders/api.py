@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from kernel import unit_of_work
 from kernel.api import api_blueprint, json_body, operation, page_of, page_schema, paginated, query_args, wants_csv
 from kernel.csv_export import csv_response
 from kernel.errors import ValidationFailed
@@ -165,6 +166,7 @@ def put_pledge(pool_id: int):
     user = require_actor()
     data = _body_unless_not_visible(user, pool_id, _PLEDGE_IN)
     change = services.pledge(user, pool_id, data["quantity"], data["flexible_extra"], data["member_id"])
+    unit_of_work.commit()  # the pool's lock goes with it: the next pledge need not wait for this answer
     return _MY_PLEDGE.dump(PledgeWithEstimate(change.pledge, change.estimate)), 201 if change.old_quantity == 0 else 200
 
 
@@ -180,7 +182,9 @@ def put_pledge(pool_id: int):
 def delete_pledge(pool_id: int):
     user = require_actor()
     args = PAGES.query(user, pool_id, PledgeOutSchema())
-    return PledgeSchema().dump(services.withdraw_pledge(user, pool_id, args["member_id"]).pledge)
+    change = services.withdraw_pledge(user, pool_id, args["member_id"])
+    unit_of_work.commit()
+    return PledgeSchema().dump(change.pledge)
 
 
 @bp.get("/pledges")
@@ -202,7 +206,9 @@ def list_pledges():
 )
 def close_preview(pool_id: int):
     user = require_actor()
-    return ClosePlanSchema().dump(closing.preview_close(user, services.pool_for(user, pool_id)))
+    plan = closing.preview_close(user, services.pool_for(user, pool_id))
+    closing.member_lines(plan)
+    return ClosePlanSchema().dump(plan)
 
 
 @bp.post("/pools/<int:pool_id>/close")

@@ -8,6 +8,7 @@ keeps pool pages and the pledge path free of aggregate queries.
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Select, and_, or_, select
@@ -276,13 +277,21 @@ class PledgeState:
 class PledgeMade:
     """What one pledge change did; the change itself is kept in the pledge's history.
 
-    `estimate` is the member's bill at the pool's new total (None for a withdrawn pledge).
+    Carries what was read and written under the pool's lock, so the estimate is worked out only when asked
+    for: a view that commits first lets the next pledge into the pool while it works the estimate out.
     """
 
     pledge: PledgeState
     old_quantity: int
     old_flexible_extra: int
-    estimate: MemberBill | None
+    read: pledging.LockedPool
+    pool_total: int
+    others_by_band: list[tuple[int, TurnoverBand, int]]
+
+    @cached_property
+    def estimate(self) -> MemberBill | None:
+        """The member's bill at the pool's new total; None for a withdrawn pledge."""
+        return _estimate(self.read, self.pledge.quantity, self.pool_total, self.others_by_band)
 
 
 # The pledge's steps, in the order they run
@@ -344,8 +353,7 @@ def _room(capacity: int | None, others: int, quantity: int, list_price: Decimal)
 
 def _record_change(actor: User, locked: pledging.LockedPool, new: pledging.Units, now: datetime) -> PledgeMade:
     """Writes the change under the lock (the pledge, its history row, the pool's new totals and
-    its day), queues the tier notice, and says what it did, estimate included, without reading
-    anything back."""
+    its day), queues the tier notice, and says what it did without reading anything back."""
     totals = locked.totals.after(locked.current, new)
     grouped = locked.is_national or bool(locked.solidarity_rate_percent)
     written = pledging.write_change(locked, new, totals, actor.id, now, others_wanted=grouped and new.quantity > 0)
@@ -355,8 +363,7 @@ def _record_change(actor: User, locked: pledging.LockedPool, new: pledging.Units
         written.pledge_id, locked.pool_id, locked.member, new.quantity, new.flexible_extra, written.created_at, now
     )
     old = locked.current
-    estimate = _estimate(locked, new.quantity, totals.pledged_quantity, written.others_by_band)
-    return PledgeMade(state, old.quantity, old.flexible_extra, estimate)
+    return PledgeMade(state, old.quantity, old.flexible_extra, locked, totals.pledged_quantity, written.others_by_band)
 
 
 def _queue_tier_notice(locked: pledging.LockedPool, new_total: int) -> None:

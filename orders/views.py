@@ -22,7 +22,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from catalogue.models import Category
-from kernel import confirm
+from kernel import confirm, unit_of_work
 from kernel.charts import svg_response
 from kernel.clock import UK
 from kernel.csv_export import csv_response
@@ -181,12 +181,12 @@ def pledge(pool_id: int):
         change = services.pledge(
             current_user, pool.id, form.quantity.data, form.flexible_extra.data or 0, form.member_id.data
         )
+        made = f"Your pledge of {quantity(form.quantity.data, pool.offer)} for {change.pledge.member.name} is in."
+        unit_of_work.commit()  # the pool's lock goes with it: the next pledge need not wait for this page
     except DomainError as error:
         form_errors(form, error)
         return _render_pool(pool, form, status=error.status_code)
-    flash(
-        f"Your pledge of {quantity(form.quantity.data, pool.offer)} for {change.pledge.member.name} is in.", "success"
-    )
+    flash(made, "success")
     return redirect(url_for("orders.pool_page", pool_id=pool.id))
 
 
@@ -226,6 +226,7 @@ def withdraw(pool_id: int):
         page = url_for("orders.confirm_withdraw", pool_id=pool.id, member_id=request.form.get("member_id", type=int))
         return confirm.ask_first(page)
     change = services.withdraw_pledge(current_user, pool.id, request.form.get("member_id", type=int))
+    unit_of_work.commit()
     flash(f"The pledge for {change.pledge.member.name} is withdrawn.", "success")
     return redirect(url_for("orders.pool_page", pool_id=pool.id))
 
@@ -329,11 +330,14 @@ def close_preview(pool_id: int):
     """Exactly what closing will do, before the secretary confirms it."""
     pool = services.pool_for(current_user, pool_id)
     plan = closing.preview_close(current_user, pool)
-    lines = ListPage.of([line for c in plan.consortia for line in c.lines], page_number(), CLOSE_LINES_PER_PAGE)
-    shown = [(c, [line for line in lines.items if line.order is c]) for c in plan.consortia]
-    return render_template(
-        "orders/close_preview.html", pool=pool, plan=plan, lines=lines, shown=[(c, ls) for c, ls in shown if ls]
+    lines = ListPage.fetched(
+        lambda limit, offset: closing.member_lines(plan, offset, offset + limit),
+        page_number(),
+        CLOSE_LINES_PER_PAGE,
+        plan.members,
     )
+    shown = [(c, c.lines) for c in plan.consortia if c.lines]
+    return render_template("orders/close_preview.html", pool=pool, plan=plan, lines=lines, shown=shown)
 
 
 @bp.post("/pools/<int:pool_id>/close")

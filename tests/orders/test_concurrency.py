@@ -3,8 +3,12 @@
 from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
 from kernel.extensions import db
 from orders import services
+from orders import views as orders_views
 from orders.models import Pledge, Pool
 from organisations.models import Role
 from tests import factories
@@ -99,3 +103,48 @@ def test_pledges_racing_a_close_are_counted_or_refused(app, world, offer):
     assert accepted + refused == len(pledgers)
     allocated = db.session.scalar(db.select(db.func.sum(Allocation.units)))
     assert allocated == 12 + 2 * accepted
+
+
+def _pool_lock_free(app, pool_id: int) -> bool:
+    """Whether another connection can take the pool's row lock at once (it gives it straight back)."""
+    with app.app_context(), db.engine.connect() as other:
+        try:
+            other.execute(text("SELECT id FROM pool WHERE id = :id FOR UPDATE NOWAIT"), {"id": pool_id})
+        except OperationalError:
+            return False
+        finally:
+            other.rollback()
+    return True
+
+
+def test_a_pledge_lets_go_of_the_pool_before_its_answer_is_made(app, world, offer, postgresql_only, monkeypatch):
+    """The pool's row lock makes pledges take turns; the answer (the estimate and the JSON, or the page's message)
+    needs no lock, so the next pledge does not wait for it."""
+    pool = make_pool(world.secretary, offer, [world.consortium])
+    member = factories.member(world.network, "Answering Member CIC")
+    user = factories.user(None, (Role.MEMBER, member.id))
+    headers = api_token(user)
+    db.session.commit()
+    free_while_answering = []
+    real_estimate, real_flash = services._estimate, orders_views.flash
+
+    def estimate_and_look(*args):
+        free_while_answering.append(_pool_lock_free(app, pool.id))
+        return real_estimate(*args)
+
+    def flash_and_look(*args):
+        free_while_answering.append(_pool_lock_free(app, pool.id))
+        return real_flash(*args)
+
+    monkeypatch.setattr(services, "_estimate", estimate_and_look)
+    monkeypatch.setattr(orders_views, "flash", flash_and_look)
+    client = app.test_client()
+    answer = client.put(f"/api/v1/pools/{pool.id}/pledge", headers=headers, json={"quantity": 7})
+    assert answer.status_code == 201
+    assert answer.get_json()["estimate"]["total_pence"] > 0
+    factories.sign_in(client, user)
+    answer = client.post(f"/pools/{pool.id}/pledge", data={"quantity": 9, "member_id": member.id, "action": "confirm"})
+    assert answer.status_code == 302
+    assert free_while_answering == [True, True]
+    db.session.expire_all()
+    assert db.session.get(Pool, pool.id).pledged_quantity == 9
