@@ -7,6 +7,7 @@ W = sum(weights), the exact share total * w / W is the quotient and remainder of
 divmod(total * w, W), so remainders compare exactly over one common denominator.
 """
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,11 +43,30 @@ def largest_remainder(total: int, weights: Sequence[int], preference: Sequence[A
     if leftover:
         # Remainders sum to leftover * weight_sum and each is below weight_sum, so more than
         # `leftover` items have one: a zero weight (remainder 0) never takes a leftover unit.
-        candidates = [index for index, remainder in enumerate(remainders) if remainder]
-        if preference is None:
-            candidates.sort(key=lambda i: (-remainders[i], -weights[i], i))
-        else:
-            candidates.sort(key=lambda i: (-remainders[i], preference[i], i))
-        for index in candidates[:leftover]:
+        keys = [-weight for weight in weights] if preference is None else preference
+        for index in largest_remainders(remainders, leftover, keys):
             shares[index] += 1
     return shares
+
+
+def largest_remainders(remainders: Sequence[int], count: int, preference: Sequence[Any]) -> list[int]:
+    """The indexes of the `count` largest remainders above 0 (all of them if fewer), equal remainders in
+    `preference` order, then index order: the items that take a leftover unit.
+
+    The same items as sorting every index by (-remainder, preference, index) and taking the first `count`,
+    but only the items tied at the cut are sorted: a big order's members have a few distinct remainders
+    (from a few distinct quantities), so thousands of keys are neither made nor ranked one by one."""
+    if count <= 0:
+        return []
+    tally = Counter(remainders)
+    tally.pop(0, None)
+    taken = 0  # items with a remainder above the cut
+    for cut in sorted(tally, reverse=True):
+        if taken + tally[cut] >= count:
+            break
+        taken += tally[cut]
+    else:
+        return [index for index, remainder in enumerate(remainders) if remainder]
+    above = [index for index, remainder in enumerate(remainders) if remainder > cut]
+    tied = sorted((preference[index], index) for index, remainder in enumerate(remainders) if remainder == cut)
+    return above + [index for _, index in tied[: count - taken]]

@@ -5,11 +5,13 @@ so what the preview shows is what happens. Closing runs in the caller's one tran
 the pool's row lock: the pool is closed with all its purchase orders, or nothing changes.
 """
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 
@@ -22,29 +24,63 @@ from kernel.money import line_pence
 from kernel.numbering import next_number
 from kernel.words import quantity
 from orders import notices, services
-from orders.cost_shares import MemberUnits
-from orders.invoice_plan import MemberBill, OrderTerms, consortium_delivery, member_bills
+from orders.cost_shares import MemberUnits, OrderShares
+from orders.invoice_plan import (
+    MemberBill,
+    OrderTerms,
+    consortium_delivery,
+    member_bill,
+    member_bills,
+    members_shares,
+)
 from orders.models import POOL_LIFECYCLE, Allocation, Pledge, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
-from orders.packs import PackPlan, PledgedDemand, plan_packs
+from orders.packs import PackPlan, plan_packs
 from orders.prices import pool_list_price, pool_tiers
 from orders.vat import VatLine
 from organisations.models import Consortium, Member, Network, Organisation, TurnoverBand, User
 from pools.services import audit_cancelled
 
 
-@dataclass(frozen=True)
-class PledgeRow:
-    """What closing needs of a pledge and its member, read in one query."""
+class PledgeRow(NamedTuple):
+    """A pledge as a member's line of the plan shows it."""
 
     pledge_id: int
     member_id: int
-    consortium_id: int
     quantity: int
     flexible_extra: int
+    turnover_band: TurnoverBand
+
+
+@dataclass(frozen=True)
+class Pledges:
+    """One consortium's live pledges, earliest first (the order ties are settled in), column by column: a big
+    pool has thousands, and an object each would be thousands more for the collector to walk."""
+
+    ids: list[int]
+    member_ids: list[int]
+    quantities: list[int]
+    flexible_extras: list[int]
+    turnover_bands: list[TurnoverBand]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def row(self, index: int) -> PledgeRow:
+        return PledgeRow(
+            self.ids[index],
+            self.member_ids[index],
+            self.quantities[index],
+            self.flexible_extras[index],
+            self.turnover_bands[index],
+        )
+
+
+class Recipient(NamedTuple):
+    """Who a member's allocation goes to: read only for the members' lines made (`member_lines`)."""
+
     member_name: str
     delivery_address: str
     contact_email: str
-    turnover_band: TurnoverBand
 
 
 @dataclass
@@ -56,17 +92,29 @@ class ConsortiumPlan:
     goods_pence: int
     delivery_charge_pence: int
     terms: OrderTerms
-    lines: list["MemberLine"] = field(default_factory=list)
+    pledges: Pledges  # in the order of its packs' allocations
+    lines: list["MemberLine"] = field(default_factory=list)  # the members' lines made (`member_lines`)
 
     @property
     def total_pence(self) -> int:
         return self.goods_pence + self.delivery_charge_pence
 
     @cached_property
-    def bills(self) -> dict[int, MemberBill]:
-        """Each member's invoice as invoicing will issue it if nothing changes before then."""
-        members = [MemberUnits(line.row.member_id, line.units, line.row.turnover_band) for line in self.lines]
-        return {bill.member_id: bill for bill in member_bills(self.terms, members, self.delivery_charge_pence)}
+    def shares(self) -> OrderShares:
+        """Every member's cost share as invoicing will issue it if nothing changes before then. Each share
+        hangs on all the others (largest remainders), so all are worked out; only the lines shown are billed."""
+        return members_shares(
+            self.terms,
+            self.pledges.member_ids,
+            self.packs.allocated,
+            self.pledges.turnover_bands,
+            self.delivery_charge_pence,
+        )
+
+    def line(self, index: int, recipient: Recipient) -> "MemberLine":
+        row = self.pledges.row(index)
+        units = self.packs.allocated[index]
+        return MemberLine(row, recipient, units, self.packs.reason(row.quantity, units), self, index)
 
 
 @dataclass
@@ -74,14 +122,15 @@ class MemberLine:
     """A member's allocation, and the invoice it will bring (its goods, delivery, fee, solidarity and VAT)."""
 
     row: PledgeRow
+    recipient: Recipient
     units: int
     reason: str
-    unit_price: Decimal
     order: ConsortiumPlan
+    index: int  # the member's place in its order's pledges and shares
 
-    @property
+    @cached_property
     def bill(self) -> MemberBill:
-        return self.order.bills[self.row.member_id]
+        return member_bill(self.order.terms, self.order.shares.share(self.index))
 
     @property
     def goods_pence(self) -> int:
@@ -138,41 +187,68 @@ class ClosePlan:
     def total_pence(self) -> int:
         return sum(c.total_pence for c in self.consortia)
 
+    @property
+    def members(self) -> int:
+        """How many members' lines the plan has: one per live pledge in its orders."""
+        return sum(len(c.pledges) for c in self.consortia)
 
-def _pledge_rows(pool: Pool) -> list[PledgeRow]:
-    """Live pledges, earliest first (the order ties are settled in), with delivery details."""
-    billing_email = func.coalesce(Member.billing_email, Organisation.contact_email)
+
+def _live_pledges(pool: Pool) -> dict[int, Pledges]:
+    """The pool's live pledges by consortium id, in consortium id order."""
     rows = db.session.execute(
         select(
+            Network.consortium_id,
             Pledge.id,
             Pledge.member_id,
-            Network.consortium_id,
             Pledge.quantity,
             Pledge.flexible_extra,
+            Member.turnover_band,
+        )
+        .join(Member, Pledge.member_id == Member.id)
+        .join(Network, Member.network_id == Network.id)
+        .where(Pledge.pool_id == pool.id, Pledge.quantity > 0)
+        .order_by(Network.consortium_id, Pledge.created_at, Pledge.id)
+    ).all()
+    if not rows:
+        return {}
+    consortium_ids, *columns = map(list, zip(*rows, strict=True))
+    pledges = {}
+    first = 0  # each consortium's pledges are a run of the rows
+    for consortium_id, count in sorted(Counter(consortium_ids).items()):
+        pledges[consortium_id] = Pledges(*(column[first : first + count] for column in columns))
+        first += count
+    return pledges
+
+
+def _recipients(pool: Pool, pledge_ids: list[int] | None) -> dict[int, Recipient]:
+    """The members' names, delivery addresses and billing emails by pledge id (`None`: all the pool's pledges).
+
+    Withdrawn pledges are not left out: one withdrawn since its pledge row was read still finds its member."""
+    billing_email = func.coalesce(Member.billing_email, Organisation.contact_email)
+    query = (
+        select(
+            Pledge.id,
             Organisation.legal_name,
             Organisation.address_line1,
             Organisation.address_line2,
             Organisation.city,
             Organisation.postcode,
             billing_email,
-            Member.turnover_band,
         )
         .join(Member, Pledge.member_id == Member.id)
         .join(Organisation, Member.organisation_id == Organisation.id)
-        .join(Network, Member.network_id == Network.id)
-        .where(Pledge.pool_id == pool.id, Pledge.quantity > 0)
-        .order_by(Pledge.created_at, Pledge.id)
-    ).all()
-    return [
-        PledgeRow(r[0], r[1], r[2], r[3], r[4], r[5], ", ".join(part for part in r[6:10] if part), r[10], r[11])
-        for r in rows
-    ]
+        .where(Pledge.pool_id == pool.id)
+    )
+    if pledge_ids is not None:
+        query = query.where(Pledge.id.in_(pledge_ids))
+    return {r[0]: Recipient(r[1], ", ".join(part for part in r[2:6] if part), r[6]) for r in db.session.execute(query)}
 
 
 def plan_close(pool: Pool, now: datetime | None = None) -> ClosePlan:
-    """What closing the pool at `now` would do, at the prices the pool holds."""
-    rows = _pledge_rows(pool)
-    total = sum(r.quantity for r in rows)
+    """What closing the pool at `now` would do, at the prices the pool holds: the orders and every member's
+    allocation and cost share. The members' lines are made by `member_lines`, for the members shown."""
+    pledges = _live_pledges(pool)
+    total = sum(sum(p.quantities) for p in pledges.values())
     tiers = pool_tiers(pool)
     offer = pool.offer
     price = pricing.unit_price(tiers, total, pool_list_price(pool))
@@ -183,16 +259,9 @@ def plan_close(pool: Pool, now: datetime | None = None) -> ClosePlan:
         needed = f"{total:,} of the {quantity(pool.minimum_quantity, offer)} needed"
         plan.cancel_reason = f"The minimum was not met: {needed} were pledged {when}."
         return plan
-    rank = {r.pledge_id: n for n, r in enumerate(rows)}
-    by_consortium: dict[int, list[PledgeRow]] = {}
-    for row in rows:
-        by_consortium.setdefault(row.consortium_id, []).append(row)
     packs = {
-        consortium_id: plan_packs(
-            [PledgedDemand(r.pledge_id, r.quantity, r.flexible_extra, rank[r.pledge_id]) for r in members],
-            offer.pack_size,
-        )
-        for consortium_id, members in sorted(by_consortium.items())
+        consortium_id: plan_packs(p.quantities, p.flexible_extras, offer.pack_size)  # earliest first
+        for consortium_id, p in pledges.items()
     }
     ordering = [c for c in packs if packs[c].units > 0]
     if not ordering:
@@ -203,32 +272,46 @@ def plan_close(pool: Pool, now: datetime | None = None) -> ClosePlan:
     delivery = consortium_delivery(pool.delivery_charge_pence, [packs[c].units for c in ordering])
     for consortium_id, delivery_pence in zip(ordering, delivery, strict=True):
         consortium = consortia[consortium_id]
+        terms = services.order_terms(pool, consortium, price)
+        consortium_packs = packs[consortium_id]
         plan.consortia.append(
-            _consortium_plan(
+            ConsortiumPlan(
                 consortium,
-                packs[consortium_id],
-                by_consortium[consortium_id],
+                consortium_packs,
+                line_pence(consortium_packs.units, terms.unit_price),
                 delivery_pence,
-                services.order_terms(pool, consortium, price),
+                terms,
+                pledges[consortium_id],
             )
         )
     return plan
 
 
-def _consortium_plan(
-    consortium: Consortium, packs: PackPlan, rows: list[PledgeRow], delivery_pence: int, terms: OrderTerms
-) -> ConsortiumPlan:
-    plan = ConsortiumPlan(consortium, packs, line_pence(packs.units, terms.unit_price), delivery_pence, terms)
-    plan.lines = [
-        MemberLine(row, allocation.units, allocation.reason, terms.unit_price, plan)
-        for row, allocation in zip(rows, packs.allocations, strict=True)
-    ]
-    return plan
+def member_lines(plan: ClosePlan, start: int = 0, stop: int | None = None) -> list[MemberLine]:
+    """The members' lines from `start` to `stop` (all by default) across the plan's orders, consortium by
+    consortium and earliest pledge first; each order's `lines` become its lines among them.
+
+    Their recipients are read in one query; their bills are worked out when first read."""
+    stop = plan.members if stop is None else min(stop, plan.members)
+    shown: list[tuple[ConsortiumPlan, range]] = []
+    first = 0  # the order's first line's place in the plan
+    for order in plan.consortia:
+        shown.append((order, range(max(start - first, 0), max(min(stop - first, len(order.pledges)), 0))))
+        first += len(order.pledges)
+    if start >= stop:
+        recipients = {}
+    elif (start, stop) == (0, plan.members):
+        recipients = _recipients(plan.pool, None)
+    else:
+        recipients = _recipients(plan.pool, [order.pledges.ids[i] for order, places in shown for i in places])
+    for order, places in shown:
+        order.lines = [order.line(i, recipients[order.pledges.ids[i]]) for i in places]
+    return [line for order in plan.consortia for line in order.lines]
 
 
 @no_collection_pauses()
 def preview_close(actor: User, pool: Pool) -> ClosePlan:
-    """What closing would do, every member's allocation and bill: as many objects as the close itself makes."""
+    """What closing would do: the orders, and every member's allocation and bill for `member_lines` to show."""
     services.require_manager(actor, pool)
     POOL_LIFECYCLE.check(pool, PoolStatus.CLOSED)
     return plan_close(pool)
@@ -263,6 +346,7 @@ def close_pool(actor: User | None, pool_id: int, now: datetime | None = None) ->
         audit_cancelled(actor, pool, "pool", plan.cancel_reason)
         notices.pool_cancelled(pool)
         return CloseResult(pool, plan, [])
+    member_lines(plan)
     POOL_LIFECYCLE.move(pool, PoolStatus.CLOSED, actor, at=now)
     pool.closing_unit_price = plan.unit_price
     orders = [_purchase_order(pool, consortium_plan, plan.unit_price, now) for consortium_plan in plan.consortia]
@@ -312,9 +396,9 @@ def _purchase_order(pool: Pool, plan: ConsortiumPlan, unit_price: Decimal, now: 
                 "flexible_extra": line.row.flexible_extra,
                 "units": line.units,
                 "reason": line.reason,
-                "member_name": line.row.member_name,
-                "delivery_address": line.row.delivery_address,
-                "contact_email": line.row.contact_email,
+                "member_name": line.recipient.member_name,
+                "delivery_address": line.recipient.delivery_address,
+                "contact_email": line.recipient.contact_email,
             }
             for line in plan.lines
         ],

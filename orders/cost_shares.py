@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from kernel.allocation import largest_remainder
+from kernel.allocation import largest_remainder, largest_remainders
 from kernel.money import line_pence, round_half_up
 from organisations.enums import TurnoverBand
 
@@ -58,6 +58,35 @@ def handling_fee_total_pence(goods_pence: int, fee_percent: Decimal) -> int:
     return _percent_of(goods_pence, fee_percent)
 
 
+@dataclass(frozen=True)
+class OrderShares:
+    """Every member's share of one order, figure by figure, in the order the members were given.
+
+    The shares hang together (each is a largest-remainder split over all the members), so they are
+    worked out for every member at once; a page that shows a few members makes only their `CostShare`s.
+    """
+
+    member_ids: list[int]
+    units: list[int]
+    goods: list[int]
+    delivery: list[int]
+    fees: list[int]
+    solidarity: list[int]
+
+    def __len__(self) -> int:
+        return len(self.member_ids)
+
+    def share(self, index: int) -> CostShare:
+        return CostShare(
+            self.member_ids[index],
+            self.units[index],
+            self.goods[index],
+            self.delivery[index],
+            self.fees[index],
+            self.solidarity[index],
+        )
+
+
 def cost_shares(
     members: Sequence[MemberUnits],
     unit_price: Decimal,
@@ -65,7 +94,29 @@ def cost_shares(
     handling_fee_percent: Decimal = Decimal(0),
     solidarity_rate_percent: Decimal = Decimal(0),
 ) -> list[CostShare]:
-    """Each member's share of the order, in the order of `members`.
+    """Each member's share of the order, in the order of `members` (see `order_shares`)."""
+    shares = order_shares(
+        [member.member_id for member in members],
+        [member.units for member in members],
+        [member.turnover_band for member in members],
+        unit_price,
+        delivery_charge_pence,
+        handling_fee_percent,
+        solidarity_rate_percent,
+    )
+    return [shares.share(index) for index in range(len(shares))]
+
+
+def order_shares(
+    member_ids: Sequence[int],
+    units: Sequence[int],
+    turnover_bands: Sequence[TurnoverBand],
+    unit_price: Decimal,
+    delivery_charge_pence: int,
+    handling_fee_percent: Decimal = Decimal(0),
+    solidarity_rate_percent: Decimal = Decimal(0),
+) -> OrderShares:
+    """The members' shares of the order: member i has `member_ids[i]`, `units[i]` and `turnover_bands[i]`.
 
     The delivery charge and fee follow the goods shares; when the goods total is 0 (free
     goods, or prices below a penny) the delivery charge follows units instead.
@@ -78,17 +129,16 @@ def cost_shares(
     pot in proportion to what each would have paid. Without members of both bands, no
     solidarity applies.
     """
-    ids = [member.member_id for member in members]
+    ids, units = list(member_ids), list(units)
     if len(set(ids)) != len(ids):
         raise ValueError("A member appears more than once in the order.")
-    for member in members:
-        _check_count(f"units of member {member.member_id}", member.units)
+    for member_id, count in zip(ids, units, strict=True):
+        _check_count(f"units of member {member_id}", count)
     _check_price(unit_price)
     _check_count("delivery_charge_pence", delivery_charge_pence)
     _check_percent("handling_fee_percent", handling_fee_percent)
     _check_percent("solidarity_rate_percent", solidarity_rate_percent)
 
-    units = [member.units for member in members]
     goods = _goods_shares(units, ids, unit_price)
     goods_total = sum(goods)
     fee_total = handling_fee_total_pence(goods_total, handling_fee_percent)
@@ -98,12 +148,8 @@ def cost_shares(
         raise ValueError("A delivery charge needs at least one member with units to carry it.")
     delivery = _split(delivery_charge_pence, delivery_weights, ids)
     fees = _split(fee_total, goods, ids)
-    solidarity = _solidarity(members, goods, solidarity_rate_percent)
-
-    return [
-        CostShare(member.member_id, member.units, goods[i], delivery[i], fees[i], solidarity[i])
-        for i, member in enumerate(members)
-    ]
+    solidarity = _solidarity(ids, turnover_bands, goods, solidarity_rate_percent)
+    return OrderShares(ids, units, goods, delivery, fees, solidarity)
 
 
 def _goods_shares(units: list[int], ids: list[int], unit_price: Decimal) -> list[int]:
@@ -120,24 +166,22 @@ def _goods_shares(units: list[int], ids: list[int], unit_price: Decimal) -> list
     remainders = [remainder for _, remainder in quotas]
     # Rounding the total moves it by at most half a penny, so the leftover is at most the
     # number of members with a fractional quota: zero-unit members never take one.
-    candidates = sorted(
-        (i for i, remainder in enumerate(remainders) if remainder),
-        key=lambda i: (-remainders[i], -units[i], ids[i]),
-    )
-    for i in candidates[: goods_total - sum(shares)]:
-        shares[i] += 1
+    leftover = goods_total - sum(shares)
+    if leftover:
+        preference = [(-count, member_id) for count, member_id in zip(units, ids, strict=True)]
+        for i in largest_remainders(remainders, leftover, preference):
+            shares[i] += 1
     return shares
 
 
-def _solidarity(members: Sequence[MemberUnits], goods: list[int], rate_percent: Decimal) -> list[int]:
-    ids = [member.member_id for member in members]
+def _solidarity(ids: list[int], bands: Sequence[TurnoverBand], goods: list[int], rate_percent: Decimal) -> list[int]:
+    if not rate_percent:
+        return [0] * len(goods)
     surcharges = [
-        _percent_of(share, rate_percent) if member.turnover_band is SURCHARGED_BAND else 0
-        for member, share in zip(members, goods, strict=True)
+        _percent_of(share, rate_percent) if band is SURCHARGED_BAND else 0
+        for band, share in zip(bands, goods, strict=True)
     ]
-    discount_weights = [
-        share if member.turnover_band is DISCOUNTED_BAND else 0 for member, share in zip(members, goods, strict=True)
-    ]
+    discount_weights = [share if band is DISCOUNTED_BAND else 0 for band, share in zip(bands, goods, strict=True)]
     pot = min(sum(surcharges), sum(discount_weights))
     if pot < sum(surcharges):
         surcharges = _split(pot, surcharges, ids)
@@ -146,6 +190,8 @@ def _solidarity(members: Sequence[MemberUnits], goods: list[int], rate_percent: 
 
 
 def _split(total: int, weights: list[int], ids: list[int]) -> list[int]:
+    if not total:  # nothing to share (no fee, no solidarity): every share is 0, with no ranking of thousands
+        return [0] * len(weights)
     return largest_remainder(
         total, weights, [(-weight, member_id) for weight, member_id in zip(weights, ids, strict=True)]
     )

@@ -14,7 +14,7 @@ from decimal import Decimal
 from catalogue.enums import VatRate
 from kernel.allocation import largest_remainder
 from kernel.money import line_pence
-from orders.cost_shares import CostShare, MemberUnits, cost_shares
+from orders.cost_shares import CostShare, MemberUnits, OrderShares, cost_shares, order_shares
 from orders.vat import VatLine, vat_analysis
 from organisations.enums import TurnoverBand
 
@@ -119,7 +119,27 @@ def member_bills(terms: OrderTerms, members: Sequence[MemberUnits], delivery_cha
     shares = cost_shares(
         members, terms.unit_price, delivery_charge_pence, terms.handling_fee_percent, terms.solidarity_rate_percent
     )
-    return [_bill(terms, share) for share in shares]
+    return [member_bill(terms, share) for share in shares]
+
+
+def members_shares(
+    terms: OrderTerms,
+    member_ids: Sequence[int],
+    units: Sequence[int],
+    turnover_bands: Sequence[TurnoverBand],
+    delivery_charge_pence: int,
+) -> OrderShares:
+    """The cost shares `member_bills` bills, for a caller that turns only some of them into bills
+    (`member_bill`): the close preview of a pool with thousands of members shows a page of them."""
+    return order_shares(
+        member_ids,
+        units,
+        turnover_bands,
+        terms.unit_price,
+        delivery_charge_pence,
+        terms.handling_fee_percent,
+        terms.solidarity_rate_percent,
+    )
 
 
 def estimated_bill(
@@ -156,7 +176,8 @@ def estimated_bill(
     return member_bills(terms, [member, *rest], delivery[ordering.index(consortium_id)])[0]
 
 
-def _bill(terms: OrderTerms, share: CostShare) -> MemberBill:
+def member_bill(terms: OrderTerms, share: CostShare) -> MemberBill:
+    """The invoice a member's cost share of an order brings."""
     goods_rate = charged_vat_rate(terms.vat_registered, terms.vat_rate)
     fee_rate = charged_vat_rate(terms.vat_registered, VatRate.STANDARD)
     goods = PlannedLine(

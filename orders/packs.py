@@ -15,28 +15,21 @@ from kernel.allocation import largest_remainder
 
 
 @dataclass(frozen=True)
-class PledgedDemand:
-    key: int  # the pledge id
-    quantity: int  # > 0
-    flexible_extra: int  # >= 0
-    rank: int  # 0 = the earliest pledge; ties favour the earliest
-
-
-@dataclass(frozen=True)
-class MemberAllocation:
-    key: int
-    pledged: int
-    flexible_extra: int
-    units: int
-    reason: str  # what the member reads next to their allocation
-
-
-@dataclass(frozen=True)
 class PackPlan:
     pack_size: int
     packs: int
     units: int  # packs * pack_size
-    allocations: list[MemberAllocation]  # same order as the demands given
+    allocated: list[int]  # each pledge's units, in the order the pledges were given
+
+    def reason(self, pledged: int, units: int) -> str:
+        """Why a member pledging `pledged` units is allocated `units`, in the words it reads next to them."""
+        if units == pledged:
+            return "As pledged."
+        if units > pledged:
+            return f"{_counted(units - pledged, 'flexible unit')} added to fill the last pack of {self.pack_size}."
+        if self.packs == 0:
+            return f"None ordered: the pledges did not fill a pack of {self.pack_size}."
+        return f"{_counted(pledged - units, 'unit')} less: the last pack of {self.pack_size} could not be filled."
 
 
 def packs_for(total_quantity: int, total_flexible: int, pack_size: int) -> int:
@@ -52,62 +45,42 @@ def packs_for(total_quantity: int, total_flexible: int, pack_size: int) -> int:
     return packs
 
 
-def plan_packs(demands: Sequence[PledgedDemand], pack_size: int) -> PackPlan:
-    """Whole packs for the pledges, and each pledge's units with the reason in plain words.
+def plan_packs(
+    quantities: Sequence[int], flexible_extras: Sequence[int], pack_size: int, ranks: Sequence[int] | None = None
+) -> PackPlan:
+    """Whole packs for the pledges (pledge i: `quantities[i]` units, and `flexible_extras[i]` more it
+    accepts), and each pledge's units, in the order given.
 
-    Allocations come back in the order of `demands`; ties between equal claims go to the
-    lowest rank (then to the one given first).
+    Ties between equal claims go to the lowest rank (0 = the earliest pledge), then to the one given
+    first; without `ranks`, the pledges are given earliest first. The pledges come as columns, not an
+    object each: a national pool's close plans thousands.
     """
-    _check(demands)
-    quantities = [demand.quantity for demand in demands]
-    extras = [demand.flexible_extra for demand in demands]
-    earliest_first = [(demand.rank, index) for index, demand in enumerate(demands)]
+    _check(quantities, flexible_extras)
     pledged = sum(quantities)
-    packs = packs_for(pledged, sum(extras), pack_size)
+    packs = packs_for(pledged, sum(flexible_extras), pack_size)
     units = packs * pack_size
+    earliest_first = range(len(quantities)) if ranks is None else ranks
 
     if units >= pledged:
-        added = largest_remainder(units - pledged, extras, earliest_first)
+        added = largest_remainder(units - pledged, flexible_extras, earliest_first)
         allocated = [quantity + more for quantity, more in zip(quantities, added, strict=True)]
     else:
         # Splitting the kept units by pledge is splitting the shortfall by pledge; a tie
         # for a kept unit goes to the earliest pledge, so it is the one that loses less.
         allocated = largest_remainder(units, quantities, earliest_first)
-
-    allocations = [
-        MemberAllocation(
-            key=demand.key,
-            pledged=demand.quantity,
-            flexible_extra=demand.flexible_extra,
-            units=share,
-            reason=_reason(demand.quantity, share, pack_size, packs),
-        )
-        for demand, share in zip(demands, allocated, strict=True)
-    ]
-    return PackPlan(pack_size=pack_size, packs=packs, units=units, allocations=allocations)
+    return PackPlan(pack_size=pack_size, packs=packs, units=units, allocated=allocated)
 
 
-def _check(demands: Sequence[PledgedDemand]) -> None:
-    keys = set()
-    for demand in demands:
-        if demand.quantity < 1:
-            raise ValueError(f"Pledge {demand.key}: the quantity must be at least 1, not {demand.quantity}.")
-        if demand.flexible_extra < 0:
-            raise ValueError(f"Pledge {demand.key}: flexible extras cannot be negative ({demand.flexible_extra}).")
-        if demand.key in keys:
-            raise ValueError(f"Pledge {demand.key} appears twice.")
-        keys.add(demand.key)
+def _check(quantities: Sequence[int], flexible_extras: Sequence[int]) -> None:
+    if len(quantities) != len(flexible_extras):
+        raise ValueError(f"{len(quantities)} pledged quantities for {len(flexible_extras)} flexible extras.")
+    if quantities and min(quantities) < 1:
+        index = next(i for i, quantity in enumerate(quantities) if quantity < 1)
+        raise ValueError(f"Pledge {index + 1}: the quantity must be at least 1, not {quantities[index]}.")
+    if flexible_extras and min(flexible_extras) < 0:
+        index = next(i for i, extra in enumerate(flexible_extras) if extra < 0)
+        raise ValueError(f"Pledge {index + 1}: flexible extras cannot be negative ({flexible_extras[index]}).")
 
 
 def _counted(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
-def _reason(pledged: int, units: int, pack_size: int, packs: int) -> str:
-    if units == pledged:
-        return "As pledged."
-    if units > pledged:
-        return f"{_counted(units - pledged, 'flexible unit')} added to fill the last pack of {pack_size}."
-    if packs == 0:
-        return f"None ordered: the pledges did not fill a pack of {pack_size}."
-    return f"{_counted(pledged - units, 'unit')} less: the last pack of {pack_size} could not be filled."

@@ -143,7 +143,7 @@ class PoolQuerySchema(Schema):
 
 class PlanLineSchema(BreakdownSchema):
     member_id = fields.Function(lambda line: line.row.member_id, required=True)
-    member_name = fields.Function(lambda line: line.row.member_name, required=True)
+    member_name = fields.Function(lambda line: line.recipient.member_name, required=True)
     pledged_units = fields.Function(lambda line: line.row.quantity, required=True)
     flexible_extra = fields.Function(lambda line: line.row.flexible_extra, required=True)
     units = fields.Integer(required=True)

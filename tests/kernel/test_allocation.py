@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from kernel.allocation import largest_remainder
+from kernel.allocation import largest_remainder, largest_remainders
 
 weight_lists = st.lists(st.integers(0, 10**9), min_size=1, max_size=60).filter(any)
 totals = st.integers(0, 10**12)
@@ -73,6 +73,18 @@ def test_rank_preference_gives_tied_units_to_the_lowest_rank(total, weights, dat
     """Small weights make equal remainders common, so ties are really exercised."""
     ranks = data.draw(st.permutations(range(len(weights))))
     assert largest_remainder(total, weights, ranks) == reference(total, weights, ranks)
+
+
+@given(items=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 3)), max_size=80), count=st.integers(-1, 90))
+@example(items=[], count=1)
+@example(items=[(0, 0), (2, 1), (2, 0), (1, 0)], count=2)
+@settings(max_examples=800)
+def test_the_largest_remainders_are_the_head_of_a_full_ranking(items, count):
+    """(remainder, preference key) pairs with few distinct values, so the cut usually falls inside a tie."""
+    remainders = [remainder for remainder, _ in items]
+    preference = [key for _, key in items]
+    ranked = sorted((i for i, r in enumerate(remainders) if r), key=lambda i: (-remainders[i], preference[i], i))
+    assert sorted(largest_remainders(remainders, count, preference)) == sorted(ranked[: max(count, 0)])
 
 
 @given(total=totals, weights=weight_lists, factor=st.integers(1, 10**6))
