@@ -261,6 +261,7 @@ def add_participants(service_pool_ids: list[int], member_ids: list[int], user_id
             [
                 {
                     "participation_id": first + n,
+                    "service_pool_id": pool_id,
                     "action": "join",
                     "changed_by_id": user_id,
                     "changed_at": now,

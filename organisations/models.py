@@ -23,7 +23,7 @@ class Organisation(Model):
     __table_args__ = (CheckConstraint("(peppol_scheme IS NULL) = (peppol_id IS NULL)", name="peppol_id_has_a_scheme"),)
 
     id: Mapped[intpk]
-    legal_name: Mapped[str] = mapped_column(String(200))
+    legal_name: Mapped[str] = mapped_column(String(200), index=True)  # lists of members are by name
     address_line1: Mapped[str] = mapped_column(String(200))
     address_line2: Mapped[str | None] = mapped_column(String(200))
     city: Mapped[str] = mapped_column(String(100))

@@ -29,10 +29,10 @@ TAGS = ["shared services"]
 def pool_document(pool: ServicePool, user: User) -> dict:
     """The pool as the API shows it, with the caller's members' participation and shares."""
     today = uk_today()
-    everyone = services.participations(pool)
+    projected = services.projection(pool)
     now = services.current_period(pool, today)
     mine = []
-    for shares in services.member_shares(pool, services.joining_members(user, pool), today):
+    for shares in services.member_shares(pool, services.joining_members(user, pool), today, projected):
         p = shares.participation
         taking_part = p is not None and not p.withdrawn
         kept = p if taking_part else None
@@ -65,7 +65,7 @@ def pool_document(pool: ServicePool, user: User) -> dict:
         "note": pool.note,
         "cancel_reason": pool.cancel_reason,
         "current_period": now,
-        "participant_count": sum(1 for p in everyone if p.covers(max(now, 1))),
+        "participant_count": projected.count(max(now, 1)),
         "mine": mine,
     }
 
@@ -183,7 +183,7 @@ def leave(service_pool_id: int):
 )
 def list_participants(service_pool_id: int):
     pool = services.pool_for(require_actor(), service_pool_id)
-    return paginated(services.participants_query(pool, require_actor()), ParticipationSchema())
+    return paginated(services.participants_with_history(pool, require_actor()), ParticipationSchema())
 
 
 @bp.get("/shared-services/<int:service_pool_id>/periods")

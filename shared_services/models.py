@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from billing.models import Invoice
@@ -119,10 +119,17 @@ class Participation(Model):
 
 
 class ParticipationChange(Model):
-    """Who joined, left or changed a participation, when, from what to what."""
+    """Who joined, left or changed a participation, when, from what to what.
+
+    It keeps its participation's pool (which never changes) so that a page of a pool's history, oldest
+    first, is read from one index range however many other pools' changes came before.
+    """
+
+    __table_args__ = (Index("ix_participation_change_pool_history", "service_pool_id", "id"),)
 
     id: Mapped[intpk]
     participation_id: Mapped[int] = mapped_column(ForeignKey("participation.id", ondelete="CASCADE"), index=True)
+    service_pool_id: Mapped[int] = mapped_column(ForeignKey("service_pool.id", ondelete="CASCADE"))
     action: Mapped[str] = mapped_column(String(10))  # join, change, leave
     changed_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     changed_at: Mapped[created_at]

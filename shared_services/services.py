@@ -6,18 +6,18 @@ period is billed once: a BilledPeriod row, unique per (pool, period), is written
 same transaction as the period's invoices.
 """
 
-from bisect import bisect_right
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from functools import cached_property
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, cast, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from billing import services as billing
 from billing.models import LineKind
 from catalogue.models import Offer
-from kernel.bulk import no_collection_pauses
 from kernel.clock import UK, uk_today, utcnow
 from kernel.errors import Conflict, NotFound, ValidationFailed
 from kernel.extensions import db
@@ -42,7 +42,7 @@ from shared_services.models import (
     SharedServiceCharge,
     service_pool_consortium,
 )
-from shared_services.split import Participant, Share, split_cost
+from shared_services.split import Participant, Share, Split, split_by_weight, split_cost
 
 REFERENCE_MAX = 100  # billing.models.Invoice.reference
 MAX_COST_PENCE = 100_000_000
@@ -241,6 +241,7 @@ def _record(participation: Participation, actor: User, action: str, old: tuple |
     db.session.add(
         ParticipationChange(
             participation=participation,
+            service_pool_id=participation.service_pool_id,
             action=action,
             changed_by_id=actor.id,
             changed_at=_moment(today),
@@ -370,16 +371,21 @@ def leave(
 # Shares
 
 
-def _weight(pool: ServicePool, participation: Participation) -> int:
-    if pool.allocation_key is AllocationKey.HEADCOUNT:
-        return participation.member.headcount
-    if pool.allocation_key is AllocationKey.UNITS:
-        return participation.units
+def weight_of(key: AllocationKey, headcount: int, units: int) -> int:
+    """A participant's weight in the split: its headcount, its pledged units, or 1 for an equal split."""
+    if key is AllocationKey.HEADCOUNT:
+        return headcount
+    if key is AllocationKey.UNITS:
+        return units
     return 1
 
 
+def _weight(pool: ServicePool, participation: Participation) -> int:
+    return weight_of(pool.allocation_key, participation.member.headcount, participation.units)
+
+
 def period_shares(pool: ServicePool, period: int, taking_part: list[Participation] | None = None) -> list[Share]:
-    """What each participant pays for `period` with the participants as they stand (a projection until billed)."""
+    """What each participant pays for `period` with the participants as they stand: what billing invoices."""
     taking_part = [p for p in (taking_part if taking_part is not None else participations(pool)) if p.covers(period)]
     if not taking_part:
         return []
@@ -387,15 +393,16 @@ def period_shares(pool: ServicePool, period: int, taking_part: list[Participatio
 
 
 @dataclass(frozen=True)
-class Taking:
-    """One participation as a split needs it, read as plain columns: a page of a pool with thousands
-    of participants projects their shares without loading each member and its history."""
+class Cohort:
+    """Participants of one pool alike in all a split needs: the periods they take part in, their weight and
+    their consortium. Their member ids come as one text, read only when a split cuts through their weight."""
 
-    member_id: int
-    units: int
     joined_from: int
     left_after: int | None
-    headcount: int
+    weight: int
+    consortium_id: int
+    count: int
+    member_ids: str  # "12,7,30": any order
 
     def covers(self, period: int) -> bool:
         return self.joined_from <= period and (self.left_after is None or period <= self.left_after)
@@ -405,34 +412,132 @@ class Taking:
         return self.left_after is not None and self.left_after < self.joined_from
 
 
-def taking_part(pool: ServicePool) -> list[Taking]:
-    """Every participation of the pool, in the order `period_shares` splits them (by member)."""
-    rows = db.session.execute(
-        select(
-            Participation.member_id,
-            Participation.units,
-            Participation.joined_from,
-            Participation.left_after,
-            Member.headcount,
-        )
-        .join(Member, Member.id == Participation.member_id)
-        .where(Participation.service_pool_id == pool.id)
-        .order_by(Participation.member_id)
+@dataclass
+class Stage:
+    """The cohorts taking part in a run of periods, and their split."""
+
+    cohorts: list[Cohort]
+    split: Split
+
+    @cached_property
+    def cut_ids(self) -> list[int]:
+        """The member ids of the participants of the cut weight, lowest first."""
+        return sorted(_ids([c for c in self.cohorts if c.weight == self.split.cut]))
+
+
+class Projection:
+    """A pool's periods split as `period_shares` splits them, from its participants summed up by cohort: a pool
+    of thousands of members costs a few cohorts and one closed-form split a stage, not a share each (split.Split).
+
+    The participants change only in a period where one joins or the one after one leaves: the periods between
+    two such changes are one stage, split once.
+    """
+
+    def __init__(self, pool: ServicePool, cohorts: list[Cohort]):
+        self.cost_pence = pool.cost_per_period_pence
+        self.key = pool.allocation_key
+        self.cohorts = cohorts
+        self._stages: dict[tuple[int, ...], Stage | None] = {}
+
+    @property
+    def active_count(self) -> int:
+        """The members taking part in some period (not withdrawn)."""
+        return sum(c.count for c in self.cohorts if not c.withdrawn)
+
+    def stage(self, period: int) -> Stage | None:
+        """Who takes part in the period, and its split; None when nobody does."""
+        taking_part = tuple(i for i, cohort in enumerate(self.cohorts) if cohort.covers(period))
+        if taking_part not in self._stages:
+            cohorts = [self.cohorts[i] for i in taking_part]
+            self._stages[taking_part] = (
+                Stage(cohorts, split_by_weight(self.cost_pence, _by_weight(cohorts))) if cohorts else None
+            )
+        return self._stages[taking_part]
+
+    def count(self, period: int) -> int:
+        stage = self.stage(period)
+        return sum(c.count for c in stage.cohorts) if stage else 0
+
+    def total(self, period: int) -> int:
+        """What everyone taking part pays for the period together: its cost, or nothing with nobody."""
+        stage = self.stage(period)
+        return stage.split.total(_by_weight(stage.cohorts), stage.split.cut_count) if stage else 0
+
+    def share(self, period: int, participation: Participation) -> int | None:
+        """The participation's share of the period; None when it does not take part in it."""
+        stage = self.stage(period)
+        if stage is None or not participation.covers(period):
+            return None
+        split = stage.split
+        weight = weight_of(self.key, participation.member.headcount, participation.units)
+        return split.pence(weight, bisect_left(stage.cut_ids, participation.member_id) if weight == split.cut else 0)
+
+    def consortium_part(self, period: int, consortium_id: int) -> tuple[int, int]:
+        """What the consortium's members pay for the period together, and how many of them pay anything."""
+        stage = self.stage(period)
+        if stage is None:
+            return 0, 0
+        split = stage.split
+        ours = [c for c in stage.cohorts if c.consortium_id == consortium_id]
+        served = 0  # of ours, those among the cut's first `cut_count`
+        if split.cut is not None:
+            cut_ours = [c for c in ours if c.weight == split.cut]
+            if sum(c.count for c in cut_ours) == sum(c.count for c in stage.cohorts if c.weight == split.cut):
+                served = split.cut_count
+            elif cut_ours:
+                last_served = stage.cut_ids[split.cut_count - 1]
+                served = sum(1 for member_id in _ids(cut_ours) if member_id <= last_served)
+        counts = _by_weight(ours)
+        return split.total(counts, served), split.paying(counts, served)
+
+
+def _by_weight(cohorts: list[Cohort]) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    for cohort in cohorts:
+        counts[cohort.weight] = counts.get(cohort.weight, 0) + cohort.count
+    return counts
+
+
+def _ids(cohorts: list[Cohort]) -> list[int]:
+    return [int(member_id) for cohort in cohorts for member_id in cohort.member_ids.split(",")]
+
+
+def projections(pools: list[ServicePool]) -> dict[int, Projection]:
+    """The pools' projections, their participants read in one query of a row per cohort."""
+    keys = {pool.id: pool.allocation_key for pool in pools}
+    columns = (
+        Participation.service_pool_id,
+        Participation.joined_from,
+        Participation.left_after,
+        Member.headcount,
+        Participation.units,
+        Network.consortium_id,
     )
-    return [Taking(*row) for row in rows]
+    rows = db.session.execute(
+        select(*columns, func.count(), func.aggregate_strings(cast(Participation.member_id, String), ","))
+        .join(Member, Member.id == Participation.member_id)
+        .join(Network, Network.id == Member.network_id)
+        .where(Participation.service_pool_id.in_(list(keys)))
+        .group_by(*columns)
+    )
+    counts: dict[tuple[int, int, int | None, int, int], int] = {}
+    member_ids: dict[tuple[int, int, int | None, int, int], list[str]] = {}
+    for pool_id, joined_from, left_after, headcount, units, consortium_id, count, ids in rows:
+        # Rows apart only in a column the pool's key does not weigh by split alike: one cohort.
+        alike = (pool_id, joined_from, left_after, weight_of(keys[pool_id], headcount, units), consortium_id)
+        counts[alike] = counts.get(alike, 0) + count
+        member_ids.setdefault(alike, []).append(ids)
+    cohorts: dict[int, list[Cohort]] = {pool.id: [] for pool in pools}
+    for alike, count in counts.items():
+        pool_id, joined_from, left_after, weight, consortium_id = alike
+        cohorts[pool_id].append(
+            Cohort(joined_from, left_after, weight, consortium_id, count, ",".join(member_ids[alike]))
+        )
+    return {pool.id: Projection(pool, cohorts[pool.id]) for pool in pools}
 
 
-def projected_shares(pool: ServicePool, period: int, taking: list[Taking]) -> dict[int, int]:
-    """Each participant's share of `period` by member id, as `period_shares` splits it."""
-    covered = [t for t in taking if t.covers(period)]
-    if not covered:
-        return {}
-    weight = {
-        AllocationKey.HEADCOUNT: lambda t: t.headcount,
-        AllocationKey.UNITS: lambda t: t.units,
-    }.get(pool.allocation_key, lambda t: 1)
-    shares = split_cost(pool.cost_per_period_pence, [Participant(t.member_id, weight(t)) for t in covered])
-    return {share.member_id: share.pence for share in shares}
+def projection(pool: ServicePool) -> Projection:
+    return projections([pool])[pool.id]
 
 
 @dataclass
@@ -449,11 +554,12 @@ class MemberShares:
 
 
 def member_shares(
-    pool: ServicePool, members: list[Member], today: date | None = None, taking: list["Taking"] | None = None
+    pool: ServicePool, members: list[Member], today: date | None = None, projected: Projection | None = None
 ) -> list[MemberShares]:
-    """The shares of the members a user acts for; `taking` (from `taking_part`) saves reading it again."""
+    """The shares of the members a user acts for; `projected` (the pool's `projection`) saves reading it again."""
     today = today or uk_today()
-    taking = taking if taking is not None else taking_part(pool)
+    if projected is None:
+        projected = projection(pool)
     everyone = list(
         db.session.scalars(
             select(Participation).where(
@@ -477,18 +583,16 @@ def member_shares(
             )
         )
     )
-    projections: dict[int, dict[int, int]] = {}
+    by_member = {p.member_id: p for p in everyone}
 
     def share(period: int, member_id: int) -> int | None:
         if period > pool.term_periods or pool.status is ServicePoolStatus.CANCELLED:
             return None
         if period in billed_periods:
             return billed.get((period, member_id))
-        if period not in projections:
-            projections[period] = projected_shares(pool, period, taking)
-        return projections[period].get(member_id)
+        participation = by_member.get(member_id)
+        return projected.share(period, participation) if participation is not None else None
 
-    by_member = {p.member_id: p for p in everyone}
     result = []
     for member in members:
         participation = by_member.get(member.id)
@@ -683,45 +787,83 @@ def sees_member(user: User, member: Member) -> bool:
 
 
 def participants_query(pool: ServicePool, user: User) -> Select:
+    """The participants the user sees, withdrawn ones too, by name."""
     query = (
         select(Participation)
         .where(Participation.service_pool_id == pool.id)
         .join(Member, Participation.member_id == Member.id)
         .join(Organisation, Member.organisation_id == Organisation.id)
-        .options(selectinload(Participation.member), selectinload(Participation.changes))
+        .options(selectinload(Participation.member))
         .order_by(Organisation.legal_name, Participation.id)
     )
     return _seen_by(query, user)
 
 
-def taking_part_query(pool: ServicePool, user: User) -> Select:
-    """The participants the user sees taking part (not withdrawn), by name: a page of the pool's."""
-    return participants_query(pool, user).where(
-        or_(Participation.left_after.is_(None), Participation.left_after >= Participation.joined_from)
+def participants_with_history(pool: ServicePool, user: User) -> Select:
+    """For the API, whose participants carry their changes."""
+    return participants_query(pool, user).options(selectinload(Participation.changes))
+
+
+def _taking_part() -> ColumnElement[bool]:
+    return or_(Participation.left_after.is_(None), Participation.left_after >= Participation.joined_from)
+
+
+def taking_part_page(pool: ServicePool, user: User, page: int, per_page: int) -> ListPage[Participation]:
+    """A page of the participants the user sees taking part (not withdrawn), by name; counted without the names."""
+    counted = select(func.count()).select_from(Participation).where(Participation.service_pool_id == pool.id)
+    if not user.is_admin:
+        counted = _seen_by(counted.join(Member, Participation.member_id == Member.id), user)
+    return ListPage.fetched(
+        lambda limit, offset: list(
+            db.session.scalars(participants_query(pool, user).where(_taking_part()).limit(limit).offset(offset))
+        ),
+        page,
+        per_page,
+        db.session.scalar(counted.where(_taking_part())) or 0,
     )
 
 
-def history_query(pool: ServicePool, user: User) -> Select:
-    """The changes to the participations the user sees, oldest first."""
-    query = (
-        select(ParticipationChange)
-        .join(Participation, ParticipationChange.participation_id == Participation.id)
-        .join(Member, Participation.member_id == Member.id)
-        .where(Participation.service_pool_id == pool.id)
-        .options(selectinload(ParticipationChange.participation).selectinload(Participation.member))
-        .order_by(ParticipationChange.id)
+def history_page(pool: ServicePool, user: User, page: int, per_page: int) -> ListPage[ParticipationChange]:
+    """A page of the changes to the participations the user sees, oldest first.
+
+    The pool is asked for as a range of one, in the order of the pool-and-id index: asked for by equality,
+    the planner, taking each pool's changes as spread evenly among everyone's, reads them in primary key
+    order and can walk through every other pool's changes before reaching this one's.
+    """
+    query = select(ParticipationChange).where(ParticipationChange.service_pool_id.between(pool.id, pool.id))
+    if not user.is_admin:
+        query = _seen_by(
+            query.join(Participation, ParticipationChange.participation_id == Participation.id).join(
+                Member, Participation.member_id == Member.id
+            ),
+            user,
+        )
+    return ListPage.fetched(
+        lambda limit, offset: list(
+            db.session.scalars(
+                query.options(selectinload(ParticipationChange.participation).selectinload(Participation.member))
+                .order_by(ParticipationChange.service_pool_id, ParticipationChange.id)
+                .limit(limit)
+                .offset(offset)
+            )
+        ),
+        page,
+        per_page,
+        db.session.scalar(query.with_only_columns(func.count()).order_by(None)) or 0,
     )
-    return _seen_by(query, user)
 
 
 def _seen_by(query: Select, user: User) -> Select:
-    """`query` (joined to Member) narrowed to the members whose participation the user may read (`sees_member`)."""
+    """`query` (joined to Member) narrowed to the members whose participation the user may read (`sees_member`).
+
+    Through the member's network, whose consortium the planner can weigh: a page of a consortium's
+    participants by name is then read in name order, not sorted from all of them.
+    """
     if user.is_admin:
         return query
-    secretary_members = (
-        select(Member.id).join(Network).where(Network.consortium_id.in_(user.secretary_consortium_ids or {-1}))
+    return query.join(Network, Network.id == Member.network_id).where(
+        or_(Member.id.in_(user.member_ids or {-1}), Network.consortium_id.in_(user.secretary_consortium_ids or {-1}))
     )
-    return query.where(or_(Member.id.in_(user.member_ids or {-1}), Member.id.in_(secretary_members)))
 
 
 # The secretary's billing calendar
@@ -748,12 +890,11 @@ class CalendarPool:
 CALENDAR_POOLS_PER_PAGE = 20
 
 
-@no_collection_pauses()
 def calendar(consortium: Consortium, today: date | None = None, page: int = 1) -> ListPage[CalendarPool]:
     """Every period of a page of the consortium's open, active and ended pools: billed, due now, or to come.
 
-    The page's billed periods and participations are read in one query each, whatever the number of pools;
-    a pool of thousands of participants makes tens of thousands of objects to split, without collector pauses.
+    The page's billed periods, charges and participants (by cohort, see `projections`) are read in one query
+    each, whatever the number of pools and of their participants.
     """
     today = today or uk_today()
     pools = db.paginate(
@@ -789,38 +930,11 @@ def calendar(consortium: Consortium, today: date | None = None, page: int = 1) -
             .group_by(SharedServiceCharge.service_pool_id, SharedServiceCharge.period)
         )
     }
-    taking_part: dict[int, list[Taking]] = {pool_id: [] for pool_id in pool_ids}
-    ours_by_pool: dict[int, set[int]] = {pool_id: set() for pool_id in pool_ids}
-    for pool_id, member_id, units, joined_from, left_after, headcount, consortium_id in db.session.execute(
-        select(
-            Participation.service_pool_id,
-            Participation.member_id,
-            Participation.units,
-            Participation.joined_from,
-            Participation.left_after,
-            Member.headcount,
-            Network.consortium_id,
-        )
-        .join(Member, Member.id == Participation.member_id)
-        .join(Network, Network.id == Member.network_id)
-        .where(Participation.service_pool_id.in_(pool_ids))
-        .order_by(Participation.member_id)
-    ):
-        taking_part[pool_id].append(Taking(member_id, units, joined_from, left_after, headcount))
-        if consortium_id == consortium.id:
-            ours_by_pool[pool_id].add(member_id)
+    projected = projections(pools.items)
     entries = []
     for pool in pools.items:
         billed = billed_by_pool[pool.id]
         now = current_period(pool, today)
-        projected = taking_part[pool.id]
-        our_members = ours_by_pool[pool.id]
-        # The participants change only in a period where one joins or the one after one leaves: the periods
-        # between two such changes have the same split, worked out (and our part of it summed) once.
-        changes = sorted(
-            {t.joined_from for t in projected} | {t.left_after + 1 for t in projected if t.left_after is not None}
-        )
-        ours_by_stage: dict[int, tuple[int, int, int]] = {}
         entry = CalendarPool(pool)
         for period in range(1, pool.term_periods + 1):
             starts_on, ends_on = period_dates(pool, period)
@@ -841,14 +955,6 @@ def calendar(consortium: Consortium, today: date | None = None, page: int = 1) -
                 continue
             if pool.status is ServicePoolStatus.ENDED:
                 continue
-            stage = bisect_right(changes, period)
-            if stage not in ours_by_stage:
-                shares = projected_shares(pool, period, projected)
-                ours_by_stage[stage] = (
-                    pool.cost_per_period_pence if shares else 0,
-                    sum(pence for member_id, pence in shares.items() if member_id in our_members),
-                    sum(1 for member_id, pence in shares.items() if member_id in our_members and pence),
-                )
             entry.periods.append(
                 CalendarPeriod(
                     period,
@@ -856,7 +962,8 @@ def calendar(consortium: Consortium, today: date | None = None, page: int = 1) -
                     starts_on,
                     ends_on,
                     "due" if period <= now else "upcoming",
-                    *ours_by_stage[stage],
+                    projected[pool.id].total(period),
+                    *projected[pool.id].consortium_part(period, consortium.id),
                 )
             )
         entries.append(entry)

@@ -55,13 +55,13 @@ def _member_choices(pool, form) -> None:
 def _render_pool(pool, join_form=None, leave_form=None, status: int = 200):
     """The pool page; a failed form is shown again with its errors and the join/leave choices it needs.
 
-    The shares are projected from plain columns of every participation; only the page of
-    participants and the page of history shown are loaded as objects.
+    The shares are projected from the participants summed up by cohort; only the page of participants
+    and the page of history shown are loaded as objects.
     """
     members = services.joining_members(current_user, pool)
-    taking = services.taking_part(pool)
+    projected = services.projection(pool)
     today = uk_today()
-    mine = services.member_shares(pool, members, today, taking)
+    mine = services.member_shares(pool, members, today, projected)
     joiners = [
         m.member
         for m in mine
@@ -77,13 +77,16 @@ def _render_pool(pool, join_form=None, leave_form=None, status: int = 200):
         SelectChoice(m.member.id, m.member.name) for m in mine if m.earliest_leave is not None
     ]
     now = services.current_period(pool, today)
-    shown = min(max(now, 1), pool.term_periods)
+    period = min(max(now, 1), pool.term_periods)
+    shown = services.taking_part_page(pool, current_user, page_number("participants_page"), PARTICIPANTS_PER_PAGE)
     return render_template(
         "shared_services/pool.html",
         pool=pool,
-        active_count=sum(1 for t in taking if not t.withdrawn),
-        projected=services.projected_shares(pool, shown, taking),
-        projected_period=shown,
+        active_count=projected.active_count,
+        projected_count=projected.count(period),
+        projected_total=projected.total(period),
+        shown_shares={p.member_id: pence for p in shown.items if (pence := projected.share(period, p)) is not None},
+        projected_period=period,
         label=lambda n: services.period_label(pool, n),
         mine=mine,
         members=members,
@@ -93,18 +96,8 @@ def _render_pool(pool, join_form=None, leave_form=None, status: int = 200):
         runs=next(
             (c for c in pool.consortia if current_user.is_admin or c.id in current_user.secretary_consortium_ids), None
         ),
-        shown=db.paginate(
-            services.taking_part_query(pool, current_user),
-            page=page_number("participants_page"),
-            per_page=PARTICIPANTS_PER_PAGE,
-            error_out=False,
-        ),
-        changes=db.paginate(
-            services.history_query(pool, current_user),
-            page=page_number("history_page"),
-            per_page=CHANGES_PER_PAGE,
-            error_out=False,
-        ),
+        shown=shown,
+        changes=services.history_page(pool, current_user, page_number("history_page"), CHANGES_PER_PAGE),
         can_manage=services.can_manage(current_user, pool),
         join_form=join_form,
         leave_form=leave_form,

@@ -187,6 +187,11 @@ PAGES = {
     "shared-service pool as member": ("member", lambda w, r: f"/shared-services/{r.service_pool_id}"),
     "shared-service pool as secretary": ("secretary", lambda w, r: f"/shared-services/{r.service_pool_id}"),
     "shared-service calendar": ("secretary", lambda w, r: f"/consortia/{w.consortium.id}/shared-services/calendar"),
+    "shared-service pool as admin": ("admin", lambda w, r: f"/shared-services/{r.service_pool_id}"),
+    "shared-service calendar as admin": (
+        "admin",
+        lambda w, r: f"/consortia/{w.consortium.id}/shared-services/calendar",
+    ),
     "catalogue": ("member", lambda w, r: "/catalogue/"),
     "offer": ("member", lambda w, r: f"/catalogue/offers/{r.offer_id}"),
     "supplier offers": ("supplier", lambda w, r: f"/catalogue/supplier/{w.supplier.id}/offers"),

@@ -152,25 +152,66 @@ def test_shares_this_period_and_next_follow_the_key(world, pool, members):
     assert [(s.this_period, s.this_pence, s.next_pence) for s in shares] == [(1, 76_923, 76_923), (1, 23_077, 23_077)]
 
 
-@given(stays=st.lists(st.tuples(st.integers(1, 6), st.one_of(st.none(), st.integers(0, 6))), min_size=1, max_size=3))
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-def test_the_calendar_projects_each_period_on_who_takes_part_in_it(world, offer, members, stays):
-    """Members joining and leaving at any periods: each period to come shows the split of that period's own
-    participants, though the calendar splits once for a run of periods with the same ones."""
-    pool = make_pool(world.secretary, offer, [world.consortium])
-    for (member, _), (joined_from, left_after) in zip(members, stays, strict=False):
+# Who takes part: each with a headcount (0 too), units, ours or the other consortium's, from and until a period.
+participants = st.lists(
+    st.tuples(
+        st.integers(0, 3), st.integers(1, 4), st.booleans(), st.integers(1, 4), st.one_of(st.none(), st.integers(0, 4))
+    ),
+    min_size=1,
+    max_size=9,
+)
+
+
+@given(key=st.sampled_from(AllocationKey), cost=st.integers(1, 5_000), people=participants)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_projected_shares_and_the_calendar_are_the_billing_split_to_the_penny(world, offer, key, cost, people):
+    """Members of two consortia joining and leaving at any periods, weighed by any key: the shares the pool page
+    shows, a member's own and each consortium's part on its calendar are, period by period, what billing's split
+    of that period's participants (`period_shares`, one share each) gives, to the penny."""
+    pool = make_pool(
+        world.admin,
+        offer,
+        [world.consortium, world.other_consortium],
+        allocation_key=key,
+        cost_per_period_pence=cost,
+        term_periods=5,
+    )
+    members = []
+    for headcount, units, ours, joined_from, left_after in people:
+        member = factories.member(world.network if ours else world.other_network, headcount=headcount)
         left = None if left_after is None else max(left_after, joined_from - 1)
         db.session.add(
-            Participation(service_pool_id=pool.id, member_id=member.id, joined_from=joined_from, left_after=left)
+            Participation(
+                service_pool_id=pool.id, member_id=member.id, units=units, joined_from=joined_from, left_after=left
+            )
         )
+        members.append(member)
     db.session.commit()
-    taking = services.taking_part(pool)
-    entry = next(e for e in services.calendar(world.consortium).items if e.pool.id == pool.id)
-    assert [p.period for p in entry.periods] == list(range(1, pool.term_periods + 1))
-    for shown in entry.periods:
-        shares = services.projected_shares(pool, shown.period, taking)
-        assert (shown.cost_pence, shown.consortium_pence, shown.invoice_count) == (
-            pool.cost_per_period_pence if shares else 0,
-            sum(shares.values()),
-            sum(1 for pence in shares.values() if pence),
-        )
+    everyone = services.participations(pool)
+    projected = services.projection(pool)
+    calendars = {
+        consortium.id: next(e for e in services.calendar(consortium).items if e.pool.id == pool.id)
+        for consortium in (world.consortium, world.other_consortium)
+    }
+    for period in range(1, pool.term_periods + 1):
+        billing = {s.member_id: s.pence for s in services.period_shares(pool, period, everyone)}
+        assert {p.member_id: projected.share(period, p) for p in everyone} == {
+            p.member_id: billing.get(p.member_id) for p in everyone
+        }
+        assert (projected.count(period), projected.total(period)) == (len(billing), sum(billing.values()))
+        for consortium_id, entry in calendars.items():
+            ours = {m.id: pence for m in members if m.consortium_id == consortium_id and (pence := billing.get(m.id))}
+            shown = entry.periods[period - 1]
+            assert (shown.period, shown.cost_pence, shown.consortium_pence, shown.invoice_count) == (
+                period,
+                cost if billing else 0,
+                sum(ours.values()),
+                len(ours),
+            )
+    before_start = pool.start_date - timedelta(days=1)
+    first, second = ({s.member_id: s.pence for s in services.period_shares(pool, n, everyone)} for n in (1, 2))
+    assert [(s.this_pence, s.next_pence) for s in services.member_shares(pool, members, before_start)] == [
+        (first.get(m.id), second.get(m.id)) for m in members
+    ]
+    services.cancel_pool(world.admin, pool, "Examined.")  # off the calendars, which list 20 pools a page
+    db.session.commit()
