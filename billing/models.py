@@ -122,6 +122,11 @@ class IssuedInvoice(Protocol):
     def buyer_email(self) -> str: ...
 
 
+# The lines whose quantity is units bought (not delivery, fees or solidarity), and those whose net pays the supplier.
+UNIT_KINDS = frozenset({LineKind.GOODS, LineKind.SERVICE})
+SUPPLIER_KINDS = frozenset({LineKind.GOODS, LineKind.DELIVERY, LineKind.SERVICE})
+
+
 class Invoice(DocumentParties, Model):
     __table_args__ = (
         UniqueConstraint("purchase_order_id", "member_id"),
@@ -143,6 +148,14 @@ class Invoice(DocumentParties, Model):
     total_pence: Mapped[int]
     paid_pence: Mapped[int] = mapped_column(default=0)
     credited_pence: Mapped[int] = mapped_column(default=0)
+    # What the savings reports read, kept as the invoice is issued and as credit notes are issued (billing.services)
+    # so that a report sums invoices, not their lines: `units` of UNIT_KINDS lines, `supplier_pence` the net of
+    # SUPPLIER_KINDS lines, and what credit notes' lines took of each and of the net.
+    units: Mapped[int] = mapped_column(default=0)
+    supplier_pence: Mapped[int] = mapped_column(default=0)
+    credited_units: Mapped[int] = mapped_column(default=0)
+    credited_net_pence: Mapped[int] = mapped_column(default=0)
+    credited_supplier_pence: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[created_at]
 
     consortium: Mapped[Consortium] = relationship()
@@ -277,7 +290,16 @@ class IssuedDocumentChanged(RuntimeError):
 
 
 # What payments and credit notes move on an invoice; everything else is as issued.
-_SETTLED_COLUMNS = {Invoice: {"status", "paid_pence", "credited_pence"}}
+_SETTLED_COLUMNS = {
+    Invoice: {
+        "status",
+        "paid_pence",
+        "credited_pence",
+        "credited_units",
+        "credited_net_pence",
+        "credited_supplier_pence",
+    }
+}
 _ISSUED_DOCUMENTS = (Invoice, InvoiceLine, InvoiceVat, CreditNote, CreditNoteLine, CreditNoteVat)
 
 

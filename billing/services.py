@@ -17,6 +17,8 @@ from sqlalchemy.orm import InstrumentedAttribute, selectinload
 from billing import notices
 from billing.charging import charge_after_commit
 from billing.models import (
+    SUPPLIER_KINDS,
+    UNIT_KINDS,
     CreditNote,
     CreditNoteLine,
     CreditNoteVat,
@@ -177,6 +179,20 @@ def buyer_of(member_id: int) -> Buyer:
     return _buyer(row)
 
 
+# A new invoice's credited figures, written out: rows inserted in bulk take no model defaults.
+NOTHING_CREDITED = {"credited_pence": 0, "credited_units": 0, "credited_net_pence": 0, "credited_supplier_pence": 0}
+
+
+def _reported(lines: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """What an invoice's or credit note's lines add to the figures the reports read from the invoice: units bought
+    and the supplier's part of the net (see Invoice.units)."""
+    units = supplier = 0
+    for line in lines:
+        units += line["quantity"] if line["kind"] in UNIT_KINDS else 0
+        supplier += line["net_pence"] if line["kind"] in SUPPLIER_KINDS else 0
+    return {"units": units, "supplier_pence": supplier}
+
+
 @dataclass(frozen=True)
 class LineIn:
     """One line of an invoice issued from given lines (not from a purchase order)."""
@@ -239,7 +255,8 @@ def issue_invoice(
         vat_pence=vat,
         total_pence=net + vat,
         paid_pence=0,
-        credited_pence=0,
+        **NOTHING_CREDITED,
+        **_reported(items),
         seller_name=seller.name,
         seller_address=seller.address,
         seller_vat_number=seller.vat_number,
@@ -319,6 +336,7 @@ def issue_invoices(actor: User | None, order_id: int, today: date | None = None)
     for bill, number in zip(bills, numbers, strict=True):
         buyer = buyers[bill.member_id]
         net, vat = bill.net_pence, bill.vat_pence
+        lines = [vars(line) | {"position": n} for n, line in enumerate(bill.lines, start=1)]
         invoice_rows.append(
             dict(
                 number=format_number(consortium, "", today.year, number, INVOICE_DIGITS),
@@ -334,7 +352,8 @@ def issue_invoices(actor: User | None, order_id: int, today: date | None = None)
                 vat_pence=vat,
                 total_pence=net + vat,
                 paid_pence=0,
-                credited_pence=0,
+                **NOTHING_CREDITED,
+                **_reported(lines),
                 created_at=created,
                 seller_name=seller.name,
                 seller_address=seller.address,
@@ -348,7 +367,7 @@ def issue_invoices(actor: User | None, order_id: int, today: date | None = None)
                 buyer_email=buyer.email,
             )
         )
-        lines_of.append([vars(line) | {"position": n} for n, line in enumerate(bill.lines, start=1)])
+        lines_of.append(lines)
         vat_of.append(bill.vat)
     db.session.flush()
     ids = insert_rows(Invoice.__table__, invoice_rows, returning=Invoice.__table__.c.id)
@@ -543,7 +562,7 @@ def issue_credit_note(
         vat_lines=[CreditNoteVat(vat_rate=v.vat_rate, net_pence=v.net_pence, vat_pence=v.vat_pence) for v in analysis],
     )
     db.session.add(note)
-    invoice.credited_pence += note.total_pence
+    _credit(invoice, note.total_pence, credit_lines)
     db.session.flush()
     audit.record(
         actor, "credit_note_issued", f"{note.number} crediting invoice {invoice.number}", invoice.consortium_id, reason
@@ -588,6 +607,16 @@ def issue_price_credit(
             "buyer_email",
         )
     }
+    line = dict(
+        position=1,
+        kind=LineKind.GOODS,
+        description=description,
+        quantity=0,  # no unit comes back, so reports' units (and list value) stay as invoiced
+        unit_price=Decimal(net_pence).scaleb(-2),
+        vat_rate=vat_rate,
+        net_pence=net_pence,
+        invoice_line_id=None,
+    )
     note = CreditNote(
         number=format_number(consortium, CREDIT_SERIES, today.year, number, INVOICE_DIGITS),
         invoice=invoice,
@@ -599,29 +628,27 @@ def issue_price_credit(
         vat_pence=total - net_pence,
         total_pence=total,
         created_by_id=actor.id if actor is not None else None,
-        lines=[
-            CreditNoteLine(
-                position=1,
-                kind=LineKind.GOODS,
-                description=description,
-                quantity=0,  # no unit comes back, so reports' units (and list value) stay as invoiced
-                unit_price=Decimal(net_pence).scaleb(-2),
-                vat_rate=vat_rate,
-                net_pence=net_pence,
-                invoice_line_id=None,
-            )
-        ],
+        lines=[CreditNoteLine(**line)],
         vat_lines=[CreditNoteVat(vat_rate=v.vat_rate, net_pence=v.net_pence, vat_pence=v.vat_pence) for v in analysis],
         **parties,
     )
     db.session.add(note)
-    invoice.credited_pence += total
+    _credit(invoice, total, [line])
     db.session.flush()
     audit.record(
         actor, "credit_note_issued", f"{note.number} crediting invoice {invoice.number}", invoice.consortium_id, reason
     )
     apply_status(invoice, actor)
     return note
+
+
+def _credit(invoice: Invoice, total_pence: int, lines: list[dict[str, Any]]) -> None:
+    """What a credit note takes off its invoice: the amount due, and the figures the reports read."""
+    taken = _reported(lines)
+    invoice.credited_pence += total_pence
+    invoice.credited_units += taken["units"]
+    invoice.credited_net_pence += sum(line["net_pence"] for line in lines)
+    invoice.credited_supplier_pence += taken["supplier_pence"]
 
 
 def _credited_by_line(invoice_id: int) -> dict[int, tuple[int, int]]:

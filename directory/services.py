@@ -7,9 +7,10 @@ so its existence does not leak), changes models and flushes; the request commits
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from flask import abort
-from sqlalchemy import ColumnElement, Select, case, exists, func, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, case, column, exists, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import aliased, joinedload
 
 from billing.models import Invoice
@@ -36,7 +37,7 @@ from organisations import outbox
 from organisations.access import can_act_for_consortium, can_act_for_member
 from organisations.models import Consortium, Member, Network, Organisation, Supplier, User
 from pools.services import take_writer_lock
-from reports.facts import credited_net_pence, invoice_facts
+from reports.facts import invoice_facts
 from reports.savings import Scope
 from trading.models import Listing, ListingKind, ListingStatus, TradeInvoice
 
@@ -622,7 +623,6 @@ def _spend_facts():
     services), the invoices of framework call-offs, and members' trade invoices to each other (the seller a
     member, so the seller is named by organisation, which suppliers and members both have)."""
     pools = invoice_facts()
-    credited = credited_net_pence(Invoice.id)
     call_offs = (
         select(
             literal("frameworks").label("channel"),
@@ -631,7 +631,7 @@ def _spend_facts():
             Invoice.consortium_id.label("consortium_id"),
             Organisation.id.label("seller_organisation_id"),
             Organisation.is_social_enterprise.label("buy_social"),
-            (Invoice.net_pence - credited).label("spend_pence"),
+            (Invoice.net_pence - Invoice.credited_net_pence).label("spend_pence"),
         )
         .select_from(CallOff)
         .join(Invoice, Invoice.id == CallOff.invoice_id)
@@ -677,42 +677,59 @@ def _within(facts, scope: Scope) -> list[ColumnElement[bool]]:
 
 
 def spend_report(scope: Scope) -> SpendReport:
-    """What the scope's members spent (net of VAT and credit notes) and how much of it with social enterprises:
-    three GROUP BY queries over the invoices of every channel, however many invoices there are."""
+    """What the scope's members spent (net of VAT and credit notes) and how much of it with social enterprises,
+    in one statement however many invoices there are: the invoices of every channel grouped once (a CTE) by the
+    scope's consortium or member, channel and seller; from that, each consortium's or member's spend, and the
+    spend by channel and seller that the channels and the social enterprises bought from add up."""
     facts = _spend_facts()
-    within = _within(facts, scope)
-    spend = func.coalesce(func.sum(facts.c.spend_pence), 0)
-    social = func.coalesce(func.sum(case((facts.c.buy_social.is_(True), facts.c.spend_pence), else_=0)), 0)
+    row_id = (facts.c.consortium_id if scope.kind == "platform" else facts.c.member_id).label("row_id")
+    keys = [row_id, facts.c.channel, facts.c.seller_organisation_id, facts.c.buy_social]
+    cells = (
+        select(*keys, func.sum(facts.c.spend_pence).label("spend_pence"))
+        .where(*_within(facts, scope))
+        .group_by(*keys)
+        .cte("cells")
+    )
+    spend = func.sum(cells.c.spend_pence)
+    social = func.sum(case((cells.c.buy_social.is_(True), cells.c.spend_pence), else_=0))
+    row_joins: list[tuple[Any, ColumnElement[bool]]]
     if scope.kind == "platform":
-        key, label = Consortium.id, Consortium.name
-        rows_query = select(key, label, spend, social).select_from(facts).join(Consortium, key == facts.c.consortium_id)
+        row_name, row_joins = Consortium.name, [(Consortium, Consortium.id == cells.c.row_id)]
     else:
-        key, label = Member.id, Organisation.legal_name
-        rows_query = (
-            select(key, label, spend, social)
-            .select_from(facts)
-            .join(Member, key == facts.c.member_id)
-            .join(Organisation, Organisation.id == Member.organisation_id)
+        row_name = Organisation.legal_name
+        row_joins = [(Member, Member.id == cells.c.row_id), (Organisation, Organisation.id == Member.organisation_id)]
+    seller = aliased(Organisation)
+    by_seller = (
+        select(
+            seller.id.label("key"),
+            seller.legal_name.label("name"),
+            cells.c.channel,
+            cells.c.buy_social,
+            spend.label("spend_pence"),
+            social.label("social_pence"),
         )
-    rows = [
-        SpendRow(str(r[0]), r[1], int(r[2]), int(r[3]))
-        for r in db.session.execute(rows_query.where(*within).group_by(key, label).order_by(label))
-    ]
-    suppliers = [
-        SpendRow(str(r[0]), r[1], int(r[2]), int(r[2]))
-        for r in db.session.execute(
-            select(Organisation.id, Organisation.legal_name, spend)
-            .select_from(facts)
-            .join(Organisation, Organisation.id == facts.c.seller_organisation_id)
-            .where(*within, facts.c.buy_social.is_(True))
-            .group_by(Organisation.id, Organisation.legal_name)
-            .order_by(spend.desc(), Organisation.legal_name)
-        )
-    ]
-    by_channel = {
-        r[0]: (int(r[1]), int(r[2]))
-        for r in db.session.execute(select(facts.c.channel, spend, social).where(*within).group_by(facts.c.channel))
-    }
-    channels = [SpendRow(k, name, *by_channel.get(k, (0, 0))) for k, name in CHANNELS.items()]
+        .join(seller, seller.id == cells.c.seller_organisation_id)
+        .group_by(seller.id, seller.legal_name, cells.c.channel, cells.c.buy_social)
+    )
+    by_row = select(cells.c.row_id, row_name, null(), null(), spend, social).select_from(cells)
+    for target, on in row_joins:
+        by_row = by_row.join(target, on)
+    figures = union_all(by_seller, by_row.group_by(cells.c.row_id, row_name)).order_by(column("name"), column("key"))
+    rows: list[SpendRow] = []
+    channel_sums = {k: (0, 0) for k in CHANNELS}
+    supplier_sums: dict[int, tuple[str, int]] = {}
+    for key, name, channel, buy_social, spend_pence, social_pence in db.session.execute(figures).all():
+        if channel is None:  # a consortium's or member's row, in name order
+            rows.append(SpendRow(str(key), name, int(spend_pence), int(social_pence)))
+            continue
+        spent, with_social = channel_sums[channel]
+        channel_sums[channel] = (spent + int(spend_pence), with_social + int(social_pence))
+        if buy_social:
+            supplier_sums[key] = (name, supplier_sums.get(key, (name, 0))[1] + int(spend_pence))
+    suppliers = sorted(
+        (SpendRow(str(k), name, pence, pence) for k, (name, pence) in supplier_sums.items()),
+        key=lambda r: (-r.spend_pence, r.label),
+    )
+    channels = [SpendRow(k, name, *channel_sums[k]) for k, name in CHANNELS.items()]
     totals = SpendRow("total", "Total", sum(r.spend_pence for r in rows), sum(r.social_pence for r in rows))
     return SpendReport(scope, totals, rows, suppliers, channels)

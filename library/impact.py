@@ -10,21 +10,21 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Select, distinct, func, or_, select
+from sqlalchemy import Select, distinct, func, select
 from sqlalchemy.orm import selectinload
 
 from kernel.clock import uk_today, utcnow
 from kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kernel.extensions import db
 from kernel.formatting import pounds
+from kernel.paging import ListPage
 from library.figures import MeasureTotal, RecordFigure, adoption_percent, measure_totals
 from library.models import Adoption, ImpactMeasure, ImpactRecord, PolicyTemplate, PolicyVersion, VersionStatus
 from organisations.access import can_act_for_member
 from organisations.models import Consortium, Member, Network, Organisation, User
 from pools.services import take_writer_lock
 from reports.figures import Figures
-from reports.savings import Scope, members_of, savings_report
-from shared_services.models import Participation, ServicePool, ServicePoolStatus
+from reports.savings import Scope, joined, members_of, savings_totals
 
 NOT_YET = (
     "Rebates returned by suppliers and trading between members are not counted yet: the platform does not "
@@ -224,23 +224,36 @@ def verify(actor: User, found: ImpactRecord) -> ImpactRecord:
 # The impact report
 
 
-def children(scope: Scope) -> list[tuple[str, int, str]]:
-    """(kind, id, name) of the level below: a consortium's networks, a network's members, the platform's consortia."""
+CHILDREN_PER_PAGE = 50
+
+
+def children(scope: Scope, page: int = 1) -> ListPage[tuple[str, int, str]]:
+    """(kind, id, name) of the level below, a page of them by name: a consortium's networks, a network's members
+    (thousands of them), the platform's consortia."""
     if scope.kind == "platform":
-        query = select(Consortium.id, Consortium.name).order_by(Consortium.name)
-        return [("consortium", r[0], r[1]) for r in db.session.execute(query)]
-    if scope.kind == "consortium":
-        query = select(Network.id, Network.name).where(Network.consortium_id == scope.id).order_by(Network.name)
-        return [("network", r[0], r[1]) for r in db.session.execute(query)]
-    if scope.kind == "network":
+        kind, id_, name = "consortium", Consortium.id, Consortium.name
+        query = select(id_, name)
+    elif scope.kind == "consortium":
+        kind, id_, name = "network", Network.id, Network.name
+        query = select(id_, name).where(Network.consortium_id == scope.id)
+    elif scope.kind == "network":
+        kind, id_, name = "member", Member.id, Organisation.legal_name
         query = (
-            select(Member.id, Organisation.legal_name)
+            select(id_, name)
             .join(Organisation, Organisation.id == Member.organisation_id)
             .where(Member.network_id == scope.id)
-            .order_by(Organisation.legal_name)
         )
-        return [("member", r[0], r[1]) for r in db.session.execute(query)]
-    return []
+    else:
+        return ListPage([], page, CHILDREN_PER_PAGE, 0)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return ListPage.fetched(
+        lambda limit, offset: [
+            (kind, row[0], row[1]) for row in db.session.execute(query.order_by(name, id_).limit(limit).offset(offset))
+        ],
+        page,
+        CHILDREN_PER_PAGE,
+        total,
+    )
 
 
 @dataclass
@@ -257,18 +270,6 @@ class ImpactReport:
     @property
     def adoption_percent(self) -> Decimal | None:
         return adoption_percent(self.policies_adopted, self.policies_adoptable)
-
-
-def _shared_services_joined(scope: Scope) -> int:
-    query = (
-        select(func.count(distinct(Participation.service_pool_id)))
-        .join(ServicePool, ServicePool.id == Participation.service_pool_id)
-        .where(
-            or_(Participation.left_after.is_(None), Participation.left_after >= Participation.joined_from),
-            ServicePool.status.not_in([ServicePoolStatus.DRAFT, ServicePoolStatus.CANCELLED]),
-        )
-    )
-    return db.session.scalar(members_of(query, Participation.member_id, scope)) or 0
 
 
 def _policies(scope: Scope) -> tuple[int, int, int]:
@@ -316,13 +317,13 @@ def _measures(scope: Scope) -> list[MeasureTotal]:
 
 
 def impact_report(scope: Scope) -> ImpactReport:
-    savings = savings_report(scope)
+    pools = joined(scope)
     adopted, adoptable, members = _policies(scope)
     return ImpactReport(
         scope,
-        savings.totals,
-        savings.pools_joined,
-        _shared_services_joined(scope),
+        savings_totals(scope),
+        pools.total,
+        pools.shared_services,
         adopted,
         adoptable,
         members,

@@ -41,7 +41,8 @@ def _views(kind: str):
             lines=impact.lines(found),
             not_yet=impact.NOT_YET,
             parents=parent_scopes(require_actor(), found.scope),
-            children=impact.children(found.scope),
+            children=impact.children(found.scope, page_number("children_page")),
+            page_args=url_arguments,
             chart_height=charts.chart_height(len(found.measures)),
         )
 

@@ -17,26 +17,16 @@ offer, with the list price the order snapshotted) and shared-service invoices
 (`shared_service_facts`: invoice -> its SharedServiceCharge -> the pool's offer, with the
 charge's units and list price snapshot). Another kind of invoice joins every report by adding
 its own SELECT of the same columns to `fact_sources()`; use `kernel.sql_figures.line_pence_sql` and the
-`credited_*()` helpers (correlated on its invoice id) so its rounding and credit notes agree
-with these.
+invoice's kept figures (`Invoice.units`, `supplier_pence` and what credit notes took of them, see `units_left`)
+so its rounding and credit notes agree with these. Those figures are kept as invoices and credit notes are
+issued (billing.services), so a report reads no invoice or credit note line.
 """
 
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Integer,
-    Select,
-    SQLColumnExpression,
-    Subquery,
-    cast,
-    extract,
-    func,
-    select,
-    union_all,
-)
+from sqlalchemy import ColumnElement, Integer, Select, SQLColumnExpression, Subquery, cast, extract, select, union_all
 
-from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, LineKind
+from billing.models import Invoice
 from catalogue.models import Offer
 from kernel.sql_figures import line_pence_sql
 from orders.models import PurchaseOrder
@@ -59,40 +49,11 @@ FACT_COLUMNS = (
     "spend_pence",
     "supplier_pence",
 )
-UNIT_KINDS = (LineKind.GOODS, LineKind.SERVICE)
-SUPPLIER_KINDS = (LineKind.GOODS, LineKind.DELIVERY, LineKind.SERVICE)
 
 
-def _line_sum(value: SQLColumnExpression[Any], *where: SQLColumnExpression[Any]) -> ColumnElement:
-    return select(func.coalesce(func.sum(value), 0)).where(*where).scalar_subquery()
-
-
-def invoiced_units(invoice_id: SQLColumnExpression[Any]) -> ColumnElement:
-    return _line_sum(InvoiceLine.quantity, InvoiceLine.invoice_id == invoice_id, InvoiceLine.kind.in_(UNIT_KINDS))
-
-
-def invoiced_supplier_pence(invoice_id: SQLColumnExpression[Any]) -> ColumnElement:
-    return _line_sum(InvoiceLine.net_pence, InvoiceLine.invoice_id == invoice_id, InvoiceLine.kind.in_(SUPPLIER_KINDS))
-
-
-def _credited(value: SQLColumnExpression[Any], invoice_id: SQLColumnExpression[Any], kinds=None) -> ColumnElement:
-    where = [CreditNote.invoice_id == invoice_id, CreditNoteLine.credit_note_id == CreditNote.id]
-    if kinds is not None:
-        where.append(CreditNoteLine.kind.in_(kinds))
-    return _line_sum(value, *where)
-
-
-def credited_units(invoice_id: SQLColumnExpression[Any]) -> ColumnElement:
-    """Units of goods or service credited on the invoice's credit notes."""
-    return _credited(CreditNoteLine.quantity, invoice_id, UNIT_KINDS)
-
-
-def credited_net_pence(invoice_id: SQLColumnExpression[Any]) -> ColumnElement:
-    return _credited(CreditNoteLine.net_pence, invoice_id)
-
-
-def credited_supplier_pence(invoice_id: SQLColumnExpression[Any]) -> ColumnElement:
-    return _credited(CreditNoteLine.net_pence, invoice_id, SUPPLIER_KINDS)
+def units_left() -> ColumnElement[int]:
+    """The invoice's units of goods or service less those its credit notes credited."""
+    return Invoice.units - Invoice.credited_units
 
 
 def issue_year_month(issue_date: SQLColumnExpression[Any]) -> tuple[ColumnElement, ColumnElement]:
@@ -116,8 +77,8 @@ def _invoice_facts(units, list_price, offer_id, supplier_id, *path) -> Select:
         *issue_year_month(Invoice.issue_date),
         units.label("units"),
         line_pence_sql(units, list_price).label("list_value_pence"),
-        (Invoice.net_pence - credited_net_pence(Invoice.id)).label("spend_pence"),
-        (invoiced_supplier_pence(Invoice.id) - credited_supplier_pence(Invoice.id)).label("supplier_pence"),
+        (Invoice.net_pence - Invoice.credited_net_pence).label("spend_pence"),
+        (Invoice.supplier_pence - Invoice.credited_supplier_pence).label("supplier_pence"),
     )
     for target, on in path:
         query = query.join(target, on)
@@ -129,14 +90,9 @@ def _invoice_facts(units, list_price, offer_id, supplier_id, *path) -> Select:
 
 
 def purchase_order_facts() -> Select:
-    """Bulk-buy invoices: one row per invoice of a purchase order, priced at the order's list price snapshot.
-
-    Lines and credit notes are summed by correlated subqueries on the invoice's id, so a report
-    on one member reads only that member's lines however many invoices the platform holds.
-    """
-    units = invoiced_units(Invoice.id) - credited_units(Invoice.id)
+    """Bulk-buy invoices: one row per invoice of a purchase order, priced at the order's list price snapshot."""
     return _invoice_facts(
-        units,
+        units_left(),
         PurchaseOrder.list_price,
         PurchaseOrder.offer_id,
         PurchaseOrder.supplier_id,
@@ -155,8 +111,7 @@ def shared_service_facts() -> Select:
     The invoice has one service line of quantity 1 (the share), and a credit note of that line
     credits all the units.
     """
-    left = invoiced_units(Invoice.id) - credited_units(Invoice.id)  # 1, or 0 once credited
-    units = SharedServiceCharge.units * left
+    units = SharedServiceCharge.units * units_left()  # the invoice's units are 1, or 0 once credited
     return _invoice_facts(
         units,
         SharedServiceCharge.list_unit_price,

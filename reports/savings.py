@@ -8,7 +8,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import abort
-from sqlalchemy import ColumnElement, Select, SQLColumnExpression, Subquery, case, distinct, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    SQLColumnExpression,
+    Subquery,
+    case,
+    distinct,
+    func,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import aliased
 
 from catalogue.models import Category, Offer
@@ -175,15 +188,20 @@ def realised_rebates(scope: Scope) -> RebateFigures:
     return RebateFigures(int(credited), int(paid))
 
 
+FIGURE_COLUMNS = ("invoices", "units", "list_value_pence", "spend_pence", "buy_social_pence")
+
+
 def _sums(facts: Subquery) -> list[ColumnElement]:
+    """What a group of facts adds up to, labelled with FIGURE_COLUMNS."""
     buy_social = func.sum(case((facts.c.buy_social.is_(True), facts.c.spend_pence), else_=0))
-    return [
+    sums = [
         func.count(facts.c.invoice_id),
         func.sum(facts.c.units),
         func.sum(facts.c.list_value_pence),
         func.sum(facts.c.spend_pence),
         buy_social,
     ]
+    return [value.label(name) for value, name in zip(sums, FIGURE_COLUMNS, strict=True)]
 
 
 def _figures(values) -> Figures:
@@ -196,72 +214,94 @@ def _within(facts: Subquery, scope: Scope) -> list[ColumnElement]:
     return [] if scope.kind == "platform" else [column[scope.kind] == scope.id]
 
 
-def _child_key(facts: Subquery, scope: Scope) -> tuple[list[SQLColumnExpression[Any]], list[tuple[Any, Any]]]:
-    """The columns naming the scope's child (consortium, network or member) a fact belongs to, and their joins."""
+CHILD_ID = {"consortium": "consortium_id", "network": "network_id", "member": "member_id"}
+
+
+def _child_names(child_id: SQLColumnExpression[Any], scope: Scope) -> tuple[list[Any], list[tuple[Any, Any]]]:
+    """The id and name of the scope's child (consortium, network or member) that `child_id` names, and their joins."""
     if scope.child_kind == "consortium":
-        return [Consortium.id, Consortium.name], [(Consortium, Consortium.id == facts.c.consortium_id)]
+        return [Consortium.id, Consortium.name], [(Consortium, Consortium.id == child_id)]
     if scope.child_kind == "network":
-        return [Network.id, Network.name], [(Network, Network.id == facts.c.network_id)]
-    if scope.child_kind == "member":
-        member_organisation = aliased(Organisation)
-        return [Member.id, member_organisation.legal_name], [
-            (Member, Member.id == facts.c.member_id),
-            (member_organisation, member_organisation.id == Member.organisation_id),
-        ]
-    return [], []
+        return [Network.id, Network.name], [(Network, Network.id == child_id)]
+    member_organisation = aliased(Organisation)
+    return [Member.id, member_organisation.legal_name], [
+        (Member, Member.id == child_id),
+        (member_organisation, member_organisation.id == Member.organisation_id),
+    ]
 
 
 @dataclass(frozen=True)
 class _Cell:
-    """The scope's invoices of one category, month, supplier and child, summed: what each breakdown adds up."""
+    """The scope's invoices of one category, month and supplier, summed: what those breakdowns add up."""
 
     category: tuple[int, str, int]
     month: str
     supplier: tuple[int, str, bool]
-    child: tuple[int, str] | None
     figures: Figures
 
 
-def _cells(facts: Subquery, scope: Scope) -> list[_Cell]:
-    """One GROUP BY over the facts at the finest grain the report shows: PostgreSQL works the facts out once,
-    not once a breakdown, and the breakdowns are summed from these cells."""
-    child, child_joins = _child_key(facts, scope)
+def _breakdowns(facts: Subquery, scope: Scope) -> tuple[list[_Cell], list[Row]]:
+    """The scope's facts in one statement: grouped once (a CTE) by category, month, supplier and child, the finest
+    grain the report shows, so the database works the facts out once; from that, the cells by category, month and
+    supplier, that the report's breakdowns add up, and the figures of each child (consortium, network or member),
+    summed apart so that a network's thousands of members are not crossed with its categories and months."""
+    ids = [facts.c.category_id, facts.c.year, facts.c.month, facts.c.supplier_id]
+    child_id = facts.c[CHILD_ID[scope.child_kind]].label("child_id") if scope.child_kind else None
+    grouped = [*ids, child_id] if child_id is not None else ids
+    cells = select(*grouped, *_sums(facts)).where(*_within(facts, scope)).group_by(*grouped).cte("cells")
+    summed = [func.sum(cells.c[column]) for column in FIGURE_COLUMNS]
     supplier_organisation = aliased(Organisation)
-    keys = [
+    names = [
         Category.id,
         Category.name,
         Category.position,
-        facts.c.year,
-        facts.c.month,
+        cells.c.year,
+        cells.c.month,
         Supplier.id,
         supplier_organisation.legal_name,
         supplier_organisation.is_social_enterprise,
-        *child,
     ]
-    query = (
-        select(*keys, *_sums(facts))
-        .select_from(facts)
-        .join(Category, Category.id == facts.c.category_id)
-        .join(Supplier, Supplier.id == facts.c.supplier_id)
+    query: Select | CompoundSelect = (
+        select(*names, null(), null(), *summed)
+        .select_from(cells)
+        .join(Category, Category.id == cells.c.category_id)
+        .join(Supplier, Supplier.id == cells.c.supplier_id)
         .join(supplier_organisation, supplier_organisation.id == Supplier.organisation_id)
+        .group_by(*names)
     )
-    for target, on in child_joins:
-        query = query.join(target, on)
-    return [
-        _Cell(
-            (row[0], row[1], row[2]),
-            month_key(row[3], row[4]),
-            (row[5], row[6], bool(row[7])),
-            (row[8], row[9]) if child else None,
-            _figures(row[len(keys) :]),
-        )
-        for row in db.session.execute(query.where(*_within(facts, scope)).group_by(*keys))
-    ]
+    if child_id is not None:
+        child, joins = _child_names(cells.c.child_id, scope)
+        by_child = select(*(null() for _ in names), *child, *summed).select_from(cells)
+        for target, on in joins:
+            by_child = by_child.join(target, on)
+        query = union_all(query, by_child.group_by(*child))
+    grain, children = [], []
+    for row in db.session.execute(query).all():
+        figures = _figures(row[-len(summed) :])
+        if row[8] is None:  # no child: a cell
+            grain.append(
+                _Cell((row[0], row[1], row[2]), month_key(row[3], row[4]), (row[5], row[6], bool(row[7])), figures)
+            )
+        else:
+            children.append(Row(str(row[8]), row[9], figures))
+    return grain, children
 
 
-def pools_joined(scope: Scope) -> int:
-    """Pools that went ahead or are open in which a member of the scope holds a pledge (not withdrawn),
-    and shared-service pools (open, active or ended) in which one takes part in some period."""
+@dataclass(frozen=True)
+class Joined:
+    """What the scope's members joined: pools that went ahead or are open in which one holds a pledge (not
+    withdrawn), and shared-service pools (open, active or ended) in which one takes part in some period."""
+
+    pools: int
+    shared_services: int
+
+    @property
+    def total(self) -> int:
+        return self.pools + self.shared_services
+
+
+def joined(scope: Scope) -> Joined:
+    """Both counts in one statement."""
     pools = (
         select(func.count(distinct(Pledge.pool_id)))
         .join(Pool, Pool.id == Pledge.pool_id)
@@ -275,10 +315,12 @@ def pools_joined(scope: Scope) -> int:
             ServicePool.status.not_in([ServicePoolStatus.DRAFT, ServicePoolStatus.CANCELLED]),
         )
     )
-    return sum(
-        db.session.scalar(members_of(query, member_id, scope)) or 0
-        for query, member_id in ((pools, Pledge.member_id), (shared, Participation.member_id))
+    counts = select(
+        members_of(pools, Pledge.member_id, scope).scalar_subquery(),
+        members_of(shared, Participation.member_id, scope).scalar_subquery(),
     )
+    pools_count, shared_count = db.session.execute(counts).one()
+    return Joined(pools_count or 0, shared_count or 0)
 
 
 def members_of(query: Select, member_id: SQLColumnExpression[Any], scope: Scope) -> Select:
@@ -295,7 +337,7 @@ def members_of(query: Select, member_id: SQLColumnExpression[Any], scope: Scope)
 
 def savings_report(scope: Scope) -> SavingsReport:
     """Spend, list value and saving by category, month, supplier and the scope's networks, members or consortia."""
-    cells = _cells(invoice_facts(), scope)
+    cells, by_child = _breakdowns(invoice_facts(), scope)
     categories = {c.category[0]: c.category for c in cells}
     by_category = [
         Row(str(key), categories[key][1], figures)
@@ -310,12 +352,6 @@ def savings_report(scope: Scope) -> SavingsReport:
         Row(str(key), suppliers[key][1], figures, buy_social=suppliers[key][2])
         for key, figures in rollup(cells, lambda c: c.supplier[0], lambda c: c.figures).items()
     ]
-    childs = [(c.child, c.figures) for c in cells if c.child is not None]
-    children = dict(child for child, _ in childs)
-    by_child = [
-        Row(str(key), children[key], figures)
-        for key, figures in rollup(childs, lambda item: item[0][0], lambda item: item[1]).items()
-    ]
     return SavingsReport(
         scope,
         total(r.figures for r in by_category),
@@ -323,9 +359,16 @@ def savings_report(scope: Scope) -> SavingsReport:
         [Row(m, month_label(m), f) for m, f in monthly(months, Figures())],
         sorted(by_supplier, key=lambda r: (r.label, int(r.key))),
         sorted(by_child, key=lambda r: (r.label, int(r.key))),
-        pools_joined(scope),
+        joined(scope).total,
         realised_rebates(scope),
     )
+
+
+def savings_totals(scope: Scope) -> Figures:
+    """The scope's figures summed up, as its savings report's totals (the same facts, sums and scope) with none
+    of its breakdowns: what the impact report shows."""
+    facts = invoice_facts()
+    return _figures(db.session.execute(select(*_sums(facts)).where(*_within(facts, scope))).one())
 
 
 MONTH_NAMES = (

@@ -1,6 +1,6 @@
 """The migrations build exactly the schema the models describe, on every backend."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import flask_migrate
@@ -10,9 +10,12 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 
 from app.factory import create_app
-from catalogue.models import Category
+from billing import services as billing
+from billing.models import LineKind
+from catalogue.models import Category, VatRate
 from kernel.clock import utcnow
 from kernel.extensions import db
+from tests.billing.test_kept_figures import kept, summed_from_lines
 from tests.conftest import BACKENDS, TEST_CONFIG, make_throwaway_database
 from tests.factories import World
 
@@ -145,3 +148,32 @@ def test_postgresql_refuses_to_update_or_delete_an_audit_entry(empty_app):
             connection.execute(text(statement))
     with db.engine.connect() as connection:
         assert connection.scalar(text("SELECT subject FROM audit_entry")) == "User 1"
+
+
+def test_upgrade_gives_invoices_the_figures_their_lines_and_credit_notes_sum_to(empty_app):
+    """What issuing keeps on an invoice for the reports, the migration that added it works out for invoices issued
+    before: issued here, the figures dropped (downgrade) and added again (upgrade), they come back the same."""
+    flask_migrate.upgrade()
+    world = World.build()
+    lines = [
+        billing.LineIn(LineKind.GOODS, "Paper", 40, Decimal("3.8500"), VatRate.STANDARD, 15400),
+        billing.LineIn(LineKind.DELIVERY, "Delivery", 1, Decimal("19.99"), VatRate.STANDARD, 1999),
+        billing.LineIn(LineKind.HANDLING_FEE, "Handling", 1, Decimal("4.35"), VatRate.STANDARD, 435),
+        billing.LineIn(LineKind.SERVICE, "HR line", 3, Decimal("25.0000"), VatRate.EXEMPT, 7500),
+    ]
+    invoices = [
+        billing.issue_invoice(world.admin, world.consortium, member.id, lines, "Before", date(2026, 3, 1))
+        for member in (world.member, world.other_member)
+    ]
+    paper, *_ = invoices[0].lines
+    billing.issue_credit_note(world.admin, invoices[0], [billing.CreditItem(paper.id, 7)], "Seven damp")
+    billing.issue_price_credit(world.admin, invoices[0], 250, VatRate.STANDARD, "Rebate", "Rebate")
+    billing.issue_credit_note(world.admin, invoices[1], billing.full_credit(invoices[1]), "Cancelled")
+    db.session.commit()
+    expected = kept()
+    assert expected == summed_from_lines() and all(any(figures) for figures in expected.values())
+    db.session.remove()
+
+    flask_migrate.downgrade(revision="5b7e2c9d4a16")  # the revision before invoices kept these figures
+    flask_migrate.upgrade()
+    assert kept() == expected

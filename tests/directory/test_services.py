@@ -276,6 +276,25 @@ def test_spend_with_social_enterprises_adds_up_to_the_invoices(directory):
     }
 
 
+def test_a_social_enterprise_bought_from_through_two_channels_is_one_supplier_with_both(directory):
+    w = directory.world
+    paper = factories.offer(w.supplier, name="Copier paper", actor=w.admin)
+    pooled = deliver_pool(w.admin, paper, [w.consortium], [(w.member, 100)], uk_today())[0]
+    made = call_off(w, make_framework(w), 10)
+    frameworks.confirm(w.admin, made.id)
+    frameworks.deliver(w.admin, made.id)
+    called_off = frameworks.invoice(w.admin, made.id)
+    db.session.commit()
+    report = services.spend_report(services.Scope("member", w.member.id, w.member.name))
+    both = pooled.net_pence + called_off.net_pence
+    assert [(s.label, s.spend_pence, s.social_pence) for s in report.suppliers] == [
+        ("Caledonian Office Supplies Ltd", both, both)
+    ]
+    channels = {c.key: c.spend_pence for c in report.channels}
+    assert channels == {"pools": pooled.net_pence, "frameworks": called_off.net_pence, "trading": 0}
+    assert (report.totals.spend_pence, report.totals.social_pence) == (both, both)
+
+
 def test_framework_call_offs_count_as_their_own_channel(directory):
     w = directory.world
     made = call_off(w, make_framework(w), 10)

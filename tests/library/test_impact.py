@@ -5,12 +5,15 @@ from datetime import timedelta
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import select
 
 from kernel.clock import uk_today
 from kernel.errors import Conflict, Forbidden, ValidationFailed
 from kernel.extensions import db
 from library import impact
+from organisations.models import Member
 from reports.savings import scope_for
+from tests import factories
 from tests.factories import api_token, sign_in
 from tests.library.conftest import adopt_as_is, other_secretary, published, sibling
 
@@ -165,3 +168,18 @@ def test_a_consortium_counts_at_most_twenty_measures_and_the_page_says_why(clien
     assert response.status_code == 409
     assert "at most 20 measures" in response.get_data(as_text=True)
     assert len(impact.measures(world.consortium.id)) == impact.MAX_MEASURES
+
+
+def test_a_networks_members_are_listed_a_page_at_a_time(client, world, monkeypatch):
+    """A network has thousands of members: its impact page links a page of them, by name, and pages on."""
+    monkeypatch.setattr(impact, "CHILDREN_PER_PAGE", 2)
+    for name in ("Aberdeen Arts CIC", "Brechin Bikes", "Zetland Print"):
+        factories.member(world.network, name)
+    db.session.commit()
+    names = sorted(m.name for m in db.session.scalars(select(Member).where(Member.network_id == world.network.id)))
+    sign_in(client, world.secretary)
+    base = f"/impact/network/{world.network.id}"
+    first, second = (client.get(base, query_string={"children_page": n}).get_data(as_text=True) for n in (1, 2))
+    assert names[0] in first and names[1] in first and names[2] not in first
+    assert names[2] in second and names[0] not in second
+    assert "children_page=2" in first and f"Page 1 of {(len(names) + 1) // 2}" in first

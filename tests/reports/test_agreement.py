@@ -78,6 +78,7 @@ def test_every_level_agrees_with_the_invoices_to_the_penny(trading):
         mine = [f for f in facts if scope.kind == "platform" or f[scope.kind] == scope.id]
         report = savings.savings_report(scope)
         assert report.totals == total(f["figures"] for f in mine), scope
+        assert savings.savings_totals(scope) == report.totals, scope  # the impact report's figures
         assert {r.key: r.figures for r in report.by_category} == _grouped(mine, "category")
         assert {r.key: r.figures for r in report.by_month if r.figures.invoices} == _grouped(mine, "month")
         assert {r.key: r.figures for r in report.by_supplier} == _grouped(mine, "supplier")
