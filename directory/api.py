@@ -22,6 +22,7 @@ from directory.schemas import (
     SkillSchema,
     SkillsOverviewSchema,
     SkillsQuerySchema,
+    SpendQuerySchema,
     SpendSchema,
     VerificationInSchema,
     VerificationSchema,
@@ -316,32 +317,53 @@ def verify(member_id: int):
 
 
 def _spend(kind: str, scope_id: int | None) -> dict:
-    return SpendSchema().dump(services.spend_report(savings.scope_for(require_actor(), kind, scope_id)))
+    scope = savings.scope_for(require_actor(), kind, scope_id)
+    args = query_args(SpendQuerySchema())
+    report = services.spend_report(scope, args["rows_page"], args["suppliers_page"], args["per_page"])
+    return SpendSchema().dump(report)
+
+
+_PAGED = "; its rows and suppliers a page of each at a time"
 
 
 @bp.get("/directory/spend/platform")
 @roles_required(Role.ADMIN)
-@operation("Spend with social enterprises across the platform, by consortium", tags=TAGS, response=SpendSchema)
+@operation(
+    "Spend with social enterprises across the platform, by consortium" + _PAGED,
+    tags=TAGS,
+    query=SpendQuerySchema,
+    response=SpendSchema,
+)
 def spend_platform():
     return _spend("platform", None)
 
 
 @bp.get("/directory/spend/consortium/<int:consortium_id>")
 @roles_required(Role.MEMBER, Role.SECRETARY)
-@operation("A consortium's spend with social enterprises, by member (its secretary)", tags=TAGS, response=SpendSchema)
+@operation(
+    "A consortium's spend with social enterprises, by member (its secretary)" + _PAGED,
+    tags=TAGS,
+    query=SpendQuerySchema,
+    response=SpendSchema,
+)
 def spend_consortium(consortium_id: int):
     return _spend("consortium", consortium_id)
 
 
 @bp.get("/directory/spend/network/<int:network_id>")
 @roles_required(Role.MEMBER, Role.SECRETARY)
-@operation("A network's spend with social enterprises, by member (its secretary)", tags=TAGS, response=SpendSchema)
+@operation(
+    "A network's spend with social enterprises, by member (its secretary)" + _PAGED,
+    tags=TAGS,
+    query=SpendQuerySchema,
+    response=SpendSchema,
+)
 def spend_network(network_id: int):
     return _spend("network", network_id)
 
 
 @bp.get("/directory/spend/member/<int:member_id>")
 @roles_required(Role.MEMBER, Role.SECRETARY)
-@operation("A member's spend with social enterprises", tags=TAGS, response=SpendSchema)
+@operation("A member's spend with social enterprises" + _PAGED, tags=TAGS, query=SpendQuerySchema, response=SpendSchema)
 def spend_member(member_id: int):
     return _spend("member", member_id)

@@ -3,24 +3,21 @@ or member, every bar labelled; the page's table has the same figures."""
 
 import pygal
 
-from directory.services import SpendReport
+from directory.services import SpendRow
 from kernel.charts import GREEN, chart_style, render_svg
 from kernel.formatting import pounds
 
 STYLE = chart_style((GREEN,), value_font_size=11, value_label_font_size=11, title_font_size=15)
-CHART_ROWS = 30  # the largest; the table and the CSV have them all
+CHART_ROWS = 30  # the largest (services.most_social_spend reads only those); the table and the CSV have them all
 
 
 def _pounds_label(value) -> str:
     return pounds(round(value or 0))
 
 
-def chart_rows(report: SpendReport) -> list:
-    return sorted(report.rows, key=lambda r: (-r.social_pence, r.label))[:CHART_ROWS]
-
-
-def social_spend_svg(report: SpendReport) -> bytes:
-    rows = list(reversed(chart_rows(report)))  # pygal draws the first bar at the bottom
+def social_spend_svg(largest: list[SpendRow]) -> bytes:
+    """`largest`: the rows with the most social-enterprise spend, most first."""
+    rows = list(reversed(largest))  # pygal draws the first bar at the bottom
     chart = pygal.HorizontalBar(
         js=[],
         style=STYLE,

@@ -2,11 +2,12 @@
 enterprises. Money as pounds with pence (a spreadsheet sums them), shares as whole percentages."""
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from directory.models import Skill
-from directory.services import SpendReport
+from directory.services import Part, SpendFigure
 from reports.exports import pounds_decimal
+from reports.savings import Scope
 
 SKILLS_HEADER = [
     "Consortium",
@@ -37,15 +38,20 @@ def skills_rows(skills: Iterable[Skill]) -> list[list]:
     ]
 
 
-def spend_rows(report: SpendReport) -> list[list]:
-    child = "Consortium" if report.scope.kind == "platform" else "Member"
-    lines = [["Total", report.scope.name, *_money(report.totals)]]
-    lines += [["Channel", row.label, *_money(row)] for row in report.channels]
-    lines += [[child, row.label, *_money(row)] for row in report.rows]
-    lines += [
-        ["Social-enterprise supplier", row.label, pounds_decimal(row.spend_pence), "", ""] for row in report.suppliers
-    ]
-    return lines
+def spend_rows(scope: Scope, figures: Iterable[SpendFigure]) -> Iterator[list]:
+    """A line for the total, each channel, each consortium or member and each social enterprise, written as the
+    figures are read: no list of every row is built first."""
+    child = "Consortium" if scope.kind == "platform" else "Member"
+    for figure in figures:
+        row = figure.row
+        if figure.part is Part.TOTAL:
+            yield ["Total", scope.name, *_money(row)]
+        elif figure.part is Part.CHANNEL:
+            yield ["Channel", row.label, *_money(row)]
+        elif figure.part is Part.ROW:
+            yield [child, row.label, *_money(row)]
+        elif figure.part is Part.SUPPLIER:
+            yield ["Social-enterprise supplier", row.label, pounds_decimal(row.spend_pence), "", ""]
 
 
 def _money(row) -> list:

@@ -4,8 +4,8 @@ from marshmallow import Schema, fields, validate
 
 from directory.levels import SkillLevel
 from directory.models import MAX_SPARE_HOURS, EnquiryStatus, Outcome
-from directory.services import BODY_MAX, EVIDENCE_MAX, NAME_MAX, NOTE_MAX, SEARCH_MAX, SUBJECT_MAX
-from kernel.api import PRICE, Paragraphs
+from directory.services import BODY_MAX, EVIDENCE_MAX, NAME_MAX, NOTE_MAX, SEARCH_MAX, SPEND_PER_PAGE, SUBJECT_MAX
+from kernel.api import MAX_PAGE, MAX_PER_PAGE, PRICE, Paragraphs, page_schema
 from trading.models import ListingKind
 
 LEVELS = [level.value for level in SkillLevel]
@@ -211,11 +211,43 @@ class SpendRowSchema(Schema):
     share_percent = fields.Integer(allow_none=True, required=True)
 
 
+SpendRowPageSchema = page_schema(SpendRowSchema)
+
+
+class SpendQuerySchema(Schema):
+    """As the report's page: `rows_page` pages the consortia or members, `suppliers_page` the social enterprises,
+    `per_page` both; the totals and channels are the whole scope's whatever the page."""
+
+    rows_page = fields.Integer(
+        load_default=1,
+        validate=validate.Range(min=1, max=MAX_PAGE),
+        metadata={"description": "Which page of `rows` (the consortia or members); past the last, none."},
+    )
+    suppliers_page = fields.Integer(
+        load_default=1,
+        validate=validate.Range(min=1, max=MAX_PAGE),
+        metadata={"description": "Which page of `suppliers` (the social enterprises); past the last, none."},
+    )
+    per_page = fields.Integer(
+        load_default=SPEND_PER_PAGE,
+        validate=validate.Range(min=1, max=MAX_PER_PAGE),
+        metadata={"description": "Rows in a page of each list."},
+    )
+
+
 class SpendSchema(Schema):
     scope = fields.Function(lambda r: r.scope.kind, required=True)
     scope_id = fields.Function(lambda r: r.scope.id, allow_none=True, required=True)
     name = fields.Function(lambda r: r.scope.name, required=True)
     totals = fields.Nested(SpendRowSchema, required=True)
     channels = fields.List(fields.Nested(SpendRowSchema), required=True)
-    rows = fields.List(fields.Nested(SpendRowSchema), required=True)
-    suppliers = fields.List(fields.Nested(SpendRowSchema), required=True)
+    rows = fields.Nested(
+        SpendRowPageSchema,
+        required=True,
+        metadata={"description": "The consortia (platform) or members with spend, by name: the page `rows_page`"},
+    )
+    suppliers = fields.Nested(
+        SpendRowPageSchema,
+        required=True,
+        metadata={"description": "The social enterprises bought from, most spend first: the page `suppliers_page`"},
+    )

@@ -5,12 +5,30 @@ Every function takes the acting user, checks what they may do (another organisat
 so its existence does not leak), changes models and flushes; the request commits.
 """
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from enum import IntEnum
 from typing import Any
 
 from flask import abort
-from sqlalchemy import ColumnElement, Select, case, column, exists, func, literal, null, or_, select, union_all
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    String,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import aliased, joinedload
 
 from billing.models import Invoice
@@ -31,6 +49,7 @@ from frameworks.models import CallOff
 from kernel.clock import uk_today
 from kernel.errors import Conflict, Forbidden, ValidationFailed
 from kernel.extensions import db
+from kernel.paging import ListPage
 from library import documents
 from library.storage import storage
 from organisations import outbox
@@ -588,6 +607,8 @@ def close(actor: User, enquiry: Enquiry, outcome: Outcome) -> Enquiry:
 
 # Spend with social enterprises
 
+SPEND_PER_PAGE = 50
+
 
 @dataclass(frozen=True)
 class SpendRow:
@@ -603,11 +624,13 @@ class SpendRow:
 
 @dataclass(frozen=True)
 class SpendReport:
+    """The scope's totals and channels, with one page of its rows and one of its suppliers (the page, the API)."""
+
     scope: Scope
     totals: SpendRow
-    rows: list[SpendRow]  # the scope's consortia (platform) or members
-    suppliers: list[SpendRow]  # social enterprises the scope bought from, most first
-    channels: list[SpendRow]  # how the spend was made: pools, framework call-offs
+    channels: list[SpendRow]  # how the spend was made: pools, framework call-offs, trading
+    rows: ListPage[SpendRow]  # the scope's consortia (platform) or members, by name
+    suppliers: ListPage[SpendRow]  # social enterprises the scope bought from, most first
 
 
 CHANNELS = {
@@ -676,60 +699,221 @@ def _within(facts, scope: Scope) -> list[ColumnElement[bool]]:
     return [] if scope.kind == "platform" else [column[scope.kind] == scope.id]
 
 
-def spend_report(scope: Scope) -> SpendReport:
-    """What the scope's members spent (net of VAT and credit notes) and how much of it with social enterprises,
-    in one statement however many invoices there are: the invoices of every channel grouped once (a CTE) by the
-    scope's consortium or member, channel and seller; from that, each consortium's or member's spend, and the
-    spend by channel and seller that the channels and the social enterprises bought from add up."""
+def _spend_in(scope: Scope) -> CTE:
+    """The scope's invoices of every channel, each with the consortium (platform) or member whose row it is in."""
     facts = _spend_facts()
     row_id = (facts.c.consortium_id if scope.kind == "platform" else facts.c.member_id).label("row_id")
-    keys = [row_id, facts.c.channel, facts.c.seller_organisation_id, facts.c.buy_social]
-    cells = (
-        select(*keys, func.sum(facts.c.spend_pence).label("spend_pence"))
+    return (
+        select(row_id, facts.c.channel, facts.c.seller_organisation_id, facts.c.buy_social, facts.c.spend_pence)
         .where(*_within(facts, scope))
-        .group_by(*keys)
-        .cte("cells")
+        .cte("spend_in_scope")
     )
-    spend = func.sum(cells.c.spend_pence)
-    social = func.sum(case((cells.c.buy_social.is_(True), cells.c.spend_pence), else_=0))
-    row_joins: list[tuple[Any, ColumnElement[bool]]]
-    if scope.kind == "platform":
-        row_name, row_joins = Consortium.name, [(Consortium, Consortium.id == cells.c.row_id)]
-    else:
-        row_name = Organisation.legal_name
-        row_joins = [(Member, Member.id == cells.c.row_id), (Organisation, Organisation.id == Member.organisation_id)]
-    seller = aliased(Organisation)
-    by_seller = (
+
+
+def _social(spend: CTE) -> ColumnElement[int]:
+    return case((spend.c.buy_social.is_(True), spend.c.spend_pence), else_=0)
+
+
+def _by_row(spend: CTE) -> CTE:
+    """Each consortium's (platform) or member's spend and social spend, summed before it is named: names are
+    joined to one row per consortium or member, not to each invoice."""
+    return (
         select(
-            seller.id.label("key"),
-            seller.legal_name.label("name"),
-            cells.c.channel,
-            cells.c.buy_social,
-            spend.label("spend_pence"),
-            social.label("social_pence"),
+            spend.c.row_id.label("key"),
+            func.sum(spend.c.spend_pence).label("spend_pence"),
+            func.sum(_social(spend)).label("social_pence"),
         )
-        .join(seller, seller.id == cells.c.seller_organisation_id)
-        .group_by(seller.id, seller.legal_name, cells.c.channel, cells.c.buy_social)
+        .group_by(spend.c.row_id)
+        .cte("by_row")
     )
-    by_row = select(cells.c.row_id, row_name, null(), null(), spend, social).select_from(cells)
-    for target, on in row_joins:
-        by_row = by_row.join(target, on)
-    figures = union_all(by_seller, by_row.group_by(cells.c.row_id, row_name)).order_by(column("name"), column("key"))
-    rows: list[SpendRow] = []
-    channel_sums = {k: (0, 0) for k in CHANNELS}
-    supplier_sums: dict[int, tuple[str, int]] = {}
-    for key, name, channel, buy_social, spend_pence, social_pence in db.session.execute(figures).all():
-        if channel is None:  # a consortium's or member's row, in name order
-            rows.append(SpendRow(str(key), name, int(spend_pence), int(social_pence)))
-            continue
-        spent, with_social = channel_sums[channel]
-        channel_sums[channel] = (spent + int(spend_pence), with_social + int(social_pence))
-        if buy_social:
-            supplier_sums[key] = (name, supplier_sums.get(key, (name, 0))[1] + int(spend_pence))
-    suppliers = sorted(
-        (SpendRow(str(k), name, pence, pence) for k, (name, pence) in supplier_sums.items()),
-        key=lambda r: (-r.spend_pence, r.label),
+
+
+def _by_seller(spend: CTE) -> CTE:
+    """What the scope spent with each social enterprise, through any channel (all of it social)."""
+    return (
+        select(spend.c.seller_organisation_id.label("key"), func.sum(spend.c.spend_pence).label("spend_pence"))
+        .where(spend.c.buy_social.is_(True))
+        .group_by(spend.c.seller_organisation_id)
+        .cte("by_seller")
     )
-    channels = [SpendRow(k, name, *channel_sums[k]) for k, name in CHANNELS.items()]
-    totals = SpendRow("total", "Total", sum(r.spend_pence for r in rows), sum(r.social_pence for r in rows))
-    return SpendReport(scope, totals, rows, suppliers, channels)
+
+
+def _by_code_point(name: SQLColumnExpression[str]) -> SQLColumnExpression[str]:
+    """`name` in the order Python sorts strings (by code point), the order the suppliers and the chart have
+    always had whatever the database's collation: PostgreSQL's "C" compares UTF-8 bytes, which is code point
+    order; SQLite compares bytes already."""
+    return name.collate("C") if db.session.get_bind().dialect.name == "postgresql" else name
+
+
+def _rows_named(scope: Scope, by_row: CTE) -> Select:
+    """The consortia (platform) or members with their names: key, name, spend and social spend."""
+    if scope.kind == "platform":
+        query = select(by_row.c.key, Consortium.name.label("name")).join(Consortium, Consortium.id == by_row.c.key)
+    else:
+        query = (
+            select(by_row.c.key, Organisation.legal_name.label("name"))
+            .join(Member, Member.id == by_row.c.key)
+            .join(Organisation, Organisation.id == Member.organisation_id)
+        )
+    return query.add_columns(by_row.c.spend_pence, by_row.c.social_pence)
+
+
+def _suppliers_named(by_seller: CTE) -> Select:
+    """The social enterprises with their names: key, name, spend and social spend (the same)."""
+    seller = aliased(Organisation)
+    return select(
+        by_seller.c.key,
+        seller.legal_name.label("name"),
+        by_seller.c.spend_pence,
+        by_seller.c.spend_pence.label("social_pence"),
+    ).join(seller, seller.id == by_seller.c.key)
+
+
+# The lists' orders, over the columns of a list (key, name, spend_pence, social_pence).
+Order = Callable[[Any], list[Any]]
+
+
+def _by_name(c) -> list[Any]:
+    """The table's and the CSV's rows: by name (the database's collation), then id."""
+    return [c.name, c.key]
+
+
+def _most_social_first(c) -> list[Any]:
+    """The chart's rows."""
+    return [c.social_pence.desc(), _by_code_point(c.name), c.key]
+
+
+def _most_spend_first(c) -> list[Any]:
+    """The social enterprises."""
+    return [c.spend_pence.desc(), _by_code_point(c.name), c.key]
+
+
+class Part(IntEnum):
+    """The parts of the report's statement, in the order it answers them (the CSV's order)."""
+
+    TOTAL = 0  # the scope's spend; its count is how many consortia or members it lists
+    CHANNEL = 1  # each of CHANNELS in turn, spent through or not
+    SUPPLIERS = 2  # the spend with social enterprises; its count is how many it lists
+    ROW = 3  # consortia (platform) or members, by name
+    SUPPLIER = 4  # social enterprises, most spend first
+
+
+SUMMARY_LABELS = {Part.TOTAL: "Total", Part.SUPPLIERS: "With social enterprises"}
+
+
+@dataclass(frozen=True)
+class Cut:
+    """Which of a list's rows to read: `limit` of them (None: every one) after the first `offset`."""
+
+    limit: int | None = None
+    offset: int = 0
+
+    @classmethod
+    def page(cls, number: int, per_page: int) -> "Cut":
+        return cls(per_page, (number - 1) * per_page)
+
+
+@dataclass(frozen=True)
+class SpendFigure:
+    part: Part
+    row: SpendRow
+    count: int | None  # of a TOTAL or SUPPLIERS part: how many rows or social enterprises the report lists
+
+
+def _summed(part: Part, position: int, key: str | None, spent, social, count) -> Select:
+    return select(
+        literal(int(part)).label("part"),
+        literal(position).label("position"),
+        literal(key, String).label("key"),
+        null().label("name"),
+        func.coalesce(func.sum(spent), 0).label("spend_pence"),
+        func.coalesce(func.sum(social), 0).label("social_pence"),
+        count.label("count"),
+    )
+
+
+def _cut_list(part: Part, named: Select, order: Order, cut: Cut) -> Select:
+    """The cut of a list in its order (a top-N sort when it is a page), each row numbered in that order after the
+    cut, so the statement keeps the order while sorting no more than the cut."""
+    listed = named.subquery()
+    found = select(listed).order_by(*order(listed.c)).limit(cut.limit).offset(cut.offset).subquery()
+    return select(
+        literal(int(part)).label("part"),
+        func.row_number().over(order_by=order(found.c)).label("position"),
+        cast(found.c.key, String).label("key"),
+        found.c.name,
+        found.c.spend_pence,
+        found.c.social_pence,
+        null().label("count"),
+    )
+
+
+def _figures(scope: Scope, rows: Cut, suppliers: Cut, *, streamed: bool = False) -> Iterator[SpendFigure]:
+    """The whole report in one statement, so the invoices of every channel are read and planned once however
+    many there are: the scope's invoices and their sums by row and by social enterprise (CTEs the database keeps
+    for the statement); from those the totals, each channel, and the `rows` and `suppliers` cuts of the two lists;
+    answered in Part order and read as they come."""
+    spend = _spend_in(scope)
+    by_row, by_seller = _by_row(spend), _by_seller(spend)
+    channels = [
+        _summed(
+            Part.CHANNEL,
+            n,
+            key,
+            case((spend.c.channel == key, spend.c.spend_pence), else_=0),
+            case((spend.c.channel == key, _social(spend)), else_=0),
+            null(),
+        )
+        for n, key in enumerate(CHANNELS)
+    ]
+    # The totals are the rows added up, as ever: every invoice is in one consortium's or member's row.
+    total = _summed(Part.TOTAL, 0, None, by_row.c.spend_pence, by_row.c.social_pence, func.count())
+    social = _summed(Part.SUPPLIERS, 0, None, by_seller.c.spend_pence, by_seller.c.spend_pence, func.count())
+    statement = union_all(
+        total.select_from(by_row),
+        *channels,
+        social.select_from(by_seller),
+        _cut_list(Part.ROW, _rows_named(scope, by_row), _by_name, rows),
+        _cut_list(Part.SUPPLIER, _suppliers_named(by_seller), _most_spend_first, suppliers),
+    ).order_by(literal_column("part"), literal_column("position"))
+    if streamed:
+        statement = statement.execution_options(yield_per=1000)
+    for number, _, key, name, spent, social, count in db.session.execute(statement):
+        part = Part(number)
+        if part is Part.CHANNEL:
+            name = CHANNELS[key]
+        elif part in (Part.TOTAL, Part.SUPPLIERS):
+            key, name = part.name.lower(), SUMMARY_LABELS[part]
+        yield SpendFigure(part, SpendRow(key, name, int(spent), int(social)), None if count is None else int(count))
+
+
+def spend_report(
+    scope: Scope, rows_page: int = 1, suppliers_page: int = 1, per_page: int = SPEND_PER_PAGE
+) -> SpendReport:
+    """What the scope's members spent (net of VAT and credit notes) and how much of it with social enterprises:
+    the totals and channels, page `rows_page` of its consortia or members and page `suppliers_page` of the social
+    enterprises it bought from; one statement however many invoices, each page cut by the database."""
+    found: dict[Part, list[SpendFigure]] = {part: [] for part in Part}
+    for figure in _figures(scope, Cut.page(rows_page, per_page), Cut.page(suppliers_page, per_page)):
+        found[figure.part].append(figure)
+    [total], [social] = found[Part.TOTAL], found[Part.SUPPLIERS]
+    return SpendReport(
+        scope,
+        total.row,
+        [figure.row for figure in found[Part.CHANNEL]],
+        ListPage([figure.row for figure in found[Part.ROW]], rows_page, per_page, total.count or 0),
+        ListPage([figure.row for figure in found[Part.SUPPLIER]], suppliers_page, per_page, social.count or 0),
+    )
+
+
+def spend_in_full(scope: Scope) -> Iterator[SpendFigure]:
+    """The same figures with every row and social enterprise (the CSV), in Part order, fetched from the database a
+    thousand at a time as they are iterated: no list of every row is built."""
+    return _figures(scope, Cut(), Cut(), streamed=True)
+
+
+def most_social_spend(scope: Scope, limit: int) -> list[SpendRow]:
+    """The `limit` consortia or members that spent most with social enterprises, most first (the chart)."""
+    listed = _rows_named(scope, _by_row(_spend_in(scope))).subquery()
+    found = db.session.execute(select(listed).order_by(*_most_social_first(listed.c)).limit(limit))
+    return [SpendRow(str(key), name, int(spent), int(social)) for key, name, spent, social in found]

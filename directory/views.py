@@ -14,7 +14,6 @@ from kernel.clock import uk_today
 from kernel.csv_export import content_disposition, csv_response
 from kernel.errors import DomainError
 from kernel.extensions import db
-from kernel.paging import ListPage
 from kernel.web import form_errors, page_number, query_id
 from library.storage import storage
 from organisations.access import admin_required, consortium_or_404, require_actor, roles_required, signed_in
@@ -409,29 +408,32 @@ def spend_url(kind: str, scope_id=None, view: str = "page") -> str:
 
 
 def _spend_views(kind: str):
-    def report(url_arguments: dict) -> services.SpendReport:
-        return services.spend_report(savings.scope_for(require_actor(), kind, url_arguments.get(f"{kind}_id")))
+    def scope_of(url_arguments: dict) -> savings.Scope:
+        return savings.scope_for(require_actor(), kind, url_arguments.get(f"{kind}_id"))
 
     def page(**url_arguments):
-        found = report(url_arguments)
+        found = services.spend_report(
+            scope_of(url_arguments), page_number("rows_page"), page_number("suppliers_page"), ROWS_PER_PAGE
+        )
         return render_template(
             "directory/spend.html",
             report=found,
-            rows=ListPage.of(found.rows, page_number("rows_page"), ROWS_PER_PAGE),
-            suppliers=ListPage.of(found.suppliers, page_number("suppliers_page"), ROWS_PER_PAGE),
+            rows=found.rows,
+            suppliers=found.suppliers,
             page_args=url_arguments,
         )
 
     def csv(**url_arguments):
-        found = report(url_arguments)
+        scope = scope_of(url_arguments)
         return csv_response(
-            f"social-enterprise-spend-{exports.slug(found.scope.name)}-{uk_today().isoformat()}.csv",
+            f"social-enterprise-spend-{exports.slug(scope.name)}-{uk_today().isoformat()}.csv",
             exports.SPEND_HEADER,
-            exports.spend_rows(found),
+            exports.spend_rows(scope, services.spend_in_full(scope)),
         )
 
     def chart(**url_arguments):
-        return svg_response(charts.social_spend_svg(report(url_arguments)))
+        largest = services.most_social_spend(scope_of(url_arguments), charts.CHART_ROWS)
+        return svg_response(charts.social_spend_svg(largest))
 
     return {"page": page, "csv": csv, "chart": chart}
 

@@ -3,9 +3,12 @@ stay the same as the directory, the register and the invoices grow."""
 
 import base64
 import io
+import re
 from datetime import timedelta
+from unittest import mock
 
-from directory import services
+from catalogue.models import Offer
+from directory import services, views
 from directory.levels import SkillLevel
 from directory.models import Enquiry, EnquiryStatus, Outcome, Skill, Verification
 from kernel.clock import uk_today
@@ -150,6 +153,52 @@ def test_spend_page_csv_and_chart_show_the_same_figures(client, directory):
     assert client.get(f"/directory/spend/consortium/{w.consortium.id}").status_code == 404
 
 
+def _three_members_and_two_suppliers(directory) -> None:
+    w = directory.world
+    paper = factories.offer(w.supplier, name="Copier paper", actor=w.admin)
+    letterheads = db.session.scalars(db.select(Offer).where(Offer.name == "Recycled letterheads")).one()
+    pledges = [(w.member, 100), (directory.far, 50), (directory.commercial, 10)]
+    deliver_pool(w.admin, paper, [w.consortium], pledges, uk_today())
+    deliver_pool(w.admin, letterheads, [w.consortium], [(w.member, 1)], uk_today())
+
+
+def _fact(page: str, name: str) -> str:
+    return re.search(rf"<dt>{name}</dt><dd>(.*?)</dd>", page).group(1)
+
+
+def test_the_spend_page_pages_members_and_suppliers_apart_and_the_csv_and_chart_have_them_all(
+    client, directory, monkeypatch
+):
+    w = directory.world
+    _three_members_and_two_suppliers(directory)
+    monkeypatch.setattr(views, "ROWS_PER_PAGE", 1)
+    _as(client, w.secretary)
+    url = f"/directory/spend/consortium/{w.consortium.id}"
+    first = client.get(url).get_data(as_text=True)
+    page = client.get(url, query_string={"rows_page": 2, "suppliers_page": 2}).get_data(as_text=True)
+    assert "3 members with spend" in page and "Page 2 of 3" in page and "Page 2 of 2" in page
+    assert "Perth Furniture Reuse" in page and "Dundee Plastics Ltd" not in page and "Re-Tweed Dundee CIC" not in page
+    assert "Hilltown Print Collective" in page and "Caledonian Office Supplies Ltd" not in page
+    assert "Dundee Plastics Ltd" in first and "Caledonian Office Supplies Ltd" in first
+    assert re.search(r'href="[^"]*\?(?=[^"]*rows_page=1)(?=[^"]*suppliers_page=2)[^"]*">Previous', page)
+    for fact in ("Spend", "With social enterprises"):  # the whole consortium's, whatever the page
+        assert _fact(page, fact) == _fact(first, fact)
+    assert 'height="202"' in page  # the chart's three bars
+    for nonsense in ("two", "-3", "0"):  # the first page
+        assert "Page 1 of 3" in client.get(url, query_string={"rows_page": nonsense}).get_data(as_text=True)
+    assert client.get(url, query_string={"suppliers_page": 10**18}).status_code == 404
+    chart = client.get(f"{url}/chart.svg").data
+    assert all(name in chart for name in (b"Dundee Plastics Ltd", b"Perth Furniture Reuse", b"Re-Tweed Dundee CIC"))
+    csv = client.get(f"{url}.csv").get_data(as_text=True)
+    assert [line.split(",")[:2] for line in csv.splitlines() if line.startswith(("Member", "Social"))] == [
+        ["Member", "Dundee Plastics Ltd"],
+        ["Member", "Perth Furniture Reuse"],
+        ["Member", "Re-Tweed Dundee CIC"],
+        ["Social-enterprise supplier", "Caledonian Office Supplies Ltd"],
+        ["Social-enterprise supplier", "Hilltown Print Collective"],
+    ]
+
+
 # API
 
 
@@ -234,6 +283,32 @@ def test_the_api_spend_report(client, directory):
     assert report["totals"]["social_pence"] == report["totals"]["spend_pence"] == invoice.net_pence
     assert report["totals"]["share_percent"] == 100
     assert report["channels"][0]["key"] == "pools"
+    assert report["rows"] | {"items": None} == {"items": None, "page": 1, "per_page": 50, "total": 1}
+    assert [(r["label"], r["spend_pence"]) for r in report["rows"]["items"]] == [(w.member.name, invoice.net_pence)]
+    assert [s["label"] for s in report["suppliers"]["items"]] == ["Caledonian Office Supplies Ltd"]
+
+
+def test_the_api_spend_report_pages_its_rows_and_suppliers_apart(client, directory):
+    w = directory.world
+    _three_members_and_two_suppliers(directory)
+    url = f"/api/v1/directory/spend/consortium/{w.consortium.id}"
+    headers = api_token(w.secretary)
+    whole = client.get(url, headers=headers).json
+    by_name = ["Dundee Plastics Ltd", "Perth Furniture Reuse", "Re-Tweed Dundee CIC"]
+    assert [r["label"] for r in whole["rows"]["items"]] == by_name
+    assert [s["label"] for s in whole["suppliers"]["items"]] == [
+        "Caledonian Office Supplies Ltd",
+        "Hilltown Print Collective",
+    ]
+    paged = client.get(url, query_string={"per_page": 1, "rows_page": 2, "suppliers_page": 2}, headers=headers).json
+    assert (paged["totals"], paged["channels"]) == (whole["totals"], whole["channels"])
+    assert paged["rows"] == {"items": [whole["rows"]["items"][1]], "page": 2, "per_page": 1, "total": 3}
+    assert paged["suppliers"] == {"items": [whole["suppliers"]["items"][1]], "page": 2, "per_page": 1, "total": 2}
+    past = client.get(url, query_string={"rows_page": 9}, headers=headers).json
+    assert past["rows"]["items"] == [] and past["rows"]["total"] == 3 and past["suppliers"] == whole["suppliers"]
+    for bad in ({"rows_page": 0}, {"suppliers_page": "two"}, {"per_page": 201}, {"rows_page": 2**40}, {"page": 2}):
+        refused = client.get(url, query_string=bad, headers=headers)
+        assert refused.status_code == 422 and list(refused.json["error"]["fields"]) == list(bad), bad
 
 
 # Query counts
@@ -243,31 +318,54 @@ def _grow(directory, n: int, start: int) -> None:
     w = directory.world
     stationery = factories.category("stationery")
     paper = factories.offer(w.supplier, stationery, name=f"Paper {start}", actor=w.admin)
-    members = []
+    members, goods = [], []
     for i in range(start, start + n):
         member = factories.member(w.network, f"Grown Enterprise {i}")
-        factories.offer(organisations.register_member_as_supplier(member), stationery, name=f"Goods {i}", actor=w.admin)
+        seller = organisations.register_member_as_supplier(member)
+        goods.append(factories.offer(seller, stationery, name=f"Goods {i}", actor=w.admin))
         services.verify(w.secretary, member, services.Check(True, True, True, "Read", uk_today() + timedelta(days=9)))
         services.add_skill(w.admin, member, f"Person {i}", directory.design.id, SkillLevel.BASIC, 1, None)
         members.append(member)
     db.session.commit()
     deliver_pool(w.admin, paper, [w.consortium], [(m, 10) for m in members], uk_today())
+    for offer in (goods[0], goods[-1]):  # two more social enterprises bought from
+        deliver_pool(w.admin, offer, [w.consortium], [(w.member, 1)], uk_today())
 
 
 def test_listing_pages_cost_the_same_queries_and_show_the_same_rows_a_page_as_they_grow(client, directory):
     w = directory.world
     _as(client, w.secretary)
+    spend = f"/directory/spend/consortium/{w.consortium.id}"
     urls = [
         "/directory/",
         "/directory/enquiries",
         f"/directory/consortia/{w.consortium.id}/skills",
-        f"/directory/spend/consortium/{w.consortium.id}",
+        spend,
+        f"{spend}?rows_page=2&suppliers_page=2",
+        f"{spend}.csv",
+        f"{spend}/chart.svg",
     ]
+    api, headers = f"/api/v1{spend}", api_token(w.secretary)
+
+    def measured() -> dict:
+        """Queries with pages of their usual size (every member on one page), rows with pages of one: the spend
+        report cuts its pages in its own statement, out of `pages_of_one`'s reach, so its page is one row too."""
+        one = client.get(api, query_string={"per_page": 1}, headers=headers).json  # the token's use noted first
+        counts = {url: len(queries_for(client, url)) for url in urls}
+        counts[api] = len(queries_for(client, api, headers=headers))
+        with mock.patch.object(views, "ROWS_PER_PAGE", 1):
+            shown = {url: rows_shown(client, url) for url in urls}
+        shown[api] = (len(one["rows"]["items"]), len(one["suppliers"]["items"]))
+        return {url: (counts[url], shown[url]) for url in counts}
+
     _grow(directory, 2, 0)
-    small = {url: (len(queries_for(client, url)), rows_shown(client, url)) for url in urls}
+    small = measured()
     _grow(directory, 12, 100)
-    large = {url: (len(queries_for(client, url)), rows_shown(client, url)) for url in urls}
+    large = measured()
     assert large == small
+    grown = client.get(api, headers=headers).json
+    assert (grown["rows"]["total"], grown["suppliers"]["total"]) == (1 + 2 + 12, 1 + 2 + 2)
+    assert len(grown["rows"]["items"]) == 15  # counted above with every member on the page
 
 
 def test_the_secretary_narrows_skills_and_gaps_to_one_network(client, directory):

@@ -255,7 +255,7 @@ def test_spend_with_social_enterprises_adds_up_to_the_invoices(directory):
     theirs = deliver_pool(w.admin, paper, [w.other_consortium], [(w.other_member, 10)], today)
 
     report = services.spend_report(services.Scope("consortium", w.consortium.id, w.consortium.name))
-    rows = {r.label: r for r in report.rows}
+    rows = {r.label: r for r in report.rows.items}
     ours = {i.member_id: i.net_pence for i in social}
     assert rows["Re-Tweed Dundee CIC"].social_pence == ours[w.member.id]
     assert rows["Re-Tweed Dundee CIC"].spend_pence == ours[w.member.id] + other[0].net_pence
@@ -266,11 +266,11 @@ def test_spend_with_social_enterprises_adds_up_to_the_invoices(directory):
     )
     assert report.totals.social_pence == sum(ours.values())
     assert report.totals.spend_pence == sum(ours.values()) + other[0].net_pence
-    assert [(s.label, s.spend_pence) for s in report.suppliers] == [
+    assert [(s.label, s.spend_pence) for s in report.suppliers.items] == [
         ("Caledonian Office Supplies Ltd", sum(ours.values()))
     ]
     platform = services.spend_report(services.Scope("platform", None, "All consortia"))
-    assert {r.label: r.social_pence for r in platform.rows} == {
+    assert {r.label: r.social_pence for r in platform.rows.items} == {
         "Lothians": theirs[0].net_pence,
         "Tayside": sum(ours.values()),
     }
@@ -287,7 +287,7 @@ def test_a_social_enterprise_bought_from_through_two_channels_is_one_supplier_wi
     db.session.commit()
     report = services.spend_report(services.Scope("member", w.member.id, w.member.name))
     both = pooled.net_pence + called_off.net_pence
-    assert [(s.label, s.spend_pence, s.social_pence) for s in report.suppliers] == [
+    assert [(s.label, s.spend_pence, s.social_pence) for s in report.suppliers.items] == [
         ("Caledonian Office Supplies Ltd", both, both)
     ]
     channels = {c.key: c.spend_pence for c in report.channels}
@@ -306,4 +306,4 @@ def test_framework_call_offs_count_as_their_own_channel(directory):
     channels = {c.key: (c.spend_pence, c.social_pence) for c in report.channels}
     assert channels == {"pools": (0, 0), "frameworks": (invoice.net_pence, invoice.net_pence), "trading": (0, 0)}
     assert report.totals.social_pence == invoice.net_pence
-    assert [s.label for s in report.suppliers] == ["Caledonian Office Supplies Ltd"]
+    assert [s.label for s in report.suppliers.items] == ["Caledonian Office Supplies Ltd"]

@@ -69,7 +69,7 @@ def test_trade_between_members_counts_in_the_spend_with_social_enterprises(clien
     report = services.spend_report(services.Scope("consortium", w.consortium.id, w.consortium.name))
     channels = {c.key: (c.spend_pence, c.social_pence) for c in report.channels}
     assert channels["trading"] == (invoice.net_pence, invoice.net_pence) == (4000, 4000)
-    assert [(s.label, s.spend_pence) for s in report.suppliers] == [("Hilltown Print Collective", 4000)]
+    assert [(s.label, s.spend_pence) for s in report.suppliers.items] == [("Hilltown Print Collective", 4000)]
     sign_in(client, w.secretary)
     page = client.get(f"/directory/spend/consortium/{w.consortium.id}").get_data(as_text=True)
     assert "Trading between members (invoiced by the selling member)" in page and pounds(4000) in page
