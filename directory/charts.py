@@ -4,7 +4,7 @@ or member, every bar labelled; the page's table has the same figures."""
 import pygal
 
 from directory.services import SpendRow
-from kernel.charts import GREEN, chart_style, render_svg
+from kernel.charts import GREEN, bar_chart_height, chart_style, render_svg
 from kernel.formatting import pounds
 
 STYLE = chart_style((GREEN,), value_font_size=11, value_label_font_size=11, title_font_size=15)
@@ -15,6 +15,11 @@ def _pounds_label(value) -> str:
     return pounds(round(value or 0))
 
 
+def chart_height(rows: int) -> int:
+    """The chart's height for a scope listing `rows` consortia or members: a bar for each of the largest CHART_ROWS."""
+    return bar_chart_height(min(rows, CHART_ROWS))
+
+
 def social_spend_svg(largest: list[SpendRow]) -> bytes:
     """`largest`: the rows with the most social-enterprise spend, most first."""
     rows = list(reversed(largest))  # pygal draws the first bar at the bottom
@@ -22,7 +27,7 @@ def social_spend_svg(largest: list[SpendRow]) -> bytes:
         js=[],
         style=STYLE,
         width=720,
-        height=max(200, 70 + 44 * len(rows)),
+        height=chart_height(len(rows)),
         explicit_size=True,
         show_legend=False,
         print_values=True,

@@ -420,6 +420,7 @@ def _spend_views(kind: str):
             report=found,
             rows=found.rows,
             suppliers=found.suppliers,
+            chart_height=charts.chart_height(found.rows.total),
             page_args=url_arguments,
         )
 

@@ -27,6 +27,11 @@ def chart_style(colors: tuple[str, ...] = (INK,), **sizes) -> Style:
     )
 
 
+def bar_chart_height(bars: int) -> int:
+    """A horizontal bar chart's height for `bars` bars; pages size the chart's image by it before it is drawn."""
+    return max(200, 70 + 44 * bars)
+
+
 def svg_response(body: bytes) -> Response:
     response = make_response(body)
     response.mimetype = "image/svg+xml"

@@ -2,14 +2,10 @@
 
 import pygal
 
-from kernel.charts import GREEN, chart_style, render_svg
+from kernel.charts import GREEN, bar_chart_height, chart_style, render_svg
 from library.figures import MeasureTotal
 
 STYLE = chart_style((GREEN,), value_font_size=11, value_label_font_size=11, title_font_size=15)
-
-
-def chart_height(count: int) -> int:
-    return max(200, 70 + 44 * count)
 
 
 def measures_svg(totals: list[MeasureTotal]) -> bytes:
@@ -17,7 +13,7 @@ def measures_svg(totals: list[MeasureTotal]) -> bytes:
         js=[],
         style=STYLE,
         width=720,
-        height=chart_height(len(totals)),
+        height=bar_chart_height(len(totals)),
         explicit_size=True,
         show_legend=False,
         print_values=True,

@@ -4,7 +4,7 @@ consortium's list of measures and the figures awaiting verification; a member's 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
-from kernel.charts import svg_response
+from kernel.charts import bar_chart_height, svg_response
 from kernel.clock import uk_today
 from kernel.csv_export import content_disposition, csv_response
 from kernel.errors import DomainError
@@ -43,7 +43,7 @@ def _views(kind: str):
             parents=parent_scopes(require_actor(), found.scope),
             children=impact.children(found.scope, page_number("children_page")),
             page_args=url_arguments,
-            chart_height=charts.chart_height(len(found.measures)),
+            chart_height=bar_chart_height(len(found.measures)),
         )
 
     def csv(**url_arguments):
