@@ -266,17 +266,13 @@ def payments_received(consortium_id: int):
 def aged_debt(consortium_id: int):
     consortium = consortium_or_404(require_actor(), consortium_id)
     args = query_args(PageArgsSchema())
-    report = services.aged_debt_report(consortium)
-    start = (args["page"] - 1) * args["per_page"]
-    rows = [
-        {"member_id": m.member_id, "member_name": m.name} | aged_bands(m.row.bands)
-        for m in report.members[start : start + args["per_page"]]
-    ]
+    report = services.aged_debt_report(consortium, page=args["page"], per_page=args["per_page"])
+    rows = [{"member_id": m.member_id, "member_name": m.name} | aged_bands(m.row.bands) for m in report.members]
     return {
         "items": MemberDebtSchema(many=True).dump(rows),
         "page": args["page"],
         "per_page": args["per_page"],
-        "total": len(report.members),
+        "total": report.page.total,
         "consortium_id": consortium.id,
         "as_of": report.today.isoformat(),
         "totals": aged_bands(report.totals.bands),

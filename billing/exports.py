@@ -10,7 +10,7 @@ from billing.standing import BANDS
 
 if TYPE_CHECKING:
     from billing.models import Payment
-    from billing.services import AgedDebtReport, Statement
+    from billing.services import AgedDebtInFull, Statement
 
 
 def _pounds(pence: int) -> Decimal:
@@ -57,8 +57,8 @@ def payments_rows(payments: Iterable[Payment]) -> Iterator[list]:
 AGED_DEBT_HEADER = ["Member", *(f"{band.capitalize()} (GBP)" for band in BANDS), "Total (GBP)"]
 
 
-def aged_debt_rows(report: AgedDebtReport) -> Iterator[list]:
-    """One row per member that owes anything, then the totals."""
+def aged_debt_rows(report: AgedDebtInFull) -> Iterator[list]:
+    """One row per member that owes anything, written as they are read, then the totals."""
     for member in report.members:
         yield [member.name, *(_pounds(p) for p in member.row.bands), _pounds(member.row.total_pence)]
     yield ["Total", *(_pounds(p) for p in report.totals.bands), _pounds(report.totals.total_pence)]

@@ -5,13 +5,26 @@ already invoiced issues nothing new. Invoice numbers are reserved as a block fro
 consortium's counter in that same transaction, so they have no gaps and never repeat.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    case,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from billing import notices
@@ -30,7 +43,7 @@ from billing.models import (
     Payment,
 )
 from billing.payments import apply_status
-from billing.standing import UNPAID, AgedRow, Standing, aged_debt, held_as_credit, standing
+from billing.standing import BAND_STARTS, BANDS, UNPAID, AgedRow, Standing, held_as_credit, standing
 from catalogue.models import VatRate
 from kernel.bulk import insert_rows, no_collection_pauses
 from kernel.clock import uk_date, uk_today, utcnow
@@ -40,6 +53,7 @@ from kernel.formatting import pounds
 from kernel.lifecycle import Who
 from kernel.money import line_pence
 from kernel.numbering import format_number, next_values
+from kernel.paging import ListPage
 from orders.cost_shares import MemberUnits
 from orders.invoice_plan import OrderTerms, member_bills
 from orders.models import POOL_LIFECYCLE, Allocation, Pool, PoolStatus, PurchaseOrder, PurchaseOrderStatus
@@ -850,28 +864,129 @@ class MemberDebt:
 
 @dataclass(frozen=True)
 class AgedDebtReport:
+    """The totals and count of every debtor, and one page of them by name."""
+
     consortium: Consortium
     today: date
-    members: list[MemberDebt]  # by name
+    page: ListPage[MemberDebt]
     totals: AgedRow[None]
 
+    @property
+    def members(self) -> list[MemberDebt]:
+        """The page's debtors."""
+        return self.page.items
 
-@no_collection_pauses()
-def aged_debt_report(consortium: Consortium, today: date | None = None) -> AgedDebtReport:
-    """What each member of the consortium owes today, by days past the due date (a row per debtor, thousands
-    of them, made without the garbage collector walking the heap in between: `no_collection_pauses`)."""
-    today = today or uk_today()
+
+@dataclass(frozen=True)
+class AgedDebtInFull:
+    """The totals and every debtor by name (the CSV), the debtors read from the database as they are iterated."""
+
+    consortium: Consortium
+    today: date
+    totals: AgedRow[None]
+    members: Iterator[MemberDebt]
+
+
+AGED_DEBT_PER_PAGE = 50  # debtors a page on the report's page, and when the caller does not say
+
+
+def _band_of(due_date: InstrumentedAttribute[date], today: date) -> ColumnElement[int]:
+    """`band((today - due_date).days)` in SQL, from the same BAND_STARTS: a debt is in the last band whose first
+    day past due it has reached. Days past due >= start is due_date <= today - start, compared as dates, which
+    PostgreSQL and SQLite (dates as ISO text) both order alike, where subtracting dates differs between them."""
+    whens = [(due_date <= today - timedelta(days=start), i) for i, start in enumerate(BAND_STARTS, 1)]
+    return case(*reversed(whens), else_=0)
+
+
+def _debt_by_member(consortium_id: int, today: date) -> CTE:
+    """What each member owes the consortium per band: the unpaid invoices with anything still owed (`aged_debt`
+    counts only those), summed per member."""
     owed = Invoice.total_pence - Invoice.credited_pence - Invoice.paid_pence
-    rows = db.session.execute(
-        select(Invoice.member_id, Organisation.legal_name, Invoice.due_date, owed)
-        .join(Member, Member.id == Invoice.member_id)
-        .join(Organisation, Member.organisation_id == Organisation.id)
-        .where(Invoice.consortium_id == consortium.id, Invoice.status.in_(UNPAID_STATUSES))
-    ).all()
-    names = {member_id: name for member_id, name, _, _ in rows}
-    debt = aged_debt(((member_id, due_date, int(pence)) for member_id, _, due_date, pence in rows), today)
-    members = sorted(
-        (MemberDebt(row.key, names[row.key], row) for row in debt.rows),
-        key=lambda m: (m.name.casefold(), m.member_id),
+    debts = (
+        select(Invoice.member_id, _band_of(Invoice.due_date, today).label("band"), owed.label("owed"))
+        .where(Invoice.consortium_id == consortium_id, Invoice.status.in_(UNPAID_STATUSES), owed > 0)
+        .subquery("debts")
     )
-    return AgedDebtReport(consortium, today, members, debt.totals)
+    in_band = [func.sum(case((debts.c.band == i, debts.c.owed), else_=0)).label(f"band_{i}") for i in range(len(BANDS))]
+    return select(debts.c.member_id, *in_band).group_by(debts.c.member_id).cte("debt_by_member")
+
+
+def _by_name(name: ColumnElement[str], member_id: ColumnElement[int]) -> list[ColumnElement[Any]]:
+    """Debtors in the order they have always had, Python's (name.casefold(), member id): lower() then code point
+    order, which PostgreSQL compares as "C" (bytes of UTF-8) and SQLite as bytes already. lower() is casefold() on
+    ASCII; beyond it SQLite's lower() changes no letter (É stays É) and PostgreSQL's keeps ß and a final ς."""
+    folded: ColumnElement[str] = func.lower(name)
+    if db.session.get_bind().dialect.name == "postgresql":
+        folded = folded.collate("C")
+    return [folded, member_id]
+
+
+def _aged_debt_statement(consortium_id: int, today: date, limit: int | None, offset: int) -> CompoundSelect:
+    """One statement: first the totals of every band over all debtors with their count, then `limit` debtors
+    (None: all) after the first `offset` in name order, numbered in that order, so the invoices are summed once
+    and only the cut is sorted to the end."""
+    by_member = _debt_by_member(consortium_id, today)
+    bands = [by_member.c[f"band_{i}"] for i in range(len(BANDS))]
+    totals = select(
+        literal(0).label("part"),
+        literal(0).label("position"),
+        null().label("member_id"),
+        null().label("name"),
+        *(func.coalesce(func.sum(column), 0).label(column.name) for column in bands),
+        func.count().label("count"),
+    ).select_from(by_member)
+    named = (
+        select(by_member.c.member_id, Organisation.legal_name.label("name"), *bands)
+        .join(Member, Member.id == by_member.c.member_id)
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .subquery("named")
+    )
+    cut = select(named).order_by(*_by_name(named.c.name, named.c.member_id)).limit(limit).offset(offset).subquery("cut")
+    page = select(
+        literal(1).label("part"),
+        func.row_number().over(order_by=_by_name(cut.c.name, cut.c.member_id)).label("position"),
+        cut.c.member_id,
+        cut.c.name,
+        *(cut.c[column.name] for column in bands),
+        null().label("count"),
+    )
+    return union_all(totals, page).order_by(literal_column("part"), literal_column("position"))
+
+
+def _aged_debt(
+    consortium_id: int, today: date, limit: int | None, offset: int, *, streamed: bool = False
+) -> tuple[AgedRow[None], int, Iterator[MemberDebt]]:
+    """The statement's answer: the totals and the count of debtors, then the cut's debtors as they are read."""
+    statement = _aged_debt_statement(consortium_id, today, limit, offset)
+    if streamed:
+        statement = statement.execution_options(yield_per=1000)
+    # Each row is (part, position, member id, name, the pence of each band, the count of debtors).
+    rows = iter(db.session.execute(statement))
+    first = next(rows)
+    debtors = (
+        MemberDebt(member_id, name, AgedRow(member_id, _pence(bands))) for _, _, member_id, name, *bands, _ in rows
+    )
+    return AgedRow(None, _pence(first[4:-1])), int(first[-1]), debtors
+
+
+def _pence(sums: Sequence[Any]) -> tuple[int, ...]:
+    """Sums as int pence, whatever type the database answers a sum in."""
+    return tuple(int(pence) for pence in sums)
+
+
+def aged_debt_report(
+    consortium: Consortium, today: date | None = None, *, page: int = 1, per_page: int = AGED_DEBT_PER_PAGE
+) -> AgedDebtReport:
+    """What the consortium's members owe today by days past the due date: the totals of every debtor and page
+    `page` of them by name, summed and cut by one statement however many invoices and debtors there are."""
+    today = today or uk_today()
+    totals, count, debtors = _aged_debt(consortium.id, today, per_page, (page - 1) * per_page)
+    return AgedDebtReport(consortium, today, ListPage(list(debtors), page, per_page, count), totals)
+
+
+def aged_debt_in_full(consortium: Consortium, today: date | None = None) -> AgedDebtInFull:
+    """The same report with every debtor (the CSV), fetched from the database a thousand at a time as they are
+    iterated: no list of every debtor is built."""
+    today = today or uk_today()
+    totals, _, debtors = _aged_debt(consortium.id, today, None, 0, streamed=True)
+    return AgedDebtInFull(consortium, today, totals, debtors)

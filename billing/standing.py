@@ -8,6 +8,7 @@ as their stored values ("issued", "part_paid", "paid", "credited").
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -49,11 +50,14 @@ BANDS = ("current", "1-30 days", "31-60 days", "61-90 days", "over 90 days")
 BAND_KEYS = ("current_pence", "days_1_30_pence", "days_31_60_pence", "days_61_90_pence", "over_90_days_pence")
 
 
+# The first day past due of each band after "current": the one statement of the bands' boundaries, which the
+# aged-debt report's SQL is built from too (billing.services), so Python and the database cannot disagree.
+BAND_STARTS = (1, 31, 61, 91)
+
+
 def band(days_past_due: int) -> int:
     """The band's index: not yet due (or due today) is current, then 1-30, 31-60, 61-90 and over 90 days."""
-    if days_past_due <= 0:
-        return 0
-    return min((days_past_due - 1) // 30 + 1, len(BANDS) - 1)
+    return bisect_right(BAND_STARTS, days_past_due)
 
 
 K = TypeVar("K", bound=Hashable)

@@ -48,7 +48,7 @@ def _download(body: bytes, mimetype: str, filename: str) -> Response:
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-AGED_DEBT_PER_PAGE = 50  # members shown a page; the totals are of every member
+AGED_DEBT_PER_PAGE = services.AGED_DEBT_PER_PAGE  # members shown a page; the totals are of every member
 STATEMENT_LINES_PER_PAGE = 50  # the balances run over every line; the downloads hold them all
 
 STATE_LABELS = {"unpaid": "Unpaid (issued, part paid or overdue)"} | {
@@ -427,16 +427,15 @@ def payments_received_csv(consortium_id: int):
 @roles_required(Role.SECRETARY)
 def aged_debt(consortium_id: int):
     consortium = consortium_or_404(require_actor(), consortium_id)
-    report = services.aged_debt_report(consortium)
-    page = ListPage.of(report.members, page_number(), AGED_DEBT_PER_PAGE)
-    return render_template("billing/aged_debt.html", report=report, page=page, bands=BANDS)
+    report = services.aged_debt_report(consortium, page=page_number(), per_page=AGED_DEBT_PER_PAGE)
+    return render_template("billing/aged_debt.html", report=report, page=report.page, bands=BANDS)
 
 
 @bp.get("/billing/<int:consortium_id>/aged-debt.csv")
 @roles_required(Role.SECRETARY)
 def aged_debt_csv(consortium_id: int):
     consortium = consortium_or_404(require_actor(), consortium_id)
-    report = services.aged_debt_report(consortium)
+    report = services.aged_debt_in_full(consortium)
     return csv_response(
         f"{consortium.code}-aged-debt-{report.today.isoformat()}.csv", AGED_DEBT_HEADER, aged_debt_rows(report)
     )

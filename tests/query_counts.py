@@ -43,7 +43,8 @@ def queries_for(client, url: str, **kwargs) -> list[str]:
 
 @contextmanager
 def pages_of_one() -> Iterator[None]:
-    """Every paged list (database pages, pages of a list in memory, choosers) one row a page."""
+    """Every paged list (database pages, pages of a list in memory, choosers, the aged debt's page that the statement
+    summing the debt cuts) one row a page."""
     paginate, of = SQLAlchemy.paginate, ListPage.of.__func__  # type: ignore[attr-defined]
     fetched = ListPage.fetched.__func__  # type: ignore[attr-defined]
 
@@ -59,6 +60,7 @@ def pages_of_one() -> Iterator[None]:
             classmethod(lambda cls, fetch, page, per_page, total: fetched(cls, fetch, page, 1, total)),
         ),
         mock.patch("kernel.web.PICK_LIMIT", 1),
+        mock.patch("billing.views.AGED_DEBT_PER_PAGE", 1),  # cut by the statement that sums the debt
     ):
         yield
 

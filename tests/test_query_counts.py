@@ -280,6 +280,7 @@ PAGES = {
 # only their query counts are compared.
 LATER_PAGES = {
     "statement, page 2": ("member", lambda w, r: "/statement?page=2"),
+    "aged debt, page 2": ("secretary", lambda w, r: f"/billing/{w.consortium.id}/aged-debt?page=2"),
     "close preview, page 2": ("secretary", lambda w, r: f"/pools/{r.pool_id}/close?page=2"),
     "shared-service pool, later pages": (
         "secretary",
