@@ -10,7 +10,7 @@ carries that day's date, not the UTC day before. Every business date comes from 
 """
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 UK = ZoneInfo("Europe/London")
@@ -38,3 +38,12 @@ def uk_date(instant: datetime) -> date:
 def uk_today() -> date:
     """Today's business date: the UK date now."""
     return uk_date(utcnow())
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def whole_ms(instant: datetime) -> int:
+    """Milliseconds since 1970, rounded down: a clock both Python and SQL (`kernel.sql_figures.whole_ms_sql`) read
+    as the same whole number, for rules judged on both sides."""
+    return (instant - EPOCH) // timedelta(milliseconds=1)

@@ -35,6 +35,13 @@ class ListPage(Generic[T]):
         return cls(fetch(per_page, (page - 1) * per_page), page, per_page, total)
 
     @classmethod
+    def counted(cls, fetch: Callable[[int, int], tuple[list[T], int]], page: int, per_page: int) -> "ListPage[T]":
+        """A page the database cuts and counts in one statement: `fetch(limit, offset)` gives its rows and the
+        total, the total even for a page past the end."""
+        items, total = fetch(per_page, (page - 1) * per_page)
+        return cls(items, page, per_page, total)
+
+    @classmethod
     def selected(
         cls, query: Select, page: int, per_page: int, *, order_by: Sequence[Any], options: Sequence[Any] = ()
     ) -> "ListPage":

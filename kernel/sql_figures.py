@@ -2,7 +2,7 @@
 both SQLite and PostgreSQL. Each agrees with its Python twin (kernel.money, kernel.clock); the tests hold
 them together on both databases."""
 
-from sqlalchemy import BigInteger, ColumnElement, String, cast, func
+from sqlalchemy import BigInteger, ColumnElement, Numeric, String, cast, func
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -41,3 +41,26 @@ def _utc_hour_postgresql(element, compiler, **kw):
 def _utc_hour_sqlite(element, compiler, **kw):
     """SQLite keeps UTC timestamps as text beginning 'YYYY-MM-DD HH' (kernel.extensions.UTCDateTime)."""
     return f"substr({compiler.process(element.clauses, **kw)}, 1, 13)"
+
+
+class whole_ms_sql(FunctionElement):
+    """`kernel.clock.whole_ms` of a UTC timestamp column."""
+
+    type = Numeric()
+    inherit_cache = True
+
+
+@compiles(whole_ms_sql, "postgresql")
+def _whole_ms_postgresql(element, compiler, **kw):
+    """PostgreSQL (14 and later) extracts the epoch as an exact numeric, microseconds and all."""
+    return f"floor(extract(epoch FROM {compiler.process(element.clauses, **kw)}) * 1000)"
+
+
+@compiles(whole_ms_sql, "sqlite")
+def _whole_ms_sqlite(element, compiler, **kw):
+    """SQLite keeps UTC timestamps as text 'YYYY-MM-DD HH:MM:SS.ffffff' (kernel.extensions.UTCDateTime): the
+    whole seconds from the first 19 characters (strftime rounds a fraction), the milliseconds from the next 3."""
+    moment = compiler.process(element.clauses, **kw)
+    return (
+        f"(CAST(strftime('%s', substr({moment}, 1, 19)) AS INTEGER) * 1000 + CAST(substr({moment}, 21, 3) AS INTEGER))"
+    )

@@ -12,18 +12,34 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Subquery, and_, case, exists, func, or_, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Select,
+    Subquery,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from catalogue import pricing
 from catalogue.models import Offer
-from kernel.clock import UK, uk_today, utcnow
+from kernel.clock import EPOCH, UK, uk_today, utcnow, whole_ms
 from kernel.errors import ValidationFailed
-from kernel.extensions import db
+from kernel.extensions import UTCDateTime, db
 from kernel.money import line_pence
 from kernel.paging import ListPage
-from kernel.sql_figures import line_pence_sql, utc_hour
+from kernel.sql_figures import line_pence_sql, utc_hour, whole_ms_sql
 from orders.models import (
     Pledge,
     Pool,
@@ -33,7 +49,7 @@ from orders.models import (
     PurchaseOrderStatus,
     pool_consortium,
 )
-from orders.prices import pool_list_price, pool_tiers, with_standing
+from orders.prices import with_standing
 from organisations.models import Consortium, Member, Network, Organisation, Supplier
 
 CLOSED_STATUSES = (PoolStatus.CLOSED, PoolStatus.ORDERED, PoolStatus.DELIVERED, PoolStatus.INVOICED, PoolStatus.SETTLED)
@@ -56,17 +72,18 @@ def progress_percent(units: int, target: int) -> int:
 
 
 def projected_total(pledged: int, opened_at: datetime | None, deadline: datetime, now: datetime) -> int | None:
-    """The pool's total at its deadline if pledges keep coming at the pace so far (linear).
+    """The pool's total at its deadline if pledges keep coming at the pace so far (linear), in whole
+    milliseconds and whole numbers, so the dashboard's SQL (`_SHORT_AT_THIS_PACE`) judges pools by the same sum.
 
     None when the pace cannot be told yet (not opened, or opened just now).
     """
     if opened_at is None:
         return None
-    elapsed = (now - opened_at).total_seconds()
+    elapsed = whole_ms(now) - whole_ms(opened_at)
     if elapsed <= 0:
         return None
-    remaining = max((deadline - now).total_seconds(), 0)
-    return pledged + int(Decimal(pledged) * Decimal(remaining) / Decimal(elapsed))
+    remaining = max(whole_ms(deadline) - whole_ms(now), 0)
+    return pledged + pledged * remaining // elapsed
 
 
 # The supplier's demand
@@ -618,9 +635,20 @@ def _orders(supplier_id: int, offers: dict[int, Offer]) -> tuple[list[OrderedPoo
 
 @dataclass
 class ConsortiumPool:
-    """A pool of the consortium: the consortium's own units (its share of a national pool) and value."""
+    """An open pool as the consortium's dashboard lists it: the consortium's own units (its share of a national
+    pool), the price they stand at, and where the pledges so far are heading. Plain figures, read for the pools a
+    page shows only."""
 
-    pool: Pool
+    id: int
+    offer_name: str
+    unit: str
+    unit_plural: str
+    supplier_name: str
+    is_national: bool
+    deadline: datetime
+    pledged_quantity: int
+    minimum_quantity: int
+    member_count: int
     units: int
     unit_price: Decimal
     projected: int | None
@@ -631,13 +659,22 @@ class ConsortiumPool:
 
     @property
     def will_miss_minimum(self) -> bool:
-        """Open, short of the minimum, and the pace so far does not reach it by the deadline."""
+        """Short of the minimum, and the pace so far does not reach it by the deadline (`_SHORT_AT_THIS_PACE`
+        in SQL)."""
         return (
-            self.pool.status is PoolStatus.OPEN
-            and self.pool.pledged_quantity < self.pool.minimum_quantity
+            self.pledged_quantity < self.minimum_quantity
             and self.projected is not None
-            and self.projected < self.pool.minimum_quantity
+            and self.projected < self.minimum_quantity
         )
+
+
+@dataclass(frozen=True)
+class QuietMember:
+    """A member that has never pledged, as the dashboard names it."""
+
+    id: int
+    name: str
+    network_name: str
 
 
 @dataclass
@@ -657,7 +694,7 @@ class ConsortiumDashboard:
     at_risk: ListPage[ConsortiumPool]
     open_pools: ListPage[ConsortiumPool]
     orders_to_progress: ListPage[PurchaseOrder]
-    never_pledged: ListPage[Member]
+    never_pledged: ListPage[QuietMember]
 
 
 @dataclass(frozen=True)
@@ -676,148 +713,210 @@ def consortium_dashboard(
     consortium: Consortium, now: datetime | None = None, pages: DashboardPages | None = None
 ) -> ConsortiumDashboard:
     """Pools by status, pools that will miss their minimum, open pools, orders to progress, and members who never
-    pledged. Summed and paged in SQL, so a consortium with thousands of pools and members costs the same dozen
-    statements as a new one; only the pools a page shows are loaded and priced one by one."""
+    pledged. Summed, judged and paged in SQL, so a consortium with thousands of pools and members costs the same
+    six statements as a new one, and only the rows a page shows come back: one statement sums the pools by
+    status and counts those at risk, one reads each page of pools with its units and price, and one counts the
+    members who never pledged and names a page of them."""
     now = now or utcnow()
     pages = pages or DashboardPages()
-    in_consortium = select(pool_consortium.c.pool_id).where(pool_consortium.c.consortium_id == consortium.id)
-    at_risk_ids = _at_risk(in_consortium, now)
-
-    def shown(query: Select) -> Callable[[int, int], list[ConsortiumPool]]:
-        return lambda limit, offset: _consortium_pools(consortium, query.limit(limit).offset(offset), now)
-
-    open_pools = select(Pool).where(Pool.id.in_(in_consortium), Pool.status == PoolStatus.OPEN)
-    at_risk = ListPage.fetched(
-        lambda limit, offset: _consortium_pools(
-            consortium, select(Pool).where(Pool.id.in_(at_risk_ids[offset : offset + limit])), now
-        ),
-        pages.at_risk,
-        pages.pools_per_page,
-        len(at_risk_ids),
-    )
-    by_status = _status_totals(consortium, in_consortium)
+    now_ms = whole_ms(now)
+    started = EPOCH + timedelta(milliseconds=now_ms)  # opened before this, a pool has a pace
+    values: dict[str, Any] = {"consortium_id": consortium.id, "now_ms": now_ms, "started": started}
+    by_status, at_risk_total = _status_totals(values)
     open_total = next((t.pools for t in by_status if t.status is PoolStatus.OPEN), 0)
+    per_page = pages.pools_per_page
+
+    def shown(statement: Select) -> Callable[[int, int], list[ConsortiumPool]]:
+        return lambda limit, offset: _consortium_pools(statement, values | {"limit": limit, "offset": offset}, now)
+
     orders = select(PurchaseOrder).where(
         PurchaseOrder.consortium_id == consortium.id,
         PurchaseOrder.status.in_([PurchaseOrderStatus.SENT, PurchaseOrderStatus.CONFIRMED]),
     )
-    never = (
-        select(Member)
-        .join(Network, Network.id == Member.network_id)
-        .join(Organisation, Organisation.id == Member.organisation_id)
-        .where(Network.consortium_id == consortium.id, Member.active, ~exists().where(Pledge.member_id == Member.id))
-    )
     return ConsortiumDashboard(
         consortium,
         by_status,
-        at_risk,
-        ListPage.fetched(shown(open_pools), pages.open_pools, pages.pools_per_page, open_total),
+        ListPage.fetched(shown(_AT_RISK_PAGE), pages.at_risk, per_page, at_risk_total),
+        ListPage.fetched(shown(_OPEN_PAGE), pages.open_pools, per_page, open_total),
         ListPage.selected(
             orders,
             pages.orders,
-            pages.pools_per_page,
+            per_page,
             order_by=(PurchaseOrder.created_at, PurchaseOrder.id),
             options=(joinedload(PurchaseOrder.supplier),),
         ),
-        ListPage.selected(
-            never,
-            pages.members,
-            pages.members_per_page,
-            order_by=(Organisation.legal_name, Member.id),
-            options=(joinedload(Member.network),),
-        ),
+        _never_pledged(consortium.id, pages.members, pages.members_per_page),
     )
 
 
-def _at_risk(in_consortium: Select, now: datetime) -> list[int]:
-    """The open pools short of their minimum whose pace so far will not reach it, soonest deadline first: read
-    as plain columns (only those short of the minimum), projected in Python."""
-    rows = db.session.execute(
-        select(Pool.id, Pool.pledged_quantity, Pool.minimum_quantity, Pool.opened_at, Pool.deadline)
-        .where(
-            Pool.id.in_(in_consortium),
-            Pool.status == PoolStatus.OPEN,
-            Pool.pledged_quantity < Pool.minimum_quantity,
-        )
-        .order_by(Pool.deadline, Pool.id)
-    )
-    return [
-        pool_id
-        for pool_id, pledged, minimum, opened_at, deadline in rows
-        if (projected := projected_total(pledged, opened_at, deadline, now)) is not None and projected < minimum
-    ]
+# The dashboard's statements, built once: building them costs more than running them. Their bound values are
+# the consortium (consortium_id), the clock (now_ms: `whole_ms` of now; started: the moment that millisecond
+# began) and the page (limit, offset).
 
+_CONSORTIUM_ID = bindparam("consortium_id", type_=Integer)
+_NOW_MS = bindparam("now_ms", type_=BigInteger)
+_IN_CONSORTIUM = Pool.id.in_(select(pool_consortium.c.pool_id).where(pool_consortium.c.consortium_id == _CONSORTIUM_ID))
 
-def _consortium_units(consortium: Consortium):
-    """The consortium's own units of a pool: all of a local pool's, its members' share of a national one (the
-    band totals its pledges keep)."""
-    share = (
+# The consortium's own units of a pool: all of a local pool's, its members' share of a national one (the band
+# totals its pledges keep).
+_CONSORTIUM_UNITS = case(
+    (
+        Pool.is_national,
         select(func.coalesce(func.sum(PoolBandTotal.quantity), 0))
-        .where(PoolBandTotal.pool_id == Pool.id, PoolBandTotal.consortium_id == consortium.id)
+        .where(PoolBandTotal.pool_id == Pool.id, PoolBandTotal.consortium_id == _CONSORTIUM_ID)
         .correlate(Pool)
-        .scalar_subquery()
+        .scalar_subquery(),
+    ),
+    else_=Pool.pledged_quantity,
+)
+
+# `ConsortiumPool.will_miss_minimum` of an open pool, in SQL: `projected_total` < minimum multiplied out, in whole
+# milliseconds and whole numbers, so there is no rounding to disagree about. pledged + floor(pledged x remaining
+# / elapsed) < minimum exactly when pledged x remaining < (minimum - pledged) x elapsed; past the deadline Python
+# counts no time remaining and both sides hold alike, so the SQL leaves remaining below zero and reads two
+# timestamps a pool, not four. On SQLite the products stay whole numbers while they fit 64 bits: minimums up to
+# MAX_QUANTITY, deadlines and openings within 29 years of now.
+_SHORT_AT_THIS_PACE = and_(
+    Pool.status == PoolStatus.OPEN,
+    Pool.pledged_quantity < Pool.minimum_quantity,
+    Pool.opened_at < bindparam("started", type_=UTCDateTime),
+    Pool.pledged_quantity * (whole_ms_sql(Pool.deadline) - _NOW_MS)
+    < (Pool.minimum_quantity - Pool.pledged_quantity) * (_NOW_MS - whole_ms_sql(Pool.opened_at)),
+)
+
+# Pools, the consortium's units and their value per status, and how many pools are at risk: open pools at the
+# tier reached (`orders.prices.with_standing`), closed ones at their closing price.
+_priced = with_standing(
+    select(
+        Pool.id,
+        Pool.status,
+        Pool.closing_unit_price,
+        _CONSORTIUM_UNITS.label("consortium_units"),
+        case((_SHORT_AT_THIS_PACE, 1), else_=0).label("at_risk"),
+    ).where(_IN_CONSORTIUM)
+).subquery("priced")
+_STATUS_TOTALS = select(
+    _priced.c.status,
+    func.count(),
+    func.sum(_priced.c.consortium_units),
+    func.sum(
+        line_pence_sql(_priced.c.consortium_units, func.coalesce(_priced.c.closing_unit_price, _priced.c.unit_price))
+    ),
+    func.sum(_priced.c.at_risk),
+).group_by(_priced.c.status)
+
+
+def _pools_page(which: ColumnElement[bool]) -> Select:
+    """A page of the pools `which` picks, soonest deadline first, with the consortium's units and the price at the
+    tier reached (`orders.prices.with_standing`, which tests/orders/test_demand.py holds to `catalogue.pricing`):
+    plain columns, the tiers never leave the database. The page is cut from the pools alone, so whatever plan
+    PostgreSQL keeps for the prepared statement, offers, suppliers and prices are looked up for its pools only."""
+    cut = (
+        select(Pool.id)
+        .where(which)
+        .order_by(Pool.deadline, Pool.id)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+        .subquery("cut")
     )
-    return case((Pool.is_national, share), else_=Pool.pledged_quantity)
-
-
-def _status_totals(consortium: Consortium, in_consortium: Select) -> list[StatusTotals]:
-    """Pools, the consortium's units and their value per status, in one statement: open pools at the tier
-    reached (`orders.prices.with_standing`), closed ones at their closing price."""
-    priced = with_standing(
+    shown = (
         select(
             Pool.id,
-            Pool.status,
-            Pool.closing_unit_price,
-            _consortium_units(consortium).label("consortium_units"),
-        ).where(Pool.id.in_(in_consortium))
-    ).subquery("priced")
-    price = func.coalesce(priced.c.closing_unit_price, priced.c.unit_price)
-    rows = db.session.execute(
-        select(
-            priced.c.status,
-            func.count(),
-            func.sum(priced.c.consortium_units),
-            func.sum(line_pence_sql(priced.c.consortium_units, price)),
-        ).group_by(priced.c.status)
+            Pool.is_national,
+            Pool.deadline,
+            Pool.opened_at,
+            Pool.pledged_quantity,
+            Pool.minimum_quantity,
+            Pool.member_count,
+            Offer.name.label("offer_name"),
+            Offer.unit,
+            Offer.unit_plural,
+            Organisation.legal_name.label("supplier_name"),
+            _CONSORTIUM_UNITS.label("consortium_units"),
+        )
+        .join(cut, cut.c.id == Pool.id)
+        .join(Offer, Offer.id == Pool.offer_id)
+        .join(Supplier, Supplier.id == Offer.supplier_id)
+        .join(Organisation, Organisation.id == Supplier.organisation_id)
     )
-    found = {status: (pools, units, value) for status, pools, units, value in rows}
-    return [
+    priced = with_standing(shown).subquery("shown")
+    return select(priced).order_by(priced.c.deadline, priced.c.id)
+
+
+_AT_RISK_PAGE = _pools_page(and_(_IN_CONSORTIUM, _SHORT_AT_THIS_PACE))
+_OPEN_PAGE = _pools_page(and_(_IN_CONSORTIUM, Pool.status == PoolStatus.OPEN))
+
+# How many of the consortium's active members never pledged, and a page of their names: the search reads every
+# member against the pledges, so it runs once (a common table expression read by the count and by the page), and
+# the count comes back beside an empty page too.
+_quiet = (
+    select(Member.id, Organisation.legal_name.label("name"), Network.name.label("network_name"))
+    .join(Network, Network.id == Member.network_id)
+    .join(Organisation, Organisation.id == Member.organisation_id)
+    .where(Network.consortium_id == _CONSORTIUM_ID, Member.active, ~exists().where(Pledge.member_id == Member.id))
+    .cte("quiet")
+)
+_quiet_total = select(func.count().label("total")).select_from(_quiet).subquery("total")
+_quiet_shown = (
+    select(_quiet)
+    .order_by(_quiet.c.name, _quiet.c.id)
+    .limit(bindparam("limit", type_=Integer))
+    .offset(bindparam("offset", type_=Integer))
+    .subquery("shown")
+)
+_QUIET_MEMBERS = (
+    select(_quiet_total.c.total, _quiet_shown.c.id, _quiet_shown.c.name, _quiet_shown.c.network_name)
+    .select_from(_quiet_total.outerjoin(_quiet_shown, true()))
+    .order_by(_quiet_shown.c.name, _quiet_shown.c.id)
+)
+
+
+def _status_totals(values: dict[str, Any]) -> tuple[list[StatusTotals], int]:
+    """Every pool of the consortium summed by status (`_STATUS_TOTALS`), and how many open pools are at risk."""
+    found = {
+        status: (pools, units, value, risky)
+        for status, pools, units, value, risky in db.session.execute(_STATUS_TOTALS, values)
+    }
+    totals = [
         StatusTotals(status, found[status][0], int(found[status][1] or 0), int(found[status][2] or 0))
         for status in PoolStatus
         if status in found
     ]
+    return totals, int(found.get(PoolStatus.OPEN, (0, 0, 0, 0))[3] or 0)
 
 
-def _consortium_pools(consortium: Consortium, pools: Select, now: datetime) -> list[ConsortiumPool]:
-    """A page of pools with the consortium's units, price and projection, soonest deadline first."""
-    page = list(
-        db.session.scalars(
-            pools.options(
-                joinedload(Pool.held_tiers),
-                joinedload(Pool.offer).options(
-                    lazyload(Offer.category), lazyload(Offer.tiers), joinedload(Offer.supplier)
-                ),
-            ).order_by(Pool.deadline, Pool.id)
-        ).unique()
-    )
-    units: dict[int, int] = {
-        pool_id: int(share)
-        for pool_id, share in db.session.execute(
-            select(Pool.id, _consortium_units(consortium)).where(Pool.id.in_([pool.id for pool in page]))
+def _consortium_pools(statement: Select, values: dict[str, Any], now: datetime) -> list[ConsortiumPool]:
+    """A page of pools (`_pools_page`), each with where its pledges so far are heading."""
+    return [
+        ConsortiumPool(
+            row.id,
+            row.offer_name,
+            row.unit,
+            row.unit_plural,
+            row.supplier_name,
+            row.is_national,
+            row.deadline,
+            row.pledged_quantity,
+            row.minimum_quantity,
+            row.member_count,
+            int(row.consortium_units),
+            row.unit_price,
+            projected_total(row.pledged_quantity, row.opened_at, row.deadline, now),
         )
-    }
-    rows = []
-    for pool in page:
-        price = pool.closing_unit_price
-        if price is None:
-            price = pricing.unit_price(pool_tiers(pool), pool.pledged_quantity, pool_list_price(pool))
-        projected = (
-            projected_total(pool.pledged_quantity, pool.opened_at, pool.deadline, now)
-            if pool.status is PoolStatus.OPEN
-            else None
-        )
-        rows.append(ConsortiumPool(pool, units.get(pool.id, 0), price, projected))
-    return rows
+        for row in db.session.execute(statement, values)
+    ]
+
+
+def _never_pledged(consortium_id: int, page: int, per_page: int) -> ListPage[QuietMember]:
+    """The consortium's active members with no pledge at all, by name, and how many (`_QUIET_MEMBERS`)."""
+
+    def fetch(limit: int, offset: int) -> tuple[list[QuietMember], int]:
+        rows = db.session.execute(
+            _QUIET_MEMBERS, {"consortium_id": consortium_id, "limit": limit, "offset": offset}
+        ).all()
+        return [QuietMember(row.id, row.name, row.network_name) for row in rows if row.id is not None], rows[0].total
+
+    return ListPage.counted(fetch, page, per_page)
 
 
 # The demand as CSV: one row per pool, the same from the page and the API

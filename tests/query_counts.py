@@ -47,6 +47,7 @@ def pages_of_one() -> Iterator[None]:
     summing the debt cuts) one row a page."""
     paginate, of = SQLAlchemy.paginate, ListPage.of.__func__  # type: ignore[attr-defined]
     fetched = ListPage.fetched.__func__  # type: ignore[attr-defined]
+    counted = ListPage.counted.__func__  # type: ignore[attr-defined]
 
     def one_a_page(self, select, **kwargs):
         return paginate(self, select, **(kwargs | {"per_page": 1}))
@@ -58,6 +59,9 @@ def pages_of_one() -> Iterator[None]:
             ListPage,
             "fetched",
             classmethod(lambda cls, fetch, page, per_page, total: fetched(cls, fetch, page, 1, total)),
+        ),
+        mock.patch.object(
+            ListPage, "counted", classmethod(lambda cls, fetch, page, per_page: counted(cls, fetch, page, 1))
         ),
         mock.patch("kernel.web.PICK_LIMIT", 1),
         mock.patch("billing.views.AGED_DEBT_PER_PAGE", 1),  # cut by the statement that sums the debt

@@ -226,9 +226,9 @@ def test_consortium_dashboard_projection_orders_and_members_who_never_pledged(wo
     db.session.commit()
 
     board = demand.consortium_dashboard(world.consortium, now=now)
-    assert [(row.pool.id, row.projected) for row in board.at_risk.items] == [(slow.id, 60)]
+    assert [(row.id, row.projected) for row in board.at_risk.items] == [(slow.id, 60)]
     assert board.at_risk.total == 1 and board.open_pools.total == 3
-    rows = {row.pool.id: row for row in board.open_pools.items}
+    rows = {row.id: row for row in board.open_pools.items}
     assert rows[brisk.id].projected == 120 and not rows[brisk.id].will_miss_minimum
     assert rows[national.id].units == 8 and rows[national.id].unit_price == Decimal("22.00")  # 48 in all
     assert rows[national.id].value_pence == 17600
