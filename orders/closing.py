@@ -336,7 +336,7 @@ def close_pool(actor: User | None, pool_id: int, now: datetime | None = None) ->
     pledge racing the close either lands before it (and is counted) or finds the pool closed.
     """
     now = now or utcnow()
-    pool, _ = services.lock_pool(pool_id)
+    pool = services.lock_pool(pool_id)
     if actor is not None:
         services.require_manager(actor, pool)
     POOL_LIFECYCLE.check(pool, PoolStatus.CLOSED)

@@ -4,7 +4,7 @@
 their database steps, and does them fast. Every pledge into a pool takes the pool's row lock
 (that is how capacity holds and the pool's running totals stay exact), so each pledge waits
 for the one before it to commit, and what happens between taking the lock and the commit sets
-how many pledges a pool takes a second. That stretch is one read and, on PostgreSQL, one write:
+how many pledges a pool takes a second. That stretch is the lock, one read and, on PostgreSQL, one write:
 
 - The statements are built once, here, from tables rather than models. SQLAlchemy caches the
   compiled form of a statement by its structure, so a pledge only binds its values; and run
@@ -186,6 +186,11 @@ _change = PledgeChange.__table__
 _day = PoolPledgeDay.__table__
 _band = PoolBandTotal.__table__
 
+# The pool's lock is taken by a statement of its own, so the read under it is the next statement, whose snapshot
+# (READ COMMITTED takes one per statement) holds everything the lock's last holder committed. A SELECT that waits
+# for the lock re-reads only the locked row once it has it: had the read taken the lock, a member's pledge changed
+# by another of its users while this one waited would be read as it was before, and the pool's totals would drift.
+_POSTGRESQL_LOCK = select(_pool.c.id).where(_pool.c.id == _value("pool_id", Integer)).with_for_update()
 # SQLite has no row locks: a no-op UPDATE of the pool makes the transaction the database's one
 # writer, and SQLite lets one writer in at a time, so every read after it is current.
 _SQLITE_WRITER_LOCK = update(_pool).where(_pool.c.id == _value("pool_id", Integer)).values(id=_pool.c.id)
@@ -247,7 +252,6 @@ _LOCKED_READ = (
     )
     .where(_pool.c.id == _value("pool_id", Integer))
     .order_by(_member.c.id, _tier.c.min_quantity)
-    .with_for_update(of=_pool)
 )
 
 # The rest of the pool, for a member's estimate: the other members' units per consortium and turnover band,
@@ -405,7 +409,7 @@ def take_sqlite_writer_lock(connection: Connection, pool_id: int) -> None:
 
 
 def lock_and_read(pool_id: int, candidate_ids: list[int]) -> list[LockedPool]:
-    """Takes the pool's row lock until the transaction ends, and reads under it, in one query,
+    """Takes the pool's row lock until the transaction ends, and reads under it, in the next query,
     what a pledge decides on, once for each candidate who may pledge into the pool (by id; none
     for no such candidate); 404 for no such pool.
 
@@ -416,6 +420,8 @@ def lock_and_read(pool_id: int, candidate_ids: list[int]) -> list[LockedPool]:
     connection = db.session.connection()
     if connection.dialect.name == "sqlite":
         take_sqlite_writer_lock(connection, pool_id)
+    else:
+        connection.execute(_POSTGRESQL_LOCK, _values(pool_id=pool_id))
     rows = connection.execute(_LOCKED_READ, _values(pool_id=pool_id, member_ids=candidate_ids or [-1])).all()
     if not rows:
         raise NotFound("No such pool.")

@@ -11,9 +11,8 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from catalogue import pricing
 from catalogue.models import Category, Offer
@@ -91,7 +90,7 @@ def edit_draft(actor: User, pool_id: int, terms: PoolTerms) -> Pool:
     Under the pool's lock, so an edit racing the opening either lands before it or is refused.
     """
     require_visible(actor, pool_id)
-    pool, _ = lock_pool(pool_id)
+    pool = lock_pool(pool_id)
     require_manager(actor, pool)
     if pool.status is not PoolStatus.DRAFT:
         raise Conflict(DRAFT_ONLY.format(status=pool.status.value))
@@ -158,18 +157,16 @@ def cancel_pool(actor: User, pool: Pool, reason: str) -> Pool:
 # Pledging: the pool's lock and the checks the pages share with the pledge path
 
 
-def lock_pool(pool_id: int, member: Member | None = None) -> tuple[Pool, Pledge | None]:
-    """Takes the pool's row lock until the transaction ends and loads it with its prices,
-    and with `member`'s pledge in it when asked, read under the same lock in the same query.
+def lock_pool(pool_id: int) -> Pool:
+    """Takes the pool's row lock until the transaction ends and loads it with its prices.
 
-    PostgreSQL: SELECT ... FOR UPDATE; SQLite: `take_writer_lock` first.
+    PostgreSQL: SELECT ... FOR UPDATE; SQLite: `take_writer_lock` first. Rows of other tables that the lock's
+    holders change (pledges) are read by the statements after this one, which see what the last holder committed.
     """
     take_writer_lock(POOLS.table, pool_id)
-    pledge_on = and_(Pledge.pool_id == Pool.id, Pledge.member_id == (member.id if member else None))
-    row = (
-        db.session.execute(
-            select(Pool, Pledge)
-            .outerjoin(Pledge, pledge_on)
+    pool = (
+        db.session.scalars(
+            select(Pool)
             .where(Pool.id == pool_id)
             .with_for_update(of=Pool)
             .options(
@@ -183,13 +180,9 @@ def lock_pool(pool_id: int, member: Member | None = None) -> tuple[Pool, Pledge 
         .unique()
         .one_or_none()
     )
-    if row is None:
+    if pool is None:
         raise NotFound("No such pool.")
-    pool, existing = row
-    if existing is not None:
-        set_committed_value(existing, "pool", pool)
-        set_committed_value(existing, "member", member)
-    return pool, existing
+    return pool
 
 
 def _check_pledgeable(status: PoolStatus, deadline: datetime, now: datetime) -> None:
@@ -303,7 +296,7 @@ def _lock_open_pool(actor: User, pool_id: int, member_id: int | None) -> tuple[p
     what was read and the time of the change.
 
     Without `member_id` the actor must act for exactly one member of the pool's consortia; an admin may
-    name any member. A pledge that may go ahead costs this one query; the reasons for refusing one are
+    name any member. A pledge that may go ahead costs the lock and one read; the reasons for refusing one are
     worked out only when it is refused. The lock makes concurrent pledges take turns, so capacity holds
     and the pool's running totals stay exact, and it orders each pledge against a close. The clock is
     read once the lock is held, so a pledge that waited for it past the deadline is refused.

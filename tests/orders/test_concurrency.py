@@ -9,7 +9,7 @@ from sqlalchemy.exc import OperationalError
 from kernel.extensions import db
 from orders import services
 from orders import views as orders_views
-from orders.models import Pledge, Pool
+from orders.models import Pledge, PledgeChange, Pool, PoolBandTotal
 from organisations.models import Role
 from tests import factories
 from tests.factories import api_token
@@ -49,6 +49,38 @@ def test_concurrent_pledges_never_exceed_capacity_or_lose_a_pledge(app, world, o
     )
     assert stored.pledged_quantity == pledged == 100
     assert stored.member_count == live == accepted + 1
+
+
+def test_one_members_users_changing_its_pledge_at_once_keep_the_pools_totals(app, world, offer, postgresql_only):
+    """A member's users change its one pledge at the same moment: each change reads the pledge as the one before it
+    left it, so the pool's totals, its band totals and the pledge's history agree with the pledge."""
+    pool = make_pool(world.secretary, offer, [world.consortium])
+    member = factories.member(world.network, "Busy Member CIC")
+    services.pledge(world.admin, pool.id, 3, member_id=member.id)
+    headers = [api_token(factories.user(None, (Role.MEMBER, member.id))) for _ in range(12)]
+    pool_id = pool.id
+    db.session.commit()
+    url = f"/api/v1/pools/{pool_id}/pledge"
+    barrier = Barrier(len(headers))
+
+    def pledge(n):
+        client = app.test_client()
+        barrier.wait(timeout=30)
+        return client.put(url, headers=headers[n], json={"quantity": 10 + n}).status_code
+
+    with ThreadPoolExecutor(max_workers=len(headers)) as executor:
+        statuses = list(executor.map(pledge, range(len(headers))))
+
+    assert statuses == [200] * len(headers)
+    db.session.expire_all()
+    pledged = db.session.scalar(db.select(Pledge.quantity).where(Pledge.pool_id == pool_id))
+    banded = db.session.scalar(db.select(db.func.sum(PoolBandTotal.quantity)).where(PoolBandTotal.pool_id == pool_id))
+    assert db.session.get(Pool, pool_id).pledged_quantity == banded == pledged
+    history = db.session.execute(
+        db.select(PledgeChange.old_quantity, PledgeChange.new_quantity).order_by(PledgeChange.id)
+    ).all()
+    assert [old for old, _ in history] == [0] + [new for _, new in history[:-1]]
+    assert history[-1].new_quantity == pledged
 
 
 def test_two_closes_at_once_make_one_set_of_orders(app, world, offer):
