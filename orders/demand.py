@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    CompoundSelect,
     Integer,
     Select,
     Subquery,
@@ -277,20 +278,18 @@ def supplier_demand(
     offers = _offers(supplier.id)
     if offer_id is not None and offer_id not in offers:
         raise ValidationFailed.field("offer_id", "Not one of this supplier's offers.")
-    open_pools = _open_pools(supplier.id)
     orders, order_rows = _orders(supplier.id, offers)
     every_offer = {offer.id: OfferDemand(offer=offer) for offer in offers.values()}
-    for sums_offer_id, sums in _forecast_sums(open_pools):
+    for sums_offer_id, sums in _forecast_sums(supplier.id):
         every_offer[sums_offer_id].add(sums)
     for ordered in orders:
         every_offer[ordered.offer.id].orders.append(ordered)
 
-    chosen, sums = open_pools, ForecastSums()
+    chosen, sums = _Chosen(supplier.id, offer_id), ForecastSums()
     if offer_id is None:
         for offer_demand in every_offer.values():
             sums.add(offer_demand)
     else:
-        chosen = _of_offer(open_pools, offer_id)
         sums.add(every_offer[offer_id])
         orders = every_offer[offer_id].orders
         order_rows = [row for row in order_rows if row.offer_id == offer_id]
@@ -318,7 +317,7 @@ def _totals(
     consortium_sums: list[tuple[int, int, int, int]], hours: list["DeadlineHour"], order_rows: list["_OrderRow"]
 ) -> tuple[list[Totals], list[Totals]]:
     """Forecast and orders summed by consortium (alphabetically) and by UK month (in order)."""
-    names = {cid: name for cid, name in db.session.execute(select(Consortium.id, Consortium.name))}
+    names = {cid: name for cid, name in db.session.execute(_CONSORTIUM_NAMES)}
     by_consortium: dict[int, Totals] = {}
     by_month: dict[str, Totals] = {}
 
@@ -353,10 +352,8 @@ def _totals(
 
 def forecast_pools(demand: SupplierDemand) -> list[ForecastPool]:
     """Every open pool of the demand (its offer's, if it has one), not a page: a spreadsheet takes them all."""
-    pools = _open_pools(demand.supplier.id)
-    if demand.offer is not None:
-        pools = _of_offer(pools, demand.offer.id)
-    return _forecast_pools(pools, {o.offer.id: o.offer for o in demand.offers}, about_to_tip=False)
+    chosen = _Chosen(demand.supplier.id, None if demand.offer is None else demand.offer.id)
+    return _forecast_pools(chosen, {o.offer.id: o.offer for o in demand.offers}, about_to_tip=False)
 
 
 def offer_forecast_by_week(supplier: Supplier, offer_id: int, today: date | None = None) -> tuple[Offer, list[Week]]:
@@ -364,27 +361,12 @@ def offer_forecast_by_week(supplier: Supplier, offer_id: int, today: date | None
     offer = db.session.scalar(select(Offer).where(Offer.id == offer_id, Offer.supplier_id == supplier.id))
     if offer is None:
         raise ValidationFailed.field("offer_id", "Not one of this supplier's offers.")
-    hours = _deadline_hours(_of_offer(_open_pools(supplier.id), offer_id))
+    hours = _deadline_hours(_Chosen(supplier.id, offer_id))
     return offer, forecast_by_week(hours, today or uk_today())
 
 
 def _offers(supplier_id: int) -> dict[int, Offer]:
-    return {
-        o.id: o
-        for o in db.session.scalars(
-            supplier_offers(supplier_id).options(
-                lazyload(Offer.supplier), lazyload(Offer.category), selectinload(Offer.tiers)
-            )
-        )
-    }
-
-
-def _supplier_pools(supplier_id: int, statuses) -> Select:
-    return (
-        select(Pool.id)
-        .join(Offer, Offer.id == Pool.offer_id)
-        .where(Offer.supplier_id == supplier_id, Pool.status.in_(statuses))
-    )
+    return {o.id: o for o in db.session.scalars(_OFFERS, {"supplier_id": supplier_id})}
 
 
 def _close_enough_sql(units, target):
@@ -394,9 +376,23 @@ def _close_enough_sql(units, target):
     return target * (denominator - numerator) <= units * denominator
 
 
-def _open_pools(supplier_id: int) -> Subquery:
-    """The supplier's open pools, one row each, priced on their held tiers (`orders.prices.with_standing`),
-    with the value of their units and whether they are about to tip, as `ForecastPool` works them out."""
+def about_to_tip_sql(units, minimum, next_min) -> ColumnElement[bool]:
+    """`ForecastPool.about_to_tip` in SQL, over `orders.prices.with_standing`'s columns: short of the minimum by
+    a tenth of it at most, or of the next tier (NULL when there is none, which is false)."""
+    return or_(and_(units < minimum, _close_enough_sql(units, minimum)), _close_enough_sql(units, next_min))
+
+
+# The supplier's statements, built once: building them costs more than running them. Their bound values are the
+# supplier (supplier_id), the chosen offer (offer_id, in the statements of one offer's pools) and the page (limit,
+# offset).
+
+_SUPPLIER_ID = bindparam("supplier_id", type_=Integer)
+
+
+def _open_pools(*which: ColumnElement[bool]) -> Subquery:
+    """The supplier's open pools (those of `which`), one row each, priced on their held tiers
+    (`orders.prices.with_standing`), with the value of their units and whether they are about to tip, as
+    `ForecastPool` works them out."""
     standing = with_standing(
         select(
             Pool.id,
@@ -410,7 +406,7 @@ def _open_pools(supplier_id: int) -> Subquery:
             Pool.member_count,
         )
         .join(Offer, Offer.id == Pool.offer_id)
-        .where(Offer.supplier_id == supplier_id, Pool.status == PoolStatus.OPEN)
+        .where(Offer.supplier_id == _SUPPLIER_ID, Pool.status == PoolStatus.OPEN, *which)
     ).subquery("standing")
     units = standing.c.standing_units
     tipping = about_to_tip_sql(units, standing.c.minimum_quantity, standing.c.next_min)
@@ -421,33 +417,7 @@ def _open_pools(supplier_id: int) -> Subquery:
     ).subquery("open_pools")
 
 
-def about_to_tip_sql(units, minimum, next_min) -> ColumnElement[bool]:
-    """`ForecastPool.about_to_tip` in SQL, over `orders.prices.with_standing`'s columns: short of the minimum by
-    a tenth of it at most, or of the next tier (NULL when there is none, which is false)."""
-    return or_(and_(units < minimum, _close_enough_sql(units, minimum)), _close_enough_sql(units, next_min))
-
-
-def _of_offer(open_pools: Subquery, offer_id: int) -> Subquery:
-    return select(open_pools).where(open_pools.c.offer_id == offer_id).subquery("offer_pools")
-
-
-def _forecast_sums(open_pools: Subquery) -> list[tuple[int, ForecastSums]]:
-    """Each offer's open pools summed, in one statement."""
-    return [
-        (offer_id, ForecastSums(pools, int(tipping), int(units), int(value_pence)))
-        for offer_id, pools, tipping, units, value_pence in db.session.execute(
-            select(
-                open_pools.c.offer_id,
-                func.count(),
-                func.sum(open_pools.c.about_to_tip),
-                func.sum(open_pools.c.standing_units),
-                func.sum(open_pools.c.value_pence),
-            ).group_by(open_pools.c.offer_id)
-        )
-    ]
-
-
-def _consortium_sums(open_pools: Subquery) -> list[tuple[int, int, int, int]]:
+def _consortium_sums_of(open_pools: Subquery) -> CompoundSelect:
     """Open pools, units and value per consortium: a local pool's all go to its consortium; a national
     pool's units are split by the consortium that pledged them (the pool band totals the pledges keep), each
     share valued at the pool's price, and it counts under every consortium with units in it."""
@@ -479,9 +449,134 @@ def _consortium_sums(open_pools: Subquery) -> list[tuple[int, int, int, int]]:
         .join(open_pools, open_pools.c.id == shares.c.pool_id)
         .group_by(shares.c.consortium_id)
     )
+    return union_all(local, national)
+
+
+def _deadline_hours_of(open_pools: Subquery) -> Select:
+    hour = utc_hour(open_pools.c.deadline)
+    return select(
+        hour, func.count(), func.sum(open_pools.c.standing_units), func.sum(open_pools.c.value_pence)
+    ).group_by(hour)
+
+
+def _forecast_pools_of(open_pools: Subquery, about_to_tip: bool, paged: bool) -> Select:
+    """Open pools soonest deadline first (only those about to tip, if asked): a page of them, or all."""
+    query = select(open_pools).order_by(open_pools.c.deadline, open_pools.c.id)
+    if about_to_tip:
+        query = query.where(open_pools.c.about_to_tip == 1)
+    if paged:
+        query = query.limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer))
+    return query
+
+
+_EVERY_OFFERS_POOLS = _open_pools()
+_OFFERS_POOLS = _open_pools(Pool.offer_id == bindparam("offer_id", type_=Integer))
+_OFFERS = (
+    select(Offer)
+    .where(Offer.supplier_id == _SUPPLIER_ID)
+    .order_by(Offer.name, Offer.id)
+    .options(lazyload(Offer.supplier), lazyload(Offer.category), selectinload(Offer.tiers))
+)
+_FORECAST_SUMS = select(
+    _EVERY_OFFERS_POOLS.c.offer_id,
+    func.count(),
+    func.sum(_EVERY_OFFERS_POOLS.c.about_to_tip),
+    func.sum(_EVERY_OFFERS_POOLS.c.standing_units),
+    func.sum(_EVERY_OFFERS_POOLS.c.value_pence),
+).group_by(_EVERY_OFFERS_POOLS.c.offer_id)
+# Keyed by whether one offer is chosen (and for the pools, whether only those about to tip, and whether a page).
+_CONSORTIUM_SUMS = {
+    one: _consortium_sums_of(pools) for one, pools in ((False, _EVERY_OFFERS_POOLS), (True, _OFFERS_POOLS))
+}
+_DEADLINE_HOURS = {
+    one: _deadline_hours_of(pools) for one, pools in ((False, _EVERY_OFFERS_POOLS), (True, _OFFERS_POOLS))
+}
+_FORECAST_POOLS = {
+    (one, tipping, paged): _forecast_pools_of(pools, tipping, paged)
+    for one, pools in ((False, _EVERY_OFFERS_POOLS), (True, _OFFERS_POOLS))
+    for tipping in (False, True)
+    for paged in (False, True)
+}
+_CONSORTIUM_NAMES = select(Consortium.id, Consortium.name)
+_POOL_CONSORTIUM_NAMES = (
+    select(pool_consortium.c.pool_id, Consortium.name)
+    .join(Consortium, Consortium.id == pool_consortium.c.consortium_id)
+    .order_by(Consortium.name)
+)
+_SHOWN_POOLS_CONSORTIA = _POOL_CONSORTIUM_NAMES.where(
+    pool_consortium.c.pool_id.in_(bindparam("pool_ids", expanding=True))
+)
+_CLOSED_POOLS_CONSORTIA = _POOL_CONSORTIUM_NAMES.where(
+    pool_consortium.c.pool_id.in_(
+        select(Pool.id)
+        .join(Offer, Offer.id == Pool.offer_id)
+        .where(Offer.supplier_id == _SUPPLIER_ID, Pool.status.in_(CLOSED_STATUSES))
+    )
+)
+# Orders the supplier has been sent (drafts stay the consortium's), grouped per pool, consortium, status.
+_ORDERS = (
+    select(
+        PurchaseOrder.pool_id,
+        PurchaseOrder.offer_id,
+        Pool.status,
+        PurchaseOrder.consortium_id,
+        PurchaseOrder.status,
+        func.count(),
+        func.sum(PurchaseOrder.units),
+        func.sum(PurchaseOrder.packs),
+        func.sum(PurchaseOrder.goods_pence),
+        func.min(PurchaseOrder.created_at),
+    )
+    .join(Pool, Pool.id == PurchaseOrder.pool_id)
+    .where(
+        PurchaseOrder.supplier_id == _SUPPLIER_ID,
+        PurchaseOrder.status != PurchaseOrderStatus.DRAFT,
+        Pool.status.in_(CLOSED_STATUSES),
+    )
+    .group_by(
+        PurchaseOrder.pool_id,
+        PurchaseOrder.offer_id,
+        Pool.status,
+        PurchaseOrder.consortium_id,
+        PurchaseOrder.status,
+    )
+)
+
+
+@dataclass(frozen=True)
+class _Chosen:
+    """Which open pools: the supplier's, of one offer or (`offer_id` None) of every offer."""
+
+    supplier_id: int
+    offer_id: int | None
+
+    @property
+    def one_offer(self) -> bool:
+        return self.offer_id is not None
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """The bound values of the statements that read these pools."""
+        if self.offer_id is None:
+            return {"supplier_id": self.supplier_id}
+        return {"supplier_id": self.supplier_id, "offer_id": self.offer_id}
+
+
+def _forecast_sums(supplier_id: int) -> list[tuple[int, ForecastSums]]:
+    """Each offer's open pools summed, in one statement."""
+    return [
+        (offer_id, ForecastSums(pools, int(tipping), int(units), int(value_pence)))
+        for offer_id, pools, tipping, units, value_pence in db.session.execute(
+            _FORECAST_SUMS, {"supplier_id": supplier_id}
+        )
+    ]
+
+
+def _consortium_sums(chosen: _Chosen) -> list[tuple[int, int, int, int]]:
+    """Open pools, units and value per consortium (`_consortium_sums_of`)."""
     return [
         (cid, pools, int(units), int(value_pence))
-        for cid, pools, units, value_pence in db.session.execute(union_all(local, national))
+        for cid, pools, units, value_pence in db.session.execute(_CONSORTIUM_SUMS[chosen.one_offer], chosen.values)
     ]
 
 
@@ -496,15 +591,10 @@ class DeadlineHour:
     value_pence: int
 
 
-def _deadline_hours(open_pools: Subquery) -> list[DeadlineHour]:
-    hour = utc_hour(open_pools.c.deadline)
+def _deadline_hours(chosen: _Chosen) -> list[DeadlineHour]:
     return [
         DeadlineHour(datetime.strptime(starts, "%Y-%m-%d %H").replace(tzinfo=UTC), pools, int(units), int(value))
-        for starts, pools, units, value in db.session.execute(
-            select(
-                hour, func.count(), func.sum(open_pools.c.standing_units), func.sum(open_pools.c.value_pence)
-            ).group_by(hour)
-        )
+        for starts, pools, units, value in db.session.execute(_DEADLINE_HOURS[chosen.one_offer], chosen.values)
     ]
 
 
@@ -522,28 +612,22 @@ def forecast_by_week(hours: list[DeadlineHour], today: date, weeks: int = FORECA
     return buckets + ([later] if later.pools else [])
 
 
-def _pool_consortium_names(pool_ids) -> dict[int, list[str]]:
-    """The names of each pool's consortia, alphabetically, for the pools in `pool_ids` (a list or a subquery)."""
+def _pool_consortium_names(statement: Select, values: dict[str, Any]) -> dict[int, list[str]]:
+    """The names of each pool's consortia, alphabetically, for the pools `statement` picks."""
     names: dict[int, list[str]] = defaultdict(list)
-    for pool_id, name in db.session.execute(
-        select(pool_consortium.c.pool_id, Consortium.name)
-        .join(Consortium, Consortium.id == pool_consortium.c.consortium_id)
-        .where(pool_consortium.c.pool_id.in_(pool_ids))
-        .order_by(Consortium.name)
-    ):
+    for pool_id, name in db.session.execute(statement, values):
         names[pool_id].append(name)
     return names
 
 
 def _forecast_pools(
-    open_pools: Subquery, offers: dict[int, Offer], about_to_tip: bool, limit: int | None = None, offset: int = 0
+    chosen: _Chosen, offers: dict[int, Offer], about_to_tip: bool, limit: int | None = None, offset: int = 0
 ) -> list[ForecastPool]:
     """Open pools as `ForecastPool`s, soonest deadline first: a page of them, or (without `limit`) all."""
-    query = select(open_pools).order_by(open_pools.c.deadline, open_pools.c.id).limit(limit).offset(offset)
-    if about_to_tip:
-        query = query.where(open_pools.c.about_to_tip == 1)
-    rows = db.session.execute(query).all()
-    names = _pool_consortium_names([row.id for row in rows]) if rows else {}
+    paged = limit is not None
+    values = chosen.values | ({"limit": limit, "offset": offset} if paged else {})
+    rows = db.session.execute(_FORECAST_POOLS[chosen.one_offer, about_to_tip, paged], values).all()
+    names = _pool_consortium_names(_SHOWN_POOLS_CONSORTIA, {"pool_ids": [row.id for row in rows]}) if rows else {}
     return [
         ForecastPool(
             id=row.id,
@@ -580,39 +664,11 @@ class _OrderRow:
 
 
 def _orders(supplier_id: int, offers: dict[int, Offer]) -> tuple[list[OrderedPool], list[_OrderRow]]:
-    """Orders the supplier has been sent (drafts stay the consortium's), grouped per pool, consortium, status."""
+    """Orders the supplier has been sent (`_ORDERS`), per closed pool, latest first, and the rows they sum."""
     # SQLAlchemy types a select of ten columns as ten and any number more, so the row is cut to its ten.
-    rows = [
-        _OrderRow(*row[:10])
-        for row in db.session.execute(
-            select(
-                PurchaseOrder.pool_id,
-                PurchaseOrder.offer_id,
-                Pool.status,
-                PurchaseOrder.consortium_id,
-                PurchaseOrder.status,
-                func.count(),
-                func.sum(PurchaseOrder.units),
-                func.sum(PurchaseOrder.packs),
-                func.sum(PurchaseOrder.goods_pence),
-                func.min(PurchaseOrder.created_at),
-            )
-            .join(Pool, Pool.id == PurchaseOrder.pool_id)
-            .where(
-                PurchaseOrder.supplier_id == supplier_id,
-                PurchaseOrder.status != PurchaseOrderStatus.DRAFT,
-                Pool.status.in_(CLOSED_STATUSES),
-            )
-            .group_by(
-                PurchaseOrder.pool_id,
-                PurchaseOrder.offer_id,
-                Pool.status,
-                PurchaseOrder.consortium_id,
-                PurchaseOrder.status,
-            )
-        )
-    ]
-    names = _pool_consortium_names(_supplier_pools(supplier_id, CLOSED_STATUSES))
+    values = {"supplier_id": supplier_id}
+    rows = [_OrderRow(*row[:10]) for row in db.session.execute(_ORDERS, values)]
+    names = _pool_consortium_names(_CLOSED_POOLS_CONSORTIA, values)
     pools: dict[int, OrderedPool] = {}
     for row in rows:
         pool = pools.setdefault(

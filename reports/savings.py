@@ -15,7 +15,6 @@ from sqlalchemy import (
     SQLColumnExpression,
     Subquery,
     case,
-    distinct,
     func,
     null,
     or_,
@@ -301,25 +300,30 @@ class Joined:
 
 
 def joined(scope: Scope) -> Joined:
-    """Both counts in one statement."""
+    """Both counts in one statement, each pool asked whether one of the scope's members is in it: a network's
+    members hold tens of thousands of pledges and participations between them, and only a few pools."""
+    pledged = select(Pledge.id).where(Pledge.pool_id == Pool.id, Pledge.quantity > 0)
     pools = (
-        select(func.count(distinct(Pledge.pool_id)))
-        .join(Pool, Pool.id == Pledge.pool_id)
-        .where(Pledge.quantity > 0, Pool.status.not_in([PoolStatus.DRAFT, PoolStatus.CANCELLED]))
-    )
-    shared = (
-        select(func.count(distinct(Participation.service_pool_id)))
-        .join(ServicePool, ServicePool.id == Participation.service_pool_id)
+        select(func.count())
+        .select_from(Pool)
         .where(
-            or_(Participation.left_after.is_(None), Participation.left_after >= Participation.joined_from),
-            ServicePool.status.not_in([ServicePoolStatus.DRAFT, ServicePoolStatus.CANCELLED]),
+            Pool.status.not_in([PoolStatus.DRAFT, PoolStatus.CANCELLED]),
+            members_of(pledged, Pledge.member_id, scope).exists(),
         )
     )
-    counts = select(
-        members_of(pools, Pledge.member_id, scope).scalar_subquery(),
-        members_of(shared, Participation.member_id, scope).scalar_subquery(),
+    taking_part = select(Participation.id).where(
+        Participation.service_pool_id == ServicePool.id,
+        or_(Participation.left_after.is_(None), Participation.left_after >= Participation.joined_from),
     )
-    pools_count, shared_count = db.session.execute(counts).one()
+    shared = (
+        select(func.count())
+        .select_from(ServicePool)
+        .where(
+            ServicePool.status.not_in([ServicePoolStatus.DRAFT, ServicePoolStatus.CANCELLED]),
+            members_of(taking_part, Participation.member_id, scope).exists(),
+        )
+    )
+    pools_count, shared_count = db.session.execute(select(pools.scalar_subquery(), shared.scalar_subquery())).one()
     return Joined(pools_count or 0, shared_count or 0)
 
 
